@@ -1,0 +1,82 @@
+/*
+ * acre, the command line: bpftool-style `acre [OPTIONS] OBJECT COMMAND
+ * [ARGS]`, with a table of commands per object, unique prefixes, and the
+ * same data printed as aligned tables or as JSON (-j, -p).
+ */
+#ifndef ACRE_CLI_H
+#define ACRE_CLI_H
+
+#include "common/common.h"
+
+enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_PRETTY };
+
+struct cli {
+	const char *socket_path;
+	const char *controller;
+	enum output_mode output;
+};
+
+/* A command: argv[0] is the command's own name; returns the process exit status. */
+struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *usage;
+};
+
+/* Finds `word` in a NULL-name-terminated table, exactly or as a unique prefix. */
+const struct command *dispatch_find(const struct command *table, const char *word,
+				    const char *what);
+void dispatch_usage(const struct command *table, const char *object, FILE *out);
+
+/* ---- client.c: talking to the supervisor ---- */
+struct client {
+	int fd;
+	struct acre_frame_reader in;
+	int received_fd; /* an fd that came with the last message, or -1 */
+	json_int_t next_id;
+};
+int client_connect(struct client *c, const char *path, struct acre_error *err);
+void client_close(struct client *c);
+/* Sends {op, id, ...args}; fds (may be NULL) travel with it.  Returns the id used. */
+json_int_t client_send(struct client *c, const char *op, json_t *args, const int *fds, int nfds,
+		       struct acre_error *err);
+/* Next message; blocks up to timeout_ms (-1: forever).  0 on timeout with *msg NULL. */
+int client_read(struct client *c, int timeout_ms, json_t **msg, struct acre_error *err);
+/* One request, its one reply: the result on success, err filled on failure. */
+json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_error *err);
+/* Connects to the socket and makes one call. */
+json_t *cli_call(struct cli *cli, const char *op, json_t *args, struct acre_error *err);
+
+/* ---- output.c ---- */
+void output_json(const struct cli *cli, const json_t *j);
+struct table;
+struct table *table_new(const char *const *headers);
+void table_add(struct table *t, const char *const *cells);
+void table_print(struct table *t, FILE *out);
+void table_free(struct table *t);
+int cli_fail(const struct acre_error *err);
+int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Formats used by tables. */
+void fmt_age(int64_t since_ms, char *buf, size_t len);
+void fmt_bytes_or_dash(const json_t *v, char *buf, size_t len);
+
+/* ---- objects ---- */
+int do_slice(struct cli *cli, int argc, char **argv);
+
+/* slice commands, one file per concern */
+int slice_run(struct cli *cli, int argc, char **argv);
+int slice_list(struct cli *cli, int argc, char **argv);
+int slice_show(struct cli *cli, int argc, char **argv);
+int slice_stat(struct cli *cli, int argc, char **argv);
+int slice_logs(struct cli *cli, int argc, char **argv);
+int slice_kill(struct cli *cli, int argc, char **argv);
+int slice_rm(struct cli *cli, int argc, char **argv);
+
+/* run_flags.c: `slice run` flags -> a slice spec */
+struct run_request {
+	json_t *spec;
+	bool detach, remove;
+};
+int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err);
+
+#endif

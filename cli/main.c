@@ -1,0 +1,75 @@
+/*
+ * acre: the command line for admins.  Global options come before the
+ * object, a command's options before `--`.  Exit status 0 on success, 1 on
+ * error with one line on stderr; a foreground run exits with its task's.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+
+static const struct command objects[] = {
+	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
+	      "  OBJECT: slice\n"
+	      "  OPTIONS:\n"
+	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
+	      "                       or $ACRE_SOCKET)\n"
+	      "    --controller URL   the pool's controller (or $ACRE_CONTROLLER)\n"
+	      "    -j, --json         print JSON\n"
+	      "    -p, --pretty       print indented JSON\n"
+	      "    -h, --help, --version\n"
+	      "Commands:\n",
+	      out);
+	for (const struct command *o = objects; o->name; o++)
+		fprintf(out, "  acre %s { %s }\n", o->name, o->usage);
+	fputs("Names may be shortened to a unique prefix: acre sl st is acre slice stat.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"controller", required_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'},
+		{"pretty", no_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct cli cli = {.socket_path = getenv("ACRE_SOCKET"),
+			  .controller = getenv("ACRE_CONTROLLER"),
+			  .output = OUTPUT_TABLE};
+	if (!cli.socket_path || !*cli.socket_path)
+		cli.socket_path = "/run/acre/supervisor.sock";
+	signal(SIGPIPE, SIG_IGN);
+	int c;
+	/* "+": stop at the object; what follows belongs to the command. */
+	while ((c = getopt_long(argc, argv, "+jph", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.socket_path = optarg; break;
+		case 'C': cli.controller = optarg; break;
+		case 'j': cli.output = OUTPUT_JSON; break;
+		case 'p': cli.output = OUTPUT_PRETTY; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("acre %s\n", ACRE_VERSION); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	const struct command *obj = dispatch_find(objects, argv[optind], "object");
+	if (!obj)
+		return 1;
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 0; /* commands parse their own options from here */
+	return obj->fn(&cli, sub_argc, sub_argv);
+}

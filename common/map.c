@@ -1,0 +1,160 @@
+/*
+ * A string-keyed hash map (open addressing, linear probing, tombstones):
+ * the supervisor's slice table and the controller's indexes.  Values are
+ * borrowed; keys are copied.
+ */
+#include "common.h"
+
+struct entry {
+	char *key; /* NULL: empty; TOMBSTONE: deleted */
+	void *value;
+	uint64_t hash;
+};
+
+struct acre_map {
+	struct entry *slots;
+	size_t cap, size, used; /* used counts tombstones too */
+};
+
+static char tombstone;
+#define TOMBSTONE (&tombstone)
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct acre_map *acre_map_new(void)
+{
+	struct acre_map *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cap = 16;
+	m->slots = calloc(m->cap, sizeof(struct entry));
+	if (!m->slots) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void acre_map_free(struct acre_map *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+			free(m->slots[i].key);
+	free(m->slots);
+	free(m);
+}
+
+static struct entry *find(const struct acre_map *m, const char *key, uint64_t h)
+{
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		struct entry *e = &m->slots[i];
+		if (!e->key)
+			return NULL;
+		if (e->key != TOMBSTONE && e->hash == h && strcmp(e->key, key) == 0)
+			return e;
+	}
+}
+
+static int grow(struct acre_map *m)
+{
+	size_t cap = m->size * 4 >= m->cap ? m->cap * 2 : m->cap; /* else just drop tombstones */
+	struct entry *slots = calloc(cap, sizeof(struct entry));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct entry *e = &m->slots[i];
+		if (!e->key || e->key == TOMBSTONE)
+			continue;
+		size_t j = e->hash & (cap - 1);
+		while (slots[j].key)
+			j = (j + 1) & (cap - 1);
+		slots[j] = *e;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	m->used = m->size;
+	return 0;
+}
+
+void *acre_map_get(const struct acre_map *m, const char *key)
+{
+	struct entry *e = find(m, key, hash_str(key));
+	return e ? e->value : NULL;
+}
+
+int acre_map_put(struct acre_map *m, const char *key, void *value)
+{
+	uint64_t h = hash_str(key);
+	struct entry *e = find(m, key, h);
+	if (e) {
+		e->value = value;
+		return 0;
+	}
+	if ((m->used + 1) * 4 > m->cap * 3 && grow(m) < 0)
+		return -ENOMEM;
+	char *k = strdup(key);
+	if (!k)
+		return -ENOMEM;
+	size_t i = h & (m->cap - 1);
+	while (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->slots[i].key)
+		m->used++;
+	m->slots[i] = (struct entry){.key = k, .value = value, .hash = h};
+	m->size++;
+	return 0;
+}
+
+void *acre_map_remove(struct acre_map *m, const char *key)
+{
+	struct entry *e = find(m, key, hash_str(key));
+	if (!e)
+		return NULL;
+	void *v = e->value;
+	free(e->key);
+	e->key = TOMBSTONE;
+	e->value = NULL;
+	m->size--;
+	return v;
+}
+
+size_t acre_map_size(const struct acre_map *m)
+{
+	return m->size;
+}
+
+void acre_map_foreach(const struct acre_map *m, void (*fn)(const char *, void *, void *), void *ud)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+			fn(m->slots[i].key, m->slots[i].value, ud);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **acre_map_sorted_keys(const struct acre_map *m)
+{
+	const char **keys = calloc(m->size + 1, sizeof(char *));
+	if (!keys)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+			keys[n++] = m->slots[i].key;
+	qsort(keys, n, sizeof(char *), cmp_str);
+	return keys;
+}

@@ -1,0 +1,163 @@
+/*
+ * libacre-isolation: the kernel-facing verbs that carve a slice out of a
+ * node — cgroups (v1, hybrid and v2, found through libcgroup), namespaces,
+ * the slice's root and its mounts, the seccomp filter (libseccomp),
+ * capabilities (libcap), users, and the launch path that puts them together
+ * and execs acre-init.  Policy (which limits, when to retry) lives in the
+ * supervisor; these functions do one thing each and undo it on failure.
+ */
+#ifndef ACRE_ISOLATION_H
+#define ACRE_ISOLATION_H
+
+#include "common/common.h"
+#include <sys/types.h>
+
+/* ---- cgroups -------------------------------------------------------------- */
+
+enum acre_cgroup_mode { ACRE_CGROUP_V1, ACRE_CGROUP_HYBRID, ACRE_CGROUP_V2 };
+
+/* The controllers acre limits and reads, each in whichever hierarchy holds it. */
+enum acre_cgroup_controller {
+	ACRE_CG_CPU,
+	ACRE_CG_CPUACCT,
+	ACRE_CG_MEMORY,
+	ACRE_CG_PIDS,
+	ACRE_CG_UNIFIED, /* the v2 tree itself: eBPF attach point, cgroup ids */
+	ACRE_CG_COUNT,
+};
+
+struct acre_cgroup_system;
+struct acre_cgroup;
+
+/*
+ * Finds the hierarchies (libcgroup) and creates the supervisor's subtree
+ * `root` in each, enabling the v2 controllers it needs on the way down.
+ */
+int acre_cgroup_system_open(const char *root, struct acre_cgroup_system **out,
+			    struct acre_error *err);
+void acre_cgroup_system_free(struct acre_cgroup_system *sys);
+enum acre_cgroup_mode acre_cgroup_system_mode(const struct acre_cgroup_system *sys);
+const char *acre_cgroup_mode_name(enum acre_cgroup_mode mode);
+/* Absolute path of the subtree in the v2 tree (NULL on pure v1): where eBPF attaches. */
+const char *acre_cgroup_system_v2_path(const struct acre_cgroup_system *sys);
+/* Names of the slices' cgroups found under the subtree in any hierarchy. */
+int acre_cgroup_system_list(const struct acre_cgroup_system *sys, char ***names);
+/* Removes the subtree itself when it holds no slice (a clean shutdown of tests). */
+int acre_cgroup_system_remove_root(const struct acre_cgroup_system *sys);
+
+/* Creates acre/<name> in every hierarchy; EEXIST if any already exists. */
+int acre_cgroup_create(struct acre_cgroup_system *sys, const char *name, struct acre_cgroup **out,
+		       struct acre_error *err);
+/* Opens the existing cgroups of a slice (after a supervisor restart). */
+int acre_cgroup_open(struct acre_cgroup_system *sys, const char *name, struct acre_cgroup **out,
+		     struct acre_error *err);
+void acre_cgroup_free(struct acre_cgroup *cg);
+const char *acre_cgroup_name(const struct acre_cgroup *cg);
+
+int acre_cgroup_set_limits(struct acre_cgroup *cg, const struct acre_slice_resources *res,
+			   struct acre_error *err);
+/* Directory fd of the v2 cgroup for CLONE_INTO_CGROUP, or -1 on pure v1. */
+int acre_cgroup_v2_fd(const struct acre_cgroup *cg);
+/* The v2 cgroup's id (its inode), the key of the eBPF maps; 0 without v2. */
+uint64_t acre_cgroup_id(const struct acre_cgroup *cg);
+/* Child side of a launch: moves the calling process into the v1 hierarchies. */
+int acre_cgroup_enter_v1(const struct acre_cgroup *cg);
+/* SIGKILLs every process in the slice's cgroups; returns how many were signalled. */
+int acre_cgroup_kill_all(struct acre_cgroup *cg);
+bool acre_cgroup_is_empty(struct acre_cgroup *cg);
+/* Removes the cgroups; -EBUSY while processes remain. */
+int acre_cgroup_remove(struct acre_cgroup *cg, struct acre_error *err);
+
+#define ACRE_STAT_NONE UINT64_MAX
+struct acre_cgroup_stats {
+	uint64_t cpu_usage_ns;
+	uint64_t cpu_throttled_ns;
+	uint64_t cpu_nr_throttled;
+	uint64_t memory_current;
+	uint64_t memory_peak; /* ACRE_STAT_NONE where the kernel has no peak */
+	uint64_t memory_limit; /* ACRE_STAT_NONE: unlimited */
+	uint64_t oom_kills;
+	uint64_t pids_current;
+	uint64_t pids_limit; /* ACRE_STAT_NONE: unlimited */
+};
+int acre_cgroup_read_stats(const struct acre_cgroup *cg, struct acre_cgroup_stats *st);
+/* OOM kills counted in the slice's memory cgroup so far. */
+uint64_t acre_cgroup_oom_kills(const struct acre_cgroup *cg);
+
+/* ---- seccomp --------------------------------------------------------------- */
+
+/* A compiled filter, built once and loaded by every launch that uses it. */
+struct acre_seccomp_filter;
+int acre_seccomp_compile_default(struct acre_seccomp_filter **out, struct acre_error *err);
+/* A profile in the OCI / Docker seccomp JSON format. */
+int acre_seccomp_compile_profile(const json_t *profile, struct acre_seccomp_filter **out,
+				 struct acre_error *err);
+void acre_seccomp_filter_free(struct acre_seccomp_filter *f);
+/* Child side: installs the filter in the calling process (needs no_new_privs). */
+int acre_seccomp_load(const struct acre_seccomp_filter *f);
+
+/* ---- users ------------------------------------------------------------------- */
+
+struct acre_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t ngroups;
+	char home[256];
+};
+/* Resolves "name", "uid", "name:group" or "uid:gid" in the slice root's /etc files. */
+int acre_user_resolve(const char *rootfs, const char *spec_user, struct acre_user *out,
+		      struct acre_error *err);
+
+/* ---- acre-init ----------------------------------------------------------------- */
+
+/*
+ * An O_PATH fd of acre-init on a private read-only mount (or, failing that,
+ * a sealed memfd copy): what a slice's PID 1 is executed from, so that
+ * /proc/1/exe inside a slice can never be opened for writing.
+ */
+int acre_init_exe_open(const char *path, int *fd, struct acre_error *err);
+
+/* ---- launch --------------------------------------------------------------------- */
+
+struct acre_launch_config {
+	const struct acre_slice_spec *spec;
+	struct acre_cgroup_system *cgroups;
+	const struct acre_cgroup *cgroup;
+	const struct acre_seccomp_filter *seccomp; /* NULL: unconfined */
+	const struct acre_user *user;
+	char *const *envp;
+	int init_exe_fd;
+	int stdio[3];
+	int exit_fd; /* where acre-init records how the task ended */
+	/* Host paths hidden behind an empty tmpfs when the slice sees the host root. */
+	const char *const *hide_paths;
+	/* The child waits for acre_launch_release() before starting acre-init. */
+	bool hold;
+};
+
+struct acre_launch {
+	pid_t pid;     /* acre-init, in the caller's pid namespace */
+	int pidfd;
+	int status_fd; /* messages from the child and acre-init */
+};
+
+/* Clones the slice's first process; everything else happens in the child. */
+int acre_launch_start(const struct acre_launch_config *cfg, struct acre_launch *out,
+		      struct acre_error *err);
+/* Lets a held child go on (after the caller set up its network, say). */
+int acre_launch_release(const struct acre_launch *l);
+
+enum acre_launch_event {
+	ACRE_LAUNCH_AGAIN,   /* nothing to read yet */
+	ACRE_LAUNCH_STARTED, /* the task is running: task_pid is set */
+	ACRE_LAUNCH_FAILED,  /* the reason is in err */
+	ACRE_LAUNCH_CLOSED,  /* the channel closed (the slice's init is gone or done talking) */
+};
+enum acre_launch_event acre_launch_read_event(int status_fd, pid_t *task_pid,
+					      struct acre_error *err);
+
+/* Start time of a process in clock ticks since boot (/proc/PID/stat), 0 if gone. */
+uint64_t acre_process_start_time(pid_t pid);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * The slice's filesystem, built in the launch child's private mount
+ * namespace: a detached copy of the root (read-only unless asked), its own
+ * /proc, a minimal /dev, private tmpfs on /tmp and /run, /sys read-only with
+ * only the slice's own cgroups under /sys/fs/cgroup, and the /proc and /sys
+ * paths Docker masks hidden or made read-only.  Then pivot_root into it and
+ * let go of the host's tree.
+ */
+#include "cgroup_internal.h"
+#include "launch_internal.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#define STAGING "/run/.acre-root"
+
+/* Files hidden behind /dev/null, directories behind an empty read-only tmpfs. */
+static const char *const masked_paths[] = {
+	"proc/kcore",	   "proc/keys",	       "proc/timer_list", "proc/timer_stats",
+	"proc/sched_debug", "proc/latency_stats", "proc/acpi",	     "proc/asound",
+	"proc/scsi",	   "sys/firmware",     "sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
+};
+
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} devices[] = {
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
+	{"tty", 5, 0},
+};
+
+static const struct {
+	const char *target, *name;
+} dev_links[] = {
+	{"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
+	{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	{"pts/ptmx", "ptmx"},
+};
+
+static int fail(struct acre_error *err, const char *what, const char *path)
+{
+	return acre_error_set(err, errno, NULL, "%s %s: %s", what, path, strerror(errno));
+}
+
+static int mount_fs(const char *type, const char *target, unsigned long flags, const char *data,
+		    struct acre_error *err)
+{
+	if (mount(type, target, type, flags, data) < 0)
+		return acre_error_set(err, errno, NULL, "mounting %s on /%s: %s", type, target,
+				      strerror(errno));
+	return 0;
+}
+
+static int set_tree_attrs(int fd, const char *path, bool recursive, uint64_t set,
+			  struct acre_error *err)
+{
+	struct mount_attr attr = {.attr_set = set, .propagation = MS_PRIVATE};
+	unsigned flags = (fd >= 0 && !*path ? AT_EMPTY_PATH : 0) | (recursive ? AT_RECURSIVE : 0);
+	if (mount_setattr(fd, path, flags, &attr, sizeof(attr)) < 0)
+		return fail(err, "setting mount attributes of", *path ? path : "the root");
+	return 0;
+}
+
+/* A detached copy of the root; mountpoints it lacks are made while it is writable. */
+static int clone_root(const struct mount_plan *p, struct acre_error *err)
+{
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return fail(err, "cloning the root", p->rootfs);
+	static const char *const mountpoints[] = {"proc", "dev", "sys", "tmp", "run"};
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(mountpoints); i++) {
+		if (mkdirat(tree, mountpoints[i], 0755) < 0 && errno != EEXIST)
+			return acre_error_set(err, errno, NULL, "rootfs %s has no /%s: %s",
+					      p->rootfs, mountpoints[i], strerror(errno));
+	}
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	if (p->readonly)
+		attrs |= MOUNT_ATTR_RDONLY;
+	int rc = set_tree_attrs(tree, "", true, attrs, err);
+	if (rc < 0)
+		return rc;
+	/* Attach it under a private tmpfs (this namespace's /run) to pivot into it. */
+	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=700") < 0)
+		return fail(err, "mounting the staging tmpfs on", "/run");
+	if (mkdir(STAGING, 0700) < 0)
+		return fail(err, "creating", STAGING);
+	if (move_mount(tree, "", AT_FDCWD, STAGING, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail(err, "attaching the root at", STAGING);
+	if (chdir(STAGING) < 0)
+		return fail(err, "entering", STAGING);
+	/*
+	 * The host's own /proc, /dev, /sys, /tmp and /run came along in the
+	 * copy; let go of them (and everything mounted below) before mounting
+	 * the slice's, so not even a shadowed mount of the host's remains.
+	 */
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(mountpoints); i++) {
+		while (umount2(mountpoints[i], MNT_DETACH) == 0)
+			; /* stacked mounts go one by one */
+		if (errno != EINVAL && errno != ENOENT)
+			return fail(err, "detaching the host's", mountpoints[i]);
+	}
+	return 0;
+}
+
+static int setup_dev(struct acre_error *err)
+{
+	int rc = mount_fs("tmpfs", "dev", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME,
+			  "mode=755,size=65536k", err);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int dev = open("dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dev < 0)
+		return fail(err, "opening", "/dev");
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(devices); i++) {
+		if (mknodat(dev, devices[i].name, S_IFCHR | 0666,
+			    makedev(devices[i].major, devices[i].minor)) < 0)
+			return fail(err, "creating device", devices[i].name);
+	}
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i].target, dev, dev_links[i].name) < 0)
+			return fail(err, "creating link", dev_links[i].name);
+	if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
+		return fail(err, "creating", "/dev/pts and /dev/shm");
+	if ((rc = mount_fs("devpts", "dev/pts", MS_NOSUID | MS_NOEXEC,
+			   "newinstance,ptmxmode=0666,mode=0620,gid=5", err)) < 0)
+		return rc;
+	return mount_fs("tmpfs", "dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			"mode=1777,size=65536k", err);
+}
+
+/* The slice's view of the cgroup hierarchies it is in, read-only, rooted at its own cgroup. */
+static int setup_cgroups(const struct mount_plan *p, struct acre_error *err)
+{
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	const struct acre_cgroup_system *sys = p->cgroups;
+	if (sys->mode == ACRE_CGROUP_V2)
+		return mount_fs("cgroup2", "sys/fs/cgroup", ro, NULL, err);
+	int rc = mount_fs("tmpfs", "sys/fs/cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=755,size=16k", err);
+	for (size_t i = 0; rc == 0 && i < sys->nh; i++) {
+		const struct cg_hierarchy *h = &sys->h[i];
+		if (h->root_fd < 0)
+			continue;
+		const char *base = strrchr(h->mount, '/') ? strrchr(h->mount, '/') + 1 : h->mount;
+		char target[PATH_MAX];
+		snprintf(target, sizeof(target), "sys/fs/cgroup/%s", base);
+		if (mkdir(target, 0755) < 0)
+			return fail(err, "creating", target);
+		if (h->v2)
+			rc = mount_fs("cgroup2", target, ro, NULL, err);
+		else if (mount("cgroup", target, "cgroup", ro, h->options) < 0)
+			rc = acre_error_set(err, errno, NULL, "mounting cgroup %s on /%s: %s",
+					    h->options, target, strerror(errno));
+		/* Co-mounted controllers ("cpu,cpuacct") also get a link under each name. */
+		for (char *opts = strdupa(h->options), *c = strtok(opts, ","); rc == 0 && c;
+		     c = strtok(NULL, ",")) {
+			char link[PATH_MAX];
+			snprintf(link, sizeof(link), "sys/fs/cgroup/%s", c);
+			if (strcmp(c, base) != 0 && symlink(base, link) < 0 && errno != EEXIST)
+				rc = fail(err, "creating link", link);
+		}
+	}
+	if (rc == 0 && mount(NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | ro, "mode=755") < 0)
+		rc = fail(err, "making read-only", "/sys/fs/cgroup");
+	return rc;
+}
+
+static int setup_masks(struct acre_error *err)
+{
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(masked_paths); i++) {
+		const char *path = masked_paths[i];
+		struct stat st;
+		if (stat(path, &st) < 0)
+			continue; /* nothing to hide on this kernel */
+		int r = S_ISDIR(st.st_mode)
+				? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+								MS_NOEXEC, "size=0,mode=555")
+				: mount("dev/null", path, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return fail(err, "masking", path);
+	}
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(readonly_paths); i++) {
+		const char *path = readonly_paths[i];
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return fail(err, "binding", path);
+		int rc = set_tree_attrs(AT_FDCWD, path, true,
+					MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+						MOUNT_ATTR_NOEXEC,
+					err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Host paths the slice must not see through the shared host root (the supervisor's state). */
+static int hide_host_paths(const struct mount_plan *p, struct acre_error *err)
+{
+	if (strcmp(p->rootfs, "/") != 0)
+		return 0;
+	for (size_t i = 0; p->hide_paths && p->hide_paths[i]; i++) {
+		const char *path = p->hide_paths[i] + 1; /* relative to the new root */
+		struct stat st;
+		if (!*path || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=0,mode=000") < 0)
+			return fail(err, "hiding", p->hide_paths[i]);
+	}
+	return 0;
+}
+
+static int enter_root(struct acre_error *err)
+{
+	/* pivot_root(".", "."): the old root ends up stacked on the new one, then goes. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(err, "pivot_root into", "the slice root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(err, "detaching", "the host root");
+	if (chdir("/") < 0)
+		return fail(err, "entering", "/");
+	return 0;
+}
+
+int mount_setup(const struct mount_plan *p, struct acre_error *err)
+{
+	/* Nothing done here may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(err, "making private", "/");
+	int rc = clone_root(p, err);
+	if (rc == 0)
+		rc = mount_fs("proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	if (rc == 0)
+		rc = setup_dev(err);
+	if (rc == 0)
+		rc = mount_fs("sysfs", "sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+			      err);
+	if (rc == 0)
+		rc = setup_cgroups(p, err);
+	if (rc == 0)
+		rc = mount_fs("tmpfs", "tmp", MS_NOSUID | MS_NODEV, "mode=1777", err);
+	if (rc == 0)
+		rc = mount_fs("tmpfs", "run", MS_NOSUID | MS_NODEV, "mode=755", err);
+	if (rc == 0)
+		rc = setup_masks(err);
+	if (rc == 0)
+		rc = hide_host_paths(p, err);
+	if (rc == 0)
+		rc = enter_root(err);
+	return rc;
+}

@@ -1,0 +1,293 @@
+/*
+ * acre-supervisor: the per-node daemon.  It runs in the foreground (systemd
+ * starts it as a simple or notify service), takes the state directory's
+ * lock, finds the cgroup hierarchies, compiles the default seccomp filter,
+ * re-adopts the slices a previous run left, and then serves its socket.
+ * SIGTERM ends it within moments and leaves every slice running.
+ */
+#include "supervisor.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+static const char usage[] =
+	"usage: acre-supervisor [OPTIONS]\n"
+	"  --socket PATH        Unix socket to serve (default /run/acre/supervisor.sock)\n"
+	"  --state-dir DIR      checkpoints and logs (default /var/lib/acre)\n"
+	"  --cgroup-root NAME   the cgroup subtree of this supervisor (default acre)\n"
+	"  --init PATH          acre-init to run as each slice's PID 1\n"
+	"  --group NAME         group whose members may use the socket (default acre)\n"
+	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
+	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
+	"  --version, --help\n";
+
+/* acre-init beside our own binary (a build tree), else where `make install` puts it. */
+static void default_init_path(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(buf, len, "%s/acre-init", dirname(self));
+		if (access(buf, X_OK) == 0)
+			return;
+		snprintf(buf, len, "%s/../libexec/acre/acre-init", dirname(self));
+		if (access(buf, X_OK) == 0)
+			return;
+	}
+	snprintf(buf, len, "/usr/local/libexec/acre/acre-init");
+}
+
+static int parse_options(int argc, char **argv, struct supervisor_options *o, char *init_buf,
+			 size_t init_len)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"cgroup-root", required_argument, NULL, 'c'},
+		{"init", required_argument, NULL, 'i'},
+		{"group", required_argument, NULL, 'g'},
+		{"stop-timeout", required_argument, NULL, 't'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	*o = (struct supervisor_options){.socket_path = "/run/acre/supervisor.sock",
+					 .state_dir = "/var/lib/acre",
+					 .cgroup_root = "acre",
+					 .group = "acre",
+					 .stop_timeout_ms = 10000};
+	int c;
+	struct acre_error err = {0};
+	enum acre_log_level level;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->socket_path = optarg; break;
+		case 'd': o->state_dir = optarg; break;
+		case 'c': o->cgroup_root = optarg; break;
+		case 'i': o->init_path = optarg; break;
+		case 'g': o->group = optarg; break;
+		case 't':
+			if (acre_parse_duration(optarg, &o->stop_timeout_ms, &err,
+						"--stop-timeout") < 0) {
+				fprintf(stderr, "acre-supervisor: %s\n", err.message);
+				return -1;
+			}
+			break;
+		case 'l':
+			if (acre_log_parse_level(optarg, &level) < 0) {
+				fprintf(stderr, "acre-supervisor: --log-level %s: unknown level\n",
+					optarg);
+				return -1;
+			}
+			acre_log_set_level(level);
+			break;
+		case 'V': printf("acre-supervisor %s\n", ACRE_VERSION); exit(0);
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "acre-supervisor: unexpected argument %s\n%s", argv[optind], usage);
+		return -1;
+	}
+	if (!o->init_path) {
+		default_init_path(init_buf, init_len);
+		o->init_path = init_buf;
+	}
+	return 0;
+}
+
+static int open_state(struct supervisor *sv, struct acre_error *err)
+{
+	const char *dir = sv->opt.state_dir;
+	int rc = acre_mkdir_p(dir, 0700);
+	if (rc < 0)
+		return acre_error_set(err, -rc, "--state-dir", "--state-dir %s: %s", dir,
+				      strerror(-rc));
+	sv->state_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv->state_fd < 0)
+		return acre_error_set(err, errno, "--state-dir", "--state-dir %s: %s", dir,
+				      strerror(errno));
+	sv->lock_fd = openat(sv->state_fd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (sv->lock_fd < 0 || flock(sv->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return acre_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno, "--state-dir",
+				      "--state-dir %s: %s", dir,
+				      errno == EWOULDBLOCK ? "another supervisor is using it"
+							   : strerror(errno));
+	if (mkdirat(sv->state_fd, "slices", 0700) < 0 && errno != EEXIST)
+		return acre_error_set(err, errno, NULL, "creating %s/slices: %s", dir,
+				      strerror(errno));
+	sv->slices_fd = openat(sv->state_fd, "slices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv->slices_fd < 0)
+		return acre_error_set(err, errno, NULL, "opening %s/slices: %s", dir,
+				      strerror(errno));
+	return 0;
+}
+
+static void describe_node(struct supervisor *sv)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/pid", &st) == 0)
+		sv->pid_ns = st.st_ino;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	sv->ncpus = n > 0 ? (unsigned)n : 1;
+	sv->memory_total = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	struct group *g = getgrnam(sv->opt.group);
+	if (g) {
+		sv->group_gid = g->gr_gid;
+		sv->have_group = true;
+	}
+	/* Slices must not reach other slices' state and logs through the shared host root. */
+	static char state_real[PATH_MAX];
+	if (realpath(sv->opt.state_dir, state_real))
+		sv->hide_paths[0] = state_real;
+}
+
+/* Many slices mean many pidfds: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* systemd's Type=notify: one datagram once the socket is served. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		acre_log(ACRE_LOG_WARN, "event=notify_failed error=\"%s\"", strerror(errno));
+	close(fd);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct supervisor *sv = arg;
+	acre_log(ACRE_LOG_INFO, "event=stopping signal=%s", acre_signal_name((int)sig));
+	sv->stopping = true;
+	event_base_loopbreak(sv->base);
+}
+
+/* Slices being removed are finished off; all others keep running without us. */
+static void finish_removals(struct supervisor *sv)
+{
+	_cleanup_free_ const char **names = acre_map_sorted_keys(sv->slices);
+	for (size_t i = 0; names && names[i]; i++) {
+		struct slice *s = slice_find(sv, names[i]);
+		if (!s || !s->removing || !slice_is_active(s))
+			continue;
+		struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+		if (poll(&p, 1, 2000) == 1)
+			slice_on_exit(s->pidfd, EV_READ, s);
+	}
+}
+
+static void free_slice_cb(const char *key, void *value, void *ud)
+{
+	(void)key;
+	(void)ud;
+	slice_free(value);
+}
+
+static int setup(struct supervisor *sv, struct acre_error *err)
+{
+	int rc = open_state(sv, err);
+	if (rc == 0)
+		rc = acre_cgroup_system_open(sv->opt.cgroup_root, &sv->cgroups, err);
+	if (rc == 0)
+		rc = acre_seccomp_compile_default(&sv->seccomp_default, err);
+	if (rc == 0)
+		rc = acre_init_exe_open(sv->opt.init_path, &sv->init_exe_fd, err);
+	if (rc == 0 && !(sv->slices = acre_map_new()))
+		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (rc == 0 && !(sv->base = event_base_new()))
+		rc = acre_error_set(err, ENOMEM, NULL, "creating the event loop");
+	if (rc < 0)
+		return rc;
+	recover_slices(sv);
+	recover_sweep_cgroups(sv);
+	return server_listen(sv, err);
+}
+
+static void teardown(struct supervisor *sv)
+{
+	server_close(sv);
+	if (sv->slices) {
+		finish_removals(sv);
+		acre_map_foreach(sv->slices, free_slice_cb, NULL);
+		acre_map_free(sv->slices);
+	}
+	acre_seccomp_filter_free(sv->seccomp_default);
+	acre_cgroup_system_free(sv->cgroups);
+	if (sv->init_exe_fd >= 0)
+		close(sv->init_exe_fd);
+	if (sv->slices_fd >= 0)
+		close(sv->slices_fd);
+	if (sv->state_fd >= 0)
+		close(sv->state_fd);
+	if (sv->lock_fd >= 0)
+		close(sv->lock_fd);
+	if (sv->base)
+		event_base_free(sv->base);
+}
+
+int main(int argc, char **argv)
+{
+	static char init_buf[PATH_MAX];
+	struct supervisor sv = {.listen_fd = -1, .state_fd = -1, .slices_fd = -1,
+				.lock_fd = -1, .init_exe_fd = -1};
+	if (parse_options(argc, argv, &sv.opt, init_buf, sizeof(init_buf)) < 0)
+		return 2;
+	if (geteuid() != 0) {
+		fprintf(stderr, "acre-supervisor: must run as root\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	describe_node(&sv);
+	struct acre_error err = {0};
+	if (setup(&sv, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=start_failed error=\"%s\"", err.message);
+		teardown(&sv);
+		return 1;
+	}
+	struct event *term = evsignal_new(sv.base, SIGTERM, on_stop_signal, &sv);
+	struct event *intr = evsignal_new(sv.base, SIGINT, on_stop_signal, &sv);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	acre_log(ACRE_LOG_INFO, "event=ready socket=%s state_dir=%s cgroup_root=%s cgroup_mode=%s "
+		 "slices=%zu", sv.opt.socket_path, sv.opt.state_dir, sv.opt.cgroup_root,
+		 acre_cgroup_mode_name(acre_cgroup_system_mode(sv.cgroups)),
+		 acre_map_size(sv.slices));
+	notify_ready();
+	event_base_dispatch(sv.base);
+	event_free(term);
+	event_free(intr);
+	teardown(&sv);
+	acre_log(ACRE_LOG_INFO, "event=stopped");
+	return 0;
+}

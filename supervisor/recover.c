@@ -1,0 +1,150 @@
+/*
+ * Start-up after a crash or an upgrade: every slice checkpointed under the
+ * state directory is read back.  Those whose acre-init still runs (same pid,
+ * same start time) are adopted through a pidfd; those that ended meanwhile
+ * are settled from the exit record acre-init left; cgroups under our
+ * subtree that belong to no slice are emptied and removed.
+ */
+#include "supervisor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/pidfd.h>
+
+static int read_record(struct supervisor *sv, const char *name, struct acre_slice_record *rec,
+		       struct acre_error *err)
+{
+	char rel[ACRE_NAME_MAX + 16];
+	snprintf(rel, sizeof(rel), "%s/slice.json", name);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(sv->slices_fd, rel, &text, &len, 16 << 20);
+	if (rc < 0)
+		return acre_error_set(err, -rc, NULL, "reading %s: %s", rel, strerror(-rc));
+	json_error_t jerr;
+	_cleanup_json_ json_t *j = json_loadb(text, len, 0, &jerr);
+	if (!j)
+		return acre_error_set(err, EINVAL, NULL, "%s: %s", rel, jerr.text);
+	rc = acre_slice_record_from_json(j, rec, err);
+	if (rc == 0 && strcmp(rec->spec.name, name) != 0) {
+		acre_slice_record_free(rec);
+		return acre_error_set(err, EINVAL, NULL, "%s names another slice", rel);
+	}
+	return rc;
+}
+
+/* The same process we launched: a pid can be reused, its start time cannot. */
+static int adopt(struct slice *s)
+{
+	if (s->rec.pid <= 0 || s->rec.pid_start == 0)
+		return -ESRCH;
+	int fd = pidfd_open(s->rec.pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (acre_process_start_time(s->rec.pid) != s->rec.pid_start) {
+		close(fd);
+		return -ESRCH;
+	}
+	/* A zombie (reaped by nobody yet) has ended as far as we are concerned. */
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 0) == 1) {
+		close(fd);
+		return -ESRCH;
+	}
+	s->pidfd = fd;
+	s->is_child = false;
+	s->pid_ev = event_new(s->sv->base, fd, EV_READ, slice_on_exit, s);
+	if (!s->pid_ev)
+		return -ENOMEM;
+	event_add(s->pid_ev, NULL);
+	return 0;
+}
+
+static void recover_one(struct supervisor *sv, const char *name)
+{
+	struct acre_error err = {0};
+	struct slice *s = slice_alloc(sv);
+	if (!s)
+		return;
+	if (read_record(sv, name, &s->rec, &err) < 0) {
+		acre_log(ACRE_LOG_WARN, "slice=%s event=unreadable_state action=remove error=\"%s\"",
+			 name, err.message);
+		free(s);
+		checkpoint_dir_remove(sv, name);
+		return;
+	}
+	if (acre_cgroup_open(sv->cgroups, name, &s->cgroup, &err) < 0 ||
+	    acre_map_put(sv->slices, name, s) < 0) {
+		slice_free(s);
+		return;
+	}
+	if (slice_prepare(s, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "slice=%s event=cannot_relaunch error=\"%s\"", name,
+			 err.message);
+	s->oom_base = acre_cgroup_oom_kills(s->cgroup);
+	enum acre_slice_state st = s->rec.state;
+	if (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING || st == ACRE_SLICE_PENDING) {
+		if (adopt(s) == 0) {
+			/* OOM kills before now belong to earlier runs only if it restarted. */
+			if (s->rec.restarts == 0)
+				s->oom_base = 0;
+			if (st != ACRE_SLICE_RUNNING)
+				slice_set_state(s, ACRE_SLICE_RUNNING, "adopted");
+			acre_log(ACRE_LOG_INFO, "slice=%s event=adopted pid=%d", name,
+				 (int)s->rec.pid);
+			return;
+		}
+		if (s->rec.restarts == 0)
+			s->oom_base = 0;
+		slice_settle_ended(s);
+		return;
+	}
+	slice_resume_policy(s);
+}
+
+int recover_slices(struct supervisor *sv)
+{
+	int fd = openat(sv->slices_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	char **names = NULL;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && acre_strv_push(&names, de->d_name) < 0)
+			break;
+	closedir(d);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (acre_slice_name_valid(names[i]))
+			recover_one(sv, names[i]);
+	}
+	acre_strv_free(names);
+	return 0;
+}
+
+void recover_sweep_cgroups(struct supervisor *sv)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	if (acre_cgroup_system_list(sv->cgroups, &names) < 0)
+		return;
+	for (size_t i = 0; names && names[i]; i++) {
+		if (slice_find(sv, names[i]))
+			continue;
+		struct acre_cgroup *cg;
+		struct acre_error err = {0};
+		if (acre_cgroup_open(sv->cgroups, names[i], &cg, &err) < 0)
+			continue;
+		int killed = acre_cgroup_kill_all(cg);
+		for (int tries = 0; tries < 200 && !acre_cgroup_is_empty(cg); tries++)
+			usleep(10000);
+		int rc = acre_cgroup_remove(cg, &err);
+		acre_log(rc == 0 ? ACRE_LOG_INFO : ACRE_LOG_ERROR,
+			 "cgroup=%s event=orphan_removed killed=%d%s%s", names[i], killed,
+			 rc == 0 ? "" : " error=", rc == 0 ? "" : err.message);
+		acre_cgroup_free(cg);
+	}
+}

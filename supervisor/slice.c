@@ -1,0 +1,389 @@
+/*
+ * The life of a slice in the supervisor: checking a spec against this node,
+ * creating its state directory and cgroups, launching it (again, under a
+ * restart policy), signalling and stopping it, and removing every trace of
+ * it.  A creation that fails half-way undoes what it did, in reverse.
+ */
+#include "supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+
+struct slice *slice_find(struct supervisor *sv, const char *name)
+{
+	return acre_map_get(sv->slices, name);
+}
+
+bool slice_is_active(const struct slice *s)
+{
+	return s && s->pidfd >= 0;
+}
+
+void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reason)
+{
+	s->rec.state = st;
+	snprintf(s->rec.reason, sizeof(s->rec.reason), "%s", reason ? reason : "");
+	if (reason && *reason)
+		acre_log(ACRE_LOG_INFO, "slice=%s state=%s pid=%d reason=\"%s\"", s->rec.spec.name,
+			 acre_slice_state_name(st), (int)s->rec.pid, reason);
+	else
+		acre_log(ACRE_LOG_INFO, "slice=%s state=%s pid=%d", s->rec.spec.name,
+			 acre_slice_state_name(st), (int)s->rec.pid);
+}
+
+/* What this node can give: more CPUs or memory than it has is a mistake, not a wish. */
+static int check_capacity(struct supervisor *sv, const struct acre_slice_spec *spec,
+			  struct acre_error *err)
+{
+	if (spec->resources.cpus_milli > sv->ncpus * 1000)
+		return acre_error_set(err, EINVAL, "resources.cpus",
+				      "resources.cpus %.3g: this node has %u CPUs",
+				      spec->resources.cpus_milli / 1000.0, sv->ncpus);
+	if (spec->resources.memory > sv->memory_total) {
+		char have[32];
+		acre_format_size(sv->memory_total, have, sizeof(have));
+		return acre_error_set(err, EINVAL, "resources.memory",
+				      "resources.memory: more than this node's %s", have);
+	}
+	if (spec->net_mode == ACRE_NET_BRIDGE)
+		return acre_error_set(err, EOPNOTSUPP, "network.mode",
+				      "network.mode bridge: not available on this node");
+	struct stat st;
+	if (stat(spec->isolation.rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return acre_error_set(err, errno ? errno : ENOTDIR, "isolation.rootfs",
+				      "isolation.rootfs %s: %s", spec->isolation.rootfs,
+				      errno ? strerror(errno) : "not a directory");
+	return 0;
+}
+
+static char **build_env(const struct acre_slice_spec *spec, const struct acre_user *user)
+{
+	char **env = NULL;
+	char buf[512];
+	bool ok = acre_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+				       "/sbin:/bin") == 0;
+	snprintf(buf, sizeof(buf), "HOME=%s", user->home);
+	ok = ok && acre_strv_push(&env, buf) == 0;
+	snprintf(buf, sizeof(buf), "HOSTNAME=%s", spec->name);
+	ok = ok && acre_strv_push(&env, buf) == 0;
+	/* The spec's own variables win over the defaults above. */
+	for (size_t i = 0; ok && spec->env && spec->env[i]; i++) {
+		size_t klen = (size_t)(strchr(spec->env[i], '=') - spec->env[i]);
+		for (size_t j = 0; env[j]; j++) {
+			if (strncmp(env[j], spec->env[i], klen + 1) == 0) {
+				free(env[j]);
+				for (size_t k = j; env[k]; k++)
+					env[k] = env[k + 1];
+				break;
+			}
+		}
+		ok = acre_strv_push(&env, spec->env[i]) == 0;
+	}
+	if (!ok) {
+		acre_strv_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+static int open_stdio(struct slice *s, int fds[3], struct acre_error *err)
+{
+	/* A foreground slice re-adopted after a restart has lost its client: log instead. */
+	if (s->rec.foreground && s->stdio[0] >= 0) {
+		for (int i = 0; i < 3; i++)
+			fds[i] = s->stdio[i];
+		return 0;
+	}
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = checkpoint_open(s->sv, s->rec.spec.name, "log", O_WRONLY | O_CREAT | O_APPEND);
+	fds[2] = fds[1];
+	if (fds[0] < 0 || fds[1] < 0) {
+		int e = errno;
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		return acre_error_set(err, e, NULL, "opening the log of %s: %s", s->rec.spec.name,
+				      strerror(e));
+	}
+	return 0;
+}
+
+static void close_stdio(struct slice *s, int fds[3])
+{
+	if (s->rec.foreground && s->stdio[0] >= 0)
+		return; /* the client's fds are held for restarts, closed with the slice */
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static struct acre_seccomp_filter *filter_for(struct slice *s)
+{
+	switch (s->rec.spec.isolation.seccomp) {
+	case ACRE_SECCOMP_DEFAULT:
+		return s->sv->seccomp_default;
+	case ACRE_SECCOMP_PROFILE:
+		return s->seccomp_profile;
+	default:
+		return NULL;
+	}
+}
+
+int slice_launch(struct slice *s, struct acre_error *err)
+{
+	struct supervisor *sv = s->sv;
+	const char *name = s->rec.spec.name;
+	_cleanup_close_ int exit_fd = checkpoint_open(sv, name, "exit", O_RDWR | O_CREAT | O_TRUNC);
+	if (exit_fd < 0)
+		return acre_error_set(err, errno, NULL, "creating the exit record of %s: %s", name,
+				      strerror(errno));
+	_cleanup_strv_free_ char **env = build_env(&s->rec.spec, &s->user);
+	if (!env)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	int stdio[3];
+	int rc = open_stdio(s, stdio, err);
+	if (rc < 0)
+		return rc;
+	s->oom_base = acre_cgroup_oom_kills(s->cgroup);
+	struct acre_launch_config cfg = {
+		.spec = &s->rec.spec,
+		.cgroups = sv->cgroups,
+		.cgroup = s->cgroup,
+		.seccomp = filter_for(s),
+		.user = &s->user,
+		.envp = env,
+		.init_exe_fd = sv->init_exe_fd,
+		.stdio = {stdio[0], stdio[1], stdio[2]},
+		.exit_fd = exit_fd,
+		.hide_paths = sv->hide_paths,
+	};
+	struct acre_launch l;
+	rc = acre_launch_start(&cfg, &l, err);
+	close_stdio(s, stdio);
+	if (rc < 0)
+		return rc;
+	s->pidfd = l.pidfd;
+	s->status_fd = l.status_fd;
+	s->is_child = true;
+	s->rec.pid = l.pid;
+	s->rec.pid_start = acre_process_start_time(l.pid);
+	s->rec.task_pid = 0;
+	s->rec.killed_by_user = false;
+	s->rec.started_at = acre_now_ms();
+	s->rec.finished_at = 0;
+	memset(&s->rec.exit, 0, sizeof(s->rec.exit));
+	s->launch_error[0] = '\0';
+	s->status_ev = event_new(sv->base, s->status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
+	s->pid_ev = event_new(sv->base, s->pidfd, EV_READ, slice_on_exit, s);
+	if (!s->status_ev || !s->pid_ev) {
+		pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+		return acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
+	}
+	event_add(s->status_ev, NULL);
+	event_add(s->pid_ev, NULL);
+	slice_set_state(s, ACRE_SLICE_STARTING, NULL);
+	/* Written while the child builds the slice on another CPU. */
+	checkpoint_write(s);
+	return 0;
+}
+
+struct slice *slice_alloc(struct supervisor *sv)
+{
+	struct slice *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->sv = sv;
+	s->pidfd = -1;
+	s->status_fd = -1;
+	s->stdio[0] = s->stdio[1] = s->stdio[2] = -1;
+	s->backoff_ms = 100;
+	return s;
+}
+
+/* Everything before the launch that can fail on the spec, with nothing created yet. */
+int slice_prepare(struct slice *s, struct acre_error *err)
+{
+	struct supervisor *sv = s->sv;
+	struct acre_slice_spec *spec = &s->rec.spec;
+	int rc = check_capacity(sv, spec, err);
+	if (rc == 0)
+		rc = acre_user_resolve(spec->isolation.rootfs, spec->user, &s->user, err);
+	if (rc == 0 && spec->isolation.seccomp == ACRE_SECCOMP_PROFILE)
+		rc = acre_seccomp_compile_profile(spec->isolation.seccomp_profile,
+						  &s->seccomp_profile, err);
+	return rc;
+}
+
+int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
+		 const struct slice_run_options *o, struct slice **out, struct acre_error *err)
+{
+	if (!spec->name[0]) {
+		do
+			acre_slice_name_generate(spec->name, sizeof(spec->name));
+		while (slice_find(sv, spec->name));
+	}
+	const char *name = spec->name;
+	if (slice_find(sv, name))
+		return acre_error_set(err, EEXIST, "name",
+				      "slice %s already exists (state %s); remove it first", name,
+				      acre_slice_state_name(slice_find(sv, name)->rec.state));
+	struct slice *s = slice_alloc(sv);
+	if (!s)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	s->rec.spec = *spec;
+	memset(spec, 0, sizeof(*spec)); /* the slice owns it now */
+	s->rec.state = ACRE_SLICE_PENDING;
+	s->rec.created_at = acre_now_ms();
+	s->rec.foreground = o->foreground;
+	s->rec.remove_on_exit = o->remove_on_exit;
+	name = s->rec.spec.name;
+	int rc = slice_prepare(s, err);
+	if (rc < 0)
+		goto fail;
+	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)
+		goto fail;
+	if ((rc = acre_cgroup_create(sv->cgroups, name, &s->cgroup, err)) < 0)
+		goto undo_dir;
+	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
+		goto undo_cgroup;
+	if ((rc = acre_map_put(sv->slices, name, s)) < 0) {
+		acre_error_set(err, ENOMEM, NULL, "out of memory");
+		goto undo_cgroup;
+	}
+	/* From here on the fds belong to the slice, for its first run and its restarts. */
+	for (int i = 0; i < 3; i++)
+		s->stdio[i] = o->stdio[i];
+	if ((rc = slice_launch(s, err)) < 0)
+		goto undo_map;
+	*out = s;
+	return 0;
+undo_map:
+	acre_map_remove(sv->slices, name);
+	for (int i = 0; i < 3; i++)
+		s->stdio[i] = -1; /* still the caller's */
+undo_cgroup:
+	acre_cgroup_remove(s->cgroup, NULL);
+undo_dir:
+	checkpoint_dir_remove(sv, name);
+fail:
+	acre_error_prefix(err, "creating slice %s", name);
+	*spec = s->rec.spec; /* back to the caller, who frees it */
+	memset(&s->rec.spec, 0, sizeof(s->rec.spec));
+	slice_free(s);
+	return rc;
+}
+
+int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
+{
+	if (!slice_is_active(s))
+		return acre_error_set(err, ESRCH, "name", "slice %s is not running (state %s)",
+				      s->rec.spec.name, acre_slice_state_name(s->rec.state));
+	if (ending)
+		s->rec.killed_by_user = true;
+	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return acre_error_set(err, errno, NULL, "signalling slice %s: %s",
+				      s->rec.spec.name, strerror(errno));
+	acre_log(ACRE_LOG_INFO, "slice=%s event=signal signal=%s", s->rec.spec.name,
+		 acre_signal_name(sig) ? acre_signal_name(sig) : "?");
+	return 0;
+}
+
+static void on_kill_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct slice *s = arg;
+	if (slice_is_active(s))
+		slice_signal(s, SIGKILL, true, NULL);
+}
+
+void slice_stop(struct slice *s)
+{
+	if (s->restart_timer)
+		event_del(s->restart_timer);
+	if (!slice_is_active(s))
+		return;
+	slice_signal(s, SIGTERM, true, NULL);
+	if (!s->kill_timer)
+		s->kill_timer = evtimer_new(s->sv->base, on_kill_timeout, s);
+	struct timeval tv = {.tv_sec = (time_t)(s->sv->opt.stop_timeout_ms / 1000),
+			     .tv_usec = (suseconds_t)(s->sv->opt.stop_timeout_ms % 1000) * 1000};
+	if (s->kill_timer)
+		evtimer_add(s->kill_timer, &tv);
+}
+
+int slice_remove(struct slice *s, bool force, struct acre_error *err)
+{
+	if (slice_is_active(s)) {
+		if (!force)
+			return acre_error_set(err, EBUSY, "name",
+					      "slice %s is %s: kill it first, or remove it with "
+					      "--force",
+					      s->rec.spec.name, acre_slice_state_name(s->rec.state));
+		s->removing = true;
+		slice_signal(s, SIGKILL, true, NULL);
+		return 1; /* gone once its exit has been seen */
+	}
+	slice_destroy(s);
+	return 0;
+}
+
+/* The slice's processes are gone; its cgroups may take a moment to notice. */
+static void remove_cgroups(struct slice *s)
+{
+	struct acre_error err = {0};
+	acre_cgroup_kill_all(s->cgroup);
+	for (int i = 0; i < 200; i++) {
+		if (acre_cgroup_remove(s->cgroup, &err) == 0)
+			return;
+		if (err.code != EBUSY)
+			break;
+		usleep(5000);
+	}
+	acre_log(ACRE_LOG_ERROR, "slice=%s event=cgroup_remove_failed error=\"%s\"",
+		 s->rec.spec.name, err.message);
+}
+
+void slice_destroy(struct slice *s)
+{
+	struct supervisor *sv = s->sv;
+	const char *name = s->rec.spec.name;
+	if (s->restart_timer)
+		event_del(s->restart_timer);
+	if (s->cgroup)
+		remove_cgroups(s);
+	checkpoint_dir_remove(sv, name);
+	acre_map_remove(sv->slices, name);
+	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
+	waiters_notify_removed(s);
+	slice_free(s);
+}
+
+void slice_free(struct slice *s)
+{
+	if (!s)
+		return;
+	while (s->waiters)
+		waiter_free(s->waiters);
+	if (s->pid_ev)
+		event_free(s->pid_ev);
+	if (s->status_ev)
+		event_free(s->status_ev);
+	if (s->restart_timer)
+		event_free(s->restart_timer);
+	if (s->kill_timer)
+		event_free(s->kill_timer);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->status_fd >= 0)
+		close(s->status_fd);
+	for (int i = 0; i < 3; i++)
+		if (s->stdio[i] >= 0)
+			close(s->stdio[i]);
+	acre_seccomp_filter_free(s->seccomp_profile);
+	acre_cgroup_free(s->cgroup);
+	acre_slice_record_free(&s->rec);
+	free(s);
+}
