@@ -15,7 +15,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-fo
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong \
 	   -D_FORTIFY_SOURCE=2 $(WARN) -I. $(PKG_CFLAGS)
-LDFLAGS	+= -Wl,-z,relro,-z,now
+LDFLAGS	+= -Wl,-z,relro,-z,now -Wl,--as-needed
 
 # Unit tests run a second time under AddressSanitizer and UBSan.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -63,10 +63,13 @@ $(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netn
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-# acre-init runs inside any rootfs, which may have no C library: link it statically.
-$(BUILD)/bin/acre-init: $(wildcard isolation/init/*.c) $(wildcard isolation/init/*.h)
+# acre-init runs inside any rootfs, which may have no C library: link it statically,
+# from the files that build a slice and nothing else.
+INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c
+$(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -static $(filter %.c,$^) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -static $(INIT_SRCS) -o $@ -lcap
 
 # ---- tests ------------------------------------------------------------------
 

@@ -274,6 +274,7 @@ int acre_exit_record_parse(const char *text, size_t len, struct acre_exit *out);
 /* What the supervisor checkpoints for one slice. */
 struct acre_slice_record {
 	struct acre_slice_spec spec;
+	char cgroup[ACRE_NAME_MAX + 1]; /* its cgroup's name under the supervisor's subtree */
 	enum acre_slice_state state;
 	char reason[300];
 	struct acre_exit exit;

@@ -136,8 +136,9 @@ json_t *acre_slice_record_to_json(const struct acre_slice_record *rec)
 	json_t *spec = acre_slice_spec_to_json(&rec->spec);
 	if (!spec)
 		return NULL;
-	return json_pack("{s:i,s:o,s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:b,s:b,s:b,s:I,s:I,s:I}",
-			 "version", 1, "spec", spec, "state", acre_slice_state_name(rec->state),
+	return json_pack("{s:i,s:o,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:b,s:b,s:b,s:I,s:I,s:I}",
+			 "version", 1, "spec", spec, "cgroup", rec->cgroup, "state",
+			 acre_slice_state_name(rec->state),
 			 "reason", rec->reason, "exit", exit_to_json(&rec->exit), "pid",
 			 (json_int_t)rec->pid, "pid_start", (json_int_t)rec->pid_start,
 			 "task_pid", (json_int_t)rec->task_pid, "restarts", rec->restarts,
@@ -152,14 +153,15 @@ int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *re
 {
 	memset(rec, 0, sizeof(*rec));
 	json_t *spec = NULL, *exit = NULL;
-	const char *state = NULL, *reason = "";
+	const char *state = NULL, *reason = "", *cgroup = NULL;
 	json_int_t version = 0, pid = 0, pid_start = 0, task_pid = 0, restarts = 0;
 	json_int_t created = 0, started = 0, finished = 0;
 	int fg = 0, rm = 0, killed = 0;
 	json_error_t jerr;
 	if (json_unpack_ex((json_t *)json, &jerr, 0,
-			   "{s:I,s:o,s:s,s?s,s?o,s?I,s?I,s?I,s?I,s?b,s?b,s?b,s?I,s?I,s?I}",
-			   "version", &version, "spec", &spec, "state", &state, "reason", &reason,
+			   "{s:I,s:o,s:s,s:s,s?s,s?o,s?I,s?I,s?I,s?I,s?b,s?b,s?b,s?I,s?I,s?I}",
+			   "version", &version, "spec", &spec, "cgroup", &cgroup, "state", &state,
+			   "reason", &reason,
 			   "exit", &exit, "pid", &pid, "pid_start", &pid_start, "task_pid",
 			   &task_pid, "restarts", &restarts, "foreground", &fg, "remove_on_exit",
 			   &rm, "killed_by_user", &killed, "created_at", &created, "started_at",
@@ -178,6 +180,11 @@ int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *re
 		acre_slice_spec_free(&rec->spec);
 		return acre_error_set(err, EINVAL, "spec.name", "slice record: spec has no name");
 	}
+	if (!acre_slice_name_valid(cgroup)) {
+		acre_slice_spec_free(&rec->spec);
+		return acre_error_set(err, EINVAL, "cgroup", "slice record: invalid cgroup name");
+	}
+	snprintf(rec->cgroup, sizeof(rec->cgroup), "%s", cgroup);
 	copy_utf8(rec->reason, sizeof(rec->reason), reason);
 	exit_from_json(exit, &rec->exit);
 	rec->pid = (pid_t)pid;

@@ -7,6 +7,7 @@
  */
 #include "isolation.h"
 #include "cgroup_internal.h"
+#include "launch_internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -302,4 +303,22 @@ int acre_cgroup_system_remove_root(const struct acre_cgroup_system *sys)
 			rc = -errno;
 	}
 	return rc;
+}
+
+size_t cgroup_mounts(const struct acre_cgroup_system *sys, struct cgroup_mount *out, size_t max,
+		     bool *v2_only)
+{
+	*v2_only = sys->mode == ACRE_CGROUP_V2;
+	size_t n = 0;
+	for (size_t i = 0; i < sys->nh && n < max; i++) {
+		const struct cg_hierarchy *h = &sys->h[i];
+		if (h->root_fd < 0)
+			continue; /* the slice has no cgroup of its own there */
+		const char *base = strrchr(h->mount, '/') ? strrchr(h->mount, '/') + 1 : h->mount;
+		struct cgroup_mount *m = &out[n++];
+		snprintf(m->dir, sizeof(m->dir), "%s", base);
+		snprintf(m->type, sizeof(m->type), "%s", h->v2 ? "cgroup2" : "cgroup");
+		snprintf(m->options, sizeof(m->options), "%s", h->v2 ? "" : h->options);
+	}
+	return n;
 }

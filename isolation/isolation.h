@@ -93,8 +93,8 @@ int acre_seccomp_compile_default(struct acre_seccomp_filter **out, struct acre_e
 int acre_seccomp_compile_profile(const json_t *profile, struct acre_seccomp_filter **out,
 				 struct acre_error *err);
 void acre_seccomp_filter_free(struct acre_seccomp_filter *f);
-/* Child side: installs the filter in the calling process (needs no_new_privs). */
-int acre_seccomp_load(const struct acre_seccomp_filter *f);
+/* The compiled program: what acre-init hands to seccomp(2). */
+const void *acre_seccomp_program(const struct acre_seccomp_filter *f, size_t *len);
 
 /* ---- users ------------------------------------------------------------------- */
 
@@ -120,32 +120,57 @@ int acre_init_exe_open(const char *path, int *fd, struct acre_error *err);
 
 /* ---- launch --------------------------------------------------------------------- */
 
-struct acre_launch_config {
-	const struct acre_slice_spec *spec;
+/*
+ * A launch has two halves.  The first (acre_launch_park) clones the slice's
+ * first process into new namespaces and its cgroups and execs acre-init,
+ * which then waits: joining v1 cgroups costs a whole RCU grace period and
+ * new namespaces cost a netns, both of which can be paid ahead of time.  The
+ * second (acre_launch_claim) hands acre-init the spec; acre-init builds the
+ * slice's root, drops privileges, loads the seccomp filter and starts the
+ * task.  acre_launch_start does both at once.
+ */
+struct acre_launch_park {
 	struct acre_cgroup_system *cgroups;
 	const struct acre_cgroup *cgroup;
+	unsigned namespaces; /* what claims must ask for, exactly */
+	int init_exe_fd;
+	/* Host paths hidden behind an empty tmpfs when the slice sees the host root. */
+	const char *const *hide_paths;
+	/*
+	 * Wait for acre_launch_park_attach() before joining the v1 cgroups, so
+	 * that a batch of parked launches joins together and waits out one RCU
+	 * grace period, not one each.
+	 */
+	bool hold_attach;
+};
+
+struct acre_launch_config {
+	const struct acre_slice_spec *spec;
 	const struct acre_seccomp_filter *seccomp; /* NULL: unconfined */
 	const struct acre_user *user;
 	char *const *envp;
-	int init_exe_fd;
 	int stdio[3];
 	int exit_fd; /* where acre-init records how the task ended */
-	/* Host paths hidden behind an empty tmpfs when the slice sees the host root. */
-	const char *const *hide_paths;
-	/* The child waits for acre_launch_release() before starting acre-init. */
+	/* acre-init waits for acre_launch_release() before starting the task. */
 	bool hold;
 };
 
 struct acre_launch {
 	pid_t pid;     /* acre-init, in the caller's pid namespace */
 	int pidfd;
-	int status_fd; /* messages from the child and acre-init */
+	int status_fd; /* messages from the launch child and acre-init */
 };
 
-/* Clones the slice's first process; everything else happens in the child. */
-int acre_launch_start(const struct acre_launch_config *cfg, struct acre_launch *out,
-		      struct acre_error *err);
-/* Lets a held child go on (after the caller set up its network, say). */
+int acre_launch_park(const struct acre_launch_park *p, struct acre_launch *out,
+		     struct acre_error *err);
+int acre_launch_park_attach(const struct acre_launch *parked);
+/* -EMSGSIZE when the spec is too large to hand over in one message. */
+int acre_launch_claim(const struct acre_launch_park *p, const struct acre_launch *parked,
+		      const struct acre_launch_config *cfg, struct acre_error *err);
+/* Park and claim in one go, for the slice's own cgroup. */
+int acre_launch_start(const struct acre_launch_park *p, const struct acre_launch_config *cfg,
+		      struct acre_launch *out, struct acre_error *err);
+/* Lets a held acre-init start the task (after the caller set up its network, say). */
 int acre_launch_release(const struct acre_launch *l);
 
 enum acre_launch_event {

@@ -11,12 +11,10 @@
 #include "seccomp_internal.h"
 
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 /*
  * Everything Docker's default profile refuses to a container without
@@ -170,10 +168,8 @@ void acre_seccomp_filter_free(struct acre_seccomp_filter *f)
 	free(f);
 }
 
-int acre_seccomp_load(const struct acre_seccomp_filter *f)
+const void *acre_seccomp_program(const struct acre_seccomp_filter *f, size_t *len)
 {
-	struct sock_fprog prog = {.len = f->len, .filter = f->insns};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return -errno;
-	return 0;
+	*len = (size_t)f->len * sizeof(struct sock_filter);
+	return f->insns;
 }

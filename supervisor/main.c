@@ -28,6 +28,7 @@ static const char usage[] =
 	"  --init PATH          acre-init to run as each slice's PID 1\n"
 	"  --group NAME         group whose members may use the socket (default acre)\n"
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
+	"  --prelaunch N        launches kept ready ahead of time (default 4, 0 to 16)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --version, --help\n";
 
@@ -58,6 +59,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"init", required_argument, NULL, 'i'},
 		{"group", required_argument, NULL, 'g'},
 		{"stop-timeout", required_argument, NULL, 't'},
+		{"prelaunch", required_argument, NULL, 'P'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -67,7 +69,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 					 .state_dir = "/var/lib/acre",
 					 .cgroup_root = "acre",
 					 .group = "acre",
-					 .stop_timeout_ms = 10000};
+					 .stop_timeout_ms = 10000,
+					 .prelaunch = 4};
 	int c;
 	struct acre_error err = {0};
 	enum acre_log_level level;
@@ -85,6 +88,16 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 				return -1;
 			}
 			break;
+		case 'P': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n > 16) {
+				fprintf(stderr, "acre-supervisor: --prelaunch %s: 0 to 16\n", optarg);
+				return -1;
+			}
+			o->prelaunch = (unsigned)n;
+			break;
+		}
 		case 'l':
 			if (acre_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "acre-supervisor: --log-level %s: unknown level\n",
@@ -230,6 +243,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		return rc;
 	recover_slices(sv);
 	recover_sweep_cgroups(sv);
+	if ((rc = pool_init(sv, sv->opt.prelaunch, err)) < 0)
+		return rc;
 	return server_listen(sv, err);
 }
 
@@ -239,8 +254,12 @@ static void teardown(struct supervisor *sv)
 	if (sv->slices) {
 		finish_removals(sv);
 		acre_map_foreach(sv->slices, free_slice_cb, NULL);
-		acre_map_free(sv->slices);
 	}
+	pool_free(sv);
+	/* Nothing of ours left in the subtree: leave no trace of it either. */
+	if (sv->cgroups && sv->slices && acre_map_size(sv->slices) == 0)
+		acre_cgroup_system_remove_root(sv->cgroups);
+	acre_map_free(sv->slices);
 	acre_seccomp_filter_free(sv->seccomp_default);
 	acre_cgroup_system_free(sv->cgroups);
 	if (sv->init_exe_fd >= 0)

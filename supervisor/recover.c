@@ -74,7 +74,7 @@ static void recover_one(struct supervisor *sv, const char *name)
 		checkpoint_dir_remove(sv, name);
 		return;
 	}
-	if (acre_cgroup_open(sv->cgroups, name, &s->cgroup, &err) < 0 ||
+	if (acre_cgroup_open(sv->cgroups, s->rec.cgroup, &s->cgroup, &err) < 0 ||
 	    acre_map_put(sv->slices, name, s) < 0) {
 		slice_free(s);
 		return;
@@ -126,13 +126,34 @@ int recover_slices(struct supervisor *sv)
 	return 0;
 }
 
+struct cgroup_search {
+	const char *name;
+	bool found;
+};
+
+static void match_cgroup(const char *key, void *value, void *ud)
+{
+	(void)key;
+	struct cgroup_search *q = ud;
+	const struct slice *s = value;
+	if (!strcmp(s->rec.cgroup, q->name))
+		q->found = true;
+}
+
+static bool cgroup_in_use(struct supervisor *sv, const char *name)
+{
+	struct cgroup_search q = {.name = name};
+	acre_map_foreach(sv->slices, match_cgroup, &q);
+	return q.found || pool_owns_cgroup(sv, name);
+}
+
 void recover_sweep_cgroups(struct supervisor *sv)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	if (acre_cgroup_system_list(sv->cgroups, &names) < 0)
 		return;
 	for (size_t i = 0; names && names[i]; i++) {
-		if (slice_find(sv, names[i]))
+		if (cgroup_in_use(sv, names[i]))
 			continue;
 		struct acre_cgroup *cg;
 		struct acre_error err = {0};

@@ -131,6 +131,27 @@ static struct acre_seccomp_filter *filter_for(struct slice *s)
 	}
 }
 
+/* Hands the spec to the prelaunched acre-init, if the slice has one. */
+static int claim_parked(struct slice *s, const struct acre_launch_config *cfg,
+			struct acre_launch *l)
+{
+	s->from_pool = false;
+	if (!s->has_parked)
+		return -ENOENT;
+	struct acre_error err = {0};
+	struct acre_launch_park park = pool_park_for(s->sv, &s->rec.spec, s->cgroup);
+	s->has_parked = false;
+	if (acre_launch_claim(&park, &s->parked, cfg, &err) == 0) {
+		*l = s->parked;
+		s->from_pool = true;
+		return 0;
+	}
+	acre_log(ACRE_LOG_WARN, "slice=%s event=prelaunch_unused error=\"%s\"",
+		 s->rec.spec.name, err.message);
+	pool_discard_launch(&s->parked); /* its cgroups stay, for a direct launch */
+	return -EAGAIN;
+}
+
 int slice_launch(struct slice *s, struct acre_error *err)
 {
 	struct supervisor *sv = s->sv;
@@ -149,18 +170,18 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	s->oom_base = acre_cgroup_oom_kills(s->cgroup);
 	struct acre_launch_config cfg = {
 		.spec = &s->rec.spec,
-		.cgroups = sv->cgroups,
-		.cgroup = s->cgroup,
 		.seccomp = filter_for(s),
 		.user = &s->user,
 		.envp = env,
-		.init_exe_fd = sv->init_exe_fd,
 		.stdio = {stdio[0], stdio[1], stdio[2]},
 		.exit_fd = exit_fd,
-		.hide_paths = sv->hide_paths,
 	};
 	struct acre_launch l;
-	rc = acre_launch_start(&cfg, &l, err);
+	rc = claim_parked(s, &cfg, &l);
+	if (rc < 0) {
+		struct acre_launch_park park = pool_park_for(sv, &s->rec.spec, s->cgroup);
+		rc = acre_launch_start(&park, &cfg, &l, err);
+	}
 	close_stdio(s, stdio);
 	if (rc < 0)
 		return rc;
@@ -244,8 +265,18 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 		goto fail;
 	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)
 		goto fail;
-	if ((rc = acre_cgroup_create(sv->cgroups, name, &s->cgroup, err)) < 0)
-		goto undo_dir;
+	struct pool_slot slot;
+	if (pool_take(sv, &s->rec.spec, &slot)) {
+		s->cgroup = slot.cgroup;
+		s->parked = slot.launch;
+		s->has_parked = true;
+	} else {
+		char cgname[ACRE_NAME_MAX + 1];
+		pool_cgroup_name(cgname, sizeof(cgname));
+		if ((rc = acre_cgroup_create(sv->cgroups, cgname, &s->cgroup, err)) < 0)
+			goto undo_dir;
+	}
+	snprintf(s->rec.cgroup, sizeof(s->rec.cgroup), "%s", acre_cgroup_name(s->cgroup));
 	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
 		goto undo_cgroup;
 	if ((rc = acre_map_put(sv->slices, name, s)) < 0) {
@@ -264,6 +295,10 @@ undo_map:
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = -1; /* still the caller's */
 undo_cgroup:
+	if (s->has_parked) {
+		pool_discard_launch(&s->parked);
+		s->has_parked = false;
+	}
 	acre_cgroup_remove(s->cgroup, NULL);
 undo_dir:
 	checkpoint_dir_remove(sv, name);
@@ -367,6 +402,8 @@ void slice_free(struct slice *s)
 		return;
 	while (s->waiters)
 		waiter_free(s->waiters);
+	if (s->has_parked)
+		pool_discard_launch(&s->parked);
 	if (s->pid_ev)
 		event_free(s->pid_ev);
 	if (s->status_ev)
@@ -375,6 +412,8 @@ void slice_free(struct slice *s)
 		event_free(s->restart_timer);
 	if (s->kill_timer)
 		event_free(s->kill_timer);
+	if (s->checkpoint_timer)
+		event_free(s->checkpoint_timer);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->status_fd >= 0)

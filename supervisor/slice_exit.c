@@ -7,17 +7,31 @@
  */
 #include "supervisor.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #define BACKOFF_MAX_MS 30000
 #define BACKOFF_RESET_AFTER_MS 10000
 
-static bool exit_pending(const struct slice *s)
+static void on_checkpoint_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
-	return poll(&p, 1, 0) == 1;
+	(void)fd;
+	(void)what;
+	checkpoint_write(arg);
+}
+
+/*
+ * "running" is written a moment later: a task that ends within it gets only
+ * its final record, and a short foreground run pays for no fsync at all.
+ * A crash before the write loses nothing: "starting" is adopted the same way.
+ */
+static void checkpoint_soon(struct slice *s)
+{
+	if (!s->checkpoint_timer)
+		s->checkpoint_timer = evtimer_new(s->sv->base, on_checkpoint_timer, s);
+	struct timeval tv = {0, 50 * 1000};
+	if (s->checkpoint_timer)
+		evtimer_add(s->checkpoint_timer, &tv);
 }
 
 static void handle_event(struct slice *s, enum acre_launch_event ev, pid_t task,
@@ -26,12 +40,12 @@ static void handle_event(struct slice *s, enum acre_launch_event ev, pid_t task,
 	if (ev == ACRE_LAUNCH_STARTED) {
 		s->rec.task_pid = task;
 		slice_set_state(s, ACRE_SLICE_RUNNING, NULL);
-		/* A task that is already gone gets one checkpoint, its last. */
-		if (!exit_pending(s))
-			checkpoint_write(s);
+		checkpoint_soon(s);
 		waiters_notify_started(s);
+		pool_launch_under_way(s->sv);
 	} else if (ev == ACRE_LAUNCH_FAILED) {
 		snprintf(s->launch_error, sizeof(s->launch_error), "%s", err->message);
+		s->launch_errno = err->code;
 		acre_log(ACRE_LOG_WARN, "slice=%s event=launch_failed error=\"%s\"",
 			 s->rec.spec.name, err->message);
 	}
@@ -174,10 +188,21 @@ static void settle(struct slice *s, int wait_code, int wait_status, bool have_st
 	}
 	if (s->kill_timer)
 		event_del(s->kill_timer);
+	if (s->checkpoint_timer)
+		event_del(s->checkpoint_timer);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
 	s->rec.finished_at = acre_now_ms();
+	if (s->from_pool && s->launch_errno == ESTALE) {
+		/* The prelaunched view of the root was outdated: launch afresh, as if new. */
+		struct acre_error err = {0};
+		s->launch_errno = 0;
+		s->launch_error[0] = '\0';
+		if (slice_launch(s, &err) == 0)
+			return;
+		snprintf(s->launch_error, sizeof(s->launch_error), "%s", err.message);
+	}
 	determine_exit(s, wait_code, wait_status, have_status);
 	char reason[300];
 	if (s->rec.exit.known)

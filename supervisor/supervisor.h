@@ -20,10 +20,19 @@ struct supervisor_options {
 	const char *init_path;
 	const char *group;	   /* members may use the socket besides root */
 	uint64_t stop_timeout_ms;  /* SIGTERM to SIGKILL when ending a slice */
+	unsigned prelaunch;	   /* launches kept ready ahead of time */
 };
 
 struct conn;
 struct slice;
+struct pool;
+
+/* A launch made ahead of time: a cgroup set and acre-init parked in it. */
+struct pool_slot {
+	struct acre_cgroup *cgroup;
+	struct acre_launch launch;
+	uint64_t parked_at; /* monotonic ns */
+};
 
 /* Someone waiting on a slice: a foreground client, a detached run, an rm, a wait. */
 enum waiter_kind {
@@ -54,6 +63,7 @@ struct supervisor {
 	struct acre_seccomp_filter *seccomp_default;
 	int init_exe_fd;
 	struct acre_map *slices; /* name -> struct slice */
+	struct pool *pool;
 	struct conn *conns;
 	gid_t group_gid;
 	bool have_group;
@@ -80,11 +90,16 @@ struct slice {
 	uint64_t backoff_ms;
 	struct event *restart_timer;
 	struct event *kill_timer;
+	struct event *checkpoint_timer;
 	struct waiter *waiters;
 	uint64_t cpu_sample_ns, cpu_sample_at; /* last stat sample, for CPU % */
 	struct acre_user user;			/* resolved in the slice's root */
 	struct acre_seccomp_filter *seccomp_profile; /* a profile of the slice's own */
 	char launch_error[300];			/* what the launch child reported */
+	int launch_errno;
+	struct acre_launch parked;		/* a prelaunched acre-init to claim */
+	bool has_parked;
+	bool from_pool;				/* this run's acre-init was prelaunched */
 };
 
 /* ---- server.c: the socket and its connections ---- */
@@ -151,6 +166,23 @@ void waiters_notify_ended(struct slice *s);
 void waiters_notify_removed(struct slice *s);
 void waiters_fail(struct slice *s, const struct acre_error *err);
 void waiters_detach_conn(struct waiter *list_in_conn);
+
+/* ---- pool.c: launches made ahead of time ---- */
+int pool_init(struct supervisor *sv, unsigned want, struct acre_error *err);
+void pool_free(struct supervisor *sv);
+/* A launch has passed the stages that take the kernel's cgroup mutex. */
+void pool_launch_under_way(struct supervisor *sv);
+/* A ready slot for a spec with the default namespaces; false when there is none. */
+bool pool_take(struct supervisor *sv, const struct acre_slice_spec *spec, struct pool_slot *out);
+/* What a slice launches with: the pool's template, for the slice's cgroup. */
+struct acre_launch_park pool_park_for(struct supervisor *sv, const struct acre_slice_spec *spec,
+				      const struct acre_cgroup *cg);
+/* Ends a parked acre-init (and, with its cgroups, removes them). */
+void pool_discard_launch(struct acre_launch *l);
+void pool_release(struct pool_slot *slot);
+bool pool_owns_cgroup(struct supervisor *sv, const char *name);
+/* A fresh name for a slice's cgroup: slices are renamed by nobody, cgroups never. */
+void pool_cgroup_name(char *buf, size_t len);
 
 /* ---- checkpoint.c ---- */
 int checkpoint_write(struct slice *s);

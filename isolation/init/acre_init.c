@@ -1,26 +1,22 @@
 /*
- * acre-init: PID 1 of every slice.  It starts the task as its child (it
- * never execs the task in its own place, so the slice always has an init
- * that reaps orphans), forwards the signals it receives to the task, and
- * when the task ends writes how it ended to the exit record (fd 4), where
- * a supervisor restarted in the meantime can still read it.  It reports
- * "S <pid>" once the task is exec'd, or the exec error, on fd 3.
+ * acre-init: PID 1 of every slice.  The supervisor starts it in the slice's
+ * new namespaces and cgroups, where it waits on fd 3 for the claim (the
+ * spec and the slice's fds).  It then builds the slice (setup.c), starts
+ * the task as its child (it never execs the task in its own place, so the
+ * slice always has an init that reaps orphans), reports "S <pid>" on fd 3,
+ * forwards the signals it receives to the task, and when the task ends
+ * writes how it ended to the exit record (fd 4), where a supervisor
+ * restarted in the meantime can still read it.
  *
  * Linked statically: it runs inside any rootfs, with or without a libc.
  */
-#include <errno.h>
+#include "isolation/launch_internal.h"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-enum { STATUS_FD = 3, EXIT_FD = 4 };
 
 /* Signals that mean "the slice, do something": passed on to the task. */
 static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
@@ -29,7 +25,7 @@ static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIG
 
 static void status_send(const char *msg)
 {
-	ssize_t w = send(STATUS_FD, msg, strlen(msg), MSG_NOSIGNAL);
+	ssize_t w = send(INIT_CHANNEL_FD, msg, strlen(msg), MSG_NOSIGNAL);
 	(void)w;
 }
 
@@ -54,94 +50,78 @@ static void json_escape(const char *in, char *out, size_t len)
  * No fsync: the record must outlive the supervisor, not the machine; after
  * a host crash no slice survives to be reported on.
  */
-static void record(const char *json)
+static void record(int fd, const char *json)
 {
+	if (fd < 0)
+		return;
+	/* Nowhere to complain to but the task's own stderr: the supervisor then reports "lost". */
 	size_t n = strlen(json);
-	if (ftruncate(EXIT_FD, 0) == 0 && pwrite(EXIT_FD, json, n, 0) != (ssize_t)n)
-		ftruncate(EXIT_FD, 0);
-	close(EXIT_FD);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, json, n, 0) != (ssize_t)n)
+		(void)!ftruncate(fd, 0);
+	close(fd);
 }
 
-static _Noreturn void launch_failed(const char *what, int err, int code)
+static _Noreturn void launch_failed(int exit_fd, const struct acre_error *err, int code)
 {
-	char msg[600], esc[1300], json[1500];
-	snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
-	char status[700];
-	snprintf(status, sizeof(status), "E %d %s", err, msg);
+	char status[700], esc[1300], json[1500];
+	snprintf(status, sizeof(status), "E %d %s", err->code, err->message);
 	status_send(status);
-	json_escape(msg, esc, sizeof(esc));
+	json_escape(err->message, esc, sizeof(esc));
 	snprintf(json, sizeof(json), "{\"launch_failed\":\"%s\",\"exit_code_hint\":%d}\n", esc,
 		 code);
-	record(json);
+	record(exit_fd, json);
 	_exit(code);
 }
 
-static _Noreturn void run_task(char **argv, const sigset_t *orig, int errpipe)
+/*
+ * The task is started with vfork: no page tables to copy and no
+ * copy-on-write faults on the launch path.  The child shares our memory
+ * until it execs, which is how it hands back an exec error.
+ */
+static volatile int exec_errno;
+
+static _Noreturn void run_task(char **argv, char **envp, const sigset_t *orig)
 {
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	/* Its own session and process group: signals to the group stay in the slice. */
 	setsid();
-	/* acre-init's fds (status, exit record) are not the task's business. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	execvp(argv[0], argv);
-	int e = errno;
-	ssize_t w = write(errpipe, &e, sizeof(e));
-	(void)w;
-	_exit(e == ENOENT ? 127 : 126);
+	/* acre-init's fds (channel, exit record) are not the task's business. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execvpe(argv[0], argv, envp);
+	exec_errno = errno;
+	_exit(errno == ENOENT ? 127 : 126);
 }
 
-int main(int argc, char **argv)
+/* Starts the task; returns its pid once it has been exec'd. */
+static pid_t start_task(struct launch_message *m, const sigset_t *orig)
 {
-	int first = 1;
-	if (argc > 1 && strcmp(argv[1], "--") == 0)
-		first = 2;
-	if (first >= argc) {
-		fprintf(stderr, "usage: acre-init -- COMMAND [ARG...]\n");
-		return 2;
+	struct acre_error err = {0};
+	exec_errno = 0;
+	pid_t task = vfork();
+	if (task < 0) {
+		acre_error_set(&err, errno, NULL, "starting the task: %s", strerror(errno));
+		launch_failed(m->exit_fd, &err, 126);
 	}
-	/* A task sharing our uid must not read our fds through /proc/1/fd. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	sigset_t all, orig;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &orig);
-
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		launch_failed("creating the exec pipe", errno, 126);
-	pid_t task = fork();
-	if (task < 0)
-		launch_failed("starting the task", errno, 126);
-	if (task == 0) {
-		close(pipefd[0]);
-		run_task(argv + first, &orig, pipefd[1]);
-	}
-	close(pipefd[1]);
-	int exec_err = 0;
-	ssize_t n;
-	do
-		n = read(pipefd[0], &exec_err, sizeof(exec_err));
-	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == (ssize_t)sizeof(exec_err)) {
+	if (task == 0)
+		run_task(m->argv, m->envp, orig);
+	if (exec_errno) {
+		int e = exec_errno;
 		waitpid(task, NULL, 0);
-		char what[600];
-		snprintf(what, sizeof(what), "exec %s", argv[first]);
-		launch_failed(what, exec_err, exec_err == ENOENT ? 127 : 126);
+		acre_error_set(&err, e, NULL, "exec %s: %s", m->argv[0], strerror(e));
+		launch_failed(m->exit_fd, &err, e == ENOENT ? 127 : 126);
 	}
-	char started[32];
-	snprintf(started, sizeof(started), "S %d", (int)task);
-	status_send(started);
-	close(STATUS_FD);
+	return task;
+}
 
+static _Noreturn void supervise(pid_t task, int exit_fd, const sigset_t *all)
+{
 	for (;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si);
+		int sig = sigwaitinfo(all, &si);
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			for (size_t i = 0; i < ACRE_ARRAY_SIZE(forwarded); i++)
 				if (forwarded[i] == sig)
 					kill(task, sig);
 			continue;
@@ -162,9 +142,33 @@ int main(int argc, char **argv)
 					 WEXITSTATUS(status));
 				code = WEXITSTATUS(status);
 			}
-			record(json);
+			record(exit_fd, json);
 			/* Our exit ends the pid namespace: the kernel kills what is left. */
 			_exit(code);
 		}
 	}
+}
+
+int main(void)
+{
+	/* A task sharing our uid must not read our fds through /proc/1/fd. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sigset_t all, orig;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &orig);
+	struct launch_message m;
+	struct acre_error err = {0};
+	if (launch_message_receive(INIT_CHANNEL_FD, &m, &err) < 0) {
+		if (err.code == ECANCELED)
+			_exit(0); /* a prelaunched slot the supervisor no longer needs */
+		launch_failed(-1, &err, 125);
+	}
+	if (slice_setup(&m, INIT_CHANNEL_FD, &err) < 0)
+		launch_failed(m.exit_fd, &err, 125);
+	pid_t task = start_task(&m, &orig);
+	char started[32];
+	snprintf(started, sizeof(started), "S %d", (int)task);
+	status_send(started);
+	close(INIT_CHANNEL_FD);
+	supervise(task, m.exit_fd, &all);
 }

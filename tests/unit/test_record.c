@@ -27,6 +27,7 @@ static void record_init(struct acre_slice_record *rec, const char *spec_text)
 	struct acre_error err = {0};
 	if (acre_slice_spec_parse(j, &rec->spec, &err) < 0)
 		fail_msg("spec: %s", err.message);
+	snprintf(rec->cgroup, sizeof(rec->cgroup), "s00c0ffee");
 }
 
 static void record_round_trip(const struct acre_slice_record *a, struct acre_slice_record *b)
@@ -62,6 +63,7 @@ static void assert_record_equal(const struct acre_slice_record *a,
 	_cleanup_json_ json_t *sa = acre_slice_spec_to_json(&a->spec);
 	_cleanup_json_ json_t *sb = acre_slice_spec_to_json(&b->spec);
 	assert_true(json_equal(sa, sb));
+	assert_string_equal(a->cgroup, b->cgroup);
 	assert_int_equal(a->state, b->state);
 	assert_string_equal(a->reason, b->reason);
 	assert_exit_equal(&a->exit, &b->exit);
@@ -228,6 +230,9 @@ static void test_reject_spec(void **state)
 	expect_record_rejected(record_with("spec", json_pack("{s:[s]}", "command", "true")),
 			       "spec.name", "spec has no name");
 	expect_record_rejected(record_with("pid", json_string("41")), "", "slice record: ");
+	expect_record_rejected(record_with("cgroup", json_string("../x")), "cgroup",
+			       "invalid cgroup name");
+	expect_record_rejected(record_with("cgroup", NULL), "", "slice record: ");
 }
 
 static void test_reject_not_object(void **state)

@@ -5,8 +5,8 @@
  * sets written, with the kept capabilities also raised as ambient so that
  * a task running as a non-root user still has them after exec.
  */
-#include "isolation.h"
-#include "launch_internal.h"
+#include "isolation/isolation.h"
+#include "isolation/launch_internal.h"
 
 #include <grp.h>
 #include <sys/capability.h>

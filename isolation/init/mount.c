@@ -6,8 +6,7 @@
  * paths Docker masks hidden or made read-only.  Then pivot_root into it and
  * let go of the host's tree.
  */
-#include "cgroup_internal.h"
-#include "launch_internal.h"
+#include "isolation/launch_internal.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -139,32 +138,27 @@ static int setup_dev(struct acre_error *err)
 static int setup_cgroups(const struct mount_plan *p, struct acre_error *err)
 {
 	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	const struct acre_cgroup_system *sys = p->cgroups;
-	if (sys->mode == ACRE_CGROUP_V2)
+	if (p->cgroup_v2_only)
 		return mount_fs("cgroup2", "sys/fs/cgroup", ro, NULL, err);
 	int rc = mount_fs("tmpfs", "sys/fs/cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "mode=755,size=16k", err);
-	for (size_t i = 0; rc == 0 && i < sys->nh; i++) {
-		const struct cg_hierarchy *h = &sys->h[i];
-		if (h->root_fd < 0)
-			continue;
-		const char *base = strrchr(h->mount, '/') ? strrchr(h->mount, '/') + 1 : h->mount;
-		char target[PATH_MAX];
-		snprintf(target, sizeof(target), "sys/fs/cgroup/%s", base);
+	for (size_t i = 0; rc == 0 && i < p->ncgroups; i++) {
+		const struct cgroup_mount *m = &p->cgroups[i];
+		char target[128];
+		snprintf(target, sizeof(target), "sys/fs/cgroup/%s", m->dir);
 		if (mkdir(target, 0755) < 0)
 			return fail(err, "creating", target);
-		if (h->v2)
-			rc = mount_fs("cgroup2", target, ro, NULL, err);
-		else if (mount("cgroup", target, "cgroup", ro, h->options) < 0)
-			rc = acre_error_set(err, errno, NULL, "mounting cgroup %s on /%s: %s",
-					    h->options, target, strerror(errno));
+		if (mount(m->type, target, m->type, ro, m->options[0] ? m->options : NULL) < 0)
+			return acre_error_set(err, errno, NULL, "mounting %s %s on /%s: %s", m->type,
+					      m->options, target, strerror(errno));
 		/* Co-mounted controllers ("cpu,cpuacct") also get a link under each name. */
-		for (char *opts = strdupa(h->options), *c = strtok(opts, ","); rc == 0 && c;
-		     c = strtok(NULL, ",")) {
-			char link[PATH_MAX];
+		char opts[sizeof(m->options)], *save = NULL;
+		snprintf(opts, sizeof(opts), "%s", m->options);
+		for (char *c = strtok_r(opts, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+			char link[128];
 			snprintf(link, sizeof(link), "sys/fs/cgroup/%s", c);
-			if (strcmp(c, base) != 0 && symlink(base, link) < 0 && errno != EEXIST)
-				rc = fail(err, "creating link", link);
+			if (strcmp(c, m->dir) != 0 && symlink(m->dir, link) < 0 && errno != EEXIST)
+				return fail(err, "creating link", link);
 		}
 	}
 	if (rc == 0 && mount(NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | ro, "mode=755") < 0)
@@ -207,7 +201,7 @@ static int hide_host_paths(const struct mount_plan *p, struct acre_error *err)
 {
 	if (strcmp(p->rootfs, "/") != 0)
 		return 0;
-	for (size_t i = 0; p->hide_paths && p->hide_paths[i]; i++) {
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(p->hide_paths) && p->hide_paths[i]; i++) {
 		const char *path = p->hide_paths[i] + 1; /* relative to the new root */
 		struct stat st;
 		if (!*path || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))

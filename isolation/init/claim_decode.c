@@ -1,0 +1,137 @@
+/*
+ * The claim message, acre-init's half (claim_encode.c writes it).  Decoded
+ * without a JSON library and pointing into one static buffer: acre-init is
+ * linked statically, and every page it touches is a page fault on the
+ * launch path.
+ */
+#include "isolation/launch_internal.h"
+
+#include <linux/filter.h>
+#include <sys/socket.h>
+
+static int push(char ***v, size_t *n, char *s)
+{
+	char **grown = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = s;
+	grown[*n] = NULL;
+	*v = grown;
+	return 0;
+}
+
+static int parse_cgroup(char *v, struct mount_plan *plan)
+{
+	if (plan->ncgroups == ACRE_ARRAY_SIZE(plan->cgroups))
+		return -E2BIG;
+	char *type = strchr(v, '|');
+	char *opts = type ? strchr(type + 1, '|') : NULL;
+	if (!opts)
+		return -EPROTO;
+	*type++ = '\0';
+	*opts++ = '\0';
+	struct cgroup_mount *m = &plan->cgroups[plan->ncgroups++];
+	snprintf(m->dir, sizeof(m->dir), "%s", v);
+	snprintf(m->type, sizeof(m->type), "%s", type);
+	snprintf(m->options, sizeof(m->options), "%s", opts);
+	return 0;
+}
+
+/* One entry; the message's strings stay where they are and are pointed into. */
+static int apply_entry(struct launch_message *m, char *key, char *v, size_t *nargs, size_t *nenv,
+		       size_t *nhide)
+{
+	if (!strcmp(key, "name"))
+		snprintf(m->name, sizeof(m->name), "%s", v);
+	else if (!strcmp(key, "ns"))
+		m->namespaces = (unsigned)strtoul(v, NULL, 10);
+	else if (!strcmp(key, "rootfs"))
+		m->mounts.rootfs = v;
+	else if (!strcmp(key, "rootfs_dev"))
+		m->rootfs_dev = strtoull(v, NULL, 10);
+	else if (!strcmp(key, "rootfs_ino"))
+		m->rootfs_ino = strtoull(v, NULL, 10);
+	else if (!strcmp(key, "readonly"))
+		m->mounts.readonly = *v == '1';
+	else if (!strcmp(key, "cwd"))
+		m->cwd = v;
+	else if (!strcmp(key, "uid"))
+		m->user.uid = (uid_t)strtoul(v, NULL, 10);
+	else if (!strcmp(key, "gid"))
+		m->user.gid = (gid_t)strtoul(v, NULL, 10);
+	else if (!strcmp(key, "group") && m->user.ngroups < ACRE_ARRAY_SIZE(m->user.groups))
+		m->user.groups[m->user.ngroups++] = (gid_t)strtoul(v, NULL, 10);
+	else if (!strcmp(key, "caps"))
+		m->capabilities = strtoull(v, NULL, 10);
+	else if (!strcmp(key, "hold"))
+		m->hold = *v == '1';
+	else if (!strcmp(key, "arg"))
+		return push(&m->argv, nargs, v);
+	else if (!strcmp(key, "env"))
+		return push(&m->envp, nenv, v);
+	else if (!strcmp(key, "hide") && *nhide < ACRE_ARRAY_SIZE(m->mounts.hide_paths) - 1)
+		m->mounts.hide_paths[(*nhide)++] = v;
+	else if (!strcmp(key, "cgroup_v2_only"))
+		m->mounts.cgroup_v2_only = *v == '1';
+	else if (!strcmp(key, "cgroup"))
+		return parse_cgroup(v, &m->mounts);
+	else if (!strcmp(key, "seccomp"))
+		m->seccomp_len = *v == '1';
+	return 0;
+}
+
+static int receive_seccomp(int chan, struct launch_message *m)
+{
+	m->seccomp = malloc(BPF_MAXINSNS * 8);
+	if (!m->seccomp)
+		return -ENOMEM;
+	ssize_t n = recv(chan, m->seccomp, BPF_MAXINSNS * 8, 0);
+	if (n <= 0 || n % 8)
+		return -EPROTO;
+	m->seccomp_len = (size_t)n;
+	return 0;
+}
+
+int launch_message_receive(int chan, struct launch_message *m, struct acre_error *err)
+{
+	static char buf[LAUNCH_MESSAGE_MAX];
+	int fds[4];
+	char cbuf[CMSG_SPACE(sizeof(fds))];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	memset(m, 0, sizeof(*m));
+	ssize_t n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return acre_error_set(err, ECANCELED, NULL, "the supervisor let the slot go");
+	if (n < 0)
+		return acre_error_set(err, errno, NULL, "receiving the spec: %s", strerror(errno));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return acre_error_set(err, EPROTO, NULL, "the spec came without its fds");
+	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	m->stdio[0] = fds[0];
+	m->stdio[1] = fds[1];
+	m->stdio[2] = fds[2];
+	m->exit_fd = fds[3];
+	buf[n] = '\0';
+	size_t nargs = 0, nenv = 0, nhide = 0;
+	for (char *e = buf; e < buf + n;) {
+		char *next = e + strlen(e) + 1;
+		char *eq = strchr(e, '=');
+		if (!eq)
+			return acre_error_set(err, EPROTO, NULL, "malformed spec entry");
+		*eq = '\0';
+		int rc = apply_entry(m, e, eq + 1, &nargs, &nenv, &nhide);
+		if (rc < 0)
+			return acre_error_set(err, -rc, NULL, "spec entry %s: %s", e, strerror(-rc));
+		e = next;
+	}
+	if (!m->argv || !m->mounts.rootfs || !m->cwd)
+		return acre_error_set(err, EPROTO, NULL, "incomplete spec");
+	if (!m->envp && push(&m->envp, &nenv, "PATH=/usr/bin:/bin") < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (m->seccomp_len && receive_seccomp(chan, m) < 0)
+		return acre_error_set(err, EPROTO, NULL, "malformed seccomp filter");
+	return 0;
+}
