@@ -54,6 +54,8 @@ static struct acre_cgroup *cgroup_new(struct acre_cgroup_system *sys, const char
 		return NULL;
 	cg->sys = sys;
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
+	for (int i = 0; i < CG_STAT_COUNT; i++)
+		cg->stat_fd[i] = -1;
 	return cg;
 }
 
@@ -106,6 +108,11 @@ int acre_cgroup_open(struct acre_cgroup_system *sys, const char *name, struct ac
 
 void acre_cgroup_free(struct acre_cgroup *cg)
 {
+	if (!cg)
+		return;
+	for (int i = 0; i < CG_STAT_COUNT; i++)
+		if (cg->stat_fd[i] >= 0)
+			close(cg->stat_fd[i]);
 	free(cg);
 }
 

@@ -26,10 +26,22 @@ struct acre_cgroup_system {
 	char v2_path[PATH_MAX + 256];
 };
 
+/* The files stat reads, kept open: a read is then one pread(2), not three syscalls. */
+enum cg_stat_file {
+	CG_STAT_CPU,	     /* cpu.stat */
+	CG_STAT_CPUACCT,     /* v1 cpuacct.usage */
+	CG_STAT_MEM_CURRENT, /* memory.current | memory.usage_in_bytes */
+	CG_STAT_MEM_PEAK,    /* memory.peak | memory.max_usage_in_bytes */
+	CG_STAT_MEM_EVENTS,  /* memory.events | memory.oom_control */
+	CG_STAT_PIDS,	     /* pids.current */
+	CG_STAT_COUNT,
+};
+
 struct acre_cgroup {
 	struct acre_cgroup_system *sys;
 	char name[ACRE_NAME_MAX + 1];
 	uint64_t id;
+	int stat_fd[CG_STAT_COUNT]; /* -1 until first read */
 };
 
 #endif

@@ -1,39 +1,57 @@
 /*
  * Reading a slice's usage back from its cgroups: CPU time and throttling,
  * memory now and at peak, OOM kills, pids.  v1 and v2 name and scale these
- * differently; callers get one struct in nanoseconds and bytes.
+ * differently; callers get one struct in nanoseconds and bytes.  `acre slice
+ * stat` reads every slice at once, so the files stay open and each read is
+ * a single pread(2) at offset 0, which makes kernfs generate them afresh.
  */
 #include "cgroup_internal.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 
-static ssize_t read_file(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl,
-			 const char *file, char *buf, size_t len)
+static const struct {
+	enum acre_cgroup_controller ctl;
+	const char *v1, *v2;
+} stat_files[CG_STAT_COUNT] = {
+	[CG_STAT_CPU] = {ACRE_CG_CPU, "cpu.stat", "cpu.stat"},
+	[CG_STAT_CPUACCT] = {ACRE_CG_CPUACCT, "cpuacct.usage", NULL},
+	[CG_STAT_MEM_CURRENT] = {ACRE_CG_MEMORY, "memory.usage_in_bytes", "memory.current"},
+	[CG_STAT_MEM_PEAK] = {ACRE_CG_MEMORY, "memory.max_usage_in_bytes", "memory.peak"},
+	[CG_STAT_MEM_EVENTS] = {ACRE_CG_MEMORY, "memory.oom_control", "memory.events"},
+	[CG_STAT_PIDS] = {ACRE_CG_PIDS, "pids.current", "pids.current"},
+};
+
+static bool is_v2(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl)
 {
+	return cg->sys->h[cg->sys->hier_of[ctl]].v2;
+}
+
+static ssize_t read_stat(struct acre_cgroup *cg, enum cg_stat_file f, char *buf, size_t len)
+{
+	enum acre_cgroup_controller ctl = stat_files[f].ctl;
 	int hi = cg->sys->hier_of[ctl];
-	if (hi < 0)
+	const char *file = is_v2(cg, ctl) ? stat_files[f].v2 : stat_files[f].v1;
+	if (hi < 0 || !file)
 		return -ENOENT;
-	char rel[ACRE_NAME_MAX + 64];
-	snprintf(rel, sizeof(rel), "%s/%s", cg->name, file);
-	int fd = openat(cg->sys->h[hi].root_fd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
+	if (cg->stat_fd[f] < 0) {
+		char rel[ACRE_NAME_MAX + 64];
+		snprintf(rel, sizeof(rel), "%s/%s", cg->name, file);
+		cg->stat_fd[f] = openat(cg->sys->h[hi].root_fd, rel, O_RDONLY | O_CLOEXEC);
+		if (cg->stat_fd[f] < 0)
+			return -errno;
+	}
+	ssize_t n = pread(cg->stat_fd[f], buf, len - 1, 0);
 	if (n < 0)
-		return -e;
+		return -errno;
 	buf[n] = '\0';
 	return n;
 }
 
 /* A single number, or "max" (v2's unlimited) as ACRE_STAT_NONE. */
-static uint64_t read_u64(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl,
-			 const char *file)
+static uint64_t stat_u64(struct acre_cgroup *cg, enum cg_stat_file f)
 {
 	char buf[64];
-	if (read_file(cg, ctl, file, buf, sizeof(buf)) <= 0 || strncmp(buf, "max", 3) == 0)
+	if (read_stat(cg, f, buf, sizeof(buf)) <= 0 || strncmp(buf, "max", 3) == 0)
 		return ACRE_STAT_NONE;
 	return strtoull(buf, NULL, 10);
 }
@@ -52,62 +70,35 @@ static uint64_t find_key(const char *text, const char *key)
 	return ACRE_STAT_NONE;
 }
 
-static uint64_t read_key(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl,
-			 const char *file, const char *key)
-{
-	char buf[2048];
-	if (read_file(cg, ctl, file, buf, sizeof(buf)) <= 0)
-		return ACRE_STAT_NONE;
-	return find_key(buf, key);
-}
-
-static bool is_v2(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl)
-{
-	return cg->sys->h[cg->sys->hier_of[ctl]].v2;
-}
-
 static uint64_t zero_if_none(uint64_t v)
 {
 	return v == ACRE_STAT_NONE ? 0 : v;
 }
 
-uint64_t acre_cgroup_oom_kills(const struct acre_cgroup *cg)
+uint64_t acre_cgroup_oom_kills(struct acre_cgroup *cg)
 {
-	if (is_v2(cg, ACRE_CG_MEMORY))
-		return zero_if_none(read_key(cg, ACRE_CG_MEMORY, "memory.events", "oom_kill"));
-	return zero_if_none(read_key(cg, ACRE_CG_MEMORY, "memory.oom_control", "oom_kill"));
+	char buf[1024];
+	if (read_stat(cg, CG_STAT_MEM_EVENTS, buf, sizeof(buf)) <= 0)
+		return 0;
+	return zero_if_none(find_key(buf, "oom_kill"));
 }
 
-int acre_cgroup_read_stats(const struct acre_cgroup *cg, struct acre_cgroup_stats *st)
+int acre_cgroup_read_stats(struct acre_cgroup *cg, struct acre_cgroup_stats *st)
 {
-	/* v1 reports "no limit" as the largest page-aligned signed value. */
-	const uint64_t v1_unlimited = 0x7FFFFFFFFFFFF000ULL;
-	char cpu_stat[2048];
-	bool v2_cpu = is_v2(cg, ACRE_CG_CPU);
-	if (read_file(cg, ACRE_CG_CPU, "cpu.stat", cpu_stat, sizeof(cpu_stat)) <= 0)
-		cpu_stat[0] = '\0';
-	st->cpu_nr_throttled = zero_if_none(find_key(cpu_stat, "nr_throttled"));
-	if (v2_cpu) {
-		st->cpu_usage_ns = zero_if_none(find_key(cpu_stat, "usage_usec")) * 1000;
-		st->cpu_throttled_ns = zero_if_none(find_key(cpu_stat, "throttled_usec")) * 1000;
+	char cpu[2048];
+	if (read_stat(cg, CG_STAT_CPU, cpu, sizeof(cpu)) <= 0)
+		cpu[0] = '\0';
+	st->cpu_nr_throttled = zero_if_none(find_key(cpu, "nr_throttled"));
+	if (is_v2(cg, ACRE_CG_CPU)) {
+		st->cpu_usage_ns = zero_if_none(find_key(cpu, "usage_usec")) * 1000;
+		st->cpu_throttled_ns = zero_if_none(find_key(cpu, "throttled_usec")) * 1000;
 	} else {
-		st->cpu_usage_ns = zero_if_none(read_u64(cg, ACRE_CG_CPUACCT, "cpuacct.usage"));
-		st->cpu_throttled_ns = zero_if_none(find_key(cpu_stat, "throttled_time"));
+		st->cpu_usage_ns = zero_if_none(stat_u64(cg, CG_STAT_CPUACCT));
+		st->cpu_throttled_ns = zero_if_none(find_key(cpu, "throttled_time"));
 	}
-	if (is_v2(cg, ACRE_CG_MEMORY)) {
-		st->memory_current = zero_if_none(read_u64(cg, ACRE_CG_MEMORY, "memory.current"));
-		st->memory_peak = read_u64(cg, ACRE_CG_MEMORY, "memory.peak");
-		st->memory_limit = read_u64(cg, ACRE_CG_MEMORY, "memory.max");
-	} else {
-		st->memory_current =
-			zero_if_none(read_u64(cg, ACRE_CG_MEMORY, "memory.usage_in_bytes"));
-		st->memory_peak = read_u64(cg, ACRE_CG_MEMORY, "memory.max_usage_in_bytes");
-		st->memory_limit = read_u64(cg, ACRE_CG_MEMORY, "memory.limit_in_bytes");
-		if (st->memory_limit >= v1_unlimited)
-			st->memory_limit = ACRE_STAT_NONE;
-	}
+	st->memory_current = zero_if_none(stat_u64(cg, CG_STAT_MEM_CURRENT));
+	st->memory_peak = stat_u64(cg, CG_STAT_MEM_PEAK);
 	st->oom_kills = acre_cgroup_oom_kills(cg);
-	st->pids_current = zero_if_none(read_u64(cg, ACRE_CG_PIDS, "pids.current"));
-	st->pids_limit = read_u64(cg, ACRE_CG_PIDS, "pids.max");
+	st->pids_current = zero_if_none(stat_u64(cg, CG_STAT_PIDS));
 	return 0;
 }

@@ -69,20 +69,19 @@ bool acre_cgroup_is_empty(struct acre_cgroup *cg);
 int acre_cgroup_remove(struct acre_cgroup *cg, struct acre_error *err);
 
 #define ACRE_STAT_NONE UINT64_MAX
+/* Usage only: the limits are the spec's, which the caller has. */
 struct acre_cgroup_stats {
 	uint64_t cpu_usage_ns;
 	uint64_t cpu_throttled_ns;
 	uint64_t cpu_nr_throttled;
 	uint64_t memory_current;
-	uint64_t memory_peak; /* ACRE_STAT_NONE where the kernel has no peak */
-	uint64_t memory_limit; /* ACRE_STAT_NONE: unlimited */
+	uint64_t memory_peak; /* ACRE_STAT_NONE where the kernel keeps no peak */
 	uint64_t oom_kills;
 	uint64_t pids_current;
-	uint64_t pids_limit; /* ACRE_STAT_NONE: unlimited */
 };
-int acre_cgroup_read_stats(const struct acre_cgroup *cg, struct acre_cgroup_stats *st);
+int acre_cgroup_read_stats(struct acre_cgroup *cg, struct acre_cgroup_stats *st);
 /* OOM kills counted in the slice's memory cgroup so far. */
-uint64_t acre_cgroup_oom_kills(const struct acre_cgroup *cg);
+uint64_t acre_cgroup_oom_kills(struct acre_cgroup *cg);
 
 /* ---- seccomp --------------------------------------------------------------- */
 

@@ -256,6 +256,7 @@ static void teardown(struct supervisor *sv)
 		acre_map_foreach(sv->slices, free_slice_cb, NULL);
 	}
 	pool_free(sv);
+	recover_sweep_free(sv);
 	/* Nothing of ours left in the subtree: leave no trace of it either. */
 	if (sv->cgroups && sv->slices && acre_map_size(sv->slices) == 0)
 		acre_cgroup_system_remove_root(sv->cgroups);

@@ -147,25 +147,96 @@ static bool cgroup_in_use(struct supervisor *sv, const char *name)
 	return q.found || pool_owns_cgroup(sv, name);
 }
 
+/*
+ * Orphans are killed at once and removed as they empty, from a timer: a
+ * thousand of them take seconds to die (each takes its namespaces along),
+ * and the socket is served meanwhile.
+ */
+struct sweep {
+	struct supervisor *sv;
+	struct acre_cgroup **orphans;
+	size_t n;
+	struct event *timer;
+	int rounds;
+};
+
+static void sweep_free(struct sweep *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		acre_cgroup_free(w->orphans[i]);
+	free(w->orphans);
+	if (w->timer)
+		event_free(w->timer);
+	free(w);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sweep *w = arg;
+	size_t left = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		struct acre_cgroup *cg = w->orphans[i];
+		struct acre_error err = {0};
+		if (acre_cgroup_is_empty(cg) && acre_cgroup_remove(cg, &err) == 0) {
+			acre_log(ACRE_LOG_INFO, "cgroup=%s event=orphan_removed", acre_cgroup_name(cg));
+			acre_cgroup_free(cg);
+			continue;
+		}
+		if (w->rounds % 20 == 19)
+			acre_cgroup_kill_all(cg); /* something new got in: kill again */
+		w->orphans[left++] = cg;
+	}
+	w->n = left;
+	/* Give up after a minute: whatever resists is logged, not looped on forever. */
+	if (w->n == 0 || ++w->rounds > 1200) {
+		for (size_t i = 0; i < w->n; i++)
+			acre_log(ACRE_LOG_ERROR, "cgroup=%s event=orphan_remove_failed",
+				 acre_cgroup_name(w->orphans[i]));
+		w->sv->sweep = NULL;
+		sweep_free(w);
+		return;
+	}
+	struct timeval tv = {0, 50000};
+	evtimer_add(w->timer, &tv);
+}
+
 void recover_sweep_cgroups(struct supervisor *sv)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	if (acre_cgroup_system_list(sv->cgroups, &names) < 0)
 		return;
-	for (size_t i = 0; names && names[i]; i++) {
-		if (cgroup_in_use(sv, names[i]))
-			continue;
+	struct sweep *w = calloc(1, sizeof(*w));
+	if (!w)
+		return;
+	w->sv = sv;
+	w->orphans = calloc(acre_strv_length(names) + 1, sizeof(*w->orphans));
+	w->timer = evtimer_new(sv->base, on_sweep, w);
+	if (!w->orphans || !w->timer) {
+		sweep_free(w);
+		return;
+	}
+	for (size_t i = 0; names[i]; i++) {
 		struct acre_cgroup *cg;
-		struct acre_error err = {0};
-		if (acre_cgroup_open(sv->cgroups, names[i], &cg, &err) < 0)
+		if (cgroup_in_use(sv, names[i]) ||
+		    acre_cgroup_open(sv->cgroups, names[i], &cg, NULL) < 0)
 			continue;
 		int killed = acre_cgroup_kill_all(cg);
-		for (int tries = 0; tries < 200 && !acre_cgroup_is_empty(cg); tries++)
-			usleep(10000);
-		int rc = acre_cgroup_remove(cg, &err);
-		acre_log(rc == 0 ? ACRE_LOG_INFO : ACRE_LOG_ERROR,
-			 "cgroup=%s event=orphan_removed killed=%d%s%s", names[i], killed,
-			 rc == 0 ? "" : " error=", rc == 0 ? "" : err.message);
-		acre_cgroup_free(cg);
+		acre_log(ACRE_LOG_INFO, "cgroup=%s event=orphan_found killed=%d", names[i], killed);
+		w->orphans[w->n++] = cg;
 	}
+	if (w->n == 0) {
+		sweep_free(w);
+		return;
+	}
+	sv->sweep = w;
+	on_sweep(-1, 0, w);
+}
+
+void recover_sweep_free(struct supervisor *sv)
+{
+	if (sv->sweep)
+		sweep_free(sv->sweep);
+	sv->sweep = NULL;
 }

@@ -159,7 +159,12 @@ static void determine_exit(struct slice *s, int wait_code, int wait_status, bool
 	} else {
 		memset(e, 0, sizeof(*e));
 	}
-	if (e->known && !e->launch_failed[0] && e->signal == SIGKILL &&
+	/*
+	 * The kernel killed something in the slice for memory, and the task
+	 * died of SIGKILL, or exited as a shell does when its child did (137).
+	 */
+	bool killed = e->signal == SIGKILL || (!e->signal && e->exit_code == 128 + SIGKILL);
+	if (e->known && !e->launch_failed[0] && killed &&
 	    acre_cgroup_oom_kills(s->cgroup) > s->oom_base)
 		e->oom = true;
 }

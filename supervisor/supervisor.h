@@ -26,6 +26,7 @@ struct supervisor_options {
 struct conn;
 struct slice;
 struct pool;
+struct sweep;
 
 /* A launch made ahead of time: a cgroup set and acre-init parked in it. */
 struct pool_slot {
@@ -64,6 +65,7 @@ struct supervisor {
 	int init_exe_fd;
 	struct acre_map *slices; /* name -> struct slice */
 	struct pool *pool;
+	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct conn *conns;
 	gid_t group_gid;
 	bool have_group;
@@ -194,6 +196,7 @@ int checkpoint_read_exit(struct supervisor *sv, const char *name, struct acre_ex
 /* ---- recover.c ---- */
 int recover_slices(struct supervisor *sv);
 void recover_sweep_cgroups(struct supervisor *sv);
+void recover_sweep_free(struct supervisor *sv);
 
 /* ---- view.c: slices as the protocol shows them ---- */
 json_t *view_slice_summary(const struct slice *s);

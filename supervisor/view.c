@@ -67,7 +67,7 @@ json_t *view_slice_detail(const struct slice *s)
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
 	json_object_set_new(j, "cgroup", json_pack("{s:s,s:s,s:I}", "root",
 						   s->sv->opt.cgroup_root, "name",
-						   r->spec.name, "id",
+						   r->cgroup, "id",
 						   (json_int_t)acre_cgroup_id(s->cgroup)));
 	return j;
 }
@@ -117,13 +117,14 @@ json_t *view_slice_stats(struct slice *s)
 	if (r->spec.resources.cpus_milli)
 		json_object_set_new(json_object_get(j, "cpu"), "limit_percent",
 				    json_real(pct * 1000.0 / r->spec.resources.cpus_milli));
+	const struct acre_slice_resources *res = &r->spec.resources;
 	json_object_set_new(j, "memory", json_pack("{s:I,s:o,s:o,s:I}", "current",
 						   (json_int_t)st.memory_current, "peak",
 						   opt_u64(st.memory_peak), "limit",
-						   opt_u64(st.memory_limit), "oom_kills",
-						   (json_int_t)st.oom_kills));
+						   opt_u64(res->memory ? res->memory : ACRE_STAT_NONE),
+						   "oom_kills", (json_int_t)st.oom_kills));
 	json_object_set_new(j, "pids", json_pack("{s:I,s:o}", "current",
 						 (json_int_t)st.pids_current, "limit",
-						 opt_u64(st.pids_limit)));
+						 opt_u64(res->pids ? res->pids : ACRE_STAT_NONE)));
 	return j;
 }

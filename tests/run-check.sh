@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make check: the unit tests (plain, then under AddressSanitizer and UBSan),
+# the integration suite against this machine's kernel, and the tests that
+# depend on the cgroup version again inside a pure cgroup v2 VM.  Ends with
+# one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+log=$(mktemp -d /tmp/acre-check.XXXXXX)
+trap 'rm -rf "$log"' EXIT
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)...".
+count_unit() {
+	local out=$1 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	echo "${p:-0} ${f:-0}"
+}
+
+run_unit() {
+	local dir=$1 label=$2
+	for t in "$dir"/test_*; do
+		[ -x "$t" ] || continue
+		local out=$log/$(basename "$t").$label
+		"$t" >"$out" 2>&1
+		local rc=$?
+		read -r p f < <(count_unit "$out")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			# A crash or a sanitizer report, not a failed assertion: one failure.
+			failed=$((failed + 1))
+			f=1
+		fi
+		if [ "$f" -ne 0 ]; then
+			echo "FAIL unit/$label $(basename "$t")"
+			sed 's/^/    /' "$out" | tail -40
+		else
+			echo "PASS unit/$label $(basename "$t") ($p)"
+		fi
+	done
+}
+
+# run-integration.sh ends with "integration: N passed, N failed, N skipped".
+run_suite() {
+	local label=$1
+	shift
+	local out=$log/$label
+	"$@" 2>&1 | tee "$out"
+	local line
+	line=$(grep -a '^integration: ' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL $label: the suite did not finish"
+		failed=$((failed + 1))
+		return
+	fi
+	local p f
+	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+echo "== unit tests"
+run_unit build/test plain
+echo "== unit tests under AddressSanitizer and UBSan"
+run_unit build/test-san sanitizers
+
+echo "== integration tests on this machine ($(uname -r))"
+run_suite integration tests/run-integration.sh
+
+echo "== integration tests in a pure cgroup v2 VM"
+if [ -x tests/vm/run.sh ] && [ -f tests/vm/tests.list ]; then
+	mapfile -t vm_tests < <(grep -v '^#' tests/vm/tests.list | grep .)
+	run_suite vm tests/vm/run.sh -- tests/run-integration.sh "${vm_tests[@]}"
+else
+	echo "FAIL vm: tests/vm is missing"
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
