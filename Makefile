@@ -25,7 +25,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libcap-dev \
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev \
-	crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
+	python3 crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64
 
 MODULES	:= common isolation netns supervisor cli
@@ -112,9 +112,13 @@ bench: all
 	@bench/run-all.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/acre
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/acre \
+		$(DESTDIR)/etc/systemd/system $(DESTDIR)$(PREFIX)/share/doc/acre
 	install -m 0755 $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(BUILD)/bin/acre-init $(DESTDIR)$(PREFIX)/libexec/acre/
+	install -m 0644 supervisor/acre-supervisor.service $(DESTDIR)/etc/systemd/system/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/acre/
+	getent group acre >/dev/null || groupadd --system acre
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -18,7 +18,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
 
 "$bin/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$work/state" --cgroup-root "$root" \
 	--log-level warn 2>"$work/supervisor.log" &
@@ -30,12 +29,12 @@ for i in $(seq 1 "$count"); do
 	"$bin/acre" slice run -d --name "d$i" -- sleep 100000 >/dev/null
 done
 end=$(date +%s.%N)
-echo "launched $count detached slices in $(echo "$end - $start" | bc) s"
+awk -v s="$start" -v e="$end" -v n="$count" 'BEGIN { printf "launched %d detached slices in %.1f s\n", n, e - s }'
 
 running=$("$bin/acre" -j slice list | python3 -c 'import json,sys; print(sum(s["state"]=="running" for s in json.load(sys.stdin)))')
 rss_kb=$(awk '/^VmRSS/ {print $2}' /proc/$sv/status)
 printf 'running slices:        %d\n' "$running"
-printf 'supervisor RSS:        %.1f MiB  (target <= 16 MiB)\n' "$(echo "$rss_kb / 1024" | bc -l)"
+awk -v k="$rss_kb" 'BEGIN { printf "supervisor RSS:        %.1f MiB  (target <= 16 MiB)\n", k / 1024 }'
 
 # Warm once, then the median of 11 timed runs.
 "$bin/acre" -j slice stat >/dev/null
@@ -47,4 +46,4 @@ for _ in $(seq 11); do
 	times+=($(( (t1 - t0) / 1000 )))
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 6p)
-printf 'acre slice stat -j:    %.1f ms median of 11  (target <= 50 ms)\n' "$(echo "$median / 1000" | bc -l)"
+awk -v u="$median" 'BEGIN { printf "acre slice stat -j:    %.1f ms median of 11  (target <= 50 ms)\n", u / 1000 }'
