@@ -126,6 +126,7 @@ format:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -I. -D_GNU_SOURCE --suppress=missingIncludeSystem \
+		--library=$(CURDIR)/.cppcheck-jansson.cfg \
 		$(MODULES)
 
 clean:
