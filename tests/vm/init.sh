@@ -74,6 +74,11 @@ mount_api_filesystems() { # root
 	$BB mount -t sysfs -o nosuid,nodev,noexec sysfs "$r/sys" || fail "sysfs"
 	$BB mount -t devtmpfs -o nosuid,mode=0755 devtmpfs "$r/dev" || fail "devtmpfs"
 	$BB mkdir -p "$r/dev/pts" "$r/dev/shm" "$r/dev/mqueue"
+	# What udev or systemd would add: bash's <(...) needs /dev/fd.
+	$BB ln -sf /proc/self/fd "$r/dev/fd"
+	$BB ln -sf /proc/self/fd/0 "$r/dev/stdin"
+	$BB ln -sf /proc/self/fd/1 "$r/dev/stdout"
+	$BB ln -sf /proc/self/fd/2 "$r/dev/stderr"
 	$BB mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=000 devpts "$r/dev/pts"
 	$BB mount -t tmpfs -o nosuid,nodev shm "$r/dev/shm"
 	$BB mount -t mqueue -o nosuid,nodev,noexec mqueue "$r/dev/mqueue"
