@@ -84,7 +84,7 @@ static int set_policy(struct slice *s, struct acre_error *err)
 				      sv->accounting_off);
 	struct acre_allow rules[ACRE_ALLOW_MAX];
 	size_t n = 0;
-	for (; allow[n] && n < ACRE_ARRAY_SIZE(rules); n++)
+	for (; n < ACRE_ARRAY_SIZE(rules) && allow[n]; n++)
 		if (acre_allow_parse(allow[n], &rules[n], err) < 0)
 			return acre_error_prefix(err, "network.allow");
 	int rc = acre_bpf_policy_set(sv->bpf, acre_cgroup_id(s->cgroup), rules, n);
