@@ -35,11 +35,13 @@ trap cleanup EXIT
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip netns exec "$ns" "$bin/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$work/state" \
+# nsenter, not ip netns exec, which mounts a /sys of its own and hides the cgroup hierarchies.
+nsenter --net="/run/netns/$ns" "$bin/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$work/state" \
 	--cgroup-root "acre-bench-$tag" --slice-cidr 198.18.0.0/24 --bridge "acrb$tag" \
 	--log-level warn 2>"$work/supervisor.log" &
 sv=$!
 for _ in $(seq 100); do "$bin/acre" slice list >/dev/null 2>&1 && break; sleep 0.05; done
+"$bin/acre" slice list >/dev/null || { echo "bench/net-bridge: the supervisor did not start"; cat "$work/supervisor.log"; exit 1; }
 
 # By hand: bridge, two namespaces, a veth pair each.
 ip -n "$ns" link add "hbr$tag" type bridge

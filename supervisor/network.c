@@ -161,8 +161,15 @@ void network_release(struct slice *s)
 	if (s->sv->bpf && s->veth_ifindex > 0)
 		acre_bpf_isolate_remove(s->sv->bpf, s->veth_ifindex);
 	s->veth_ifindex = 0;
-	if (acre_netns_slice_teardown(n->nn, &n->br, s->rec.spec.name, &err) < 0 ||
-	    acre_ipam_release(n->ipam, s->rec.spec.name, &err) < 0)
+	/*
+	 * An ended slice's veth pair goes with its network namespace, which the
+	 * kernel tears down on its own time: deleting it here would cost tens of
+	 * milliseconds of the supervisor's.  Only a still live one is deleted.
+	 */
+	int rc = slice_is_active(s) ? acre_netns_slice_teardown(n->nn, &n->br, s->rec.spec.name,
+								&err)
+				    : 0;
+	if (rc < 0 || acre_ipam_release(n->ipam, s->rec.spec.name, &err) < 0)
 		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"",
 			 s->rec.spec.name, err.message);
 }

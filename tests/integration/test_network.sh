@@ -113,7 +113,9 @@ assert_eq "$dups" "" "addresses handed out twice"
 assert_eq "$(ip -n "$ns" -o link show master "$bridge" | wc -l)" 200 "veths on the bridge"
 for i in $(seq 1 200); do echo "n$i"; done | xargs -n 50 "$ACRE_BIN/acre" slice rm --force >/dev/null ||
 	fail "rm of the 200"
-assert_eq "$(ip -n "$ns" -o link show master "$bridge" | wc -l)" 0 "veths left on the bridge"
+# The pairs go with the slices' namespaces, which the kernel tears down on its own time.
+wait_for "[ \$(ip -n $ns -o link show master $bridge | wc -l) = 0 ]" 30 ||
+	fail "veths left on the bridge: $(ip -n "$ns" -o link show master "$bridge" | wc -l)"
 assert_eq "$(ip -n "$ns" -o link show | grep -c '^[0-9]*: ac[0-9a-f]\{12\}[@:]')" 0 "acre veths left"
 assert_eq "$(tc -n "$ns" qdisc show | grep -c tbf)" 0 "qdiscs left"
 assert_eq "$(leases)" 0 "leases left"
