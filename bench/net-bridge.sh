@@ -28,6 +28,7 @@ cleanup() {
 		kill "$sv" 2>/dev/null
 		wait "$sv" 2>/dev/null
 	fi
+	[ -s "$work/iperf3.pid" ] && kill "$(cat "$work/iperf3.pid")" 2>/dev/null
 	for n in "$ns" "$ns-a" "$ns-b"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$work"
 }
@@ -57,7 +58,7 @@ for side in a b; do
 	ip -n "$ns-$side" link set lo up
 	i=$((i + 1))
 done
-ip netns exec "$ns-a" iperf3 -s -p 5201 -D
+ip netns exec "$ns-a" iperf3 -s -p 5201 -D --pidfile "$work/iperf3.pid"
 # By acre: a server slice.
 "$bin/acre" slice run -d --name sink --net bridge -- iperf3 -s -p 5201 >/dev/null
 sink=$("$bin/acre" -j slice show sink | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["address"].split("/")[0])')
