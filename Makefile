@@ -1,4 +1,4 @@
-# acre: build, test, install.  `make` builds build/bin/{acre,acre-supervisor,acre-init};
+# acre: build, test, install.  `make` builds build/bin/{acre,acre-supervisor,acre-init,acre-controller};
 # `make check` runs every test; `make deps` installs what a fresh Debian 12 needs.
 
 CC	?= gcc
@@ -28,15 +28,17 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	python3 crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64
 
-MODULES	:= common isolation netns supervisor cli
+MODULES	:= common isolation netns supervisor controller cli
 src	= $(wildcard $(1)/*.c)
 obj	= $(patsubst %.c,$(BUILD)/obj/%.o,$(call src,$(1)))
 
 LIB_common	:= $(BUILD)/lib/libacre-common.a
 LIB_isolation	:= $(BUILD)/lib/libacre-isolation.a
 LIB_netns	:= $(BUILD)/lib/libacre-netns.a
+LIB_controller	:= $(BUILD)/lib/libacre-controller.a
 
-BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init
+BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init \
+	$(BUILD)/bin/acre-controller
 
 .PHONY: all check unit integration vm-check deps run bench install format lint clean
 all: $(BINS)
@@ -55,11 +57,16 @@ $(BUILD)/lib/libacre-%.a: $$(call obj,$$*)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/acre: $(call obj,cli) $(LIB_common)
+$(BUILD)/bin/acre: $(call obj,cli) $(LIB_controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_common)
+$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) \
+		$(LIB_controller) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
@@ -77,16 +84,30 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 SAN_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/test-san/%,$(UNIT_SRCS))
 UNIT_LIBS  := $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
-# What each unit test links besides itself: the pure modules.
-UNIT_SRC_DEPS := $(call src,common)
+# What unit tests link besides themselves: the pure modules (an archive
+# member is only pulled in when a test uses it, so each links what it needs).
+UNIT_MODULES := controller common
+UNIT_ARCHIVES := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib/libacre-$(m).a)
+SAN_ARCHIVES  := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib-san/libacre-$(m).a)
+san_obj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(filter-out $(1)/main.c,$(call src,$(1))))
 
-$(BUILD)/test/%: tests/unit/%.c $(LIB_common)
+$(BUILD)/obj-san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB_common) -o $@ $(UNIT_LIBS)
+	@echo "  CC-SAN  $<"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/test-san/%: tests/unit/%.c $(UNIT_SRC_DEPS)
+$(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $^ -o $@ $(UNIT_LIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/test/%: tests/unit/%.c $(UNIT_ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
+
+$(BUILD)/test-san/%: tests/unit/%.c $(SAN_ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
+		-o $@ $(UNIT_LIBS)
 
 unit: $(UNIT_BINS) $(SAN_BINS)
 
@@ -114,7 +135,8 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/acre \
 		$(DESTDIR)/etc/systemd/system $(DESTDIR)$(PREFIX)/share/doc/acre
-	install -m 0755 $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-controller \
+		$(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(BUILD)/bin/acre-init $(DESTDIR)$(PREFIX)/libexec/acre/
 	install -m 0644 supervisor/acre-supervisor.service $(DESTDIR)/etc/systemd/system/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/acre/
@@ -132,4 +154,4 @@ lint:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
