@@ -13,6 +13,15 @@
 #include <event2/buffer.h>
 #include <sys/types.h>
 
+/* --controller and what goes with it: the link to the pool (controller_link.c). */
+struct controller_link_options {
+	const char *controller; /* HOST:PORT; NULL: not part of a pool */
+	const char *join_token;
+	char **attrs; /* "KEY=VALUE" */
+	const char *tls_ca, *tls_cert, *tls_key;
+	bool insecure;
+};
+
 struct supervisor_options {
 	const char *socket_path;
 	const char *state_dir;
@@ -21,9 +30,11 @@ struct supervisor_options {
 	const char *group;	   /* members may use the socket besides root */
 	uint64_t stop_timeout_ms;  /* SIGTERM to SIGKILL when ending a slice */
 	unsigned prelaunch;	   /* launches kept ready ahead of time */
+	struct controller_link_options link;
 };
 
 struct conn;
+struct controller_link;
 struct slice;
 struct pool;
 struct sweep;
@@ -75,6 +86,7 @@ struct supervisor {
 	const char *hide_paths[3];
 	char socket_dir[4096];
 	bool stopping;
+	struct controller_link *link; /* NULL unless --controller */
 };
 
 struct slice {
