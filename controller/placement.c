@@ -34,17 +34,18 @@ bool acre_controller_attr_value_valid(const char *value)
 	return acre_str_is_utf8(value, n);
 }
 
-/* Copies s[0..n) without the blanks at either end. */
-static void trimmed(char *out, size_t cap, const char *s, size_t n)
+/* Copies s[0..n) without the blanks at either end; false when it does not fit. */
+static bool trimmed(char *out, size_t cap, const char *s, size_t n)
 {
 	while (n && isspace((unsigned char)*s))
 		s++, n--;
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
 	if (n >= cap)
-		n = cap - 1;
+		return false;
 	memcpy(out, s, n);
 	out[n] = '\0';
+	return true;
 }
 
 int acre_controller_constraint_parse(const char *text, struct acre_constraint *c,
@@ -58,11 +59,11 @@ int acre_controller_constraint_parse(const char *text, struct acre_constraint *c
 				      "%s %s: expected ATTR==VALUE or ATTR!=VALUE", field, text);
 	c->op = op == eq ? ACRE_CONSTRAINT_EQ : ACRE_CONSTRAINT_NE;
 	size_t klen = (size_t)(op - text), vlen = strlen(op + 2);
-	if (klen > ACRE_ATTR_KEY_MAX + 8 || vlen > ACRE_ATTR_VALUE_MAX + 8)
-		return acre_error_set(err, EINVAL, field, "%s: attribute or value too long",
-				      field);
-	trimmed(c->attr, sizeof(c->attr), text, klen);
-	trimmed(c->value, sizeof(c->value), op + 2, vlen);
+	if (!trimmed(c->attr, sizeof(c->attr), text, klen) ||
+	    !trimmed(c->value, sizeof(c->value), op + 2, vlen))
+		return acre_error_set(err, EINVAL, field,
+				      "%s: attribute (at most %d) or value (at most %d) too long",
+				      field, ACRE_ATTR_KEY_MAX, ACRE_ATTR_VALUE_MAX);
 	if (!acre_controller_attr_key_valid(c->attr))
 		return acre_error_set(err, EINVAL, field,
 				      "%s %s: the attribute must be 1 to %d letters, digits, "

@@ -59,25 +59,30 @@ static bool is_spread(const struct sched_request *r)
 	return r->placement && r->placement->strategy == ACRE_STRATEGY_SPREAD;
 }
 
-/* The lowest bucket that can hold the request, from the group's largest node; -1 if none can. */
-static int lowest_bucket(const struct sched_group *g, const struct sched_request *r)
+/*
+ * The resource the request needs most, relative to the group's largest
+ * node, and the request's bucket of it: nodes in lower buckets have too
+ * little of it free.  -1 when no node of the group could hold it.
+ */
+static int lowest_bucket(const struct sched_group *g, const struct sched_request *r,
+			 enum sched_dim *dim)
 {
-	double need = 0;
+	double need_cpu = 0, need_mem = 0;
 	if (r->cpus) {
 		if (!g->max_cap_cpus)
 			return -1;
-		need = (double)r->cpus / g->max_cap_cpus;
+		need_cpu = (double)r->cpus / g->max_cap_cpus;
 	}
 	if (r->mem) {
 		if (!g->max_cap_mem)
 			return -1;
-		double m = (double)r->mem / (double)g->max_cap_mem;
-		need = m > need ? m : need;
+		need_mem = (double)r->mem / (double)g->max_cap_mem;
 	}
-	if (need > 1)
+	if (need_cpu > 1 || need_mem > 1)
 		return -1;
-	int b = (int)(need * (SCHED_BUCKETS - 1)) - 1; /* one lower against rounding */
-	return b < 0 ? 0 : b;
+	*dim = need_mem > need_cpu ? SCHED_MEM : SCHED_CPU;
+	uint64_t want = *dim == SCHED_CPU ? r->cpus : r->mem;
+	return (int)sched_bucket_of_amount(sched_amount(*dim, want));
 }
 
 static bool visit(struct sched_node *n, const struct sched_request *r, struct candidates *c)
@@ -91,16 +96,17 @@ static bool visit(struct sched_node *n, const struct sched_request *r, struct ca
 static void scan_group(const struct sched_group *g, const struct sched_request *r,
 		       struct candidates *c)
 {
-	int lo = lowest_bucket(g, r);
+	enum sched_dim d;
+	int lo = lowest_bucket(g, r, &d);
 	if (lo < 0 || g->count == 0)
 		return;
 	bool down = is_spread(r);
-	int b = down ? sched_prev_nonempty(g, SCHED_BUCKETS - 1) : sched_next_nonempty(g, lo);
+	int b = down ? sched_prev_nonempty(g, d, SCHED_BUCKETS - 1) : sched_next_nonempty(g, d, lo);
 	while (b >= lo) {
-		for (struct sched_link *l = g->head[b]; l; l = l->next)
+		for (struct sched_link *l = g->head[d][b]; l; l = l->next[d])
 			if (visit(l->node, r, c))
 				return;
-		b = down ? sched_prev_nonempty(g, b - 1) : sched_next_nonempty(g, b + 1);
+		b = down ? sched_prev_nonempty(g, d, b - 1) : sched_next_nonempty(g, d, b + 1);
 	}
 }
 

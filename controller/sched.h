@@ -4,14 +4,16 @@
  *
  * It never scans the pool per placement.  Eligible nodes sit in groups —
  * one of all nodes, and one per (attribute, value) that a constraint or a
- * spread has asked about, built on first use — and inside each group in
- * 256 buckets by their dominant free fraction (the smaller of free/capacity
- * over CPUs and memory), with a bitmap of the non-empty buckets.  binpack
- * walks the buckets up from the lowest one that can hold the request,
- * spread walks them down from the top; the first few nodes that fit and
- * match are scored and the best one wins.  A placement costs a handful of
- * node visits however large the pool, and moving a node between buckets
- * after a reservation is O(1) per group it belongs to.
+ * spread has asked about, built on first use — and inside each group, for
+ * each resource (CPUs, memory), in 256 logarithmic buckets by how much of
+ * it they have free, with a bitmap of the non-empty buckets.  A placement
+ * walks the buckets of the resource it needs most relative to the largest
+ * node: binpack up from the request's own bucket (nodes with too little
+ * free, full ones included, are never visited: best fit), spread down from
+ * the top (most free first); the first few nodes that fit and match are
+ * scored and the best one wins.  A placement costs a
+ * handful of node visits however large the pool, and moving a node
+ * between buckets after a reservation is O(1) per group it belongs to.
  */
 #ifndef ACRE_CONTROLLER_SCHED_H
 #define ACRE_CONTROLLER_SCHED_H
@@ -20,15 +22,17 @@
 
 #define SCHED_BUCKETS 256
 
+enum sched_dim { SCHED_CPU, SCHED_MEM, SCHED_DIMS };
+
 struct sched_group;
 
-/* One membership of a node in a group's bucket list. */
+/* One membership of a node in a group: its place in the group's bucket list of each resource. */
 struct sched_link {
-	struct sched_link *prev, *next;
+	struct sched_link *prev[SCHED_DIMS], *next[SCHED_DIMS];
+	unsigned bucket[SCHED_DIMS];
 	struct sched_node *node;
 	struct sched_group *group;
 	struct sched_link *next_of_node;
-	unsigned bucket;
 };
 
 struct sched_attr {

@@ -26,64 +26,79 @@ static void count_add(struct acre_map *m, const char *key, int delta)
 		acre_map_put(m, key, (void *)v);
 }
 
-unsigned sched_bucket_of(const struct sched_node *n)
+/*
+ * Buckets are logarithmic in the amount free (millicpus, MiB): eight per
+ * doubling, bucket 0 for nothing free.  The mapping only grows with the
+ * amount, so every node in a bucket below the request's own has too little
+ * and is never visited; only the request's bucket holds nodes that may fall
+ * short, by less than an eighth of a doubling.
+ */
+unsigned sched_bucket_of_amount(uint64_t v)
 {
-	double fc = 0, fm = 0;
-	if (n->cap_cpus)
-		fc = ((double)n->cap_cpus - (double)n->used_cpus) / (double)n->cap_cpus;
-	if (n->cap_mem)
-		fm = ((double)n->cap_mem - (double)n->used_mem) / (double)n->cap_mem;
-	double f = fc < fm ? fc : fm;
-	if (f <= 0)
+	if (v == 0)
 		return 0;
-	if (f >= 1)
-		return SCHED_BUCKETS - 1;
-	return (unsigned)(f * (SCHED_BUCKETS - 1));
+	unsigned lg = 63 - (unsigned)__builtin_clzll(v);
+	unsigned sub = lg >= 3 ? (unsigned)(v >> (lg - 3)) & 7 : (unsigned)(v << (3 - lg)) & 7;
+	unsigned b = 1 + 8 * lg + sub;
+	return b < SCHED_BUCKETS ? b : SCHED_BUCKETS - 1;
 }
 
-static void bucket_insert(struct sched_group *g, struct sched_link *l, unsigned b, bool tail)
+uint64_t sched_amount(enum sched_dim d, uint64_t v)
 {
-	l->bucket = b;
+	return d == SCHED_CPU ? v : v >> 20; /* millicpus; bytes to MiB */
+}
+
+unsigned sched_bucket_of(const struct sched_node *n, enum sched_dim d)
+{
+	uint64_t cap = d == SCHED_CPU ? n->cap_cpus : n->cap_mem;
+	uint64_t used = d == SCHED_CPU ? n->used_cpus : n->used_mem;
+	return used >= cap ? 0 : sched_bucket_of_amount(sched_amount(d, cap - used));
+}
+
+static void bucket_insert(struct sched_group *g, struct sched_link *l, enum sched_dim d,
+			  unsigned b, bool tail)
+{
+	l->bucket[d] = b;
 	if (tail) {
-		l->next = NULL;
-		l->prev = g->tail[b];
-		if (g->tail[b])
-			g->tail[b]->next = l;
+		l->next[d] = NULL;
+		l->prev[d] = g->tail[d][b];
+		if (g->tail[d][b])
+			g->tail[d][b]->next[d] = l;
 		else
-			g->head[b] = l;
-		g->tail[b] = l;
+			g->head[d][b] = l;
+		g->tail[d][b] = l;
 	} else {
-		l->prev = NULL;
-		l->next = g->head[b];
-		if (g->head[b])
-			g->head[b]->prev = l;
+		l->prev[d] = NULL;
+		l->next[d] = g->head[d][b];
+		if (g->head[d][b])
+			g->head[d][b]->prev[d] = l;
 		else
-			g->tail[b] = l;
-		g->head[b] = l;
+			g->tail[d][b] = l;
+		g->head[d][b] = l;
 	}
-	g->nonempty[b / 64] |= 1ULL << (b % 64);
+	g->nonempty[d][b / 64] |= 1ULL << (b % 64);
 }
 
-static void bucket_unlink(struct sched_group *g, struct sched_link *l)
+static void bucket_unlink(struct sched_group *g, struct sched_link *l, enum sched_dim d)
 {
-	unsigned b = l->bucket;
-	if (l->prev)
-		l->prev->next = l->next;
+	unsigned b = l->bucket[d];
+	if (l->prev[d])
+		l->prev[d]->next[d] = l->next[d];
 	else
-		g->head[b] = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
+		g->head[d][b] = l->next[d];
+	if (l->next[d])
+		l->next[d]->prev[d] = l->prev[d];
 	else
-		g->tail[b] = l->prev;
-	l->prev = l->next = NULL;
-	if (!g->head[b])
-		g->nonempty[b / 64] &= ~(1ULL << (b % 64));
+		g->tail[d][b] = l->prev[d];
+	l->prev[d] = l->next[d] = NULL;
+	if (!g->head[d][b])
+		g->nonempty[d][b / 64] &= ~(1ULL << (b % 64));
 }
 
-int sched_next_nonempty(const struct sched_group *g, int from)
+int sched_next_nonempty(const struct sched_group *g, enum sched_dim d, int from)
 {
-	for (int w = from / 64; from < SCHED_BUCKETS && w < SCHED_BUCKETS / 64; w++) {
-		uint64_t bits = g->nonempty[w];
+	for (int w = from / 64; from >= 0 && from < SCHED_BUCKETS && w < SCHED_BUCKETS / 64; w++) {
+		uint64_t bits = g->nonempty[d][w];
 		if (w == from / 64)
 			bits &= ~0ULL << (from % 64);
 		if (bits)
@@ -92,10 +107,10 @@ int sched_next_nonempty(const struct sched_group *g, int from)
 	return -1;
 }
 
-int sched_prev_nonempty(const struct sched_group *g, int from)
+int sched_prev_nonempty(const struct sched_group *g, enum sched_dim d, int from)
 {
 	for (int w = from / 64; from >= 0 && w >= 0; w--) {
-		uint64_t bits = g->nonempty[w];
+		uint64_t bits = g->nonempty[d][w];
 		if (w == from / 64 && from % 64 != 63)
 			bits &= (1ULL << (from % 64 + 1)) - 1;
 		if (bits)
@@ -113,7 +128,8 @@ static int join(struct sched_group *g, struct sched_node *n)
 	l->group = g;
 	l->next_of_node = n->links;
 	n->links = l;
-	bucket_insert(g, l, sched_bucket_of(n), false);
+	for (int d = 0; d < SCHED_DIMS; d++)
+		bucket_insert(g, l, (enum sched_dim)d, sched_bucket_of(n, (enum sched_dim)d), false);
 	g->count++;
 	if (n->cap_cpus > g->max_cap_cpus)
 		g->max_cap_cpus = n->cap_cpus;
@@ -183,7 +199,8 @@ static void unlink_all(struct sched_node *n)
 	while (n->links) {
 		struct sched_link *l = n->links;
 		n->links = l->next_of_node;
-		bucket_unlink(l->group, l);
+		for (int d = 0; d < SCHED_DIMS; d++)
+			bucket_unlink(l->group, l, (enum sched_dim)d);
 		l->group->count--;
 		free(l);
 	}
@@ -216,12 +233,15 @@ int sched_node_set_eligible(struct sched *s, struct sched_node *n, bool eligible
 
 void sched_relink(struct sched_node *n, bool to_tail)
 {
-	unsigned b = sched_bucket_of(n);
-	for (struct sched_link *l = n->links; l; l = l->next_of_node) {
-		if (l->bucket == b && !to_tail)
-			continue;
-		bucket_unlink(l->group, l);
-		bucket_insert(l->group, l, b, to_tail);
+	for (int i = 0; i < SCHED_DIMS; i++) {
+		enum sched_dim d = (enum sched_dim)i;
+		unsigned b = sched_bucket_of(n, d);
+		for (struct sched_link *l = n->links; l; l = l->next_of_node) {
+			if (l->bucket[d] == b && !to_tail)
+				continue;
+			bucket_unlink(l->group, l, d);
+			bucket_insert(l->group, l, d, b, to_tail);
+		}
 	}
 }
 

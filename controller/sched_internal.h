@@ -9,8 +9,8 @@
 
 struct sched_group {
 	char *key, *value; /* NULL for the group of all nodes */
-	struct sched_link *head[SCHED_BUCKETS], *tail[SCHED_BUCKETS];
-	uint64_t nonempty[SCHED_BUCKETS / 64];
+	struct sched_link *head[SCHED_DIMS][SCHED_BUCKETS], *tail[SCHED_DIMS][SCHED_BUCKETS];
+	uint64_t nonempty[SCHED_DIMS][SCHED_BUCKETS / 64];
 	size_t count;
 	/* The largest capacities that ever joined: a bound on what the group can hold. */
 	uint32_t max_cap_cpus;
@@ -27,9 +27,14 @@ struct sched {
 	struct sched_stats stats;
 };
 
-unsigned sched_bucket_of(const struct sched_node *n);
-int sched_next_nonempty(const struct sched_group *g, int from);
-int sched_prev_nonempty(const struct sched_group *g, int from);
+/* The bucket of an amount (millicpus, MiB): 0 for none, growing with it. */
+unsigned sched_bucket_of_amount(uint64_t v);
+/* A resource in the unit its buckets count: millicpus, or MiB from bytes. */
+uint64_t sched_amount(enum sched_dim d, uint64_t v);
+/* The bucket of what a node has free of one resource. */
+unsigned sched_bucket_of(const struct sched_node *n, enum sched_dim d);
+int sched_next_nonempty(const struct sched_group *g, enum sched_dim d, int from);
+int sched_prev_nonempty(const struct sched_group *g, enum sched_dim d, int from);
 struct sched_group *sched_group_find(struct sched *s, const char *key, const char *value);
 /* Finds or builds the group of eligible nodes whose `key` is `value`; NULL on ENOMEM. */
 struct sched_group *sched_group_get(struct sched *s, const char *key, const char *value);
