@@ -70,6 +70,12 @@ $(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# bench/pool: the node simulator and API load of the pool benchmark (make bench).
+BENCH_POOL := $(BUILD)/bench/acre-bench-pool
+$(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else.
 INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c
@@ -129,7 +135,7 @@ deps:
 run: all
 	@tests/run-demo.sh
 
-bench: all
+bench: all $(BENCH_POOL)
 	@bench/run-all.sh
 
 install: all

@@ -124,7 +124,7 @@ void api_reply_json(struct ctl *c, struct evhttp_request *req, int status, json_
 	send_body(c, req, status, s, len);
 }
 
-static json_t *error_json(const struct acre_error *err)
+json_t *api_error_json(const struct acre_error *err)
 {
 	json_t *e = json_pack("{s:s,s:s}", "code", acre_error_code_name(err->code), "message",
 			      err->message);
@@ -139,7 +139,7 @@ static json_t *error_json(const struct acre_error *err)
 void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
 		     const struct acre_error *err)
 {
-	api_reply_json(c, req, status, error_json(err));
+	api_reply_json(c, req, status, api_error_json(err));
 }
 
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
@@ -158,16 +158,17 @@ void api_watch_close(struct ctl *c, struct evhttp_request *req)
 		evhttp_connection_set_closecb(evcon, on_conn_close, c);
 }
 
-void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char *body, size_t len)
 {
 	struct api_reply *r = calloc(1, sizeof(*r));
-	if (!r || !(r->body = encode(body, &r->len))) {
-		json_decref(body);
+	if (!r || !body) {
+		free(body);
 		free(r);
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	json_decref(body);
+	r->body = body;
+	r->len = len;
 	r->req = req;
 	r->status = status;
 	r->evcon = evhttp_request_get_connection(req);
@@ -179,10 +180,18 @@ void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_
 	c->api->tail = r;
 }
 
+void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+{
+	size_t len = 0;
+	char *text = encode(body, &len);
+	json_decref(body);
+	api_defer_text(c, req, status, text, len);
+}
+
 void api_defer_error(struct ctl *c, struct evhttp_request *req, int status,
 		     const struct acre_error *err)
 {
-	api_defer_json(c, req, status, error_json(err));
+	api_defer_json(c, req, status, api_error_json(err));
 }
 
 void api_flush(struct ctl *c)

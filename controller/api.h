@@ -21,6 +21,9 @@ void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
 void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body);
 void api_defer_error(struct ctl *c, struct evhttp_request *req, int status,
 		     const struct acre_error *err);
+/* The same with a body already encoded (JSON text, taken over). */
+void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char *body, size_t len);
+json_t *api_error_json(const struct acre_error *err);
 /* Tells the API when the client of req goes away (pending replies, event streams). */
 void api_watch_close(struct ctl *c, struct evhttp_request *req);
 /* The request body as JSON; NULL and err on anything else. */

@@ -18,6 +18,7 @@
 #include "sched.h"
 #include "store.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 struct ctl_options {
@@ -60,6 +61,10 @@ struct ctl_node {
 	unsigned sync_gen;
 	bool dirty;
 	struct ctl_node *dirty_next;
+	struct outbound **batch; /* assigns of the pass being sent, sent as one message */
+	size_t nbatch, batch_cap;
+	bool batch_listed;
+	struct ctl_node *batch_next;
 };
 
 struct ctl_slice {
@@ -102,6 +107,18 @@ struct outbound {
 	int signal; /* kill: 0 = TERM then KILL after the node's stop timeout */
 };
 
+/* What a request to a node was about, kept until its reply. */
+struct sent_item {
+	int64_t slice_id;
+	char name[ACRE_NAME_MAX + 1];
+};
+struct sent_req {
+	int64_t id;
+	enum outbound_op op;
+	struct sent_item *items; /* an assign carries many slices */
+	size_t n;
+};
+
 /* A reply to a node, held until the pass is committed. */
 struct deferred {
 	struct deferred *next;
@@ -109,6 +126,23 @@ struct deferred {
 	char *line;
 	size_t len;
 };
+
+/* slice_table.c: the slices by name, allocated in slabs. */
+struct slab;
+struct slice_table {
+	struct ctl_slice **slots;
+	size_t cap, size, used;
+	struct slab *slabs;
+	struct ctl_slice *free_list;
+};
+struct ctl_slice *slice_table_alloc(struct slice_table *t);
+void slice_table_release(struct slice_table *t, struct ctl_slice *sl);
+struct ctl_slice *slice_table_get(const struct slice_table *t, const char *name);
+int slice_table_put(struct slice_table *t, struct ctl_slice *sl);
+void slice_table_remove(struct slice_table *t, const struct ctl_slice *sl);
+void slice_table_foreach(const struct slice_table *t, void (*fn)(struct ctl_slice *, void *),
+			 void *ud);
+void slice_table_free(struct slice_table *t);
 
 #define LATENCY_BUCKETS 14
 
@@ -130,7 +164,7 @@ struct ctl {
 	struct sched *sched;
 	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
 	struct acre_map *nodes;	 /* id -> struct ctl_node */
-	struct acre_map *slices; /* name -> struct ctl_slice */
+	struct slice_table slices;
 	int64_t next_slice_id;
 	uint64_t rng;
 	size_t by_state[ACRE_SLICE_DESTROYED + 1];
@@ -155,6 +189,7 @@ struct ctl {
 /* ---- main.c / flush.c ---- */
 void ctl_flush(struct ctl *c);
 void ctl_defer_reply(struct ctl *c, struct node_conn *conn, json_t *msg);
+void ctl_defer_line(struct ctl *c, struct node_conn *conn, const char *line, size_t len);
 void ctl_queue_outbound(struct ctl *c, struct outbound *o);
 int ctl_load(struct ctl *c, struct acre_error *err);
 
@@ -192,7 +227,8 @@ bool slice_is_active(const struct ctl_slice *sl);
 void slice_lost(struct ctl *c, struct ctl_slice *sl, const char *why);
 /* Gone from the pool: the row is deleted at the next commit. */
 void slice_delete(struct ctl *c, struct ctl_slice *sl);
-void slice_free(struct ctl_slice *sl);
+/* Its strings freed, its struct back to the slab. */
+void slice_free(struct ctl *c, struct ctl_slice *sl);
 /* A report from the node it runs on (an update, or its entry at sync). */
 void slice_apply_report(struct ctl *c, struct ctl_slice *sl, enum acre_slice_state st,
 			const char *reason, unsigned restarts, const char *exit_json);
@@ -231,9 +267,8 @@ void nodeconn_shutdown(struct ctl *c);
 void conn_send(struct node_conn *conn, const char *line, size_t len);
 void conn_send_json(struct node_conn *conn, const json_t *msg);
 void conn_reply_error(struct node_conn *conn, json_t *id, const struct acre_error *err);
-/* Sends request `id` (from conn_next_id); its reply is matched by id later. */
-int conn_request(struct node_conn *conn, int64_t id, const struct outbound *o, const char *line,
-		 size_t len);
+/* Sends a request (its id from conn_next_id; the line in msg, drained); takes req->items. */
+int conn_request(struct node_conn *conn, struct sent_req *req, struct evbuffer *msg);
 /* Connections that never registered are closed after a while. */
 void nodeconn_tick(struct ctl *c);
 void conn_close(struct node_conn *conn, const char *why);
@@ -246,8 +281,8 @@ const char *conn_peer(const struct node_conn *conn);
 bool conn_alive(const struct node_conn *conn);
 int64_t conn_next_id(struct node_conn *conn);
 void conn_free_zombies(struct ctl *c);
-/* The request a reply answers, taken off the connection's list. */
-bool conn_take_request(struct node_conn *conn, int64_t id, struct outbound *out);
+/* The request a reply answers, taken off the connection's list; the caller frees out->items. */
+bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out);
 
 /* ---- nodeproto.c: the supervisor protocol's operations ---- */
 void nodeproto_message(struct node_conn *conn, const char *line, size_t len);

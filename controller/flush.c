@@ -114,9 +114,19 @@ static void write_all(struct ctl *c)
 		fatal(&err);
 	while (freed) {
 		struct ctl_slice *next = freed->dirty_next;
-		slice_free(freed);
+		slice_free(c, freed);
 		freed = next;
 	}
+}
+
+static void defer(struct ctl *c, struct deferred *d, struct node_conn *conn)
+{
+	d->conn = conn;
+	if (c->def_tail)
+		c->def_tail->next = d;
+	else
+		c->def_head = d;
+	c->def_tail = d;
 }
 
 void ctl_defer_reply(struct ctl *c, struct node_conn *conn, json_t *msg)
@@ -126,12 +136,19 @@ void ctl_defer_reply(struct ctl *c, struct node_conn *conn, json_t *msg)
 		free(d);
 		return;
 	}
-	d->conn = conn;
-	if (c->def_tail)
-		c->def_tail->next = d;
-	else
-		c->def_head = d;
-	c->def_tail = d;
+	defer(c, d, conn);
+}
+
+void ctl_defer_line(struct ctl *c, struct node_conn *conn, const char *line, size_t len)
+{
+	struct deferred *d = calloc(1, sizeof(*d));
+	if (!d || !(d->line = malloc(len))) {
+		free(d);
+		return;
+	}
+	memcpy(d->line, line, len);
+	d->len = len;
+	defer(c, d, conn);
 }
 
 void ctl_queue_outbound(struct ctl *c, struct outbound *o)
@@ -157,61 +174,171 @@ static void send_deferred(struct ctl *c)
 	}
 }
 
+/* Assign messages stay well under the 1 MiB line, however large the specs. */
+#define ASSIGN_MESSAGE_MAX (512u << 10)
+
 static const char *op_name(enum outbound_op op)
 {
-	return op == OUT_ASSIGN ? ACRE_OP_ASSIGN : op == OUT_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE;
+	return op == OUT_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE;
 }
 
-static void send_one(struct ctl *c, struct outbound *o)
+static void count_sent(struct ctl *c, enum outbound_op op, size_t n)
+{
+	if (op == OUT_ASSIGN)
+		c->m.assigns_sent += n;
+	else if (op == OUT_KILL)
+		c->m.kills_sent += n;
+	else
+		c->m.removes_sent += n;
+}
+
+/* kill and remove: one slice each. */
+static void send_single(struct ctl *c, struct outbound *o)
 {
 	struct node_conn *conn = o->node ? o->node->conn : NULL;
-	if (!conn_alive(conn))
+	struct evbuffer *msg = conn_alive(conn) ? evbuffer_new() : NULL;
+	struct sent_req req = {.op = o->op, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
+	if (!msg || !req.items) {
+		free(req.items);
+		if (msg)
+			evbuffer_free(msg);
 		return; /* the node reconciles when it is back */
-	struct ctl_slice *sl = slice_find(c, o->name);
-	bool current = sl && sl->id == o->slice_id && sl->node == o->node;
-	if (o->op == OUT_ASSIGN && (!current || sl->assigned))
-		return;
-	_cleanup_free_ char *spec = NULL, *placement = NULL;
-	if (o->op == OUT_ASSIGN && !o->spec) {
-		struct acre_error err = {0};
-		if (store_slice_spec(c->store, o->slice_id, &spec, &placement, &err) < 0) {
-			acre_log(ACRE_LOG_ERROR, "slice=%s event=assign_failed error=\"%s\"", o->name,
-				 err.message);
-			return;
-		}
-		o->spec = TAKE_PTR(spec);
 	}
-	int64_t id = conn_next_id(conn);
-	char head[256];
-	int n = snprintf(head, sizeof(head), "{\"op\":\"%s\",\"id\":%lld,\"slice\":\"%s\"",
-			 op_name(o->op), (long long)id, o->name);
+	req.id = conn_next_id(conn);
+	req.items[0].slice_id = o->slice_id;
+	memcpy(req.items[0].name, o->name, sizeof(o->name));
+	evbuffer_add_printf(msg, "{\"op\":\"%s\",\"id\":%lld,\"slice\":\"%s\"", op_name(o->op),
+			    (long long)req.id, o->name);
 	if (o->op == OUT_KILL && o->signal)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, ",\"signal\":%d", o->signal);
-	_cleanup_free_ char *line = NULL;
-	int len = o->op == OUT_ASSIGN ? asprintf(&line, "%s,\"spec\":%s}\n", head, o->spec)
-				      : asprintf(&line, "%s}\n", head);
-	if (len < 0)
-		return;
-	if (conn_request(conn, id, o, line, (size_t)len) < 0)
-		return;
-	if (o->op == OUT_ASSIGN)
-		c->m.assigns_sent++;
-	else if (o->op == OUT_KILL)
-		c->m.kills_sent++;
-	else
-		c->m.removes_sent++;
+		evbuffer_add_printf(msg, ",\"signal\":%d", o->signal);
+	evbuffer_add(msg, "}\n", 2);
+	if (conn_request(conn, &req, msg) == 0)
+		count_sent(c, o->op, 1);
+	evbuffer_free(msg);
 }
 
+/* Whether an assign still stands: the slice is the same, still placed there, not yet taken. */
+static bool assign_current(struct ctl *c, const struct outbound *o)
+{
+	struct ctl_slice *sl = slice_find(c, o->name);
+	return sl && sl->id == o->slice_id && sl->node == o->node && !sl->assigned &&
+	       o->node->conn && conn_alive(o->node->conn);
+}
+
+static int fill_spec(struct ctl *c, struct outbound *o)
+{
+	if (o->spec)
+		return 0;
+	_cleanup_free_ char *placement = NULL;
+	struct acre_error err = {0};
+	if (store_slice_spec(c->store, o->slice_id, &o->spec, &placement, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "slice=%s event=assign_failed error=\"%s\"", o->name,
+			 err.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* One message: {"op": "assign", "id", "slices": [{"slice", "spec"}, ...]}. */
+static void send_assigns(struct ctl *c, struct ctl_node *n, struct outbound **v, size_t count)
+{
+	struct node_conn *conn = n->conn;
+	struct evbuffer *msg = evbuffer_new();
+	struct sent_req req = {.op = OUT_ASSIGN, .items = calloc(count, sizeof(struct sent_item))};
+	if (!msg || !req.items || !conn_alive(conn)) {
+		free(req.items);
+		if (msg)
+			evbuffer_free(msg);
+		return;
+	}
+	req.id = conn_next_id(conn);
+	evbuffer_add_printf(msg, "{\"op\":\"assign\",\"id\":%lld,\"slices\":[", (long long)req.id);
+	for (size_t i = 0; i < count; i++) {
+		evbuffer_add_printf(msg, "%s{\"slice\":\"%s\",\"spec\":", req.n ? "," : "", v[i]->name);
+		evbuffer_add(msg, v[i]->spec, strlen(v[i]->spec));
+		evbuffer_add(msg, "}", 1);
+		req.items[req.n].slice_id = v[i]->slice_id;
+		memcpy(req.items[req.n].name, v[i]->name, sizeof(v[i]->name));
+		req.n++;
+	}
+	evbuffer_add(msg, "]}\n", 3);
+	size_t sent = req.n;
+	if (conn_request(conn, &req, msg) == 0)
+		count_sent(c, OUT_ASSIGN, sent);
+	evbuffer_free(msg);
+}
+
+/* The node's assigns gathered so far go out, in messages of bounded size. */
+static void flush_batch(struct ctl *c, struct ctl_node *n)
+{
+	size_t first = 0, bytes = 0;
+	for (size_t i = 0; i < n->nbatch; i++) {
+		size_t len = strlen(n->batch[i]->spec) + 64;
+		if (i > first && bytes + len > ASSIGN_MESSAGE_MAX) {
+			send_assigns(c, n, n->batch + first, i - first);
+			first = i;
+			bytes = 0;
+		}
+		bytes += len;
+	}
+	if (n->nbatch > first)
+		send_assigns(c, n, n->batch + first, n->nbatch - first);
+	for (size_t i = 0; i < n->nbatch; i++) {
+		free(n->batch[i]->spec);
+		free(n->batch[i]);
+	}
+	n->nbatch = 0;
+}
+
+static bool batch_add(struct ctl_node *n, struct outbound *o, struct ctl_node **with_batch)
+{
+	if (n->nbatch == n->batch_cap) {
+		size_t cap = n->batch_cap ? n->batch_cap * 2 : 16;
+		struct outbound **v = realloc(n->batch, cap * sizeof(*v));
+		if (!v)
+			return false;
+		n->batch = v;
+		n->batch_cap = cap;
+	}
+	if (!n->batch_listed) {
+		n->batch_listed = true;
+		n->batch_next = *with_batch;
+		*with_batch = n;
+	}
+	n->batch[n->nbatch++] = o;
+	return true;
+}
+
+/*
+ * The pass's messages for nodes, in order per node: a node's assigns are
+ * gathered into one message, sent before any kill or remove that follows
+ * them, so a slice is never killed before it was assigned.
+ */
 static void send_outbound(struct ctl *c)
 {
 	struct outbound *o = c->out_head;
+	struct ctl_node *with_batch = NULL;
 	c->out_head = c->out_tail = NULL;
 	while (o) {
 		struct outbound *next = o->next;
-		send_one(c, o);
-		free(o->spec);
-		free(o);
+		bool kept = false;
+		if (o->op == OUT_ASSIGN) {
+			kept = assign_current(c, o) && fill_spec(c, o) == 0 &&
+			       batch_add(o->node, o, &with_batch);
+		} else {
+			if (o->node && o->node->nbatch)
+				flush_batch(c, o->node);
+			send_single(c, o);
+		}
+		if (!kept) {
+			free(o->spec);
+			free(o);
+		}
 		o = next;
+	}
+	for (struct ctl_node *n = with_batch; n; n = n->batch_next) {
+		flush_batch(c, n);
+		n->batch_listed = false;
 	}
 }
 

@@ -68,7 +68,7 @@ static int take_placement(struct ctl_slice *sl, const struct store_slice_row *r)
 static int load_slice(const struct store_slice_row *r, void *ud)
 {
 	struct ctl *c = ud;
-	struct ctl_slice *sl = calloc(1, sizeof(*sl));
+	struct ctl_slice *sl = slice_table_alloc(&c->slices);
 	if (!sl)
 		return -ENOMEM;
 	sl->id = r->id;
@@ -86,8 +86,8 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 	sl->updated_at = r->updated_at;
 	if ((r->reason && *r->reason && !(sl->reason = strdup(r->reason))) ||
 	    (r->exit && !(sl->exit = strdup(r->exit))) || take_placement(sl, r) < 0 ||
-	    acre_map_put(c->slices, sl->name, sl) < 0) {
-		slice_free(sl);
+	    slice_table_put(&c->slices, sl) < 0) {
+		slice_free(c, sl);
 		return -ENOMEM;
 	}
 	c->by_state[sl->state]++;
@@ -119,7 +119,7 @@ int ctl_load(struct ctl *c, struct acre_error *err)
 		n->dirty = false;
 	c->dirty_nodes = NULL;
 	c->retry_pending = c->npending > 0;
-	size_t slices = acre_map_size(c->slices);
+	size_t slices = c->slices.size;
 	acre_log(ACRE_LOG_INFO, "event=loaded nodes=%zu slices=%zu pending=%zu next_id=%lld",
 		 acre_map_size(c->nodes), slices, c->npending, (long long)c->next_slice_id);
 	return 0;

@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -212,8 +213,7 @@ static int setup(struct ctl *c, struct acre_error *err)
 	c->started_ns = acre_monotonic_ns();
 	if (!(c->base = event_base_new()))
 		return acre_error_set(err, ENOMEM, NULL, "creating the event loop");
-	if (!(c->nodes = acre_map_new()) || !(c->slices = acre_map_new()) ||
-	    !(c->sched = sched_new()) || events_init(c) < 0)
+	if (!(c->nodes = acre_map_new()) || !(c->sched = sched_new()) || events_init(c) < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
@@ -240,11 +240,9 @@ static void free_node(const char *key, void *value, void *ud)
 	node_free(value);
 }
 
-static void free_slice(const char *key, void *value, void *ud)
+static void free_strings(struct ctl_slice *sl, void *ud)
 {
-	(void)key;
-	(void)ud;
-	slice_free(value);
+	slice_free(ud, sl);
 }
 
 static void teardown(struct ctl *c)
@@ -260,10 +258,8 @@ static void teardown(struct ctl *c)
 		ctl_flush(c);
 	store_close(c->store);
 	sched_free(c->sched);
-	if (c->slices) {
-		acre_map_foreach(c->slices, free_slice, NULL);
-		acre_map_free(c->slices);
-	}
+	slice_table_foreach(&c->slices, free_strings, c);
+	slice_table_free(&c->slices);
 	if (c->nodes) {
 		acre_map_foreach(c->nodes, free_node, NULL);
 		acre_map_free(c->nodes);
@@ -282,6 +278,12 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
+	/*
+	 * JSON makes many small short-lived allocations between large socket
+	 * buffers; glibc's fastbins would be consolidated on every large one.
+	 * Without them the thread cache still serves the small ones.
+	 */
+	mallopt(M_MXFAST, 0);
 	struct acre_error err = {0};
 	if (setup(&c, &err) < 0) {
 		acre_log(ACRE_LOG_ERROR, "event=start_failed error=\"%s\"", err.message);

@@ -73,6 +73,7 @@ void node_free(struct ctl_node *n)
 	free(n->hostname);
 	json_decref(n->attributes);
 	json_decref(n->usage);
+	free(n->batch);
 	free(n);
 }
 

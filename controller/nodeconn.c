@@ -23,13 +23,6 @@
 #define MAX_OUTPUT (256u << 20)
 #define REGISTER_TIMEOUT_NS (10ULL * 1000000000ULL)
 
-struct sent_req {
-	int64_t id;
-	enum outbound_op op;
-	int64_t slice_id;
-	char name[ACRE_NAME_MAX + 1];
-};
-
 struct node_conn {
 	struct ctl *ctl;
 	struct bufferevent *bev;
@@ -112,6 +105,8 @@ void conn_free_zombies(struct ctl *c)
 		struct node_conn *conn = c->zombies;
 		c->zombies = conn->next;
 		bufferevent_free(conn->bev);
+		for (size_t i = 0; i < conn->rlen; i++)
+			free(conn->reqs[(conn->rhead + i) % conn->rcap].items);
 		free(conn->reqs);
 		free(conn);
 	}
@@ -168,14 +163,19 @@ void conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *er
 	close_after_output(conn);
 }
 
-int conn_request(struct node_conn *conn, int64_t id, const struct outbound *o, const char *line,
-		 size_t len)
+int conn_request(struct node_conn *conn, struct sent_req *req, struct evbuffer *msg)
 {
+	if (!conn_alive(conn)) {
+		free(req->items);
+		return -ENOTCONN;
+	}
 	if (conn->rlen == conn->rcap) {
 		size_t cap = conn->rcap ? conn->rcap * 2 : 16;
 		struct sent_req *r = malloc(cap * sizeof(*r));
-		if (!r)
+		if (!r) {
+			free(req->items);
 			return -ENOMEM;
+		}
 		for (size_t i = 0; i < conn->rlen; i++)
 			r[i] = conn->reqs[(conn->rhead + i) % conn->rcap];
 		free(conn->reqs);
@@ -183,26 +183,24 @@ int conn_request(struct node_conn *conn, int64_t id, const struct outbound *o, c
 		conn->rcap = cap;
 		conn->rhead = 0;
 	}
-	struct sent_req *r = &conn->reqs[(conn->rhead + conn->rlen) % conn->rcap];
-	r->id = id;
-	r->op = o->op;
-	r->slice_id = o->slice_id;
-	snprintf(r->name, sizeof(r->name), "%s", o->name);
+	conn->reqs[(conn->rhead + conn->rlen) % conn->rcap] = *req;
 	conn->rlen++;
-	conn_send(conn, line, len);
+	struct evbuffer *out = bufferevent_get_output(conn->bev);
+	if (evbuffer_get_length(out) + evbuffer_get_length(msg) > MAX_OUTPUT) {
+		conn_close(conn, "not reading its messages");
+		return -ENOBUFS;
+	}
+	bufferevent_write_buffer(conn->bev, msg);
 	return 0;
 }
 
-bool conn_take_request(struct node_conn *conn, int64_t id, struct outbound *out)
+bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out)
 {
 	for (size_t i = 0; i < conn->rlen; i++) {
 		size_t at = (conn->rhead + i) % conn->rcap;
 		if (conn->reqs[at].id != id)
 			continue;
-		memset(out, 0, sizeof(*out));
-		out->op = conn->reqs[at].op;
-		out->slice_id = conn->reqs[at].slice_id;
-		memcpy(out->name, conn->reqs[at].name, sizeof(out->name));
+		*out = conn->reqs[at];
 		/* Replies come in order: almost always the oldest. */
 		for (size_t j = i; j > 0; j--)
 			conn->reqs[(conn->rhead + j) % conn->rcap] =

@@ -36,6 +36,26 @@ static void reply_now(struct node_conn *conn, json_t *id, json_t *result)
 		conn_send_json(conn, msg);
 }
 
+/*
+ * The replies of every heartbeat and update, printed directly when the id
+ * is an integer (nothing in them needs escaping): thousands a second.
+ */
+static bool fast_reply(struct node_conn *conn, json_t *id, const char *result, bool deferred)
+{
+	if (!json_is_integer(id))
+		return false;
+	char line[128];
+	int len = snprintf(line, sizeof(line), "{\"id\":%lld,\"ok\":true,\"result\":%s}\n",
+			   (long long)json_integer_value(id), result);
+	if (len <= 0 || (size_t)len >= sizeof(line))
+		return false;
+	if (deferred)
+		ctl_defer_line(conn_ctl(conn), conn, line, (size_t)len);
+	else
+		conn_send(conn, line, (size_t)len);
+	return true;
+}
+
 static void reply_after_commit(struct node_conn *conn, json_t *id, json_t *result)
 {
 	_cleanup_json_ json_t *msg = acre_proto_ok(id, result);
@@ -267,7 +287,8 @@ static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
 		n->usage = json_incref(usage);
 	}
 	c->m.heartbeats++;
-	reply_now(conn, id, NULL);
+	if (!fast_reply(conn, id, "{}", false))
+		reply_now(conn, id, NULL);
 }
 
 struct update {
@@ -321,33 +342,38 @@ static void op_update(struct node_conn *conn, json_t *req, json_t *id)
 	struct ctl_node *n = conn_node(conn);
 	struct acre_error err = {0};
 	json_t *list = json_object_get(req, "updates");
-	if (!json_is_array(list) || json_array_size(list) > MAX_UPDATES) {
+	size_t count = json_array_size(list);
+	if (!json_is_array(list) || count > MAX_UPDATES) {
 		acre_error_set(&err, EINVAL, "updates", "updates: an array of at most %d changes",
 			       MAX_UPDATES);
 		reply_error(conn, id, &err);
 		return;
 	}
 	/* All or nothing: a malformed entry rejects the message before any applies. */
-	size_t i;
-	json_t *u;
-	json_array_foreach(list, i, u) {
-		struct update up;
-		if (parse_update(u, i, &up, &err) < 0) {
+	_cleanup_free_ struct update *ups = calloc(count + 1, sizeof(*ups));
+	if (!ups) {
+		acre_error_set(&err, ENOMEM, NULL, "out of memory");
+		reply_error(conn, id, &err);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (parse_update(json_array_get(list, i), i, &ups[i], &err) < 0) {
 			reply_error(conn, id, &err);
 			return;
 		}
 	}
-	json_array_foreach(list, i, u) {
-		struct update up;
-		parse_update(u, i, &up, &err);
-		if (up.seq <= n->last_seq) {
+	for (size_t i = 0; i < count; i++) {
+		if (ups[i].seq <= n->last_seq) {
 			c->m.updates_duplicate++; /* resent after a reconnection: applied already */
 			continue;
 		}
-		apply_update(c, n, &up);
+		apply_update(c, n, &ups[i]);
 	}
 	node_mark_dirty(c, n);
-	reply_after_commit(conn, id, json_pack("{s:I}", "acked", (json_int_t)n->last_seq));
+	char result[64];
+	snprintf(result, sizeof(result), "{\"acked\":%lld}", (long long)n->last_seq);
+	if (!fast_reply(conn, id, result, true))
+		reply_after_commit(conn, id, json_pack("{s:I}", "acked", (json_int_t)n->last_seq));
 }
 
 static void assign_failed(struct ctl *c, struct ctl_slice *sl, const struct acre_error *err)
@@ -362,45 +388,71 @@ static void assign_failed(struct ctl *c, struct ctl_slice *sl, const struct acre
 	slice_set_state(c, sl, ACRE_SLICE_FAILED, reason);
 }
 
+static struct ctl_slice *item_slice(struct ctl *c, struct ctl_node *n, const struct sent_item *it)
+{
+	struct ctl_slice *sl = slice_find(c, it->name);
+	return sl && sl->id == it->slice_id && sl->node == n ? sl : NULL;
+}
+
+/* {"assigned": N, "failed": [{"slice", "error"}]}: the rest runs, or will shortly. */
+static void assign_reply(struct ctl *c, struct ctl_node *n, const struct sent_req *req, bool ok,
+			 json_t *msg, const struct acre_error *whole)
+{
+	json_t *failed = json_object_get(json_object_get(msg, "result"), "failed");
+	for (size_t i = 0; i < req->n; i++) {
+		struct ctl_slice *sl = item_slice(c, n, &req->items[i]);
+		if (!sl)
+			continue;
+		if (!ok) {
+			assign_failed(c, sl, whole);
+			continue;
+		}
+		size_t k;
+		json_t *f;
+		bool refused = false;
+		json_array_foreach(failed, k, f) {
+			const char *name = json_string_value(json_object_get(f, "slice"));
+			if (!name || strcmp(name, sl->name))
+				continue;
+			struct acre_error err = {0};
+			acre_proto_error_from_json(f, &err);
+			assign_failed(c, sl, &err);
+			refused = true;
+			break;
+		}
+		/* Written with the slice's next change: a restart that forgets it only re-sends. */
+		if (!refused)
+			sl->assigned = true;
+	}
+}
+
 static void handle_reply(struct node_conn *conn, json_t *msg)
 {
 	struct ctl *c = conn_ctl(conn);
 	struct ctl_node *n = conn_node(conn);
 	json_t *jid = json_object_get(msg, "id");
-	struct outbound req;
+	struct sent_req req;
 	if (!n || !json_is_integer(jid) || !conn_take_request(conn, json_integer_value(jid), &req)) {
 		acre_log(ACRE_LOG_DEBUG, "node=%s event=unexpected_reply", n ? n->id : "-");
 		return;
 	}
-	struct ctl_slice *sl = slice_find(c, req.name);
-	bool ours = sl && sl->id == req.slice_id && sl->node == n;
 	struct acre_error err = {0};
 	bool ok = json_is_true(json_object_get(msg, "ok"));
 	if (!ok)
 		acre_proto_error_from_json(msg, &err);
-	switch (req.op) {
-	case OUT_ASSIGN:
-		if (ours && ok && !sl->assigned) {
-			sl->assigned = true;
-			slice_mark_dirty(c, sl);
-		} else if (ours && !ok) {
-			assign_failed(c, sl, &err);
-		}
-		break;
-	case OUT_REMOVE:
-		/* Gone already: nothing left to wait for. */
-		if (!ok && err.code == ENOENT && ours && sl->desired == DESIRED_REMOVE)
-			slice_delete(c, sl);
-		else if (!ok)
-			acre_log(ACRE_LOG_WARN, "node=%s slice=%s event=remove_failed error=\"%s\"",
-				 n->id, req.name, err.message);
-		break;
-	case OUT_KILL:
-		if (!ok && err.code != ESRCH)
-			acre_log(ACRE_LOG_WARN, "node=%s slice=%s event=kill_failed error=\"%s\"",
-				 n->id, req.name, err.message);
-		break;
+	if (req.op == OUT_ASSIGN) {
+		assign_reply(c, n, &req, ok, msg, &err);
+	} else if (req.n == 1) {
+		struct ctl_slice *sl = item_slice(c, n, &req.items[0]);
+		const char *name = req.items[0].name;
+		if (req.op == OUT_REMOVE && !ok && err.code == ENOENT && sl &&
+		    sl->desired == DESIRED_REMOVE)
+			slice_delete(c, sl); /* gone already: nothing left to wait for */
+		else if (!ok && !(req.op == OUT_KILL && err.code == ESRCH))
+			acre_log(ACRE_LOG_WARN, "node=%s slice=%s event=%s_failed error=\"%s\"",
+				 n->id, name, req.op == OUT_KILL ? "kill" : "remove", err.message);
 	}
+	free(req.items);
 }
 
 static const struct {

@@ -48,17 +48,17 @@ void ctl_name_generate(struct ctl *c, char *buf, size_t len)
 
 struct ctl_slice *slice_find(struct ctl *c, const char *name)
 {
-	return acre_map_get(c->slices, name);
+	return slice_table_get(&c->slices, name);
 }
 
 struct ctl_slice *slice_new(struct ctl *c, const char *name)
 {
-	struct ctl_slice *sl = calloc(1, sizeof(*sl));
+	struct ctl_slice *sl = slice_table_alloc(&c->slices);
 	if (!sl)
 		return NULL;
 	snprintf(sl->name, sizeof(sl->name), "%s", name);
-	if (acre_map_put(c->slices, sl->name, sl) < 0) {
-		free(sl);
+	if (slice_table_put(&c->slices, sl) < 0) {
+		slice_table_release(&c->slices, sl);
 		return NULL;
 	}
 	sl->id = ++c->next_slice_id;
@@ -70,7 +70,7 @@ struct ctl_slice *slice_new(struct ctl *c, const char *name)
 	return sl;
 }
 
-void slice_free(struct ctl_slice *sl)
+void slice_free(struct ctl *c, struct ctl_slice *sl)
 {
 	if (!sl)
 		return;
@@ -80,7 +80,7 @@ void slice_free(struct ctl_slice *sl)
 	free(sl->group);
 	free(sl->placement);
 	free(sl->spec_text);
-	free(sl);
+	slice_table_release(&c->slices, sl);
 }
 
 void slice_mark_dirty(struct ctl *c, struct ctl_slice *sl)
@@ -196,10 +196,7 @@ void slice_set_state(struct ctl *c, struct ctl_slice *sl, enum acre_slice_state 
 void slice_apply_report(struct ctl *c, struct ctl_slice *sl, enum acre_slice_state st,
 			const char *reason, unsigned restarts, const char *exit_json)
 {
-	if (!sl->assigned) {
-		sl->assigned = true;
-		slice_mark_dirty(c, sl);
-	}
+	sl->assigned = true; /* written with the change below, if any; see assign_reply */
 	if (restarts != sl->restarts) {
 		sl->restarts = restarts;
 		slice_mark_dirty(c, sl);
@@ -266,7 +263,7 @@ void slice_delete(struct ctl *c, struct ctl_slice *sl)
 	slice_unreserve(c, sl);
 	node_detach(sl);
 	pending_remove(c, sl);
-	acre_map_remove(c->slices, sl->name);
+	slice_table_remove(&c->slices, sl);
 	c->by_state[sl->state]--;
 	sl->deleted = true;
 	c->m.slices_removed++;

@@ -131,29 +131,21 @@ static struct slice *managed_slice(struct supervisor *sv, json_t *req, struct ac
 	return s && link_slice_managed(s) ? s : NULL;
 }
 
-static void op_assign(struct controller_link *l, json_t *req, json_t *id)
+/* One slice of an assign: created detached, labelled as the pool's. */
+static int assign_one(struct controller_link *l, json_t *item, struct acre_error *err)
 {
 	struct supervisor *sv = l->sv;
-	struct acre_error err = {0};
-	const char *name = json_string_value(json_object_get(req, "slice"));
-	json_t *spec_json = json_object_get(req, "spec");
-	if (!name || !acre_slice_name_valid(name) || !json_is_object(spec_json)) {
-		acre_error_set(&err, EINVAL, "spec", "assign: needs slice (a name) and spec");
-		reply_error(l, id, &err);
-		return;
-	}
+	const char *name = json_string_value(json_object_get(item, "slice"));
+	json_t *spec_json = json_object_get(item, "spec");
+	if (!name || !acre_slice_name_valid(name) || !json_is_object(spec_json))
+		return acre_error_set(err, EINVAL, "slices", "assign: each needs slice and spec");
 	struct slice *s = slice_find(sv, name);
 	if (s) {
 		/* Assigned again after a lost reply: the same slice, already here. */
-		if (link_slice_managed(s)) {
-			reply_ok(l, id, json_pack("{s:s,s:s}", "name", name, "state",
-						  acre_slice_state_name(s->rec.state)));
-			return;
-		}
-		acre_error_set(&err, EEXIST, "name",
-			       "a slice named %s runs on this node outside the pool", name);
-		reply_error(l, id, &err);
-		return;
+		if (link_slice_managed(s))
+			return 0;
+		return acre_error_set(err, EEXIST, "name",
+				      "a slice named %s runs on this node outside the pool", name);
 	}
 	_cleanup_json_ json_t *copy = json_deep_copy(spec_json);
 	json_t *labels = json_object_get(copy, "labels");
@@ -164,19 +156,45 @@ static void op_assign(struct controller_link *l, json_t *req, json_t *id)
 	json_object_set_new(labels, ACRE_LABEL_MANAGED, json_string("controller"));
 	json_object_set_new(copy, "name", json_string(name));
 	struct acre_slice_spec spec;
-	if (acre_slice_spec_parse(copy, &spec, &err) < 0) {
-		reply_error(l, id, &err);
-		return;
-	}
+	int rc = acre_slice_spec_parse(copy, &spec, err);
+	if (rc < 0)
+		return rc;
 	struct slice_run_options o = {.stdio = {-1, -1, -1}};
-	if (slice_create(sv, &spec, &o, &s, &err) < 0) {
+	if ((rc = slice_create(sv, &spec, &o, &s, err)) < 0) {
 		acre_slice_spec_free(&spec);
-		reply_error(l, id, &err);
-		return;
+		return rc;
 	}
 	acre_log(ACRE_LOG_INFO, "slice=%s event=assigned", name);
-	reply_ok(l, id, json_pack("{s:s,s:s}", "name", name, "state",
-				  acre_slice_state_name(s->rec.state)));
+	return 0;
+}
+
+/* {"slices": [{"slice", "spec"}, ...]}: each created, the failures listed by name. */
+static void op_assign(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	json_t *list = json_object_get(req, "slices");
+	if (!json_is_array(list)) {
+		acre_error_set(&err, EINVAL, "slices", "assign: slices must be an array");
+		reply_error(l, id, &err);
+		return;
+	}
+	json_t *failed = json_array();
+	size_t i, assigned = 0;
+	json_t *item;
+	json_array_foreach(list, i, item) {
+		memset(&err, 0, sizeof(err));
+		if (assign_one(l, item, &err) == 0) {
+			assigned++;
+			continue;
+		}
+		acre_log(ACRE_LOG_WARN, "event=assign_failed error=\"%s\"", err.message);
+		json_t *e = acre_proto_error(NULL, &err);
+		json_t *name = json_object_get(item, "slice");
+		json_array_append_new(failed, json_pack("{s:O?,s:O}", "slice", json_is_string(name) ? name : NULL,
+							"error", json_object_get(e, "error")));
+		json_decref(e);
+	}
+	reply_ok(l, id, json_pack("{s:I,s:o}", "assigned", (json_int_t)assigned, "failed", failed));
 }
 
 static void op_kill(struct controller_link *l, json_t *req, json_t *id)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/pool: one acre-controller on this machine (node port on loopback,
+# plain TCP with --insecure, which loopback allows), 10,000 simulated nodes
+# in 4 processes, and 1,000,000 slices POSTed in batches of 1,000 over 8
+# connections.  Prints registration time, placements per second, the time
+# from request to acknowledged launch (p50/p99), the controller's RSS and
+# CPU, next to Nomad's published C1M figures.
+# Usage: bench/pool/run.sh [NODES [SLICES]]   (environment: PROCS, BATCH, CONNS)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$here/build/bin
+bench=$here/build/bench/acre-bench-pool
+nodes=${1:-10000}
+slices=${2:-1000000}
+[ -x "$bench" ] || { echo "bench/pool: $bench is missing (make bench)"; exit 1; }
+work=$(mktemp -d /tmp/acre-bench-pool.XXXXXX)
+ctl=""
+cleanup() {
+	if [ -n "$ctl" ]; then
+		kill "$ctl" 2>/dev/null || true
+		wait "$ctl" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+node_port=$(free_port)
+api_port=$(free_port)
+join=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+ulimit -n "$(ulimit -Hn)"
+
+"$bin/acre-controller" --data-dir "$work/data" --node-listen "127.0.0.1:$node_port" \
+	--api-listen "127.0.0.1:$api_port" --insecure --join-token "$join" --api-token "$token" \
+	--log-level warn 2>"$work/controller.log" &
+ctl=$!
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$api_port/healthz" >/dev/null && break
+	sleep 0.05
+done
+
+status=0
+"$bench" --node-addr "127.0.0.1:$node_port" --api "127.0.0.1:$api_port" --join-token "$join" \
+	--api-token "$token" --controller-pid "$ctl" --work-dir "$work" --nodes "$nodes" \
+	--slices "$slices" --procs "${PROCS:-4}" --batch "${BATCH:-1000}" \
+	--conns "${CONNS:-8}" || status=$?
+echo "  controller state on disk:       $(du -sh "$work/data" | cut -f1)"
+if [ -s "$work/controller.log" ]; then
+	echo "--- controller warnings (last 5):"
+	tail -n 5 "$work/controller.log"
+fi
+exit $status
