@@ -75,7 +75,9 @@ struct ctl_slice {
 	enum acre_slice_state state;
 	enum desired desired;
 	enum acre_restart restart;
-	unsigned restart_max, restarts;
+	unsigned restart_max;
+	unsigned restarts;     /* on its present node, as the node counts them */
+	unsigned replacements; /* new placements after its node was lost */
 	enum acre_strategy strategy;
 	uint32_t cpus;
 	uint64_t mem;

@@ -56,6 +56,7 @@ static int write_slice(struct ctl *c, struct ctl_slice *sl, struct acre_error *e
 		.memory = sl->mem,
 		.restart = restart,
 		.restarts = sl->restarts,
+		.replacements = sl->replacements,
 		.assigned = sl->assigned,
 		.created_at = sl->created_at,
 		.updated_at = sl->updated_at,

@@ -79,6 +79,7 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 		sl->desired = DESIRED_RUN;
 	parse_restart(r->restart, &sl->restart, &sl->restart_max);
 	sl->restarts = r->restarts;
+	sl->replacements = r->replacements;
 	sl->cpus = r->cpus;
 	sl->mem = r->memory;
 	sl->assigned = r->assigned;

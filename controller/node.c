@@ -205,14 +205,25 @@ void node_detach(struct ctl_slice *sl)
 	n->nslices--;
 }
 
-/* Down: every slice placed here is lost (and replaced where its policy says so). */
+/*
+ * Down: every slice that ran (or would run again) here is lost, and
+ * replaced where its policy says so; slices that had ended keep their
+ * state, no longer tied to the node.
+ */
 static void node_down(struct ctl *c, struct ctl_node *n, const char *why)
 {
 	node_set_state(c, n, NODE_DOWN, why);
 	char reason[200];
 	snprintf(reason, sizeof(reason), "node %s %s", n->id, why);
-	while (n->slices)
-		slice_lost(c, n->slices, reason);
+	while (n->slices) {
+		struct ctl_slice *sl = n->slices;
+		if (slice_is_active(sl) || slice_holds_resources(sl) || !sl->assigned) {
+			slice_lost(c, sl, reason);
+		} else {
+			node_detach(sl);
+			slice_mark_dirty(c, sl);
+		}
+	}
 }
 
 struct tick_ctx {

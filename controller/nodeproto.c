@@ -121,19 +121,60 @@ struct registration {
 	json_t *attributes;
 };
 
+/* A string member: required or not; errors name the field. */
+static int get_string(json_t *obj, const char *key, const char *field, bool required,
+		      const char **out, struct acre_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v && !required)
+		return 0;
+	if (!json_is_string(v))
+		return acre_error_set(err, EINVAL, field, "%s: %s a string", field,
+				      required ? "required," : "must be");
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int parse_capacity(json_t *cap, struct registration *r, struct acre_error *err)
+{
+	if (!json_is_object(cap))
+		return acre_error_set(err, EINVAL, "node.capacity",
+				      "node.capacity: required, {\"cpus\": N, \"memory\": BYTES}");
+	json_t *cpus = json_object_get(cap, "cpus"), *mem = json_object_get(cap, "memory");
+	if (!json_is_number(cpus))
+		return acre_error_set(err, EINVAL, "node.capacity.cpus",
+				      "node.capacity.cpus: required, a number");
+	if (!json_is_integer(mem))
+		return acre_error_set(err, EINVAL, "node.capacity.memory",
+				      "node.capacity.memory: required, an integer (bytes)");
+	r->cpus = json_number_value(cpus);
+	r->memory = json_integer_value(mem);
+	return 0;
+}
+
 static int parse_register(json_t *req, struct registration *r, struct acre_error *err)
 {
-	json_error_t jerr;
-	json_t *node = NULL;
 	*r = (struct registration){.hostname = "", .version = "", .protocol = 1};
-	if (json_unpack_ex(req, &jerr, 0, "{s:s,s:o,s?I}", "token", &r->token, "node", &node,
-			   "protocol", &r->protocol) < 0)
-		return acre_error_set(err, EINVAL, NULL, "register: %s", jerr.text);
-	if (json_unpack_ex(node, &jerr, 0, "{s:s,s:s,s?s,s:{s:F,s:I},s?o,s?s}", "id", &r->id,
-			   "secret", &r->secret, "hostname", &r->hostname, "capacity", "cpus",
-			   &r->cpus, "memory", &r->memory, "attributes", &r->attributes,
-			   "version", &r->version) < 0)
-		return acre_error_set(err, EINVAL, "node", "register: node: %s", jerr.text);
+	json_t *node = json_object_get(req, "node"), *proto = json_object_get(req, "protocol");
+	int rc = get_string(req, "token", "token", true, &r->token, err);
+	if (rc == 0 && proto && !json_is_integer(proto))
+		rc = acre_error_set(err, EINVAL, "protocol", "protocol: must be an integer");
+	if (rc == 0 && !json_is_object(node))
+		rc = acre_error_set(err, EINVAL, "node", "node: required, an object");
+	if (rc == 0)
+		rc = get_string(node, "id", "node.id", true, &r->id, err);
+	if (rc == 0)
+		rc = get_string(node, "secret", "node.secret", true, &r->secret, err);
+	if (rc == 0)
+		rc = get_string(node, "hostname", "node.hostname", false, &r->hostname, err);
+	if (rc == 0)
+		rc = get_string(node, "version", "node.version", false, &r->version, err);
+	if (rc == 0)
+		rc = parse_capacity(json_object_get(node, "capacity"), r, err);
+	if (rc < 0)
+		return rc;
+	r->protocol = proto ? json_integer_value(proto) : ACRE_CONTROLLER_PROTOCOL;
+	r->attributes = json_object_get(node, "attributes");
 	if (r->protocol != ACRE_CONTROLLER_PROTOCOL)
 		return acre_error_set(err, EOPNOTSUPP, "protocol",
 				      "protocol %lld: this controller speaks %d",
@@ -145,7 +186,7 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	if (!secret_valid(r->secret))
 		return acre_error_set(err, EINVAL, "node.secret",
 				      "node.secret: 32 to 128 lowercase hex digits");
-	if (strlen(r->hostname) > 255 || !acre_str_is_utf8(r->hostname, strlen(r->hostname)))
+	if (strlen(r->hostname) > 255)
 		return acre_error_set(err, EINVAL, "node.hostname", "node.hostname: too long");
 	if (!(r->cpus > 0 && r->cpus <= 65536))
 		return acre_error_set(err, EINVAL, "node.capacity.cpus",

@@ -132,7 +132,7 @@ bool slice_holds_resources(const struct ctl_slice *sl)
 		if (sl->restart == ACRE_RESTART_ALWAYS)
 			return true;
 		return sl->restart == ACRE_RESTART_ON_FAILURE &&
-		       (sl->restart_max == 0 || sl->restarts < sl->restart_max);
+		       (sl->restart_max == 0 || sl->restarts + sl->replacements < sl->restart_max);
 	default:
 		return false;
 	}
@@ -226,7 +226,7 @@ static bool replaced_by_policy(const struct ctl_slice *sl)
 		return true;
 	case ACRE_RESTART_ON_FAILURE:
 		/* Losing its node is a failure, counted against on-failure:N like any other. */
-		return sl->restart_max == 0 || sl->restarts < sl->restart_max;
+		return sl->restart_max == 0 || sl->restarts + sl->replacements < sl->restart_max;
 	default:
 		return false;
 	}
@@ -248,7 +248,8 @@ void slice_lost(struct ctl *c, struct ctl_slice *sl, const char *why)
 	}
 	char reason[300];
 	snprintf(reason, sizeof(reason), "replacing: %s", why);
-	sl->restarts++;
+	sl->replacements++;
+	sl->restarts = 0; /* the new node counts its own */
 	sl->assigned = false;
 	c->m.slices_replaced++;
 	slice_set_state(c, sl, ACRE_SLICE_PENDING, reason);

@@ -30,11 +30,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_SLICE_INSERT] = "INSERT INTO slices (id, name, spec, placement, node_id, state, reason, "
 			    "desired, exit, spread, spread_group, cpus, memory, restart, "
-			    "restarts, assigned, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
-			    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+			    "restarts, assigned, created_at, updated_at, replacements) VALUES (?1, "
+			    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+			    "?18, ?19)",
 	[ST_SLICE_UPDATE] = "UPDATE slices SET node_id = ?2, state = ?3, reason = ?4, desired = ?5, "
 			    "exit = ?6, spread = ?7, spread_group = ?8, restarts = ?9, "
-			    "assigned = ?10, updated_at = ?11 WHERE id = ?1",
+			    "assigned = ?10, updated_at = ?11, replacements = ?12 WHERE id = ?1",
 	[ST_SLICE_DELETE] = "DELETE FROM slices WHERE id = ?1",
 	[ST_SLICE_SPEC] = "SELECT spec, placement FROM slices WHERE id = ?1",
 };
@@ -51,7 +52,8 @@ static const char schema[] =
 	" node_id TEXT, state TEXT NOT NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT,"
 	" spread TEXT, spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
 	" restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER NOT NULL,"
-	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" replacements INTEGER NOT NULL DEFAULT 0);"
 	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
 
 struct store {
@@ -236,6 +238,7 @@ int store_slice_insert(struct store *st, const struct store_slice_row *r, struct
 	sqlite3_bind_int(s, 16, r->assigned);
 	sqlite3_bind_int64(s, 17, r->created_at);
 	sqlite3_bind_int64(s, 18, r->updated_at);
+	sqlite3_bind_int64(s, 19, r->replacements);
 	st->stats.rows_written++;
 	return step_done(st, ST_SLICE_INSERT, err, "inserting a slice");
 }
@@ -257,6 +260,7 @@ int store_slice_update(struct store *st, const struct store_slice_row *r, struct
 	sqlite3_bind_int64(s, 9, r->restarts);
 	sqlite3_bind_int(s, 10, r->assigned);
 	sqlite3_bind_int64(s, 11, r->updated_at);
+	sqlite3_bind_int64(s, 12, r->replacements);
 	st->stats.rows_written++;
 	return step_done(st, ST_SLICE_UPDATE, err, "updating a slice");
 }
@@ -329,14 +333,15 @@ static void slice_from_row(sqlite3_stmt *s, struct store_slice_row *row, bool wi
 		.assigned = sqlite3_column_int(s, 14) != 0,
 		.created_at = sqlite3_column_int64(s, 15),
 		.updated_at = sqlite3_column_int64(s, 16),
+		.replacements = (unsigned)sqlite3_column_int64(s, 17),
 	};
 	if (with_spec)
-		row->spec = col_text(s, 17);
+		row->spec = col_text(s, 18);
 }
 
 #define SLICE_COLUMNS                                                                              \
 	"id, name, placement, node_id, state, reason, desired, exit, spread, spread_group, cpus, " \
-	"memory, restart, restarts, assigned, created_at, updated_at"
+	"memory, restart, restarts, assigned, created_at, updated_at, replacements"
 
 static int run_slice_query(struct store *st, sqlite3_stmt *s, bool with_spec, store_slice_fn fn,
 			   void *ud, struct acre_error *err)

@@ -34,7 +34,7 @@ struct store_slice_row {
 	uint32_t cpus;
 	uint64_t memory;
 	const char *restart;
-	unsigned restarts;
+	unsigned restarts, replacements;
 	bool assigned;
 	int64_t created_at, updated_at;
 };

@@ -48,13 +48,15 @@ json_t *view_slice(const struct ctl_slice *sl)
 			      acre_slice_state_name(sl->state), "reason",
 			      sl->reason ? sl->reason : "", "node", node ? node->id : NULL,
 			      "assigned", sl->assigned, "desired", desired_name(sl->desired),
-			      "restart", restart, "restarts", (int)sl->restarts, "resources",
+			      "restart", restart, "restarts", (int)(sl->restarts + sl->replacements),
+			      "resources",
 			      resources(sl->cpus, sl->mem), "created_at",
 			      (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
 	if (!j)
 		return NULL;
 	json_t *exit = sl->exit ? json_loads(sl->exit, 0, NULL) : NULL;
 	json_object_set_new(j, "exit", exit ? exit : json_null());
+	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
 		json_object_set_new(j, "placement", acre_controller_placement_to_json(sl->placement));
 	return j;
