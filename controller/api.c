@@ -142,12 +142,26 @@ void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
 	api_reply_json(c, req, status, api_error_json(err));
 }
 
+void api_forget_request(struct evhttp_request *req)
+{
+	/*
+	 * A client gone before its answer: libevent unhooks the request from
+	 * the connection and leaves it to us (evhttp_connection_incoming_fail);
+	 * still hooked, the connection frees it itself.
+	 */
+	if (req && !evhttp_request_get_connection(req))
+		evhttp_request_free(req);
+}
+
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct ctl *c = arg;
-	for (struct api_reply *r = c->api->head; r; r = r->next)
-		if (r->evcon == evcon)
+	for (struct api_reply *r = c->api->head; r; r = r->next) {
+		if (r->evcon == evcon) {
+			api_forget_request(r->req);
 			r->req = NULL;
+		}
+	}
 	events_conn_closed(c, evcon);
 }
 

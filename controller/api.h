@@ -42,6 +42,8 @@ void api_slice_delete(struct ctl *c, struct evhttp_request *req, const char *nam
 void api_slice_kill(struct ctl *c, struct evhttp_request *req, const char *name);
 void api_metrics(struct ctl *c, struct evhttp_request *req);
 void api_events_subscribe(struct ctl *c, struct evhttp_request *req, struct evkeyvalq *q);
+/* A request whose client went away: freed if libevent left it to us. */
+void api_forget_request(struct evhttp_request *req);
 /* A client connection went away: forget its pending replies and streams. */
 void events_conn_closed(struct ctl *c, struct evhttp_connection *evcon);
 size_t events_subscribers(const struct ctl *c);

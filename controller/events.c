@@ -155,6 +155,7 @@ void events_conn_closed(struct ctl *c, struct evhttp_connection *evcon)
 		}
 		*p = s->next;
 		e->nsubs--;
+		api_forget_request(s->req);
 		free(s);
 		acre_log(ACRE_LOG_DEBUG, "event=subscriber_gone subscribers=%zu", e->nsubs);
 	}

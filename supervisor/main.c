@@ -362,6 +362,7 @@ int main(int argc, char **argv)
 	event_free(term);
 	event_free(intr);
 	teardown(&sv);
+	acre_strv_free(sv.opt.link.attrs);
 	acre_log(ACRE_LOG_INFO, "event=stopped");
 	return 0;
 }

@@ -17,7 +17,7 @@ set -u
 set -o pipefail
 
 ACRE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-ACRE_BIN=$ACRE_ROOT/build/bin
+ACRE_BIN=${ACRE_TEST_BIN:-$ACRE_ROOT/build/bin}
 SLOW=${ACRE_TEST_SLOW:-1}
 
 scaled() { awk -v n="$1" -v s="$SLOW" 'BEGIN { printf "%g\n", n * s }'; }
