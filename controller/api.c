@@ -71,6 +71,16 @@ static const char *reason_phrase(int status)
 	}
 }
 
+static const char *method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "other";
+	}
+}
+
 static void count(struct ctl *c, int status)
 {
 	int cls = status / 100;
@@ -139,6 +149,9 @@ json_t *api_error_json(const struct acre_error *err)
 void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
 		     const struct acre_error *err)
 {
+	acre_log(status >= 500 ? ACRE_LOG_ERROR : ACRE_LOG_INFO,
+		 "event=api_error status=%d method=%s path=\"%.200s\" error=\"%s\"", status,
+		 method_name(req), evhttp_request_get_uri(req), err->message);
 	api_reply_json(c, req, status, api_error_json(err));
 }
 
