@@ -26,21 +26,22 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev \
 	python3 crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
-	qemu-system-x86 linux-image-amd64
+	qemu-system-x86 linux-image-amd64 xz-utils
 
-MODULES	:= common isolation netns supervisor controller cli
-src	= $(wildcard $(1)/*.c)
+MODULES	:= common isolation netns bpf supervisor controller cli
+src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c))
 obj	= $(patsubst %.c,$(BUILD)/obj/%.o,$(call src,$(1)))
 
 LIB_common	:= $(BUILD)/lib/libacre-common.a
 LIB_isolation	:= $(BUILD)/lib/libacre-isolation.a
 LIB_netns	:= $(BUILD)/lib/libacre-netns.a
+LIB_bpf		:= $(BUILD)/lib/libacre-bpf.a
 LIB_controller	:= $(BUILD)/lib/libacre-controller.a
 
 BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init \
 	$(BUILD)/bin/acre-controller
 
-.PHONY: all check unit integration vm-check deps run bench install format lint clean
+.PHONY: all check unit integration vm-check deps run bench install format lint clean bpf-test
 all: $(BINS)
 
 # Keep objects: they are inputs of several archives and of the sanitizer builds.
@@ -61,7 +62,7 @@ $(BUILD)/bin/acre: $(call obj,cli) $(LIB_controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) \
+$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_bpf) \
 		$(LIB_controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
@@ -83,6 +84,44 @@ $(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -static $(INIT_SRCS) -o $@ -lcap
+
+# ---- eBPF -------------------------------------------------------------------
+# CO-RE: vmlinux.h comes from this kernel's BTF at build time; each bpf/X.bpf.c
+# becomes build/bpf/X.bpf.o and the skeleton build/bpf/X.skel.h (never committed).
+BPFTOOL	?= bpftool
+LLVM_STRIP ?= llvm-strip
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_OUT	:= $(BUILD)/bpf
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(wildcard bpf/*.bpf.c))
+# bpf/bpf.h would shadow libbpf's <bpf/bpf.h> under -I.: bpf/ and its test use -iquote . instead.
+BPF_USER_CFLAGS = $(filter-out -I.,$(CFLAGS)) -iquote . -I$(BPF_OUT)
+
+$(BPF_OUT)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@echo "  BTF     $@"
+	@$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+# -g makes the BTF that CO-RE and bpftool need; the DWARF beside it is stripped
+# (it would be most of the skeleton's embedded object).
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/layout.h $(BPF_OUT)/vmlinux.h
+	@echo "  BPF     $<"
+	@$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_OUT) \
+		-iquote . -c $< -o $@
+	@$(LLVM_STRIP) -g $@
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	@echo "  SKEL    $@"
+	@$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(call obj,bpf): CFLAGS := $(BPF_USER_CFLAGS)
+$(call obj,bpf): $(BPF_SKELS)
+
+# As root against the real kernel: build/test/bpf_test (see tests/bpf/test_bpf.c).
+bpf-test: $(BUILD)/test/bpf_test
+$(BUILD)/test/bpf_test: tests/bpf/test_bpf.c $(LIB_bpf) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 # ---- tests ------------------------------------------------------------------
 
@@ -114,6 +153,26 @@ $(BUILD)/test-san/%: tests/unit/%.c $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
 		-o $@ $(UNIT_LIBS)
+
+# test_ipam also links netns/'s pure files (CIDR, names, rates, IPAM: no libnl, no kernel).
+NETNS_PURE := netns/cidr.c netns/config.c netns/ipam.c
+$(BUILD)/test/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
+
+$(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
+		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
+
+# netns/ as root against the real kernel: a bridge acrt<pid>, slices in namespaces it makes,
+# addresses from 198.18.0.0/15 only.  Builds build/test/netns_test and runs it.
+.PHONY: netns-test
+netns-test: $(BUILD)/test/netns_test
+	$(BUILD)/test/netns_test
+$(BUILD)/test/netns_test: tests/netns/test_netns.c $(LIB_netns) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 unit: $(UNIT_BINS) $(SAN_BINS)
 

@@ -93,5 +93,7 @@ struct run_request {
 	bool detach, remove;
 };
 int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err);
+/* Names the flag instead of the spec field in an error ("--memory" for resources.memory). */
+void run_flags_reword(struct acre_error *err);
 
 #endif

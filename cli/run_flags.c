@@ -25,7 +25,7 @@ static const struct {
 	{"name", "--name"},		     {"command", "COMMAND"},
 };
 
-static void reword(struct acre_error *err)
+void run_flags_reword(struct acre_error *err)
 {
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(field_flags); i++) {
 		size_t n = strlen(field_flags[i].field);
@@ -66,8 +66,11 @@ static int read_profile(const char *path, json_t **out, struct acre_error *err)
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
 	if (!j)
-		return acre_error_set(err, EINVAL, "--seccomp", "--seccomp %s: %s (line %d)", path,
-				      jerr.text, jerr.line);
+		return jerr.line > 0 ? acre_error_set(err, EINVAL, "--seccomp",
+						      "--seccomp %s: %s (line %d)", path, jerr.text,
+						      jerr.line)
+				     : acre_error_set(err, EINVAL, "--seccomp", "--seccomp %s: %s", path,
+						      jerr.text);
 	*out = j;
 	return 0;
 }
@@ -286,7 +289,7 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 	/* The supervisor checks again; checking here names the flag. */
 	struct acre_slice_spec parsed;
 	if (acre_slice_spec_parse(spec, &parsed, err) < 0) {
-		reword(err);
+		run_flags_reword(err);
 		goto fail;
 	}
 	acre_slice_spec_free(&parsed);

@@ -1,7 +1,8 @@
 /*
  * The slice commands that act: kill (a signal, or TERM then KILL), rm, and
  * logs (the supervisor passes the log file's fd; the CLI copies it out, and
- * with --follow keeps reading until the slice ends).
+ * with --follow keeps reading until the slice ends).  Options may come
+ * before or after the slice's name.
  */
 #include "cli.h"
 
@@ -14,7 +15,7 @@ int slice_kill(struct cli *cli, int argc, char **argv)
 	const char *sig = NULL;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		if (c != 's')
 			return cli_failf("usage: acre slice kill NAME [--signal SIG]");
 		sig = optarg;
@@ -42,7 +43,7 @@ int slice_rm(struct cli *cli, int argc, char **argv)
 	bool force = false;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c != 'f')
 			return cli_failf("usage: acre slice rm NAME [--force]");
 		force = true;
@@ -89,7 +90,7 @@ int slice_logs(struct cli *cli, int argc, char **argv)
 	bool follow = false;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c != 'f')
 			return cli_failf("usage: acre slice logs NAME [--follow]");
 		follow = true;

@@ -105,6 +105,12 @@ static int reconnect(struct fg_run *r, struct acre_error *err)
 static int on_message(struct fg_run *r, json_t *msg, int *status, struct acre_error *err)
 {
 	json_t *id = json_object_get(msg, "id");
+	if (json_is_null(id) && json_is_false(json_object_get(msg, "ok"))) {
+		/* Not an answer to anything we sent: the supervisor refused us. */
+		acre_proto_error_from_json(msg, err);
+		*status = 1;
+		return 1;
+	}
 	if (!json_is_integer(id) || json_integer_value(id) != r->run_id)
 		return 0; /* replies to our kill requests */
 	const char *event = json_string_value(json_object_get(msg, "event"));
@@ -133,11 +139,14 @@ static int wait_foreground(struct fg_run *r)
 		if (client_read(&r->c, 0, &msg, &err) < 0) {
 			if (reconnect(r, &err) < 0)
 				return cli_fail(&err);
+			memset(&err, 0, sizeof(err)); /* the lost connection is behind us */
 			continue;
 		}
 		if (msg) {
 			int done = on_message(r, msg, &status, &err);
 			json_decref(msg);
+			if (done && err.message[0])
+				run_flags_reword(&err);
 			if (done)
 				return err.message[0] ? cli_fail(&err) : status;
 			continue;
@@ -169,6 +178,8 @@ int slice_run(struct cli *cli, int argc, char **argv)
 						!req.detach);
 	if (req.detach) {
 		_cleanup_json_ json_t *res = cli_call(cli, "slice.run", args, &err);
+		if (!res)
+			run_flags_reword(&err);
 		return res ? print_detached(cli, res) : cli_fail(&err);
 	}
 	struct fg_run r = {.cli = cli, .sigfd = -1};

@@ -96,7 +96,8 @@ enum acre_frame_result acre_frame_next(struct acre_frame_reader *r, char **line,
 
 char *acre_frame_encode(const json_t *msg, size_t *len)
 {
-	char *s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* Six significant digits are plenty for a percentage and keep big replies small. */
+	char *s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	if (!s)
 		return NULL;
 	size_t n = strlen(s);

@@ -1,13 +1,224 @@
 /*
- * netns: slice networking.  Loopback inside a slice's fresh network
- * namespace now; bridges, veths, addresses and shaping over rtnetlink.
+ * netns: slice networking.  A slice's fresh network namespace gets `lo` (see
+ * loopback.c, linked into acre-init) and, in bridge mode, one veth pair whose
+ * host end sits on acre's bridge and whose other end is the slice's eth0,
+ * with an address from the IPAM, a default route via the bridge, optional
+ * tbf shaping both ways and optional bridge port isolation.  Everything that
+ * touches the kernel goes over rtnetlink through libnl-3/libnl-route-3; the
+ * CIDR, rate and IPAM code is pure and unit-tested.
+ *
+ * This header names no libnl type: acre-init includes it and links only
+ * loopback.c, statically.
  */
 #ifndef ACRE_NETNS_H
 #define ACRE_NETNS_H
 
 #include "common/common.h"
 
+#include <sys/types.h>
+
+/* IFNAMSIZ, without <net/if.h>: it clashes with <linux/if.h>, which libnl pulls in. */
+#define ACRE_NETNS_IFNAMSIZ 16
+
 /* Brings `lo` up in the calling process's network namespace. */
 int acre_netns_loopback_up(void);
+
+/* ---- CIDR (pure) ---------------------------------------------------------- */
+
+/* An IPv4 network; addresses are uint32_t in host byte order throughout. */
+struct acre_cidr {
+	uint32_t network; /* host bits always clear */
+	uint8_t prefix;	  /* 0..32 */
+};
+
+#define ACRE_CIDR_STRLEN 19 /* "255.255.255.255/32" and its NUL */
+#define ACRE_ADDR_STRLEN 16 /* "255.255.255.255" and its NUL */
+
+/*
+ * "198.18.0.0/15": four decimal octets (no leading zeros), a prefix of 0..32,
+ * and no host bits set ("198.18.0.1/15" is refused, naming 198.18.0.0/15).
+ * `field` names the flag or spec field in the message ("--slice-cidr").
+ */
+int acre_cidr_parse(const char *s, struct acre_cidr *out, struct acre_error *err,
+		    const char *field);
+/* A bare dotted quad: 0 or -EINVAL. */
+int acre_cidr_addr_parse(const char *s, uint32_t *addr);
+void acre_cidr_format(const struct acre_cidr *c, char *buf, size_t len);
+void acre_cidr_addr_format(uint32_t addr, char *buf, size_t len);
+
+uint32_t acre_cidr_mask(uint8_t prefix);
+uint32_t acre_cidr_broadcast(const struct acre_cidr *c);
+/* The gateway is the first host address: the bridge holds it. */
+uint32_t acre_cidr_gateway(const struct acre_cidr *c);
+bool acre_cidr_contains(const struct acre_cidr *c, uint32_t addr);
+bool acre_cidr_overlaps(const struct acre_cidr *a, const struct acre_cidr *b);
+/* The network that holds addr/prefix: 198.18.3.4/15 -> 198.18.0.0/15. */
+struct acre_cidr acre_cidr_of(uint32_t addr, uint8_t prefix);
+
+/* Usable as a slice subnet: /8 to /30, so it holds a gateway and at least one slice. */
+int acre_cidr_check_subnet(const struct acre_cidr *c, struct acre_error *err, const char *field);
+
+/* ---- rates (pure) ------------------------------------------------------- */
+
+/*
+ * What tbf can enforce here: 8kbit up to 17gbit (libnl 3.7 carries the rate
+ * as an int of bytes per second).  Checked before anything is created.
+ */
+#define ACRE_NETNS_RATE_MIN 8000ULL
+#define ACRE_NETNS_RATE_MAX (((uint64_t)INT32_MAX) * 8)
+int acre_netns_rate_check(uint64_t bits_per_second, struct acre_error *err, const char *field);
+
+/* ---- IPAM (pure) ---------------------------------------------------------- */
+
+/*
+ * Address leases for one subnet, kept in <state_dir>/net-leases.json and
+ * rewritten atomically (write-temp, fsync, rename) on every change before the
+ * change is reported, so a crash never hands an address out twice.  The
+ * lowest free host address is handed out first; the network, gateway and
+ * broadcast addresses never are.  Owners are the caller's slice keys (1 to
+ * ACRE_NAME_MAX printable bytes).  Not thread-safe: one owner of the state
+ * directory at a time.
+ */
+#define ACRE_IPAM_FILE "net-leases.json"
+
+struct acre_ipam;
+
+/*
+ * Reads the lease file (a missing file is an empty one) and removes a
+ * temporary left by a crash.  A file for another subnet is refused while it
+ * holds leases; a file that does not parse, or leases twice, is refused.
+ */
+int acre_ipam_open(struct acre_ipam **out, const char *state_dir, const struct acre_cidr *subnet,
+		   struct acre_error *err);
+void acre_ipam_close(struct acre_ipam *ipam);
+
+/* Leases the lowest free address to owner; an owner that has one gets it again. */
+int acre_ipam_allocate(struct acre_ipam *ipam, const char *owner, uint32_t *addr,
+		       struct acre_error *err);
+/* Returns the owner's address to the pool; no lease is not an error. */
+int acre_ipam_release(struct acre_ipam *ipam, const char *owner, struct acre_error *err);
+/* 0 and *addr, or -ENOENT. */
+int acre_ipam_lookup(const struct acre_ipam *ipam, const char *owner, uint32_t *addr);
+/* Drops every lease whose owner is not among live[0..n); *dropped counts them (may be NULL). */
+int acre_ipam_reconcile(struct acre_ipam *ipam, const char *const *live, size_t n, size_t *dropped,
+			struct acre_error *err);
+
+size_t acre_ipam_count(const struct acre_ipam *ipam);
+/* Host addresses a slice can get: the subnet's size minus network, gateway and broadcast. */
+uint64_t acre_ipam_capacity(const struct acre_ipam *ipam);
+/* The i-th lease in address order; -ENOENT past the end. */
+int acre_ipam_lease_at(const struct acre_ipam *ipam, size_t i, const char **owner, uint32_t *addr);
+const struct acre_cidr *acre_ipam_subnet(const struct acre_ipam *ipam);
+
+/* ---- netlink handles ------------------------------------------------------ */
+
+/*
+ * A route-netlink connection bound to one network namespace.  Each verb
+ * below works in the namespace of the handle it is given.
+ */
+struct acre_netns;
+
+/* The caller's own network namespace (the host's, for the supervisor). */
+int acre_netns_open(struct acre_netns **out, struct acre_error *err);
+/*
+ * The namespace behind netns_fd (an fd of /proc/<pid>/ns/net or a bind mount
+ * of one).  A short-lived thread enters it and connects the socket there; the
+ * caller's own namespace never changes.
+ */
+int acre_netns_open_fd(struct acre_netns **out, int netns_fd, struct acre_error *err);
+/* The namespace of process pid. */
+int acre_netns_open_pid(struct acre_netns **out, pid_t pid, struct acre_error *err);
+void acre_netns_close(struct acre_netns *nn);
+
+/* ---- the bridge ----------------------------------------------------------- */
+
+#define ACRE_NETNS_BRIDGE_DEFAULT "acre0"
+#define ACRE_NETNS_MARK_PREFIX	  "acre:"
+
+struct acre_netns_bridge {
+	char name[ACRE_NETNS_IFNAMSIZ];
+	char mark[128];	     /* its IFLA_IFALIAS: "acre:<cgroup-root>" */
+	struct acre_cidr subnet;
+	int ifindex;	     /* filled by acre_netns_bridge_ensure */
+};
+
+/* Checks the name (1 to 15 bytes, no '/', ':' or space) and fills br; name NULL: acre0. */
+int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name,
+			   const char *cgroup_root, const struct acre_cidr *subnet,
+			   struct acre_error *err);
+/*
+ * Creates the bridge if missing (fixed random MAC, marked as ours), brings it
+ * up and gives it the gateway address.  An interface of that name that is
+ * not a bridge, a bridge without our mark, or our bridge holding another
+ * IPv4 address is refused with -EEXIST and nothing changes.
+ */
+int acre_netns_bridge_ensure(struct acre_netns *nn, struct acre_netns_bridge *br,
+			     struct acre_error *err);
+/* Removes our bridge (its slices' veths are released, not removed); missing is fine. */
+int acre_netns_bridge_remove(struct acre_netns *nn, const struct acre_netns_bridge *br,
+			     struct acre_error *err);
+
+/*
+ * Refuses (-EADDRINUSE) a subnet that overlaps an IPv4 address or route of
+ * the host, naming it.  Default routes, the local table, and what sits on
+ * our own bridge (br, if it exists and carries our mark; br may be NULL) are
+ * not conflicts.
+ */
+int acre_netns_cidr_check_host(struct acre_netns *nn, const struct acre_cidr *subnet,
+			       const struct acre_netns_bridge *br, struct acre_error *err);
+
+/* ---- one slice ------------------------------------------------------------ */
+
+/*
+ * The host end of owner's veth: "ac" + 12 hex digits of a hash of the bridge's
+ * mark and owner (14 bytes), so supervisors with other cgroup roots never clash.
+ */
+void acre_netns_veth_name(const struct acre_netns_bridge *br, const char *owner,
+			  char buf[ACRE_NETNS_IFNAMSIZ]);
+/* Whether name has the shape acre_netns_veth_name gives. */
+bool acre_netns_veth_name_is_ours(const char *name);
+
+struct acre_netns_slice {
+	const char *owner;  /* the lease owner; names the host veth */
+	int netns_fd;	    /* the slice's network namespace, or -1: use pid */
+	pid_t pid;	    /* a process in it */
+	uint32_t address;   /* from acre_ipam_allocate, inside br->subnet */
+	uint64_t rate;	    /* bit/s each way; 0: unlimited */
+	bool isolated;	    /* reaches the gateway, no other slice */
+};
+
+/*
+ * Creates the veth pair: host end on the bridge and up, the other end made
+ * directly inside the slice's namespace as eth0; there, gives eth0 the
+ * address, brings it and lo up, and routes by default via the gateway; sets
+ * port isolation and shaping (tbf on the host end for traffic to the slice,
+ * on eth0 for traffic from it).  A failure undoes all of it.
+ */
+int acre_netns_slice_setup(struct acre_netns *nn, const struct acre_netns_bridge *br,
+			   const struct acre_netns_slice *s, struct acre_error *err);
+/* Removes owner's veth (which takes eth0 and both qdiscs with it); missing is fine. */
+int acre_netns_slice_teardown(struct acre_netns *nn, const struct acre_netns_bridge *br,
+			      const char *owner, struct acre_error *err);
+
+/*
+ * Removes the veths on our bridge with acre's names that belong to none of
+ * live[0..n) (owners): what slices that ended while the supervisor was down
+ * left behind.  *removed counts them (may be NULL).
+ */
+int acre_netns_cleanup(struct acre_netns *nn, const struct acre_netns_bridge *br,
+		       const char *const *live, size_t n, size_t *removed, struct acre_error *err);
+
+/* ---- verbs on one interface ---------------------------------------------- */
+
+/* tbf on ifname's egress at rate bit/s (replacing any root qdisc); rate 0 removes it. */
+int acre_netns_rate_set(struct acre_netns *nn, const char *ifname, uint64_t rate,
+			struct acre_error *err);
+/* Sets or clears IFLA_BRPORT_ISOLATED on a bridge port. */
+int acre_netns_port_set_isolated(struct acre_netns *nn, const char *ifname, bool isolated,
+				 struct acre_error *err);
+/* Brings ifname up. */
+int acre_netns_link_up(struct acre_netns *nn, const char *ifname, struct acre_error *err);
+/* Deletes ifname; missing is fine. */
+int acre_netns_link_delete(struct acre_netns *nn, const char *ifname, struct acre_error *err);
 
 #endif

@@ -30,6 +30,7 @@ static const char usage[] =
 	"  --group NAME         group whose members may use the socket (default acre)\n"
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
 	"  --prelaunch N        launches kept ready ahead of time (default 4, 0 to 16)\n"
+	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -85,6 +86,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"group", required_argument, NULL, 'g'},
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"prelaunch", required_argument, NULL, 'P'},
+		{"no-accounting", no_argument, NULL, 'A'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
@@ -121,6 +123,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 				return -1;
 			}
 			break;
+		case 'A': o->no_accounting = true; break;
 		case 'P': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -273,11 +276,32 @@ static void free_slice_cb(const char *key, void *value, void *ud)
 	slice_free(value);
 }
 
+/* eBPF accounting is welcome, not required: without it everything else works. */
+static void open_accounting(struct supervisor *sv)
+{
+	struct acre_error err = {0};
+	const char *v2 = acre_cgroup_system_v2_path(sv->cgroups);
+	if (sv->opt.no_accounting)
+		acre_error_set(&err, ECANCELED, NULL, "--no-accounting");
+	else if (!v2)
+		acre_error_set(&err, EOPNOTSUPP, NULL, "this node has no cgroup v2 tree to attach to");
+	else
+		acre_bpf_open(sv->opt.cgroup_root, v2, &sv->bpf, &err);
+	if (sv->bpf) {
+		acre_log(ACRE_LOG_INFO, "event=accounting_on pins=%s", acre_bpf_pin_dir(sv->bpf));
+		return;
+	}
+	snprintf(sv->accounting_off, sizeof(sv->accounting_off), "%s", err.message);
+	acre_log(ACRE_LOG_WARN, "event=accounting_off reason=\"%s\"", err.message);
+}
+
 static int setup(struct supervisor *sv, struct acre_error *err)
 {
 	int rc = open_state(sv, err);
 	if (rc == 0)
 		rc = acre_cgroup_system_open(sv->opt.cgroup_root, &sv->cgroups, err);
+	if (rc == 0)
+		open_accounting(sv);
 	if (rc == 0)
 		rc = acre_seccomp_compile_default(&sv->seccomp_default, err);
 	if (rc == 0)
@@ -311,8 +335,15 @@ static void teardown(struct supervisor *sv)
 	sv->link = NULL;
 	pool_free(sv);
 	recover_sweep_free(sv);
-	/* Nothing of ours left in the subtree: leave no trace of it either. */
-	if (sv->cgroups && sv->slices && acre_map_size(sv->slices) == 0)
+	/*
+	 * Nothing of ours left in the subtree: leave no trace of it either.  With
+	 * slices left, the pins stay and keep counting for the next supervisor.
+	 */
+	bool empty = sv->slices && acre_map_size(sv->slices) == 0;
+	acre_bpf_close(sv->bpf);
+	if (empty && sv->bpf)
+		acre_bpf_remove_pins(sv->opt.cgroup_root);
+	if (empty && sv->cgroups)
 		acre_cgroup_system_remove_root(sv->cgroups);
 	acre_map_free(sv->slices);
 	acre_seccomp_filter_free(sv->seccomp_default);

@@ -158,14 +158,15 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 				conn_reply_error(c, id, &err);
 				return;
 			}
-			json_array_append_new(out, view_slice_stats(s));
+			json_array_append_new(out, view_slice_stats(s, true));
 		}
 	} else {
 		_cleanup_free_ const char **all = acre_map_sorted_keys(sv->slices);
 		for (size_t i = 0; all && all[i]; i++)
-			json_array_append_new(out, view_slice_stats(slice_find(sv, all[i])));
+			json_array_append_new(out, view_slice_stats(slice_find(sv, all[i]), false));
 	}
-	conn_reply_ok(c, id, json_pack("{s:o}", "slices", out));
+	json_t *acct = sv->bpf ? json_string("on") : json_sprintf("off: %s", sv->accounting_off);
+	conn_reply_ok(c, id, json_pack("{s:o,s:o}", "slices", out, "accounting", acct));
 }
 
 static bool is_ending_signal(int sig)

@@ -79,6 +79,7 @@ static void recover_one(struct supervisor *sv, const char *name)
 		slice_free(s);
 		return;
 	}
+	slice_account(s);
 	if (slice_prepare(s, &err) < 0)
 		acre_log(ACRE_LOG_WARN, "slice=%s event=cannot_relaunch error=\"%s\"", name,
 			 err.message);

@@ -243,7 +243,29 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void refuse(int fd, const struct acre_error *err)
+/*
+ * A refused peer gets its error line, then the connection stays open for
+ * reading (and discarding) until the peer closes it, or for two seconds:
+ * closing at once would make the peer's first write fail with EPIPE before
+ * it ever reads why.
+ */
+struct refused {
+	int fd;
+	struct event *ev;
+};
+
+static void on_refused(evutil_socket_t fd, short what, void *arg)
+{
+	struct refused *r = arg;
+	char buf[4096];
+	if ((what & EV_READ) && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		return;
+	event_free(r->ev);
+	close(r->fd);
+	free(r);
+}
+
+static void refuse(struct supervisor *sv, int fd, const struct acre_error *err)
 {
 	json_t *msg = acre_proto_error(NULL, err);
 	size_t len;
@@ -251,7 +273,17 @@ static void refuse(int fd, const struct acre_error *err)
 	json_decref(msg);
 	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		acre_log(ACRE_LOG_DEBUG, "event=refuse_send_failed error=\"%s\"", strerror(errno));
-	close(fd);
+	shutdown(fd, SHUT_WR);
+	struct refused *r = calloc(1, sizeof(*r));
+	struct timeval tv = {2, 0};
+	if (r)
+		r->ev = event_new(sv->base, fd, EV_READ | EV_PERSIST, on_refused, r);
+	if (!r || !r->ev || event_add(r->ev, &tv) < 0) {
+		free(r);
+		close(fd);
+		return;
+	}
+	r->fd = fd;
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -267,7 +299,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	if (peer_authorize(sv, fd, &pid, &uid, &err) < 0) {
 		acre_log(ACRE_LOG_WARN, "event=client_refused pid=%d uid=%d reason=\"%s\"",
 			 (int)pid, (int)uid, err.message);
-		refuse(fd, &err);
+		refuse(sv, fd, &err);
 		return;
 	}
 	struct conn *c = calloc(1, sizeof(*c));

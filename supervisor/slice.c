@@ -12,6 +12,15 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
+void slice_account(struct slice *s)
+{
+	struct acre_bpf *b = s->sv->bpf;
+	int rc = b ? acre_bpf_slice_add(b, acre_cgroup_id(s->cgroup)) : 0;
+	if (rc < 0)
+		acre_log(ACRE_LOG_WARN, "slice=%s event=not_accounted error=\"%s\"",
+			 s->rec.spec.name, strerror(-rc));
+}
+
 struct slice *slice_find(struct supervisor *sv, const char *name)
 {
 	return acre_map_get(sv->slices, name);
@@ -42,7 +51,7 @@ static int check_capacity(struct supervisor *sv, const struct acre_slice_spec *s
 {
 	if (spec->resources.cpus_milli > sv->ncpus * 1000)
 		return acre_error_set(err, EINVAL, "resources.cpus",
-				      "resources.cpus %.3g: this node has %u CPUs",
+				      "resources.cpus %g: this node has %u CPUs",
 				      spec->resources.cpus_milli / 1000.0, sv->ncpus);
 	if (spec->resources.memory > sv->memory_total) {
 		char have[32];
@@ -282,6 +291,7 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	snprintf(s->rec.cgroup, sizeof(s->rec.cgroup), "%s", acre_cgroup_name(s->cgroup));
 	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
 		goto undo_cgroup;
+	slice_account(s);
 	if ((rc = acre_map_put(sv->slices, name, s)) < 0) {
 		acre_error_set(err, ENOMEM, NULL, "out of memory");
 		goto undo_cgroup;
@@ -298,6 +308,8 @@ undo_map:
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = -1; /* still the caller's */
 undo_cgroup:
+	if (sv->bpf)
+		acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 	if (s->has_parked) {
 		pool_discard_launch(&s->parked);
 		s->has_parked = false;
@@ -390,8 +402,11 @@ void slice_destroy(struct slice *s)
 	const char *name = s->rec.spec.name;
 	if (s->restart_timer)
 		event_del(s->restart_timer);
-	if (s->cgroup)
+	if (s->cgroup) {
+		if (sv->bpf)
+			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 		remove_cgroups(s);
+	}
 	checkpoint_dir_remove(sv, name);
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);

@@ -8,6 +8,7 @@
 
 #include "common/common.h"
 #include "isolation/isolation.h"
+#include "bpf/bpf.h"
 
 #include <event2/event.h>
 #include <event2/buffer.h>
@@ -30,6 +31,7 @@ struct supervisor_options {
 	const char *group;	   /* members may use the socket besides root */
 	uint64_t stop_timeout_ms;  /* SIGTERM to SIGKILL when ending a slice */
 	unsigned prelaunch;	   /* launches kept ready ahead of time */
+	bool no_accounting;	   /* leave eBPF out */
 	struct controller_link_options link;
 };
 
@@ -76,6 +78,8 @@ struct supervisor {
 	int init_exe_fd;
 	struct acre_map *slices; /* name -> struct slice */
 	struct pool *pool;
+	struct acre_bpf *bpf;	 /* NULL: accounting is off, for the reason below */
+	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct conn *conns;
 	gid_t group_gid;
@@ -107,6 +111,7 @@ struct slice {
 	struct event *checkpoint_timer;
 	struct waiter *waiters;
 	uint64_t cpu_sample_ns, cpu_sample_at; /* last stat sample, for CPU % */
+	uint64_t net_sample_rx, net_sample_tx, net_sample_at; /* and for network rates */
 	struct acre_user user;			/* resolved in the slice's root */
 	struct acre_seccomp_filter *seccomp_profile; /* a profile of the slice's own */
 	char launch_error[300];			/* what the launch child reported */
@@ -160,6 +165,8 @@ int slice_remove(struct slice *s, bool force, struct acre_error *err);
 void slice_destroy(struct slice *s);
 void slice_watch(struct slice *s);
 bool slice_is_active(const struct slice *s);
+/* Enters the slice's cgroup into the eBPF accounting maps (keeping counters it has). */
+void slice_account(struct slice *s);
 void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reason);
 void slice_free(struct slice *s);
 
@@ -213,7 +220,8 @@ void recover_sweep_free(struct supervisor *sv);
 /* ---- view.c: slices as the protocol shows them ---- */
 json_t *view_slice_summary(const struct slice *s);
 json_t *view_slice_detail(const struct slice *s);
-json_t *view_slice_stats(struct slice *s);
+/* detail: with the run-queue histogram */
+json_t *view_slice_stats(struct slice *s, bool detail);
 json_t *view_slice_result(const struct slice *s);
 
 #endif

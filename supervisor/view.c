@@ -89,7 +89,55 @@ static json_t *opt_u64(uint64_t v)
 	return v == ACRE_STAT_NONE ? json_null() : json_integer((json_int_t)v);
 }
 
-json_t *view_slice_stats(struct slice *s)
+/* Per-second rate of a counter since the previous sample. */
+static json_int_t rate(uint64_t now_value, uint64_t then_value, uint64_t now_ns, uint64_t then_ns)
+{
+	if (!then_ns || now_ns <= then_ns || now_value < then_value)
+		return 0;
+	return (json_int_t)((double)(now_value - then_value) * 1e9 / (double)(now_ns - then_ns));
+}
+
+/* eBPF numbers: null, never zero, when accounting is off or the slice is not in the maps. */
+static void add_accounting(struct slice *s, json_t *j, uint64_t now, bool detail)
+{
+	struct acre_bpf *b = s->sv->bpf;
+	uint64_t id = s->cgroup ? acre_cgroup_id(s->cgroup) : 0;
+	struct acre_bpf_net net;
+	struct acre_bpf_runq rq;
+	if (!b || !id || acre_bpf_net_read(b, id, &net) < 0) {
+		json_object_set_new(j, "net", json_null());
+	} else {
+		json_object_set_new(
+			j, "net",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_bytes", (json_int_t)net.rx_bytes,
+				  "tx_bytes", (json_int_t)net.tx_bytes, "rx_packets",
+				  (json_int_t)net.rx_packets, "tx_packets",
+				  (json_int_t)net.tx_packets, "rx_bytes_per_s",
+				  rate(net.rx_bytes, s->net_sample_rx, now, s->net_sample_at),
+				  "tx_bytes_per_s",
+				  rate(net.tx_bytes, s->net_sample_tx, now, s->net_sample_at)));
+		s->net_sample_rx = net.rx_bytes;
+		s->net_sample_tx = net.tx_bytes;
+		s->net_sample_at = now;
+	}
+	if (!b || !id || acre_bpf_runq_read(b, id, &rq) < 0) {
+		json_object_set_new(j, "runq", json_null());
+	} else {
+		json_t *r = json_pack("{s:I,s:I,s:I,s:I}", "count", (json_int_t)rq.count,
+				      "total_ns", (json_int_t)rq.total_ns, "p50_ns",
+				      (json_int_t)acre_bpf_runq_percentile(&rq, 50), "p99_ns",
+				      (json_int_t)acre_bpf_runq_percentile(&rq, 99));
+		if (detail) {
+			json_t *h = json_array();
+			for (size_t i = 0; i < ACRE_BPF_RUNQ_SLOTS; i++)
+				json_array_append_new(h, json_integer((json_int_t)rq.slots[i]));
+			json_object_set_new(r, "histogram_log2_us", h);
+		}
+		json_object_set_new(j, "runq", r);
+	}
+}
+
+json_t *view_slice_stats(struct slice *s, bool detail)
 {
 	struct acre_cgroup_stats st;
 	const struct acre_slice_record *r = &s->rec;
@@ -126,5 +174,6 @@ json_t *view_slice_stats(struct slice *s)
 	json_object_set_new(j, "pids", json_pack("{s:I,s:o}", "current",
 						 (json_int_t)st.pids_current, "limit",
 						 opt_u64(res->pids ? res->pids : ACRE_STAT_NONE)));
+	add_accounting(s, j, now, detail);
 	return j;
 }

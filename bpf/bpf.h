@@ -1,0 +1,92 @@
+/*
+ * libacre-bpf: the eBPF side of a node — per-slice network and run-queue
+ * accounting and the outbound connect policy of `--allow`.  The programs are
+ * attached once, at the supervisor's cgroup v2 subtree, and everything (maps,
+ * programs, links) is pinned under /sys/fs/bpf/acre/<cgroup-root>/, so a
+ * supervisor that dies keeps counting through the pins and a new one picks
+ * the same maps up again.  A slice is a cgroup id: the supervisor adds and
+ * removes it; only slices are counted.
+ *
+ * Small verbs, no policy: the supervisor decides what to do when
+ * acre_bpf_open fails (accounting off) and what a slice may connect to.
+ * A handle is used by one thread at a time.  Needs a kernel >= 5.11 with BTF.
+ */
+#ifndef ACRE_BPF_H
+#define ACRE_BPF_H
+
+#include "common/common.h"
+
+struct acre_bpf;
+
+/*
+ * Loads and attaches the programs at v2_subtree_path (the supervisor's
+ * subtree in the cgroup v2 tree), or re-opens what an earlier run pinned for
+ * the same cgroup_root_name: valid pins are reused and never attached a
+ * second time, stale or incompatible ones are replaced.  Mounts bpffs on
+ * /sys/fs/bpf if nothing is mounted there.  Fails, saying why in err, without
+ * BTF (-EOPNOTSUPP) or without the privilege to load eBPF (-EPERM).
+ */
+int acre_bpf_open(const char *cgroup_root_name, const char *v2_subtree_path, struct acre_bpf **out,
+		  struct acre_error *err);
+/* Closes the handle; the pinned programs stay attached and keep counting. */
+void acre_bpf_close(struct acre_bpf *b);
+/* Detaches and unpins everything of cgroup_root_name (uninstall, tests); 0 if nothing was there. */
+int acre_bpf_remove_pins(const char *cgroup_root_name);
+/* /sys/fs/bpf/acre/<cgroup-root>, for `bpftool map dump pinned <dir>/net_stats`. */
+const char *acre_bpf_pin_dir(const struct acre_bpf *b);
+
+/*
+ * Starts accounting a slice's cgroup with zeroed counters.  A slice already
+ * present (re-adopted after a restart) keeps its counters.  -ENOSPC when the
+ * maps are full.
+ */
+int acre_bpf_slice_add(struct acre_bpf *b, uint64_t cgroup_id);
+/* Forgets the slice's counters and its connect policy; 0 if it was not there. */
+int acre_bpf_slice_remove(struct acre_bpf *b, uint64_t cgroup_id);
+
+/* Bytes at the IP layer (headers included) as the cgroup hooks see them; packets on the wire. */
+struct acre_bpf_net {
+	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+};
+/* Sums the per-CPU counters; -ENOENT if the cgroup is not a slice. */
+int acre_bpf_net_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_net *out);
+
+#define ACRE_BPF_RUNQ_SLOTS 32
+/* Run-queue latency: slot i >= 1 counts waits of [2^i, 2^(i+1)) us, slot 0 those under 2 us. */
+struct acre_bpf_runq {
+	uint64_t total_ns, count, slots[ACRE_BPF_RUNQ_SLOTS];
+};
+int acre_bpf_runq_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_runq *out);
+/* The p-th percentile (0 < p <= 100) in ns, interpolated inside its slot; 0 if nothing counted. */
+uint64_t acre_bpf_runq_percentile(const struct acre_bpf_runq *r, double p);
+
+/* One --allow rule: a prefix of family AF_INET or AF_INET6, and a port (0: any). */
+struct acre_bpf_allow {
+	int family;
+	uint8_t addr[16]; /* network order; the first 4 bytes for AF_INET */
+	uint8_t prefix_len;
+	uint16_t port; /* host order */
+};
+#define ACRE_BPF_ALLOW_MAX 32
+
+/*
+ * Parses "CIDR[:PORT]": 198.18.0.0/15, 198.18.0.1:5201, 2001:db8::/32,
+ * [2001:db8::1]:443.  An address without /LEN is one host.
+ */
+int acre_bpf_allow_parse(const char *s, struct acre_bpf_allow *out, struct acre_error *err);
+
+/*
+ * Replaces the slice's connect policy: from now on connect(2) from its
+ * cgroup succeeds only to the listed destinations (n == 0: to nothing), and
+ * fails with EPERM otherwise.  Loopback is not implied: list 127.0.0.1 or
+ * ::1 to allow it.  Only connect(2) is checked, not unconnected UDP sends.
+ * At most ACRE_BPF_ALLOW_MAX rules, and 16 distinct ports applying to one
+ * address: -E2BIG beyond; -EINVAL for a bad family or prefix length;
+ * -ENOSPC when the node's policy map is full.
+ */
+int acre_bpf_policy_set(struct acre_bpf *b, uint64_t cgroup_id, const struct acre_bpf_allow *rules,
+			size_t n);
+/* Lifts the slice's policy: it may connect anywhere again. */
+int acre_bpf_policy_clear(struct acre_bpf *b, uint64_t cgroup_id);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * The layouts of the pinned maps, shared by the eBPF programs (*.bpf.c, where
+ * vmlinux.h supplies the __u64 family) and their loader (*.c, where
+ * <linux/types.h> does).  These structs are what `bpftool map dump pinned`
+ * prints by field name, and what a restarted supervisor finds in the pins:
+ * change one and you must bump ACRE_BPF_LAYOUT_VERSION, so that stale pins
+ * are replaced instead of being read with the wrong shape.
+ */
+#ifndef ACRE_BPF_LAYOUT_H
+#define ACRE_BPF_LAYOUT_H
+
+#define ACRE_BPF_LAYOUT_VERSION 1
+
+/* Slices one supervisor can account; maps are NO_PREALLOC, so unused slots cost nothing. */
+#define ACRE_BPF_MAX_SLICES 16384
+
+/* Log2 buckets of run-queue latency in microseconds: bucket i >= 1 holds [2^i, 2^(i+1)) us. */
+#define ACRE_BPF_LAYOUT_RUNQ_SLOTS 32
+
+/* Connect policy: at most this many --allow rules per slice, and ports per prefix. */
+#define ACRE_BPF_POLICY_MAX_RULES 32
+#define ACRE_BPF_POLICY_MAX_PORTS 16
+/* LPM entries: every rule of every slice plus one "policy present" entry per slice. */
+#define ACRE_BPF_POLICY_MAX_ENTRIES 65536
+
+/* net_stats: cgroup id -> per-CPU counters, bytes at the IP layer as the cgroup hook sees them. */
+struct acre_bpf_net_value {
+	__u64 rx_bytes;
+	__u64 rx_packets;
+	__u64 tx_bytes;
+	__u64 tx_packets;
+};
+
+/* runq_stats: cgroup id -> per-CPU histogram of the time tasks spent runnable, not running. */
+struct acre_bpf_runq_value {
+	__u64 total_ns;
+	__u64 count;
+	__u64 slots[ACRE_BPF_LAYOUT_RUNQ_SLOTS];
+};
+
+/*
+ * connect_policy is an LPM trie over {cgroup id, IPv6 address}: IPv4 is kept
+ * as ::ffff:a.b.c.d, so one trie and one lookup serve connect4 and connect6
+ * (and v4-mapped connects on v6 sockets).  Every prefix length counts the 64
+ * bits of the cgroup id, which therefore always match exactly.  The entry
+ * with prefixlen 64 (no address bits) exists for every slice that has a
+ * policy: it is what an address no rule covers finds, and it denies.
+ * The id is split in two words so the key has no padding: the trie reads
+ * the key as bytes right after prefixlen.
+ */
+struct acre_bpf_policy_key {
+	__u32 prefixlen;
+	__u32 cgroup_id_hi;
+	__u32 cgroup_id_lo;
+	__u8 addr[16];
+};
+
+/* The ports a prefix allows (host order), already merged with those of every wider rule. */
+struct acre_bpf_policy_value {
+	__u8 any_port;
+	__u8 nports;
+	__u16 ports[ACRE_BPF_POLICY_MAX_PORTS];
+};
+
+/*
+ * <part>_meta, one entry: which layout the pinned maps have and which
+ * program build the pinned links run, so a restart knows what it may reuse.
+ */
+struct acre_bpf_meta {
+	__u32 layout;
+	__u32 reserved;
+	__u64 fingerprint;
+};
+
+#endif

@@ -1,0 +1,99 @@
+#!/bin/bash
+# eBPF accounting, as `acre slice stat` shows it: iperf3's payload is what a
+# --net host slice is charged (at least all of it, at most 5% more); the
+# pinned maps read with the real bpftool agree with stat -j; only the busy
+# one of two slices sees its counters move; a slice whose busy loops share
+# one CPU waits far longer in the run queue than an idle one; counting goes
+# on across kill -9 and a restart of the supervisor; without accounting the
+# columns are unavailable, never zero.
+. "$(dirname "$0")/lib.sh"
+require iperf3 jq bpftool python3
+start_supervisor
+grep -q 'event=accounting_on' "$SUP_LOG" || fail "accounting is off: $(grep accounting "$SUP_LOG")"
+pins=$(sed -n 's/.*event=accounting_on pins=\([^ ]*\).*/\1/p' "$SUP_LOG" | tail -1)
+CLEAN_PATHS+=("$pins")
+
+stat_of() { # stat_of NAME JQ
+	acre -j slice stat "$1" | jq -r ".[0]$2"
+}
+
+# ---- accuracy against iperf3's own count -------------------------------------------
+port=$((20000 + RANDOM % 20000))
+spawn_bg iperf3 -s -B 127.0.0.1 -p "$port" -1
+wait_for "ss -ltn | grep -q ':$port '" 5 || fail "iperf3 server did not start"
+mib=$([ "$SLOW" = 1 ] && echo 200 || echo 20)
+acre slice run --name sender --net host -- iperf3 -c 127.0.0.1 -p "$port" -n "${mib}M" -J \
+	>"$TEST_DIR/iperf.json" || fail "iperf3 client failed: $(tail -5 "$TEST_DIR/iperf.json")"
+payload=$(jq -r .end.sum_sent.bytes "$TEST_DIR/iperf.json")
+tx=$(stat_of sender .net.tx_bytes)
+log "iperf3 payload $payload bytes, acre tx $tx bytes"
+[ "$tx" -ge "$payload" ] || fail "tx $tx is below iperf3's payload $payload"
+awk -v t="$tx" -v p="$payload" 'BEGIN { exit !(t <= p * 1.05) }' ||
+	fail "tx $tx is more than 5% above iperf3's payload $payload"
+
+# ---- bpftool agrees with stat -j --------------------------------------------------
+id=$(slice_field sender .cgroup.id)
+bpftool -j map dump pinned "$pins/net_stats" >"$TEST_DIR/dump.json" || fail "bpftool map dump failed"
+sums=$(jq -r --argjson id "$id" '
+	[.[] | select(.formatted.key == $id) | .formatted.values[].value] |
+	"\(map(.rx_bytes) | add) \(map(.tx_bytes) | add)"' "$TEST_DIR/dump.json")
+b_rx=${sums% *}
+b_tx=${sums#* }
+[ -n "$b_tx" ] && [ "$b_tx" != null ] || fail "slice cgroup $id not in the pinned map: $(head -c 400 "$TEST_DIR/dump.json")"
+assert_eq "$b_tx" "$tx" "bpftool tx_bytes against stat -j"
+assert_eq "$b_rx" "$(stat_of sender .net.rx_bytes)" "bpftool rx_bytes against stat -j"
+
+# ---- only the busy slice's counters move --------------------------------------------
+acre slice run -d --name idle -- sleep 600 >/dev/null || fail "run idle"
+acre slice run -d --name busy -- sh -c \
+	"iperf3 -s -1 -p 5201 >/dev/null & sleep $(scaled 0.5); iperf3 -c 127.0.0.1 -p 5201 -n 20M >/dev/null; sleep 600" \
+	>/dev/null || fail "run busy"
+wait_for "[ \"\$(stat_of busy .net.tx_bytes)\" -gt 10000000 ]" 30 ||
+	fail "busy slice tx did not pass 10 MB: $(stat_of busy .net)"
+assert_eq "$(stat_of idle .net.tx_bytes)" 0 "idle slice tx_bytes"
+assert_eq "$(stat_of idle .net.rx_bytes)" 0 "idle slice rx_bytes"
+
+# ---- run-queue latency: four loops on one CPU against a mostly sleeping slice ----------
+acre slice run -d --name starved -- sh -c \
+	'for i in 1 2 3 4; do taskset -c 0 sh -c "while :; do :; done" & done; wait' >/dev/null ||
+	fail "run starved"
+acre slice run -d --name calm -- sh -c 'while :; do sleep 0.05; done' >/dev/null || fail "run calm"
+sleep "$(scaled 3)"
+s99=$(stat_of starved .runq.p99_ns)
+c99=$(stat_of calm .runq.p99_ns)
+log "run-queue p99: starved $s99 ns, calm $c99 ns"
+[ "$(stat_of calm .runq.count)" -gt 0 ] || fail "the calm slice counted no wakeups"
+awk -v s="$s99" -v c="$c99" 'BEGIN { exit !(s > 1000000 && s > 5 * c) }' ||
+	fail "starved p99 $s99 ns is not far above calm p99 $c99 ns"
+acre slice kill --signal KILL starved >/dev/null
+
+# ---- counting goes on across kill -9 and a restart ------------------------------------
+acre slice run -d --name pump -- sh -c \
+	"iperf3 -s -p 5202 >/dev/null & sleep $(scaled 0.5); iperf3 -c 127.0.0.1 -p 5202 -b 50M -t $(scaled 30) >/dev/null; sleep 600" \
+	>/dev/null || fail "run pump"
+wait_for "[ \"\$(stat_of pump .net.tx_bytes)\" -gt 1000000 ]" 10 || fail "pump is not sending"
+before=$(stat_of pump .net.tx_bytes)
+kill_supervisor
+sleep "$(scaled 2)" # traffic while no supervisor runs: the pinned programs count it
+restart_supervisor
+after=$(stat_of pump .net.tx_bytes)
+log "pump tx: $before before kill -9, $after after the restart"
+# 2 s at 50 Mbit/s is about 12 MB; accept half of it.
+[ "$after" -ge $((before + 6000000)) ] || fail "tx did not go on while the supervisor was down"
+tail -n 40 "$SUP_LOG" | grep -q 'event=accounting_on' || fail "accounting did not come back on"
+v2=$(cgroup_v2_mount)/$CGROOT
+bpftool -j cgroup show "$v2" >"$TEST_DIR/attached.json" || fail "bpftool cgroup show $v2"
+for type in cgroup_inet_ingress cgroup_inet_egress; do
+	n=$(jq --arg t "$type" '[.[] | select(.attach_type == $t)] | length' "$TEST_DIR/attached.json")
+	assert_eq "$n" 1 "programs of type $type attached at $v2 after the restart"
+done
+
+# ---- without accounting: unavailable, never zero ----------------------------------------
+kill_supervisor
+SUP_ARGS=(--no-accounting)
+launch_supervisor
+assert_eq "$(stat_of idle .net)" null "net without accounting"
+assert_eq "$(stat_of idle .runq)" null "runq without accounting"
+table=$(acre slice stat)
+assert_contains "$table" "n/a" "stat table without accounting"
+assert_contains "$table" "accounting is off" "stat table without accounting"

@@ -1,0 +1,162 @@
+#!/bin/sh
+# /init of the acre test VM (see tests/vm/README.md), run by busybox sh as PID 1.
+#
+# Stage 1 (no argument, in the initramfs): load the virtio/9p/overlay modules,
+# mount the host's root (9p, read-only) under a tmpfs overlay at /newroot, give
+# it fresh proc/sys/dev, a pure cgroup v2 tree, bpffs and tmpfs scratch dirs,
+# then switch_root into it. switch_root rather than chroot, because a chrooted
+# process may not create user namespaces (kernel/user_namespace.c,
+# current_chrooted()) and pivot_root refuses the initramfs as the old root.
+#
+# Stage 2 ("stage2", PID 1 in the host's root): run /run/acre-vm/job/job.sh
+# with bash, kill whatever it left behind, print "ACRE-VM-EXIT <status>" for
+# tests/vm/run.sh to parse, and power off.
+#
+# Any failure powers the VM off without the marker; if even that fails, init
+# exits, the kernel panics and panic=-1 plus qemu's -no-reboot end the VM.
+
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# In stage 2 the host's root has no busybox applet links; call it by path.
+BB=/run/acre-vm/busybox
+[ "${1:-}" = stage2 ] || BB=/bin/busybox
+
+say() { echo "acre-vm: $*"; }
+
+halt_vm() {
+	$BB poweroff -f
+	$BB reboot -f
+	exit 1
+}
+
+fail() {
+	say "init failed: $*"
+	halt_vm
+}
+
+load_modules() {
+	# load-order is written by build-initramfs.sh, dependencies first.
+	while read -r ko; do
+		$BB insmod "/lib/modules/$ko" || fail "insmod $ko"
+	done </lib/modules/load-order
+}
+
+mount_9p() { # tag dir
+	# Read-only share: cache=loose lets the guest cache data and metadata
+	# (fastest measured; the host does not change the files during a job).
+	# 512000 is the largest msize the virtio transport takes.
+	# The device may appear a moment after virtio_pci binds, hence the retry.
+	i=0
+	until $BB mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 \
+		"$1" "$2" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "mounting 9p share $1 on $2"
+		$BB usleep 100000
+	done
+}
+
+mount_root() {
+	$BB mkdir -p /lower /upper /newroot
+	mount_9p hostroot /lower
+	# An overlay with a tmpfs upper makes the whole host tree writable inside
+	# the VM (/var/lib, /etc, /root, ...) without hiding what it holds; all
+	# writes are thrown away at power-off and never reach the host.
+	$BB mount -t tmpfs -o mode=0755 upper /upper || fail "tmpfs for overlay"
+	$BB mkdir -p /upper/data /upper/work
+	$BB mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work \
+		overlay /newroot || fail "overlay root"
+}
+
+mount_api_filesystems() { # root
+	r=$1
+	$BB mount -t proc -o nosuid,nodev,noexec proc "$r/proc" || fail "proc"
+	$BB mount -t sysfs -o nosuid,nodev,noexec sysfs "$r/sys" || fail "sysfs"
+	$BB mount -t devtmpfs -o nosuid,mode=0755 devtmpfs "$r/dev" || fail "devtmpfs"
+	$BB mkdir -p "$r/dev/pts" "$r/dev/shm" "$r/dev/mqueue"
+	# What udev or systemd would add: bash's <(...) needs /dev/fd.
+	$BB ln -sf /proc/self/fd "$r/dev/fd"
+	$BB ln -sf /proc/self/fd/0 "$r/dev/stdin"
+	$BB ln -sf /proc/self/fd/1 "$r/dev/stdout"
+	$BB ln -sf /proc/self/fd/2 "$r/dev/stderr"
+	$BB mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=000 devpts "$r/dev/pts"
+	$BB mount -t tmpfs -o nosuid,nodev shm "$r/dev/shm"
+	$BB mount -t mqueue -o nosuid,nodev,noexec mqueue "$r/dev/mqueue"
+	for d in tmp var/tmp; do
+		$BB mkdir -p "$r/$d"
+		$BB mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$r/$d" || fail "tmpfs $d"
+	done
+	$BB mount -t tmpfs -o nosuid,nodev,mode=0755 run "$r/run" || fail "tmpfs run"
+	$BB mkdir -p "$r/run/lock" "$r/run/acre-vm/job"
+}
+
+mount_cgroup2() { # root
+	# The kernel runs with cgroup_no_v1=all, so this is the only hierarchy.
+	# Options as systemd mounts it on a unified host.
+	cg=$1/sys/fs/cgroup
+	$BB mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 "$cg" ||
+		$BB mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$cg" || fail "cgroup2"
+	# One write per controller: one the kernel refuses must not block the rest.
+	for c in $($BB cat "$cg/cgroup.controllers"); do
+		echo "+$c" >"$cg/cgroup.subtree_control" || say "cannot enable controller $c"
+	done
+}
+
+mount_kernel_filesystems() { # root
+	r=$1
+	$BB mount -t bpf -o nosuid,nodev,noexec,mode=0700 bpf "$r/sys/fs/bpf" || fail "bpffs"
+	# Tracing helps bpf tests; not fatal when missing.
+	$BB mount -t debugfs -o nosuid,nodev,noexec debugfs "$r/sys/kernel/debug" 2>/dev/null
+	$BB mount -t tracefs -o nosuid,nodev,noexec tracefs "$r/sys/kernel/tracing" 2>/dev/null
+}
+
+stage1() {
+	$BB mount -t proc proc /proc
+	$BB mount -t sysfs sysfs /sys
+	$BB mount -t devtmpfs devtmpfs /dev
+	# The console is also the job's output; no \n -> \r\n (run.sh strips
+	# the \r the kernel's own messages still carry).
+	$BB stty -F /dev/console -onlcr 2>/dev/null
+
+	load_modules
+	mount_root
+	mount_api_filesystems /newroot
+	mount_cgroup2 /newroot
+	mount_kernel_filesystems /newroot
+	mount_9p acrejob /newroot/run/acre-vm/job
+
+	$BB hostname acre-vm
+	$BB ip link set lo up || fail "bringing up lo"
+
+	# What stage 2 runs from, on the new root's /run tmpfs.
+	$BB cp /bin/busybox /init /newroot/run/acre-vm/ || fail "copying stage 2"
+	$BB umount /proc /sys /dev
+	# shellcheck disable=SC2093 # exec only returns when it fails
+	exec $BB switch_root -c /dev/console /newroot \
+		/run/acre-vm/busybox sh /run/acre-vm/init stage2
+	fail "switch_root"
+}
+
+stage2() {
+	export HOME=/root TERM="${TERM:-linux}" LANG=C.UTF-8 SHELL=/bin/bash
+	job=/run/acre-vm/job/job.sh
+	[ -r "$job" ] || fail "no $job (is the acrejob share there?)"
+	command -v bash >/dev/null || fail "no bash in the host root"
+
+	# Its own session, so that a job which signals its process group cannot
+	# reach PID 1; stdin closed, so that nothing waits for a console read.
+	cd /
+	$BB setsid bash "$job" </dev/null
+	status=$?
+
+	# Nothing the job left running may print after the marker.
+	$BB kill -KILL -1 2>/dev/null
+	echo "ACRE-VM-EXIT $status"
+	halt_vm
+}
+
+if [ "${1:-}" = stage2 ]; then
+	stage2
+else
+	stage1
+fi

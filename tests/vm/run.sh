@@ -1,0 +1,141 @@
+#!/bin/bash
+# Run a command inside a throw-away VM whose kernel has a pure cgroup v2
+# hierarchy (cgroup_no_v1=all), for tests that must not see the host's hybrid
+# cgroups. The VM sees the host's root read-only over 9p (with a tmpfs overlay
+# so it can write), so the command finds the host's tools and this checkout at
+# the same absolute path; COMMAND runs as root with the checkout as its cwd.
+# See README.md.
+#
+# Usage: tests/vm/run.sh [--timeout SECONDS] [--memory MB] [--cpus N]
+#                        [--env NAME=VALUE]... [--kernel-log] -- COMMAND [ARG]...
+# Exit status: COMMAND's, 124 on timeout, 125 when the VM ended without
+# reporting one, 77 when this machine cannot run the VM (skipped), 2 on usage.
+#
+# Environment: ACRE_VM_ACCEL (default tcg: KVM hangs on the development
+# machines), ACRE_VM_CPU (default max), ACRE_VM_APPEND (more kernel
+# parameters), and ACRE_VM_KERNEL/ACRE_VM_BUSYBOX (see build-initramfs.sh).
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+ROOT=$(cd "$HERE/../.." && pwd -P)
+OUT=$ROOT/build/vm
+
+TIMEOUT=600
+MEMORY=2048
+CPUS=2
+KERNEL_LOG=0
+ENVS=()
+
+usage() {
+	sed -n 's/^# \{0,1\}//; /^Usage:/,/^Exit status/p' "$0" | sed '$d' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--memory) MEMORY=${2:?}; shift 2 ;;
+	--cpus) CPUS=${2:?}; shift 2 ;;
+	--env) ENVS+=("${2:?}"); shift 2 ;;
+	--kernel-log) KERNEL_LOG=1; shift ;;
+	--) shift; break ;;
+	*) usage ;;
+	esac
+done
+[ $# -gt 0 ] || usage
+for n in "$TIMEOUT" "$MEMORY" "$CPUS"; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || usage
+done
+for e in "${ENVS[@]}"; do
+	[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage
+done
+
+QEMU=$(command -v qemu-system-x86_64) || {
+	echo "vm: no qemu-system-x86_64 (Debian: apt-get install qemu-system-x86)" >&2
+	exit 77
+}
+command -v timeout >/dev/null || {
+	echo "vm: no timeout (Debian: apt-get install coreutils)" >&2
+	exit 77
+}
+"$HERE/build-initramfs.sh" "$OUT" # exits 77 itself when it cannot
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/acre-vm.XXXXXX")
+QEMU_PID=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	# timeout(1) passes the TERM on to qemu and waits for it.
+	if [ -n "$QEMU_PID" ]; then
+		kill -TERM "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The job: the only thing the guest reads from this directory.
+mkdir "$TMP/job"
+{
+	echo "# written by tests/vm/run.sh"
+	printf 'cd %q || exit 125\n' "$ROOT"
+	# tests/run-integration.sh scales its time limits by this; --env overrides.
+	echo 'export ACRE_TEST_SLOW=10'
+	for e in "${ENVS[@]}"; do
+		printf 'export %q=%q\n' "${e%%=*}" "${e#*=}"
+	done
+	printf 'exec'
+	printf ' %q' "$@"
+	printf '\n'
+} >"$TMP/job/job.sh"
+
+if [ "$KERNEL_LOG" = 1 ]; then
+	LOGLEVEL=loglevel=7
+else
+	# Only emergencies (a panic) reach the console.
+	LOGLEVEL="quiet loglevel=1"
+fi
+APPEND="console=ttyS0 cgroup_no_v1=all panic=-1 $LOGLEVEL ${ACRE_VM_APPEND:-}"
+
+# The console goes through a FIFO so that qemu can run in the background,
+# where the traps above can stop it (bash defers traps while a foreground
+# pipeline runs). awk drops carriage returns, stops echoing after the marker
+# (the kernel's power-off message) and keeps the status.
+mkfifo "$TMP/console"
+awk -v status_file="$TMP/status" '
+	done { next }
+	{ sub(/\r+$/, ""); print; fflush() }
+	/^ACRE-VM-EXIT [0-9]+$/ { print $2 > status_file; close(status_file); done = 1 }
+' <"$TMP/console" &
+READER_PID=$!
+
+# -nodefaults: no NIC, VGA, floppy or CD-ROM to emulate or probe (TCG is
+# slow); stdin is /dev/null so qemu leaves the terminal and ^C alone.
+# multidevs=remap keeps inode numbers unique across the host's mounts.
+timeout -k 10 "$TIMEOUT" "$QEMU" \
+	-accel "${ACRE_VM_ACCEL:-tcg}" -cpu "${ACRE_VM_CPU:-max}" -smp "$CPUS" -m "$MEMORY" \
+	-nodefaults -no-user-config -display none -serial stdio -no-reboot \
+	-kernel "$OUT/kernel" -initrd "$OUT/initramfs.cpio.gz" -append "$APPEND" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$TMP/job,mount_tag=acrejob,security_model=none,readonly=on" \
+	</dev/null >"$TMP/console" 2>&1 &
+QEMU_PID=$!
+
+rc=0
+wait "$QEMU_PID" || rc=$?
+QEMU_PID=
+wait "$READER_PID" || true
+
+# A job that reported its status counts even if the power-off then hung.
+if [ -s "$TMP/status" ]; then
+	[ "$rc" -ne 124 ] || echo "vm: the job ended but the VM did not power off" >&2
+	exit "$(cat "$TMP/status")"
+fi
+if [ "$rc" -eq 124 ]; then
+	echo "vm: timed out after ${TIMEOUT}s, qemu killed" >&2
+	exit 124
+fi
+echo "vm: the VM ended without a job status (qemu exit $rc)" >&2
+exit 125
