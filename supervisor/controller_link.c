@@ -82,11 +82,14 @@ static void schedule_reconnect(struct controller_link *l)
 static void send_outbox(struct controller_link *l)
 {
 	json_t *list = NULL;
+	int64_t last = 0;
 	for (size_t i = 0; i <= l->ob.len; i++) {
 		if (list && (i == l->ob.len || json_array_size(list) == UPDATES_PER_MESSAGE)) {
+			int64_t id = ++l->next_id;
+			l->inflight[l->inflight_next % 64].id = id;
+			l->inflight[l->inflight_next++ % 64].seq = last;
 			_cleanup_json_ json_t *msg = json_pack("{s:s,s:I,s:o}", "op", ACRE_OP_UPDATE,
-							       "id", (json_int_t)++l->next_id,
-							       "updates", list);
+							       "id", (json_int_t)id, "updates", list);
 			link_send(l, msg);
 			list = NULL;
 		}
@@ -98,6 +101,7 @@ static void send_outbox(struct controller_link *l)
 			list = json_array();
 		json_array_append(list, l->ob.v[i].update);
 		l->ob.v[i].sent = true;
+		last = l->ob.v[i].seq;
 	}
 }
 
@@ -163,7 +167,14 @@ static void on_reply(struct controller_link *l, json_t *msg)
 			l->backoff_ms = BACKOFF_MAX_MS;
 			drop(l, err.message);
 		}
-		/* A rejected update was malformed: it would be rejected forever. */
+		/* Rejected updates were malformed: resent, they would be rejected forever. */
+		for (unsigned k = 0; k < 64; k++) {
+			if (l->inflight[k].id == id && id > 0) {
+				acre_log(ACRE_LOG_ERROR, "event=updates_dropped up_to_seq=%lld",
+					 (long long)l->inflight[k].seq);
+				outbox_ack(l, l->inflight[k].seq);
+			}
+		}
 		return;
 	}
 	json_t *acked = json_object_get(result, "acked");

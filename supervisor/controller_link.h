@@ -60,6 +60,11 @@ struct controller_link {
 	char node_id[ACRE_NAME_MAX + 1];
 	char secret[65];
 	struct outbox ob;
+	/* Update messages in flight: the last sequence number each carries. */
+	struct {
+		int64_t id, seq;
+	} inflight[64];
+	unsigned inflight_next;
 };
 
 /* controller_outbox.c */
