@@ -26,8 +26,13 @@ int tls_server_ctx(const struct ctl_options *o, void **out, struct acre_error *e
 	if (!ctx)
 		return acre_error_set(err, ENOMEM, NULL, "creating the TLS context");
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	/* Session tickets let a reconnecting supervisor skip the full handshake. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	/*
+	 * Supervisors hold one long connection and reconnect rarely (often to a
+	 * restarted controller, whose ticket keys are new): tickets would cost
+	 * every handshake and save almost none.
+	 */
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	int rc = 0;
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1)
 		rc = ssl_error(err, "--tls-cert", o->tls_cert);

@@ -17,6 +17,7 @@ struct bench_options {
 	int api_port;
 	const char *join_token, *api_token;
 	const char *work_dir; /* latency files */
+	const char *tls_ca;   /* TLS to the node port, checked against this CA; NULL: plain TCP */
 	int nodes, procs, slices, batch, conns;
 	pid_t controller_pid;
 	double node_cpus;

@@ -191,7 +191,8 @@ static void parse(int argc, char **argv, struct bench_options *o)
 		{"controller-pid", required_argument, NULL, 'p'}, {"work-dir", required_argument, NULL, 'w'},
 		{"nodes", required_argument, NULL, 'N'}, {"procs", required_argument, NULL, 'P'},
 		{"slices", required_argument, NULL, 'S'}, {"batch", required_argument, NULL, 'B'},
-		{"conns", required_argument, NULL, 'C'}, {0},
+		{"conns", required_argument, NULL, 'C'}, {"tls-ca", required_argument, NULL, 'T'},
+		{0},
 	};
 	static char host[256];
 	*o = (struct bench_options){.nodes = 10000, .procs = 4, .slices = 1000000, .batch = 1000,
@@ -218,6 +219,7 @@ static void parse(int argc, char **argv, struct bench_options *o)
 		case 'S': o->slices = atoi(optarg); break;
 		case 'B': o->batch = atoi(optarg); break;
 		case 'C': o->conns = atoi(optarg); break;
+		case 'T': o->tls_ca = optarg; break;
 		default: usage();
 		}
 	}
@@ -311,9 +313,9 @@ int main(int argc, char **argv)
 	double all_s = run_done ? (double)(run_done - r.start_ns) / 1e9 : 0;
 	double rate = place_s > 0 ? (double)r.created / place_s : 0;
 	double ctl_cpu = u3.cpu_s - u1.cpu_s;
-	printf("\n== acre pool benchmark: %d simulated nodes in %d processes, %d slices in batches "
-	       "of %d over %d connections\n",
-	       o.nodes, o.procs, o.slices, o.batch, o.conns);
+	printf("\n== acre pool benchmark: %d simulated nodes in %d processes (%s), %d slices in "
+	       "batches of %d over %d connections\n",
+	       o.nodes, o.procs, o.tls_ca ? "TLS" : "plain TCP", o.slices, o.batch, o.conns);
 	printf("                                  %-34s %s\n", "acre (this run)",
 	       "Nomad C1M (published, 2016)");
 	char regd[64], placed[64], rs[64], p50[64], cpu[96], rss[64], alld[64];

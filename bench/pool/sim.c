@@ -16,6 +16,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -59,6 +63,8 @@ struct sim {
 	struct event *flush_ev, *progress, *dump;
 	uint32_t *lat;
 	size_t nlat, caplat;
+	SSL_CTX *ssl; /* NULL: plain TCP */
+	char host[64];
 	int report_fd;
 	bool reported;
 };
@@ -301,8 +307,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		send_register(n);
 		return;
 	}
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	char tls[256] = "";
+	if (e)
+		ERR_error_string_n(e, tls, sizeof(tls));
 	fprintf(stderr, "sim: node %s: connection %s\n", n->id,
-		what & BEV_EVENT_EOF ? "closed" : strerror(EVUTIL_SOCKET_ERROR()));
+		e ? tls : what & BEV_EVENT_EOF ? "closed" : strerror(EVUTIL_SOCKET_ERROR()));
 	_exit(4); /* a benchmark with a node gone is no benchmark */
 }
 
@@ -310,7 +320,16 @@ static void connect_more(struct sim *s)
 {
 	while (s->next_connect < s->count && s->connecting < CONNECTING_MAX) {
 		struct simnode *n = &s->nodes[s->next_connect++];
-		n->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (s->ssl) {
+			/* As a supervisor does: the controller's certificate checked, for its address. */
+			SSL *ssl = SSL_new(s->ssl);
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), s->host);
+			n->bev = bufferevent_openssl_socket_new(s->base, -1, ssl,
+								BUFFEREVENT_SSL_CONNECTING,
+								BEV_OPT_CLOSE_ON_FREE);
+		} else {
+			n->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		}
 		n->pending = evbuffer_new();
 		if (!n->bev || !n->pending)
 			abort();
@@ -381,6 +400,14 @@ int sim_run(const struct bench_options *o, int k, int first, int count, int repo
 		return -EINVAL;
 	s.base = event_base_new();
 	s.nodes = calloc((size_t)count, sizeof(*s.nodes));
+	if (o->tls_ca) {
+		const char *colon = strrchr(o->node_addr, ':');
+		snprintf(s.host, sizeof(s.host), "%.*s", (int)(colon - o->node_addr), o->node_addr);
+		s.ssl = SSL_CTX_new(TLS_client_method());
+		if (!s.ssl || SSL_CTX_load_verify_locations(s.ssl, o->tls_ca, NULL) != 1)
+			return -EINVAL;
+		SSL_CTX_set_verify(s.ssl, SSL_VERIFY_PEER, NULL);
+	}
 	if (!s.base || !s.nodes)
 		return -ENOMEM;
 	for (int i = 0; i < count; i++) {
