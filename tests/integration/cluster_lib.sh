@@ -236,7 +236,8 @@ node_acre() {
 
 node_id() { cat "$TEST_DIR/n$1/state/controller-node.json" | jq -r .id; }
 
-# A raw client of the node port: sends each argument as a line, prints each reply line.
+# A raw client of the node port: sends each argument as a line ("@LONG:N": N bytes of
+# garbage), prints each reply line, then <closed> or <open>.
 node_port_say() {
 	python3 - "$CTL_ADDR" "$NODE_PORT" "$TLS" "$@" <<'EOF'
 import socket, ssl, sys
@@ -247,7 +248,9 @@ s = ctx.wrap_socket(socket.create_connection((host, port), timeout=5), server_ho
 buf = b""
 try:
     for line in lines:
-        s.sendall(line.encode() + b"\n")
+        # "@LONG:N": a line of N bytes, too long for an argument list.
+        data = b"x" * int(line[6:]) if line.startswith("@LONG:") else line.encode()
+        s.sendall(data + b"\n")
         while b"\n" not in buf:
             chunk = s.recv(65536)
             if not chunk:

@@ -41,7 +41,16 @@ distinct() { sort -u | grep -c .; }
 
 # ---- bad input: clear errors, nothing changed, still serving --------------------------------
 
+log "plain TCP only on loopback"
+out=$("$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/insecure" --insecure \
+	--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen 127.0.0.1:0 \
+	--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" 2>&1) &&
+	fail "--insecure on $CTL_ADDR was accepted"
+assert_contains "$out" "only a loopback address"
+
 log "bad input on the node port"
+out=$(node_port_say @LONG:1200000 '{"op":"heartbeat","id":8}')
+assert_contains "$out" '"code":"too_long"' "a line over 1 MiB"
 out=$(node_port_say 'this is not json')
 assert_contains "$out" '"code":"protocol"' "garbage before registering"
 assert_contains "$out" "<closed>" "garbage before registering closes the connection"
