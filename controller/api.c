@@ -215,12 +215,6 @@ void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_
 	api_defer_text(c, req, status, text, len);
 }
 
-void api_defer_error(struct ctl *c, struct evhttp_request *req, int status,
-		     const struct acre_error *err)
-{
-	api_defer_json(c, req, status, api_error_json(err));
-}
-
 void api_flush(struct ctl *c)
 {
 	if (!c->api)

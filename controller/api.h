@@ -19,8 +19,6 @@ void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
 		     const struct acre_error *err);
 /* Held until the pass's changes are committed: the reply promises they are on disk. */
 void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body);
-void api_defer_error(struct ctl *c, struct evhttp_request *req, int status,
-		     const struct acre_error *err);
 /* The same with a body already encoded (JSON text, taken over). */
 void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char *body, size_t len);
 json_t *api_error_json(const struct acre_error *err);
