@@ -159,11 +159,16 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		acre_error_set(err, EIO, NULL, "sending to the controller at %s", cli->controller);
 		goto out;
 	}
+	uint64_t t0 = acre_monotonic_ns();
 	event_base_dispatch(c.base);
 	if (c.failed || c.status == 0) {
+		/* libevent reports a refused connection as a timeout: tell them apart by the clock. */
+		bool quick = acre_monotonic_ns() - t0 < TIMEOUT_SECONDS * 500000000ULL;
 		acre_error_set(err, ECONNREFUSED, NULL,
 			       "reaching the controller at %s: %s (is acre-controller running?)",
-			       cli->controller, describe(c.error));
+			       cli->controller,
+			       quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
+								     : describe(c.error));
 		goto out;
 	}
 	size_t len = evbuffer_get_length(c.body);
