@@ -66,6 +66,25 @@ status=0
 	--slices "$slices" --procs "${PROCS:-4}" --batch "${BATCH:-1000}" \
 	--conns "${CONNS:-8}" "${tls_sim[@]}" || status=$?
 echo "  controller state on disk:       $(du -sh "$work/data" | cut -f1)"
+
+# kill -9 of the controller with the whole pool acknowledged: how long until it serves
+# again, and whether every slice is back.
+if [ "$status" = 0 ]; then
+	kill -KILL "$ctl"
+	wait "$ctl" 2>/dev/null || true
+	t0=$(date +%s%N)
+	"$bin/acre-controller" --data-dir "$work/data" --node-listen "127.0.0.1:$node_port" \
+		--api-listen "127.0.0.1:$api_port" "${tls_ctl[@]}" --join-token "$join" \
+		--api-token "$token" --log-level warn 2>>"$work/controller.log" &
+	ctl=$!
+	until curl -sf "http://127.0.0.1:$api_port/healthz" >/dev/null; do sleep 0.02; done
+	t1=$(date +%s%N)
+	back=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$api_port/v1/pool" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["slices"]["total"])')
+	printf '  after kill -9, serving again in %.2f s with %s of %s slices\n' \
+		"$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$back" "$slices"
+	[ "$back" = "$slices" ] || status=1
+fi
 if [ -s "$work/controller.log" ]; then
 	echo "--- controller warnings (last 5):"
 	tail -n 5 "$work/controller.log"
