@@ -337,8 +337,11 @@ static void connect_now(struct controller_link *l)
 	l->state = LINK_CONNECTING;
 	rc = bufferevent_socket_connect(l->bev, res->ai_addr, (int)res->ai_addrlen);
 	evutil_freeaddrinfo(res);
-	if (rc < 0)
+	if (rc < 0) {
 		drop(l, strerror(errno));
+		return;
+	}
+	arm_timer(l, 10000); /* connected and past TLS within 10 s, or another attempt */
 }
 
 /* One timer: the next attempt while disconnected, the heartbeat while connected. */
@@ -352,7 +355,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (l->state == LINK_CONNECTING || l->state == LINK_REGISTERING) {
-		drop(l, "no answer to the registration");
+		drop(l, l->state == LINK_CONNECTING ? "could not connect within 10 s"
+						    : "no answer to the registration");
 		return;
 	}
 	/* Heartbeats are answered: silence for three of them means the link is dead. */
