@@ -25,7 +25,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libcap-dev \
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev \
-	python3 crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
+	python3 jq crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils
 
 MODULES	:= common isolation netns bpf supervisor controller cli
@@ -56,11 +56,13 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/lib/libacre-%.a: $$(call obj,$$*)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/acre: $(call obj,cli) $(LIB_controller) $(LIB_common)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_bpf) \
 		$(LIB_controller) $(LIB_common)
@@ -75,7 +77,8 @@ $(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_common)
 BENCH_POOL := $(BUILD)/bench/acre-bench-pool
 $(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB_common)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else.
@@ -123,6 +126,16 @@ $(BUILD)/test/bpf_test: tests/bpf/test_bpf.c $(LIB_bpf) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# --isolated against the real kernel, as root: a bridge acri<pid>, three slices in namespaces
+# it makes with iproute2, addresses from 198.18.0.0/15 only.  Builds build/test/bpf_isolate_test
+# and runs it.
+.PHONY: bpf-isolate-test
+bpf-isolate-test: $(BUILD)/test/bpf_isolate_test
+	$(BUILD)/test/bpf_isolate_test
+$(BUILD)/test/bpf_isolate_test: tests/bpf/test_isolate.c tests/bpf/slices.c $(LIB_bpf) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
 # ---- tests ------------------------------------------------------------------
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -147,22 +160,26 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 
 $(BUILD)/test/%: tests/unit/%.c $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $< $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
 
 $(BUILD)/test-san/%: tests/unit/%.c $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
+	@echo "  LD      $@ (ASan, UBSan)"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
 		-o $@ $(UNIT_LIBS)
 
 # test_ipam also links netns/'s pure files (CIDR, names, rates, IPAM: no libnl, no kernel).
 NETNS_PURE := netns/cidr.c netns/config.c netns/ipam.c
 $(BUILD)/test/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(LIB_common)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
 
 $(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
+	@echo "  LD      $@ (ASan, UBSan)"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
 		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
 
 # netns/ as root against the real kernel: a bridge acrt<pid>, slices in namespaces it makes,

@@ -30,7 +30,10 @@ int acre_bpf_open(const char *cgroup_root_name, const char *v2_subtree_path, str
 		  struct acre_error *err);
 /* Closes the handle; the pinned programs stay attached and keep counting. */
 void acre_bpf_close(struct acre_bpf *b);
-/* Detaches and unpins everything of cgroup_root_name (uninstall, tests); 0 if nothing was there. */
+/*
+ * Detaches and unpins everything of cgroup_root_name (uninstall, tests); 0 if nothing was there.
+ * The isolation filters on live veths stay, still isolating, until their veths go.
+ */
 int acre_bpf_remove_pins(const char *cgroup_root_name);
 /* /sys/fs/bpf/acre/<cgroup-root>, for `bpftool map dump pinned <dir>/net_stats`. */
 const char *acre_bpf_pin_dir(const struct acre_bpf *b);
@@ -60,33 +63,42 @@ int acre_bpf_runq_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_r
 /* The p-th percentile (0 < p <= 100) in ns, interpolated inside its slot; 0 if nothing counted. */
 uint64_t acre_bpf_runq_percentile(const struct acre_bpf_runq *r, double p);
 
-/* One --allow rule: a prefix of family AF_INET or AF_INET6, and a port (0: any). */
-struct acre_bpf_allow {
-	int family;
-	uint8_t addr[16]; /* network order; the first 4 bytes for AF_INET */
-	uint8_t prefix_len;
-	uint16_t port; /* host order */
-};
-#define ACRE_BPF_ALLOW_MAX 32
-
-/*
- * Parses "CIDR[:PORT]": 198.18.0.0/15, 198.18.0.1:5201, 2001:db8::/32,
- * [2001:db8::1]:443.  An address without /LEN is one host.
- */
-int acre_bpf_allow_parse(const char *s, struct acre_bpf_allow *out, struct acre_error *err);
+/* Rules come parsed by acre_allow_parse (common/); at most ACRE_ALLOW_MAX of them. */
 
 /*
  * Replaces the slice's connect policy: from now on connect(2) from its
  * cgroup succeeds only to the listed destinations (n == 0: to nothing), and
  * fails with EPERM otherwise.  Loopback is not implied: list 127.0.0.1 or
  * ::1 to allow it.  Only connect(2) is checked, not unconnected UDP sends.
- * At most ACRE_BPF_ALLOW_MAX rules, and 16 distinct ports applying to one
+ * At most ACRE_ALLOW_MAX rules, and 16 distinct ports applying to one
  * address: -E2BIG beyond; -EINVAL for a bad family or prefix length;
  * -ENOSPC when the node's policy map is full.
  */
-int acre_bpf_policy_set(struct acre_bpf *b, uint64_t cgroup_id, const struct acre_bpf_allow *rules,
+int acre_bpf_policy_set(struct acre_bpf *b, uint64_t cgroup_id, const struct acre_allow *rules,
 			size_t n);
 /* Lifts the slice's policy: it may connect anywhere again. */
 int acre_bpf_policy_clear(struct acre_bpf *b, uint64_t cgroup_id);
+
+/*
+ * `--isolated` on the bridge.  Cuts the slice behind host-side veth `ifindex` off from every
+ * address of its subnet but the gateway (IPv4, network byte order), both ways; IPv6 dropped.
+ * At the link layer the slice then talks to the bridge's MAC only (read from the device's
+ * master, which must be a bridge with a fixed MAC, as netns/ makes it): it sends nothing but an
+ * ARP request for the gateway to any other address, and hears only what the node itself sends,
+ * so frames to a neighbour's MAC, broadcasts and multicasts between slices, VLAN-tagged frames
+ * and addresses outside the subnet on a neighbour cannot open a path either.  Puts clsact and
+ * two cls_bpf filters (handle 0xac1, priority 1) on the device; calling it again changes nothing.
+ * The filters stay with the device, whoever has the module open: they are undone by deleting
+ * the veth.  -ENODEV without the device, -EINVAL if it is on no bridge or the addresses do not
+ * make a subnet, -ENOSPC when the node isolates ACRE_BPF_MAX_SLICES devices.
+ */
+int acre_bpf_isolate(struct acre_bpf *b, int ifindex, uint32_t gateway, uint32_t network,
+		     uint8_t prefix_len, struct acre_error *err);
+/*
+ * Forgets the device (its filters go with it when the veth is deleted; until then they let
+ * everything through).  0 if it was not there.  Entries of veths deleted without this are
+ * dropped at the next acre_bpf_open.
+ */
+int acre_bpf_isolate_remove(struct acre_bpf *b, int ifindex);
 
 #endif

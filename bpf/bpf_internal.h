@@ -20,19 +20,24 @@
 #define ACRE_BPF_PIN_ROOT ACRE_BPF_FS "/acre"
 
 _Static_assert(ACRE_BPF_RUNQ_SLOTS == ACRE_BPF_LAYOUT_RUNQ_SLOTS, "runq slots differ");
-_Static_assert(ACRE_BPF_ALLOW_MAX == ACRE_BPF_POLICY_MAX_RULES, "policy rule bound differs");
+_Static_assert(ACRE_ALLOW_MAX == ACRE_BPF_POLICY_MAX_RULES, "policy rule bound differs");
 
 struct net_bpf;
 struct runq_bpf;
 struct connect_bpf;
+struct isolate_bpf;
 
 struct acre_bpf {
 	char pin_dir[PATH_MAX];
 	struct net_bpf *net;
 	struct runq_bpf *runq;
 	struct connect_bpf *connect;
+	struct isolate_bpf *isolate;
 	/* Map fds, owned by the skeletons above. */
-	int net_fd, runq_fd, policy_fd;
+	int net_fd, runq_fd, policy_fd, isolate_fd;
+	/* The pinned tc programs, ours (a kept program is not loaded by its skeleton): in, out. */
+	int isolate_prog_fd[2];
+	__u32 isolate_prog_id[2];
 	int ncpus;
 	void *percpu; /* scratch for one per-CPU value of any map: ncpus values */
 };
@@ -68,5 +73,21 @@ int acre_bpf_pins_remove(int dir_fd, const char *prefix);
 /* part.c: load a part, or reuse what is pinned, and attach it exactly once. */
 int acre_bpf_part_open(const struct acre_bpf_part *part, const struct acre_bpf_site *site,
 		       struct acre_error *err);
+
+/* link.c: a device as rtnetlink shows it in the caller's network namespace. */
+struct acre_bpf_link {
+	char name[16];
+	bool bridge_port; /* its master is a bridge, whose MAC follows */
+	__u8 bridge_mac[6];
+};
+/* 0, or a negative errno: -ENODEV when there is no such device. */
+int acre_bpf_link_get(int ifindex, struct acre_bpf_link *out);
+
+/*
+ * isolate.c: takes the pinned tc programs, then walks isolate_devs: an entry
+ * whose device has lost our filter (the veth is gone) is dropped, and a
+ * filter running an older build gets this one.
+ */
+int acre_bpf_isolate_resume(struct acre_bpf *b, struct acre_error *err);
 
 #endif

@@ -63,6 +63,21 @@ struct acre_bpf_policy_value {
 };
 
 /*
+ * isolate_devs: ifindex of an isolated slice's host-side veth -> what the
+ * slice behind it may reach.  Addresses in network order; the MAC is the
+ * bridge's, the gateway's link address.  A new map of a new part: adding it
+ * changed no other layout, so ACRE_BPF_LAYOUT_VERSION stayed.
+ */
+struct acre_bpf_isolate_value {
+	__u32 gateway;
+	__u32 network; /* host bits clear */
+	__u32 mask;    /* prefix_len leading ones */
+	__u8 bridge_mac[6];
+	__u8 prefix_len;
+	__u8 reserved;
+};
+
+/*
  * <part>_meta, one entry: which layout the pinned maps have and which
  * program build the pinned links run, so a restart knows what it may reuse.
  */

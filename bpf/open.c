@@ -1,6 +1,6 @@
 /*
- * The handle: opening the three eBPF parts (net, runq, connect) at the
- * supervisor's cgroup v2 subtree with their pins, closing it (the pins keep
+ * The handle: opening the four eBPF parts (net, runq, connect, isolate) at
+ * the supervisor's cgroup v2 subtree with their pins, closing it (the pins keep
  * counting), and removing the pins for good.  What is reused and what is
  * replaced across restarts is part.c's business; this file checks the
  * ground first (BTF, a cgroup v2 directory, bpffs) so that a node that
@@ -17,6 +17,7 @@
 #include "net.skel.h"
 #include "runq.skel.h"
 #include "connect.skel.h"
+#include "isolate.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -74,7 +75,9 @@ static int open_skeletons(struct acre_bpf *b, struct acre_error *err)
 		b->runq = runq_bpf__open();
 	if (b->runq)
 		b->connect = connect_bpf__open();
-	if (!b->connect)
+	if (b->connect)
+		b->isolate = isolate_bpf__open();
+	if (!b->isolate)
 		return acre_error_set(err, errno, NULL, "opening the eBPF objects: %s",
 				      strerror(errno));
 	return 0;
@@ -86,10 +89,12 @@ static int open_parts(struct acre_bpf *b, const struct acre_bpf_site *site, stru
 	    {.name = "net", .obj = b->net->obj},
 	    {.name = "runq", .obj = b->runq->obj},
 	    {.name = "connect", .obj = b->connect->obj},
+	    {.name = "isolate", .obj = b->isolate->obj},
 	};
 	parts[0].elf = net_bpf__elf_bytes(&parts[0].elf_size);
 	parts[1].elf = runq_bpf__elf_bytes(&parts[1].elf_size);
 	parts[2].elf = connect_bpf__elf_bytes(&parts[2].elf_size);
+	parts[3].elf = isolate_bpf__elf_bytes(&parts[3].elf_size);
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(parts); i++) {
 		int rc = acre_bpf_part_open(&parts[i], site, err);
 		if (rc < 0)
@@ -98,7 +103,8 @@ static int open_parts(struct acre_bpf *b, const struct acre_bpf_site *site, stru
 	b->net_fd = bpf_map__fd(b->net->maps.net_stats);
 	b->runq_fd = bpf_map__fd(b->runq->maps.runq_stats);
 	b->policy_fd = bpf_map__fd(b->connect->maps.connect_policy);
-	return 0;
+	b->isolate_fd = bpf_map__fd(b->isolate->maps.isolate_devs);
+	return acre_bpf_isolate_resume(b, err);
 }
 
 static int open_handle(struct acre_bpf *b, const char *v2_path, struct acre_error *err)
@@ -140,7 +146,8 @@ int acre_bpf_open(const char *cgroup_root_name, const char *v2_subtree_path, str
 	struct acre_bpf *b = calloc(1, sizeof(*b));
 	if (!b)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	b->net_fd = b->runq_fd = b->policy_fd = -1;
+	b->net_fd = b->runq_fd = b->policy_fd = b->isolate_fd = -1;
+	b->isolate_prog_fd[0] = b->isolate_prog_fd[1] = -1;
 	int rc = acre_bpf_pins_path(cgroup_root_name, b->pin_dir, sizeof(b->pin_dir));
 	if (rc < 0) {
 		acre_error_set(err, rc, NULL, "cgroup root %s cannot name a pin directory: %s",
@@ -164,7 +171,11 @@ void acre_bpf_close(struct acre_bpf *b)
 {
 	if (!b)
 		return;
-	/* Closes fds only: links and maps live on in their pins. */
+	/* Closes fds only: links and maps live on in their pins, tc filters on their devices. */
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(b->isolate_prog_fd); i++)
+		if (b->isolate_prog_fd[i] >= 0)
+			close(b->isolate_prog_fd[i]);
+	isolate_bpf__destroy(b->isolate);
 	connect_bpf__destroy(b->connect);
 	runq_bpf__destroy(b->runq);
 	net_bpf__destroy(b->net);

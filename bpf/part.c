@@ -19,6 +19,11 @@
  *   drops the old link in the same step.
  *
  * Exactly one link per program is pinned, so exactly one is attached.
+ *
+ * tc programs (isolate) are the exception: they attach per device, later,
+ * through netlink filters that are no links and hold the program themselves.
+ * Here they are only loaded and pinned, and a pinned program of this very
+ * build is kept without loading; isolate.c moves the filters over.
  */
 #include "bpf_internal.h"
 
@@ -103,6 +108,12 @@ static bool maps_reusable(const struct acre_bpf_part *part, const struct acre_bp
 		if (!map_compatible(site, m))
 			return false;
 	return true;
+}
+
+/* cls_bpf programs: pinned, never linked here (see the top of this file). */
+static bool is_tc_prog(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS;
 }
 
 static bool is_cgroup_prog(const struct bpf_program *prog)
@@ -215,6 +226,10 @@ static int settle_program(struct bpf_program *prog, const struct acre_bpf_site *
 	if (rc < 0)
 		return acre_error_set(err, rc, NULL, "pinning program %s in %s: %s", name,
 				      site->dir, strerror(-rc));
+	if (is_tc_prog(prog)) {
+		*how = "loaded";
+		return 0;
+	}
 	if (old_link_in_place && is_cgroup_prog(prog)) {
 		rc = bpf_link_update(old_link_fd, bpf_program__fd(prog), NULL);
 		if (rc == 0) {
@@ -291,6 +306,24 @@ static int set_pin_paths(const struct acre_bpf_part *part, const struct acre_bpf
 	return 0;
 }
 
+/* The fd of prog's pinned program if it is one of that type and name, else -1. */
+static int pinned_program(const struct bpf_program *prog, const struct acre_bpf_site *site)
+{
+	char path[PATH_MAX];
+	pin_path(site, bpf_program__name(prog), "", path, sizeof(path));
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || info.type != bpf_program__type(prog) ||
+	    strncmp(info.name, bpf_program__name(prog), sizeof(info.name) - 1) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Looks at a program's pinned link and decides whether this run may keep it untouched. */
 static int inspect_program(struct bpf_program *prog, const struct acre_bpf_site *site,
 			   bool same_build, struct prog_state *st)
@@ -298,11 +331,14 @@ static int inspect_program(struct bpf_program *prog, const struct acre_bpf_site 
 	char path[PATH_MAX];
 	pin_path(site, bpf_program__name(prog), "_link", path, sizeof(path));
 	*st = (struct prog_state){.prog = prog, .link_fd = -1, .linked_fd = -1};
-	int fd = bpf_obj_get(path);
+	int fd = is_tc_prog(prog) ? -1 : bpf_obj_get(path);
 	if (fd >= 0) {
 		st->link_fd = fd;
 		st->linked_fd = link_matches(fd, prog, site);
 	}
+	/* No link to look at: the pinned program itself is what may be kept. */
+	if (is_tc_prog(prog))
+		st->linked_fd = pinned_program(prog, site);
 	st->keep = same_build && st->linked_fd >= 0;
 	return bpf_program__set_autoload(prog, !st->keep);
 }

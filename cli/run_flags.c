@@ -20,6 +20,7 @@ static const struct {
 	{"isolation.rootfs", "--rootfs"},    {"isolation.readonly_root", "--rw"},
 	{"isolation.seccomp", "--seccomp"},  {"isolation.capabilities", "--cap"},
 	{"network.mode", "--net"},	     {"restart", "--restart"},
+	{"network.isolated", "--isolated"},  {"network.allow", "--allow"},
 	{"user", "--user"},		     {"cwd", "--cwd"},
 	{"env", "--env"},		     {"labels", "--label"},
 	{"name", "--name"},		     {"command", "COMMAND"},
@@ -78,7 +79,7 @@ static int read_profile(const char *path, json_t **out, struct acre_error *err)
 enum {
 	OPT_NAME = 1000, OPT_CPUS, OPT_MEMORY, OPT_PIDS, OPT_NET, OPT_NET_RATE, OPT_ROOTFS,
 	OPT_RW, OPT_USER, OPT_CWD, OPT_ENV, OPT_LABEL, OPT_SECCOMP, OPT_CAP, OPT_RESTART, OPT_RM,
-	OPT_CONSTRAINT, OPT_SPREAD, OPT_STRATEGY,
+	OPT_ISOLATED, OPT_ALLOW, OPT_CONSTRAINT, OPT_SPREAD, OPT_STRATEGY,
 };
 
 static const struct option run_options[] = {
@@ -99,6 +100,8 @@ static const struct option run_options[] = {
 	{"restart", required_argument, NULL, OPT_RESTART},
 	{"detach", no_argument, NULL, 'd'},
 	{"rm", no_argument, NULL, OPT_RM},
+	{"isolated", no_argument, NULL, OPT_ISOLATED},
+	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
 	{"spread", required_argument, NULL, OPT_SPREAD},
 	{"strategy", required_argument, NULL, OPT_STRATEGY},
@@ -236,6 +239,21 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 			return acre_error_set(err, EINVAL, "--cap", "--cap %s: unknown capability",
 					      arg);
 		json_array_append_new(caps, json_string(arg));
+		return 0;
+	}
+	case OPT_ISOLATED:
+		json_object_set_new(object_at(spec, "network"), "isolated", json_true());
+		return 0;
+	case OPT_ALLOW: {
+		struct acre_allow rule;
+		if (acre_allow_parse(arg, &rule, err) < 0)
+			return acre_error_prefix(err, "--allow");
+		json_t *net = object_at(spec, "network"), *allow = json_object_get(net, "allow");
+		if (!allow) {
+			allow = json_array();
+			json_object_set_new(net, "allow", allow);
+		}
+		json_array_append_new(allow, json_string(arg));
 		return 0;
 	}
 	case OPT_RESTART:

@@ -10,6 +10,7 @@ static const struct command commands[] = {
 	 "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
 	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
 	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
+	 "        [--isolated] [--allow CIDR[:PORT]]...\n"
 	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]"},
 	{"list", slice_list, ""},
 	{"show", slice_show, "NAME"},

@@ -69,6 +69,34 @@ int slice_list(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* "bridge 10.88.0.2/16 via 10.88.0.1 on acre0, 50mbit each way, isolated, allow ..." */
+static void print_network(const json_t *n)
+{
+	printf("network:    %s", str(n, "mode"));
+	if (*str(n, "address"))
+		printf(" %s via %s on %s (veth %s)", str(n, "address"), str(n, "gateway"),
+		       str(n, "bridge"), str(n, "veth"));
+	json_t *rate = json_object_get(n, "rate_bits_per_s");
+	if (json_is_integer(rate)) {
+		char r[32];
+		acre_format_rate((uint64_t)json_integer_value(rate), r, sizeof(r));
+		printf(", %s each way", r);
+	}
+	if (json_is_true(json_object_get(n, "isolated")))
+		printf(", isolated");
+	json_t *allow = json_object_get(n, "allow");
+	if (json_is_array(allow)) {
+		printf(", outbound only to");
+		size_t i;
+		json_t *a;
+		json_array_foreach(allow, i, a)
+			printf(" %s", json_string_value(a));
+		if (json_array_size(allow) == 0)
+			printf(" nothing");
+	}
+	printf("\n");
+}
+
 int slice_show(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -107,7 +135,7 @@ int slice_show(struct cli *cli, int argc, char **argv)
 	printf("seccomp:    %s\n", json_is_string(json_object_get(iso, "seccomp"))
 				       ? str(iso, "seccomp")
 				       : "profile");
-	printf("network:    %s\n", str(json_object_get(spec, "network"), "mode"));
+	print_network(json_object_get(res, "network"));
 	printf("restart:    %s (restarts: %lld)\n", str(spec, "restart"),
 	       (long long)json_integer_value(json_object_get(res, "restarts")));
 	printf("mode:       %s%s\n",

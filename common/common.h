@@ -213,6 +213,8 @@ struct acre_slice_spec {
 	struct acre_slice_resources resources;
 	struct acre_slice_isolation isolation;
 	enum acre_net_mode net_mode;
+	bool net_isolated;	/* bridge: reaches the gateway, no other slice */
+	char **net_allow;	/* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
 	enum acre_restart restart;
 	unsigned restart_max;	/* on-failure:N, 0 = unbounded */
 	json_t *labels;		/* object of strings, never NULL once parsed */
@@ -229,8 +231,27 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec);
 void acre_slice_spec_free(struct acre_slice_spec *spec);
 
 const char *acre_namespace_name(enum acre_namespace ns);
+/* "pid" -> ACRE_NS_PID; 0 for an unknown name. */
+enum acre_namespace acre_namespace_from_name(const char *name);
 const char *acre_net_mode_name(enum acre_net_mode m);
 const char *acre_restart_name(enum acre_restart r);
+
+/* ---- outbound connection rules (--allow) ------------------------------------ */
+
+/* One --allow rule: a prefix of family AF_INET or AF_INET6, and a port (0: any). */
+struct acre_allow {
+	int family;
+	uint8_t addr[16]; /* network order; the first 4 bytes for AF_INET */
+	uint8_t prefix_len;
+	uint16_t port; /* host order */
+};
+#define ACRE_ALLOW_MAX 32
+
+/*
+ * Parses "CIDR[:PORT]": 198.18.0.0/15, 198.18.0.1:5201, 2001:db8::/32,
+ * [2001:db8::1]:443.  An address without /LEN is one host.
+ */
+int acre_allow_parse(const char *s, struct acre_allow *out, struct acre_error *err);
 
 /* ---- capability names (pure table, no libcap needed) ---------------------- */
 

@@ -7,104 +7,11 @@
  */
 #include "common.h"
 #include <ctype.h>
-#include <fcntl.h>
-#include <sys/capability.h>
 
 #define MAX_ARGS 4096
 #define MAX_ENV 4096
 #define MAX_LABELS 64
 #define MIN_MEMORY (4ULL << 20)
-
-static const struct {
-	const char *name;
-	enum acre_namespace ns;
-} namespace_names[] = {
-	{"pid", ACRE_NS_PID}, {"mount", ACRE_NS_MOUNT}, {"uts", ACRE_NS_UTS},
-	{"ipc", ACRE_NS_IPC}, {"net", ACRE_NS_NET},     {"cgroup", ACRE_NS_CGROUP},
-};
-
-const char *acre_namespace_name(enum acre_namespace ns)
-{
-	for (size_t i = 0; i < ACRE_ARRAY_SIZE(namespace_names); i++)
-		if (namespace_names[i].ns == ns)
-			return namespace_names[i].name;
-	return "?";
-}
-
-const char *acre_net_mode_name(enum acre_net_mode m)
-{
-	return m == ACRE_NET_HOST ? "host" : m == ACRE_NET_BRIDGE ? "bridge" : "none";
-}
-
-const char *acre_restart_name(enum acre_restart r)
-{
-	return r == ACRE_RESTART_ALWAYS ? "always" : r == ACRE_RESTART_ON_FAILURE ? "on-failure"
-										  : "never";
-}
-
-bool acre_slice_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > ACRE_NAME_MAX || !isalnum((unsigned char)name[0]))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
-			return false;
-	}
-	return true;
-}
-
-void acre_slice_name_generate(char *buf, size_t len)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[8];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
-		uint64_t t = acre_monotonic_ns() ^ (uint64_t)getpid();
-		memcpy(rnd, &t, sizeof(rnd));
-	}
-	if (fd >= 0)
-		close(fd);
-	char suffix[9];
-	for (size_t i = 0; i < 8; i++)
-		suffix[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
-	suffix[8] = '\0';
-	snprintf(buf, len, "slice-%s", suffix);
-}
-
-int acre_cap_from_name(const char *name)
-{
-	char lower[64];
-	const char *n = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
-	if (strlen(n) + 5 > sizeof(lower) || !*n)
-		return -1;
-	strcpy(lower, "cap_");
-	for (size_t i = 0; n[i]; i++)
-		lower[4 + i] = (char)tolower((unsigned char)n[i]), lower[5 + i] = '\0';
-	cap_value_t v;
-	if (cap_from_name(lower, &v) < 0 || v < 0 || v >= 64)
-		return -1;
-	return v;
-}
-
-const char *acre_cap_name(int cap)
-{
-	/* libcap allocates; keep one static copy per capability number. */
-	static char names[64][32];
-	if (cap < 0 || cap >= 64)
-		return "?";
-	if (!names[cap][0]) {
-		char *n = cap_to_name((cap_value_t)cap);
-		const char *s = n && strncmp(n, "cap_", 4) == 0 ? n + 4 : n;
-		size_t i = 0;
-		for (; s && s[i] && i < sizeof(names[cap]) - 1; i++)
-			names[cap][i] = (char)toupper((unsigned char)s[i]);
-		names[cap][i] = '\0';
-		cap_free(n);
-	}
-	return names[cap];
-}
 
 /* Rejects keys a level of the spec does not know, so a typo is an error, not a silent default. */
 static int check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
@@ -330,16 +237,11 @@ static int parse_namespaces(const json_t *j, unsigned *out, struct acre_error *e
 		if (s && strcmp(s, "user") == 0)
 			return acre_error_set(err, EOPNOTSUPP, f,
 					      "%s: user namespaces are not supported", f);
-		bool found = false;
-		for (size_t k = 0; s && k < ACRE_ARRAY_SIZE(namespace_names); k++) {
-			if (strcmp(s, namespace_names[k].name) == 0) {
-				if (ns & namespace_names[k].ns)
-					return acre_error_set(err, EINVAL, f, "%s: %s listed twice",
-							      f, s);
-				ns |= namespace_names[k].ns;
-				found = true;
-			}
-		}
+		enum acre_namespace bit = acre_namespace_from_name(s);
+		if (bit && (ns & bit))
+			return acre_error_set(err, EINVAL, f, "%s: %s listed twice", f, s);
+		ns |= bit;
+		bool found = bit != 0;
 		if (!found)
 			return acre_error_set(err, EINVAL, f,
 					      "%s[%zu]: unknown namespace (pid, mount, uts, ipc, "
@@ -427,10 +329,38 @@ static int parse_isolation(const json_t *j, struct acre_slice_spec *spec, struct
 	return 0;
 }
 
+/* network.allow: outbound destinations, each "CIDR[:PORT]", checked as the kernel will read them. */
+static int parse_allow(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err)
+{
+	const char *f = "network.allow";
+	if (!json_is_array(j))
+		return acre_error_set(err, EINVAL, f, "%s: must be an array of \"CIDR[:PORT]\"", f);
+	if (json_array_size(j) > ACRE_ALLOW_MAX)
+		return acre_error_set(err, EINVAL, f, "%s: at most %d rules", f, ACRE_ALLOW_MAX);
+	spec->net_allow = calloc(1, sizeof(char *));
+	if (!spec->net_allow)
+		return -ENOMEM;
+	size_t i;
+	json_t *v;
+	json_array_foreach(j, i, v) {
+		struct acre_allow rule;
+		const char *s = c_string(v);
+		if (!s)
+			return acre_error_set(err, EINVAL, f, "%s[%zu]: must be a string", f, i);
+		if (acre_allow_parse(s, &rule, err) < 0) {
+			snprintf(err->field, sizeof(err->field), "%s", f);
+			return acre_error_prefix(err, "%s", f);
+		}
+		if (acre_strv_push(&spec->net_allow, s) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_spec *spec,
 			 struct acre_error *err)
 {
-	static const char *const keys[] = {"mode", NULL};
+	static const char *const keys[] = {"mode", "isolated", "allow", NULL};
 	int rc;
 	spec->net_mode = ACRE_NET_NONE;
 	if (j && !json_is_object(j))
@@ -466,7 +396,16 @@ static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_s
 	if (spec->resources.net_rate && spec->net_mode != ACRE_NET_BRIDGE)
 		return acre_error_set(err, EINVAL, "resources.net_rate",
 				      "resources.net_rate: needs network.mode bridge");
-	return 0;
+	json_t *isolated = j ? json_object_get(j, "isolated") : NULL;
+	if (isolated && !json_is_boolean(isolated))
+		return acre_error_set(err, EINVAL, "network.isolated",
+				      "network.isolated: must be true or false");
+	spec->net_isolated = json_is_true(isolated);
+	if (spec->net_isolated && spec->net_mode != ACRE_NET_BRIDGE)
+		return acre_error_set(err, EINVAL, "network.isolated",
+				      "network.isolated: needs network.mode bridge");
+	json_t *allow = j ? json_object_get(j, "allow") : NULL;
+	return allow ? parse_allow(allow, spec, err) : 0;
 }
 
 static int parse_restart(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err)
@@ -559,85 +498,4 @@ fail:
 		acre_error_set(err, ENOMEM, NULL, "out of memory");
 	acre_slice_spec_free(spec);
 	return rc;
-}
-
-static json_t *strv_to_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
-json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
-{
-	json_t *env = json_object();
-	for (size_t i = 0; spec->env && spec->env[i]; i++) {
-		char *eq = strchr(spec->env[i], '=');
-		_cleanup_free_ char *k = strndup(spec->env[i], (size_t)(eq - spec->env[i]));
-		json_object_set_new(env, k, json_string(eq + 1));
-	}
-	json_t *res = json_object();
-	const struct acre_slice_resources *r = &spec->resources;
-	char buf[32];
-	if (r->cpus_milli)
-		json_object_set_new(res, "cpus", json_real(r->cpus_milli / 1000.0));
-	if (r->memory) {
-		acre_format_size(r->memory, buf, sizeof(buf));
-		/* Keep exact bytes when the human form would round. */
-		if (strchr(buf, '.'))
-			json_object_set_new(res, "memory", json_integer((json_int_t)r->memory));
-		else
-			json_object_set_new(res, "memory", json_string(buf));
-	}
-	if (r->pids)
-		json_object_set_new(res, "pids", json_integer((json_int_t)r->pids));
-	if (r->net_rate) {
-		snprintf(buf, sizeof(buf), "%llubit", (unsigned long long)r->net_rate);
-		json_object_set_new(res, "net_rate", json_string(buf));
-	}
-	json_t *ns = json_array();
-	for (size_t i = 0; i < ACRE_ARRAY_SIZE(namespace_names); i++)
-		if (spec->isolation.namespaces & namespace_names[i].ns)
-			json_array_append_new(ns, json_string(namespace_names[i].name));
-	json_t *caps = json_array();
-	for (int c = 0; c < 64; c++)
-		if (spec->isolation.capabilities & (1ULL << c))
-			json_array_append_new(caps, json_string(acre_cap_name(c)));
-	json_t *seccomp = spec->isolation.seccomp == ACRE_SECCOMP_PROFILE
-				  ? json_deep_copy(spec->isolation.seccomp_profile)
-				  : json_string(spec->isolation.seccomp == ACRE_SECCOMP_DEFAULT
-							? "default"
-							: "unconfined");
-	char restart[32];
-	if (spec->restart == ACRE_RESTART_ON_FAILURE && spec->restart_max)
-		snprintf(restart, sizeof(restart), "on-failure:%u", spec->restart_max);
-	else
-		snprintf(restart, sizeof(restart), "%s", acre_restart_name(spec->restart));
-	json_t *out = json_pack("{s:s,s:o,s:o,s:s,s:o,s:{s:o,s:o,s:o,s:s,s:b},s:{s:s},s:s,s:O*}",
-				"name", spec->name, "command", strv_to_json(spec->command), "env",
-				env, "cwd", spec->cwd, "resources", res, "isolation",
-				"namespaces", ns, "seccomp", seccomp, "capabilities", caps,
-				"rootfs", spec->isolation.rootfs, "readonly_root",
-				spec->isolation.readonly_root, "network", "mode",
-				acre_net_mode_name(spec->net_mode), "restart", restart, "labels",
-				spec->labels);
-	if (out && spec->user)
-		json_object_set_new(out, "user", json_string(spec->user));
-	/* No name yet (the supervisor picks one): "" would not parse back. */
-	if (out && !spec->name[0])
-		json_object_del(out, "name");
-	return out;
-}
-
-void acre_slice_spec_free(struct acre_slice_spec *spec)
-{
-	acre_strv_free(spec->command);
-	acre_strv_free(spec->env);
-	free(spec->user);
-	free(spec->cwd);
-	free(spec->isolation.rootfs);
-	json_decref(spec->isolation.seccomp_profile);
-	json_decref(spec->labels);
-	memset(spec, 0, sizeof(*spec));
 }

@@ -31,6 +31,8 @@ static const char usage[] =
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
 	"  --prelaunch N        launches kept ready ahead of time (default 4, 0 to 16)\n"
 	"  --no-accounting      do not load the eBPF accounting programs\n"
+	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
+	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -87,6 +89,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"prelaunch", required_argument, NULL, 'P'},
 		{"no-accounting", no_argument, NULL, 'A'},
+		{"bridge", required_argument, NULL, 'B'},
+		{"slice-cidr", required_argument, NULL, 'N'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
@@ -105,7 +109,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 					 .cgroup_root = "acre",
 					 .group = "acre",
 					 .stop_timeout_ms = 10000,
-					 .prelaunch = 4};
+					 .prelaunch = 4,
+					 .bridge = "acre0",
+					 .slice_cidr = "10.88.0.0/16"};
 	int c;
 	struct acre_error err = {0};
 	enum acre_log_level level;
@@ -124,6 +130,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			}
 			break;
 		case 'A': o->no_accounting = true; break;
+		case 'B': o->bridge = optarg; o->net_given = true; break;
+		case 'N': o->slice_cidr = optarg; o->net_given = true; break;
 		case 'P': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -315,7 +323,10 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = controller_link_new(sv, err);
 	if (rc < 0)
 		return rc;
+	if ((rc = network_init(sv, err)) < 0)
+		return rc;
 	recover_slices(sv);
+	network_recover(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = pool_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
@@ -335,6 +346,7 @@ static void teardown(struct supervisor *sv)
 	sv->link = NULL;
 	pool_free(sv);
 	recover_sweep_free(sv);
+	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With
 	 * slices left, the pins stay and keep counting for the next supervisor.

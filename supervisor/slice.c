@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/pidfd.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 void slice_account(struct slice *s)
@@ -59,9 +60,6 @@ static int check_capacity(struct supervisor *sv, const struct acre_slice_spec *s
 		return acre_error_set(err, EINVAL, "resources.memory",
 				      "resources.memory: more than this node's %s", have);
 	}
-	if (spec->net_mode == ACRE_NET_BRIDGE)
-		return acre_error_set(err, EOPNOTSUPP, "network.mode",
-				      "network.mode bridge: not available on this node");
 	struct stat st;
 	if (stat(spec->isolation.rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return acre_error_set(err, errno ? errno : ENOTDIR, "isolation.rootfs",
@@ -187,6 +185,8 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		.envp = env,
 		.stdio = {stdio[0], stdio[1], stdio[2]},
 		.exit_fd = exit_fd,
+		/* A bridged slice's task waits for its network. */
+		.hold = s->rec.spec.net_mode == ACRE_NET_BRIDGE,
 	};
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
@@ -197,6 +197,17 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	close_stdio(s, stdio);
 	if (rc < 0)
 		return rc;
+	if (cfg.hold && (rc = network_attach(s, &l, err)) == 0)
+		rc = acre_launch_release(&l) < 0 ? acre_error_set(err, EIO, NULL, "releasing %s", name)
+						 : 0;
+	if (rc < 0) {
+		pidfd_send_signal(l.pidfd, SIGKILL, NULL, 0);
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)l.pidfd, &si, WEXITED);
+		close(l.pidfd);
+		close(l.status_fd);
+		return rc;
+	}
 	s->pidfd = l.pidfd;
 	s->status_fd = l.status_fd;
 	s->is_child = true;
@@ -292,6 +303,8 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
 		goto undo_cgroup;
 	slice_account(s);
+	if ((rc = network_prepare(s, err)) < 0)
+		goto undo_cgroup;
 	if ((rc = acre_map_put(sv->slices, name, s)) < 0) {
 		acre_error_set(err, ENOMEM, NULL, "out of memory");
 		goto undo_cgroup;
@@ -308,6 +321,7 @@ undo_map:
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = -1; /* still the caller's */
 undo_cgroup:
+	network_release(s);
 	if (sv->bpf)
 		acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 	if (s->has_parked) {
@@ -402,6 +416,7 @@ void slice_destroy(struct slice *s)
 	const char *name = s->rec.spec.name;
 	if (s->restart_timer)
 		event_del(s->restart_timer);
+	network_release(s);
 	if (s->cgroup) {
 		if (sv->bpf)
 			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));

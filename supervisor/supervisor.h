@@ -31,6 +31,9 @@ struct supervisor_options {
 	const char *group;	   /* members may use the socket besides root */
 	uint64_t stop_timeout_ms;  /* SIGTERM to SIGKILL when ending a slice */
 	unsigned prelaunch;	   /* launches kept ready ahead of time */
+	const char *bridge;	   /* --bridge */
+	const char *slice_cidr;	   /* --slice-cidr */
+	bool net_given;		   /* either was given: a problem with them is fatal */
 	bool no_accounting;	   /* leave eBPF out */
 	struct controller_link_options link;
 };
@@ -40,6 +43,7 @@ struct controller_link;
 struct slice;
 struct pool;
 struct sweep;
+struct network;
 
 /* A launch made ahead of time: a cgroup set and acre-init parked in it. */
 struct pool_slot {
@@ -81,6 +85,7 @@ struct supervisor {
 	struct acre_bpf *bpf;	 /* NULL: accounting is off, for the reason below */
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
+	struct network *net;
 	struct conn *conns;
 	gid_t group_gid;
 	bool have_group;
@@ -119,6 +124,7 @@ struct slice {
 	struct acre_launch parked;		/* a prelaunched acre-init to claim */
 	bool has_parked;
 	bool from_pool;				/* this run's acre-init was prelaunched */
+	int veth_ifindex;			/* an isolated slice's host veth */
 };
 
 /* ---- server.c: the socket and its connections ---- */
@@ -187,6 +193,17 @@ void waiters_notify_ended(struct slice *s);
 void waiters_notify_removed(struct slice *s);
 void waiters_fail(struct slice *s, const struct acre_error *err);
 void waiters_detach_conn(struct waiter *list_in_conn);
+
+/* ---- network.c: bridge, leases, veths, isolation, --allow ---- */
+int network_init(struct supervisor *sv, struct acre_error *err);
+void network_free(struct supervisor *sv, bool no_slices_left);
+/* Before anything of the slice exists: policy, bridge, lease (kept across restarts). */
+int network_prepare(struct slice *s, struct acre_error *err);
+/* While acre-init holds the task: the slice's veth, address, route, rate, isolation. */
+int network_attach(struct slice *s, const struct acre_launch *l, struct acre_error *err);
+void network_release(struct slice *s);
+void network_recover(struct supervisor *sv);
+json_t *network_view(const struct slice *s);
 
 /* ---- pool.c: launches made ahead of time ---- */
 int pool_init(struct supervisor *sv, unsigned want, struct acre_error *err);

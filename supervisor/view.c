@@ -65,6 +65,7 @@ json_t *view_slice_detail(const struct slice *s)
 	json_object_set_new(j, "exit", exit_json(&r->exit));
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
+	json_object_set_new(j, "network", network_view(s));
 	json_object_set_new(j, "cgroup", json_pack("{s:s,s:s,s:I}", "root",
 						   s->sv->opt.cgroup_root, "name",
 						   r->cgroup, "id",

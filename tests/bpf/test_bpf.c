@@ -338,20 +338,20 @@ static int meta_poke(const char *name, uint32_t layout, uint64_t fingerprint)
 
 static void test_pure(void)
 {
-	struct acre_bpf_allow a;
+	struct acre_allow a;
 	struct acre_error err = {0};
-	CHECK(acre_bpf_allow_parse("198.18.0.1:5201", &a, &err) == 0 && a.family == AF_INET &&
+	CHECK(acre_allow_parse("198.18.0.1:5201", &a, &err) == 0 && a.family == AF_INET &&
 		  a.prefix_len == 32 && a.port == 5201 && a.addr[0] == 198,
 	      "allow_parse 198.18.0.1:5201");
-	CHECK(acre_bpf_allow_parse("[2001:db8::/32]:443", &a, &err) == 0 && a.family == AF_INET6 &&
+	CHECK(acre_allow_parse("[2001:db8::/32]:443", &a, &err) == 0 && a.family == AF_INET6 &&
 		  a.prefix_len == 32 && a.port == 443,
 	      "allow_parse [2001:db8::/32]:443");
-	CHECK(acre_bpf_allow_parse("2001:db8::/32", &a, &err) == 0 && a.port == 0,
+	CHECK(acre_allow_parse("2001:db8::/32", &a, &err) == 0 && a.port == 0,
 	      "allow_parse 2001:db8::/32 (no port)");
 	const char *bad[] = {"10.0.0.0/33",  "10.1.2.3/8", "1.2.3.4:0",	 "1.2.3.4:70000",
 			     "[1.2.3.4]:80", "nonsense",   "10.0.0.0/8:"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
-		int rc = acre_bpf_allow_parse(bad[i], &a, &err);
+		int rc = acre_allow_parse(bad[i], &a, &err);
 		CHECK(rc == -EINVAL, "allow_parse refuses %s (%s)", bad[i], err.message);
 	}
 	struct acre_bpf_runq r = {0};
@@ -453,10 +453,10 @@ static int connect_cases(void *p)
 
 static void policy(const char *const *rules, size_t n)
 {
-	struct acre_bpf_allow allow[8];
+	struct acre_allow allow[8];
 	struct acre_error err = {0};
 	for (size_t i = 0; i < n; i++)
-		if (acre_bpf_allow_parse(rules[i], &allow[i], &err) < 0)
+		if (acre_allow_parse(rules[i], &allow[i], &err) < 0)
 			printf("# %s\n", err.message);
 	int rc = acre_bpf_policy_set(T.b, T.id[0], allow, n);
 	if (rc < 0)

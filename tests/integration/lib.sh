@@ -202,6 +202,16 @@ spawn_bg() {
 
 SUP_PID=
 SUP_ARGS=()
+# A command the supervisor runs under, e.g. (ip netns exec NS) for a network of the test's own.
+SUP_WRAP=()
+
+# make_netns NAME: a network namespace of the test's own, deleted by the cleanup.
+NETNS_LIST=()
+make_netns() {
+	ip netns add "$1" || fail "ip netns add $1"
+	NETNS_LIST+=("$1")
+	ip -n "$1" link set lo up
+}
 # start_supervisor [EXTRA ARGS...]: a supervisor of this test's own, serving
 # $ACRE_SOCKET once it answers ping.
 start_supervisor() {
@@ -220,7 +230,7 @@ launch_supervisor() {
 	echo "=== $(date +%T.%3N) start: ${SUP_ARGS[*]}" >>"$SUP_LOG"
 	# A session of its own: a signal to the test's process group (timeout(1))
 	# must not take the supervisor down before the cleanup has used it.
-	setsid "$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$STATE_DIR" \
+	setsid "${SUP_WRAP[@]}" "$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$STATE_DIR" \
 		--cgroup-root "$CGROOT" --log-level debug "${SUP_ARGS[@]}" \
 		</dev/null >>"$SUP_LOG" 2>&1 &
 	SUP_PID=$!
@@ -399,6 +409,12 @@ cleanup() {
 			[ "$rc" = 0 ] && rc=1
 		}
 	fi
+	local ns
+	for ns in "${NETNS_LIST[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	# Pins left by a supervisor killed with -9 (a clean stop with no slice removes its own).
+	[ -n "${CGROOT:-}" ] && rm -rf "/sys/fs/bpf/acre/$CGROOT"
 	[ ${#CLEAN_PATHS[@]} -gt 0 ] && rm -rf "${CLEAN_PATHS[@]}"
 	[ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
 	[ -n "${RUN_DIR:-}" ] && rm -rf "$RUN_DIR"

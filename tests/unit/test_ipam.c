@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "netns/netns.h"
+#include "tmpdir.h"
 
 #define NET15 0xc6120000u /* 198.18.0.0 */
 
@@ -254,46 +255,14 @@ static void test_veth_names(void **state)
 
 /* ---- IPAM ----------------------------------------------------------------- */
 
-struct tmp {
-	char path[64];
-	int dirfd;
-};
-
 static int setup(void **state)
 {
-	struct tmp *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -1;
-	snprintf(t->path, sizeof(t->path), "/tmp/acre-test-ipam.XXXXXX");
-	if (!mkdtemp(t->path)) {
-		free(t);
-		return -1;
-	}
-	t->dirfd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->dirfd < 0) {
-		rmdir(t->path);
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
+	return tmp_setup(state, "ipam");
 }
 
 static int teardown(void **state)
 {
-	struct tmp *t = *state;
-	close(t->dirfd);
-	int r = nftw(t->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
+	return tmp_teardown(state);
 }
 
 static struct acre_ipam *open_ipam(struct tmp *t, const char *subnet)

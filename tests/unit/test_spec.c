@@ -123,6 +123,9 @@ static void assert_spec_equal(const struct acre_slice_spec *a, const struct acre
 	assert_string_equal(a->isolation.rootfs, b->isolation.rootfs);
 	assert_int_equal(a->isolation.readonly_root, b->isolation.readonly_root);
 	assert_int_equal(a->net_mode, b->net_mode);
+	assert_int_equal(a->net_isolated, b->net_isolated);
+	if (a->net_allow || b->net_allow)
+		assert_strv_equal(a->net_allow, b->net_allow);
 	assert_int_equal(a->restart, b->restart);
 	assert_int_equal(a->restart_max, b->restart_max);
 	assert_true(json_equal(a->labels, b->labels));
@@ -357,6 +360,31 @@ static void test_net_rate(void **state)
 	_cleanup_(acre_slice_spec_free) struct acre_slice_spec s = {0};
 	parse_ok("'resources': {'net_rate': '100mbit'}, 'network': {'mode': 'bridge'}", &s);
 	assert_int_equal(s.resources.net_rate, 100000000);
+}
+
+static void test_isolated_and_allow(void **state)
+{
+	(void)state;
+	expect_rejected("'network': {'isolated': true}", "network.isolated", "needs network.mode bridge");
+	expect_rejected("'network': {'mode': 'bridge', 'isolated': 1}", "network.isolated",
+			"true or false");
+	expect_rejected("'network': {'allow': '10.0.0.0/8'}", "network.allow", "array");
+	expect_rejected("'network': {'allow': ['10.0.0.1/8']}", "network.allow", "bits set");
+	expect_rejected("'network': {'allow': ['10.0.0.0/8:0']}", "network.allow", "1-65535");
+	expect_rejected("'network': {'allow': ['example.com']}", "network.allow", "CIDR[:PORT]");
+	expect_rejected("'network': {'allow': [3]}", "network.allow", "string");
+	_cleanup_(acre_slice_spec_free) struct acre_slice_spec s = {0};
+	parse_ok("'network': {'mode': 'bridge', 'isolated': true, "
+		 "'allow': ['198.18.0.1:5201', '[2001:db8::/32]:443']}",
+		 &s);
+	assert_true(s.net_isolated);
+	assert_int_equal(acre_strv_length(s.net_allow), 2);
+	assert_string_equal(s.net_allow[0], "198.18.0.1:5201");
+	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&s);
+	_cleanup_(acre_slice_spec_free) struct acre_slice_spec back = {0};
+	struct acre_error err = {0};
+	assert_int_equal(acre_slice_spec_parse(j, &back, &err), 0);
+	assert_spec_equal(&s, &back);
 }
 
 static void test_bad_namespaces(void **state)
@@ -730,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_bad_pids),
 		cmocka_unit_test(test_bad_cpus),
 		cmocka_unit_test(test_net_rate),
+		cmocka_unit_test(test_isolated_and_allow),
 		cmocka_unit_test(test_bad_namespaces),
 		cmocka_unit_test(test_fewer_namespaces),
 		cmocka_unit_test(test_seccomp),

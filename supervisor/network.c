@@ -1,0 +1,231 @@
+/*
+ * Slice networking, the supervisor's policy over netns/ and bpf/: which
+ * subnet and bridge (--slice-cidr, --bridge), when the bridge is made (at
+ * the first bridged slice) and removed (at a clean stop with no slice left),
+ * leases that live as long as the slice does (across its restarts), the
+ * veth set up while acre-init holds the task back, port isolation and the
+ * outbound --allow policy, and the cleanup of what slices that ended while
+ * the supervisor was down left behind.
+ */
+#include "supervisor.h"
+#include "netns/netns.h"
+
+#include <net/if.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+
+struct network {
+	struct acre_netns *nn;
+	struct acre_netns_bridge br;
+	struct acre_ipam *ipam;
+	bool bridge_ready;
+	char off[300]; /* why --net bridge is unavailable, or empty */
+};
+
+int network_init(struct supervisor *sv, struct acre_error *err)
+{
+	struct network *n = calloc(1, sizeof(*n));
+	if (!n)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	sv->net = n;
+	struct acre_cidr subnet;
+	int rc = acre_cidr_parse(sv->opt.slice_cidr, &subnet, err, "--slice-cidr");
+	if (rc == 0)
+		rc = acre_cidr_check_subnet(&subnet, err, "--slice-cidr");
+	if (rc == 0)
+		rc = acre_netns_bridge_init(&n->br, sv->opt.bridge, sv->opt.cgroup_root, &subnet, err);
+	if (rc == 0)
+		rc = acre_netns_open(&n->nn, err);
+	if (rc == 0)
+		rc = acre_netns_cidr_check_host(n->nn, &subnet, &n->br, err);
+	if (rc == 0) {
+		char state[4096];
+		snprintf(state, sizeof(state), "%s", sv->opt.state_dir);
+		rc = acre_ipam_open(&n->ipam, state, &subnet, err);
+	}
+	if (rc == 0)
+		return 0;
+	/* A choice the admin made is refused outright; the default only costs bridge mode. */
+	if (sv->opt.net_given)
+		return rc;
+	snprintf(n->off, sizeof(n->off), "%s", err->message);
+	acre_log(ACRE_LOG_WARN, "event=bridge_networking_off reason=\"%s\"", n->off);
+	memset(err, 0, sizeof(*err));
+	return 0;
+}
+
+void network_free(struct supervisor *sv, bool no_slices_left)
+{
+	struct network *n = sv->net;
+	if (!n)
+		return;
+	if (no_slices_left && n->bridge_ready) {
+		struct acre_error err = {0};
+		if (acre_netns_bridge_remove(n->nn, &n->br, &err) < 0)
+			acre_log(ACRE_LOG_WARN, "event=bridge_remove_failed error=\"%s\"",
+				 err.message);
+	}
+	acre_ipam_close(n->ipam);
+	acre_netns_close(n->nn);
+	free(n);
+	sv->net = NULL;
+}
+
+/* The outbound policy, in place before the task can run. */
+static int set_policy(struct slice *s, struct acre_error *err)
+{
+	struct supervisor *sv = s->sv;
+	char **allow = s->rec.spec.net_allow;
+	if (!allow)
+		return 0;
+	if (!sv->bpf)
+		return acre_error_set(err, EOPNOTSUPP, "network.allow",
+				      "network.allow: needs eBPF, which is off on this node: %s",
+				      sv->accounting_off);
+	struct acre_allow rules[ACRE_ALLOW_MAX];
+	size_t n = 0;
+	for (; n < ACRE_ARRAY_SIZE(rules) && allow[n]; n++)
+		if (acre_allow_parse(allow[n], &rules[n], err) < 0)
+			return acre_error_prefix(err, "network.allow");
+	int rc = acre_bpf_policy_set(sv->bpf, acre_cgroup_id(s->cgroup), rules, n);
+	if (rc < 0)
+		return acre_error_set(err, -rc, "network.allow", "setting the connect policy: %s",
+				      strerror(-rc));
+	return 0;
+}
+
+int network_prepare(struct slice *s, struct acre_error *err)
+{
+	struct network *n = s->sv->net;
+	const struct acre_slice_spec *spec = &s->rec.spec;
+	int rc = set_policy(s, err);
+	if (rc < 0 || spec->net_mode != ACRE_NET_BRIDGE)
+		return rc;
+	if (n->off[0])
+		return acre_error_set(err, EOPNOTSUPP, "network.mode",
+				      "network.mode bridge: unavailable on this node: %s", n->off);
+	if (spec->net_isolated && !s->sv->bpf)
+		return acre_error_set(err, EOPNOTSUPP, "network.isolated",
+				      "network.isolated: needs eBPF, which is off on this node: %s",
+				      s->sv->accounting_off);
+	if (spec->resources.net_rate &&
+	    (rc = acre_netns_rate_check(spec->resources.net_rate, err, "resources.net_rate")) < 0)
+		return rc;
+	if (!n->bridge_ready) {
+		if ((rc = acre_netns_bridge_ensure(n->nn, &n->br, err)) < 0)
+			return acre_error_prefix(err, "--bridge");
+		n->bridge_ready = true;
+	}
+	uint32_t addr;
+	return acre_ipam_allocate(n->ipam, spec->name, &addr, err);
+}
+
+int network_attach(struct slice *s, const struct acre_launch *l, struct acre_error *err)
+{
+	struct network *n = s->sv->net;
+	const struct acre_slice_spec *spec = &s->rec.spec;
+	uint32_t addr;
+	if (acre_ipam_lookup(n->ipam, spec->name, &addr) < 0)
+		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease", spec->name);
+	struct acre_netns_slice ns = {.owner = spec->name,
+				      .netns_fd = -1,
+				      .pid = l->pid,
+				      .address = addr,
+				      .rate = spec->resources.net_rate,
+				      .isolated = spec->net_isolated};
+	int rc = acre_netns_slice_setup(n->nn, &n->br, &ns, err);
+	if (rc == 0 && spec->net_isolated) {
+		char ifname[ACRE_NETNS_IFNAMSIZ];
+		acre_netns_veth_name(&n->br, spec->name, ifname);
+		const struct acre_cidr *sub = &n->br.subnet;
+		/* Kept: when the slice ends, its namespace takes the veth and the name with it. */
+		s->veth_ifindex = (int)if_nametoindex(ifname);
+		rc = !s->sv->bpf ? acre_error_set(err, EOPNOTSUPP, "network.isolated",
+						  "network.isolated: needs eBPF, which is off: %s",
+						  s->sv->accounting_off)
+				 : acre_bpf_isolate(s->sv->bpf, s->veth_ifindex,
+						    htonl(acre_cidr_gateway(sub)), htonl(sub->network),
+						    sub->prefix, err);
+	}
+	if (rc < 0)
+		return acre_error_prefix(err, "setting up the network of %s", spec->name);
+	return 0;
+}
+
+void network_release(struct slice *s)
+{
+	struct network *n = s->sv->net;
+	if (!n || !n->ipam || s->rec.spec.net_mode != ACRE_NET_BRIDGE)
+		return;
+	struct acre_error err = {0};
+	if (s->sv->bpf && s->veth_ifindex > 0)
+		acre_bpf_isolate_remove(s->sv->bpf, s->veth_ifindex);
+	s->veth_ifindex = 0;
+	/*
+	 * An ended slice's veth pair goes with its network namespace, which the
+	 * kernel tears down on its own time: deleting it here would cost tens of
+	 * milliseconds of the supervisor's.  Only a still live one is deleted.
+	 */
+	int rc = slice_is_active(s) ? acre_netns_slice_teardown(n->nn, &n->br, s->rec.spec.name,
+								&err)
+				    : 0;
+	if (rc < 0 || acre_ipam_release(n->ipam, s->rec.spec.name, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"",
+			 s->rec.spec.name, err.message);
+}
+
+static void collect_name(const char *key, void *value, void *ud)
+{
+	(void)value;
+	acre_strv_push(ud, key);
+}
+
+void network_recover(struct supervisor *sv)
+{
+	struct network *n = sv->net;
+	if (!n || !n->ipam)
+		return;
+	_cleanup_strv_free_ char **live = calloc(1, sizeof(char *));
+	if (!live)
+		return;
+	acre_map_foreach(sv->slices, collect_name, &live);
+	size_t count = acre_strv_length(live), dropped = 0, removed = 0;
+	struct acre_error err = {0};
+	if (acre_ipam_reconcile(n->ipam, (const char *const *)live, count, &dropped, &err) < 0 ||
+	    acre_netns_cleanup(n->nn, &n->br, (const char *const *)live, count, &removed, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "event=network_recover_failed error=\"%s\"", err.message);
+	if (dropped || removed)
+		acre_log(ACRE_LOG_INFO, "event=network_recovered leases_dropped=%zu veths_removed=%zu",
+			 dropped, removed);
+}
+
+json_t *network_view(const struct slice *s)
+{
+	const struct acre_slice_spec *spec = &s->rec.spec;
+	struct network *n = s->sv->net;
+	json_t *j = json_pack("{s:s}", "mode", acre_net_mode_name(spec->net_mode));
+	uint32_t addr;
+	if (spec->net_mode == ACRE_NET_BRIDGE && n && n->ipam &&
+	    acre_ipam_lookup(n->ipam, spec->name, &addr) == 0) {
+		char a[ACRE_ADDR_STRLEN], gw[ACRE_ADDR_STRLEN], ifname[ACRE_NETNS_IFNAMSIZ];
+		acre_cidr_addr_format(addr, a, sizeof(a));
+		acre_cidr_addr_format(acre_cidr_gateway(&n->br.subnet), gw, sizeof(gw));
+		acre_netns_veth_name(&n->br, spec->name, ifname);
+		json_object_set_new(j, "address", json_sprintf("%s/%u", a, n->br.subnet.prefix));
+		json_object_set_new(j, "gateway", json_string(gw));
+		json_object_set_new(j, "bridge", json_string(n->br.name));
+		json_object_set_new(j, "veth", json_string(ifname));
+	}
+	if (spec->resources.net_rate)
+		json_object_set_new(j, "rate_bits_per_s",
+				    json_integer((json_int_t)spec->resources.net_rate));
+	json_object_set_new(j, "isolated", json_boolean(spec->net_isolated));
+	json_t *allow = json_null(); /* null: anywhere */
+	if (spec->net_allow) {
+		allow = json_array();
+		for (size_t i = 0; spec->net_allow[i]; i++)
+			json_array_append_new(allow, json_string(spec->net_allow[i]));
+	}
+	json_object_set_new(j, "allow", allow);
+	return j;
+}
