@@ -41,11 +41,11 @@ static int write_slice(struct ctl *c, struct ctl_slice *sl, struct acre_error *e
 		return sl->is_new ? 0 : store_slice_delete(c->store, sl->id, err);
 	char restart[32];
 	restart_text(sl, restart, sizeof(restart));
-	const struct ctl_node *node = sl->node ? sl->node : sl->last_node;
 	struct store_slice_row r = {
 		.id = sl->id,
 		.name = sl->name,
-		.node_id = node ? node->id : NULL,
+		.node_id = sl->node ? sl->node->id : NULL,
+		.last_node_id = sl->last_node ? sl->last_node->id : NULL,
 		.state = acre_slice_state_name(sl->state),
 		.reason = sl->reason,
 		.desired = desired_name(sl->desired),

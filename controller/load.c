@@ -95,14 +95,13 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 	if (sl->id > c->next_slice_id)
 		c->next_slice_id = sl->id;
 	struct ctl_node *n = r->node_id ? node_find(c, r->node_id) : NULL;
-	bool placed = n && sl->state != ACRE_SLICE_PENDING && sl->state != ACRE_SLICE_LOST;
-	if (placed) {
+	if (n) {
 		node_attach(n, sl);
 		if (slice_holds_resources(sl))
 			slice_reserve(c, sl);
-	} else {
-		sl->last_node = n;
 	}
+	if (r->last_node_id)
+		sl->last_node = node_find(c, r->last_node_id);
 	if (sl->state == ACRE_SLICE_PENDING && sl->desired == DESIRED_RUN)
 		pending_add(c, sl);
 	return 0;

@@ -30,12 +30,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_SLICE_INSERT] = "INSERT INTO slices (id, name, spec, placement, node_id, state, reason, "
 			    "desired, exit, spread, spread_group, cpus, memory, restart, "
-			    "restarts, assigned, created_at, updated_at, replacements) VALUES (?1, "
-			    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-			    "?18, ?19)",
+			    "restarts, assigned, created_at, updated_at, replacements, last_node_id) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+			    "?16, ?17, ?18, ?19, ?20)",
 	[ST_SLICE_UPDATE] = "UPDATE slices SET node_id = ?2, state = ?3, reason = ?4, desired = ?5, "
 			    "exit = ?6, spread = ?7, spread_group = ?8, restarts = ?9, "
-			    "assigned = ?10, updated_at = ?11, replacements = ?12 WHERE id = ?1",
+			    "assigned = ?10, updated_at = ?11, replacements = ?12, last_node_id = ?13 "
+			    "WHERE id = ?1",
 	[ST_SLICE_DELETE] = "DELETE FROM slices WHERE id = ?1",
 	[ST_SLICE_SPEC] = "SELECT spec, placement FROM slices WHERE id = ?1",
 };
@@ -53,7 +54,7 @@ static const char schema[] =
 	" spread TEXT, spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
 	" restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER NOT NULL,"
 	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-	" replacements INTEGER NOT NULL DEFAULT 0);"
+	" replacements INTEGER NOT NULL DEFAULT 0, last_node_id TEXT);"
 	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
 
 struct store {
@@ -78,6 +79,31 @@ static int exec(struct store *st, const char *sql, struct acre_error *err)
 		int rc = acre_error_set(err, EIO, NULL, "%s: %s", st->path, msg ? msg : "?");
 		sqlite3_free(msg);
 		return rc;
+	}
+	return 0;
+}
+
+/* Columns added after the first schema: a store written by an older build gains them. */
+static const struct {
+	const char *column, *ddl;
+} added_columns[] = {
+	{"replacements", "ALTER TABLE slices ADD COLUMN replacements INTEGER NOT NULL DEFAULT 0"},
+	{"last_node_id", "ALTER TABLE slices ADD COLUMN last_node_id TEXT"},
+};
+
+static int migrate(struct store *st, struct acre_error *err)
+{
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(added_columns); i++) {
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_table_info('slices') WHERE name = ?1",
+				       -1, &q, NULL) != SQLITE_OK)
+			return db_error(st, err, "reading the schema");
+		sqlite3_bind_text(q, 1, added_columns[i].column, -1, SQLITE_STATIC);
+		bool present = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+		int rc = present ? 0 : exec(st, added_columns[i].ddl, err);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -110,7 +136,7 @@ int store_open(const char *dir, struct store **out, struct acre_error *err)
 			   "PRAGMA wal_autocheckpoint=8192; PRAGMA cache_size=-65536;"
 			   "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;",
 		       err)) < 0 ||
-	    (rc = exec(st, schema, err)) < 0) {
+	    (rc = exec(st, schema, err)) < 0 || (rc = migrate(st, err)) < 0) {
 		store_close(st);
 		return rc;
 	}
@@ -239,6 +265,7 @@ int store_slice_insert(struct store *st, const struct store_slice_row *r, struct
 	sqlite3_bind_int64(s, 17, r->created_at);
 	sqlite3_bind_int64(s, 18, r->updated_at);
 	sqlite3_bind_int64(s, 19, r->replacements);
+	bind_text(s, 20, r->last_node_id);
 	st->stats.rows_written++;
 	return step_done(st, ST_SLICE_INSERT, err, "inserting a slice");
 }
@@ -261,6 +288,7 @@ int store_slice_update(struct store *st, const struct store_slice_row *r, struct
 	sqlite3_bind_int(s, 10, r->assigned);
 	sqlite3_bind_int64(s, 11, r->updated_at);
 	sqlite3_bind_int64(s, 12, r->replacements);
+	bind_text(s, 13, r->last_node_id);
 	st->stats.rows_written++;
 	return step_done(st, ST_SLICE_UPDATE, err, "updating a slice");
 }
@@ -334,14 +362,15 @@ static void slice_from_row(sqlite3_stmt *s, struct store_slice_row *row, bool wi
 		.created_at = sqlite3_column_int64(s, 15),
 		.updated_at = sqlite3_column_int64(s, 16),
 		.replacements = (unsigned)sqlite3_column_int64(s, 17),
+		.last_node_id = col_text(s, 18),
 	};
 	if (with_spec)
-		row->spec = col_text(s, 18);
+		row->spec = col_text(s, 19);
 }
 
 #define SLICE_COLUMNS                                                                              \
 	"id, name, placement, node_id, state, reason, desired, exit, spread, spread_group, cpus, " \
-	"memory, restart, restarts, assigned, created_at, updated_at, replacements"
+	"memory, restart, restarts, assigned, created_at, updated_at, replacements, last_node_id"
 
 static int run_slice_query(struct store *st, sqlite3_stmt *s, bool with_spec, store_slice_fn fn,
 			   void *ud, struct acre_error *err)

@@ -29,6 +29,7 @@ struct store_slice_row {
 	const char *spec;      /* insert and store_slice_spec only */
 	const char *placement; /* NULL: the default placement */
 	const char *node_id;   /* NULL: not placed */
+	const char *last_node_id; /* where it was placed last (still, or before it was lost) */
 	const char *state, *reason, *desired, *exit;
 	const char *spread, *spread_group; /* NULL unless placed with --spread */
 	uint32_t cpus;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -325,6 +326,42 @@ static void test_one_transaction_many_rows(void **state)
 	store_close(st);
 }
 
+/* A store written before columns were added is brought up to date, its rows kept. */
+static void test_older_schema(void **state)
+{
+	struct tmp *t = *state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", t->dir, STORE_FILE);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE slices (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+				      " spec TEXT NOT NULL, placement TEXT, node_id TEXT, state TEXT NOT"
+				      " NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT, spread TEXT,"
+				      " spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
+				      " restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER"
+				      " NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT"
+				      " NULL);"
+				      "INSERT INTO slices VALUES (7, 'old', '{}', NULL, 'n1', 'running',"
+				      " NULL, 'run', NULL, NULL, NULL, 100, 0, 'never', 2, 1, 1, 1);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = open_store(t);
+	struct acre_error err = {0};
+	struct collected c = {0};
+	assert_int_equal(store_load_slices(st, collect, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ids[0], 7);
+	assert_int_equal(c.restarts[0], 2);
+	struct store_slice_row u = slice_row(7, "old", "n2", "exited");
+	u.replacements = 1;
+	u.last_node_id = "n2";
+	assert_int_equal(store_slice_update(st, &u, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	store_close(st);
+}
+
 static void test_bad_directory(void **state)
 {
 	struct tmp *t = *state;
@@ -348,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_survives_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_transaction_many_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_directory, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
