@@ -66,7 +66,8 @@ n1=$(api GET "/v1/nodes/$N1")
 assert_eq "$(echo "$n1" | jq -r .connected)" true "node 1 kept its connection"
 assert_eq "$(echo "$n1" | jq -r .capacity.cpus)" "$(nproc)" "node 1's capacity untouched"
 assert_eq "$(api GET /v1/nodes | jq '.nodes | length')" 3 "no node was added by bad input"
-api GET /metrics | grep -q '^acre_controller_registrations_refused_total [1-9]' ||
+metrics=$(api GET /metrics)
+grep -q '^acre_controller_registrations_refused_total [1-9]' <<<"$metrics" ||
 	fail "metrics: refused registrations are counted"
 
 log "bad input on the API"
