@@ -1,4 +1,4 @@
-# acre: build, test, install.  `make` builds build/bin/{acre,acre-supervisor,acre-init};
+# acre: build, test, install.  `make` builds build/bin/{acre,acre-supervisor,acre-init,acre-controller};
 # `make check` runs every test; `make deps` installs what a fresh Debian 12 needs.
 
 CC	?= gcc
@@ -28,7 +28,7 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	python3 jq crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils
 
-MODULES	:= common isolation netns bpf supervisor cli
+MODULES	:= common isolation netns bpf supervisor controller cli
 src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c))
 obj	= $(patsubst %.c,$(BUILD)/obj/%.o,$(call src,$(1)))
 
@@ -36,8 +36,10 @@ LIB_common	:= $(BUILD)/lib/libacre-common.a
 LIB_isolation	:= $(BUILD)/lib/libacre-isolation.a
 LIB_netns	:= $(BUILD)/lib/libacre-netns.a
 LIB_bpf		:= $(BUILD)/lib/libacre-bpf.a
+LIB_controller	:= $(BUILD)/lib/libacre-controller.a
 
-BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init
+BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init \
+	$(BUILD)/bin/acre-controller
 
 .PHONY: all check unit integration vm-check deps run bench install format lint clean bpf-test
 all: $(BINS)
@@ -57,12 +59,23 @@ $(BUILD)/lib/libacre-%.a: $$(call obj,$$*)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/acre: $(call obj,cli) $(LIB_common)
+$(BUILD)/bin/acre: $(call obj,cli) $(LIB_controller) $(LIB_common)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_bpf) $(LIB_common)
+$(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_bpf) \
+		$(LIB_controller) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+# bench/pool: the node simulator and API load of the pool benchmark (make bench).
+BENCH_POOL := $(BUILD)/bench/acre-bench-pool
+$(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB_common)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
@@ -129,18 +142,32 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 SAN_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/test-san/%,$(UNIT_SRCS))
 UNIT_LIBS  := $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
-# What each unit test links besides itself: the pure modules.
-UNIT_SRC_DEPS := $(call src,common)
+# What unit tests link besides themselves: the pure modules (an archive
+# member is only pulled in when a test uses it, so each links what it needs).
+UNIT_MODULES := controller common
+UNIT_ARCHIVES := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib/libacre-$(m).a)
+SAN_ARCHIVES  := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib-san/libacre-$(m).a)
+san_obj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(filter-out $(1)/main.c,$(call src,$(1))))
 
-$(BUILD)/test/%: tests/unit/%.c $(LIB_common)
+$(BUILD)/obj-san/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-SAN  $<"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/test/%: tests/unit/%.c $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $< $(LIB_common) -o $@ $(UNIT_LIBS)
+	@$(CC) $(CFLAGS) $< $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
 
-$(BUILD)/test-san/%: tests/unit/%.c $(UNIT_SRC_DEPS)
+$(BUILD)/test-san/%: tests/unit/%.c $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@ (ASan, UBSan)"
-	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $^ -o $@ $(UNIT_LIBS)
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
+		-o $@ $(UNIT_LIBS)
 
 # test_ipam also links netns/'s pure files (CIDR, names, rates, IPAM: no libnl, no kernel).
 NETNS_PURE := netns/cidr.c netns/config.c netns/ipam.c
@@ -149,10 +176,11 @@ $(BUILD)/test/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(LIB_common)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
 
-$(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(UNIT_SRC_DEPS)
+$(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@ (ASan, UBSan)"
-	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $^ -o $@ $(UNIT_LIBS)
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
+		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
 
 # netns/ as root against the real kernel: a bridge acrt<pid>, slices in namespaces it makes,
 # addresses from 198.18.0.0/15 only.  Builds build/test/netns_test and runs it.
@@ -183,13 +211,14 @@ deps:
 run: all
 	@tests/run-demo.sh
 
-bench: all
+bench: all $(BENCH_POOL)
 	@bench/run-all.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/acre \
 		$(DESTDIR)/etc/systemd/system $(DESTDIR)$(PREFIX)/share/doc/acre
-	install -m 0755 $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-controller \
+		$(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(BUILD)/bin/acre-init $(DESTDIR)$(PREFIX)/libexec/acre/
 	install -m 0644 supervisor/acre-supervisor.service $(DESTDIR)/etc/systemd/system/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/acre/
@@ -207,4 +236,4 @@ lint:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)

@@ -12,7 +12,8 @@ enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_PRETTY };
 
 struct cli {
 	const char *socket_path;
-	const char *controller;
+	const char *controller; /* the pool's controller: http://HOST:PORT */
+	const char *token, *token_file;
 	enum output_mode output;
 };
 
@@ -47,6 +48,14 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 /* Connects to the socket and makes one call. */
 json_t *cli_call(struct cli *cli, const char *op, json_t *args, struct acre_error *err);
 
+/* ---- http.c: talking to the controller ---- */
+enum cli_method { CLI_GET, CLI_POST, CLI_DELETE };
+/* Resolves the API token (--token, $ACRE_TOKEN, --token-file, $ACRE_TOKEN_FILE, a default file). */
+int cli_token(struct cli *cli, struct acre_error *err);
+/* One request to the controller: the JSON reply of a 2xx, else NULL and err. */
+json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
+		struct acre_error *err);
+
 /* ---- output.c ---- */
 void output_json(const struct cli *cli, const json_t *j);
 struct table;
@@ -62,6 +71,11 @@ void fmt_bytes_or_dash(const json_t *v, char *buf, size_t len);
 
 /* ---- objects ---- */
 int do_slice(struct cli *cli, int argc, char **argv);
+int do_node(struct cli *cli, int argc, char **argv);
+int do_pool(struct cli *cli, int argc, char **argv);
+
+/* pool_slice.c: the slice commands against the controller (--controller) */
+extern const struct command pool_slice_commands[];
 
 /* slice commands, one file per concern */
 int slice_run(struct cli *cli, int argc, char **argv);
@@ -75,6 +89,7 @@ int slice_rm(struct cli *cli, int argc, char **argv);
 /* run_flags.c: `slice run` flags -> a slice spec */
 struct run_request {
 	json_t *spec;
+	json_t *placement; /* --constraint, --spread, --strategy; NULL when none is given */
 	bool detach, remove;
 };
 int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err);

@@ -10,17 +10,23 @@
 
 static const struct command objects[] = {
 	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
+	{"node", do_node, "list | show  (with --controller)"},
+	{"pool", do_pool, "show  (with --controller)"},
 	{NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "  OBJECT: slice\n"
+	      "  OBJECT: slice, node, pool\n"
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"
-	      "    --controller URL   the pool's controller (or $ACRE_CONTROLLER)\n"
+	      "    --controller URL   the pool's controller, http://HOST:PORT (or $ACRE_CONTROLLER):\n"
+	      "                       slice commands then act on the pool\n"
+	      "    --token T          the controller's API token (or $ACRE_TOKEN)\n"
+	      "    --token-file F     ... read from a file (or $ACRE_TOKEN_FILE;\n"
+	      "                       default /etc/acre/api-token)\n"
 	      "    -j, --json         print JSON\n"
 	      "    -p, --pretty       print indented JSON\n"
 	      "    -h, --help, --version\n"
@@ -36,6 +42,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"socket", required_argument, NULL, 's'},
 		{"controller", required_argument, NULL, 'C'},
+		{"token", required_argument, NULL, 'T'},
+		{"token-file", required_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"pretty", no_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -54,6 +62,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': cli.socket_path = optarg; break;
 		case 'C': cli.controller = optarg; break;
+		case 'T': cli.token = optarg; break;
+		case 'F': cli.token_file = optarg; break;
 		case 'j': cli.output = OUTPUT_JSON; break;
 		case 'p': cli.output = OUTPUT_PRETTY; break;
 		case 'h': usage(stdout); return 0;

@@ -5,6 +5,7 @@
  * the flag as the user typed it: "--memory 12Q: unknown unit".
  */
 #include "cli.h"
+#include "controller/controller.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -78,7 +79,7 @@ static int read_profile(const char *path, json_t **out, struct acre_error *err)
 enum {
 	OPT_NAME = 1000, OPT_CPUS, OPT_MEMORY, OPT_PIDS, OPT_NET, OPT_NET_RATE, OPT_ROOTFS,
 	OPT_RW, OPT_USER, OPT_CWD, OPT_ENV, OPT_LABEL, OPT_SECCOMP, OPT_CAP, OPT_RESTART, OPT_RM,
-	OPT_ISOLATED, OPT_ALLOW,
+	OPT_ISOLATED, OPT_ALLOW, OPT_CONSTRAINT, OPT_SPREAD, OPT_STRATEGY,
 };
 
 static const struct option run_options[] = {
@@ -101,8 +102,54 @@ static const struct option run_options[] = {
 	{"rm", no_argument, NULL, OPT_RM},
 	{"isolated", no_argument, NULL, OPT_ISOLATED},
 	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
+	{"spread", required_argument, NULL, OPT_SPREAD},
+	{"strategy", required_argument, NULL, OPT_STRATEGY},
 	{0},
 };
+
+/* --constraint, --spread, --strategy: where in the pool (checked as the controller will). */
+static int apply_placement(int opt, const char *arg, struct run_request *req,
+			   struct acre_error *err)
+{
+	if (!req->placement && !(req->placement = json_object()))
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	json_t *p = req->placement;
+	if (opt == OPT_CONSTRAINT) {
+		struct acre_constraint c;
+		if (acre_controller_constraint_parse(arg, &c, "--constraint", err) < 0)
+			return -EINVAL;
+		json_t *list = json_object_get(p, "constraints");
+		if (!list) {
+			list = json_array();
+			json_object_set_new(p, "constraints", list);
+		}
+		if (json_array_size(list) >= ACRE_PLACEMENT_MAX_CONSTRAINTS)
+			return acre_error_set(err, EINVAL, "--constraint",
+					      "--constraint: at most %d",
+					      ACRE_PLACEMENT_MAX_CONSTRAINTS);
+		char text[ACRE_ATTR_KEY_MAX + ACRE_ATTR_VALUE_MAX + 4];
+		acre_controller_constraint_format(&c, text, sizeof(text));
+		json_array_append_new(list, json_string(text));
+		return 0;
+	}
+	if (opt == OPT_SPREAD) {
+		if (!acre_controller_attr_key_valid(arg))
+			return acre_error_set(err, EINVAL, "--spread",
+					      "--spread %s: an attribute name (letters, digits, "
+					      "'.', '-', '_', '/')",
+					      arg);
+		json_object_set_new(p, "spread", json_string(arg));
+		return 0;
+	}
+	enum acre_strategy st;
+	if (acre_controller_strategy_parse(arg, &st, err) < 0) {
+		acre_error_set(err, EINVAL, "--strategy", "--strategy %s: binpack or spread", arg);
+		return -EINVAL;
+	}
+	json_object_set_new(p, "strategy", json_string(arg));
+	return 0;
+}
 
 /* One flag into the spec; values are checked with the parsers the supervisor uses. */
 static int apply(int opt, const char *arg, json_t *spec, struct run_request *req,
@@ -218,6 +265,10 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 	case OPT_RM:
 		req->remove = true;
 		return 0;
+	case OPT_CONSTRAINT:
+	case OPT_SPREAD:
+	case OPT_STRATEGY:
+		return apply_placement(opt, arg, req, err);
 	default:
 		return acre_error_set(err, EINVAL, NULL, "unknown option (see acre slice help)");
 	}
@@ -230,16 +281,20 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 	opterr = 0;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+d", run_options, NULL)) != -1) {
-		if (opt == '?' || opt == ':')
-			return acre_error_set(err, EINVAL, NULL, "%s: unknown option or missing "
-					      "value (see acre slice help)",
-					      argv[optind - 1]);
+		if (opt == '?' || opt == ':') {
+			acre_error_set(err, EINVAL, NULL,
+				       "%s: unknown option or missing value (see acre slice help)",
+				       argv[optind - 1]);
+			goto fail;
+		}
 		if (apply(opt, optarg, spec, req, err) < 0)
-			return -EINVAL;
+			goto fail;
 	}
-	if (optind >= argc)
-		return acre_error_set(err, EINVAL, "command",
-				      "slice run: no command (acre slice run [OPTIONS] -- COMMAND)");
+	if (optind >= argc) {
+		acre_error_set(err, EINVAL, "command",
+			       "slice run: no command (acre slice run [OPTIONS] -- COMMAND)");
+		goto fail;
+	}
 	json_t *cmd = json_array();
 	for (int i = optind; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
@@ -253,9 +308,13 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 	struct acre_slice_spec parsed;
 	if (acre_slice_spec_parse(spec, &parsed, err) < 0) {
 		run_flags_reword(err);
-		return -EINVAL;
+		goto fail;
 	}
 	acre_slice_spec_free(&parsed);
 	req->spec = TAKE_PTR(spec);
 	return 0;
+fail:
+	json_decref(req->placement);
+	req->placement = NULL;
+	return -EINVAL;
 }

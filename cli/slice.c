@@ -1,4 +1,8 @@
-/* `acre slice ...`: the command table of the slice object. */
+/*
+ * `acre slice ...`: the command table of the slice object.  With
+ * --controller (or $ACRE_CONTROLLER) the same commands act on the pool,
+ * through pool_slice.c.
+ */
 #include "cli.h"
 
 static const struct command commands[] = {
@@ -19,14 +23,16 @@ static const struct command commands[] = {
 
 int do_slice(struct cli *cli, int argc, char **argv)
 {
+	const struct command *table =
+		cli->controller && *cli->controller ? pool_slice_commands : commands;
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "--help")) {
 		FILE *out = argc < 2 ? stderr : stdout;
 		fputs("usage:\n", out);
-		dispatch_usage(commands, "slice", out);
+		dispatch_usage(table, "slice", out);
 		return argc < 2 ? 1 : 0;
 	}
-	const struct command *cmd = dispatch_find(commands, argv[1], "slice command");
+	const struct command *cmd = dispatch_find(table, argv[1], "slice command");
 	if (!cmd)
 		return 1;
 	return cmd->fn(cli, argc - 1, argv + 1);

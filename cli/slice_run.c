@@ -167,6 +167,12 @@ int slice_run(struct cli *cli, int argc, char **argv)
 	struct run_request req;
 	if (run_flags_parse(argc, argv, &req, &err) < 0)
 		return cli_fail(&err);
+	if (req.placement) {
+		json_decref(req.placement);
+		json_decref(req.spec);
+		return cli_failf("--constraint, --spread and --strategy place a slice in a pool: "
+				 "they need --controller");
+	}
 	_cleanup_json_ json_t *args = json_pack("{s:o,s:b,s:b,s:b}", "spec", req.spec, "detach",
 						req.detach, "remove", req.remove, "stdio",
 						!req.detach);

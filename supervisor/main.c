@@ -6,6 +6,7 @@
  * SIGTERM ends it within moments and leaves every slice running.
  */
 #include "supervisor.h"
+#include "controller_link.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +34,12 @@ static const char usage[] =
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
+	"  --controller HOST:PORT  join the pool of this controller, with:\n"
+	"    --join-token T | --join-token-file F   the pool's join token\n"
+	"    --attr KEY=VALUE   an attribute of this node for placement (repeatable)\n"
+	"    --tls-ca FILE      CA of the controller's certificate (default: the system's)\n"
+	"    --tls-cert FILE, --tls-key FILE   this node's certificate, for mutual TLS\n"
+	"    --insecure         plain TCP (to a loopback controller only)\n"
 	"  --version, --help\n";
 
 /* acre-init beside our own binary (a build tree), else where `make install` puts it. */
@@ -52,6 +59,24 @@ static void default_init_path(char *buf, size_t len)
 	snprintf(buf, len, "/usr/local/libexec/acre/acre-init");
 }
 
+/* The join token from a file (one line), kept for the life of the process. */
+static int read_token_file(const char *path, const char **out)
+{
+	static char *token;
+	size_t len;
+	free(token);
+	token = NULL;
+	int rc = acre_file_read(AT_FDCWD, path, &token, &len, 4096);
+	if (rc < 0) {
+		fprintf(stderr, "acre-supervisor: --join-token-file %s: %s\n", path, strerror(-rc));
+		return -1;
+	}
+	while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+		token[--len] = '\0';
+	*out = token;
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct supervisor_options *o, char *init_buf,
 			 size_t init_len)
 {
@@ -67,6 +92,14 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"controller", required_argument, NULL, 1000},
+		{"join-token", required_argument, NULL, 1001},
+		{"join-token-file", required_argument, NULL, 1002},
+		{"attr", required_argument, NULL, 1003},
+		{"tls-ca", required_argument, NULL, 1004},
+		{"tls-cert", required_argument, NULL, 1005},
+		{"tls-key", required_argument, NULL, 1006},
+		{"insecure", no_argument, NULL, 1007},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -117,6 +150,20 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			}
 			acre_log_set_level(level);
 			break;
+		case 1000: o->link.controller = optarg; break;
+		case 1001: o->link.join_token = optarg; break;
+		case 1002:
+			if (read_token_file(optarg, &o->link.join_token) < 0)
+				return -1;
+			break;
+		case 1003:
+			if (acre_strv_push(&o->link.attrs, optarg) < 0)
+				return -1;
+			break;
+		case 1004: o->link.tls_ca = optarg; break;
+		case 1005: o->link.tls_cert = optarg; break;
+		case 1006: o->link.tls_key = optarg; break;
+		case 1007: o->link.insecure = true; break;
 		case 'V': printf("acre-supervisor %s\n", ACRE_VERSION); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
@@ -271,6 +318,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
 	if (rc == 0 && !(sv->base = event_base_new()))
 		rc = acre_error_set(err, ENOMEM, NULL, "creating the event loop");
+	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
+	if (rc == 0 && sv->opt.link.controller)
+		rc = controller_link_new(sv, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = network_init(sv, err)) < 0)
@@ -280,7 +330,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	recover_sweep_cgroups(sv);
 	if ((rc = pool_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
-	return server_listen(sv, err);
+	if ((rc = server_listen(sv, err)) == 0)
+		controller_link_start(sv->link);
+	return rc;
 }
 
 static void teardown(struct supervisor *sv)
@@ -290,6 +342,8 @@ static void teardown(struct supervisor *sv)
 		finish_removals(sv);
 		acre_map_foreach(sv->slices, free_slice_cb, NULL);
 	}
+	controller_link_free(sv->link);
+	sv->link = NULL;
 	pool_free(sv);
 	recover_sweep_free(sv);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
@@ -351,6 +405,7 @@ int main(int argc, char **argv)
 	event_free(term);
 	event_free(intr);
 	teardown(&sv);
+	acre_strv_free(sv.opt.link.attrs);
 	acre_log(ACRE_LOG_INFO, "event=stopped");
 	return 0;
 }

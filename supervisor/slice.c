@@ -5,6 +5,7 @@
  * it.  A creation that fails half-way undoes what it did, in reverse.
  */
 #include "supervisor.h"
+#include "controller_link.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -41,6 +42,8 @@ void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reas
 	else
 		acre_log(ACRE_LOG_INFO, "slice=%s state=%s pid=%d", s->rec.spec.name,
 			 acre_slice_state_name(st), (int)s->rec.pid);
+	if (s->sv->link)
+		controller_link_slice_changed(s->sv->link, s);
 }
 
 /* What this node can give: more CPUs or memory than it has is a mistake, not a wish. */

@@ -14,6 +14,15 @@
 #include <event2/buffer.h>
 #include <sys/types.h>
 
+/* --controller and what goes with it: the link to the pool (controller_link.c). */
+struct controller_link_options {
+	const char *controller; /* HOST:PORT; NULL: not part of a pool */
+	const char *join_token;
+	char **attrs; /* "KEY=VALUE" */
+	const char *tls_ca, *tls_cert, *tls_key;
+	bool insecure;
+};
+
 struct supervisor_options {
 	const char *socket_path;
 	const char *state_dir;
@@ -26,9 +35,11 @@ struct supervisor_options {
 	const char *slice_cidr;	   /* --slice-cidr */
 	bool net_given;		   /* either was given: a problem with them is fatal */
 	bool no_accounting;	   /* leave eBPF out */
+	struct controller_link_options link;
 };
 
 struct conn;
+struct controller_link;
 struct slice;
 struct pool;
 struct sweep;
@@ -84,6 +95,7 @@ struct supervisor {
 	const char *hide_paths[3];
 	char socket_dir[4096];
 	bool stopping;
+	struct controller_link *link; /* NULL unless --controller */
 };
 
 struct slice {

@@ -1,0 +1,457 @@
+/*
+ * The HTTP API on --api-listen (libevent's evhttp): bearer-token
+ * authentication, routing of /v1/... and /metrics, JSON replies and errors.
+ * A request that changes the pool is answered only after the pass's
+ * commit, so a 2xx means the change is on disk; its reply waits in a list
+ * that forgets a client gone meanwhile.
+ */
+#include "api.h"
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+
+#define MAX_BODY (256u << 20)
+
+struct api_reply {
+	struct api_reply *next;
+	struct evhttp_request *req; /* NULL once the client went away */
+	struct evhttp_connection *evcon;
+	int status;
+	char *body;
+	size_t len;
+};
+
+struct api {
+	struct evhttp *http;
+	struct api_reply *head, *tail;
+};
+
+int api_status_for(int code)
+{
+	switch (code < 0 ? -code : code) {
+	case EINVAL:
+	case EPROTO:
+		return 400;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENOENT:
+		return 404;
+	case EEXIST:
+	case EBUSY:
+	case ESRCH:
+		return 409;
+	case EMSGSIZE:
+		return 413;
+	case E2BIG:
+	case EOPNOTSUPP:
+		return 422;
+	case ENOSPC:
+		return 507;
+	default:
+		return 500;
+	}
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	default: return status >= 500 ? "Internal Server Error" : "OK";
+	}
+}
+
+static const char *method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "other";
+	}
+}
+
+static void count(struct ctl *c, int status)
+{
+	int cls = status / 100;
+	c->m.api_requests[cls >= 1 && cls <= 5 ? cls : 0]++;
+}
+
+static void send_body(struct ctl *c, struct evhttp_request *req, int status, const char *body,
+		      size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(out, body, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	count(c, status);
+	evhttp_send_reply(req, status, reason_phrase(status), out);
+	evbuffer_free(out);
+}
+
+static char *encode(json_t *body, size_t *len)
+{
+	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (!s)
+		s = strdup("{\"error\":{\"code\":\"no_memory\",\"message\":\"out of memory\"}}");
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	char *t = realloc(s, n + 2);
+	if (!t) {
+		free(s);
+		return NULL;
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	*len = n + 1;
+	return t;
+}
+
+void api_reply_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+{
+	size_t len;
+	_cleanup_free_ char *s = encode(body, &len);
+	json_decref(body);
+	if (!s) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	send_body(c, req, status, s, len);
+}
+
+json_t *api_error_json(const struct acre_error *err)
+{
+	json_t *e = json_pack("{s:s,s:s}", "code", acre_error_code_name(err->code), "message",
+			      err->message);
+	if (!e) /* a message cut inside a character: say less rather than nothing */
+		e = json_pack("{s:s,s:s}", "code", acre_error_code_name(err->code), "message",
+			      "(message not valid UTF-8)");
+	if (e && err->field[0])
+		json_object_set_new(e, "field", json_string(err->field));
+	return json_pack("{s:o}", "error", e);
+}
+
+void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
+		     const struct acre_error *err)
+{
+	acre_log(status >= 500 ? ACRE_LOG_ERROR : ACRE_LOG_INFO,
+		 "event=api_error status=%d method=%s path=\"%.200s\" error=\"%s\"", status,
+		 method_name(req), evhttp_request_get_uri(req), err->message);
+	api_reply_json(c, req, status, api_error_json(err));
+}
+
+void api_forget_request(struct evhttp_request *req)
+{
+	/*
+	 * A client gone before its answer: libevent unhooks the request from
+	 * the connection and leaves it to us (evhttp_connection_incoming_fail);
+	 * still hooked, the connection frees it itself.
+	 */
+	if (req && !evhttp_request_get_connection(req))
+		evhttp_request_free(req);
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct ctl *c = arg;
+	for (struct api_reply *r = c->api->head; r; r = r->next) {
+		if (r->evcon == evcon) {
+			api_forget_request(r->req);
+			r->req = NULL;
+		}
+	}
+	events_conn_closed(c, evcon);
+}
+
+void api_watch_close(struct ctl *c, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, on_conn_close, c);
+}
+
+void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char *body, size_t len)
+{
+	struct api_reply *r = calloc(1, sizeof(*r));
+	if (!r || !body) {
+		free(body);
+		free(r);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	r->body = body;
+	r->len = len;
+	r->req = req;
+	r->status = status;
+	r->evcon = evhttp_request_get_connection(req);
+	api_watch_close(c, req);
+	if (c->api->tail)
+		c->api->tail->next = r;
+	else
+		c->api->head = r;
+	c->api->tail = r;
+}
+
+void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+{
+	size_t len = 0;
+	char *text = encode(body, &len);
+	json_decref(body);
+	api_defer_text(c, req, status, text, len);
+}
+
+void api_flush(struct ctl *c)
+{
+	if (!c->api)
+		return;
+	struct api_reply *r = c->api->head;
+	c->api->head = c->api->tail = NULL;
+	while (r) {
+		struct api_reply *next = r->next;
+		if (r->req)
+			send_body(c, r->req, r->status, r->body, r->len);
+		free(r->body);
+		free(r);
+		r = next;
+	}
+}
+
+json_t *api_read_body(struct evhttp_request *req, bool optional, struct acre_error *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (len == 0) {
+		if (optional)
+			return json_object();
+		acre_error_set(err, EINVAL, NULL, "the request needs a JSON body");
+		return NULL;
+	}
+	const char *data = (const char *)evbuffer_pullup(in, -1);
+	json_error_t jerr;
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		acre_error_set(err, EINVAL, NULL, "invalid JSON body at line %d column %d: %s",
+			       jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		acre_error_set(err, EINVAL, NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+const char *api_query(struct evkeyvalq *q, const char *key)
+{
+	return evhttp_find_header(q, key);
+}
+
+/* "Authorization: Bearer <token>", compared in constant time. */
+static bool authorized(struct ctl *c, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	const char *t = h + 7;
+	while (*t == ' ')
+		t++;
+	size_t a = strlen(t), b = strlen(c->opt.api_token);
+	return a == b && CRYPTO_memcmp(t, c->opt.api_token, a) == 0;
+}
+
+static void unauthorized(struct ctl *c, struct evhttp_request *req)
+{
+	struct acre_error err;
+	char peer[64] = "?";
+	const char *host = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon) {
+		evhttp_connection_get_peer(evcon, (char **)&host, &port);
+		snprintf(peer, sizeof(peer), "%s:%u", host ? host : "?", port);
+	}
+	c->m.api_unauthorized++;
+	acre_log(ACRE_LOG_WARN, "event=api_unauthorized peer=%s path=%s", peer,
+		 evhttp_request_get_uri(req));
+	acre_error_set(&err, EACCES, NULL,
+		       "missing or wrong API token (Authorization: Bearer <token>)");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+			  "Bearer realm=\"acre\"");
+	api_reply_error(c, req, 401, &err);
+}
+
+static void not_found(struct ctl *c, struct evhttp_request *req, const char *path)
+{
+	struct acre_error err;
+	acre_error_set(&err, ENOENT, NULL, "no such resource: %.200s", path);
+	api_reply_error(c, req, 404, &err);
+}
+
+static void bad_method(struct ctl *c, struct evhttp_request *req, const char *allowed)
+{
+	struct acre_error err;
+	acre_error_set(&err, EINVAL, NULL, "method not allowed here (allowed: %s)", allowed);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allowed);
+	api_reply_error(c, req, 405, &err);
+}
+
+/* "/v1/slices/NAME[/kill]": the name, and what follows it. */
+static bool split_id(const char *rest, char *id, size_t len, const char **tail)
+{
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(id, rest, n);
+	id[n] = '\0';
+	*tail = slash ? slash : "";
+	return acre_slice_name_valid(id);
+}
+
+static void route_slices(struct ctl *c, struct evhttp_request *req, const char *rest,
+			 struct evkeyvalq *q)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	if (!*rest) {
+		if (m == EVHTTP_REQ_GET)
+			api_slices_list(c, req, q);
+		else if (m == EVHTTP_REQ_POST)
+			api_slices_create(c, req);
+		else
+			bad_method(c, req, "GET, POST");
+		return;
+	}
+	char id[ACRE_NAME_MAX + 1];
+	const char *tail;
+	if (*rest != '/' || !split_id(rest + 1, id, sizeof(id), &tail)) {
+		not_found(c, req, evhttp_request_get_uri(req));
+		return;
+	}
+	if (!strcmp(tail, "/kill")) {
+		if (m == EVHTTP_REQ_POST)
+			api_slice_kill(c, req, id);
+		else
+			bad_method(c, req, "POST");
+	} else if (*tail) {
+		not_found(c, req, evhttp_request_get_uri(req));
+	} else if (m == EVHTTP_REQ_GET) {
+		api_slice_show(c, req, id);
+	} else if (m == EVHTTP_REQ_DELETE) {
+		api_slice_delete(c, req, id, q);
+	} else {
+		bad_method(c, req, "GET, DELETE");
+	}
+}
+
+static void route(struct ctl *c, struct evhttp_request *req, const char *path, struct evkeyvalq *q)
+{
+	bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET;
+	if (!strncmp(path, "/v1/slices", 10) && (path[10] == '\0' || path[10] == '/')) {
+		route_slices(c, req, path + 10, q);
+	} else if (!strcmp(path, "/v1/nodes")) {
+		get ? api_nodes_list(c, req) : bad_method(c, req, "GET");
+	} else if (!strncmp(path, "/v1/nodes/", 10)) {
+		char id[ACRE_NAME_MAX + 1];
+		const char *tail;
+		if (!split_id(path + 10, id, sizeof(id), &tail) || *tail)
+			not_found(c, req, path);
+		else
+			get ? api_node_show(c, req, id) : bad_method(c, req, "GET");
+	} else if (!strcmp(path, "/v1/pool")) {
+		get ? api_pool_show(c, req) : bad_method(c, req, "GET");
+	} else if (!strcmp(path, "/v1/events")) {
+		get ? api_events_subscribe(c, req, q) : bad_method(c, req, "GET");
+	} else if (!strcmp(path, "/metrics")) {
+		get ? api_metrics(c, req) : bad_method(c, req, "GET");
+	} else {
+		not_found(c, req, path);
+	}
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct ctl *c = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!path || !*path)
+		path = "/";
+	/* For load balancers and tests: alive, and nothing else, without a token. */
+	if (!strcmp(path, "/healthz")) {
+		api_reply_json(c, req, 200, json_pack("{s:s}", "status", "ok"));
+		return;
+	}
+	if (!authorized(c, req)) {
+		unauthorized(c, req);
+		return;
+	}
+	struct evkeyvalq q;
+	TAILQ_INIT(&q);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (query && evhttp_parse_query_str(query, &q) < 0) {
+		struct acre_error err;
+		acre_error_set(&err, EINVAL, NULL, "malformed query string");
+		api_reply_error(c, req, 400, &err);
+		return;
+	}
+	route(c, req, path, &q);
+	evhttp_clear_headers(&q);
+}
+
+int api_start(struct ctl *c, struct acre_error *err)
+{
+	char host[256];
+	const char *addr = c->opt.api_listen;
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : -1;
+	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host) || *end ||
+	    port <= 0 || port > 65535)
+		return acre_error_set(err, EINVAL, "--api-listen", "--api-listen %s: expected HOST:PORT",
+				      addr);
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	c->api = calloc(1, sizeof(*c->api));
+	if (!c->api || !(c->api->http = evhttp_new(c->base)))
+		return acre_error_set(err, ENOMEM, NULL, "creating the HTTP server");
+	struct evhttp *h = c->api->http;
+	evhttp_set_max_body_size(h, MAX_BODY);
+	evhttp_set_max_headers_size(h, 64 * 1024);
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	evhttp_set_timeout(h, 120);
+	evhttp_set_gencb(h, on_request, c);
+	if (!evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port))
+		return acre_error_set(err, errno ? errno : EADDRINUSE, "--api-listen",
+				      "--api-listen %s: %s", addr,
+				      strerror(errno ? errno : EADDRINUSE));
+	return 0;
+}
+
+void api_stop(struct ctl *c)
+{
+	if (!c->api)
+		return;
+	api_flush(c);
+	if (c->api->http)
+		evhttp_free(c->api->http);
+	free(c->api);
+	c->api = NULL;
+}

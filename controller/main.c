@@ -1,0 +1,314 @@
+/*
+ * acre-controller: every node's slices as one schedulable pool.  One
+ * process, one libevent loop: supervisors connect to the node port (TLS),
+ * clients use the HTTP API, and the state lives in SQLite under --data-dir.
+ * The loop runs a pass at a time and commits each pass's changes before
+ * answering for them (see ctl.h).  SIGTERM ends it within moments; the
+ * nodes keep their slices and reconnect when it is back.
+ */
+#include "ctl.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+static const char usage[] =
+	"usage: acre-controller [OPTIONS]\n"
+	"  --data-dir DIR          state (one SQLite file; default /var/lib/acre-controller)\n"
+	"  --node-listen HOST:PORT where supervisors connect (default 0.0.0.0:7470)\n"
+	"  --api-listen HOST:PORT  the HTTP API (default 127.0.0.1:7471)\n"
+	"  --tls-cert FILE         this controller's certificate (PEM) for the node port\n"
+	"  --tls-key FILE          its private key\n"
+	"  --tls-ca FILE           CA that signs supervisors' certificates (then required)\n"
+	"  --insecure              plain TCP on the node port (loopback addresses only)\n"
+	"  --join-token T | --join-token-file F   what supervisors present to join\n"
+	"  --api-token T | --api-token-file F     the API's bearer token\n"
+	"  --node-timeout DUR      silence after which a node is unreachable (default 5s)\n"
+	"  --lost-after DUR        unreachable time after which its slices are lost (default 30s)\n"
+	"  --max-batch N           slices per POST /v1/slices (default 10000)\n"
+	"  --log-level LEVEL       debug, info, warn or error (default info)\n"
+	"  --version, --help\n";
+
+#define MIN_TOKEN 16
+
+static int read_token(const char *path, char **out, const char *flag)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(AT_FDCWD, path, &text, &len, 4096);
+	if (rc < 0) {
+		fprintf(stderr, "acre-controller: %s %s: %s\n", flag, path, strerror(-rc));
+		return -1;
+	}
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	*out = TAKE_PTR(text);
+	return 0;
+}
+
+static int set_token(char **slot, const char *value, const char *flag)
+{
+	free(*slot);
+	*slot = strdup(value);
+	if (!*slot) {
+		fprintf(stderr, "acre-controller: %s: out of memory\n", flag);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_token(const char *t, const char *flag)
+{
+	if (!t) {
+		fprintf(stderr, "acre-controller: %s (or %s-file) is required\n", flag, flag);
+		return -1;
+	}
+	if (strlen(t) < MIN_TOKEN) {
+		fprintf(stderr, "acre-controller: %s: at least %d characters\n", flag, MIN_TOKEN);
+		return -1;
+	}
+	for (const char *p = t; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			fprintf(stderr, "acre-controller: %s: printable characters only\n", flag);
+			return -1;
+		}
+	return 0;
+}
+
+static int parse_duration(const char *arg, uint64_t *out, const char *flag)
+{
+	struct acre_error err = {0};
+	if (acre_parse_duration(arg, out, &err, flag) < 0 || *out == 0) {
+		fprintf(stderr, "acre-controller: %s\n", err.message[0] ? err.message : flag);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_options(struct ctl_options *o)
+{
+	if (check_token(o->join_token, "--join-token") < 0 ||
+	    check_token(o->api_token, "--api-token") < 0)
+		return -1;
+	if (!o->insecure && (!o->tls_cert || !o->tls_key)) {
+		fprintf(stderr, "acre-controller: the node port needs --tls-cert and --tls-key "
+				"(or --insecure, on loopback only)\n");
+		return -1;
+	}
+	o->heartbeat_ms = o->node_timeout_ms / 3 < 100 ? 100 : o->node_timeout_ms / 3;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct ctl_options *o)
+{
+	enum { O_DATA = 1000, O_NODE, O_API, O_CERT, O_KEY, O_CA, O_INSECURE, O_JOIN, O_JOINF,
+	       O_APIT, O_APITF, O_TIMEOUT, O_LOST, O_BATCH, O_LOG, O_VERSION };
+	static const struct option longopts[] = {
+		{"data-dir", required_argument, NULL, O_DATA},
+		{"node-listen", required_argument, NULL, O_NODE},
+		{"api-listen", required_argument, NULL, O_API},
+		{"tls-cert", required_argument, NULL, O_CERT},
+		{"tls-key", required_argument, NULL, O_KEY},
+		{"tls-ca", required_argument, NULL, O_CA},
+		{"insecure", no_argument, NULL, O_INSECURE},
+		{"join-token", required_argument, NULL, O_JOIN},
+		{"join-token-file", required_argument, NULL, O_JOINF},
+		{"api-token", required_argument, NULL, O_APIT},
+		{"api-token-file", required_argument, NULL, O_APITF},
+		{"node-timeout", required_argument, NULL, O_TIMEOUT},
+		{"lost-after", required_argument, NULL, O_LOST},
+		{"max-batch", required_argument, NULL, O_BATCH},
+		{"log-level", required_argument, NULL, O_LOG},
+		{"version", no_argument, NULL, O_VERSION},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	*o = (struct ctl_options){.data_dir = "/var/lib/acre-controller",
+				  .node_listen = "0.0.0.0:7470",
+				  .api_listen = "127.0.0.1:7471",
+				  .node_timeout_ms = 5000,
+				  .lost_after_ms = 30000,
+				  .max_batch = 10000};
+	int c, rc = 0;
+	enum acre_log_level level;
+	while (rc == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA: o->data_dir = optarg; break;
+		case O_NODE: o->node_listen = optarg; break;
+		case O_API: o->api_listen = optarg; break;
+		case O_CERT: o->tls_cert = optarg; break;
+		case O_KEY: o->tls_key = optarg; break;
+		case O_CA: o->tls_ca = optarg; break;
+		case O_INSECURE: o->insecure = true; break;
+		case O_JOIN: rc = set_token(&o->join_token, optarg, "--join-token"); break;
+		case O_JOINF: rc = read_token(optarg, &o->join_token, "--join-token-file"); break;
+		case O_APIT: rc = set_token(&o->api_token, optarg, "--api-token"); break;
+		case O_APITF: rc = read_token(optarg, &o->api_token, "--api-token-file"); break;
+		case O_TIMEOUT: rc = parse_duration(optarg, &o->node_timeout_ms, "--node-timeout"); break;
+		case O_LOST: rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after"); break;
+		case O_BATCH: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n == 0 || n > 1000000) {
+				fprintf(stderr, "acre-controller: --max-batch %s: 1 to 1000000\n", optarg);
+				rc = -1;
+			}
+			o->max_batch = (unsigned)n;
+			break;
+		}
+		case O_LOG:
+			if (acre_log_parse_level(optarg, &level) < 0) {
+				fprintf(stderr, "acre-controller: --log-level %s: unknown level\n",
+					optarg);
+				rc = -1;
+			}
+			acre_log_set_level(level);
+			break;
+		case O_VERSION: printf("acre-controller %s\n", ACRE_VERSION); exit(0);
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); rc = -1;
+		}
+	}
+	if (rc == 0 && optind < argc) {
+		fprintf(stderr, "acre-controller: unexpected argument %s\n%s", argv[optind], usage);
+		rc = -1;
+	}
+	return rc < 0 ? -1 : check_options(o);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ctl *c = arg;
+	node_tick(c);
+	nodeconn_tick(c);
+	if (c->npending)
+		c->retry_pending = true;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct ctl *c = arg;
+	acre_log(ACRE_LOG_INFO, "event=stopping signal=%s", acre_signal_name((int)sig));
+	c->stopping = true;
+	event_base_loopbreak(c->base);
+}
+
+/* 10,000 nodes are 10,000 sockets: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int setup(struct ctl *c, struct acre_error *err)
+{
+	c->started_ns = acre_monotonic_ns();
+	if (!(c->base = event_base_new()))
+		return acre_error_set(err, ENOMEM, NULL, "creating the event loop");
+	if (!(c->nodes = acre_map_new()) || !(c->sched = sched_new()) || events_init(c) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	int rc = store_open(c->opt.data_dir, &c->store, err);
+	if (rc == 0)
+		rc = ctl_load(c, err);
+	if (rc == 0 && !c->opt.insecure)
+		rc = tls_server_ctx(&c->opt, &c->ssl_ctx, err);
+	if (rc == 0)
+		rc = nodeconn_listen(c, err);
+	if (rc == 0)
+		rc = api_start(c, err);
+	if (rc < 0)
+		return rc;
+	c->tick = event_new(c->base, -1, EV_PERSIST, on_tick, c);
+	struct timeval tv = {0, 250 * 1000};
+	if (!c->tick || event_add(c->tick, &tv) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "creating the timer");
+	return 0;
+}
+
+static void free_node(const char *key, void *value, void *ud)
+{
+	(void)key;
+	(void)ud;
+	node_free(value);
+}
+
+static void free_strings(struct ctl_slice *sl, void *ud)
+{
+	slice_free(ud, sl);
+}
+
+static void teardown(struct ctl *c)
+{
+	if (c->store)
+		ctl_flush(c); /* what the last pass changed */
+	nodeconn_shutdown(c);
+	api_stop(c);
+	events_free(c);
+	if (c->tick)
+		event_free(c->tick);
+	if (c->store)
+		ctl_flush(c);
+	store_close(c->store);
+	sched_free(c->sched);
+	slice_table_foreach(&c->slices, free_strings, c);
+	slice_table_free(&c->slices);
+	if (c->nodes) {
+		acre_map_foreach(c->nodes, free_node, NULL);
+		acre_map_free(c->nodes);
+	}
+	tls_ctx_free(c->ssl_ctx);
+	if (c->base)
+		event_base_free(c->base);
+	free(c->opt.join_token);
+	free(c->opt.api_token);
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctl c;
+	if (parse_options(argc, argv, &c.opt) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	/*
+	 * JSON makes many small short-lived allocations between large socket
+	 * buffers; glibc's fastbins would be consolidated on every large one.
+	 * Without them the thread cache still serves the small ones.
+	 */
+	mallopt(M_MXFAST, 0);
+	struct acre_error err = {0};
+	if (setup(&c, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=start_failed error=\"%s\"", err.message);
+		teardown(&c);
+		return 1;
+	}
+	struct event *term = evsignal_new(c.base, SIGTERM, on_stop, &c);
+	struct event *intr = evsignal_new(c.base, SIGINT, on_stop, &c);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	acre_log(ACRE_LOG_INFO,
+		 "event=ready node_listen=%s tls=%s api_listen=%s data_dir=%s node_timeout_ms=%llu "
+		 "lost_after_ms=%llu",
+		 c.opt.node_listen, c.opt.insecure ? "off" : c.opt.tls_ca ? "mutual" : "on",
+		 c.opt.api_listen, c.opt.data_dir, (unsigned long long)c.opt.node_timeout_ms,
+		 (unsigned long long)c.opt.lost_after_ms);
+	/* One pass, then its commit: see ctl.h. */
+	while (!c.stopping) {
+		if (event_base_loop(c.base, EVLOOP_ONCE) < 0)
+			break;
+		ctl_flush(&c);
+	}
+	event_free(term);
+	event_free(intr);
+	teardown(&c);
+	acre_log(ACRE_LOG_INFO, "event=stopped");
+	return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * The supervisor's link to the pool's controller (--controller): it dials
+ * out over TLS, registers this node, reports every change of the slices the
+ * pool assigned, heartbeats, and carries out the controller's assign, kill
+ * and remove.  See controller/README.md for the protocol.
+ *
+ *   controller_link.c    the connection: TLS, back-off, register, sync, heartbeat
+ *   controller_outbox.c  the node's identity and the outbox of unacknowledged
+ *                        updates, both files in the state directory
+ *   controller_ops.c     what the controller asks, and what the node reports
+ */
+#ifndef ACRE_SUPERVISOR_CONTROLLER_LINK_H
+#define ACRE_SUPERVISOR_CONTROLLER_LINK_H
+
+#include "supervisor.h"
+#include "controller/controller.h"
+
+#include <event2/bufferevent.h>
+
+struct controller_link;
+
+/* Loads identity and outbox; call before slices are recovered so their changes are kept. */
+int controller_link_new(struct supervisor *sv, struct acre_error *err);
+/* Starts dialling (once the supervisor serves its socket). */
+void controller_link_start(struct controller_link *l);
+/* Writes what is left in the outbox and closes. */
+void controller_link_free(struct controller_link *l);
+/* A slice changed state: queue the update if the pool manages it. */
+void controller_link_slice_changed(struct controller_link *l, const struct slice *s);
+
+/* ---- internal to the three files ---- */
+
+struct outbox_entry {
+	int64_t seq;
+	json_t *update;
+	bool sent; /* on this connection */
+};
+
+struct outbox {
+	struct outbox_entry *v;
+	size_t len, cap;
+	int64_t next_seq;
+	bool dirty;	 /* memory differs from the file */
+	bool must_write; /* ... by updates not on disk yet */
+};
+
+enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_REGISTERING, LINK_SYNCING, LINK_READY };
+
+struct controller_link {
+	struct supervisor *sv;
+	char host[256], port[16];
+	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
+	struct bufferevent *bev;
+	enum link_state state;
+	int64_t next_id, register_id, sync_id;
+	uint64_t heartbeat_ms, backoff_ms, last_rx_ns;
+	struct event *timer; /* back-off, then heartbeats */
+	struct event *flush_ev;
+	bool discarding;
+	char node_id[ACRE_NAME_MAX + 1];
+	char secret[65];
+	struct outbox ob;
+	/* Update messages in flight: the last sequence number each carries. */
+	struct {
+		int64_t id, seq;
+	} inflight[64];
+	unsigned inflight_next;
+};
+
+/* controller_outbox.c */
+int outbox_identity(struct controller_link *l, struct acre_error *err);
+int outbox_load(struct controller_link *l, struct acre_error *err);
+/* Appends an update and assigns its sequence number. */
+int outbox_push(struct controller_link *l, json_t *update);
+/* The controller has everything up to seq. */
+void outbox_ack(struct controller_link *l, int64_t seq);
+/* Rewrites the file when new updates are not on disk yet (or, with all, on any change). */
+int outbox_write(struct controller_link *l, bool all);
+void outbox_unsend_all(struct controller_link *l);
+void outbox_free(struct controller_link *l);
+
+/* controller_ops.c */
+bool link_slice_managed(const struct slice *s);
+json_t *link_slice_update(const struct slice *s);
+json_t *link_snapshot(struct supervisor *sv, uint32_t *local_cpus, uint64_t *local_mem);
+void link_local_usage(struct supervisor *sv, uint32_t *cpus, uint64_t *mem, size_t *managed);
+/* A request from the controller: answered at once. */
+void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id);
+
+/* controller_link.c */
+void link_send(struct controller_link *l, const json_t *msg);
+
+#endif

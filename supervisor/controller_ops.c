@@ -1,0 +1,271 @@
+/*
+ * The link's side of the protocol that touches slices: the controller's
+ * assign (a detached slice from a spec), kill and remove, carried out with
+ * the supervisor's own verbs; and what the node reports — one update per
+ * state change of a slice the pool manages, and the list of its slices at
+ * sync.  A slice is the pool's when it carries the acre.managed label,
+ * which assign puts on it, so both sides agree after any restart.
+ */
+#include "controller_link.h"
+
+#include <signal.h>
+
+bool link_slice_managed(const struct slice *s)
+{
+	return json_object_get(s->rec.spec.labels, ACRE_LABEL_MANAGED) != NULL;
+}
+
+static json_t *exit_json(const struct acre_exit *e)
+{
+	if (!e->known)
+		return NULL;
+	json_t *j = json_pack("{s:b,s:i}", "oom", e->oom, "status", acre_exit_status(e));
+	if (e->launch_failed[0])
+		json_object_set_new(j, "launch_failed", json_string(e->launch_failed));
+	else if (e->signal)
+		json_object_set_new(j, "signal", json_integer(e->signal));
+	else
+		json_object_set_new(j, "exit_code", json_integer(e->exit_code));
+	return j;
+}
+
+/* A slice's whole present state: an update replaces, never amends, what came before. */
+static json_t *slice_state(const struct slice *s, const char *name_key)
+{
+	const struct acre_slice_record *r = &s->rec;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:i}", name_key, r->spec.name, "state",
+			      acre_slice_state_name(r->state), "reason", r->reason, "restarts",
+			      (int)r->restarts);
+	json_t *e = exit_json(&r->exit);
+	if (j && e && r->state != ACRE_SLICE_STARTING && r->state != ACRE_SLICE_RUNNING)
+		json_object_set_new(j, "exit", e);
+	else
+		json_decref(e);
+	return j;
+}
+
+json_t *link_slice_update(const struct slice *s)
+{
+	json_t *j = slice_state(s, "slice");
+	if (j)
+		json_object_set_new(j, "at", json_integer(acre_now_ms()));
+	return j;
+}
+
+struct usage_walk {
+	uint32_t cpus;
+	uint64_t mem;
+	size_t managed;
+	json_t *list;
+};
+
+static bool holds_room(const struct slice *s)
+{
+	return slice_is_active(s) || (s->restart_timer && evtimer_pending(s->restart_timer, NULL));
+}
+
+static void walk_slice(const char *key, void *value, void *ud)
+{
+	(void)key;
+	const struct slice *s = value;
+	struct usage_walk *w = ud;
+	bool managed = link_slice_managed(s);
+	if (managed)
+		w->managed++;
+	else if (holds_room(s)) {
+		w->cpus += s->rec.spec.resources.cpus_milli;
+		w->mem += s->rec.spec.resources.memory;
+	}
+	if (w->list) {
+		json_t *j = slice_state(s, "name");
+		json_object_set_new(j, "managed", json_boolean(managed));
+		json_array_append_new(w->list, j);
+	}
+}
+
+void link_local_usage(struct supervisor *sv, uint32_t *cpus, uint64_t *mem, size_t *managed)
+{
+	struct usage_walk w = {0};
+	acre_map_foreach(sv->slices, walk_slice, &w);
+	*cpus = w.cpus;
+	*mem = w.mem;
+	*managed = w.managed;
+}
+
+json_t *link_snapshot(struct supervisor *sv, uint32_t *local_cpus, uint64_t *local_mem)
+{
+	struct usage_walk w = {.list = json_array()};
+	acre_map_foreach(sv->slices, walk_slice, &w);
+	*local_cpus = w.cpus;
+	*local_mem = w.mem;
+	return w.list;
+}
+
+static void reply_ok(struct controller_link *l, json_t *id, json_t *result)
+{
+	_cleanup_json_ json_t *msg = acre_proto_ok(id, result);
+	link_send(l, msg);
+}
+
+static void reply_error(struct controller_link *l, json_t *id, const struct acre_error *err)
+{
+	acre_log(ACRE_LOG_WARN, "event=controller_request_failed error=\"%s\"", err->message);
+	_cleanup_json_ json_t *msg = acre_proto_error(id, err);
+	link_send(l, msg);
+}
+
+/* The named slice, which must be the pool's to touch. */
+static struct slice *managed_slice(struct supervisor *sv, json_t *req, struct acre_error *err)
+{
+	const char *name = json_string_value(json_object_get(req, "slice"));
+	if (!name || !acre_slice_name_valid(name)) {
+		acre_error_set(err, EINVAL, "slice", "slice: required, a slice name");
+		return NULL;
+	}
+	struct slice *s = slice_find(sv, name);
+	if (!s)
+		acre_error_set(err, ENOENT, "slice", "no slice named %s on this node", name);
+	else if (!link_slice_managed(s))
+		acre_error_set(err, EACCES, "slice",
+			       "slice %s on this node was not placed by the pool", name);
+	return s && link_slice_managed(s) ? s : NULL;
+}
+
+/* One slice of an assign: created detached, labelled as the pool's. */
+static int assign_one(struct controller_link *l, json_t *item, struct acre_error *err)
+{
+	struct supervisor *sv = l->sv;
+	const char *name = json_string_value(json_object_get(item, "slice"));
+	json_t *spec_json = json_object_get(item, "spec");
+	if (!name || !acre_slice_name_valid(name) || !json_is_object(spec_json))
+		return acre_error_set(err, EINVAL, "slices", "assign: each needs slice and spec");
+	struct slice *s = slice_find(sv, name);
+	if (s) {
+		/* Assigned again after a lost reply: the same slice, already here. */
+		if (link_slice_managed(s))
+			return 0;
+		return acre_error_set(err, EEXIST, "name",
+				      "a slice named %s runs on this node outside the pool", name);
+	}
+	_cleanup_json_ json_t *copy = json_deep_copy(spec_json);
+	json_t *labels = json_object_get(copy, "labels");
+	if (!labels || !json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(copy, "labels", labels);
+	}
+	json_object_set_new(labels, ACRE_LABEL_MANAGED, json_string("controller"));
+	json_object_set_new(copy, "name", json_string(name));
+	struct acre_slice_spec spec;
+	int rc = acre_slice_spec_parse(copy, &spec, err);
+	if (rc < 0)
+		return rc;
+	struct slice_run_options o = {.stdio = {-1, -1, -1}};
+	if ((rc = slice_create(sv, &spec, &o, &s, err)) < 0) {
+		acre_slice_spec_free(&spec);
+		return rc;
+	}
+	acre_log(ACRE_LOG_INFO, "slice=%s event=assigned", name);
+	return 0;
+}
+
+/* {"slices": [{"slice", "spec"}, ...]}: each created, the failures listed by name. */
+static void op_assign(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	json_t *list = json_object_get(req, "slices");
+	if (!json_is_array(list)) {
+		acre_error_set(&err, EINVAL, "slices", "assign: slices must be an array");
+		reply_error(l, id, &err);
+		return;
+	}
+	json_t *failed = json_array();
+	size_t i, assigned = 0;
+	json_t *item;
+	json_array_foreach(list, i, item) {
+		memset(&err, 0, sizeof(err));
+		if (assign_one(l, item, &err) == 0) {
+			assigned++;
+			continue;
+		}
+		acre_log(ACRE_LOG_WARN, "event=assign_failed error=\"%s\"", err.message);
+		json_t *e = acre_proto_error(NULL, &err);
+		json_t *name = json_object_get(item, "slice");
+		json_array_append_new(failed, json_pack("{s:O?,s:O}", "slice", json_is_string(name) ? name : NULL,
+							"error", json_object_get(e, "error")));
+		json_decref(e);
+	}
+	reply_ok(l, id, json_pack("{s:I,s:o}", "assigned", (json_int_t)assigned, "failed", failed));
+}
+
+static void op_kill(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	struct slice *s = managed_slice(l->sv, req, &err);
+	json_t *sigj = json_object_get(req, "signal");
+	if (s && sigj && (!json_is_integer(sigj) || json_integer_value(sigj) <= 0 ||
+			  json_integer_value(sigj) >= 65)) {
+		acre_error_set(&err, EINVAL, "signal", "signal: a signal number");
+		s = NULL;
+	}
+	if (!s) {
+		reply_error(l, id, &err);
+		return;
+	}
+	if (sigj) {
+		int sig = (int)json_integer_value(sigj);
+		bool ending = sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
+			      sig == SIGQUIT;
+		if (slice_signal(s, sig, ending, &err) < 0) {
+			reply_error(l, id, &err);
+			return;
+		}
+	} else if (slice_is_active(s)) {
+		slice_stop(s); /* TERM, then KILL after the stop timeout */
+	} else if (s->restart_timer && evtimer_pending(s->restart_timer, NULL)) {
+		/* Between two runs: stopping means not starting again. */
+		slice_stop(s);
+		s->rec.killed_by_user = true;
+		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
+		checkpoint_write(s);
+	} else {
+		acre_error_set(&err, ESRCH, "slice", "slice %s is not running", s->rec.spec.name);
+		reply_error(l, id, &err);
+		return;
+	}
+	reply_ok(l, id, json_pack("{s:s}", "name", s->rec.spec.name));
+}
+
+static void op_remove(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	struct slice *s = managed_slice(l->sv, req, &err);
+	if (!s) {
+		reply_error(l, id, &err);
+		return;
+	}
+	char name[ACRE_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%s", s->rec.spec.name);
+	/* The pool has decided: a running slice is killed and removed once it has ended. */
+	int rc = slice_remove(s, true, &err);
+	if (rc < 0) {
+		reply_error(l, id, &err);
+		return;
+	}
+	acre_log(ACRE_LOG_INFO, "slice=%s event=remove_requested by=controller", name);
+	reply_ok(l, id, json_pack("{s:s,s:b}", "name", name, "removed", rc == 0));
+}
+
+void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id)
+{
+	if (!strcmp(op, ACRE_OP_ASSIGN)) {
+		op_assign(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_KILL)) {
+		op_kill(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_REMOVE)) {
+		op_remove(l, req, id);
+	} else {
+		struct acre_error err;
+		acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", op);
+		reply_error(l, id, &err);
+	}
+}

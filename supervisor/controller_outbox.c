@@ -1,0 +1,226 @@
+/*
+ * What the link keeps on disk, in the state directory:
+ *
+ *   controller-node.json    {"id", "secret"}: who this node is to the pool.
+ *                           The id is chosen once; the secret proves to the
+ *                           controller that a later registration under the
+ *                           id comes from the same node.
+ *   controller-outbox.json  {"next_seq", "updates": [...]}: slice changes the
+ *                           controller has not acknowledged yet, each with
+ *                           its sequence number, resent after a reconnection.
+ *
+ * Both are replaced atomically (write-temp, fsync, rename).  The outbox is
+ * written once per loop pass, before its new updates are sent; an
+ * acknowledgement only trims memory, so after a crash a few acknowledged
+ * updates may be sent again, which the controller ignores as duplicates.
+ */
+#include "controller_link.h"
+
+#include <ctype.h>
+#include <sys/random.h>
+
+#define IDENTITY_FILE "controller-node.json"
+#define OUTBOX_FILE "controller-outbox.json"
+/* Past this many unacknowledged updates (a long partition), keep the newest per slice. */
+#define OUTBOX_COALESCE 20000
+
+static int random_hex(char *buf, size_t nbytes)
+{
+	unsigned char raw[64];
+	if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+		return -EIO;
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+/* A readable id: the hostname's safe characters and a random suffix. */
+static int new_identity(struct controller_link *l)
+{
+	char host[256] = "", base[41];
+	gethostname(host, sizeof(host) - 1);
+	size_t n = 0;
+	for (const char *p = host; *p && n < sizeof(base) - 1; p++)
+		if (isalnum((unsigned char)*p) || *p == '-')
+			base[n++] = (char)tolower((unsigned char)*p);
+	base[n] = '\0';
+	char suffix[9];
+	if (random_hex(suffix, 4) < 0 || random_hex(l->secret, 32) < 0)
+		return -EIO;
+	snprintf(l->node_id, sizeof(l->node_id), "%s-%s",
+		 n && isalnum((unsigned char)base[0]) ? base : "node", suffix);
+	return 0;
+}
+
+int outbox_identity(struct controller_link *l, struct acre_error *err)
+{
+	int dir = l->sv->state_fd;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(dir, IDENTITY_FILE, &text, &len, 4096);
+	if (rc == -ENOENT) {
+		if (new_identity(l) < 0)
+			return acre_error_set(err, EIO, NULL, "choosing a node id: no randomness");
+		_cleanup_json_ json_t *j = json_pack("{s:s,s:s}", "id", l->node_id, "secret",
+						     l->secret);
+		_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (!s)
+			return acre_error_set(err, ENOMEM, NULL, "out of memory");
+		rc = acre_file_write_atomic(dir, IDENTITY_FILE, s, strlen(s), err);
+		if (rc == 0)
+			acre_log(ACRE_LOG_INFO, "event=node_id_created node=%s", l->node_id);
+		return rc;
+	}
+	if (rc < 0)
+		return acre_error_set(err, -rc, NULL, "reading %s: %s", IDENTITY_FILE,
+				      strerror(-rc));
+	const char *id, *secret;
+	_cleanup_json_ json_t *j = json_loadb(text, len, 0, NULL);
+	if (!j || json_unpack(j, "{s:s,s:s}", "id", &id, "secret", &secret) < 0 ||
+	    !acre_slice_name_valid(id) || strlen(secret) != 64)
+		return acre_error_set(err, EINVAL, NULL,
+				      "%s in the state directory is damaged; remove it to join "
+				      "as a new node",
+				      IDENTITY_FILE);
+	snprintf(l->node_id, sizeof(l->node_id), "%s", id);
+	snprintf(l->secret, sizeof(l->secret), "%s", secret);
+	return 0;
+}
+
+static int reserve(struct outbox *ob, size_t n)
+{
+	if (n <= ob->cap)
+		return 0;
+	size_t cap = ob->cap ? ob->cap * 2 : 64;
+	while (cap < n)
+		cap *= 2;
+	struct outbox_entry *v = realloc(ob->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ob->v = v;
+	ob->cap = cap;
+	return 0;
+}
+
+int outbox_load(struct controller_link *l, struct acre_error *err)
+{
+	struct outbox *ob = &l->ob;
+	ob->next_seq = 1;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(l->sv->state_fd, OUTBOX_FILE, &text, &len, 256 << 20);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return acre_error_set(err, -rc, NULL, "reading %s: %s", OUTBOX_FILE, strerror(-rc));
+	json_t *updates = NULL;
+	json_int_t next = 0;
+	_cleanup_json_ json_t *j = json_loadb(text, len, 0, NULL);
+	if (!j || json_unpack(j, "{s:I,s:o}", "next_seq", &next, "updates", &updates) < 0 ||
+	    !json_is_array(updates) || next < 1) {
+		/* The slices themselves are checkpointed: the next sync reports their state. */
+		acre_log(ACRE_LOG_WARN, "event=outbox_damaged action=discard file=%s", OUTBOX_FILE);
+		return 0;
+	}
+	ob->next_seq = next;
+	size_t i;
+	json_t *u;
+	json_array_foreach(updates, i, u) {
+		json_t *seq = json_object_get(u, "seq");
+		if (!json_is_integer(seq) || reserve(ob, ob->len + 1) < 0)
+			continue;
+		ob->v[ob->len++] = (struct outbox_entry){.seq = json_integer_value(seq),
+							 .update = json_incref(u)};
+	}
+	acre_log(ACRE_LOG_INFO, "event=outbox_loaded updates=%zu next_seq=%lld", ob->len,
+		 (long long)ob->next_seq);
+	return 0;
+}
+
+/* Keeps only the newest update of each slice: each carries the whole state. */
+static void coalesce(struct outbox *ob)
+{
+	struct acre_map *newest = acre_map_new();
+	if (!newest)
+		return;
+	for (size_t i = 0; i < ob->len; i++)
+		acre_map_put(newest, json_string_value(json_object_get(ob->v[i].update, "slice")),
+			     &ob->v[i]);
+	size_t k = 0;
+	for (size_t i = 0; i < ob->len; i++) {
+		const char *name = json_string_value(json_object_get(ob->v[i].update, "slice"));
+		if (acre_map_get(newest, name) == &ob->v[i])
+			ob->v[k++] = ob->v[i];
+		else
+			json_decref(ob->v[i].update);
+	}
+	acre_log(ACRE_LOG_WARN, "event=outbox_coalesced from=%zu to=%zu", ob->len, k);
+	ob->len = k;
+	acre_map_free(newest);
+}
+
+int outbox_push(struct controller_link *l, json_t *update)
+{
+	struct outbox *ob = &l->ob;
+	if (ob->len >= OUTBOX_COALESCE)
+		coalesce(ob);
+	if (reserve(ob, ob->len + 1) < 0) {
+		json_decref(update);
+		return -ENOMEM;
+	}
+	int64_t seq = ob->next_seq++;
+	json_object_set_new(update, "seq", json_integer(seq));
+	ob->v[ob->len++] = (struct outbox_entry){.seq = seq, .update = update};
+	ob->dirty = ob->must_write = true;
+	return 0;
+}
+
+void outbox_ack(struct controller_link *l, int64_t seq)
+{
+	struct outbox *ob = &l->ob;
+	size_t k = 0;
+	while (k < ob->len && ob->v[k].seq <= seq)
+		json_decref(ob->v[k++].update);
+	if (k == 0)
+		return;
+	memmove(ob->v, ob->v + k, (ob->len - k) * sizeof(*ob->v));
+	ob->len -= k;
+	ob->dirty = true; /* written with the next new update, or at exit */
+}
+
+int outbox_write(struct controller_link *l, bool all)
+{
+	struct outbox *ob = &l->ob;
+	if (!(all ? ob->dirty : ob->must_write))
+		return 0;
+	json_t *list = json_array();
+	for (size_t i = 0; i < ob->len; i++)
+		json_array_append(list, ob->v[i].update);
+	_cleanup_json_ json_t *j = json_pack("{s:i,s:I,s:o}", "version", 1, "next_seq",
+					     (json_int_t)ob->next_seq, "updates", list);
+	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	struct acre_error err = {0};
+	int rc = s ? acre_file_write_atomic(l->sv->state_fd, OUTBOX_FILE, s, strlen(s), &err)
+		   : -ENOMEM;
+	if (rc < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=outbox_write_failed error=\"%s\"",
+			 err.message[0] ? err.message : strerror(-rc));
+		return rc;
+	}
+	ob->dirty = ob->must_write = false;
+	return 0;
+}
+
+void outbox_unsend_all(struct controller_link *l)
+{
+	for (size_t i = 0; i < l->ob.len; i++)
+		l->ob.v[i].sent = false;
+}
+
+void outbox_free(struct controller_link *l)
+{
+	for (size_t i = 0; i < l->ob.len; i++)
+		json_decref(l->ob.v[i].update);
+	free(l->ob.v);
+	memset(&l->ob, 0, sizeof(l->ob));
+}

@@ -1,0 +1,357 @@
+# shellcheck shell=bash
+#
+# Helpers for tests that need a pool: a controller on this machine and
+# supervisors that each live in a network namespace of their own, joined to
+# a test bridge with an address in 198.18.0.0/15 (the range RFC 2544 keeps
+# for benchmarks: never routed anywhere), each with its own cgroup root
+# (acre-test-*), state directory and socket.  TLS throughout, with a CA and
+# certificates made for the test.  Everything is removed in an EXIT trap,
+# even when the test fails or is killed: slices, supervisors, the
+# controller, namespaces, veths, the bridge, the test's cgroups (only its
+# own acre-test-* roots) and temporary directories.
+#
+# Exit status: 0 pass, 1 fail, 77 skip (the reason is the last line).
+# ACRE_TEST_SLOW (default 1) scales every timeout.
+
+set -u
+set -o pipefail
+
+ACRE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+ACRE_BIN=${ACRE_TEST_BIN:-$ACRE_ROOT/build/bin}
+SLOW=${ACRE_TEST_SLOW:-1}
+
+scaled() { awk -v n="$1" -v s="$SLOW" 'BEGIN { printf "%g\n", n * s }'; }
+now_ms() { date +%s%3N; }
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
+
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	if [ -n "${TEST_DIR:-}" ] && [ -s "$TEST_DIR/controller.log" ]; then
+		echo "--- last lines of the controller's log:"
+		tail -n 30 "$TEST_DIR/controller.log"
+	fi
+	exit 1
+}
+
+SKIP_REASON=
+skip() {
+	SKIP_REASON="skipped: $*"
+	exit 77
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
+assert_contains() {
+	case $1 in *"$2"*) ;; *) fail "${3:-output}: expected to contain '$2', got: $1" ;; esac
+}
+assert_le() { [ "$1" -le "$2" ] || fail "${3:-value}: expected at most $2, got $1"; }
+
+# wait_for 'COMMAND' SECONDS: poll COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	local cmd=$1 limit deadline
+	limit=$(scaled "${2:-10}")
+	deadline=$(($(now_ms) + ${limit%.*} * 1000 + 1))
+	while :; do
+		eval "$cmd" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+	done
+}
+
+# A line for tests/run-integration.sh, which cleans up after a test killed hard.
+record() {
+	[ -n "${ACRE_TEST_RECORD:-}" ] && printf '%s\n' "$*" >>"$ACRE_TEST_RECORD"
+	return 0
+}
+
+# ---- the network -------------------------------------------------------------------------
+
+NETNS=()
+BRIDGE=
+VETHS=()
+
+# net_setup N: a bridge with 198.18.S.1/24 and N namespaces at .11, .12, ...
+net_setup() {
+	local n=$1 i ns veth peer tries
+	for tries in $(seq 20); do
+		SUBNET=198.18.$((RANDOM % 200 + 20))
+		ip -o addr show | grep -q " $SUBNET\." || break
+	done
+	CTL_ADDR=$SUBNET.1
+	BRIDGE=acbr$RAND_ID
+	ip link add "$BRIDGE" type bridge || fail "creating bridge $BRIDGE"
+	ip addr add "$CTL_ADDR/24" dev "$BRIDGE"
+	ip link set "$BRIDGE" up
+	for i in $(seq 1 "$n"); do
+		ns=acre-test-$RAND_ID-n$i
+		veth=acv$RAND_ID$i
+		peer=acp$RAND_ID$i
+		ip netns add "$ns" || fail "creating netns $ns"
+		NETNS+=("$ns")
+		ip link add "$veth" type veth peer name "$peer" || fail "creating veth $veth"
+		VETHS+=("$veth")
+		ip link set "$peer" netns "$ns"
+		ip -n "$ns" link set "$peer" name eth0
+		ip -n "$ns" addr add "$SUBNET.$((10 + i))/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" link set lo up
+		ip link set "$veth" master "$BRIDGE"
+		ip link set "$veth" up
+	done
+}
+
+net_cleanup() {
+	local ns veth
+	for ns in "${NETNS[@]}"; do
+		case $ns in acre-test-*) ip netns del "$ns" 2>/dev/null ;; esac
+	done
+	for veth in "${VETHS[@]}"; do
+		ip link del "$veth" 2>/dev/null
+	done
+	[ -n "$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
+	return 0
+}
+
+# ---- TLS material ------------------------------------------------------------------------
+
+# A CA, the controller's certificate (for CTL_ADDR) and one client certificate for the nodes.
+make_certs() {
+	local d=$TEST_DIR/tls
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key &&
+			openssl req -x509 -new -key ca.key -days 2 -subj /CN=acre-test-ca -out ca.crt &&
+			openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ctl.key &&
+			openssl req -new -key ctl.key -subj /CN=acre-controller -out ctl.csr &&
+			printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$CTL_ADDR" >ctl.ext &&
+			openssl x509 -req -in ctl.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+				-extfile ctl.ext -out ctl.crt &&
+			openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out node.key &&
+			openssl req -new -key node.key -subj /CN=acre-node -out node.csr &&
+			printf 'extendedKeyUsage=clientAuth\n' >node.ext &&
+			openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+				-extfile node.ext -out node.crt
+	) >"$TEST_DIR/openssl.log" 2>&1 || fail "making certificates: $(tail -3 "$TEST_DIR/openssl.log")"
+	TLS=$d
+}
+
+# ---- the controller ----------------------------------------------------------------------
+
+CTL_PID=
+CTL_ARGS=()
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_controller() {
+	[ -n "${NODE_PORT:-}" ] || NODE_PORT=$(free_port)
+	[ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
+	CONTROLLER=http://127.0.0.1:$API_PORT
+	echo "=== $(date +%T.%3N) start controller" >>"$TEST_DIR/controller.log"
+	"$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/controller" \
+		--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen "127.0.0.1:$API_PORT" \
+		--tls-cert "$TLS/ctl.crt" --tls-key "$TLS/ctl.key" --tls-ca "$TLS/ca.crt" \
+		--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" \
+		--log-level debug "${CTL_ARGS[@]}" </dev/null >>"$TEST_DIR/controller.log" 2>&1 &
+	CTL_PID=$!
+	record "pid $CTL_PID"
+	wait_for "curl -sf $CONTROLLER/healthz" 10 || fail "the controller does not answer"
+}
+
+kill_controller() {
+	[ -n "$CTL_PID" ] || return 0
+	kill -KILL "$CTL_PID" 2>/dev/null
+	wait "$CTL_PID" 2>/dev/null
+	CTL_PID=
+}
+
+# api METHOD PATH [BODY]: the body of the answer; last_code then says its HTTP status
+# (kept in a file: api mostly runs in a command substitution's subshell).
+api() {
+	local out
+	out=$(curl -s -w '\n%{http_code}' -X "$1" -H "Authorization: Bearer $API_TOKEN" \
+		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "$CONTROLLER$2")
+	printf '%s\n' "${out##*$'\n'}" >"$TEST_DIR/http_code"
+	printf '%s\n' "${out%$'\n'*}"
+}
+
+last_code() { cat "$TEST_DIR/http_code"; }
+
+# The pool CLI.
+pool() {
+	"$ACRE_BIN/acre" --controller "$CONTROLLER" --token-file "$TEST_DIR/api-token" "$@"
+}
+
+# ---- the nodes ---------------------------------------------------------------------------
+
+declare -A NODE_PID NODE_ARGS
+
+node_socket() { printf '%s/n%s/supervisor.sock\n' "$TEST_DIR" "$1"; }
+node_cgroot() { printf 'acre-test-%s-n%s\n' "$RAND_ID" "$1"; }
+
+# start_node I [--attr K=V]...: supervisor I in its namespace, joined to the pool.
+start_node() {
+	local i=$1
+	shift
+	[ $# -gt 0 ] && NODE_ARGS[$i]="$*"
+	mkdir -p "$TEST_DIR/n$i"
+	record "cgroot $(node_cgroot "$i")"
+	echo "=== $(date +%T.%3N) start" >>"$TEST_DIR/n$i/supervisor.log"
+	# nsenter, not `ip netns exec`: that would remount /sys and hide the cgroup trees.
+	# shellcheck disable=SC2086
+	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
+		"$ACRE_BIN/acre-supervisor" --socket "$(node_socket "$i")" \
+		--state-dir "$TEST_DIR/n$i/state" --cgroup-root "$(node_cgroot "$i")" \
+		--prelaunch 0 --stop-timeout 2s --log-level debug \
+		--controller "$CTL_ADDR:$NODE_PORT" --join-token-file "$TEST_DIR/join-token" \
+		--tls-ca "$TLS/ca.crt" --tls-cert "$TLS/node.crt" --tls-key "$TLS/node.key" \
+		${NODE_ARGS[$i]} </dev/null >>"$TEST_DIR/n$i/supervisor.log" 2>&1 &
+	NODE_PID[$i]=$!
+	record "pid ${NODE_PID[$i]}"
+	wait_for "ACRE_SOCKET=$(node_socket "$i") $ACRE_BIN/acre slice list" 10 ||
+		fail "supervisor $i does not serve its socket: $(tail -5 "$TEST_DIR/n$i/supervisor.log")"
+}
+
+kill_node() {
+	local i=$1
+	kill -KILL "${NODE_PID[$i]}" 2>/dev/null
+	wait "${NODE_PID[$i]}" 2>/dev/null
+	NODE_PID[$i]=
+}
+
+# What node I itself says about its slices.
+node_acre() {
+	local i=$1
+	shift
+	ACRE_SOCKET=$(node_socket "$i") "$ACRE_BIN/acre" "$@"
+}
+
+node_id() { cat "$TEST_DIR/n$1/state/controller-node.json" | jq -r .id; }
+
+# A raw client of the node port: sends each argument as a line ("@LONG:N": N bytes of
+# garbage), prints each reply line, then <closed> or <open>.
+node_port_say() {
+	python3 - "$CTL_ADDR" "$NODE_PORT" "$TLS" "$@" <<'EOF'
+import socket, ssl, sys
+host, port, tls, lines = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+ctx = ssl.create_default_context(cafile=tls + "/ca.crt")
+ctx.load_cert_chain(tls + "/node.crt", tls + "/node.key")
+s = ctx.wrap_socket(socket.create_connection((host, port), timeout=5), server_hostname=host)
+buf = b""
+try:
+    for line in lines:
+        # "@LONG:N": a line of N bytes, too long for an argument list.
+        data = b"x" * int(line[6:]) if line.startswith("@LONG:") else line.encode()
+        s.sendall(data + b"\n")
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                print("<closed>")
+                sys.exit(0)
+            buf += chunk
+        reply, buf = buf.split(b"\n", 1)
+        print(reply.decode())
+    s.settimeout(2)
+    print("<closed>" if not s.recv(65536) else "<open>")
+except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+    print("<closed>")
+except socket.timeout:
+    print("<open>")
+EOF
+}
+
+# ---- cleanup ------------------------------------------------------------------------------
+
+# SIGKILL every process in a cgroup root of ours, in every hierarchy, then remove the root.
+cgroup_purge() {
+	local root=$1 d f pid round left
+	case $root in acre-test-*) ;; *) return 1 ;; esac
+	for round in $(seq 1 50); do
+		local found=0
+		for d in /sys/fs/cgroup/"$root" /sys/fs/cgroup/*/"$root"; do
+			[ -d "$d" ] || continue
+			[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
+			while read -r f; do
+				while read -r pid; do
+					[ -n "$pid" ] && found=1 && kill -KILL "$pid" 2>/dev/null
+				done <"$f"
+			done < <(find "$d" -name cgroup.procs 2>/dev/null)
+		done
+		[ "$found" = 0 ] && break
+		sleep 0.1
+	done
+	for round in $(seq 1 50); do
+		left=0
+		for d in /sys/fs/cgroup/"$root" /sys/fs/cgroup/*/"$root"; do
+			[ -d "$d" ] || continue
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -d "$d" ] && left=1
+		done
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cluster_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	[ "$BASHPID" = "$TEST_SHELL_PID" ] || exit "$rc"
+	set +e
+	local i pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for i in "${!NODE_PID[@]}"; do
+		[ -n "${NODE_PID[$i]}" ] && kill -KILL "${NODE_PID[$i]}" 2>/dev/null
+	done
+	kill_controller
+	for i in "${!NODE_PID[@]}"; do
+		[ -n "${NODE_PID[$i]}" ] && wait "${NODE_PID[$i]}" 2>/dev/null
+		cgroup_purge "$(node_cgroot "$i")" || {
+			echo "cleanup: could not remove the cgroups of $(node_cgroot "$i")"
+			[ "$rc" = 0 ] && rc=1
+		}
+	done
+	net_cleanup
+	[ -n "${KEEP:-}" ] && echo "kept $TEST_DIR" || rm -rf "$TEST_DIR"
+	[ -n "$SKIP_REASON" ] && printf '%s\n' "$SKIP_REASON"
+	exit "$rc"
+}
+
+BG_PIDS=()
+spawn_bg() {
+	"$@" &
+	BG_PIDS+=($!)
+	record "pid $!"
+}
+
+cluster_init() {
+	TEST_SHELL_PID=$BASHPID
+	trap cluster_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	[ "$(id -u)" = 0 ] || skip "cluster tests run as root"
+	for b in acre acre-supervisor acre-init acre-controller; do
+		[ -x "$ACRE_BIN/$b" ] || skip "$ACRE_BIN/$b is missing: run make"
+	done
+	require jq python3 curl openssl ip nsenter setsid timeout
+	RAND_ID=$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')
+	TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/acre-test.XXXXXX") || fail "mktemp"
+	record "dir $TEST_DIR"
+	chmod 0700 "$TEST_DIR"
+	od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$TEST_DIR/join-token"
+	od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$TEST_DIR/api-token"
+	API_TOKEN=$(cat "$TEST_DIR/api-token")
+	: >"$TEST_DIR/controller.log"
+}
