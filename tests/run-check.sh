@@ -15,8 +15,6 @@ count_unit() {
 	local out=$1 p f
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0}))
 	echo "${p:-0} ${f:-0}"
 }
 
@@ -30,9 +28,10 @@ run_unit() {
 		read -r p f < <(count_unit "$out")
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			# A crash or a sanitizer report, not a failed assertion: one failure.
-			failed=$((failed + 1))
 			f=1
 		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
 		if [ "$f" -ne 0 ]; then
 			echo "FAIL unit/$label $(basename "$t")"
 			sed 's/^/    /' "$out" | tail -40

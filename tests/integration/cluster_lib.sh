@@ -321,6 +321,8 @@ cluster_cleanup() {
 			echo "cleanup: could not remove the cgroups of $(node_cgroot "$i")"
 			[ "$rc" = 0 ] && rc=1
 		}
+		# The supervisors were killed: their eBPF pins are still there.
+		rm -rf "/sys/fs/bpf/acre/$(node_cgroot "$i")"
 	done
 	net_cleanup
 	[ -n "${KEEP:-}" ] && echo "kept $TEST_DIR" || rm -rf "$TEST_DIR"
