@@ -29,7 +29,7 @@ static const char usage[] =
 	"  --init PATH          acre-init to run as each slice's PID 1\n"
 	"  --group NAME         group whose members may use the socket (default acre)\n"
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
-	"  --prelaunch N        launches kept ready ahead of time (default 4, 0 to 16)\n"
+	"  --prelaunch N        launches kept ready ahead of time (default 32, 0 to 32)\n"
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
@@ -109,7 +109,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 					 .cgroup_root = "acre",
 					 .group = "acre",
 					 .stop_timeout_ms = 10000,
-					 .prelaunch = 4,
+					 .prelaunch = 32,
 					 .bridge = "acre0",
 					 .slice_cidr = "10.88.0.0/16"};
 	int c;
@@ -135,8 +135,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		case 'P': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || n > 16) {
-				fprintf(stderr, "acre-supervisor: --prelaunch %s: 0 to 16\n", optarg);
+			if (!*optarg || *end || n > 32) {
+				fprintf(stderr, "acre-supervisor: --prelaunch %s: 0 to 32\n", optarg);
 				return -1;
 			}
 			o->prelaunch = (unsigned)n;

@@ -15,12 +15,7 @@
 #include <sys/wait.h>
 
 #define POOL_MAX 16
-/*
- * Taken slots are replaced a moment after the take, once that launch has
- * mounted its cgroups: a join made then rarely waits for a grace period,
- * since the last one was recent.
- */
-#define REFILL_DELAY_MS 3
+#define IDLE_REFILL_MS 100
 /* A slot's mount namespace is a copy of the host's at park time; renew it now and then. */
 #define SLOT_MAX_AGE_NS (60ULL * 1000000000ULL)
 
@@ -122,8 +117,8 @@ static void schedule_refill(struct supervisor *sv)
 	struct pool *p = sv->pool;
 	if (!p || p->want == 0 || p->n == p->want)
 		return;
-	/* Empty and due: right away.  Otherwise shortly after the take. */
-	struct timeval tv = {0, p->refill_due ? 0 : REFILL_DELAY_MS * 1000};
+	/* Empty and due: right away.  Otherwise top up once launches have been quiet a while. */
+	struct timeval tv = {0, p->refill_due ? 0 : IDLE_REFILL_MS * 1000};
 	evtimer_add(p->refill_ev, &tv);
 }
 

@@ -398,13 +398,14 @@ int slice_remove(struct slice *s, bool force, struct acre_error *err)
 static void remove_cgroups(struct slice *s)
 {
 	struct acre_error err = {0};
-	acre_cgroup_kill_all(s->cgroup);
+	/* The slice's PID 1 is gone and took its namespace along: normally there is nothing to kill. */
 	for (int i = 0; i < 200; i++) {
 		if (acre_cgroup_remove(s->cgroup, &err) == 0)
 			return;
 		if (err.code != EBUSY)
 			break;
-		usleep(5000);
+		acre_cgroup_kill_all(s->cgroup);
+		usleep(i ? 5000 : 500);
 	}
 	acre_log(ACRE_LOG_ERROR, "slice=%s event=cgroup_remove_failed error=\"%s\"",
 		 s->rec.spec.name, err.message);
@@ -422,10 +423,14 @@ void slice_destroy(struct slice *s)
 			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 		remove_cgroups(s);
 	}
-	checkpoint_dir_remove(sv, name);
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
+	/*
+	 * Its cgroups are gone, so it is gone: answer, then clear its state
+	 * files (a crash in between finds a record of a slice to remove).
+	 */
 	waiters_notify_removed(s);
+	checkpoint_dir_remove(sv, name);
 	slice_free(s);
 }
 
