@@ -138,35 +138,43 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 {
 	struct acre_error err = {0};
 	json_t *names = json_object_get(req, "names");
-	json_t *out = json_array();
 	if (names && !json_is_array(names)) {
-		json_decref(out);
 		acre_error_set(&err, EINVAL, "names", "names: must be an array of slice names");
 		conn_reply_error(c, id, &err);
 		return;
 	}
-	if (json_array_size(names) > 0) {
-		size_t i;
-		json_t *n;
-		json_array_foreach(names, i, n) {
-			struct slice *s = json_is_string(n) ? slice_find(sv, json_string_value(n))
-							    : NULL;
-			if (!s) {
-				json_decref(out);
-				acre_error_set(&err, ENOENT, "names", "no slice named %s",
-					       json_is_string(n) ? json_string_value(n) : "?");
-				conn_reply_error(c, id, &err);
-				return;
-			}
-			json_array_append_new(out, view_slice_stats(s, true));
+	/* Every name is checked before anything is read. */
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		if (!json_is_string(n) || !slice_find(sv, json_string_value(n))) {
+			acre_error_set(&err, ENOENT, "names", "no slice named %s",
+				       json_is_string(n) ? json_string_value(n) : "?");
+			conn_reply_error(c, id, &err);
+			return;
 		}
+	}
+	struct evbuffer *b = evbuffer_new();
+	_cleanup_free_ char *idtext = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!b || !idtext) {
+		evbuffer_free(b);
+		return;
+	}
+	evbuffer_add_printf(b, "{\"id\":%s,\"ok\":true,\"result\":{\"slices\":[", idtext);
+	if (json_array_size(names) > 0) {
+		json_array_foreach(names, i, n)
+			view_stats_append(slice_find(sv, json_string_value(n)), true, i == 0, b);
 	} else {
 		_cleanup_free_ const char **all = acre_map_sorted_keys(sv->slices);
-		for (size_t i = 0; all && all[i]; i++)
-			json_array_append_new(out, view_slice_stats(slice_find(sv, all[i]), false));
+		for (i = 0; all && all[i]; i++)
+			view_stats_append(slice_find(sv, all[i]), false, i == 0, b);
 	}
-	json_t *acct = sv->bpf ? json_string("on") : json_sprintf("off: %s", sv->accounting_off);
-	conn_reply_ok(c, id, json_pack("{s:o,s:o}", "slices", out, "accounting", acct));
+	_cleanup_json_ json_t *acct = sv->bpf ? json_string("on")
+					       : json_sprintf("off: %s", sv->accounting_off);
+	_cleanup_free_ char *accttext = json_dumps(acct, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+	evbuffer_add_printf(b, "],\"accounting\":%s}}\n", accttext ? accttext : "null");
+	conn_send_buffer(c, b);
+	evbuffer_free(b);
 }
 
 static bool is_ending_signal(int sig)

@@ -91,6 +91,16 @@ void conn_send(struct conn *c, const json_t *msg)
 	flush_output(c);
 }
 
+void conn_send_buffer(struct conn *c, struct evbuffer *line)
+{
+	if (evbuffer_get_length(c->out) + evbuffer_get_length(line) > MAX_OUTPUT) {
+		shutdown(c->fd, SHUT_RDWR);
+		return;
+	}
+	evbuffer_add_buffer(c->out, line);
+	flush_output(c);
+}
+
 int conn_send_fd(struct conn *c, const json_t *msg, int fd)
 {
 	size_t len;

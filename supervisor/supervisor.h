@@ -132,6 +132,8 @@ int server_listen(struct supervisor *sv, struct acre_error *err);
 void server_close(struct supervisor *sv);
 /* Queues one message line; ownership of msg stays with the caller. */
 void conn_send(struct conn *c, const json_t *msg);
+/* Queues a reply already written as one line of JSON text (its contents are moved). */
+void conn_send_buffer(struct conn *c, struct evbuffer *line);
 /* Sends a message with a file descriptor attached (SCM_RIGHTS). */
 int conn_send_fd(struct conn *c, const json_t *msg, int fd);
 void conn_reply_ok(struct conn *c, json_t *id, json_t *result);
@@ -237,8 +239,8 @@ void recover_sweep_free(struct supervisor *sv);
 /* ---- view.c: slices as the protocol shows them ---- */
 json_t *view_slice_summary(const struct slice *s);
 json_t *view_slice_detail(const struct slice *s);
-/* detail: with the run-queue histogram */
-json_t *view_slice_stats(struct slice *s, bool detail);
+/* view_stats.c: one slice's usage as JSON text; detail adds the run-queue histogram. */
+void view_stats_append(struct slice *s, bool detail, bool first, struct evbuffer *b);
 json_t *view_slice_result(const struct slice *s);
 
 #endif
