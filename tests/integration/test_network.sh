@@ -121,4 +121,34 @@ assert_eq "$(tc -n "$ns" qdisc show | grep -c tbf)" 0 "qdiscs left"
 assert_eq "$(leases)" 0 "leases left"
 stop_supervisor
 ip -n "$ns" link show "$bridge" >/dev/null 2>&1 && fail "the bridge outlived a clean stop with no slice"
+
+# ---- bad network settings: refused with a reason, nothing made --------------------------------
+bad_start() { # bad_start EXPECTED-WORDS ARGS...: the supervisor must refuse to start
+	local want=$1
+	shift
+	local out
+	out=$(nsenter --net="/run/netns/$ns" "$ACRE_BIN/acre-supervisor" --socket "$TEST_DIR/bad.sock" \
+		--state-dir "$TEST_DIR/bad-state" --cgroup-root "$CGROOT" "$@" 2>&1) &&
+		fail "acre-supervisor started with $*"
+	assert_contains "$out" "$want" "refusal of $*"
+}
+bad_start "--slice-cidr 198.18.0.1/24" --slice-cidr 198.18.0.1/24
+bad_start "--slice-cidr nonsense" --slice-cidr nonsense
+ip -n "$ns" addr add 198.18.5.1/24 dev lo
+bad_start "198.18.5" --slice-cidr 198.18.5.0/24
+# A name taken by something that is not our bridge.
+ip -n "$ns" link add acrtaken type veth peer name acrtaken1
+SUP_ARGS=(--slice-cidr 198.18.0.0/30 --bridge acrtaken)
+launch_supervisor
+out=$(acre slice run --rm --net bridge -- true 2>&1) && fail "a bridged slice ran on a foreign device"
+assert_contains "$out" "acrtaken" "refusal of a bridge name taken by a veth"
+assert_eq "$(acre -j slice list | jq length)" 0 "slices left by a refused launch"
+stop_supervisor
+# A /30 holds one slice address: the second bridged slice finds the subnet exhausted.
+SUP_ARGS=(--slice-cidr 198.18.0.0/30 --bridge "$bridge")
+launch_supervisor
+acre slice run -d --name only --net bridge -- sleep 600 >/dev/null || fail "run only"
+out=$(acre slice run -d --name second --net bridge -- sleep 600 2>&1) && fail "a /30 held two slices"
+assert_contains "$out" "exhausted" "the second slice in a /30"
+assert_eq "$(acre -j slice list | jq length)" 1 "slices after the refusal"
 exit 0
