@@ -25,7 +25,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libcap-dev \
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev \
-	python3 jq curl openssl crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
+	python3 jq curl openssl procps crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils
 
 MODULES	:= common isolation netns bpf supervisor controller cli
