@@ -86,6 +86,17 @@ int slice_logs(struct cli *cli, int argc, char **argv);
 int slice_kill(struct cli *cli, int argc, char **argv);
 int slice_rm(struct cli *cli, int argc, char **argv);
 
+/* slice_args.c: the options kill and rm share between node and controller.
+ * Each returns 0, or the exit status after printing what was wrong; rm's
+ * names are argv[optind..argc). */
+struct slice_kill_args {
+	const char *name;
+	bool has_signal;
+	int signo;
+};
+int slice_kill_args(int argc, char **argv, struct slice_kill_args *out);
+int slice_rm_args(int argc, char **argv, bool *force);
+
 /* run_flags.c: `slice run` flags -> a slice spec */
 struct run_request {
 	json_t *spec;

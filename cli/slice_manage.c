@@ -11,24 +11,14 @@
 
 int slice_kill(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {0}};
-	const char *sig = NULL;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
-		if (c != 's')
-			return cli_failf("usage: acre slice kill NAME [--signal SIG]");
-		sig = optarg;
-	}
-	if (optind + 1 != argc)
-		return cli_failf("usage: acre slice kill NAME [--signal SIG]");
+	struct slice_kill_args ka;
+	int status = slice_kill_args(argc, argv, &ka);
+	if (status)
+		return status;
 	struct acre_error err = {0};
-	int signo;
-	if (sig && acre_parse_signal(sig, &signo, &err, "--signal") < 0)
-		return cli_fail(&err);
-	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", argv[optind]);
-	if (sig)
-		json_object_set_new(args, "signal", json_integer(signo));
+	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", ka.name);
+	if (ka.has_signal)
+		json_object_set_new(args, "signal", json_integer(ka.signo));
 	_cleanup_json_ json_t *res = cli_call(cli, "slice.kill", args, &err);
 	if (!res)
 		return cli_fail(&err);
@@ -39,18 +29,10 @@ int slice_kill(struct cli *cli, int argc, char **argv)
 
 int slice_rm(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
-	bool force = false;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (c != 'f')
-			return cli_failf("usage: acre slice rm NAME [--force]");
-		force = true;
-	}
-	if (optind >= argc)
-		return cli_failf("usage: acre slice rm NAME... [--force]");
-	int status = 0;
+	bool force;
+	int status = slice_rm_args(argc, argv, &force);
+	if (status)
+		return status;
 	for (int i = optind; i < argc; i++) {
 		struct acre_error err = {0};
 		_cleanup_json_ json_t *args =

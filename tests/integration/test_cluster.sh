@@ -187,9 +187,9 @@ assert_eq "$(api GET /v1/slices/keep-1 | jq -r .state)" running "slices of an un
 # While it is away: one of its slices vanishes from its disk (the node will not know it),
 # one is removed and one killed through the pool (the node will be told).
 rm -rf "$TEST_DIR/n3/state/slices/once-1"
-out=$(pool -j slice rm --force once-2) || fail "rm once-2 while its node is away"
+out=$(pool -j slice rm once-2 --force) || fail "rm once-2 while its node is away"
 assert_contains "$out" '"removing":true'
-pool slice kill once-3 >/dev/null || fail "kill once-3 while its node is away"
+pool slice kill once-3 --signal KILL >/dev/null || fail "kill once-3 while its node is away"
 
 log "supervisor 3 back before --lost-after: reconciliation"
 start_node 3
