@@ -15,20 +15,6 @@ bool link_slice_managed(const struct slice *s)
 	return json_object_get(s->rec.spec.labels, ACRE_LABEL_MANAGED) != NULL;
 }
 
-static json_t *exit_json(const struct acre_exit *e)
-{
-	if (!e->known)
-		return NULL;
-	json_t *j = json_pack("{s:b,s:i}", "oom", e->oom, "status", acre_exit_status(e));
-	if (e->launch_failed[0])
-		json_object_set_new(j, "launch_failed", json_string(e->launch_failed));
-	else if (e->signal)
-		json_object_set_new(j, "signal", json_integer(e->signal));
-	else
-		json_object_set_new(j, "exit_code", json_integer(e->exit_code));
-	return j;
-}
-
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
 {
@@ -36,8 +22,8 @@ static json_t *slice_state(const struct slice *s, const char *name_key)
 	json_t *j = json_pack("{s:s,s:s,s:s,s:i}", name_key, r->spec.name, "state",
 			      acre_slice_state_name(r->state), "reason", r->reason, "restarts",
 			      (int)r->restarts);
-	json_t *e = exit_json(&r->exit);
-	if (j && e && r->state != ACRE_SLICE_STARTING && r->state != ACRE_SLICE_RUNNING)
+	json_t *e = view_exit(&r->exit);
+	if (j && !json_is_null(e) && r->state != ACRE_SLICE_STARTING && r->state != ACRE_SLICE_RUNNING)
 		json_object_set_new(j, "exit", e);
 	else
 		json_decref(e);

@@ -239,6 +239,8 @@ void recover_sweep_free(struct supervisor *sv);
 /* ---- view.c: slices as the protocol shows them ---- */
 json_t *view_slice_summary(const struct slice *s);
 json_t *view_slice_detail(const struct slice *s);
+/* How a slice ended, or null while it has not. */
+json_t *view_exit(const struct acre_exit *e);
 /* view_stats.c: one slice's usage as JSON text; detail adds the run-queue histogram. */
 void view_stats_append(struct slice *s, bool detail, bool first, struct evbuffer *b);
 json_t *view_slice_result(const struct slice *s);

@@ -43,7 +43,7 @@ json_t *view_slice_summary(const struct slice *s)
 			 r->spec.labels);
 }
 
-static json_t *exit_json(const struct acre_exit *e)
+json_t *view_exit(const struct acre_exit *e)
 {
 	if (!e->known)
 		return json_null();
@@ -62,7 +62,7 @@ json_t *view_slice_detail(const struct slice *s)
 	json_t *j = view_slice_summary(s);
 	const struct acre_slice_record *r = &s->rec;
 	json_object_set_new(j, "spec", acre_slice_spec_to_json(&r->spec));
-	json_object_set_new(j, "exit", exit_json(&r->exit));
+	json_object_set_new(j, "exit", view_exit(&r->exit));
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
 	json_object_set_new(j, "network", network_view(s));
@@ -78,7 +78,7 @@ json_t *view_slice_result(const struct slice *s)
 	const struct acre_slice_record *r = &s->rec;
 	json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:b}", "name", r->spec.name, "state",
 			      acre_slice_state_name(r->state), "reason", r->reason, "exit",
-			      exit_json(&r->exit), "removed", r->state == ACRE_SLICE_DESTROYED);
+			      view_exit(&r->exit), "removed", r->state == ACRE_SLICE_DESTROYED);
 	if (r->spec.resources.memory)
 		json_object_set_new(j, "memory_limit",
 				    json_integer((json_int_t)r->spec.resources.memory));
