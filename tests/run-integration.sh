@@ -9,14 +9,17 @@
 #
 # Usage: tests/run-integration.sh [TEST...]   (default: tests/integration/test_*.sh)
 # Exit status 1 when any test failed.  ACRE_TEST_SLOW=N (default 1) scales
-# every timeout, for slow machines (the TCG VM of tests/vm/ sets 10).
+# every timeout, for slow machines (the TCG VM of tests/vm/ sets 10);
+# ACRE_TEST_LIMIT=SECONDS caps each test's run (default 120 × ACRE_TEST_SLOW),
+# so that one hung test leaves the others their time.
 # ACRE_TEST_VERBOSE=1 prints the output of passing tests too.
 
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 SLOW=${ACRE_TEST_SLOW:-1}
-LIMIT=$(awk -v s="$SLOW" 'BEGIN { printf "%d\n", 120 * s }')
+LIMIT=${ACRE_TEST_LIMIT:-$(awk -v s="$SLOW" 'BEGIN { printf "%d\n", 120 * s }')}
+[[ $LIMIT =~ ^[1-9][0-9]*$ ]] || { echo "run-integration: ACRE_TEST_LIMIT must be whole seconds, not '$LIMIT'" >&2; exit 2; }
 
 if [ $# -eq 0 ]; then
 	set -- "$HERE"/integration/test_*.sh

@@ -4,8 +4,9 @@
 # pinned maps read with the real bpftool agree with stat -j; only the busy
 # one of two slices sees its counters move; a slice whose busy loops share
 # one CPU waits far longer in the run queue than an idle one; counting goes
-# on across kill -9 and a restart of the supervisor; without accounting the
-# columns are unavailable, never zero.
+# on across kill -9 and a restart of the supervisor; without accounting (turned
+# off, or refused by the kernel: bpf(2) failing with EPERM) the supervisor
+# says once why, keeps serving, and the columns are unavailable, never zero.
 . "$(dirname "$0")/lib.sh"
 require iperf3 jq bpftool python3
 start_supervisor
@@ -105,3 +106,22 @@ assert_eq "$(stat_of idle .runq)" null "runq without accounting"
 table=$(acre slice stat)
 assert_contains "$table" "n/a" "stat table without accounting"
 assert_contains "$table" "accounting is off" "stat table without accounting"
+
+# ---- eBPF refused by the host: said once, with the reason; slices still run ----------
+cc -O1 -o "$TEST_DIR/deny_bpf" "$ACRE_TEST_LIB/deny_bpf.c" -lseccomp 2>"$TEST_DIR/cc.err" ||
+	fail "cannot build deny_bpf: $(tail -n 1 "$TEST_DIR/cc.err")"
+kill_supervisor
+# shellcheck disable=SC2034 # both read by launch_supervisor (lib.sh)
+SUP_ARGS=()
+# shellcheck disable=SC2034
+SUP_WRAP=("$TEST_DIR/deny_bpf")
+mark=$(wc -l <"$SUP_LOG")
+launch_supervisor
+off=$(tail -n +"$((mark + 1))" "$SUP_LOG" | grep 'event=accounting_off')
+assert_eq "$(printf '%s\n' "$off" | grep -c .)" 1 "accounting_off said once"
+assert_contains "$off" "Operation not permitted" "why accounting is off"
+acre slice run -d --name late -- sleep 1000 >/dev/null || fail "a slice without eBPF"
+wait_for '[ "$(acre -j slice show late | jq -r .state)" = running ]' 10 || fail "late is not running"
+assert_eq "$(stat_of late .net)" null "net of a slice started without eBPF"
+[ "$(stat_of late .memory.current)" -gt 0 ] || fail "no cgroup numbers for a slice started without eBPF"
+assert_contains "$(acre slice stat)" "Operation not permitted" "stat table without eBPF"

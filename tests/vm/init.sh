@@ -10,7 +10,8 @@
 #
 # Stage 2 ("stage2", PID 1 in the host's root): run /run/acre-vm/job/job.sh
 # with bash, kill whatever it left behind, print "ACRE-VM-EXIT <status>" for
-# tests/vm/run.sh to parse, and power off.
+# tests/vm/run.sh to parse, and power off. "ACRE-VM-UP" before the job tells
+# run.sh that the guest booted (it boots again when a boot stalls).
 #
 # Any failure powers the VM off without the marker; if even that fails, init
 # exits, the kernel panics and panic=-1 plus qemu's -no-reboot end the VM.
@@ -146,6 +147,7 @@ stage2() {
 	# Its own session, so that a job which signals its process group cannot
 	# reach PID 1; stdin closed, so that nothing waits for a console read.
 	cd /
+	echo "ACRE-VM-UP"
 	$BB setsid bash "$job" </dev/null
 	status=$?
 
