@@ -15,6 +15,9 @@ struct cli {
 	const char *controller; /* the pool's controller: http://HOST:PORT */
 	const char *token, *token_file;
 	enum output_mode output;
+	/* How long one request waits for its reply (--timeout, $ACRE_TIMEOUT);
+	 * waiting for a task's end (a foreground run, logs --follow) is not a request. */
+	uint64_t timeout_ms;
 };
 
 /* A command: argv[0] is the command's own name; returns the process exit status. */
@@ -35,6 +38,8 @@ struct client {
 	struct acre_frame_reader in;
 	int received_fd; /* an fd that came with the last message, or -1 */
 	json_int_t next_id;
+	int reply_timeout_ms; /* client_call's wait for a reply; -1: forever */
+	const char *path;     /* for messages */
 };
 int client_connect(struct client *c, const char *path, struct acre_error *err);
 void client_close(struct client *c);
@@ -45,6 +50,8 @@ json_int_t client_send(struct client *c, const char *op, json_t *args, const int
 int client_read(struct client *c, int timeout_ms, json_t **msg, struct acre_error *err);
 /* One request, its one reply: the result on success, err filled on failure. */
 json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_error *err);
+/* Connects to the socket with cli's reply timeout. */
+int cli_connect(struct cli *cli, struct client *c, struct acre_error *err);
 /* Connects to the socket and makes one call. */
 json_t *cli_call(struct cli *cli, const char *op, json_t *args, struct acre_error *err);
 

@@ -15,6 +15,8 @@ int client_connect(struct client *c, const char *path, struct acre_error *err)
 	c->fd = -1;
 	c->received_fd = -1;
 	c->next_id = 1;
+	c->reply_timeout_ms = -1;
+	c->path = path;
 	acre_frame_init(&c->in, ACRE_FRAME_MAX);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path))
@@ -158,9 +160,24 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 	json_int_t id = client_send(c, op, args, NULL, 0, err);
 	if (id < 0)
 		return NULL;
+	uint64_t deadline = acre_monotonic_ns() + (uint64_t)c->reply_timeout_ms * 1000000ULL;
 	for (;;) {
 		json_t *msg;
-		if (client_read(c, -1, &msg, err) < 0)
+		int wait_ms = -1;
+		if (c->reply_timeout_ms >= 0) {
+			uint64_t now = acre_monotonic_ns();
+			if (now >= deadline) {
+				/* A hung daemon must not hang every script that asks it something. */
+				acre_error_set(err, ETIMEDOUT, NULL,
+					       "no reply from the supervisor at %s within %d.%03ds "
+					       "(--timeout): is it hung?",
+					       c->path, c->reply_timeout_ms / 1000,
+					       c->reply_timeout_ms % 1000);
+				return NULL;
+			}
+			wait_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		if (client_read(c, wait_ms, &msg, err) < 0)
 			return NULL;
 		if (!msg)
 			continue;
@@ -181,10 +198,18 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 	}
 }
 
+int cli_connect(struct cli *cli, struct client *c, struct acre_error *err)
+{
+	if (client_connect(c, cli->socket_path, err) < 0)
+		return -1;
+	c->reply_timeout_ms = cli->timeout_ms ? (int)cli->timeout_ms : -1;
+	return 0;
+}
+
 json_t *cli_call(struct cli *cli, const char *op, json_t *args, struct acre_error *err)
 {
 	struct client c;
-	if (client_connect(&c, cli->socket_path, err) < 0)
+	if (cli_connect(cli, &c, err) < 0)
 		return NULL;
 	json_t *res = client_call(&c, op, args, err);
 	client_close(&c);

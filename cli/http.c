@@ -13,7 +13,6 @@
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
 
-#define TIMEOUT_SECONDS 60
 #define DEFAULT_TOKEN_FILE "/etc/acre/api-token"
 
 struct call {
@@ -138,7 +137,10 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		acre_error_set(err, ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	evhttp_connection_set_timeout(evcon, TIMEOUT_SECONDS);
+	/* Whole seconds for libevent; 0 (forever) leaves its default. */
+	int timeout_s = (int)((cli->timeout_ms + 999) / 1000);
+	if (timeout_s > 0)
+		evhttp_connection_set_timeout(evcon, timeout_s);
 	evhttp_request_set_error_cb(req, on_error);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	char auth[4200];
@@ -163,12 +165,18 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 	event_base_dispatch(c.base);
 	if (c.failed || c.status == 0) {
 		/* libevent reports a refused connection as a timeout: tell them apart by the clock. */
-		bool quick = acre_monotonic_ns() - t0 < TIMEOUT_SECONDS * 500000000ULL;
-		acre_error_set(err, ECONNREFUSED, NULL,
-			       "reaching the controller at %s: %s (is acre-controller running?)",
-			       cli->controller,
-			       quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
-								     : describe(c.error));
+		bool quick = acre_monotonic_ns() - t0 < cli->timeout_ms * 500000ULL;
+		if (c.error == EVREQ_HTTP_TIMEOUT && !quick)
+			acre_error_set(err, ETIMEDOUT, NULL,
+				       "no reply from the controller at %s within %ds (--timeout): "
+				       "is it hung?",
+				       cli->controller, timeout_s);
+		else
+			acre_error_set(err, ECONNREFUSED, NULL,
+				       "reaching the controller at %s: %s (is acre-controller running?)",
+				       cli->controller,
+				       quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
+									     : describe(c.error));
 		goto out;
 	}
 	size_t len = evbuffer_get_length(c.body);

@@ -15,6 +15,24 @@ static const struct command objects[] = {
 	{NULL, NULL, NULL},
 };
 
+#define DEFAULT_TIMEOUT_MS 60000
+/* Waits are kept in an int of milliseconds (poll's); a day is more than enough. */
+#define MAX_TIMEOUT_MS (24 * 3600 * 1000)
+
+static int parse_timeout(const char *s, const char *field, uint64_t *ms)
+{
+	struct acre_error err = {0};
+	if (acre_parse_duration(s, ms, &err, field) < 0) {
+		cli_failf("%s", err.message);
+		return -1;
+	}
+	if (*ms > MAX_TIMEOUT_MS) {
+		cli_failf("%s %s: at most 24h (0 waits forever)", field, s);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
@@ -27,6 +45,8 @@ static void usage(FILE *out)
 	      "    --token T          the controller's API token (or $ACRE_TOKEN)\n"
 	      "    --token-file F     ... read from a file (or $ACRE_TOKEN_FILE;\n"
 	      "                       default /etc/acre/api-token)\n"
+	      "    --timeout DUR      how long a request waits for its reply (default 60s,\n"
+	      "                       or $ACRE_TIMEOUT; 0: forever)\n"
 	      "    -j, --json         print JSON\n"
 	      "    -p, --pretty       print indented JSON\n"
 	      "    -h, --help, --version\n"
@@ -44,6 +64,7 @@ int main(int argc, char **argv)
 		{"controller", required_argument, NULL, 'C'},
 		{"token", required_argument, NULL, 'T'},
 		{"token-file", required_argument, NULL, 'F'},
+		{"timeout", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"pretty", no_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -52,7 +73,11 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = {.socket_path = getenv("ACRE_SOCKET"),
 			  .controller = getenv("ACRE_CONTROLLER"),
-			  .output = OUTPUT_TABLE};
+			  .output = OUTPUT_TABLE,
+			  .timeout_ms = DEFAULT_TIMEOUT_MS};
+	const char *timeout = getenv("ACRE_TIMEOUT");
+	if (timeout && *timeout && parse_timeout(timeout, "ACRE_TIMEOUT", &cli.timeout_ms) < 0)
+		return 1;
 	if (!cli.socket_path || !*cli.socket_path)
 		cli.socket_path = "/run/acre/supervisor.sock";
 	signal(SIGPIPE, SIG_IGN);
@@ -64,6 +89,10 @@ int main(int argc, char **argv)
 		case 'C': cli.controller = optarg; break;
 		case 'T': cli.token = optarg; break;
 		case 'F': cli.token_file = optarg; break;
+		case 't':
+			if (parse_timeout(optarg, "--timeout", &cli.timeout_ms) < 0)
+				return 1;
+			break;
 		case 'j': cli.output = OUTPUT_JSON; break;
 		case 'p': cli.output = OUTPUT_PRETTY; break;
 		case 'h': usage(stdout); return 0;

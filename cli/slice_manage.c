@@ -81,7 +81,7 @@ int slice_logs(struct cli *cli, int argc, char **argv)
 		return cli_failf("usage: acre slice logs NAME [--follow]");
 	struct acre_error err = {0};
 	struct client cl;
-	if (client_connect(&cl, cli->socket_path, &err) < 0)
+	if (cli_connect(cli, &cl, &err) < 0)
 		return cli_fail(&err);
 	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", argv[optind]);
 	_cleanup_json_ json_t *res = client_call(&cl, "slice.logs", args, &err);

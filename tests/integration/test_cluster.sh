@@ -236,6 +236,15 @@ for i in 1 2 3; do
 done
 assert_eq "$(api GET /v1/slices/r2-2 | jq -r .state)" lost "lost stays lost"
 
+# ---- a hung controller (stopped here): the CLI gives up after --timeout and says so ----------
+kill -STOP "$CTL_PID"
+rc=0
+err=$(pool --timeout 1s pool show 2>&1) || rc=$?
+kill -CONT "$CTL_PID"
+assert_eq "$rc" 1 "exit status of a request to a hung controller"
+assert_contains "$err" "no reply from the controller" "error of a request to a hung controller"
+pool pool show >/dev/null || fail "the controller does not serve after SIGCONT"
+
 # ---- kill -9 of the controller while slices are being placed --------------------------------
 
 log "placing slices in a loop, and kill -9 of the controller in the middle"

@@ -178,3 +178,25 @@ rc=0
 err=$(acre slice show nope 2>&1) || rc=$?
 assert_eq "$rc" 1 "exit status of show of an unknown slice"
 assert_contains "$err" "nope" "error of show of an unknown slice"
+
+# A hung supervisor (stopped here): a request gives up after --timeout and
+# says so, instead of hanging the script that asked.
+kill -STOP "$SUP_PID"
+t0=$(now_ms)
+rc=0
+err=$(acre --timeout 1s slice list 2>&1) || rc=$?
+t1=$(now_ms)
+kill -CONT "$SUP_PID"
+assert_eq "$rc" 1 "exit status of a request to a hung supervisor"
+assert_contains "$err" "no reply from the supervisor" "error of a request to a hung supervisor"
+[ $((t1 - t0)) -ge 900 ] && [ $((t1 - t0)) -le "$(scaled 5000)" ] ||
+	fail "--timeout 1s gave up after $((t1 - t0)) ms"
+assert_contains "$(acre slice list)" "dup" "list once the supervisor goes on"
+rc=0
+err=$(acre --timeout 5x slice list 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status of --timeout 5x"
+assert_contains "$err" "--timeout 5x: unknown unit" "error of --timeout 5x"
+rc=0
+err=$(ACRE_TIMEOUT=2d acre slice list 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status of ACRE_TIMEOUT=2d"
+assert_contains "$err" "ACRE_TIMEOUT 2d" "error of ACRE_TIMEOUT=2d"
