@@ -115,9 +115,12 @@ stage1() {
 	$BB mount -t proc proc /proc
 	$BB mount -t sysfs sysfs /sys
 	$BB mount -t devtmpfs devtmpfs /dev
-	# The console is also the job's output; no \n -> \r\n (run.sh strips
-	# the \r the kernel's own messages still carry).
-	$BB stty -F /dev/console -onlcr 2>/dev/null
+	# The first serial port carries this script's and the job's output, the
+	# second the kernel's log (run.sh keeps it in a file); no \n -> \r\n.
+	# The node lives outside /dev, which is unmounted before switch_root.
+	$BB mknod -m 600 /ttyS0 c 4 64 || fail "mknod ttyS0"
+	$BB stty -F /ttyS0 -onlcr 2>/dev/null
+	exec >/ttyS0 2>&1
 
 	load_modules
 	mount_root
@@ -133,7 +136,7 @@ stage1() {
 	$BB cp /bin/busybox /init /newroot/run/acre-vm/ || fail "copying stage 2"
 	$BB umount /proc /sys /dev
 	# shellcheck disable=SC2093 # exec only returns when it fails
-	exec $BB switch_root -c /dev/console /newroot \
+	exec $BB switch_root -c /dev/ttyS0 /newroot \
 		/run/acre-vm/busybox sh /run/acre-vm/init stage2
 	fail "switch_root"
 }

@@ -9,7 +9,14 @@
 # Usage: tests/vm/run.sh [--timeout SECONDS] [--memory MB] [--cpus N]
 #                        [--env NAME=VALUE]... [--kernel-log] -- COMMAND [ARG]...
 # Exit status: COMMAND's, 124 on timeout, 125 when the VM ended without
-# reporting one, 77 when this machine cannot run the VM (skipped), 2 on usage.
+# reporting one, 123 when the guest kernel locked up or panicked (its log is
+# shown), 77 when this machine cannot run the VM (skipped), 2 on usage.
+#
+# The kernel's log goes to a second serial port, kept whole in
+# build/vm/kernel.log; the terminal shows only the job's output, and the
+# kernel's when the VM fails. A soft lockup panics the guest
+# (softlockup_panic=1): a hung kernel ends the VM at once, with its trace,
+# instead of holding the job until --timeout.
 #
 # A guest that has not reached its job within BOOT_LIMIT seconds is stopped
 # and booted again, up to three boots: under TCG the guest kernel now and then
@@ -101,13 +108,10 @@ mkdir "$TMP/job"
 	printf '\n'
 } >"$TMP/job/job.sh"
 
-if [ "$KERNEL_LOG" = 1 ]; then
-	LOGLEVEL=loglevel=7
-else
-	# Only emergencies (a panic) reach the console.
-	LOGLEVEL="quiet loglevel=1"
-fi
-APPEND="console=ttyS0 cgroup_no_v1=all panic=-1 $LOGLEVEL ${ACRE_VM_APPEND:-}"
+# ttyS1 (a file) gets the kernel's log; --kernel-log adds the terminal.
+CONSOLES=console=ttyS1
+[ "$KERNEL_LOG" = 0 ] || CONSOLES="console=ttyS0 console=ttyS1"
+APPEND="$CONSOLES loglevel=7 cgroup_no_v1=all panic=-1 softlockup_panic=1 ${ACRE_VM_APPEND:-}"
 
 # The console goes through a FIFO so that qemu can run in the background,
 # where the traps above can stop it (bash defers traps while a foreground
@@ -138,7 +142,7 @@ read_console() {
 }
 
 boot() { # boot N: starts qemu in the background (QEMU_PID, READER_PID)
-	rm -f "$TMP/console" "$TMP/up" "$TMP/status"
+	rm -f "$TMP/console" "$TMP/up" "$TMP/status" "$TMP/kernel.log"
 	mkfifo "$TMP/console"
 	read_console &
 	READER_PID=$!
@@ -147,7 +151,8 @@ boot() { # boot N: starts qemu in the background (QEMU_PID, READER_PID)
 	# multidevs=remap keeps inode numbers unique across the host's mounts.
 	timeout -k 10 "$((BOOT_LIMIT + TIMEOUT))" "$QEMU" \
 		-accel "${ACRE_VM_ACCEL:-tcg}" -cpu "${ACRE_VM_CPU:-max}" -smp "$CPUS" -m "$MEMORY" \
-		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial stdio -serial "file:$TMP/kernel.log" \
 		-kernel "$OUT/kernel" -initrd "$OUT/initramfs.cpio.gz" -append "$APPEND" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$TMP/job,mount_tag=acrejob,security_model=none,readonly=on" \
@@ -179,7 +184,8 @@ for n in $(seq "$BOOTS"); do
 	up=0
 	waits_for_guest || up=$?
 	[ "$up" = 1 ] || break
-	echo "vm: boot $n stalled before the job started (${BOOT_LIMIT}s)" >&2
+	echo "vm: boot $n stalled before the job started (${BOOT_LIMIT}s); the kernel's last words:" >&2
+	tail -n 5 "$TMP/kernel.log" 2>/dev/null | sed 's/^/    /' >&2
 done
 if [ "$up" = 1 ]; then
 	echo "vm: $BOOTS boots stalled before the job started" >&2
@@ -202,15 +208,36 @@ done
 wait "$QEMU_PID" || { [ "$rc" = 124 ] || rc=$?; }
 QEMU_PID=
 wait "$READER_PID" || true
+cp "$TMP/kernel.log" "$OUT/kernel.log" 2>/dev/null || true
+
+# kernel_trouble: the first report of a lockup, panic or oops in the guest's
+# log, with what follows it (the trace); nothing when there is none.
+kernel_trouble() {
+	local at
+	at=$(grep -n -m 1 -E 'soft lockup|hard LOCKUP|Kernel panic|BUG:|Oops|blocked for more than' \
+		"$TMP/kernel.log" 2>/dev/null | cut -d: -f1)
+	[ -n "$at" ] || return 1
+	sed -n "$((at > 3 ? at - 3 : 1)),$((at + 60))p" "$TMP/kernel.log" | tr -d '\r' | sed 's/^/    /'
+}
 
 # A job that reported its status counts even if the power-off then hung.
 if [ -s "$TMP/status" ]; then
+	if trouble=$(kernel_trouble); then
+		echo "vm: the guest kernel reported trouble during the job (build/vm/kernel.log):" >&2
+		printf '%s\n' "$trouble" >&2
+	fi
 	[ "$rc" -ne 124 ] || echo "vm: the job ended but the VM did not power off" >&2
 	exit "$(cat "$TMP/status")"
+fi
+if trouble=$(kernel_trouble); then
+	echo "vm: the guest kernel locked up or panicked (build/vm/kernel.log):" >&2
+	printf '%s\n' "$trouble" >&2
+	exit 123
 fi
 if [ "$rc" -eq 124 ]; then
 	echo "vm: timed out after ${TIMEOUT}s, qemu killed" >&2
 	exit 124
 fi
-echo "vm: the VM ended without a job status (qemu exit $rc)" >&2
+echo "vm: the VM ended without a job status (qemu exit $rc); the kernel's last words:" >&2
+tail -n 20 "$TMP/kernel.log" 2>/dev/null | tr -d '\r' | sed 's/^/    /' >&2
 exit 125
