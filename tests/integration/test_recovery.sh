@@ -61,8 +61,7 @@ assert_eq "$(jq -r .reason <<<"$show")" oom "reason of balloon after the restart
 wait_for "! kill -0 $fg_client" 20 || fail "the foreground client did not finish: $(cat "$TEST_DIR/fg.err")"
 rc=0
 wait "$fg_client" || rc=$?
-# Known bug: the client keeps the error of the lost connection and exits 1 with it.
-soft assert_eq "$rc" 5 "exit status of the foreground client across the restart ($(cat "$TEST_DIR/fg.err"))"
+assert_eq "$rc" 5 "exit status of the foreground client across the restart ($(cat "$TEST_DIR/fg.err"))"
 
 # No orphan cgroup: exactly the slices' own, and the orphan's process was ended.
 want=$(for n in long short balloon fg; do slice_field $n .cgroup.name; done | sort -u)
