@@ -85,17 +85,29 @@ static int push_attr(struct sched_attr *a, unsigned *n, const char *k, const cha
 	return a[*n - 1].key && a[*n - 1].value ? 0 : -ENOMEM;
 }
 
+static void spread_count_all(struct ctl *c, struct ctl_node *n, int delta)
+{
+	for (struct ctl_slice *sl = n->slices; sl; sl = sl->node_next)
+		if (sl->reserved && sl->spread)
+			sched_spread_count(c->sched, sl->group, sl->spread, &n->sn, delta);
+}
+
 int node_describe(struct ctl *c, struct ctl_node *n, const char *hostname, uint32_t cpus,
 		  uint64_t mem, json_t *attributes)
 {
 	bool was = n->sn.eligible;
 	/* The scheduler indexes attributes: take the node out while they change. */
 	sched_node_set_eligible(c->sched, &n->sn, false);
+	/* Spread counts are per attribute value: move the node's slices from the
+	 * old values to the new ones, or releasing them later would count wrong. */
+	spread_count_all(c, n, -1);
 	free_attrs(n);
 	size_t want = json_object_size(attributes) + 2;
 	struct sched_attr *a = calloc(want, sizeof(*a));
-	if (!a)
+	if (!a) {
+		spread_count_all(c, n, +1); /* under no value: released the same way */
 		return -ENOMEM;
+	}
 	unsigned k = 0;
 	int rc = push_attr(a, &k, ACRE_ATTR_NODE_ID, n->id);
 	if (rc == 0)
@@ -109,6 +121,7 @@ int node_describe(struct ctl *c, struct ctl_node *n, const char *hostname, uint3
 	n->attrs = a;
 	n->sn.attrs = a;
 	n->sn.nattrs = k;
+	spread_count_all(c, n, +1);
 	if (rc < 0)
 		return rc;
 	char *h = strdup(hostname);
