@@ -15,6 +15,7 @@ done
 work=$(mktemp -d /tmp/acre-bench-net.XXXXXX)
 pids=()
 cleanup() {
+	set +e # a supervisor already gone must not stop the rest of the cleanup
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	rm -rf "$work"
 }
