@@ -83,7 +83,20 @@ mount_api_filesystems() { # root
 	$BB mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=000 devpts "$r/dev/pts"
 	$BB mount -t tmpfs -o nosuid,nodev shm "$r/dev/shm"
 	$BB mount -t mqueue -o nosuid,nodev,noexec mqueue "$r/dev/mqueue"
+	# run.sh names the checkout (acre.checkout=PATH): a checkout that lives
+	# in /tmp or /var/tmp keeps the overlay's view of that directory, since a
+	# fresh tmpfs would hide it; /run must be the VM's own.
+	checkout=$($BB sed -n 's/.*acre\.checkout=\([^ ]*\).*/\1/p' /proc/cmdline)
+	case $checkout/ in
+	/run/*) fail "the checkout $checkout is under /run, which the VM replaces: move it" ;;
+	esac
 	for d in tmp var/tmp; do
+		case $checkout/ in
+		/$d/*)
+			say "/$d: the host's, through the overlay (the checkout is there)"
+			continue
+			;;
+		esac
 		$BB mkdir -p "$r/$d"
 		$BB mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$r/$d" || fail "tmpfs $d"
 	done

@@ -112,6 +112,8 @@ mkdir "$TMP/job"
 CONSOLES=console=ttyS1
 [ "$KERNEL_LOG" = 0 ] || CONSOLES="console=ttyS0 console=ttyS1"
 APPEND="$CONSOLES loglevel=7 cgroup_no_v1=all panic=-1 softlockup_panic=1 ${ACRE_VM_APPEND:-}"
+# /init keeps the host's /tmp or /var/tmp when the checkout lives there.
+[[ $ROOT =~ ^[^[:space:]]+$ ]] && APPEND="$APPEND acre.checkout=$ROOT"
 
 # The console goes through a FIFO so that qemu can run in the background,
 # where the traps above can stop it (bash defers traps while a foreground
