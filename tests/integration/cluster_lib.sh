@@ -13,15 +13,16 @@
 # Exit status: 0 pass, 1 fail, 77 skip (the reason is the last line).
 # ACRE_TEST_SLOW (default 1) scales every timeout.
 
-set -u
-set -o pipefail
+# The helpers every integration test uses (scaled, now_ms, skip, assert_*,
+# wait_for, require, record, spawn_bg, ...) come from lib.sh, without its
+# single-supervisor set-up; log and fail are this file's own below.
+# shellcheck disable=SC2034 # read by lib.sh
+ACRE_TEST_LIB_ONLY=1
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+unset ACRE_TEST_LIB_ONLY
+ACRE_BIN=${ACRE_TEST_BIN:-$ACRE_BIN}
 
-ACRE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-ACRE_BIN=${ACRE_TEST_BIN:-$ACRE_ROOT/build/bin}
-SLOW=${ACRE_TEST_SLOW:-1}
-
-scaled() { awk -v n="$1" -v s="$SLOW" 'BEGIN { printf "%g\n", n * s }'; }
-now_ms() { date +%s%3N; }
 log() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
 
 fail() {
@@ -31,43 +32,6 @@ fail() {
 		tail -n 30 "$TEST_DIR/controller.log"
 	fi
 	exit 1
-}
-
-SKIP_REASON=
-skip() {
-	SKIP_REASON="skipped: $*"
-	exit 77
-}
-
-assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
-assert_contains() {
-	case $1 in *"$2"*) ;; *) fail "${3:-output}: expected to contain '$2', got: $1" ;; esac
-}
-assert_le() { [ "$1" -le "$2" ] || fail "${3:-value}: expected at most $2, got $1"; }
-
-# wait_for 'COMMAND' SECONDS: poll COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	local cmd=$1 limit deadline
-	limit=$(scaled "${2:-10}")
-	deadline=$(($(now_ms) + ${limit%.*} * 1000 + 1))
-	while :; do
-		eval "$cmd" >/dev/null 2>&1 && return 0
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
-require() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
-	done
-}
-
-# A line for tests/run-integration.sh, which cleans up after a test killed hard.
-record() {
-	[ -n "${ACRE_TEST_RECORD:-}" ] && printf '%s\n' "$*" >>"$ACRE_TEST_RECORD"
-	return 0
 }
 
 # ---- the network -------------------------------------------------------------------------
@@ -328,13 +292,6 @@ cluster_cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $TEST_DIR" || rm -rf "$TEST_DIR"
 	[ -n "$SKIP_REASON" ] && printf '%s\n' "$SKIP_REASON"
 	exit "$rc"
-}
-
-BG_PIDS=()
-spawn_bg() {
-	"$@" &
-	BG_PIDS+=($!)
-	record "pid $!"
 }
 
 cluster_init() {
