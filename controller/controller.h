@@ -88,4 +88,23 @@ int acre_controller_placement_from_json(const json_t *j, struct acre_placement *
 					struct acre_error *err);
 json_t *acre_controller_placement_to_json(const struct acre_placement *p);
 
+/* ---- wire.c: the protocol's lines over a libevent connection, at either end ---- */
+struct evbuffer;
+struct bufferevent;
+enum acre_wire_line {
+	ACRE_WIRE_WAIT,	    /* no whole line yet */
+	ACRE_WIRE_LINE,	    /* *line (NUL-terminated, the '\n' not counted in *len) */
+	ACRE_WIRE_TOO_LONG, /* a line over ACRE_FRAME_MAX began: said once per line */
+	ACRE_WIRE_SKIPPED,  /* the end of that line went too */
+};
+/*
+ * The next line in `in`; *discarding (false on a new connection) carries a
+ * too-long line across calls.  A line stays in `in` until the caller drains
+ * *len + 1 bytes; everything else is drained here.
+ */
+enum acre_wire_line acre_controller_wire_next(struct evbuffer *in, bool *discarding, char **line,
+					      size_t *len);
+/* Why a connection failed (BEV_EVENT_ERROR): the TLS error, else the socket's. */
+void acre_controller_wire_error(struct bufferevent *bev, char *why, size_t len);
+
 #endif

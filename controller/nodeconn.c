@@ -227,35 +227,25 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct node_conn *conn = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	while (!conn->dead && !conn->closing) {
-		size_t eol;
-		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol, EVBUFFER_EOL_LF);
-		if (p.pos < 0) {
-			size_t have = evbuffer_get_length(in);
-			if (have > ACRE_FRAME_MAX) {
-				if (!conn->discarding)
-					too_long(conn);
-				conn->discarding = true;
-				evbuffer_drain(in, have);
-			}
+		char *line;
+		size_t len;
+		switch (acre_controller_wire_next(in, &conn->discarding, &line, &len)) {
+		case ACRE_WIRE_WAIT:
 			return;
-		}
-		size_t len = (size_t)p.pos;
-		if (conn->discarding || len > ACRE_FRAME_MAX) {
-			if (!conn->discarding)
-				too_long(conn);
-			conn->discarding = false;
-			evbuffer_drain(in, len + 1);
+		case ACRE_WIRE_TOO_LONG:
+			too_long(conn);
 			continue;
+		case ACRE_WIRE_SKIPPED:
+			continue;
+		case ACRE_WIRE_LINE:
+			break;
 		}
-		char *line = (char *)evbuffer_pullup(in, (ssize_t)len + 1);
-		if (!line)
-			return;
-		line[len] = '\0'; /* the '\n' */
+		size_t used = len + 1;
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if (len)
 			nodeproto_message(conn, line, len);
-		evbuffer_drain(in, (size_t)p.pos + 1);
+		evbuffer_drain(in, used);
 	}
 }
 
@@ -264,11 +254,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct node_conn *conn = arg;
 	char why[256] = "closed by the peer";
 	if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		if (e)
-			ERR_error_string_n(e, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "%s", strerror(EVUTIL_SOCKET_ERROR()));
+		acre_controller_wire_error(bev, why, sizeof(why));
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(why, sizeof(why), "timed out");
 	} else if (!(what & BEV_EVENT_EOF)) {

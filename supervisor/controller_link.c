@@ -223,25 +223,13 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct controller_link *l = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	while (l->bev == bev) {
-		size_t eol;
-		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol, EVBUFFER_EOL_LF);
-		if (p.pos < 0) {
-			if (evbuffer_get_length(in) > ACRE_FRAME_MAX) {
-				l->discarding = true;
-				evbuffer_drain(in, evbuffer_get_length(in));
-			}
+		char *line;
+		size_t len;
+		enum acre_wire_line r = acre_controller_wire_next(in, &l->discarding, &line, &len);
+		if (r == ACRE_WIRE_WAIT)
 			return;
-		}
-		size_t len = (size_t)p.pos;
-		if (l->discarding || len > ACRE_FRAME_MAX) {
-			l->discarding = false;
-			evbuffer_drain(in, len + 1);
-			continue;
-		}
-		char *line = (char *)evbuffer_pullup(in, (ssize_t)len + 1);
-		if (!line)
-			return;
-		line[len] = '\0';
+		if (r != ACRE_WIRE_LINE)
+			continue; /* the controller's own lines are never too long: nothing to answer */
 		handle_line(l, line, len);
 		if (l->bev != bev)
 			return; /* dropped meanwhile: the buffer is gone */
@@ -259,13 +247,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	char why[256] = "closed by the controller";
-	if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		if (e)
-			ERR_error_string_n(e, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "%s", strerror(EVUTIL_SOCKET_ERROR()));
-	}
+	if (what & BEV_EVENT_ERROR)
+		acre_controller_wire_error(bev, why, sizeof(why));
 	drop(l, why);
 }
 
