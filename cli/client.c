@@ -160,7 +160,9 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 	json_int_t id = client_send(c, op, args, NULL, 0, err);
 	if (id < 0)
 		return NULL;
-	uint64_t deadline = acre_monotonic_ns() + (uint64_t)c->reply_timeout_ms * 1000000ULL;
+	uint64_t deadline = c->reply_timeout_ms < 0
+				    ? 0
+				    : acre_monotonic_ns() + (uint64_t)c->reply_timeout_ms * 1000000ULL;
 	for (;;) {
 		json_t *msg;
 		int wait_ms = -1;

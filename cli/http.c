@@ -166,7 +166,7 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 	if (c.failed || c.status == 0) {
 		/* libevent reports a refused connection as a timeout: tell them apart by the clock. */
 		bool quick = acre_monotonic_ns() - t0 < cli->timeout_ms * 500000ULL;
-		if (c.error == EVREQ_HTTP_TIMEOUT && !quick)
+		if (c.error == EVREQ_HTTP_TIMEOUT && !quick && timeout_s > 0)
 			acre_error_set(err, ETIMEDOUT, NULL,
 				       "no reply from the controller at %s within %ds (--timeout): "
 				       "is it hung?",
