@@ -164,8 +164,10 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 	uint64_t t0 = acre_monotonic_ns();
 	event_base_dispatch(c.base);
 	if (c.failed || c.status == 0) {
-		/* libevent reports a refused connection as a timeout: tell them apart by the clock. */
-		bool quick = acre_monotonic_ns() - t0 < cli->timeout_ms * 500000ULL;
+		/* libevent reports a refused connection as a timeout: tell them apart by
+		 * the clock (a refusal is at once; with no timeout, within a second). */
+		uint64_t half_ms = cli->timeout_ms ? cli->timeout_ms / 2 : 1000;
+		bool quick = acre_monotonic_ns() - t0 < half_ms * 1000000ULL;
 		if (c.error == EVREQ_HTTP_TIMEOUT && !quick && timeout_s > 0)
 			acre_error_set(err, ETIMEDOUT, NULL,
 				       "no reply from the controller at %s within %ds (--timeout): "
