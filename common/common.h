@@ -328,6 +328,13 @@ int acre_mkdir_p(const char *path, mode_t mode);
 int64_t acre_now_ms(void);	  /* CLOCK_REALTIME */
 uint64_t acre_monotonic_ns(void); /* CLOCK_MONOTONIC */
 
+/* ---- randomness ------------------------------------------------------------ */
+
+/* len bytes from getrandom(2); -EIO when the kernel has none to give. */
+int acre_random_bytes(void *buf, size_t len);
+/* Lower-case hex of len bytes into out, which holds 2 * len + 1. */
+void acre_hex_encode(const void *raw, size_t len, char *out);
+
 /* ---- string map ---------------------------------------------------------- */
 
 /* A string-keyed hash map of borrowed pointers; keys are copied. */

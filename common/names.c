@@ -5,7 +5,6 @@
  */
 #include "common.h"
 #include <ctype.h>
-#include <fcntl.h>
 #include <strings.h>
 #include <sys/capability.h>
 
@@ -61,13 +60,10 @@ void acre_slice_name_generate(char *buf, size_t len)
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char rnd[8];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
+	if (acre_random_bytes(rnd, sizeof(rnd)) < 0) {
 		uint64_t t = acre_monotonic_ns() ^ (uint64_t)getpid();
 		memcpy(rnd, &t, sizeof(rnd));
 	}
-	if (fd >= 0)
-		close(fd);
 	char suffix[9];
 	for (size_t i = 0; i < 8; i++)
 		suffix[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];

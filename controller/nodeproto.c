@@ -75,8 +75,7 @@ static int hash_secret(const char *secret, char out[65])
 	unsigned int len = 0;
 	if (EVP_Digest(secret, strlen(secret), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
 		return -EIO;
-	for (unsigned i = 0; i < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	acre_hex_encode(md, len, out);
 	return 0;
 }
 

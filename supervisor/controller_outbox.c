@@ -17,7 +17,6 @@
 #include "controller_link.h"
 
 #include <ctype.h>
-#include <sys/random.h>
 
 #define IDENTITY_FILE "controller-node.json"
 #define OUTBOX_FILE "controller-outbox.json"
@@ -27,10 +26,9 @@
 static int random_hex(char *buf, size_t nbytes)
 {
 	unsigned char raw[64];
-	if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+	if (nbytes > sizeof(raw) || acre_random_bytes(raw, nbytes) < 0)
 		return -EIO;
-	for (size_t i = 0; i < nbytes; i++)
-		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	acre_hex_encode(raw, nbytes, buf);
 	return 0;
 }
 

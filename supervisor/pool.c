@@ -8,7 +8,6 @@
  */
 #include "supervisor.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/pidfd.h>
@@ -30,15 +29,13 @@ struct pool {
 void pool_cgroup_name(char *buf, size_t len)
 {
 	unsigned char rnd[6];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
+	if (acre_random_bytes(rnd, sizeof(rnd)) < 0) {
 		uint64_t t = acre_monotonic_ns();
 		memcpy(rnd, &t, sizeof(rnd));
 	}
-	if (fd >= 0)
-		close(fd);
-	snprintf(buf, len, "s%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-		 rnd[5]);
+	char hex[2 * sizeof(rnd) + 1];
+	acre_hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(buf, len, "s%s", hex);
 }
 
 void pool_discard_launch(struct acre_launch *l)
