@@ -47,7 +47,7 @@ struct usage_walk {
 
 static bool holds_room(const struct slice *s)
 {
-	return slice_is_active(s) || (s->restart_timer && evtimer_pending(s->restart_timer, NULL));
+	return slice_is_active(s) || slice_restart_pending(s);
 }
 
 static void walk_slice(const char *key, void *value, void *ud)
@@ -197,24 +197,8 @@ static void op_kill(struct controller_link *l, json_t *req, json_t *id)
 		reply_error(l, id, &err);
 		return;
 	}
-	if (sigj) {
-		int sig = (int)json_integer_value(sigj);
-		bool ending = sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
-			      sig == SIGQUIT;
-		if (slice_signal(s, sig, ending, &err) < 0) {
-			reply_error(l, id, &err);
-			return;
-		}
-	} else if (slice_is_active(s)) {
-		slice_stop(s); /* TERM, then KILL after the stop timeout */
-	} else if (s->restart_timer && evtimer_pending(s->restart_timer, NULL)) {
-		/* Between two runs: stopping means not starting again. */
-		slice_stop(s);
-		s->rec.killed_by_user = true;
-		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
-		checkpoint_write(s);
-	} else {
-		acre_error_set(&err, ESRCH, "slice", "slice %s is not running", s->rec.spec.name);
+	int sig = sigj ? (int)json_integer_value(sigj) : SIGTERM;
+	if (slice_kill(s, sigj != NULL, sig, &err) < 0) {
 		reply_error(l, id, &err);
 		return;
 	}

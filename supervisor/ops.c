@@ -177,12 +177,6 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 	evbuffer_free(b);
 }
 
-static bool is_ending_signal(int sig)
-{
-	return sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
-	       sig == SIGQUIT;
-}
-
 static void op_kill(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
@@ -208,15 +202,7 @@ static void op_kill(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 			return;
 		}
 	}
-	if (!slice_is_active(s) && s->restart_timer && !sigj) {
-		/* Between two runs: stopping means not starting again. */
-		slice_stop(s);
-		s->rec.killed_by_user = true;
-		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
-		checkpoint_write(s);
-	} else if (!sigj && slice_is_active(s)) {
-		slice_stop(s); /* TERM, then KILL after the stop timeout */
-	} else if (slice_signal(s, sig, is_ending_signal(sig), &err) < 0) {
+	if (slice_kill(s, sigj != NULL, sig, &err) < 0) {
 		conn_reply_error(c, id, &err);
 		return;
 	}
@@ -287,7 +273,7 @@ static void op_wait(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 		conn_reply_error(c, id, &err);
 		return;
 	}
-	if (!slice_is_active(s) && !s->restart_timer) {
+	if (!slice_is_active(s) && !slice_restart_pending(s)) {
 		conn_reply_ok(c, id, view_slice_result(s));
 		return;
 	}

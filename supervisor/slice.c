@@ -32,6 +32,12 @@ bool slice_is_active(const struct slice *s)
 	return s && s->pidfd >= 0;
 }
 
+/* The timer stays allocated between restarts: only a pending one means a next run. */
+bool slice_restart_pending(const struct slice *s)
+{
+	return s->restart_timer && evtimer_pending(s->restart_timer, NULL);
+}
+
 void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reason)
 {
 	s->rec.state = st;
@@ -361,6 +367,30 @@ static void on_kill_timeout(evutil_socket_t fd, short what, void *arg)
 	struct slice *s = arg;
 	if (slice_is_active(s))
 		slice_signal(s, SIGKILL, true, NULL);
+}
+
+static bool is_ending_signal(int sig)
+{
+	return sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
+	       sig == SIGQUIT;
+}
+
+int slice_kill(struct slice *s, bool with_signal, int sig, struct acre_error *err)
+{
+	if (!with_signal && slice_is_active(s)) {
+		slice_stop(s); /* TERM, then KILL after the stop timeout */
+		return 0;
+	}
+	if (!with_signal && slice_restart_pending(s)) {
+		/* Between two runs: stopping means not starting again. */
+		slice_stop(s);
+		s->rec.killed_by_user = true;
+		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
+		checkpoint_write(s);
+		return 0;
+	}
+	/* A signal to send, or nothing running (which slice_signal reports). */
+	return slice_signal(s, sig, is_ending_signal(sig), err);
 }
 
 void slice_stop(struct slice *s)

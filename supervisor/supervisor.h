@@ -168,11 +168,19 @@ int slice_launch(struct slice *s, struct acre_error *err);
 int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err);
 /* Ends a running slice: SIGTERM, then SIGKILL after the stop timeout. */
 void slice_stop(struct slice *s);
+/*
+ * A kill from a client or the controller: without a signal, slice_stop, or
+ * between two runs no next run; with one, it is sent (TERM, KILL, INT, HUP
+ * and QUIT count as the user's ending it).  ESRCH when nothing runs.
+ */
+int slice_kill(struct slice *s, bool with_signal, int sig, struct acre_error *err);
 /* Removes an ended slice now, or once it has ended (force). */
 int slice_remove(struct slice *s, bool force, struct acre_error *err);
 void slice_destroy(struct slice *s);
 void slice_watch(struct slice *s);
 bool slice_is_active(const struct slice *s);
+/* Ended, and its next run is waiting out the back-off. */
+bool slice_restart_pending(const struct slice *s);
 /* Enters the slice's cgroup into the eBPF accounting maps (keeping counters it has). */
 void slice_account(struct slice *s);
 void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reason);

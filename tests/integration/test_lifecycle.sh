@@ -75,6 +75,15 @@ assert_eq "$(slice_field onf .restarts)" 2 "restarts of on-failure:2"
 assert_eq "$(slice_state onf)" failed "state of on-failure:2 after its retries"
 assert_eq "$(slice_field onf .reason)" "exit 3" "reason of on-failure:2"
 assert_eq "$(acre slice logs onf | grep -c run)" 3 "runs of on-failure:2 in its log"
+# Ended for good after its restarts: a kill finds nothing to end and changes
+# nothing, and waiting for its end (logs -f) returns at once.
+rc=0
+err=$(acre slice kill onf 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status of kill of a slice ended after its restarts"
+assert_contains "$err" "not running" "error of kill of a slice ended after its restarts"
+assert_eq "$(slice_state onf)" failed "state of on-failure:2 after a kill of the ended slice"
+timeout "$(scaled 10)" "$ACRE_BIN/acre" slice logs onf -f >/dev/null ||
+	fail "logs -f of a slice ended after its restarts did not return"
 # A success is not retried by on-failure.
 acre slice run -d --name onf-ok --restart on-failure:2 -- true >/dev/null || fail "run onf-ok"
 wait_for '[ "$(slice_state onf-ok)" = exited ]' 10 || fail "onf-ok did not exit"
