@@ -14,6 +14,7 @@
  * Prints one PASS/FAIL line per check and "N passed, N failed".
  */
 #include "bpf/bpf.h"
+#include "check.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -39,41 +40,16 @@ static struct {
 	uint64_t id[2];
 	bool bpffs_was_mounted;
 	struct acre_bpf *b;
-	int passed, failed;
 } T;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		bool ok_ = (cond);                                                                 \
-		printf("%s ", ok_ ? "PASS" : "FAIL");                                              \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-		if (ok_)                                                                           \
-			T.passed++;                                                                \
-		else                                                                               \
-			T.failed++;                                                                \
-	} while (0)
 
 static void die(const char *what)
 {
 	printf("FAIL %s: %s\n", what, strerror(errno));
-	T.failed++;
+	checks_failed++;
 	exit(1);
 }
 
 /* ---- cgroups and processes ------------------------------------------------- */
-
-static const char *v2_mount(void)
-{
-	static const char *const candidates[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
-	for (size_t i = 0; i < ACRE_ARRAY_SIZE(candidates); i++) {
-		struct statfs st;
-		if (statfs(candidates[i], &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
-			return candidates[i];
-	}
-	return NULL;
-}
 
 static int write_str(const char *path, const char *s)
 {
@@ -823,8 +799,8 @@ int main(void)
 	test_pure();
 	if (geteuid() != 0) {
 		printf("SKIP the kernel checks need root\n");
-		printf("%d passed, %d failed\n", T.passed, T.failed);
-		return T.failed ? 1 : 77;
+		printf("%d passed, %d failed\n", checks_passed, checks_failed);
+		return checks_failed ? 1 : 77;
 	}
 	setup();
 	if (open_module() < 0)
@@ -850,6 +826,6 @@ int main(void)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/acre/%s", T.root);
 	CHECK(stat(dir, &st) < 0 && stat(T.subtree, &st) < 0, "pins and cgroups are gone");
-	printf("%d passed, %d failed\n", T.passed, T.failed);
-	return T.failed ? 1 : 0;
+	printf("%d passed, %d failed\n", checks_passed, checks_failed);
+	return checks_failed ? 1 : 0;
 }

@@ -16,6 +16,7 @@
  * "N passed, N failed".
  */
 #include "bpf/bpf.h"
+#include "check.h"
 
 #include <linux/types.h>
 #include "bpf/layout.h"
@@ -46,21 +47,7 @@ static struct {
 	struct acre_bpf *b;
 	char extra[NEXTRA][16];
 	int extra_ifindex[NEXTRA];
-	int passed, failed;
 } T;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		bool ok_ = (cond);                                                                 \
-		printf("%s ", ok_ ? "PASS" : "FAIL");                                              \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-		if (ok_)                                                                           \
-			T.passed++;                                                                \
-		else                                                                               \
-			T.failed++;                                                                \
-	} while (0)
 
 static const char *const NAME = "abc";
 
@@ -382,17 +369,6 @@ static bool is_bpffs(void)
 	return statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC;
 }
 
-static const char *v2_mount(void)
-{
-	static const char *const candidates[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
-	for (size_t i = 0; i < ACRE_ARRAY_SIZE(candidates); i++) {
-		struct statfs st;
-		if (statfs(candidates[i], &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
-			return candidates[i];
-	}
-	return NULL;
-}
-
 static void cleanup(void)
 {
 	static bool done;
@@ -479,6 +455,6 @@ int main(void)
 	test_refusals();
 	cleanup();
 	check_gone();
-	printf("%d passed, %d failed\n", T.passed, T.failed);
-	return T.failed ? 1 : 0;
+	printf("%d passed, %d failed\n", checks_passed, checks_failed);
+	return checks_failed ? 1 : 0;
 }
