@@ -236,33 +236,8 @@ EOF
 
 # SIGKILL every process in a cgroup root of ours, in every hierarchy, then remove the root.
 cgroup_purge() {
-	local root=$1 d f pid round left
-	case $root in acre-test-*) ;; *) return 1 ;; esac
-	for round in $(seq 1 50); do
-		local found=0
-		for d in /sys/fs/cgroup/"$root" /sys/fs/cgroup/*/"$root"; do
-			[ -d "$d" ] || continue
-			[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
-			while read -r f; do
-				while read -r pid; do
-					[ -n "$pid" ] && found=1 && kill -KILL "$pid" 2>/dev/null
-				done <"$f"
-			done < <(find "$d" -name cgroup.procs 2>/dev/null)
-		done
-		[ "$found" = 0 ] && break
-		sleep 0.1
-	done
-	for round in $(seq 1 50); do
-		left=0
-		for d in /sys/fs/cgroup/"$root" /sys/fs/cgroup/*/"$root"; do
-			[ -d "$d" ] || continue
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-			[ -d "$d" ] && left=1
-		done
-		[ "$left" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	kill_cgroup_procs "$1"
+	remove_cgroup_root "$1"
 }
 
 cluster_cleanup() {
