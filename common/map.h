@@ -1,0 +1,23 @@
+/*
+ * One string-keyed hash map.
+ */
+#ifndef ACRE_COMMON_MAP_H
+#define ACRE_COMMON_MAP_H
+
+#include <stddef.h>
+
+/* A string-keyed hash map of borrowed pointers; keys are copied. */
+struct acre_map;
+struct acre_map *acre_map_new(void);
+void acre_map_free(struct acre_map *m);
+void *acre_map_get(const struct acre_map *m, const char *key);
+int acre_map_put(struct acre_map *m, const char *key, void *value);
+void *acre_map_remove(struct acre_map *m, const char *key);
+size_t acre_map_size(const struct acre_map *m);
+/* Visits entries in no particular order; the callback must not modify the map. */
+void acre_map_foreach(const struct acre_map *m, void (*fn)(const char *key, void *value, void *ud),
+		      void *ud);
+/* Keys sorted, NULL-terminated; the strings belong to the map. */
+const char **acre_map_sorted_keys(const struct acre_map *m);
+
+#endif

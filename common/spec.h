@@ -1,0 +1,152 @@
+/*
+ * The slice spec (DESIGN.md's JSON, parsed once into a struct), outbound
+ * connection rules, capability names, and the slice record the supervisor
+ * checkpoints: states, exits and reasons.
+ */
+#ifndef ACRE_COMMON_SPEC_H
+#define ACRE_COMMON_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "common/error.h"
+
+#define ACRE_NAME_MAX 63
+
+enum acre_namespace {
+	ACRE_NS_PID = 1 << 0,
+	ACRE_NS_MOUNT = 1 << 1,
+	ACRE_NS_UTS = 1 << 2,
+	ACRE_NS_IPC = 1 << 3,
+	ACRE_NS_NET = 1 << 4,
+	ACRE_NS_CGROUP = 1 << 5,
+};
+#define ACRE_NS_ALL                                                                                \
+	(ACRE_NS_PID | ACRE_NS_MOUNT | ACRE_NS_UTS | ACRE_NS_IPC | ACRE_NS_NET | ACRE_NS_CGROUP)
+
+enum acre_seccomp_mode { ACRE_SECCOMP_DEFAULT, ACRE_SECCOMP_UNCONFINED, ACRE_SECCOMP_PROFILE };
+enum acre_net_mode { ACRE_NET_NONE, ACRE_NET_HOST, ACRE_NET_BRIDGE };
+enum acre_restart { ACRE_RESTART_NEVER, ACRE_RESTART_ON_FAILURE, ACRE_RESTART_ALWAYS };
+
+struct acre_slice_resources {
+	uint32_t cpus_milli;	 /* 0: no CPU limit */
+	uint64_t memory;	 /* bytes, 0: no limit */
+	uint64_t pids;		 /* 0: no limit */
+	uint64_t net_rate;	 /* bit/s, 0: no limit */
+};
+
+struct acre_slice_isolation {
+	unsigned namespaces;	 /* enum acre_namespace bits */
+	enum acre_seccomp_mode seccomp;
+	json_t *seccomp_profile; /* ACRE_SECCOMP_PROFILE: the profile document */
+	uint64_t capabilities;	 /* bit N = capability N */
+	char *rootfs;
+	bool readonly_root;
+};
+
+struct acre_slice_spec {
+	char name[ACRE_NAME_MAX + 1];
+	char **command;		/* NULL-terminated */
+	char **env;		/* "K=V", NULL-terminated, user-given only */
+	char *user;		/* NULL: root */
+	char *cwd;
+	struct acre_slice_resources resources;
+	struct acre_slice_isolation isolation;
+	enum acre_net_mode net_mode;
+	bool net_isolated;	/* bridge: reaches the gateway, no other slice */
+	char **net_allow;	/* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
+	enum acre_restart restart;
+	unsigned restart_max;	/* on-failure:N, 0 = unbounded */
+	json_t *labels;		/* object of strings, never NULL once parsed */
+};
+
+bool acre_slice_name_valid(const char *name);
+/* Generates "slice-xxxxxx" from a random source when a spec has no name. */
+void acre_slice_name_generate(char *buf, size_t len);
+
+/* Validates and converts; on error names the field ("resources.memory"). */
+int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec,
+			  struct acre_error *err);
+json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec);
+void acre_slice_spec_free(struct acre_slice_spec *spec);
+
+const char *acre_namespace_name(enum acre_namespace ns);
+/* "pid" -> ACRE_NS_PID; 0 for an unknown name. */
+enum acre_namespace acre_namespace_from_name(const char *name);
+const char *acre_net_mode_name(enum acre_net_mode m);
+const char *acre_restart_name(enum acre_restart r);
+
+/* One --allow rule: a prefix of family AF_INET or AF_INET6, and a port (0: any). */
+struct acre_allow {
+	int family;
+	uint8_t addr[16]; /* network order; the first 4 bytes for AF_INET */
+	uint8_t prefix_len;
+	uint16_t port; /* host order */
+};
+#define ACRE_ALLOW_MAX 32
+
+/*
+ * Parses "CIDR[:PORT]": 198.18.0.0/15, 198.18.0.1:5201, 2001:db8::/32,
+ * [2001:db8::1]:443.  An address without /LEN is one host.
+ */
+int acre_allow_parse(const char *s, struct acre_allow *out, struct acre_error *err);
+
+/* "NET_ADMIN" or "CAP_NET_ADMIN", any case -> number; -1 if unknown. */
+int acre_cap_from_name(const char *name);
+const char *acre_cap_name(int cap);
+
+enum acre_slice_state {
+	ACRE_SLICE_PENDING,
+	ACRE_SLICE_STARTING,
+	ACRE_SLICE_RUNNING,
+	ACRE_SLICE_EXITED,
+	ACRE_SLICE_FAILED,
+	ACRE_SLICE_KILLED,
+	ACRE_SLICE_LOST,
+	ACRE_SLICE_DESTROYED,
+};
+
+const char *acre_slice_state_name(enum acre_slice_state s);
+int acre_slice_state_parse(const char *s, enum acre_slice_state *out);
+bool acre_slice_state_is_final(enum acre_slice_state s);
+
+/* How a task ended, as acre-init records it and the supervisor reports it. */
+struct acre_exit {
+	bool known;
+	int exit_code;	  /* valid when signal == 0 */
+	int signal;
+	bool oom;
+	char launch_failed[256]; /* non-empty: the launch failed with this reason */
+};
+
+/* "exit 3", "signal 9", "oom", "launch_failed: ..." */
+void acre_exit_reason(const struct acre_exit *e, char *buf, size_t len);
+/* What a foreground client exits with: the code, 128+N for signal N, 137 for OOM. */
+int acre_exit_status(const struct acre_exit *e);
+/* The record acre-init writes: {"exit_code":N} | {"signal":N} | {"launch_failed":"..."}. */
+int acre_exit_record_parse(const char *text, size_t len, struct acre_exit *out);
+
+/* What the supervisor checkpoints for one slice. */
+struct acre_slice_record {
+	struct acre_slice_spec spec;
+	char cgroup[ACRE_NAME_MAX + 1]; /* its cgroup's name under the supervisor's subtree */
+	enum acre_slice_state state;
+	char reason[300];
+	struct acre_exit exit;
+	pid_t pid;		/* acre-init, in the supervisor's pid namespace */
+	uint64_t pid_start;	/* its start time (clock ticks since boot), to tell pid reuse */
+	pid_t task_pid;		/* the task inside the slice's pid namespace */
+	unsigned restarts;
+	bool foreground;
+	bool remove_on_exit;
+	bool killed_by_user;
+	int64_t created_at, started_at, finished_at; /* unix ms, 0 = never */
+};
+
+json_t *acre_slice_record_to_json(const struct acre_slice_record *rec);
+int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *rec,
+				struct acre_error *err);
+void acre_slice_record_free(struct acre_slice_record *rec);
+
+#endif
