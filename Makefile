@@ -193,7 +193,7 @@ $(BUILD)/test/netns_test: tests/netns/test_netns.c $(LIB_netns) $(LIB_common)
 
 unit: $(UNIT_BINS) $(SAN_BINS)
 
-check: all unit
+check: all unit fuzz-build
 	@tests/run-check.sh
 
 integration: all
@@ -201,6 +201,30 @@ integration: all
 
 vm-check: all
 	@tests/vm/run.sh -- tests/run-integration.sh $$(cat tests/vm/tests.list)
+
+# ---- fuzzing ------------------------------------------------------------------
+# libFuzzer targets (clang -fsanitize=fuzzer,address,undefined), one per input
+# that comes from outside: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
+# Each target is built from the sources it exercises (FUZZ_SRCS_NAME).
+# `make fuzz` runs each for FUZZ_SECONDS (new inputs kept in build/fuzz/corpus/);
+# `make check` replays the seed corpora (tests/fuzz/run.sh --replay).
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       $(filter-out -Wno-format-truncation,$(WARN)) -I. $(PKG_CFLAGS)
+FUZZ_SRCS_spec := $(call src,common)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-LD $@"
+	@$(CLANG) $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # ---- operating ----------------------------------------------------------------
 

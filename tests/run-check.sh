@@ -67,13 +67,40 @@ run_suite() {
 	failed=$((failed + ${f:-0}))
 }
 
+# Each suite's time, so the budget of a CI run stays seen.
+suite_start=$SECONDS
+suite_time() {
+	echo "-- $1: $((SECONDS - suite_start)) s"
+	suite_start=$SECONDS
+}
+
 echo "== unit tests"
 run_unit build/test plain
+suite_time "unit tests"
 echo "== unit tests under AddressSanitizer and UBSan"
 run_unit build/test-san sanitizers
+suite_time "unit tests under sanitizers"
+
+# tests/fuzz/run.sh ends with "fuzz: N passed, N failed".
+run_fuzz_replay() {
+	local out=$log/fuzz
+	tests/fuzz/run.sh --replay 2>&1 | tee "$out"
+	local line p f
+	line=$(grep -a '^fuzz: ' "$out" | tail -1)
+	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	[ -n "$line" ] || f=1
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+echo "== fuzz corpora replayed"
+run_fuzz_replay
+suite_time "fuzz corpora"
 
 echo "== integration tests on this machine ($(uname -r))"
 run_suite integration tests/run-integration.sh
+suite_time "integration tests"
 
 echo "== integration tests in a pure cgroup v2 VM"
 if [ -x tests/vm/run.sh ] && [ -f tests/vm/tests.list ]; then
@@ -89,6 +116,7 @@ else
 	echo "FAIL vm: tests/vm is missing"
 	failed=$((failed + 1))
 fi
+suite_time "VM suite"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
