@@ -247,40 +247,46 @@ static int settle_program(struct bpf_program *prog, const struct acre_bpf_site *
 	return 0;
 }
 
+static bool part_knows(const struct acre_bpf_part *part, const char *pin)
+{
+	struct bpf_map *m;
+	for (m = bpf_object__next_map(part->obj, NULL); m; m = bpf_object__next_map(part->obj, m))
+		if (strcmp(pin, bpf_map__name(m)) == 0)
+			return true;
+	struct bpf_program *p;
+	for (p = bpf_object__next_program(part->obj, NULL); p;
+	     p = bpf_object__next_program(part->obj, p)) {
+		char link_name[128];
+		snprintf(link_name, sizeof(link_name), "%s_link", bpf_program__name(p));
+		if (strcmp(pin, bpf_program__name(p)) == 0 || strcmp(pin, link_name) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct strays {
+	const struct acre_bpf_part *part;
+	const struct acre_bpf_site *site;
+	char prefix[64];
+};
+
+static int remove_stray(int dfd, const char *entry, unsigned char type, void *ud)
+{
+	struct strays *s = ud;
+	if (type == DT_DIR || strncmp(entry, s->prefix, strlen(s->prefix)) != 0 ||
+	    part_knows(s->part, entry))
+		return 0;
+	acre_log(ACRE_LOG_INFO, "event=bpf_stray_pin_removed dir=%s pin=%s", s->site->dir, entry);
+	unlinkat(dfd, entry, 0);
+	return 0;
+}
+
 /* Pins left by an interrupted run or an older build that this build would not name. */
 static void remove_strays(const struct acre_bpf_part *part, const struct acre_bpf_site *site)
 {
-	_cleanup_close_ int fd = openat(site->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d)
-		return;
-	fd = -1;
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "%s_", part->name);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_type == DT_DIR || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		bool known = false;
-		struct bpf_map *m;
-		for (m = bpf_object__next_map(part->obj, NULL); m;
-		     m = bpf_object__next_map(part->obj, m))
-			known |= strcmp(de->d_name, bpf_map__name(m)) == 0;
-		struct bpf_program *p;
-		for (p = bpf_object__next_program(part->obj, NULL); p;
-		     p = bpf_object__next_program(part->obj, p)) {
-			char link_name[128];
-			snprintf(link_name, sizeof(link_name), "%s_link", bpf_program__name(p));
-			known |= strcmp(de->d_name, bpf_program__name(p)) == 0 ||
-				 strcmp(de->d_name, link_name) == 0;
-		}
-		if (!known) {
-			acre_log(ACRE_LOG_INFO, "event=bpf_stray_pin_removed dir=%s pin=%s",
-				 site->dir, de->d_name);
-			unlinkat(site->dir_fd, de->d_name, 0);
-		}
-	}
-	closedir(d);
+	struct strays s = {.part = part, .site = site};
+	snprintf(s.prefix, sizeof(s.prefix), "%s_", part->name);
+	(void)acre_dir_foreach(site->dir_fd, ".", remove_stray, &s);
 }
 
 #define PART_MAX_PROGS 8

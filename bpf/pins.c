@@ -105,28 +105,30 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+struct remove_pass {
+	const char *prefix;
+	bool links;
+	int rc;
+};
+
+static int remove_entry(int dfd, const char *entry, unsigned char type, void *ud)
+{
+	struct remove_pass *p = ud;
+	/* Subdirectories belong to other cgroup roots ("acre" vs "acre/test"). */
+	if (type == DT_DIR || strncmp(entry, p->prefix, strlen(p->prefix)) != 0)
+		return 0;
+	if (has_suffix(entry, "_link") != p->links)
+		return 0;
+	if (unlinkat(dfd, entry, 0) < 0 && errno != ENOENT && p->rc == 0)
+		p->rc = -errno;
+	return 0;
+}
+
 static int remove_pass(int dir_fd, const char *prefix, bool links)
 {
-	_cleanup_close_ int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d)
-		return -errno;
-	fd = -1; /* the DIR owns it now */
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		/* Subdirectories belong to other cgroup roots ("acre" vs "acre/test"). */
-		if (de->d_type == DT_DIR || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		if (has_suffix(de->d_name, "_link") != links)
-			continue;
-		if (unlinkat(dir_fd, de->d_name, 0) < 0 && errno != ENOENT && rc == 0)
-			rc = -errno;
-	}
-	closedir(d);
-	return rc;
+	struct remove_pass p = {.prefix = prefix, .links = links};
+	int rc = acre_dir_foreach(dir_fd, ".", remove_entry, &p);
+	return rc < 0 ? rc : p.rc;
 }
 
 int acre_bpf_pins_remove(int dir_fd, const char *prefix)

@@ -99,30 +99,25 @@ static int merge_ports(const struct prefix *p, const struct prefix *rules,
 /* Every key of the slice now in the trie; the caller frees *keys. */
 static int slice_keys(struct acre_bpf *b, uint64_t id, struct acre_bpf_policy_key **keys, size_t *n)
 {
-	size_t cap = 0;
-	*keys = NULL;
-	*n = 0;
+	ACRE_VEC(struct acre_bpf_policy_key) found = {0};
 	struct acre_bpf_policy_key k, next;
 	const void *prev = NULL;
 	int rc;
 	while ((rc = bpf_map_get_next_key(b->policy_fd, prev, &next)) == 0) {
 		k = next;
 		prev = &k;
-		if (!key_of(&k, id))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *grown = realloc(*keys, cap * sizeof(**keys));
-			if (!grown) {
-				free(*keys);
-				*keys = NULL;
-				return -ENOMEM;
-			}
-			*keys = grown;
+		if (key_of(&k, id) && acre_vec_push(&found, k) < 0) {
+			acre_vec_free(&found);
+			return -ENOMEM;
 		}
-		(*keys)[(*n)++] = k;
 	}
-	return rc == -ENOENT ? 0 : rc;
+	if (rc != -ENOENT) {
+		acre_vec_free(&found);
+		return rc;
+	}
+	*keys = found.v;
+	*n = found.n;
+	return 0;
 }
 
 static bool key_in(const struct acre_bpf_policy_key *k, const struct acre_bpf_policy_key *set,

@@ -259,6 +259,15 @@ static bool strv_contains(char **v, const char *s)
 	return false;
 }
 
+static int collect_dir(int dfd, const char *entry, unsigned char type, void *ud)
+{
+	(void)dfd;
+	char ***out = ud;
+	if (type != DT_DIR || entry[0] == '.' || strv_contains(*out, entry))
+		return 0;
+	return acre_strv_push(out, entry);
+}
+
 int acre_cgroup_system_list(const struct acre_cgroup_system *sys, char ***names)
 {
 	_cleanup_strv_free_ char **out = calloc(1, sizeof(char *));
@@ -267,24 +276,9 @@ int acre_cgroup_system_list(const struct acre_cgroup_system *sys, char ***names)
 	for (size_t i = 0; i < sys->nh; i++) {
 		if (sys->h[i].root_fd < 0)
 			continue;
-		int fd = openat(sys->h[i].root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-		if (!d) {
-			if (fd >= 0)
-				close(fd);
-			return -errno;
-		}
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
-			    strv_contains(out, de->d_name))
-				continue;
-			if (acre_strv_push(&out, de->d_name) < 0) {
-				closedir(d);
-				return -ENOMEM;
-			}
-		}
-		closedir(d);
+		int rc = acre_dir_foreach(sys->h[i].root_fd, ".", collect_dir, &out);
+		if (rc < 0)
+			return rc;
 	}
 	*names = TAKE_PTR(out);
 	return 0;

@@ -83,16 +83,10 @@ static ssize_t find_owner(const struct acre_ipam *ipam, const char *owner)
 
 static int reserve(struct acre_ipam *ipam, size_t want)
 {
-	if (want <= ipam->cap)
-		return 0;
-	size_t cap = ipam->cap ? ipam->cap * 2 : 16;
-	while (cap < want)
-		cap *= 2;
-	struct lease *l = realloc(ipam->leases, cap * sizeof(*l));
+	struct lease *l = acre_vec_grow(ipam->leases, &ipam->cap, want, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	ipam->leases = l;
-	ipam->cap = cap;
 	return 0;
 }
 
