@@ -83,9 +83,9 @@ $(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
-# from the files that build a slice and nothing else.
-INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c
-$(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h)
+# from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
+INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c proto/fds.c
+$(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h proto/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -static $(INIT_SRCS) -o $@ -lcap
