@@ -3,8 +3,9 @@
  * speak — the names of its operations, the envelope every message travels
  * in, the line framing (one JSON object per line, at most 1 MiB), the
  * placement of a slice as users write it, TLS set-up for both ends of the
- * node port, and fd passing over the supervisor's Unix socket.  This is the
- * module's one public header.
+ * node port, and fd passing over Unix sockets (fds.c, plain libc, is also
+ * linked into acre-init for its claim).  This is the module's one public
+ * header.
  *
  * Two conversations use it:
  *
