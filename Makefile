@@ -28,11 +28,12 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	python3 jq curl openssl procps crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils
 
-MODULES	:= common isolation netns bpf supervisor controller cli
+MODULES	:= common proto isolation netns bpf supervisor controller cli
 src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c))
 obj	= $(patsubst %.c,$(BUILD)/obj/%.o,$(call src,$(1)))
 
 LIB_common	:= $(BUILD)/lib/libacre-common.a
+LIB_proto	:= $(BUILD)/lib/libacre-proto.a
 LIB_isolation	:= $(BUILD)/lib/libacre-isolation.a
 LIB_netns	:= $(BUILD)/lib/libacre-netns.a
 LIB_bpf		:= $(BUILD)/lib/libacre-bpf.a
@@ -59,31 +60,32 @@ $(BUILD)/lib/libacre-%.a: $$(call obj,$$*)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/acre: $(call obj,cli) $(LIB_controller) $(LIB_common)
+# The node protocol is proto/'s: no binary but acre-controller links controller code.
+$(BUILD)/bin/acre: $(call obj,cli) $(LIB_proto) $(LIB_common)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netns) $(LIB_bpf) \
-		$(LIB_controller) $(LIB_common)
+		$(LIB_proto) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_common)
+$(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_proto) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 # bench/pool: the node simulator and API load of the pool benchmark (make bench).
 BENCH_POOL := $(BUILD)/bench/acre-bench-pool
-$(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB_common)
+$(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB_proto) $(LIB_common)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
-# from the files that build a slice and nothing else.
-INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c
-$(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h)
+# from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
+INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c proto/fds.c
+$(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h proto/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -static $(INIT_SRCS) -o $@ -lcap
@@ -144,7 +146,7 @@ SAN_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/test-san/%,$(UNIT_SRCS))
 UNIT_LIBS  := $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 # What unit tests link besides themselves: the pure modules (an archive
 # member is only pulled in when a test uses it, so each links what it needs).
-UNIT_MODULES := controller common
+UNIT_MODULES := controller proto common
 UNIT_ARCHIVES := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib/libacre-$(m).a)
 SAN_ARCHIVES  := $(foreach m,$(UNIT_MODULES),$(BUILD)/lib-san/libacre-$(m).a)
 san_obj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(filter-out $(1)/main.c,$(call src,$(1))))

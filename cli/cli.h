@@ -7,6 +7,7 @@
 #define ACRE_CLI_H
 
 #include "common/common.h"
+#include "proto/proto.h"
 
 enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_PRETTY };
 
@@ -35,7 +36,7 @@ void dispatch_usage(const struct command *table, const char *object, FILE *out);
 /* ---- client.c: talking to the supervisor ---- */
 struct client {
 	int fd;
-	struct acre_frame_reader in;
+	struct acre_proto_frame in;
 	int received_fd; /* an fd that came with the last message, or -1 */
 	json_int_t next_id;
 	int reply_timeout_ms; /* client_call's wait for a reply; -1: forever */

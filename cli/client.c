@@ -17,7 +17,7 @@ int client_connect(struct client *c, const char *path, struct acre_error *err)
 	c->next_id = 1;
 	c->reply_timeout_ms = -1;
 	c->path = path;
-	acre_frame_init(&c->in, ACRE_FRAME_MAX);
+	acre_proto_frame_init(&c->in, ACRE_PROTO_LINE_MAX);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return acre_error_set(err, ENAMETOOLONG, "--socket", "--socket %s: path too long",
@@ -44,7 +44,7 @@ void client_close(struct client *c)
 		close(c->received_fd);
 	c->fd = -1;
 	c->received_fd = -1;
-	acre_frame_free(&c->in);
+	acre_proto_frame_free(&c->in);
 }
 
 json_int_t client_send(struct client *c, const char *op, json_t *args, const int *fds, int nfds,
@@ -55,35 +55,20 @@ json_int_t client_send(struct client *c, const char *op, json_t *args, const int
 	json_object_set_new(msg, "op", json_string(op));
 	json_object_set_new(msg, "id", json_integer(id));
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (!line)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	char cbuf[CMSG_SPACE(sizeof(int) * 3)] = {0};
-	struct iovec iov = {.iov_base = line, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
 	size_t off = 0;
 	while (off < len) {
-		iov.iov_base = line + off;
-		iov.iov_len = len - off;
-		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return acre_error_set(err, errno, NULL, "sending to the supervisor: %s",
-					      strerror(errno));
-		}
+		/* The fds go with the first bytes. */
+		ssize_t n = acre_proto_send_fds(c->fd, line + off, len - off, fds,
+						off ? 0 : (size_t)nfds, 0);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return acre_error_set(err, (int)-n, NULL, "sending to the supervisor: %s",
+					      strerror((int)-n));
 		off += (size_t)n;
-		mh.msg_control = NULL; /* the fds went with the first bytes */
-		mh.msg_controllen = 0;
 	}
 	return id;
 }
@@ -98,31 +83,21 @@ static int fill(struct client *c, int timeout_ms, struct acre_error *err)
 	if (r == 0)
 		return 0;
 	char buf[65536];
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	int fd;
+	size_t nfds;
+	/* One fd is kept (the end of a slice's log); any more are closed. */
+	ssize_t n = acre_proto_recv_fds(c->fd, buf, sizeof(buf), &fd, c->received_fd < 0 ? 1 : 0,
+					&nfds, 0);
 	if (n < 0)
-		return errno == EINTR ? 0 : acre_error_set(err, errno, NULL,
-							   "reading from the supervisor: %s",
-							   strerror(errno));
+		return n == -EINTR ? 0 : acre_error_set(err, (int)-n, NULL,
+							"reading from the supervisor: %s",
+							strerror((int)-n));
 	if (n == 0)
 		return acre_error_set(err, ECONNRESET, NULL,
 				      "the supervisor closed the connection");
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int *fds = (int *)CMSG_DATA(cm);
-		size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			if (c->received_fd < 0)
-				c->received_fd = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-	if (acre_frame_feed(&c->in, buf, (size_t)n) < 0)
+	if (nfds)
+		c->received_fd = fd;
+	if (acre_proto_frame_feed(&c->in, buf, (size_t)n) < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	return 1;
 }
@@ -133,20 +108,20 @@ int client_read(struct client *c, int timeout_ms, json_t **msg, struct acre_erro
 	for (;;) {
 		char *line;
 		size_t len;
-		enum acre_frame_result r = acre_frame_next(&c->in, &line, &len);
-		if (r == ACRE_FRAME_TOO_LONG)
+		enum acre_proto_line r = acre_proto_frame_next(&c->in, &line, &len);
+		if (r == ACRE_PROTO_LINE_TOO_LONG)
 			return acre_error_set(err, EMSGSIZE, NULL, "reply too long");
-		if (r == ACRE_FRAME_LINE) {
+		if (r == ACRE_PROTO_LINE) {
 			if (len == 0)
 				continue;
-			json_error_t jerr;
-			*msg = json_loadb(line, len, 0, &jerr);
-			if (!json_is_object(*msg)) {
-				json_decref(*msg);
-				*msg = NULL;
+			_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+			struct acre_error why = {0};
+			if (acre_proto_parse(line, len, ACRE_PROTO_REPLY | ACRE_PROTO_EVENT, &m,
+					     &why) < 0)
 				return acre_error_set(err, EPROTO, NULL,
-						      "malformed reply from the supervisor");
-			}
+						      "malformed reply from the supervisor: %s",
+						      why.message);
+			*msg = TAKE_PTR(m.json);
 			return 1;
 		}
 		int rc = fill(c, timeout_ms, err);

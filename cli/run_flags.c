@@ -5,7 +5,7 @@
  * the flag as the user typed it: "--memory 12Q: unknown unit".
  */
 #include "cli.h"
-#include "controller/controller.h"
+#include "proto/proto.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -117,7 +117,7 @@ static int apply_placement(int opt, const char *arg, struct run_request *req,
 	json_t *p = req->placement;
 	if (opt == OPT_CONSTRAINT) {
 		struct acre_constraint c;
-		if (acre_controller_constraint_parse(arg, &c, "--constraint", err) < 0)
+		if (acre_proto_constraint_parse(arg, &c, "--constraint", err) < 0)
 			return -EINVAL;
 		json_t *list = json_object_get(p, "constraints");
 		if (!list) {
@@ -129,12 +129,12 @@ static int apply_placement(int opt, const char *arg, struct run_request *req,
 					      "--constraint: at most %d",
 					      ACRE_PLACEMENT_MAX_CONSTRAINTS);
 		char text[ACRE_ATTR_KEY_MAX + ACRE_ATTR_VALUE_MAX + 4];
-		acre_controller_constraint_format(&c, text, sizeof(text));
+		acre_proto_constraint_format(&c, text, sizeof(text));
 		json_array_append_new(list, json_string(text));
 		return 0;
 	}
 	if (opt == OPT_SPREAD) {
-		if (!acre_controller_attr_key_valid(arg))
+		if (!acre_proto_attr_key_valid(arg))
 			return acre_error_set(err, EINVAL, "--spread",
 					      "--spread %s: an attribute name (letters, digits, "
 					      "'.', '-', '_', '/')",
@@ -143,7 +143,7 @@ static int apply_placement(int opt, const char *arg, struct run_request *req,
 		return 0;
 	}
 	enum acre_strategy st;
-	if (acre_controller_strategy_parse(arg, &st, err) < 0) {
+	if (acre_proto_strategy_parse(arg, &st, err) < 0) {
 		acre_error_set(err, EINVAL, "--strategy", "--strategy %s: binpack or spread", arg);
 		return -EINVAL;
 	}

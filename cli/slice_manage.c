@@ -19,7 +19,7 @@ int slice_kill(struct cli *cli, int argc, char **argv)
 	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", ka.name);
 	if (ka.has_signal)
 		json_object_set_new(args, "signal", json_integer(ka.signo));
-	_cleanup_json_ json_t *res = cli_call(cli, "slice.kill", args, &err);
+	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_KILL, args, &err);
 	if (!res)
 		return cli_fail(&err);
 	if (cli->output != OUTPUT_TABLE)
@@ -37,7 +37,7 @@ int slice_rm(struct cli *cli, int argc, char **argv)
 		struct acre_error err = {0};
 		_cleanup_json_ json_t *args =
 			json_pack("{s:s,s:b}", "name", argv[i], "force", force);
-		_cleanup_json_ json_t *res = cli_call(cli, "slice.rm", args, &err);
+		_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_RM, args, &err);
 		if (!res) {
 			status = cli_fail(&err);
 			continue;
@@ -84,7 +84,7 @@ int slice_logs(struct cli *cli, int argc, char **argv)
 	if (cli_connect(cli, &cl, &err) < 0)
 		return cli_fail(&err);
 	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", argv[optind]);
-	_cleanup_json_ json_t *res = client_call(&cl, "slice.logs", args, &err);
+	_cleanup_json_ json_t *res = client_call(&cl, ACRE_OP_SLICE_LOGS, args, &err);
 	if (!res || cl.received_fd < 0) {
 		client_close(&cl);
 		return res ? cli_failf("the supervisor sent no log") : cli_fail(&err);
@@ -93,7 +93,7 @@ int slice_logs(struct cli *cli, int argc, char **argv)
 	int rc = copy_out(fd);
 	if (follow && rc == 0) {
 		/* Until the slice ends: read what it appends, then what is left. */
-		json_int_t id = client_send(&cl, "slice.wait", args, NULL, 0, &err);
+		json_int_t id = client_send(&cl, ACRE_OP_SLICE_WAIT, args, NULL, 0, &err);
 		for (bool done = id < 0; !done && rc == 0;) {
 			json_t *msg = NULL;
 			if (client_read(&cl, 200, &msg, &err) < 0 || msg)

@@ -34,7 +34,7 @@ int slice_list(struct cli *cli, int argc, char **argv)
 	if (argc > 1)
 		return cli_failf("slice list takes no arguments");
 	struct acre_error err = {0};
-	_cleanup_json_ json_t *res = cli_call(cli, "slice.list", NULL, &err);
+	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_LIST, NULL, &err);
 	if (!res)
 		return cli_fail(&err);
 	if (cli->output != OUTPUT_TABLE) {
@@ -103,7 +103,7 @@ int slice_show(struct cli *cli, int argc, char **argv)
 		return cli_failf("usage: acre slice show NAME");
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", argv[1]);
-	_cleanup_json_ json_t *res = cli_call(cli, "slice.show", args, &err);
+	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_SHOW, args, &err);
 	if (!res)
 		return cli_fail(&err);
 	if (cli->output != OUTPUT_TABLE) {

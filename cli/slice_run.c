@@ -77,7 +77,7 @@ static void forward(struct fg_run *r, int sig)
 		fprintf(stderr, "acre: killing slice %s\n", r->name);
 	}
 	/* SIGTERM and SIGHUP to the client end the slice: TERM, then KILL after a while. */
-	client_send(&r->c, "slice.kill", args, NULL, 0, &err);
+	client_send(&r->c, ACRE_OP_SLICE_KILL, args, NULL, 0, &err);
 	json_decref(args);
 }
 
@@ -91,7 +91,7 @@ static int reconnect(struct fg_run *r, struct acre_error *err)
 		struct acre_error e = {0};
 		if (client_connect(&r->c, r->cli->socket_path, &e) == 0) {
 			json_t *args = json_pack("{s:s}", "name", r->name);
-			r->run_id = client_send(&r->c, "slice.wait", args, NULL, 0, err);
+			r->run_id = client_send(&r->c, ACRE_OP_SLICE_WAIT, args, NULL, 0, err);
 			json_decref(args);
 			return r->run_id < 0 ? -1 : 0;
 		}
@@ -177,7 +177,7 @@ int slice_run(struct cli *cli, int argc, char **argv)
 						req.detach, "remove", req.remove, "stdio",
 						!req.detach);
 	if (req.detach) {
-		_cleanup_json_ json_t *res = cli_call(cli, "slice.run", args, &err);
+		_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_RUN, args, &err);
 		if (!res)
 			run_flags_reword(&err);
 		return res ? print_detached(cli, res) : cli_fail(&err);
@@ -202,7 +202,7 @@ int slice_run(struct cli *cli, int argc, char **argv)
 	if (client_connect(&r.c, cli->socket_path, &err) < 0)
 		return cli_fail(&err);
 	static const int stdio[3] = {0, 1, 2};
-	r.run_id = client_send(&r.c, "slice.run", args, stdio, 3, &err);
+	r.run_id = client_send(&r.c, ACRE_OP_SLICE_RUN, args, stdio, 3, &err);
 	if (r.run_id < 0)
 		return cli_fail(&err);
 	int status = wait_foreground(&r);

@@ -130,7 +130,7 @@ static void print_detail(const json_t *s, const char *accounting)
 static int stat_once(struct cli *cli, json_t *args, bool clear, bool detail)
 {
 	struct acre_error err = {0};
-	_cleanup_json_ json_t *res = cli_call(cli, "slice.stat", args, &err);
+	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_STAT, args, &err);
 	if (!res)
 		return cli_fail(&err);
 	if (clear)

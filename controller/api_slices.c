@@ -66,7 +66,7 @@ static int create_one(struct ctl *c, json_t *item, struct ctl_slice **out, struc
 				return acre_error_set(err, EINVAL, k, "%s: unknown field", k);
 	}
 	struct acre_placement p;
-	int rc = acre_controller_placement_from_json(
+	int rc = acre_proto_placement_from_json(
 		spec_json == item ? NULL : json_object_get(item, "placement"), &p, err);
 	if (rc < 0)
 		return rc;

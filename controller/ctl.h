@@ -14,7 +14,7 @@
 #ifndef ACRE_CONTROLLER_CTL_H
 #define ACRE_CONTROLLER_CTL_H
 
-#include "controller.h"
+#include "proto/proto.h"
 #include "sched.h"
 #include "store.h"
 
@@ -258,10 +258,6 @@ void place_retry_pending(struct ctl *c);
 /* ---- reconcile.c ---- */
 /* A node's slices after it (re)connected: both ways, see the file. */
 int reconcile_node(struct ctl *c, struct ctl_node *n, json_t *slices, struct acre_error *err);
-
-/* ---- tls.c ---- */
-int tls_server_ctx(const struct ctl_options *o, void **out, struct acre_error *err);
-void tls_ctx_free(void *ctx);
 
 /* ---- nodeconn.c: supervisors' connections ---- */
 int nodeconn_listen(struct ctl *c, struct acre_error *err);

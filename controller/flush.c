@@ -65,7 +65,7 @@ static int write_slice(struct ctl *c, struct ctl_slice *sl, struct acre_error *e
 		return store_slice_update(c->store, &r, err);
 	_cleanup_free_ char *placement = NULL;
 	if (sl->placement) {
-		_cleanup_json_ json_t *p = acre_controller_placement_to_json(sl->placement);
+		_cleanup_json_ json_t *p = acre_proto_placement_to_json(sl->placement);
 		placement = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	}
 	r.spec = sl->spec_text ? sl->spec_text : "{}";
@@ -133,7 +133,7 @@ static void defer(struct ctl *c, struct deferred *d, struct node_conn *conn)
 void ctl_defer_reply(struct ctl *c, struct node_conn *conn, json_t *msg)
 {
 	struct deferred *d = calloc(1, sizeof(*d));
-	if (!d || !(d->line = acre_frame_encode(msg, &d->len))) {
+	if (!d || !(d->line = acre_proto_frame_encode(msg, &d->len))) {
 		free(d);
 		return;
 	}

@@ -52,7 +52,7 @@ static int take_placement(struct ctl_slice *sl, const struct store_slice_row *r)
 	if (r->placement) {
 		_cleanup_json_ json_t *j = json_loads(r->placement, 0, NULL);
 		struct acre_placement p;
-		if (j && acre_controller_placement_from_json(j, &p, NULL) == 0) {
+		if (j && acre_proto_placement_from_json(j, &p, NULL) == 0) {
 			sl->strategy = p.strategy;
 			if (!(sl->placement = malloc(sizeof(p))))
 				return -ENOMEM;

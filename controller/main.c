@@ -218,8 +218,11 @@ static int setup(struct ctl *c, struct acre_error *err)
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
 		rc = ctl_load(c, err);
-	if (rc == 0 && !c->opt.insecure)
-		rc = tls_server_ctx(&c->opt, &c->ssl_ctx, err);
+	if (rc == 0 && !c->opt.insecure) {
+		const struct acre_proto_tls_files tls = {c->opt.tls_cert, c->opt.tls_key,
+							 c->opt.tls_ca};
+		rc = acre_proto_tls_server_ctx(&tls, &c->ssl_ctx, err);
+	}
 	if (rc == 0)
 		rc = nodeconn_listen(c, err);
 	if (rc == 0)
@@ -264,7 +267,7 @@ static void teardown(struct ctl *c)
 		acre_map_foreach(c->nodes, free_node, NULL);
 		acre_map_free(c->nodes);
 	}
-	tls_ctx_free(c->ssl_ctx);
+	acre_proto_tls_ctx_free(c->ssl_ctx);
 	if (c->base)
 		event_base_free(c->base);
 	free(c->opt.join_token);

@@ -127,7 +127,7 @@ void conn_send(struct node_conn *conn, const char *line, size_t len)
 void conn_send_json(struct node_conn *conn, const json_t *msg)
 {
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (line)
 		conn_send(conn, line, len);
 }
@@ -215,7 +215,8 @@ bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out)
 static void too_long(struct node_conn *conn)
 {
 	struct acre_error err;
-	acre_error_set(&err, EMSGSIZE, NULL, "message line longer than %d bytes", ACRE_FRAME_MAX);
+	acre_error_set(&err, EMSGSIZE, NULL, "message line longer than %d bytes",
+		       ACRE_PROTO_LINE_MAX);
 	conn->ctl->m.protocol_errors++;
 	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
 		 conn->node ? conn->node->id : "-", conn->peer, err.message);
@@ -229,15 +230,13 @@ static void on_read(struct bufferevent *bev, void *arg)
 	while (!conn->dead && !conn->closing) {
 		char *line;
 		size_t len;
-		switch (acre_controller_wire_next(in, &conn->discarding, &line, &len)) {
-		case ACRE_WIRE_WAIT:
+		switch (acre_proto_line_next(in, &conn->discarding, &line, &len)) {
+		case ACRE_PROTO_LINE_WAIT:
 			return;
-		case ACRE_WIRE_TOO_LONG:
+		case ACRE_PROTO_LINE_TOO_LONG:
 			too_long(conn);
 			continue;
-		case ACRE_WIRE_SKIPPED:
-			continue;
-		case ACRE_WIRE_LINE:
+		case ACRE_PROTO_LINE:
 			break;
 		}
 		size_t used = len + 1;
@@ -254,7 +253,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct node_conn *conn = arg;
 	char why[256] = "closed by the peer";
 	if (what & BEV_EVENT_ERROR) {
-		acre_controller_wire_error(bev, why, sizeof(why));
+		acre_proto_wire_error(bev, why, sizeof(why));
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(why, sizeof(why), "timed out");
 	} else if (!(what & BEV_EVENT_EOF)) {

@@ -99,12 +99,12 @@ static int check_attributes(json_t *attrs, struct acre_error *err)
 	const char *k;
 	json_t *v;
 	json_object_foreach(attrs, k, v) {
-		if (!acre_controller_attr_key_valid(k) || strncmp(k, "node.", 5) == 0)
+		if (!acre_proto_attr_key_valid(k) || strncmp(k, "node.", 5) == 0)
 			return acre_error_set(err, EINVAL, "node.attributes",
 					      "node.attributes: invalid name \"%.64s\" (node.* is "
 					      "reserved)",
 					      k);
-		if (!json_is_string(v) || !acre_controller_attr_value_valid(json_string_value(v)))
+		if (!json_is_string(v) || !acre_proto_attr_value_valid(json_string_value(v)))
 			return acre_error_set(err, EINVAL, "node.attributes",
 					      "node.attributes.%s: must be 1 to %d printable "
 					      "characters",
@@ -521,52 +521,45 @@ static bool revive(struct node_conn *conn, struct ctl_node *n)
 void nodeproto_message(struct node_conn *conn, const char *line, size_t len)
 {
 	struct acre_error err = {0};
-	json_error_t jerr;
-	_cleanup_json_ json_t *msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(msg)) {
-		if (msg)
-			acre_error_set(&err, EPROTO, NULL, "a message must be a JSON object");
-		else
-			acre_error_set(&err, EPROTO, NULL, "invalid JSON at column %d: %s",
-				       jerr.column, jerr.text);
+	_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+	int rc = acre_proto_parse(line, len, ACRE_PROTO_REQUEST | ACRE_PROTO_REPLY, &m, &err);
+	if (!m.json) {
 		reply_error(conn, NULL, &err);
 		return;
 	}
 	struct ctl_node *n = conn_node(conn);
 	if (n && !revive(conn, n))
 		return;
-	json_t *op = json_object_get(msg, "op");
-	if (!op && json_object_get(msg, "ok")) {
-		handle_reply(conn, msg);
+	if (m.kind == ACRE_PROTO_REPLY && rc < 0) {
+		/* Counted and logged, never answered: answering a reply could echo forever. */
+		conn_ctl(conn)->m.protocol_errors++;
+		acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
+			 n ? n->id : "-", conn_peer(conn), err.message);
 		return;
 	}
-	json_t *id = json_object_get(msg, "id");
-	if (!json_is_integer(id) && !json_is_string(id)) {
-		acre_error_set(&err, EPROTO, "id", "a request needs an \"id\" (integer or string)");
-		reply_error(conn, NULL, &err);
+	if (m.kind == ACRE_PROTO_REPLY) {
+		handle_reply(conn, m.json);
 		return;
 	}
-	if (!json_is_string(op)) {
-		acre_error_set(&err, EPROTO, "op", "a request needs an \"op\" string");
-		reply_error(conn, id, &err);
+	if (rc < 0) {
+		reply_error(conn, m.id, &err);
 		return;
 	}
-	const char *name = json_string_value(op);
-	if (strcmp(name, ACRE_OP_REGISTER) == 0) {
-		op_register(conn, msg, id);
+	if (strcmp(m.op, ACRE_OP_REGISTER) == 0) {
+		op_register(conn, m.json, m.id);
 		return;
 	}
 	if (!n) {
-		acre_error_set(&err, EACCES, "op", "%s before register", name);
-		reply_error(conn, id, &err);
+		acre_error_set(&err, EACCES, "op", "%s before register", m.op);
+		reply_error(conn, m.id, &err);
 		return;
 	}
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(ops); i++) {
-		if (strcmp(ops[i].name, name) == 0) {
-			ops[i].fn(conn, msg, id);
+		if (strcmp(ops[i].name, m.op) == 0) {
+			ops[i].fn(conn, m.json, m.id);
 			return;
 		}
 	}
-	acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", name);
-	reply_error(conn, id, &err);
+	acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", m.op);
+	reply_error(conn, m.id, &err);
 }

@@ -58,7 +58,7 @@ json_t *view_slice(const struct ctl_slice *sl)
 	json_object_set_new(j, "exit", exit ? exit : json_null());
 	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
-		json_object_set_new(j, "placement", acre_controller_placement_to_json(sl->placement));
+		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
 	return j;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "cgroup_internal.h"
 #include "launch_internal.h"
+#include "proto/proto.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -84,22 +85,15 @@ int launch_message_send(int chan, const struct acre_launch_park *p,
 		free(w.buf);
 		return acre_error_set(err, EMSGSIZE, NULL, "the spec is too large to hand over");
 	}
-	int fds[4] = {cfg->stdio[0], cfg->stdio[1], cfg->stdio[2], cfg->exit_fd};
-	char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
-	struct iovec iov = {.iov_base = w.buf, .iov_len = w.len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	ssize_t sent = sendmsg(chan, &mh, MSG_NOSIGNAL);
-	int e = errno;
+	const int fds[LAUNCH_MESSAGE_FDS] = {cfg->stdio[0], cfg->stdio[1], cfg->stdio[2],
+					     cfg->exit_fd};
+	ssize_t sent = acre_proto_send_fds(chan, w.buf, w.len, fds, LAUNCH_MESSAGE_FDS, 0);
 	free(w.buf);
-	if (sent != (ssize_t)w.len)
-		return acre_error_set(err, sent < 0 ? e : EIO, NULL,
-				      "handing the spec to acre-init: %s", strerror(e));
+	if (sent != (ssize_t)w.len) {
+		int e = sent < 0 ? (int)-sent : EIO;
+		return acre_error_set(err, e, NULL, "handing the spec to acre-init: %s",
+				      strerror(e));
+	}
 	if (cfg->seccomp) {
 		size_t len;
 		const void *prog = acre_seccomp_program(cfg->seccomp, &len);

@@ -13,6 +13,8 @@
 enum { INIT_CHANNEL_FD = 3, INIT_EXIT_FD = 4 };
 
 #define LAUNCH_MESSAGE_MAX (192 * 1024)
+/* The fds that come with it: the slice's stdin, stdout, stderr and exit record. */
+#define LAUNCH_MESSAGE_FDS 4
 
 /* A cgroup hierarchy as the slice mounts it under /sys/fs/cgroup. */
 struct cgroup_mount {

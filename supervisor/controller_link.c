@@ -16,7 +16,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
@@ -35,7 +34,7 @@ void link_send(struct controller_link *l, const json_t *msg)
 	if (!l->bev || l->state == LINK_CONNECTING)
 		return;
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (line)
 		bufferevent_write(l->bev, line, len);
 }
@@ -192,30 +191,28 @@ static void on_reply(struct controller_link *l, json_t *msg)
 
 static void handle_line(struct controller_link *l, const char *line, size_t len)
 {
-	json_error_t jerr;
-	_cleanup_json_ json_t *msg = json_loadb(line, len, 0, &jerr);
-	if (!json_is_object(msg)) {
+	struct acre_error err = {0};
+	_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+	int rc = acre_proto_parse(line, len, ACRE_PROTO_REQUEST | ACRE_PROTO_REPLY, &m, &err);
+	if (!m.json || (rc < 0 && m.kind == ACRE_PROTO_REPLY)) {
+		/* Logged, never answered: the controller would only answer back. */
 		acre_log(ACRE_LOG_WARN, "event=controller_protocol_error error=\"%s\"",
-			 msg ? "not an object" : jerr.text);
+			 err.message);
 		return;
 	}
 	l->last_rx_ns = acre_monotonic_ns();
-	json_t *op = json_object_get(msg, "op");
-	if (!op) {
-		on_reply(l, msg);
+	if (m.kind == ACRE_PROTO_REPLY) {
+		on_reply(l, m.json);
 		return;
 	}
-	json_t *id = json_object_get(msg, "id");
-	if (!json_is_string(op) || (!json_is_integer(id) && !json_is_string(id))) {
-		struct acre_error err;
-		acre_error_set(&err, EPROTO, "op", "a request needs op and id");
-		_cleanup_json_ json_t *reply = acre_proto_error(id, &err);
+	if (rc < 0) {
+		_cleanup_json_ json_t *reply = acre_proto_error(m.id, &err);
 		link_send(l, reply);
 		return;
 	}
 	if (l->state != LINK_READY && l->state != LINK_SYNCING)
 		return; /* nothing is asked of a node before it registered */
-	link_handle_request(l, json_string_value(op), msg, id);
+	link_handle_request(l, m.op, m.json, m.id);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -225,10 +222,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	while (l->bev == bev) {
 		char *line;
 		size_t len;
-		enum acre_wire_line r = acre_controller_wire_next(in, &l->discarding, &line, &len);
-		if (r == ACRE_WIRE_WAIT)
+		enum acre_proto_line r = acre_proto_line_next(in, &l->discarding, &line, &len);
+		if (r == ACRE_PROTO_LINE_WAIT)
 			return;
-		if (r != ACRE_WIRE_LINE)
+		if (r != ACRE_PROTO_LINE)
 			continue; /* the controller's own lines are never too long: nothing to answer */
 		handle_line(l, line, len);
 		if (l->bev != bev)
@@ -248,7 +245,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	char why[256] = "closed by the controller";
 	if (what & BEV_EVENT_ERROR)
-		acre_controller_wire_error(bev, why, sizeof(why));
+		acre_proto_wire_error(bev, why, sizeof(why));
 	drop(l, why);
 }
 
@@ -406,34 +403,6 @@ static bool host_is_loopback(const char *host)
 	return !strcmp(host, "localhost");
 }
 
-static int tls_error(struct acre_error *err, const char *flag, const char *path)
-{
-	char buf[256] = "unknown error";
-	unsigned long e = ERR_get_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	return acre_error_set(err, EINVAL, flag, "%s %s: %s", flag, path, buf);
-}
-
-static int make_tls(struct controller_link *l, struct acre_error *err)
-{
-	const struct controller_link_options *o = &l->sv->opt.link;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	if (!ctx)
-		return acre_error_set(err, ENOMEM, NULL, "creating the TLS context");
-	l->ssl_ctx = ctx;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (o->tls_ca ? SSL_CTX_load_verify_locations(ctx, o->tls_ca, NULL) != 1
-		      : SSL_CTX_set_default_verify_paths(ctx) != 1)
-		return tls_error(err, "--tls-ca", o->tls_ca ? o->tls_ca : "(system default)");
-	if (o->tls_cert && SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1)
-		return tls_error(err, "--tls-cert", o->tls_cert);
-	if (o->tls_key && SSL_CTX_use_PrivateKey_file(ctx, o->tls_key, SSL_FILETYPE_PEM) != 1)
-		return tls_error(err, "--tls-key", o->tls_key);
-	return 0;
-}
-
 static int check_options(const struct controller_link_options *o, struct acre_error *err)
 {
 	if (!o->join_token || !*o->join_token)
@@ -445,8 +414,8 @@ static int check_options(const struct controller_link_options *o, struct acre_er
 	for (char **a = o->attrs; a && *a; a++) {
 		const char *eq = strchr(*a, '=');
 		_cleanup_free_ char *k = eq ? strndup(*a, (size_t)(eq - *a)) : NULL;
-		if (!k || !acre_controller_attr_key_valid(k) || !strncmp(k, "node.", 5) ||
-		    !acre_controller_attr_value_valid(eq + 1))
+		if (!k || !acre_proto_attr_key_valid(k) || !strncmp(k, "node.", 5) ||
+		    !acre_proto_attr_value_valid(eq + 1))
 			return acre_error_set(err, EINVAL, "--attr",
 					      "--attr %s: expected KEY=VALUE, KEY of letters, "
 					      "digits, '.', '-', '_', '/' (node.* is reserved)",
@@ -473,8 +442,10 @@ int controller_link_new(struct supervisor *sv, struct acre_error *err)
 				    "--insecure: plain TCP is only allowed to a loopback controller, "
 				    "not %s",
 				    l->host);
-	if (rc == 0 && !o->insecure)
-		rc = make_tls(l, err);
+	if (rc == 0 && !o->insecure) {
+		const struct acre_proto_tls_files tls = {o->tls_cert, o->tls_key, o->tls_ca};
+		rc = acre_proto_tls_client_ctx(&tls, &l->ssl_ctx, err);
+	}
 	if (rc == 0)
 		rc = outbox_identity(l, err);
 	if (rc == 0)
@@ -509,7 +480,6 @@ void controller_link_free(struct controller_link *l)
 		event_free(l->timer);
 	if (l->flush_ev)
 		event_free(l->flush_ev);
-	if (l->ssl_ctx)
-		SSL_CTX_free(l->ssl_ctx);
+	acre_proto_tls_ctx_free(l->ssl_ctx);
 	free(l);
 }

@@ -13,7 +13,7 @@
 #define ACRE_SUPERVISOR_CONTROLLER_LINK_H
 
 #include "supervisor.h"
-#include "controller/controller.h"
+#include "proto/proto.h"
 
 #include <event2/bufferevent.h>
 

@@ -287,11 +287,15 @@ static const char *const rm_keys[] = {"name", "force", NULL};
 static const char *const stat_keys[] = {"names", NULL};
 
 static const struct op ops[] = {
-	{"ping", op_ping, NULL},	       {"slice.run", op_run, run_keys},
-	{"slice.list", op_list, NULL},	       {"slice.show", op_show, name_keys},
-	{"slice.stat", op_stat, stat_keys},    {"slice.kill", op_kill, kill_keys},
-	{"slice.rm", op_rm, rm_keys},	       {"slice.logs", op_logs, name_keys},
-	{"slice.wait", op_wait, name_keys},
+	{ACRE_OP_PING, op_ping, NULL},
+	{ACRE_OP_SLICE_RUN, op_run, run_keys},
+	{ACRE_OP_SLICE_LIST, op_list, NULL},
+	{ACRE_OP_SLICE_SHOW, op_show, name_keys},
+	{ACRE_OP_SLICE_STAT, op_stat, stat_keys},
+	{ACRE_OP_SLICE_KILL, op_kill, kill_keys},
+	{ACRE_OP_SLICE_RM, op_rm, rm_keys},
+	{ACRE_OP_SLICE_LOGS, op_logs, name_keys},
+	{ACRE_OP_SLICE_WAIT, op_wait, name_keys},
 };
 
 void ops_dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)

@@ -19,7 +19,7 @@ struct conn {
 	struct supervisor *sv;
 	int fd;
 	struct event *rd_ev, *wr_ev;
-	struct acre_frame_reader in;
+	struct acre_proto_frame in;
 	struct evbuffer *out;
 	int fds[MAX_PENDING_FDS];
 	int nfds;
@@ -43,7 +43,7 @@ static void conn_close(struct conn *c)
 	event_free(c->rd_ev);
 	event_free(c->wr_ev);
 	evbuffer_free(c->out);
-	acre_frame_free(&c->in);
+	acre_proto_frame_free(&c->in);
 	for (int i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
 	close(c->fd);
@@ -78,7 +78,7 @@ void conn_send(struct conn *c, const json_t *msg)
 	if (!c)
 		return;
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (!line)
 		return;
 	if (evbuffer_get_length(c->out) + len > MAX_OUTPUT) {
@@ -104,7 +104,7 @@ void conn_send_buffer(struct conn *c, struct evbuffer *line)
 int conn_send_fd(struct conn *c, const json_t *msg, int fd)
 {
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (!line)
 		return -ENOMEM;
 	/* Earlier output first, so the fd travels with this very message. */
@@ -116,18 +116,9 @@ int conn_send_fd(struct conn *c, const json_t *msg, int fd)
 		flush_output(c);
 		return -EAGAIN;
 	}
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = line, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	ssize_t n = acre_proto_send_fds(c->fd, line, len, &fd, 1, 0);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if ((size_t)n < len) {
 		evbuffer_add(c->out, line + n, len - (size_t)n);
 		flush_output(c);
@@ -184,23 +175,6 @@ void conn_remove_waiter(struct conn *c, struct waiter *w)
 	w->next_in_conn = w->prev_in_conn = NULL;
 }
 
-/* Keeps fds passed with the data; extra ones beyond our bound are closed at once. */
-static void collect_fds(struct conn *c, struct msghdr *mh)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int *fds = (int *)CMSG_DATA(cm);
-		for (size_t i = 0; i < n; i++) {
-			if (c->nfds < MAX_PENDING_FDS)
-				c->fds[c->nfds++] = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-}
-
 static void handle_line(struct conn *c, const char *line, size_t len)
 {
 	struct acre_error err = {0};
@@ -222,30 +196,29 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct conn *c = arg;
 	char buf[65536];
-	char cbuf[CMSG_SPACE(sizeof(int) * MAX_PENDING_FDS)];
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	/* Passed fds wait in c->fds for the request that takes them; extra ones are closed. */
+	size_t got;
+	ssize_t n = acre_proto_recv_fds(fd, buf, sizeof(buf), c->fds + c->nfds,
+					(size_t)(MAX_PENDING_FDS - c->nfds), &got, MSG_DONTWAIT);
+	if (n == -EAGAIN || n == -EINTR)
 		return;
+	c->nfds += (int)got;
 	if (n <= 0) {
 		conn_close(c);
 		return;
 	}
-	collect_fds(c, &mh);
-	if (acre_frame_feed(&c->in, buf, (size_t)n) < 0) {
+	if (acre_proto_frame_feed(&c->in, buf, (size_t)n) < 0) {
 		conn_close(c);
 		return;
 	}
 	char *line;
 	size_t len;
-	enum acre_frame_result r;
-	while ((r = acre_frame_next(&c->in, &line, &len)) != ACRE_FRAME_NONE) {
-		if (r == ACRE_FRAME_TOO_LONG) {
+	enum acre_proto_line r;
+	while ((r = acre_proto_frame_next(&c->in, &line, &len)) != ACRE_PROTO_LINE_WAIT) {
+		if (r == ACRE_PROTO_LINE_TOO_LONG) {
 			struct acre_error err;
 			acre_error_set(&err, EMSGSIZE, NULL, "request line longer than %d bytes",
-				       ACRE_FRAME_MAX);
+				       ACRE_PROTO_LINE_MAX);
 			conn_reply_error(c, NULL, &err);
 			continue;
 		}
@@ -279,7 +252,7 @@ static void refuse(struct supervisor *sv, int fd, const struct acre_error *err)
 {
 	json_t *msg = acre_proto_error(NULL, err);
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(msg, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	json_decref(msg);
 	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		acre_log(ACRE_LOG_DEBUG, "event=refuse_send_failed error=\"%s\"", strerror(errno));
@@ -321,7 +294,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->fd = fd;
 	c->peer_pid = pid;
 	c->peer_uid = uid;
-	acre_frame_init(&c->in, ACRE_FRAME_MAX);
+	acre_proto_frame_init(&c->in, ACRE_PROTO_LINE_MAX);
 	c->out = evbuffer_new();
 	c->rd_ev = event_new(sv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wr_ev = event_new(sv->base, fd, EV_WRITE, on_writable, c);

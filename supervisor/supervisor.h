@@ -7,6 +7,7 @@
 #define ACRE_SUPERVISOR_H
 
 #include "common/common.h"
+#include "proto/proto.h"
 #include "isolation/isolation.h"
 #include "bpf/bpf.h"
 

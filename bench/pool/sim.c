@@ -13,6 +13,7 @@
  * controller acknowledges the update that reports the slice running.
  */
 #include "bench.h"
+#include "proto/proto.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -403,10 +404,15 @@ int sim_run(const struct bench_options *o, int k, int first, int count, int repo
 	if (o->tls_ca) {
 		const char *colon = strrchr(o->node_addr, ':');
 		snprintf(s.host, sizeof(s.host), "%.*s", (int)(colon - o->node_addr), o->node_addr);
-		s.ssl = SSL_CTX_new(TLS_client_method());
-		if (!s.ssl || SSL_CTX_load_verify_locations(s.ssl, o->tls_ca, NULL) != 1)
-			return -EINVAL;
-		SSL_CTX_set_verify(s.ssl, SSL_VERIFY_PEER, NULL);
+		const struct acre_proto_tls_files tls = {.ca = o->tls_ca};
+		struct acre_error err = {0};
+		void *ctx;
+		int rc = acre_proto_tls_client_ctx(&tls, &ctx, &err);
+		if (rc < 0) {
+			fprintf(stderr, "sim: %s\n", err.message);
+			return rc;
+		}
+		s.ssl = ctx;
 	}
 	if (!s.base || !s.nodes)
 		return -ENOMEM;

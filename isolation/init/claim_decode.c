@@ -5,6 +5,7 @@
  * launch path.
  */
 #include "isolation/launch_internal.h"
+#include "proto/proto.h"
 
 #include <linux/filter.h>
 #include <sys/socket.h>
@@ -95,21 +96,23 @@ static int receive_seccomp(int chan, struct launch_message *m)
 int launch_message_receive(int chan, struct launch_message *m, struct acre_error *err)
 {
 	static char buf[LAUNCH_MESSAGE_MAX];
-	int fds[4];
-	char cbuf[CMSG_SPACE(sizeof(fds))];
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	int fds[LAUNCH_MESSAGE_FDS + 1]; /* room for one too many, to tell */
+	size_t nfds;
 	memset(m, 0, sizeof(*m));
-	ssize_t n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n = acre_proto_recv_fds(chan, buf, sizeof(buf) - 1, fds, ACRE_ARRAY_SIZE(fds), &nfds,
+					0);
 	if (n == 0)
 		return acre_error_set(err, ECANCELED, NULL, "the supervisor let the slot go");
 	if (n < 0)
-		return acre_error_set(err, errno, NULL, "receiving the spec: %s", strerror(errno));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))
-		return acre_error_set(err, EPROTO, NULL, "the spec came without its fds");
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+		return acre_error_set(err, (int)-n, NULL, "receiving the spec: %s",
+				      strerror((int)-n));
+	if (nfds != LAUNCH_MESSAGE_FDS) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return acre_error_set(err, EPROTO, NULL,
+				      "the spec came with %zu fds, not its %d (stdio, exit record)",
+				      nfds, LAUNCH_MESSAGE_FDS);
+	}
 	m->stdio[0] = fds[0];
 	m->stdio[1] = fds[1];
 	m->stdio[2] = fds[2];

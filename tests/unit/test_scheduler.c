@@ -89,7 +89,7 @@ static struct acre_placement placement(enum acre_strategy st, const char *spread
 	if (spread)
 		snprintf(pl.spread, sizeof(pl.spread), "%s", spread);
 	for (; constraints && *constraints; constraints++)
-		assert_int_equal(acre_controller_constraint_parse(*constraints,
+		assert_int_equal(acre_proto_constraint_parse(*constraints,
 								  &pl.constraints[pl.nconstraints++],
 								  "test", NULL),
 				 0);

@@ -1,14 +1,15 @@
 /*
- * The protocol envelope: which request lines are accepted, what a client
- * reads back for each kind of garbage, and the shape of ok, error and event
- * replies.
+ * The protocol envelope: which request, reply and event lines are accepted,
+ * what a peer reads back for each kind of garbage (invalid UTF-8, a key
+ * given twice, wrong types: each named), and the shape of ok, error and
+ * event replies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "common/common.h"
+#include "proto/proto.h"
 
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
@@ -37,16 +38,21 @@ static void parsed_free(struct parsed *p)
 }
 
 /* The request could not be read at all: nothing to free, no id to echo. */
-static void expect_unreadable(const char *line, const char *why)
+static void expect_unreadable_field(const char *line, const char *field, const char *why)
 {
 	_cleanup_(parsed_free) struct parsed p = parse(line);
 	assert_int_equal(p.rc, -EPROTO);
 	assert_int_equal(p.err.code, EPROTO);
-	assert_string_equal(p.err.field, "");
+	assert_string_equal(p.err.field, field);
 	assert_contains(p.err.message, why);
 	assert_null(p.request);
 	assert_null(p.id);
 	assert_null(p.op);
+}
+
+static void expect_unreadable(const char *line, const char *why)
+{
+	expect_unreadable_field(line, "", why);
 }
 
 static void test_valid_request_integer_id(void **state)
@@ -65,7 +71,7 @@ static void test_valid_request_string_id_and_payload(void **state)
 {
 	(void)state;
 	_cleanup_(parsed_free) struct parsed p =
-		parse(" {\"id\":\"req-9\",\"op\":\"run\",\"spec\":{\"command\":[\"true\"]}}\t");
+	    parse(" {\"id\":\"req-9\",\"op\":\"run\",\"spec\":{\"command\":[\"true\"]}}\t");
 	assert_int_equal(p.rc, 0);
 	assert_string_equal(p.op, "run");
 	assert_string_equal(json_string_value(p.id), "req-9");
@@ -91,10 +97,30 @@ static void test_invalid_json(void **state)
 	expect_unreadable("", "invalid JSON");
 	expect_unreadable("{\"op\":\"ps\",\"id\":1} trailing", "invalid JSON");
 	expect_unreadable("{'op':'ps'}", "invalid JSON");
-	/* A key given twice is ambiguous: refused rather than last-one-wins. */
-	expect_unreadable("{\"id\":1,\"id\":2,\"op\":\"ps\"}", "invalid JSON");
 	/* An escaped NUL would cut the string short in C. */
 	expect_unreadable("{\"id\":1,\"op\":\"p\\u0000s\"}", "invalid JSON");
+}
+
+static void test_duplicate_key(void **state)
+{
+	(void)state;
+	/* A key given twice is ambiguous: refused rather than last-one-wins, and named. */
+	expect_unreadable_field("{\"id\":1,\"id\":2,\"op\":\"ps\"}", "id",
+				"the key \"id\" is given twice");
+	expect_unreadable_field("{\"id\":1,\"op\":\"ps\",\"op\":\"rm\"}", "op",
+				"the key \"op\" is given twice");
+	/* Deep inside the payload too: which "memory" would the spec mean? */
+	expect_unreadable_field("{\"id\":1,\"op\":\"slice.run\",\"spec\":{\"resources\":"
+				"{\"memory\":\"1G\",\"memory\":\"1T\"}}}",
+				"memory", "the key \"memory\" is given twice");
+	/* Named as it means, not as it was written. */
+	expect_unreadable_field("{\"id\":1,\"op\":\"x\",\"caf\\u00e9\":1,\"caf\xc3\xa9\":2}",
+				"caf\xc3\xa9", "the key \"caf\xc3\xa9\" is given twice");
+	expect_unreadable_field("{\"a\\\"b\":1,\"a\\\"b\":1}", "a\"b", "is given twice");
+	/* The same key in two objects is no duplicate. */
+	_cleanup_(parsed_free) struct parsed p =
+	    parse("{\"id\":1,\"op\":\"x\",\"a\":{\"k\":1},\"b\":{\"k\":2}}");
+	assert_int_equal(p.rc, 0);
 }
 
 static void test_invalid_utf8(void **state)
@@ -135,9 +161,9 @@ static void test_id_of_wrong_type(void **state)
 {
 	(void)state;
 	static const char *const lines[] = {
-		"{\"id\":1.5,\"op\":\"ps\"}",  "{\"id\":null,\"op\":\"ps\"}",
-		"{\"id\":[1],\"op\":\"ps\"}",  "{\"id\":true,\"op\":\"ps\"}",
-		"{\"id\":{},\"op\":\"ps\"}",
+	    "{\"id\":1.5,\"op\":\"ps\"}", "{\"id\":null,\"op\":\"ps\"}",
+	    "{\"id\":[1],\"op\":\"ps\"}", "{\"id\":true,\"op\":\"ps\"}",
+	    "{\"id\":{},\"op\":\"ps\"}",
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(lines); i++) {
 		_cleanup_(parsed_free) struct parsed p = parse(lines[i]);
@@ -177,6 +203,105 @@ static void test_op_not_a_string(void **state)
 	}
 }
 
+/* One message of the kinds `accept` names; m.json is freed by the caller. */
+static int parse_msg(const char *line, unsigned accept, struct acre_proto_msg *m,
+		     struct acre_error *err)
+{
+	return acre_proto_parse(line, strlen(line), accept, m, err);
+}
+
+static const unsigned any = ACRE_PROTO_REQUEST | ACRE_PROTO_REPLY | ACRE_PROTO_EVENT;
+
+static void test_parse_kinds(void **state)
+{
+	(void)state;
+	struct acre_error err = {0};
+	_cleanup_(acre_proto_msg_free) struct acre_proto_msg req = {0}, ok = {0}, failed = {0},
+							     ev = {0};
+	assert_int_equal(parse_msg("{\"op\":\"sync\",\"id\":4,\"slices\":[]}", any, &req, &err), 0);
+	assert_int_equal(req.kind, ACRE_PROTO_REQUEST);
+	assert_string_equal(req.op, "sync");
+	assert_int_equal(json_integer_value(req.id), 4);
+
+	assert_int_equal(parse_msg("{\"id\":\"a\",\"ok\":true,\"result\":{}}", any, &ok, &err), 0);
+	assert_int_equal(ok.kind, ACRE_PROTO_REPLY);
+	assert_true(ok.ok);
+	assert_string_equal(json_string_value(ok.id), "a");
+	assert_null(ok.op);
+
+	/* The answer to a request that could not be read has a null id. */
+	assert_int_equal(parse_msg("{\"id\":null,\"ok\":false,\"error\":{\"code\":\"protocol\","
+				   "\"message\":\"x\"}}",
+				   any, &failed, &err),
+			 0);
+	assert_int_equal(failed.kind, ACRE_PROTO_REPLY);
+	assert_false(failed.ok);
+	assert_true(json_is_null(failed.id));
+
+	assert_int_equal(parse_msg("{\"id\":9,\"event\":\"started\",\"data\":{}}", any, &ev, &err),
+			 0);
+	assert_int_equal(ev.kind, ACRE_PROTO_EVENT);
+	assert_string_equal(ev.event, "started");
+}
+
+/* Refused, with `field` named and `why` said; the object itself is kept for the reply. */
+static void expect_refused(const char *line, unsigned accept, enum acre_proto_kind kind,
+			   const char *field, const char *why)
+{
+	struct acre_error err = {0};
+	_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+	assert_int_equal(parse_msg(line, accept, &m, &err), -EPROTO);
+	assert_int_equal(err.code, EPROTO);
+	assert_non_null(m.json);
+	assert_int_equal(m.kind, kind);
+	if (strcmp(err.field, field))
+		fail_msg("%s: field \"%s\", wanted \"%s\" (%s)", line, err.field, field,
+			 err.message);
+	assert_contains(err.message, why);
+}
+
+static void test_parse_refused(void **state)
+{
+	(void)state;
+	expect_refused("{\"ok\":true}", any, ACRE_PROTO_REPLY, "id", "reply has no \"id\"");
+	expect_refused("{\"id\":1.5,\"ok\":true}", any, ACRE_PROTO_REPLY, "id",
+		       "an integer or a string or null");
+	expect_refused("{\"id\":1,\"ok\":\"yes\"}", any, ACRE_PROTO_REPLY, "ok",
+		       "\"ok\" must be true or false");
+	expect_refused("{\"id\":1,\"ok\":1}", any, ACRE_PROTO_REPLY, "ok", "true or false");
+	expect_refused("{\"id\":null,\"op\":\"ps\"}", any, ACRE_PROTO_REQUEST, "id",
+		       "\"id\" must be an integer or a string");
+	expect_refused("{\"id\":1,\"event\":7}", any, ACRE_PROTO_EVENT, "event",
+		       "\"event\" must be a string");
+	expect_refused("{\"event\":\"started\"}", any, ACRE_PROTO_EVENT, "id",
+		       "event has no \"id\"");
+	/* None of the keys that tell a kind: the first kind accepted, missing its key. */
+	expect_refused("{\"id\":1}", any, ACRE_PROTO_REQUEST, "op", "request has no \"op\"");
+	expect_refused("{\"id\":1}", ACRE_PROTO_REPLY | ACRE_PROTO_EVENT, ACRE_PROTO_REPLY, "ok",
+		       "reply has no \"ok\"");
+	/* A reply where only requests are read is a request without its op. */
+	expect_refused("{\"id\":1,\"ok\":true}", ACRE_PROTO_REQUEST, ACRE_PROTO_REQUEST, "op",
+		       "request has no \"op\"");
+	/* A request where only replies and events are read. */
+	expect_refused("{\"id\":1,\"op\":\"ps\"}", ACRE_PROTO_REPLY | ACRE_PROTO_EVENT,
+		       ACRE_PROTO_REPLY, "ok", "reply has no \"ok\"");
+}
+
+static void test_parse_unreadable_keeps_nothing(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {"\xc3(", "{\"ok\":true,\"ok\":false,\"id\":1}", "[]",
+					    "{"};
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(lines); i++) {
+		struct acre_error err = {0};
+		_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+		assert_int_equal(parse_msg(lines[i], any, &m, &err), -EPROTO);
+		assert_null(m.json);
+		assert_null(m.id);
+		assert_true(err.message[0] != '\0');
+	}
+}
+
 static void test_ok_reply(void **state)
 {
 	(void)state;
@@ -185,9 +310,8 @@ static void test_ok_reply(void **state)
 	assert_non_null(reply);
 	assert_true(json_equal(json_object_get(reply, "id"), id));
 	assert_true(json_is_true(json_object_get(reply, "ok")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(reply, "result"),
-							    "slices")),
-			 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(reply, "result"), "slices")), 2);
 	assert_null(json_object_get(reply, "error"));
 	assert_int_equal(json_object_size(reply), 3);
 }
@@ -243,7 +367,7 @@ static void test_error_reply_for_unparsed_request(void **state)
 	assert_int_equal(p.rc, -EPROTO);
 	_cleanup_json_ json_t *reply = acre_proto_error(p.id, &p.err);
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(reply, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(reply, &len);
 	assert_non_null(line);
 	assert_string_equal(line, "{\"id\":7,\"ok\":false,\"error\":{\"code\":\"protocol\","
 				  "\"message\":\"\\\"op\\\" must be a string\","
@@ -265,15 +389,15 @@ static void test_error_reply_truncated_utf8(void **state)
 	_cleanup_json_ json_t *id = json_integer(1);
 	_cleanup_json_ json_t *reply = acre_proto_error(id, &err);
 	assert_non_null(reply);
-	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"),
-							   "message"));
+	const char *msg =
+	    json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
 	assert_non_null(msg);
 	assert_true(strncmp(msg, "resources.memory a\xc3\xa9", 20) == 0);
 	/* 511 bytes were kept; the last one, half of a character, is replaced. */
 	assert_int_equal(strlen(msg), sizeof(err.message) - 1);
 	assert_int_equal(msg[strlen(msg) - 1], '?');
 	size_t len;
-	_cleanup_free_ char *line = acre_frame_encode(reply, &len);
+	_cleanup_free_ char *line = acre_proto_frame_encode(reply, &len);
 	assert_non_null(line);
 }
 
@@ -306,23 +430,22 @@ static void test_event(void **state)
 {
 	(void)state;
 	_cleanup_json_ json_t *id = json_integer(5);
-	_cleanup_json_ json_t *ev = acre_proto_event(id, "state", json_pack("{s:s}", "state",
-									    "running"));
+	_cleanup_json_ json_t *ev =
+	    acre_proto_event(id, "state", json_pack("{s:s}", "state", "running"));
 	assert_non_null(ev);
 	assert_int_equal(json_integer_value(json_object_get(ev, "id")), 5);
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "state");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "data"),
-							      "state")),
-			    "running");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(ev, "data"), "state")), "running");
 	assert_null(json_object_get(ev, "ok"));
 }
 
 static void test_error_from_json(void **state)
 {
 	(void)state;
-	_cleanup_json_ json_t *reply = json_pack(
-		"{s:i,s:b,s:{s:s,s:s,s:s}}", "id", 1, "ok", 0, "error", "code", "not_found",
-		"message", "no slice named web-1", "field", "name");
+	_cleanup_json_ json_t *reply =
+	    json_pack("{s:i,s:b,s:{s:s,s:s,s:s}}", "id", 1, "ok", 0, "error", "code", "not_found",
+		      "message", "no slice named web-1", "field", "name");
 	struct acre_error err = {0};
 	acre_proto_error_from_json(reply, &err);
 	assert_int_equal(err.code, ENOENT);
@@ -350,9 +473,8 @@ static void test_error_code_round_trip(void **state)
 {
 	(void)state;
 	/* What the supervisor sends is what the client gets back, for every code. */
-	static const int codes[] = {EINVAL,	ENOENT, EEXIST, EACCES,	    EPERM,
-				    EBUSY,	ENOSPC, EMSGSIZE, EPROTO,   EOPNOTSUPP,
-				    ENOMEM,	ETIMEDOUT, ESRCH, EIO};
+	static const int codes[] = {EINVAL,   ENOENT, EEXIST,	  EACCES, EPERM,     EBUSY, ENOSPC,
+				    EMSGSIZE, EPROTO, EOPNOTSUPP, ENOMEM, ETIMEDOUT, ESRCH, EIO};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(codes); i++) {
 		struct acre_error sent = {0}, got = {0};
 		acre_error_set(&sent, codes[i], "f", "message %zu", i);
@@ -368,27 +490,31 @@ static void test_error_code_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_request_integer_id),
-		cmocka_unit_test(test_valid_request_string_id_and_payload),
-		cmocka_unit_test(test_valid_request_with_utf8),
-		cmocka_unit_test(test_invalid_json),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_non_object),
-		cmocka_unit_test(test_missing_id),
-		cmocka_unit_test(test_id_of_wrong_type),
-		cmocka_unit_test(test_missing_op_keeps_id),
-		cmocka_unit_test(test_op_not_a_string),
-		cmocka_unit_test(test_ok_reply),
-		cmocka_unit_test(test_ok_reply_defaults),
-		cmocka_unit_test(test_error_reply),
-		cmocka_unit_test(test_error_reply_without_field),
-		cmocka_unit_test(test_error_reply_for_unparsed_request),
-		cmocka_unit_test(test_error_reply_truncated_utf8),
-		cmocka_unit_test(test_error_reply_truncated_utf8_field),
-		cmocka_unit_test(test_event),
-		cmocka_unit_test(test_error_from_json),
-		cmocka_unit_test(test_error_from_json_malformed),
-		cmocka_unit_test(test_error_code_round_trip),
+	    cmocka_unit_test(test_valid_request_integer_id),
+	    cmocka_unit_test(test_valid_request_string_id_and_payload),
+	    cmocka_unit_test(test_valid_request_with_utf8),
+	    cmocka_unit_test(test_invalid_json),
+	    cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_non_object),
+	    cmocka_unit_test(test_missing_id),
+	    cmocka_unit_test(test_id_of_wrong_type),
+	    cmocka_unit_test(test_missing_op_keeps_id),
+	    cmocka_unit_test(test_op_not_a_string),
+	    cmocka_unit_test(test_parse_kinds),
+	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_parse_unreadable_keeps_nothing),
+	    cmocka_unit_test(test_ok_reply),
+	    cmocka_unit_test(test_ok_reply_defaults),
+	    cmocka_unit_test(test_error_reply),
+	    cmocka_unit_test(test_error_reply_without_field),
+	    cmocka_unit_test(test_error_reply_for_unparsed_request),
+	    cmocka_unit_test(test_error_reply_truncated_utf8),
+	    cmocka_unit_test(test_error_reply_truncated_utf8_field),
+	    cmocka_unit_test(test_event),
+	    cmocka_unit_test(test_error_from_json),
+	    cmocka_unit_test(test_error_from_json_malformed),
+	    cmocka_unit_test(test_error_code_round_trip),
 	};
-	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("proto_envelope", tests, NULL, NULL);
 }

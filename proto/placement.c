@@ -4,13 +4,13 @@
  * Parsed the same way for `acre slice run --constraint` and for the
  * "placement" object of POST /v1/slices, so both word errors alike.
  */
-#include "controller.h"
+#include "proto.h"
 
 #include <ctype.h>
 
 static const char *const strategy_names[] = {"binpack", "spread"};
 
-bool acre_controller_attr_key_valid(const char *key)
+bool acre_proto_attr_key_valid(const char *key)
 {
 	size_t n = strlen(key);
 	if (n == 0 || n > ACRE_ATTR_KEY_MAX)
@@ -23,7 +23,7 @@ bool acre_controller_attr_key_valid(const char *key)
 	return true;
 }
 
-bool acre_controller_attr_value_valid(const char *value)
+bool acre_proto_attr_value_valid(const char *value)
 {
 	size_t n = strlen(value);
 	if (n == 0 || n > ACRE_ATTR_VALUE_MAX)
@@ -48,8 +48,8 @@ static bool trimmed(char *out, size_t cap, const char *s, size_t n)
 	return true;
 }
 
-int acre_controller_constraint_parse(const char *text, struct acre_constraint *c,
-				     const char *field, struct acre_error *err)
+int acre_proto_constraint_parse(const char *text, struct acre_constraint *c, const char *field,
+				struct acre_error *err)
 {
 	memset(c, 0, sizeof(*c));
 	const char *eq = strstr(text, "=="), *ne = strstr(text, "!=");
@@ -64,26 +64,24 @@ int acre_controller_constraint_parse(const char *text, struct acre_constraint *c
 		return acre_error_set(err, EINVAL, field,
 				      "%s: attribute (at most %d) or value (at most %d) too long",
 				      field, ACRE_ATTR_KEY_MAX, ACRE_ATTR_VALUE_MAX);
-	if (!acre_controller_attr_key_valid(c->attr))
+	if (!acre_proto_attr_key_valid(c->attr))
 		return acre_error_set(err, EINVAL, field,
 				      "%s %s: the attribute must be 1 to %d letters, digits, "
 				      "'.', '-', '_' or '/'",
 				      field, text, ACRE_ATTR_KEY_MAX);
-	if (!acre_controller_attr_value_valid(c->value))
+	if (!acre_proto_attr_value_valid(c->value))
 		return acre_error_set(err, EINVAL, field,
-				      "%s %s: the value must be 1 to %d printable characters", field,
-				      text, ACRE_ATTR_VALUE_MAX);
+				      "%s %s: the value must be 1 to %d printable characters",
+				      field, text, ACRE_ATTR_VALUE_MAX);
 	return 0;
 }
 
-void acre_controller_constraint_format(const struct acre_constraint *c, char *buf, size_t len)
+void acre_proto_constraint_format(const struct acre_constraint *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", c->attr, c->op == ACRE_CONSTRAINT_EQ ? "==" : "!=",
-		 c->value);
+	snprintf(buf, len, "%s%s%s", c->attr, c->op == ACRE_CONSTRAINT_EQ ? "==" : "!=", c->value);
 }
 
-int acre_controller_strategy_parse(const char *text, enum acre_strategy *out,
-				   struct acre_error *err)
+int acre_proto_strategy_parse(const char *text, enum acre_strategy *out, struct acre_error *err)
 {
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(strategy_names); i++) {
 		if (strcmp(text, strategy_names[i]) == 0) {
@@ -91,11 +89,10 @@ int acre_controller_strategy_parse(const char *text, enum acre_strategy *out,
 			return 0;
 		}
 	}
-	return acre_error_set(err, EINVAL, "strategy", "strategy %s: one of binpack, spread",
-			      text);
+	return acre_error_set(err, EINVAL, "strategy", "strategy %s: one of binpack, spread", text);
 }
 
-const char *acre_controller_strategy_name(enum acre_strategy s)
+const char *acre_proto_strategy_name(enum acre_strategy s)
 {
 	return (size_t)s < ACRE_ARRAY_SIZE(strategy_names) ? strategy_names[s] : "?";
 }
@@ -112,14 +109,13 @@ static int parse_constraints(const json_t *j, struct acre_placement *p, struct a
 				      ACRE_PLACEMENT_MAX_CONSTRAINTS);
 	size_t i;
 	json_t *v;
-	json_array_foreach(j, i, v) {
+	json_array_foreach (j, i, v) {
 		char field[64];
 		snprintf(field, sizeof(field), "placement.constraints[%zu]", i);
 		if (!json_is_string(v))
 			return acre_error_set(err, EINVAL, field, "%s: must be a string", field);
-		int rc = acre_controller_constraint_parse(json_string_value(v),
-							  &p->constraints[p->nconstraints], field,
-							  err);
+		int rc = acre_proto_constraint_parse(json_string_value(v),
+						     &p->constraints[p->nconstraints], field, err);
 		if (rc < 0)
 			return rc;
 		p->nconstraints++;
@@ -127,8 +123,8 @@ static int parse_constraints(const json_t *j, struct acre_placement *p, struct a
 	return 0;
 }
 
-int acre_controller_placement_from_json(const json_t *j, struct acre_placement *p,
-					struct acre_error *err)
+int acre_proto_placement_from_json(const json_t *j, struct acre_placement *p,
+				   struct acre_error *err)
 {
 	memset(p, 0, sizeof(*p));
 	p->strategy = ACRE_STRATEGY_BINPACK;
@@ -138,27 +134,28 @@ int acre_controller_placement_from_json(const json_t *j, struct acre_placement *
 		return acre_error_set(err, EINVAL, "placement", "placement: must be an object");
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)j, key, v) {
+	json_object_foreach ((json_t *)j, key, v) {
 		int rc = 0;
 		if (!strcmp(key, "constraints")) {
 			rc = parse_constraints(v, p, err);
 		} else if (!strcmp(key, "spread")) {
 			if (json_is_null(v))
 				continue;
-			if (!json_is_string(v) || !acre_controller_attr_key_valid(json_string_value(v)))
-				return acre_error_set(err, EINVAL, "placement.spread",
-						      "placement.spread: must be an attribute name");
+			if (!json_is_string(v) || !acre_proto_attr_key_valid(json_string_value(v)))
+				return acre_error_set(
+				    err, EINVAL, "placement.spread",
+				    "placement.spread: must be an attribute name");
 			snprintf(p->spread, sizeof(p->spread), "%s", json_string_value(v));
 		} else if (!strcmp(key, "strategy")) {
 			if (!json_is_string(v))
 				return acre_error_set(err, EINVAL, "placement.strategy",
 						      "placement.strategy: binpack or spread");
-			rc = acre_controller_strategy_parse(json_string_value(v), &p->strategy, err);
+			rc = acre_proto_strategy_parse(json_string_value(v), &p->strategy, err);
 			if (rc < 0)
 				snprintf(err->field, sizeof(err->field), "placement.strategy");
 		} else {
-			return acre_error_set(err, EINVAL, "placement", "placement.%s: unknown field",
-					      key);
+			return acre_error_set(err, EINVAL, "placement",
+					      "placement.%s: unknown field", key);
 		}
 		if (rc < 0)
 			return rc;
@@ -166,16 +163,16 @@ int acre_controller_placement_from_json(const json_t *j, struct acre_placement *
 	return 0;
 }
 
-json_t *acre_controller_placement_to_json(const struct acre_placement *p)
+json_t *acre_proto_placement_to_json(const struct acre_placement *p)
 {
 	json_t *cons = json_array();
 	for (unsigned i = 0; i < p->nconstraints; i++) {
 		char buf[ACRE_ATTR_KEY_MAX + ACRE_ATTR_VALUE_MAX + 4];
-		acre_controller_constraint_format(&p->constraints[i], buf, sizeof(buf));
+		acre_proto_constraint_format(&p->constraints[i], buf, sizeof(buf));
 		json_array_append_new(cons, json_string(buf));
 	}
 	json_t *j = json_pack("{s:o,s:s}", "constraints", cons, "strategy",
-			      acre_controller_strategy_name(p->strategy));
+			      acre_proto_strategy_name(p->strategy));
 	if (j && p->spread[0])
 		json_object_set_new(j, "spread", json_string(p->spread));
 	return j;

@@ -1,0 +1,252 @@
+/*
+ * proto: the node protocol that acre, acre-supervisor and acre-controller
+ * speak — the names of its operations, the envelope every message travels
+ * in, the line framing (one JSON object per line, at most 1 MiB), the
+ * placement of a slice as users write it, TLS set-up for both ends of the
+ * node port, and fd passing over Unix sockets (fds.c, plain libc, is also
+ * linked into acre-init for its claim).  This is the module's one public
+ * header.
+ *
+ * Two conversations use it:
+ *
+ *   CLI <-> supervisor, over a Unix socket: ping, slice.run, slice.list, ...
+ *   supervisor <-> controller, over one TLS connection the supervisor dials
+ *   (described in controller/README.md):
+ *
+ *   supervisor -> controller          controller -> supervisor
+ *   register  (first, with the token)  assign  (launch a slice, detached)
+ *   sync      (its slices, after the   kill    (end a slice)
+ *              resent outbox)          remove  (end and remove a slice)
+ *   heartbeat (usage)
+ *   update    (slice changes, each with a per-node sequence number that the
+ *              controller acknowledges once committed; duplicates ignored)
+ */
+#ifndef ACRE_PROTO_H
+#define ACRE_PROTO_H
+
+#include "common/common.h"
+
+#include <sys/types.h>
+
+/* ---- op names ----------------------------------------------------------- */
+
+/* CLI -> supervisor, over its Unix socket. */
+#define ACRE_OP_PING	   "ping"
+#define ACRE_OP_SLICE_RUN  "slice.run"
+#define ACRE_OP_SLICE_LIST "slice.list"
+#define ACRE_OP_SLICE_SHOW "slice.show"
+#define ACRE_OP_SLICE_STAT "slice.stat"
+#define ACRE_OP_SLICE_KILL "slice.kill"
+#define ACRE_OP_SLICE_RM   "slice.rm"
+#define ACRE_OP_SLICE_LOGS "slice.logs"
+#define ACRE_OP_SLICE_WAIT "slice.wait"
+
+/* The supervisor <-> controller protocol's version, sent with register. */
+#define ACRE_CONTROLLER_PROTOCOL 1
+
+/* Supervisor -> controller. */
+#define ACRE_OP_REGISTER  "register"
+#define ACRE_OP_SYNC	  "sync"
+#define ACRE_OP_HEARTBEAT "heartbeat"
+#define ACRE_OP_UPDATE	  "update"
+/* Controller -> supervisor. */
+#define ACRE_OP_ASSIGN "assign"
+#define ACRE_OP_KILL   "kill"
+#define ACRE_OP_REMOVE "remove"
+
+/*
+ * The label a supervisor puts on every slice the controller assigned, so
+ * that after any restart both sides know which slices the pool manages.
+ */
+#define ACRE_LABEL_MANAGED "acre.managed"
+
+/* ---- the envelope (envelope.c) ------------------------------------------ */
+
+/*
+ * Requests: {"op": "...", "id": <int|string>, ...}.  Replies echo "id"
+ * (null when the request could not be read) and carry "ok": true with
+ * "result", or "ok": false with "error": {"code", "message", "field"?}.
+ * Events of a long request carry "id" and "event" and are followed by the
+ * final reply.  A line with "op" is a request, one with "ok" a reply, one
+ * with "event" an event.
+ */
+json_t *acre_proto_ok(json_t *id, json_t *result);
+json_t *acre_proto_error(json_t *id, const struct acre_error *err);
+json_t *acre_proto_event(json_t *id, const char *event, json_t *data);
+/* Turns an error reply back into struct acre_error on the client side. */
+void acre_proto_error_from_json(const json_t *reply, struct acre_error *err);
+
+/* The kinds of message; acre_proto_parse() takes the ones a reader expects, or-ed. */
+enum acre_proto_kind {
+	ACRE_PROTO_REQUEST = 1,
+	ACRE_PROTO_REPLY = 2,
+	ACRE_PROTO_EVENT = 4,
+};
+
+/* One message read off a line. */
+struct acre_proto_msg {
+	json_t *json; /* the whole message, owned (acre_proto_msg_free); NULL if unreadable */
+	enum acre_proto_kind kind;
+	json_t *id;	   /* borrowed from json; NULL when absent or of the wrong type */
+	const char *op;	   /* a request's */
+	const char *event; /* an event's */
+	bool ok;	   /* a reply's */
+};
+
+/*
+ * Reads one line as a message of one of the kinds in `accept`: valid UTF-8,
+ * JSON with no key given twice, an object, "id" an integer or a string
+ * (or null in a reply), "op" and "event" strings, "ok" true or false.
+ * Returns 0, or -EPROTO with err naming the field at fault; then m->json
+ * (and m->kind, m->id) are still set if the line was a JSON object, so an
+ * error reply can carry the id of the request it answers.  A message of no
+ * accepted kind is taken as the first accepted one missing its key ("request
+ * has no "op"").
+ */
+int acre_proto_parse(const char *line, size_t len, unsigned accept, struct acre_proto_msg *m,
+		     struct acre_error *err);
+void acre_proto_msg_free(struct acre_proto_msg *m);
+/* acre_proto_parse() for a request, its parts handed out one by one; *request is the caller's. */
+int acre_proto_parse_request(const char *line, size_t len, json_t **request, json_t **id,
+			     const char **op, struct acre_error *err);
+
+/* ---- lines (frame.c, wire.c) -------------------------------------------- */
+
+#define ACRE_PROTO_LINE_MAX (1024 * 1024)
+
+/* What a line reader found next. */
+enum acre_proto_line {
+	ACRE_PROTO_LINE_WAIT,	  /* no whole line yet */
+	ACRE_PROTO_LINE,	  /* a line, without its '\n' and NUL-terminated */
+	ACRE_PROTO_LINE_TOO_LONG, /* a line over the limit began: said once per line, its
+				     bytes dropped up to the next '\n' */
+};
+
+/*
+ * The blocking-fd reader (the CLI, the supervisor's socket): bytes read by
+ * the caller are fed in, whole lines come out.  It holds at most one
+ * maximal line and one feed, however long a line a peer sends.
+ */
+struct acre_proto_frame {
+	char *buf;
+	size_t len, cap, max;
+	size_t scanned; /* bytes of buf already searched for '\n' */
+	size_t handed;	/* bytes of the line last returned, dropped on the next call */
+	bool discarding;
+};
+
+void acre_proto_frame_init(struct acre_proto_frame *r, size_t max);
+void acre_proto_frame_free(struct acre_proto_frame *r);
+int acre_proto_frame_feed(struct acre_proto_frame *r, const void *data, size_t n);
+/* The next line (a '\r' before its '\n' dropped), valid until the next call. */
+enum acre_proto_line acre_proto_frame_next(struct acre_proto_frame *r, char **line, size_t *len);
+/* Serialise one message as a line; caller frees.  Returns NULL on ENOMEM. */
+char *acre_proto_frame_encode(const json_t *msg, size_t *len);
+
+/*
+ * The libevent reader (both ends of the node port): the next line of at most
+ * ACRE_PROTO_LINE_MAX bytes in `in`; *discarding (false on a new connection)
+ * carries a too-long line across calls.  A line stays in `in` until the
+ * caller drains *len + 1 bytes; everything else is drained here.
+ */
+struct evbuffer;
+struct bufferevent;
+enum acre_proto_line acre_proto_line_next(struct evbuffer *in, bool *discarding, char **line,
+					  size_t *len);
+/* Why a connection failed (BEV_EVENT_ERROR): the TLS error, else the socket's. */
+void acre_proto_wire_error(struct bufferevent *bev, char *why, size_t len);
+
+/* ---- TLS for the node port (tls.c) -------------------------------------- */
+
+/* PEM files, as --tls-cert, --tls-key and --tls-ca name them (errors name the flag). */
+struct acre_proto_tls_files {
+	const char *cert, *key, *ca;
+};
+
+/*
+ * The controller's end (an SSL_CTX in *ctx): its certificate and key, and
+ * with a CA the mutual TLS that requires every supervisor's certificate to
+ * be signed by it.  TLS 1.2 at least.
+ */
+int acre_proto_tls_server_ctx(const struct acre_proto_tls_files *f, void **ctx,
+			      struct acre_error *err);
+/*
+ * The supervisor's end: the controller's certificate checked against the
+ * CA (the system's without one), and a certificate of its own if given.
+ */
+int acre_proto_tls_client_ctx(const struct acre_proto_tls_files *f, void **ctx,
+			      struct acre_error *err);
+void acre_proto_tls_ctx_free(void *ctx);
+
+/* ---- fd passing (fds.c) ------------------------------------------------- */
+
+/* The most fds one message carries. */
+#define ACRE_PROTO_FDS_MAX 8
+
+/*
+ * One sendmsg of buf[0..len) with nfds (at most ACRE_PROTO_FDS_MAX) fds
+ * attached (SCM_RIGHTS), never raising SIGPIPE.  Returns the bytes sent,
+ * which may be fewer than len on a stream socket, or -errno.
+ */
+ssize_t acre_proto_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+			    int flags);
+/*
+ * One recvmsg into buf (flags such as MSG_DONTWAIT): the fds that came with
+ * it, close-on-exec, into fds[0..max) with their count in *nfds; any beyond
+ * `max` are closed.  Returns the bytes read (0 at the end) or -errno.
+ */
+ssize_t acre_proto_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfds,
+			    int flags);
+
+/* ---- placement (placement.c) -------------------------------------------- */
+
+/* Attribute names: what --attr, --constraint and --spread accept. */
+#define ACRE_ATTR_KEY_MAX   63
+#define ACRE_ATTR_VALUE_MAX 255
+/* Attributes every node has without asking: its id and its hostname. */
+#define ACRE_ATTR_NODE_ID  "node.id"
+#define ACRE_ATTR_HOSTNAME "node.hostname"
+
+enum acre_constraint_op { ACRE_CONSTRAINT_EQ, ACRE_CONSTRAINT_NE };
+
+struct acre_constraint {
+	char attr[ACRE_ATTR_KEY_MAX + 1];
+	char value[ACRE_ATTR_VALUE_MAX + 1];
+	enum acre_constraint_op op;
+};
+
+enum acre_strategy { ACRE_STRATEGY_BINPACK, ACRE_STRATEGY_SPREAD };
+
+#define ACRE_PLACEMENT_MAX_CONSTRAINTS 16
+
+/* Where a slice may go, and which of the nodes that fit it prefers. */
+struct acre_placement {
+	struct acre_constraint constraints[ACRE_PLACEMENT_MAX_CONSTRAINTS];
+	unsigned nconstraints;
+	char spread[ACRE_ATTR_KEY_MAX + 1]; /* "" = none */
+	enum acre_strategy strategy;
+};
+
+/* A valid attribute name: letters, digits, '.', '-', '_', '/', 1 to 63 bytes. */
+bool acre_proto_attr_key_valid(const char *key);
+/* A valid attribute value: 1 to 255 printable bytes. */
+bool acre_proto_attr_value_valid(const char *value);
+
+/* "zone==a", "rack!=r1" (spaces around the operator allowed); `field` names the flag. */
+int acre_proto_constraint_parse(const char *text, struct acre_constraint *c, const char *field,
+				struct acre_error *err);
+/* "zone==a" again, for output. */
+void acre_proto_constraint_format(const struct acre_constraint *c, char *buf, size_t len);
+int acre_proto_strategy_parse(const char *text, enum acre_strategy *out, struct acre_error *err);
+const char *acre_proto_strategy_name(enum acre_strategy s);
+
+/*
+ * {"constraints": ["zone==a", ...], "spread": "zone", "strategy": "binpack"};
+ * NULL is the default placement (anywhere, binpack).  Errors name the field
+ * ("placement.constraints[1]").
+ */
+int acre_proto_placement_from_json(const json_t *j, struct acre_placement *p,
+				   struct acre_error *err);
+json_t *acre_proto_placement_to_json(const struct acre_placement *p);
+
+#endif
