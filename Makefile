@@ -25,7 +25,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libcap-dev \
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev \
-	python3 jq curl openssl procps crun iperf3 prometheus hyperfine busybox-static iproute2 cpio kmod \
+	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
+	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils
 
 MODULES	:= common proto isolation netns bpf supervisor controller cli
@@ -230,8 +231,26 @@ fuzz: fuzz-build
 
 # ---- operating ----------------------------------------------------------------
 
+# nginx and prometheus are daemons whose packages start them as services of
+# the machine; the tests only start nginx in their slices and run promtool.
+# A policy-rc.d that exits 101 ("action forbidden") makes invoke-rc.d and
+# deb-systemd-invoke start nothing during the install.  A machine's own
+# policy-rc.d that refuses already is left alone; any other is moved aside
+# and put back afterwards.
+POLICY_RC := /usr/sbin/policy-rc.d
 deps:
 	apt-get update -qq
+	@set -e; \
+	if [ -x $(POLICY_RC) ] && { $(POLICY_RC) nginx start; [ $$? = 101 ]; }; then \
+		restore=:; \
+	else \
+		[ ! -e $(POLICY_RC) ] || mv $(POLICY_RC) $(POLICY_RC).acre-deps; \
+		printf '#!/bin/sh\n# make deps (acre): no service starts during its install\nexit 101\n' \
+			>$(POLICY_RC); \
+		chmod 0755 $(POLICY_RC); \
+		restore='rm -f $(POLICY_RC); [ ! -e $(POLICY_RC).acre-deps ] || mv $(POLICY_RC).acre-deps $(POLICY_RC)'; \
+	fi; \
+	trap "$$restore" EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
 
 run: all

@@ -1,7 +1,7 @@
 /*
  * Shared inside isolation/ between the supervisor's half of a launch and
  * acre-init's: the message that carries a claim, and the steps acre-init
- * takes to build the slice (mount.c, caps.c, slice_setup.c).  acre-init is
+ * takes to build the slice (mount.c, caps.c, setup.c) and start the task (exec.c).  acre-init is
  * linked statically from these files; they use no library but libcap.
  */
 #ifndef ACRE_LAUNCH_INTERNAL_H
@@ -63,6 +63,14 @@ int mount_setup(const struct mount_plan *p, struct acre_error *err);
 int caps_drop_bounding(uint64_t keep);
 int caps_switch_user(const struct acre_user *u);
 int caps_apply(uint64_t keep);
+
+/*
+ * exec.c: execvpe(3) in the task's own PATH (envp's), not acre-init's.  The
+ * argv for a script without "#!" is made before vfork: exec_task, run in the
+ * vfork child, allocates nothing.  exec_task returns only on failure, -errno.
+ */
+char **exec_script_argv(char *const argv[]);
+int exec_task(char *const argv[], char *const envp[], char **script_argv);
 
 /* slice_setup.c: everything acre-init does between a claim and starting the task. */
 int slice_setup(struct launch_message *m, int chan, struct acre_error *err);

@@ -1,16 +1,101 @@
 #!/usr/bin/env bash
 # make run: a working one-node pool on this machine with an example
-# workload, in the foreground until Ctrl-C; then everything it made is
-# removed.  acre-controller and one acre-supervisor joined to it (plain TCP
-# on loopback: --insecure is refused anywhere else), their sockets, ports and
-# state in a temporary directory, so it never disturbs an installed node.
+# workload, in the foreground until Ctrl-C (or SIGTERM, or the terminal
+# closing); then everything it made is removed.  acre-controller and one
+# acre-supervisor joined to it (plain TCP on loopback: --insecure is refused
+# anywhere else), their sockets, ports and state in a temporary directory
+# (under $TMPDIR, default /tmp), so it never disturbs an installed node.
+# Its cgroup subtree is acre-demo-<pid>, or $ACRE_DEMO_CGROUP_ROOT (the
+# tests give theirs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
 [ "$(id -u)" = 0 ] || { echo "make run: the supervisor needs root"; exit 1; }
-work=$(mktemp -d /tmp/acre-demo.XXXXXX)
+cgroot=${ACRE_DEMO_CGROUP_ROOT:-acre-demo-$$}
+# The clean-up kills whatever is in it: never a real node's subtree.
+case $cgroot in
+acre-demo-* | acre-test-*) ;;
+*) echo "make run: ACRE_DEMO_CGROUP_ROOT must start with acre-demo- or acre-test-" >&2; exit 1 ;;
+esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/acre-demo.XXXXXX")
 export ACRE_SOCKET=$work/supervisor.sock
 acre() { "$bin/acre" "$@"; }
+pool() { "$bin/acre" --controller "$controller" --token-file "$work/api-token" "$@"; }
+names() { python3 -c 'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)]'; }
+count() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+# The clean-up runs to its end whatever became of our output: after Ctrl-C
+# on `make run | tee demo.log` the reader is gone (a write fails with EPIPE),
+# after the terminal closed a write fails with EIO.  So SIGPIPE is ignored
+# from the start: bash, which reports a foreground child killed by SIGHUP
+# ("Hangup") on stderr, would otherwise take SIGPIPE for that write to a
+# dead reader and die of it at some point of the clean-up.  A failed write
+# is then an error like any other (set -e ends a start-up, through stop).
+# In stop, no signal, no failed write and no failed command stops it; what
+# it says goes to stderr, and may be lost.
+trap '' PIPE
+# (its message to stderr; printf's own complaint when that write fails, nowhere)
+say() { printf '%s\n' "$*" >&2 2>/dev/null || true; }
+
+# stop_daemon PID: SIGTERM, then SIGKILL if it is still there after 10 s.
+stop_daemon() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# What the supervisor left in the demo's cgroups (it died, or a slice did not
+# go): killed, and the demo's subtree removed in every hierarchy.
+sweep_cgroups() {
+	local d pid left
+	for _ in $(seq 50); do
+		left=0
+		for d in /sys/fs/cgroup/"$cgroot" /sys/fs/cgroup/*/"$cgroot"; do
+			[ -d "$d" ] || continue
+			left=1
+			[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill"
+			find "$d" -name cgroup.procs -exec cat {} + | while read -r pid; do
+				kill -KILL "$pid"
+			done
+			find "$d" -depth -type d -exec rmdir {} +
+		done
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	say "make run: could not remove the cgroups $cgroot"
+}
+
+stop() {
+	trap '' INT TERM HUP PIPE
+	trap - EXIT
+	set +eu
+	say ""
+	say "== stopping: removing the demo's slices, its supervisor and its controller"
+	export ACRE_TIMEOUT=10s # a daemon that hangs must not hang the clean-up
+	local s
+	if [ -n "$controller" ]; then
+		for s in $(pool -j slice list 2>/dev/null | names 2>/dev/null); do
+			pool slice rm --force "$s" >/dev/null 2>&1
+		done
+	fi
+	for s in $(acre -j slice list 2>/dev/null | names 2>/dev/null); do
+		acre slice rm --force "$s" >/dev/null 2>&1
+	done
+	[ -n "$sv" ] && stop_daemon "$sv"
+	[ -n "$ctl" ] && stop_daemon "$ctl"
+	sweep_cgroups 2>/dev/null
+	# Pins of a supervisor that could not stop cleanly (a clean stop removes its own).
+	rm -rf "/sys/fs/bpf/acre/$cgroot"
+	rm -rf "$work"
+	say "== stopped"
+	exit 0
+}
+sv='' ctl='' controller=''
+trap stop EXIT INT TERM HUP
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 node_port=$(free_port)
@@ -18,36 +103,18 @@ api_port=$(free_port)
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/join-token"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/api-token"
 controller=http://127.0.0.1:$api_port
-pool() { "$bin/acre" --controller "$controller" --token-file "$work/api-token" "$@"; }
-names() { python3 -c 'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)]'; }
-count() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-
-stop() {
-	trap - EXIT INT TERM
-	echo
-	echo "== stopping: removing the demo's slices, its supervisor and its controller"
-	for s in $(pool -j slice list 2>/dev/null | names 2>/dev/null); do
-		pool slice rm --force "$s" >/dev/null 2>&1 || true
-	done
-	for s in $(acre -j slice list 2>/dev/null | names 2>/dev/null); do
-		acre slice rm --force "$s" >/dev/null 2>&1 || true
-	done
-	[ -n "${sv:-}" ] && kill "$sv" 2>/dev/null && wait "$sv" 2>/dev/null || true
-	[ -n "${ctl:-}" ] && kill "$ctl" 2>/dev/null && wait "$ctl" 2>/dev/null || true
-	rm -rf "$work"
-	exit 0
-}
-trap stop EXIT INT TERM
 
 # Their own sessions: a Ctrl-C here must reach this script, which removes the slices first.
+# Nor do they hold our stdout: a reader of it (tee) would wait for them too.
 setsid "$bin/acre-controller" --data-dir "$work/controller" --insecure \
 	--node-listen "127.0.0.1:$node_port" --api-listen "127.0.0.1:$api_port" \
 	--join-token-file "$work/join-token" --api-token-file "$work/api-token" \
-	2>"$work/controller.log" &
+	</dev/null >"$work/controller.log" 2>&1 &
 ctl=$!
 setsid "$bin/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$work/state" \
-	--cgroup-root "acre-demo-$$" --controller "127.0.0.1:$node_port" --insecure \
-	--join-token-file "$work/join-token" --attr zone=demo 2>"$work/supervisor.log" &
+	--cgroup-root "$cgroot" --controller "127.0.0.1:$node_port" --insecure \
+	--join-token-file "$work/join-token" --attr zone=demo \
+	</dev/null >"$work/supervisor.log" 2>&1 &
 sv=$!
 for _ in $(seq 100); do acre slice list >/dev/null 2>&1 && break; sleep 0.05; done
 for _ in $(seq 100); do

@@ -80,22 +80,28 @@ static _Noreturn void launch_failed(int exit_fd, const struct acre_error *err, i
  */
 static volatile int exec_errno;
 
-static _Noreturn void run_task(char **argv, char **envp, const sigset_t *orig)
+static _Noreturn void run_task(char **argv, char **envp, char **script_argv, const sigset_t *orig)
 {
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	/* Its own session and process group: signals to the group stay in the slice. */
 	setsid();
 	/* acre-init's fds (channel, exit record) are not the task's business. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execvpe(argv[0], argv, envp);
-	exec_errno = errno;
-	_exit(errno == ENOENT ? 127 : 126);
+	/* Looked up in the task's PATH: acre-init's own environment has none. */
+	int rc = exec_task(argv, envp, script_argv);
+	exec_errno = -rc;
+	_exit(rc == -ENOENT ? 127 : 126);
 }
 
 /* Starts the task; returns its pid once it has been exec'd. */
 static pid_t start_task(struct launch_message *m, const sigset_t *orig)
 {
 	struct acre_error err = {0};
+	char **script_argv = exec_script_argv(m->argv);
+	if (!script_argv) {
+		acre_error_set(&err, ENOMEM, NULL, "starting the task: %s", strerror(ENOMEM));
+		launch_failed(m->exit_fd, &err, 126);
+	}
 	exec_errno = 0;
 	pid_t task = vfork();
 	if (task < 0) {
@@ -103,7 +109,8 @@ static pid_t start_task(struct launch_message *m, const sigset_t *orig)
 		launch_failed(m->exit_fd, &err, 126);
 	}
 	if (task == 0)
-		run_task(m->argv, m->envp, orig);
+		run_task(m->argv, m->envp, script_argv, orig);
+	free(script_argv);
 	if (exec_errno) {
 		int e = exec_errno;
 		waitpid(task, NULL, 0);
