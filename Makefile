@@ -218,6 +218,10 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       $(filter-out -Wno-format-truncation,$(WARN)) -I. $(PKG_CFLAGS)
 FUZZ_SRCS_spec := $(call src,common)
+FUZZ_SRCS_line := $(call src,proto) $(call src,common)
+FUZZ_SRCS_envelope := $(FUZZ_SRCS_line)
+FUZZ_SRCS_placement := $(FUZZ_SRCS_line)
+FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)

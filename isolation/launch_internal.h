@@ -51,6 +51,11 @@ struct launch_message {
 
 int launch_message_send(int chan, const struct acre_launch_park *p,
 			const struct acre_launch_config *cfg, struct acre_error *err);
+/*
+ * The entries of a claim (NUL-separated KEY=VALUE, buf[n] == '\0'), decoded
+ * in place: m's strings point into buf; m->argv and m->envp are allocated.
+ */
+int launch_message_decode(char *buf, size_t n, struct launch_message *m, struct acre_error *err);
 /* acre-init's side: blocks for the claim; ECANCELED when the supervisor let the slot go. */
 int launch_message_receive(int chan, struct launch_message *m, struct acre_error *err);
 

@@ -93,6 +93,27 @@ static int receive_seccomp(int chan, struct launch_message *m)
 	return 0;
 }
 
+int launch_message_decode(char *buf, size_t n, struct launch_message *m, struct acre_error *err)
+{
+	size_t nargs = 0, nenv = 0, nhide = 0;
+	for (char *e = buf; e < buf + n;) {
+		char *next = e + strlen(e) + 1;
+		char *eq = strchr(e, '=');
+		if (!eq)
+			return acre_error_set(err, EPROTO, NULL, "malformed spec entry");
+		*eq = '\0';
+		int rc = apply_entry(m, e, eq + 1, &nargs, &nenv, &nhide);
+		if (rc < 0)
+			return acre_error_set(err, -rc, NULL, "spec entry %s: %s", e, strerror(-rc));
+		e = next;
+	}
+	if (!m->argv || !m->mounts.rootfs || !m->cwd)
+		return acre_error_set(err, EPROTO, NULL, "incomplete spec");
+	if (!m->envp && push(&m->envp, &nenv, "PATH=/usr/bin:/bin") < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
 int launch_message_receive(int chan, struct launch_message *m, struct acre_error *err)
 {
 	static char buf[LAUNCH_MESSAGE_MAX];
@@ -118,22 +139,9 @@ int launch_message_receive(int chan, struct launch_message *m, struct acre_error
 	m->stdio[2] = fds[2];
 	m->exit_fd = fds[3];
 	buf[n] = '\0';
-	size_t nargs = 0, nenv = 0, nhide = 0;
-	for (char *e = buf; e < buf + n;) {
-		char *next = e + strlen(e) + 1;
-		char *eq = strchr(e, '=');
-		if (!eq)
-			return acre_error_set(err, EPROTO, NULL, "malformed spec entry");
-		*eq = '\0';
-		int rc = apply_entry(m, e, eq + 1, &nargs, &nenv, &nhide);
-		if (rc < 0)
-			return acre_error_set(err, -rc, NULL, "spec entry %s: %s", e, strerror(-rc));
-		e = next;
-	}
-	if (!m->argv || !m->mounts.rootfs || !m->cwd)
-		return acre_error_set(err, EPROTO, NULL, "incomplete spec");
-	if (!m->envp && push(&m->envp, &nenv, "PATH=/usr/bin:/bin") < 0)
-		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	int rc = launch_message_decode(buf, (size_t)n, m, err);
+	if (rc < 0)
+		return rc;
 	if (m->seccomp_len && receive_seccomp(chan, m) < 0)
 		return acre_error_set(err, EPROTO, NULL, "malformed seccomp filter");
 	return 0;
