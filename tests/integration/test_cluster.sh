@@ -4,8 +4,10 @@
 # network namespace of its own with its own cgroup root and state
 # directory.  It places 30 real slices and checks binpack, spread (the
 # strategy and --spread over an attribute) and constraints; a slice that
-# fits nowhere waits pending and is placed when room appears; bad input on
-# both ports gets clear errors and changes nothing; a supervisor killed is
+# fits nowhere waits pending and is placed when room appears; `slice list
+# -j` and `slice show -j` have the same keys from a node and from the pool,
+# and `--label` keeps the same slices on both; bad input on both ports gets
+# clear errors and changes nothing; a supervisor killed is
 # unreachable within --node-timeout, and its slices are handled as their
 # restart policy says; back in time, it is reconciled both ways; back too
 # late, its stale slices are removed; `kill -9` of the controller while
