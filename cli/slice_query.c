@@ -100,7 +100,7 @@ static void print_list(const json_t *slices, bool places)
 	size_t i;
 	json_t *s;
 	json_array_foreach (slices, i, s) {
-		char text[NCOLUMNS][256];
+		char text[NCOLUMNS][1024]; /* a command may be that long */
 		const char *cells[NCOLUMNS];
 		n = 0;
 		for (size_t c = 0; c < NCOLUMNS; c++) {
@@ -147,18 +147,18 @@ usage:
 	return -EINVAL;
 }
 
+static void filter_free(struct slice_filter *f)
+{
+	acre_vec_free(&f->labels);
+}
+
 int slice_list(struct cli *cli, int argc, char **argv)
 {
 	struct acre_error err = {0};
-	struct slice_filter f = {0};
-	int rc = list_args(argc, argv, &f, &err);
+	_cleanup_(filter_free) struct slice_filter f = {0};
 	_cleanup_json_ json_t *slices = NULL;
-	if (rc == 0)
-		rc = cli->slices->list(cli, &f, &slices, &err);
-	if (rc < 0) {
-		acre_vec_free(&f.labels);
+	if (list_args(argc, argv, &f, &err) < 0 || cli->slices->list(cli, &f, &slices, &err) < 0)
 		return cli_fail(cli, &err);
-	}
 	/* Again here: a node filters nothing itself, and a filter the controller
 	 * does not know must not widen the list. */
 	_cleanup_json_ json_t *kept = json_array();
@@ -167,7 +167,6 @@ int slice_list(struct cli *cli, int argc, char **argv)
 	json_array_foreach (slices, i, s)
 		if (slice_filter_match(&f, s))
 			json_array_append(kept, s);
-	acre_vec_free(&f.labels);
 	if (cli->output != OUTPUT_TABLE)
 		output_json(cli, kept);
 	else
