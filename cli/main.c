@@ -75,11 +75,12 @@ int main(int argc, char **argv)
 			  .output = OUTPUT_TABLE,
 			  .timeout_ms = DEFAULT_TIMEOUT_MS};
 	struct acre_error err = {0};
-	const char *env_timeout = getenv("ACRE_TIMEOUT"), *timeout = NULL;
+	const char *env_timeout = getenv("ACRE_TIMEOUT"), *timeout = NULL, *bad = NULL;
 	if (!cli.socket_path || !*cli.socket_path)
 		cli.socket_path = "/run/acre/supervisor.sock";
 	signal(SIGPIPE, SIG_IGN);
 	int c;
+	opterr = 0; /* a bad option is reported below, as JSON under -j */
 	/* "+": stop at the object; what follows belongs to the command. */
 	while ((c = getopt_long(argc, argv, "+jph", longopts, NULL)) != -1) {
 		switch (c) {
@@ -92,8 +93,14 @@ int main(int argc, char **argv)
 		case 'p': cli.output = OUTPUT_PRETTY; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("acre %s\n", ACRE_VERSION); return 0;
-		default: usage(stderr); return 1;
+		default: bad = argv[optind - 1]; break;
 		}
+	}
+	if (bad) {
+		cli_failf(&cli, EINVAL, "%s: unknown option or missing value (see acre --help)", bad);
+		if (cli.output == OUTPUT_TABLE)
+			usage(stderr);
+		return 1;
 	}
 	/* Read once -j is known, so that a bad value is reported as JSON too;
 	 * --timeout wins over $ACRE_TIMEOUT, which must still be valid. */

@@ -78,6 +78,10 @@ out=$(acre -j slice run -d --memory 12Q -- true) || true
 assert_eq "$(jq -r .error.field <<<"$out")" "--memory" "the field of a bad --memory"
 expect_error "node list without a controller" invalid node list
 expect_error "a bad --timeout" invalid --timeout forever slice list
+rc=0
+out=$(acre -j --frobnicate slice list 2>"$TEST_DIR/stderr") || rc=$?
+assert_eq "$rc $(jq -r .error.code <<<"$out")" "1 invalid" "an unknown global option under -j"
+assert_eq "$(cat "$TEST_DIR/stderr")" "" "stderr of an unknown global option under -j"
 out=$(acre -j --socket "$TEST_DIR/nothing.sock" slice list) && fail "a missing socket answered"
 assert_contains "$(jq -r .error.message <<<"$out")" "is acre-supervisor running?" "a missing socket"
 
