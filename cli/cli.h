@@ -182,13 +182,13 @@ bool slice_filter_match(const struct slice_filter *f, const json_t *slice);
 
 /* The verbs, one file per concern: slice_run.c, slice_query.c (list, show),
  * slice_manage.c (kill, rm, logs), slice_stat.c. */
-int slice_run(struct cli *cli, int argc, char **argv);
-int slice_list(struct cli *cli, int argc, char **argv);
-int slice_show(struct cli *cli, int argc, char **argv);
-int slice_stat(struct cli *cli, int argc, char **argv);
-int slice_logs(struct cli *cli, int argc, char **argv);
-int slice_kill(struct cli *cli, int argc, char **argv);
-int slice_rm(struct cli *cli, int argc, char **argv);
+int slice_cmd_run(struct cli *cli, int argc, char **argv);
+int slice_cmd_list(struct cli *cli, int argc, char **argv);
+int slice_cmd_show(struct cli *cli, int argc, char **argv);
+int slice_cmd_stat(struct cli *cli, int argc, char **argv);
+int slice_cmd_logs(struct cli *cli, int argc, char **argv);
+int slice_cmd_kill(struct cli *cli, int argc, char **argv);
+int slice_cmd_rm(struct cli *cli, int argc, char **argv);
 /* The error of a verb the chosen backend cannot do. */
 int slice_unsupported(struct cli *cli, const char *verb);
 

@@ -30,7 +30,7 @@ usage:
 	return acre_error_set(err, EINVAL, NULL, "usage: acre slice kill NAME [--signal SIG]");
 }
 
-int slice_kill(struct cli *cli, int argc, char **argv)
+int slice_cmd_kill(struct cli *cli, int argc, char **argv)
 {
 	struct acre_error err = {0};
 	const char *name = NULL;
@@ -61,7 +61,7 @@ static int rm_args(int argc, char **argv, bool *force, struct acre_error *err)
 	return acre_error_set(err, EINVAL, NULL, "usage: acre slice rm NAME... [--force]");
 }
 
-int slice_rm(struct cli *cli, int argc, char **argv)
+int slice_cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	struct acre_error err = {0};
 	bool force;
@@ -79,7 +79,7 @@ int slice_rm(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
-int slice_logs(struct cli *cli, int argc, char **argv)
+int slice_cmd_logs(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'}, {0}};
 	bool follow = false;

@@ -152,7 +152,7 @@ static void filter_free(struct slice_filter *f)
 	acre_vec_free(&f->labels);
 }
 
-int slice_list(struct cli *cli, int argc, char **argv)
+int slice_cmd_list(struct cli *cli, int argc, char **argv)
 {
 	struct acre_error err = {0};
 	_cleanup_(filter_free) struct slice_filter f = {0};
@@ -287,7 +287,7 @@ static void print_show(const json_t *s, bool places)
 		       (long long)json_integer_value(json_object_get(cg, "id")));
 }
 
-int slice_show(struct cli *cli, int argc, char **argv)
+int slice_cmd_show(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
 		return cli_failf(cli, EINVAL, "usage: acre slice show NAME");

@@ -20,7 +20,7 @@ static int print_started(struct cli *cli, const json_t *slice)
 	return 0;
 }
 
-int slice_run(struct cli *cli, int argc, char **argv)
+int slice_cmd_run(struct cli *cli, int argc, char **argv)
 {
 	const struct slice_backend *be = cli->slices;
 	struct acre_error err = {0};

@@ -127,7 +127,7 @@ static int stat_once(struct cli *cli, json_t *names, bool clear, bool detail)
 	return 0;
 }
 
-int slice_stat(struct cli *cli, int argc, char **argv)
+int slice_cmd_stat(struct cli *cli, int argc, char **argv)
 {
 	if (!cli->slices->stat)
 		return slice_unsupported(cli, "stat");
