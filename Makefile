@@ -185,6 +185,20 @@ $(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES
 	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
 		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
 
+# test_cli_render also links cli/'s pure files (renderers, reply shapes, the list filter: no
+# socket, no HTTP).
+CLI_PURE := cli/render.c cli/slice_shape.c
+$(BUILD)/test/test_cli_render: tests/unit/test_cli_render.c $(CLI_PURE) $(LIB_proto) $(LIB_common)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
+
+$(BUILD)/test-san/test_cli_render: tests/unit/test_cli_render.c $(CLI_PURE) $(SAN_ARCHIVES)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@ (ASan, UBSan)"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
+		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
+
 # netns/ as root against the real kernel: a bridge acrt<pid>, slices in namespaces it makes,
 # addresses from 198.18.0.0/15 only.  Builds build/test/netns_test and runs it.
 .PHONY: netns-test

@@ -1,7 +1,10 @@
 /*
  * acre, the command line: bpftool-style `acre [OPTIONS] OBJECT COMMAND
  * [ARGS]`, with a table of commands per object, unique prefixes, and the
- * same data printed as aligned tables or as JSON (-j, -p).
+ * same data printed as aligned tables or as JSON (-j, -p).  The slice
+ * commands are written once and act on a node (its socket) or on the pool
+ * (--controller) through a slice backend; what they print under -j has one
+ * documented shape whichever answered (cli/README.md).
  */
 #ifndef ACRE_CLI_H
 #define ACRE_CLI_H
@@ -11,6 +14,8 @@
 
 enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_PRETTY };
 
+struct slice_backend;
+
 struct cli {
 	const char *socket_path;
 	const char *controller; /* the pool's controller: http://HOST:PORT */
@@ -19,6 +24,8 @@ struct cli {
 	/* How long one request waits for its reply (--timeout, $ACRE_TIMEOUT);
 	 * waiting for a task's end (a foreground run, logs --follow) is not a request. */
 	uint64_t timeout_ms;
+	/* Where slices are, chosen once: a node's socket, or the pool with --controller. */
+	const struct slice_backend *slices;
 };
 
 /* A command: argv[0] is the command's own name; returns the process exit status. */
@@ -28,10 +35,16 @@ struct command {
 	const char *usage;
 };
 
-/* Finds `word` in a NULL-name-terminated table, exactly or as a unique prefix. */
-const struct command *dispatch_find(const struct command *table, const char *word,
-				    const char *what);
+/* ---- dispatch.c: tables of commands ---- */
+/* Finds `word` in a NULL-name-terminated table, exactly or as a unique prefix; else err. */
+const struct command *dispatch_find(const struct command *table, const char *word, const char *what,
+				    struct acre_error *err);
 void dispatch_usage(const struct command *table, const char *object, FILE *out);
+/* `acre OBJECT COMMAND ...`: help, or the command argv[1] names in the object's table. */
+int dispatch_object(struct cli *cli, int argc, char **argv, const char *object,
+		    const struct command *table);
+/* 0 when --controller (or $ACRE_CONTROLLER) is set, else 1 after saying it is needed. */
+int cli_need_controller(const struct cli *cli);
 
 /* ---- client.c: talking to the supervisor ---- */
 struct client {
@@ -63,47 +76,49 @@ int cli_token(struct cli *cli, struct acre_error *err);
 /* One request to the controller: the JSON reply of a 2xx, else NULL and err. */
 json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
 		struct acre_error *err);
+/* `s` escaped for a URL's path or query (RFC 3986 unreserved kept); caller frees. */
+char *cli_uri_escape(const char *s);
 
-/* ---- output.c ---- */
+/* ---- output.c: what goes to stdout and stderr ---- */
 void output_json(const struct cli *cli, const json_t *j);
 struct table;
 struct table *table_new(const char *const *headers);
 void table_add(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *out);
 void table_free(struct table *t);
-int cli_fail(const struct acre_error *err);
-int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Formats used by tables. */
-void fmt_age(int64_t since_ms, char *buf, size_t len);
-void fmt_bytes_or_dash(const json_t *v, char *buf, size_t len);
+/*
+ * A failed command: one line "acre: MESSAGE" on stderr, or under -j/-p
+ * {"error": {"code", "message", "field"?}} on stdout.  Returns 1, the exit status.
+ */
+int cli_fail(const struct cli *cli, const struct acre_error *err);
+int cli_failf(const struct cli *cli, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* ---- objects ---- */
-int do_slice(struct cli *cli, int argc, char **argv);
-int do_node(struct cli *cli, int argc, char **argv);
-int do_pool(struct cli *cli, int argc, char **argv);
+/* ---- render.c: values as tables show them (pure) ---- */
+/* The string at o[key], or "" when it is missing or not a string. */
+const char *render_str(const json_t *o, const char *key);
+/* A number as "%g", an integer as "%lld", bytes as "64M": "-" when null or absent. */
+void render_cpus(const json_t *v, char *buf, size_t len);
+void render_int(const json_t *v, char *buf, size_t len);
+void render_bytes(const json_t *v, char *buf, size_t len);
+/* How long ago `ms` (milliseconds since the epoch) was, "-" when null or 0. */
+void render_age(const json_t *ms, char *buf, size_t len);
+/* Bytes per second as a network rate ("12.5mbit"), nanoseconds as "15us" or "1.2ms": n/a when
+ * the node could not measure them. */
+void render_rate(const json_t *bytes_per_s, char *buf, size_t len);
+void render_latency(const json_t *ns, char *buf, size_t len);
+/* "k1=v1,k2=v2" of an object of strings, "-" when empty. */
+void render_pairs(const json_t *o, char *buf, size_t len);
+/* {"error": {"code", "message", "field"?}}, what -j prints for a failure. */
+json_t *render_error(const struct acre_error *err);
 
-/* pool_slice.c: the slice commands against the controller (--controller) */
-extern const struct command pool_slice_commands[];
+/* ---- slices: one table of verbs over a backend ---- */
 
-/* slice commands, one file per concern */
-int slice_run(struct cli *cli, int argc, char **argv);
-int slice_list(struct cli *cli, int argc, char **argv);
-int slice_show(struct cli *cli, int argc, char **argv);
-int slice_stat(struct cli *cli, int argc, char **argv);
-int slice_logs(struct cli *cli, int argc, char **argv);
-int slice_kill(struct cli *cli, int argc, char **argv);
-int slice_rm(struct cli *cli, int argc, char **argv);
-
-/* slice_args.c: the options kill and rm share between node and controller.
- * Each returns 0, or the exit status after printing what was wrong; rm's
- * names are argv[optind..argc). */
-struct slice_kill_args {
-	const char *name;
-	bool has_signal;
-	int signo;
+/* What `slice list` keeps: every label K=V (all must match), a state, a node of the pool. */
+struct slice_filter {
+	ACRE_VEC(const char *) labels; /* "K=V", pointing into argv */
+	const char *state, *node;
 };
-int slice_kill_args(int argc, char **argv, struct slice_kill_args *out);
-int slice_rm_args(int argc, char **argv, bool *force);
 
 /* run_flags.c: `slice run` flags -> a slice spec */
 struct run_request {
@@ -114,5 +129,73 @@ struct run_request {
 int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err);
 /* Names the flag instead of the spec field in an error ("--memory" for resources.memory). */
 void run_flags_reword(struct acre_error *err);
+
+/*
+ * Where slices live, behind the verbs: slice_node.c (a supervisor's socket)
+ * and slice_pool.c (the controller's HTTP API).  Each call returns 0 or
+ * -errno with err filled; what it hands back is already in the shapes of
+ * slice_shape.c, so the verbs print the same whoever answered.  A NULL verb
+ * is one the backend cannot do; `lacks` says why.
+ */
+struct slice_backend {
+	const char *name; /* "node", "pool" */
+	bool places;	  /* slices carry the node they were placed on */
+	const char *lacks;
+	/* Slice objects, filtered at the source where it can (the verb filters again). */
+	int (*list)(struct cli *cli, const struct slice_filter *f, json_t **slices,
+		    struct acre_error *err);
+	int (*show)(struct cli *cli, const char *name, json_t **slice, struct acre_error *err);
+	/* A detached run: the new slice. */
+	int (*run)(struct cli *cli, const struct run_request *req, json_t **slice,
+		   struct acre_error *err);
+	/* A foreground run: the exit status (errors already printed).  NULL: always detached. */
+	int (*run_attached)(struct cli *cli, const struct run_request *req);
+	/* signo 0: the default ending (TERM, then KILL). */
+	int (*kill)(struct cli *cli, const char *name, int signo, json_t **result,
+		    struct acre_error *err);
+	int (*rm)(struct cli *cli, const char *name, bool force, json_t **result,
+		  struct acre_error *err);
+	/* {"slices": [usage...], "accounting"}: names empty for every slice. */
+	int (*stat)(struct cli *cli, json_t *names, json_t **res, struct acre_error *err);
+	/* Copies the slice's log to stdout; with follow, until the slice ends. */
+	int (*logs)(struct cli *cli, const char *name, bool follow, struct acre_error *err);
+};
+extern const struct slice_backend slice_node_backend;
+extern const struct slice_backend slice_pool_backend;
+
+/* slice_node_foreground.c: a foreground run on a node, its stdio handed to the task. */
+int slice_node_run_attached(struct cli *cli, const struct run_request *req);
+
+/*
+ * slice_shape.c (pure): each backend's replies in the one shape -j prints.
+ * The slice object of list and run; show adds the detail fields; kill and
+ * rm answer {"name", "node", "signal"} and {"name", "node", "removed", "removing"}.
+ */
+json_t *slice_shape_node(const json_t *reply, bool detail);
+json_t *slice_shape_pool(const json_t *reply, bool detail);
+json_t *slice_shape_kill(const json_t *reply, const char *name);
+json_t *slice_shape_rm(const json_t *reply, const char *name);
+/* --label K=V, --state S: checked once, with an error naming the flag. */
+int slice_filter_add_label(struct slice_filter *f, const char *kv, struct acre_error *err);
+int slice_filter_set_state(struct slice_filter *f, const char *state, struct acre_error *err);
+/* Whether a slice object passes the filter's labels and state (the node is the pool's). */
+bool slice_filter_match(const struct slice_filter *f, const json_t *slice);
+
+/* The verbs, one file per concern: slice_run.c, slice_query.c (list, show),
+ * slice_manage.c (kill, rm, logs), slice_stat.c. */
+int slice_cmd_run(struct cli *cli, int argc, char **argv);
+int slice_cmd_list(struct cli *cli, int argc, char **argv);
+int slice_cmd_show(struct cli *cli, int argc, char **argv);
+int slice_cmd_stat(struct cli *cli, int argc, char **argv);
+int slice_cmd_logs(struct cli *cli, int argc, char **argv);
+int slice_cmd_kill(struct cli *cli, int argc, char **argv);
+int slice_cmd_rm(struct cli *cli, int argc, char **argv);
+/* The error of a verb the chosen backend cannot do. */
+int slice_unsupported(struct cli *cli, const char *verb);
+
+/* ---- objects ---- */
+int do_slice(struct cli *cli, int argc, char **argv);
+int do_node(struct cli *cli, int argc, char **argv); /* node_cmds.c */
+int do_pool(struct cli *cli, int argc, char **argv); /* pool_show.c */
 
 #endif

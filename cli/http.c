@@ -202,3 +202,8 @@ out:
 	evhttp_uri_free(u);
 	return result;
 }
+
+char *cli_uri_escape(const char *s)
+{
+	return evhttp_uriencode(s, -1, 0);
+}

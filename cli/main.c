@@ -1,13 +1,15 @@
 /*
  * acre: the command line for admins.  Global options come before the
  * object, a command's options before `--`.  Exit status 0 on success, 1 on
- * error with one line on stderr; a foreground run exits with its task's.
+ * error with one line on stderr (under -j/-p, an error object on stdout); a
+ * foreground run exits with its task's.
  */
 #include "cli.h"
 
 #include <getopt.h>
 #include <signal.h>
 
+/* One line an object; the slice verbs work on a node or, with --controller, on the pool. */
 static const struct command objects[] = {
 	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
 	{"node", do_node, "list | show  (with --controller)"},
@@ -19,17 +21,14 @@ static const struct command objects[] = {
 /* Waits are kept in an int of milliseconds (poll's); a day is more than enough. */
 #define MAX_TIMEOUT_MS (24 * 3600 * 1000)
 
-static int parse_timeout(const char *s, const char *field, uint64_t *ms)
+static int parse_timeout(const char *s, const char *field, uint64_t *ms,
+			 struct acre_error *err)
 {
-	struct acre_error err = {0};
-	if (acre_parse_duration(s, ms, &err, field) < 0) {
-		cli_failf("%s", err.message);
-		return -1;
-	}
-	if (*ms > MAX_TIMEOUT_MS) {
-		cli_failf("%s %s: at most 24h (0 waits forever)", field, s);
-		return -1;
-	}
+	if (acre_parse_duration(s, ms, err, field) < 0)
+		return -EINVAL;
+	if (*ms > MAX_TIMEOUT_MS)
+		return acre_error_set(err, EINVAL, field, "%s %s: at most 24h (0 waits forever)",
+				      field, s);
 	return 0;
 }
 
@@ -75,13 +74,13 @@ int main(int argc, char **argv)
 			  .controller = getenv("ACRE_CONTROLLER"),
 			  .output = OUTPUT_TABLE,
 			  .timeout_ms = DEFAULT_TIMEOUT_MS};
-	const char *timeout = getenv("ACRE_TIMEOUT");
-	if (timeout && *timeout && parse_timeout(timeout, "ACRE_TIMEOUT", &cli.timeout_ms) < 0)
-		return 1;
+	struct acre_error err = {0};
+	const char *env_timeout = getenv("ACRE_TIMEOUT"), *timeout = NULL, *bad = NULL;
 	if (!cli.socket_path || !*cli.socket_path)
 		cli.socket_path = "/run/acre/supervisor.sock";
 	signal(SIGPIPE, SIG_IGN);
 	int c;
+	opterr = 0; /* a bad option is reported below, as JSON under -j */
 	/* "+": stop at the object; what follows belongs to the command. */
 	while ((c = getopt_long(argc, argv, "+jph", longopts, NULL)) != -1) {
 		switch (c) {
@@ -89,24 +88,34 @@ int main(int argc, char **argv)
 		case 'C': cli.controller = optarg; break;
 		case 'T': cli.token = optarg; break;
 		case 'F': cli.token_file = optarg; break;
-		case 't':
-			if (parse_timeout(optarg, "--timeout", &cli.timeout_ms) < 0)
-				return 1;
-			break;
+		case 't': timeout = optarg; break;
 		case 'j': cli.output = OUTPUT_JSON; break;
 		case 'p': cli.output = OUTPUT_PRETTY; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("acre %s\n", ACRE_VERSION); return 0;
-		default: usage(stderr); return 1;
+		default: bad = argv[optind - 1]; break;
 		}
 	}
+	if (bad) {
+		cli_failf(&cli, EINVAL, "%s: unknown option or missing value (see acre --help)", bad);
+		if (cli.output == OUTPUT_TABLE)
+			usage(stderr);
+		return 1;
+	}
+	/* Read once -j is known, so that a bad value is reported as JSON too;
+	 * --timeout wins over $ACRE_TIMEOUT, which must still be valid. */
+	if (env_timeout && *env_timeout &&
+	    parse_timeout(env_timeout, "ACRE_TIMEOUT", &cli.timeout_ms, &err) < 0)
+		return cli_fail(&cli, &err);
+	if (timeout && parse_timeout(timeout, "--timeout", &cli.timeout_ms, &err) < 0)
+		return cli_fail(&cli, &err);
 	if (optind >= argc) {
 		usage(stderr);
 		return 1;
 	}
-	const struct command *obj = dispatch_find(objects, argv[optind], "object");
+	const struct command *obj = dispatch_find(objects, argv[optind], "object", &err);
 	if (!obj)
-		return 1;
+		return cli_fail(&cli, &err);
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 	optind = 0; /* commands parse their own options from here */

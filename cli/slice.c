@@ -1,39 +1,38 @@
 /*
- * `acre slice ...`: the command table of the slice object.  With
- * --controller (or $ACRE_CONTROLLER) the same commands act on the pool,
- * through pool_slice.c.
+ * `acre slice ...`: the one table of slice verbs.  Where the slices are is
+ * chosen once, here: the pool's controller with --controller (or
+ * $ACRE_CONTROLLER), else the node whose socket --socket names; every verb
+ * then asks that backend and prints what it answers the same way.
  */
 #include "cli.h"
 
 static const struct command commands[] = {
-	{"run", slice_run,
-	 "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
-	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
-	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
-	 "        [--isolated] [--allow CIDR[:PORT]]...\n"
-	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]"},
-	{"list", slice_list, ""},
-	{"show", slice_show, "NAME"},
-	{"stat", slice_stat, "[NAME...] [--watch [SECONDS]]"},
-	{"logs", slice_logs, "NAME [-f|--follow]"},
-	{"kill", slice_kill, "NAME [--signal SIG]"},
-	{"rm", slice_rm, "NAME [--force]"},
-	{NULL, NULL, NULL},
+    {"run", slice_cmd_run,
+     "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
+     "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
+     "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
+     "        [--isolated] [--allow CIDR[:PORT]]...\n"
+     "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
+     "      in a pool (--controller), always detached, without --rm, and placed with\n"
+     "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},
+    {"list", slice_cmd_list, "[--label K=V]... [--state STATE] [--node ID (in a pool)]"},
+    {"show", slice_cmd_show, "NAME"},
+    {"stat", slice_cmd_stat, "[NAME...] [--watch [SECONDS]]   (on a node)"},
+    {"logs", slice_cmd_logs, "NAME [-f|--follow]   (on a node)"},
+    {"kill", slice_cmd_kill, "NAME [--signal SIG]"},
+    {"rm", slice_cmd_rm, "NAME... [--force]"},
+    {NULL, NULL, NULL},
 };
 
 int do_slice(struct cli *cli, int argc, char **argv)
 {
-	const struct command *table =
-		cli->controller && *cli->controller ? pool_slice_commands : commands;
-	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "--help")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-		fputs("usage:\n", out);
-		dispatch_usage(table, "slice", out);
-		return argc < 2 ? 1 : 0;
-	}
-	const struct command *cmd = dispatch_find(table, argv[1], "slice command");
-	if (!cmd)
-		return 1;
-	return cmd->fn(cli, argc - 1, argv + 1);
+	cli->slices =
+	    cli->controller && *cli->controller ? &slice_pool_backend : &slice_node_backend;
+	return dispatch_object(cli, argc, argv, "slice", commands);
+}
+
+int slice_unsupported(struct cli *cli, const char *verb)
+{
+	return cli_failf(cli, EOPNOTSUPP, "slice %s is not available in a %s: %s", verb,
+			 cli->slices->name, cli->slices->lacks);
 }

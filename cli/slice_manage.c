@@ -1,72 +1,85 @@
 /*
- * The slice commands that act: kill (a signal, or TERM then KILL), rm, and
- * logs (the supervisor passes the log file's fd; the CLI copies it out, and
- * with --follow keeps reading until the slice ends).  Options may come
- * before or after the slice's name.
+ * The slice verbs that act: kill (a signal, or TERM then KILL), rm (one
+ * line of -j output per name: what was done, or the error), and logs.
+ * Options may come before or after the slice's name, so `acre slice kill
+ * web --signal HUP` works either way.
  */
 #include "cli.h"
 
 #include <getopt.h>
-#include <poll.h>
 
-int slice_kill(struct cli *cli, int argc, char **argv)
+static int kill_args(int argc, char **argv, const char **name, int *signo, struct acre_error *err)
 {
-	struct slice_kill_args ka;
-	int status = slice_kill_args(argc, argv, &ka);
-	if (status)
-		return status;
+	static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {0}};
+	const char *sig = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+		if (c != 's')
+			goto usage;
+		sig = optarg;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	*name = argv[optind];
+	*signo = 0;
+	if (sig && acre_parse_signal(sig, signo, err, "--signal") < 0)
+		return -EINVAL;
+	return 0;
+usage:
+	return acre_error_set(err, EINVAL, NULL, "usage: acre slice kill NAME [--signal SIG]");
+}
+
+int slice_cmd_kill(struct cli *cli, int argc, char **argv)
+{
 	struct acre_error err = {0};
-	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", ka.name);
-	if (ka.has_signal)
-		json_object_set_new(args, "signal", json_integer(ka.signo));
-	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_KILL, args, &err);
-	if (!res)
-		return cli_fail(&err);
+	const char *name = NULL;
+	int signo = 0;
+	_cleanup_json_ json_t *res = NULL;
+	if (kill_args(argc, argv, &name, &signo, &err) < 0 ||
+	    cli->slices->kill(cli, name, signo, &res, &err) < 0)
+		return cli_fail(cli, &err);
 	if (cli->output != OUTPUT_TABLE)
 		output_json(cli, res);
 	return 0;
 }
 
-int slice_rm(struct cli *cli, int argc, char **argv)
+/* The names are argv[optind..argc). */
+static int rm_args(int argc, char **argv, bool *force, struct acre_error *err)
 {
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	int c;
+	*force = false;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		if (c != 'f')
+			break;
+		*force = true;
+	}
+	if (c == -1 && optind < argc)
+		return 0;
+	return acre_error_set(err, EINVAL, NULL, "usage: acre slice rm NAME... [--force]");
+}
+
+int slice_cmd_rm(struct cli *cli, int argc, char **argv)
+{
+	struct acre_error err = {0};
 	bool force;
-	int status = slice_rm_args(argc, argv, &force);
-	if (status)
-		return status;
+	if (rm_args(argc, argv, &force, &err) < 0)
+		return cli_fail(cli, &err);
+	int status = 0;
 	for (int i = optind; i < argc; i++) {
-		struct acre_error err = {0};
-		_cleanup_json_ json_t *args =
-			json_pack("{s:s,s:b}", "name", argv[i], "force", force);
-		_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_RM, args, &err);
-		if (!res) {
-			status = cli_fail(&err);
-			continue;
-		}
-		if (cli->output != OUTPUT_TABLE)
+		_cleanup_json_ json_t *res = NULL;
+		memset(&err, 0, sizeof(err));
+		if (cli->slices->rm(cli, argv[i], force, &res, &err) < 0)
+			status = cli_fail(cli, &err);
+		else if (cli->output != OUTPUT_TABLE)
 			output_json(cli, res);
 	}
 	return status;
 }
 
-static int copy_out(int fd)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(n - off));
-			if (w < 0)
-				return -errno;
-			off += w;
-		}
-	}
-}
-
-int slice_logs(struct cli *cli, int argc, char **argv)
+int slice_cmd_logs(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'}, {0}};
 	bool follow = false;
@@ -74,34 +87,15 @@ int slice_logs(struct cli *cli, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c != 'f')
-			return cli_failf("usage: acre slice logs NAME [--follow]");
+			return cli_failf(cli, EINVAL, "usage: acre slice logs NAME [--follow]");
 		follow = true;
 	}
 	if (optind + 1 != argc)
-		return cli_failf("usage: acre slice logs NAME [--follow]");
+		return cli_failf(cli, EINVAL, "usage: acre slice logs NAME [--follow]");
+	if (!cli->slices->logs)
+		return slice_unsupported(cli, "logs");
 	struct acre_error err = {0};
-	struct client cl;
-	if (cli_connect(cli, &cl, &err) < 0)
-		return cli_fail(&err);
-	_cleanup_json_ json_t *args = json_pack("{s:s}", "name", argv[optind]);
-	_cleanup_json_ json_t *res = client_call(&cl, ACRE_OP_SLICE_LOGS, args, &err);
-	if (!res || cl.received_fd < 0) {
-		client_close(&cl);
-		return res ? cli_failf("the supervisor sent no log") : cli_fail(&err);
-	}
-	int fd = cl.received_fd;
-	int rc = copy_out(fd);
-	if (follow && rc == 0) {
-		/* Until the slice ends: read what it appends, then what is left. */
-		json_int_t id = client_send(&cl, ACRE_OP_SLICE_WAIT, args, NULL, 0, &err);
-		for (bool done = id < 0; !done && rc == 0;) {
-			json_t *msg = NULL;
-			if (client_read(&cl, 200, &msg, &err) < 0 || msg)
-				done = true;
-			json_decref(msg);
-			rc = copy_out(fd);
-		}
-	}
-	client_close(&cl);
-	return rc < 0 ? cli_failf("writing the log: %s", strerror(-rc)) : 0;
+	if (cli->slices->logs(cli, argv[optind], follow, &err) < 0)
+		return cli_fail(cli, &err);
+	return 0;
 }

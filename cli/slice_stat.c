@@ -2,48 +2,12 @@
  * `acre slice stat`: usage from the cgroups joined with eBPF accounting,
  * one row per slice, or one slice in detail with its run-queue latency
  * histogram; --watch redraws like top.  Numbers the node cannot measure
- * (accounting off) show as "n/a", never as zero.
+ * (accounting off) show as "n/a", never as zero.  Only a node measures its
+ * slices: -j prints its usage objects as they come (cli/README.md).
  */
 #include "cli.h"
 
 #include <poll.h>
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static void fmt_int(const json_t *v, char *buf, size_t len)
-{
-	if (json_is_integer(v))
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-	else
-		snprintf(buf, len, "-");
-}
-
-/* Bytes per second as a network rate: "12.5mbit". */
-static void fmt_rate(const json_t *bytes_per_s, char *buf, size_t len)
-{
-	if (!json_is_integer(bytes_per_s)) {
-		snprintf(buf, len, "n/a");
-		return;
-	}
-	acre_format_rate((uint64_t)json_integer_value(bytes_per_s) * 8, buf, len);
-}
-
-static void fmt_latency(const json_t *ns, char *buf, size_t len)
-{
-	if (!json_is_integer(ns)) {
-		snprintf(buf, len, "n/a");
-		return;
-	}
-	double us = (double)json_integer_value(ns) / 1000.0;
-	if (us < 1000)
-		snprintf(buf, len, "%.0fus", us);
-	else
-		snprintf(buf, len, "%.1fms", us / 1000);
-}
 
 static void stat_row(struct table *t, const json_t *s)
 {
@@ -53,38 +17,51 @@ static void stat_row(struct table *t, const json_t *s)
 	char pct[16] = "-", lim[16] = "-", thr[32] = "-", cur[32], peak[32], limit[32];
 	char pcur[16], plim[16], oom[16], pidcol[40], rx[32], tx[32], p50[16], p99[16];
 	if (cpu) {
-		snprintf(pct, sizeof(pct), "%.1f", json_number_value(json_object_get(cpu, "percent")));
+		snprintf(pct, sizeof(pct), "%.1f",
+			 json_number_value(json_object_get(cpu, "percent")));
 		json_t *l = json_object_get(cpu, "limit_percent");
 		if (l)
 			snprintf(lim, sizeof(lim), "%.0f%%", json_number_value(l));
 		uint64_t ns = (uint64_t)json_integer_value(json_object_get(cpu, "throttled_ns"));
 		acre_format_duration(ns / 1000000, thr, sizeof(thr));
 	}
-	fmt_bytes_or_dash(json_object_get(mem, "current"), cur, sizeof(cur));
-	fmt_bytes_or_dash(json_object_get(mem, "peak"), peak, sizeof(peak));
-	fmt_bytes_or_dash(json_object_get(mem, "limit"), limit, sizeof(limit));
-	fmt_int(json_object_get(pids, "current"), pcur, sizeof(pcur));
-	fmt_int(json_object_get(pids, "limit"), plim, sizeof(plim));
-	fmt_int(json_object_get(mem, "oom_kills"), oom, sizeof(oom));
+	render_bytes(json_object_get(mem, "current"), cur, sizeof(cur));
+	render_bytes(json_object_get(mem, "peak"), peak, sizeof(peak));
+	render_bytes(json_object_get(mem, "limit"), limit, sizeof(limit));
+	render_int(json_object_get(pids, "current"), pcur, sizeof(pcur));
+	render_int(json_object_get(pids, "limit"), plim, sizeof(plim));
+	render_int(json_object_get(mem, "oom_kills"), oom, sizeof(oom));
 	snprintf(pidcol, sizeof(pidcol), "%s/%s", pcur, plim);
-	fmt_rate(json_object_get(net, "rx_bytes_per_s"), rx, sizeof(rx));
-	fmt_rate(json_object_get(net, "tx_bytes_per_s"), tx, sizeof(tx));
-	fmt_latency(json_object_get(runq, "p50_ns"), p50, sizeof(p50));
-	fmt_latency(json_object_get(runq, "p99_ns"), p99, sizeof(p99));
-	const char *cells[] = {str(s, "name"), str(s, "state"), pct, lim, thr, cur, peak, limit,
-			       pidcol, oom, rx, tx, p50, p99};
+	render_rate(json_object_get(net, "rx_bytes_per_s"), rx, sizeof(rx));
+	render_rate(json_object_get(net, "tx_bytes_per_s"), tx, sizeof(tx));
+	render_latency(json_object_get(runq, "p50_ns"), p50, sizeof(p50));
+	render_latency(json_object_get(runq, "p99_ns"), p99, sizeof(p99));
+	const char *cells[] = {render_str(s, "name"),
+			       render_str(s, "state"),
+			       pct,
+			       lim,
+			       thr,
+			       cur,
+			       peak,
+			       limit,
+			       pidcol,
+			       oom,
+			       rx,
+			       tx,
+			       p50,
+			       p99};
 	table_add(t, cells);
 }
 
 static void print_table(const json_t *slices)
 {
 	static const char *const headers[] = {
-		"NAME", "STATE", "CPU%", "OF-LIMIT", "THROTTLED", "MEM", "MEM-PEAK", "MEM-LIMIT",
-		"PIDS", "OOM", "NET-RX", "NET-TX", "RUNQ-P50", "RUNQ-P99", NULL};
+	    "NAME", "STATE", "CPU%",   "OF-LIMIT", "THROTTLED", "MEM",	    "MEM-PEAK", "MEM-LIMIT",
+	    "PIDS", "OOM",   "NET-RX", "NET-TX",   "RUNQ-P50",	"RUNQ-P99", NULL};
 	struct table *t = table_new(headers);
 	size_t i;
 	json_t *s;
-	json_array_foreach(slices, i, s)
+	json_array_foreach (slices, i, s)
 		stat_row(t, s);
 	table_print(t, stdout);
 	table_free(t);
@@ -112,7 +89,7 @@ static void print_detail(const json_t *s, const char *accounting)
 	json_int_t most = 0;
 	size_t last = 0, i;
 	json_t *v;
-	json_array_foreach(hist, i, v) {
+	json_array_foreach (hist, i, v) {
 		if (json_integer_value(v) > most)
 			most = json_integer_value(v);
 		if (json_integer_value(v))
@@ -127,12 +104,12 @@ static void print_detail(const json_t *s, const char *accounting)
 	}
 }
 
-static int stat_once(struct cli *cli, json_t *args, bool clear, bool detail)
+static int stat_once(struct cli *cli, json_t *names, bool clear, bool detail)
 {
 	struct acre_error err = {0};
-	_cleanup_json_ json_t *res = cli_call(cli, ACRE_OP_SLICE_STAT, args, &err);
-	if (!res)
-		return cli_fail(&err);
+	_cleanup_json_ json_t *res = NULL;
+	if (cli->slices->stat(cli, names, &res, &err) < 0)
+		return cli_fail(cli, &err);
 	if (clear)
 		fputs("\033[H\033[2J", stdout);
 	json_t *slices = json_object_get(res, "slices");
@@ -150,10 +127,11 @@ static int stat_once(struct cli *cli, json_t *args, bool clear, bool detail)
 	return 0;
 }
 
-int slice_stat(struct cli *cli, int argc, char **argv)
+int slice_cmd_stat(struct cli *cli, int argc, char **argv)
 {
-	json_t *names = json_array();
-	_cleanup_json_ json_t *args = json_pack("{s:o}", "names", names);
+	if (!cli->slices->stat)
+		return slice_unsupported(cli, "stat");
+	_cleanup_json_ json_t *names = json_array();
 	double interval = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) {
@@ -163,23 +141,24 @@ int slice_stat(struct cli *cli, int argc, char **argv)
 				double v = strtod(argv[i + 1], &end);
 				if (*end == '\0' && end != argv[i + 1]) {
 					if (v < 0.1)
-						return cli_failf("--watch %s: at least 0.1 seconds",
+						return cli_failf(cli, EINVAL,
+								 "--watch %s: at least 0.1 seconds",
 								 argv[i + 1]);
 					interval = v;
 					i++;
 				}
 			}
 		} else if (argv[i][0] == '-') {
-			return cli_failf("slice stat: unknown option %s", argv[i]);
+			return cli_failf(cli, EINVAL, "slice stat: unknown option %s", argv[i]);
 		} else {
 			json_array_append_new(names, json_string(argv[i]));
 		}
 	}
 	bool detail = json_array_size(names) == 1;
 	if (interval == 0)
-		return stat_once(cli, args, false, detail);
+		return stat_once(cli, names, false, detail);
 	for (;;) {
-		int rc = stat_once(cli, args, true, detail);
+		int rc = stat_once(cli, names, true, detail);
 		if (rc)
 			return rc;
 		poll(NULL, 0, (int)(interval * 1000));

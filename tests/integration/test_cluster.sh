@@ -4,8 +4,10 @@
 # network namespace of its own with its own cgroup root and state
 # directory.  It places 30 real slices and checks binpack, spread (the
 # strategy and --spread over an attribute) and constraints; a slice that
-# fits nowhere waits pending and is placed when room appears; bad input on
-# both ports gets clear errors and changes nothing; a supervisor killed is
+# fits nowhere waits pending and is placed when room appears; `slice list
+# -j` and `slice show -j` have the same keys from a node and from the pool,
+# and `--label` keeps the same slices on both; bad input on both ports gets
+# clear errors and changes nothing; a supervisor killed is
 # unreachable within --node-timeout, and its slices are handled as their
 # restart policy says; back in time, it is reconciled both ways; back too
 # late, its stale slices are removed; `kill -9` of the controller while
@@ -155,6 +157,29 @@ for i in 1 2 3; do
 	assert_eq "$local_names" "$pool_names" "node $i runs what the pool placed there"
 done
 echo "$(pool slice list)"
+
+log "one -j shape from a node and from the pool"
+keys_of() { jq -c '[.[] | keys] | unique'; }
+pool_keys=$(pool -j slice list | keys_of)
+assert_eq "$(jq length <<<"$pool_keys")" 1 "every slice of pool -j slice list has the same keys"
+assert_eq "$(node_acre 1 -j slice list | keys_of)" "$pool_keys" "slice list -j keys: node and pool"
+assert_eq "$(node_acre "${NODE_OF_ID[$(node_of web-1)]}" -j slice show web-1 | jq -c keys)" \
+	"$(pool -j slice show web-1 | jq -c keys)" "slice show -j keys: node and pool"
+assert_eq "$(pool -j slice show web-1 | jq -r '"\(.node) \(.resources.cpus) \(.labels.app) \(.pid)"')" \
+	"$(node_of web-1) 0.1 web null" "node, cpus, labels and pid of web-1 in the pool"
+web=$(pool -j slice list --label app=web | jq -r '[.[].name] | sort | join(" ")')
+assert_eq "$web" "web-1 web-2 web-3 web-4 web-5 web-6" "pool slice list --label app=web"
+for i in 1 2 3; do
+	assert_eq "$(node_acre "$i" -j slice list --label app=web | jq -r '[.[].name] | sort | join(" ")')" \
+		"$(pool -j slice list --label app=web --node "$(node_id "$i")" | jq -r '[.[].name] | sort | join(" ")')" \
+		"slice list --label app=web on node $i and in the pool"
+done
+rc=0
+out=$(pool -j slice stat web-1) || rc=$?
+assert_eq "$rc $(jq -r .error.code <<<"$out")" "1 unsupported" "slice stat through the pool under -j"
+rc=0
+out=$(pool -j slice show no-such-slice) || rc=$?
+assert_eq "$rc $(jq -r .error.code <<<"$out")" "1 not_found" "a missing slice of the pool under -j"
 
 log "room appears: the pending slice is placed"
 pool slice rm --force bin-1 bin-2 bin-3 bin-4 >/dev/null || fail "removing bin-*"

@@ -1,0 +1,130 @@
+/*
+ * `acre node list|show`: the pool's nodes, from the controller
+ * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
+ * fields; -j prints the node objects of the API (controller/README.md).
+ */
+#include "cli.h"
+
+/* "1.5/4" CPUs and "3G/16G" memory: free of capacity. */
+static void free_of(const json_t *n, char *cpus, size_t clen, char *mem, size_t mlen)
+{
+	json_t *f = json_object_get(n, "free"), *c = json_object_get(n, "capacity");
+	char a[32], b[32];
+	snprintf(cpus, clen, "%g/%g", json_number_value(json_object_get(f, "cpus")),
+		 json_number_value(json_object_get(c, "cpus")));
+	acre_format_size((uint64_t)json_integer_value(json_object_get(f, "memory")), a, sizeof(a));
+	acre_format_size((uint64_t)json_integer_value(json_object_get(c, "memory")), b, sizeof(b));
+	snprintf(mem, mlen, "%s/%s", a, b);
+}
+
+static void seen_text(const json_t *n, char *buf, size_t len)
+{
+	json_int_t ms = json_integer_value(json_object_get(n, "last_seen_ms_ago"));
+	acre_format_duration((uint64_t)(ms > 0 ? ms : 0), buf, len);
+}
+
+static int node_list(struct cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_failf(cli, EINVAL, "node list takes no arguments");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_json_ json_t *res = cli_api(cli, CLI_GET, "/v1/nodes", NULL, &err);
+	if (!res)
+		return cli_fail(cli, &err);
+	json_t *nodes = json_object_get(res, "nodes");
+	if (cli->output != OUTPUT_TABLE) {
+		output_json(cli, nodes);
+		return 0;
+	}
+	static const char *const headers[] = {"ID",	    "HOSTNAME", "STATE",  "CONNECTED",
+					      "CPUS-FREE",  "MEM-FREE", "SLICES", "SEEN",
+					      "ATTRIBUTES", NULL};
+	struct table *t = table_new(headers);
+	size_t i;
+	json_t *n;
+	json_array_foreach (nodes, i, n) {
+		char cpus[48], mem[64], slices[16], seen[32], attrs[512];
+		free_of(n, cpus, sizeof(cpus), mem, sizeof(mem));
+		snprintf(slices, sizeof(slices), "%lld",
+			 (long long)json_integer_value(json_object_get(n, "slices")));
+		seen_text(n, seen, sizeof(seen));
+		render_pairs(json_object_get(n, "attributes"), attrs, sizeof(attrs));
+		const char *cells[] = {render_str(n, "id"),
+				       render_str(n, "hostname"),
+				       render_str(n, "state"),
+				       json_is_true(json_object_get(n, "connected")) ? "yes" : "no",
+				       cpus,
+				       mem,
+				       slices,
+				       seen,
+				       attrs};
+		table_add(t, cells);
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return 0;
+}
+
+static int node_show(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_failf(cli, EINVAL, "usage: acre node show ID");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_free_ char *id = cli_uri_escape(argv[1]);
+	_cleanup_free_ char *path = NULL;
+	if (!id || asprintf(&path, "/v1/nodes/%s", id) < 0)
+		return cli_failf(cli, ENOMEM, "out of memory");
+	_cleanup_json_ json_t *n = cli_api(cli, CLI_GET, path, NULL, &err);
+	if (!n)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE) {
+		output_json(cli, n);
+		return 0;
+	}
+	char cpus[48], mem[64], attrs[512], seen[32];
+	free_of(n, cpus, sizeof(cpus), mem, sizeof(mem));
+	render_pairs(json_object_get(n, "attributes"), attrs, sizeof(attrs));
+	seen_text(n, seen, sizeof(seen));
+	printf("id:          %s\n", render_str(n, "id"));
+	printf("hostname:    %s\n", render_str(n, "hostname"));
+	printf("state:       %s (%s, %s)\n", render_str(n, "state"),
+	       json_is_true(json_object_get(n, "connected")) ? "connected" : "disconnected",
+	       json_is_true(json_object_get(n, "schedulable")) ? "takes slices"
+							       : "takes no slices");
+	printf("address:     %s\n", render_str(n, "address"));
+	printf("seen:        %s ago\n", seen);
+	printf("free:        cpus %s, memory %s\n", cpus, mem);
+	json_t *r = json_object_get(n, "reserved"), *l = json_object_get(n, "local");
+	char rm[32], lm[32];
+	acre_format_size((uint64_t)json_integer_value(json_object_get(r, "memory")), rm,
+			 sizeof(rm));
+	acre_format_size((uint64_t)json_integer_value(json_object_get(l, "memory")), lm,
+			 sizeof(lm));
+	printf("reserved:    cpus %g, memory %s (placed by the pool)\n",
+	       json_number_value(json_object_get(r, "cpus")), rm);
+	printf("local:       cpus %g, memory %s (run by the node alone)\n",
+	       json_number_value(json_object_get(l, "cpus")), lm);
+	printf("attributes:  %s\n", attrs);
+	printf("slices:      %lld\n", (long long)json_integer_value(json_object_get(n, "slices")));
+	size_t i;
+	json_t *s;
+	json_array_foreach (json_object_get(n, "slice_list"), i, s)
+		printf("  %-32s %s\n", render_str(s, "id"), render_str(s, "state"));
+	return 0;
+}
+
+static const struct command node_commands[] = {
+    {"list", node_list, ""},
+    {"show", node_show, "ID"},
+    {NULL, NULL, NULL},
+};
+
+int do_node(struct cli *cli, int argc, char **argv)
+{
+	return dispatch_object(cli, argc, argv, "node", node_commands);
+}
