@@ -182,6 +182,19 @@ $(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES
 	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
 		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
 
+# test_slice_signal also links the supervisor's one pure file: the signal of a kill.
+SUPERVISOR_PURE := supervisor/slice_ops_signal.c
+$(BUILD)/test/test_slice_signal: tests/unit/test_slice_signal.c $(SUPERVISOR_PURE) $(LIB_common)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
+
+$(BUILD)/test-san/test_slice_signal: tests/unit/test_slice_signal.c $(SUPERVISOR_PURE) $(SAN_ARCHIVES)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@ (ASan, UBSan)"
+	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
+		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
+
 # netns/ as root against the real kernel: a bridge acrt<pid>, slices in namespaces it makes,
 # addresses from 198.18.0.0/15 only.  Builds build/test/netns_test and runs it.
 .PHONY: netns-test
