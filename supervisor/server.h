@@ -1,5 +1,5 @@
 /*
- * The supervisor's Unix socket (server.c) and who may use it (peer.c).  The
+ * The supervisor's Unix socket (server.c) and who may use it (peer_auth.c).  The
  * socket only frames and routes: each request goes to the handler that
  * main.c gives server_listen (socket_ops.c), which answers through conn_*.
  */
@@ -34,7 +34,7 @@ int conn_take_fd(struct conn *c);
 /* The head of the list of requests of this connection that answer later (waiters.c's). */
 struct waiter **conn_waiters(struct conn *c);
 
-/* ---- peer.c ---- */
+/* ---- peer_auth.c ---- */
 int peer_authorize(struct supervisor *sv, int fd, pid_t *pid, uid_t *uid, struct acre_error *err);
 
 #endif

@@ -9,7 +9,7 @@
  *   controller_link.h  controller_link.c, controller_outbox.c, controller_ops.c:
  *                                   the link to the pool and its requests
  *   waiters.h       waiters.c       socket requests answered when a slice changes
- *   server.h        server.c, peer.c  the Unix socket and who may use it
+ *   server.h        server.c, peer_auth.c: the Unix socket and who may use it
  *   recover.h       recover.c       start-up: adopting slices, sweeping orphans
  *   slice_ops.h     slice_ops.c, slice_ops_signal.c: the verbs every caller uses
  *   view.h          view.c, view_stats.c: slices as the protocols show them
