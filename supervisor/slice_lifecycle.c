@@ -230,13 +230,27 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		rc = network_attach(sv, &s->rec.spec, l.pid, &s->veth_ifindex, err);
 	if (cfg.hold && rc == 0 && acre_launch_release(&l) < 0)
 		rc = acre_error_set(err, EIO, NULL, "releasing %s", name);
+	struct event *status_ev = NULL, *pid_ev = NULL;
+	if (rc == 0) {
+		status_ev = event_new(sv->base, l.status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
+		pid_ev = event_new(sv->base, l.pidfd, EV_READ, slice_on_exit, s);
+		if (!status_ev || !pid_ev)
+			rc = acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
+	}
 	if (rc < 0) {
+		/* Half launched, or a run nobody would see end: not left running. */
+		if (status_ev)
+			event_free(status_ev);
+		if (pid_ev)
+			event_free(pid_ev);
 		acre_pidfd_kill_and_reap(l.pidfd);
 		close(l.status_fd);
 		return rc;
 	}
 	s->pidfd = l.pidfd;
 	s->status_fd = l.status_fd;
+	s->status_ev = status_ev;
+	s->pid_ev = pid_ev;
 	s->is_child = true;
 	s->rec.pid = l.pid;
 	s->rec.pid_start = acre_process_start_time(l.pid);
@@ -246,12 +260,6 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	s->rec.finished_at = 0;
 	memset(&s->rec.exit, 0, sizeof(s->rec.exit));
 	s->launch_error[0] = '\0';
-	s->status_ev = event_new(sv->base, s->status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
-	s->pid_ev = event_new(sv->base, s->pidfd, EV_READ, slice_on_exit, s);
-	if (!s->status_ev || !s->pid_ev) {
-		pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-		return acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
-	}
 	event_add(s->status_ev, NULL);
 	event_add(s->pid_ev, NULL);
 	slice_set_state(s, ACRE_SLICE_STARTING, NULL);
