@@ -161,39 +161,18 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/test/%: tests/unit/%.c $(UNIT_ARCHIVES)
+# A unit test links the pure modules' archives, and TEST_SRCS_<test>: the pure
+# files of a module that has kernel-facing parts too (no libnl, no socket, no kernel).
+TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
+TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
+TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
+
+$(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $< $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
+	@$(CC) $(CFLAGS) $(filter %.c,$^) $(UNIT_ARCHIVES) -o $@ $(UNIT_LIBS)
 
-$(BUILD)/test-san/%: tests/unit/%.c $(SAN_ARCHIVES)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@ (ASan, UBSan)"
-	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $< $(SAN_ARCHIVES) \
-		-o $@ $(UNIT_LIBS)
-
-# test_ipam also links netns/'s pure files (CIDR, names, rates, IPAM: no libnl, no kernel).
-NETNS_PURE := netns/cidr.c netns/config.c netns/ipam.c
-$(BUILD)/test/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(LIB_common)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
-
-$(BUILD)/test-san/test_ipam: tests/unit/test_ipam.c $(NETNS_PURE) $(SAN_ARCHIVES)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@ (ASan, UBSan)"
-	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \
-		$(SAN_ARCHIVES) -o $@ $(UNIT_LIBS)
-
-# test_cli_render also links cli/'s pure files (renderers, reply shapes, the list filter: no
-# socket, no HTTP).
-CLI_PURE := cli/render.c cli/slice_shape.c
-$(BUILD)/test/test_cli_render: tests/unit/test_cli_render.c $(CLI_PURE) $(LIB_proto) $(LIB_common)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $^ -o $@ $(UNIT_LIBS)
-
-$(BUILD)/test-san/test_cli_render: tests/unit/test_cli_render.c $(CLI_PURE) $(SAN_ARCHIVES)
+$(BUILD)/test-san/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(SAN_ARCHIVES)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@ (ASan, UBSan)"
 	@$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) $(SAN_FLAGS) $(filter %.c,$^) \

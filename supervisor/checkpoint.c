@@ -4,9 +4,8 @@
  * record of how the task ended) and log (a detached slice's output).  After
  * a crash the supervisor rebuilds everything it knew from these files.
  */
-#include "supervisor.h"
+#include "checkpoint.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -40,21 +39,20 @@ int checkpoint_open(struct supervisor *sv, const char *name, const char *file, i
 	return openat(sv->slices_fd, rel, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-int checkpoint_write(struct slice *s)
+int checkpoint_write(struct supervisor *sv, const struct acre_slice_record *rec)
 {
-	struct supervisor *sv = s->sv;
-	_cleanup_json_ json_t *j = acre_slice_record_to_json(&s->rec);
+	_cleanup_json_ json_t *j = acre_slice_record_to_json(rec);
 	_cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (!text)
 		return -ENOMEM;
 	_cleanup_close_ int dir =
-		openat(sv->slices_fd, s->rec.spec.name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		openat(sv->slices_fd, rec->spec.name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct acre_error err = {0};
 	int rc = dir < 0 ? -errno
 			 : acre_file_write_atomic(dir, "slice.json", text, strlen(text), &err);
 	if (rc < 0)
 		acre_log(ACRE_LOG_ERROR, "slice=%s event=checkpoint_failed error=\"%s\"",
-			 s->rec.spec.name, err.message[0] ? err.message : strerror(-rc));
+			 rec->spec.name, err.message[0] ? err.message : strerror(-rc));
 	return rc;
 }
 

@@ -10,6 +10,7 @@
  * in step.
  */
 #include "controller_link.h"
+#include "slice_ops.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -82,8 +83,10 @@ static void send_outbox(struct controller_link *l)
 {
 	json_t *list = NULL;
 	int64_t last = 0;
-	for (size_t i = 0; i <= l->ob.len; i++) {
-		if (list && (i == l->ob.len || json_array_size(list) == UPDATES_PER_MESSAGE)) {
+	struct outbox_entry *v = l->ob.entries.v;
+	size_t n = l->ob.entries.n;
+	for (size_t i = 0; i <= n; i++) {
+		if (list && (i == n || json_array_size(list) == UPDATES_PER_MESSAGE)) {
 			int64_t id = ++l->next_id;
 			l->inflight[l->inflight_next % 64].id = id;
 			l->inflight[l->inflight_next++ % 64].seq = last;
@@ -92,15 +95,15 @@ static void send_outbox(struct controller_link *l)
 			link_send(l, msg);
 			list = NULL;
 		}
-		if (i == l->ob.len)
+		if (i == n)
 			break;
-		if (l->ob.v[i].sent)
+		if (v[i].sent)
 			continue;
 		if (!list)
 			list = json_array();
-		json_array_append(list, l->ob.v[i].update);
-		l->ob.v[i].sent = true;
-		last = l->ob.v[i].seq;
+		json_array_append(list, v[i].update);
+		v[i].sent = true;
+		last = v[i].seq;
 	}
 }
 
@@ -143,7 +146,7 @@ static void on_registered(struct controller_link *l, json_t *result)
 	if (json_is_integer(acked))
 		outbox_ack(l, json_integer_value(acked));
 	acre_log(ACRE_LOG_INFO, "event=controller_registered controller=%s:%s node=%s resend=%zu",
-		 l->host, l->port, l->node_id, l->ob.len);
+		 l->host, l->port, l->node_id, l->ob.entries.n);
 	/* Resent updates first, then the list: the list is the present, applied last. */
 	send_outbox(l);
 	send_sync(l);
@@ -360,9 +363,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		send_outbox(l);
 }
 
-void controller_link_slice_changed(struct controller_link *l, const struct slice *s)
+/* The observer of slice changes: each of a pool slice becomes an update in the outbox. */
+static void on_slice_changed(void *ud, struct slice *s)
 {
-	if (!l || !link_slice_managed(s))
+	struct controller_link *l = ud;
+	if (!slice_ops_managed(s))
 		return;
 	json_t *u = link_slice_update(s);
 	if (!u || outbox_push(l, u) < 0) {
@@ -456,6 +461,9 @@ int controller_link_new(struct supervisor *sv, struct acre_error *err)
 	l->flush_ev = event_new(sv->base, -1, 0, on_flush, l);
 	if (!l->timer || !l->flush_ev)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	l->observer = (struct slice_observer){.changed = on_slice_changed, .ud = l};
+	slice_observer_add(sv, &l->observer);
+	l->observing = true;
 	return 0;
 }
 
@@ -472,6 +480,8 @@ void controller_link_free(struct controller_link *l)
 {
 	if (!l)
 		return;
+	if (l->observing)
+		slice_observer_remove(l->sv, &l->observer);
 	if (l->bev)
 		bufferevent_free(l->bev);
 	outbox_write(l, true);

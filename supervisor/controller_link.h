@@ -1,8 +1,9 @@
 /*
  * The supervisor's link to the pool's controller (--controller): it dials
  * out over TLS, registers this node, reports every change of the slices the
- * pool assigned, heartbeats, and carries out the controller's assign, kill
- * and remove.  See controller/README.md for the protocol.
+ * pool assigned (it observes the slices' changes), heartbeats, and carries
+ * out the controller's assign, kill and remove with the verbs of
+ * slice_ops.h.  See controller/README.md for the protocol.
  *
  *   controller_link.c    the connection: TLS, back-off, register, sync, heartbeat
  *   controller_outbox.c  the node's identity and the outbox of unacknowledged
@@ -12,21 +13,22 @@
 #ifndef ACRE_SUPERVISOR_CONTROLLER_LINK_H
 #define ACRE_SUPERVISOR_CONTROLLER_LINK_H
 
-#include "supervisor.h"
+#include "slice.h"
 #include "proto/proto.h"
 
 #include <event2/bufferevent.h>
 
 struct controller_link;
 
-/* Loads identity and outbox; call before slices are recovered so their changes are kept. */
+/*
+ * Loads identity and outbox and starts observing the slices; call before
+ * slices are recovered, so that what recovery finds out is reported too.
+ */
 int controller_link_new(struct supervisor *sv, struct acre_error *err);
 /* Starts dialling (once the supervisor serves its socket). */
 void controller_link_start(struct controller_link *l);
 /* Writes what is left in the outbox and closes. */
 void controller_link_free(struct controller_link *l);
-/* A slice changed state: queue the update if the pool manages it. */
-void controller_link_slice_changed(struct controller_link *l, const struct slice *s);
 
 /* ---- internal to the three files ---- */
 
@@ -37,8 +39,7 @@ struct outbox_entry {
 };
 
 struct outbox {
-	struct outbox_entry *v;
-	size_t len, cap;
+	ACRE_VEC(struct outbox_entry) entries; /* oldest first */
 	int64_t next_seq;
 	bool dirty;	 /* memory differs from the file */
 	bool must_write; /* ... by updates not on disk yet */
@@ -48,6 +49,8 @@ enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_REGISTERING, LINK_SYNCING, LI
 
 struct controller_link {
 	struct supervisor *sv;
+	struct slice_observer observer; /* a change of a pool slice: an update */
+	bool observing;
 	char host[256], port[16];
 	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
 	struct bufferevent *bev;
@@ -80,7 +83,6 @@ void outbox_unsend_all(struct controller_link *l);
 void outbox_free(struct controller_link *l);
 
 /* controller_ops.c */
-bool link_slice_managed(const struct slice *s);
 json_t *link_slice_update(const struct slice *s);
 json_t *link_snapshot(struct supervisor *sv, uint32_t *local_cpus, uint64_t *local_mem);
 void link_local_usage(struct supervisor *sv, uint32_t *cpus, uint64_t *mem, size_t *managed);

@@ -1,19 +1,15 @@
 /*
  * The link's side of the protocol that touches slices: the controller's
- * assign (a detached slice from a spec), kill and remove, carried out with
- * the supervisor's own verbs; and what the node reports — one update per
- * state change of a slice the pool manages, and the list of its slices at
- * sync.  A slice is the pool's when it carries the acre.managed label,
- * which assign puts on it, so both sides agree after any restart.
+ * assign (a detached slice from a spec), kill and remove, decoded here and
+ * carried out by the verbs of slice_ops.h, as the socket's are; and what
+ * the node reports — one update per state change of a slice the pool
+ * manages, and the list of its slices at sync.  A slice is the pool's when
+ * it carries the acre.managed label, which assign puts on it, so both
+ * sides agree after any restart.
  */
 #include "controller_link.h"
-
-#include <signal.h>
-
-bool link_slice_managed(const struct slice *s)
-{
-	return json_object_get(s->rec.spec.labels, ACRE_LABEL_MANAGED) != NULL;
-}
+#include "slice_ops.h"
+#include "view.h"
 
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
@@ -55,7 +51,7 @@ static void walk_slice(const char *key, void *value, void *ud)
 	(void)key;
 	const struct slice *s = value;
 	struct usage_walk *w = ud;
-	bool managed = link_slice_managed(s);
+	bool managed = slice_ops_managed(s);
 	if (managed)
 		w->managed++;
 	else if (holds_room(s)) {
@@ -100,58 +96,35 @@ static void reply_error(struct controller_link *l, json_t *id, const struct acre
 	link_send(l, msg);
 }
 
-/* The named slice, which must be the pool's to touch. */
-static struct slice *managed_slice(struct supervisor *sv, json_t *req, struct acre_error *err)
+/* The name of the slice a request is about: required, and a valid slice name. */
+static const char *slice_name(json_t *req, struct acre_error *err)
 {
 	const char *name = json_string_value(json_object_get(req, "slice"));
 	if (!name || !acre_slice_name_valid(name)) {
 		acre_error_set(err, EINVAL, "slice", "slice: required, a slice name");
 		return NULL;
 	}
-	struct slice *s = slice_find(sv, name);
-	if (!s)
-		acre_error_set(err, ENOENT, "slice", "no slice named %s on this node", name);
-	else if (!link_slice_managed(s))
-		acre_error_set(err, EACCES, "slice",
-			       "slice %s on this node was not placed by the pool", name);
-	return s && link_slice_managed(s) ? s : NULL;
+	return name;
 }
 
 /* One slice of an assign: created detached, labelled as the pool's. */
 static int assign_one(struct controller_link *l, json_t *item, struct acre_error *err)
 {
-	struct supervisor *sv = l->sv;
 	const char *name = json_string_value(json_object_get(item, "slice"));
 	json_t *spec_json = json_object_get(item, "spec");
 	if (!name || !acre_slice_name_valid(name) || !json_is_object(spec_json))
 		return acre_error_set(err, EINVAL, "slices", "assign: each needs slice and spec");
-	struct slice *s = slice_find(sv, name);
-	if (s) {
-		/* Assigned again after a lost reply: the same slice, already here. */
-		if (link_slice_managed(s))
-			return 0;
-		return acre_error_set(err, EEXIST, "name",
-				      "a slice named %s runs on this node outside the pool", name);
-	}
-	_cleanup_json_ json_t *copy = json_deep_copy(spec_json);
-	json_t *labels = json_object_get(copy, "labels");
-	if (!labels || !json_is_object(labels)) {
-		labels = json_object();
-		json_object_set_new(copy, "labels", labels);
-	}
-	json_object_set_new(labels, ACRE_LABEL_MANAGED, json_string("controller"));
-	json_object_set_new(copy, "name", json_string(name));
+	struct slice_create_options o = {.detach = true,
+					 .managed_by_pool = true,
+					 .stdio = {-1, -1, -1}};
 	struct acre_slice_spec spec;
-	int rc = acre_slice_spec_parse(copy, &spec, err);
-	if (rc < 0)
-		return rc;
-	struct slice_run_options o = {.stdio = {-1, -1, -1}};
-	if ((rc = slice_create(sv, &spec, &o, &s, err)) < 0) {
-		acre_slice_spec_free(&spec);
-		return rc;
-	}
-	acre_log(ACRE_LOG_INFO, "slice=%s event=assigned", name);
-	return 0;
+	struct slice *s;
+	int rc = slice_ops_pool_spec(spec_json, name, &spec, err);
+	if (rc == 0)
+		rc = slice_ops_create(l->sv, &spec, &o, &s, err);
+	if (rc == 0)
+		acre_log(ACRE_LOG_INFO, "slice=%s event=assigned", name);
+	return rc < 0 ? rc : 0; /* 1: assigned again after a lost reply, already here */
 }
 
 /* {"slices": [{"slice", "spec"}, ...]}: each created, the failures listed by name. */
@@ -186,37 +159,24 @@ static void op_assign(struct controller_link *l, json_t *req, json_t *id)
 static void op_kill(struct controller_link *l, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = managed_slice(l->sv, req, &err);
-	json_t *sigj = json_object_get(req, "signal");
-	if (s && sigj && (!json_is_integer(sigj) || json_integer_value(sigj) <= 0 ||
-			  json_integer_value(sigj) >= 65)) {
-		acre_error_set(&err, EINVAL, "signal", "signal: a signal number");
-		s = NULL;
-	}
-	if (!s) {
+	struct slice *s;
+	int sig;
+	const char *name = slice_name(req, &err);
+	if (!name || slice_ops_kill(l->sv, SLICE_CALLER_POOL, name, json_object_get(req, "signal"),
+				    &s, &sig, &err) < 0) {
 		reply_error(l, id, &err);
 		return;
 	}
-	int sig = sigj ? (int)json_integer_value(sigj) : SIGTERM;
-	if (slice_kill(s, sigj != NULL, sig, &err) < 0) {
-		reply_error(l, id, &err);
-		return;
-	}
-	reply_ok(l, id, json_pack("{s:s}", "name", s->rec.spec.name));
+	reply_ok(l, id, json_pack("{s:s}", "name", name));
 }
 
 static void op_remove(struct controller_link *l, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = managed_slice(l->sv, req, &err);
-	if (!s) {
-		reply_error(l, id, &err);
-		return;
-	}
-	char name[ACRE_NAME_MAX + 1];
-	snprintf(name, sizeof(name), "%s", s->rec.spec.name);
+	struct slice *s;
+	const char *name = slice_name(req, &err);
 	/* The pool has decided: a running slice is killed and removed once it has ended. */
-	int rc = slice_remove(s, true, &err);
+	int rc = !name ? -EINVAL : slice_ops_remove(l->sv, SLICE_CALLER_POOL, name, true, &s, &err);
 	if (rc < 0) {
 		reply_error(l, id, &err);
 		return;

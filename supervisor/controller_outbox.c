@@ -85,21 +85,6 @@ int outbox_identity(struct controller_link *l, struct acre_error *err)
 	return 0;
 }
 
-static int reserve(struct outbox *ob, size_t n)
-{
-	if (n <= ob->cap)
-		return 0;
-	size_t cap = ob->cap ? ob->cap * 2 : 64;
-	while (cap < n)
-		cap *= 2;
-	struct outbox_entry *v = realloc(ob->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ob->v = v;
-	ob->cap = cap;
-	return 0;
-}
-
 int outbox_load(struct controller_link *l, struct acre_error *err)
 {
 	struct outbox *ob = &l->ob;
@@ -125,12 +110,11 @@ int outbox_load(struct controller_link *l, struct acre_error *err)
 	json_t *u;
 	json_array_foreach(updates, i, u) {
 		json_t *seq = json_object_get(u, "seq");
-		if (!json_is_integer(seq) || reserve(ob, ob->len + 1) < 0)
-			continue;
-		ob->v[ob->len++] = (struct outbox_entry){.seq = json_integer_value(seq),
-							 .update = json_incref(u)};
+		struct outbox_entry e = {.seq = json_integer_value(seq), .update = u};
+		if (json_is_integer(seq) && acre_vec_push(&ob->entries, e) == 0)
+			json_incref(u);
 	}
-	acre_log(ACRE_LOG_INFO, "event=outbox_loaded updates=%zu next_seq=%lld", ob->len,
+	acre_log(ACRE_LOG_INFO, "event=outbox_loaded updates=%zu next_seq=%lld", ob->entries.n,
 		 (long long)ob->next_seq);
 	return 0;
 }
@@ -138,37 +122,39 @@ int outbox_load(struct controller_link *l, struct acre_error *err)
 /* Keeps only the newest update of each slice: each carries the whole state. */
 static void coalesce(struct outbox *ob)
 {
+	struct outbox_entry *v = ob->entries.v;
 	struct acre_map *newest = acre_map_new();
 	if (!newest)
 		return;
-	for (size_t i = 0; i < ob->len; i++)
-		acre_map_put(newest, json_string_value(json_object_get(ob->v[i].update, "slice")),
-			     &ob->v[i]);
-	size_t k = 0;
-	for (size_t i = 0; i < ob->len; i++) {
-		const char *name = json_string_value(json_object_get(ob->v[i].update, "slice"));
-		if (acre_map_get(newest, name) == &ob->v[i])
-			ob->v[k++] = ob->v[i];
-		else
-			json_decref(ob->v[i].update);
+	for (size_t i = 0; i < ob->entries.n; i++) {
+		const char *name = json_string_value(json_object_get(v[i].update, "slice"));
+		acre_map_put(newest, name, &v[i]);
 	}
-	acre_log(ACRE_LOG_WARN, "event=outbox_coalesced from=%zu to=%zu", ob->len, k);
-	ob->len = k;
+	size_t k = 0;
+	for (size_t i = 0; i < ob->entries.n; i++) {
+		const char *name = json_string_value(json_object_get(v[i].update, "slice"));
+		if (acre_map_get(newest, name) == &v[i])
+			v[k++] = v[i];
+		else
+			json_decref(v[i].update);
+	}
+	acre_log(ACRE_LOG_WARN, "event=outbox_coalesced from=%zu to=%zu", ob->entries.n, k);
+	ob->entries.n = k;
 	acre_map_free(newest);
 }
 
 int outbox_push(struct controller_link *l, json_t *update)
 {
 	struct outbox *ob = &l->ob;
-	if (ob->len >= OUTBOX_COALESCE)
+	if (ob->entries.n >= OUTBOX_COALESCE)
 		coalesce(ob);
-	if (reserve(ob, ob->len + 1) < 0) {
+	struct outbox_entry e = {.seq = ob->next_seq, .update = update};
+	if (acre_vec_push(&ob->entries, e) < 0) {
 		json_decref(update);
 		return -ENOMEM;
 	}
-	int64_t seq = ob->next_seq++;
-	json_object_set_new(update, "seq", json_integer(seq));
-	ob->v[ob->len++] = (struct outbox_entry){.seq = seq, .update = update};
+	ob->next_seq++;
+	json_object_set_new(update, "seq", json_integer(e.seq));
 	ob->dirty = ob->must_write = true;
 	return 0;
 }
@@ -176,13 +162,14 @@ int outbox_push(struct controller_link *l, json_t *update)
 void outbox_ack(struct controller_link *l, int64_t seq)
 {
 	struct outbox *ob = &l->ob;
+	struct outbox_entry *v = ob->entries.v;
 	size_t k = 0;
-	while (k < ob->len && ob->v[k].seq <= seq)
-		json_decref(ob->v[k++].update);
+	while (k < ob->entries.n && v[k].seq <= seq)
+		json_decref(v[k++].update);
 	if (k == 0)
 		return;
-	memmove(ob->v, ob->v + k, (ob->len - k) * sizeof(*ob->v));
-	ob->len -= k;
+	memmove(v, v + k, (ob->entries.n - k) * sizeof(*v));
+	ob->entries.n -= k;
 	ob->dirty = true; /* written with the next new update, or at exit */
 }
 
@@ -192,8 +179,8 @@ int outbox_write(struct controller_link *l, bool all)
 	if (!(all ? ob->dirty : ob->must_write))
 		return 0;
 	json_t *list = json_array();
-	for (size_t i = 0; i < ob->len; i++)
-		json_array_append(list, ob->v[i].update);
+	for (size_t i = 0; i < ob->entries.n; i++)
+		json_array_append(list, ob->entries.v[i].update);
 	_cleanup_json_ json_t *j = json_pack("{s:i,s:I,s:o}", "version", 1, "next_seq",
 					     (json_int_t)ob->next_seq, "updates", list);
 	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -211,14 +198,14 @@ int outbox_write(struct controller_link *l, bool all)
 
 void outbox_unsend_all(struct controller_link *l)
 {
-	for (size_t i = 0; i < l->ob.len; i++)
-		l->ob.v[i].sent = false;
+	for (size_t i = 0; i < l->ob.entries.n; i++)
+		l->ob.entries.v[i].sent = false;
 }
 
 void outbox_free(struct controller_link *l)
 {
-	for (size_t i = 0; i < l->ob.len; i++)
-		json_decref(l->ob.v[i].update);
-	free(l->ob.v);
+	for (size_t i = 0; i < l->ob.entries.n; i++)
+		json_decref(l->ob.entries.v[i].update);
+	acre_vec_free(&l->ob.entries);
 	memset(&l->ob, 0, sizeof(l->ob));
 }

@@ -7,6 +7,13 @@
  */
 #include "supervisor.h"
 #include "controller_link.h"
+#include "network.h"
+#include "prelaunch.h"
+#include "recover.h"
+#include "server.h"
+#include "slice.h"
+#include "socket_ops.h"
+#include "waiters.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -318,6 +325,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
 	if (rc == 0 && !(sv->base = event_base_new()))
 		rc = acre_error_set(err, ENOMEM, NULL, "creating the event loop");
+	if (rc == 0)
+		rc = waiters_init(sv, err);
 	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
 	if (rc == 0 && sv->opt.link.controller)
 		rc = controller_link_new(sv, err);
@@ -328,9 +337,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	recover_slices(sv);
 	network_recover(sv);
 	recover_sweep_cgroups(sv);
-	if ((rc = pool_init(sv, sv->opt.prelaunch, err)) < 0)
+	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
-	if ((rc = server_listen(sv, err)) == 0)
+	if ((rc = server_listen(sv, &socket_ops_handler, err)) == 0)
 		controller_link_start(sv->link);
 	return rc;
 }
@@ -344,7 +353,8 @@ static void teardown(struct supervisor *sv)
 	}
 	controller_link_free(sv->link);
 	sv->link = NULL;
-	pool_free(sv);
+	waiters_free(sv);
+	prelaunch_free(sv);
 	recover_sweep_free(sv);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	/*

@@ -7,12 +7,10 @@
  * outbound --allow policy, and the cleanup of what slices that ended while
  * the supervisor was down left behind.
  */
-#include "supervisor.h"
+#include "network.h"
 #include "netns/netns.h"
 
 #include <net/if.h>
-#include <signal.h>
-#include <sys/pidfd.h>
 
 struct network {
 	struct acre_netns *nn;
@@ -72,10 +70,10 @@ void network_free(struct supervisor *sv, bool no_slices_left)
 }
 
 /* The outbound policy, in place before the task can run. */
-static int set_policy(struct slice *s, struct acre_error *err)
+static int set_policy(struct supervisor *sv, const struct acre_slice_spec *spec,
+		      uint64_t cgroup_id, struct acre_error *err)
 {
-	struct supervisor *sv = s->sv;
-	char **allow = s->rec.spec.net_allow;
+	char **allow = spec->net_allow;
 	if (!allow)
 		return 0;
 	if (!sv->bpf)
@@ -87,27 +85,27 @@ static int set_policy(struct slice *s, struct acre_error *err)
 	for (; n < ACRE_ARRAY_SIZE(rules) && allow[n]; n++)
 		if (acre_allow_parse(allow[n], &rules[n], err) < 0)
 			return acre_error_prefix(err, "network.allow");
-	int rc = acre_bpf_policy_set(sv->bpf, acre_cgroup_id(s->cgroup), rules, n);
+	int rc = acre_bpf_policy_set(sv->bpf, cgroup_id, rules, n);
 	if (rc < 0)
 		return acre_error_set(err, -rc, "network.allow", "setting the connect policy: %s",
 				      strerror(-rc));
 	return 0;
 }
 
-int network_prepare(struct slice *s, struct acre_error *err)
+int network_prepare(struct supervisor *sv, const struct acre_slice_spec *spec, uint64_t cgroup_id,
+		    struct acre_error *err)
 {
-	struct network *n = s->sv->net;
-	const struct acre_slice_spec *spec = &s->rec.spec;
-	int rc = set_policy(s, err);
+	struct network *n = sv->net;
+	int rc = set_policy(sv, spec, cgroup_id, err);
 	if (rc < 0 || spec->net_mode != ACRE_NET_BRIDGE)
 		return rc;
 	if (n->off[0])
 		return acre_error_set(err, EOPNOTSUPP, "network.mode",
 				      "network.mode bridge: unavailable on this node: %s", n->off);
-	if (spec->net_isolated && !s->sv->bpf)
+	if (spec->net_isolated && !sv->bpf)
 		return acre_error_set(err, EOPNOTSUPP, "network.isolated",
 				      "network.isolated: needs eBPF, which is off on this node: %s",
-				      s->sv->accounting_off);
+				      sv->accounting_off);
 	if (spec->resources.net_rate &&
 	    (rc = acre_netns_rate_check(spec->resources.net_rate, err, "resources.net_rate")) < 0)
 		return rc;
@@ -120,16 +118,16 @@ int network_prepare(struct slice *s, struct acre_error *err)
 	return acre_ipam_allocate(n->ipam, spec->name, &addr, err);
 }
 
-int network_attach(struct slice *s, const struct acre_launch *l, struct acre_error *err)
+int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pid_t pid,
+		   int *veth_ifindex, struct acre_error *err)
 {
-	struct network *n = s->sv->net;
-	const struct acre_slice_spec *spec = &s->rec.spec;
+	struct network *n = sv->net;
 	uint32_t addr;
 	if (acre_ipam_lookup(n->ipam, spec->name, &addr) < 0)
 		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease", spec->name);
 	struct acre_netns_slice ns = {.owner = spec->name,
 				      .netns_fd = -1,
-				      .pid = l->pid,
+				      .pid = pid,
 				      .address = addr,
 				      .rate = spec->resources.net_rate,
 				      .isolated = spec->net_isolated};
@@ -139,39 +137,38 @@ int network_attach(struct slice *s, const struct acre_launch *l, struct acre_err
 		acre_netns_veth_name(&n->br, spec->name, ifname);
 		const struct acre_cidr *sub = &n->br.subnet;
 		/* Kept: when the slice ends, its namespace takes the veth and the name with it. */
-		s->veth_ifindex = (int)if_nametoindex(ifname);
-		rc = !s->sv->bpf ? acre_error_set(err, EOPNOTSUPP, "network.isolated",
-						  "network.isolated: needs eBPF, which is off: %s",
-						  s->sv->accounting_off)
-				 : acre_bpf_isolate(s->sv->bpf, s->veth_ifindex,
-						    htonl(acre_cidr_gateway(sub)), htonl(sub->network),
-						    sub->prefix, err);
+		*veth_ifindex = (int)if_nametoindex(ifname);
+		rc = !sv->bpf ? acre_error_set(err, EOPNOTSUPP, "network.isolated",
+					       "network.isolated: needs eBPF, which is off: %s",
+					       sv->accounting_off)
+			      : acre_bpf_isolate(sv->bpf, *veth_ifindex,
+						 htonl(acre_cidr_gateway(sub)), htonl(sub->network),
+						 sub->prefix, err);
 	}
 	if (rc < 0)
 		return acre_error_prefix(err, "setting up the network of %s", spec->name);
 	return 0;
 }
 
-void network_release(struct slice *s)
+void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, bool live,
+		     int *veth_ifindex)
 {
-	struct network *n = s->sv->net;
-	if (!n || !n->ipam || s->rec.spec.net_mode != ACRE_NET_BRIDGE)
+	struct network *n = sv->net;
+	if (!n || !n->ipam || spec->net_mode != ACRE_NET_BRIDGE)
 		return;
 	struct acre_error err = {0};
-	if (s->sv->bpf && s->veth_ifindex > 0)
-		acre_bpf_isolate_remove(s->sv->bpf, s->veth_ifindex);
-	s->veth_ifindex = 0;
+	if (sv->bpf && *veth_ifindex > 0)
+		acre_bpf_isolate_remove(sv->bpf, *veth_ifindex);
+	*veth_ifindex = 0;
 	/*
 	 * An ended slice's veth pair goes with its network namespace, which the
 	 * kernel tears down on its own time: deleting it here would cost tens of
 	 * milliseconds of the supervisor's.  Only a still live one is deleted.
 	 */
-	int rc = slice_is_active(s) ? acre_netns_slice_teardown(n->nn, &n->br, s->rec.spec.name,
-								&err)
-				    : 0;
-	if (rc < 0 || acre_ipam_release(n->ipam, s->rec.spec.name, &err) < 0)
+	int rc = live ? acre_netns_slice_teardown(n->nn, &n->br, spec->name, &err) : 0;
+	if (rc < 0 || acre_ipam_release(n->ipam, spec->name, &err) < 0)
 		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"",
-			 s->rec.spec.name, err.message);
+			 spec->name, err.message);
 }
 
 static void collect_name(const char *key, void *value, void *ud)
@@ -199,10 +196,9 @@ void network_recover(struct supervisor *sv)
 			 dropped, removed);
 }
 
-json_t *network_view(const struct slice *s)
+json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 {
-	const struct acre_slice_spec *spec = &s->rec.spec;
-	struct network *n = s->sv->net;
+	struct network *n = sv->net;
 	json_t *j = json_pack("{s:s}", "mode", acre_net_mode_name(spec->net_mode));
 	uint32_t addr;
 	if (spec->net_mode == ACRE_NET_BRIDGE && n && n->ipam &&

@@ -5,9 +5,11 @@
  * are settled from the exit record acre-init left; cgroups under our
  * subtree that belong to no slice are emptied and removed.
  */
-#include "supervisor.h"
+#include "recover.h"
+#include "checkpoint.h"
+#include "prelaunch.h"
+#include "slice.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/pidfd.h>
@@ -90,8 +92,10 @@ static void recover_one(struct supervisor *sv, const char *name)
 			/* OOM kills before now belong to earlier runs only if it restarted. */
 			if (s->rec.restarts == 0)
 				s->oom_base = 0;
-			if (st != ACRE_SLICE_RUNNING)
+			if (st != ACRE_SLICE_RUNNING) {
 				slice_set_state(s, ACRE_SLICE_RUNNING, "adopted");
+				slice_publish(s);
+			}
 			acre_log(ACRE_LOG_INFO, "slice=%s event=adopted pid=%d", name,
 				 (int)s->rec.pid);
 			return;
@@ -104,26 +108,24 @@ static void recover_one(struct supervisor *sv, const char *name)
 	slice_resume_policy(s);
 }
 
+static int collect_name(int dfd, const char *entry, unsigned char type, void *ud)
+{
+	(void)dfd;
+	(void)type;
+	return entry[0] == '.' ? 0 : acre_strv_push(ud, entry);
+}
+
 int recover_slices(struct supervisor *sv)
 {
-	int fd = openat(sv->slices_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	char **names = NULL;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && acre_strv_push(&names, de->d_name) < 0)
-			break;
-	closedir(d);
+	/* Names first, then the slices: recovering one may remove its directory. */
+	_cleanup_strv_free_ char **names = NULL;
+	int rc = acre_dir_foreach(sv->slices_fd, ".", collect_name, &names);
+	if (rc < 0 && rc != -ENOMEM)
+		return rc;
 	for (size_t i = 0; names && names[i]; i++) {
 		if (acre_slice_name_valid(names[i]))
 			recover_one(sv, names[i]);
 	}
-	acre_strv_free(names);
 	return 0;
 }
 
@@ -145,7 +147,7 @@ static bool cgroup_in_use(struct supervisor *sv, const char *name)
 {
 	struct cgroup_search q = {.name = name};
 	acre_map_foreach(sv->slices, match_cgroup, &q);
-	return q.found || pool_owns_cgroup(sv, name);
+	return q.found || prelaunch_owns_cgroup(sv, name);
 }
 
 /*

@@ -5,7 +5,7 @@
  * writing replies without ever blocking the loop.  A slow or hostile client
  * costs at most one maximal line of memory and never delays the others.
  */
-#include "supervisor.h"
+#include "server.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -26,23 +26,20 @@ struct conn {
 	pid_t peer_pid;
 	uid_t peer_uid;
 	struct waiter *waiters;
-	struct conn *next, *prev;
+	ACRE_LIST_FIELDS(struct conn, conns);
 };
 
 static void conn_close(struct conn *c)
 {
 	struct supervisor *sv = c->sv;
-	waiters_detach_conn(c->waiters);
-	c->waiters = NULL;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		sv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	event_free(c->rd_ev);
-	event_free(c->wr_ev);
-	evbuffer_free(c->out);
+	sv->handler->closed(sv, c);
+	ACRE_LIST_REMOVE(conns, sv->conns, c);
+	if (c->rd_ev)
+		event_free(c->rd_ev);
+	if (c->wr_ev)
+		event_free(c->wr_ev);
+	if (c->out)
+		evbuffer_free(c->out);
 	acre_proto_frame_free(&c->in);
 	for (int i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
@@ -150,29 +147,9 @@ int conn_take_fd(struct conn *c)
 	return fd;
 }
 
-pid_t conn_peer_pid(const struct conn *c)
+struct waiter **conn_waiters(struct conn *c)
 {
-	return c->peer_pid;
-}
-
-void conn_add_waiter(struct conn *c, struct waiter *w)
-{
-	w->next_in_conn = c->waiters;
-	w->prev_in_conn = NULL;
-	if (c->waiters)
-		c->waiters->prev_in_conn = w;
-	c->waiters = w;
-}
-
-void conn_remove_waiter(struct conn *c, struct waiter *w)
-{
-	if (w->prev_in_conn)
-		w->prev_in_conn->next_in_conn = w->next_in_conn;
-	else if (c->waiters == w)
-		c->waiters = w->next_in_conn;
-	if (w->next_in_conn)
-		w->next_in_conn->prev_in_conn = w->prev_in_conn;
-	w->next_in_conn = w->prev_in_conn = NULL;
+	return &c->waiters;
 }
 
 static void handle_line(struct conn *c, const char *line, size_t len)
@@ -187,7 +164,7 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 		json_decref(req);
 		return;
 	}
-	ops_dispatch(c->sv, c, op, req, id);
+	c->sv->handler->request(c->sv, c, op, req, id);
 	json_decref(req);
 }
 
@@ -298,14 +275,11 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->out = evbuffer_new();
 	c->rd_ev = event_new(sv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wr_ev = event_new(sv->base, fd, EV_WRITE, on_writable, c);
+	ACRE_LIST_PREPEND(conns, sv->conns, c);
 	if (!c->out || !c->rd_ev || !c->wr_ev) {
 		conn_close(c);
 		return;
 	}
-	c->next = sv->conns;
-	if (sv->conns)
-		sv->conns->prev = c;
-	sv->conns = c;
 	event_add(c->rd_ev, NULL);
 }
 
@@ -328,9 +302,10 @@ static int claim_path(const char *path, struct acre_error *err)
 	return 0;
 }
 
-int server_listen(struct supervisor *sv, struct acre_error *err)
+int server_listen(struct supervisor *sv, const struct server_handler *h, struct acre_error *err)
 {
 	const char *path = sv->opt.socket_path;
+	sv->handler = h;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return acre_error_set(err, ENAMETOOLONG, "--socket", "--socket %s: path too long",

@@ -5,7 +5,9 @@
  * counter that says whether the kernel killed it, and then the restart
  * policy with its back-off, or the final state.
  */
-#include "supervisor.h"
+#include "slice.h"
+#include "checkpoint.h"
+#include "prelaunch.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,7 +19,8 @@ static void on_checkpoint_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	checkpoint_write(arg);
+	struct slice *s = arg;
+	checkpoint_write(s->sv, &s->rec);
 }
 
 /*
@@ -41,8 +44,8 @@ static void handle_event(struct slice *s, enum acre_launch_event ev, pid_t task,
 		s->rec.task_pid = task;
 		slice_set_state(s, ACRE_SLICE_RUNNING, NULL);
 		checkpoint_soon(s);
-		waiters_notify_started(s);
-		pool_launch_under_way(s->sv);
+		slice_publish(s);
+		prelaunch_launch_under_way(s->sv);
 	} else if (ev == ACRE_LAUNCH_FAILED) {
 		snprintf(s->launch_error, sizeof(s->launch_error), "%s", err->message);
 		s->launch_errno = err->code;
@@ -100,8 +103,8 @@ static void on_restart_timer(evutil_socket_t fd, short what, void *arg)
 			 err.message);
 		s->rec.exit.known = true;
 		slice_set_state(s, ACRE_SLICE_FAILED, err.message);
-		checkpoint_write(s);
-		waiters_notify_ended(s);
+		checkpoint_write(s->sv, &s->rec);
+		slice_publish(s);
 	}
 }
 
@@ -199,7 +202,7 @@ static void settle(struct slice *s, int wait_code, int wait_status, bool have_st
 		close(s->pidfd);
 	s->pidfd = -1;
 	s->rec.finished_at = acre_now_ms();
-	if (s->from_pool && s->launch_errno == ESTALE) {
+	if (s->from_prelaunch && s->launch_errno == ESTALE) {
 		/* The prelaunched view of the root was outdated: launch afresh, as if new. */
 		struct acre_error err = {0};
 		s->launch_errno = 0;
@@ -216,17 +219,18 @@ static void settle(struct slice *s, int wait_code, int wait_status, bool have_st
 		snprintf(reason, sizeof(reason), "lost: acre-init left no exit record");
 	slice_set_state(s, final_state(s), reason);
 	if (should_restart(s)) {
-		checkpoint_write(s);
+		checkpoint_write(s->sv, &s->rec);
 		schedule_restart(s);
+		slice_publish(s); /* with the next run pending: not the end */
 		return;
 	}
 	if (s->removing || s->rec.remove_on_exit) {
-		waiters_notify_ended(s);
+		slice_publish(s);
 		slice_destroy(s);
 		return;
 	}
-	checkpoint_write(s);
-	waiters_notify_ended(s);
+	checkpoint_write(s->sv, &s->rec);
+	slice_publish(s);
 	for (int i = 0; i < 3; i++) {
 		if (s->stdio[i] >= 0)
 			close(s->stdio[i]);

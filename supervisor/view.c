@@ -3,9 +3,8 @@
  * for show, the usage numbers for stat and the outcome a foreground client
  * exits with.  The CLI prints the same fields as tables.
  */
-#include "supervisor.h"
-
-#include <signal.h>
+#include "view.h"
+#include "network.h"
 
 static json_t *command_string(const struct acre_slice_spec *spec)
 {
@@ -65,7 +64,7 @@ json_t *view_slice_detail(const struct slice *s)
 	json_object_set_new(j, "exit", view_exit(&r->exit));
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
-	json_object_set_new(j, "network", network_view(s));
+	json_object_set_new(j, "network", network_view(s->sv, &r->spec));
 	json_object_set_new(j, "cgroup", json_pack("{s:s,s:s,s:I}", "root",
 						   s->sv->opt.cgroup_root, "name",
 						   r->cgroup, "id",

@@ -6,7 +6,7 @@
  * of every other reply: {"id", "ok", "result": {"slices": [...],
  * "accounting"}}; slice names are [A-Za-z0-9._-] and need no escaping.
  */
-#include "supervisor.h"
+#include "view.h"
 
 #include <inttypes.h>
 

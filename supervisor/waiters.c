@@ -1,57 +1,62 @@
 /*
  * Requests that finish later than they arrive: a foreground run waits for
  * the task to start and then to end, a detached run for the task to start,
- * an rm --force for the slice to be gone.  Each waiter sits on two lists,
- * its slice's and its connection's, so whichever goes first can let go.
+ * an rm --force for the slice to be gone, a wait for its end.  Each waiter
+ * sits on two lists, its slice's and its connection's, so whichever goes
+ * first can let go; the slice's changes reach them through an observer.
  */
-#include "supervisor.h"
+#include "waiters.h"
+#include "view.h"
 
-struct waiter *waiter_add(struct slice *s, struct conn *c, json_t *id, enum waiter_kind kind)
+struct waiter {
+	enum waiter_kind kind;
+	struct conn *conn; /* NULL once the client went away */
+	json_t *id;
+	struct slice *slice;
+	ACRE_LIST_FIELDS(struct waiter, in_slice);
+	ACRE_LIST_FIELDS(struct waiter, in_conn);
+};
+
+struct waiters {
+	struct slice_observer observer;
+};
+
+int waiter_add(struct slice *s, struct conn *c, json_t *id, enum waiter_kind kind)
 {
 	struct waiter *w = calloc(1, sizeof(*w));
 	if (!w)
-		return NULL;
+		return -ENOMEM;
 	w->kind = kind;
 	w->conn = c;
 	w->id = json_incref(id);
 	w->slice = s;
-	w->next_in_slice = s->waiters;
-	if (s->waiters)
-		s->waiters->prev_in_slice = w;
-	s->waiters = w;
-	conn_add_waiter(c, w);
-	return w;
+	ACRE_LIST_PREPEND(in_slice, s->waiters, w);
+	ACRE_LIST_PREPEND(in_conn, *conn_waiters(c), w);
+	return 0;
 }
 
-void waiter_free(struct waiter *w)
+static void waiter_free(struct waiter *w)
 {
-	struct slice *s = w->slice;
-	if (w->prev_in_slice)
-		w->prev_in_slice->next_in_slice = w->next_in_slice;
-	else if (s && s->waiters == w)
-		s->waiters = w->next_in_slice;
-	if (w->next_in_slice)
-		w->next_in_slice->prev_in_slice = w->prev_in_slice;
+	ACRE_LIST_REMOVE(in_slice, w->slice->waiters, w);
 	if (w->conn)
-		conn_remove_waiter(w->conn, w);
+		ACRE_LIST_REMOVE(in_conn, *conn_waiters(w->conn), w);
 	json_decref(w->id);
 	free(w);
 }
 
-/* The connection is going away: its foreground slices end (design: the client was killed). */
-void waiters_detach_conn(struct waiter *list)
+/* The client was killed, or went away: its foreground slice ends (DESIGN.md). */
+void waiters_detach_conn(struct conn *c)
 {
-	while (list) {
-		struct waiter *next = list->next_in_conn;
-		list->conn = NULL;
-		list->prev_in_conn = list->next_in_conn = NULL;
-		if (list->kind == WAIT_RUN_FOREGROUND && slice_is_active(list->slice)) {
+	struct waiter *w, *next;
+	ACRE_LIST_FOREACH_SAFE(in_conn, w, next, *conn_waiters(c)) {
+		ACRE_LIST_REMOVE(in_conn, *conn_waiters(c), w);
+		w->conn = NULL;
+		if (w->kind == WAIT_RUN_FOREGROUND && slice_is_active(w->slice)) {
 			acre_log(ACRE_LOG_INFO, "slice=%s event=client_gone action=stop",
-				 list->slice->rec.spec.name);
-			slice_stop(list->slice);
+				 w->slice->rec.spec.name);
+			slice_stop(w->slice);
 		}
-		waiter_free(list);
-		list = next;
+		waiter_free(w);
 	}
 }
 
@@ -59,13 +64,15 @@ static void reply_and_free(struct waiter *w, json_t *result)
 {
 	if (w->conn)
 		conn_reply_ok(w->conn, w->id, result);
+	else
+		json_decref(result);
 	waiter_free(w);
 }
 
-void waiters_notify_started(struct slice *s)
+static void notify_started(struct slice *s)
 {
-	for (struct waiter *w = s->waiters, *next; w; w = next) {
-		next = w->next_in_slice;
+	struct waiter *w, *next;
+	ACRE_LIST_FOREACH_SAFE(in_slice, w, next, s->waiters) {
 		if (w->kind == WAIT_RUN_FOREGROUND && w->conn) {
 			json_t *ev = acre_proto_event(w->id, "started",
 						      json_pack("{s:s,s:i}", "name",
@@ -79,10 +86,10 @@ void waiters_notify_started(struct slice *s)
 	}
 }
 
-static void notify(struct slice *s, bool removed)
+static void notify_ended(struct slice *s, bool removed)
 {
-	for (struct waiter *w = s->waiters, *next; w; w = next) {
-		next = w->next_in_slice;
+	struct waiter *w, *next;
+	ACRE_LIST_FOREACH_SAFE(in_slice, w, next, s->waiters) {
 		if (!removed && w->kind == WAIT_REMOVED)
 			continue;
 		/* A run that will be removed on exit answers once it is gone. */
@@ -101,22 +108,35 @@ static void notify(struct slice *s, bool removed)
 	}
 }
 
-void waiters_notify_ended(struct slice *s)
+static void on_slice_changed(void *ud, struct slice *s)
 {
-	notify(s, false);
+	(void)ud;
+	if (!s->waiters)
+		return;
+	if (s->rec.state == ACRE_SLICE_RUNNING)
+		notify_started(s);
+	else if (s->rec.state == ACRE_SLICE_DESTROYED)
+		notify_ended(s, true);
+	else if (acre_slice_state_is_final(s->rec.state) && slice_has_ended(s))
+		notify_ended(s, false);
 }
 
-void waiters_notify_removed(struct slice *s)
+int waiters_init(struct supervisor *sv, struct acre_error *err)
 {
-	notify(s, true);
+	struct waiters *ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	ws->observer = (struct slice_observer){.changed = on_slice_changed, .ud = ws};
+	slice_observer_add(sv, &ws->observer);
+	sv->waiters = ws;
+	return 0;
 }
 
-void waiters_fail(struct slice *s, const struct acre_error *err)
+void waiters_free(struct supervisor *sv)
 {
-	for (struct waiter *w = s->waiters, *next; w; w = next) {
-		next = w->next_in_slice;
-		if (w->conn)
-			conn_reply_error(w->conn, w->id, err);
-		waiter_free(w);
-	}
+	if (!sv->waiters)
+		return;
+	slice_observer_remove(sv, &sv->waiters->observer);
+	free(sv->waiters);
+	sv->waiters = NULL;
 }

@@ -7,7 +7,9 @@
 # fits nowhere waits pending and is placed when room appears; `slice list
 # -j` and `slice show -j` have the same keys from a node and from the pool,
 # and `--label` keeps the same slices on both; bad input on both ports gets
-# clear errors and changes nothing; a supervisor killed is
+# clear errors and changes nothing; a kill's --signal, by name or number,
+# reaches the task alike through the pool, the API and a node's own socket;
+# a supervisor killed is
 # unreachable within --node-timeout, and its slices are handled as their
 # restart policy says; back in time, it is reconciled both ways; back too
 # late, its stale slices are removed; `kill -9` of the controller while
@@ -194,6 +196,52 @@ assert_eq "$(node_acre 2 -j slice list | jq '[.[] | select(.name | startswith("b
 jq -c 'select(.type == "slice" and .slice.name == "spr-1") | [.event, .slice.state]' \
 	"$TEST_DIR/events" | tr -d '\n' >"$TEST_DIR/spr-1.events" || fail "events: not JSON lines"
 assert_contains "$(cat "$TEST_DIR/spr-1.events")" '["created","starting"]["state","running"]' "events of spr-1"
+
+# ---- the signal of a kill: one rule through the pool and through the node's socket ----------
+
+log "kill --signal: the same names and numbers through the pool and through the node"
+pool slice run -d --name sig-1 -- sh -c \
+	'for s in HUP USR1 USR2; do trap "echo got $s" $s; done; echo up; while :; do sleep 0.1; done' \
+	>/dev/null || fail "placing sig-1"
+wait_for '[ "$(api GET /v1/slices/sig-1 | jq -r .state)" = running ]' 10 ||
+	fail "sig-1 is not running: $(api GET /v1/slices/sig-1)"
+SIG_NODE=${NODE_OF_ID[$(node_of sig-1)]}
+sig_log() { node_acre "$SIG_NODE" slice logs sig-1; }
+wait_for 'sig_log | grep -q "^up$"' 10 || fail "sig-1 did not start: $(sig_log)"
+seen=0
+sig_reaches() { # sig_reaches WHAT EXPECTED: the task logged one more signal, and that one
+	seen=$((seen + 1))
+	wait_for '[ "$(sig_log | grep -c "^got ")" -ge '"$seen"' ]' 10 ||
+		fail "$1 did not reach the task: $(sig_log | tr '\n' ' ')"
+	assert_eq "$(sig_log | grep "^got " | tail -1)" "got $2" "what $1 sent"
+}
+for sig in HUP:HUP SIGUSR1:USR1 usr2:USR2 10:USR1 12:USR2 1:HUP; do
+	pool slice kill sig-1 --signal "${sig%%:*}" >/dev/null || fail "pool slice kill --signal ${sig%%:*}"
+	sig_reaches "--signal ${sig%%:*} through the pool" "${sig#*:}"
+	node_acre "$SIG_NODE" slice kill sig-1 --signal "${sig%%:*}" >/dev/null ||
+		fail "slice kill --signal ${sig%%:*} on the node's socket"
+	sig_reaches "--signal ${sig%%:*} through the node's socket" "${sig#*:}"
+done
+for sig in '"usr1":USR1' '10:USR1' '"SIGHUP":HUP'; do
+	api POST /v1/slices/sig-1/kill "{\"signal\": ${sig%:*}}" >/dev/null
+	assert_eq "$(last_code)" 202 "POST /v1/slices/sig-1/kill {\"signal\": ${sig%:*}}"
+	sig_reaches "{\"signal\": ${sig%:*}} through the API" "${sig##*:}"
+done
+for sig in NOPE 0 65; do
+	rc=0
+	pool slice kill sig-1 --signal "$sig" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 1 "exit status of pool slice kill --signal $sig"
+	rc=0
+	node_acre "$SIG_NODE" slice kill sig-1 --signal "$sig" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 1 "exit status of slice kill --signal $sig on the node's socket"
+done
+api POST /v1/slices/sig-1/kill '{"signal": "NOPE"}' >/dev/null
+assert_eq "$(last_code)" 400 "POST /v1/slices/sig-1/kill with signal NOPE"
+assert_eq "$(api GET /v1/slices/sig-1 | jq -r .state)" running "sig-1 after signals it traps"
+pool slice rm --force sig-1 >/dev/null || fail "removing sig-1"
+wait_for '[ "$(node_acre "$SIG_NODE" -j slice list | jq "[.[] | select(.name == \"sig-1\")] | length")" = 0 ]' 10 ||
+	fail "sig-1 still on node $SIG_NODE"
+wait_for 'api GET /v1/slices/sig-1 >/dev/null; [ "$(last_code)" = 404 ]' 10 || fail "sig-1 still in the pool"
 
 # ---- a node fails: unreachable, reconciled when it comes back in time -----------------------
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # A slice's life as a user drives it: kill (TERM, then KILL after the stop
 # timeout), rm (refused while running unless --force), logs of a detached
-# slice, restart policies (on-failure:N, always), --rm, Ctrl-C reaching the
-# task, and a killed client ending its foreground slice.
+# slice, restart policies (on-failure:N, always; a wait on one killed between
+# two runs returns), --rm, Ctrl-C reaching the task, and a killed client
+# ending its foreground slice.
 . "$(dirname "$0")/lib.sh"
 start_supervisor --prelaunch 0 --stop-timeout 2s
 
@@ -98,6 +99,24 @@ n=$(slice_field alw .restarts)
 sleep 1
 assert_eq "$(slice_field alw .restarts)" "$n" "restarts of always after kill"
 assert_eq "$(slice_state alw)" killed "state of always after kill"
+
+# Killed between two runs: a client waiting for its end (logs -f) is answered.
+acre slice run -d --name alw2 --restart always -- sh -c 'echo run; exit 1' >/dev/null ||
+	fail "run alw2"
+# After five runs the next waits 3.2 s: time enough to ask between two runs.
+wait_for '[ "$(slice_field alw2 .restarts)" -ge 5 ] && [ "$(slice_state alw2)" = failed ]' 20 ||
+	fail "always, failing: $(acre -j slice show alw2)"
+timeout "$(scaled 10)" "$ACRE_BIN/acre" slice logs alw2 -f >"$TEST_DIR/alw2.out" 2>&1 &
+follower=$!
+track_bg "$follower"
+sleep 0.3
+acre slice kill alw2 >/dev/null || fail "kill alw2 between two runs"
+assert_eq "$(slice_state alw2)" killed "state of always killed between two runs"
+assert_eq "$(slice_field alw2 .reason)" "killed before restart" "reason of alw2"
+rc=0
+wait "$follower" || rc=$?
+assert_eq "$rc" 0 "exit status of logs -f of a slice killed between two runs"
+assert_contains "$(cat "$TEST_DIR/alw2.out")" run "output of logs -f of alw2"
 
 # ---- --rm: nothing left behind -----------------------------------------------------------
 before=$(cgroup_children)

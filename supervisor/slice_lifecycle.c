@@ -2,15 +2,18 @@
  * The life of a slice in the supervisor: checking a spec against this node,
  * creating its state directory and cgroups, launching it (again, under a
  * restart policy), signalling and stopping it, and removing every trace of
- * it.  A creation that fails half-way undoes what it did, in reverse.
+ * it.  A creation that fails half-way undoes what it did, in reverse.  Each
+ * change of state goes to the observers registered on the supervisor; who
+ * they are is none of this file's business.
  */
-#include "supervisor.h"
-#include "controller_link.h"
+#include "slice.h"
+#include "checkpoint.h"
+#include "network.h"
+#include "prelaunch.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/pidfd.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 
 void slice_account(struct slice *s)
@@ -38,6 +41,28 @@ bool slice_restart_pending(const struct slice *s)
 	return s->restart_timer && evtimer_pending(s->restart_timer, NULL);
 }
 
+bool slice_has_ended(const struct slice *s)
+{
+	return !slice_is_active(s) && !slice_restart_pending(s);
+}
+
+void slice_observer_add(struct supervisor *sv, struct slice_observer *o)
+{
+	ACRE_LIST_PREPEND(observers, sv->observers, o);
+}
+
+void slice_observer_remove(struct supervisor *sv, struct slice_observer *o)
+{
+	ACRE_LIST_REMOVE(observers, sv->observers, o);
+}
+
+void slice_publish(struct slice *s)
+{
+	struct slice_observer *o, *next;
+	ACRE_LIST_FOREACH_SAFE(observers, o, next, s->sv->observers)
+		o->changed(o->ud, s);
+}
+
 void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reason)
 {
 	s->rec.state = st;
@@ -48,8 +73,6 @@ void slice_set_state(struct slice *s, enum acre_slice_state st, const char *reas
 	else
 		acre_log(ACRE_LOG_INFO, "slice=%s state=%s pid=%d", s->rec.spec.name,
 			 acre_slice_state_name(st), (int)s->rec.pid);
-	if (s->sv->link)
-		controller_link_slice_changed(s->sv->link, s);
 }
 
 /* What this node can give: more CPUs or memory than it has is a mistake, not a wish. */
@@ -151,20 +174,20 @@ static struct acre_seccomp_filter *filter_for(struct slice *s)
 static int claim_parked(struct slice *s, const struct acre_launch_config *cfg,
 			struct acre_launch *l)
 {
-	s->from_pool = false;
+	s->from_prelaunch = false;
 	if (!s->has_parked)
 		return -ENOENT;
 	struct acre_error err = {0};
-	struct acre_launch_park park = pool_park_for(s->sv, &s->rec.spec, s->cgroup);
+	struct acre_launch_park park = prelaunch_park_for(s->sv, &s->rec.spec, s->cgroup);
 	s->has_parked = false;
 	if (acre_launch_claim(&park, &s->parked, cfg, &err) == 0) {
 		*l = s->parked;
-		s->from_pool = true;
+		s->from_prelaunch = true;
 		return 0;
 	}
 	acre_log(ACRE_LOG_WARN, "slice=%s event=prelaunch_unused error=\"%s\"",
 		 s->rec.spec.name, err.message);
-	pool_discard_launch(&s->parked); /* its cgroups stay, for a direct launch */
+	prelaunch_discard_launch(&s->parked); /* its cgroups stay, for a direct launch */
 	return -EAGAIN;
 }
 
@@ -197,25 +220,37 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
 	if (rc < 0) {
-		struct acre_launch_park park = pool_park_for(sv, &s->rec.spec, s->cgroup);
+		struct acre_launch_park park = prelaunch_park_for(sv, &s->rec.spec, s->cgroup);
 		rc = acre_launch_start(&park, &cfg, &l, err);
 	}
 	close_stdio(s, stdio);
 	if (rc < 0)
 		return rc;
-	if (cfg.hold && (rc = network_attach(s, &l, err)) == 0)
-		rc = acre_launch_release(&l) < 0 ? acre_error_set(err, EIO, NULL, "releasing %s", name)
-						 : 0;
+	if (cfg.hold)
+		rc = network_attach(sv, &s->rec.spec, l.pid, &s->veth_ifindex, err);
+	if (cfg.hold && rc == 0 && acre_launch_release(&l) < 0)
+		rc = acre_error_set(err, EIO, NULL, "releasing %s", name);
+	struct event *status_ev = NULL, *pid_ev = NULL;
+	if (rc == 0) {
+		status_ev = event_new(sv->base, l.status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
+		pid_ev = event_new(sv->base, l.pidfd, EV_READ, slice_on_exit, s);
+		if (!status_ev || !pid_ev)
+			rc = acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
+	}
 	if (rc < 0) {
-		pidfd_send_signal(l.pidfd, SIGKILL, NULL, 0);
-		siginfo_t si;
-		waitid(P_PIDFD, (id_t)l.pidfd, &si, WEXITED);
-		close(l.pidfd);
+		/* Half launched, or a run nobody would see end: not left running. */
+		if (status_ev)
+			event_free(status_ev);
+		if (pid_ev)
+			event_free(pid_ev);
+		acre_pidfd_kill_and_reap(l.pidfd);
 		close(l.status_fd);
 		return rc;
 	}
 	s->pidfd = l.pidfd;
 	s->status_fd = l.status_fd;
+	s->status_ev = status_ev;
+	s->pid_ev = pid_ev;
 	s->is_child = true;
 	s->rec.pid = l.pid;
 	s->rec.pid_start = acre_process_start_time(l.pid);
@@ -225,17 +260,12 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	s->rec.finished_at = 0;
 	memset(&s->rec.exit, 0, sizeof(s->rec.exit));
 	s->launch_error[0] = '\0';
-	s->status_ev = event_new(sv->base, s->status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
-	s->pid_ev = event_new(sv->base, s->pidfd, EV_READ, slice_on_exit, s);
-	if (!s->status_ev || !s->pid_ev) {
-		pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-		return acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
-	}
 	event_add(s->status_ev, NULL);
 	event_add(s->pid_ev, NULL);
 	slice_set_state(s, ACRE_SLICE_STARTING, NULL);
 	/* Written while the child builds the slice on another CPU. */
-	checkpoint_write(s);
+	checkpoint_write(sv, &s->rec);
+	slice_publish(s);
 	return 0;
 }
 
@@ -294,14 +324,14 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 		goto fail;
 	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)
 		goto fail;
-	struct pool_slot slot;
-	if (pool_take(sv, &s->rec.spec, &slot)) {
+	struct prelaunch_slot slot;
+	if (prelaunch_take(sv, &s->rec.spec, &slot)) {
 		s->cgroup = slot.cgroup;
 		s->parked = slot.launch;
 		s->has_parked = true;
 	} else {
 		char cgname[ACRE_NAME_MAX + 1];
-		pool_cgroup_name(cgname, sizeof(cgname));
+		prelaunch_cgroup_name(cgname, sizeof(cgname));
 		if ((rc = acre_cgroup_create(sv->cgroups, cgname, &s->cgroup, err)) < 0)
 			goto undo_dir;
 	}
@@ -309,7 +339,7 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
 		goto undo_cgroup;
 	slice_account(s);
-	if ((rc = network_prepare(s, err)) < 0)
+	if ((rc = network_prepare(sv, &s->rec.spec, acre_cgroup_id(s->cgroup), err)) < 0)
 		goto undo_cgroup;
 	if ((rc = acre_map_put(sv->slices, name, s)) < 0) {
 		acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -327,11 +357,11 @@ undo_map:
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = -1; /* still the caller's */
 undo_cgroup:
-	network_release(s);
+	network_release(sv, &s->rec.spec, false, &s->veth_ifindex);
 	if (sv->bpf)
 		acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 	if (s->has_parked) {
-		pool_discard_launch(&s->parked);
+		prelaunch_discard_launch(&s->parked);
 		s->has_parked = false;
 	}
 	acre_cgroup_remove(s->cgroup, NULL);
@@ -375,21 +405,23 @@ static bool is_ending_signal(int sig)
 	       sig == SIGQUIT;
 }
 
-int slice_kill(struct slice *s, bool with_signal, int sig, struct acre_error *err)
+int slice_kill(struct slice *s, int sig, struct acre_error *err)
 {
-	if (!with_signal && slice_is_active(s)) {
+	if (!sig && slice_is_active(s)) {
 		slice_stop(s); /* TERM, then KILL after the stop timeout */
 		return 0;
 	}
-	if (!with_signal && slice_restart_pending(s)) {
+	if (!sig && slice_restart_pending(s)) {
 		/* Between two runs: stopping means not starting again. */
 		slice_stop(s);
 		s->rec.killed_by_user = true;
 		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
-		checkpoint_write(s);
+		checkpoint_write(s->sv, &s->rec);
+		slice_publish(s);
 		return 0;
 	}
 	/* A signal to send, or nothing running (which slice_signal reports). */
+	sig = sig ? sig : SIGTERM;
 	return slice_signal(s, sig, is_ending_signal(sig), err);
 }
 
@@ -447,7 +479,7 @@ void slice_destroy(struct slice *s)
 	const char *name = s->rec.spec.name;
 	if (s->restart_timer)
 		event_del(s->restart_timer);
-	network_release(s);
+	network_release(sv, &s->rec.spec, slice_is_active(s), &s->veth_ifindex);
 	if (s->cgroup) {
 		if (sv->bpf)
 			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
@@ -456,10 +488,10 @@ void slice_destroy(struct slice *s)
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
 	/*
-	 * Its cgroups are gone, so it is gone: answer, then clear its state
-	 * files (a crash in between finds a record of a slice to remove).
+	 * Its cgroups are gone, so it is gone: tell, then clear its state files
+	 * (a crash in between finds a record of a slice to remove).
 	 */
-	waiters_notify_removed(s);
+	slice_publish(s);
 	checkpoint_dir_remove(sv, name);
 	slice_free(s);
 }
@@ -468,10 +500,8 @@ void slice_free(struct slice *s)
 {
 	if (!s)
 		return;
-	while (s->waiters)
-		waiter_free(s->waiters);
 	if (s->has_parked)
-		pool_discard_launch(&s->parked);
+		prelaunch_discard_launch(&s->parked);
 	if (s->pid_ev)
 		event_free(s->pid_ev);
 	if (s->status_ev)

@@ -4,7 +4,7 @@
  * so SO_PEERCRED alone would admit it; a peer whose pid namespace is not
  * ours, or whose cgroup lies under our subtree, is refused.
  */
-#include "supervisor.h"
+#include "server.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>

@@ -1,13 +1,14 @@
 /*
- * The operations of the supervisor's protocol, one handler each, found
- * through a table.  Every handler validates its arguments by name and type
- * before touching anything, and answers with exactly one reply (some of
- * them later, through a waiter).
+ * The operations of the supervisor's socket, one handler each, found
+ * through a table.  A handler decodes its request (every argument checked
+ * by name and type before anything is touched), calls the verb of
+ * slice_ops.h that does the work, and answers with exactly one reply (some
+ * of them later, through a waiter).
  */
-#include "supervisor.h"
-
-#include <fcntl.h>
-#include <signal.h>
+#include "socket_ops.h"
+#include "slice_ops.h"
+#include "view.h"
+#include "waiters.h"
 
 struct op {
 	const char *name;
@@ -31,18 +32,13 @@ static int check_request_keys(json_t *req, const char *const *keys, struct acre_
 	return 0;
 }
 
-/* A required string argument naming an existing slice. */
-static struct slice *lookup(struct supervisor *sv, json_t *req, struct acre_error *err)
+/* The required string argument that names a slice. */
+static const char *get_name(json_t *req, struct acre_error *err)
 {
-	json_t *name = json_object_get(req, "name");
-	if (!json_is_string(name)) {
+	const char *name = json_string_value(json_object_get(req, "name"));
+	if (!name)
 		acre_error_set(err, EINVAL, "name", "name: required, a string");
-		return NULL;
-	}
-	struct slice *s = slice_find(sv, json_string_value(name));
-	if (!s)
-		acre_error_set(err, ENOENT, "name", "no slice named %s", json_string_value(name));
-	return s;
+	return name;
 }
 
 static int get_bool(json_t *req, const char *key, bool *out, struct acre_error *err)
@@ -57,6 +53,13 @@ static int get_bool(json_t *req, const char *key, bool *out, struct acre_error *
 	return 0;
 }
 
+static void close_fds(int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void op_ping(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	(void)req;
@@ -67,67 +70,50 @@ static void op_ping(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 				(int)sv->ncpus));
 }
 
-static void close_fds(int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 static void op_run(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice_run_options o = {.stdio = {-1, -1, -1}};
-	bool detach, stdio;
+	struct slice_create_options o = {.stdio = {-1, -1, -1}};
+	bool stdio;
 	struct acre_slice_spec spec;
-	if (get_bool(req, "detach", &detach, &err) < 0 ||
-	    get_bool(req, "remove", &o.remove_on_exit, &err) < 0 ||
-	    get_bool(req, "stdio", &stdio, &err) < 0)
-		goto fail;
-	o.foreground = !detach;
-	/* The client attaches its stdin, stdout and stderr to this very request. */
-	for (int i = 0; stdio && i < 3; i++)
-		o.stdio[i] = conn_take_fd(c);
-	if (o.foreground && (o.stdio[0] < 0 || o.stdio[1] < 0 || o.stdio[2] < 0)) {
-		acre_error_set(&err, EINVAL, "stdio",
-			       "a foreground run needs the client's stdin, stdout and stderr "
-			       "attached (3 fds)");
-		goto fail;
-	}
-	if (!o.foreground) {
-		/* A detached slice writes to its log; fds sent along anyway are not kept. */
-		close_fds(o.stdio, 3);
-		o.stdio[0] = o.stdio[1] = o.stdio[2] = -1;
-	}
-	if (acre_slice_spec_parse(json_object_get(req, "spec"), &spec, &err) < 0)
-		goto fail;
 	struct slice *s;
-	if (slice_create(sv, &spec, &o, &s, &err) < 0) {
-		acre_slice_spec_free(&spec);
-		goto fail;
+	int rc = get_bool(req, "detach", &o.detach, &err);
+	if (rc == 0)
+		rc = get_bool(req, "remove", &o.remove_on_exit, &err);
+	if (rc == 0)
+		rc = get_bool(req, "stdio", &stdio, &err);
+	/* The client attaches its stdin, stdout and stderr to this very request. */
+	for (int i = 0; rc == 0 && stdio && i < 3; i++)
+		o.stdio[i] = conn_take_fd(c);
+	if (rc == 0)
+		rc = acre_slice_spec_parse(json_object_get(req, "spec"), &spec, &err);
+	if (rc == 0)
+		rc = slice_ops_create(sv, &spec, &o, &s, &err); /* takes the spec and fds over */
+	else
+		close_fds(o.stdio);
+	if (rc < 0) {
+		conn_reply_error(c, id, &err);
+		return;
 	}
-	waiter_add(s, c, id, o.foreground ? WAIT_RUN_FOREGROUND : WAIT_RUN_DETACHED);
-	return;
-fail:
-	close_fds(o.stdio, 3);
-	conn_reply_error(c, id, &err);
+	waiter_add(s, c, id, o.detach ? WAIT_RUN_DETACHED : WAIT_RUN_FOREGROUND);
 }
 
 static void op_list(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	(void)req;
 	json_t *list = json_array();
-	_cleanup_free_ const char **names = acre_map_sorted_keys(sv->slices);
-	for (size_t i = 0; names && names[i]; i++)
-		json_array_append_new(list, view_slice_summary(slice_find(sv, names[i])));
+	_cleanup_free_ struct slice **slices = slice_ops_list(sv);
+	for (size_t i = 0; slices && slices[i]; i++)
+		json_array_append_new(list, view_slice_summary(slices[i]));
 	conn_reply_ok(c, id, json_pack("{s:o}", "slices", list));
 }
 
 static void op_show(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = lookup(sv, req, &err);
-	if (!s) {
+	struct slice *s;
+	const char *name = get_name(req, &err);
+	if (!name || slice_ops_find(sv, SLICE_CALLER_SOCKET, name, &s, &err) < 0) {
 		conn_reply_error(c, id, &err);
 		return;
 	}
@@ -143,13 +129,14 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 		conn_reply_error(c, id, &err);
 		return;
 	}
-	/* Every name is checked before anything is read. */
-	size_t i;
-	json_t *n;
-	json_array_foreach(names, i, n) {
-		if (!json_is_string(n) || !slice_find(sv, json_string_value(n))) {
-			acre_error_set(&err, ENOENT, "names", "no slice named %s",
-				       json_is_string(n) ? json_string_value(n) : "?");
+	size_t i, n = json_array_size(names);
+	json_t *v;
+	_cleanup_free_ const char **list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return;
+	json_array_foreach(names, i, v) {
+		if (!(list[i] = json_string_value(v))) {
+			acre_error_set(&err, ENOENT, "names", "no slice named ?");
 			conn_reply_error(c, id, &err);
 			return;
 		}
@@ -157,17 +144,15 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 	struct evbuffer *b = evbuffer_new();
 	_cleanup_free_ char *idtext = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
 	if (!b || !idtext) {
-		evbuffer_free(b);
+		if (b)
+			evbuffer_free(b);
 		return;
 	}
 	evbuffer_add_printf(b, "{\"id\":%s,\"ok\":true,\"result\":{\"slices\":[", idtext);
-	if (json_array_size(names) > 0) {
-		json_array_foreach(names, i, n)
-			view_stats_append(slice_find(sv, json_string_value(n)), true, i == 0, b);
-	} else {
-		_cleanup_free_ const char **all = acre_map_sorted_keys(sv->slices);
-		for (i = 0; all && all[i]; i++)
-			view_stats_append(slice_find(sv, all[i]), false, i == 0, b);
+	if (slice_ops_stat(sv, list, n, b, &err) < 0) {
+		evbuffer_free(b);
+		conn_reply_error(c, id, &err);
+		return;
 	}
 	_cleanup_json_ json_t *acct = sv->bpf ? json_string("on")
 					       : json_sprintf("off: %s", sv->accounting_off);
@@ -180,29 +165,11 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 static void op_kill(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = lookup(sv, req, &err);
-	if (!s) {
-		conn_reply_error(c, id, &err);
-		return;
-	}
-	json_t *sigj = json_object_get(req, "signal");
-	int sig = SIGTERM;
-	if (sigj) {
-		char buf[32];
-		const char *text = json_string_value(sigj);
-		if (json_is_integer(sigj)) {
-			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(sigj));
-			text = buf;
-		}
-		if (!text || acre_parse_signal(text, &sig, &err, "signal") < 0) {
-			if (!text)
-				acre_error_set(&err, EINVAL, "signal",
-					       "signal: a name (TERM) or a number");
-			conn_reply_error(c, id, &err);
-			return;
-		}
-	}
-	if (slice_kill(s, sigj != NULL, sig, &err) < 0) {
+	struct slice *s;
+	int sig;
+	const char *name = get_name(req, &err);
+	if (!name || slice_ops_kill(sv, SLICE_CALLER_SOCKET, name, json_object_get(req, "signal"),
+				    &s, &sig, &err) < 0) {
 		conn_reply_error(c, id, &err);
 		return;
 	}
@@ -214,44 +181,26 @@ static void op_rm(struct supervisor *sv, struct conn *c, json_t *req, json_t *id
 {
 	struct acre_error err = {0};
 	bool force;
-	struct slice *s = lookup(sv, req, &err);
-	if (!s || get_bool(req, "force", &force, &err) < 0) {
+	struct slice *s;
+	const char *name = get_name(req, &err);
+	int rc = !name ? -EINVAL : get_bool(req, "force", &force, &err);
+	if (rc == 0)
+		rc = slice_ops_remove(sv, SLICE_CALLER_SOCKET, name, force, &s, &err);
+	if (rc < 0)
 		conn_reply_error(c, id, &err);
-		return;
-	}
-	char name[ACRE_NAME_MAX + 1];
-	snprintf(name, sizeof(name), "%s", s->rec.spec.name);
-	int rc = slice_remove(s, force, &err);
-	if (rc < 0) {
-		conn_reply_error(c, id, &err);
-		return;
-	}
-	if (rc > 0) {
+	else if (rc > 0)
 		waiter_add(s, c, id, WAIT_REMOVED);
-		return;
-	}
-	conn_reply_ok(c, id, json_pack("{s:s,s:b}", "name", name, "removed", 1));
+	else
+		conn_reply_ok(c, id, json_pack("{s:s,s:b}", "name", name, "removed", 1));
 }
 
 static void op_logs(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = lookup(sv, req, &err);
-	if (!s) {
-		conn_reply_error(c, id, &err);
-		return;
-	}
-	if (s->rec.foreground) {
-		acre_error_set(&err, ENOENT, "name",
-			       "slice %s runs in the foreground: its output went to its client",
-			       s->rec.spec.name);
-		conn_reply_error(c, id, &err);
-		return;
-	}
-	_cleanup_close_ int fd = checkpoint_open(sv, s->rec.spec.name, "log", O_RDONLY);
-	if (fd < 0) {
-		acre_error_set(&err, errno, "name", "opening the log of %s: %s",
-			       s->rec.spec.name, strerror(errno));
+	struct slice *s;
+	_cleanup_close_ int fd = -1;
+	const char *name = get_name(req, &err);
+	if (!name || slice_ops_logs(sv, SLICE_CALLER_SOCKET, name, &s, &fd, &err) < 0) {
 		conn_reply_error(c, id, &err);
 		return;
 	}
@@ -268,16 +217,15 @@ static void op_logs(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 static void op_wait(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	struct slice *s = lookup(sv, req, &err);
-	if (!s) {
+	struct slice *s;
+	const char *name = get_name(req, &err);
+	int rc = !name ? -EINVAL : slice_ops_wait(sv, SLICE_CALLER_SOCKET, name, &s, &err);
+	if (rc < 0)
 		conn_reply_error(c, id, &err);
-		return;
-	}
-	if (!slice_is_active(s) && !slice_restart_pending(s)) {
+	else if (rc > 0)
+		waiter_add(s, c, id, WAIT_END);
+	else
 		conn_reply_ok(c, id, view_slice_result(s));
-		return;
-	}
-	waiter_add(s, c, id, WAIT_END);
 }
 
 static const char *const run_keys[] = {"spec", "detach", "remove", "stdio", NULL};
@@ -298,7 +246,7 @@ static const struct op ops[] = {
 	{ACRE_OP_SLICE_WAIT, op_wait, name_keys},
 };
 
-void ops_dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)
+static void dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(ops); i++) {
@@ -314,3 +262,11 @@ void ops_dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t 
 	acre_error_set(&err, EINVAL, "op", "unknown op \"%s\"", op);
 	conn_reply_error(c, id, &err);
 }
+
+static void conn_closed(struct supervisor *sv, struct conn *c)
+{
+	(void)sv;
+	waiters_detach_conn(c);
+}
+
+const struct server_handler socket_ops_handler = {.request = dispatch, .closed = conn_closed};

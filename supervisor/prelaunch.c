@@ -4,29 +4,27 @@
  * the kernel's cgroup mutex held) and exec'ing acre-init are the slow parts
  * of a launch; a few slots are kept ready, each a cgroup set with acre-init
  * parked in fresh namespaces, and a slice with the default namespaces takes
- * one.  The pool is refilled in batches, off the launch path.
+ * one.  The slots are refilled in batches, off the launch path.  (The
+ * pool of nodes a controller manages is another thing: controller_link.c.)
  */
-#include "supervisor.h"
+#include "prelaunch.h"
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/pidfd.h>
-#include <sys/wait.h>
 
-#define POOL_MAX 16
+#define PRELAUNCH_MAX 16
 #define IDLE_REFILL_MS 100
 /* A slot's mount namespace is a copy of the host's at park time; renew it now and then. */
 #define SLOT_MAX_AGE_NS (60ULL * 1000000000ULL)
 
-struct pool {
+struct prelaunch {
 	struct acre_launch_park park; /* the template; each slot has its own cgroup */
-	struct pool_slot slots[POOL_MAX];
+	struct prelaunch_slot slots[PRELAUNCH_MAX];
 	size_t n, want;
 	bool refill_due;	 /* empty: refill once the current launch is under way */
 	struct event *refill_ev; /* a batch, after the current launch or when idle */
 };
 
-void pool_cgroup_name(char *buf, size_t len)
+void prelaunch_cgroup_name(char *buf, size_t len)
 {
 	unsigned char rnd[6];
 	if (acre_random_bytes(rnd, sizeof(rnd)) < 0) {
@@ -38,22 +36,17 @@ void pool_cgroup_name(char *buf, size_t len)
 	snprintf(buf, len, "s%s", hex);
 }
 
-void pool_discard_launch(struct acre_launch *l)
+void prelaunch_discard_launch(struct acre_launch *l)
 {
 	if (l->status_fd >= 0)
 		close(l->status_fd); /* a parked acre-init sees the end and exits */
-	if (l->pidfd >= 0) {
-		pidfd_send_signal(l->pidfd, SIGKILL, NULL, 0);
-		siginfo_t si;
-		waitid(P_PIDFD, (id_t)l->pidfd, &si, WEXITED);
-		close(l->pidfd);
-	}
+	acre_pidfd_kill_and_reap(l->pidfd);
 	l->pidfd = l->status_fd = -1;
 }
 
-void pool_release(struct pool_slot *slot)
+void prelaunch_release(struct prelaunch_slot *slot)
 {
-	pool_discard_launch(&slot->launch);
+	prelaunch_discard_launch(&slot->launch);
 	if (slot->cgroup) {
 		struct acre_error err = {0};
 		for (int i = 0; i < 100 && acre_cgroup_remove(slot->cgroup, &err) == -EBUSY; i++)
@@ -64,7 +57,7 @@ void pool_release(struct pool_slot *slot)
 }
 
 /* A parked acre-init that died, reported a failure or grew old is of no use. */
-static bool slot_usable(const struct pool_slot *slot)
+static bool slot_usable(const struct prelaunch_slot *slot)
 {
 	struct pollfd p[2] = {{.fd = slot->launch.pidfd, .events = POLLIN},
 			      {.fd = slot->launch.status_fd, .events = POLLIN}};
@@ -79,13 +72,13 @@ static bool slot_usable(const struct pool_slot *slot)
  */
 static void refill(struct supervisor *sv)
 {
-	struct pool *p = sv->pool;
+	struct prelaunch *p = sv->prelaunch;
 	size_t first = p->n;
 	struct acre_error err = {0};
 	for (size_t i = first; i < p->want; i++) {
-		struct pool_slot *slot = &p->slots[i];
+		struct prelaunch_slot *slot = &p->slots[i];
 		char name[32];
-		pool_cgroup_name(name, sizeof(name));
+		prelaunch_cgroup_name(name, sizeof(name));
 		memset(slot, 0, sizeof(*slot));
 		slot->launch.pidfd = slot->launch.status_fd = -1;
 		if (acre_cgroup_create(sv->cgroups, name, &slot->cgroup, &err) < 0)
@@ -97,7 +90,7 @@ static void refill(struct supervisor *sv)
 		park.cgroup = p->slots[i].cgroup;
 		if (acre_launch_park(&park, &p->slots[i].launch, &err) < 0) {
 			while (p->n > i)
-				pool_release(&p->slots[--p->n]);
+				prelaunch_release(&p->slots[--p->n]);
 			break;
 		}
 		p->slots[i].parked_at = acre_monotonic_ns();
@@ -111,7 +104,7 @@ static void refill(struct supervisor *sv)
 
 static void schedule_refill(struct supervisor *sv)
 {
-	struct pool *p = sv->pool;
+	struct prelaunch *p = sv->prelaunch;
 	if (!p || p->want == 0 || p->n == p->want)
 		return;
 	/* Empty and due: right away.  Otherwise top up once launches have been quiet a while. */
@@ -124,16 +117,16 @@ static void on_refill(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct supervisor *sv = arg;
-	if (!sv->stopping && sv->pool->n < sv->pool->want)
+	if (!sv->stopping && sv->prelaunch->n < sv->prelaunch->want)
 		refill(sv);
 }
 
-int pool_init(struct supervisor *sv, unsigned want, struct acre_error *err)
+int prelaunch_init(struct supervisor *sv, unsigned want, struct acre_error *err)
 {
-	struct pool *p = calloc(1, sizeof(*p));
+	struct prelaunch *p = calloc(1, sizeof(*p));
 	if (!p)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	p->want = want > POOL_MAX ? POOL_MAX : want;
+	p->want = want > PRELAUNCH_MAX ? PRELAUNCH_MAX : want;
 	p->park = (struct acre_launch_park){
 		.cgroups = sv->cgroups,
 		.namespaces = ACRE_NS_ALL,
@@ -146,36 +139,37 @@ int pool_init(struct supervisor *sv, unsigned want, struct acre_error *err)
 		free(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
-	sv->pool = p;
+	sv->prelaunch = p;
 	p->refill_due = true;
 	schedule_refill(sv);
 	return 0;
 }
 
-void pool_launch_under_way(struct supervisor *sv)
+void prelaunch_launch_under_way(struct supervisor *sv)
 {
-	if (sv->pool && sv->pool->refill_due)
+	if (sv->prelaunch && sv->prelaunch->refill_due)
 		schedule_refill(sv);
 }
 
-bool pool_take(struct supervisor *sv, const struct acre_slice_spec *spec, struct pool_slot *out)
+bool prelaunch_take(struct supervisor *sv, const struct acre_slice_spec *spec,
+		    struct prelaunch_slot *out)
 {
-	struct pool *p = sv->pool;
+	struct prelaunch *p = sv->prelaunch;
 	if (!p || spec->isolation.namespaces != p->park.namespaces)
 		return false;
 	bool found = false;
 	while (!found && p->n > 0) {
-		struct pool_slot slot = p->slots[--p->n];
+		struct prelaunch_slot slot = p->slots[--p->n];
 		if (slot_usable(&slot)) {
 			*out = slot;
 			found = true;
 		} else {
-			pool_release(&slot);
+			prelaunch_release(&slot);
 		}
 	}
 	/*
 	 * Refilling now would hold the cgroup mutex while this launch mounts
-	 * its cgroups: an empty pool is refilled once the launch is under way.
+	 * its cgroups: an empty set is refilled once the launch is under way.
 	 */
 	p->refill_due = p->n == 0;
 	if (!p->refill_due)
@@ -183,32 +177,33 @@ bool pool_take(struct supervisor *sv, const struct acre_slice_spec *spec, struct
 	return found;
 }
 
-struct acre_launch_park pool_park_for(struct supervisor *sv, const struct acre_slice_spec *spec,
-				      const struct acre_cgroup *cg)
+struct acre_launch_park prelaunch_park_for(struct supervisor *sv,
+					   const struct acre_slice_spec *spec,
+					   const struct acre_cgroup *cg)
 {
-	struct acre_launch_park park = sv->pool->park;
+	struct acre_launch_park park = sv->prelaunch->park;
 	park.cgroup = cg;
 	park.namespaces = spec->isolation.namespaces;
 	park.hold_attach = false;
 	return park;
 }
 
-bool pool_owns_cgroup(struct supervisor *sv, const char *name)
+bool prelaunch_owns_cgroup(struct supervisor *sv, const char *name)
 {
-	for (size_t i = 0; sv->pool && i < sv->pool->n; i++)
-		if (!strcmp(acre_cgroup_name(sv->pool->slots[i].cgroup), name))
+	for (size_t i = 0; sv->prelaunch && i < sv->prelaunch->n; i++)
+		if (!strcmp(acre_cgroup_name(sv->prelaunch->slots[i].cgroup), name))
 			return true;
 	return false;
 }
 
-void pool_free(struct supervisor *sv)
+void prelaunch_free(struct supervisor *sv)
 {
-	struct pool *p = sv->pool;
+	struct prelaunch *p = sv->prelaunch;
 	if (!p)
 		return;
 	while (p->n > 0)
-		pool_release(&p->slots[--p->n]);
+		prelaunch_release(&p->slots[--p->n]);
 	event_free(p->refill_ev);
 	free(p);
-	sv->pool = NULL;
+	sv->prelaunch = NULL;
 }
