@@ -269,7 +269,23 @@ install: all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-lint:
+# Each binary's modules (what it links), for the duplicate-symbol check.
+BIN_MODULES_acre := cli proto common
+BIN_MODULES_acre-supervisor := supervisor isolation netns bpf proto common
+BIN_MODULES_acre-controller := controller proto common
+# (every source of each module, subfolders included, but acre-init's own isolation/init/)
+bin_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %.bpf.c,$(shell find \
+	$(BIN_MODULES_$(1)) -name '*.c' -not -path 'isolation/init/*')))
+
+.PHONY: symbols format-check
+# No global symbol defined in two of a binary's modules (tests/check-symbols.sh says why).
+symbols: all
+	@tests/check-symbols.sh $(foreach b,acre acre-supervisor acre-controller,$(b): $(call bin_objs,$(b)) --)
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format: clean"
+
+lint: symbols format-check
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -I. -D_GNU_SOURCE --suppress=missingIncludeSystem \
 		--library=$(CURDIR)/.cppcheck-jansson.cfg \

@@ -94,6 +94,19 @@ run_fuzz_replay() {
 	failed=$((failed + ${f:-0}))
 }
 
+echo "== no global symbol defined twice in a binary's modules"
+symbols_seen=0
+while read -r line; do
+	echo "$line"
+	symbols_seen=1
+	case $line in
+	*"no symbol defined twice") passed=$((passed + 1)) ;;
+	*"more than once:"* | *"no objects"*) failed=$((failed + 1)) ;;
+	esac
+done < <(make --no-print-directory -s symbols 2>&1)
+[ "$symbols_seen" = 1 ] || { echo "FAIL symbols: the check did not run"; failed=$((failed + 1)); }
+suite_time "symbols"
+
 echo "== fuzz corpora replayed"
 run_fuzz_replay
 suite_time "fuzz corpora"
