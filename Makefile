@@ -27,7 +27,8 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libssl-dev libjansson-dev libsqlite3-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
 	iproute2 cpio kmod \
-	qemu-system-x86 linux-image-amd64 xz-utils
+	qemu-system-x86 linux-image-amd64 xz-utils \
+	libclang-rt-14-dev cppcheck clang-format
 
 MODULES	:= common proto isolation netns bpf supervisor controller cli
 src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c))
