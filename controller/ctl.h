@@ -15,8 +15,8 @@
 #define ACRE_CONTROLLER_CTL_H
 
 #include "controller.h"
-#include "sched.h"
-#include "store.h"
+#include "pool/sched.h"
+#include "store/store.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "controller/ctl.h"
-#include "controller/sched.h"
+#include "controller/pool/sched.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 

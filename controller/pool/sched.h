@@ -18,7 +18,7 @@
 #ifndef ACRE_CONTROLLER_SCHED_H
 #define ACRE_CONTROLLER_SCHED_H
 
-#include "controller.h"
+#include "controller/controller.h"
 
 #define SCHED_BUCKETS 256
 

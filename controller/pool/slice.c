@@ -4,7 +4,7 @@
  * slice takes on its node, and what happens when a node loses one — lost
  * for good, or pending again when its restart policy asks for a new run.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 #include <fcntl.h>
 #include <sys/random.h>

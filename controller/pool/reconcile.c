@@ -15,7 +15,7 @@
  * The node sends its resent updates before this list, so every change it
  * reported is applied first; the list then reflects the present.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 struct reported {
 	const char *name, *state, *reason;

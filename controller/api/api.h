@@ -5,7 +5,7 @@
 #ifndef ACRE_CONTROLLER_API_H
 #define ACRE_CONTROLLER_API_H
 
-#include "ctl.h"
+#include "controller/ctl.h"
 #include "view.h"
 
 #include <event2/http.h>

@@ -8,7 +8,7 @@
  * is logged, and the connection keeps serving — except before
  * registration, where any error ends the connection.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

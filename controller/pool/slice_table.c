@@ -5,7 +5,7 @@
  * and the index is an open-addressing table of pointers to the slices
  * themselves, keyed by the name inside them — no copy of any key.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 #define SLAB_SLICES 4096
 

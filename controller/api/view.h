@@ -5,7 +5,7 @@
 #ifndef ACRE_CONTROLLER_VIEW_H
 #define ACRE_CONTROLLER_VIEW_H
 
-#include "ctl.h"
+#include "controller/ctl.h"
 
 json_t *view_node(const struct ctl_node *n);
 json_t *view_slice(const struct ctl_slice *sl);

@@ -8,7 +8,7 @@
  * a pass is only marked dead; it is freed after the pass, once nothing
  * refers to it any more.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>

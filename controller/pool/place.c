@@ -4,7 +4,7 @@
  * reason, in a queue that is tried again whenever room appears (a slice
  * ends, a node joins or comes back).
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 /* Pending slices tried per pass: a long queue must not stall the loop. */
 #define RETRY_BUDGET 2000

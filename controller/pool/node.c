@@ -5,7 +5,7 @@
  * --lost-after more, when their slices are lost).  Only a ready node that
  * is connected and has reconciled its slices takes placements.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 static const char *const state_names[] = {"ready", "unreachable", "down"};
 

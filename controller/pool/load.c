@@ -4,7 +4,7 @@
  * --node-timeout to reconnect before they count as unreachable; slices take
  * their room on their node again, and pending ones queue for placement.
  */
-#include "ctl.h"
+#include "controller/ctl.h"
 
 static int parse_restart(const char *s, enum acre_restart *r, unsigned *max)
 {
