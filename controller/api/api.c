@@ -5,7 +5,7 @@
  * commit, so a 2xx means the change is on disk; its reply waits in a list
  * that forgets a client gone meanwhile.
  */
-#include "api.h"
+#include "internal.h"
 
 #include <event2/buffer.h>
 #include <openssl/crypto.h>
@@ -13,7 +13,7 @@
 #define MAX_BODY (256u << 20)
 
 struct api_reply {
-	struct api_reply *next;
+	ACRE_LIST_FIELDS(struct api_reply, reply);
 	struct evhttp_request *req; /* NULL once the client went away */
 	struct evhttp_connection *evcon;
 	int status;
@@ -21,10 +21,6 @@ struct api_reply {
 	size_t len;
 };
 
-struct api {
-	struct evhttp *http;
-	struct api_reply *head, *tail;
-};
 
 int api_status_for(int code)
 {
@@ -81,13 +77,13 @@ static const char *method_name(struct evhttp_request *req)
 	}
 }
 
-static void count(struct ctl *c, int status)
+void api_count(struct api *a, int status)
 {
 	int cls = status / 100;
-	c->m.api_requests[cls >= 1 && cls <= 5 ? cls : 0]++;
+	a->m.requests[cls >= 1 && cls <= 5 ? cls : 0]++;
 }
 
-static void send_body(struct ctl *c, struct evhttp_request *req, int status, const char *body,
+static void send_body(struct api *a, struct evhttp_request *req, int status, const char *body,
 		      size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
@@ -98,7 +94,7 @@ static void send_body(struct ctl *c, struct evhttp_request *req, int status, con
 	evbuffer_add(out, body, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
-	count(c, status);
+	api_count(a, status);
 	evhttp_send_reply(req, status, reason_phrase(status), out);
 	evbuffer_free(out);
 }
@@ -122,7 +118,7 @@ static char *encode(json_t *body, size_t *len)
 	return t;
 }
 
-void api_reply_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+void api_reply_json(struct api *a, struct evhttp_request *req, int status, json_t *body)
 {
 	size_t len;
 	_cleanup_free_ char *s = encode(body, &len);
@@ -131,7 +127,7 @@ void api_reply_json(struct ctl *c, struct evhttp_request *req, int status, json_
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	send_body(c, req, status, s, len);
+	send_body(a, req, status, s, len);
 }
 
 json_t *api_error_json(const struct acre_error *err)
@@ -146,13 +142,13 @@ json_t *api_error_json(const struct acre_error *err)
 	return json_pack("{s:o}", "error", e);
 }
 
-void api_reply_error(struct ctl *c, struct evhttp_request *req, int status,
+void api_reply_error(struct api *a, struct evhttp_request *req, int status,
 		     const struct acre_error *err)
 {
 	acre_log(status >= 500 ? ACRE_LOG_ERROR : ACRE_LOG_INFO,
 		 "event=api_error status=%d method=%s path=\"%.200s\" error=\"%s\"", status,
 		 method_name(req), evhttp_request_get_uri(req), err->message);
-	api_reply_json(c, req, status, api_error_json(err));
+	api_reply_json(a, req, status, api_error_json(err));
 }
 
 void api_forget_request(struct evhttp_request *req)
@@ -168,24 +164,25 @@ void api_forget_request(struct evhttp_request *req)
 
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
-	struct ctl *c = arg;
-	for (struct api_reply *r = c->api->head; r; r = r->next) {
+	struct api *a = arg;
+	struct api_reply *r;
+	ACRE_LIST_FOREACH(reply, r, a->head) {
 		if (r->evcon == evcon) {
 			api_forget_request(r->req);
 			r->req = NULL;
 		}
 	}
-	events_conn_closed(c, evcon);
+	events_conn_closed(a, evcon);
 }
 
-void api_watch_close(struct ctl *c, struct evhttp_request *req)
+void api_watch_close(struct api *a, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	if (evcon)
-		evhttp_connection_set_closecb(evcon, on_conn_close, c);
+		evhttp_connection_set_closecb(evcon, on_conn_close, a);
 }
 
-void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char *body, size_t len)
+void api_defer_text(struct api *a, struct evhttp_request *req, int status, char *body, size_t len)
 {
 	struct api_reply *r = calloc(1, sizeof(*r));
 	if (!r || !body) {
@@ -199,32 +196,26 @@ void api_defer_text(struct ctl *c, struct evhttp_request *req, int status, char 
 	r->req = req;
 	r->status = status;
 	r->evcon = evhttp_request_get_connection(req);
-	api_watch_close(c, req);
-	if (c->api->tail)
-		c->api->tail->next = r;
-	else
-		c->api->head = r;
-	c->api->tail = r;
+	api_watch_close(a, req);
+	ACRE_QUEUE_APPEND(reply, a->head, a->tail, r);
 }
 
-void api_defer_json(struct ctl *c, struct evhttp_request *req, int status, json_t *body)
+void api_defer_json(struct api *a, struct evhttp_request *req, int status, json_t *body)
 {
 	size_t len = 0;
 	char *text = encode(body, &len);
 	json_decref(body);
-	api_defer_text(c, req, status, text, len);
+	api_defer_text(a, req, status, text, len);
 }
 
-void api_flush(struct ctl *c)
+void api_flush(struct api *a)
 {
-	if (!c->api)
-		return;
-	struct api_reply *r = c->api->head;
-	c->api->head = c->api->tail = NULL;
+	struct api_reply *r = a->head;
+	a->head = a->tail = NULL;
 	while (r) {
-		struct api_reply *next = r->next;
+		struct api_reply *next = r->reply_next;
 		if (r->req)
-			send_body(c, r->req, r->status, r->body, r->len);
+			send_body(a, r->req, r->status, r->body, r->len);
 		free(r->body);
 		free(r);
 		r = next;
@@ -263,7 +254,7 @@ const char *api_query(struct evkeyvalq *q, const char *key)
 }
 
 /* "Authorization: Bearer <token>", compared in constant time. */
-static bool authorized(struct ctl *c, struct evhttp_request *req)
+static bool authorized(struct api *a, struct evhttp_request *req)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
@@ -271,11 +262,11 @@ static bool authorized(struct ctl *c, struct evhttp_request *req)
 	const char *t = h + 7;
 	while (*t == ' ')
 		t++;
-	size_t a = strlen(t), b = strlen(c->opt.api_token);
-	return a == b && CRYPTO_memcmp(t, c->opt.api_token, a) == 0;
+	size_t given = strlen(t), want = strlen(a->opt.token);
+	return given == want && CRYPTO_memcmp(t, a->opt.token, given) == 0;
 }
 
-static void unauthorized(struct ctl *c, struct evhttp_request *req)
+static void unauthorized(struct api *a, struct evhttp_request *req)
 {
 	struct acre_error err;
 	char peer[64] = "?";
@@ -286,29 +277,29 @@ static void unauthorized(struct ctl *c, struct evhttp_request *req)
 		evhttp_connection_get_peer(evcon, (char **)&host, &port);
 		snprintf(peer, sizeof(peer), "%s:%u", host ? host : "?", port);
 	}
-	c->m.api_unauthorized++;
+	a->m.unauthorized++;
 	acre_log(ACRE_LOG_WARN, "event=api_unauthorized peer=%s path=%s", peer,
 		 evhttp_request_get_uri(req));
 	acre_error_set(&err, EACCES, NULL,
 		       "missing or wrong API token (Authorization: Bearer <token>)");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 			  "Bearer realm=\"acre\"");
-	api_reply_error(c, req, 401, &err);
+	api_reply_error(a, req, 401, &err);
 }
 
-static void not_found(struct ctl *c, struct evhttp_request *req, const char *path)
+static void not_found(struct api *a, struct evhttp_request *req, const char *path)
 {
 	struct acre_error err;
 	acre_error_set(&err, ENOENT, NULL, "no such resource: %.200s", path);
-	api_reply_error(c, req, 404, &err);
+	api_reply_error(a, req, 404, &err);
 }
 
-static void bad_method(struct ctl *c, struct evhttp_request *req, const char *allowed)
+static void bad_method(struct api *a, struct evhttp_request *req, const char *allowed)
 {
 	struct acre_error err;
 	acre_error_set(&err, EINVAL, NULL, "method not allowed here (allowed: %s)", allowed);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allowed);
-	api_reply_error(c, req, 405, &err);
+	api_reply_error(a, req, 405, &err);
 }
 
 /* "/v1/slices/NAME[/kill]": the name, and what follows it. */
@@ -324,80 +315,80 @@ static bool split_id(const char *rest, char *id, size_t len, const char **tail)
 	return acre_slice_name_valid(id);
 }
 
-static void route_slices(struct ctl *c, struct evhttp_request *req, const char *rest,
+static void route_slices(struct api *a, struct evhttp_request *req, const char *rest,
 			 struct evkeyvalq *q)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	if (!*rest) {
 		if (m == EVHTTP_REQ_GET)
-			api_slices_list(c, req, q);
+			api_slices_list(a, req, q);
 		else if (m == EVHTTP_REQ_POST)
-			api_slices_create(c, req);
+			api_slices_create(a, req);
 		else
-			bad_method(c, req, "GET, POST");
+			bad_method(a, req, "GET, POST");
 		return;
 	}
 	char id[ACRE_NAME_MAX + 1];
 	const char *tail;
 	if (*rest != '/' || !split_id(rest + 1, id, sizeof(id), &tail)) {
-		not_found(c, req, evhttp_request_get_uri(req));
+		not_found(a, req, evhttp_request_get_uri(req));
 		return;
 	}
 	if (!strcmp(tail, "/kill")) {
 		if (m == EVHTTP_REQ_POST)
-			api_slice_kill(c, req, id);
+			api_slice_kill(a, req, id);
 		else
-			bad_method(c, req, "POST");
+			bad_method(a, req, "POST");
 	} else if (*tail) {
-		not_found(c, req, evhttp_request_get_uri(req));
+		not_found(a, req, evhttp_request_get_uri(req));
 	} else if (m == EVHTTP_REQ_GET) {
-		api_slice_show(c, req, id);
+		api_slice_show(a, req, id);
 	} else if (m == EVHTTP_REQ_DELETE) {
-		api_slice_delete(c, req, id, q);
+		api_slice_delete(a, req, id, q);
 	} else {
-		bad_method(c, req, "GET, DELETE");
+		bad_method(a, req, "GET, DELETE");
 	}
 }
 
-static void route(struct ctl *c, struct evhttp_request *req, const char *path, struct evkeyvalq *q)
+static void route(struct api *a, struct evhttp_request *req, const char *path, struct evkeyvalq *q)
 {
 	bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET;
 	if (!strncmp(path, "/v1/slices", 10) && (path[10] == '\0' || path[10] == '/')) {
-		route_slices(c, req, path + 10, q);
+		route_slices(a, req, path + 10, q);
 	} else if (!strcmp(path, "/v1/nodes")) {
-		get ? api_nodes_list(c, req) : bad_method(c, req, "GET");
+		get ? api_nodes_list(a, req) : bad_method(a, req, "GET");
 	} else if (!strncmp(path, "/v1/nodes/", 10)) {
 		char id[ACRE_NAME_MAX + 1];
 		const char *tail;
 		if (!split_id(path + 10, id, sizeof(id), &tail) || *tail)
-			not_found(c, req, path);
+			not_found(a, req, path);
 		else
-			get ? api_node_show(c, req, id) : bad_method(c, req, "GET");
+			get ? api_node_show(a, req, id) : bad_method(a, req, "GET");
 	} else if (!strcmp(path, "/v1/pool")) {
-		get ? api_pool_show(c, req) : bad_method(c, req, "GET");
+		get ? api_pool_show(a, req) : bad_method(a, req, "GET");
 	} else if (!strcmp(path, "/v1/events")) {
-		get ? api_events_subscribe(c, req, q) : bad_method(c, req, "GET");
+		get ? api_events_subscribe(a, req, q) : bad_method(a, req, "GET");
 	} else if (!strcmp(path, "/metrics")) {
-		get ? api_metrics(c, req) : bad_method(c, req, "GET");
+		get ? api_metrics(a, req) : bad_method(a, req, "GET");
 	} else {
-		not_found(c, req, path);
+		not_found(a, req, path);
 	}
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-	struct ctl *c = arg;
+	struct api *a = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
 		path = "/";
 	/* For load balancers and tests: alive, and nothing else, without a token. */
 	if (!strcmp(path, "/healthz")) {
-		api_reply_json(c, req, 200, json_pack("{s:s}", "status", "ok"));
+		api_reply_json(a, req, 200, json_pack("{s:s}", "status", "ok"));
 		return;
 	}
-	if (!authorized(c, req)) {
-		unauthorized(c, req);
+	if (!authorized(a, req)) {
+		unauthorized(a, req);
 		return;
 	}
 	struct evkeyvalq q;
@@ -406,17 +397,17 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (query && evhttp_parse_query_str(query, &q) < 0) {
 		struct acre_error err;
 		acre_error_set(&err, EINVAL, NULL, "malformed query string");
-		api_reply_error(c, req, 400, &err);
+		api_reply_error(a, req, 400, &err);
 		return;
 	}
-	route(c, req, path, &q);
+	route(a, req, path, &q);
 	evhttp_clear_headers(&q);
 }
 
-int api_start(struct ctl *c, struct acre_error *err)
+static int listen_on(struct api *a, struct acre_error *err)
 {
 	char host[256];
-	const char *addr = c->opt.api_listen;
+	const char *addr = a->opt.listen;
 	const char *colon = strrchr(addr, ':');
 	char *end;
 	long port = colon ? strtol(colon + 1, &end, 10) : -1;
@@ -429,15 +420,14 @@ int api_start(struct ctl *c, struct acre_error *err)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	c->api = calloc(1, sizeof(*c->api));
-	if (!c->api || !(c->api->http = evhttp_new(c->base)))
+	if (!(a->http = evhttp_new(a->base)))
 		return acre_error_set(err, ENOMEM, NULL, "creating the HTTP server");
-	struct evhttp *h = c->api->http;
+	struct evhttp *h = a->http;
 	evhttp_set_max_body_size(h, MAX_BODY);
 	evhttp_set_max_headers_size(h, 64 * 1024);
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
 	evhttp_set_timeout(h, 120);
-	evhttp_set_gencb(h, on_request, c);
+	evhttp_set_gencb(h, on_request, a);
 	if (!evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port))
 		return acre_error_set(err, errno ? errno : EADDRINUSE, "--api-listen",
 				      "--api-listen %s: %s", addr,
@@ -445,13 +435,36 @@ int api_start(struct ctl *c, struct acre_error *err)
 	return 0;
 }
 
-void api_stop(struct ctl *c)
+int api_start(struct event_base *base, struct pool *pool, const struct api_options *o,
+	      struct api **out, struct acre_error *err)
 {
-	if (!c->api)
+	*out = NULL;
+	struct api *a = calloc(1, sizeof(*a));
+	if (!a)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	a->opt = *o;
+	a->base = base;
+	a->pool = pool;
+	a->started_ns = acre_monotonic_ns();
+	int rc = events_start(a) < 0 || metrics_start(a) < 0
+			 ? acre_error_set(err, ENOMEM, NULL, "out of memory")
+			 : listen_on(a, err);
+	if (rc < 0) {
+		api_stop(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void api_stop(struct api *a)
+{
+	if (!a)
 		return;
-	api_flush(c);
-	if (c->api->http)
-		evhttp_free(c->api->http);
-	free(c->api);
-	c->api = NULL;
+	api_flush(a);
+	if (a->http)
+		evhttp_free(a->http);
+	events_stop(a);
+	pool_unsubscribe(a->pool, a);
+	free(a);
 }

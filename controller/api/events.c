@@ -1,34 +1,38 @@
 /*
  * GET /v1/events: a long-lived chunked response, one JSON object per line,
  * for every change of a node or a slice (optionally only one kind:
- * ?type=node or ?type=slice).  Events are published after the commit that
- * made them true, in order.  An empty line every 15 seconds keeps idle
- * streams (and the proxies on their way) alive; a client that stops
- * reading is dropped rather than buffered without bound.
+ * ?type=node or ?type=slice).  The lines come from a subscriber of the
+ * pool's changes: each change is written down as it happens (when anyone
+ * listens), and sent once the commit that made it true is done, in order.
+ * An empty line every 15 seconds keeps idle streams (and the proxies on
+ * their way) alive; a client that stops reading is dropped rather than
+ * buffered without bound.
  */
-#include "api.h"
+#include "internal.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #define KEEPALIVE_SECONDS 15
 #define MAX_BACKLOG (64u << 20)
 
 struct subscriber {
-	struct subscriber *next;
+	ACRE_LIST_FIELDS(struct subscriber, sub);
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	bool nodes, slices;
 };
 
 struct line {
-	struct line *next;
+	ACRE_LIST_FIELDS(struct line, line);
 	bool node;
 	size_t len;
 	char text[];
 };
 
 struct events {
+	struct api *a;
 	struct subscriber *subs;
 	size_t nsubs;
 	struct line *head, *tail;
@@ -36,19 +40,13 @@ struct events {
 	uint64_t seq;
 };
 
-bool events_wanted(const struct ctl *c)
+size_t events_subscribers(const struct api *a)
 {
-	return c->events && c->events->nsubs > 0;
+	return a->events ? a->events->nsubs : 0;
 }
 
-size_t events_subscribers(const struct ctl *c)
+static void queue(struct events *e, bool node, json_t *j)
 {
-	return c->events ? c->events->nsubs : 0;
-}
-
-static void queue(struct ctl *c, bool node, json_t *j)
-{
-	struct events *e = c->events;
 	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s)
@@ -62,34 +60,20 @@ static void queue(struct ctl *c, bool node, json_t *j)
 	l->text[n + 1] = '\0';
 	l->len = n + 1;
 	l->node = node;
-	l->next = NULL;
-	if (e->tail)
-		e->tail->next = l;
-	else
-		e->head = l;
-	e->tail = l;
+	ACRE_QUEUE_APPEND(line, e->head, e->tail, l);
 }
 
-void events_node(struct ctl *c, const struct ctl_node *n, const char *event)
+/* A change of the pool, written down now (as it is now) and sent after the commit. */
+static void changed(void *ud, const struct pool_change *ch)
 {
-	if (!events_wanted(c))
+	struct events *e = ud;
+	if (ch->quiet || !e->nsubs)
 		return;
-	queue(c, true,
-	      json_pack("{s:I,s:I,s:s,s:s,s:{s:s,s:s,s:b,s:s}}", "seq",
-			(json_int_t)++c->events->seq, "time", (json_int_t)acre_now_ms(), "type",
-			"node", "event", event, "node", "id", n->id, "state",
-			node_state_name(n->state), "connected", n->conn != NULL, "hostname",
-			n->hostname));
-}
-
-void events_slice(struct ctl *c, const struct ctl_slice *sl, const char *event)
-{
-	if (!events_wanted(c))
-		return;
-	queue(c, false,
-	      json_pack("{s:I,s:I,s:s,s:s,s:o}", "seq", (json_int_t)++c->events->seq, "time",
-			(json_int_t)acre_now_ms(), "type", "slice", "event", event, "slice",
-			view_slice(sl)));
+	const char *type = pool_change_type(ch);
+	queue(e, ch->kind == POOL_CHANGE_NODE,
+	      json_pack("{s:I,s:I,s:s,s:s,s:o}", "seq", (json_int_t)++e->seq, "time",
+			(json_int_t)acre_now_ms(), "type", type, "event", ch->event, type,
+			pool_change_json(ch)));
 }
 
 static size_t backlog(struct subscriber *s)
@@ -109,51 +93,51 @@ static void send_line(struct subscriber *s, const char *text, size_t len)
 }
 
 /* Slow readers are cut off after the loop over subscribers, which the close would change. */
-static void drop_slow(struct ctl *c)
+static void drop_slow(struct events *e)
 {
 	for (;;) {
-		struct subscriber *s = c->events->subs;
+		struct subscriber *s = e->subs;
 		while (s && backlog(s) <= MAX_BACKLOG)
-			s = s->next;
+			s = s->sub_next;
 		if (!s)
 			return;
 		acre_log(ACRE_LOG_WARN, "event=subscriber_dropped reason=\"not reading\"");
-		c->m.subscribers_dropped++;
+		e->a->m.subscribers_dropped++;
 		evhttp_connection_free(s->evcon); /* its close callback unlists it */
 	}
 }
 
-void events_flush(struct ctl *c)
+/* The pass is committed: what it changed goes out. */
+static void committed(void *ud)
 {
-	struct events *e = c->events;
-	if (!e || !e->head)
+	struct events *e = ud;
+	if (!e->head)
 		return;
 	struct line *l = e->head;
 	e->head = e->tail = NULL;
 	while (l) {
-		struct line *next = l->next;
-		for (struct subscriber *s = e->subs; s; s = s->next) {
+		struct line *next = l->line_next;
+		struct subscriber *s;
+		ACRE_LIST_FOREACH(sub, s, e->subs) {
 			if (l->node ? s->nodes : s->slices) {
 				send_line(s, l->text, l->len);
-				c->m.events_sent++;
+				e->a->m.events_sent++;
 			}
 		}
 		free(l);
 		l = next;
 	}
-	drop_slow(c);
+	drop_slow(e);
 }
 
-void events_conn_closed(struct ctl *c, struct evhttp_connection *evcon)
+void events_conn_closed(struct api *a, struct evhttp_connection *evcon)
 {
-	struct events *e = c->events;
-	for (struct subscriber **p = &e->subs; *p;) {
-		struct subscriber *s = *p;
-		if (s->evcon != evcon) {
-			p = &s->next;
+	struct events *e = a->events;
+	struct subscriber *s, *next;
+	ACRE_LIST_FOREACH_SAFE(sub, s, next, e->subs) {
+		if (s->evcon != evcon)
 			continue;
-		}
-		*p = s->next;
+		ACRE_LIST_REMOVE(sub, e->subs, s);
 		e->nsubs--;
 		api_forget_request(s->req);
 		free(s);
@@ -165,19 +149,21 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct ctl *c = arg;
-	for (struct subscriber *s = c->events->subs; s; s = s->next)
+	struct events *e = arg;
+	struct subscriber *s;
+	ACRE_LIST_FOREACH(sub, s, e->subs)
 		send_line(s, "\n", 1);
-	drop_slow(c);
+	drop_slow(e);
 }
 
-void api_events_subscribe(struct ctl *c, struct evhttp_request *req, struct evkeyvalq *q)
+void api_events_subscribe(struct api *a, struct evhttp_request *req, struct evkeyvalq *q)
 {
+	struct events *e = a->events;
 	const char *type = api_query(q, "type");
 	if (type && strcmp(type, "node") && strcmp(type, "slice")) {
 		struct acre_error err;
 		acre_error_set(&err, EINVAL, "type", "type: node or slice");
-		api_reply_error(c, req, 400, &err);
+		api_reply_error(a, req, 400, &err);
 		return;
 	}
 	struct subscriber *s = calloc(1, sizeof(*s));
@@ -192,55 +178,55 @@ void api_events_subscribe(struct ctl *c, struct evhttp_request *req, struct evke
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "application/x-ndjson");
 	evhttp_add_header(h, "Cache-Control", "no-cache");
-	c->m.api_requests[2]++;
+	api_count(a, 200);
 	evhttp_send_reply_start(req, 200, "OK");
-	api_watch_close(c, req);
-	s->next = c->events->subs;
-	c->events->subs = s;
-	c->events->nsubs++;
-	_cleanup_json_ json_t *hello = json_pack("{s:I,s:I,s:s,s:s}", "seq",
-						 (json_int_t)c->events->seq, "time",
-						 (json_int_t)acre_now_ms(), "type", "stream",
-						 "event", "start");
+	api_watch_close(a, req);
+	ACRE_LIST_PREPEND(sub, e->subs, s);
+	e->nsubs++;
+	_cleanup_json_ json_t *hello = json_pack("{s:I,s:I,s:s,s:s}", "seq", (json_int_t)e->seq,
+						 "time", (json_int_t)acre_now_ms(), "type",
+						 "stream", "event", "start");
 	_cleanup_free_ char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
 	if (text) {
-		size_t n = strlen(text);
-		text[n] = '\0';
-		send_line(s, text, n);
+		send_line(s, text, strlen(text));
 		send_line(s, "\n", 1);
 	}
 }
 
-int events_init(struct ctl *c)
+int events_start(struct api *a)
 {
-	c->events = calloc(1, sizeof(*c->events));
-	if (!c->events)
+	struct events *e = calloc(1, sizeof(*e));
+	if (!e)
 		return -ENOMEM;
-	c->events->keepalive = event_new(c->base, -1, EV_PERSIST, on_keepalive, c);
-	if (!c->events->keepalive)
+	a->events = e;
+	e->a = a;
+	e->keepalive = event_new(a->base, -1, EV_PERSIST, on_keepalive, e);
+	if (!e->keepalive)
 		return -ENOMEM;
 	struct timeval tv = {KEEPALIVE_SECONDS, 0};
-	event_add(c->events->keepalive, &tv);
-	return 0;
+	event_add(e->keepalive, &tv);
+	struct pool_subscriber sub = {.changed = changed, .committed = committed, .ud = e};
+	return pool_subscribe(a->pool, &sub);
 }
 
-void events_free(struct ctl *c)
+void events_stop(struct api *a)
 {
-	struct events *e = c->events;
+	struct events *e = a->events;
 	if (!e)
 		return;
+	pool_unsubscribe(a->pool, e);
 	while (e->head) {
 		struct line *l = e->head;
-		e->head = l->next;
+		e->head = l->line_next;
 		free(l);
 	}
 	while (e->subs) {
 		struct subscriber *s = e->subs;
-		e->subs = s->next;
+		ACRE_LIST_REMOVE(sub, e->subs, s);
 		free(s);
 	}
 	if (e->keepalive)
 		event_free(e->keepalive);
 	free(e);
-	c->events = NULL;
+	a->events = NULL;
 }

@@ -2,27 +2,46 @@
  * GET /metrics: Prometheus text format 0.0.4 — the pool (nodes by state,
  * slices by state, CPUs and memory by kind), the work done (placements,
  * losses, messages, commits) and the process itself, named and typed so
- * that `promtool check metrics` accepts them.
+ * that `promtool check metrics` accepts them.  The time from a slice's
+ * placement to its running is measured by a subscriber of the pool's
+ * changes; the rest is read from the pool when asked.
  */
-#include "api.h"
+#include "internal.h"
 
 #include <event2/buffer.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include "controller/store/store.h"
 
 /* Seconds from placement to running, bucket bounds. */
 static const double latency_bounds[LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 						       0.1,   0.25,   0.5,   1,    2.5,   5,
 						       10,    30};
 
-void metrics_observe_run_latency(struct ctl *c, double seconds)
+static void observe_run_latency(struct api *a, double seconds)
 {
 	size_t i = 0;
 	while (i < LATENCY_BUCKETS && seconds > latency_bounds[i])
 		i++;
-	c->m.run_latency[i]++;
-	c->m.run_latency_sum += seconds;
-	c->m.run_latency_count++;
+	a->m.run_latency[i]++;
+	a->m.run_latency_sum += seconds;
+	a->m.run_latency_count++;
+}
+
+/* A slice running for the first time since it was placed. */
+static void changed(void *ud, const struct pool_change *ch)
+{
+	const struct pool_slice *sl = ch->slice;
+	if (ch->kind == POOL_CHANGE_SLICE && !ch->quiet && sl->state == ACRE_SLICE_RUNNING &&
+	    sl->placed_ns)
+		observe_run_latency(ud, (double)(acre_monotonic_ns() - sl->placed_ns) / 1e9);
+}
+
+int metrics_start(struct api *a)
+{
+	struct pool_subscriber s = {.changed = changed, .ud = a};
+	return pool_subscribe(a->pool, &s);
 }
 
 static void family(struct evbuffer *b, const char *name, const char *type, const char *help)
@@ -47,14 +66,12 @@ struct pool_sums {
 	uint64_t cap_cpus, reserved_cpus, local_cpus, cap_mem, reserved_mem, local_mem;
 };
 
-static void sum_node(const char *key, void *value, void *ud)
+static void sum_node(struct pool_node *n, void *ud)
 {
-	(void)key;
-	const struct ctl_node *n = value;
 	struct pool_sums *s = ud;
 	s->by_state[n->state]++;
 	s->connected += n->conn != NULL;
-	if (n->state != NODE_READY)
+	if (n->state != POOL_NODE_READY)
 		return;
 	s->cap_cpus += n->sn.cap_cpus;
 	s->reserved_cpus += n->reserved_cpus;
@@ -64,20 +81,21 @@ static void sum_node(const char *key, void *value, void *ud)
 	s->local_mem += n->local_mem;
 }
 
-static void pool(struct ctl *c, struct evbuffer *b)
+static void pool(struct api *a, struct evbuffer *b)
 {
 	struct pool_sums s = {0};
-	acre_map_foreach(c->nodes, sum_node, &s);
+	pool_node_foreach(a->pool, sum_node, &s);
 	family(b, "acre_controller_nodes", "gauge", "Nodes known to the controller, by state.");
 	for (int i = 0; i < 3; i++)
 		evbuffer_add_printf(b, "acre_controller_nodes{state=\"%s\"} %zu\n",
-				    node_state_name((enum node_state)i), s.by_state[i]);
+				    pool_node_state_name((enum pool_node_state)i), s.by_state[i]);
 	gauge(b, "acre_controller_nodes_connected", "Nodes with a live connection.",
 	      (double)s.connected);
 	family(b, "acre_controller_slices", "gauge", "Slices in the pool, by state.");
 	for (int i = ACRE_SLICE_PENDING; i < ACRE_SLICE_DESTROYED; i++)
 		evbuffer_add_printf(b, "acre_controller_slices{state=\"%s\"} %zu\n",
-				    acre_slice_state_name((enum acre_slice_state)i), c->by_state[i]);
+				    acre_slice_state_name((enum acre_slice_state)i),
+				    pool_slice_count(a->pool, (enum acre_slice_state)i));
 	uint64_t cfree = s.cap_cpus > s.reserved_cpus + s.local_cpus
 				 ? s.cap_cpus - s.reserved_cpus - s.local_cpus
 				 : 0;
@@ -103,12 +121,13 @@ static void pool(struct ctl *c, struct evbuffer *b)
 			    "acre_controller_pool_memory_bytes{kind=\"free\"} %llu\n",
 			    (unsigned long long)s.cap_mem, (unsigned long long)s.reserved_mem,
 			    (unsigned long long)s.local_mem, (unsigned long long)mfree);
-	gauge(b, "acre_controller_pending_slices", "Slices waiting for room.", (double)c->npending);
+	gauge(b, "acre_controller_pending_slices", "Slices waiting for room.", (double)pool_pending_count(a->pool));
 }
 
-static void work(struct ctl *c, struct evbuffer *b)
+static void work(struct api *a, struct evbuffer *b)
 {
-	const struct ctl_metrics *m = &c->m;
+	const struct pool_stats *m = pool_stats(a->pool);
+	const struct api_metrics *am = &a->m;
 	counter(b, "acre_controller_slices_created_total", "Slices accepted by the API.",
 		m->slices_created);
 	counter(b, "acre_controller_slices_removed_total", "Slices removed from the pool.",
@@ -148,18 +167,18 @@ static void work(struct ctl *c, struct evbuffer *b)
 	       "HTTP API responses, by status class.");
 	for (int i = 1; i <= 5; i++)
 		evbuffer_add_printf(b, "acre_controller_api_requests_total{code=\"%dxx\"} %llu\n", i,
-				    (unsigned long long)m->api_requests[i]);
+				    (unsigned long long)am->requests[i]);
 	counter(b, "acre_controller_api_unauthorized_total",
-		"API requests refused for a missing or wrong token.", m->api_unauthorized);
+		"API requests refused for a missing or wrong token.", am->unauthorized);
 	gauge(b, "acre_controller_event_subscribers", "Open event streams.",
-	      (double)events_subscribers(c));
+	      (double)events_subscribers(a));
 	counter(b, "acre_controller_events_total", "Event lines sent to subscribers.",
-		m->events_sent);
+		am->events_sent);
 	family(b, "acre_controller_slice_start_seconds", "histogram",
 	       "Time from a slice's placement to its node reporting it running.");
 	uint64_t cum = 0;
 	for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
-		cum += m->run_latency[i];
+		cum += am->run_latency[i];
 		evbuffer_add_printf(b, "acre_controller_slice_start_seconds_bucket{le=\"%g\"} %llu\n",
 				    latency_bounds[i], (unsigned long long)cum);
 	}
@@ -167,13 +186,14 @@ static void work(struct ctl *c, struct evbuffer *b)
 			    "acre_controller_slice_start_seconds_bucket{le=\"+Inf\"} %llu\n"
 			    "acre_controller_slice_start_seconds_sum %.9g\n"
 			    "acre_controller_slice_start_seconds_count %llu\n",
-			    (unsigned long long)m->run_latency_count, m->run_latency_sum,
-			    (unsigned long long)m->run_latency_count);
+			    (unsigned long long)am->run_latency_count, am->run_latency_sum,
+			    (unsigned long long)am->run_latency_count);
 }
 
-static void store_and_process(struct ctl *c, struct evbuffer *b)
+static void store_and_process(struct api *a, struct evbuffer *b)
 {
-	const struct store_stats *st = store_get_stats(c->store);
+	int64_t file_size;
+	const struct store_stats *st = pool_store_stats(a->pool, &file_size);
 	counter(b, "acre_controller_store_commits_total", "SQLite transactions committed.",
 		st->commits);
 	counter(b, "acre_controller_store_rows_written_total", "Rows written to SQLite.",
@@ -183,7 +203,7 @@ static void store_and_process(struct ctl *c, struct evbuffer *b)
 	evbuffer_add_printf(b, "acre_controller_store_commit_seconds_total %.9f\n",
 			    (double)st->commit_ns_total / 1e9);
 	gauge(b, "acre_controller_store_size_bytes", "Size of the state file and its log.",
-	      (double)store_file_size(c->store));
+	      (double)file_size);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
@@ -201,24 +221,24 @@ static void store_and_process(struct ctl *c, struct evbuffer *b)
 	gauge(b, "process_resident_memory_bytes", "Resident memory size.",
 	      (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
 	gauge(b, "acre_controller_uptime_seconds", "Seconds since the controller started.",
-	      (double)(acre_monotonic_ns() - c->started_ns) / 1e9);
+	      (double)(acre_monotonic_ns() - a->started_ns) / 1e9);
 	family(b, "acre_controller_build_info", "gauge", "The controller's version.");
 	evbuffer_add_printf(b, "acre_controller_build_info{version=\"%s\"} 1\n", ACRE_VERSION);
 }
 
-void api_metrics(struct ctl *c, struct evhttp_request *req)
+void api_metrics(struct api *a, struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
 	if (!b) {
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	pool(c, b);
-	work(c, b);
-	store_and_process(c, b);
+	pool(a, b);
+	work(a, b);
+	store_and_process(a, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");
-	c->m.api_requests[2]++;
+	api_count(a, 200);
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }

@@ -15,130 +15,76 @@
  * The node sends its resent updates before this list, so every change it
  * reported is applied first; the list then reflects the present.
  */
-#include "controller/ctl.h"
+#include "internal.h"
 
-struct reported {
-	const char *name, *state, *reason;
-	json_int_t restarts;
-	json_t *exit;
-	int managed;
-	enum acre_slice_state st;
-};
-
-static int parse_entry(json_t *e, size_t i, struct reported *r, struct acre_error *err)
+static void remove_on_node(struct pool *p, struct pool_node *n, const char *name, const char *why)
 {
-	json_error_t jerr;
-	*r = (struct reported){.reason = ""};
-	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b}", "name", &r->name, "state",
-			   &r->state, "reason", &r->reason, "restarts", &r->restarts, "exit",
-			   &r->exit, "managed", &r->managed) < 0)
-		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, jerr.text);
-	if (!acre_slice_name_valid(r->name) || acre_slice_state_parse(r->state, &r->st) < 0 ||
-	    r->restarts < 0)
-		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: invalid name or state",
-				      i);
-	return 0;
-}
-
-static void remove_on_node(struct ctl *c, struct ctl_node *n, const char *name, const char *why)
-{
-	struct outbound *o = calloc(1, sizeof(*o));
-	if (!o)
-		return;
 	acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=remove reason=\"%s\"",
 		 n->id, name, why);
-	o->op = OUT_REMOVE;
-	o->node = n;
-	snprintf(o->name, sizeof(o->name), "%s", name);
-	ctl_queue_outbound(c, o);
+	outbound_queue(p, POOL_OP_REMOVE, n, name, 0, NULL, 0);
 }
 
-static void report(struct ctl *c, struct ctl_slice *sl, const struct reported *r)
+static void reconcile_entry(struct pool *p, struct pool_node *n, const struct pool_report *r)
 {
-	_cleanup_free_ char *exit = json_is_object(r->exit) ? json_dumps(r->exit, JSON_COMPACT)
-							     : NULL;
-	slice_apply_report(c, sl, r->st, r->reason, (unsigned)r->restarts, exit);
-}
-
-static void reconcile_entry(struct ctl *c, struct ctl_node *n, const struct reported *r)
-{
-	struct ctl_slice *sl = slice_find(c, r->name);
+	struct pool_slice *sl = pool_slice_find(p, r->slice);
 	if (sl && sl->node == n) {
 		sl->seen_gen = n->sync_gen;
-		if (sl->desired == DESIRED_REMOVE) {
-			slice_request_remove(c, sl);
+		if (sl->desired == POOL_DESIRED_REMOVE) {
+			slice_request_remove(p, sl);
 			return;
 		}
-		report(c, sl, r);
-		if (!sl->deleted && sl->desired == DESIRED_STOP && slice_is_active(sl))
-			slice_request_kill(c, sl, 0);
+		slice_apply_report(p, sl, r);
+		if (!sl->removed && sl->desired == POOL_DESIRED_STOP && slice_is_active(sl))
+			slice_request_kill(p, sl, 0);
 		return;
 	}
-	bool still_running = r->st == ACRE_SLICE_RUNNING || r->st == ACRE_SLICE_STARTING;
+	bool still_running = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
 	if (sl && !sl->node && sl->last_node == n && sl->state == ACRE_SLICE_PENDING &&
-	    sl->desired == DESIRED_RUN && still_running) {
+	    sl->desired == POOL_DESIRED_RUN && still_running) {
 		/* Lost from here, not placed elsewhere yet, and here it still runs: take it back. */
 		acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=adopt", n->id,
 			 sl->name);
-		pending_remove(c, sl);
+		pending_remove(p, sl);
 		node_attach(n, sl);
 		sl->seen_gen = n->sync_gen;
-		report(c, sl, r);
+		slice_apply_report(p, sl, r);
 		return;
 	}
 	const char *why = !sl		  ? "unknown to the pool"
 			  : sl->node	  ? "placed on another node"
 			  : sl->state == ACRE_SLICE_LOST ? "declared lost meanwhile"
 							 : "replaced meanwhile";
-	remove_on_node(c, n, r->name, why);
+	remove_on_node(p, n, r->slice, why);
 }
 
-/* What we placed on the node and it did not list. */
-static void reconcile_missing(struct ctl *c, struct ctl_node *n)
+/* What the pool placed on the node and the node did not list. */
+static void reconcile_missing(struct pool *p, struct pool_node *n)
 {
-	for (struct ctl_slice *sl = n->slices, *next; sl; sl = next) {
-		next = sl->node_next;
+	struct pool_slice *sl, *next;
+	ACRE_LIST_FOREACH_SAFE(node, sl, next, n->slices) {
 		if (sl->seen_gen == n->sync_gen)
 			continue;
 		if (!sl->assigned) {
 			/* It never got there (we crashed, or the connection did): send it again. */
 			acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=assign",
 				 n->id, sl->name);
-			struct outbound *o = calloc(1, sizeof(*o));
-			if (!o)
-				continue;
-			o->op = OUT_ASSIGN;
-			o->node = n;
-			o->slice_id = sl->id;
-			snprintf(o->name, sizeof(o->name), "%s", sl->name);
-			ctl_queue_outbound(c, o);
-		} else if (sl->desired == DESIRED_REMOVE) {
-			slice_delete(c, sl);
+			outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
+		} else if (sl->desired == POOL_DESIRED_REMOVE) {
+			slice_delete(p, sl);
 		} else {
 			char why[128];
 			snprintf(why, sizeof(why), "not found on node %s when it reconnected", n->id);
-			slice_lost(c, sl, why);
+			slice_lost(p, sl, why);
 		}
 	}
 }
 
-int reconcile_node(struct ctl *c, struct ctl_node *n, json_t *slices, struct acre_error *err)
+void reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,
+		    size_t count)
 {
-	if (!json_is_array(slices))
-		return acre_error_set(err, EINVAL, "slices", "slices: must be an array");
-	size_t i;
-	json_t *e;
-	struct reported r;
-	json_array_foreach(slices, i, e) {
-		if (parse_entry(e, i, &r, err) < 0)
-			return -EINVAL;
-	}
 	n->sync_gen++;
-	json_array_foreach(slices, i, e) {
-		parse_entry(e, i, &r, err);
-		if (r.managed)
-			reconcile_entry(c, n, &r);
-	}
-	reconcile_missing(c, n);
-	return 0;
+	for (size_t i = 0; i < count; i++)
+		if (slices[i].managed)
+			reconcile_entry(p, n, &slices[i]);
+	reconcile_missing(p, n);
 }

@@ -1,99 +1,111 @@
 /*
- * The pool's slices in the controller: the table by name, state changes
- * (each marked for the next commit and published as an event), the room a
- * slice takes on its node, and what happens when a node loses one — lost
- * for good, or pending again when its restart policy asks for a new run.
+ * The life of the pool's slices: the table by name, state changes (each
+ * published at once), the room a slice takes on its node, and what happens
+ * when a node loses one — lost for good, or pending again when its restart
+ * policy asks for a new run.
  */
-#include "controller/ctl.h"
+#include "internal.h"
 
-#include <fcntl.h>
 #include <sys/random.h>
 
 static const char *const desired_names[] = {"run", "stop", "remove"};
 
-const char *desired_name(enum desired d)
+const char *pool_desired_name(enum pool_desired d)
 {
 	return (size_t)d < ACRE_ARRAY_SIZE(desired_names) ? desired_names[d] : "?";
 }
 
-int desired_parse(const char *s, enum desired *out)
+int desired_parse(const char *s, enum pool_desired *out)
 {
 	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(desired_names); i++) {
 		if (strcmp(s, desired_names[i]) == 0) {
-			*out = (enum desired)i;
+			*out = (enum pool_desired)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
 }
 
+void slice_restart_text(const struct pool_slice *sl, char *buf, size_t len)
+{
+	if (sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max)
+		snprintf(buf, len, "on-failure:%u", sl->restart_max);
+	else
+		snprintf(buf, len, "%s", acre_restart_name(sl->restart));
+}
+
+int slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
+{
+	*max = 0;
+	if (!s || !strcmp(s, "never")) {
+		*r = ACRE_RESTART_NEVER;
+	} else if (!strcmp(s, "always")) {
+		*r = ACRE_RESTART_ALWAYS;
+	} else if (!strncmp(s, "on-failure", 10)) {
+		*r = ACRE_RESTART_ON_FAILURE;
+		if (s[10] == ':')
+			*max = (unsigned)strtoul(s + 11, NULL, 10);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* xorshift64*, seeded once from the kernel: names for a million slices without a syscall each. */
-void ctl_name_generate(struct ctl *c, char *buf, size_t len)
+void slice_name_generate(struct pool *p, char *buf, size_t len)
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	if (!c->rng && (getrandom(&c->rng, sizeof(c->rng), 0) != sizeof(c->rng) || !c->rng))
-		c->rng = acre_monotonic_ns() | 1;
+	if (!p->rng && (getrandom(&p->rng, sizeof(p->rng), 0) != sizeof(p->rng) || !p->rng))
+		p->rng = acre_monotonic_ns() | 1;
 	char suffix[11];
 	do {
 		for (size_t i = 0; i < 10; i++) {
-			c->rng ^= c->rng >> 12;
-			c->rng ^= c->rng << 25;
-			c->rng ^= c->rng >> 27;
-			suffix[i] = alphabet[(c->rng * 2685821657736338717ULL >> 33) % 36];
+			p->rng ^= p->rng >> 12;
+			p->rng ^= p->rng << 25;
+			p->rng ^= p->rng >> 27;
+			suffix[i] = alphabet[(p->rng * 2685821657736338717ULL >> 33) % 36];
 		}
 		suffix[10] = '\0';
 		snprintf(buf, len, "slice-%s", suffix);
-	} while (slice_find(c, buf));
+	} while (pool_slice_find(p, buf));
 }
 
-struct ctl_slice *slice_find(struct ctl *c, const char *name)
+struct pool_slice *pool_slice_find(struct pool *p, const char *name)
 {
-	return slice_table_get(&c->slices, name);
+	return slice_table_get(&p->slices, name);
 }
 
-struct ctl_slice *slice_new(struct ctl *c, const char *name)
+struct pool_slice *slice_new(struct pool *p, const char *name)
 {
-	struct ctl_slice *sl = slice_table_alloc(&c->slices);
+	struct pool_slice *sl = slice_table_alloc(&p->slices);
 	if (!sl)
 		return NULL;
 	snprintf(sl->name, sizeof(sl->name), "%s", name);
-	if (slice_table_put(&c->slices, sl) < 0) {
-		slice_table_release(&c->slices, sl);
+	if (slice_table_put(&p->slices, sl) < 0) {
+		slice_table_release(&p->slices, sl);
 		return NULL;
 	}
-	sl->id = ++c->next_slice_id;
+	sl->id = ++p->next_slice_id;
 	sl->state = ACRE_SLICE_PENDING;
 	sl->created_at = sl->updated_at = acre_now_ms();
-	sl->is_new = true;
-	c->by_state[ACRE_SLICE_PENDING]++;
-	slice_mark_dirty(c, sl);
+	p->by_state[ACRE_SLICE_PENDING]++;
 	return sl;
 }
 
-void slice_free(struct ctl *c, struct ctl_slice *sl)
+void slice_free(struct pool *p, struct pool_slice *sl)
 {
 	if (!sl)
 		return;
 	free(sl->reason);
-	free(sl->exit);
+	json_decref(sl->exit);
 	free(sl->spread);
 	free(sl->group);
 	free(sl->placement);
-	free(sl->spec_text);
-	slice_table_release(&c->slices, sl);
+	json_decref(sl->spec);
+	slice_table_release(&p->slices, sl);
 }
 
-void slice_mark_dirty(struct ctl *c, struct ctl_slice *sl)
-{
-	sl->updated_at = acre_now_ms();
-	if (sl->dirty)
-		return;
-	sl->dirty = true;
-	sl->dirty_next = c->dirty_slices;
-	c->dirty_slices = sl;
-}
-
-void slice_set_reason(struct ctl_slice *sl, const char *reason)
+void slice_set_reason(struct pool_slice *sl, const char *reason)
 {
 	if (!reason || !*reason) {
 		free(sl->reason);
@@ -109,12 +121,12 @@ void slice_set_reason(struct ctl_slice *sl, const char *reason)
 	sl->reason = r;
 }
 
-bool slice_is_active(const struct ctl_slice *sl)
+bool slice_is_active(const struct pool_slice *sl)
 {
 	return sl->state == ACRE_SLICE_STARTING || sl->state == ACRE_SLICE_RUNNING;
 }
 
-bool slice_holds_resources(const struct ctl_slice *sl)
+bool slice_holds_resources(const struct pool_slice *sl)
 {
 	if (!sl->node)
 		return false;
@@ -124,10 +136,10 @@ bool slice_holds_resources(const struct ctl_slice *sl)
 	case ACRE_SLICE_RUNNING:
 		return true;
 	case ACRE_SLICE_EXITED:
-		return sl->restart == ACRE_RESTART_ALWAYS && sl->desired == DESIRED_RUN;
+		return sl->restart == ACRE_RESTART_ALWAYS && sl->desired == POOL_DESIRED_RUN;
 	case ACRE_SLICE_FAILED:
 		/* The supervisor runs it again after its back-off. */
-		if (sl->desired != DESIRED_RUN)
+		if (sl->desired != POOL_DESIRED_RUN)
 			return false;
 		if (sl->restart == ACRE_RESTART_ALWAYS)
 			return true;
@@ -138,88 +150,93 @@ bool slice_holds_resources(const struct ctl_slice *sl)
 	}
 }
 
-void slice_reserve(struct ctl *c, struct ctl_slice *sl)
+void slice_reserve(struct pool *p, struct pool_slice *sl)
 {
-	struct ctl_node *n = sl->node;
+	struct pool_node *n = sl->node;
 	if (sl->reserved || !n)
 		return;
-	sched_reserve(c->sched, &n->sn, sl->cpus, sl->mem, sl->strategy);
+	sched_reserve(p->sched, &n->sn, sl->cpus, sl->mem, sl->strategy);
 	n->reserved_cpus += sl->cpus;
 	n->reserved_mem += sl->mem;
 	if (sl->spread)
-		sched_spread_count(c->sched, sl->group, sl->spread, &n->sn, +1);
+		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, +1);
 	sl->reserved = true;
 }
 
-void slice_unreserve(struct ctl *c, struct ctl_slice *sl)
+void slice_unreserve(struct pool *p, struct pool_slice *sl)
 {
-	struct ctl_node *n = sl->node;
+	struct pool_node *n = sl->node;
 	if (!sl->reserved || !n)
 		return;
-	sched_release(c->sched, &n->sn, sl->cpus, sl->mem);
+	sched_release(p->sched, &n->sn, sl->cpus, sl->mem);
 	n->reserved_cpus -= sl->cpus;
 	n->reserved_mem -= sl->mem;
 	if (sl->spread)
-		sched_spread_count(c->sched, sl->group, sl->spread, &n->sn, -1);
+		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, -1);
 	sl->reserved = false;
-	c->retry_pending = true; /* room appeared */
+	p->retry_pending = true; /* room appeared */
 }
 
-void slice_set_state(struct ctl *c, struct ctl_slice *sl, enum acre_slice_state st,
-		     const char *reason)
+bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			const char *reason)
 {
 	bool changed = sl->state != st;
 	bool reason_changed = (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason)
 						  : sl->reason != NULL;
 	if (!changed && !reason_changed)
-		return;
+		return false;
 	if (changed) {
-		c->by_state[sl->state]--;
-		c->by_state[st]++;
-		if (st == ACRE_SLICE_RUNNING && sl->placed_ns) {
-			metrics_observe_run_latency(c, (double)(acre_monotonic_ns() - sl->placed_ns) /
-							       1e9);
-			sl->placed_ns = 0;
-		}
+		p->by_state[sl->state]--;
+		p->by_state[st]++;
 	}
 	sl->state = st;
 	slice_set_reason(sl, reason);
-	slice_mark_dirty(c, sl);
+	sl->updated_at = acre_now_ms();
 	/* Room follows the state: kept while it runs or will run again, given back otherwise. */
 	if (slice_holds_resources(sl))
-		slice_reserve(c, sl);
+		slice_reserve(p, sl);
 	else
-		slice_unreserve(c, sl);
-	events_slice(c, sl, "state");
+		slice_unreserve(p, sl);
+	return true;
 }
 
-void slice_apply_report(struct ctl *c, struct ctl_slice *sl, enum acre_slice_state st,
-			const char *reason, unsigned restarts, const char *exit_json)
+void slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+		     const char *reason)
 {
-	sl->assigned = true; /* written with the change below, if any; see assign_reply */
-	if (restarts != sl->restarts) {
-		sl->restarts = restarts;
-		slice_mark_dirty(c, sl);
+	if (!slice_change_state(p, sl, st, reason))
+		return;
+	pool_publish_slice(p, sl, "state");
+	/* Its first run has been seen (metrics measure the time to it). */
+	if (st == ACRE_SLICE_RUNNING)
+		sl->placed_ns = 0;
+}
+
+void slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r)
+{
+	sl->assigned = true; /* written with the change below, if any; see pool_assign_result */
+	bool touched = false;
+	if (r->restarts != sl->restarts) {
+		sl->restarts = r->restarts;
+		touched = true;
 	}
-	if (exit_json && (!sl->exit || strcmp(sl->exit, exit_json))) {
-		char *e = strdup(exit_json);
-		if (e) {
-			free(sl->exit);
-			sl->exit = e;
-			slice_mark_dirty(c, sl);
-		}
+	if (r->exit && (!sl->exit || !json_equal(sl->exit, r->exit))) {
+		json_decref(sl->exit);
+		sl->exit = json_incref(r->exit);
+		touched = true;
 	}
-	if (st == ACRE_SLICE_DESTROYED) {
-		/* Removed on the node: asked for by us, or by someone on the node. */
-		slice_delete(c, sl);
+	if (touched)
+		slice_touch(p, sl);
+	if (r->state == ACRE_SLICE_DESTROYED) {
+		/* Removed on the node: asked for by the pool, or by someone on the node. */
+		slice_delete(p, sl);
 		return;
 	}
-	slice_set_state(c, sl, st, reason);
+	slice_set_state(p, sl, r->state, r->reason);
 }
 
-static bool replaced_by_policy(const struct ctl_slice *sl)
+static bool replaced_by_policy(const struct pool_slice *sl)
 {
-	if (sl->desired != DESIRED_RUN)
+	if (sl->desired != POOL_DESIRED_RUN)
 		return false;
 	switch (sl->restart) {
 	case ACRE_RESTART_ALWAYS:
@@ -232,18 +249,18 @@ static bool replaced_by_policy(const struct ctl_slice *sl)
 	}
 }
 
-void slice_lost(struct ctl *c, struct ctl_slice *sl, const char *why)
+void slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
 {
-	slice_unreserve(c, sl);
+	slice_unreserve(p, sl);
 	node_detach(sl);
-	c->m.slices_lost++;
+	p->stats.slices_lost++;
 	acre_log(ACRE_LOG_WARN, "slice=%s event=lost reason=\"%s\"", sl->name, why);
-	if (sl->desired == DESIRED_REMOVE) {
-		slice_delete(c, sl);
+	if (sl->desired == POOL_DESIRED_REMOVE) {
+		slice_delete(p, sl);
 		return;
 	}
 	if (!replaced_by_policy(sl)) {
-		slice_set_state(c, sl, ACRE_SLICE_LOST, why);
+		slice_set_state(p, sl, ACRE_SLICE_LOST, why);
 		return;
 	}
 	char reason[300];
@@ -251,56 +268,47 @@ void slice_lost(struct ctl *c, struct ctl_slice *sl, const char *why)
 	sl->replacements++;
 	sl->restarts = 0; /* the new node counts its own */
 	sl->assigned = false;
-	c->m.slices_replaced++;
-	slice_set_state(c, sl, ACRE_SLICE_PENDING, reason);
-	pending_add(c, sl);
-	c->retry_pending = true;
+	p->stats.slices_replaced++;
+	slice_set_state(p, sl, ACRE_SLICE_PENDING, reason);
+	pending_add(p, sl);
+	p->retry_pending = true;
 }
 
-void slice_delete(struct ctl *c, struct ctl_slice *sl)
+void slice_delete(struct pool *p, struct pool_slice *sl)
 {
-	if (sl->deleted)
+	if (sl->removed)
 		return;
-	slice_unreserve(c, sl);
+	/* Its memory is given back after the commit: the store's writer still reads it. */
+	if (acre_vec_push(&p->removed, sl) < 0) {
+		acre_log(ACRE_LOG_ERROR, "slice=%s event=remove_failed error=\"out of memory\"",
+			 sl->name);
+		return;
+	}
+	slice_unreserve(p, sl);
 	node_detach(sl);
-	pending_remove(c, sl);
-	slice_table_remove(&c->slices, sl);
-	c->by_state[sl->state]--;
-	sl->deleted = true;
-	c->m.slices_removed++;
+	pending_remove(p, sl);
+	slice_table_remove(&p->slices, sl);
+	p->by_state[sl->state]--;
+	sl->removed = true;
+	p->stats.slices_removed++;
 	acre_log(ACRE_LOG_INFO, "slice=%s event=removed", sl->name);
-	events_slice(c, sl, "removed");
-	/* The row goes at the next commit; the memory after it. */
-	slice_mark_dirty(c, sl);
+	pool_publish_slice(p, sl, "removed");
 }
 
-static void queue(struct ctl *c, struct ctl_slice *sl, enum outbound_op op, int signal)
+void slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)
 {
-	struct outbound *o = calloc(1, sizeof(*o));
-	if (!o)
-		return;
-	o->op = op;
-	o->node = sl->node;
-	o->slice_id = sl->id;
-	o->signal = signal;
-	snprintf(o->name, sizeof(o->name), "%s", sl->name);
-	ctl_queue_outbound(c, o);
-}
-
-void slice_request_kill(struct ctl *c, struct ctl_slice *sl, int signal)
-{
-	if (signal == 0 && sl->desired == DESIRED_RUN) {
-		sl->desired = DESIRED_STOP;
-		slice_mark_dirty(c, sl);
+	if (signal == 0 && sl->desired == POOL_DESIRED_RUN) {
+		sl->desired = POOL_DESIRED_STOP;
+		slice_touch(p, sl);
 	}
 	if (sl->node)
-		queue(c, sl, OUT_KILL, signal);
+		outbound_queue(p, POOL_OP_KILL, sl->node, sl->name, sl->id, NULL, signal);
 }
 
-void slice_request_remove(struct ctl *c, struct ctl_slice *sl)
+void slice_request_remove(struct pool *p, struct pool_slice *sl)
 {
-	sl->desired = DESIRED_REMOVE;
-	slice_mark_dirty(c, sl);
+	sl->desired = POOL_DESIRED_REMOVE;
+	slice_touch(p, sl);
 	if (sl->node)
-		queue(c, sl, OUT_REMOVE, 0);
+		outbound_queue(p, POOL_OP_REMOVE, sl->node, sl->name, sl->id, NULL, 0);
 }

@@ -5,16 +5,16 @@
  * and the index is an open-addressing table of pointers to the slices
  * themselves, keyed by the name inside them — no copy of any key.
  */
-#include "controller/ctl.h"
+#include "internal.h"
 
 #define SLAB_SLICES 4096
 
 struct slab {
 	struct slab *next;
-	struct ctl_slice slices[SLAB_SLICES];
+	struct pool_slice slices[SLAB_SLICES];
 };
 
-static struct ctl_slice tombstone;
+static struct pool_slice tombstone;
 #define TOMBSTONE (&tombstone)
 
 static uint64_t hash_name(const char *s)
@@ -27,7 +27,7 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
-struct ctl_slice *slice_table_alloc(struct slice_table *t)
+struct pool_slice *slice_table_alloc(struct slice_table *t)
 {
 	if (!t->free_list) {
 		struct slab *s = malloc(sizeof(*s));
@@ -40,13 +40,13 @@ struct ctl_slice *slice_table_alloc(struct slice_table *t)
 			t->free_list = &s->slices[i];
 		}
 	}
-	struct ctl_slice *sl = t->free_list;
+	struct pool_slice *sl = t->free_list;
 	t->free_list = sl->pending_next;
 	memset(sl, 0, sizeof(*sl));
 	return sl;
 }
 
-void slice_table_release(struct slice_table *t, struct ctl_slice *sl)
+void slice_table_release(struct slice_table *t, struct pool_slice *sl)
 {
 	memset(sl, 0, sizeof(*sl));
 	sl->pending_next = t->free_list;
@@ -56,13 +56,13 @@ void slice_table_release(struct slice_table *t, struct ctl_slice *sl)
 static size_t find_slot(const struct slice_table *t, const char *name, uint64_t h)
 {
 	for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		struct ctl_slice *sl = t->slots[i];
+		struct pool_slice *sl = t->slots[i];
 		if (!sl || (sl != TOMBSTONE && strcmp(sl->name, name) == 0))
 			return i;
 	}
 }
 
-struct ctl_slice *slice_table_get(const struct slice_table *t, const char *name)
+struct pool_slice *slice_table_get(const struct slice_table *t, const char *name)
 {
 	if (!t->cap)
 		return NULL;
@@ -72,11 +72,11 @@ struct ctl_slice *slice_table_get(const struct slice_table *t, const char *name)
 static int grow(struct slice_table *t)
 {
 	size_t cap = t->cap ? (t->size * 4 >= t->cap ? t->cap * 2 : t->cap) : 1024;
-	struct ctl_slice **slots = calloc(cap, sizeof(*slots));
+	struct pool_slice **slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->cap; i++) {
-		struct ctl_slice *sl = t->slots[i];
+		struct pool_slice *sl = t->slots[i];
 		if (!sl || sl == TOMBSTONE)
 			continue;
 		size_t j = hash_name(sl->name) & (cap - 1);
@@ -91,7 +91,7 @@ static int grow(struct slice_table *t)
 	return 0;
 }
 
-int slice_table_put(struct slice_table *t, struct ctl_slice *sl)
+int slice_table_put(struct slice_table *t, struct pool_slice *sl)
 {
 	if ((t->used + 1) * 4 > t->cap * 3 && grow(t) < 0)
 		return -ENOMEM;
@@ -113,7 +113,7 @@ int slice_table_put(struct slice_table *t, struct ctl_slice *sl)
 	return 0;
 }
 
-void slice_table_remove(struct slice_table *t, const struct ctl_slice *sl)
+void slice_table_remove(struct slice_table *t, const struct pool_slice *sl)
 {
 	if (!t->cap)
 		return;
@@ -124,7 +124,7 @@ void slice_table_remove(struct slice_table *t, const struct ctl_slice *sl)
 	t->size--;
 }
 
-void slice_table_foreach(const struct slice_table *t, void (*fn)(struct ctl_slice *, void *),
+void slice_table_foreach(const struct slice_table *t, void (*fn)(struct pool_slice *, void *),
 			 void *ud)
 {
 	for (size_t i = 0; i < t->cap; i++)

@@ -1,27 +1,28 @@
 /*
- * Nodes, slices and the pool as the HTTP API and the event stream show
- * them.  The CLI prints the same fields as tables.
+ * The JSON shapes of the pool's objects: nodes, slices and the pool at a
+ * glance, as the HTTP API and the event stream show them.  The CLI prints
+ * the same fields as tables.
  */
-#include "view.h"
+#include "internal.h"
 
 static json_t *resources(uint32_t cpus, uint64_t mem)
 {
 	return json_pack("{s:f,s:I}", "cpus", cpus / 1000.0, "memory", (json_int_t)mem);
 }
 
-static json_t *free_of(const struct ctl_node *n)
+static json_t *free_of(const struct pool_node *n)
 {
 	uint32_t c = n->sn.used_cpus < n->sn.cap_cpus ? n->sn.cap_cpus - n->sn.used_cpus : 0;
 	uint64_t m = n->sn.used_mem < n->sn.cap_mem ? n->sn.cap_mem - n->sn.used_mem : 0;
 	return resources(c, m);
 }
 
-json_t *view_node(const struct ctl_node *n)
+json_t *pool_node_json(const struct pool_node *n)
 {
 	uint64_t now = acre_monotonic_ns();
 	json_t *j = json_pack(
 		"{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id", n->id,
-		"hostname", n->hostname, "state", node_state_name(n->state), "connected",
+		"hostname", n->hostname, "state", pool_node_state_name(n->state), "connected",
 		n->conn != NULL, "schedulable", n->sn.eligible, "address", n->address, "version",
 		n->version, "attributes", n->attributes, "capacity",
 		resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
@@ -35,27 +36,23 @@ json_t *view_node(const struct ctl_node *n)
 	return j;
 }
 
-json_t *view_slice(const struct ctl_slice *sl)
+json_t *pool_slice_json(const struct pool_slice *sl)
 {
-	const struct ctl_node *node = sl->node ? sl->node : sl->last_node;
+	const struct pool_node *node = sl->node ? sl->node : sl->last_node;
 	char restart[32];
-	if (sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max)
-		snprintf(restart, sizeof(restart), "on-failure:%u", sl->restart_max);
-	else
-		snprintf(restart, sizeof(restart), "%s", acre_restart_name(sl->restart));
+	slice_restart_text(sl, restart, sizeof(restart));
 	json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id",
 			      sl->name, "name", sl->name, "uid", (json_int_t)sl->id, "state",
 			      acre_slice_state_name(sl->state), "reason",
 			      sl->reason ? sl->reason : "", "node", node ? node->id : NULL,
-			      "assigned", sl->assigned, "desired", desired_name(sl->desired),
+			      "assigned", sl->assigned, "desired", pool_desired_name(sl->desired),
 			      "restart", restart, "restarts", (int)(sl->restarts + sl->replacements),
 			      "resources",
 			      resources(sl->cpus, sl->mem), "created_at",
 			      (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
 	if (!j)
 		return NULL;
-	json_t *exit = sl->exit ? json_loads(sl->exit, 0, NULL) : NULL;
-	json_object_set_new(j, "exit", exit ? exit : json_null());
+	json_object_set_new(j, "exit", sl->exit ? json_incref(sl->exit) : json_null());
 	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
 		json_object_set_new(j, "placement", acre_controller_placement_to_json(sl->placement));
@@ -68,7 +65,7 @@ struct tally {
 	uint64_t cap_cpus, used_cpus, cap_mem, used_mem;
 };
 
-static void tally_add(struct tally *t, const struct ctl_node *n)
+static void tally_add(struct tally *t, const struct pool_node *n)
 {
 	t->nodes++;
 	t->cap_cpus += n->sn.cap_cpus;
@@ -97,10 +94,10 @@ static void walk_node(const char *key, void *value, void *ud)
 {
 	(void)key;
 	struct pool_walk *w = ud;
-	const struct ctl_node *n = value;
+	const struct pool_node *n = value;
 	w->by_state[n->state]++;
 	w->connected += n->conn != NULL;
-	if (n->state != NODE_READY)
+	if (n->state != POOL_NODE_READY)
 		return;
 	tally_add(&w->all, n);
 	const char *k;
@@ -137,12 +134,12 @@ static void emit_attr(const char *key, void *value, void *ud)
 	free(value);
 }
 
-json_t *view_pool(struct ctl *c)
+json_t *pool_summary_json(struct pool *p)
 {
 	struct pool_walk w = {.attr = acre_map_new()};
 	if (!w.attr)
 		return NULL;
-	acre_map_foreach(c->nodes, walk_node, &w);
+	acre_map_foreach(p->nodes, walk_node, &w);
 	struct attr_out o = {.root = json_object()};
 	acre_map_foreach(w.attr, emit_attr, &o);
 	acre_map_free(w.attr);
@@ -150,17 +147,17 @@ json_t *view_pool(struct ctl *c)
 	size_t total = 0;
 	for (int s = ACRE_SLICE_PENDING; s < ACRE_SLICE_DESTROYED; s++) {
 		json_object_set_new(slices, acre_slice_state_name((enum acre_slice_state)s),
-				    json_integer((json_int_t)c->by_state[s]));
-		total += c->by_state[s];
+				    json_integer((json_int_t)p->by_state[s]));
+		total += p->by_state[s];
 	}
 	json_object_set_new(slices, "total", json_integer((json_int_t)total));
 	json_t *j = tally_json(&w.all);
 	json_object_set_new(j, "nodes",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "total",
-				      (json_int_t)acre_map_size(c->nodes), "ready",
-				      (json_int_t)w.by_state[NODE_READY], "unreachable",
-				      (json_int_t)w.by_state[NODE_UNREACHABLE], "down",
-				      (json_int_t)w.by_state[NODE_DOWN], "connected",
+				      (json_int_t)acre_map_size(p->nodes), "ready",
+				      (json_int_t)w.by_state[POOL_NODE_READY], "unreachable",
+				      (json_int_t)w.by_state[POOL_NODE_UNREACHABLE], "down",
+				      (json_int_t)w.by_state[POOL_NODE_DOWN], "connected",
 				      (json_int_t)w.connected));
 	json_object_set_new(j, "slices", slices);
 	json_object_set_new(j, "attributes", o.root);

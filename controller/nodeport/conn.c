@@ -8,7 +8,8 @@
  * a pass is only marked dead; it is freed after the pass, once nothing
  * refers to it any more.
  */
-#include "controller/ctl.h"
+#include "internal.h"
+#include "controller/controller.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
@@ -23,91 +24,39 @@
 #define MAX_OUTPUT (256u << 20)
 #define REGISTER_TIMEOUT_NS (10ULL * 1000000000ULL)
 
-struct node_conn {
-	struct ctl *ctl;
-	struct bufferevent *bev;
-	struct ctl_node *node;
-	char peer[64];
-	bool dead, closing, discarding;
-	int64_t next_id;
-	struct sent_req *reqs; /* a ring of requests awaiting their reply */
-	size_t rhead, rlen, rcap;
-	uint64_t opened_ns;
-	struct node_conn *prev, *next;
-};
-
-struct ctl_node *conn_node(const struct node_conn *conn)
-{
-	return conn->node;
-}
-
-struct ctl *conn_ctl(const struct node_conn *conn)
-{
-	return conn->ctl;
-}
-
-void conn_set_node(struct node_conn *conn, struct ctl_node *n)
-{
-	conn->node = n;
-}
-
-const char *conn_peer(const struct node_conn *conn)
-{
-	return conn->peer;
-}
-
 bool conn_alive(const struct node_conn *conn)
 {
 	return conn && !conn->dead && !conn->closing;
-}
-
-int64_t conn_next_id(struct node_conn *conn)
-{
-	return ++conn->next_id;
-}
-
-static void unlink_conn(struct ctl *c, struct node_conn *conn)
-{
-	if (conn->prev)
-		conn->prev->next = conn->next;
-	else if (c->conns == conn)
-		c->conns = conn->next;
-	if (conn->next)
-		conn->next->prev = conn->prev;
-	conn->prev = conn->next = NULL;
 }
 
 void conn_close(struct node_conn *conn, const char *why)
 {
 	if (conn->dead)
 		return;
-	struct ctl *c = conn->ctl;
+	struct nodeport *np = conn->np;
 	conn->dead = true;
 	bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
-	struct ctl_node *n = conn->node;
+	struct pool_node *n = conn->node;
 	acre_log(n ? ACRE_LOG_INFO : ACRE_LOG_DEBUG, "node=%s event=disconnected peer=%s reason=\"%s\"",
 		 n ? n->id : "-", conn->peer, why);
-	if (n && n->conn == conn) {
-		n->conn = NULL;
-		n->synced = false;
-		node_update_eligibility(c, n);
-		events_node(c, n, "disconnected");
-	}
-	unlink_conn(c, conn);
-	c->nconns--;
-	conn->next = c->zombies;
-	c->zombies = conn;
+	if (n)
+		pool_node_disconnected(np->pool, n, conn);
+	ACRE_LIST_REMOVE(conn, np->conns, conn);
+	np->nconns--;
+	/* Freed after the pass: something of this pass may still refer to it. */
+	ACRE_LIST_PREPEND(conn, np->zombies, conn);
 }
 
-void conn_free_zombies(struct ctl *c)
+void conn_free_zombies(struct nodeport *np)
 {
-	while (c->zombies) {
-		struct node_conn *conn = c->zombies;
-		c->zombies = conn->next;
+	while (np->zombies) {
+		struct node_conn *conn = np->zombies;
+		ACRE_LIST_REMOVE(conn, np->zombies, conn);
 		bufferevent_free(conn->bev);
 		for (size_t i = 0; i < conn->rlen; i++)
 			free(conn->reqs[(conn->rhead + i) % conn->rcap].items);
 		free(conn->reqs);
+		acre_vec_free(&conn->batch);
 		free(conn);
 	}
 }
@@ -163,7 +112,7 @@ void conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *er
 	close_after_output(conn);
 }
 
-int conn_request(struct node_conn *conn, struct sent_req *req, struct evbuffer *msg)
+int conn_request(struct node_conn *conn, struct sent_req *req, const char *line, size_t len)
 {
 	if (!conn_alive(conn)) {
 		free(req->items);
@@ -186,11 +135,11 @@ int conn_request(struct node_conn *conn, struct sent_req *req, struct evbuffer *
 	conn->reqs[(conn->rhead + conn->rlen) % conn->rcap] = *req;
 	conn->rlen++;
 	struct evbuffer *out = bufferevent_get_output(conn->bev);
-	if (evbuffer_get_length(out) + evbuffer_get_length(msg) > MAX_OUTPUT) {
+	if (evbuffer_get_length(out) + len > MAX_OUTPUT) {
 		conn_close(conn, "not reading its messages");
 		return -ENOBUFS;
 	}
-	bufferevent_write_buffer(conn->bev, msg);
+	bufferevent_write(conn->bev, line, len);
 	return 0;
 }
 
@@ -216,7 +165,7 @@ static void too_long(struct node_conn *conn)
 {
 	struct acre_error err;
 	acre_error_set(&err, EMSGSIZE, NULL, "message line longer than %d bytes", ACRE_FRAME_MAX);
-	conn->ctl->m.protocol_errors++;
+	conn->np->stats->protocol_errors++;
 	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
 		 conn->node ? conn->node->id : "-", conn->peer, err.message);
 	conn_reply_error(conn, NULL, &err);
@@ -244,7 +193,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if (len)
-			nodeproto_message(conn, line, len);
+			nodeport_message(conn, line, len);
 		evbuffer_drain(in, used);
 	}
 }
@@ -284,7 +233,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	(void)l;
 	(void)salen;
-	struct ctl *c = arg;
+	struct nodeport *np = arg;
 	int one = 1;
 	/* Small messages, one after another: do not hold them back for Nagle. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -294,12 +243,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	conn->ctl = c;
+	conn->np = np;
 	conn->opened_ns = acre_monotonic_ns();
 	describe_peer(sa, conn->peer, sizeof(conn->peer));
-	if (c->ssl_ctx) {
-		SSL *ssl = SSL_new(c->ssl_ctx);
-		conn->bev = ssl ? bufferevent_openssl_socket_new(c->base, fd, ssl,
+	if (np->opt.ssl_ctx) {
+		SSL *ssl = SSL_new(np->opt.ssl_ctx);
+		conn->bev = ssl ? bufferevent_openssl_socket_new(np->base, fd, ssl,
 								  BUFFEREVENT_SSL_ACCEPTING,
 								  BEV_OPT_CLOSE_ON_FREE)
 				: NULL;
@@ -308,7 +257,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		if (conn->bev)
 			bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
 	} else {
-		conn->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		conn->bev = bufferevent_socket_new(np->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (!conn->bev) {
 		evutil_closesocket(fd);
@@ -317,11 +266,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	bufferevent_setcb(conn->bev, on_read, NULL, on_event, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
-	conn->next = c->conns;
-	if (c->conns)
-		c->conns->prev = conn;
-	c->conns = conn;
-	c->nconns++;
+	ACRE_LIST_PREPEND(conn, np->conns, conn);
+	np->nconns++;
 	acre_log(ACRE_LOG_DEBUG, "event=node_connection peer=%s", conn->peer);
 }
 
@@ -343,22 +289,22 @@ static bool is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
-int nodeconn_listen(struct ctl *c, struct acre_error *err)
+static int listen_on(struct nodeport *np, struct acre_error *err)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
-	const char *addr = c->opt.node_listen;
+	const char *addr = np->opt.listen;
 	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0)
 		return acre_error_set(err, EINVAL, "--node-listen",
 				      "--node-listen %s: expected HOST:PORT with a numeric address",
 				      addr);
-	if (c->opt.insecure && !is_loopback((struct sockaddr *)&ss))
+	if (np->opt.insecure && !is_loopback((struct sockaddr *)&ss))
 		return acre_error_set(err, EACCES, "--insecure",
 				      "--insecure: plain TCP is refused on %s; only a loopback "
 				      "address (127.0.0.1, ::1) may go without TLS",
 				      addr);
 	struct evconnlistener *l = evconnlistener_new_bind(
-		c->base, on_accept, c,
+		np->base, on_accept, np,
 		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
 		(struct sockaddr *)&ss, sslen);
 	if (!l)
@@ -366,26 +312,49 @@ int nodeconn_listen(struct ctl *c, struct acre_error *err)
 				      "--node-listen %s: %s", addr,
 				      strerror(errno ? errno : EADDRINUSE));
 	evconnlistener_set_error_cb(l, on_listen_error);
-	c->listener = l;
+	np->listener = l;
 	return 0;
 }
 
-void nodeconn_tick(struct ctl *c)
+int nodeport_start(struct event_base *base, struct pool *pool, const struct nodeport_options *o,
+		   struct nodeport **out, struct acre_error *err)
+{
+	*out = NULL;
+	struct nodeport *np = calloc(1, sizeof(*np));
+	if (!np)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	np->opt = *o;
+	np->base = base;
+	np->pool = pool;
+	np->stats = pool_stats(pool);
+	int rc = listen_on(np, err);
+	if (rc < 0) {
+		free(np);
+		return rc;
+	}
+	*out = np;
+	return 0;
+}
+
+void nodeport_tick(struct nodeport *np)
 {
 	uint64_t now = acre_monotonic_ns();
-	for (struct node_conn *conn = c->conns, *next; conn; conn = next) {
-		next = conn->next;
+	struct node_conn *conn, *next;
+	ACRE_LIST_FOREACH_SAFE(conn, conn, next, np->conns) {
 		if (!conn->node && !conn->closing && now - conn->opened_ns > REGISTER_TIMEOUT_NS)
 			conn_close(conn, "did not register in time");
 	}
 }
 
-void nodeconn_shutdown(struct ctl *c)
+void nodeport_stop(struct nodeport *np)
 {
-	if (c->listener)
-		evconnlistener_free(c->listener);
-	c->listener = NULL;
-	while (c->conns)
-		conn_close(c->conns, "controller stopping");
-	conn_free_zombies(c);
+	if (!np)
+		return;
+	if (np->listener)
+		evconnlistener_free(np->listener);
+	while (np->conns)
+		conn_close(np->conns, "controller stopping");
+	send_deferred(np); /* drops what was held for the connections just closed */
+	conn_free_zombies(np);
+	free(np);
 }
