@@ -1,6 +1,6 @@
 /*
- * The HTTP API on --api-listen (libevent's evhttp): bearer-token
- * authentication, routing of /v1/... and /metrics, JSON replies and errors.
+ * The HTTP API on --api-listen (libevent's evhttp): the route table,
+ * bearer-token authentication, JSON replies and errors.
  * A request that changes the pool is answered only after the pass's
  * commit, so a 2xx means the change is on disk; its reply waits in a list
  * that forgets a client gone meanwhile.
@@ -64,16 +64,6 @@ static const char *reason_phrase(int status)
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
 	default: return status >= 500 ? "Internal Server Error" : "OK";
-	}
-}
-
-static const char *method_name(struct evhttp_request *req)
-{
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	default: return "other";
 	}
 }
 
@@ -147,7 +137,8 @@ void api_reply_error(struct api *a, struct evhttp_request *req, int status,
 {
 	acre_log(status >= 500 ? ACRE_LOG_ERROR : ACRE_LOG_INFO,
 		 "event=api_error status=%d method=%s path=\"%.200s\" error=\"%s\"", status,
-		 method_name(req), evhttp_request_get_uri(req), err->message);
+		 api_method_name((int)evhttp_request_get_command(req)), evhttp_request_get_uri(req),
+		 err->message);
 	api_reply_json(a, req, status, api_error_json(err));
 }
 
@@ -287,92 +278,43 @@ static void unauthorized(struct api *a, struct evhttp_request *req)
 	api_reply_error(a, req, 401, &err);
 }
 
-static void not_found(struct api *a, struct evhttp_request *req, const char *path)
+const struct api_route api_routes[] = {
+	{EVHTTP_REQ_GET, "/healthz", api_healthz, true},
+	{EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
+	{EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
+	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
+	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
+	{EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
+	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
+	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
+	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
+	{EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
+	{EVHTTP_REQ_GET, "/metrics", api_metrics, false},
+};
+const size_t api_nroutes = ACRE_ARRAY_SIZE(api_routes);
+
+/* For load balancers and tests: alive, and nothing else, without a token. */
+API_HANDLER(api_healthz)
 {
-	struct acre_error err;
-	acre_error_set(&err, ENOENT, NULL, "no such resource: %.200s", path);
-	api_reply_error(a, req, 404, &err);
+	(void)p;
+	(void)q;
+	api_reply_json(a, req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-static void bad_method(struct api *a, struct evhttp_request *req, const char *allowed)
+/* 404 for a path no route has; 405 and Allow for a method the path does not take. */
+static void no_route(struct api *a, struct evhttp_request *req, int rc, const char *path,
+		     const char *allow)
 {
 	struct acre_error err;
-	acre_error_set(&err, EINVAL, NULL, "method not allowed here (allowed: %s)", allowed);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allowed);
+	if (rc == -ENOENT) {
+		acre_error_set(&err, ENOENT, NULL, "no such resource: %.200s", path);
+		api_reply_error(a, req, 404, &err);
+		return;
+	}
+	acre_error_set(&err, EINVAL, NULL, "method %s not allowed here (allowed: %s)",
+		       api_method_name((int)evhttp_request_get_command(req)), allow);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
 	api_reply_error(a, req, 405, &err);
-}
-
-/* "/v1/slices/NAME[/kill]": the name, and what follows it. */
-static bool split_id(const char *rest, char *id, size_t len, const char **tail)
-{
-	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (n == 0 || n >= len)
-		return false;
-	memcpy(id, rest, n);
-	id[n] = '\0';
-	*tail = slash ? slash : "";
-	return acre_slice_name_valid(id);
-}
-
-static void route_slices(struct api *a, struct evhttp_request *req, const char *rest,
-			 struct evkeyvalq *q)
-{
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	if (!*rest) {
-		if (m == EVHTTP_REQ_GET)
-			api_slices_list(a, req, q);
-		else if (m == EVHTTP_REQ_POST)
-			api_slices_create(a, req);
-		else
-			bad_method(a, req, "GET, POST");
-		return;
-	}
-	char id[ACRE_NAME_MAX + 1];
-	const char *tail;
-	if (*rest != '/' || !split_id(rest + 1, id, sizeof(id), &tail)) {
-		not_found(a, req, evhttp_request_get_uri(req));
-		return;
-	}
-	if (!strcmp(tail, "/kill")) {
-		if (m == EVHTTP_REQ_POST)
-			api_slice_kill(a, req, id);
-		else
-			bad_method(a, req, "POST");
-	} else if (*tail) {
-		not_found(a, req, evhttp_request_get_uri(req));
-	} else if (m == EVHTTP_REQ_GET) {
-		api_slice_show(a, req, id);
-	} else if (m == EVHTTP_REQ_DELETE) {
-		api_slice_delete(a, req, id, q);
-	} else {
-		bad_method(a, req, "GET, DELETE");
-	}
-}
-
-static void route(struct api *a, struct evhttp_request *req, const char *path, struct evkeyvalq *q)
-{
-	bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET;
-	if (!strncmp(path, "/v1/slices", 10) && (path[10] == '\0' || path[10] == '/')) {
-		route_slices(a, req, path + 10, q);
-	} else if (!strcmp(path, "/v1/nodes")) {
-		get ? api_nodes_list(a, req) : bad_method(a, req, "GET");
-	} else if (!strncmp(path, "/v1/nodes/", 10)) {
-		char id[ACRE_NAME_MAX + 1];
-		const char *tail;
-		if (!split_id(path + 10, id, sizeof(id), &tail) || *tail)
-			not_found(a, req, path);
-		else
-			get ? api_node_show(a, req, id) : bad_method(a, req, "GET");
-	} else if (!strcmp(path, "/v1/pool")) {
-		get ? api_pool_show(a, req) : bad_method(a, req, "GET");
-	} else if (!strcmp(path, "/v1/events")) {
-		get ? api_events_subscribe(a, req, q) : bad_method(a, req, "GET");
-	} else if (!strcmp(path, "/metrics")) {
-		get ? api_metrics(a, req) : bad_method(a, req, "GET");
-	} else {
-		not_found(a, req, path);
-	}
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -382,13 +324,17 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
 		path = "/";
-	/* For load balancers and tests: alive, and nothing else, without a token. */
-	if (!strcmp(path, "/healthz")) {
-		api_reply_json(a, req, 200, json_pack("{s:s}", "status", "ok"));
+	const struct api_route *route;
+	struct api_params params;
+	char allow[64];
+	int rc = api_route_match(api_routes, api_nroutes, (int)evhttp_request_get_command(req),
+				 path, &route, &params, allow, sizeof(allow));
+	if (!(rc == 0 && route->public) && !authorized(a, req)) {
+		unauthorized(a, req);
 		return;
 	}
-	if (!authorized(a, req)) {
-		unauthorized(a, req);
+	if (rc < 0) {
+		no_route(a, req, rc, path, allow);
 		return;
 	}
 	struct evkeyvalq q;
@@ -400,7 +346,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		api_reply_error(a, req, 400, &err);
 		return;
 	}
-	route(a, req, path, &q);
+	route->handler(a, req, &params, &q);
 	evhttp_clear_headers(&q);
 }
 
@@ -425,7 +371,10 @@ static int listen_on(struct api *a, struct acre_error *err)
 	struct evhttp *h = a->http;
 	evhttp_set_max_body_size(h, MAX_BODY);
 	evhttp_set_max_headers_size(h, 64 * 1024);
-	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	/* Every method reaches the route table, which answers 405 with Allow where it must. */
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+					      EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
+					      EVHTTP_REQ_OPTIONS);
 	evhttp_set_timeout(h, 120);
 	evhttp_set_gencb(h, on_request, a);
 	if (!evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port))

@@ -156,8 +156,9 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	drop_slow(e);
 }
 
-void api_events_subscribe(struct api *a, struct evhttp_request *req, struct evkeyvalq *q)
+API_HANDLER(api_events_subscribe)
 {
+	(void)p;
 	struct events *e = a->events;
 	const char *type = api_query(q, "type");
 	if (type && strcmp(type, "node") && strcmp(type, "slice")) {

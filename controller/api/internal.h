@@ -57,18 +57,21 @@ const char *api_query(struct evkeyvalq *q, const char *key);
 void api_forget_request(struct evhttp_request *req);
 void api_count(struct api *a, int status);
 
-/* Handlers. */
-void api_nodes_list(struct api *a, struct evhttp_request *req);
-void api_node_show(struct api *a, struct evhttp_request *req, const char *id);
-void api_pool_show(struct api *a, struct evhttp_request *req);
-void api_slices_list(struct api *a, struct evhttp_request *req, struct evkeyvalq *q);
-void api_slices_create(struct api *a, struct evhttp_request *req);
-void api_slice_show(struct api *a, struct evhttp_request *req, const char *name);
-void api_slice_delete(struct api *a, struct evhttp_request *req, const char *name,
-		      struct evkeyvalq *q);
-void api_slice_kill(struct api *a, struct evhttp_request *req, const char *name);
-void api_metrics(struct api *a, struct evhttp_request *req);
-void api_events_subscribe(struct api *a, struct evhttp_request *req, struct evkeyvalq *q);
+/* Handlers, one per route (api.c's table): the path's parameters in p, the query in q. */
+#define API_HANDLER(name)                                                                          \
+	void name(struct api *a, struct evhttp_request *req, const struct api_params *p,          \
+		  struct evkeyvalq *q)
+API_HANDLER(api_healthz);
+API_HANDLER(api_nodes_list);
+API_HANDLER(api_node_show);
+API_HANDLER(api_pool_show);
+API_HANDLER(api_slices_list);
+API_HANDLER(api_slices_create);
+API_HANDLER(api_slice_show);
+API_HANDLER(api_slice_delete);
+API_HANDLER(api_slice_kill);
+API_HANDLER(api_metrics);
+API_HANDLER(api_events_subscribe);
 
 /* events.c: the NDJSON stream, a subscriber of the pool's changes. */
 int events_start(struct api *a);

@@ -226,8 +226,10 @@ static void store_and_process(struct api *a, struct evbuffer *b)
 	evbuffer_add_printf(b, "acre_controller_build_info{version=\"%s\"} 1\n", ACRE_VERSION);
 }
 
-void api_metrics(struct api *a, struct evhttp_request *req)
+API_HANDLER(api_metrics)
 {
+	(void)p;
+	(void)q;
 	struct evbuffer *b = evbuffer_new();
 	if (!b) {
 		evhttp_send_error(req, 500, NULL);

@@ -5,8 +5,10 @@
  */
 #include "internal.h"
 
-void api_nodes_list(struct api *a, struct evhttp_request *req)
+API_HANDLER(api_nodes_list)
 {
+	(void)p;
+	(void)q;
 	json_t *list = json_array();
 	_cleanup_free_ const char **ids = pool_node_ids(a->pool);
 	for (size_t i = 0; ids && ids[i]; i++)
@@ -14,8 +16,10 @@ void api_nodes_list(struct api *a, struct evhttp_request *req)
 	api_reply_json(a, req, 200, json_pack("{s:o}", "nodes", list));
 }
 
-void api_node_show(struct api *a, struct evhttp_request *req, const char *id)
+API_HANDLER(api_node_show)
 {
+	(void)q;
+	const char *id = api_param(p, "id");
 	struct pool_node *n = pool_node_find(a->pool, id);
 	if (!n) {
 		struct acre_error err;
@@ -33,7 +37,9 @@ void api_node_show(struct api *a, struct evhttp_request *req, const char *id)
 	api_reply_json(a, req, 200, j);
 }
 
-void api_pool_show(struct api *a, struct evhttp_request *req)
+API_HANDLER(api_pool_show)
 {
+	(void)p;
+	(void)q;
 	api_reply_json(a, req, 200, pool_summary_json(a->pool));
 }

@@ -103,8 +103,10 @@ static void create_batch(struct api *a, struct evhttp_request *req, json_t *list
 	api_defer_text(a, req, 200, text, len);
 }
 
-void api_slices_create(struct api *a, struct evhttp_request *req)
+API_HANDLER(api_slices_create)
 {
+	(void)p;
+	(void)q;
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *body = api_read_body(req, false, &err);
 	if (!body) {
@@ -180,8 +182,9 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-void api_slices_list(struct api *a, struct evhttp_request *req, struct evkeyvalq *q)
+API_HANDLER(api_slices_list)
 {
+	(void)p;
 	struct acre_error err = {0};
 	uint64_t after = 0, limit = DEFAULT_LIMIT;
 	const char *after_s = api_query(q, "after"), *limit_s = api_query(q, "limit");
@@ -231,9 +234,10 @@ static struct pool_slice *lookup(struct api *a, struct evhttp_request *req, cons
 	return sl;
 }
 
-void api_slice_show(struct api *a, struct evhttp_request *req, const char *name)
+API_HANDLER(api_slice_show)
 {
-	struct pool_slice *sl = lookup(a, req, name);
+	(void)q;
+	struct pool_slice *sl = lookup(a, req, api_param(p, "id"));
 	if (!sl)
 		return;
 	json_t *j = pool_slice_json(sl);
@@ -251,9 +255,9 @@ static bool truthy(const char *s)
 	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes"));
 }
 
-void api_slice_delete(struct api *a, struct evhttp_request *req, const char *name,
-		      struct evkeyvalq *q)
+API_HANDLER(api_slice_delete)
 {
+	const char *name = api_param(p, "id");
 	struct pool_slice *sl = lookup(a, req, name);
 	if (!sl)
 		return;
@@ -287,8 +291,10 @@ static int read_signal(json_t *body, int *sig, struct acre_error *err)
 	return acre_parse_signal(text, sig, err, "signal");
 }
 
-void api_slice_kill(struct api *a, struct evhttp_request *req, const char *name)
+API_HANDLER(api_slice_kill)
 {
+	(void)q;
+	const char *name = api_param(p, "id");
 	struct pool_slice *sl = lookup(a, req, name);
 	if (!sl)
 		return;

@@ -87,6 +87,16 @@ out=$(pool slice run --constraint zone==mars -- sleep 1 2>&1) && fail "an imposs
 assert_contains "$out" "matches the placement's constraints"
 api GET /v1/nodes/no-such-node >/dev/null
 assert_eq "$(last_code)" 404 "an unknown node id"
+out=$(api GET /v1/no/such/thing)
+assert_eq "$(last_code)" 404 "an unknown path"
+assert_eq "$(echo "$out" | jq -r .error.code)" not_found "an unknown path's error, as JSON"
+headers=$(curl -s -D - -o "$TEST_DIR/405.json" -X PUT -H "Authorization: Bearer $API_TOKEN" \
+	"$CONTROLLER/v1/slices" | tr -d '\r')
+assert_contains "$headers" " 405 " "a method the path does not take"
+assert_eq "$(grep -i '^allow:' <<<"$headers")" "Allow: GET, POST" "405 names the methods that would do"
+assert_contains "$(jq -r .error.message "$TEST_DIR/405.json")" "not allowed" "405's error, as JSON"
+api DELETE /v1/nodes >/dev/null
+assert_eq "$(last_code)" 405 "DELETE of the node list"
 assert_eq "$(api GET /v1/pool | jq .slices.total)" 0 "nothing was created by bad input"
 
 # ---- 30 slices: spread, --spread, constraints, binpack, policies ---------------------------
