@@ -202,6 +202,17 @@ API_HANDLER(api_slices_list)
 		api_reply_error(a, req, 400, &err);
 		return;
 	}
+	/* ?label=K=V, repeatable: every one must match. */
+	struct pool_label_filter labels = {0};
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, q, next) {
+		if (strcmp(kv->key, "label"))
+			continue;
+		if (pool_label_filter_add(&labels, kv->value, &err) < 0) {
+			api_reply_error(a, req, 400, &err);
+			return;
+		}
+	}
 	const char *spec = api_query(q, "spec");
 	struct list_ctx ctx = {.out = json_array(),
 			       .with_spec = spec && strcmp(spec, "0") && strcmp(spec, "false")};
@@ -210,6 +221,7 @@ API_HANDLER(api_slices_list)
 		.limit = (unsigned)limit,
 		.node_id = api_query(q, "node"),
 		.state = state ? (int)st : -1,
+		.labels = &labels,
 		.with_spec = ctx.with_spec,
 	};
 	if (pool_slice_list(a->pool, &pq, list_row, &ctx, &err) < 0) {

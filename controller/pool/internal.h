@@ -32,7 +32,9 @@ struct pool {
 	struct pool_options opt;
 	struct store *store; /* NULL: memory only */
 	struct sched *sched;
-	struct acre_map *nodes; /* id -> struct pool_node */
+	struct acre_map *nodes;	 /* id -> struct pool_node */
+	struct acre_map *labels; /* label -> struct pool_label_set (labels.c) */
+	struct label_blocks *label_blocks;
 	struct slice_table slices;
 	int64_t next_slice_id;
 	uint64_t rng;
@@ -63,6 +65,14 @@ int persist_write(struct pool *p, struct acre_error *err);
 void persist_forget(struct pool *p);
 /* After the commit: the new slices' specs are the store's now. */
 void persist_done(struct pool *p);
+
+/* labels.c: the label index */
+struct label_blocks;
+int labels_init(struct pool *p);
+void labels_free(struct pool *p);
+/* Indexes the slice under each label of the object (of strings). */
+int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels);
+void labels_detach(struct pool *p, struct pool_slice *sl);
 
 /* load.c */
 int pool_load(struct pool *p, struct acre_error *err);

@@ -72,15 +72,46 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 	return take_placement(sl, r);
 }
 
+/*
+ * Slices made together (an app's, a batch's) carry the same labels, and
+ * their rows follow each other: the last text parsed is parsed once.
+ */
+struct load_ctx {
+	struct pool *p;
+	char *labels_text;
+	json_t *labels;
+};
+
+static json_t *labels_of(struct load_ctx *l, const char *text)
+{
+	if (l->labels_text && !strcmp(l->labels_text, text))
+		return l->labels;
+	free(l->labels_text);
+	json_decref(l->labels);
+	l->labels = json_loads(text, 0, NULL);
+	l->labels_text = strdup(text);
+	return l->labels;
+}
+
 static int load_slice(const struct store_slice_row *r, void *ud)
 {
-	struct pool *p = ud;
+	struct load_ctx *l = ud;
+	struct pool *p = l->p;
 	struct pool_slice *sl = slice_table_alloc(&p->slices);
 	if (!sl)
 		return -ENOMEM;
 	if (take_row(sl, r) < 0 || slice_table_put(&p->slices, sl) < 0) {
 		slice_free(p, sl);
 		return -ENOMEM;
+	}
+	if (r->labels) {
+		json_t *labels = labels_of(l, r->labels);
+		if (!json_is_object(labels))
+			acre_log(ACRE_LOG_WARN, "slice=%s event=load_labels_ignored "
+						"reason=\"not a JSON object\"",
+				 sl->name);
+		else if (labels_attach(p, sl, labels) < 0)
+			return -ENOMEM;
 	}
 	p->by_state[sl->state]++;
 	if (sl->id > p->next_slice_id)
@@ -101,8 +132,11 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 int pool_load(struct pool *p, struct acre_error *err)
 {
 	int rc = store_load_nodes(p->store, load_node, p, err);
+	struct load_ctx l = {.p = p};
 	if (rc == 0)
-		rc = store_load_slices(p->store, load_slice, p, err);
+		rc = store_load_slices(p->store, load_slice, &l, err);
+	free(l.labels_text);
+	json_decref(l.labels);
 	if (rc < 0)
 		return rc;
 	persist_forget(p);

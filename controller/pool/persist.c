@@ -92,16 +92,21 @@ static int insert(struct pool *p, struct pool_slice *sl, struct store_slice_row 
 		  struct acre_error *err)
 {
 	_cleanup_free_ char *spec = json_dumps(sl->spec, JSON_COMPACT);
+	json_t *labels = json_object_get(sl->spec, "labels");
+	_cleanup_free_ char *labels_text = json_object_size(labels)
+						   ? json_dumps(labels, JSON_COMPACT)
+						   : NULL;
 	_cleanup_free_ char *placement = NULL;
 	if (sl->placement) {
 		_cleanup_json_ json_t *j = acre_controller_placement_to_json(sl->placement);
 		placement = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	}
-	if (!spec || (sl->placement && !placement))
+	if (!spec || (sl->placement && !placement) || (json_object_size(labels) && !labels_text))
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
 	r->spec = spec;
 	r->placement = placement;
+	r->labels = labels_text;
 	int rc = store_slice_insert(p->store, r, err);
 	if (rc == 0 && acre_vec_push(&p->persist->inserted, sl) < 0)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");

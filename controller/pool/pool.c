@@ -78,7 +78,8 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	p->opt = *o;
 	p->store = st;
-	if (!(p->nodes = acre_map_new()) || !(p->sched = sched_new()) || persist_new(p) < 0) {
+	if (!(p->nodes = acre_map_new()) || labels_init(p) < 0 || !(p->sched = sched_new()) ||
+	    persist_new(p) < 0) {
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
@@ -125,6 +126,7 @@ void pool_close(struct pool *p)
 	acre_vec_free(&p->removed);
 	slice_table_foreach(&p->slices, free_slice, p);
 	slice_table_free(&p->slices);
+	labels_free(p);
 	sched_free(p->sched);
 	if (p->nodes) {
 		acre_map_foreach(p->nodes, free_node, NULL);

@@ -35,6 +35,36 @@ struct pool_options {
 enum pool_node_state { POOL_NODE_READY, POOL_NODE_UNREACHABLE, POOL_NODE_DOWN };
 enum pool_desired { POOL_DESIRED_RUN, POOL_DESIRED_STOP, POOL_DESIRED_REMOVE };
 
+/* ---- labels ---------------------------------------------------------------------------- */
+
+/* The slices that carry one label key=value, in creation order (labels.c). */
+struct pool_label_set;
+
+/* One label of one slice: its place in the set of the slices that carry it. */
+struct pool_label {
+	struct pool_label_set *set;
+	struct pool_slice *slice;
+	ACRE_LIST_FIELDS(struct pool_label, set);
+};
+
+/* A slice's labels, in one block. */
+struct pool_labels {
+	unsigned n, cap;
+	struct pool_label l[];
+};
+
+#define POOL_LABEL_FILTER_MAX 16
+
+/* Labels a slice must all carry: "K=V" texts, split at the first '=' (not copied). */
+struct pool_label_filter {
+	unsigned n;
+	struct {
+		const char *key; /* key_len bytes, then '=' */
+		size_t key_len;
+		const char *value;
+	} l[POOL_LABEL_FILTER_MAX];
+};
+
 /* ---- nodes and slices ------------------------------------------------------------------ */
 
 struct pool_node {
@@ -78,6 +108,7 @@ struct pool_slice {
 	json_t *exit;			  /* the node's exit record as it sent it; NULL: unknown */
 	char *spread, *group;		  /* --spread ATTR and the slices counted with it */
 	struct acre_placement *placement; /* NULL: the default */
+	struct pool_labels *labels;	  /* NULL: none */
 	json_t *spec;			  /* a new slice's spec, until the store holds it */
 	bool assigned;			  /* the node has accepted it */
 	bool reserved;			  /* its resources are counted on node */
@@ -118,6 +149,9 @@ struct pool_change {
 const char *pool_change_type(const struct pool_change *ch);
 /* The object as an event shows it (a slice as the API does; a node in brief). */
 json_t *pool_change_json(const struct pool_change *ch);
+/* Its labels: a slice's labels, a node's attributes; an object of strings. */
+json_t *pool_change_labels(const struct pool_change *ch);
+bool pool_change_has_label(const struct pool_change *ch, const char *key, const char *value);
 
 struct pool_subscriber {
 	/* At once, in the pass that made the change. */
@@ -255,16 +289,27 @@ struct pool_slice_query {
 	unsigned limit; /* 0: no limit */
 	const char *node_id;
 	int state; /* enum acre_slice_state, or -1 for any */
+	const struct pool_label_filter *labels; /* NULL or empty: any */
 	bool with_spec;
 };
 /*
  * Slices in creation order, each with its latest state (and its spec when
- * asked, else NULL); fn returning non-zero stops.  Slices made in this
- * very pass are not listed yet.
+ * asked, else NULL); fn returning non-zero stops.  Without labels the
+ * store's order is walked, and slices made in this very pass are not
+ * listed yet; with labels, the label index in memory.
  */
 int pool_slice_list(struct pool *p, const struct pool_slice_query *q,
 		    int (*fn)(const struct pool_slice *sl, json_t *spec, void *ud), void *ud,
 		    struct acre_error *err);
+
+/* Adds "K=V" to the filter (the text is kept by pointer, not copied). */
+int pool_label_filter_add(struct pool_label_filter *f, const char *kv, struct acre_error *err);
+bool pool_slice_has_labels(const struct pool_slice *sl, const struct pool_label_filter *f);
+/* The slices carrying every label of f (at least one), in creation order; fn returning non-zero stops. */
+int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
+			 int (*fn)(struct pool_slice *sl, void *ud), void *ud);
+/* A slice's labels as an object of strings. */
+json_t *pool_slice_labels_json(const struct pool_slice *sl);
 
 /* ---- messages for nodes -------------------------------------------------------------------- */
 

@@ -102,6 +102,7 @@ void slice_free(struct pool *p, struct pool_slice *sl)
 	free(sl->group);
 	free(sl->placement);
 	json_decref(sl->spec);
+	labels_detach(p, sl);
 	slice_table_release(&p->slices, sl);
 }
 
@@ -293,6 +294,8 @@ void slice_delete(struct pool *p, struct pool_slice *sl)
 	p->stats.slices_removed++;
 	acre_log(ACRE_LOG_INFO, "slice=%s event=removed", sl->name);
 	pool_publish_slice(p, sl, "removed");
+	/* Out of the label index now that the change (and its labels) went out. */
+	labels_detach(p, sl);
 }
 
 void slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)

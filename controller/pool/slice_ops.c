@@ -70,7 +70,8 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 	sl->restart = spec->restart;
 	sl->restart_max = spec->restart_max;
 	sl->spec = json_incref(spec_json);
-	if (take_placement(sl, placement, spec) < 0) {
+	if (take_placement(sl, placement, spec) < 0 ||
+	    labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
 		slice_table_remove(&p->slices, sl);
 		p->by_state[sl->state]--;
 		p->next_slice_id--; /* never seen by anyone */

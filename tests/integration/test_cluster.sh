@@ -118,6 +118,17 @@ for n in "$N1" "$N2" "$N3"; do
 	assert_eq "$(nodes_of web- | grep -c "^$n$")" 2 "--spread zone: two web slices in each zone"
 done
 
+log "labels as data: ?label=K=V"
+web_names="web-1 web-2 web-3 web-4 web-5 web-6"
+by_label() { api GET "/v1/slices?$1" | jq -r '[.slices[].name] | join(" ")'; }
+assert_eq "$(by_label 'label=app=web')" "$web_names" "?label=app=web: the web slices, in creation order"
+assert_eq "$(by_label 'label=app=web&label=app=db')" "" "two labels: every one must match"
+assert_eq "$(by_label 'label=app=web&limit=2&after=0')" "web-1 web-2" "?label= with a page"
+assert_eq "$(api GET '/v1/slices?label=app=web&spec=1' | jq -r '.slices[0].labels.app')" web \
+	"?label= with the specs"
+api GET '/v1/slices?label=novalue' >/dev/null
+assert_eq "$(last_code)" 400 "a label filter without ="
+
 for i in 1 2 3 4; do
 	pool slice run -d --name inb-$i --cpus 0.1 --constraint zone==b -- sleep 1000 >/dev/null ||
 		fail "placing inb-$i"
@@ -284,6 +295,7 @@ start_controller
 wait "$loop_pid" 2>/dev/null
 [ ! -s "$TEST_DIR/refused" ] || fail "refused placements: $(head -3 "$TEST_DIR/refused")"
 wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "the nodes did not come back to the restarted controller"
+assert_eq "$(by_label 'label=app=web')" "$web_names" "labels back from the store after kill -9"
 acked=$(sort -u "$TEST_DIR/acked")
 n_acked=$(echo "$acked" | grep -c .)
 log "$n_acked slices acknowledged in all; checking each is in the pool and on exactly one node"
