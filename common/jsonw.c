@@ -78,6 +78,21 @@ char *acre_jsonw_take(struct acre_jsonw *w, size_t *len)
 	return s;
 }
 
+const char *acre_jsonw_text(struct acre_jsonw *w)
+{
+	if (w->error || !reserve(w, 0))
+		return NULL;
+	w->buf[w->len] = '\0';
+	return w->buf;
+}
+
+void acre_jsonw_reset(struct acre_jsonw *w)
+{
+	w->len = 0;
+	w->comma = false;
+	w->error = 0;
+}
+
 void acre_jsonw_object(struct acre_jsonw *w)
 {
 	sep(w);

@@ -32,6 +32,10 @@ void acre_jsonw_init(struct acre_jsonw *w);
 void acre_jsonw_free(struct acre_jsonw *w);
 /* The text, NUL-terminated (len without it), or NULL after a failure; the writer is reset. */
 char *acre_jsonw_take(struct acre_jsonw *w, size_t *len);
+/* The text so far, kept by the writer (NULL after a failure), for a writer used again and again. */
+const char *acre_jsonw_text(struct acre_jsonw *w);
+/* Empty again, its buffer kept. */
+void acre_jsonw_reset(struct acre_jsonw *w);
 
 void acre_jsonw_object(struct acre_jsonw *w);
 void acre_jsonw_end_object(struct acre_jsonw *w);

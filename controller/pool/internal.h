@@ -9,22 +9,15 @@
 #include "controller/pool/pool.h"
 #include "controller/store/store.h"
 
-/* slice_table.c: the slices by name, allocated in slabs. */
+/* slab.c: where the slices' structs come from. */
 struct slab;
-struct slice_table {
-	struct pool_slice **slots;
-	size_t cap, size, used;
+struct slabs {
 	struct slab *slabs;
-	struct pool_slice *free_list;
+	struct pool_slice *free_list; /* through pending_next */
 };
-struct pool_slice *slice_table_alloc(struct slice_table *t);
-void slice_table_release(struct slice_table *t, struct pool_slice *sl);
-struct pool_slice *slice_table_get(const struct slice_table *t, const char *name);
-int slice_table_put(struct slice_table *t, struct pool_slice *sl);
-void slice_table_remove(struct slice_table *t, const struct pool_slice *sl);
-void slice_table_foreach(const struct slice_table *t, void (*fn)(struct pool_slice *, void *),
-			 void *ud);
-void slice_table_free(struct slice_table *t);
+struct pool_slice *slab_alloc(struct slabs *s);
+void slab_release(struct slabs *s, struct pool_slice *sl);
+void slabs_free(struct slabs *s);
 
 struct persist;
 
@@ -35,7 +28,8 @@ struct pool {
 	struct acre_map *nodes;	 /* id -> struct pool_node */
 	struct acre_map *labels; /* label -> struct pool_label_set (labels.c) */
 	struct label_blocks *label_blocks;
-	struct slice_table slices;
+	struct acre_map *slices; /* name -> struct pool_slice, keyed by the slice's own name */
+	struct slabs slabs;
 	int64_t next_slice_id;
 	uint64_t rng;
 	size_t by_state[ACRE_SLICE_DESTROYED + 1];
@@ -94,6 +88,8 @@ void node_tick(struct pool *p);
 void node_detach(struct pool_slice *sl);
 
 /* slice.c: the slice table and its life */
+int slice_index(struct pool *p, struct pool_slice *sl);
+void slice_unindex(struct pool *p, struct pool_slice *sl);
 struct pool_slice *slice_new(struct pool *p, const char *name);
 /* The state and reason (room follows); false when neither changed.  Published by the caller. */
 bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,

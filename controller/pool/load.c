@@ -97,10 +97,10 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 {
 	struct load_ctx *l = ud;
 	struct pool *p = l->p;
-	struct pool_slice *sl = slice_table_alloc(&p->slices);
+	struct pool_slice *sl = slab_alloc(&p->slabs);
 	if (!sl)
 		return -ENOMEM;
-	if (take_row(sl, r) < 0 || slice_table_put(&p->slices, sl) < 0) {
+	if (take_row(sl, r) < 0 || slice_index(p, sl) < 0) {
 		slice_free(p, sl);
 		return -ENOMEM;
 	}
@@ -142,7 +142,7 @@ int pool_load(struct pool *p, struct acre_error *err)
 	persist_forget(p);
 	p->retry_pending = p->npending > 0;
 	acre_log(ACRE_LOG_INFO, "event=loaded nodes=%zu slices=%zu pending=%zu next_id=%lld",
-		 acre_map_size(p->nodes), p->slices.size, p->npending,
+		 acre_map_size(p->nodes), acre_map_size(p->slices), p->npending,
 		 (long long)p->next_slice_id);
 	return 0;
 }

@@ -8,6 +8,7 @@
  * disk.
  */
 #include "internal.h"
+#include "common/jsonw.h"
 
 struct persist {
 	/* Every change appends; a pass's duplicates are merged when written. */
@@ -15,6 +16,8 @@ struct persist {
 	ACRE_VEC(struct pool_node *) nodes;
 	/* New slices written this pass: their spec is the store's once it is committed. */
 	ACRE_VEC(struct pool_slice *) inserted;
+	/* Where specs, labels and exit records are encoded, row after row, without a malloc each. */
+	struct acre_jsonw spec, labels, exit;
 };
 
 static void changed(void *ud, const struct pool_change *ch)
@@ -45,6 +48,9 @@ void persist_free(struct pool *p)
 	acre_vec_free(&p->persist->slices);
 	acre_vec_free(&p->persist->nodes);
 	acre_vec_free(&p->persist->inserted);
+	acre_jsonw_free(&p->persist->spec);
+	acre_jsonw_free(&p->persist->labels);
+	acre_jsonw_free(&p->persist->exit);
 	free(p->persist);
 	p->persist = NULL;
 }
@@ -88,27 +94,39 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 	return store_node_put(p->store, &r, err);
 }
 
+/* A JSON value's text in a scratch writer (valid until its next use); NULL for none. */
+static const char *encode(struct acre_jsonw *w, const json_t *v, bool *failed)
+{
+	if (!v)
+		return NULL;
+	acre_jsonw_reset(w);
+	acre_jsonw_json(w, v);
+	const char *text = acre_jsonw_text(w);
+	if (!text)
+		*failed = true;
+	return text;
+}
+
 static int insert(struct pool *p, struct pool_slice *sl, struct store_slice_row *r,
 		  struct acre_error *err)
 {
-	_cleanup_free_ char *spec = json_dumps(sl->spec, JSON_COMPACT);
+	struct persist *w = p->persist;
+	bool failed = false;
 	json_t *labels = json_object_get(sl->spec, "labels");
-	_cleanup_free_ char *labels_text = json_object_size(labels)
-						   ? json_dumps(labels, JSON_COMPACT)
-						   : NULL;
+	r->spec = encode(&w->spec, sl->spec, &failed);
+	r->labels = encode(&w->labels, json_object_size(labels) ? labels : NULL, &failed);
 	_cleanup_free_ char *placement = NULL;
 	if (sl->placement) {
 		_cleanup_json_ json_t *j = acre_controller_placement_to_json(sl->placement);
 		placement = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		failed |= !placement;
 	}
-	if (!spec || (sl->placement && !placement) || (json_object_size(labels) && !labels_text))
+	if (failed)
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
-	r->spec = spec;
 	r->placement = placement;
-	r->labels = labels_text;
 	int rc = store_slice_insert(p->store, r, err);
-	if (rc == 0 && acre_vec_push(&p->persist->inserted, sl) < 0)
+	if (rc == 0 && acre_vec_push(&w->inserted, sl) < 0)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
 	return rc;
 }
@@ -120,7 +138,11 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		return is_new ? 0 : store_slice_delete(p->store, sl->id, err);
 	char restart[32];
 	slice_restart_text(sl, restart, sizeof(restart));
-	_cleanup_free_ char *exit = sl->exit ? json_dumps(sl->exit, JSON_COMPACT) : NULL;
+	bool failed = false;
+	const char *exit = encode(&p->persist->exit, sl->exit, &failed);
+	if (failed)
+		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
+				      sl->name);
 	struct store_slice_row r = {
 		.id = sl->id,
 		.name = sl->name,

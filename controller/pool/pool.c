@@ -78,8 +78,8 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	p->opt = *o;
 	p->store = st;
-	if (!(p->nodes = acre_map_new()) || labels_init(p) < 0 || !(p->sched = sched_new()) ||
-	    persist_new(p) < 0) {
+	if (!(p->nodes = acre_map_new()) || !(p->slices = acre_map_new_borrowed()) ||
+	    labels_init(p) < 0 || !(p->sched = sched_new()) || persist_new(p) < 0) {
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
@@ -99,9 +99,10 @@ static void free_node(const char *key, void *value, void *ud)
 	node_free(value);
 }
 
-static void free_slice(struct pool_slice *sl, void *ud)
+static void free_slice(const char *key, void *value, void *ud)
 {
-	slice_free(ud, sl);
+	(void)key;
+	slice_free(ud, value);
 }
 
 static void free_removed(struct pool *p)
@@ -124,8 +125,11 @@ void pool_close(struct pool *p)
 	persist_free(p);
 	free_removed(p);
 	acre_vec_free(&p->removed);
-	slice_table_foreach(&p->slices, free_slice, p);
-	slice_table_free(&p->slices);
+	if (p->slices) {
+		acre_map_foreach(p->slices, free_slice, p);
+		acre_map_free(p->slices);
+	}
+	slabs_free(&p->slabs);
 	labels_free(p);
 	sched_free(p->sched);
 	if (p->nodes) {

@@ -207,8 +207,8 @@ static int check_capacity(struct sched *s, const struct sched_request *r, struct
 	size_t matching = 0;
 	uint32_t max_cpus = 0;
 	uint64_t max_mem = 0;
-	for (size_t i = 0; i < s->nnodes; i++) {
-		const struct sched_node *n = s->nodes[i];
+	for (size_t i = 0; i < s->nodes.n; i++) {
+		const struct sched_node *n = s->nodes.v[i];
 		if (!sched_node_matches(n, r->placement))
 			continue;
 		matching++;
@@ -217,7 +217,7 @@ static int check_capacity(struct sched *s, const struct sched_request *r, struct
 		max_cpus = n->cap_cpus > max_cpus ? n->cap_cpus : max_cpus;
 		max_mem = n->cap_mem > max_mem ? n->cap_mem : max_mem;
 	}
-	if (s->nnodes == 0)
+	if (s->nodes.n == 0)
 		return 0; /* an empty pool may still grow: wait */
 	if (matching == 0)
 		return acre_error_set(err, E2BIG, "placement",

@@ -162,8 +162,8 @@ struct sched_group *sched_group_get(struct sched *s, const char *key, const char
 	    acre_map_put(s->groups, k, g) < 0)
 		goto fail;
 	/* The one pool-sized loop: once per (attribute, value) ever asked about. */
-	for (size_t i = 0; i < s->nnodes; i++) {
-		struct sched_node *n = s->nodes[i];
+	for (size_t i = 0; i < s->nodes.n; i++) {
+		struct sched_node *n = s->nodes.v[i];
 		const char *v = sched_node_attr(n, key);
 		if (n->eligible && v && strcmp(v, value) == 0 && join(g, n) < 0)
 			break;
@@ -259,28 +259,19 @@ void sched_node_changed(struct sched *s, struct sched_node *n)
 
 int sched_node_add(struct sched *s, struct sched_node *n)
 {
-	if (s->nnodes == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct sched_node **a = realloc(s->nodes, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		s->nodes = a;
-		s->cap = cap;
-	}
 	n->links = NULL;
 	n->eligible = false;
-	n->index = s->nnodes;
-	s->nodes[s->nnodes++] = n;
-	return 0;
+	n->index = s->nodes.n;
+	return acre_vec_push(&s->nodes, n);
 }
 
 void sched_node_forget(struct sched *s, struct sched_node *n)
 {
 	sched_node_set_eligible(s, n, false);
-	if (n->index >= s->nnodes || s->nodes[n->index] != n)
+	if (n->index >= s->nodes.n || s->nodes.v[n->index] != n)
 		return;
-	s->nodes[n->index] = s->nodes[--s->nnodes];
-	s->nodes[n->index]->index = n->index;
+	s->nodes.v[n->index] = s->nodes.v[--s->nodes.n];
+	s->nodes.v[n->index]->index = n->index;
 }
 
 static void spread_key(char *buf, size_t len, const char *group, const char *attr,
@@ -341,8 +332,8 @@ void sched_free(struct sched *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nnodes; i++)
-		unlink_all(s->nodes[i]);
+	for (size_t i = 0; i < s->nodes.n; i++)
+		unlink_all(s->nodes.v[i]);
 	if (s->groups)
 		acre_map_foreach(s->groups, free_group, NULL);
 	if (s->attr_values)
@@ -350,7 +341,7 @@ void sched_free(struct sched *s)
 	acre_map_free(s->groups);
 	acre_map_free(s->attr_values);
 	acre_map_free(s->spread);
-	free(s->nodes);
+	acre_vec_free(&s->nodes);
 	free(s);
 }
 

@@ -18,8 +18,8 @@ struct sched_group {
 };
 
 struct sched {
-	struct sched_node **nodes; /* every node known, eligible or not */
-	size_t nnodes, cap, eligible;
+	ACRE_VEC(struct sched_node *) nodes; /* every node known, eligible or not */
+	size_t eligible;
 	struct sched_group all;
 	struct acre_map *groups;      /* "key\x1fvalue" -> struct sched_group */
 	struct acre_map *attr_values; /* key -> map of value -> eligible nodes with it */

@@ -72,17 +72,31 @@ void slice_name_generate(struct pool *p, char *buf, size_t len)
 
 struct pool_slice *pool_slice_find(struct pool *p, const char *name)
 {
-	return slice_table_get(&p->slices, name);
+	return acre_map_get(p->slices, name);
+}
+
+/* Findable by its name (which must be new to the pool). */
+int slice_index(struct pool *p, struct pool_slice *sl)
+{
+	if (acre_map_get(p->slices, sl->name))
+		return -EEXIST;
+	return acre_map_put(p->slices, sl->name, sl);
+}
+
+void slice_unindex(struct pool *p, struct pool_slice *sl)
+{
+	if (acre_map_get(p->slices, sl->name) == sl)
+		acre_map_remove(p->slices, sl->name);
 }
 
 struct pool_slice *slice_new(struct pool *p, const char *name)
 {
-	struct pool_slice *sl = slice_table_alloc(&p->slices);
+	struct pool_slice *sl = slab_alloc(&p->slabs);
 	if (!sl)
 		return NULL;
 	snprintf(sl->name, sizeof(sl->name), "%s", name);
-	if (slice_table_put(&p->slices, sl) < 0) {
-		slice_table_release(&p->slices, sl);
+	if (slice_index(p, sl) < 0) {
+		slab_release(&p->slabs, sl);
 		return NULL;
 	}
 	sl->id = ++p->next_slice_id;
@@ -103,7 +117,7 @@ void slice_free(struct pool *p, struct pool_slice *sl)
 	free(sl->placement);
 	json_decref(sl->spec);
 	labels_detach(p, sl);
-	slice_table_release(&p->slices, sl);
+	slab_release(&p->slabs, sl);
 }
 
 void slice_set_reason(struct pool_slice *sl, const char *reason)
@@ -288,7 +302,7 @@ void slice_delete(struct pool *p, struct pool_slice *sl)
 	slice_unreserve(p, sl);
 	node_detach(sl);
 	pending_remove(p, sl);
-	slice_table_remove(&p->slices, sl);
+	slice_unindex(p, sl);
 	p->by_state[sl->state]--;
 	sl->removed = true;
 	p->stats.slices_removed++;

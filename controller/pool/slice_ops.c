@@ -72,7 +72,7 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 	sl->spec = json_incref(spec_json);
 	if (take_placement(sl, placement, spec) < 0 ||
 	    labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
-		slice_table_remove(&p->slices, sl);
+		slice_unindex(p, sl);
 		p->by_state[sl->state]--;
 		p->next_slice_id--; /* never seen by anyone */
 		slice_free(p, sl);

@@ -124,6 +124,30 @@ static void test_rewind(void **state)
 	free(text);
 }
 
+/* One writer for many texts, its buffer kept. */
+static void test_reset_and_text(void **state)
+{
+	(void)state;
+	struct acre_jsonw w;
+	acre_jsonw_init(&w);
+	for (int i = 0; i < 3; i++) {
+		acre_jsonw_reset(&w);
+		acre_jsonw_object(&w);
+		acre_jsonw_key(&w, "i");
+		acre_jsonw_int(&w, i);
+		acre_jsonw_end_object(&w);
+		char want[16];
+		snprintf(want, sizeof(want), "{\"i\":%d}", i);
+		assert_string_equal(acre_jsonw_text(&w), want);
+	}
+	acre_jsonw_string(&w, "\xc3"); /* cut in the middle of a character */
+	assert_null(acre_jsonw_text(&w));
+	acre_jsonw_reset(&w);
+	acre_jsonw_null(&w);
+	assert_string_equal(acre_jsonw_text(&w), "null");
+	acre_jsonw_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_jansson_values_embedded),
 		cmocka_unit_test(test_not_utf8_refuses_the_text),
 		cmocka_unit_test(test_rewind),
+		cmocka_unit_test(test_reset_and_text),
 	};
 	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
 }
