@@ -188,6 +188,11 @@ size_t pool_pending_count(const struct pool *p)
 	return p->npending;
 }
 
+struct store *pool_store(struct pool *p)
+{
+	return p->store;
+}
+
 const struct store_stats *pool_store_stats(const struct pool *p, int64_t *file_size)
 {
 	static const struct store_stats none;

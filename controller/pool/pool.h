@@ -156,7 +156,12 @@ bool pool_change_has_label(const struct pool_change *ch, const char *key, const 
 struct pool_subscriber {
 	/* At once, in the pass that made the change. */
 	void (*changed)(void *ud, const struct pool_change *ch);
-	/* Before the pass's commit, inside its transaction: rows of one's own go with it. */
+	/*
+	 * Before the pass's commit, at the end of every pass: rows of one's own
+	 * go in the same transaction (store_begin(pool_store(p)) opens it if the
+	 * pass wrote nothing else).  A failure ends the process, as a failed
+	 * commit does.
+	 */
 	int (*committing)(void *ud, struct acre_error *err);
 	/* After the commit: what depends on the pass's changes may go out now, in order. */
 	void (*committed)(void *ud);
@@ -201,6 +206,8 @@ struct pool_stats *pool_stats(struct pool *p);
 size_t pool_slice_count(const struct pool *p, enum acre_slice_state st);
 size_t pool_pending_count(const struct pool *p);
 const struct store_stats *pool_store_stats(const struct pool *p, int64_t *file_size);
+/* The store under the pool, for a module that keeps a table of its own in it (the event log). */
+struct store *pool_store(struct pool *p);
 
 /* ---- nodes ------------------------------------------------------------------------------- */
 
