@@ -73,7 +73,21 @@ $(BUILD)/bin/acre-supervisor: $(call obj,supervisor) $(LIB_isolation) $(LIB_netn
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(BUILD)/bin/acre-controller: $(call obj,controller) $(LIB_proto) $(LIB_common)
+# The controller is built from its layers' folders (controller/pool/, store/, nodeport/, api/, ...).
+controller_src := $(wildcard controller/*.c controller/*/*.c)
+controller_obj := $(patsubst %.c,$(BUILD)/obj/%.o,$(controller_src))
+controller_san_obj := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(filter-out controller/main.c,$(controller_src)))
+
+$(LIB_controller): $(controller_obj)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib-san/libacre-controller.a: $(controller_san_obj)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/acre-controller: $(controller_obj) $(LIB_proto) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 

@@ -1,7 +1,10 @@
 /*
  * A string-keyed hash map (open addressing, linear probing, tombstones):
- * the supervisor's slice table and the controller's indexes.  Values are
- * borrowed; keys are copied.
+ * the supervisor's slice table, the controller's slice table and its
+ * indexes.  Values are borrowed; keys are copied, or borrowed too (from
+ * the value) in a map made with acre_map_new_borrowed.  Each entry keeps
+ * its key's hash, so a probe compares strings only when the hashes agree
+ * and growing never hashes a key again.
  */
 #include "common.h"
 
@@ -14,6 +17,7 @@ struct entry {
 struct acre_map {
 	struct entry *slots;
 	size_t cap, size, used; /* used counts tombstones too */
+	bool borrowed;		/* keys are the caller's */
 };
 
 static char tombstone;
@@ -43,11 +47,19 @@ struct acre_map *acre_map_new(void)
 	return m;
 }
 
+struct acre_map *acre_map_new_borrowed(void)
+{
+	struct acre_map *m = acre_map_new();
+	if (m)
+		m->borrowed = true;
+	return m;
+}
+
 void acre_map_free(struct acre_map *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap && !m->borrowed; i++)
 		if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
 			free(m->slots[i].key);
 	free(m->slots);
@@ -99,11 +111,13 @@ int acre_map_put(struct acre_map *m, const char *key, void *value)
 	struct entry *e = find(m, key, h);
 	if (e) {
 		e->value = value;
+		if (m->borrowed)
+			e->key = (char *)key; /* the old value's key may go with it */
 		return 0;
 	}
 	if ((m->used + 1) * 4 > m->cap * 3 && grow(m) < 0)
 		return -ENOMEM;
-	char *k = strdup(key);
+	char *k = m->borrowed ? (char *)key : strdup(key);
 	if (!k)
 		return -ENOMEM;
 	size_t i = h & (m->cap - 1);
@@ -122,7 +136,8 @@ void *acre_map_remove(struct acre_map *m, const char *key)
 	if (!e)
 		return NULL;
 	void *v = e->value;
-	free(e->key);
+	if (!m->borrowed)
+		free(e->key);
 	e->key = TOMBSTONE;
 	e->value = NULL;
 	m->size--;

@@ -9,6 +9,13 @@
 /* A string-keyed hash map of borrowed pointers; keys are copied. */
 struct acre_map;
 struct acre_map *acre_map_new(void);
+/*
+ * The same map with borrowed keys: each key is a string inside its value
+ * (a name field) that stays put and unchanged while the entry is in the
+ * map; nothing is copied or allocated per entry.  Putting a key again
+ * takes the new value and its key.  The controller's million slices.
+ */
+struct acre_map *acre_map_new_borrowed(void);
 void acre_map_free(struct acre_map *m);
 void *acre_map_get(const struct acre_map *m, const char *key);
 int acre_map_put(struct acre_map *m, const char *key, void *value);

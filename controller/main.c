@@ -7,7 +7,12 @@
  * nodes keep their slices and reconnect when it is back.
  */
 #include "ctl.h"
+#include "controller/api/api.h"
+#include "controller/nodeport/nodeport.h"
+#include "controller/pool/pool.h"
+#include "controller/store/store.h"
 
+#include <event2/event.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -183,10 +188,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ctl *c = arg;
-	node_tick(c);
-	nodeconn_tick(c);
-	if (c->npending)
-		c->retry_pending = true;
+	pool_tick(c->pool);
+	nodeport_tick(c->nodeport);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -208,26 +211,42 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The end of a pass: the pool's commit, then what waited for it. */
+static void pass_end(struct ctl *c)
+{
+	pool_commit(c->pool);
+	if (c->nodeport)
+		nodeport_flush(c->nodeport);
+	if (c->api)
+		api_flush(c->api);
+}
+
 static int setup(struct ctl *c, struct acre_error *err)
 {
-	c->started_ns = acre_monotonic_ns();
 	if (!(c->base = event_base_new()))
 		return acre_error_set(err, ENOMEM, NULL, "creating the event loop");
-	if (!(c->nodes = acre_map_new()) || !(c->sched = sched_new()) || events_init(c) < 0)
-		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	struct pool_options po = {.node_timeout_ms = c->opt.node_timeout_ms,
+				  .lost_after_ms = c->opt.lost_after_ms};
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
-		rc = ctl_load(c, err);
+		rc = pool_open(c->store, &po, &c->pool, err);
 	if (rc == 0 && !c->opt.insecure) {
 		const struct acre_proto_tls_files tls = {c->opt.tls_cert, c->opt.tls_key,
 							 c->opt.tls_ca};
 		rc = acre_proto_tls_server_ctx(&tls, &c->ssl_ctx, err);
 	}
-	if (rc == 0)
-		rc = nodeconn_listen(c, err);
-	if (rc == 0)
-		rc = api_start(c, err);
 	if (rc < 0)
+		return rc;
+	struct nodeport_options no = {.listen = c->opt.node_listen,
+				      .insecure = c->opt.insecure,
+				      .ssl_ctx = c->ssl_ctx,
+				      .join_token = c->opt.join_token,
+				      .heartbeat_ms = c->opt.heartbeat_ms};
+	struct api_options ao = {.listen = c->opt.api_listen,
+				 .token = c->opt.api_token,
+				 .max_batch = c->opt.max_batch};
+	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0 ||
+	    (rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
 		return rc;
 	c->tick = event_new(c->base, -1, EV_PERSIST, on_tick, c);
 	struct timeval tv = {0, 250 * 1000};
@@ -236,37 +255,20 @@ static int setup(struct ctl *c, struct acre_error *err)
 	return 0;
 }
 
-static void free_node(const char *key, void *value, void *ud)
-{
-	(void)key;
-	(void)ud;
-	node_free(value);
-}
-
-static void free_strings(struct ctl_slice *sl, void *ud)
-{
-	slice_free(ud, sl);
-}
-
 static void teardown(struct ctl *c)
 {
-	if (c->store)
-		ctl_flush(c); /* what the last pass changed */
-	nodeconn_shutdown(c);
-	api_stop(c);
-	events_free(c);
+	if (c->pool)
+		pass_end(c); /* what the last pass changed */
+	nodeport_stop(c->nodeport);
+	c->nodeport = NULL;
+	api_stop(c->api);
+	c->api = NULL;
 	if (c->tick)
 		event_free(c->tick);
-	if (c->store)
-		ctl_flush(c);
+	if (c->pool)
+		pool_commit(c->pool); /* the nodes' disconnections */
+	pool_close(c->pool);
 	store_close(c->store);
-	sched_free(c->sched);
-	slice_table_foreach(&c->slices, free_strings, c);
-	slice_table_free(&c->slices);
-	if (c->nodes) {
-		acre_map_foreach(c->nodes, free_node, NULL);
-		acre_map_free(c->nodes);
-	}
 	acre_proto_tls_ctx_free(c->ssl_ctx);
 	if (c->base)
 		event_base_free(c->base);
@@ -303,11 +305,11 @@ int main(int argc, char **argv)
 		 c.opt.node_listen, c.opt.insecure ? "off" : c.opt.tls_ca ? "mutual" : "on",
 		 c.opt.api_listen, c.opt.data_dir, (unsigned long long)c.opt.node_timeout_ms,
 		 (unsigned long long)c.opt.lost_after_ms);
-	/* One pass, then its commit: see ctl.h. */
+	/* One pass, then its commit: see pool/pool.h. */
 	while (!c.stopping) {
 		if (event_base_loop(c.base, EVLOOP_ONCE) < 0)
 			break;
-		ctl_flush(&c);
+		pass_end(&c);
 	}
 	event_free(term);
 	event_free(intr);

@@ -91,6 +91,16 @@ out=$(pool slice run --constraint zone==mars -- sleep 1 2>&1) && fail "an imposs
 assert_contains "$out" "matches the placement's constraints"
 api GET /v1/nodes/no-such-node >/dev/null
 assert_eq "$(last_code)" 404 "an unknown node id"
+out=$(api GET /v1/no/such/thing)
+assert_eq "$(last_code)" 404 "an unknown path"
+assert_eq "$(echo "$out" | jq -r .error.code)" not_found "an unknown path's error, as JSON"
+headers=$(curl -s -D - -o "$TEST_DIR/405.json" -X PUT -H "Authorization: Bearer $API_TOKEN" \
+	"$CONTROLLER/v1/slices" | tr -d '\r')
+assert_contains "$headers" " 405 " "a method the path does not take"
+assert_eq "$(grep -i '^allow:' <<<"$headers")" "Allow: GET, POST" "405 names the methods that would do"
+assert_contains "$(jq -r .error.message "$TEST_DIR/405.json")" "not allowed" "405's error, as JSON"
+api DELETE /v1/nodes >/dev/null
+assert_eq "$(last_code)" 405 "DELETE of the node list"
 assert_eq "$(api GET /v1/pool | jq .slices.total)" 0 "nothing was created by bad input"
 
 # ---- 30 slices: spread, --spread, constraints, binpack, policies ---------------------------
@@ -111,6 +121,17 @@ done
 for n in "$N1" "$N2" "$N3"; do
 	assert_eq "$(nodes_of web- | grep -c "^$n$")" 2 "--spread zone: two web slices in each zone"
 done
+
+log "labels as data: ?label=K=V"
+web_names="web-1 web-2 web-3 web-4 web-5 web-6"
+by_label() { api GET "/v1/slices?$1" | jq -r '[.slices[].name] | join(" ")'; }
+assert_eq "$(by_label 'label=app=web')" "$web_names" "?label=app=web: the web slices, in creation order"
+assert_eq "$(by_label 'label=app=web&label=app=db')" "" "two labels: every one must match"
+assert_eq "$(by_label 'label=app=web&limit=2&after=0')" "web-1 web-2" "?label= with a page"
+assert_eq "$(api GET '/v1/slices?label=app=web&spec=1' | jq -r '.slices[0].labels.app')" web \
+	"?label= with the specs"
+api GET '/v1/slices?label=novalue' >/dev/null
+assert_eq "$(last_code)" 400 "a label filter without ="
 
 for i in 1 2 3 4; do
 	pool slice run -d --name inb-$i --cpus 0.1 --constraint zone==b -- sleep 1000 >/dev/null ||
@@ -347,6 +368,7 @@ start_controller
 wait "$loop_pid" 2>/dev/null
 [ ! -s "$TEST_DIR/refused" ] || fail "refused placements: $(head -3 "$TEST_DIR/refused")"
 wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "the nodes did not come back to the restarted controller"
+assert_eq "$(by_label 'label=app=web')" "$web_names" "labels back from the store after kill -9"
 acked=$(sort -u "$TEST_DIR/acked")
 n_acked=$(echo "$acked" | grep -c .)
 log "$n_acked slices acknowledged in all; checking each is in the pool and on exactly one node"

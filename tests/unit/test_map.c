@@ -246,6 +246,57 @@ static void test_foreach(void **state)
 		assert_int_equal(v->seen[i], i % 3 != 0);
 }
 
+/* Borrowed keys: the key is the value's own name, never copied nor freed by the map. */
+struct named {
+	char name[32];
+	int n;
+};
+
+static void test_borrowed_keys(void **state)
+{
+	(void)state;
+	_cleanup_map_ struct acre_map *m = acre_map_new_borrowed();
+	assert_non_null(m);
+	struct named *v = calloc(MANY, sizeof(*v));
+	assert_non_null(v);
+	for (int i = 0; i < MANY; i++) {
+		key_of(i, v[i].name, sizeof(v[i].name));
+		v[i].n = i;
+		assert_int_equal(acre_map_put(m, v[i].name, &v[i]), 0);
+	}
+	assert_int_equal(acre_map_size(m), MANY);
+	char key[32];
+	for (int i = 0; i < MANY; i++) {
+		key_of(i, key, sizeof(key));
+		struct named *got = acre_map_get(m, key);
+		assert_non_null(got);
+		assert_int_equal(got->n, i);
+		assert_ptr_equal(got, &v[i]);
+	}
+	for (int i = 0; i < MANY; i += 2) {
+		key_of(i, key, sizeof(key));
+		assert_ptr_equal(acre_map_remove(m, key), &v[i]);
+	}
+	assert_int_equal(acre_map_size(m), MANY / 2);
+	/* A new value under a key in use: the map now borrows the new value's name. */
+	struct named *again = malloc(sizeof(*again));
+	assert_non_null(again);
+	snprintf(again->name, sizeof(again->name), "%s", v[1].name);
+	again->n = -1;
+	assert_int_equal(acre_map_put(m, again->name, again), 0);
+	memset(v[1].name, 0, sizeof(v[1].name)); /* the old value's key is gone */
+	key_of(1, key, sizeof(key));
+	assert_ptr_equal(acre_map_get(m, key), again);
+	const char **keys = acre_map_sorted_keys(m);
+	assert_non_null(keys);
+	assert_ptr_equal(keys[0], again->name);
+	free(keys);
+	acre_map_free(m); /* frees no key: ASan would tell */
+	m = NULL;
+	free(again);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_sorted_keys),
 		cmocka_unit_test(test_sorted_keys_many),
 		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_borrowed_keys),
 	};
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);
 }

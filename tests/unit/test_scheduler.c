@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "controller/sched_internal.h"
+#include "controller/pool/sched_internal.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "controller/store.h"
+#include "controller/store/store.h"
 
 struct tmp {
 	char dir[64];

@@ -1,0 +1,228 @@
+/*
+ * The JSON writer of jsonw.h: a growing buffer and the escaping of
+ * strings.  Control characters, '"' and '\' are escaped; other bytes pass
+ * as they are once the string is known to be UTF-8 (JSON text is UTF-8,
+ * and jansson refuses anything else: so does this).
+ */
+#include "common/jsonw.h"
+#include "common/strv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void acre_jsonw_init(struct acre_jsonw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void acre_jsonw_free(struct acre_jsonw *w)
+{
+	free(w->buf);
+	acre_jsonw_init(w);
+}
+
+static bool reserve(struct acre_jsonw *w, size_t extra)
+{
+	if (w->error)
+		return false;
+	if (w->len + extra + 1 <= w->cap)
+		return true;
+	size_t cap = w->cap ? w->cap : 256;
+	while (cap < w->len + extra + 1)
+		cap *= 2;
+	char *b = realloc(w->buf, cap);
+	if (!b) {
+		w->error = ENOMEM;
+		return false;
+	}
+	w->buf = b;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct acre_jsonw *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void put_char(struct acre_jsonw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Before a value: the comma that separates it from the one before. */
+static void sep(struct acre_jsonw *w)
+{
+	if (w->comma)
+		put_char(w, ',');
+	w->comma = true;
+}
+
+char *acre_jsonw_take(struct acre_jsonw *w, size_t *len)
+{
+	char *s = w->error ? NULL : w->buf;
+	if (s)
+		*len = w->len;
+	else
+		free(w->buf);
+	if (s && !w->buf)
+		s = strdup(""); /* nothing written */
+	acre_jsonw_init(w);
+	return s;
+}
+
+const char *acre_jsonw_text(struct acre_jsonw *w)
+{
+	if (w->error || !reserve(w, 0))
+		return NULL;
+	w->buf[w->len] = '\0';
+	return w->buf;
+}
+
+void acre_jsonw_reset(struct acre_jsonw *w)
+{
+	w->len = 0;
+	w->comma = false;
+	w->error = 0;
+}
+
+void acre_jsonw_object(struct acre_jsonw *w)
+{
+	sep(w);
+	put_char(w, '{');
+	w->comma = false;
+}
+
+void acre_jsonw_end_object(struct acre_jsonw *w)
+{
+	put_char(w, '}');
+	w->comma = true;
+}
+
+void acre_jsonw_array(struct acre_jsonw *w)
+{
+	sep(w);
+	put_char(w, '[');
+	w->comma = false;
+}
+
+void acre_jsonw_end_array(struct acre_jsonw *w)
+{
+	put_char(w, ']');
+	w->comma = true;
+}
+
+static void quoted(struct acre_jsonw *w, const char *s)
+{
+	size_t n = strlen(s);
+	if (!acre_str_is_utf8(s, n)) {
+		if (!w->error)
+			w->error = EILSEQ;
+		return;
+	}
+	put_char(w, '"');
+	const char *run = s;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, (size_t)(p - run));
+		char esc[8];
+		switch (c) {
+		case '"': put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		case '\b': put(w, "\\b", 2); break;
+		case '\f': put(w, "\\f", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(w, esc, 6);
+		}
+		run = p + 1;
+	}
+	put(w, run, strlen(run));
+	put_char(w, '"');
+}
+
+void acre_jsonw_key(struct acre_jsonw *w, const char *key)
+{
+	sep(w);
+	quoted(w, key);
+	put_char(w, ':');
+	w->comma = false;
+}
+
+void acre_jsonw_string(struct acre_jsonw *w, const char *s)
+{
+	if (!s) {
+		acre_jsonw_null(w);
+		return;
+	}
+	sep(w);
+	quoted(w, s);
+}
+
+void acre_jsonw_int(struct acre_jsonw *w, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	sep(w);
+	put(w, num, (size_t)n);
+}
+
+void acre_jsonw_bool(struct acre_jsonw *w, bool v)
+{
+	sep(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void acre_jsonw_null(struct acre_jsonw *w)
+{
+	sep(w);
+	put(w, "null", 4);
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+	struct acre_jsonw *w = data;
+	put(w, buf, size);
+	return w->error ? -1 : 0;
+}
+
+void acre_jsonw_json(struct acre_jsonw *w, const json_t *v)
+{
+	sep(w);
+	if (!v || json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) < 0) {
+		if (!w->error)
+			w->error = v ? ENOMEM : EINVAL;
+	}
+}
+
+void acre_jsonw_newline(struct acre_jsonw *w)
+{
+	put_char(w, '\n');
+}
+
+struct acre_jsonw_mark acre_jsonw_mark(const struct acre_jsonw *w)
+{
+	return (struct acre_jsonw_mark){.len = w->len, .comma = w->comma};
+}
+
+void acre_jsonw_rewind(struct acre_jsonw *w, struct acre_jsonw_mark m)
+{
+	if (m.len > w->len)
+		return;
+	w->len = m.len;
+	w->comma = m.comma;
+	if (w->buf)
+		w->buf[w->len] = '\0';
+}

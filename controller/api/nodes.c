@@ -1,0 +1,45 @@
+/*
+ * /v1/nodes and /v1/pool: the nodes in id order, one node, and the pool at
+ * a glance — capacity, use and room of the ready nodes, in all and per
+ * attribute value, and how many slices are in each state.
+ */
+#include "internal.h"
+
+API_HANDLER(api_nodes_list)
+{
+	(void)p;
+	(void)q;
+	json_t *list = json_array();
+	_cleanup_free_ const char **ids = pool_node_ids(a->pool);
+	for (size_t i = 0; ids && ids[i]; i++)
+		json_array_append_new(list, pool_node_json(pool_node_find(a->pool, ids[i])));
+	api_reply_json(a, req, 200, json_pack("{s:o}", "nodes", list));
+}
+
+API_HANDLER(api_node_show)
+{
+	(void)q;
+	const char *id = api_param(p, "id");
+	struct pool_node *n = pool_node_find(a->pool, id);
+	if (!n) {
+		struct acre_error err;
+		acre_error_set(&err, ENOENT, "id", "no node %s in the pool", id);
+		api_reply_error(a, req, 404, &err);
+		return;
+	}
+	json_t *j = pool_node_json(n);
+	json_t *slices = json_array();
+	const struct pool_slice *sl;
+	ACRE_LIST_FOREACH(node, sl, n->slices)
+		json_array_append_new(slices, json_pack("{s:s,s:s}", "id", sl->name, "state",
+							acre_slice_state_name(sl->state)));
+	json_object_set_new(j, "slice_list", slices);
+	api_reply_json(a, req, 200, j);
+}
+
+API_HANDLER(api_pool_show)
+{
+	(void)p;
+	(void)q;
+	api_reply_json(a, req, 200, pool_summary_json(a->pool));
+}

@@ -1,0 +1,331 @@
+/*
+ * The supervisor protocol, controller side: sync (the node's slices,
+ * reconciled), heartbeat (usage), update (slice changes with per-node
+ * sequence numbers, acknowledged once committed, duplicates ignored), and
+ * the replies to what the controller asked (assign, kill, remove);
+ * register is register.c's.  Every request is checked by name and type
+ * before anything changes; a bad one gets an error reply and is logged,
+ * and the connection keeps serving — except before registration, where
+ * any error ends the connection.
+ */
+#include "internal.h"
+#include "proto/proto.h"
+#include "common/jsonw.h"
+
+#define MAX_UPDATES 100000
+
+void op_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err)
+{
+	struct pool_node *n = conn->node;
+	conn->np->stats->protocol_errors++;
+	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
+		 n ? n->id : "-", conn->peer, err->message);
+	if (n)
+		conn_reply_error(conn, id, err);
+	else
+		conn_refuse(conn, id, err); /* nothing but a registration before one */
+}
+
+/*
+ * {"id", "ok": true, "result": {} or {key: value}}: the replies of every
+ * heartbeat and update, thousands a second, with the writer rather than a
+ * tree each.  deferred: held until the pass is committed.
+ */
+static void reply_ok(struct node_conn *conn, json_t *id, const char *key, int64_t value,
+		     bool deferred)
+{
+	struct acre_jsonw w;
+	acre_jsonw_init(&w);
+	acre_jsonw_object(&w);
+	acre_jsonw_key(&w, "id");
+	if (json_is_integer(id))
+		acre_jsonw_int(&w, json_integer_value(id));
+	else
+		acre_jsonw_json(&w, id);
+	acre_jsonw_key(&w, "ok");
+	acre_jsonw_bool(&w, true);
+	acre_jsonw_key(&w, "result");
+	acre_jsonw_object(&w);
+	if (key) {
+		acre_jsonw_key(&w, key);
+		acre_jsonw_int(&w, value);
+	}
+	acre_jsonw_end_object(&w);
+	acre_jsonw_end_object(&w);
+	acre_jsonw_newline(&w);
+	size_t len;
+	char *line = acre_jsonw_take(&w, &len);
+	if (!line)
+		return;
+	if (deferred) {
+		defer_take(conn->np, conn, line, len);
+		return;
+	}
+	conn_send(conn, line, len);
+	free(line);
+}
+
+/* {"cpus": 0.5, "memory": 1234}: what the node runs that the pool did not place; 1: absent. */
+static int parse_local(json_t *local, struct pool_local *out, struct acre_error *err)
+{
+	double c = 0;
+	json_int_t m = 0;
+	json_error_t jerr;
+	if (!local)
+		return 1;
+	if (json_unpack_ex(local, &jerr, 0, "{s?F,s?I}", "cpus", &c, "memory", &m) < 0 || c < 0 ||
+	    c > 65536 || m < 0)
+		return acre_error_set(err, EINVAL, "local",
+				      "local: {\"cpus\": N, \"memory\": BYTES}, non-negative");
+	out->cpus = (uint32_t)(c * 1000 + 0.5);
+	out->memory = (uint64_t)m;
+	return 0;
+}
+
+/* One entry of a sync's "slices": {"name", "state", "reason"?, "restarts"?, "exit"?, "managed"?}. */
+static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_error *err)
+{
+	json_error_t jerr;
+	const char *state;
+	json_int_t restarts = 0;
+	int managed = 0;
+	*r = (struct pool_report){.reason = ""};
+	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b}", "name", &r->slice, "state",
+			   &state, "reason", &r->reason, "restarts", &restarts, "exit", &r->exit,
+			   "managed", &managed) < 0)
+		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, jerr.text);
+	if (!acre_slice_name_valid(r->slice) || acre_slice_state_parse(state, &r->state) < 0 ||
+	    restarts < 0)
+		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: invalid name or state",
+				      i);
+	r->restarts = (unsigned)restarts;
+	r->managed = managed;
+	if (!json_is_object(r->exit))
+		r->exit = NULL;
+	return 0;
+}
+
+static void op_sync(struct node_conn *conn, json_t *req, json_t *id)
+{
+	struct nodeport *np = conn->np;
+	struct pool_node *n = conn->node;
+	struct acre_error err = {0};
+	json_t *slices = json_object_get(req, "slices");
+	struct pool_local local;
+	int rc = parse_local(json_object_get(req, "local"), &local, &err);
+	if (rc < 0) {
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	if (!json_is_array(slices)) {
+		acre_error_set(&err, EINVAL, "slices", "slices: must be an array");
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	size_t count = json_array_size(slices);
+	_cleanup_free_ struct pool_report *r = calloc(count + 1, sizeof(*r));
+	if (!r) {
+		acre_error_set(&err, ENOMEM, NULL, "out of memory");
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (parse_entry(json_array_get(slices, i), i, &r[i], &err) < 0) {
+			op_reply_error(conn, id, &err);
+			return;
+		}
+	}
+	pool_node_sync(np->pool, n, r, count, rc == 0 ? &local : NULL);
+	defer_reply(np, conn, acre_proto_ok(id, json_pack("{s:I}", "slices", (json_int_t)n->nslices)));
+}
+
+static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	struct pool_local local;
+	int rc = parse_local(json_object_get(req, "local"), &local, &err);
+	if (rc < 0) {
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	pool_node_heartbeat(conn->np->pool, conn->node, rc == 0 ? &local : NULL,
+			    json_object_get(req, "usage"));
+	reply_ok(conn, id, NULL, 0, false);
+}
+
+static int parse_update(json_t *u, size_t i, struct pool_report *out, struct acre_error *err)
+{
+	json_error_t jerr;
+	json_int_t seq, restarts = 0;
+	const char *state;
+	*out = (struct pool_report){.reason = ""};
+	if (json_unpack_ex(u, &jerr, 0, "{s:I,s:s,s:s,s?s,s?I,s?o}", "seq", &seq, "slice",
+			   &out->slice, "state", &state, "reason", &out->reason, "restarts",
+			   &restarts, "exit", &out->exit) < 0)
+		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: %s", i, jerr.text);
+	if (seq <= 0 || restarts < 0)
+		return acre_error_set(err, EINVAL, "updates",
+				      "updates[%zu]: seq must be positive, restarts not negative", i);
+	if (acre_slice_state_parse(state, &out->state) < 0)
+		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: unknown state %.32s",
+				      i, state);
+	if (!acre_slice_name_valid(out->slice))
+		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: invalid slice name", i);
+	if (out->exit && !json_is_object(out->exit) && !json_is_null(out->exit))
+		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: exit must be an object",
+				      i);
+	if (!json_is_object(out->exit))
+		out->exit = NULL;
+	out->seq = seq;
+	out->restarts = (unsigned)restarts;
+	return 0;
+}
+
+static void op_update(struct node_conn *conn, json_t *req, json_t *id)
+{
+	struct nodeport *np = conn->np;
+	struct acre_error err = {0};
+	json_t *list = json_object_get(req, "updates");
+	size_t count = json_array_size(list);
+	if (!json_is_array(list) || count > MAX_UPDATES) {
+		acre_error_set(&err, EINVAL, "updates", "updates: an array of at most %d changes",
+			       MAX_UPDATES);
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	/* All or nothing: a malformed entry rejects the message before any applies. */
+	_cleanup_free_ struct pool_report *ups = calloc(count + 1, sizeof(*ups));
+	if (!ups) {
+		acre_error_set(&err, ENOMEM, NULL, "out of memory");
+		op_reply_error(conn, id, &err);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (parse_update(json_array_get(list, i), i, &ups[i], &err) < 0) {
+			op_reply_error(conn, id, &err);
+			return;
+		}
+	}
+	reply_ok(conn, id, "acked", pool_node_update(np->pool, conn->node, ups, count), true);
+}
+
+/* {"assigned": N, "failed": [{"slice", "error"}]}: the rest runs, or will shortly. */
+static void assign_reply(struct nodeport *np, struct pool_node *n, const struct sent_req *req,
+			 bool ok, json_t *msg, const struct acre_error *whole)
+{
+	json_t *failed = json_object_get(json_object_get(msg, "result"), "failed");
+	for (size_t i = 0; i < req->n; i++) {
+		const struct sent_item *it = &req->items[i];
+		if (!ok) {
+			pool_assign_result(np->pool, n, it->name, it->slice_id, whole);
+			continue;
+		}
+		size_t k;
+		json_t *f;
+		bool refused = false;
+		json_array_foreach(failed, k, f) {
+			const char *name = json_string_value(json_object_get(f, "slice"));
+			if (!name || strcmp(name, it->name))
+				continue;
+			struct acre_error err = {0};
+			acre_proto_error_from_json(f, &err);
+			pool_assign_result(np->pool, n, it->name, it->slice_id, &err);
+			refused = true;
+			break;
+		}
+		if (!refused)
+			pool_assign_result(np->pool, n, it->name, it->slice_id, NULL);
+	}
+}
+
+static void handle_reply(struct node_conn *conn, json_t *msg)
+{
+	struct nodeport *np = conn->np;
+	struct pool_node *n = conn->node;
+	json_t *jid = json_object_get(msg, "id");
+	struct sent_req req;
+	if (!n || !json_is_integer(jid) || !conn_take_request(conn, json_integer_value(jid), &req)) {
+		acre_log(ACRE_LOG_DEBUG, "node=%s event=unexpected_reply", n ? n->id : "-");
+		return;
+	}
+	struct acre_error err = {0};
+	bool ok = json_is_true(json_object_get(msg, "ok"));
+	if (!ok)
+		acre_proto_error_from_json(msg, &err);
+	if (req.op == POOL_OP_ASSIGN) {
+		assign_reply(np, n, &req, ok, msg, &err);
+	} else if (req.n == 1) {
+		const char *name = req.items[0].name;
+		if (req.op == POOL_OP_REMOVE && !ok && err.code == ENOENT)
+			pool_remove_gone(np->pool, n, name, req.items[0].slice_id);
+		else if (!ok && !(req.op == POOL_OP_KILL && err.code == ESRCH))
+			acre_log(ACRE_LOG_WARN, "node=%s slice=%s event=%s_failed error=\"%s\"",
+				 n->id, name, req.op == POOL_OP_KILL ? "kill" : "remove",
+				 err.message);
+	}
+	free(req.items);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct node_conn *conn, json_t *req, json_t *id);
+} ops[] = {
+	{ACRE_OP_SYNC, op_sync},
+	{ACRE_OP_HEARTBEAT, op_heartbeat},
+	{ACRE_OP_UPDATE, op_update},
+};
+
+/* A registered node that speaks is alive; a node declared down must reconcile first. */
+static bool revive(struct node_conn *conn, struct pool_node *n)
+{
+	if (pool_node_heard(conn->np->pool, n))
+		return true;
+	conn_close(conn, "declared down meanwhile: reconnect to reconcile");
+	return false;
+}
+
+void nodeport_message(struct node_conn *conn, const char *line, size_t len)
+{
+	struct acre_error err = {0};
+	_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
+	int rc = acre_proto_parse(line, len, ACRE_PROTO_REQUEST | ACRE_PROTO_REPLY, &m, &err);
+	if (!m.json) {
+		op_reply_error(conn, NULL, &err);
+		return;
+	}
+	struct pool_node *n = conn->node;
+	if (n && !revive(conn, n))
+		return;
+	if (m.kind == ACRE_PROTO_REPLY && rc < 0) {
+		/* Counted and logged, never answered: answering a reply could echo forever. */
+		conn->np->stats->protocol_errors++;
+		acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
+			 n ? n->id : "-", conn->peer, err.message);
+		return;
+	}
+	if (m.kind == ACRE_PROTO_REPLY) {
+		handle_reply(conn, m.json);
+		return;
+	}
+	if (rc < 0) {
+		op_reply_error(conn, m.id, &err);
+		return;
+	}
+	if (strcmp(m.op, ACRE_OP_REGISTER) == 0) {
+		op_register(conn, m.json, m.id);
+		return;
+	}
+	if (!n) {
+		acre_error_set(&err, EACCES, "op", "%s before register", m.op);
+		op_reply_error(conn, m.id, &err);
+		return;
+	}
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(ops); i++) {
+		if (strcmp(ops[i].name, m.op) == 0) {
+			ops[i].fn(conn, m.json, m.id);
+			return;
+		}
+	}
+	acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", m.op);
+	op_reply_error(conn, m.id, &err);
+}

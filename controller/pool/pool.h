@@ -1,0 +1,357 @@
+/*
+ * pool: the controller's domain as plain C verbs — the nodes of the pool,
+ * its slices, the queue of slices that wait for room, reconciliation with
+ * a node that (re)connects, and the scheduler that picks a node.  Whoever
+ * changes the pool calls these verbs: the HTTP API and the node port today,
+ * apps, jobs and triggers later.  The pool calls nothing above it.
+ *
+ * Every change is published at once to the pool's subscribers (the store's
+ * writer, the event stream, metrics), each as a struct pool_change that
+ * carries what an event needs.  The daemon's loop runs one pass at a time;
+ * at the end of each, pool_commit() writes the pass's changes in one
+ * transaction, commits it, and only then lets the subscribers deliver what
+ * depends on it.  Messages for nodes (assign, kill, remove) wait in the
+ * pool's outbound queue until that commit too.
+ *
+ * Objects are plain structs that readers may look into; only the verbs
+ * below change them.
+ */
+#ifndef ACRE_CONTROLLER_POOL_H
+#define ACRE_CONTROLLER_POOL_H
+
+#include "common/common.h"
+#include "proto/proto.h"
+#include "controller/pool/sched.h"
+
+struct pool;
+struct store;
+struct store_stats;
+
+struct pool_options {
+	uint64_t node_timeout_ms; /* silent this long: unreachable */
+	uint64_t lost_after_ms;	  /* unreachable this long: down, its slices lost */
+};
+
+enum pool_node_state { POOL_NODE_READY, POOL_NODE_UNREACHABLE, POOL_NODE_DOWN };
+enum pool_desired { POOL_DESIRED_RUN, POOL_DESIRED_STOP, POOL_DESIRED_REMOVE };
+
+/* ---- labels ---------------------------------------------------------------------------- */
+
+/* The slices that carry one label key=value, in creation order (labels.c). */
+struct pool_label_set;
+
+/* One label of one slice: its place in the set of the slices that carry it. */
+struct pool_label {
+	struct pool_label_set *set;
+	struct pool_slice *slice;
+	ACRE_LIST_FIELDS(struct pool_label, set);
+};
+
+/* A slice's labels, in one block. */
+struct pool_labels {
+	unsigned n, cap;
+	struct pool_label l[];
+};
+
+#define POOL_LABEL_FILTER_MAX 16
+
+/* Labels a slice must all carry: "K=V" texts, split at the first '=' (not copied). */
+struct pool_label_filter {
+	unsigned n;
+	struct {
+		const char *key; /* key_len bytes, then '=' */
+		size_t key_len;
+		const char *value;
+	} l[POOL_LABEL_FILTER_MAX];
+};
+
+/* ---- nodes and slices ------------------------------------------------------------------ */
+
+struct pool_node {
+	struct sched_node sn; /* first: the scheduler's view (capacity, use, attributes) */
+	char id[ACRE_NAME_MAX + 1];
+	char *hostname;
+	char secret_hash[65]; /* SHA-256 of the secret the node chose, hex */
+	char address[64];
+	char version[32];
+	json_t *attributes;	  /* what the node declared, object of strings */
+	struct sched_attr *attrs; /* the same plus node.id and node.hostname */
+	enum pool_node_state state;
+	void *conn;  /* the node port's connection, NULL while disconnected (opaque here) */
+	bool synced; /* its slices reconciled on this connection */
+	int64_t last_seq; /* last update applied */
+	uint64_t last_seen_ns, state_since_ns;
+	int64_t registered_at, last_seen_ms;
+	uint32_t reserved_cpus, local_cpus; /* placed by the pool; run by the node alone */
+	uint64_t reserved_mem, local_mem;
+	json_t *usage;		   /* the last heartbeat's */
+	struct pool_slice *slices; /* placed here: a list through node_prev, node_next */
+	size_t nslices;
+	unsigned sync_gen;
+};
+
+struct pool_slice {
+	int64_t id; /* row id, never reused */
+	char name[ACRE_NAME_MAX + 1];
+	struct pool_node *node;	     /* where it is placed; NULL while pending or once lost */
+	struct pool_node *last_node; /* where it was, for display and re-adoption */
+	enum acre_slice_state state;
+	enum pool_desired desired;
+	enum acre_restart restart;
+	unsigned restart_max;
+	unsigned restarts;     /* on its present node, as the node counts them */
+	unsigned replacements; /* new placements after its node was lost */
+	enum acre_strategy strategy;
+	uint32_t cpus;
+	uint64_t mem;
+	char *reason;			  /* NULL: none */
+	json_t *exit;			  /* the node's exit record as it sent it; NULL: unknown */
+	char *spread, *group;		  /* --spread ATTR and the slices counted with it */
+	struct acre_placement *placement; /* NULL: the default */
+	struct pool_labels *labels;	  /* NULL: none */
+	json_t *spec;			  /* a new slice's spec, until the store holds it */
+	bool assigned;			  /* the node has accepted it */
+	bool reserved;			  /* its resources are counted on node */
+	bool removed;			  /* gone from the pool; freed after the commit */
+	unsigned seen_gen;
+	int64_t created_at, updated_at;
+	uint64_t placed_ns; /* when placed, until it first runs: the time-to-running histogram */
+	ACRE_LIST_FIELDS(struct pool_slice, node);
+	ACRE_LIST_FIELDS(struct pool_slice, pending);
+};
+
+const char *pool_node_state_name(enum pool_node_state st);
+const char *pool_desired_name(enum pool_desired d);
+
+/* ---- changes and their subscribers ------------------------------------------------------ */
+
+enum pool_change_kind { POOL_CHANGE_NODE, POOL_CHANGE_SLICE };
+
+/*
+ * One change of the pool, published at once to every subscriber, in the
+ * order the changes happened.  The object is as the change left it while
+ * the callback runs (and no longer afterwards: copy what is kept).
+ */
+struct pool_change {
+	enum pool_change_kind kind;
+	/*
+	 * slice: "created", "state", "removed", or "updated";
+	 * node: "registered", "ready", "unreachable", "down", "disconnected", or "updated".
+	 */
+	const char *event;
+	/* "updated": a field no event reports (restarts, desired, exit record, ...). */
+	bool quiet;
+	const struct pool_node *node;	/* kind node */
+	const struct pool_slice *slice; /* kind slice */
+};
+
+/* "slice" or "node". */
+const char *pool_change_type(const struct pool_change *ch);
+/* The object as an event shows it (a slice as the API does; a node in brief). */
+json_t *pool_change_json(const struct pool_change *ch);
+/* Its labels: a slice's labels, a node's attributes; an object of strings. */
+json_t *pool_change_labels(const struct pool_change *ch);
+bool pool_change_has_label(const struct pool_change *ch, const char *key, const char *value);
+
+struct pool_subscriber {
+	/* At once, in the pass that made the change. */
+	void (*changed)(void *ud, const struct pool_change *ch);
+	/*
+	 * Before the pass's commit, at the end of every pass: rows of one's own
+	 * go in the same transaction (store_begin(pool_store(p)) opens it if the
+	 * pass wrote nothing else).  A failure ends the process, as a failed
+	 * commit does.
+	 */
+	int (*committing)(void *ud, struct acre_error *err);
+	/* After the commit: what depends on the pass's changes may go out now, in order. */
+	void (*committed)(void *ud);
+	void *ud;
+};
+
+/* Subscribers are called in the order they subscribed; the store's writer is first. */
+int pool_subscribe(struct pool *p, const struct pool_subscriber *s);
+/* Every subscription made with this ud ends. */
+void pool_unsubscribe(struct pool *p, void *ud);
+
+/* ---- the pool as a whole ----------------------------------------------------------------- */
+
+/*
+ * The pool as the store holds it (store NULL: an empty pool kept in
+ * memory only, for tests).  The store stays the caller's.
+ */
+int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
+	      struct acre_error *err);
+void pool_close(struct pool *p);
+
+/*
+ * The end of a loop pass: pending slices tried again if room appeared,
+ * then the pass's changes written and committed (one fsync), then the
+ * subscribers told.  A failed commit ends the process: memory would no
+ * longer match the disk, and a restart resumes from the last commit,
+ * which is exactly what was acknowledged.
+ */
+void pool_commit(struct pool *p);
+/* Node timeouts, a few times a second; pending slices retried at the next commit. */
+void pool_tick(struct pool *p);
+
+/* The controller's counters, for /metrics: the pool's, and the node port's (counted here). */
+struct pool_stats {
+	uint64_t slices_created, slices_removed, placements, placement_pending;
+	uint64_t slices_lost, slices_replaced, assign_failures;
+	uint64_t registrations, refusals, protocol_errors, heartbeats;
+	uint64_t updates_applied, updates_duplicate;
+	uint64_t assigns_sent, kills_sent, removes_sent;
+};
+struct pool_stats *pool_stats(struct pool *p);
+size_t pool_slice_count(const struct pool *p, enum acre_slice_state st);
+size_t pool_pending_count(const struct pool *p);
+const struct store_stats *pool_store_stats(const struct pool *p, int64_t *file_size);
+/* The store under the pool, for a module that keeps a table of its own in it (the event log). */
+struct store *pool_store(struct pool *p);
+
+/* ---- nodes ------------------------------------------------------------------------------- */
+
+struct pool_node *pool_node_find(struct pool *p, const char *id);
+size_t pool_node_count(const struct pool *p);
+/* Node ids sorted, NULL-terminated; free the array (the strings are the pool's). */
+const char **pool_node_ids(const struct pool *p);
+void pool_node_foreach(const struct pool *p, void (*fn)(struct pool_node *n, void *ud), void *ud);
+
+struct pool_registration {
+	const char *id, *secret_hash, *hostname, *version, *address;
+	uint32_t cpus; /* millicpus */
+	uint64_t memory;
+	json_t *attributes; /* checked: an object of valid attribute strings */
+};
+
+bool pool_node_secret_matches(const struct pool_node *n, const char *secret_hash);
+/*
+ * A node joins (or rejoins) on connection `conn`: created at its first
+ * registration, described anew, ready; -EACCES when its id belongs to a
+ * node with another secret.  Close an older connection of the node first.
+ */
+int pool_node_register(struct pool *p, const struct pool_registration *r, void *conn,
+		       struct pool_node **out, struct acre_error *err);
+/* The node spoke: false when it was declared down meanwhile (it must reconnect and reconcile). */
+bool pool_node_heard(struct pool *p, struct pool_node *n);
+void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn);
+
+/* What a node runs on its own (slices started on its socket): counted as used. */
+struct pool_local {
+	uint32_t cpus; /* millicpus */
+	uint64_t memory;
+};
+/* local NULL: not reported; usage: the heartbeat's object, kept (a reference). */
+void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_local *local,
+			 json_t *usage);
+
+/* A slice as its node reports it: an update (seq > 0) or an entry of a sync. */
+struct pool_report {
+	int64_t seq;
+	const char *slice, *reason;
+	enum acre_slice_state state;
+	unsigned restarts;
+	json_t *exit;	 /* an object, or NULL */
+	bool managed;	 /* sync: assigned by the pool */
+};
+/* Updates in order, each applied once (a duplicate's seq is at most the last); the last seq. */
+int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_report *u,
+			 size_t count);
+/* The node's slices after it (re)connected, reconciled both ways; then it takes placements. */
+void pool_node_sync(struct pool *p, struct pool_node *n, const struct pool_report *slices,
+		    size_t count, const struct pool_local *local);
+
+/* ---- slices ------------------------------------------------------------------------------ */
+
+struct pool_slice *pool_slice_find(struct pool *p, const char *name);
+
+/*
+ * A new slice from its spec (JSON, validated here with
+ * acre_slice_spec_parse: errors name the field under "spec") and its
+ * placement (NULL: the default).  The spec object is kept as the slice's
+ * one copy (a reference is taken; the generated name, if any, is set in
+ * it); the slice is placed, or pending with the reason.  -EEXIST for a
+ * name in use, -E2BIG when no node could ever hold it; nothing is created
+ * then.
+ */
+int pool_slice_create(struct pool *p, json_t *spec, const struct acre_placement *placement,
+		      struct pool_slice **out, struct acre_error *err);
+/*
+ * Ends a slice (signal 0: TERM, then KILL after the node's stop timeout;
+ * another signal is only sent).  0: it was never placed and is killed now;
+ * 1: asked of its node; -ESRCH: it does not run.
+ */
+int pool_slice_kill(struct pool *p, struct pool_slice *sl, int signal, struct acre_error *err);
+/*
+ * Removes a slice.  0: removed now (it was on no node); 1: being removed
+ * on its node, gone when the node says so; -EBUSY: it runs and !force.
+ */
+int pool_slice_remove(struct pool *p, struct pool_slice *sl, bool force, struct acre_error *err);
+/* Its spec: from memory while new, else from the store.  A new reference. */
+int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
+		    struct acre_error *err);
+
+struct pool_slice_query {
+	int64_t after;	/* ids greater than this */
+	unsigned limit; /* 0: no limit */
+	const char *node_id;
+	int state; /* enum acre_slice_state, or -1 for any */
+	const struct pool_label_filter *labels; /* NULL or empty: any */
+	bool with_spec;
+};
+/*
+ * Slices in creation order, each with its latest state (and its spec when
+ * asked, else NULL); fn returning non-zero stops.  Without labels the
+ * store's order is walked, and slices made in this very pass are not
+ * listed yet; with labels, the label index in memory.
+ */
+int pool_slice_list(struct pool *p, const struct pool_slice_query *q,
+		    int (*fn)(const struct pool_slice *sl, json_t *spec, void *ud), void *ud,
+		    struct acre_error *err);
+
+/* Adds "K=V" to the filter (the text is kept by pointer, not copied). */
+int pool_label_filter_add(struct pool_label_filter *f, const char *kv, struct acre_error *err);
+bool pool_slice_has_labels(const struct pool_slice *sl, const struct pool_label_filter *f);
+/* The slices carrying every label of f (at least one), in creation order; fn returning non-zero stops. */
+int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
+			 int (*fn)(struct pool_slice *sl, void *ud), void *ud);
+/* A slice's labels as an object of strings. */
+json_t *pool_slice_labels_json(const struct pool_slice *sl);
+
+/* ---- messages for nodes -------------------------------------------------------------------- */
+
+enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE };
+
+/* A message for a node, decided in a pass and sent once that pass is committed. */
+struct pool_outbound {
+	ACRE_LIST_FIELDS(struct pool_outbound, out);
+	enum pool_op op;
+	struct pool_node *node;
+	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
+	char name[ACRE_NAME_MAX + 1];
+	json_t *spec; /* assign: the spec, or NULL to read it from the store */
+	int signal;   /* kill: 0 = TERM, then KILL after the node's stop timeout */
+};
+
+/* The committed pass's messages, in the order decided (a list through out_next). */
+struct pool_outbound *pool_outbound_take(struct pool *p);
+void pool_outbound_free(struct pool_outbound *o);
+/* Whether an assign still stands: the same slice, still placed there, not yet accepted. */
+bool pool_assign_current(struct pool *p, const struct pool_outbound *o);
+/* Fills o->spec from the store when it is not in memory. */
+int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_error *err);
+
+/* The node's answer to an assign of one slice: err NULL when it took it. */
+void pool_assign_result(struct pool *p, struct pool_node *n, const char *name, int64_t id,
+			const struct acre_error *err);
+/* The node answered a remove with not_found: nothing left to wait for. */
+void pool_remove_gone(struct pool *p, struct pool_node *n, const char *name, int64_t id);
+
+/* ---- JSON shapes (view.c) -------------------------------------------------------------------- */
+
+json_t *pool_node_json(const struct pool_node *n);
+json_t *pool_slice_json(const struct pool_slice *sl);
+/* Capacity, use and room of the ready nodes, in all and per attribute value; slice counts. */
+json_t *pool_summary_json(struct pool *p);
+
+#endif

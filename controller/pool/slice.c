@@ -1,0 +1,331 @@
+/*
+ * The life of the pool's slices: the table by name, state changes (each
+ * published at once), the room a slice takes on its node, and what happens
+ * when a node loses one — lost for good, or pending again when its restart
+ * policy asks for a new run.
+ */
+#include "internal.h"
+
+#include <sys/random.h>
+
+static const char *const desired_names[] = {"run", "stop", "remove"};
+
+const char *pool_desired_name(enum pool_desired d)
+{
+	return (size_t)d < ACRE_ARRAY_SIZE(desired_names) ? desired_names[d] : "?";
+}
+
+int desired_parse(const char *s, enum pool_desired *out)
+{
+	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(desired_names); i++) {
+		if (strcmp(s, desired_names[i]) == 0) {
+			*out = (enum pool_desired)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void slice_restart_text(const struct pool_slice *sl, char *buf, size_t len)
+{
+	if (sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max)
+		snprintf(buf, len, "on-failure:%u", sl->restart_max);
+	else
+		snprintf(buf, len, "%s", acre_restart_name(sl->restart));
+}
+
+int slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
+{
+	*max = 0;
+	if (!s || !strcmp(s, "never")) {
+		*r = ACRE_RESTART_NEVER;
+	} else if (!strcmp(s, "always")) {
+		*r = ACRE_RESTART_ALWAYS;
+	} else if (!strncmp(s, "on-failure", 10)) {
+		*r = ACRE_RESTART_ON_FAILURE;
+		if (s[10] == ':')
+			*max = (unsigned)strtoul(s + 11, NULL, 10);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* xorshift64*, seeded once from the kernel: names for a million slices without a syscall each. */
+void slice_name_generate(struct pool *p, char *buf, size_t len)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	if (!p->rng && (getrandom(&p->rng, sizeof(p->rng), 0) != sizeof(p->rng) || !p->rng))
+		p->rng = acre_monotonic_ns() | 1;
+	char suffix[11];
+	do {
+		for (size_t i = 0; i < 10; i++) {
+			p->rng ^= p->rng >> 12;
+			p->rng ^= p->rng << 25;
+			p->rng ^= p->rng >> 27;
+			suffix[i] = alphabet[(p->rng * 2685821657736338717ULL >> 33) % 36];
+		}
+		suffix[10] = '\0';
+		snprintf(buf, len, "slice-%s", suffix);
+	} while (pool_slice_find(p, buf));
+}
+
+struct pool_slice *pool_slice_find(struct pool *p, const char *name)
+{
+	return acre_map_get(p->slices, name);
+}
+
+/* Findable by its name (which must be new to the pool). */
+int slice_index(struct pool *p, struct pool_slice *sl)
+{
+	if (acre_map_get(p->slices, sl->name))
+		return -EEXIST;
+	return acre_map_put(p->slices, sl->name, sl);
+}
+
+void slice_unindex(struct pool *p, struct pool_slice *sl)
+{
+	if (acre_map_get(p->slices, sl->name) == sl)
+		acre_map_remove(p->slices, sl->name);
+}
+
+struct pool_slice *slice_new(struct pool *p, const char *name)
+{
+	struct pool_slice *sl = slab_alloc(&p->slabs);
+	if (!sl)
+		return NULL;
+	snprintf(sl->name, sizeof(sl->name), "%s", name);
+	if (slice_index(p, sl) < 0) {
+		slab_release(&p->slabs, sl);
+		return NULL;
+	}
+	sl->id = ++p->next_slice_id;
+	sl->state = ACRE_SLICE_PENDING;
+	sl->created_at = sl->updated_at = acre_now_ms();
+	p->by_state[ACRE_SLICE_PENDING]++;
+	return sl;
+}
+
+void slice_free(struct pool *p, struct pool_slice *sl)
+{
+	if (!sl)
+		return;
+	free(sl->reason);
+	json_decref(sl->exit);
+	free(sl->spread);
+	free(sl->group);
+	free(sl->placement);
+	json_decref(sl->spec);
+	labels_detach(p, sl);
+	slab_release(&p->slabs, sl);
+}
+
+void slice_set_reason(struct pool_slice *sl, const char *reason)
+{
+	if (!reason || !*reason) {
+		free(sl->reason);
+		sl->reason = NULL;
+		return;
+	}
+	if (sl->reason && strcmp(sl->reason, reason) == 0)
+		return;
+	char *r = strdup(reason);
+	if (!r)
+		return;
+	free(sl->reason);
+	sl->reason = r;
+}
+
+bool slice_is_active(const struct pool_slice *sl)
+{
+	return sl->state == ACRE_SLICE_STARTING || sl->state == ACRE_SLICE_RUNNING;
+}
+
+bool slice_holds_resources(const struct pool_slice *sl)
+{
+	if (!sl->node)
+		return false;
+	switch (sl->state) {
+	case ACRE_SLICE_PENDING:
+	case ACRE_SLICE_STARTING:
+	case ACRE_SLICE_RUNNING:
+		return true;
+	case ACRE_SLICE_EXITED:
+		return sl->restart == ACRE_RESTART_ALWAYS && sl->desired == POOL_DESIRED_RUN;
+	case ACRE_SLICE_FAILED:
+		/* The supervisor runs it again after its back-off. */
+		if (sl->desired != POOL_DESIRED_RUN)
+			return false;
+		if (sl->restart == ACRE_RESTART_ALWAYS)
+			return true;
+		return sl->restart == ACRE_RESTART_ON_FAILURE &&
+		       (sl->restart_max == 0 || sl->restarts + sl->replacements < sl->restart_max);
+	default:
+		return false;
+	}
+}
+
+void slice_reserve(struct pool *p, struct pool_slice *sl)
+{
+	struct pool_node *n = sl->node;
+	if (sl->reserved || !n)
+		return;
+	sched_reserve(p->sched, &n->sn, sl->cpus, sl->mem, sl->strategy);
+	n->reserved_cpus += sl->cpus;
+	n->reserved_mem += sl->mem;
+	if (sl->spread)
+		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, +1);
+	sl->reserved = true;
+}
+
+void slice_unreserve(struct pool *p, struct pool_slice *sl)
+{
+	struct pool_node *n = sl->node;
+	if (!sl->reserved || !n)
+		return;
+	sched_release(p->sched, &n->sn, sl->cpus, sl->mem);
+	n->reserved_cpus -= sl->cpus;
+	n->reserved_mem -= sl->mem;
+	if (sl->spread)
+		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, -1);
+	sl->reserved = false;
+	p->retry_pending = true; /* room appeared */
+}
+
+bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			const char *reason)
+{
+	bool changed = sl->state != st;
+	bool reason_changed = (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason)
+						  : sl->reason != NULL;
+	if (!changed && !reason_changed)
+		return false;
+	if (changed) {
+		p->by_state[sl->state]--;
+		p->by_state[st]++;
+	}
+	sl->state = st;
+	slice_set_reason(sl, reason);
+	sl->updated_at = acre_now_ms();
+	/* Room follows the state: kept while it runs or will run again, given back otherwise. */
+	if (slice_holds_resources(sl))
+		slice_reserve(p, sl);
+	else
+		slice_unreserve(p, sl);
+	return true;
+}
+
+void slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+		     const char *reason)
+{
+	if (!slice_change_state(p, sl, st, reason))
+		return;
+	pool_publish_slice(p, sl, "state");
+	/* Its first run has been seen (metrics measure the time to it). */
+	if (st == ACRE_SLICE_RUNNING)
+		sl->placed_ns = 0;
+}
+
+void slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r)
+{
+	sl->assigned = true; /* written with the change below, if any; see pool_assign_result */
+	bool touched = false;
+	if (r->restarts != sl->restarts) {
+		sl->restarts = r->restarts;
+		touched = true;
+	}
+	if (r->exit && (!sl->exit || !json_equal(sl->exit, r->exit))) {
+		json_decref(sl->exit);
+		sl->exit = json_incref(r->exit);
+		touched = true;
+	}
+	if (touched)
+		slice_touch(p, sl);
+	if (r->state == ACRE_SLICE_DESTROYED) {
+		/* Removed on the node: asked for by the pool, or by someone on the node. */
+		slice_delete(p, sl);
+		return;
+	}
+	slice_set_state(p, sl, r->state, r->reason);
+}
+
+static bool replaced_by_policy(const struct pool_slice *sl)
+{
+	if (sl->desired != POOL_DESIRED_RUN)
+		return false;
+	switch (sl->restart) {
+	case ACRE_RESTART_ALWAYS:
+		return true;
+	case ACRE_RESTART_ON_FAILURE:
+		/* Losing its node is a failure, counted against on-failure:N like any other. */
+		return sl->restart_max == 0 || sl->restarts + sl->replacements < sl->restart_max;
+	default:
+		return false;
+	}
+}
+
+void slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
+{
+	slice_unreserve(p, sl);
+	node_detach(sl);
+	p->stats.slices_lost++;
+	acre_log(ACRE_LOG_WARN, "slice=%s event=lost reason=\"%s\"", sl->name, why);
+	if (sl->desired == POOL_DESIRED_REMOVE) {
+		slice_delete(p, sl);
+		return;
+	}
+	if (!replaced_by_policy(sl)) {
+		slice_set_state(p, sl, ACRE_SLICE_LOST, why);
+		return;
+	}
+	char reason[300];
+	snprintf(reason, sizeof(reason), "replacing: %s", why);
+	sl->replacements++;
+	sl->restarts = 0; /* the new node counts its own */
+	sl->assigned = false;
+	p->stats.slices_replaced++;
+	slice_set_state(p, sl, ACRE_SLICE_PENDING, reason);
+	pending_add(p, sl);
+	p->retry_pending = true;
+}
+
+void slice_delete(struct pool *p, struct pool_slice *sl)
+{
+	if (sl->removed)
+		return;
+	/* Its memory is given back after the commit: the store's writer still reads it. */
+	if (acre_vec_push(&p->removed, sl) < 0) {
+		acre_log(ACRE_LOG_ERROR, "slice=%s event=remove_failed error=\"out of memory\"",
+			 sl->name);
+		return;
+	}
+	slice_unreserve(p, sl);
+	node_detach(sl);
+	pending_remove(p, sl);
+	slice_unindex(p, sl);
+	p->by_state[sl->state]--;
+	sl->removed = true;
+	p->stats.slices_removed++;
+	acre_log(ACRE_LOG_INFO, "slice=%s event=removed", sl->name);
+	pool_publish_slice(p, sl, "removed");
+	/* Out of the label index now that the change (and its labels) went out. */
+	labels_detach(p, sl);
+}
+
+void slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)
+{
+	if (signal == 0 && sl->desired == POOL_DESIRED_RUN) {
+		sl->desired = POOL_DESIRED_STOP;
+		slice_touch(p, sl);
+	}
+	if (sl->node)
+		outbound_queue(p, POOL_OP_KILL, sl->node, sl->name, sl->id, NULL, signal);
+}
+
+void slice_request_remove(struct pool *p, struct pool_slice *sl)
+{
+	sl->desired = POOL_DESIRED_REMOVE;
+	slice_touch(p, sl);
+	if (sl->node)
+		outbound_queue(p, POOL_OP_REMOVE, sl->node, sl->name, sl->id, NULL, 0);
+}

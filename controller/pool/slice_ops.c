@@ -1,0 +1,192 @@
+/*
+ * The verbs on slices that callers of the pool use: create (checked
+ * completely — spec, placement, name, and whether any node could ever hold
+ * it — before anything of it exists), kill, remove, and its spec.  The
+ * spec is parsed once, here where it enters the pool, and the object it
+ * came in is kept as the slice's one copy: written to the store as it is,
+ * and sent to the node inside the assign message.
+ */
+#include "internal.h"
+
+#include <signal.h>
+
+static int take_placement(struct pool_slice *sl, const struct acre_placement *p,
+			  const struct acre_slice_spec *spec)
+{
+	sl->strategy = p->strategy;
+	if (p->nconstraints || p->spread[0] || p->strategy != ACRE_STRATEGY_BINPACK) {
+		sl->placement = malloc(sizeof(*p));
+		if (!sl->placement)
+			return -ENOMEM;
+		*sl->placement = *p;
+	}
+	if (p->spread[0]) {
+		/* Spread counts slices of one app together: the "app" label, else all of them. */
+		const char *app = json_string_value(json_object_get(spec->labels, "app"));
+		if (!(sl->spread = strdup(p->spread)) || !(sl->group = strdup(app ? app : "")))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Which node, before anything exists: -E2BIG when none ever could; *node NULL when none now. */
+static int choose(struct pool *p, const struct acre_slice_spec *spec,
+		  const struct acre_placement *placement, struct pool_node **node,
+		  struct acre_error *err)
+{
+	const char *app = json_string_value(json_object_get(spec->labels, "app"));
+	struct sched_request r = {
+		.cpus = spec->resources.cpus_milli,
+		.mem = spec->resources.memory,
+		.placement = placement,
+		.group = placement->spread[0] && app ? app : "",
+		.check_capacity = true,
+	};
+	struct sched_node *sn = NULL;
+	struct acre_error e = {0};
+	int rc = sched_place(p->sched, &r, &sn, &e);
+	if (rc == -E2BIG) {
+		if (err)
+			*err = e;
+		return rc;
+	}
+	*node = rc < 0 ? NULL : (struct pool_node *)sn; /* sn is the first member */
+	if (rc < 0) {
+		p->stats.placement_pending++;
+		snprintf(err->message, sizeof(err->message), "%s", e.message);
+	}
+	return 0;
+}
+
+static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_json,
+			       const struct acre_slice_spec *spec,
+			       const struct acre_placement *placement)
+{
+	struct pool_slice *sl = slice_new(p, name);
+	if (!sl)
+		return NULL;
+	sl->cpus = spec->resources.cpus_milli;
+	sl->mem = spec->resources.memory;
+	sl->restart = spec->restart;
+	sl->restart_max = spec->restart_max;
+	sl->spec = json_incref(spec_json);
+	if (take_placement(sl, placement, spec) < 0 ||
+	    labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
+		slice_unindex(p, sl);
+		p->by_state[sl->state]--;
+		p->next_slice_id--; /* never seen by anyone */
+		slice_free(p, sl);
+		return NULL;
+	}
+	return sl;
+}
+
+int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_placement *placement,
+		      struct pool_slice **out, struct acre_error *err)
+{
+	static const struct acre_placement anywhere;
+	if (!placement)
+		placement = &anywhere;
+	*out = NULL;
+	struct acre_slice_spec spec;
+	int rc = acre_slice_spec_parse(spec_json, &spec, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "spec");
+	char name[ACRE_NAME_MAX + 1];
+	if (spec.name[0])
+		snprintf(name, sizeof(name), "%s", spec.name);
+	else
+		slice_name_generate(p, name, sizeof(name));
+	struct pool_slice *sl = pool_slice_find(p, name);
+	struct pool_node *node = NULL;
+	struct acre_error why = {0};
+	if (sl) {
+		rc = acre_error_set(err, EEXIST, "name",
+				    "slice %s already exists in the pool (state %s); remove it first",
+				    name, acre_slice_state_name(sl->state));
+	} else if ((rc = choose(p, &spec, placement, &node, &why)) < 0) {
+		*err = why;
+	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {
+		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
+	} else if (!(sl = make(p, name, spec_json, &spec, placement))) {
+		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
+	acre_slice_spec_free(&spec);
+	if (rc < 0)
+		return rc;
+	if (node) {
+		place_assign(p, sl, node, false);
+	} else {
+		slice_set_reason(sl, why.message);
+		pending_add(p, sl);
+	}
+	p->stats.slices_created++;
+	pool_publish_slice(p, sl, "created");
+	acre_log(ACRE_LOG_DEBUG, "slice=%s event=created state=%s node=%s", sl->name,
+		 acre_slice_state_name(sl->state), sl->node ? sl->node->id : "-");
+	*out = sl;
+	return 0;
+}
+
+static bool ending(int sig)
+{
+	return sig == 0 || sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
+	       sig == SIGQUIT;
+}
+
+int pool_slice_kill(struct pool *p, struct pool_slice *sl, int signal, struct acre_error *err)
+{
+	if (sl->state == ACRE_SLICE_PENDING && !sl->node) {
+		/* Never placed: stopping it means not placing it. */
+		pending_remove(p, sl);
+		sl->desired = POOL_DESIRED_STOP;
+		slice_set_state(p, sl, ACRE_SLICE_KILLED, "killed before it was placed");
+		return 0;
+	}
+	if (!sl->node || (!slice_is_active(sl) && !slice_holds_resources(sl)))
+		return acre_error_set(err, ESRCH, "name", "slice %s is not running (state %s)",
+				      sl->name, acre_slice_state_name(sl->state));
+	if (ending(signal) && sl->desired == POOL_DESIRED_RUN) {
+		sl->desired = POOL_DESIRED_STOP;
+		slice_touch(p, sl);
+	}
+	slice_request_kill(p, sl, signal);
+	return 1;
+}
+
+int pool_slice_remove(struct pool *p, struct pool_slice *sl, bool force, struct acre_error *err)
+{
+	if (slice_is_active(sl) && !force)
+		return acre_error_set(err, EBUSY, "name",
+				      "slice %s is %s: kill it first, or remove it with --force",
+				      sl->name, acre_slice_state_name(sl->state));
+	if (!sl->node) {
+		slice_delete(p, sl);
+		return 0;
+	}
+	/* On a node: removed there first; the row goes when the node says it is gone. */
+	slice_request_remove(p, sl);
+	return 1;
+}
+
+int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
+		    struct acre_error *err)
+{
+	*out = NULL;
+	if (sl->spec) {
+		*out = json_incref(sl->spec);
+		return 0;
+	}
+	if (!p->store)
+		return acre_error_set(err, ENOENT, NULL, "slice %s: no spec", sl->name);
+	_cleanup_free_ char *text = NULL, *placement = NULL;
+	int rc = store_slice_spec(p->store, sl->id, &text, &placement, err);
+	if (rc < 0)
+		return rc;
+	json_error_t jerr;
+	*out = json_loads(text, 0, &jerr);
+	if (!*out)
+		return acre_error_set(err, EIO, NULL, "slice %s: its stored spec does not parse: %s",
+				      sl->name, jerr.text);
+	return 0;
+}

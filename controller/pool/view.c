@@ -1,0 +1,165 @@
+/*
+ * The JSON shapes of the pool's objects: nodes, slices and the pool at a
+ * glance, as the HTTP API and the event stream show them.  The CLI prints
+ * the same fields as tables.
+ */
+#include "internal.h"
+
+static json_t *resources(uint32_t cpus, uint64_t mem)
+{
+	return json_pack("{s:f,s:I}", "cpus", cpus / 1000.0, "memory", (json_int_t)mem);
+}
+
+static json_t *free_of(const struct pool_node *n)
+{
+	uint32_t c = n->sn.used_cpus < n->sn.cap_cpus ? n->sn.cap_cpus - n->sn.used_cpus : 0;
+	uint64_t m = n->sn.used_mem < n->sn.cap_mem ? n->sn.cap_mem - n->sn.used_mem : 0;
+	return resources(c, m);
+}
+
+json_t *pool_node_json(const struct pool_node *n)
+{
+	uint64_t now = acre_monotonic_ns();
+	json_t *j = json_pack(
+		"{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id", n->id,
+		"hostname", n->hostname, "state", pool_node_state_name(n->state), "connected",
+		n->conn != NULL, "schedulable", n->sn.eligible, "address", n->address, "version",
+		n->version, "attributes", n->attributes, "capacity",
+		resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
+		resources(n->reserved_cpus, n->reserved_mem), "local",
+		resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
+		(json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq, "last_seen_ms_ago",
+		(json_int_t)((now - n->last_seen_ns) / 1000000), "registered_at",
+		(json_int_t)n->registered_at);
+	if (j && n->usage)
+		json_object_set(j, "usage", n->usage);
+	return j;
+}
+
+json_t *pool_slice_json(const struct pool_slice *sl)
+{
+	const struct pool_node *node = sl->node ? sl->node : sl->last_node;
+	char restart[32];
+	slice_restart_text(sl, restart, sizeof(restart));
+	json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id",
+			      sl->name, "name", sl->name, "uid", (json_int_t)sl->id, "state",
+			      acre_slice_state_name(sl->state), "reason",
+			      sl->reason ? sl->reason : "", "node", node ? node->id : NULL,
+			      "assigned", sl->assigned, "desired", pool_desired_name(sl->desired),
+			      "restart", restart, "restarts", (int)(sl->restarts + sl->replacements),
+			      "resources",
+			      resources(sl->cpus, sl->mem), "created_at",
+			      (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "exit", sl->exit ? json_incref(sl->exit) : json_null());
+	json_object_set_new(j, "replacements", json_integer(sl->replacements));
+	if (sl->placement)
+		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
+	return j;
+}
+
+/* Sums over ready nodes, as a whole and per attribute value. */
+struct tally {
+	size_t nodes;
+	uint64_t cap_cpus, used_cpus, cap_mem, used_mem;
+};
+
+static void tally_add(struct tally *t, const struct pool_node *n)
+{
+	t->nodes++;
+	t->cap_cpus += n->sn.cap_cpus;
+	t->used_cpus += n->sn.used_cpus < n->sn.cap_cpus ? n->sn.used_cpus : n->sn.cap_cpus;
+	t->cap_mem += n->sn.cap_mem;
+	t->used_mem += n->sn.used_mem < n->sn.cap_mem ? n->sn.used_mem : n->sn.cap_mem;
+}
+
+static json_t *tally_json(const struct tally *t)
+{
+	return json_pack("{s:I,s:{s:f,s:I},s:{s:f,s:I},s:{s:f,s:I}}", "nodes", (json_int_t)t->nodes,
+			 "capacity", "cpus", t->cap_cpus / 1000.0, "memory",
+			 (json_int_t)t->cap_mem, "used", "cpus", t->used_cpus / 1000.0, "memory",
+			 (json_int_t)t->used_mem, "free", "cpus",
+			 (t->cap_cpus - t->used_cpus) / 1000.0, "memory",
+			 (json_int_t)(t->cap_mem - t->used_mem));
+}
+
+struct pool_walk {
+	struct tally all;
+	size_t by_state[3], connected;
+	struct acre_map *attr; /* "key\x1fvalue" -> struct tally */
+};
+
+static void walk_node(const char *key, void *value, void *ud)
+{
+	(void)key;
+	struct pool_walk *w = ud;
+	const struct pool_node *n = value;
+	w->by_state[n->state]++;
+	w->connected += n->conn != NULL;
+	if (n->state != POOL_NODE_READY)
+		return;
+	tally_add(&w->all, n);
+	const char *k;
+	json_t *v;
+	json_object_foreach(n->attributes, k, v) {
+		char akey[ACRE_ATTR_KEY_MAX + ACRE_ATTR_VALUE_MAX + 2];
+		snprintf(akey, sizeof(akey), "%s\x1f%s", k, json_string_value(v));
+		struct tally *t = acre_map_get(w->attr, akey);
+		if (!t && (t = calloc(1, sizeof(*t))) && acre_map_put(w->attr, akey, t) < 0) {
+			free(t);
+			t = NULL;
+		}
+		if (t)
+			tally_add(t, n);
+	}
+}
+
+struct attr_out {
+	json_t *root;
+};
+
+static void emit_attr(const char *key, void *value, void *ud)
+{
+	struct attr_out *o = ud;
+	const char *sep = strchr(key, '\x1f');
+	char name[ACRE_ATTR_KEY_MAX + 1];
+	snprintf(name, sizeof(name), "%.*s", (int)(sep - key), key);
+	json_t *byval = json_object_get(o->root, name);
+	if (!byval) {
+		byval = json_object();
+		json_object_set_new(o->root, name, byval);
+	}
+	json_object_set_new(byval, sep + 1, tally_json(value));
+	free(value);
+}
+
+json_t *pool_summary_json(struct pool *p)
+{
+	struct pool_walk w = {.attr = acre_map_new()};
+	if (!w.attr)
+		return NULL;
+	acre_map_foreach(p->nodes, walk_node, &w);
+	struct attr_out o = {.root = json_object()};
+	acre_map_foreach(w.attr, emit_attr, &o);
+	acre_map_free(w.attr);
+	json_t *slices = json_object();
+	size_t total = 0;
+	for (int s = ACRE_SLICE_PENDING; s < ACRE_SLICE_DESTROYED; s++) {
+		json_object_set_new(slices, acre_slice_state_name((enum acre_slice_state)s),
+				    json_integer((json_int_t)p->by_state[s]));
+		total += p->by_state[s];
+	}
+	json_object_set_new(slices, "total", json_integer((json_int_t)total));
+	json_t *j = tally_json(&w.all);
+	json_object_set_new(j, "nodes",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "total",
+				      (json_int_t)acre_map_size(p->nodes), "ready",
+				      (json_int_t)w.by_state[POOL_NODE_READY], "unreachable",
+				      (json_int_t)w.by_state[POOL_NODE_UNREACHABLE], "down",
+				      (json_int_t)w.by_state[POOL_NODE_DOWN], "connected",
+				      (json_int_t)w.connected));
+	json_object_set_new(j, "slices", slices);
+	json_object_set_new(j, "attributes", o.root);
+	return j;
+}
