@@ -29,7 +29,10 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	qemu-system-x86 linux-image-amd64 xz-utils
 
 MODULES	:= common isolation netns bpf supervisor controller cli
-src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c))
+# A module's sources; controller/ is in layers, one folder each (pool/, store/, api/, ...),
+# and takes its folders' files too.  isolation/init/ is not a layer: it is acre-init's own.
+LAYERED	:= controller
+src	= $(filter-out %.bpf.c,$(wildcard $(1)/*.c $(if $(filter $(1),$(LAYERED)),$(1)/*/*.c)))
 obj	= $(patsubst %.c,$(BUILD)/obj/%.o,$(call src,$(1)))
 
 LIB_common	:= $(BUILD)/lib/libacre-common.a
