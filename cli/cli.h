@@ -80,6 +80,7 @@ void fmt_bytes_or_dash(const json_t *v, char *buf, size_t len);
 int do_slice(struct cli *cli, int argc, char **argv);
 int do_node(struct cli *cli, int argc, char **argv);
 int do_pool(struct cli *cli, int argc, char **argv);
+int do_events(struct cli *cli, int argc, char **argv); /* events.c */
 
 /* pool_slice.c: the slice commands against the controller (--controller) */
 extern const struct command pool_slice_commands[];
