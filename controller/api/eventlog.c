@@ -443,7 +443,7 @@ void eventlog_rollback(struct eventlog *log)
 		log->in_txn = false;
 	}
 	log->written = 0;
-	/* next_seq stays: a number once handed out is never handed out again */
+	/* next_seq stays: within a run, a number handed out is never handed out again */
 	staged_drop(log, log->staged.n);
 }
 

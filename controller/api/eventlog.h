@@ -144,8 +144,10 @@ int eventlog_write_staged(struct eventlog *log, struct acre_error *err);
 void eventlog_committed(struct eventlog *log);
 /*
  * After a rollback: staged events are dropped and never delivered.  Their
- * numbers are not given again (a committed stream may skip numbers, it
- * never repeats one); what the rolled-back trim removed is back.
+ * numbers are skipped for the rest of the run (the stream may skip
+ * numbers, it never repeats one); after a restart numbering follows the
+ * newest committed event, so a number nobody was ever sent may come back.
+ * What the rolled-back trim removed is back.
  */
 void eventlog_rollback(struct eventlog *log);
 /*
