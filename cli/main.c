@@ -14,6 +14,7 @@ static const struct command objects[] = {
 	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
 	{"node", do_node, "list | show  (with --controller)"},
 	{"pool", do_pool, "show  (with --controller)"},
+	{"events", do_events, "[--since N] [--type T]... [--label K=V]... [--once]"},
 	{NULL, NULL, NULL},
 };
 
