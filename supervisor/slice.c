@@ -447,6 +447,13 @@ void slice_destroy(struct slice *s)
 	const char *name = s->rec.spec.name;
 	if (s->restart_timer)
 		event_del(s->restart_timer);
+	/*
+	 * Its record goes first: a crash after this point leaves cgroups, a
+	 * lease and a veth that belong to no slice, which the next start
+	 * removes as orphans.  A record outliving its cgroups would bring the
+	 * slice back, removed or not, with nothing under it.
+	 */
+	checkpoint_dir_remove(sv, name);
 	network_release(s);
 	if (s->cgroup) {
 		if (sv->bpf)
@@ -455,12 +462,7 @@ void slice_destroy(struct slice *s)
 	}
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
-	/*
-	 * Its cgroups are gone, so it is gone: answer, then clear its state
-	 * files (a crash in between finds a record of a slice to remove).
-	 */
 	waiters_notify_removed(s);
-	checkpoint_dir_remove(sv, name);
 	slice_free(s);
 }
 
