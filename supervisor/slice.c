@@ -350,8 +350,14 @@ int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
 	if (!slice_is_active(s))
 		return acre_error_set(err, ESRCH, "name", "slice %s is not running (state %s)",
 				      s->rec.spec.name, acre_slice_state_name(s->rec.state));
-	if (ending)
+	/*
+	 * On disk before the signal goes: a supervisor that dies before it sees
+	 * the end must not take a kill for a failure (and restart it on-failure).
+	 */
+	if (ending && !s->rec.killed_by_user) {
 		s->rec.killed_by_user = true;
+		checkpoint_write(s);
+	}
 	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		return acre_error_set(err, errno, NULL, "signalling slice %s: %s",
 				      s->rec.spec.name, strerror(errno));
