@@ -59,9 +59,17 @@ void network_free(struct supervisor *sv, bool no_slices_left)
 	struct network *n = sv->net;
 	if (!n)
 		return;
-	if (no_slices_left && n->bridge_ready) {
+	/*
+	 * Ours to remove at a clean stop with no slice left, whichever run made
+	 * it: a restart after a crash finds one it did not make.  With the
+	 * leases open, the slices were recovered (recover_slices runs right
+	 * after network_init).  A device of that name that is not ours stays,
+	 * and was named at launch already.
+	 */
+	if (no_slices_left && n->ipam) {
 		struct acre_error err = {0};
-		if (acre_netns_bridge_remove(n->nn, &n->br, &err) < 0)
+		int rc = acre_netns_bridge_remove(n->nn, &n->br, &err);
+		if (rc < 0 && (rc != -EEXIST || n->bridge_ready))
 			acre_log(ACRE_LOG_WARN, "event=bridge_remove_failed error=\"%s\"",
 				 err.message);
 	}
