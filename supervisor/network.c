@@ -102,6 +102,24 @@ static int set_policy(struct slice *s, struct acre_error *err)
 	return 0;
 }
 
+/*
+ * Made, or found and checked, once per run, by whichever comes first: a new
+ * bridged slice, or the restart of one that an earlier run left.
+ */
+static int ensure_bridge(struct network *n, struct acre_error *err)
+{
+	if (n->off[0])
+		return acre_error_set(err, EOPNOTSUPP, "network.mode",
+				      "network.mode bridge: unavailable on this node: %s", n->off);
+	if (!n->bridge_ready) {
+		int rc = acre_netns_bridge_ensure(n->nn, &n->br, err);
+		if (rc < 0)
+			return acre_error_prefix(err, "--bridge");
+		n->bridge_ready = true;
+	}
+	return 0;
+}
+
 int network_prepare(struct slice *s, struct acre_error *err)
 {
 	struct network *n = s->sv->net;
@@ -119,11 +137,8 @@ int network_prepare(struct slice *s, struct acre_error *err)
 	if (spec->resources.net_rate &&
 	    (rc = acre_netns_rate_check(spec->resources.net_rate, err, "resources.net_rate")) < 0)
 		return rc;
-	if (!n->bridge_ready) {
-		if ((rc = acre_netns_bridge_ensure(n->nn, &n->br, err)) < 0)
-			return acre_error_prefix(err, "--bridge");
-		n->bridge_ready = true;
-	}
+	if ((rc = ensure_bridge(n, err)) < 0)
+		return rc;
 	uint32_t addr;
 	return acre_ipam_allocate(n->ipam, spec->name, &addr, err);
 }
@@ -133,6 +148,9 @@ int network_attach(struct slice *s, const struct acre_launch *l, struct acre_err
 	struct network *n = s->sv->net;
 	const struct acre_slice_spec *spec = &s->rec.spec;
 	uint32_t addr;
+	int rc = ensure_bridge(n, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "setting up the network of %s", spec->name);
 	if (acre_ipam_lookup(n->ipam, spec->name, &addr) < 0)
 		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease", spec->name);
 	struct acre_netns_slice ns = {.owner = spec->name,
@@ -141,7 +159,7 @@ int network_attach(struct slice *s, const struct acre_launch *l, struct acre_err
 				      .address = addr,
 				      .rate = spec->resources.net_rate,
 				      .isolated = spec->net_isolated};
-	int rc = acre_netns_slice_setup(n->nn, &n->br, &ns, err);
+	rc = acre_netns_slice_setup(n->nn, &n->br, &ns, err);
 	if (rc == 0 && spec->net_isolated) {
 		char ifname[ACRE_NETNS_IFNAMSIZ];
 		acre_netns_veth_name(&n->br, spec->name, ifname);
