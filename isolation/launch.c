@@ -55,10 +55,14 @@ static void reset_signals(void)
 /*
  * The child, between clone and exec: nothing of the supervisor's may stay
  * open (a client's pipe held here would never see its end of file), only
- * the channel, as fd 3, and acre-init's fd for the exec itself.
+ * the channel, as fd 3, and acre-init's fd for the exec itself.  The
+ * supervisor's end of the channel goes first: held here, it would keep a
+ * parked child waiting for "A" from a supervisor killed meanwhile forever,
+ * holding every fd of the dead supervisor (the state directory's lock too).
  */
-static _Noreturn void child(const struct acre_launch_park *p, int chan)
+static _Noreturn void child(const struct acre_launch_park *p, int chan, int parent_end)
 {
+	close(parent_end);
 	reset_signals();
 	char go;
 	if (p->hold_attach && (recv(chan, &go, 1, 0) != 1 || go != 'A'))
@@ -105,7 +109,7 @@ int acre_launch_park(const struct acre_launch_park *p, struct acre_launch *out,
 	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0)
-		child(p, sv[1]);
+		child(p, sv[1], sv[0]);
 	int e = errno;
 	if (cgfd >= 0)
 		close(cgfd);

@@ -22,7 +22,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -199,11 +198,18 @@ static int open_state(struct supervisor *sv, struct acre_error *err)
 		return acre_error_set(err, errno, "--state-dir", "--state-dir %s: %s", dir,
 				      strerror(errno));
 	sv->lock_fd = openat(sv->state_fd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (sv->lock_fd < 0 || flock(sv->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return acre_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno, "--state-dir",
+	/*
+	 * A record lock, not flock(2): it is this process's alone.  A launch
+	 * child shares our open files until it execs acre-init; with flock it
+	 * would hold the lock after a crash and keep the next supervisor out.
+	 */
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (sv->lock_fd < 0 || fcntl(sv->lock_fd, F_SETLK, &lk) < 0) {
+		bool taken = errno == EAGAIN || errno == EACCES;
+		return acre_error_set(err, taken ? EBUSY : errno, "--state-dir",
 				      "--state-dir %s: %s", dir,
-				      errno == EWOULDBLOCK ? "another supervisor is using it"
-							   : strerror(errno));
+				      taken ? "another supervisor is using it" : strerror(errno));
+	}
 	if (mkdirat(sv->state_fd, "slices", 0700) < 0 && errno != EEXIST)
 		return acre_error_set(err, errno, NULL, "creating %s/slices: %s", dir,
 				      strerror(errno));

@@ -57,9 +57,17 @@ void network_free(struct supervisor *sv, bool no_slices_left)
 	struct network *n = sv->net;
 	if (!n)
 		return;
-	if (no_slices_left && n->bridge_ready) {
+	/*
+	 * Ours to remove at a clean stop with no slice left, whichever run made
+	 * it: a restart after a crash finds one it did not make.  With the
+	 * leases open, the slices were recovered (recover_slices runs right
+	 * after network_init).  A device of that name that is not ours stays,
+	 * and was named at launch already.
+	 */
+	if (no_slices_left && n->ipam) {
 		struct acre_error err = {0};
-		if (acre_netns_bridge_remove(n->nn, &n->br, &err) < 0)
+		int rc = acre_netns_bridge_remove(n->nn, &n->br, &err);
+		if (rc < 0 && (rc != -EEXIST || n->bridge_ready))
 			acre_log(ACRE_LOG_WARN, "event=bridge_remove_failed error=\"%s\"",
 				 err.message);
 	}
@@ -92,6 +100,24 @@ static int set_policy(struct supervisor *sv, const struct acre_slice_spec *spec,
 	return 0;
 }
 
+/*
+ * Made, or found and checked, once per run, by whichever comes first: a new
+ * bridged slice, or the restart of one that an earlier run left.
+ */
+static int ensure_bridge(struct network *n, struct acre_error *err)
+{
+	if (n->off[0])
+		return acre_error_set(err, EOPNOTSUPP, "network.mode",
+				      "network.mode bridge: unavailable on this node: %s", n->off);
+	if (!n->bridge_ready) {
+		int rc = acre_netns_bridge_ensure(n->nn, &n->br, err);
+		if (rc < 0)
+			return acre_error_prefix(err, "--bridge");
+		n->bridge_ready = true;
+	}
+	return 0;
+}
+
 int network_prepare(struct supervisor *sv, const struct acre_slice_spec *spec, uint64_t cgroup_id,
 		    struct acre_error *err)
 {
@@ -109,11 +135,8 @@ int network_prepare(struct supervisor *sv, const struct acre_slice_spec *spec, u
 	if (spec->resources.net_rate &&
 	    (rc = acre_netns_rate_check(spec->resources.net_rate, err, "resources.net_rate")) < 0)
 		return rc;
-	if (!n->bridge_ready) {
-		if ((rc = acre_netns_bridge_ensure(n->nn, &n->br, err)) < 0)
-			return acre_error_prefix(err, "--bridge");
-		n->bridge_ready = true;
-	}
+	if ((rc = ensure_bridge(n, err)) < 0)
+		return rc;
 	uint32_t addr;
 	return acre_ipam_allocate(n->ipam, spec->name, &addr, err);
 }
@@ -123,6 +146,9 @@ int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pi
 {
 	struct network *n = sv->net;
 	uint32_t addr;
+	int rc = ensure_bridge(n, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "setting up the network of %s", spec->name);
 	if (acre_ipam_lookup(n->ipam, spec->name, &addr) < 0)
 		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease", spec->name);
 	struct acre_netns_slice ns = {.owner = spec->name,
@@ -131,7 +157,7 @@ int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pi
 				      .address = addr,
 				      .rate = spec->resources.net_rate,
 				      .isolated = spec->net_isolated};
-	int rc = acre_netns_slice_setup(n->nn, &n->br, &ns, err);
+	rc = acre_netns_slice_setup(n->nn, &n->br, &ns, err);
 	if (rc == 0 && spec->net_isolated) {
 		char ifname[ACRE_NETNS_IFNAMSIZ];
 		acre_netns_veth_name(&n->br, spec->name, ifname);

@@ -227,6 +227,9 @@ void recover_sweep_cgroups(struct supervisor *sv)
 			continue;
 		int killed = acre_cgroup_kill_all(cg);
 		acre_log(ACRE_LOG_INFO, "cgroup=%s event=orphan_found killed=%d", names[i], killed);
+		/* A slice made before a crash and never recorded: its counters exist. */
+		if (sv->bpf)
+			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(cg));
 		w->orphans[w->n++] = cg;
 	}
 	if (w->n == 0) {

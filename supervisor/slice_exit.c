@@ -159,6 +159,14 @@ static void determine_exit(struct slice *s, int wait_code, int wait_status, bool
 			e->exit_code = wait_status;
 		else
 			e->signal = wait_status;
+	} else if (s->rec.killed_by_user) {
+		/*
+		 * Ended while no supervisor watched, after one sent it an ending
+		 * signal: acre-init records every end but its own SIGKILL.
+		 */
+		memset(e, 0, sizeof(*e));
+		e->known = true;
+		e->signal = SIGKILL;
 	} else {
 		memset(e, 0, sizeof(*e));
 	}

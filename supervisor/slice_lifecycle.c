@@ -380,8 +380,14 @@ int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
 	if (!slice_is_active(s))
 		return acre_error_set(err, ESRCH, "name", "slice %s is not running (state %s)",
 				      s->rec.spec.name, acre_slice_state_name(s->rec.state));
-	if (ending)
+	/*
+	 * On disk before the signal goes: a supervisor that dies before it sees
+	 * the end must not take a kill for a failure (and restart it on-failure).
+	 */
+	if (ending && !s->rec.killed_by_user) {
 		s->rec.killed_by_user = true;
+		checkpoint_write(s->sv, &s->rec);
+	}
 	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		return acre_error_set(err, errno, NULL, "signalling slice %s: %s",
 				      s->rec.spec.name, strerror(errno));
@@ -479,6 +485,13 @@ void slice_destroy(struct slice *s)
 	const char *name = s->rec.spec.name;
 	if (s->restart_timer)
 		event_del(s->restart_timer);
+	/*
+	 * Its record goes first: a crash after this point leaves cgroups, a
+	 * lease and a veth that belong to no slice, which the next start
+	 * removes as orphans.  A record outliving its cgroups would bring the
+	 * slice back, removed or not, with nothing under it.
+	 */
+	checkpoint_dir_remove(sv, name);
 	network_release(sv, &s->rec.spec, slice_is_active(s), &s->veth_ifindex);
 	if (s->cgroup) {
 		if (sv->bpf)
@@ -487,12 +500,8 @@ void slice_destroy(struct slice *s)
 	}
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
-	/*
-	 * Its cgroups are gone, so it is gone: tell, then clear its state files
-	 * (a crash in between finds a record of a slice to remove).
-	 */
+	/* Its record and cgroups are gone, so it is gone: tell. */
 	slice_publish(s);
-	checkpoint_dir_remove(sv, name);
 	slice_free(s);
 }
 
