@@ -20,7 +20,12 @@ stat_of() { # stat_of NAME JQ
 }
 
 # ---- accuracy against iperf3's own count -------------------------------------------
-port=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (32768-60999 by default), where no
+# outgoing connection takes it meanwhile, and not already listened on.
+for _ in $(seq 50); do
+	port=$((20000 + RANDOM % 12000))
+	[ -z "$(ss -Hltn "sport = :$port")" ] && break
+done
 spawn_bg iperf3 -s -B 127.0.0.1 -p "$port" -1
 wait_for "ss -Hltn 'sport = :$port' | grep -q ." 5 || fail "iperf3 server did not start on $port"
 mib=$([ "$SLOW" = 1 ] && echo 200 || echo 20)
