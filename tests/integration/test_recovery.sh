@@ -13,10 +13,10 @@ alive() { # alive PID: exists and is not a zombie
 }
 
 acre slice run -d --name long -- sleep 600 >/dev/null || fail "run long"
-acre slice run -d --name short -- sh -c 'sleep 2; exit 7' >/dev/null || fail "run short"
-acre slice run -d --name balloon --memory 32M -- sh -c 'sleep 2; exec python3 -c "bytearray(200 << 20)"' \
+acre slice run -d --name short -- sh -c "sleep $((2 * SLOW)); exit 7" >/dev/null || fail "run short"
+acre slice run -d --name balloon --memory 32M -- sh -c "sleep $((2 * SLOW)); exec python3 -c 'bytearray(200 << 20)'" \
 	>/dev/null || fail "run balloon"
-acre slice run --name fg -- sh -c 'sleep 3; exit 5' >"$TEST_DIR/fg.out" 2>"$TEST_DIR/fg.err" &
+acre slice run --name fg -- sh -c "sleep $((3 * SLOW)); exit 5" >"$TEST_DIR/fg.out" 2>"$TEST_DIR/fg.err" &
 fg_client=$!
 track_bg "$fg_client"
 for n in long short balloon fg; do
