@@ -211,7 +211,7 @@ integration: all
 	@tests/run-integration.sh tests/integration/test_*.sh
 
 vm-check: all
-	@tests/vm/run.sh -- tests/run-integration.sh $$(cat tests/vm/tests.list)
+	@tests/vm/run.sh -- tests/run-integration.sh $$(grep -v '^#' tests/vm/tests.list | grep .)
 
 # ---- fuzzing ------------------------------------------------------------------
 # libFuzzer targets (clang -fsanitize=fuzzer,address,undefined), one per input

@@ -5,7 +5,9 @@
  * the client itself is told to go (SIGTERM, SIGHUP), and exits with the
  * task's status: 128+N for signal N, 137 with a line naming the memory
  * limit when the OOM killer ended it.  If the supervisor restarts
- * meanwhile, the client reconnects and keeps waiting.  Only a node can do
+ * meanwhile (an upgrade, a crash), the client reconnects and keeps
+ * waiting, for as long as --timeout lets a request wait for its daemon
+ * (default 60 s; 0: as long as it takes).  Only a node can do
  * this: a slice of the pool runs on a machine the client is not on.
  */
 #include "cli.h"
@@ -13,8 +15,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-
-#define RECONNECT_MS 15000
 
 struct fg_run {
 	struct cli *cli;
@@ -78,8 +78,9 @@ static int reconnect(struct fg_run *r, struct acre_error *err)
 	client_close(&r->c);
 	fprintf(stderr, "acre: lost the supervisor; slice %s keeps running, reconnecting\n",
 		r->name);
-	uint64_t deadline = acre_monotonic_ns() + RECONNECT_MS * 1000000ULL;
-	while (acre_monotonic_ns() < deadline) {
+	uint64_t timeout_ms = r->cli->timeout_ms;
+	uint64_t deadline = acre_monotonic_ns() + timeout_ms * 1000000ULL;
+	while (timeout_ms == 0 || acre_monotonic_ns() < deadline) {
 		struct acre_error e = {0};
 		if (client_connect(&r->c, r->cli->socket_path, &e) == 0) {
 			json_t *args = json_pack("{s:s}", "name", r->name);
@@ -90,7 +91,9 @@ static int reconnect(struct fg_run *r, struct acre_error *err)
 		usleep(200000);
 	}
 	return acre_error_set(err, ECONNREFUSED, NULL,
-			      "the supervisor did not come back; slice %s may still run", r->name);
+			      "the supervisor did not come back within --timeout %llus; slice %s "
+			      "may still run",
+			      (unsigned long long)(timeout_ms / 1000), r->name);
 }
 
 /* One message from the supervisor: 1 when it was the final reply. */
