@@ -66,6 +66,8 @@ int labels_init(struct pool *p);
 void labels_free(struct pool *p);
 /* Indexes the slice under each label of the object (of strings). */
 int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels);
+/* The same labels as another slice's (loading rows of slices made together): no lookup. */
+int labels_attach_same(struct pool *p, struct pool_slice *sl, const struct pool_slice *like);
 void labels_detach(struct pool *p, struct pool_slice *sl);
 
 /* load.c */

@@ -96,31 +96,43 @@ struct pool_label_set {
 	size_t count;
 };
 
-/* The index's key: the key's length in two hex digits, the key, the value (no separator can be trusted). */
-static void index_key(char *buf, size_t len, const char *key, size_t klen, const char *value)
-{
-	snprintf(buf, len, "%02zx%.*s%s", klen, (int)klen, key, value);
-}
+#define KEY_MAX	  63
+#define VALUE_MAX 255
+#define INDEX_KEY_MAX (2 + KEY_MAX + VALUE_MAX + 1)
 
-#define INDEX_KEY_MAX (2 + 63 + 255 + 1)
+/*
+ * The index's key: the key's length in two hex digits, the key, the value
+ * (a key may hold any character, so no separator would do).  Made once a
+ * slice is created or loaded: no printf.  false when too long to be a label.
+ */
+static bool index_key(char buf[INDEX_KEY_MAX], const char *key, size_t klen, const char *value)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t vlen = strlen(value);
+	if (klen > KEY_MAX || vlen > VALUE_MAX)
+		return false;
+	buf[0] = hex[klen >> 4];
+	buf[1] = hex[klen & 15];
+	memcpy(buf + 2, key, klen);
+	memcpy(buf + 2 + klen, value, vlen + 1);
+	return true;
+}
 
 static struct pool_label_set *set_find(struct pool *p, const char *key, size_t klen,
 				       const char *value)
 {
-	char k[INDEX_KEY_MAX + 64];
-	if (klen > 63 || strlen(value) > 255)
-		return NULL;
-	index_key(k, sizeof(k), key, klen, value);
-	return acre_map_get(p->labels, k);
+	char k[INDEX_KEY_MAX];
+	return index_key(k, key, klen, value) ? acre_map_get(p->labels, k) : NULL;
 }
 
 static struct pool_label_set *set_get(struct pool *p, const char *key, const char *value)
 {
-	struct pool_label_set *s = set_find(p, key, strlen(key), value);
+	char k[INDEX_KEY_MAX];
+	if (!index_key(k, key, strlen(key), value))
+		return NULL;
+	struct pool_label_set *s = acre_map_get(p->labels, k);
 	if (s)
 		return s;
-	char k[INDEX_KEY_MAX + 64];
-	index_key(k, sizeof(k), key, strlen(key), value);
 	if (!(s = calloc(1, sizeof(*s))) || !(s->key = strdup(key)) ||
 	    !(s->value = strdup(value)) || acre_map_put(p->labels, k, s) < 0) {
 		if (s) {
@@ -135,9 +147,9 @@ static struct pool_label_set *set_get(struct pool *p, const char *key, const cha
 
 static void set_drop(struct pool *p, struct pool_label_set *s)
 {
-	char k[INDEX_KEY_MAX + 64];
-	index_key(k, sizeof(k), s->key, strlen(s->key), s->value);
-	acre_map_remove(p->labels, k);
+	char k[INDEX_KEY_MAX];
+	if (index_key(k, s->key, strlen(s->key), s->value))
+		acre_map_remove(p->labels, k);
 	free(s->key);
 	free(s->value);
 	free(s);
@@ -162,6 +174,27 @@ int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels)
 			labels_detach(p, sl);
 			return -ENOMEM;
 		}
+		struct pool_label *l = &ls->l[ls->n++];
+		l->set = s;
+		l->slice = sl;
+		ACRE_QUEUE_APPEND(set, s->head, s->tail, l);
+		s->count++;
+	}
+	return 0;
+}
+
+int labels_attach_same(struct pool *p, struct pool_slice *sl, const struct pool_slice *like)
+{
+	const struct pool_labels *from = like->labels;
+	if (!from)
+		return 0;
+	struct pool_labels *ls = block_alloc(p->label_blocks, from->n);
+	if (!ls)
+		return -ENOMEM;
+	ls->cap = from->n;
+	sl->labels = ls;
+	for (unsigned i = 0; i < from->n; i++) {
+		struct pool_label_set *s = from->l[i].set;
 		struct pool_label *l = &ls->l[ls->n++];
 		l->set = s;
 		l->slice = sl;

@@ -74,23 +74,34 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 
 /*
  * Slices made together (an app's, a batch's) carry the same labels, and
- * their rows follow each other: the last text parsed is parsed once.
+ * their rows follow each other: a slice whose labels' text is the one
+ * before's takes that slice's labels, without parsing or looking up.
  */
 struct load_ctx {
 	struct pool *p;
 	char *labels_text;
-	json_t *labels;
+	const struct pool_slice *like; /* the last slice given labels_text's labels */
 };
 
-static json_t *labels_of(struct load_ctx *l, const char *text)
+static int take_labels(struct load_ctx *l, struct pool_slice *sl, const char *text)
 {
-	if (l->labels_text && !strcmp(l->labels_text, text))
-		return l->labels;
+	struct pool *p = l->p;
+	if (l->like && l->labels_text && !strcmp(l->labels_text, text))
+		return labels_attach_same(p, sl, l->like);
+	_cleanup_json_ json_t *labels = json_loads(text, 0, NULL);
+	if (!json_is_object(labels)) {
+		acre_log(ACRE_LOG_WARN, "slice=%s event=load_labels_ignored "
+					"reason=\"not a JSON object\"",
+			 sl->name);
+		return 0;
+	}
+	int rc = labels_attach(p, sl, labels);
+	if (rc < 0)
+		return rc;
 	free(l->labels_text);
-	json_decref(l->labels);
-	l->labels = json_loads(text, 0, NULL);
 	l->labels_text = strdup(text);
-	return l->labels;
+	l->like = l->labels_text ? sl : NULL;
+	return 0;
 }
 
 static int load_slice(const struct store_slice_row *r, void *ud)
@@ -104,15 +115,8 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 		slice_free(p, sl);
 		return -ENOMEM;
 	}
-	if (r->labels) {
-		json_t *labels = labels_of(l, r->labels);
-		if (!json_is_object(labels))
-			acre_log(ACRE_LOG_WARN, "slice=%s event=load_labels_ignored "
-						"reason=\"not a JSON object\"",
-				 sl->name);
-		else if (labels_attach(p, sl, labels) < 0)
-			return -ENOMEM;
-	}
+	if (r->labels && take_labels(l, sl, r->labels) < 0)
+		return -ENOMEM;
 	p->by_state[sl->state]++;
 	if (sl->id > p->next_slice_id)
 		p->next_slice_id = sl->id;
@@ -136,7 +140,6 @@ int pool_load(struct pool *p, struct acre_error *err)
 	if (rc == 0)
 		rc = store_load_slices(p->store, load_slice, &l, err);
 	free(l.labels_text);
-	json_decref(l.labels);
 	if (rc < 0)
 		return rc;
 	persist_forget(p);

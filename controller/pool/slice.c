@@ -78,9 +78,7 @@ struct pool_slice *pool_slice_find(struct pool *p, const char *name)
 /* Findable by its name (which must be new to the pool). */
 int slice_index(struct pool *p, struct pool_slice *sl)
 {
-	if (acre_map_get(p->slices, sl->name))
-		return -EEXIST;
-	return acre_map_put(p->slices, sl->name, sl);
+	return acre_map_add(p->slices, sl->name, sl);
 }
 
 void slice_unindex(struct pool *p, struct pool_slice *sl)
