@@ -20,6 +20,7 @@ void slab_release(struct slabs *s, struct pool_slice *sl);
 void slabs_free(struct slabs *s);
 
 struct persist;
+struct label_blocks;
 
 struct pool {
 	struct pool_options opt;
@@ -61,7 +62,6 @@ void persist_forget(struct pool *p);
 void persist_done(struct pool *p);
 
 /* labels.c: the label index */
-struct label_blocks;
 int labels_init(struct pool *p);
 void labels_free(struct pool *p);
 /* Indexes the slice under each label of the object (of strings). */

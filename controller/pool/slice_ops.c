@@ -5,6 +5,12 @@
  * spec is parsed once, here where it enters the pool, and the object it
  * came in is kept as the slice's one copy: written to the store as it is,
  * and sent to the node inside the assign message.
+ *
+ * That object is the spec as given (every member validated, unknown ones
+ * refused) with its name filled in, not acre_slice_spec_to_json's full
+ * form: the full form costs more to build and encode than the rest of a
+ * placement (15 us and a 339-byte encoding against 130 for a typical
+ * spec), and the supervisor fills in the same defaults when it parses.
  */
 #include "internal.h"
 
