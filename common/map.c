@@ -105,11 +105,13 @@ void *acre_map_get(const struct acre_map *m, const char *key)
 	return e ? e->value : NULL;
 }
 
-int acre_map_put(struct acre_map *m, const char *key, void *value)
+static int put(struct acre_map *m, const char *key, void *value, bool replace)
 {
 	uint64_t h = hash_str(key);
 	struct entry *e = find(m, key, h);
 	if (e) {
+		if (!replace)
+			return -EEXIST;
 		e->value = value;
 		if (m->borrowed)
 			e->key = (char *)key; /* the old value's key may go with it */
@@ -128,6 +130,16 @@ int acre_map_put(struct acre_map *m, const char *key, void *value)
 	m->slots[i] = (struct entry){.key = k, .value = value, .hash = h};
 	m->size++;
 	return 0;
+}
+
+int acre_map_put(struct acre_map *m, const char *key, void *value)
+{
+	return put(m, key, value, true);
+}
+
+int acre_map_add(struct acre_map *m, const char *key, void *value)
+{
+	return put(m, key, value, false);
 }
 
 void *acre_map_remove(struct acre_map *m, const char *key)

@@ -19,6 +19,8 @@ struct acre_map *acre_map_new_borrowed(void);
 void acre_map_free(struct acre_map *m);
 void *acre_map_get(const struct acre_map *m, const char *key);
 int acre_map_put(struct acre_map *m, const char *key, void *value);
+/* The same for a key that must be new: -EEXIST (the map unchanged) when it is there. */
+int acre_map_add(struct acre_map *m, const char *key, void *value);
 void *acre_map_remove(struct acre_map *m, const char *key);
 size_t acre_map_size(const struct acre_map *m);
 /* Visits entries in no particular order; the callback must not modify the map. */

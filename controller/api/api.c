@@ -21,7 +21,6 @@ struct api_reply {
 	size_t len;
 };
 
-
 int api_status_for(int code)
 {
 	switch (code < 0 ? -code : code) {
@@ -52,18 +51,30 @@ int api_status_for(int code)
 static const char *reason_phrase(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 422: return "Unprocessable Entity";
-	default: return status >= 500 ? "Internal Server Error" : "OK";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	default:
+		return status >= 500 ? "Internal Server Error" : "OK";
 	}
 }
 
@@ -157,13 +168,14 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct api *a = arg;
 	struct api_reply *r;
-	ACRE_LIST_FOREACH(reply, r, a->head) {
+	ACRE_LIST_FOREACH(reply, r, a->head)
+	{
 		if (r->evcon == evcon) {
 			api_forget_request(r->req);
 			r->req = NULL;
 		}
 	}
-	events_conn_closed(a, evcon);
+	api_events_conn_closed(a, evcon);
 }
 
 void api_watch_close(struct api *a, struct evhttp_request *req)
@@ -279,17 +291,17 @@ static void unauthorized(struct api *a, struct evhttp_request *req)
 }
 
 const struct api_route api_routes[] = {
-	{EVHTTP_REQ_GET, "/healthz", api_healthz, true},
-	{EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
-	{EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
-	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
-	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
-	{EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
-	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
-	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
-	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
-	{EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
-	{EVHTTP_REQ_GET, "/metrics", api_metrics, false},
+    {EVHTTP_REQ_GET, "/healthz", api_healthz, true},
+    {EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
+    {EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
+    {EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
+    {EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
+    {EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
+    {EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
+    {EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
+    {EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
+    {EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
+    {EVHTTP_REQ_GET, "/metrics", api_metrics, false},
 };
 const size_t api_nroutes = ACRE_ARRAY_SIZE(api_routes);
 
@@ -359,8 +371,8 @@ static int listen_on(struct api *a, struct acre_error *err)
 	long port = colon ? strtol(colon + 1, &end, 10) : -1;
 	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host) || *end ||
 	    port <= 0 || port > 65535)
-		return acre_error_set(err, EINVAL, "--api-listen", "--api-listen %s: expected HOST:PORT",
-				      addr);
+		return acre_error_set(err, EINVAL, "--api-listen",
+				      "--api-listen %s: expected HOST:PORT", addr);
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		memmove(host, host + 1, strlen(host));
@@ -373,8 +385,8 @@ static int listen_on(struct api *a, struct acre_error *err)
 	evhttp_set_max_headers_size(h, 64 * 1024);
 	/* Every method reaches the route table, which answers 405 with Allow where it must. */
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-					      EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
-					      EVHTTP_REQ_OPTIONS);
+					  EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
+					  EVHTTP_REQ_OPTIONS);
 	evhttp_set_timeout(h, 120);
 	evhttp_set_gencb(h, on_request, a);
 	if (!evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port))
@@ -395,9 +407,9 @@ int api_start(struct event_base *base, struct pool *pool, const struct api_optio
 	a->base = base;
 	a->pool = pool;
 	a->started_ns = acre_monotonic_ns();
-	int rc = events_start(a) < 0 || metrics_start(a) < 0
-			 ? acre_error_set(err, ENOMEM, NULL, "out of memory")
-			 : listen_on(a, err);
+	int rc = api_events_start(a) < 0 || api_metrics_start(a) < 0
+		     ? acre_error_set(err, ENOMEM, NULL, "out of memory")
+		     : listen_on(a, err);
 	if (rc < 0) {
 		api_stop(a);
 		return rc;
@@ -413,7 +425,7 @@ void api_stop(struct api *a)
 	api_flush(a);
 	if (a->http)
 		evhttp_free(a->http);
-	events_stop(a);
+	api_events_stop(a);
 	pool_unsubscribe(a->pool, a);
 	free(a);
 }

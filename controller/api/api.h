@@ -27,7 +27,7 @@ struct evhttp_request;
 struct evkeyvalq;
 
 #define API_PARAMS_MAX 4
-#define API_PARAM_MAX 255
+#define API_PARAM_MAX  255
 
 /* The {name} segments of a matched path. */
 struct api_params {

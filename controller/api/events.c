@@ -15,7 +15,7 @@
 #include <event2/event.h>
 
 #define KEEPALIVE_SECONDS 15
-#define MAX_BACKLOG (64u << 20)
+#define MAX_BACKLOG	  (64u << 20)
 
 struct subscriber {
 	ACRE_LIST_FIELDS(struct subscriber, sub);
@@ -40,7 +40,7 @@ struct events {
 	uint64_t seq;
 };
 
-size_t events_subscribers(const struct api *a)
+size_t api_events_subscribers(const struct api *a)
 {
 	return a->events ? a->events->nsubs : 0;
 }
@@ -118,7 +118,8 @@ static void committed(void *ud)
 	while (l) {
 		struct line *next = l->line_next;
 		struct subscriber *s;
-		ACRE_LIST_FOREACH(sub, s, e->subs) {
+		ACRE_LIST_FOREACH(sub, s, e->subs)
+		{
 			if (l->node ? s->nodes : s->slices) {
 				send_line(s, l->text, l->len);
 				e->a->m.events_sent++;
@@ -130,11 +131,12 @@ static void committed(void *ud)
 	drop_slow(e);
 }
 
-void events_conn_closed(struct api *a, struct evhttp_connection *evcon)
+void api_events_conn_closed(struct api *a, struct evhttp_connection *evcon)
 {
 	struct events *e = a->events;
 	struct subscriber *s, *next;
-	ACRE_LIST_FOREACH_SAFE(sub, s, next, e->subs) {
+	ACRE_LIST_FOREACH_SAFE(sub, s, next, e->subs)
+	{
 		if (s->evcon != evcon)
 			continue;
 		ACRE_LIST_REMOVE(sub, e->subs, s);
@@ -152,7 +154,7 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	struct events *e = arg;
 	struct subscriber *s;
 	ACRE_LIST_FOREACH(sub, s, e->subs)
-		send_line(s, "\n", 1);
+	send_line(s, "\n", 1);
 	drop_slow(e);
 }
 
@@ -184,9 +186,9 @@ API_HANDLER(api_events_subscribe)
 	api_watch_close(a, req);
 	ACRE_LIST_PREPEND(sub, e->subs, s);
 	e->nsubs++;
-	_cleanup_json_ json_t *hello = json_pack("{s:I,s:I,s:s,s:s}", "seq", (json_int_t)e->seq,
-						 "time", (json_int_t)acre_now_ms(), "type",
-						 "stream", "event", "start");
+	_cleanup_json_ json_t *hello =
+	    json_pack("{s:I,s:I,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
+		      (json_int_t)acre_now_ms(), "type", "stream", "event", "start");
 	_cleanup_free_ char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
 	if (text) {
 		send_line(s, text, strlen(text));
@@ -194,7 +196,7 @@ API_HANDLER(api_events_subscribe)
 	}
 }
 
-int events_start(struct api *a)
+int api_events_start(struct api *a)
 {
 	struct events *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -210,7 +212,7 @@ int events_start(struct api *a)
 	return pool_subscribe(a->pool, &sub);
 }
 
-void events_stop(struct api *a)
+void api_events_stop(struct api *a)
 {
 	struct events *e = a->events;
 	if (!e)

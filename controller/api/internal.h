@@ -59,7 +59,7 @@ void api_count(struct api *a, int status);
 
 /* Handlers, one per route (api.c's table): the path's parameters in p, the query in q. */
 #define API_HANDLER(name)                                                                          \
-	void name(struct api *a, struct evhttp_request *req, const struct api_params *p,          \
+	void name(struct api *a, struct evhttp_request *req, const struct api_params *p,           \
 		  struct evkeyvalq *q)
 API_HANDLER(api_healthz);
 API_HANDLER(api_nodes_list);
@@ -74,13 +74,13 @@ API_HANDLER(api_metrics);
 API_HANDLER(api_events_subscribe);
 
 /* events.c: the NDJSON stream, a subscriber of the pool's changes. */
-int events_start(struct api *a);
-void events_stop(struct api *a);
+int api_events_start(struct api *a);
+void api_events_stop(struct api *a);
 /* A client connection went away: forget its streams. */
-void events_conn_closed(struct api *a, struct evhttp_connection *evcon);
-size_t events_subscribers(const struct api *a);
+void api_events_conn_closed(struct api *a, struct evhttp_connection *evcon);
+size_t api_events_subscribers(const struct api *a);
 
 /* metrics.c: the time from placement to running, a subscriber of the pool's changes. */
-int metrics_start(struct api *a);
+int api_metrics_start(struct api *a);
 
 #endif

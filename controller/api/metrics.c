@@ -15,9 +15,8 @@
 #include "controller/store/store.h"
 
 /* Seconds from placement to running, bucket bounds. */
-static const double latency_bounds[LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-						       0.1,   0.25,   0.5,   1,    2.5,   5,
-						       10,    30};
+static const double latency_bounds[LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+						       0.25,  0.5,    1,     2.5,  5,	  10,	30};
 
 static void observe_run_latency(struct api *a, double seconds)
 {
@@ -38,7 +37,7 @@ static void changed(void *ud, const struct pool_change *ch)
 		observe_run_latency(ud, (double)(acre_monotonic_ns() - sl->placed_ns) / 1e9);
 }
 
-int metrics_start(struct api *a)
+int api_metrics_start(struct api *a)
 {
 	struct pool_subscriber s = {.changed = changed, .ud = a};
 	return pool_subscribe(a->pool, &s);
@@ -97,11 +96,10 @@ static void pool(struct api *a, struct evbuffer *b)
 				    acre_slice_state_name((enum acre_slice_state)i),
 				    pool_slice_count(a->pool, (enum acre_slice_state)i));
 	uint64_t cfree = s.cap_cpus > s.reserved_cpus + s.local_cpus
-				 ? s.cap_cpus - s.reserved_cpus - s.local_cpus
-				 : 0;
-	uint64_t mfree = s.cap_mem > s.reserved_mem + s.local_mem
-				 ? s.cap_mem - s.reserved_mem - s.local_mem
-				 : 0;
+			     ? s.cap_cpus - s.reserved_cpus - s.local_cpus
+			     : 0;
+	uint64_t mfree =
+	    s.cap_mem > s.reserved_mem + s.local_mem ? s.cap_mem - s.reserved_mem - s.local_mem : 0;
 	family(b, "acre_controller_pool_cpus", "gauge",
 	       "CPUs of the ready nodes: capacity, reserved by placed slices, used by slices "
 	       "the nodes run alone, and free.");
@@ -121,7 +119,8 @@ static void pool(struct api *a, struct evbuffer *b)
 			    "acre_controller_pool_memory_bytes{kind=\"free\"} %llu\n",
 			    (unsigned long long)s.cap_mem, (unsigned long long)s.reserved_mem,
 			    (unsigned long long)s.local_mem, (unsigned long long)mfree);
-	gauge(b, "acre_controller_pending_slices", "Slices waiting for room.", (double)pool_pending_count(a->pool));
+	gauge(b, "acre_controller_pending_slices", "Slices waiting for room.",
+	      (double)pool_pending_count(a->pool));
 }
 
 static void work(struct api *a, struct evbuffer *b)
@@ -166,12 +165,12 @@ static void work(struct api *a, struct evbuffer *b)
 	family(b, "acre_controller_api_requests_total", "counter",
 	       "HTTP API responses, by status class.");
 	for (int i = 1; i <= 5; i++)
-		evbuffer_add_printf(b, "acre_controller_api_requests_total{code=\"%dxx\"} %llu\n", i,
-				    (unsigned long long)am->requests[i]);
+		evbuffer_add_printf(b, "acre_controller_api_requests_total{code=\"%dxx\"} %llu\n",
+				    i, (unsigned long long)am->requests[i]);
 	counter(b, "acre_controller_api_unauthorized_total",
 		"API requests refused for a missing or wrong token.", am->unauthorized);
 	gauge(b, "acre_controller_event_subscribers", "Open event streams.",
-	      (double)events_subscribers(a));
+	      (double)api_events_subscribers(a));
 	counter(b, "acre_controller_events_total", "Event lines sent to subscribers.",
 		am->events_sent);
 	family(b, "acre_controller_slice_start_seconds", "histogram",
@@ -179,7 +178,8 @@ static void work(struct api *a, struct evbuffer *b)
 	uint64_t cum = 0;
 	for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
 		cum += am->run_latency[i];
-		evbuffer_add_printf(b, "acre_controller_slice_start_seconds_bucket{le=\"%g\"} %llu\n",
+		evbuffer_add_printf(b,
+				    "acre_controller_slice_start_seconds_bucket{le=\"%g\"} %llu\n",
 				    latency_bounds[i], (unsigned long long)cum);
 	}
 	evbuffer_add_printf(b,
@@ -209,7 +209,7 @@ static void store_and_process(struct api *a, struct evbuffer *b)
 	family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
 	evbuffer_add_printf(b, "process_cpu_seconds_total %.6f\n",
 			    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-				    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+				(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	long rss_pages = 0;
 	FILE *f = fopen("/proc/self/statm", "re");
 	if (f) {

@@ -10,11 +10,10 @@
 #include "common/jsonw.h"
 
 #define DEFAULT_LIMIT 1000
-#define MAX_LIMIT 100000
+#define MAX_LIMIT     100000
 
 /* One {"spec": ..., "placement": ...} (or a bare spec): 0 and *out, or -errno with err. */
-static int create_one(struct api *a, json_t *item, struct pool_slice **out,
-		      struct acre_error *err)
+static int create_one(struct api *a, json_t *item, struct pool_slice **out, struct acre_error *err)
 {
 	*out = NULL;
 	json_t *spec = json_object_get(item, "spec");
@@ -25,13 +24,13 @@ static int create_one(struct api *a, json_t *item, struct pool_slice **out,
 	if (spec != item) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(item, k, v)
+		json_object_foreach (item, k, v)
 			if (strcmp(k, "spec") && strcmp(k, "placement"))
 				return acre_error_set(err, EINVAL, k, "%s: unknown field", k);
 	}
 	struct acre_placement p;
 	int rc = acre_proto_placement_from_json(
-		spec == item ? NULL : json_object_get(item, "placement"), &p, err);
+	    spec == item ? NULL : json_object_get(item, "placement"), &p, err);
 	if (rc < 0)
 		return rc;
 	return pool_slice_create(a->pool, spec, &p, out, err);
@@ -81,7 +80,7 @@ static void create_batch(struct api *a, struct evhttp_request *req, json_t *list
 	acre_jsonw_array(&w);
 	size_t i, created = 0;
 	json_t *item;
-	json_array_foreach(list, i, item) {
+	json_array_foreach (list, i, item) {
 		struct pool_slice *sl;
 		memset(&err, 0, sizeof(err));
 		if (create_one(a, item, &sl, &err) < 0) {
@@ -116,9 +115,10 @@ API_HANDLER(api_slices_create)
 	json_t *list = json_object_get(body, "slices");
 	if (list) {
 		if (!json_is_array(list) || json_object_size(body) != 1) {
-			acre_error_set(&err, EINVAL, "slices",
-				       "slices: an array of {\"spec\", \"placement\"}, alone in the "
-				       "body");
+			acre_error_set(
+			    &err, EINVAL, "slices",
+			    "slices: an array of {\"spec\", \"placement\"}, alone in the "
+			    "body");
 			api_reply_error(a, req, 400, &err);
 			return;
 		}
@@ -142,7 +142,7 @@ static void command_of(const json_t *spec, json_t *into)
 	buf[0] = '\0';
 	size_t i;
 	json_t *arg;
-	json_array_foreach(cmd, i, arg) {
+	json_array_foreach (cmd, i, arg) {
 		if (n >= sizeof(buf) - 1 || !json_is_string(arg))
 			break;
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
@@ -205,7 +205,8 @@ API_HANDLER(api_slices_list)
 	/* ?label=K=V, repeatable: every one must match. */
 	struct pool_label_filter labels = {0};
 	struct evkeyval *kv;
-	TAILQ_FOREACH(kv, q, next) {
+	TAILQ_FOREACH(kv, q, next)
+	{
 		if (strcmp(kv->key, "label"))
 			continue;
 		if (pool_label_filter_add(&labels, kv->value, &err) < 0) {
@@ -217,12 +218,12 @@ API_HANDLER(api_slices_list)
 	struct list_ctx ctx = {.out = json_array(),
 			       .with_spec = spec && strcmp(spec, "0") && strcmp(spec, "false")};
 	struct pool_slice_query pq = {
-		.after = (int64_t)after,
-		.limit = (unsigned)limit,
-		.node_id = api_query(q, "node"),
-		.state = state ? (int)st : -1,
-		.labels = &labels,
-		.with_spec = ctx.with_spec,
+	    .after = (int64_t)after,
+	    .limit = (unsigned)limit,
+	    .node_id = api_query(q, "node"),
+	    .state = state ? (int)st : -1,
+	    .labels = &labels,
+	    .with_spec = ctx.with_spec,
 	};
 	if (pool_slice_list(a->pool, &pq, list_row, &ctx, &err) < 0) {
 		json_decref(ctx.out);
@@ -230,8 +231,8 @@ API_HANDLER(api_slices_list)
 		return;
 	}
 	/* A full page may have more after it. */
-	json_t *next = ctx.last && json_array_size(ctx.out) >= limit ? json_integer(ctx.last)
-								      : json_null();
+	json_t *next =
+	    ctx.last && json_array_size(ctx.out) >= limit ? json_integer(ctx.last) : json_null();
 	api_reply_json(a, req, 200, json_pack("{s:o,s:o}", "slices", ctx.out, "next_after", next));
 }
 
@@ -280,9 +281,9 @@ API_HANDLER(api_slice_delete)
 	else if (rc == 0)
 		api_defer_json(a, req, 200, json_pack("{s:s,s:b}", "name", name, "removed", 1));
 	else
-		api_defer_json(a, req, 202,
-			       json_pack("{s:s,s:b,s:s}", "name", name, "removing", 1, "node",
-					 sl->node->id));
+		api_defer_json(
+		    a, req, 202,
+		    json_pack("{s:s,s:b,s:s}", "name", name, "removing", 1, "node", sl->node->id));
 }
 
 /* {"signal": "TERM"} or {"signal": 15}; none: 0, TERM then KILL. */

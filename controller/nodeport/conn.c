@@ -21,15 +21,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#define MAX_OUTPUT (256u << 20)
+#define MAX_OUTPUT	    (256u << 20)
 #define REGISTER_TIMEOUT_NS (10ULL * 1000000000ULL)
 
-bool conn_alive(const struct node_conn *conn)
+bool nodeport_conn_alive(const struct node_conn *conn)
 {
 	return conn && !conn->dead && !conn->closing;
 }
 
-void conn_close(struct node_conn *conn, const char *why)
+void nodeport_conn_close(struct node_conn *conn, const char *why)
 {
 	if (conn->dead)
 		return;
@@ -37,8 +37,9 @@ void conn_close(struct node_conn *conn, const char *why)
 	conn->dead = true;
 	bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
 	struct pool_node *n = conn->node;
-	acre_log(n ? ACRE_LOG_INFO : ACRE_LOG_DEBUG, "node=%s event=disconnected peer=%s reason=\"%s\"",
-		 n ? n->id : "-", conn->peer, why);
+	acre_log(n ? ACRE_LOG_INFO : ACRE_LOG_DEBUG,
+		 "node=%s event=disconnected peer=%s reason=\"%s\"", n ? n->id : "-", conn->peer,
+		 why);
 	if (n)
 		pool_node_disconnected(np->pool, n, conn);
 	ACRE_LIST_REMOVE(conn, np->conns, conn);
@@ -47,7 +48,7 @@ void conn_close(struct node_conn *conn, const char *why)
 	ACRE_LIST_PREPEND(conn, np->zombies, conn);
 }
 
-void conn_free_zombies(struct nodeport *np)
+void nodeport_conn_free_zombies(struct nodeport *np)
 {
 	while (np->zombies) {
 		struct node_conn *conn = np->zombies;
@@ -61,24 +62,24 @@ void conn_free_zombies(struct nodeport *np)
 	}
 }
 
-void conn_send(struct node_conn *conn, const char *line, size_t len)
+void nodeport_conn_send(struct node_conn *conn, const char *line, size_t len)
 {
-	if (!conn_alive(conn))
+	if (!nodeport_conn_alive(conn))
 		return;
 	struct evbuffer *out = bufferevent_get_output(conn->bev);
 	if (evbuffer_get_length(out) + len > MAX_OUTPUT) {
-		conn_close(conn, "not reading its messages");
+		nodeport_conn_close(conn, "not reading its messages");
 		return;
 	}
 	bufferevent_write(conn->bev, line, len);
 }
 
-void conn_send_json(struct node_conn *conn, const json_t *msg)
+void nodeport_conn_send_json(struct node_conn *conn, const json_t *msg)
 {
 	size_t len;
 	_cleanup_free_ char *line = acre_proto_frame_encode(msg, &len);
 	if (line)
-		conn_send(conn, line, len);
+		nodeport_conn_send(conn, line, len);
 }
 
 static void on_drained(struct bufferevent *bev, void *arg)
@@ -86,14 +87,14 @@ static void on_drained(struct bufferevent *bev, void *arg)
 	(void)bev;
 	struct node_conn *conn = arg;
 	conn->closing = false;
-	conn_close(conn, "refused");
+	nodeport_conn_close(conn, "refused");
 }
 
-void conn_reply_error(struct node_conn *conn, json_t *id, const struct acre_error *err)
+void nodeport_conn_reply_error(struct node_conn *conn, json_t *id, const struct acre_error *err)
 {
 	_cleanup_json_ json_t *msg = acre_proto_error(id, err);
 	if (msg)
-		conn_send_json(conn, msg);
+		nodeport_conn_send_json(conn, msg);
 }
 
 /* Says why, then closes once the words are out (a refused registration). */
@@ -106,15 +107,16 @@ static void close_after_output(struct node_conn *conn)
 		on_drained(conn->bev, conn);
 }
 
-void conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *err)
+void nodeport_conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *err)
 {
-	conn_reply_error(conn, id, err);
+	nodeport_conn_reply_error(conn, id, err);
 	close_after_output(conn);
 }
 
-int conn_request(struct node_conn *conn, struct sent_req *req, const char *line, size_t len)
+int nodeport_conn_request(struct node_conn *conn, struct sent_req *req, const char *line,
+			  size_t len)
 {
-	if (!conn_alive(conn)) {
+	if (!nodeport_conn_alive(conn)) {
 		free(req->items);
 		return -ENOTCONN;
 	}
@@ -136,14 +138,14 @@ int conn_request(struct node_conn *conn, struct sent_req *req, const char *line,
 	conn->rlen++;
 	struct evbuffer *out = bufferevent_get_output(conn->bev);
 	if (evbuffer_get_length(out) + len > MAX_OUTPUT) {
-		conn_close(conn, "not reading its messages");
+		nodeport_conn_close(conn, "not reading its messages");
 		return -ENOBUFS;
 	}
 	bufferevent_write(conn->bev, line, len);
 	return 0;
 }
 
-bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out)
+bool nodeport_conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out)
 {
 	for (size_t i = 0; i < conn->rlen; i++) {
 		size_t at = (conn->rhead + i) % conn->rcap;
@@ -153,7 +155,7 @@ bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out)
 		/* Replies come in order: almost always the oldest. */
 		for (size_t j = i; j > 0; j--)
 			conn->reqs[(conn->rhead + j) % conn->rcap] =
-				conn->reqs[(conn->rhead + j - 1) % conn->rcap];
+			    conn->reqs[(conn->rhead + j - 1) % conn->rcap];
 		conn->rhead = (conn->rhead + 1) % conn->rcap;
 		conn->rlen--;
 		return true;
@@ -168,7 +170,7 @@ static void too_long(struct node_conn *conn)
 	conn->np->stats->protocol_errors++;
 	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
 		 conn->node ? conn->node->id : "-", conn->peer, err.message);
-	conn_reply_error(conn, NULL, &err);
+	nodeport_conn_reply_error(conn, NULL, &err);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -207,7 +209,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	} else if (!(what & BEV_EVENT_EOF)) {
 		return;
 	}
-	conn_close(conn, why);
+	nodeport_conn_close(conn, why);
 }
 
 static void describe_peer(const struct sockaddr *sa, char *buf, size_t len)
@@ -247,8 +249,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (np->opt.ssl_ctx) {
 		SSL *ssl = SSL_new(np->opt.ssl_ctx);
 		conn->bev = ssl ? bufferevent_openssl_socket_new(np->base, fd, ssl,
-								  BUFFEREVENT_SSL_ACCEPTING,
-								  BEV_OPT_CLOSE_ON_FREE)
+								 BUFFEREVENT_SSL_ACCEPTING,
+								 BEV_OPT_CLOSE_ON_FREE)
 				: NULL;
 		if (!conn->bev && ssl)
 			SSL_free(ssl);
@@ -302,9 +304,9 @@ static int listen_on(struct nodeport *np, struct acre_error *err)
 				      "address (127.0.0.1, ::1) may go without TLS",
 				      addr);
 	struct evconnlistener *l = evconnlistener_new_bind(
-		np->base, on_accept, np,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
-		(struct sockaddr *)&ss, sslen);
+	    np->base, on_accept, np,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
+	    (struct sockaddr *)&ss, sslen);
 	if (!l)
 		return acre_error_set(err, errno ? errno : EADDRINUSE, "--node-listen",
 				      "--node-listen %s: %s", addr,
@@ -338,9 +340,10 @@ void nodeport_tick(struct nodeport *np)
 {
 	uint64_t now = acre_monotonic_ns();
 	struct node_conn *conn, *next;
-	ACRE_LIST_FOREACH_SAFE(conn, conn, next, np->conns) {
+	ACRE_LIST_FOREACH_SAFE(conn, conn, next, np->conns)
+	{
 		if (!conn->node && !conn->closing && now - conn->opened_ns > REGISTER_TIMEOUT_NS)
-			conn_close(conn, "did not register in time");
+			nodeport_conn_close(conn, "did not register in time");
 	}
 }
 
@@ -351,8 +354,8 @@ void nodeport_stop(struct nodeport *np)
 	if (np->listener)
 		evconnlistener_free(np->listener);
 	while (np->conns)
-		conn_close(np->conns, "controller stopping");
-	send_deferred(np); /* drops what was held for the connections just closed */
-	conn_free_zombies(np);
+		nodeport_conn_close(np->conns, "controller stopping");
+	nodeport_send_deferred(np); /* drops what was held for the connections just closed */
+	nodeport_conn_free_zombies(np);
 	free(np);
 }

@@ -59,31 +59,32 @@ struct nodeport {
 };
 
 /* conn.c */
-void conn_send(struct node_conn *conn, const char *line, size_t len);
-void conn_send_json(struct node_conn *conn, const json_t *msg);
-void conn_reply_error(struct node_conn *conn, json_t *id, const struct acre_error *err);
+void nodeport_conn_send(struct node_conn *conn, const char *line, size_t len);
+void nodeport_conn_send_json(struct node_conn *conn, const json_t *msg);
+void nodeport_conn_reply_error(struct node_conn *conn, json_t *id, const struct acre_error *err);
 /* Sends a request (its id from ++conn->next_id), the line with its '\n'; takes req->items. */
-int conn_request(struct node_conn *conn, struct sent_req *req, const char *line, size_t len);
-void conn_close(struct node_conn *conn, const char *why);
+int nodeport_conn_request(struct node_conn *conn, struct sent_req *req, const char *line,
+			  size_t len);
+void nodeport_conn_close(struct node_conn *conn, const char *why);
 /* Replies with the error, then closes once it is written (a refused registration). */
-void conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *err);
-bool conn_alive(const struct node_conn *conn);
-void conn_free_zombies(struct nodeport *np);
+void nodeport_conn_refuse(struct node_conn *conn, json_t *id, const struct acre_error *err);
+bool nodeport_conn_alive(const struct node_conn *conn);
+void nodeport_conn_free_zombies(struct nodeport *np);
 /* The request a reply answers, taken off the connection's list; the caller frees out->items. */
-bool conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out);
+bool nodeport_conn_take_request(struct node_conn *conn, int64_t id, struct sent_req *out);
 
 /* ops.c: a line from a node */
 void nodeport_message(struct node_conn *conn, const char *line, size_t len);
 /* register.c */
-void op_register(struct node_conn *conn, json_t *req, json_t *id);
+void nodeport_register(struct node_conn *conn, json_t *req, json_t *id);
 /* The error to the node (and the log, and the counter); before registration, the end of it. */
-void op_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err);
+void nodeport_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err);
 
 /* send.c: after the commit */
-void defer_reply(struct nodeport *np, struct node_conn *conn, json_t *msg);
+void nodeport_defer_reply(struct nodeport *np, struct node_conn *conn, json_t *msg);
 /* The same with a line already encoded (and its '\n'), taken over. */
-void defer_take(struct nodeport *np, struct node_conn *conn, char *line, size_t len);
-void send_deferred(struct nodeport *np);
-void send_outbound(struct nodeport *np);
+void nodeport_defer_take(struct nodeport *np, struct node_conn *conn, char *line, size_t len);
+void nodeport_send_deferred(struct nodeport *np);
+void nodeport_send_outbound(struct nodeport *np);
 
 #endif

@@ -14,16 +14,16 @@
 
 #define MAX_UPDATES 100000
 
-void op_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err)
+void nodeport_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err)
 {
 	struct pool_node *n = conn->node;
 	conn->np->stats->protocol_errors++;
 	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
 		 n ? n->id : "-", conn->peer, err->message);
 	if (n)
-		conn_reply_error(conn, id, err);
+		nodeport_conn_reply_error(conn, id, err);
 	else
-		conn_refuse(conn, id, err); /* nothing but a registration before one */
+		nodeport_conn_refuse(conn, id, err); /* nothing but a registration before one */
 }
 
 /*
@@ -58,10 +58,10 @@ static void reply_ok(struct node_conn *conn, json_t *id, const char *key, int64_
 	if (!line)
 		return;
 	if (deferred) {
-		defer_take(conn->np, conn, line, len);
+		nodeport_defer_take(conn->np, conn, line, len);
 		return;
 	}
-	conn_send(conn, line, len);
+	nodeport_conn_send(conn, line, len);
 	free(line);
 }
 
@@ -82,7 +82,8 @@ static int parse_local(json_t *local, struct pool_local *out, struct acre_error 
 	return 0;
 }
 
-/* One entry of a sync's "slices": {"name", "state", "reason"?, "restarts"?, "exit"?, "managed"?}. */
+/* One entry of a sync's "slices": {"name", "state", "reason"?, "restarts"?, "exit"?, "managed"?}.
+ */
 static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_error *err)
 {
 	json_error_t jerr;
@@ -114,29 +115,30 @@ static void op_sync(struct node_conn *conn, json_t *req, json_t *id)
 	struct pool_local local;
 	int rc = parse_local(json_object_get(req, "local"), &local, &err);
 	if (rc < 0) {
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	if (!json_is_array(slices)) {
 		acre_error_set(&err, EINVAL, "slices", "slices: must be an array");
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	size_t count = json_array_size(slices);
 	_cleanup_free_ struct pool_report *r = calloc(count + 1, sizeof(*r));
 	if (!r) {
 		acre_error_set(&err, ENOMEM, NULL, "out of memory");
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (parse_entry(json_array_get(slices, i), i, &r[i], &err) < 0) {
-			op_reply_error(conn, id, &err);
+			nodeport_reply_error(conn, id, &err);
 			return;
 		}
 	}
 	pool_node_sync(np->pool, n, r, count, rc == 0 ? &local : NULL);
-	defer_reply(np, conn, acre_proto_ok(id, json_pack("{s:I}", "slices", (json_int_t)n->nslices)));
+	nodeport_defer_reply(
+	    np, conn, acre_proto_ok(id, json_pack("{s:I}", "slices", (json_int_t)n->nslices)));
 }
 
 static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
@@ -145,7 +147,7 @@ static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
 	struct pool_local local;
 	int rc = parse_local(json_object_get(req, "local"), &local, &err);
 	if (rc < 0) {
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	pool_node_heartbeat(conn->np->pool, conn->node, rc == 0 ? &local : NULL,
@@ -165,15 +167,17 @@ static int parse_update(json_t *u, size_t i, struct pool_report *out, struct acr
 		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: %s", i, jerr.text);
 	if (seq <= 0 || restarts < 0)
 		return acre_error_set(err, EINVAL, "updates",
-				      "updates[%zu]: seq must be positive, restarts not negative", i);
+				      "updates[%zu]: seq must be positive, restarts not negative",
+				      i);
 	if (acre_slice_state_parse(state, &out->state) < 0)
 		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: unknown state %.32s",
 				      i, state);
 	if (!acre_slice_name_valid(out->slice))
-		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: invalid slice name", i);
-	if (out->exit && !json_is_object(out->exit) && !json_is_null(out->exit))
-		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: exit must be an object",
+		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: invalid slice name",
 				      i);
+	if (out->exit && !json_is_object(out->exit) && !json_is_null(out->exit))
+		return acre_error_set(err, EINVAL, "updates",
+				      "updates[%zu]: exit must be an object", i);
 	if (!json_is_object(out->exit))
 		out->exit = NULL;
 	out->seq = seq;
@@ -190,19 +194,19 @@ static void op_update(struct node_conn *conn, json_t *req, json_t *id)
 	if (!json_is_array(list) || count > MAX_UPDATES) {
 		acre_error_set(&err, EINVAL, "updates", "updates: an array of at most %d changes",
 			       MAX_UPDATES);
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	/* All or nothing: a malformed entry rejects the message before any applies. */
 	_cleanup_free_ struct pool_report *ups = calloc(count + 1, sizeof(*ups));
 	if (!ups) {
 		acre_error_set(&err, ENOMEM, NULL, "out of memory");
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (parse_update(json_array_get(list, i), i, &ups[i], &err) < 0) {
-			op_reply_error(conn, id, &err);
+			nodeport_reply_error(conn, id, &err);
 			return;
 		}
 	}
@@ -223,7 +227,7 @@ static void assign_reply(struct nodeport *np, struct pool_node *n, const struct 
 		size_t k;
 		json_t *f;
 		bool refused = false;
-		json_array_foreach(failed, k, f) {
+		json_array_foreach (failed, k, f) {
 			const char *name = json_string_value(json_object_get(f, "slice"));
 			if (!name || strcmp(name, it->name))
 				continue;
@@ -244,7 +248,8 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 	struct pool_node *n = conn->node;
 	json_t *jid = json_object_get(msg, "id");
 	struct sent_req req;
-	if (!n || !json_is_integer(jid) || !conn_take_request(conn, json_integer_value(jid), &req)) {
+	if (!n || !json_is_integer(jid) ||
+	    !nodeport_conn_take_request(conn, json_integer_value(jid), &req)) {
 		acre_log(ACRE_LOG_DEBUG, "node=%s event=unexpected_reply", n ? n->id : "-");
 		return;
 	}
@@ -270,9 +275,9 @@ static const struct {
 	const char *name;
 	void (*fn)(struct node_conn *conn, json_t *req, json_t *id);
 } ops[] = {
-	{ACRE_OP_SYNC, op_sync},
-	{ACRE_OP_HEARTBEAT, op_heartbeat},
-	{ACRE_OP_UPDATE, op_update},
+    {ACRE_OP_SYNC, op_sync},
+    {ACRE_OP_HEARTBEAT, op_heartbeat},
+    {ACRE_OP_UPDATE, op_update},
 };
 
 /* A registered node that speaks is alive; a node declared down must reconcile first. */
@@ -280,7 +285,7 @@ static bool revive(struct node_conn *conn, struct pool_node *n)
 {
 	if (pool_node_heard(conn->np->pool, n))
 		return true;
-	conn_close(conn, "declared down meanwhile: reconnect to reconcile");
+	nodeport_conn_close(conn, "declared down meanwhile: reconnect to reconcile");
 	return false;
 }
 
@@ -290,7 +295,7 @@ void nodeport_message(struct node_conn *conn, const char *line, size_t len)
 	_cleanup_(acre_proto_msg_free) struct acre_proto_msg m = {0};
 	int rc = acre_proto_parse(line, len, ACRE_PROTO_REQUEST | ACRE_PROTO_REPLY, &m, &err);
 	if (!m.json) {
-		op_reply_error(conn, NULL, &err);
+		nodeport_reply_error(conn, NULL, &err);
 		return;
 	}
 	struct pool_node *n = conn->node;
@@ -308,16 +313,16 @@ void nodeport_message(struct node_conn *conn, const char *line, size_t len)
 		return;
 	}
 	if (rc < 0) {
-		op_reply_error(conn, m.id, &err);
+		nodeport_reply_error(conn, m.id, &err);
 		return;
 	}
 	if (strcmp(m.op, ACRE_OP_REGISTER) == 0) {
-		op_register(conn, m.json, m.id);
+		nodeport_register(conn, m.json, m.id);
 		return;
 	}
 	if (!n) {
 		acre_error_set(&err, EACCES, "op", "%s before register", m.op);
-		op_reply_error(conn, m.id, &err);
+		nodeport_reply_error(conn, m.id, &err);
 		return;
 	}
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(ops); i++) {
@@ -327,5 +332,5 @@ void nodeport_message(struct node_conn *conn, const char *line, size_t len)
 		}
 	}
 	acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", m.op);
-	op_reply_error(conn, m.id, &err);
+	nodeport_reply_error(conn, m.id, &err);
 }

@@ -47,7 +47,7 @@ static int check_attributes(json_t *attrs, struct acre_error *err)
 				      MAX_ATTRIBUTES);
 	const char *k;
 	json_t *v;
-	json_object_foreach(attrs, k, v) {
+	json_object_foreach (attrs, k, v) {
 		if (!acre_proto_attr_key_valid(k) || strncmp(k, "node.", 5) == 0)
 			return acre_error_set(err, EINVAL, "node.attributes",
 					      "node.attributes: invalid name \"%.64s\" (node.* is "
@@ -145,7 +145,7 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	return r->attributes ? check_attributes(r->attributes, err) : 0;
 }
 
-void op_register(struct node_conn *conn, json_t *req, json_t *id)
+void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 {
 	struct nodeport *np = conn->np;
 	struct acre_error err = {0};
@@ -153,18 +153,18 @@ void op_register(struct node_conn *conn, json_t *req, json_t *id)
 	char hash[65];
 	if (conn->node) {
 		acre_error_set(&err, EINVAL, "op", "already registered as %s", conn->node->id);
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	if (parse_register(req, &r, &err) < 0 || hash_secret(r.secret, hash) < 0) {
 		np->stats->refusals++;
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	if (!token_ok(r.token, np->opt.join_token)) {
 		np->stats->refusals++;
 		acre_error_set(&err, EACCES, "token", "wrong join token");
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	struct pool_node *n = pool_node_find(np->pool, r.id);
@@ -174,33 +174,34 @@ void op_register(struct node_conn *conn, json_t *req, json_t *id)
 			       "node id %s belongs to another node (its secret differs: a copied "
 			       "state directory?)",
 			       r.id);
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	if (n && n->conn && n->conn != conn) {
 		char why[128];
 		snprintf(why, sizeof(why), "replaced by a new connection from %s", conn->peer);
-		conn_close(n->conn, why);
+		nodeport_conn_close(n->conn, why);
 	}
 	_cleanup_json_ json_t *empty = json_object();
 	struct pool_registration reg = {
-		.id = r.id,
-		.secret_hash = hash,
-		.hostname = r.hostname,
-		.version = r.version,
-		.address = conn->peer,
-		.cpus = (uint32_t)(r.cpus * 1000 + 0.5),
-		.memory = (uint64_t)r.memory,
-		.attributes = r.attributes ? r.attributes : empty,
+	    .id = r.id,
+	    .secret_hash = hash,
+	    .hostname = r.hostname,
+	    .version = r.version,
+	    .address = conn->peer,
+	    .cpus = (uint32_t)(r.cpus * 1000 + 0.5),
+	    .memory = (uint64_t)r.memory,
+	    .attributes = r.attributes ? r.attributes : empty,
 	};
 	if (pool_node_register(np->pool, &reg, conn, &n, &err) < 0) {
-		op_reply_error(conn, id, &err);
+		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	conn->node = n;
-	defer_reply(np, conn,
-		    acre_proto_ok(id, json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
-						(json_int_t)n->last_seq, "heartbeat_ms",
-						(json_int_t)np->opt.heartbeat_ms, "protocol",
-						ACRE_CONTROLLER_PROTOCOL)));
+	nodeport_defer_reply(
+	    np, conn,
+	    acre_proto_ok(id, json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
+					(json_int_t)n->last_seq, "heartbeat_ms",
+					(json_int_t)np->opt.heartbeat_ms, "protocol",
+					ACRE_CONTROLLER_PROTOCOL)));
 }

@@ -12,7 +12,6 @@
 #include "proto/proto.h"
 #include "common/jsonw.h"
 
-
 /* Assign messages stay well under the 1 MiB line, however large the specs. */
 #define ASSIGN_MESSAGE_MAX (512u << 10)
 
@@ -22,16 +21,16 @@ static void defer(struct nodeport *np, struct deferred *d, struct node_conn *con
 	ACRE_QUEUE_APPEND(def, np->def_head, np->def_tail, d);
 }
 
-void defer_reply(struct nodeport *np, struct node_conn *conn, json_t *msg)
+void nodeport_defer_reply(struct nodeport *np, struct node_conn *conn, json_t *msg)
 {
 	size_t len;
 	char *line = msg ? acre_proto_frame_encode(msg, &len) : NULL;
 	json_decref(msg);
 	if (line)
-		defer_take(np, conn, line, len);
+		nodeport_defer_take(np, conn, line, len);
 }
 
-void defer_take(struct nodeport *np, struct node_conn *conn, char *line, size_t len)
+void nodeport_defer_take(struct nodeport *np, struct node_conn *conn, char *line, size_t len)
 {
 	struct deferred *d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -43,14 +42,14 @@ void defer_take(struct nodeport *np, struct node_conn *conn, char *line, size_t 
 	defer(np, d, conn);
 }
 
-void send_deferred(struct nodeport *np)
+void nodeport_send_deferred(struct nodeport *np)
 {
 	struct deferred *d = np->def_head;
 	np->def_head = np->def_tail = NULL;
 	while (d) {
 		struct deferred *next = d->def_next;
-		if (conn_alive(d->conn))
-			conn_send(d->conn, d->line, d->len);
+		if (nodeport_conn_alive(d->conn))
+			nodeport_conn_send(d->conn, d->line, d->len);
 		free(d->line);
 		free(d);
 		d = next;
@@ -75,14 +74,14 @@ static int send_msg(struct node_conn *conn, struct sent_req *req, json_t *msg)
 		free(req->items);
 		return -ENOMEM;
 	}
-	return conn_request(conn, req, line, len);
+	return nodeport_conn_request(conn, req, line, len);
 }
 
 /* kill and remove: one slice each. */
 static void send_single(struct nodeport *np, struct pool_outbound *o)
 {
 	struct node_conn *conn = o->node ? o->node->conn : NULL;
-	if (!conn_alive(conn))
+	if (!nodeport_conn_alive(conn))
 		return; /* the node reconciles when it is back */
 	struct sent_req req = {.op = o->op, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
 	if (!req.items)
@@ -90,9 +89,9 @@ static void send_single(struct nodeport *np, struct pool_outbound *o)
 	req.id = ++conn->next_id;
 	req.items[0].slice_id = o->slice_id;
 	memcpy(req.items[0].name, o->name, sizeof(o->name));
-	_cleanup_json_ json_t *msg = json_pack("{s:s,s:I,s:s}", "op",
-					       o->op == POOL_OP_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE,
-					       "id", (json_int_t)req.id, "slice", o->name);
+	_cleanup_json_ json_t *msg =
+	    json_pack("{s:s,s:I,s:s}", "op", o->op == POOL_OP_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE,
+		      "id", (json_int_t)req.id, "slice", o->name);
 	if (msg && o->op == POOL_OP_KILL && o->signal)
 		json_object_set_new(msg, "signal", json_integer(o->signal));
 	if (send_msg(conn, &req, msg) == 0)
@@ -136,7 +135,7 @@ static void assign_send(struct nodeport *np, struct node_conn *conn, struct acre
 			 conn->node->id);
 		return; /* re-sent when the node next reconciles */
 	}
-	if (conn_request(conn, req, line, len) == 0)
+	if (nodeport_conn_request(conn, req, line, len) == 0)
 		count_sent(np, POOL_OP_ASSIGN, n);
 }
 
@@ -153,8 +152,10 @@ static void send_assigns(struct nodeport *np, struct node_conn *conn, struct poo
 	acre_jsonw_init(&w);
 	for (size_t i = 0; i < count; i++) {
 		if (!req.items) {
-			req = (struct sent_req){.op = POOL_OP_ASSIGN, .id = ++conn->next_id,
-						.items = calloc(count - i, sizeof(struct sent_item))};
+			req =
+			    (struct sent_req){.op = POOL_OP_ASSIGN,
+					      .id = ++conn->next_id,
+					      .items = calloc(count - i, sizeof(struct sent_item))};
 			if (!req.items)
 				break;
 			assign_begin(&w, req.id);
@@ -162,7 +163,8 @@ static void send_assigns(struct nodeport *np, struct node_conn *conn, struct poo
 		struct acre_jsonw_mark before = acre_jsonw_mark(&w);
 		assign_item(&w, v[i]);
 		if (w.len > ASSIGN_MESSAGE_MAX && req.n > 0) {
-			/* Too much with this one: the message goes without it, and a new one begins. */
+			/* Too much with this one: the message goes without it, and a new one
+			 * begins. */
 			acre_jsonw_rewind(&w, before);
 			assign_send(np, conn, &w, &req);
 			req.items = NULL;
@@ -181,7 +183,7 @@ static void send_assigns(struct nodeport *np, struct node_conn *conn, struct poo
 /* The node's assigns gathered so far go out. */
 static void flush_batch(struct nodeport *np, struct node_conn *conn)
 {
-	if (conn->batch.n && conn_alive(conn))
+	if (conn->batch.n && nodeport_conn_alive(conn))
 		send_assigns(np, conn, conn->batch.v, conn->batch.n);
 	for (size_t i = 0; i < conn->batch.n; i++)
 		pool_outbound_free(conn->batch.v[i]);
@@ -192,7 +194,7 @@ static bool batch_add(struct nodeport *np, struct pool_outbound *o, struct node_
 {
 	struct node_conn *conn = o->node->conn;
 	struct acre_error err = {0};
-	if (!conn_alive(conn) || !pool_assign_current(np->pool, o))
+	if (!nodeport_conn_alive(conn) || !pool_assign_current(np->pool, o))
 		return false;
 	if (pool_outbound_spec(np->pool, o, &err) < 0) {
 		acre_log(ACRE_LOG_ERROR, "slice=%s event=assign_failed error=\"%s\"", o->name,
@@ -206,7 +208,7 @@ static bool batch_add(struct nodeport *np, struct pool_outbound *o, struct node_
 	return true;
 }
 
-void send_outbound(struct nodeport *np)
+void nodeport_send_outbound(struct nodeport *np)
 {
 	struct pool_outbound *o = pool_outbound_take(np->pool);
 	struct node_conn *batched = NULL;
@@ -234,7 +236,7 @@ void send_outbound(struct nodeport *np)
 
 void nodeport_flush(struct nodeport *np)
 {
-	send_deferred(np);
-	send_outbound(np);
-	conn_free_zombies(np);
+	nodeport_send_deferred(np);
+	nodeport_send_outbound(np);
+	nodeport_conn_free_zombies(np);
 }

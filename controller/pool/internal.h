@@ -15,11 +15,12 @@ struct slabs {
 	struct slab *slabs;
 	struct pool_slice *free_list; /* through pending_next */
 };
-struct pool_slice *slab_alloc(struct slabs *s);
-void slab_release(struct slabs *s, struct pool_slice *sl);
-void slabs_free(struct slabs *s);
+struct pool_slice *pool_slab_alloc(struct slabs *s);
+void pool_slab_release(struct slabs *s, struct pool_slice *sl);
+void pool_slabs_free(struct slabs *s);
 
 struct persist;
+struct label_blocks;
 
 struct pool {
 	struct pool_options opt;
@@ -47,96 +48,97 @@ struct pool {
 void pool_publish_slice(struct pool *p, const struct pool_slice *sl, const char *event);
 void pool_publish_node(struct pool *p, const struct pool_node *n, const char *event);
 /* A change no event reports (the store writes it). */
-void slice_touch(struct pool *p, struct pool_slice *sl);
-void node_touch(struct pool *p, struct pool_node *n);
+void pool_slice_touch(struct pool *p, struct pool_slice *sl);
+void pool_node_touch(struct pool *p, struct pool_node *n);
 
 /* persist.c: the store's writer, the first subscriber. */
-int persist_new(struct pool *p);
-void persist_free(struct pool *p);
+int pool_persist_new(struct pool *p);
+void pool_persist_free(struct pool *p);
 /* Writes what the pass changed; the caller commits. */
-int persist_write(struct pool *p, struct acre_error *err);
+int pool_persist_write(struct pool *p, struct acre_error *err);
 /* What was just loaded is what is on disk: nothing to write back. */
-void persist_forget(struct pool *p);
+void pool_persist_forget(struct pool *p);
 /* After the commit: the new slices' specs are the store's now. */
-void persist_done(struct pool *p);
+void pool_persist_done(struct pool *p);
 
 /* labels.c: the label index */
-struct label_blocks;
-int labels_init(struct pool *p);
-void labels_free(struct pool *p);
+int pool_labels_init(struct pool *p);
+void pool_labels_free(struct pool *p);
 /* Indexes the slice under each label of the object (of strings). */
-int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels);
-void labels_detach(struct pool *p, struct pool_slice *sl);
+int pool_labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels);
+/* The same labels as another slice's (loading rows of slices made together): no lookup. */
+int pool_labels_attach_same(struct pool *p, struct pool_slice *sl, const struct pool_slice *like);
+void pool_labels_detach(struct pool *p, struct pool_slice *sl);
 
 /* load.c */
 int pool_load(struct pool *p, struct acre_error *err);
 
 /* node.c: the node table */
-struct pool_node *node_create(struct pool *p, const char *id);
-void node_free(struct pool_node *n);
+struct pool_node *pool_node_create(struct pool *p, const char *id);
+void pool_node_free(struct pool_node *n);
 /* Hostname, capacity and attributes as the node declared them. */
-int node_describe(struct pool *p, struct pool_node *n, const char *hostname, uint32_t cpus,
-		  uint64_t mem, json_t *attributes);
-void node_set_state(struct pool *p, struct pool_node *n, enum pool_node_state st,
-		    const char *why);
-void node_update_eligibility(struct pool *p, struct pool_node *n);
-void node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t mem);
-int node_state_parse(const char *s, enum pool_node_state *out);
-void node_attach(struct pool_node *n, struct pool_slice *sl);
+int pool_node_describe(struct pool *p, struct pool_node *n, const char *hostname, uint32_t cpus,
+		       uint64_t mem, json_t *attributes);
+void pool_node_set_state(struct pool *p, struct pool_node *n, enum pool_node_state st,
+			 const char *why);
+void pool_node_update_eligibility(struct pool *p, struct pool_node *n);
+void pool_node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t mem);
+int pool_node_state_parse(const char *s, enum pool_node_state *out);
+void pool_node_attach(struct pool_node *n, struct pool_slice *sl);
 /* Ready -> unreachable -> down as nodes fall silent. */
-void node_tick(struct pool *p);
-void node_detach(struct pool_slice *sl);
+void pool_node_tick(struct pool *p);
+void pool_node_detach(struct pool_slice *sl);
 
 /* slice.c: the slice table and its life */
-int slice_index(struct pool *p, struct pool_slice *sl);
-void slice_unindex(struct pool *p, struct pool_slice *sl);
-struct pool_slice *slice_new(struct pool *p, const char *name);
+int pool_slice_index(struct pool *p, struct pool_slice *sl);
+void pool_slice_unindex(struct pool *p, struct pool_slice *sl);
+struct pool_slice *pool_slice_new(struct pool *p, const char *name);
 /* The state and reason (room follows); false when neither changed.  Published by the caller. */
-bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
-			const char *reason);
+bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			     const char *reason);
 /* The same, published as a "state" change. */
-void slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
-		     const char *reason);
-void slice_set_reason(struct pool_slice *sl, const char *reason);
-void slice_reserve(struct pool *p, struct pool_slice *sl);
-void slice_unreserve(struct pool *p, struct pool_slice *sl);
+void pool_slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			  const char *reason);
+void pool_slice_set_reason(struct pool_slice *sl, const char *reason);
+void pool_slice_reserve(struct pool *p, struct pool_slice *sl);
+void pool_slice_unreserve(struct pool *p, struct pool_slice *sl);
 /* Whether a slice in its state still takes up room on its node (its policy may restart it). */
-bool slice_holds_resources(const struct pool_slice *sl);
-bool slice_is_active(const struct pool_slice *sl);
+bool pool_slice_holds_resources(const struct pool_slice *sl);
+bool pool_slice_is_active(const struct pool_slice *sl);
 /* The node lost it: lost for good, or pending again when its restart policy says so. */
-void slice_lost(struct pool *p, struct pool_slice *sl, const char *why);
+void pool_slice_lost(struct pool *p, struct pool_slice *sl, const char *why);
 /* Gone from the pool: the row is deleted at the next commit, the memory after it. */
-void slice_delete(struct pool *p, struct pool_slice *sl);
+void pool_slice_delete(struct pool *p, struct pool_slice *sl);
 /* Its strings freed, its struct back to the slab. */
-void slice_free(struct pool *p, struct pool_slice *sl);
+void pool_slice_free(struct pool *p, struct pool_slice *sl);
 /* A report from the node it runs on (an update, or its entry at sync). */
-void slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r);
-void slice_request_kill(struct pool *p, struct pool_slice *sl, int signal);
-void slice_request_remove(struct pool *p, struct pool_slice *sl);
-int desired_parse(const char *s, enum pool_desired *out);
-void slice_name_generate(struct pool *p, char *buf, size_t len);
+void pool_slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r);
+void pool_slice_request_kill(struct pool *p, struct pool_slice *sl, int signal);
+void pool_slice_request_remove(struct pool *p, struct pool_slice *sl);
+int pool_desired_parse(const char *s, enum pool_desired *out);
+void pool_slice_name_generate(struct pool *p, char *buf, size_t len);
 /* "on-failure:3" and back. */
-void slice_restart_text(const struct pool_slice *sl, char *buf, size_t len);
-int slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max);
+void pool_slice_restart_text(const struct pool_slice *sl, char *buf, size_t len);
+int pool_slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max);
 
 /* place.c: slices onto nodes */
 /*
  * Places a pending slice: assigned to a node (spec sent after the commit),
  * or left pending with the reason.
  */
-void place_slice(struct pool *p, struct pool_slice *sl);
+void pool_place_slice(struct pool *p, struct pool_slice *sl);
 /* announce: publish the change of state (false for a slice not yet published as created). */
-void place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce);
-void pending_add(struct pool *p, struct pool_slice *sl);
-void pending_remove(struct pool *p, struct pool_slice *sl);
+void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce);
+void pool_pending_add(struct pool *p, struct pool_slice *sl);
+void pool_pending_remove(struct pool *p, struct pool_slice *sl);
 /* Places what waits, as room appeared (a bounded number per call). */
-void place_retry_pending(struct pool *p);
+void pool_place_retry_pending(struct pool *p);
 /* A message for a node, sent after the commit. */
-void outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
-		    int64_t slice_id, json_t *spec, int signal);
+void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
+			 int64_t slice_id, json_t *spec, int signal);
 
 /* reconcile.c */
-void reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,
-		    size_t count);
+void pool_reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,
+			 size_t count);
 
 #endif

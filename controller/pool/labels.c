@@ -14,7 +14,7 @@
  */
 #include "internal.h"
 
-#define MAX_LABELS 64 /* what a spec may have (common/spec.c) */
+#define MAX_LABELS  64 /* what a spec may have (common/spec.c) */
 #define CHUNK_BYTES (256u << 10)
 
 struct chunk {
@@ -68,14 +68,15 @@ static void block_free(struct label_blocks *b, struct pool_labels *ls, unsigned 
 	b->free[n] = ls;
 }
 
-int labels_init(struct pool *p)
+int pool_labels_init(struct pool *p)
 {
-	if (!(p->labels = acre_map_new()) || !(p->label_blocks = calloc(1, sizeof(*p->label_blocks))))
+	if (!(p->labels = acre_map_new()) ||
+	    !(p->label_blocks = calloc(1, sizeof(*p->label_blocks))))
 		return -ENOMEM;
 	return 0;
 }
 
-void labels_free(struct pool *p)
+void pool_labels_free(struct pool *p)
 {
 	if (p->labels)
 		acre_map_free(p->labels); /* empty: each slice left its sets */
@@ -96,31 +97,43 @@ struct pool_label_set {
 	size_t count;
 };
 
-/* The index's key: the key's length in two hex digits, the key, the value (no separator can be trusted). */
-static void index_key(char *buf, size_t len, const char *key, size_t klen, const char *value)
-{
-	snprintf(buf, len, "%02zx%.*s%s", klen, (int)klen, key, value);
-}
+#define KEY_MAX	      63
+#define VALUE_MAX     255
+#define INDEX_KEY_MAX (2 + KEY_MAX + VALUE_MAX + 1)
 
-#define INDEX_KEY_MAX (2 + 63 + 255 + 1)
+/*
+ * The index's key: the key's length in two hex digits, the key, the value
+ * (a key may hold any character, so no separator would do).  Made once a
+ * slice is created or loaded: no printf.  false when too long to be a label.
+ */
+static bool index_key(char buf[INDEX_KEY_MAX], const char *key, size_t klen, const char *value)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t vlen = strlen(value);
+	if (klen > KEY_MAX || vlen > VALUE_MAX)
+		return false;
+	buf[0] = hex[klen >> 4];
+	buf[1] = hex[klen & 15];
+	memcpy(buf + 2, key, klen);
+	memcpy(buf + 2 + klen, value, vlen + 1);
+	return true;
+}
 
 static struct pool_label_set *set_find(struct pool *p, const char *key, size_t klen,
 				       const char *value)
 {
-	char k[INDEX_KEY_MAX + 64];
-	if (klen > 63 || strlen(value) > 255)
-		return NULL;
-	index_key(k, sizeof(k), key, klen, value);
-	return acre_map_get(p->labels, k);
+	char k[INDEX_KEY_MAX];
+	return index_key(k, key, klen, value) ? acre_map_get(p->labels, k) : NULL;
 }
 
 static struct pool_label_set *set_get(struct pool *p, const char *key, const char *value)
 {
-	struct pool_label_set *s = set_find(p, key, strlen(key), value);
+	char k[INDEX_KEY_MAX];
+	if (!index_key(k, key, strlen(key), value))
+		return NULL;
+	struct pool_label_set *s = acre_map_get(p->labels, k);
 	if (s)
 		return s;
-	char k[INDEX_KEY_MAX + 64];
-	index_key(k, sizeof(k), key, strlen(key), value);
 	if (!(s = calloc(1, sizeof(*s))) || !(s->key = strdup(key)) ||
 	    !(s->value = strdup(value)) || acre_map_put(p->labels, k, s) < 0) {
 		if (s) {
@@ -135,15 +148,15 @@ static struct pool_label_set *set_get(struct pool *p, const char *key, const cha
 
 static void set_drop(struct pool *p, struct pool_label_set *s)
 {
-	char k[INDEX_KEY_MAX + 64];
-	index_key(k, sizeof(k), s->key, strlen(s->key), s->value);
-	acre_map_remove(p->labels, k);
+	char k[INDEX_KEY_MAX];
+	if (index_key(k, s->key, strlen(s->key), s->value))
+		acre_map_remove(p->labels, k);
 	free(s->key);
 	free(s->value);
 	free(s);
 }
 
-int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels)
+int pool_labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels)
 {
 	size_t n = json_object_size(labels);
 	if (n == 0)
@@ -155,11 +168,11 @@ int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels)
 	sl->labels = ls;
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)labels, k, v) {
+	json_object_foreach ((json_t *)labels, k, v) {
 		const char *value = json_string_value(v);
 		struct pool_label_set *s = value ? set_get(p, k, value) : NULL;
 		if (!s) {
-			labels_detach(p, sl);
+			pool_labels_detach(p, sl);
 			return -ENOMEM;
 		}
 		struct pool_label *l = &ls->l[ls->n++];
@@ -171,7 +184,28 @@ int labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labels)
 	return 0;
 }
 
-void labels_detach(struct pool *p, struct pool_slice *sl)
+int pool_labels_attach_same(struct pool *p, struct pool_slice *sl, const struct pool_slice *like)
+{
+	const struct pool_labels *from = like->labels;
+	if (!from)
+		return 0;
+	struct pool_labels *ls = block_alloc(p->label_blocks, from->n);
+	if (!ls)
+		return -ENOMEM;
+	ls->cap = from->n;
+	sl->labels = ls;
+	for (unsigned i = 0; i < from->n; i++) {
+		struct pool_label_set *s = from->l[i].set;
+		struct pool_label *l = &ls->l[ls->n++];
+		l->set = s;
+		l->slice = sl;
+		ACRE_QUEUE_APPEND(set, s->head, s->tail, l);
+		s->count++;
+	}
+	return 0;
+}
+
+void pool_labels_detach(struct pool *p, struct pool_slice *sl)
 {
 	struct pool_labels *ls = sl->labels;
 	if (!ls)
@@ -191,10 +225,11 @@ int pool_label_filter_add(struct pool_label_filter *f, const char *kv, struct ac
 	const char *eq = strchr(kv, '=');
 	size_t klen = eq ? (size_t)(eq - kv) : 0;
 	if (!eq || klen == 0 || klen > 63 || strlen(eq + 1) > 255)
-		return acre_error_set(err, EINVAL, "label",
-				      "label %.80s: KEY=VALUE, a key of 1 to 63 bytes and a value of "
-				      "at most 255",
-				      kv);
+		return acre_error_set(
+		    err, EINVAL, "label",
+		    "label %.80s: KEY=VALUE, a key of 1 to 63 bytes and a value of "
+		    "at most 255",
+		    kv);
 	if (f->n == POOL_LABEL_FILTER_MAX)
 		return acre_error_set(err, EINVAL, "label", "label: at most %d at once",
 				      POOL_LABEL_FILTER_MAX);
@@ -209,7 +244,8 @@ static bool carries(const struct pool_slice *sl, const char *key, size_t klen, c
 {
 	for (unsigned i = 0; sl->labels && i < sl->labels->n; i++) {
 		const struct pool_label_set *s = sl->labels->l[i].set;
-		if (strlen(s->key) == klen && !memcmp(s->key, key, klen) && !strcmp(s->value, value))
+		if (strlen(s->key) == klen && !memcmp(s->key, key, klen) &&
+		    !strcmp(s->value, value))
 			return true;
 	}
 	return false;
@@ -228,8 +264,8 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 {
 	const struct pool_label_set *smallest = NULL;
 	for (unsigned i = 0; i < f->n; i++) {
-		const struct pool_label_set *s = set_find(p, f->l[i].key, f->l[i].key_len,
-							  f->l[i].value);
+		const struct pool_label_set *s =
+		    set_find(p, f->l[i].key, f->l[i].key_len, f->l[i].value);
 		if (!s)
 			return 0; /* nothing carries that one */
 		if (!smallest || s->count < smallest->count)
@@ -238,7 +274,8 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 	if (!smallest)
 		return -EINVAL;
 	struct pool_label *l, *next;
-	ACRE_LIST_FOREACH_SAFE(set, l, next, smallest->head) {
+	ACRE_LIST_FOREACH_SAFE(set, l, next, smallest->head)
+	{
 		if (!pool_slice_has_labels(l->slice, f))
 			continue;
 		int rc = fn(l->slice, ud);

@@ -9,7 +9,7 @@
 static int load_node(const struct store_node_row *r, void *ud)
 {
 	struct pool *p = ud;
-	struct pool_node *n = node_create(p, r->id);
+	struct pool_node *n = pool_node_create(p, r->id);
 	if (!n)
 		return -ENOMEM;
 	snprintf(n->secret_hash, sizeof(n->secret_hash), "%s", r->secret_hash);
@@ -18,9 +18,9 @@ static int load_node(const struct store_node_row *r, void *ud)
 		json_decref(attrs);
 		attrs = json_object();
 	}
-	if (node_describe(p, n, r->hostname ? r->hostname : "", r->cpus, r->memory, attrs) < 0)
+	if (pool_node_describe(p, n, r->hostname ? r->hostname : "", r->cpus, r->memory, attrs) < 0)
 		return -ENOMEM;
-	if (node_state_parse(r->state, &n->state) < 0)
+	if (pool_node_state_parse(r->state, &n->state) < 0)
 		n->state = POOL_NODE_DOWN;
 	n->last_seq = r->last_seq;
 	n->registered_at = r->registered_at;
@@ -54,9 +54,9 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 	snprintf(sl->name, sizeof(sl->name), "%s", r->name);
 	if (acre_slice_state_parse(r->state, &sl->state) < 0)
 		sl->state = ACRE_SLICE_LOST;
-	if (desired_parse(r->desired, &sl->desired) < 0)
+	if (pool_desired_parse(r->desired, &sl->desired) < 0)
 		sl->desired = POOL_DESIRED_RUN;
-	slice_restart_parse(r->restart, &sl->restart, &sl->restart_max);
+	pool_slice_restart_parse(r->restart, &sl->restart, &sl->restart_max);
 	sl->restarts = r->restarts;
 	sl->replacements = r->replacements;
 	sl->cpus = r->cpus;
@@ -74,58 +74,63 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 
 /*
  * Slices made together (an app's, a batch's) carry the same labels, and
- * their rows follow each other: the last text parsed is parsed once.
+ * their rows follow each other: a slice whose labels' text is the one
+ * before's takes that slice's labels, without parsing or looking up.
  */
 struct load_ctx {
 	struct pool *p;
 	char *labels_text;
-	json_t *labels;
+	const struct pool_slice *like; /* the last slice given labels_text's labels */
 };
 
-static json_t *labels_of(struct load_ctx *l, const char *text)
+static int take_labels(struct load_ctx *l, struct pool_slice *sl, const char *text)
 {
-	if (l->labels_text && !strcmp(l->labels_text, text))
-		return l->labels;
+	struct pool *p = l->p;
+	if (l->like && l->labels_text && !strcmp(l->labels_text, text))
+		return pool_labels_attach_same(p, sl, l->like);
+	_cleanup_json_ json_t *labels = json_loads(text, 0, NULL);
+	if (!json_is_object(labels)) {
+		acre_log(ACRE_LOG_WARN,
+			 "slice=%s event=load_labels_ignored "
+			 "reason=\"not a JSON object\"",
+			 sl->name);
+		return 0;
+	}
+	int rc = pool_labels_attach(p, sl, labels);
+	if (rc < 0)
+		return rc;
 	free(l->labels_text);
-	json_decref(l->labels);
-	l->labels = json_loads(text, 0, NULL);
 	l->labels_text = strdup(text);
-	return l->labels;
+	l->like = l->labels_text ? sl : NULL;
+	return 0;
 }
 
 static int load_slice(const struct store_slice_row *r, void *ud)
 {
 	struct load_ctx *l = ud;
 	struct pool *p = l->p;
-	struct pool_slice *sl = slab_alloc(&p->slabs);
+	struct pool_slice *sl = pool_slab_alloc(&p->slabs);
 	if (!sl)
 		return -ENOMEM;
-	if (take_row(sl, r) < 0 || slice_index(p, sl) < 0) {
-		slice_free(p, sl);
+	if (take_row(sl, r) < 0 || pool_slice_index(p, sl) < 0) {
+		pool_slice_free(p, sl);
 		return -ENOMEM;
 	}
-	if (r->labels) {
-		json_t *labels = labels_of(l, r->labels);
-		if (!json_is_object(labels))
-			acre_log(ACRE_LOG_WARN, "slice=%s event=load_labels_ignored "
-						"reason=\"not a JSON object\"",
-				 sl->name);
-		else if (labels_attach(p, sl, labels) < 0)
-			return -ENOMEM;
-	}
+	if (r->labels && take_labels(l, sl, r->labels) < 0)
+		return -ENOMEM;
 	p->by_state[sl->state]++;
 	if (sl->id > p->next_slice_id)
 		p->next_slice_id = sl->id;
 	struct pool_node *n = r->node_id ? pool_node_find(p, r->node_id) : NULL;
 	if (n) {
-		node_attach(n, sl);
-		if (slice_holds_resources(sl))
-			slice_reserve(p, sl);
+		pool_node_attach(n, sl);
+		if (pool_slice_holds_resources(sl))
+			pool_slice_reserve(p, sl);
 	}
 	if (r->last_node_id)
 		sl->last_node = pool_node_find(p, r->last_node_id);
 	if (sl->state == ACRE_SLICE_PENDING && sl->desired == POOL_DESIRED_RUN)
-		pending_add(p, sl);
+		pool_pending_add(p, sl);
 	return 0;
 }
 
@@ -136,10 +141,9 @@ int pool_load(struct pool *p, struct acre_error *err)
 	if (rc == 0)
 		rc = store_load_slices(p->store, load_slice, &l, err);
 	free(l.labels_text);
-	json_decref(l.labels);
 	if (rc < 0)
 		return rc;
-	persist_forget(p);
+	pool_persist_forget(p);
 	p->retry_pending = p->npending > 0;
 	acre_log(ACRE_LOG_INFO, "event=loaded nodes=%zu slices=%zu pending=%zu next_id=%lld",
 		 acre_map_size(p->nodes), acre_map_size(p->slices), p->npending,

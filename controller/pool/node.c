@@ -14,7 +14,7 @@ const char *pool_node_state_name(enum pool_node_state st)
 	return (size_t)st < ACRE_ARRAY_SIZE(state_names) ? state_names[st] : "?";
 }
 
-int node_state_parse(const char *s, enum pool_node_state *out)
+int pool_node_state_parse(const char *s, enum pool_node_state *out)
 {
 	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(state_names); i++) {
 		if (strcmp(s, state_names[i]) == 0) {
@@ -58,7 +58,7 @@ void pool_node_foreach(const struct pool *p, void (*fn)(struct pool_node *n, voi
 	acre_map_foreach(p->nodes, visit, &f);
 }
 
-struct pool_node *node_create(struct pool *p, const char *id)
+struct pool_node *pool_node_create(struct pool *p, const char *id)
 {
 	struct pool_node *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -69,12 +69,12 @@ struct pool_node *node_create(struct pool *p, const char *id)
 	n->attributes = json_object();
 	n->hostname = strdup("");
 	if (!n->attributes || !n->hostname || acre_map_put(p->nodes, n->id, n) < 0) {
-		node_free(n);
+		pool_node_free(n);
 		return NULL;
 	}
 	if (sched_node_add(p->sched, &n->sn) < 0) {
 		acre_map_remove(p->nodes, n->id);
-		node_free(n);
+		pool_node_free(n);
 		return NULL;
 	}
 	n->state_since_ns = n->last_seen_ns = acre_monotonic_ns();
@@ -93,7 +93,7 @@ static void free_attrs(struct pool_node *n)
 	n->sn.nattrs = 0;
 }
 
-void node_free(struct pool_node *n)
+void pool_node_free(struct pool_node *n)
 {
 	if (!n)
 		return;
@@ -119,8 +119,8 @@ static void spread_count_all(struct pool *p, struct pool_node *n, int delta)
 			sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, delta);
 }
 
-int node_describe(struct pool *p, struct pool_node *n, const char *hostname, uint32_t cpus,
-		  uint64_t mem, json_t *attributes)
+int pool_node_describe(struct pool *p, struct pool_node *n, const char *hostname, uint32_t cpus,
+		       uint64_t mem, json_t *attributes)
 {
 	bool was = n->sn.eligible;
 	/* The scheduler indexes attributes: take the node out while they change. */
@@ -141,7 +141,7 @@ int node_describe(struct pool *p, struct pool_node *n, const char *hostname, uin
 		rc = push_attr(a, &k, ACRE_ATTR_HOSTNAME, hostname);
 	const char *key;
 	json_t *v;
-	json_object_foreach(attributes, key, v) {
+	json_object_foreach (attributes, key, v) {
 		if (rc == 0)
 			rc = push_attr(a, &k, key, json_string_value(v));
 	}
@@ -160,25 +160,27 @@ int node_describe(struct pool *p, struct pool_node *n, const char *hostname, uin
 	n->attributes = json_incref(attributes);
 	n->sn.cap_cpus = cpus;
 	n->sn.cap_mem = mem;
-	node_touch(p, n);
+	pool_node_touch(p, n);
 	if (was)
-		node_update_eligibility(p, n);
+		pool_node_update_eligibility(p, n);
 	sched_node_changed(p->sched, &n->sn);
 	return 0;
 }
 
-void node_update_eligibility(struct pool *p, struct pool_node *n)
+void pool_node_update_eligibility(struct pool *p, struct pool_node *n)
 {
 	bool want = n->state == POOL_NODE_READY && n->conn && n->synced;
 	if (want == n->sn.eligible)
 		return;
 	if (sched_node_set_eligible(p->sched, &n->sn, want) < 0)
-		acre_log(ACRE_LOG_ERROR, "node=%s event=index_failed error=\"out of memory\"", n->id);
+		acre_log(ACRE_LOG_ERROR, "node=%s event=index_failed error=\"out of memory\"",
+			 n->id);
 	if (want)
 		p->retry_pending = true; /* room appeared */
 }
 
-void node_set_state(struct pool *p, struct pool_node *n, enum pool_node_state st, const char *why)
+void pool_node_set_state(struct pool *p, struct pool_node *n, enum pool_node_state st,
+			 const char *why)
 {
 	if (n->state == st)
 		return;
@@ -187,11 +189,11 @@ void node_set_state(struct pool *p, struct pool_node *n, enum pool_node_state st
 		 pool_node_state_name(n->state), pool_node_state_name(st), why ? why : "");
 	n->state = st;
 	n->state_since_ns = acre_monotonic_ns();
-	node_update_eligibility(p, n);
+	pool_node_update_eligibility(p, n);
 	pool_publish_node(p, n, pool_node_state_name(st));
 }
 
-void node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t mem)
+void pool_node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t mem)
 {
 	if (cpus == n->local_cpus && mem == n->local_mem)
 		return;
@@ -202,7 +204,7 @@ void node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t
 	sched_node_changed(p->sched, &n->sn);
 }
 
-void node_attach(struct pool_node *n, struct pool_slice *sl)
+void pool_node_attach(struct pool_node *n, struct pool_slice *sl)
 {
 	sl->node = n;
 	sl->last_node = n;
@@ -210,7 +212,7 @@ void node_attach(struct pool_node *n, struct pool_slice *sl)
 	n->nslices++;
 }
 
-void node_detach(struct pool_slice *sl)
+void pool_node_detach(struct pool_slice *sl)
 {
 	struct pool_node *n = sl->node;
 	if (!n)
@@ -227,16 +229,16 @@ void node_detach(struct pool_slice *sl)
  */
 static void node_down(struct pool *p, struct pool_node *n, const char *why)
 {
-	node_set_state(p, n, POOL_NODE_DOWN, why);
+	pool_node_set_state(p, n, POOL_NODE_DOWN, why);
 	char reason[200];
 	snprintf(reason, sizeof(reason), "node %s %s", n->id, why);
 	while (n->slices) {
 		struct pool_slice *sl = n->slices;
-		if (slice_is_active(sl) || slice_holds_resources(sl) || !sl->assigned) {
-			slice_lost(p, sl, reason);
+		if (pool_slice_is_active(sl) || pool_slice_holds_resources(sl) || !sl->assigned) {
+			pool_slice_lost(p, sl, reason);
 		} else {
-			node_detach(sl);
-			slice_touch(p, sl);
+			pool_node_detach(sl);
+			pool_slice_touch(p, sl);
 		}
 	}
 }
@@ -258,7 +260,7 @@ static void tick_node(const char *key, void *value, void *ud)
 		char why[96];
 		snprintf(why, sizeof(why), "silent for %.1fs",
 			 (double)(t->now - n->last_seen_ns) / 1e9);
-		node_set_state(p, n, POOL_NODE_UNREACHABLE, why);
+		pool_node_set_state(p, n, POOL_NODE_UNREACHABLE, why);
 	} else if (n->state == POOL_NODE_UNREACHABLE && t->now - n->state_since_ns > lost) {
 		char why[96];
 		snprintf(why, sizeof(why), "unreachable for %.1fs",
@@ -268,7 +270,7 @@ static void tick_node(const char *key, void *value, void *ud)
 }
 
 /* Node timeouts are checked a few times a second: 10,000 nodes cost microseconds. */
-void node_tick(struct pool *p)
+void pool_node_tick(struct pool *p)
 {
 	struct tick_ctx t = {.p = p, .now = acre_monotonic_ns()};
 	acre_map_foreach(p->nodes, tick_node, &t);

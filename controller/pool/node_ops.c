@@ -24,12 +24,12 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 				      "copied state directory?)",
 				      r->id);
 	if (!n) {
-		if (!(n = node_create(p, r->id)))
+		if (!(n = pool_node_create(p, r->id)))
 			return acre_error_set(err, ENOMEM, NULL, "out of memory");
 		snprintf(n->secret_hash, sizeof(n->secret_hash), "%s", r->secret_hash);
 		n->registered_at = acre_now_ms();
 	}
-	if (node_describe(p, n, r->hostname, r->cpus, r->memory, r->attributes) < 0)
+	if (pool_node_describe(p, n, r->hostname, r->cpus, r->memory, r->attributes) < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	snprintf(n->address, sizeof(n->address), "%s", r->address);
 	snprintf(n->version, sizeof(n->version), "%s", r->version);
@@ -37,11 +37,11 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	n->synced = false;
 	n->last_seen_ns = acre_monotonic_ns();
 	n->last_seen_ms = acre_now_ms();
-	node_touch(p, n);
+	pool_node_touch(p, n);
 	p->stats.registrations++;
 	acre_log(ACRE_LOG_INFO, "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu",
 		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory);
-	node_set_state(p, n, POOL_NODE_READY, "registered");
+	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
 	pool_publish_node(p, n, "registered");
 	*out = n;
 	return 0;
@@ -53,7 +53,7 @@ bool pool_node_heard(struct pool *p, struct pool_node *n)
 	if (n->state == POOL_NODE_DOWN)
 		return false;
 	if (n->state == POOL_NODE_UNREACHABLE)
-		node_set_state(p, n, POOL_NODE_READY, "heard from again");
+		pool_node_set_state(p, n, POOL_NODE_READY, "heard from again");
 	return true;
 }
 
@@ -63,7 +63,7 @@ void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn)
 		return; /* an older connection, replaced already */
 	n->conn = NULL;
 	n->synced = false;
-	node_update_eligibility(p, n);
+	pool_node_update_eligibility(p, n);
 	pool_publish_node(p, n, "disconnected");
 }
 
@@ -71,7 +71,7 @@ void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_
 			 json_t *usage)
 {
 	if (local)
-		node_set_local(p, n, local->cpus, local->memory);
+		pool_node_set_local(p, n, local->cpus, local->memory);
 	if (json_is_object(usage)) {
 		json_decref(n->usage);
 		n->usage = json_incref(usage);
@@ -84,33 +84,35 @@ int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_
 {
 	for (size_t i = 0; i < count; i++) {
 		if (u[i].seq <= n->last_seq) {
-			p->stats.updates_duplicate++; /* resent after a reconnection: applied already */
+			p->stats
+			    .updates_duplicate++; /* resent after a reconnection: applied already */
 			continue;
 		}
 		n->last_seq = u[i].seq;
 		p->stats.updates_applied++;
 		struct pool_slice *sl = pool_slice_find(p, u[i].slice);
 		if (!sl || sl->node != n) {
-			/* Not (or no longer) the pool's on this node: reconciliation deals with it. */
+			/* Not (or no longer) the pool's on this node: reconciliation deals with it.
+			 */
 			acre_log(ACRE_LOG_DEBUG, "node=%s slice=%s event=update_ignored state=%s",
 				 n->id, u[i].slice, acre_slice_state_name(u[i].state));
 			continue;
 		}
-		slice_apply_report(p, sl, &u[i]);
+		pool_slice_apply_report(p, sl, &u[i]);
 	}
 	/* last_seq is written with the node: the acknowledgement promises it. */
-	node_touch(p, n);
+	pool_node_touch(p, n);
 	return n->last_seq;
 }
 
 void pool_node_sync(struct pool *p, struct pool_node *n, const struct pool_report *slices,
 		    size_t count, const struct pool_local *local)
 {
-	reconcile_node(p, n, slices, count);
+	pool_reconcile_node(p, n, slices, count);
 	if (local)
-		node_set_local(p, n, local->cpus, local->memory);
+		pool_node_set_local(p, n, local->cpus, local->memory);
 	n->synced = true;
-	node_update_eligibility(p, n);
+	pool_node_update_eligibility(p, n);
 	acre_log(ACRE_LOG_INFO, "node=%s event=synced slices=%zu", n->id, count);
 }
 
@@ -136,12 +138,12 @@ void pool_assign_result(struct pool *p, struct pool_node *n, const char *name, i
 	p->stats.assign_failures++;
 	acre_log(ACRE_LOG_WARN, "slice=%s event=assign_failed error=\"%s\"", sl->name,
 		 err->message);
-	slice_set_state(p, sl, ACRE_SLICE_FAILED, reason);
+	pool_slice_set_state(p, sl, ACRE_SLICE_FAILED, reason);
 }
 
 void pool_remove_gone(struct pool *p, struct pool_node *n, const char *name, int64_t id)
 {
 	struct pool_slice *sl = asked(p, n, name, id);
 	if (sl && sl->desired == POOL_DESIRED_REMOVE)
-		slice_delete(p, sl);
+		pool_slice_delete(p, sl);
 }

@@ -16,7 +16,8 @@ struct persist {
 	ACRE_VEC(struct pool_node *) nodes;
 	/* New slices written this pass: their spec is the store's once it is committed. */
 	ACRE_VEC(struct pool_slice *) inserted;
-	/* Where specs, labels and exit records are encoded, row after row, without a malloc each. */
+	/* Where specs, labels and exit records are encoded, row after row, without a malloc each.
+	 */
 	struct acre_jsonw spec, labels, exit;
 };
 
@@ -24,8 +25,9 @@ static void changed(void *ud, const struct pool_change *ch)
 {
 	struct pool *p = ud;
 	struct persist *w = p->persist;
-	int rc = ch->kind == POOL_CHANGE_SLICE ? acre_vec_push(&w->slices, (struct pool_slice *)ch->slice)
-					       : acre_vec_push(&w->nodes, (struct pool_node *)ch->node);
+	int rc = ch->kind == POOL_CHANGE_SLICE
+		     ? acre_vec_push(&w->slices, (struct pool_slice *)ch->slice)
+		     : acre_vec_push(&w->nodes, (struct pool_node *)ch->node);
 	if (rc < 0) {
 		/* Memory would no longer reach the disk: a restart resumes from the last commit. */
 		acre_log(ACRE_LOG_ERROR, "event=store_failed action=exit error=\"out of memory\"");
@@ -33,7 +35,7 @@ static void changed(void *ud, const struct pool_change *ch)
 	}
 }
 
-int persist_new(struct pool *p)
+int pool_persist_new(struct pool *p)
 {
 	if (!(p->persist = calloc(1, sizeof(*p->persist))))
 		return -ENOMEM;
@@ -41,7 +43,7 @@ int persist_new(struct pool *p)
 	return p->store ? pool_subscribe(p, &s) : 0;
 }
 
-void persist_free(struct pool *p)
+void pool_persist_free(struct pool *p)
 {
 	if (!p->persist)
 		return;
@@ -79,17 +81,17 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 {
 	_cleanup_free_ char *attrs = json_dumps(n->attributes, JSON_COMPACT | JSON_SORT_KEYS);
 	struct store_node_row r = {
-		.id = n->id,
-		.hostname = n->hostname,
-		.secret_hash = n->secret_hash,
-		.attributes = attrs ? attrs : "{}",
-		.state = pool_node_state_name(n->state),
-		.address = n->address,
-		.cpus = n->sn.cap_cpus,
-		.memory = n->sn.cap_mem,
-		.last_seq = n->last_seq,
-		.registered_at = n->registered_at,
-		.updated_at = acre_now_ms(),
+	    .id = n->id,
+	    .hostname = n->hostname,
+	    .secret_hash = n->secret_hash,
+	    .attributes = attrs ? attrs : "{}",
+	    .state = pool_node_state_name(n->state),
+	    .address = n->address,
+	    .cpus = n->sn.cap_cpus,
+	    .memory = n->sn.cap_mem,
+	    .last_seq = n->last_seq,
+	    .registered_at = n->registered_at,
+	    .updated_at = acre_now_ms(),
 	};
 	return store_node_put(p->store, &r, err);
 }
@@ -137,36 +139,36 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 	if (sl->removed)
 		return is_new ? 0 : store_slice_delete(p->store, sl->id, err);
 	char restart[32];
-	slice_restart_text(sl, restart, sizeof(restart));
+	pool_slice_restart_text(sl, restart, sizeof(restart));
 	bool failed = false;
 	const char *exit = encode(&p->persist->exit, sl->exit, &failed);
 	if (failed)
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
 	struct store_slice_row r = {
-		.id = sl->id,
-		.name = sl->name,
-		.node_id = sl->node ? sl->node->id : NULL,
-		.last_node_id = sl->last_node ? sl->last_node->id : NULL,
-		.state = acre_slice_state_name(sl->state),
-		.reason = sl->reason,
-		.desired = pool_desired_name(sl->desired),
-		.exit = exit,
-		.spread = sl->spread,
-		.spread_group = sl->spread ? sl->group : NULL,
-		.cpus = sl->cpus,
-		.memory = sl->mem,
-		.restart = restart,
-		.restarts = sl->restarts,
-		.replacements = sl->replacements,
-		.assigned = sl->assigned,
-		.created_at = sl->created_at,
-		.updated_at = sl->updated_at,
+	    .id = sl->id,
+	    .name = sl->name,
+	    .node_id = sl->node ? sl->node->id : NULL,
+	    .last_node_id = sl->last_node ? sl->last_node->id : NULL,
+	    .state = acre_slice_state_name(sl->state),
+	    .reason = sl->reason,
+	    .desired = pool_desired_name(sl->desired),
+	    .exit = exit,
+	    .spread = sl->spread,
+	    .spread_group = sl->spread ? sl->group : NULL,
+	    .cpus = sl->cpus,
+	    .memory = sl->mem,
+	    .restart = restart,
+	    .restarts = sl->restarts,
+	    .replacements = sl->replacements,
+	    .assigned = sl->assigned,
+	    .created_at = sl->created_at,
+	    .updated_at = sl->updated_at,
 	};
 	return is_new ? insert(p, sl, &r, err) : store_slice_update(p->store, &r, err);
 }
 
-int persist_write(struct pool *p, struct acre_error *err)
+int pool_persist_write(struct pool *p, struct acre_error *err)
 {
 	struct persist *w = p->persist;
 	int rc = 0;
@@ -180,12 +182,12 @@ int persist_write(struct pool *p, struct acre_error *err)
 	return rc;
 }
 
-void persist_forget(struct pool *p)
+void pool_persist_forget(struct pool *p)
 {
 	p->persist->nodes.n = p->persist->slices.n = 0;
 }
 
-void persist_done(struct pool *p)
+void pool_persist_done(struct pool *p)
 {
 	struct persist *w = p->persist;
 	for (size_t i = 0; i < w->inserted.n; i++) {

@@ -15,7 +15,7 @@ static bool is_pending(struct pool *p, const struct pool_slice *sl)
 	return sl->pending_prev || p->pending_head == sl;
 }
 
-void pending_add(struct pool *p, struct pool_slice *sl)
+void pool_pending_add(struct pool *p, struct pool_slice *sl)
 {
 	if (is_pending(p, sl))
 		return;
@@ -23,7 +23,7 @@ void pending_add(struct pool *p, struct pool_slice *sl)
 	p->npending++;
 }
 
-void pending_remove(struct pool *p, struct pool_slice *sl)
+void pool_pending_remove(struct pool *p, struct pool_slice *sl)
 {
 	if (!is_pending(p, sl))
 		return;
@@ -31,8 +31,8 @@ void pending_remove(struct pool *p, struct pool_slice *sl)
 	p->npending--;
 }
 
-void outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
-		    int64_t slice_id, json_t *spec, int signal)
+void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
+			 int64_t slice_id, json_t *spec, int signal)
 {
 	struct pool_outbound *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -77,42 +77,42 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 	return pool_slice_spec(p, sl, &o->spec, err);
 }
 
-void place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)
+void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)
 {
-	pending_remove(p, sl);
-	node_attach(n, sl);
+	pool_pending_remove(p, sl);
+	pool_node_attach(n, sl);
 	sl->assigned = false;
 	sl->placed_ns = acre_monotonic_ns();
 	/* Reserves its room. */
 	if (announce)
-		slice_set_state(p, sl, ACRE_SLICE_STARTING, NULL);
+		pool_slice_set_state(p, sl, ACRE_SLICE_STARTING, NULL);
 	else
-		slice_change_state(p, sl, ACRE_SLICE_STARTING, NULL);
+		pool_slice_change_state(p, sl, ACRE_SLICE_STARTING, NULL);
 	p->stats.placements++;
 	/* The spec goes along while the slice is new; else it is read from the store when sent. */
-	outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
+	pool_outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
 }
 
-void place_slice(struct pool *p, struct pool_slice *sl)
+void pool_place_slice(struct pool *p, struct pool_slice *sl)
 {
 	struct sched_request r = {
-		.cpus = sl->cpus,
-		.mem = sl->mem,
-		.placement = sl->placement,
-		.group = sl->group ? sl->group : "",
+	    .cpus = sl->cpus,
+	    .mem = sl->mem,
+	    .placement = sl->placement,
+	    .group = sl->group ? sl->group : "",
 	};
 	struct sched_node *sn;
 	struct acre_error e = {0};
 	if (sched_place(p->sched, &r, &sn, &e) < 0) {
 		p->stats.placement_pending++;
-		slice_set_state(p, sl, ACRE_SLICE_PENDING, e.message);
-		pending_add(p, sl);
+		pool_slice_set_state(p, sl, ACRE_SLICE_PENDING, e.message);
+		pool_pending_add(p, sl);
 		return;
 	}
-	place_assign(p, sl, (struct pool_node *)sn, true); /* sn is the first member */
+	pool_place_assign(p, sl, (struct pool_node *)sn, true); /* sn is the first member */
 }
 
-void place_retry_pending(struct pool *p)
+void pool_place_retry_pending(struct pool *p)
 {
 	p->retry_pending = false;
 	unsigned budget = RETRY_BUDGET, placed = 0;
@@ -120,7 +120,7 @@ void place_retry_pending(struct pool *p)
 	for (; sl && budget; budget--) {
 		struct pool_slice *next = sl->pending_next;
 		if (sl->desired == POOL_DESIRED_RUN) {
-			place_slice(p, sl);
+			pool_place_slice(p, sl);
 			placed += sl->node != NULL;
 		}
 		sl = next;

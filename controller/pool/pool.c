@@ -40,18 +40,18 @@ void pool_publish_node(struct pool *p, const struct pool_node *n, const char *ev
 	publish(p, &ch);
 }
 
-void slice_touch(struct pool *p, struct pool_slice *sl)
+void pool_slice_touch(struct pool *p, struct pool_slice *sl)
 {
 	sl->updated_at = acre_now_ms();
 	struct pool_change ch = {
-		.kind = POOL_CHANGE_SLICE, .event = "updated", .quiet = true, .slice = sl};
+	    .kind = POOL_CHANGE_SLICE, .event = "updated", .quiet = true, .slice = sl};
 	publish(p, &ch);
 }
 
-void node_touch(struct pool *p, struct pool_node *n)
+void pool_node_touch(struct pool *p, struct pool_node *n)
 {
 	struct pool_change ch = {
-		.kind = POOL_CHANGE_NODE, .event = "updated", .quiet = true, .node = n};
+	    .kind = POOL_CHANGE_NODE, .event = "updated", .quiet = true, .node = n};
 	publish(p, &ch);
 }
 
@@ -79,7 +79,7 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 	p->opt = *o;
 	p->store = st;
 	if (!(p->nodes = acre_map_new()) || !(p->slices = acre_map_new_borrowed()) ||
-	    labels_init(p) < 0 || !(p->sched = sched_new()) || persist_new(p) < 0) {
+	    pool_labels_init(p) < 0 || !(p->sched = sched_new()) || pool_persist_new(p) < 0) {
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
@@ -96,19 +96,19 @@ static void free_node(const char *key, void *value, void *ud)
 {
 	(void)key;
 	(void)ud;
-	node_free(value);
+	pool_node_free(value);
 }
 
 static void free_slice(const char *key, void *value, void *ud)
 {
 	(void)key;
-	slice_free(ud, value);
+	pool_slice_free(ud, value);
 }
 
 static void free_removed(struct pool *p)
 {
 	for (size_t i = 0; i < p->removed.n; i++)
-		slice_free(p, p->removed.v[i]);
+		pool_slice_free(p, p->removed.v[i]);
 	p->removed.n = 0;
 }
 
@@ -122,15 +122,15 @@ void pool_close(struct pool *p)
 		pool_outbound_free(o);
 		o = next;
 	}
-	persist_free(p);
+	pool_persist_free(p);
 	free_removed(p);
 	acre_vec_free(&p->removed);
 	if (p->slices) {
 		acre_map_foreach(p->slices, free_slice, p);
 		acre_map_free(p->slices);
 	}
-	slabs_free(&p->slabs);
-	labels_free(p);
+	pool_slabs_free(&p->slabs);
+	pool_labels_free(p);
 	sched_free(p->sched);
 	if (p->nodes) {
 		acre_map_foreach(p->nodes, free_node, NULL);
@@ -151,15 +151,15 @@ void pool_commit(struct pool *p)
 {
 	struct acre_error err = {0};
 	if (p->retry_pending)
-		place_retry_pending(p);
-	if (persist_write(p, &err) < 0)
+		pool_place_retry_pending(p);
+	if (pool_persist_write(p, &err) < 0)
 		fatal(&err);
 	for (size_t i = 0; i < p->subs.n; i++)
 		if (p->subs.v[i].committing && p->subs.v[i].committing(p->subs.v[i].ud, &err) < 0)
 			fatal(&err);
 	if (p->store && store_commit(p->store, &err) < 0)
 		fatal(&err);
-	persist_done(p);
+	pool_persist_done(p);
 	for (size_t i = 0; i < p->subs.n; i++)
 		if (p->subs.v[i].committed)
 			p->subs.v[i].committed(p->subs.v[i].ud);
@@ -168,7 +168,7 @@ void pool_commit(struct pool *p)
 
 void pool_tick(struct pool *p)
 {
-	node_tick(p);
+	pool_node_tick(p);
 	if (p->npending)
 		p->retry_pending = true;
 }

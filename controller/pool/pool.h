@@ -77,8 +77,8 @@ struct pool_node {
 	json_t *attributes;	  /* what the node declared, object of strings */
 	struct sched_attr *attrs; /* the same plus node.id and node.hostname */
 	enum pool_node_state state;
-	void *conn;  /* the node port's connection, NULL while disconnected (opaque here) */
-	bool synced; /* its slices reconciled on this connection */
+	void *conn;	  /* the node port's connection, NULL while disconnected (opaque here) */
+	bool synced;	  /* its slices reconciled on this connection */
 	int64_t last_seq; /* last update applied */
 	uint64_t last_seen_ns, state_since_ns;
 	int64_t registered_at, last_seen_ms;
@@ -251,8 +251,8 @@ struct pool_report {
 	const char *slice, *reason;
 	enum acre_slice_state state;
 	unsigned restarts;
-	json_t *exit;	 /* an object, or NULL */
-	bool managed;	 /* sync: assigned by the pool */
+	json_t *exit; /* an object, or NULL */
+	bool managed; /* sync: assigned by the pool */
 };
 /* Updates in order, each applied once (a duplicate's seq is at most the last); the last seq. */
 int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_report *u,
@@ -295,7 +295,7 @@ struct pool_slice_query {
 	int64_t after;	/* ids greater than this */
 	unsigned limit; /* 0: no limit */
 	const char *node_id;
-	int state; /* enum acre_slice_state, or -1 for any */
+	int state;				/* enum acre_slice_state, or -1 for any */
 	const struct pool_label_filter *labels; /* NULL or empty: any */
 	bool with_spec;
 };
@@ -312,7 +312,8 @@ int pool_slice_list(struct pool *p, const struct pool_slice_query *q,
 /* Adds "K=V" to the filter (the text is kept by pointer, not copied). */
 int pool_label_filter_add(struct pool_label_filter *f, const char *kv, struct acre_error *err);
 bool pool_slice_has_labels(const struct pool_slice *sl, const struct pool_label_filter *f);
-/* The slices carrying every label of f (at least one), in creation order; fn returning non-zero stops. */
+/* The slices carrying every label of f (at least one), in creation order; fn returning non-zero
+ * stops. */
 int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 			 int (*fn)(struct pool_slice *sl, void *ud), void *ud);
 /* A slice's labels as an object of strings. */

@@ -21,7 +21,7 @@ static void remove_on_node(struct pool *p, struct pool_node *n, const char *name
 {
 	acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=remove reason=\"%s\"",
 		 n->id, name, why);
-	outbound_queue(p, POOL_OP_REMOVE, n, name, 0, NULL, 0);
+	pool_outbound_queue(p, POOL_OP_REMOVE, n, name, 0, NULL, 0);
 }
 
 static void reconcile_entry(struct pool *p, struct pool_node *n, const struct pool_report *r)
@@ -30,28 +30,29 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 	if (sl && sl->node == n) {
 		sl->seen_gen = n->sync_gen;
 		if (sl->desired == POOL_DESIRED_REMOVE) {
-			slice_request_remove(p, sl);
+			pool_slice_request_remove(p, sl);
 			return;
 		}
-		slice_apply_report(p, sl, r);
-		if (!sl->removed && sl->desired == POOL_DESIRED_STOP && slice_is_active(sl))
-			slice_request_kill(p, sl, 0);
+		pool_slice_apply_report(p, sl, r);
+		if (!sl->removed && sl->desired == POOL_DESIRED_STOP && pool_slice_is_active(sl))
+			pool_slice_request_kill(p, sl, 0);
 		return;
 	}
 	bool still_running = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
 	if (sl && !sl->node && sl->last_node == n && sl->state == ACRE_SLICE_PENDING &&
 	    sl->desired == POOL_DESIRED_RUN && still_running) {
-		/* Lost from here, not placed elsewhere yet, and here it still runs: take it back. */
+		/* Lost from here, not placed elsewhere yet, and here it still runs: take it back.
+		 */
 		acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=adopt", n->id,
 			 sl->name);
-		pending_remove(p, sl);
-		node_attach(n, sl);
+		pool_pending_remove(p, sl);
+		pool_node_attach(n, sl);
 		sl->seen_gen = n->sync_gen;
-		slice_apply_report(p, sl, r);
+		pool_slice_apply_report(p, sl, r);
 		return;
 	}
-	const char *why = !sl		  ? "unknown to the pool"
-			  : sl->node	  ? "placed on another node"
+	const char *why = !sl				 ? "unknown to the pool"
+			  : sl->node			 ? "placed on another node"
 			  : sl->state == ACRE_SLICE_LOST ? "declared lost meanwhile"
 							 : "replaced meanwhile";
 	remove_on_node(p, n, r->slice, why);
@@ -61,26 +62,28 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 static void reconcile_missing(struct pool *p, struct pool_node *n)
 {
 	struct pool_slice *sl, *next;
-	ACRE_LIST_FOREACH_SAFE(node, sl, next, n->slices) {
+	ACRE_LIST_FOREACH_SAFE(node, sl, next, n->slices)
+	{
 		if (sl->seen_gen == n->sync_gen)
 			continue;
 		if (!sl->assigned) {
 			/* It never got there (we crashed, or the connection did): send it again. */
 			acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=assign",
 				 n->id, sl->name);
-			outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
+			pool_outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
 		} else if (sl->desired == POOL_DESIRED_REMOVE) {
-			slice_delete(p, sl);
+			pool_slice_delete(p, sl);
 		} else {
 			char why[128];
-			snprintf(why, sizeof(why), "not found on node %s when it reconnected", n->id);
-			slice_lost(p, sl, why);
+			snprintf(why, sizeof(why), "not found on node %s when it reconnected",
+				 n->id);
+			pool_slice_lost(p, sl, why);
 		}
 	}
 }
 
-void reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,
-		    size_t count)
+void pool_reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,
+			 size_t count)
 {
 	n->sync_gen++;
 	for (size_t i = 0; i < count; i++)

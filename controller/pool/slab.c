@@ -14,7 +14,7 @@ struct slab {
 	struct pool_slice slices[SLAB_SLICES];
 };
 
-struct pool_slice *slab_alloc(struct slabs *s)
+struct pool_slice *pool_slab_alloc(struct slabs *s)
 {
 	if (!s->free_list) {
 		struct slab *b = malloc(sizeof(*b));
@@ -33,14 +33,14 @@ struct pool_slice *slab_alloc(struct slabs *s)
 	return sl;
 }
 
-void slab_release(struct slabs *s, struct pool_slice *sl)
+void pool_slab_release(struct slabs *s, struct pool_slice *sl)
 {
 	memset(sl, 0, sizeof(*sl));
 	sl->pending_next = s->free_list;
 	s->free_list = sl;
 }
 
-void slabs_free(struct slabs *s)
+void pool_slabs_free(struct slabs *s)
 {
 	while (s->slabs) {
 		struct slab *b = s->slabs;

@@ -15,7 +15,7 @@ const char *pool_desired_name(enum pool_desired d)
 	return (size_t)d < ACRE_ARRAY_SIZE(desired_names) ? desired_names[d] : "?";
 }
 
-int desired_parse(const char *s, enum pool_desired *out)
+int pool_desired_parse(const char *s, enum pool_desired *out)
 {
 	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(desired_names); i++) {
 		if (strcmp(s, desired_names[i]) == 0) {
@@ -26,7 +26,7 @@ int desired_parse(const char *s, enum pool_desired *out)
 	return -EINVAL;
 }
 
-void slice_restart_text(const struct pool_slice *sl, char *buf, size_t len)
+void pool_slice_restart_text(const struct pool_slice *sl, char *buf, size_t len)
 {
 	if (sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max)
 		snprintf(buf, len, "on-failure:%u", sl->restart_max);
@@ -34,7 +34,7 @@ void slice_restart_text(const struct pool_slice *sl, char *buf, size_t len)
 		snprintf(buf, len, "%s", acre_restart_name(sl->restart));
 }
 
-int slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
+int pool_slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
 {
 	*max = 0;
 	if (!s || !strcmp(s, "never")) {
@@ -52,7 +52,7 @@ int slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
 }
 
 /* xorshift64*, seeded once from the kernel: names for a million slices without a syscall each. */
-void slice_name_generate(struct pool *p, char *buf, size_t len)
+void pool_slice_name_generate(struct pool *p, char *buf, size_t len)
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	if (!p->rng && (getrandom(&p->rng, sizeof(p->rng), 0) != sizeof(p->rng) || !p->rng))
@@ -76,27 +76,25 @@ struct pool_slice *pool_slice_find(struct pool *p, const char *name)
 }
 
 /* Findable by its name (which must be new to the pool). */
-int slice_index(struct pool *p, struct pool_slice *sl)
+int pool_slice_index(struct pool *p, struct pool_slice *sl)
 {
-	if (acre_map_get(p->slices, sl->name))
-		return -EEXIST;
-	return acre_map_put(p->slices, sl->name, sl);
+	return acre_map_add(p->slices, sl->name, sl);
 }
 
-void slice_unindex(struct pool *p, struct pool_slice *sl)
+void pool_slice_unindex(struct pool *p, struct pool_slice *sl)
 {
 	if (acre_map_get(p->slices, sl->name) == sl)
 		acre_map_remove(p->slices, sl->name);
 }
 
-struct pool_slice *slice_new(struct pool *p, const char *name)
+struct pool_slice *pool_slice_new(struct pool *p, const char *name)
 {
-	struct pool_slice *sl = slab_alloc(&p->slabs);
+	struct pool_slice *sl = pool_slab_alloc(&p->slabs);
 	if (!sl)
 		return NULL;
 	snprintf(sl->name, sizeof(sl->name), "%s", name);
-	if (slice_index(p, sl) < 0) {
-		slab_release(&p->slabs, sl);
+	if (pool_slice_index(p, sl) < 0) {
+		pool_slab_release(&p->slabs, sl);
 		return NULL;
 	}
 	sl->id = ++p->next_slice_id;
@@ -106,7 +104,7 @@ struct pool_slice *slice_new(struct pool *p, const char *name)
 	return sl;
 }
 
-void slice_free(struct pool *p, struct pool_slice *sl)
+void pool_slice_free(struct pool *p, struct pool_slice *sl)
 {
 	if (!sl)
 		return;
@@ -116,11 +114,11 @@ void slice_free(struct pool *p, struct pool_slice *sl)
 	free(sl->group);
 	free(sl->placement);
 	json_decref(sl->spec);
-	labels_detach(p, sl);
-	slab_release(&p->slabs, sl);
+	pool_labels_detach(p, sl);
+	pool_slab_release(&p->slabs, sl);
 }
 
-void slice_set_reason(struct pool_slice *sl, const char *reason)
+void pool_slice_set_reason(struct pool_slice *sl, const char *reason)
 {
 	if (!reason || !*reason) {
 		free(sl->reason);
@@ -136,12 +134,12 @@ void slice_set_reason(struct pool_slice *sl, const char *reason)
 	sl->reason = r;
 }
 
-bool slice_is_active(const struct pool_slice *sl)
+bool pool_slice_is_active(const struct pool_slice *sl)
 {
 	return sl->state == ACRE_SLICE_STARTING || sl->state == ACRE_SLICE_RUNNING;
 }
 
-bool slice_holds_resources(const struct pool_slice *sl)
+bool pool_slice_holds_resources(const struct pool_slice *sl)
 {
 	if (!sl->node)
 		return false;
@@ -165,7 +163,7 @@ bool slice_holds_resources(const struct pool_slice *sl)
 	}
 }
 
-void slice_reserve(struct pool *p, struct pool_slice *sl)
+void pool_slice_reserve(struct pool *p, struct pool_slice *sl)
 {
 	struct pool_node *n = sl->node;
 	if (sl->reserved || !n)
@@ -178,7 +176,7 @@ void slice_reserve(struct pool *p, struct pool_slice *sl)
 	sl->reserved = true;
 }
 
-void slice_unreserve(struct pool *p, struct pool_slice *sl)
+void pool_slice_unreserve(struct pool *p, struct pool_slice *sl)
 {
 	struct pool_node *n = sl->node;
 	if (!sl->reserved || !n)
@@ -192,12 +190,12 @@ void slice_unreserve(struct pool *p, struct pool_slice *sl)
 	p->retry_pending = true; /* room appeared */
 }
 
-bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
-			const char *reason)
+bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			     const char *reason)
 {
 	bool changed = sl->state != st;
-	bool reason_changed = (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason)
-						  : sl->reason != NULL;
+	bool reason_changed =
+	    (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason) : sl->reason != NULL;
 	if (!changed && !reason_changed)
 		return false;
 	if (changed) {
@@ -205,20 +203,20 @@ bool slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_slice_s
 		p->by_state[st]++;
 	}
 	sl->state = st;
-	slice_set_reason(sl, reason);
+	pool_slice_set_reason(sl, reason);
 	sl->updated_at = acre_now_ms();
 	/* Room follows the state: kept while it runs or will run again, given back otherwise. */
-	if (slice_holds_resources(sl))
-		slice_reserve(p, sl);
+	if (pool_slice_holds_resources(sl))
+		pool_slice_reserve(p, sl);
 	else
-		slice_unreserve(p, sl);
+		pool_slice_unreserve(p, sl);
 	return true;
 }
 
-void slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
-		     const char *reason)
+void pool_slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
+			  const char *reason)
 {
-	if (!slice_change_state(p, sl, st, reason))
+	if (!pool_slice_change_state(p, sl, st, reason))
 		return;
 	pool_publish_slice(p, sl, "state");
 	/* Its first run has been seen (metrics measure the time to it). */
@@ -226,7 +224,7 @@ void slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_stat
 		sl->placed_ns = 0;
 }
 
-void slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r)
+void pool_slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r)
 {
 	sl->assigned = true; /* written with the change below, if any; see pool_assign_result */
 	bool touched = false;
@@ -240,13 +238,13 @@ void slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool
 		touched = true;
 	}
 	if (touched)
-		slice_touch(p, sl);
+		pool_slice_touch(p, sl);
 	if (r->state == ACRE_SLICE_DESTROYED) {
 		/* Removed on the node: asked for by the pool, or by someone on the node. */
-		slice_delete(p, sl);
+		pool_slice_delete(p, sl);
 		return;
 	}
-	slice_set_state(p, sl, r->state, r->reason);
+	pool_slice_set_state(p, sl, r->state, r->reason);
 }
 
 static bool replaced_by_policy(const struct pool_slice *sl)
@@ -264,18 +262,18 @@ static bool replaced_by_policy(const struct pool_slice *sl)
 	}
 }
 
-void slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
+void pool_slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
 {
-	slice_unreserve(p, sl);
-	node_detach(sl);
+	pool_slice_unreserve(p, sl);
+	pool_node_detach(sl);
 	p->stats.slices_lost++;
 	acre_log(ACRE_LOG_WARN, "slice=%s event=lost reason=\"%s\"", sl->name, why);
 	if (sl->desired == POOL_DESIRED_REMOVE) {
-		slice_delete(p, sl);
+		pool_slice_delete(p, sl);
 		return;
 	}
 	if (!replaced_by_policy(sl)) {
-		slice_set_state(p, sl, ACRE_SLICE_LOST, why);
+		pool_slice_set_state(p, sl, ACRE_SLICE_LOST, why);
 		return;
 	}
 	char reason[300];
@@ -284,12 +282,12 @@ void slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
 	sl->restarts = 0; /* the new node counts its own */
 	sl->assigned = false;
 	p->stats.slices_replaced++;
-	slice_set_state(p, sl, ACRE_SLICE_PENDING, reason);
-	pending_add(p, sl);
+	pool_slice_set_state(p, sl, ACRE_SLICE_PENDING, reason);
+	pool_pending_add(p, sl);
 	p->retry_pending = true;
 }
 
-void slice_delete(struct pool *p, struct pool_slice *sl)
+void pool_slice_delete(struct pool *p, struct pool_slice *sl)
 {
 	if (sl->removed)
 		return;
@@ -299,33 +297,33 @@ void slice_delete(struct pool *p, struct pool_slice *sl)
 			 sl->name);
 		return;
 	}
-	slice_unreserve(p, sl);
-	node_detach(sl);
-	pending_remove(p, sl);
-	slice_unindex(p, sl);
+	pool_slice_unreserve(p, sl);
+	pool_node_detach(sl);
+	pool_pending_remove(p, sl);
+	pool_slice_unindex(p, sl);
 	p->by_state[sl->state]--;
 	sl->removed = true;
 	p->stats.slices_removed++;
 	acre_log(ACRE_LOG_INFO, "slice=%s event=removed", sl->name);
 	pool_publish_slice(p, sl, "removed");
 	/* Out of the label index now that the change (and its labels) went out. */
-	labels_detach(p, sl);
+	pool_labels_detach(p, sl);
 }
 
-void slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)
+void pool_slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)
 {
 	if (signal == 0 && sl->desired == POOL_DESIRED_RUN) {
 		sl->desired = POOL_DESIRED_STOP;
-		slice_touch(p, sl);
+		pool_slice_touch(p, sl);
 	}
 	if (sl->node)
-		outbound_queue(p, POOL_OP_KILL, sl->node, sl->name, sl->id, NULL, signal);
+		pool_outbound_queue(p, POOL_OP_KILL, sl->node, sl->name, sl->id, NULL, signal);
 }
 
-void slice_request_remove(struct pool *p, struct pool_slice *sl)
+void pool_slice_request_remove(struct pool *p, struct pool_slice *sl)
 {
 	sl->desired = POOL_DESIRED_REMOVE;
-	slice_touch(p, sl);
+	pool_slice_touch(p, sl);
 	if (sl->node)
-		outbound_queue(p, POOL_OP_REMOVE, sl->node, sl->name, sl->id, NULL, 0);
+		pool_outbound_queue(p, POOL_OP_REMOVE, sl->node, sl->name, sl->id, NULL, 0);
 }

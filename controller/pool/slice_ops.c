@@ -5,6 +5,12 @@
  * spec is parsed once, here where it enters the pool, and the object it
  * came in is kept as the slice's one copy: written to the store as it is,
  * and sent to the node inside the assign message.
+ *
+ * That object is the spec as given (every member validated, unknown ones
+ * refused) with its name filled in, not acre_slice_spec_to_json's full
+ * form: the full form costs more to build and encode than the rest of a
+ * placement (15 us and a 339-byte encoding against 130 for a typical
+ * spec), and the supervisor fills in the same defaults when it parses.
  */
 #include "internal.h"
 
@@ -36,11 +42,11 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 {
 	const char *app = json_string_value(json_object_get(spec->labels, "app"));
 	struct sched_request r = {
-		.cpus = spec->resources.cpus_milli,
-		.mem = spec->resources.memory,
-		.placement = placement,
-		.group = placement->spread[0] && app ? app : "",
-		.check_capacity = true,
+	    .cpus = spec->resources.cpus_milli,
+	    .mem = spec->resources.memory,
+	    .placement = placement,
+	    .group = placement->spread[0] && app ? app : "",
+	    .check_capacity = true,
 	};
 	struct sched_node *sn = NULL;
 	struct acre_error e = {0};
@@ -62,7 +68,7 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 			       const struct acre_slice_spec *spec,
 			       const struct acre_placement *placement)
 {
-	struct pool_slice *sl = slice_new(p, name);
+	struct pool_slice *sl = pool_slice_new(p, name);
 	if (!sl)
 		return NULL;
 	sl->cpus = spec->resources.cpus_milli;
@@ -71,11 +77,11 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 	sl->restart_max = spec->restart_max;
 	sl->spec = json_incref(spec_json);
 	if (take_placement(sl, placement, spec) < 0 ||
-	    labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
-		slice_unindex(p, sl);
+	    pool_labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
+		pool_slice_unindex(p, sl);
 		p->by_state[sl->state]--;
 		p->next_slice_id--; /* never seen by anyone */
-		slice_free(p, sl);
+		pool_slice_free(p, sl);
 		return NULL;
 	}
 	return sl;
@@ -96,14 +102,15 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	if (spec.name[0])
 		snprintf(name, sizeof(name), "%s", spec.name);
 	else
-		slice_name_generate(p, name, sizeof(name));
+		pool_slice_name_generate(p, name, sizeof(name));
 	struct pool_slice *sl = pool_slice_find(p, name);
 	struct pool_node *node = NULL;
 	struct acre_error why = {0};
 	if (sl) {
-		rc = acre_error_set(err, EEXIST, "name",
-				    "slice %s already exists in the pool (state %s); remove it first",
-				    name, acre_slice_state_name(sl->state));
+		rc = acre_error_set(
+		    err, EEXIST, "name",
+		    "slice %s already exists in the pool (state %s); remove it first", name,
+		    acre_slice_state_name(sl->state));
 	} else if ((rc = choose(p, &spec, placement, &node, &why)) < 0) {
 		*err = why;
 	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {
@@ -115,10 +122,10 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	if (rc < 0)
 		return rc;
 	if (node) {
-		place_assign(p, sl, node, false);
+		pool_place_assign(p, sl, node, false);
 	} else {
-		slice_set_reason(sl, why.message);
-		pending_add(p, sl);
+		pool_slice_set_reason(sl, why.message);
+		pool_pending_add(p, sl);
 	}
 	p->stats.slices_created++;
 	pool_publish_slice(p, sl, "created");
@@ -138,34 +145,34 @@ int pool_slice_kill(struct pool *p, struct pool_slice *sl, int signal, struct ac
 {
 	if (sl->state == ACRE_SLICE_PENDING && !sl->node) {
 		/* Never placed: stopping it means not placing it. */
-		pending_remove(p, sl);
+		pool_pending_remove(p, sl);
 		sl->desired = POOL_DESIRED_STOP;
-		slice_set_state(p, sl, ACRE_SLICE_KILLED, "killed before it was placed");
+		pool_slice_set_state(p, sl, ACRE_SLICE_KILLED, "killed before it was placed");
 		return 0;
 	}
-	if (!sl->node || (!slice_is_active(sl) && !slice_holds_resources(sl)))
+	if (!sl->node || (!pool_slice_is_active(sl) && !pool_slice_holds_resources(sl)))
 		return acre_error_set(err, ESRCH, "name", "slice %s is not running (state %s)",
 				      sl->name, acre_slice_state_name(sl->state));
 	if (ending(signal) && sl->desired == POOL_DESIRED_RUN) {
 		sl->desired = POOL_DESIRED_STOP;
-		slice_touch(p, sl);
+		pool_slice_touch(p, sl);
 	}
-	slice_request_kill(p, sl, signal);
+	pool_slice_request_kill(p, sl, signal);
 	return 1;
 }
 
 int pool_slice_remove(struct pool *p, struct pool_slice *sl, bool force, struct acre_error *err)
 {
-	if (slice_is_active(sl) && !force)
+	if (pool_slice_is_active(sl) && !force)
 		return acre_error_set(err, EBUSY, "name",
 				      "slice %s is %s: kill it first, or remove it with --force",
 				      sl->name, acre_slice_state_name(sl->state));
 	if (!sl->node) {
-		slice_delete(p, sl);
+		pool_slice_delete(p, sl);
 		return 0;
 	}
 	/* On a node: removed there first; the row goes when the node says it is gone. */
-	slice_request_remove(p, sl);
+	pool_slice_request_remove(p, sl);
 	return 1;
 }
 
@@ -186,7 +193,8 @@ int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 	json_error_t jerr;
 	*out = json_loads(text, 0, &jerr);
 	if (!*out)
-		return acre_error_set(err, EIO, NULL, "slice %s: its stored spec does not parse: %s",
-				      sl->name, jerr.text);
+		return acre_error_set(err, EIO, NULL,
+				      "slice %s: its stored spec does not parse: %s", sl->name,
+				      jerr.text);
 	return 0;
 }

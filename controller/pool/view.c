@@ -20,17 +20,17 @@ static json_t *free_of(const struct pool_node *n)
 json_t *pool_node_json(const struct pool_node *n)
 {
 	uint64_t now = acre_monotonic_ns();
-	json_t *j = json_pack(
-		"{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id", n->id,
-		"hostname", n->hostname, "state", pool_node_state_name(n->state), "connected",
-		n->conn != NULL, "schedulable", n->sn.eligible, "address", n->address, "version",
-		n->version, "attributes", n->attributes, "capacity",
-		resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
-		resources(n->reserved_cpus, n->reserved_mem), "local",
-		resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
-		(json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq, "last_seen_ms_ago",
-		(json_int_t)((now - n->last_seen_ns) / 1000000), "registered_at",
-		(json_int_t)n->registered_at);
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id",
+		      n->id, "hostname", n->hostname, "state", pool_node_state_name(n->state),
+		      "connected", n->conn != NULL, "schedulable", n->sn.eligible, "address",
+		      n->address, "version", n->version, "attributes", n->attributes, "capacity",
+		      resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
+		      resources(n->reserved_cpus, n->reserved_mem), "local",
+		      resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
+		      (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
+		      "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
+		      "registered_at", (json_int_t)n->registered_at);
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
 	return j;
@@ -40,22 +40,21 @@ json_t *pool_slice_json(const struct pool_slice *sl)
 {
 	const struct pool_node *node = sl->node ? sl->node : sl->last_node;
 	char restart[32];
-	slice_restart_text(sl, restart, sizeof(restart));
-	json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id",
-			      sl->name, "name", sl->name, "uid", (json_int_t)sl->id, "state",
-			      acre_slice_state_name(sl->state), "reason",
-			      sl->reason ? sl->reason : "", "node", node ? node->id : NULL,
-			      "assigned", sl->assigned, "desired", pool_desired_name(sl->desired),
-			      "restart", restart, "restarts", (int)(sl->restarts + sl->replacements),
-			      "resources",
-			      resources(sl->cpus, sl->mem), "created_at",
-			      (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
+	pool_slice_restart_text(sl, restart, sizeof(restart));
+	json_t *j = json_pack(
+	    "{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id", sl->name, "name",
+	    sl->name, "uid", (json_int_t)sl->id, "state", acre_slice_state_name(sl->state),
+	    "reason", sl->reason ? sl->reason : "", "node", node ? node->id : NULL, "assigned",
+	    sl->assigned, "desired", pool_desired_name(sl->desired), "restart", restart, "restarts",
+	    (int)(sl->restarts + sl->replacements), "resources", resources(sl->cpus, sl->mem),
+	    "created_at", (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "exit", sl->exit ? json_incref(sl->exit) : json_null());
 	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
-		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
+		json_object_set_new(j, "placement",
+				    acre_proto_placement_to_json(sl->placement));
 	return j;
 }
 
@@ -77,10 +76,9 @@ static void tally_add(struct tally *t, const struct pool_node *n)
 static json_t *tally_json(const struct tally *t)
 {
 	return json_pack("{s:I,s:{s:f,s:I},s:{s:f,s:I},s:{s:f,s:I}}", "nodes", (json_int_t)t->nodes,
-			 "capacity", "cpus", t->cap_cpus / 1000.0, "memory",
-			 (json_int_t)t->cap_mem, "used", "cpus", t->used_cpus / 1000.0, "memory",
-			 (json_int_t)t->used_mem, "free", "cpus",
-			 (t->cap_cpus - t->used_cpus) / 1000.0, "memory",
+			 "capacity", "cpus", t->cap_cpus / 1000.0, "memory", (json_int_t)t->cap_mem,
+			 "used", "cpus", t->used_cpus / 1000.0, "memory", (json_int_t)t->used_mem,
+			 "free", "cpus", (t->cap_cpus - t->used_cpus) / 1000.0, "memory",
 			 (json_int_t)(t->cap_mem - t->used_mem));
 }
 
@@ -102,7 +100,7 @@ static void walk_node(const char *key, void *value, void *ud)
 	tally_add(&w->all, n);
 	const char *k;
 	json_t *v;
-	json_object_foreach(n->attributes, k, v) {
+	json_object_foreach (n->attributes, k, v) {
 		char akey[ACRE_ATTR_KEY_MAX + ACRE_ATTR_VALUE_MAX + 2];
 		snprintf(akey, sizeof(akey), "%s\x1f%s", k, json_string_value(v));
 		struct tally *t = acre_map_get(w->attr, akey);

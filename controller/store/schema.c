@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+/* A table, one column a line: */
+/* clang-format off */
 #define COL(row, field, type, flags, since)                                                        \
 	{#field, type, flags, offsetof(struct row, field), since}
 
@@ -48,6 +50,8 @@ static const struct store_column slice_columns[] = {
 	COL(store_slice_row, last_node_id, STORE_TEXT, 0, 1),
 	COL(store_slice_row, labels, STORE_TEXT, STORE_FIXED, 2),
 };
+
+/* clang-format on */
 
 const struct store_table store_nodes = {"nodes", node_columns, ACRE_ARRAY_SIZE(node_columns)};
 const struct store_table store_slices = {"slices", slice_columns, ACRE_ARRAY_SIZE(slice_columns)};
@@ -106,7 +110,8 @@ char *store_sql_column(const struct store_column *c)
 {
 	struct sql q = {0};
 	add(&q, "%s %s%s%s%s", c->name, c->type == STORE_TEXT ? "TEXT" : "INTEGER",
-	    c->flags & STORE_KEY ? " PRIMARY KEY" : "", c->flags & STORE_NOT_NULL ? " NOT NULL" : "",
+	    c->flags & STORE_KEY ? " PRIMARY KEY" : "",
+	    c->flags & STORE_NOT_NULL ? " NOT NULL" : "",
 	    c->flags & STORE_DEFAULT0 ? " DEFAULT 0" : "");
 	return done(&q);
 }
@@ -200,11 +205,21 @@ void store_bind_row(sqlite3_stmt *s, const struct store_table *t, const void *ro
 				sqlite3_bind_null(s, at);
 			break;
 		}
-		case STORE_I64: sqlite3_bind_int64(s, at, *(const int64_t *)f); break;
-		case STORE_U32: sqlite3_bind_int64(s, at, *(const uint32_t *)f); break;
-		case STORE_U64: sqlite3_bind_int64(s, at, (sqlite3_int64) * (const uint64_t *)f); break;
-		case STORE_UINT: sqlite3_bind_int64(s, at, *(const unsigned *)f); break;
-		case STORE_BOOL: sqlite3_bind_int(s, at, *(const bool *)f); break;
+		case STORE_I64:
+			sqlite3_bind_int64(s, at, *(const int64_t *)f);
+			break;
+		case STORE_U32:
+			sqlite3_bind_int64(s, at, *(const uint32_t *)f);
+			break;
+		case STORE_U64:
+			sqlite3_bind_int64(s, at, (sqlite3_int64) * (const uint64_t *)f);
+			break;
+		case STORE_UINT:
+			sqlite3_bind_int64(s, at, *(const unsigned *)f);
+			break;
+		case STORE_BOOL:
+			sqlite3_bind_int(s, at, *(const bool *)f);
+			break;
 		}
 	}
 }
@@ -219,12 +234,24 @@ void store_read_row(sqlite3_stmt *s, const struct store_table *t, void *row, boo
 			continue;
 		void *f = base + c->offset;
 		switch (c->type) {
-		case STORE_TEXT: *(const char **)f = (const char *)sqlite3_column_text(s, at); break;
-		case STORE_I64: *(int64_t *)f = sqlite3_column_int64(s, at); break;
-		case STORE_U32: *(uint32_t *)f = (uint32_t)sqlite3_column_int64(s, at); break;
-		case STORE_U64: *(uint64_t *)f = (uint64_t)sqlite3_column_int64(s, at); break;
-		case STORE_UINT: *(unsigned *)f = (unsigned)sqlite3_column_int64(s, at); break;
-		case STORE_BOOL: *(bool *)f = sqlite3_column_int(s, at) != 0; break;
+		case STORE_TEXT:
+			*(const char **)f = (const char *)sqlite3_column_text(s, at);
+			break;
+		case STORE_I64:
+			*(int64_t *)f = sqlite3_column_int64(s, at);
+			break;
+		case STORE_U32:
+			*(uint32_t *)f = (uint32_t)sqlite3_column_int64(s, at);
+			break;
+		case STORE_U64:
+			*(uint64_t *)f = (uint64_t)sqlite3_column_int64(s, at);
+			break;
+		case STORE_UINT:
+			*(unsigned *)f = (unsigned)sqlite3_column_int64(s, at);
+			break;
+		case STORE_BOOL:
+			*(bool *)f = sqlite3_column_int(s, at) != 0;
+			break;
 		}
 		at++;
 	}

@@ -217,7 +217,8 @@ struct feed {
 	void *ud;
 };
 
-/* Rows of a query made from store_sql_select(t, lazy), to f; a callback returning non-zero stops. */
+/* Rows of a query made from store_sql_select(t, lazy), to f; a callback returning non-zero stops.
+ */
 static int read_rows(struct store *st, sqlite3_stmt *s, const struct store_table *t, bool lazy,
 		     const struct feed *f, struct acre_error *err, const char *what)
 {

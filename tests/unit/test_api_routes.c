@@ -14,13 +14,13 @@
 #include <event2/http.h>
 
 static const struct api_route table[] = {
-	{EVHTTP_REQ_GET, "/healthz", NULL, true},
-	{EVHTTP_REQ_GET, "/v1/things", NULL, false},
-	{EVHTTP_REQ_POST, "/v1/things", NULL, false},
-	{EVHTTP_REQ_GET, "/v1/things/{id}", NULL, false},
-	{EVHTTP_REQ_DELETE, "/v1/things/{id}", NULL, false},
-	{EVHTTP_REQ_POST, "/v1/things/{id}/kill", NULL, false},
-	{EVHTTP_REQ_GET, "/v1/a/{x}/b/{y}", NULL, false},
+    {EVHTTP_REQ_GET, "/healthz", NULL, true},
+    {EVHTTP_REQ_GET, "/v1/things", NULL, false},
+    {EVHTTP_REQ_POST, "/v1/things", NULL, false},
+    {EVHTTP_REQ_GET, "/v1/things/{id}", NULL, false},
+    {EVHTTP_REQ_DELETE, "/v1/things/{id}", NULL, false},
+    {EVHTTP_REQ_POST, "/v1/things/{id}/kill", NULL, false},
+    {EVHTTP_REQ_GET, "/v1/a/{x}/b/{y}", NULL, false},
 };
 #define N ACRE_ARRAY_SIZE(table)
 
@@ -80,9 +80,17 @@ static void test_unknown_paths_are_404(void **state)
 	const struct api_route *r;
 	struct api_params p;
 	char allow[64];
-	const char *paths[] = {"/",	     "/v1",		  "/v1/nothing", "/v1/things/",
-			       "//v1/things", "/v1/things/a/b", "/v1/things//kill",
-			       "/v1/thingsx", "/healthz/x",	  "/v1/a/1/b", "/v1/a//b/2"};
+	const char *paths[] = {"/",
+			       "/v1",
+			       "/v1/nothing",
+			       "/v1/things/",
+			       "//v1/things",
+			       "/v1/things/a/b",
+			       "/v1/things//kill",
+			       "/v1/thingsx",
+			       "/healthz/x",
+			       "/v1/a/1/b",
+			       "/v1/a//b/2"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(paths); i++) {
 		r = (void *)1;
 		assert_int_equal(match(EVHTTP_REQ_GET, paths[i], &r, &p, allow), -ENOENT);
@@ -120,8 +128,8 @@ static void test_the_api_table(void **state)
 		if (brace) /* one parameter at most, in the API's table */
 			snprintf(brace, sizeof(path) - (size_t)(brace - path), "x1%s",
 				 strchr(api_routes[i].pattern, '}') + 1);
-		assert_int_equal(api_route_match(api_routes, api_nroutes, api_routes[i].method, path,
-						 &r, &p, allow, sizeof(allow)),
+		assert_int_equal(api_route_match(api_routes, api_nroutes, api_routes[i].method,
+						 path, &r, &p, allow, sizeof(allow)),
 				 0);
 		assert_ptr_equal(r, &api_routes[i]);
 		assert_non_null(r->handler);
@@ -143,11 +151,11 @@ static void test_the_api_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_paths),
-		cmocka_unit_test(test_parameters),
-		cmocka_unit_test(test_unknown_paths_are_404),
-		cmocka_unit_test(test_wrong_method_is_405_with_allow),
-		cmocka_unit_test(test_the_api_table),
+	    cmocka_unit_test(test_literal_paths),
+	    cmocka_unit_test(test_parameters),
+	    cmocka_unit_test(test_unknown_paths_are_404),
+	    cmocka_unit_test(test_wrong_method_is_405_with_allow),
+	    cmocka_unit_test(test_the_api_table),
 	};
 	return cmocka_run_group_tests_name("api_routes", tests, NULL, NULL);
 }

@@ -55,8 +55,14 @@ static void test_nesting_and_commas(void **state)
 static void test_strings_are_escaped(void **state)
 {
 	(void)state;
-	const char *awkward[] = {"plain", "quote \" here", "back\\slash", "new\nline\ttab\r",
-				 "\x01\x1f control", "é ü 漢字 😀", "\"},\"x\":{\"", ""};
+	const char *awkward[] = {"plain",
+				 "quote \" here",
+				 "back\\slash",
+				 "new\nline\ttab\r",
+				 "\x01\x1f control",
+				 "é ü 漢字 😀",
+				 "\"},\"x\":{\"",
+				 ""};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(awkward); i++) {
 		struct acre_jsonw w;
 		acre_jsonw_init(&w);
@@ -66,7 +72,8 @@ static void test_strings_are_escaped(void **state)
 		acre_jsonw_end_object(&w);
 		_cleanup_json_ json_t *got = parse(&w);
 		assert_int_equal(json_object_size(got), 1);
-		assert_string_equal(json_string_value(json_object_get(got, awkward[i])), awkward[i]);
+		assert_string_equal(json_string_value(json_object_get(got, awkward[i])),
+				    awkward[i]);
 	}
 }
 
@@ -151,12 +158,12 @@ static void test_reset_and_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nesting_and_commas),
-		cmocka_unit_test(test_strings_are_escaped),
-		cmocka_unit_test(test_jansson_values_embedded),
-		cmocka_unit_test(test_not_utf8_refuses_the_text),
-		cmocka_unit_test(test_rewind),
-		cmocka_unit_test(test_reset_and_text),
+	    cmocka_unit_test(test_nesting_and_commas),
+	    cmocka_unit_test(test_strings_are_escaped),
+	    cmocka_unit_test(test_jansson_values_embedded),
+	    cmocka_unit_test(test_not_utf8_refuses_the_text),
+	    cmocka_unit_test(test_rewind),
+	    cmocka_unit_test(test_reset_and_text),
 	};
 	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
 }

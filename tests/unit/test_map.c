@@ -53,6 +53,20 @@ static void test_put_get_remove(void **state)
 	assert_int_equal(acre_map_size(m), 1);
 }
 
+static void test_add_refuses_a_key_in_use(void **state)
+{
+	(void)state;
+	_cleanup_map_ struct acre_map *m = acre_map_new();
+	int a = 1, b = 2;
+	assert_int_equal(acre_map_add(m, "web-1", &a), 0);
+	assert_int_equal(acre_map_add(m, "web-1", &b), -EEXIST);
+	assert_ptr_equal(acre_map_get(m, "web-1"), &a);
+	assert_int_equal(acre_map_size(m), 1);
+	assert_ptr_equal(acre_map_remove(m, "web-1"), &a);
+	assert_int_equal(acre_map_add(m, "web-1", &b), 0);
+	assert_ptr_equal(acre_map_get(m, "web-1"), &b);
+}
+
 static void test_overwrite(void **state)
 {
 	(void)state;
@@ -302,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_remove),
 		cmocka_unit_test(test_overwrite),
+		cmocka_unit_test(test_add_refuses_a_key_in_use),
 		cmocka_unit_test(test_keys_are_copied),
 		cmocka_unit_test(test_empty_and_removed_keys),
 		cmocka_unit_test(test_many_keys),

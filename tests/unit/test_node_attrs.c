@@ -24,7 +24,7 @@ static int setup(void **state)
 	struct pool_options o = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
 	struct acre_error err = {0};
 	assert_int_equal(pool_open(NULL, &o, &f->p, &err), 0);
-	f->n = node_create(f->p, "n1");
+	f->n = pool_node_create(f->p, "n1");
 	assert_non_null(f->n);
 	*state = f;
 	return 0;
@@ -41,21 +41,21 @@ static int teardown(void **state)
 static void describe(struct fixture *f, const char *zone)
 {
 	json_t *attrs = json_pack("{s:s}", "zone", zone);
-	assert_int_equal(node_describe(f->p, f->n, "host-1", 8, 16 * GIB, attrs), 0);
+	assert_int_equal(pool_node_describe(f->p, f->n, "host-1", 8, 16 * GIB, attrs), 0);
 	json_decref(attrs);
 }
 
 /* A slice of group "web" spread over zone, placed and reserved on the node. */
 static struct pool_slice *place(struct fixture *f, const char *name)
 {
-	struct pool_slice *sl = slice_new(f->p, name);
+	struct pool_slice *sl = pool_slice_new(f->p, name);
 	assert_non_null(sl);
 	sl->spread = strdup("zone");
 	sl->group = strdup("web");
 	sl->cpus = 1000;
 	sl->mem = GIB;
-	node_attach(f->n, sl);
-	slice_reserve(f->p, sl);
+	pool_node_attach(f->n, sl);
+	pool_slice_reserve(f->p, sl);
 	return sl;
 }
 
@@ -75,9 +75,9 @@ static void test_spread_counts_follow_new_attributes(void **state)
 	assert_int_equal(in_zone(f, "a"), 0);
 	assert_int_equal(in_zone(f, "b"), 2);
 
-	slice_unreserve(f->p, s1);
+	pool_slice_unreserve(f->p, s1);
 	assert_int_equal(in_zone(f, "b"), 1);
-	slice_unreserve(f->p, s2);
+	pool_slice_unreserve(f->p, s2);
 	assert_int_equal(in_zone(f, "a"), 0);
 	assert_int_equal(in_zone(f, "b"), 0);
 }
@@ -90,7 +90,7 @@ static void test_unchanged_attributes_keep_counts(void **state)
 	describe(f, "a");
 	describe(f, "a");
 	assert_int_equal(in_zone(f, "a"), 1);
-	slice_unreserve(f->p, s1);
+	pool_slice_unreserve(f->p, s1);
 	assert_int_equal(in_zone(f, "a"), 0);
 }
 
@@ -99,7 +99,7 @@ static void test_released_slices_are_not_moved(void **state)
 	struct fixture *f = *state;
 	describe(f, "a");
 	struct pool_slice *s1 = place(f, "s1");
-	slice_unreserve(f->p, s1); /* ended, still listed on the node */
+	pool_slice_unreserve(f->p, s1); /* ended, still listed on the node */
 	describe(f, "b");
 	assert_int_equal(in_zone(f, "a"), 0);
 	assert_int_equal(in_zone(f, "b"), 0);

@@ -12,6 +12,9 @@
 
 #include "controller/pool/internal.h"
 
+#include <ftw.h>
+#include <sys/stat.h>
+
 struct fixture {
 	struct pool *p;
 	struct pool_node *n;
@@ -38,9 +41,14 @@ static int setup(void **state)
 	struct acre_error err = {0};
 	assert_int_equal(pool_open(NULL, &o, &f->p, &err), 0);
 	_cleanup_json_ json_t *attrs = json_pack("{s:s}", "zone", "a");
-	struct pool_registration r = {.id = "n1", .secret_hash = "00", .hostname = "h1",
-				      .version = "", .address = "test", .cpus = 64000,
-				      .memory = 1ULL << 40, .attributes = attrs};
+	struct pool_registration r = {.id = "n1",
+				      .secret_hash = "00",
+				      .hostname = "h1",
+				      .version = "",
+				      .address = "test",
+				      .cpus = 64000,
+				      .memory = 1ULL << 40,
+				      .attributes = attrs};
 	static int conn; /* stands for a connection: the pool only compares it */
 	assert_int_equal(pool_node_register(f->p, &r, &conn, &f->n, &err), 0);
 	pool_node_sync(f->p, f->n, NULL, 0, NULL);
@@ -122,9 +130,9 @@ static void test_add_query_remove(void **state)
 	assert_int_equal(query(f, "tier=", NULL).n, 0);
 
 	/* Removed: out of the index at once; the set of app=db goes with its last slice. */
-	slice_delete(f->p, db);
+	pool_slice_delete(f->p, db);
 	assert_int_equal(query(f, "app=db", NULL).n, 0);
-	slice_delete(f->p, pool_slice_find(f->p, "web-1"));
+	pool_slice_delete(f->p, pool_slice_find(f->p, "web-1"));
 	got = query(f, "tier=front", NULL);
 	assert_int_equal(got.n, 1);
 	assert_string_equal(got.v[0], "web-3");
@@ -152,6 +160,65 @@ static void test_labels_of_a_slice_and_its_changes(void **state)
 	assert_false(pool_slice_has_labels(sl, &flt));
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Labels written with the slices come back with them when the pool is opened again. */
+static void test_labels_come_back_from_the_store(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/acre-test-labels.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct acre_error err = {0};
+	struct store *st;
+	assert_int_equal(store_open(dir, &st, &err), 0);
+	/* The fixture's pool has the node; this one, over a store, gets its own. */
+	pool_close(f->p);
+	struct pool_options o = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
+	assert_int_equal(pool_open(st, &o, &f->p, &err), 0);
+	_cleanup_json_ json_t *attrs = json_object();
+	struct pool_registration r = {.id = "n1",
+				      .secret_hash = "00",
+				      .hostname = "h1",
+				      .version = "",
+				      .address = "test",
+				      .cpus = 64000,
+				      .memory = 1ULL << 40,
+				      .attributes = attrs};
+	static int conn;
+	assert_int_equal(pool_node_register(f->p, &r, &conn, &f->n, &err), 0);
+	pool_node_sync(f->p, f->n, NULL, 0, NULL);
+	create(f, "a1", "{\"labels\": {\"app\": \"a\", \"tier\": \"x\"}}");
+	create(f, "a2", "{\"labels\": {\"app\": \"a\", \"tier\": \"x\"}}");
+	create(f, "b1", "{\"labels\": {\"app\": \"b\"}}");
+	create(f, "none", "{}");
+	create(f, "a3", "{\"labels\": {\"app\": \"a\", \"tier\": \"x\"}}");
+	pool_commit(f->p);
+	pool_close(f->p);
+	f->p = NULL;
+	assert_int_equal(pool_open(st, &o, &f->p, &err), 0);
+	struct names got = query(f, "app=a", "tier=x");
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.v[0], "a1");
+	assert_string_equal(got.v[1], "a2");
+	assert_string_equal(got.v[2], "a3");
+	got = query(f, "app=b", NULL);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.v[0], "b1");
+	assert_null(pool_slice_find(f->p, "none")->labels);
+	pool_close(f->p);
+	f->p = NULL;
+	store_close(st);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	struct pool_options o2 = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
+	assert_int_equal(pool_open(NULL, &o2, &f->p, &err), 0); /* for the teardown */
+}
+
 static void test_filter_parsing(void **state)
 {
 	(void)state;
@@ -177,10 +244,11 @@ static void test_filter_parsing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_add_query_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_labels_of_a_slice_and_its_changes, setup,
-						teardown),
-		cmocka_unit_test(test_filter_parsing),
+	    cmocka_unit_test_setup_teardown(test_add_query_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_labels_of_a_slice_and_its_changes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_labels_come_back_from_the_store, setup, teardown),
+	    cmocka_unit_test(test_filter_parsing),
 	};
 	return cmocka_run_group_tests_name("pool_labels", tests, NULL, NULL);
 }
