@@ -36,7 +36,7 @@ static int parse_timeout(const char *s, const char *field, uint64_t *ms,
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "  OBJECT: slice, node, pool\n"
+	      "  OBJECT: slice, node, pool, events\n"
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"

@@ -4,9 +4,12 @@
  * end to end), and a tree of JSON values per slice, built, printed and
  * freed, cost more than reading the kernel's counters.  The shape is that
  * of every other reply: {"id", "ok", "result": {"slices": [...],
- * "accounting"}}; slice names are [A-Za-z0-9._-] and need no escaping.
+ * "accounting"}}.  Numbers are printed as they are; the one string a slice
+ * brings, its name, goes through the escaping writer like every other.
  */
 #include "view.h"
+
+#include "common/jsonw.h"
 
 #include <inttypes.h>
 
@@ -108,8 +111,13 @@ static void add_accounting(struct slice *s, struct evbuffer *b, uint64_t now, bo
 void view_stats_append(struct slice *s, bool detail, bool first, struct evbuffer *b)
 {
 	uint64_t now = acre_monotonic_ns();
-	evbuffer_add_printf(b, "%s{\"name\":\"%s\",\"state\":\"%s\"", first ? "" : ",",
-			    s->rec.spec.name, acre_slice_state_name(s->rec.state));
+	struct acre_jsonw name;
+	acre_jsonw_init(&name);
+	acre_jsonw_string(&name, s->rec.spec.name);
+	size_t len;
+	_cleanup_free_ char *quoted = acre_jsonw_take(&name, &len);
+	evbuffer_add_printf(b, "%s{\"name\":%s,\"state\":\"%s\"", first ? "" : ",",
+			    quoted ? quoted : "null", acre_slice_state_name(s->rec.state));
 	add_cgroup_stats(s, b, now);
 	add_accounting(s, b, now, detail);
 	evbuffer_add(b, "}", 1);
