@@ -249,7 +249,7 @@ int acre_bpf_isolate(struct acre_bpf *b, int ifindex, uint32_t gateway, uint32_t
 		return rc;
 	const char *name = link.name;
 	struct acre_bpf_isolate_value v = {
-	    .gateway = gateway, .network = network, .prefix_len = prefix_len};
+		.gateway = gateway, .network = network, .prefix_len = prefix_len};
 	memcpy(v.bridge_mac, link.bridge_mac, sizeof(v.bridge_mac));
 	rc = check_subnet(name, gateway, network, prefix_len, &v.mask, err);
 	if (rc < 0)

@@ -71,11 +71,11 @@ static int get_link(int fd, int ifindex, struct facts *f)
 		struct nlmsghdr nh;
 		struct ifinfomsg ifi;
 	} req = {
-	    .nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		   .nlmsg_type = RTM_GETLINK,
-		   .nlmsg_flags = NLM_F_REQUEST,
-		   .nlmsg_seq = (__u32)ifindex},
-	    .ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
+		.nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST,
+		       .nlmsg_seq = (__u32)ifindex},
+		.ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
 	};
 	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
 		return -errno;

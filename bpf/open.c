@@ -86,10 +86,10 @@ static int open_skeletons(struct acre_bpf *b, struct acre_error *err)
 static int open_parts(struct acre_bpf *b, const struct acre_bpf_site *site, struct acre_error *err)
 {
 	struct acre_bpf_part parts[] = {
-	    {.name = "net", .obj = b->net->obj},
-	    {.name = "runq", .obj = b->runq->obj},
-	    {.name = "connect", .obj = b->connect->obj},
-	    {.name = "isolate", .obj = b->isolate->obj},
+		{.name = "net", .obj = b->net->obj},
+		{.name = "runq", .obj = b->runq->obj},
+		{.name = "connect", .obj = b->connect->obj},
+		{.name = "isolate", .obj = b->isolate->obj},
 	};
 	parts[0].elf = net_bpf__elf_bytes(&parts[0].elf_size);
 	parts[1].elf = runq_bpf__elf_bytes(&parts[1].elf_size);

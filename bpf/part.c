@@ -201,8 +201,8 @@ static int attach_new(struct bpf_program *prog, const struct acre_bpf_site *site
 		      const char *link_name)
 {
 	struct bpf_link *link = is_cgroup_prog(prog)
-				    ? bpf_program__attach_cgroup(prog, site->cgroup_fd)
-				    : bpf_program__attach(prog);
+					? bpf_program__attach_cgroup(prog, site->cgroup_fd)
+					: bpf_program__attach(prog);
 	if (!link)
 		return -errno;
 	int rc = pin_replace(site, bpf_link__fd(link), link_name);

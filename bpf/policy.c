@@ -58,9 +58,9 @@ static bool contains(const struct prefix *outer, const struct prefix *inner)
 static struct acre_bpf_policy_key make_key(uint64_t id, const struct prefix *p)
 {
 	struct acre_bpf_policy_key k = {
-	    .prefixlen = 64 + p->len,
-	    .cgroup_id_hi = (__u32)(id >> 32),
-	    .cgroup_id_lo = (__u32)id,
+		.prefixlen = 64 + p->len,
+		.cgroup_id_hi = (__u32)(id >> 32),
+		.cgroup_id_lo = (__u32)id,
 	};
 	memcpy(k.addr, p->addr, 16);
 	return k;
@@ -73,8 +73,7 @@ static bool key_of(const struct acre_bpf_policy_key *k, uint64_t id)
 
 /* The ports allowed at prefix p: those of every rule that contains it. */
 static int merge_ports(const struct prefix *p, const struct prefix *rules,
-		       const struct acre_allow *allow, size_t n,
-		       struct acre_bpf_policy_value *v)
+		       const struct acre_allow *allow, size_t n, struct acre_bpf_policy_value *v)
 {
 	memset(v, 0, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {

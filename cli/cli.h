@@ -92,7 +92,7 @@ void table_free(struct table *t);
  */
 int cli_fail(const struct cli *cli, const struct acre_error *err);
 int cli_failf(const struct cli *cli, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- render.c: values as tables show them (pure) ---- */
 /* The string at o[key], or "" when it is missing or not a string. */
@@ -195,8 +195,8 @@ int slice_unsupported(struct cli *cli, const char *verb);
 
 /* ---- objects ---- */
 int do_slice(struct cli *cli, int argc, char **argv);
-int do_node(struct cli *cli, int argc, char **argv); /* node_cmds.c */
-int do_pool(struct cli *cli, int argc, char **argv); /* pool_show.c */
+int do_node(struct cli *cli, int argc, char **argv);   /* node_cmds.c */
+int do_pool(struct cli *cli, int argc, char **argv);   /* pool_show.c */
 int do_events(struct cli *cli, int argc, char **argv); /* events.c */
 
 #endif

@@ -27,11 +27,9 @@ int client_connect(struct client *c, const char *path, struct acre_error *err)
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int e = errno;
 		client_close(c);
-		return acre_error_set(err, e, NULL,
-				      "connecting to the supervisor at %s: %s%s", path, strerror(e),
-				      e == ENOENT || e == ECONNREFUSED
-					      ? " (is acre-supervisor running?)"
-					      : "");
+		return acre_error_set(
+			err, e, NULL, "connecting to the supervisor at %s: %s%s", path, strerror(e),
+			e == ENOENT || e == ECONNREFUSED ? " (is acre-supervisor running?)" : "");
 	}
 	return 0;
 }
@@ -78,8 +76,9 @@ static int fill(struct client *c, int timeout_ms, struct acre_error *err)
 	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	int r = poll(&p, 1, timeout_ms);
 	if (r < 0)
-		return errno == EINTR ? 0 : acre_error_set(err, errno, NULL, "poll: %s",
-							   strerror(errno));
+		return errno == EINTR
+			       ? 0
+			       : acre_error_set(err, errno, NULL, "poll: %s", strerror(errno));
 	if (r == 0)
 		return 0;
 	char buf[65536];
@@ -89,9 +88,10 @@ static int fill(struct client *c, int timeout_ms, struct acre_error *err)
 	ssize_t n = acre_proto_recv_fds(c->fd, buf, sizeof(buf), &fd, c->received_fd < 0 ? 1 : 0,
 					&nfds, 0);
 	if (n < 0)
-		return n == -EINTR ? 0 : acre_error_set(err, (int)-n, NULL,
-							"reading from the supervisor: %s",
-							strerror((int)-n));
+		return n == -EINTR ? 0
+				   : acre_error_set(err, (int)-n, NULL,
+						    "reading from the supervisor: %s",
+						    strerror((int)-n));
 	if (n == 0)
 		return acre_error_set(err, ECONNRESET, NULL,
 				      "the supervisor closed the connection");
@@ -135,16 +135,18 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 	json_int_t id = client_send(c, op, args, NULL, 0, err);
 	if (id < 0)
 		return NULL;
-	uint64_t deadline = c->reply_timeout_ms < 0
-				    ? 0
-				    : acre_monotonic_ns() + (uint64_t)c->reply_timeout_ms * 1000000ULL;
+	uint64_t deadline =
+		c->reply_timeout_ms < 0
+			? 0
+			: acre_monotonic_ns() + (uint64_t)c->reply_timeout_ms * 1000000ULL;
 	for (;;) {
 		json_t *msg;
 		int wait_ms = -1;
 		if (c->reply_timeout_ms >= 0) {
 			uint64_t now = acre_monotonic_ns();
 			if (now >= deadline) {
-				/* A hung daemon must not hang every script that asks it something. */
+				/* A hung daemon must not hang every script that asks it something.
+				 */
 				acre_error_set(err, ETIMEDOUT, NULL,
 					       "no reply from the supervisor at %s within %d.%03ds "
 					       "(--timeout): is it hung?",
@@ -159,8 +161,8 @@ json_t *client_call(struct client *c, const char *op, json_t *args, struct acre_
 		if (!msg)
 			continue;
 		json_t *mid = json_object_get(msg, "id");
-		if (json_object_get(msg, "event") || (mid && !json_is_null(mid) &&
-						      json_integer_value(mid) != id)) {
+		if (json_object_get(msg, "event") ||
+		    (mid && !json_is_null(mid) && json_integer_value(mid) != id)) {
 			json_decref(msg);
 			continue;
 		}

@@ -237,9 +237,9 @@ static int add_param(const struct cli *cli, char *path, size_t len, const char *
 {
 	_cleanup_free_ char *enc = evhttp_encode_uri(value);
 	size_t n = strlen(path);
-	int w =
-	    enc ? snprintf(path + n, len - n, "%c%s=%s", strchr(path, '?') ? '&' : '?', key, enc)
-		: -1;
+	int w = enc ? snprintf(path + n, len - n, "%c%s=%s", strchr(path, '?') ? '&' : '?', key,
+			       enc)
+		    : -1;
 	if (w < 0 || (size_t)w >= len - n)
 		return cli_failf(cli, EINVAL, "events: too many or too long filters");
 	return 0;
@@ -249,13 +249,13 @@ static int add_param(const struct cli *cli, char *path, size_t len, const char *
 static int parse_args(struct follow *f, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"since", required_argument, NULL, 's'},
-	    {"type", required_argument, NULL, 't'},
-	    {"label", required_argument, NULL, 'l'},
-	    {"once", no_argument, NULL, 'o'},
-	    {"no-follow", no_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+		{"since", required_argument, NULL, 's'},
+		{"type", required_argument, NULL, 't'},
+		{"label", required_argument, NULL, 'l'},
+		{"once", no_argument, NULL, 'o'},
+		{"no-follow", no_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	snprintf(f->path, sizeof(f->path), "/v1/events");
 	int c;
@@ -267,7 +267,10 @@ static int parse_args(struct follow *f, int argc, char **argv)
 			errno = 0;
 			if (!*optarg || *optarg == '-' || strtoll(optarg, &end, 10) < 0 || *end ||
 			    errno)
-				return cli_failf(f->cli, EINVAL, "--since %s: expected an event's seq (0: all kept)", optarg);
+				return cli_failf(
+					f->cli, EINVAL,
+					"--since %s: expected an event's seq (0: all kept)",
+					optarg);
 			if (add_param(f->cli, f->path, sizeof(f->path), "since", optarg))
 				return 1;
 			break;
@@ -277,7 +280,8 @@ static int parse_args(struct follow *f, int argc, char **argv)
 			break;
 		case 'l':
 			if (!strchr(optarg, '=') || *optarg == '=')
-				return cli_failf(f->cli, EINVAL, "--label %s: expected KEY=VALUE", optarg);
+				return cli_failf(f->cli, EINVAL, "--label %s: expected KEY=VALUE",
+						 optarg);
 			if (add_param(f->cli, f->path, sizeof(f->path), "label", optarg))
 				return 1;
 			break;

@@ -45,13 +45,20 @@ static void on_done(struct evhttp_request *req, void *arg)
 static const char *describe(enum evhttp_request_error e)
 {
 	switch (e) {
-	case EVREQ_HTTP_TIMEOUT: return "timed out";
-	case EVREQ_HTTP_EOF: return "connection closed";
-	case EVREQ_HTTP_INVALID_HEADER: return "invalid reply";
-	case EVREQ_HTTP_BUFFER_ERROR: return "connection refused or reset";
-	case EVREQ_HTTP_REQUEST_CANCEL: return "cancelled";
-	case EVREQ_HTTP_DATA_TOO_LONG: return "reply too long";
-	default: return "failed";
+	case EVREQ_HTTP_TIMEOUT:
+		return "timed out";
+	case EVREQ_HTTP_EOF:
+		return "connection closed";
+	case EVREQ_HTTP_INVALID_HEADER:
+		return "invalid reply";
+	case EVREQ_HTTP_BUFFER_ERROR:
+		return "connection refused or reset";
+	case EVREQ_HTTP_REQUEST_CANCEL:
+		return "cancelled";
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		return "reply too long";
+	default:
+		return "failed";
 	}
 }
 
@@ -154,9 +161,9 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		if (s)
 			evbuffer_add(evhttp_request_get_output_buffer(req), s, strlen(s));
 	}
-	enum evhttp_cmd_type m = method == CLI_POST	 ? EVHTTP_REQ_POST
+	enum evhttp_cmd_type m = method == CLI_POST	? EVHTTP_REQ_POST
 				 : method == CLI_DELETE ? EVHTTP_REQ_DELETE
-							 : EVHTTP_REQ_GET;
+							: EVHTTP_REQ_GET;
 	if (evhttp_make_request(evcon, req, m, path) < 0) {
 		acre_error_set(err, EIO, NULL, "sending to the controller at %s", cli->controller);
 		goto out;
@@ -174,11 +181,12 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 				       "is it hung?",
 				       cli->controller, timeout_s);
 		else
-			acre_error_set(err, ECONNREFUSED, NULL,
-				       "reaching the controller at %s: %s (is acre-controller running?)",
-				       cli->controller,
-				       quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
-									     : describe(c.error));
+			acre_error_set(
+				err, ECONNREFUSED, NULL,
+				"reaching the controller at %s: %s (is acre-controller running?)",
+				cli->controller,
+				quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
+								       : describe(c.error));
 		goto out;
 	}
 	size_t len = evbuffer_get_length(c.body);

@@ -22,8 +22,7 @@ static const struct command objects[] = {
 /* Waits are kept in an int of milliseconds (poll's); a day is more than enough. */
 #define MAX_TIMEOUT_MS (24 * 3600 * 1000)
 
-static int parse_timeout(const char *s, const char *field, uint64_t *ms,
-			 struct acre_error *err)
+static int parse_timeout(const char *s, const char *field, uint64_t *ms, struct acre_error *err)
 {
 	if (acre_parse_duration(s, ms, err, field) < 0)
 		return -EINVAL;
@@ -40,7 +39,8 @@ static void usage(FILE *out)
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"
-	      "    --controller URL   the pool's controller, http://HOST:PORT (or $ACRE_CONTROLLER):\n"
+	      "    --controller URL   the pool's controller, http://HOST:PORT (or "
+	      "$ACRE_CONTROLLER):\n"
 	      "                       slice commands then act on the pool\n"
 	      "    --token T          the controller's API token (or $ACRE_TOKEN)\n"
 	      "    --token-file F     ... read from a file (or $ACRE_TOKEN_FILE;\n"
@@ -85,20 +85,41 @@ int main(int argc, char **argv)
 	/* "+": stop at the object; what follows belongs to the command. */
 	while ((c = getopt_long(argc, argv, "+jph", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': cli.socket_path = optarg; break;
-		case 'C': cli.controller = optarg; break;
-		case 'T': cli.token = optarg; break;
-		case 'F': cli.token_file = optarg; break;
-		case 't': timeout = optarg; break;
-		case 'j': cli.output = OUTPUT_JSON; break;
-		case 'p': cli.output = OUTPUT_PRETTY; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("acre %s\n", ACRE_VERSION); return 0;
-		default: bad = argv[optind - 1]; break;
+		case 's':
+			cli.socket_path = optarg;
+			break;
+		case 'C':
+			cli.controller = optarg;
+			break;
+		case 'T':
+			cli.token = optarg;
+			break;
+		case 'F':
+			cli.token_file = optarg;
+			break;
+		case 't':
+			timeout = optarg;
+			break;
+		case 'j':
+			cli.output = OUTPUT_JSON;
+			break;
+		case 'p':
+			cli.output = OUTPUT_PRETTY;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("acre %s\n", ACRE_VERSION);
+			return 0;
+		default:
+			bad = argv[optind - 1];
+			break;
 		}
 	}
 	if (bad) {
-		cli_failf(&cli, EINVAL, "%s: unknown option or missing value (see acre --help)", bad);
+		cli_failf(&cli, EINVAL, "%s: unknown option or missing value (see acre --help)",
+			  bad);
 		if (cli.output == OUTPUT_TABLE)
 			usage(stderr);
 		return 1;

@@ -119,9 +119,9 @@ static int node_show(struct cli *cli, int argc, char **argv)
 }
 
 static const struct command node_commands[] = {
-    {"list", node_list, ""},
-    {"show", node_show, "ID"},
-    {NULL, NULL, NULL},
+	{"list", node_list, ""},
+	{"show", node_show, "ID"},
+	{NULL, NULL, NULL},
 };
 
 int do_node(struct cli *cli, int argc, char **argv)

@@ -13,7 +13,7 @@ struct table {
 void output_json(const struct cli *cli, const json_t *j)
 {
 	size_t flags =
-	    cli->output == OUTPUT_PRETTY ? JSON_INDENT(2) | JSON_SORT_KEYS : JSON_COMPACT;
+		cli->output == OUTPUT_PRETTY ? JSON_INDENT(2) | JSON_SORT_KEYS : JSON_COMPACT;
 	json_dumpf(j, stdout, flags);
 	fputc('\n', stdout);
 }

@@ -51,7 +51,8 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(s, "pending")),
 	       (long long)json_integer_value(json_object_get(s, "total")));
 	static const char *const headers[] = {
-	    "ATTRIBUTE", "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)", NULL};
+		"ATTRIBUTE", "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
+		NULL};
 	struct table *t = table_new(headers);
 	tally_row(t, "(all)", "", p);
 	const char *k, *v;
@@ -65,8 +66,8 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 }
 
 static const struct command pool_commands[] = {
-    {"show", pool_show, ""},
-    {NULL, NULL, NULL},
+	{"show", pool_show, ""},
+	{NULL, NULL, NULL},
 };
 
 int do_pool(struct cli *cli, int argc, char **argv)

@@ -15,15 +15,24 @@
 static const struct {
 	const char *field, *flag;
 } field_flags[] = {
-	{"resources.cpus", "--cpus"},	     {"resources.memory", "--memory"},
-	{"resources.pids", "--pids"},	     {"resources.net_rate", "--net-rate"},
-	{"isolation.rootfs", "--rootfs"},    {"isolation.readonly_root", "--rw"},
-	{"isolation.seccomp", "--seccomp"},  {"isolation.capabilities", "--cap"},
-	{"network.mode", "--net"},	     {"restart", "--restart"},
-	{"network.isolated", "--isolated"},  {"network.allow", "--allow"},
-	{"user", "--user"},		     {"cwd", "--cwd"},
-	{"env", "--env"},		     {"labels", "--label"},
-	{"name", "--name"},		     {"command", "COMMAND"},
+	{"resources.cpus", "--cpus"},
+	{"resources.memory", "--memory"},
+	{"resources.pids", "--pids"},
+	{"resources.net_rate", "--net-rate"},
+	{"isolation.rootfs", "--rootfs"},
+	{"isolation.readonly_root", "--rw"},
+	{"isolation.seccomp", "--seccomp"},
+	{"isolation.capabilities", "--cap"},
+	{"network.mode", "--net"},
+	{"restart", "--restart"},
+	{"network.isolated", "--isolated"},
+	{"network.allow", "--allow"},
+	{"user", "--user"},
+	{"cwd", "--cwd"},
+	{"env", "--env"},
+	{"labels", "--label"},
+	{"name", "--name"},
+	{"command", "COMMAND"},
 };
 
 void run_flags_reword(struct acre_error *err)
@@ -70,16 +79,34 @@ static int read_profile(const char *path, json_t **out, struct acre_error *err)
 		return jerr.line > 0 ? acre_error_set(err, EINVAL, "--seccomp",
 						      "--seccomp %s: %s (line %d)", path, jerr.text,
 						      jerr.line)
-				     : acre_error_set(err, EINVAL, "--seccomp", "--seccomp %s: %s", path,
-						      jerr.text);
+				     : acre_error_set(err, EINVAL, "--seccomp", "--seccomp %s: %s",
+						      path, jerr.text);
 	*out = j;
 	return 0;
 }
 
 enum {
-	OPT_NAME = 1000, OPT_CPUS, OPT_MEMORY, OPT_PIDS, OPT_NET, OPT_NET_RATE, OPT_ROOTFS,
-	OPT_RW, OPT_USER, OPT_CWD, OPT_ENV, OPT_LABEL, OPT_SECCOMP, OPT_CAP, OPT_RESTART, OPT_RM,
-	OPT_ISOLATED, OPT_ALLOW, OPT_CONSTRAINT, OPT_SPREAD, OPT_STRATEGY,
+	OPT_NAME = 1000,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_PIDS,
+	OPT_NET,
+	OPT_NET_RATE,
+	OPT_ROOTFS,
+	OPT_RW,
+	OPT_USER,
+	OPT_CWD,
+	OPT_ENV,
+	OPT_LABEL,
+	OPT_SECCOMP,
+	OPT_CAP,
+	OPT_RESTART,
+	OPT_RM,
+	OPT_ISOLATED,
+	OPT_ALLOW,
+	OPT_CONSTRAINT,
+	OPT_SPREAD,
+	OPT_STRATEGY,
 };
 
 static const struct option run_options[] = {
@@ -183,10 +210,11 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 		char *end;
 		long long v = strtoll(arg, &end, 10);
 		if (!*arg || *end || v < 2 || v > 4194304)
-			return acre_error_set(err, EINVAL, "--pids",
-					      "--pids %s: an integer from 2 (acre-init and the task) "
-					      "to 4194304",
-					      arg);
+			return acre_error_set(
+				err, EINVAL, "--pids",
+				"--pids %s: an integer from 2 (acre-init and the task) "
+				"to 4194304",
+				arg);
 		json_object_set_new(res, "pids", json_integer(v));
 		return 0;
 	}
@@ -302,8 +330,9 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 	/* `--net host` implies no network namespace of its own. */
 	json_t *net = json_object_get(json_object_get(spec, "network"), "mode");
 	if (net && strcmp(json_string_value(net), "host") == 0)
-		json_object_set_new(object_at(spec, "isolation"), "namespaces",
-				    json_pack("[s,s,s,s,s]", "pid", "mount", "uts", "ipc", "cgroup"));
+		json_object_set_new(
+			object_at(spec, "isolation"), "namespaces",
+			json_pack("[s,s,s,s,s]", "pid", "mount", "uts", "ipc", "cgroup"));
 	/* The supervisor checks again; checking here names the flag. */
 	struct acre_slice_spec parsed;
 	if (acre_slice_spec_parse(spec, &parsed, err) < 0) {

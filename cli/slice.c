@@ -7,27 +7,27 @@
 #include "cli.h"
 
 static const struct command commands[] = {
-    {"run", slice_cmd_run,
-     "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
-     "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
-     "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
-     "        [--isolated] [--allow CIDR[:PORT]]...\n"
-     "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
-     "      in a pool (--controller), always detached, without --rm, and placed with\n"
-     "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},
-    {"list", slice_cmd_list, "[--label K=V]... [--state STATE] [--node ID (in a pool)]"},
-    {"show", slice_cmd_show, "NAME"},
-    {"stat", slice_cmd_stat, "[NAME...] [--watch [SECONDS]]   (on a node)"},
-    {"logs", slice_cmd_logs, "NAME [-f|--follow]   (on a node)"},
-    {"kill", slice_cmd_kill, "NAME [--signal SIG]"},
-    {"rm", slice_cmd_rm, "NAME... [--force]"},
-    {NULL, NULL, NULL},
+	{"run", slice_cmd_run,
+	 "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
+	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
+	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
+	 "        [--isolated] [--allow CIDR[:PORT]]...\n"
+	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
+	 "      in a pool (--controller), always detached, without --rm, and placed with\n"
+	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},
+	{"list", slice_cmd_list, "[--label K=V]... [--state STATE] [--node ID (in a pool)]"},
+	{"show", slice_cmd_show, "NAME"},
+	{"stat", slice_cmd_stat, "[NAME...] [--watch [SECONDS]]   (on a node)"},
+	{"logs", slice_cmd_logs, "NAME [-f|--follow]   (on a node)"},
+	{"kill", slice_cmd_kill, "NAME [--signal SIG]"},
+	{"rm", slice_cmd_rm, "NAME... [--force]"},
+	{NULL, NULL, NULL},
 };
 
 int do_slice(struct cli *cli, int argc, char **argv)
 {
 	cli->slices =
-	    cli->controller && *cli->controller ? &slice_pool_backend : &slice_node_backend;
+		cli->controller && *cli->controller ? &slice_pool_backend : &slice_node_backend;
 	return dispatch_object(cli, argc, argv, "slice", commands);
 }
 

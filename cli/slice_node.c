@@ -170,14 +170,14 @@ static int node_logs(struct cli *cli, const char *name, bool keep_reading, struc
 }
 
 const struct slice_backend slice_node_backend = {
-    .name = "node",
-    .places = false,
-    .list = node_list,
-    .show = node_show,
-    .run = node_run,
-    .run_attached = node_run_attached,
-    .kill = node_kill,
-    .rm = node_rm,
-    .stat = node_stat,
-    .logs = node_logs,
+	.name = "node",
+	.places = false,
+	.list = node_list,
+	.show = node_show,
+	.run = node_run,
+	.run_attached = node_run_attached,
+	.kill = node_kill,
+	.rm = node_rm,
+	.stat = node_stat,
+	.logs = node_logs,
 };

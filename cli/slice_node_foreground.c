@@ -161,8 +161,8 @@ int slice_node_run_attached(struct cli *cli, const struct run_request *req)
 {
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *args =
-	    json_pack("{s:o,s:b,s:b,s:b}", "spec", json_deep_copy(req->spec), "detach", 0, "remove",
-		      req->remove, "stdio", 1);
+		json_pack("{s:o,s:b,s:b,s:b}", "spec", json_deep_copy(req->spec), "detach", 0,
+			  "remove", req->remove, "stdio", 1);
 	if (!args)
 		return cli_failf(cli, ENOMEM, "out of memory");
 	struct fg_run r = {.cli = cli, .sigfd = -1};

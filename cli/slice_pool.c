@@ -138,13 +138,13 @@ static int pool_rm(struct cli *cli, const char *name, bool force, json_t **resul
 }
 
 const struct slice_backend slice_pool_backend = {
-    .name = "pool",
-    .places = true,
-    .lacks = "the pool does not relay what only the slice's node has (its usage and its "
-	     "log): ask that node with --socket (acre slice show NAME says which)",
-    .list = pool_list,
-    .show = pool_show,
-    .run = pool_run,
-    .kill = pool_kill,
-    .rm = pool_rm,
+	.name = "pool",
+	.places = true,
+	.lacks = "the pool does not relay what only the slice's node has (its usage and its "
+		 "log): ask that node with --socket (acre slice show NAME says which)",
+	.list = pool_list,
+	.show = pool_show,
+	.run = pool_run,
+	.kill = pool_kill,
+	.rm = pool_rm,
 };

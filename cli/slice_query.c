@@ -75,12 +75,12 @@ static void cell_command(const json_t *s, char *buf, size_t len)
 }
 
 static const struct column list_columns[] = {
-    {"NAME", ANYWHERE, cell_name},	 {"STATE", ANYWHERE, cell_state},
-    {"NODE", POOL_ONLY, cell_node},	 {"PID", NODE_ONLY, cell_pid},
-    {"CPUS", ANYWHERE, cell_cpus},	 {"MEMORY", ANYWHERE, cell_memory},
-    {"PIDS", NODE_ONLY, cell_pids},	 {"RESTARTS", ANYWHERE, cell_restarts},
-    {"AGE", ANYWHERE, cell_age},	 {"REASON", ANYWHERE, cell_reason},
-    {"COMMAND", ANYWHERE, cell_command},
+	{"NAME", ANYWHERE, cell_name},	     {"STATE", ANYWHERE, cell_state},
+	{"NODE", POOL_ONLY, cell_node},	     {"PID", NODE_ONLY, cell_pid},
+	{"CPUS", ANYWHERE, cell_cpus},	     {"MEMORY", ANYWHERE, cell_memory},
+	{"PIDS", NODE_ONLY, cell_pids},	     {"RESTARTS", ANYWHERE, cell_restarts},
+	{"AGE", ANYWHERE, cell_age},	     {"REASON", ANYWHERE, cell_reason},
+	{"COMMAND", ANYWHERE, cell_command},
 };
 #define NCOLUMNS ACRE_ARRAY_SIZE(list_columns)
 
@@ -142,8 +142,8 @@ static int list_args(int argc, char **argv, struct slice_filter *f, struct acre_
 usage:
 	if (!err->message[0])
 		acre_error_set(
-		    err, EINVAL, NULL,
-		    "usage: acre slice list [--label K=V]... [--state STATE] [--node ID]");
+			err, EINVAL, NULL,
+			"usage: acre slice list [--label K=V]... [--state STATE] [--node ID]");
 	return -EINVAL;
 }
 
@@ -229,8 +229,8 @@ static void print_on_node(const json_t *s)
 		       json_is_true(json_object_get(iso, "readonly_root")) ? "read-only"
 									   : "writable");
 		printf("seccomp:    %s\n", json_is_string(json_object_get(iso, "seccomp"))
-					       ? render_str(iso, "seccomp")
-					       : "profile");
+						   ? render_str(iso, "seccomp")
+						   : "profile");
 	}
 	if (json_is_object(json_object_get(s, "network")))
 		print_network(json_object_get(s, "network"));

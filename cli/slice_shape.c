@@ -74,17 +74,17 @@ static json_t *add_detail(json_t *o, const struct detail_fields *d)
 		const char *key;
 		json_t *v;
 	} fields[] = {
-	    {"restart", d->restart},
-	    {"exit", d->exit},
-	    {"spec", d->spec},
-	    {"task_pid", d->task_pid},
-	    {"foreground", d->foreground},
-	    {"remove_on_exit", d->remove_on_exit},
-	    {"network", d->network},
-	    {"cgroup", d->cgroup},
-	    {"desired", d->desired},
-	    {"placement", d->placement},
-	    {"replacements", d->replacements},
+		{"restart", d->restart},
+		{"exit", d->exit},
+		{"spec", d->spec},
+		{"task_pid", d->task_pid},
+		{"foreground", d->foreground},
+		{"remove_on_exit", d->remove_on_exit},
+		{"network", d->network},
+		{"cgroup", d->cgroup},
+		{"desired", d->desired},
+		{"placement", d->placement},
+		{"replacements", d->replacements},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(fields); i++)
 		json_object_set_new(o, fields[i].key,
@@ -96,29 +96,29 @@ json_t *slice_shape_node(const json_t *reply, bool detail)
 {
 	json_t *r = json_object_get(reply, "resources");
 	struct slice_fields f = {
-	    .from = reply,
-	    .labels = object_at(reply, "labels"),
-	    .cpus = positive_at(r, "cpus"),
-	    .memory = positive_at(r, "memory"),
-	    .pids = positive_at(r, "pids"),
-	    .pid = positive_at(reply, "pid"),
-	    .created = positive_at(reply, "created_at"),
-	    .started = positive_at(reply, "started_at"),
-	    .finished = positive_at(reply, "finished_at"),
+		.from = reply,
+		.labels = object_at(reply, "labels"),
+		.cpus = positive_at(r, "cpus"),
+		.memory = positive_at(r, "memory"),
+		.pids = positive_at(r, "pids"),
+		.pid = positive_at(reply, "pid"),
+		.created = positive_at(reply, "created_at"),
+		.started = positive_at(reply, "started_at"),
+		.finished = positive_at(reply, "finished_at"),
 	};
 	json_t *o = slice_object(&f);
 	if (!detail)
 		return o;
 	json_t *spec = object_at(reply, "spec");
 	struct detail_fields d = {
-	    .restart = string_at(spec, "restart"),
-	    .exit = object_at(reply, "exit"),
-	    .spec = spec,
-	    .task_pid = positive_at(reply, "task_pid"),
-	    .foreground = bool_at(reply, "foreground"),
-	    .remove_on_exit = bool_at(reply, "remove_on_exit"),
-	    .network = object_at(reply, "network"),
-	    .cgroup = object_at(reply, "cgroup"),
+		.restart = string_at(spec, "restart"),
+		.exit = object_at(reply, "exit"),
+		.spec = spec,
+		.task_pid = positive_at(reply, "task_pid"),
+		.foreground = bool_at(reply, "foreground"),
+		.remove_on_exit = bool_at(reply, "remove_on_exit"),
+		.network = object_at(reply, "network"),
+		.cgroup = object_at(reply, "cgroup"),
 	};
 	return add_detail(o, &d);
 }
@@ -128,15 +128,15 @@ json_t *slice_shape_pool(const json_t *reply, bool detail)
 	json_t *r = json_object_get(reply, "resources");
 	json_t *spec = object_at(reply, "spec");
 	struct slice_fields f = {
-	    .from = reply,
-	    .node = string_at(reply, "node"),
-	    .labels = object_at(reply, "labels"),
-	    .cpus = positive_at(r, "cpus"),
-	    .memory = positive_at(r, "memory"),
-	    /* The pool places by CPUs and memory; pids are only in the spec (show). */
-	    .pids = positive_at(json_object_get(spec, "resources"), "pids"),
-	    .created = positive_at(reply, "created_at"),
-	    .updated = positive_at(reply, "updated_at"),
+		.from = reply,
+		.node = string_at(reply, "node"),
+		.labels = object_at(reply, "labels"),
+		.cpus = positive_at(r, "cpus"),
+		.memory = positive_at(r, "memory"),
+		/* The pool places by CPUs and memory; pids are only in the spec (show). */
+		.pids = positive_at(json_object_get(spec, "resources"), "pids"),
+		.created = positive_at(reply, "created_at"),
+		.updated = positive_at(reply, "updated_at"),
 	};
 	if (!f.labels)
 		f.labels = object_at(spec, "labels");
@@ -145,12 +145,12 @@ json_t *slice_shape_pool(const json_t *reply, bool detail)
 		return o;
 	json_t *repl = json_object_get(reply, "replacements");
 	struct detail_fields d = {
-	    .restart = string_at(reply, "restart"),
-	    .exit = object_at(reply, "exit"),
-	    .spec = spec,
-	    .desired = string_at(reply, "desired"),
-	    .placement = object_at(reply, "placement"),
-	    .replacements = json_is_integer(repl) ? repl : NULL,
+		.restart = string_at(reply, "restart"),
+		.exit = object_at(reply, "exit"),
+		.spec = spec,
+		.desired = string_at(reply, "desired"),
+		.placement = object_at(reply, "placement"),
+		.replacements = json_is_integer(repl) ? repl : NULL,
 	};
 	return add_detail(o, &d);
 }

@@ -55,9 +55,10 @@ static void stat_row(struct table *t, const json_t *s)
 
 static void print_table(const json_t *slices)
 {
-	static const char *const headers[] = {
-	    "NAME", "STATE", "CPU%",   "OF-LIMIT", "THROTTLED", "MEM",	    "MEM-PEAK", "MEM-LIMIT",
-	    "PIDS", "OOM",   "NET-RX", "NET-TX",   "RUNQ-P50",	"RUNQ-P99", NULL};
+	static const char *const headers[] = {"NAME",	   "STATE",    "CPU%",	   "OF-LIMIT",
+					      "THROTTLED", "MEM",      "MEM-PEAK", "MEM-LIMIT",
+					      "PIDS",	   "OOM",      "NET-RX",   "NET-TX",
+					      "RUNQ-P50",  "RUNQ-P99", NULL};
 	struct table *t = table_new(headers);
 	size_t i;
 	json_t *s;

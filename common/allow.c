@@ -96,4 +96,3 @@ int acre_allow_parse(const char *s, struct acre_allow *out, struct acre_error *e
 				      s, out->prefix_len);
 	return 0;
 }
-

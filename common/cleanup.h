@@ -41,13 +41,13 @@ static inline void acre_strv_freep(char ***v)
 	acre_strv_free(*v);
 }
 
-#define _cleanup_(f)	     __attribute__((cleanup(f)))
-#define _cleanup_free_	     _cleanup_(acre_freep)
-#define _cleanup_close_	     _cleanup_(acre_closep)
-#define _cleanup_fclose_     _cleanup_(acre_fclosep)
-#define _cleanup_dir_	     _cleanup_(acre_closedirp)
-#define _cleanup_json_	     _cleanup_(json_decrefp) /* json_decrefp comes with jansson */
-#define _cleanup_strv_free_  _cleanup_(acre_strv_freep)
+#define _cleanup_(f)	    __attribute__((cleanup(f)))
+#define _cleanup_free_	    _cleanup_(acre_freep)
+#define _cleanup_close_	    _cleanup_(acre_closep)
+#define _cleanup_fclose_    _cleanup_(acre_fclosep)
+#define _cleanup_dir_	    _cleanup_(acre_closedirp)
+#define _cleanup_json_	    _cleanup_(json_decrefp) /* json_decrefp comes with jansson */
+#define _cleanup_strv_free_ _cleanup_(acre_strv_freep)
 
 /* Hand ownership on: return the value and leave the variable empty. */
 #define TAKE_PTR(p)                                                                                \

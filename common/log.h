@@ -8,6 +8,7 @@ enum acre_log_level { ACRE_LOG_DEBUG, ACRE_LOG_INFO, ACRE_LOG_WARN, ACRE_LOG_ERR
 
 void acre_log_set_level(enum acre_log_level level);
 int acre_log_parse_level(const char *s, enum acre_log_level *out);
-void acre_log(enum acre_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void acre_log(enum acre_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -13,7 +13,7 @@ static const struct {
 	enum acre_namespace ns;
 } namespace_names[] = {
 	{"pid", ACRE_NS_PID}, {"mount", ACRE_NS_MOUNT}, {"uts", ACRE_NS_UTS},
-	{"ipc", ACRE_NS_IPC}, {"net", ACRE_NS_NET},     {"cgroup", ACRE_NS_CGROUP},
+	{"ipc", ACRE_NS_IPC}, {"net", ACRE_NS_NET},	{"cgroup", ACRE_NS_CGROUP},
 };
 
 const char *acre_namespace_name(enum acre_namespace ns)
@@ -39,8 +39,9 @@ const char *acre_net_mode_name(enum acre_net_mode m)
 
 const char *acre_restart_name(enum acre_restart r)
 {
-	return r == ACRE_RESTART_ALWAYS ? "always" : r == ACRE_RESTART_ON_FAILURE ? "on-failure"
-										  : "never";
+	return r == ACRE_RESTART_ALWAYS	      ? "always"
+	       : r == ACRE_RESTART_ON_FAILURE ? "on-failure"
+					      : "never";
 }
 
 bool acre_slice_name_valid(const char *name)

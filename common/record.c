@@ -138,12 +138,11 @@ json_t *acre_slice_record_to_json(const struct acre_slice_record *rec)
 		return NULL;
 	return json_pack("{s:i,s:o,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:b,s:b,s:b,s:I,s:I,s:I}",
 			 "version", 1, "spec", spec, "cgroup", rec->cgroup, "state",
-			 acre_slice_state_name(rec->state),
-			 "reason", rec->reason, "exit", exit_to_json(&rec->exit), "pid",
-			 (json_int_t)rec->pid, "pid_start", (json_int_t)rec->pid_start,
-			 "task_pid", (json_int_t)rec->task_pid, "restarts", rec->restarts,
-			 "foreground", rec->foreground, "remove_on_exit", rec->remove_on_exit,
-			 "killed_by_user", rec->killed_by_user, "created_at",
+			 acre_slice_state_name(rec->state), "reason", rec->reason, "exit",
+			 exit_to_json(&rec->exit), "pid", (json_int_t)rec->pid, "pid_start",
+			 (json_int_t)rec->pid_start, "task_pid", (json_int_t)rec->task_pid,
+			 "restarts", rec->restarts, "foreground", rec->foreground, "remove_on_exit",
+			 rec->remove_on_exit, "killed_by_user", rec->killed_by_user, "created_at",
 			 (json_int_t)rec->created_at, "started_at", (json_int_t)rec->started_at,
 			 "finished_at", (json_int_t)rec->finished_at);
 }
@@ -161,11 +160,10 @@ int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *re
 	if (json_unpack_ex((json_t *)json, &jerr, 0,
 			   "{s:I,s:o,s:s,s:s,s?s,s?o,s?I,s?I,s?I,s?I,s?b,s?b,s?b,s?I,s?I,s?I}",
 			   "version", &version, "spec", &spec, "cgroup", &cgroup, "state", &state,
-			   "reason", &reason,
-			   "exit", &exit, "pid", &pid, "pid_start", &pid_start, "task_pid",
-			   &task_pid, "restarts", &restarts, "foreground", &fg, "remove_on_exit",
-			   &rm, "killed_by_user", &killed, "created_at", &created, "started_at",
-			   &started, "finished_at", &finished) < 0)
+			   "reason", &reason, "exit", &exit, "pid", &pid, "pid_start", &pid_start,
+			   "task_pid", &task_pid, "restarts", &restarts, "foreground", &fg,
+			   "remove_on_exit", &rm, "killed_by_user", &killed, "created_at", &created,
+			   "started_at", &started, "finished_at", &finished) < 0)
 		return acre_error_set(err, EINVAL, NULL, "slice record: %s", jerr.text);
 	if (version != 1)
 		return acre_error_set(err, EINVAL, "version", "slice record: unknown version %lld",

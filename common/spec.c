@@ -8,8 +8,8 @@
 #include "common.h"
 #include <ctype.h>
 
-#define MAX_ARGS 4096
-#define MAX_ENV 4096
+#define MAX_ARGS   4096
+#define MAX_ENV	   4096
 #define MAX_LABELS 64
 #define MIN_MEMORY (4ULL << 20)
 
@@ -19,7 +19,7 @@ static int check_keys(const json_t *obj, const char *prefix, const char *const *
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			if (strcmp(*a, key) == 0)
@@ -56,11 +56,12 @@ static int parse_command(const json_t *j, struct acre_slice_spec *spec, struct a
 		return -ENOMEM;
 	size_t i;
 	json_t *a;
-	json_array_foreach(j, i, a) {
+	json_array_foreach (j, i, a) {
 		const char *s = c_string(a);
 		if (!s)
 			return acre_error_set(err, EINVAL, "command",
-					      "command[%zu]: must be a string without NUL bytes", i);
+					      "command[%zu]: must be a string without NUL bytes",
+					      i);
 		if (!(spec->command[i] = strdup(s)))
 			return -ENOMEM;
 	}
@@ -92,7 +93,7 @@ static int parse_env(const json_t *j, struct acre_slice_spec *spec, struct acre_
 		return acre_error_set(err, EINVAL, "env", "env: more than %d variables", MAX_ENV);
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)j, k, v) {
+	json_object_foreach ((json_t *)j, k, v) {
 		const char *s = c_string(v);
 		if (!env_name_valid(k))
 			return acre_error_set(err, EINVAL, "env",
@@ -208,16 +209,18 @@ static int parse_resources(const json_t *j, struct acre_slice_spec *spec, struct
 	if ((v = json_object_get(j, "pids"))) {
 		if (!json_is_integer(v) || json_integer_value(v) < 2 ||
 		    json_integer_value(v) > 4194304)
-			return acre_error_set(err, EINVAL, "resources.pids",
-					      "resources.pids: must be an integer from 2 (acre-init "
-					      "and the task) to 4194304");
+			return acre_error_set(
+				err, EINVAL, "resources.pids",
+				"resources.pids: must be an integer from 2 (acre-init "
+				"and the task) to 4194304");
 		r->pids = (uint64_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(j, "net_rate"))) {
 		const char *s = c_string(v);
 		if (!s)
-			return acre_error_set(err, EINVAL, "resources.net_rate",
-					      "resources.net_rate: must be a rate like \"100mbit\"");
+			return acre_error_set(
+				err, EINVAL, "resources.net_rate",
+				"resources.net_rate: must be a rate like \"100mbit\"");
 		if ((rc = acre_parse_rate(s, &r->net_rate, err, "resources.net_rate")) < 0)
 			return rc;
 	}
@@ -232,7 +235,7 @@ static int parse_namespaces(const json_t *j, unsigned *out, struct acre_error *e
 	unsigned ns = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(j, i, v) {
+	json_array_foreach (j, i, v) {
 		const char *s = c_string(v);
 		if (s && strcmp(s, "user") == 0)
 			return acre_error_set(err, EOPNOTSUPP, f,
@@ -264,7 +267,7 @@ static int parse_capabilities(const json_t *j, uint64_t *out, struct acre_error 
 		return acre_error_set(err, EINVAL, f, "%s: must be an array of names", f);
 	size_t i;
 	json_t *v;
-	json_array_foreach(j, i, v) {
+	json_array_foreach (j, i, v) {
 		const char *s = c_string(v);
 		int cap = s ? acre_cap_from_name(s) : -1;
 		if (cap < 0)
@@ -329,7 +332,8 @@ static int parse_isolation(const json_t *j, struct acre_slice_spec *spec, struct
 	return 0;
 }
 
-/* network.allow: outbound destinations, each "CIDR[:PORT]", checked as the kernel will read them. */
+/* network.allow: outbound destinations, each "CIDR[:PORT]", checked as the kernel will read them.
+ */
 static int parse_allow(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err)
 {
 	const char *f = "network.allow";
@@ -342,7 +346,7 @@ static int parse_allow(const json_t *j, struct acre_slice_spec *spec, struct acr
 		return -ENOMEM;
 	size_t i;
 	json_t *v;
-	json_array_foreach(j, i, v) {
+	json_array_foreach (j, i, v) {
 		struct acre_allow rule;
 		const char *s = c_string(v);
 		if (!s)
@@ -445,14 +449,15 @@ static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct ac
 				      MAX_LABELS);
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)j, k, v) {
+	json_object_foreach ((json_t *)j, k, v) {
 		const char *s = c_string(v);
 		if (!*k || strlen(k) > 63)
 			return acre_error_set(err, EINVAL, "labels",
 					      "labels: keys must have 1 to 63 characters");
 		if (!s || strlen(s) > 255)
 			return acre_error_set(err, EINVAL, "labels",
-					      "labels.%s: must be a string of at most 255 bytes", k);
+					      "labels.%s: must be a string of at most 255 bytes",
+					      k);
 	}
 	spec->labels = j ? json_deep_copy(j) : json_object();
 	return spec->labels ? 0 : -ENOMEM;
@@ -460,9 +465,9 @@ static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct ac
 
 int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err)
 {
-	static const char *const keys[] = {"name",  "command",	 "env",	    "user",
-					   "cwd",   "resources", "isolation", "network",
-					   "restart", "labels",	 NULL};
+	static const char *const keys[] = {"name",    "command",   "env",	"user",
+					   "cwd",     "resources", "isolation", "network",
+					   "restart", "labels",	   NULL};
 	memset(spec, 0, sizeof(*spec));
 	int rc;
 	if (!json_is_object(json))

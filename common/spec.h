@@ -30,14 +30,14 @@ enum acre_net_mode { ACRE_NET_NONE, ACRE_NET_HOST, ACRE_NET_BRIDGE };
 enum acre_restart { ACRE_RESTART_NEVER, ACRE_RESTART_ON_FAILURE, ACRE_RESTART_ALWAYS };
 
 struct acre_slice_resources {
-	uint32_t cpus_milli;	 /* 0: no CPU limit */
-	uint64_t memory;	 /* bytes, 0: no limit */
-	uint64_t pids;		 /* 0: no limit */
-	uint64_t net_rate;	 /* bit/s, 0: no limit */
+	uint32_t cpus_milli; /* 0: no CPU limit */
+	uint64_t memory;     /* bytes, 0: no limit */
+	uint64_t pids;	     /* 0: no limit */
+	uint64_t net_rate;   /* bit/s, 0: no limit */
 };
 
 struct acre_slice_isolation {
-	unsigned namespaces;	 /* enum acre_namespace bits */
+	unsigned namespaces; /* enum acre_namespace bits */
 	enum acre_seccomp_mode seccomp;
 	json_t *seccomp_profile; /* ACRE_SECCOMP_PROFILE: the profile document */
 	uint64_t capabilities;	 /* bit N = capability N */
@@ -47,18 +47,18 @@ struct acre_slice_isolation {
 
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
-	char **command;		/* NULL-terminated */
-	char **env;		/* "K=V", NULL-terminated, user-given only */
-	char *user;		/* NULL: root */
+	char **command; /* NULL-terminated */
+	char **env;	/* "K=V", NULL-terminated, user-given only */
+	char *user;	/* NULL: root */
 	char *cwd;
 	struct acre_slice_resources resources;
 	struct acre_slice_isolation isolation;
 	enum acre_net_mode net_mode;
-	bool net_isolated;	/* bridge: reaches the gateway, no other slice */
-	char **net_allow;	/* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
+	bool net_isolated; /* bridge: reaches the gateway, no other slice */
+	char **net_allow;  /* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
 	enum acre_restart restart;
-	unsigned restart_max;	/* on-failure:N, 0 = unbounded */
-	json_t *labels;		/* object of strings, never NULL once parsed */
+	unsigned restart_max; /* on-failure:N, 0 = unbounded */
+	json_t *labels;	      /* object of strings, never NULL once parsed */
 };
 
 bool acre_slice_name_valid(const char *name);
@@ -66,8 +66,7 @@ bool acre_slice_name_valid(const char *name);
 void acre_slice_name_generate(char *buf, size_t len);
 
 /* Validates and converts; on error names the field ("resources.memory"). */
-int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec,
-			  struct acre_error *err);
+int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err);
 json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec);
 void acre_slice_spec_free(struct acre_slice_spec *spec);
 
@@ -114,7 +113,7 @@ bool acre_slice_state_is_final(enum acre_slice_state s);
 /* How a task ended, as acre-init records it and the supervisor reports it. */
 struct acre_exit {
 	bool known;
-	int exit_code;	  /* valid when signal == 0 */
+	int exit_code; /* valid when signal == 0 */
 	int signal;
 	bool oom;
 	char launch_failed[256]; /* non-empty: the launch failed with this reason */
@@ -134,9 +133,9 @@ struct acre_slice_record {
 	enum acre_slice_state state;
 	char reason[300];
 	struct acre_exit exit;
-	pid_t pid;		/* acre-init, in the supervisor's pid namespace */
-	uint64_t pid_start;	/* its start time (clock ticks since boot), to tell pid reuse */
-	pid_t task_pid;		/* the task inside the slice's pid namespace */
+	pid_t pid;	    /* acre-init, in the supervisor's pid namespace */
+	uint64_t pid_start; /* its start time (clock ticks since boot), to tell pid reuse */
+	pid_t task_pid;	    /* the task inside the slice's pid namespace */
 	unsigned restarts;
 	bool foreground;
 	bool remove_on_exit;

@@ -63,14 +63,12 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 		json_object_set_new(network, "isolated", json_true());
 	if (spec->net_allow)
 		json_object_set_new(network, "allow", strv_to_json(spec->net_allow));
-	json_t *out = json_pack("{s:s,s:o,s:o,s:s,s:o,s:{s:o,s:o,s:o,s:s,s:b},s:o,s:s,s:O*}",
-				"name", spec->name, "command", strv_to_json(spec->command), "env",
-				env, "cwd", spec->cwd, "resources", res, "isolation",
-				"namespaces", ns, "seccomp", seccomp, "capabilities", caps,
-				"rootfs", spec->isolation.rootfs, "readonly_root",
-				spec->isolation.readonly_root, "network", network, "restart", restart,
-				"labels",
-				spec->labels);
+	json_t *out = json_pack(
+		"{s:s,s:o,s:o,s:s,s:o,s:{s:o,s:o,s:o,s:s,s:b},s:o,s:s,s:O*}", "name", spec->name,
+		"command", strv_to_json(spec->command), "env", env, "cwd", spec->cwd, "resources",
+		res, "isolation", "namespaces", ns, "seccomp", seccomp, "capabilities", caps,
+		"rootfs", spec->isolation.rootfs, "readonly_root", spec->isolation.readonly_root,
+		"network", network, "restart", restart, "labels", spec->labels);
 	if (out && spec->user)
 		json_object_set_new(out, "user", json_string(spec->user));
 	/* No name yet (the supervisor picks one): "" would not parse back. */

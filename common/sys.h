@@ -16,7 +16,6 @@ int acre_random_bytes(void *buf, size_t len);
 /* Lower-case hex of len bytes into out, which holds 2 * len + 1. */
 void acre_hex_encode(const void *raw, size_t len, char *out);
 
-
 /* ---- directories ---------------------------------------------------------- */
 
 /*
@@ -24,9 +23,8 @@ void acre_hex_encode(const void *raw, size_t len, char *out);
  * a path), "." and ".." left out; stops at the first negative return of fn
  * and returns it.  -errno if the directory cannot be opened.
  */
-int acre_dir_foreach(int at, const char *name, int (*fn)(int dfd, const char *entry,
-							       unsigned char type, void *ud),
-		     void *ud);
+int acre_dir_foreach(int at, const char *name,
+		     int (*fn)(int dfd, const char *entry, unsigned char type, void *ud), void *ud);
 
 /* ---- processes ------------------------------------------------------------- */
 

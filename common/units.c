@@ -136,16 +136,23 @@ int acre_parse_rate(const char *s, uint64_t *bps, struct acre_error *err, const 
 		const char *name;
 		uint64_t mult;
 	} units[] = {
-		{"", 1},		{"bit", 1},	       {"kbit", 1000},
-		{"mbit", 1000000},	{"gbit", 1000000000}, {"tbit", 1000000000000ULL},
-		{"bps", 8},		{"kbps", 8000},	       {"mbps", 8000000},
-		{"gbps", 8000000000ULL}, {"tbps", 8000000000000ULL},
+		{"", 1},
+		{"bit", 1},
+		{"kbit", 1000},
+		{"mbit", 1000000},
+		{"gbit", 1000000000},
+		{"tbit", 1000000000000ULL},
+		{"bps", 8},
+		{"kbps", 8000},
+		{"mbps", 8000000},
+		{"gbps", 8000000000ULL},
+		{"tbps", 8000000000000ULL},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(units); i++) {
 		if (strcasecmp(suffix, units[i].name) == 0) {
 			if (scale(whole, frac, fd, units[i].mult, bps) < 0)
-				return acre_error_set(err, ERANGE, field, "%s %s: too large",
-						      field, s);
+				return acre_error_set(err, ERANGE, field, "%s %s: too large", field,
+						      s);
 			if (*bps == 0)
 				return acre_error_set(err, EINVAL, field,
 						      "%s %s: must be above zero", field, s);
@@ -195,8 +202,8 @@ int acre_parse_duration(const char *s, uint64_t *ms, struct acre_error *err, con
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(units); i++) {
 		if (strcmp(suffix, units[i].name) == 0) {
 			if (scale(whole, frac, fd, units[i].mult, ms) < 0)
-				return acre_error_set(err, ERANGE, field, "%s %s: too large",
-						      field, s);
+				return acre_error_set(err, ERANGE, field, "%s %s: too large", field,
+						      s);
 			return 0;
 		}
 	}
@@ -208,14 +215,14 @@ static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT}, {"BUS", SIGBUS},	 {"FPE", SIGFPE},
-	{"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-	{"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
-	{"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-	{"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+	{"HUP", SIGHUP},       {"INT", SIGINT},	  {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+	{"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+	{"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+	{"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+	{"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+	{"TTOU", SIGTTOU},     {"URG", SIGURG},	  {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
 	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-	{"PWR", SIGPWR},   {"SYS", SIGSYS},
+	{"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 int acre_parse_signal(const char *s, int *sig, struct acre_error *err, const char *field)

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include "common/error.h"
 
-/* "64M" -> 67108864: binary units K, M, G, T (optional trailing "i"/"iB"/"B"); plain digits are bytes. */
+/* "64M" -> 67108864: binary units K, M, G, T (optional trailing "i"/"iB"/"B"); plain digits are
+ * bytes. */
 int acre_parse_size(const char *s, uint64_t *out, struct acre_error *err, const char *field);
 /* tc-style rates: "100mbit", "1gbit", "500kbit", "10mbps" (bytes), plain digits are bit/s. */
 int acre_parse_rate(const char *s, uint64_t *bits_per_second, struct acre_error *err,

@@ -17,8 +17,8 @@
 #include <sys/statfs.h>
 
 static const char *const controller_names[ACRE_CG_COUNT] = {
-	[ACRE_CG_CPU] = "cpu",	   [ACRE_CG_CPUACCT] = "cpuacct", [ACRE_CG_MEMORY] = "memory",
-	[ACRE_CG_PIDS] = "pids",   [ACRE_CG_UNIFIED] = "unified",
+	[ACRE_CG_CPU] = "cpu",	 [ACRE_CG_CPUACCT] = "cpuacct", [ACRE_CG_MEMORY] = "memory",
+	[ACRE_CG_PIDS] = "pids", [ACRE_CG_UNIFIED] = "unified",
 };
 
 const char *acre_cgroup_mode_name(enum acre_cgroup_mode mode)
@@ -101,10 +101,11 @@ static int discover(struct acre_cgroup_system *sys, struct acre_error *err)
 							     ACRE_CG_MEMORY, ACRE_CG_PIDS};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(needed); i++)
 		if (sys->hier_of[needed[i]] < 0)
-			return acre_error_set(err, ENOENT, NULL,
-					      "finding cgroup hierarchies: the %s controller is not "
-					      "mounted",
-					      controller_names[needed[i]]);
+			return acre_error_set(
+				err, ENOENT, NULL,
+				"finding cgroup hierarchies: the %s controller is not "
+				"mounted",
+				controller_names[needed[i]]);
 	bool any_v1 = false, all_v2 = true;
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(needed); i++) {
 		bool v2 = sys->h[sys->hier_of[needed[i]]].v2;
@@ -201,10 +202,11 @@ int acre_cgroup_system_open(const char *root, struct acre_cgroup_system **out,
 			    struct acre_error *err)
 {
 	if (!root_valid(root))
-		return acre_error_set(err, EINVAL, "--cgroup-root",
-				      "--cgroup-root %s: must be a relative path of letters, digits, "
-				      "'-', '_', '.' and '/'",
-				      root);
+		return acre_error_set(
+			err, EINVAL, "--cgroup-root",
+			"--cgroup-root %s: must be a relative path of letters, digits, "
+			"'-', '_', '.' and '/'",
+			root);
 	struct acre_cgroup_system *sys = calloc(1, sizeof(*sys));
 	if (!sys)
 		return -ENOMEM;

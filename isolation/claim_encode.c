@@ -104,4 +104,3 @@ int launch_message_send(int chan, const struct acre_launch_park *p,
 	}
 	return 0;
 }
-

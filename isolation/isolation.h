@@ -155,7 +155,7 @@ struct acre_launch_config {
 };
 
 struct acre_launch {
-	pid_t pid;     /* acre-init, in the caller's pid namespace */
+	pid_t pid; /* acre-init, in the caller's pid namespace */
 	int pidfd;
 	int status_fd; /* messages from the launch child and acre-init */
 };

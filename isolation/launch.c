@@ -75,8 +75,7 @@ static _Noreturn void child(const struct acre_launch_park *p, int chan, int pare
 	int init_fd = fcntl(p->init_exe_fd, F_DUPFD_CLOEXEC, INIT_EXIT_FD + 1);
 	/* dup2 onto itself would keep close-on-exec: clear it explicitly. */
 	if (init_fd < 0 || dup2(chan, INIT_CHANNEL_FD) < 0 ||
-	    fcntl(INIT_CHANNEL_FD, F_SETFD, 0) < 0 ||
-	    close_range(0, INIT_CHANNEL_FD - 1, 0) < 0 ||
+	    fcntl(INIT_CHANNEL_FD, F_SETFD, 0) < 0 || close_range(0, INIT_CHANNEL_FD - 1, 0) < 0 ||
 	    close_range(INIT_CHANNEL_FD + 1, (unsigned)init_fd - 1, 0) < 0 ||
 	    close_range((unsigned)init_fd + 1, ~0U, 0) < 0) {
 		send_error(chan, errno, "arranging file descriptors");

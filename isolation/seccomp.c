@@ -23,24 +23,80 @@
  * skipped there.
  */
 static const char *const default_denied[] = {
-	"acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module",
-	"delete_module", "fanotify_init", "finit_module", "fsconfig", "fsmount", "fsopen",
-	"fspick", "get_kernel_syms", "get_mempolicy", "init_module", "io_uring_enter",
-	"io_uring_register", "io_uring_setup", "ioperm", "iopl", "kcmp", "kexec_file_load",
-	"kexec_load", "keyctl", "lookup_dcookie", "mbind", "migrate_pages", "mount",
-	"mount_setattr", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl",
-	"open_by_handle_at", "open_tree", "perf_event_open", "pidfd_getfd", "pivot_root",
-	"process_madvise", "process_vm_readv", "process_vm_writev", "ptrace", "query_module",
-	"quotactl", "quotactl_fd", "reboot", "request_key", "set_mempolicy",
-	"set_mempolicy_home_node", "setdomainname", "sethostname", "setns", "settimeofday",
-	"stime", "swapoff", "swapon", "_sysctl", "sysfs", "syslog", "umount", "umount2",
-	"uselib", "userfaultfd", "ustat", "vhangup", "vm86", "vm86old",
+	"acct",
+	"add_key",
+	"bpf",
+	"clock_adjtime",
+	"clock_settime",
+	"create_module",
+	"delete_module",
+	"fanotify_init",
+	"finit_module",
+	"fsconfig",
+	"fsmount",
+	"fsopen",
+	"fspick",
+	"get_kernel_syms",
+	"get_mempolicy",
+	"init_module",
+	"io_uring_enter",
+	"io_uring_register",
+	"io_uring_setup",
+	"ioperm",
+	"iopl",
+	"kcmp",
+	"kexec_file_load",
+	"kexec_load",
+	"keyctl",
+	"lookup_dcookie",
+	"mbind",
+	"migrate_pages",
+	"mount",
+	"mount_setattr",
+	"move_mount",
+	"move_pages",
+	"name_to_handle_at",
+	"nfsservctl",
+	"open_by_handle_at",
+	"open_tree",
+	"perf_event_open",
+	"pidfd_getfd",
+	"pivot_root",
+	"process_madvise",
+	"process_vm_readv",
+	"process_vm_writev",
+	"ptrace",
+	"query_module",
+	"quotactl",
+	"quotactl_fd",
+	"reboot",
+	"request_key",
+	"set_mempolicy",
+	"set_mempolicy_home_node",
+	"setdomainname",
+	"sethostname",
+	"setns",
+	"settimeofday",
+	"stime",
+	"swapoff",
+	"swapon",
+	"_sysctl",
+	"sysfs",
+	"syslog",
+	"umount",
+	"umount2",
+	"uselib",
+	"userfaultfd",
+	"ustat",
+	"vhangup",
+	"vm86",
+	"vm86old",
 };
 
 /* Namespace flags, refused to clone and unshare whatever else the call asks. */
 static const uint64_t namespace_flags[] = {
-	CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-	CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET,
+	CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+	CLONE_NEWUSER, CLONE_NEWPID,	CLONE_NEWNET,
 #ifdef CLONE_NEWTIME
 	CLONE_NEWTIME,
 #endif
@@ -48,9 +104,9 @@ static const uint64_t namespace_flags[] = {
 
 /* personality(2) flags that switch off the task's own exploit mitigations. */
 static const uint64_t personality_flags[] = {
-	0x0040000 /* ADDR_NO_RANDOMIZE */,  0x0080000 /* FDPIC_FUNCPTRS */,
-	0x0100000 /* MMAP_PAGE_ZERO */,	    0x0200000 /* ADDR_COMPAT_LAYOUT */,
-	0x0400000 /* READ_IMPLIES_EXEC */,  0x0800000 /* ADDR_LIMIT_32BIT */,
+	0x0040000 /* ADDR_NO_RANDOMIZE */, 0x0080000 /* FDPIC_FUNCPTRS */,
+	0x0100000 /* MMAP_PAGE_ZERO */,	   0x0200000 /* ADDR_COMPAT_LAYOUT */,
+	0x0400000 /* READ_IMPLIES_EXEC */, 0x0800000 /* ADDR_LIMIT_32BIT */,
 	0x8000000 /* ADDR_LIMIT_3GB */,
 };
 
@@ -59,8 +115,8 @@ static int deny_masked(scmp_filter_ctx ctx, const char *name, unsigned arg, uint
 	int nr = seccomp_syscall_resolve_name(name);
 	if (nr == __NR_SCMP_ERROR)
 		return 0;
-	struct scmp_arg_cmp cmp = {.arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit,
-				   .datum_b = bit};
+	struct scmp_arg_cmp cmp = {
+		.arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit, .datum_b = bit};
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp);
 }
 
@@ -90,8 +146,10 @@ static int add_default_rules(scmp_filter_ctx ctx)
 	 * the admin's terminal, so it could type commands into the admin's shell.
 	 */
 	if (rc == 0) {
-		struct scmp_arg_cmp cmp = {.arg = 1, .op = SCMP_CMP_MASKED_EQ,
-					   .datum_a = 0xffffffffu, .datum_b = TIOCSTI};
+		struct scmp_arg_cmp cmp = {.arg = 1,
+					   .op = SCMP_CMP_MASKED_EQ,
+					   .datum_a = 0xffffffffu,
+					   .datum_b = TIOCSTI};
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &cmp);
 	}
 	return rc;

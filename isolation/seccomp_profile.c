@@ -34,8 +34,8 @@ static int parse_action(const json_t *j, const json_t *errno_ret, uint32_t *out,
 	else if (!strcmp(s, "SCMP_ACT_LOG"))
 		*out = SCMP_ACT_LOG;
 	else
-		return acre_error_set(err, EINVAL, "isolation.seccomp",
-				      "%s: unsupported action %s", field, s);
+		return acre_error_set(err, EINVAL, "isolation.seccomp", "%s: unsupported action %s",
+				      field, s);
 	if (eno < 0 || eno > 4095)
 		return acre_error_set(err, EINVAL, "isolation.seccomp",
 				      "%s: errnoRet %d out of range", field, eno);
@@ -48,9 +48,12 @@ static int parse_op(const char *s, enum scmp_compare *op)
 		const char *name;
 		enum scmp_compare op;
 	} ops[] = {
-		{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-		{"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-		{"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+		{"SCMP_CMP_NE", SCMP_CMP_NE},
+		{"SCMP_CMP_LT", SCMP_CMP_LT},
+		{"SCMP_CMP_LE", SCMP_CMP_LE},
+		{"SCMP_CMP_EQ", SCMP_CMP_EQ},
+		{"SCMP_CMP_GE", SCMP_CMP_GE},
+		{"SCMP_CMP_GT", SCMP_CMP_GT},
 		{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 	};
 	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(ops); i++) {
@@ -62,8 +65,8 @@ static int parse_op(const char *s, enum scmp_compare *op)
 	return -EINVAL;
 }
 
-static int parse_args(const json_t *args, struct scmp_arg_cmp *cmps, unsigned *n,
-		      const char *field, struct acre_error *err)
+static int parse_args(const json_t *args, struct scmp_arg_cmp *cmps, unsigned *n, const char *field,
+		      struct acre_error *err)
 {
 	*n = 0;
 	if (!args || json_is_null(args))
@@ -73,7 +76,7 @@ static int parse_args(const json_t *args, struct scmp_arg_cmp *cmps, unsigned *n
 				      "%s.args: must be an array of at most 6 conditions", field);
 	size_t i;
 	json_t *a;
-	json_array_foreach(args, i, a) {
+	json_array_foreach (args, i, a) {
 		json_int_t index = -1, value = 0, value_two = 0;
 		const char *op = NULL;
 		json_error_t jerr;
@@ -87,7 +90,8 @@ static int parse_args(const json_t *args, struct scmp_arg_cmp *cmps, unsigned *n
 		if (parse_op(op, &cmp) < 0)
 			return acre_error_set(err, EINVAL, "isolation.seccomp",
 					      "%s.args[%zu].op: unknown operator %s", field, i, op);
-		cmps[i] = (struct scmp_arg_cmp){.arg = (unsigned)index, .op = cmp,
+		cmps[i] = (struct scmp_arg_cmp){.arg = (unsigned)index,
+						.op = cmp,
 						.datum_a = (scmp_datum_t)value,
 						.datum_b = (scmp_datum_t)value_two};
 		(*n)++;
@@ -101,7 +105,7 @@ static bool arch_listed(const json_t *cond)
 	json_t *arches = json_object_get(cond, "arches");
 	size_t i;
 	json_t *a;
-	json_array_foreach(arches, i, a) {
+	json_array_foreach (arches, i, a) {
 		const char *s = json_string_value(a);
 		if (s && (!strcmp(s, "amd64") || !strcmp(s, "x86_64") || !strcmp(s, "x86") ||
 			  !strcmp(s, "x32")))
@@ -145,7 +149,8 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t dflt, const json_t *rule, size
 	if ((rc = parse_args(json_object_get(rule, "args"), cmps, &ncmp, field, err)) < 0)
 		return rc;
 	if (action == dflt)
-		return 0; /* libseccomp refuses rules that repeat the default; they change nothing */
+		return 0; /* libseccomp refuses rules that repeat the default; they change nothing
+			   */
 	json_t *names = json_object_get(rule, "names");
 	json_t *single = json_object_get(rule, "name");
 	if (!json_is_array(names) && !json_is_string(single))
@@ -153,9 +158,8 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t dflt, const json_t *rule, size
 				      "%s: needs \"names\" (an array of syscall names)", field);
 	size_t count = json_is_array(names) ? json_array_size(names) : 1;
 	for (size_t i = 0; i < count; i++) {
-		const char *name = json_string_value(json_is_array(names)
-							     ? json_array_get(names, i)
-							     : single);
+		const char *name =
+			json_string_value(json_is_array(names) ? json_array_get(names, i) : single);
 		if (!name)
 			return acre_error_set(err, EINVAL, "isolation.seccomp",
 					      "%s.names[%zu]: must be a string", field, i);
@@ -197,7 +201,7 @@ int acre_seccomp_compile_profile(const json_t *profile, struct acre_seccomp_filt
 		acre_error_set(err, -rc, NULL, "creating seccomp filter: %s", strerror(-rc));
 	size_t i;
 	json_t *rule;
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach (rules, i, rule) {
 		if (rc < 0)
 			break;
 		rc = add_rule(ctx, dflt, rule, i, err);

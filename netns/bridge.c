@@ -27,8 +27,7 @@ static int random_mac(struct nl_addr **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static int create(struct acre_netns *nn, const struct acre_netns_bridge *br,
-		  struct acre_error *err)
+static int create(struct acre_netns *nn, const struct acre_netns_bridge *br, struct acre_error *err)
 {
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
 	_cleanup_nladdr_ struct nl_addr *mac = NULL;
@@ -81,14 +80,16 @@ static int refuse(struct rtnl_link *link, const struct acre_netns_bridge *br, co
 	const char *type = rtnl_link_get_type(link);
 	const char *alias = rtnl_link_get_ifalias(link);
 	if (!type || strcmp(type, "bridge"))
-		return acre_error_set(err, EEXIST, "bridge",
-				      "%s bridge %s: the name is taken by a %s interface that is not "
-				      "acre's; choose another bridge name",
-				      doing, br->name, type ? type : "physical");
-	return acre_error_set(err, EEXIST, "bridge",
-			      "%s bridge %s: a bridge of that name exists without acre's mark (alias "
-			      "\"%s\", expected \"%s\"); remove it or choose another bridge name",
-			      doing, br->name, alias ? alias : "", br->mark);
+		return acre_error_set(
+			err, EEXIST, "bridge",
+			"%s bridge %s: the name is taken by a %s interface that is not "
+			"acre's; choose another bridge name",
+			doing, br->name, type ? type : "physical");
+	return acre_error_set(
+		err, EEXIST, "bridge",
+		"%s bridge %s: a bridge of that name exists without acre's mark (alias "
+		"\"%s\", expected \"%s\"); remove it or choose another bridge name",
+		doing, br->name, alias ? alias : "", br->mark);
 }
 
 /*
@@ -126,10 +127,11 @@ static int ensure_gateway(struct acre_netns *nn, const struct acre_netns_bridge 
 		}
 		char s[ACRE_ADDR_STRLEN];
 		acre_cidr_addr_format(ntohl(be), s, sizeof(s));
-		return acre_error_set(err, EEXIST, "--slice-cidr",
-				      "bridge %s holds %s/%d, not %s: --slice-cidr changed while it "
-				      "was in use; remove the bridge or keep the old subnet",
-				      br->name, s, rtnl_addr_get_prefixlen(a), want);
+		return acre_error_set(
+			err, EEXIST, "--slice-cidr",
+			"bridge %s holds %s/%d, not %s: --slice-cidr changed while it "
+			"was in use; remove the bridge or keep the old subnet",
+			br->name, s, rtnl_addr_get_prefixlen(a), want);
 	}
 	if (have)
 		return 0;

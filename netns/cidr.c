@@ -72,8 +72,7 @@ struct acre_cidr acre_cidr_of(uint32_t addr, uint8_t prefix)
 	return (struct acre_cidr){.network = addr & acre_cidr_mask(prefix), .prefix = prefix};
 }
 
-int acre_cidr_parse(const char *s, struct acre_cidr *out, struct acre_error *err,
-		    const char *field)
+int acre_cidr_parse(const char *s, struct acre_cidr *out, struct acre_error *err, const char *field)
 {
 	if (!field)
 		field = "CIDR";
@@ -84,10 +83,12 @@ int acre_cidr_parse(const char *s, struct acre_cidr *out, struct acre_error *err
 	uint32_t addr;
 	if (parse_quad(&p, &addr) < 0)
 		return acre_error_set(err, EINVAL, field,
-				      "%s %s: not an IPv4 network (use e.g. 10.88.0.0/16)", field, s);
+				      "%s %s: not an IPv4 network (use e.g. 10.88.0.0/16)", field,
+				      s);
 	if (*p != '/')
 		return acre_error_set(err, EINVAL, field,
-				      "%s %s: missing the /prefix (use e.g. 10.88.0.0/16)", field, s);
+				      "%s %s: missing the /prefix (use e.g. 10.88.0.0/16)", field,
+				      s);
 	p++;
 	if (!isdigit((unsigned char)*p) || (p[0] == '0' && p[1]) || strlen(p) > 2)
 		return acre_error_set(err, EINVAL, field, "%s %s: the prefix must be 0 to 32",

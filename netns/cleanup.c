@@ -28,7 +28,8 @@ int acre_netns_cleanup(struct acre_netns *nn, const struct acre_netns_bridge *br
 			continue;
 		acre_netns_veth_name(br, live[i], name);
 		if (acre_map_put(keep, name, keep) < 0)
-			return acre_error_set(err, ENOMEM, NULL, "cleaning up veths: out of memory");
+			return acre_error_set(err, ENOMEM, NULL,
+					      "cleaning up veths: out of memory");
 	}
 	_cleanup_cache_ struct nl_cache *links = NULL;
 	int r = rtnl_link_alloc_cache(nn->sk, AF_UNSPEC, &links);
@@ -45,9 +46,10 @@ int acre_netns_cleanup(struct acre_netns *nn, const struct acre_netns_bridge *br
 	int br_index = rtnl_link_get_ifindex(bridge);
 	rtnl_link_put(bridge);
 	if (!ours)
-		return acre_error_set(err, EEXIST, "bridge",
-				      "cleaning up veths: bridge %s is not acre's (mark %s missing)",
-				      br->name, br->mark);
+		return acre_error_set(
+			err, EEXIST, "bridge",
+			"cleaning up veths: bridge %s is not acre's (mark %s missing)", br->name,
+			br->mark);
 	size_t count = 0;
 	for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
 		struct rtnl_link *l = (struct rtnl_link *)o;
@@ -59,7 +61,8 @@ int acre_netns_cleanup(struct acre_netns *nn, const struct acre_netns_bridge *br
 		r = acre_netns_link_delete(nn, name, err);
 		if (r < 0)
 			return acre_error_prefix(err, "cleaning up veths on %s", br->name);
-		acre_log(ACRE_LOG_INFO, "event=stale_veth_removed veth=%s bridge=%s", name, br->name);
+		acre_log(ACRE_LOG_INFO, "event=stale_veth_removed veth=%s bridge=%s", name,
+			 br->name);
 		count++;
 	}
 	if (removed)

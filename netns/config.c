@@ -16,14 +16,14 @@ static bool ifname_valid(const char *name)
 	if (n == 0 || n >= ACRE_NETNS_IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (const char *p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    !isprint((unsigned char)*p))
 			return false;
 	return true;
 }
 
-int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name,
-			   const char *cgroup_root, const struct acre_cidr *subnet,
-			   struct acre_error *err)
+int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name, const char *cgroup_root,
+			   const struct acre_cidr *subnet, struct acre_error *err)
 {
 	memset(br, 0, sizeof(*br));
 	if (!name)
@@ -43,8 +43,8 @@ int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name,
 	if (snprintf(br->mark, sizeof(br->mark), ACRE_NETNS_MARK_PREFIX "%s", cgroup_root) >=
 	    (int)sizeof(br->mark))
 		return acre_error_set(err, ENAMETOOLONG, "bridge",
-				      "bridge %s: cgroup root \"%s\" is too long for its mark", name,
-				      cgroup_root);
+				      "bridge %s: cgroup root \"%s\" is too long for its mark",
+				      name, cgroup_root);
 	br->subnet = *subnet;
 	return 0;
 }
@@ -86,10 +86,12 @@ int acre_netns_rate_check(uint64_t bps, struct acre_error *err, const char *fiel
 	char s[32];
 	acre_format_rate(bps, s, sizeof(s));
 	if (bps < ACRE_NETNS_RATE_MIN)
-		return acre_error_set(err, ERANGE, field, "%s %s: below the least tbf enforces (8kbit)",
-				      field, s);
+		return acre_error_set(err, ERANGE, field,
+				      "%s %s: below the least tbf enforces (8kbit)", field, s);
 	if (bps > ACRE_NETNS_RATE_MAX)
-		return acre_error_set(err, ERANGE, field, "%s %s: above the most tbf enforces here "
-				      "(17gbit)", field, s);
+		return acre_error_set(err, ERANGE, field,
+				      "%s %s: above the most tbf enforces here "
+				      "(17gbit)",
+				      field, s);
 	return 0;
 }

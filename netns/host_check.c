@@ -57,7 +57,8 @@ static int check_addresses(const struct host_view *v, const struct acre_cidr *su
 		uint32_t host;
 		int ifindex = rtnl_addr_get_ifindex(a);
 		if (ifindex == v->own_ifindex ||
-		    !as_cidr(rtnl_addr_get_local(a), (uint8_t)rtnl_addr_get_prefixlen(a), &c, &host) ||
+		    !as_cidr(rtnl_addr_get_local(a), (uint8_t)rtnl_addr_get_prefixlen(a), &c,
+			     &host) ||
 		    !acre_cidr_overlaps(&c, subnet))
 			continue;
 		char ifname[IFNAMSIZ + 16], s[ACRE_ADDR_STRLEN];
@@ -70,8 +71,8 @@ static int check_addresses(const struct host_view *v, const struct acre_cidr *su
 	return 0;
 }
 
-static int check_routes(const struct host_view *v, const struct acre_cidr *subnet,
-			const char *want, struct acre_error *err)
+static int check_routes(const struct host_view *v, const struct acre_cidr *subnet, const char *want,
+			struct acre_error *err)
 {
 	_cleanup_cache_ struct nl_cache *cache = NULL;
 	int r = rtnl_route_alloc_cache(v->nn->sk, AF_INET, 0, &cache);
@@ -96,14 +97,15 @@ static int check_routes(const struct host_view *v, const struct acre_cidr *subne
 		rtnl_route_table2str(rtnl_route_get_table(rt), table, sizeof(table));
 		if (ifindex) {
 			ifname_of(v, ifindex, ifname, sizeof(ifname));
-			return acre_error_set(err, EADDRINUSE, "--slice-cidr",
-					      "--slice-cidr %s overlaps the route to %s via %s (table "
-					      "%s)",
-					      want, s, ifname, table);
+			return acre_error_set(
+				err, EADDRINUSE, "--slice-cidr",
+				"--slice-cidr %s overlaps the route to %s via %s (table "
+				"%s)",
+				want, s, ifname, table);
 		}
 		return acre_error_set(err, EADDRINUSE, "--slice-cidr",
-				      "--slice-cidr %s overlaps the route to %s (table %s)", want, s,
-				      table);
+				      "--slice-cidr %s overlaps the route to %s (table %s)", want,
+				      s, table);
 	}
 	return 0;
 }

@@ -202,7 +202,7 @@ static int load(struct acre_ipam *ipam, const char *text, size_t len, struct acr
 	}
 	size_t i;
 	json_t *l;
-	json_array_foreach(leases, i, l) {
+	json_array_foreach (leases, i, l) {
 		int r = load_lease(ipam, l, i, path, err);
 		if (r < 0)
 			return r;
@@ -276,9 +276,10 @@ int acre_ipam_allocate(struct acre_ipam *ipam, const char *owner, uint32_t *addr
 		       struct acre_error *err)
 {
 	if (!owner_valid(owner))
-		return acre_error_set(err, EINVAL, NULL,
-				      "allocating an address: invalid owner (1 to %d printable bytes)",
-				      ACRE_NAME_MAX);
+		return acre_error_set(
+			err, EINVAL, NULL,
+			"allocating an address: invalid owner (1 to %d printable bytes)",
+			ACRE_NAME_MAX);
 	ssize_t have = find_owner(ipam, owner);
 	if (have >= 0) {
 		*addr = ipam->leases[have].addr;
@@ -292,14 +293,15 @@ int acre_ipam_allocate(struct acre_ipam *ipam, const char *owner, uint32_t *addr
 	if (want > last_host(&ipam->subnet)) {
 		char s[ACRE_CIDR_STRLEN];
 		acre_cidr_format(&ipam->subnet, s, sizeof(s));
-		return acre_error_set(err, ENOSPC, "--slice-cidr",
-				      "allocating an address for %s: subnet %s is exhausted (all %zu "
-				      "slice addresses are leased)",
-				      owner, s, ipam->n);
+		return acre_error_set(
+			err, ENOSPC, "--slice-cidr",
+			"allocating an address for %s: subnet %s is exhausted (all %zu "
+			"slice addresses are leased)",
+			owner, s, ipam->n);
 	}
 	if (insert_at(ipam, i, want, owner) < 0)
-		return acre_error_set(err, ENOMEM, NULL, "allocating an address for %s: out of memory",
-				      owner);
+		return acre_error_set(err, ENOMEM, NULL,
+				      "allocating an address for %s: out of memory", owner);
 	int r = save(ipam, err);
 	if (r < 0) {
 		remove_at(ipam, i);
@@ -347,7 +349,8 @@ int acre_ipam_reconcile(struct acre_ipam *ipam, const char *const *live, size_t 
 		return acre_error_set(err, ENOMEM, NULL, "reconciling leases: out of memory");
 	for (size_t i = 0; i < n; i++)
 		if (live[i] && acre_map_put(alive, live[i], alive) < 0)
-			return acre_error_set(err, ENOMEM, NULL, "reconciling leases: out of memory");
+			return acre_error_set(err, ENOMEM, NULL,
+					      "reconciling leases: out of memory");
 	_cleanup_free_ struct lease *before = malloc((ipam->n ? ipam->n : 1) * sizeof(*before));
 	if (!before)
 		return acre_error_set(err, ENOMEM, NULL, "reconciling leases: out of memory");

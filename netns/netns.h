@@ -137,15 +137,14 @@ void acre_netns_close(struct acre_netns *nn);
 
 struct acre_netns_bridge {
 	char name[ACRE_NETNS_IFNAMSIZ];
-	char mark[128];	     /* its IFLA_IFALIAS: "acre:<cgroup-root>" */
+	char mark[128]; /* its IFLA_IFALIAS: "acre:<cgroup-root>" */
 	struct acre_cidr subnet;
-	int ifindex;	     /* filled by acre_netns_bridge_ensure */
+	int ifindex; /* filled by acre_netns_bridge_ensure */
 };
 
 /* Checks the name (1 to 15 bytes, no '/', ':' or space) and fills br; name NULL: acre0. */
-int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name,
-			   const char *cgroup_root, const struct acre_cidr *subnet,
-			   struct acre_error *err);
+int acre_netns_bridge_init(struct acre_netns_bridge *br, const char *name, const char *cgroup_root,
+			   const struct acre_cidr *subnet, struct acre_error *err);
 /*
  * Creates the bridge if missing (fixed random MAC, marked as ours), brings it
  * up and gives it the gateway address.  An interface of that name that is
@@ -179,12 +178,12 @@ void acre_netns_veth_name(const struct acre_netns_bridge *br, const char *owner,
 bool acre_netns_veth_name_is_ours(const char *name);
 
 struct acre_netns_slice {
-	const char *owner;  /* the lease owner; names the host veth */
-	int netns_fd;	    /* the slice's network namespace, or -1: use pid */
-	pid_t pid;	    /* a process in it */
-	uint32_t address;   /* from acre_ipam_allocate, inside br->subnet */
-	uint64_t rate;	    /* bit/s each way; 0: unlimited */
-	bool isolated;	    /* reaches the gateway, no other slice */
+	const char *owner; /* the lease owner; names the host veth */
+	int netns_fd;	   /* the slice's network namespace, or -1: use pid */
+	pid_t pid;	   /* a process in it */
+	uint32_t address;  /* from acre_ipam_allocate, inside br->subnet */
+	uint64_t rate;	   /* bit/s each way; 0: unlimited */
+	bool isolated;	   /* reaches the gateway, no other slice */
 };
 
 /*

@@ -169,8 +169,10 @@ int acre_netns_open_fd(struct acre_netns **out, int netns_fd, struct acre_error 
 		pthread_attr_destroy(&attr);
 	}
 	if (r != 0)
-		return acre_error_set(err, r, NULL, "starting a thread to enter a network namespace: "
-				      "%s", strerror(r));
+		return acre_error_set(err, r, NULL,
+				      "starting a thread to enter a network namespace: "
+				      "%s",
+				      strerror(r));
 	pthread_join(t, NULL);
 	if (e.rc < 0)
 		return acre_error_set(err, e.rc, NULL, "%s: %s", e.step, strerror(-e.rc));

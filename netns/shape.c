@@ -17,8 +17,8 @@
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 
-#define TBF_BUCKET_MIN	(16 * 1024)
-#define TBF_LATENCY_US	50000
+#define TBF_BUCKET_MIN (16 * 1024)
+#define TBF_LATENCY_US 50000
 
 static void qdisc_putp(struct rtnl_qdisc **q)
 {
@@ -37,8 +37,7 @@ static struct rtnl_qdisc *root_qdisc(int ifindex)
 	return q;
 }
 
-static int rate_clear(struct acre_netns *nn, int ifindex, const char *what,
-		      struct acre_error *err)
+static int rate_clear(struct acre_netns *nn, int ifindex, const char *what, struct acre_error *err)
 {
 	_cleanup_(qdisc_putp) struct rtnl_qdisc *q = root_qdisc(ifindex);
 	if (!q)
@@ -83,7 +82,8 @@ int nn_rate_set_index(struct acre_netns *nn, int ifindex, const char *what, uint
 	if (r < 0) {
 		int code;
 		const char *why = nn_strerror(nn, r, &code);
-		return acre_error_set(err, code, NULL, "limiting %s to %s (tbf): %s", what, rs, why);
+		return acre_error_set(err, code, NULL, "limiting %s to %s (tbf): %s", what, rs,
+				      why);
 	}
 	return 0;
 }

@@ -39,8 +39,8 @@ static int add_address(struct acre_netns *in, int eth0, const struct acre_cidr *
 	if (r < 0) {
 		int code;
 		const char *why = nn_strerror(in, r, &code);
-		return acre_error_set(err, code, NULL, "adding %s/%u to eth0: %s", s, subnet->prefix,
-				      why);
+		return acre_error_set(err, code, NULL, "adding %s/%u to eth0: %s", s,
+				      subnet->prefix, why);
 	}
 	return 0;
 }
@@ -117,8 +117,9 @@ static int check_slice(const struct acre_netns_bridge *br, const struct acre_net
 	acre_cidr_format(&br->subnet, subnet, sizeof(subnet));
 	if (!acre_cidr_contains(&br->subnet, a) || a == br->subnet.network ||
 	    a == acre_cidr_gateway(&br->subnet) || a == acre_cidr_broadcast(&br->subnet))
-		return acre_error_set(err, EINVAL, NULL, "slice %s: %s is not a slice address of %s",
-				      s->owner, as, subnet);
+		return acre_error_set(err, EINVAL, NULL,
+				      "slice %s: %s is not a slice address of %s", s->owner, as,
+				      subnet);
 	if (s->netns_fd < 0 && s->pid <= 0)
 		return acre_error_set(err, EINVAL, NULL, "slice %s: no network namespace given",
 				      s->owner);
@@ -147,9 +148,10 @@ int acre_netns_slice_setup(struct acre_netns *nn, const struct acre_netns_bridge
 	if (r < 0)
 		return r;
 	if (br->ifindex <= 0)
-		return acre_error_set(err, EINVAL, NULL,
-				      "slice %s: bridge %s is not set up (acre_netns_bridge_ensure)",
-				      s->owner, br->name);
+		return acre_error_set(
+			err, EINVAL, NULL,
+			"slice %s: bridge %s is not set up (acre_netns_bridge_ensure)", s->owner,
+			br->name);
 	_cleanup_close_ int own_fd = -1;
 	int netns_fd = s->netns_fd;
 	if (netns_fd < 0) {
@@ -157,8 +159,8 @@ int acre_netns_slice_setup(struct acre_netns *nn, const struct acre_netns_bridge
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->pid);
 		own_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (own_fd < 0)
-			return acre_error_set(err, errno, NULL, "slice %s: opening %s: %s", s->owner,
-					      path, strerror(errno));
+			return acre_error_set(err, errno, NULL, "slice %s: opening %s: %s",
+					      s->owner, path, strerror(errno));
 		netns_fd = own_fd;
 	}
 	char host[ACRE_NETNS_IFNAMSIZ];

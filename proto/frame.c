@@ -62,8 +62,8 @@ enum acre_proto_line acre_proto_frame_next(struct acre_proto_frame *r, char **li
 	r->handed = 0;
 	for (;;) {
 		char *nl = r->len > r->scanned
-			       ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
-			       : NULL;
+				   ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
+				   : NULL;
 		if (!nl)
 			r->scanned = r->len;
 		size_t drop;

@@ -143,8 +143,8 @@ int acre_proto_placement_from_json(const json_t *j, struct acre_placement *p,
 				continue;
 			if (!json_is_string(v) || !acre_proto_attr_key_valid(json_string_value(v)))
 				return acre_error_set(
-				    err, EINVAL, "placement.spread",
-				    "placement.spread: must be an attribute name");
+					err, EINVAL, "placement.spread",
+					"placement.spread: must be an attribute name");
 			snprintf(p->spread, sizeof(p->spread), "%s", json_string_value(v));
 		} else if (!strcmp(key, "strategy")) {
 			if (!json_is_string(v))

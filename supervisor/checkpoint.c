@@ -14,8 +14,8 @@ static const char *const slice_files[] = {"slice.json", ".slice.json.tmp", "exit
 int checkpoint_dir_create(struct supervisor *sv, const char *name, struct acre_error *err)
 {
 	if (mkdirat(sv->slices_fd, name, 0700) < 0)
-		return acre_error_set(err, errno, NULL, "creating state directory for %s: %s",
-				      name, strerror(errno));
+		return acre_error_set(err, errno, NULL, "creating state directory for %s: %s", name,
+				      strerror(errno));
 	return 0;
 }
 

@@ -66,7 +66,8 @@ static uint64_t jitter(uint64_t ms)
 
 static void arm_timer(struct controller_link *l, uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(l->timer, &tv);
 }
 
@@ -90,8 +91,9 @@ static void send_outbox(struct controller_link *l)
 			int64_t id = ++l->next_id;
 			l->inflight[l->inflight_next % 64].id = id;
 			l->inflight[l->inflight_next++ % 64].seq = last;
-			_cleanup_json_ json_t *msg = json_pack("{s:s,s:I,s:o}", "op", ACRE_OP_UPDATE,
-							       "id", (json_int_t)id, "updates", list);
+			_cleanup_json_ json_t *msg =
+				json_pack("{s:s,s:I,s:o}", "op", ACRE_OP_UPDATE, "id",
+					  (json_int_t)id, "updates", list);
 			link_send(l, msg);
 			list = NULL;
 		}
@@ -131,9 +133,9 @@ static void send_heartbeat(struct controller_link *l)
 	getloadavg(load, 1);
 	_cleanup_json_ json_t *msg = json_pack(
 		"{s:s,s:I,s:{s:I,s:I,s:f},s:{s:f,s:I}}", "op", ACRE_OP_HEARTBEAT, "id",
-		(json_int_t)++l->next_id, "usage", "slices", (json_int_t)acre_map_size(l->sv->slices),
-		"managed", (json_int_t)managed, "load1", load[0], "local", "cpus", cpus / 1000.0,
-		"memory", (json_int_t)mem);
+		(json_int_t)++l->next_id, "usage", "slices",
+		(json_int_t)acre_map_size(l->sv->slices), "managed", (json_int_t)managed, "load1",
+		load[0], "local", "cpus", cpus / 1000.0, "memory", (json_int_t)mem);
 	link_send(l, msg);
 }
 
@@ -185,7 +187,8 @@ static void on_reply(struct controller_link *l, json_t *msg)
 	} else if (id == l->sync_id && l->state == LINK_SYNCING) {
 		l->state = LINK_READY;
 		l->backoff_ms = BACKOFF_MIN_MS;
-		acre_log(ACRE_LOG_INFO, "event=controller_synced controller=%s:%s", l->host, l->port);
+		acre_log(ACRE_LOG_INFO, "event=controller_synced controller=%s:%s", l->host,
+			 l->port);
 		send_outbox(l); /* what changed while syncing */
 	} else if (json_is_integer(acked)) {
 		outbox_ack(l, json_integer_value(acked));
@@ -229,7 +232,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (r == ACRE_PROTO_LINE_WAIT)
 			return;
 		if (r != ACRE_PROTO_LINE)
-			continue; /* the controller's own lines are never too long: nothing to answer */
+			continue; /* the controller's own lines are never too long: nothing to
+				     answer */
 		handle_line(l, line, len);
 		if (l->bev != bev)
 			return; /* dropped meanwhile: the buffer is gone */
@@ -269,9 +273,9 @@ static void send_register(struct controller_link *l)
 	_cleanup_json_ json_t *msg = json_pack(
 		"{s:s,s:I,s:s,s:i,s:{s:s,s:s,s:s,s:{s:i,s:I},s:o,s:s}}", "op", ACRE_OP_REGISTER,
 		"id", (json_int_t)l->register_id, "token", sv->opt.link.join_token, "protocol",
-		ACRE_CONTROLLER_PROTOCOL, "node", "id", l->node_id, "secret", l->secret,
-		"hostname", host, "capacity", "cpus", (int)sv->ncpus, "memory",
-		(json_int_t)sv->memory_total, "attributes", attrs, "version", ACRE_VERSION);
+		ACRE_CONTROLLER_PROTOCOL, "node", "id", l->node_id, "secret", l->secret, "hostname",
+		host, "capacity", "cpus", (int)sv->ncpus, "memory", (json_int_t)sv->memory_total,
+		"attributes", attrs, "version", ACRE_VERSION);
 	link_send(l, msg);
 	arm_timer(l, 10000); /* an answer within 10 s, or another attempt */
 }
@@ -383,8 +387,8 @@ static int split_address(struct controller_link *l, const char *addr, struct acr
 	const char *colon = strrchr(addr, ':');
 	size_t hlen = colon ? (size_t)(colon - addr) : 0;
 	if (!colon || hlen == 0 || hlen >= sizeof(l->host) || !colon[1] ||
-	    strlen(colon + 1) >= sizeof(l->port) || strspn(colon + 1, "0123456789") !=
-	    strlen(colon + 1))
+	    strlen(colon + 1) >= sizeof(l->port) ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return acre_error_set(err, EINVAL, "--controller",
 				      "--controller %s: expected HOST:PORT", addr);
 	const char *h = addr;
@@ -443,10 +447,11 @@ int controller_link_new(struct supervisor *sv, struct acre_error *err)
 	if (rc == 0)
 		rc = split_address(l, o->controller, err);
 	if (rc == 0 && o->insecure && !host_is_loopback(l->host))
-		rc = acre_error_set(err, EACCES, "--insecure",
-				    "--insecure: plain TCP is only allowed to a loopback controller, "
-				    "not %s",
-				    l->host);
+		rc = acre_error_set(
+			err, EACCES, "--insecure",
+			"--insecure: plain TCP is only allowed to a loopback controller, "
+			"not %s",
+			l->host);
 	if (rc == 0 && !o->insecure) {
 		const struct acre_proto_tls_files tls = {o->tls_cert, o->tls_key, o->tls_ca};
 		rc = acre_proto_tls_client_ctx(&tls, &l->ssl_ctx, err);

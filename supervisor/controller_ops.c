@@ -19,7 +19,8 @@ static json_t *slice_state(const struct slice *s, const char *name_key)
 			      acre_slice_state_name(r->state), "reason", r->reason, "restarts",
 			      (int)r->restarts);
 	json_t *e = view_exit(&r->exit);
-	if (j && !json_is_null(e) && r->state != ACRE_SLICE_STARTING && r->state != ACRE_SLICE_RUNNING)
+	if (j && !json_is_null(e) && r->state != ACRE_SLICE_STARTING &&
+	    r->state != ACRE_SLICE_RUNNING)
 		json_object_set_new(j, "exit", e);
 	else
 		json_decref(e);
@@ -114,9 +115,8 @@ static int assign_one(struct controller_link *l, json_t *item, struct acre_error
 	json_t *spec_json = json_object_get(item, "spec");
 	if (!name || !acre_slice_name_valid(name) || !json_is_object(spec_json))
 		return acre_error_set(err, EINVAL, "slices", "assign: each needs slice and spec");
-	struct slice_create_options o = {.detach = true,
-					 .managed_by_pool = true,
-					 .stdio = {-1, -1, -1}};
+	struct slice_create_options o = {
+		.detach = true, .managed_by_pool = true, .stdio = {-1, -1, -1}};
 	struct acre_slice_spec spec;
 	struct slice *s;
 	int rc = slice_ops_pool_spec(spec_json, name, &spec, err);
@@ -140,7 +140,7 @@ static void op_assign(struct controller_link *l, json_t *req, json_t *id)
 	json_t *failed = json_array();
 	size_t i, assigned = 0;
 	json_t *item;
-	json_array_foreach(list, i, item) {
+	json_array_foreach (list, i, item) {
 		memset(&err, 0, sizeof(err));
 		if (assign_one(l, item, &err) == 0) {
 			assigned++;
@@ -149,8 +149,9 @@ static void op_assign(struct controller_link *l, json_t *req, json_t *id)
 		acre_log(ACRE_LOG_WARN, "event=assign_failed error=\"%s\"", err.message);
 		json_t *e = acre_proto_error(NULL, &err);
 		json_t *name = json_object_get(item, "slice");
-		json_array_append_new(failed, json_pack("{s:O?,s:O}", "slice", json_is_string(name) ? name : NULL,
-							"error", json_object_get(e, "error")));
+		json_array_append_new(failed, json_pack("{s:O?,s:O}", "slice",
+							json_is_string(name) ? name : NULL, "error",
+							json_object_get(e, "error")));
 		json_decref(e);
 	}
 	reply_ok(l, id, json_pack("{s:I,s:o}", "assigned", (json_int_t)assigned, "failed", failed));

@@ -19,7 +19,7 @@
 #include <ctype.h>
 
 #define IDENTITY_FILE "controller-node.json"
-#define OUTBOX_FILE "controller-outbox.json"
+#define OUTBOX_FILE   "controller-outbox.json"
 /* Past this many unacknowledged updates (a long partition), keep the newest per slice. */
 #define OUTBOX_COALESCE 20000
 
@@ -59,8 +59,8 @@ int outbox_identity(struct controller_link *l, struct acre_error *err)
 	if (rc == -ENOENT) {
 		if (new_identity(l) < 0)
 			return acre_error_set(err, EIO, NULL, "choosing a node id: no randomness");
-		_cleanup_json_ json_t *j = json_pack("{s:s,s:s}", "id", l->node_id, "secret",
-						     l->secret);
+		_cleanup_json_ json_t *j =
+			json_pack("{s:s,s:s}", "id", l->node_id, "secret", l->secret);
 		_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		if (!s)
 			return acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -108,7 +108,7 @@ int outbox_load(struct controller_link *l, struct acre_error *err)
 	ob->next_seq = next;
 	size_t i;
 	json_t *u;
-	json_array_foreach(updates, i, u) {
+	json_array_foreach (updates, i, u) {
 		json_t *seq = json_object_get(u, "seq");
 		struct outbox_entry e = {.seq = json_integer_value(seq), .update = u};
 		if (json_is_integer(seq) && acre_vec_push(&ob->entries, e) == 0)

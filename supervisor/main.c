@@ -123,11 +123,21 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 	enum acre_log_level level;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket_path = optarg; break;
-		case 'd': o->state_dir = optarg; break;
-		case 'c': o->cgroup_root = optarg; break;
-		case 'i': o->init_path = optarg; break;
-		case 'g': o->group = optarg; break;
+		case 's':
+			o->socket_path = optarg;
+			break;
+		case 'd':
+			o->state_dir = optarg;
+			break;
+		case 'c':
+			o->cgroup_root = optarg;
+			break;
+		case 'i':
+			o->init_path = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
 		case 't':
 			if (acre_parse_duration(optarg, &o->stop_timeout_ms, &err,
 						"--stop-timeout") < 0) {
@@ -135,14 +145,23 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 				return -1;
 			}
 			break;
-		case 'A': o->no_accounting = true; break;
-		case 'B': o->bridge = optarg; o->net_given = true; break;
-		case 'N': o->slice_cidr = optarg; o->net_given = true; break;
+		case 'A':
+			o->no_accounting = true;
+			break;
+		case 'B':
+			o->bridge = optarg;
+			o->net_given = true;
+			break;
+		case 'N':
+			o->slice_cidr = optarg;
+			o->net_given = true;
+			break;
 		case 'P': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || n > 32) {
-				fprintf(stderr, "acre-supervisor: --prelaunch %s: 0 to 32\n", optarg);
+				fprintf(stderr, "acre-supervisor: --prelaunch %s: 0 to 32\n",
+					optarg);
 				return -1;
 			}
 			o->prelaunch = (unsigned)n;
@@ -156,8 +175,12 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			}
 			acre_log_set_level(level);
 			break;
-		case 1000: o->link.controller = optarg; break;
-		case 1001: o->link.join_token = optarg; break;
+		case 1000:
+			o->link.controller = optarg;
+			break;
+		case 1001:
+			o->link.join_token = optarg;
+			break;
 		case 1002:
 			if (read_token_file(optarg, &o->link.join_token) < 0)
 				return -1;
@@ -166,13 +189,27 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			if (acre_strv_push(&o->link.attrs, optarg) < 0)
 				return -1;
 			break;
-		case 1004: o->link.tls_ca = optarg; break;
-		case 1005: o->link.tls_cert = optarg; break;
-		case 1006: o->link.tls_key = optarg; break;
-		case 1007: o->link.insecure = true; break;
-		case 'V': printf("acre-supervisor %s\n", ACRE_VERSION); exit(0);
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); return -1;
+		case 1004:
+			o->link.tls_ca = optarg;
+			break;
+		case 1005:
+			o->link.tls_cert = optarg;
+			break;
+		case 1006:
+			o->link.tls_key = optarg;
+			break;
+		case 1007:
+			o->link.insecure = true;
+			break;
+		case 'V':
+			printf("acre-supervisor %s\n", ACRE_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -1;
 		}
 	}
 	if (optind < argc) {
@@ -305,7 +342,8 @@ static void open_accounting(struct supervisor *sv)
 	if (sv->opt.no_accounting)
 		acre_error_set(&err, ECANCELED, NULL, "--no-accounting");
 	else if (!v2)
-		acre_error_set(&err, EOPNOTSUPP, NULL, "this node has no cgroup v2 tree to attach to");
+		acre_error_set(&err, EOPNOTSUPP, NULL,
+			       "this node has no cgroup v2 tree to attach to");
 	else
 		acre_bpf_open(sv->opt.cgroup_root, v2, &sv->bpf, &err);
 	if (sv->bpf) {
@@ -391,8 +429,8 @@ static void teardown(struct supervisor *sv)
 int main(int argc, char **argv)
 {
 	static char init_buf[PATH_MAX];
-	struct supervisor sv = {.listen_fd = -1, .state_fd = -1, .slices_fd = -1,
-				.lock_fd = -1, .init_exe_fd = -1};
+	struct supervisor sv = {
+		.listen_fd = -1, .state_fd = -1, .slices_fd = -1, .lock_fd = -1, .init_exe_fd = -1};
 	if (parse_options(argc, argv, &sv.opt, init_buf, sizeof(init_buf)) < 0)
 		return 2;
 	if (geteuid() != 0) {
@@ -412,8 +450,10 @@ int main(int argc, char **argv)
 	struct event *intr = evsignal_new(sv.base, SIGINT, on_stop_signal, &sv);
 	event_add(term, NULL);
 	event_add(intr, NULL);
-	acre_log(ACRE_LOG_INFO, "event=ready socket=%s state_dir=%s cgroup_root=%s cgroup_mode=%s "
-		 "slices=%zu", sv.opt.socket_path, sv.opt.state_dir, sv.opt.cgroup_root,
+	acre_log(ACRE_LOG_INFO,
+		 "event=ready socket=%s state_dir=%s cgroup_root=%s cgroup_mode=%s "
+		 "slices=%zu",
+		 sv.opt.socket_path, sv.opt.state_dir, sv.opt.cgroup_root,
 		 acre_cgroup_mode_name(acre_cgroup_system_mode(sv.cgroups)),
 		 acre_map_size(sv.slices));
 	notify_ready();

@@ -31,7 +31,8 @@ int network_init(struct supervisor *sv, struct acre_error *err)
 	if (rc == 0)
 		rc = acre_cidr_check_subnet(&subnet, err, "--slice-cidr");
 	if (rc == 0)
-		rc = acre_netns_bridge_init(&n->br, sv->opt.bridge, sv->opt.cgroup_root, &subnet, err);
+		rc = acre_netns_bridge_init(&n->br, sv->opt.bridge, sv->opt.cgroup_root, &subnet,
+					    err);
 	if (rc == 0)
 		rc = acre_netns_open(&n->nn, err);
 	if (rc == 0)
@@ -78,8 +79,8 @@ void network_free(struct supervisor *sv, bool no_slices_left)
 }
 
 /* The outbound policy, in place before the task can run. */
-static int set_policy(struct supervisor *sv, const struct acre_slice_spec *spec,
-		      uint64_t cgroup_id, struct acre_error *err)
+static int set_policy(struct supervisor *sv, const struct acre_slice_spec *spec, uint64_t cgroup_id,
+		      struct acre_error *err)
 {
 	char **allow = spec->net_allow;
 	if (!allow)
@@ -150,7 +151,8 @@ int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pi
 	if (rc < 0)
 		return acre_error_prefix(err, "setting up the network of %s", spec->name);
 	if (acre_ipam_lookup(n->ipam, spec->name, &addr) < 0)
-		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease", spec->name);
+		return acre_error_set(err, ENOENT, NULL, "slice %s has no address lease",
+				      spec->name);
 	struct acre_netns_slice ns = {.owner = spec->name,
 				      .netns_fd = -1,
 				      .pid = pid,
@@ -218,8 +220,9 @@ void network_recover(struct supervisor *sv)
 	    acre_netns_cleanup(n->nn, &n->br, (const char *const *)live, count, &removed, &err) < 0)
 		acre_log(ACRE_LOG_WARN, "event=network_recover_failed error=\"%s\"", err.message);
 	if (dropped || removed)
-		acre_log(ACRE_LOG_INFO, "event=network_recovered leases_dropped=%zu veths_removed=%zu",
-			 dropped, removed);
+		acre_log(ACRE_LOG_INFO,
+			 "event=network_recovered leases_dropped=%zu veths_removed=%zu", dropped,
+			 removed);
 }
 
 json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec)

@@ -11,7 +11,7 @@
 
 #include <poll.h>
 
-#define PRELAUNCH_MAX 16
+#define PRELAUNCH_MAX  16
 #define IDLE_REFILL_MS 100
 /* A slot's mount namespace is a copy of the host's at park time; renew it now and then. */
 #define SLOT_MAX_AGE_NS (60ULL * 1000000000ULL)

@@ -70,8 +70,9 @@ static void recover_one(struct supervisor *sv, const char *name)
 	if (!s)
 		return;
 	if (read_record(sv, name, &s->rec, &err) < 0) {
-		acre_log(ACRE_LOG_WARN, "slice=%s event=unreadable_state action=remove error=\"%s\"",
-			 name, err.message);
+		acre_log(ACRE_LOG_WARN,
+			 "slice=%s event=unreadable_state action=remove error=\"%s\"", name,
+			 err.message);
 		free(s);
 		checkpoint_dir_remove(sv, name);
 		return;
@@ -183,7 +184,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 		struct acre_cgroup *cg = w->orphans[i];
 		struct acre_error err = {0};
 		if (acre_cgroup_is_empty(cg) && acre_cgroup_remove(cg, &err) == 0) {
-			acre_log(ACRE_LOG_INFO, "cgroup=%s event=orphan_removed", acre_cgroup_name(cg));
+			acre_log(ACRE_LOG_INFO, "cgroup=%s event=orphan_removed",
+				 acre_cgroup_name(cg));
 			acre_cgroup_free(cg);
 			continue;
 		}

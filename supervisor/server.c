@@ -13,7 +13,7 @@
 #include <sys/un.h>
 
 #define MAX_PENDING_FDS 8
-#define MAX_OUTPUT (64u << 20) /* a client that stops reading is dropped past this */
+#define MAX_OUTPUT	(64u << 20) /* a client that stops reading is dropped past this */
 
 struct conn {
 	struct supervisor *sv;

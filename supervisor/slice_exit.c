@@ -12,7 +12,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS	       30000
 #define BACKOFF_RESET_AFTER_MS 10000
 
 static void on_checkpoint_timer(evutil_socket_t fd, short what, void *arg)
@@ -152,7 +152,8 @@ static void determine_exit(struct slice *s, int wait_code, int wait_status, bool
 		snprintf(e->launch_failed, sizeof(e->launch_failed), "%s", s->launch_error);
 		e->exit_code = 125;
 	} else if (have_status) {
-		/* acre-init itself died without a word: killed, most likely by us or the OOM killer. */
+		/* acre-init itself died without a word: killed, most likely by us or the OOM
+		 * killer. */
 		memset(e, 0, sizeof(*e));
 		e->known = true;
 		if (wait_code == CLD_EXITED)

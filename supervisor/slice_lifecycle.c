@@ -59,7 +59,7 @@ void slice_observer_remove(struct supervisor *sv, struct slice_observer *o)
 void slice_publish(struct slice *s)
 {
 	struct slice_observer *o, *next;
-	ACRE_LIST_FOREACH_SAFE(observers, o, next, s->sv->observers)
+	ACRE_LIST_FOREACH_SAFE (observers, o, next, s->sv->observers)
 		o->changed(o->ud, s);
 }
 
@@ -185,8 +185,8 @@ static int claim_parked(struct slice *s, const struct acre_launch_config *cfg,
 		s->from_prelaunch = true;
 		return 0;
 	}
-	acre_log(ACRE_LOG_WARN, "slice=%s event=prelaunch_unused error=\"%s\"",
-		 s->rec.spec.name, err.message);
+	acre_log(ACRE_LOG_WARN, "slice=%s event=prelaunch_unused error=\"%s\"", s->rec.spec.name,
+		 err.message);
 	prelaunch_discard_launch(&s->parked); /* its cgroups stay, for a direct launch */
 	return -EAGAIN;
 }
@@ -232,7 +232,8 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		rc = acre_error_set(err, EIO, NULL, "releasing %s", name);
 	struct event *status_ev = NULL, *pid_ev = NULL;
 	if (rc == 0) {
-		status_ev = event_new(sv->base, l.status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
+		status_ev =
+			event_new(sv->base, l.status_fd, EV_READ | EV_PERSIST, slice_on_status, s);
 		pid_ev = event_new(sv->base, l.pidfd, EV_READ, slice_on_exit, s);
 		if (!status_ev || !pid_ev)
 			rc = acre_error_set(err, ENOMEM, NULL, "watching slice %s", name);
@@ -389,8 +390,8 @@ int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
 		checkpoint_write(s->sv, &s->rec);
 	}
 	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
-		return acre_error_set(err, errno, NULL, "signalling slice %s: %s",
-				      s->rec.spec.name, strerror(errno));
+		return acre_error_set(err, errno, NULL, "signalling slice %s: %s", s->rec.spec.name,
+				      strerror(errno));
 	acre_log(ACRE_LOG_INFO, "slice=%s event=signal signal=%s", s->rec.spec.name,
 		 acre_signal_name(sig) ? acre_signal_name(sig) : "?");
 	return 0;
@@ -407,8 +408,7 @@ static void on_kill_timeout(evutil_socket_t fd, short what, void *arg)
 
 static bool is_ending_signal(int sig)
 {
-	return sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP ||
-	       sig == SIGQUIT;
+	return sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
 }
 
 int slice_kill(struct slice *s, int sig, struct acre_error *err)
@@ -453,7 +453,8 @@ int slice_remove(struct slice *s, bool force, struct acre_error *err)
 			return acre_error_set(err, EBUSY, "name",
 					      "slice %s is %s: kill it first, or remove it with "
 					      "--force",
-					      s->rec.spec.name, acre_slice_state_name(s->rec.state));
+					      s->rec.spec.name,
+					      acre_slice_state_name(s->rec.state));
 		s->removing = true;
 		slice_signal(s, SIGKILL, true, NULL);
 		return 1; /* gone once its exit has been seen */
@@ -466,7 +467,8 @@ int slice_remove(struct slice *s, bool force, struct acre_error *err)
 static void remove_cgroups(struct slice *s)
 {
 	struct acre_error err = {0};
-	/* The slice's PID 1 is gone and took its namespace along: normally there is nothing to kill. */
+	/* The slice's PID 1 is gone and took its namespace along: normally there is nothing to
+	 * kill. */
 	for (int i = 0; i < 200; i++) {
 		if (acre_cgroup_remove(s->cgroup, &err) == 0)
 			return;

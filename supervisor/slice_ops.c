@@ -18,8 +18,8 @@ static const struct caller {
 	const char *where; /* how errors place the slice */
 	bool managed_only; /* sees only the slices the pool placed */
 } callers[] = {
-    [SLICE_CALLER_SOCKET] = {"name", "", false},
-    [SLICE_CALLER_POOL] = {"slice", " on this node", true},
+	[SLICE_CALLER_SOCKET] = {"name", "", false},
+	[SLICE_CALLER_POOL] = {"slice", " on this node", true},
 };
 
 bool slice_ops_managed(const struct slice *s)

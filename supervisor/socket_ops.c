@@ -20,7 +20,7 @@ static int check_request_keys(json_t *req, const char *const *keys, struct acre_
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach(req, k, v) {
+	json_object_foreach (req, k, v) {
 		if (!strcmp(k, "op") || !strcmp(k, "id"))
 			continue;
 		bool ok = false;
@@ -134,7 +134,7 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 	_cleanup_free_ const char **list = calloc(n + 1, sizeof(*list));
 	if (!list)
 		return;
-	json_array_foreach(names, i, v) {
+	json_array_foreach (names, i, v) {
 		if (!(list[i] = json_string_value(v))) {
 			acre_error_set(&err, ENOENT, "names", "no slice named ?");
 			conn_reply_error(c, id, &err);
@@ -154,8 +154,8 @@ static void op_stat(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 		conn_reply_error(c, id, &err);
 		return;
 	}
-	_cleanup_json_ json_t *acct = sv->bpf ? json_string("on")
-					       : json_sprintf("off: %s", sv->accounting_off);
+	_cleanup_json_ json_t *acct =
+		sv->bpf ? json_string("on") : json_sprintf("off: %s", sv->accounting_off);
 	_cleanup_free_ char *accttext = json_dumps(acct, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 	evbuffer_add_printf(b, "],\"accounting\":%s}}\n", accttext ? accttext : "null");
 	conn_send_buffer(c, b);
@@ -173,8 +173,9 @@ static void op_kill(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 		conn_reply_error(c, id, &err);
 		return;
 	}
-	conn_reply_ok(c, id, json_pack("{s:s,s:s}", "name", s->rec.spec.name, "signal",
-				       acre_signal_name(sig) ? acre_signal_name(sig) : "?"));
+	conn_reply_ok(c, id,
+		      json_pack("{s:s,s:s}", "name", s->rec.spec.name, "signal",
+				acre_signal_name(sig) ? acre_signal_name(sig) : "?"));
 }
 
 static void op_rm(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)

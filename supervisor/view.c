@@ -32,14 +32,13 @@ static json_t *resources(const struct acre_slice_spec *spec)
 json_t *view_slice_summary(const struct slice *s)
 {
 	const struct acre_slice_record *r = &s->rec;
-	return json_pack("{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:I,s:I,s:I,s:b,s:O}", "name",
-			 r->spec.name, "state", acre_slice_state_name(r->state), "reason",
-			 r->reason, "pid", slice_is_active(s) ? (int)r->pid : 0, "restarts",
-			 (int)r->restarts, "command", command_string(&r->spec), "resources",
-			 resources(&r->spec), "created_at", (json_int_t)r->created_at,
-			 "started_at", (json_int_t)r->started_at, "finished_at",
-			 (json_int_t)r->finished_at, "foreground", r->foreground, "labels",
-			 r->spec.labels);
+	return json_pack("{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:I,s:I,s:I,s:b,s:O}", "name", r->spec.name,
+			 "state", acre_slice_state_name(r->state), "reason", r->reason, "pid",
+			 slice_is_active(s) ? (int)r->pid : 0, "restarts", (int)r->restarts,
+			 "command", command_string(&r->spec), "resources", resources(&r->spec),
+			 "created_at", (json_int_t)r->created_at, "started_at",
+			 (json_int_t)r->started_at, "finished_at", (json_int_t)r->finished_at,
+			 "foreground", r->foreground, "labels", r->spec.labels);
 }
 
 json_t *view_exit(const struct acre_exit *e)
@@ -65,10 +64,9 @@ json_t *view_slice_detail(const struct slice *s)
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
 	json_object_set_new(j, "network", network_view(s->sv, &r->spec));
-	json_object_set_new(j, "cgroup", json_pack("{s:s,s:s,s:I}", "root",
-						   s->sv->opt.cgroup_root, "name",
-						   r->cgroup, "id",
-						   (json_int_t)acre_cgroup_id(s->cgroup)));
+	json_object_set_new(j, "cgroup",
+			    json_pack("{s:s,s:s,s:I}", "root", s->sv->opt.cgroup_root, "name",
+				      r->cgroup, "id", (json_int_t)acre_cgroup_id(s->cgroup)));
 	return j;
 }
 

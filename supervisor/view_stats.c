@@ -54,7 +54,8 @@ static void add_cgroup_stats(struct slice *s, struct evbuffer *b, uint64_t now)
 		return;
 	double pct = cpu_percent(s, &st, now);
 	evbuffer_add_printf(b,
-			    ",\"cpu\":{\"usage_ns\":%" PRIu64 ",\"percent\":%.4g,\"throttled_ns\":%" PRIu64
+			    ",\"cpu\":{\"usage_ns\":%" PRIu64
+			    ",\"percent\":%.4g,\"throttled_ns\":%" PRIu64
 			    ",\"nr_throttled\":%" PRIu64,
 			    st.cpu_usage_ns, pct, st.cpu_throttled_ns, st.cpu_nr_throttled);
 	if (res->cpus_milli)
@@ -78,14 +79,14 @@ static void add_accounting(struct slice *s, struct evbuffer *b, uint64_t now, bo
 	if (!bpf || !id || acre_bpf_net_read(bpf, id, &net) < 0) {
 		evbuffer_add_printf(b, ",\"net\":null");
 	} else {
-		evbuffer_add_printf(
-			b,
-			",\"net\":{\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-			",\"rx_bytes_per_s\":%" PRIu64 ",\"tx_bytes_per_s\":%" PRIu64 "}",
-			net.rx_bytes, net.tx_bytes, net.rx_packets, net.tx_packets,
-			rate(net.rx_bytes, s->net_sample_rx, now, s->net_sample_at),
-			rate(net.tx_bytes, s->net_sample_tx, now, s->net_sample_at));
+		evbuffer_add_printf(b,
+				    ",\"net\":{\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+				    ",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+				    ",\"rx_bytes_per_s\":%" PRIu64 ",\"tx_bytes_per_s\":%" PRIu64
+				    "}",
+				    net.rx_bytes, net.tx_bytes, net.rx_packets, net.tx_packets,
+				    rate(net.rx_bytes, s->net_sample_rx, now, s->net_sample_at),
+				    rate(net.tx_bytes, s->net_sample_tx, now, s->net_sample_at));
 		s->net_sample_rx = net.rx_bytes;
 		s->net_sample_tx = net.tx_bytes;
 		s->net_sample_at = now;

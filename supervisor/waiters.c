@@ -48,7 +48,7 @@ static void waiter_free(struct waiter *w)
 void waiters_detach_conn(struct conn *c)
 {
 	struct waiter *w, *next;
-	ACRE_LIST_FOREACH_SAFE(in_conn, w, next, *conn_waiters(c)) {
+	ACRE_LIST_FOREACH_SAFE (in_conn, w, next, *conn_waiters(c)) {
 		ACRE_LIST_REMOVE(in_conn, *conn_waiters(c), w);
 		w->conn = NULL;
 		if (w->kind == WAIT_RUN_FOREGROUND && slice_is_active(w->slice)) {
@@ -72,12 +72,12 @@ static void reply_and_free(struct waiter *w, json_t *result)
 static void notify_started(struct slice *s)
 {
 	struct waiter *w, *next;
-	ACRE_LIST_FOREACH_SAFE(in_slice, w, next, s->waiters) {
+	ACRE_LIST_FOREACH_SAFE (in_slice, w, next, s->waiters) {
 		if (w->kind == WAIT_RUN_FOREGROUND && w->conn) {
-			json_t *ev = acre_proto_event(w->id, "started",
-						      json_pack("{s:s,s:i}", "name",
-								s->rec.spec.name, "pid",
-								(int)s->rec.pid));
+			json_t *ev =
+				acre_proto_event(w->id, "started",
+						 json_pack("{s:s,s:i}", "name", s->rec.spec.name,
+							   "pid", (int)s->rec.pid));
 			conn_send(w->conn, ev);
 			json_decref(ev);
 		} else if (w->kind == WAIT_RUN_DETACHED) {
@@ -89,7 +89,7 @@ static void notify_started(struct slice *s)
 static void notify_ended(struct slice *s, bool removed)
 {
 	struct waiter *w, *next;
-	ACRE_LIST_FOREACH_SAFE(in_slice, w, next, s->waiters) {
+	ACRE_LIST_FOREACH_SAFE (in_slice, w, next, s->waiters) {
 		if (!removed && w->kind == WAIT_REMOVED)
 			continue;
 		/* A run that will be removed on exit answers once it is gone. */

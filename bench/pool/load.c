@@ -45,15 +45,15 @@ static void on_reply(struct evhttp_request *req, void *arg)
 		return;
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	json_t *j = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0,
-			       NULL);
+	json_t *j =
+		json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
 	l->r->created += (uint64_t)json_integer_value(json_object_get(j, "created"));
 	json_int_t failed = json_integer_value(json_object_get(j, "failed"));
 	if (failed && !l->r->failed) {
 		json_t *first = json_array_get(json_object_get(j, "slices"), 0);
 		fprintf(stderr, "load: %lld slices refused, e.g. %s\n", (long long)failed,
-			json_string_value(json_object_get(json_object_get(first, "error"),
-							  "message")));
+			json_string_value(
+				json_object_get(json_object_get(first, "error"), "message")));
 	}
 	l->r->failed += (uint64_t)failed;
 	json_decref(j);

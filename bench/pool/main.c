@@ -29,11 +29,13 @@ static void read_usage(pid_t pid, struct proc_usage *u)
 	FILE *f = fopen(path, "re");
 	if (f) {
 		if (fgets(buf, sizeof(buf), f)) {
-			/* After the command's closing parenthesis: field 3 on; utime, stime are 14, 15. */
+			/* After the command's closing parenthesis: field 3 on; utime, stime are
+			 * 14, 15. */
 			char *p = strrchr(buf, ')');
 			unsigned long long ut = 0, st = 0;
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-					&ut, &st) == 2)
+			if (p &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				   &ut, &st) == 2)
 				u->cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 		}
 		fclose(f);
@@ -88,7 +90,8 @@ static int pump(struct sims *s, int ms)
 	for (int k = 0; r > 0 && k < s->n; k++) {
 		if (!(p[k].revents & (POLLIN | POLLHUP)))
 			continue;
-		ssize_t got = read(s->fd[k], s->buf[k] + s->blen[k], sizeof(s->buf[0]) - 1 - s->blen[k]);
+		ssize_t got =
+			read(s->fd[k], s->buf[k] + s->blen[k], sizeof(s->buf[0]) - 1 - s->blen[k]);
 		if (got <= 0) {
 			fprintf(stderr, "bench: simulator %d ended early\n", k);
 			return -1;
@@ -186,21 +189,34 @@ static void usage(void)
 static void parse(int argc, char **argv, struct bench_options *o)
 {
 	static const struct option opts[] = {
-		{"node-addr", required_argument, NULL, 'n'}, {"api", required_argument, NULL, 'a'},
-		{"join-token", required_argument, NULL, 'j'}, {"api-token", required_argument, NULL, 't'},
-		{"controller-pid", required_argument, NULL, 'p'}, {"work-dir", required_argument, NULL, 'w'},
-		{"nodes", required_argument, NULL, 'N'}, {"procs", required_argument, NULL, 'P'},
-		{"slices", required_argument, NULL, 'S'}, {"batch", required_argument, NULL, 'B'},
-		{"conns", required_argument, NULL, 'C'}, {"tls-ca", required_argument, NULL, 'T'},
+		{"node-addr", required_argument, NULL, 'n'},
+		{"api", required_argument, NULL, 'a'},
+		{"join-token", required_argument, NULL, 'j'},
+		{"api-token", required_argument, NULL, 't'},
+		{"controller-pid", required_argument, NULL, 'p'},
+		{"work-dir", required_argument, NULL, 'w'},
+		{"nodes", required_argument, NULL, 'N'},
+		{"procs", required_argument, NULL, 'P'},
+		{"slices", required_argument, NULL, 'S'},
+		{"batch", required_argument, NULL, 'B'},
+		{"conns", required_argument, NULL, 'C'},
+		{"tls-ca", required_argument, NULL, 'T'},
 		{0},
 	};
 	static char host[256];
-	*o = (struct bench_options){.nodes = 10000, .procs = 4, .slices = 1000000, .batch = 1000,
-				    .conns = 8, .node_cpus = 32, .node_memory = 128ULL << 30};
+	*o = (struct bench_options){.nodes = 10000,
+				    .procs = 4,
+				    .slices = 1000000,
+				    .batch = 1000,
+				    .conns = 8,
+				    .node_cpus = 32,
+				    .node_memory = 128ULL << 30};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': o->node_addr = optarg; break;
+		case 'n':
+			o->node_addr = optarg;
+			break;
 		case 'a': {
 			const char *colon = strrchr(optarg, ':');
 			if (!colon)
@@ -210,17 +226,38 @@ static void parse(int argc, char **argv, struct bench_options *o)
 			o->api_port = atoi(colon + 1);
 			break;
 		}
-		case 'j': o->join_token = optarg; break;
-		case 't': o->api_token = optarg; break;
-		case 'p': o->controller_pid = atoi(optarg); break;
-		case 'w': o->work_dir = optarg; break;
-		case 'N': o->nodes = atoi(optarg); break;
-		case 'P': o->procs = atoi(optarg); break;
-		case 'S': o->slices = atoi(optarg); break;
-		case 'B': o->batch = atoi(optarg); break;
-		case 'C': o->conns = atoi(optarg); break;
-		case 'T': o->tls_ca = optarg; break;
-		default: usage();
+		case 'j':
+			o->join_token = optarg;
+			break;
+		case 't':
+			o->api_token = optarg;
+			break;
+		case 'p':
+			o->controller_pid = atoi(optarg);
+			break;
+		case 'w':
+			o->work_dir = optarg;
+			break;
+		case 'N':
+			o->nodes = atoi(optarg);
+			break;
+		case 'P':
+			o->procs = atoi(optarg);
+			break;
+		case 'S':
+			o->slices = atoi(optarg);
+			break;
+		case 'B':
+			o->batch = atoi(optarg);
+			break;
+		case 'C':
+			o->conns = atoi(optarg);
+			break;
+		case 'T':
+			o->tls_ca = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!o->node_addr || !o->api_host || !o->join_token || !o->api_token || !o->work_dir ||
@@ -338,9 +375,11 @@ int main(int argc, char **argv)
 	printf("  controller RSS                  %-34s %s\n", rss, "-");
 	printf("  controller CPU (placing)        %-34s %s\n", cpu, "-");
 	printf("  controller CPU (registering)    %.1f s\n", u1.cpu_s - u0.cpu_s);
-	printf("  simulators / load CPU           %.1f s / %.1f s  (all on this machine's %ld CPUs)\n",
+	printf("  simulators / load CPU           %.1f s / %.1f s  (all on this machine's %ld "
+	       "CPUs)\n",
 	       sims_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("  latency samples                 %zu of %llu\n", nlat, (unsigned long long)r.created);
+	printf("  latency samples                 %zu of %llu\n", nlat,
+	       (unsigned long long)r.created);
 	printf("Targets: 10,000 nodes registered < 10 s: %s; >= 20,000 placements/s: %s; "
 	       "1,000,000 placed < 60 s: %s; controller RSS < 2 GiB: %s\n",
 	       o.nodes < 10000 ? "n/a (fewer nodes)" : verdict(reg_s < 10), verdict(rate >= 20000),

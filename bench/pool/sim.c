@@ -154,7 +154,7 @@ static void on_assign(struct simnode *n, json_t *msg, json_int_t id)
 	char reply[256];
 	size_t i, count = 0;
 	json_t *item;
-	json_array_foreach(json_object_get(msg, "slices"), i, item) {
+	json_array_foreach (json_object_get(msg, "slices"), i, item) {
 		const char *name = json_string_value(json_object_get(item, "slice"));
 		json_t *labels = json_object_get(json_object_get(item, "spec"), "labels");
 		const char *t0 = json_string_value(json_object_get(labels, "t0"));
@@ -167,9 +167,10 @@ static void on_assign(struct simnode *n, json_t *msg, json_int_t id)
 		if (t0)
 			wait_ack(n, strtoull(t0, NULL, 10));
 	}
-	int len = snprintf(reply, sizeof(reply),
-			   "{\"id\":%lld,\"ok\":true,\"result\":{\"assigned\":%zu,\"failed\":[]}}\n",
-			   (long long)id, count);
+	int len =
+		snprintf(reply, sizeof(reply),
+			 "{\"id\":%lld,\"ok\":true,\"result\":{\"assigned\":%zu,\"failed\":[]}}\n",
+			 (long long)id, count);
 	send_line(n, reply, (size_t)len);
 }
 
@@ -217,8 +218,8 @@ static void on_reply(struct simnode *n, json_t *msg, json_int_t id)
 	json_t *result = json_object_get(msg, "result");
 	if (!json_is_true(json_object_get(msg, "ok"))) {
 		fprintf(stderr, "sim: node %s: error: %s\n", n->id,
-			json_string_value(json_object_get(json_object_get(msg, "error"),
-							  "message")));
+			json_string_value(
+				json_object_get(json_object_get(msg, "error"), "message")));
 		return;
 	}
 	if (id == n->register_id && !n->registered) {
@@ -313,7 +314,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (e)
 		ERR_error_string_n(e, tls, sizeof(tls));
 	fprintf(stderr, "sim: node %s: connection %s\n", n->id,
-		e ? tls : what & BEV_EVENT_EOF ? "closed" : strerror(EVUTIL_SOCKET_ERROR()));
+		e		       ? tls
+		: what & BEV_EVENT_EOF ? "closed"
+				       : strerror(EVUTIL_SOCKET_ERROR()));
 	_exit(4); /* a benchmark with a node gone is no benchmark */
 }
 
@@ -322,7 +325,8 @@ static void connect_more(struct sim *s)
 	while (s->next_connect < s->count && s->connecting < CONNECTING_MAX) {
 		struct simnode *n = &s->nodes[s->next_connect++];
 		if (s->ssl) {
-			/* As a supervisor does: the controller's certificate checked, for its address. */
+			/* As a supervisor does: the controller's certificate checked, for its
+			 * address. */
 			SSL *ssl = SSL_new(s->ssl);
 			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), s->host);
 			n->bev = bufferevent_openssl_socket_new(s->base, -1, ssl,
@@ -337,7 +341,8 @@ static void connect_more(struct sim *s)
 		bufferevent_setcb(n->bev, on_read, NULL, on_event, n);
 		bufferevent_enable(n->bev, EV_READ | EV_WRITE);
 		s->connecting++;
-		if (bufferevent_socket_connect(n->bev, (struct sockaddr *)&s->addr, s->addrlen) < 0) {
+		if (bufferevent_socket_connect(n->bev, (struct sockaddr *)&s->addr, s->addrlen) <
+		    0) {
 			fprintf(stderr, "sim: connect: %s\n", strerror(errno));
 			_exit(4);
 		}
@@ -355,8 +360,9 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		s->dirty = n->dirty_next;
 		n->dirty = false;
 		char head[96];
-		int len = snprintf(head, sizeof(head), "{\"op\":\"update\",\"id\":%lld,\"updates\":[",
-				   (long long)++n->next_id);
+		int len =
+			snprintf(head, sizeof(head), "{\"op\":\"update\",\"id\":%lld,\"updates\":[",
+				 (long long)++n->next_id);
 		struct evbuffer *out = bufferevent_get_output(n->bev);
 		evbuffer_add(out, head, (size_t)len);
 		evbuffer_add_buffer(out, n->pending);

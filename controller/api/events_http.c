@@ -141,10 +141,10 @@ static void on_closed(void *ud)
 }
 
 static const struct eventlog_sub_ops stream_ops = {
-    .event = on_event,
-    .lagged = on_lagged,
-    .live = on_live,
-    .closed = on_closed,
+	.event = on_event,
+	.lagged = on_lagged,
+	.live = on_live,
+	.closed = on_closed,
 };
 
 /* The client went away (or evhttp is being freed). */
@@ -291,9 +291,9 @@ static int parse_query(struct evhttp_request *req, struct request *r, struct acr
 		else if (!strcmp(kv->key, "label"))
 			rc = add_label(r, kv->value, err);
 		else
-			rc =
-			    acre_error_set(err, EINVAL, kv->key,
-					   "unknown parameter %.40s (since, type, label)", kv->key);
+			rc = acre_error_set(err, EINVAL, kv->key,
+					    "unknown parameter %.40s (since, type, label)",
+					    kv->key);
 		if (rc < 0)
 			break;
 	}
@@ -301,7 +301,7 @@ static int parse_query(struct evhttp_request *req, struct request *r, struct acr
 	if (rc < 0)
 		return rc;
 	const char *last =
-	    evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+		evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
 	if (last && *last)
 		rc = parse_seq(last, "Last-Event-ID", &r->since, err);
 	return rc;

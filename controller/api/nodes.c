@@ -30,9 +30,9 @@ API_HANDLER(api_node_show)
 	json_t *j = pool_node_json(n);
 	json_t *slices = json_array();
 	const struct pool_slice *sl;
-	ACRE_LIST_FOREACH(node, sl, n->slices)
-	json_array_append_new(slices, json_pack("{s:s,s:s}", "id", sl->name, "state",
-						acre_slice_state_name(sl->state)));
+	ACRE_LIST_FOREACH (node, sl, n->slices)
+		json_array_append_new(slices, json_pack("{s:s,s:s}", "id", sl->name, "state",
+							acre_slice_state_name(sl->state)));
 	json_object_set_new(j, "slice_list", slices);
 	api_reply_json(a, req, 200, j);
 }

@@ -12,9 +12,9 @@ static const struct {
 	int method;
 	const char *name;
 } methods[] = {
-    {EVHTTP_REQ_GET, "GET"},	     {EVHTTP_REQ_POST, "POST"},	    {EVHTTP_REQ_PUT, "PUT"},
-    {EVHTTP_REQ_PATCH, "PATCH"},     {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_HEAD, "HEAD"},
-    {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+	{EVHTTP_REQ_GET, "GET"},	 {EVHTTP_REQ_POST, "POST"},	{EVHTTP_REQ_PUT, "PUT"},
+	{EVHTTP_REQ_PATCH, "PATCH"},	 {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_HEAD, "HEAD"},
+	{EVHTTP_REQ_OPTIONS, "OPTIONS"},
 };
 
 const char *api_method_name(int method)
@@ -84,8 +84,8 @@ int api_route_match(const struct api_route *table, size_t n, int method, const c
 	allow[0] = '\0';
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(methods); i++)
 		if (seen & methods[i].method)
-			used +=
-			    (size_t)snprintf(allow + used, used < allow_len ? allow_len - used : 0,
-					     "%s%s", used ? ", " : "", methods[i].name);
+			used += (size_t)snprintf(allow + used,
+						 used < allow_len ? allow_len - used : 0, "%s%s",
+						 used ? ", " : "", methods[i].name);
 	return -EOPNOTSUPP;
 }

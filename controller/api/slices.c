@@ -30,7 +30,7 @@ static int create_one(struct api *a, json_t *item, struct pool_slice **out, stru
 	}
 	struct acre_placement p;
 	int rc = acre_proto_placement_from_json(
-	    spec == item ? NULL : json_object_get(item, "placement"), &p, err);
+		spec == item ? NULL : json_object_get(item, "placement"), &p, err);
 	if (rc < 0)
 		return rc;
 	return pool_slice_create(a->pool, spec, &p, out, err);
@@ -116,9 +116,9 @@ API_HANDLER(api_slices_create)
 	if (list) {
 		if (!json_is_array(list) || json_object_size(body) != 1) {
 			acre_error_set(
-			    &err, EINVAL, "slices",
-			    "slices: an array of {\"spec\", \"placement\"}, alone in the "
-			    "body");
+				&err, EINVAL, "slices",
+				"slices: an array of {\"spec\", \"placement\"}, alone in the "
+				"body");
 			api_reply_error(a, req, 400, &err);
 			return;
 		}
@@ -218,12 +218,12 @@ API_HANDLER(api_slices_list)
 	struct list_ctx ctx = {.out = json_array(),
 			       .with_spec = spec && strcmp(spec, "0") && strcmp(spec, "false")};
 	struct pool_slice_query pq = {
-	    .after = (int64_t)after,
-	    .limit = (unsigned)limit,
-	    .node_id = api_query(q, "node"),
-	    .state = state ? (int)st : -1,
-	    .labels = &labels,
-	    .with_spec = ctx.with_spec,
+		.after = (int64_t)after,
+		.limit = (unsigned)limit,
+		.node_id = api_query(q, "node"),
+		.state = state ? (int)st : -1,
+		.labels = &labels,
+		.with_spec = ctx.with_spec,
 	};
 	if (pool_slice_list(a->pool, &pq, list_row, &ctx, &err) < 0) {
 		json_decref(ctx.out);
@@ -231,8 +231,8 @@ API_HANDLER(api_slices_list)
 		return;
 	}
 	/* A full page may have more after it. */
-	json_t *next =
-	    ctx.last && json_array_size(ctx.out) >= limit ? json_integer(ctx.last) : json_null();
+	json_t *next = ctx.last && json_array_size(ctx.out) >= limit ? json_integer(ctx.last)
+								     : json_null();
 	api_reply_json(a, req, 200, json_pack("{s:o,s:o}", "slices", ctx.out, "next_after", next));
 }
 
@@ -281,9 +281,9 @@ API_HANDLER(api_slice_delete)
 	else if (rc == 0)
 		api_defer_json(a, req, 200, json_pack("{s:s,s:b}", "name", name, "removed", 1));
 	else
-		api_defer_json(
-		    a, req, 202,
-		    json_pack("{s:s,s:b,s:s}", "name", name, "removing", 1, "node", sl->node->id));
+		api_defer_json(a, req, 202,
+			       json_pack("{s:s,s:b,s:s}", "name", name, "removing", 1, "node",
+					 sl->node->id));
 }
 
 /* {"signal": "TERM"} or {"signal": 15}; none: 0, TERM then KILL. */

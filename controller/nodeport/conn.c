@@ -155,7 +155,7 @@ bool nodeport_conn_take_request(struct node_conn *conn, int64_t id, struct sent_
 		/* Replies come in order: almost always the oldest. */
 		for (size_t j = i; j > 0; j--)
 			conn->reqs[(conn->rhead + j) % conn->rcap] =
-			    conn->reqs[(conn->rhead + j - 1) % conn->rcap];
+				conn->reqs[(conn->rhead + j - 1) % conn->rcap];
 		conn->rhead = (conn->rhead + 1) % conn->rcap;
 		conn->rlen--;
 		return true;
@@ -166,7 +166,8 @@ bool nodeport_conn_take_request(struct node_conn *conn, int64_t id, struct sent_
 static void too_long(struct node_conn *conn)
 {
 	struct acre_error err;
-	acre_error_set(&err, EMSGSIZE, NULL, "message line longer than %d bytes", ACRE_PROTO_LINE_MAX);
+	acre_error_set(&err, EMSGSIZE, NULL, "message line longer than %d bytes",
+		       ACRE_PROTO_LINE_MAX);
 	conn->np->stats->protocol_errors++;
 	acre_log(ACRE_LOG_WARN, "node=%s event=protocol_error peer=%s error=\"%s\"",
 		 conn->node ? conn->node->id : "-", conn->peer, err.message);
@@ -304,9 +305,9 @@ static int listen_on(struct nodeport *np, struct acre_error *err)
 				      "address (127.0.0.1, ::1) may go without TLS",
 				      addr);
 	struct evconnlistener *l = evconnlistener_new_bind(
-	    np->base, on_accept, np,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
-	    (struct sockaddr *)&ss, sslen);
+		np->base, on_accept, np,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
+		(struct sockaddr *)&ss, sslen);
 	if (!l)
 		return acre_error_set(err, errno ? errno : EADDRINUSE, "--node-listen",
 				      "--node-listen %s: %s", addr,
@@ -340,8 +341,7 @@ void nodeport_tick(struct nodeport *np)
 {
 	uint64_t now = acre_monotonic_ns();
 	struct node_conn *conn, *next;
-	ACRE_LIST_FOREACH_SAFE(conn, conn, next, np->conns)
-	{
+	ACRE_LIST_FOREACH_SAFE (conn, conn, next, np->conns) {
 		if (!conn->node && !conn->closing && now - conn->opened_ns > REGISTER_TIMEOUT_NS)
 			nodeport_conn_close(conn, "did not register in time");
 	}

@@ -138,7 +138,7 @@ static void op_sync(struct node_conn *conn, json_t *req, json_t *id)
 	}
 	pool_node_sync(np->pool, n, r, count, rc == 0 ? &local : NULL);
 	nodeport_defer_reply(
-	    np, conn, acre_proto_ok(id, json_pack("{s:I}", "slices", (json_int_t)n->nslices)));
+		np, conn, acre_proto_ok(id, json_pack("{s:I}", "slices", (json_int_t)n->nslices)));
 }
 
 static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
@@ -275,9 +275,9 @@ static const struct {
 	const char *name;
 	void (*fn)(struct node_conn *conn, json_t *req, json_t *id);
 } ops[] = {
-    {ACRE_OP_SYNC, op_sync},
-    {ACRE_OP_HEARTBEAT, op_heartbeat},
-    {ACRE_OP_UPDATE, op_update},
+	{ACRE_OP_SYNC, op_sync},
+	{ACRE_OP_HEARTBEAT, op_heartbeat},
+	{ACRE_OP_UPDATE, op_update},
 };
 
 /* A registered node that speaks is alive; a node declared down must reconcile first. */

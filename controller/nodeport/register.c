@@ -184,14 +184,14 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 	}
 	_cleanup_json_ json_t *empty = json_object();
 	struct pool_registration reg = {
-	    .id = r.id,
-	    .secret_hash = hash,
-	    .hostname = r.hostname,
-	    .version = r.version,
-	    .address = conn->peer,
-	    .cpus = (uint32_t)(r.cpus * 1000 + 0.5),
-	    .memory = (uint64_t)r.memory,
-	    .attributes = r.attributes ? r.attributes : empty,
+		.id = r.id,
+		.secret_hash = hash,
+		.hostname = r.hostname,
+		.version = r.version,
+		.address = conn->peer,
+		.cpus = (uint32_t)(r.cpus * 1000 + 0.5),
+		.memory = (uint64_t)r.memory,
+		.attributes = r.attributes ? r.attributes : empty,
 	};
 	if (pool_node_register(np->pool, &reg, conn, &n, &err) < 0) {
 		nodeport_reply_error(conn, id, &err);
@@ -199,9 +199,9 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 	}
 	conn->node = n;
 	nodeport_defer_reply(
-	    np, conn,
-	    acre_proto_ok(id, json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
-					(json_int_t)n->last_seq, "heartbeat_ms",
-					(json_int_t)np->opt.heartbeat_ms, "protocol",
-					ACRE_CONTROLLER_PROTOCOL)));
+		np, conn,
+		acre_proto_ok(id, json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
+					    (json_int_t)n->last_seq, "heartbeat_ms",
+					    (json_int_t)np->opt.heartbeat_ms, "protocol",
+					    ACRE_CONTROLLER_PROTOCOL)));
 }

@@ -89,9 +89,9 @@ static void send_single(struct nodeport *np, struct pool_outbound *o)
 	req.id = ++conn->next_id;
 	req.items[0].slice_id = o->slice_id;
 	memcpy(req.items[0].name, o->name, sizeof(o->name));
-	_cleanup_json_ json_t *msg =
-	    json_pack("{s:s,s:I,s:s}", "op", o->op == POOL_OP_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE,
-		      "id", (json_int_t)req.id, "slice", o->name);
+	_cleanup_json_ json_t *msg = json_pack(
+		"{s:s,s:I,s:s}", "op", o->op == POOL_OP_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE, "id",
+		(json_int_t)req.id, "slice", o->name);
 	if (msg && o->op == POOL_OP_KILL && o->signal)
 		json_object_set_new(msg, "signal", json_integer(o->signal));
 	if (send_msg(conn, &req, msg) == 0)
@@ -152,10 +152,10 @@ static void send_assigns(struct nodeport *np, struct node_conn *conn, struct poo
 	acre_jsonw_init(&w);
 	for (size_t i = 0; i < count; i++) {
 		if (!req.items) {
-			req =
-			    (struct sent_req){.op = POOL_OP_ASSIGN,
-					      .id = ++conn->next_id,
-					      .items = calloc(count - i, sizeof(struct sent_item))};
+			req = (struct sent_req){
+				.op = POOL_OP_ASSIGN,
+				.id = ++conn->next_id,
+				.items = calloc(count - i, sizeof(struct sent_item))};
 			if (!req.items)
 				break;
 			assign_begin(&w, req.id);

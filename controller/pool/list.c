@@ -22,7 +22,7 @@ static int list_row(const struct store_slice_row *row, void *ud)
 	if (!sl || sl->id != row->id)
 		return 0; /* removed in this pass */
 	_cleanup_json_ json_t *spec =
-	    l->with_spec && row->spec ? json_loads(row->spec, 0, NULL) : NULL;
+		l->with_spec && row->spec ? json_loads(row->spec, 0, NULL) : NULL;
 	return l->fn(sl, spec, l->ud);
 }
 
@@ -64,11 +64,12 @@ int pool_slice_list(struct pool *p, const struct pool_slice_query *q,
 		return acre_error_set(err, ENOTSUP, NULL, "a pool kept in memory lists nothing");
 	struct list_ctx l = {.p = p, .fn = fn, .ud = ud, .with_spec = q->with_spec};
 	struct store_slice_query sq = {
-	    .after_id = q->after,
-	    .limit = q->limit,
-	    .node_id = q->node_id,
-	    .state = q->state >= 0 ? acre_slice_state_name((enum acre_slice_state)q->state) : NULL,
-	    .with_spec = q->with_spec,
+		.after_id = q->after,
+		.limit = q->limit,
+		.node_id = q->node_id,
+		.state = q->state >= 0 ? acre_slice_state_name((enum acre_slice_state)q->state)
+				       : NULL,
+		.with_spec = q->with_spec,
 	};
 	return store_slice_list(p->store, &sq, list_row, &l, err);
 }

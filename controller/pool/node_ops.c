@@ -84,8 +84,8 @@ int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_
 {
 	for (size_t i = 0; i < count; i++) {
 		if (u[i].seq <= n->last_seq) {
-			p->stats
-			    .updates_duplicate++; /* resent after a reconnection: applied already */
+			p->stats.updates_duplicate++; /* resent after a reconnection: applied
+							 already */
 			continue;
 		}
 		n->last_seq = u[i].seq;

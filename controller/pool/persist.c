@@ -26,8 +26,8 @@ static void changed(void *ud, const struct pool_change *ch)
 	struct pool *p = ud;
 	struct persist *w = p->persist;
 	int rc = ch->kind == POOL_CHANGE_SLICE
-		     ? acre_vec_push(&w->slices, (struct pool_slice *)ch->slice)
-		     : acre_vec_push(&w->nodes, (struct pool_node *)ch->node);
+			 ? acre_vec_push(&w->slices, (struct pool_slice *)ch->slice)
+			 : acre_vec_push(&w->nodes, (struct pool_node *)ch->node);
 	if (rc < 0) {
 		/* Memory would no longer reach the disk: a restart resumes from the last commit. */
 		acre_log(ACRE_LOG_ERROR, "event=store_failed action=exit error=\"out of memory\"");
@@ -81,17 +81,17 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 {
 	_cleanup_free_ char *attrs = json_dumps(n->attributes, JSON_COMPACT | JSON_SORT_KEYS);
 	struct store_node_row r = {
-	    .id = n->id,
-	    .hostname = n->hostname,
-	    .secret_hash = n->secret_hash,
-	    .attributes = attrs ? attrs : "{}",
-	    .state = pool_node_state_name(n->state),
-	    .address = n->address,
-	    .cpus = n->sn.cap_cpus,
-	    .memory = n->sn.cap_mem,
-	    .last_seq = n->last_seq,
-	    .registered_at = n->registered_at,
-	    .updated_at = acre_now_ms(),
+		.id = n->id,
+		.hostname = n->hostname,
+		.secret_hash = n->secret_hash,
+		.attributes = attrs ? attrs : "{}",
+		.state = pool_node_state_name(n->state),
+		.address = n->address,
+		.cpus = n->sn.cap_cpus,
+		.memory = n->sn.cap_mem,
+		.last_seq = n->last_seq,
+		.registered_at = n->registered_at,
+		.updated_at = acre_now_ms(),
 	};
 	return store_node_put(p->store, &r, err);
 }
@@ -146,24 +146,24 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
 	struct store_slice_row r = {
-	    .id = sl->id,
-	    .name = sl->name,
-	    .node_id = sl->node ? sl->node->id : NULL,
-	    .last_node_id = sl->last_node ? sl->last_node->id : NULL,
-	    .state = acre_slice_state_name(sl->state),
-	    .reason = sl->reason,
-	    .desired = pool_desired_name(sl->desired),
-	    .exit = exit,
-	    .spread = sl->spread,
-	    .spread_group = sl->spread ? sl->group : NULL,
-	    .cpus = sl->cpus,
-	    .memory = sl->mem,
-	    .restart = restart,
-	    .restarts = sl->restarts,
-	    .replacements = sl->replacements,
-	    .assigned = sl->assigned,
-	    .created_at = sl->created_at,
-	    .updated_at = sl->updated_at,
+		.id = sl->id,
+		.name = sl->name,
+		.node_id = sl->node ? sl->node->id : NULL,
+		.last_node_id = sl->last_node ? sl->last_node->id : NULL,
+		.state = acre_slice_state_name(sl->state),
+		.reason = sl->reason,
+		.desired = pool_desired_name(sl->desired),
+		.exit = exit,
+		.spread = sl->spread,
+		.spread_group = sl->spread ? sl->group : NULL,
+		.cpus = sl->cpus,
+		.memory = sl->mem,
+		.restart = restart,
+		.restarts = sl->restarts,
+		.replacements = sl->replacements,
+		.assigned = sl->assigned,
+		.created_at = sl->created_at,
+		.updated_at = sl->updated_at,
 	};
 	return is_new ? insert(p, sl, &r, err) : store_slice_update(p->store, &r, err);
 }

@@ -96,10 +96,10 @@ void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *
 void pool_place_slice(struct pool *p, struct pool_slice *sl)
 {
 	struct sched_request r = {
-	    .cpus = sl->cpus,
-	    .mem = sl->mem,
-	    .placement = sl->placement,
-	    .group = sl->group ? sl->group : "",
+		.cpus = sl->cpus,
+		.mem = sl->mem,
+		.placement = sl->placement,
+		.group = sl->group ? sl->group : "",
 	};
 	struct sched_node *sn;
 	struct acre_error e = {0};

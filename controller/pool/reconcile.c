@@ -62,8 +62,7 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 static void reconcile_missing(struct pool *p, struct pool_node *n)
 {
 	struct pool_slice *sl, *next;
-	ACRE_LIST_FOREACH_SAFE(node, sl, next, n->slices)
-	{
+	ACRE_LIST_FOREACH_SAFE (node, sl, next, n->slices) {
 		if (sl->seen_gen == n->sync_gen)
 			continue;
 		if (!sl->assigned) {

@@ -185,7 +185,8 @@ static int place_spread(struct sched *s, const struct sched_request *r, struct c
 	acre_map_foreach(values, collect_value, &sc);
 	qsort(sc.v, sc.n, sizeof(*sc.v), by_slices);
 	for (size_t i = 0; i < sc.n && c->count == 0; i++) {
-		const struct sched_group *g = sched_group_get(s, r->placement->spread, sc.v[i].value);
+		const struct sched_group *g =
+			sched_group_get(s, r->placement->spread, sc.v[i].value);
 		if (g)
 			scan_group(g, r, c);
 	}
@@ -254,8 +255,8 @@ int sched_place(struct sched *s, const struct sched_request *r, struct sched_nod
 		return rc;
 	char want[96];
 	describe_request(r, want, sizeof(want));
-	return acre_error_set(err, ENOSPC, NULL, "no node has room for %s (%zu nodes ready)",
-			      want, s->eligible);
+	return acre_error_set(err, ENOSPC, NULL, "no node has room for %s (%zu nodes ready)", want,
+			      s->eligible);
 }
 
 void sched_reserve(struct sched *s, struct sched_node *n, uint32_t cpus, uint64_t mem,

@@ -42,8 +42,8 @@ struct sched_attr {
 /* The scheduler's view of a node, embedded in the controller's node. */
 struct sched_node {
 	const char *id;
-	uint32_t cap_cpus; /* millicpus */
-	uint64_t cap_mem;  /* bytes */
+	uint32_t cap_cpus;  /* millicpus */
+	uint64_t cap_mem;   /* bytes */
 	uint32_t used_cpus; /* reserved by slices placed here, plus what the node runs alone */
 	uint64_t used_mem;
 	const struct sched_attr *attrs; /* owned by the caller, stable while known */
@@ -93,8 +93,7 @@ void sched_release(struct sched *s, struct sched_node *n, uint32_t cpus, uint64_
 /* Slices placed with --spread ATTR, counted per (group, ATTR, node's value of ATTR). */
 void sched_spread_count(struct sched *s, const char *group, const char *attr,
 			const struct sched_node *n, int delta);
-unsigned sched_spread_get(struct sched *s, const char *group, const char *attr,
-			  const char *value);
+unsigned sched_spread_get(struct sched *s, const char *group, const char *attr, const char *value);
 
 const char *sched_node_attr(const struct sched_node *n, const char *key);
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p);

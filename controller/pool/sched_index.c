@@ -55,8 +55,8 @@ unsigned sched_bucket_of(const struct sched_node *n, enum sched_dim d)
 	return used >= cap ? 0 : sched_bucket_of_amount(sched_amount(d, cap - used));
 }
 
-static void bucket_insert(struct sched_group *g, struct sched_link *l, enum sched_dim d,
-			  unsigned b, bool tail)
+static void bucket_insert(struct sched_group *g, struct sched_link *l, enum sched_dim d, unsigned b,
+			  bool tail)
 {
 	l->bucket[d] = b;
 	if (tail) {
@@ -129,7 +129,8 @@ static int join(struct sched_group *g, struct sched_node *n)
 	l->next_of_node = n->links;
 	n->links = l;
 	for (int d = 0; d < SCHED_DIMS; d++)
-		bucket_insert(g, l, (enum sched_dim)d, sched_bucket_of(n, (enum sched_dim)d), false);
+		bucket_insert(g, l, (enum sched_dim)d, sched_bucket_of(n, (enum sched_dim)d),
+			      false);
 	g->count++;
 	if (n->cap_cpus > g->max_cap_cpus)
 		g->max_cap_cpus = n->cap_cpus;
@@ -288,8 +289,7 @@ void sched_spread_count(struct sched *s, const char *group, const char *attr,
 	count_add(s->spread, k, delta);
 }
 
-unsigned sched_spread_get(struct sched *s, const char *group, const char *attr,
-			  const char *value)
+unsigned sched_spread_get(struct sched *s, const char *group, const char *attr, const char *value)
 {
 	char k[600];
 	spread_key(k, sizeof(k), group, attr, value);

@@ -194,8 +194,8 @@ bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_sl
 			     const char *reason)
 {
 	bool changed = sl->state != st;
-	bool reason_changed =
-	    (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason) : sl->reason != NULL;
+	bool reason_changed = (reason && *reason) ? !sl->reason || strcmp(sl->reason, reason)
+						  : sl->reason != NULL;
 	if (!changed && !reason_changed)
 		return false;
 	if (changed) {

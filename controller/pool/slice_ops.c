@@ -42,11 +42,11 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 {
 	const char *app = json_string_value(json_object_get(spec->labels, "app"));
 	struct sched_request r = {
-	    .cpus = spec->resources.cpus_milli,
-	    .mem = spec->resources.memory,
-	    .placement = placement,
-	    .group = placement->spread[0] && app ? app : "",
-	    .check_capacity = true,
+		.cpus = spec->resources.cpus_milli,
+		.mem = spec->resources.memory,
+		.placement = placement,
+		.group = placement->spread[0] && app ? app : "",
+		.check_capacity = true,
 	};
 	struct sched_node *sn = NULL;
 	struct acre_error e = {0};
@@ -108,9 +108,9 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	struct acre_error why = {0};
 	if (sl) {
 		rc = acre_error_set(
-		    err, EEXIST, "name",
-		    "slice %s already exists in the pool (state %s); remove it first", name,
-		    acre_slice_state_name(sl->state));
+			err, EEXIST, "name",
+			"slice %s already exists in the pool (state %s); remove it first", name,
+			acre_slice_state_name(sl->state));
 	} else if ((rc = choose(p, &spec, placement, &node, &why)) < 0) {
 		*err = why;
 	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {

@@ -22,13 +22,13 @@ struct migration {
 };
 
 static const struct migration migrations[] = {
-    {1, "nodes and slices",
-     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');"},
-    {2, "a slice's labels in a column of their own, taken from its spec",
-     "UPDATE slices SET labels = json_extract(spec, '$.labels') "
-     "WHERE json_valid(spec) AND json_type(spec, '$.labels') = 'object' "
-     "AND json_extract(spec, '$.labels') != '{}';"},
+	{1, "nodes and slices",
+	 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');"},
+	{2, "a slice's labels in a column of their own, taken from its spec",
+	 "UPDATE slices SET labels = json_extract(spec, '$.labels') "
+	 "WHERE json_valid(spec) AND json_type(spec, '$.labels') = 'object' "
+	 "AND json_extract(spec, '$.labels') != '{}';"},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -42,8 +42,8 @@ static int user_version(struct store *st, unsigned *out, struct acre_error *err)
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
 		return store_db_error(st, err, "reading the schema's version");
 	int rc = sqlite3_step(q) == SQLITE_ROW
-		     ? 0
-		     : store_db_error(st, err, "reading the schema's version");
+			 ? 0
+			 : store_db_error(st, err, "reading the schema's version");
 	*out = rc == 0 ? (unsigned)sqlite3_column_int64(q, 0) : 0;
 	sqlite3_finalize(q);
 	return rc;
@@ -119,10 +119,10 @@ int store_migrate(struct store *st, struct acre_error *err)
 		return rc;
 	if (v > STORE_SCHEMA_VERSION)
 		return acre_error_set(
-		    err, EPROTO, "--data-dir",
-		    "%s: schema %u is newer than this controller's (%u): written by "
-		    "a newer acre-controller",
-		    st->path, v, STORE_SCHEMA_VERSION);
+			err, EPROTO, "--data-dir",
+			"%s: schema %u is newer than this controller's (%u): written by "
+			"a newer acre-controller",
+			st->path, v, STORE_SCHEMA_VERSION);
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(migrations); i++) {
 		if (migrations[i].version <= v)
 			continue;

@@ -19,9 +19,8 @@
 #include <sys/wait.h>
 
 /* Signals that mean "the slice, do something": passed on to the task. */
-static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
-				SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM,
-				SIGPWR,	 SIGURG};
+static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
+				SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM, SIGPWR,  SIGURG};
 
 static void status_send(const char *msg)
 {

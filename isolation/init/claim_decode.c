@@ -104,7 +104,8 @@ int launch_message_decode(char *buf, size_t n, struct launch_message *m, struct 
 		*eq = '\0';
 		int rc = apply_entry(m, e, eq + 1, &nargs, &nenv, &nhide);
 		if (rc < 0)
-			return acre_error_set(err, -rc, NULL, "spec entry %s: %s", e, strerror(-rc));
+			return acre_error_set(err, -rc, NULL, "spec entry %s: %s", e,
+					      strerror(-rc));
 		e = next;
 	}
 	if (!m->argv || !m->mounts.rootfs || !m->cwd)
@@ -120,8 +121,8 @@ int launch_message_receive(int chan, struct launch_message *m, struct acre_error
 	int fds[LAUNCH_MESSAGE_FDS + 1]; /* room for one too many, to tell */
 	size_t nfds;
 	memset(m, 0, sizeof(*m));
-	ssize_t n = acre_proto_recv_fds(chan, buf, sizeof(buf) - 1, fds, ACRE_ARRAY_SIZE(fds), &nfds,
-					0);
+	ssize_t n = acre_proto_recv_fds(chan, buf, sizeof(buf) - 1, fds, ACRE_ARRAY_SIZE(fds),
+					&nfds, 0);
 	if (n == 0)
 		return acre_error_set(err, ECANCELED, NULL, "the supervisor let the slot go");
 	if (n < 0)

@@ -18,9 +18,17 @@
 
 /* Files hidden behind /dev/null, directories behind an empty read-only tmpfs. */
 static const char *const masked_paths[] = {
-	"proc/kcore",	   "proc/keys",	       "proc/timer_list", "proc/timer_stats",
-	"proc/sched_debug", "proc/latency_stats", "proc/acpi",	     "proc/asound",
-	"proc/scsi",	   "sys/firmware",     "sys/devices/virtual/powercap",
+	"proc/kcore",
+	"proc/keys",
+	"proc/timer_list",
+	"proc/timer_stats",
+	"proc/sched_debug",
+	"proc/latency_stats",
+	"proc/acpi",
+	"proc/asound",
+	"proc/scsi",
+	"sys/firmware",
+	"sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
 	"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
@@ -30,16 +38,15 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } devices[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-	{"tty", 5, 0},
+	{"null", 1, 3},	  {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
 	const char *target, *name;
 } dev_links[] = {
-	{"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
-	{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-	{"pts/ptmx", "ptmx"},
+	{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+	{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
 };
 
 static int fail(struct acre_error *err, const char *what, const char *path)
@@ -149,8 +156,8 @@ static int setup_cgroups(const struct mount_plan *p, struct acre_error *err)
 		if (mkdir(target, 0755) < 0)
 			return fail(err, "creating", target);
 		if (mount(m->type, target, m->type, ro, m->options[0] ? m->options : NULL) < 0)
-			return acre_error_set(err, errno, NULL, "mounting %s %s on /%s: %s", m->type,
-					      m->options, target, strerror(errno));
+			return acre_error_set(err, errno, NULL, "mounting %s %s on /%s: %s",
+					      m->type, m->options, target, strerror(errno));
 		/* Co-mounted controllers ("cpu,cpuacct") also get a link under each name. */
 		char opts[sizeof(m->options)], *save = NULL;
 		snprintf(opts, sizeof(opts), "%s", m->options);
@@ -173,10 +180,10 @@ static int setup_masks(struct acre_error *err)
 		struct stat st;
 		if (stat(path, &st) < 0)
 			continue; /* nothing to hide on this kernel */
-		int r = S_ISDIR(st.st_mode)
-				? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
-								MS_NOEXEC, "size=0,mode=555")
-				: mount("dev/null", path, NULL, MS_BIND, NULL);
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs",
+						    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+						    "size=0,mode=555")
+					    : mount("dev/null", path, NULL, MS_BIND, NULL);
 		if (r < 0)
 			return fail(err, "masking", path);
 	}

@@ -140,7 +140,7 @@ static int listen_in(int who, int type, int family, const char *addr)
 		struct sockaddr_in *in = (void *)&ss;
 		*in = (struct sockaddr_in){.sin_family = AF_INET,
 					   .sin_port =
-					       htons(type == SOCK_DGRAM ? UDP_PORT : TCP_PORT)};
+						   htons(type == SOCK_DGRAM ? UDP_PORT : TCP_PORT)};
 		inet_pton(AF_INET, addr, &in->sin_addr);
 		len = sizeof(*in);
 	}
@@ -252,8 +252,9 @@ bool tcp_reaches(int from, const char *addr, int ms)
 	socklen_t len;
 	if (family == AF_INET6) {
 		struct sockaddr_in6 *in6 = (void *)&ss;
-		*in6 = (struct sockaddr_in6){
-		    .sin6_family = AF_INET6, .sin6_port = htons(TCP_PORT), .sin6_scope_id = scope};
+		*in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
+					     .sin6_port = htons(TCP_PORT),
+					     .sin6_scope_id = scope};
 		inet_pton(AF_INET6, addr, &in6->sin6_addr);
 		len = sizeof(*in6);
 	} else {
@@ -267,8 +268,8 @@ bool tcp_reaches(int from, const char *addr, int ms)
 	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	int e = 0;
 	socklen_t elen = sizeof(e);
-	bool ok =
-	    poll(&p, 1, ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0;
+	bool ok = poll(&p, 1, ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
+		  e == 0;
 	drain();
 	return ok;
 }
@@ -292,7 +293,7 @@ bool ping_reaches(int from, const char *addr, int ms)
 	static uint16_t seq;
 	enter(from);
 	_cleanup_close_ int fd =
-	    socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
+		socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
 	enter(HOST);
 	struct sockaddr_in to = {.sin_family = AF_INET};
 	inet_pton(AF_INET, addr, &to.sin_addr);
@@ -321,8 +322,8 @@ bool ping_reaches(int from, const char *addr, int ms)
 				return true;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		left =
-		    ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		left = ms -
+		       (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	return false;
 }
@@ -388,8 +389,9 @@ unsigned forged_heard(int from, int to)
 				.len = htons(sizeof(f.udp) + sizeof(f.token))};
 	enter(from);
 	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	struct sockaddr_ll ll = {
-	    .sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex("eth0"), .sll_halen = 6};
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_ifindex = (int)if_nametoindex("eth0"),
+				 .sll_halen = 6};
 	enter(HOST);
 	memcpy(ll.sll_addr, S.mac[to], 6);
 	if (fd < 0 || sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&ll, sizeof(ll)) < 0)

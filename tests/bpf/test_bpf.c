@@ -317,10 +317,10 @@ static void test_pure(void)
 	struct acre_allow a;
 	struct acre_error err = {0};
 	CHECK(acre_allow_parse("198.18.0.1:5201", &a, &err) == 0 && a.family == AF_INET &&
-		  a.prefix_len == 32 && a.port == 5201 && a.addr[0] == 198,
+		      a.prefix_len == 32 && a.port == 5201 && a.addr[0] == 198,
 	      "allow_parse 198.18.0.1:5201");
 	CHECK(acre_allow_parse("[2001:db8::/32]:443", &a, &err) == 0 && a.family == AF_INET6 &&
-		  a.prefix_len == 32 && a.port == 443,
+		      a.prefix_len == 32 && a.port == 443,
 	      "allow_parse [2001:db8::/32]:443");
 	CHECK(acre_allow_parse("2001:db8::/32", &a, &err) == 0 && a.port == 0,
 	      "allow_parse 2001:db8::/32 (no port)");
@@ -390,7 +390,7 @@ static void test_runq(void)
 	acre_bpf_runq_read(T.b, T.id[1], &b0);
 	CHECK(run_in(1, starve, NULL) == 0, "slice b ran its busy loops");
 	CHECK(acre_bpf_runq_read(T.b, T.id[1], &b1) == 0 && b1.count > b0.count + 10 &&
-		  b1.total_ns > b0.total_ns,
+		      b1.total_ns > b0.total_ns,
 	      "run-queue waits of starved slice b: %llu more, %.1f ms in all, p50 %.3f ms, p99 "
 	      "%.3f ms",
 	      (unsigned long long)(b1.count - b0.count), (double)(b1.total_ns - b0.total_ns) / 1e6,
@@ -502,7 +502,7 @@ static void test_restart(void)
 	CHECK(acre_bpf_slice_add(T.b, T.id[0]) == 0, "re-adding a live slice succeeds");
 	struct acre_bpf_net after = net_of(0);
 	CHECK(within(after.tx_bytes - before.tx_bytes, PAYLOAD / 4) &&
-		  within(after.rx_bytes - before.rx_bytes, PAYLOAD / 4),
+		      within(after.rx_bytes - before.rx_bytes, PAYLOAD / 4),
 	      "what it sent meanwhile was counted: tx %llu rx %llu for %u",
 	      (unsigned long long)(after.tx_bytes - before.tx_bytes),
 	      (unsigned long long)(after.rx_bytes - before.rx_bytes), PAYLOAD / 4);
@@ -547,7 +547,7 @@ static void test_restart(void)
 	CHECK(attached(BPF_CGROUP_INET_INGRESS) == 2, "a stray link doubles the ingress program");
 	reopen();
 	CHECK(attached(BPF_CGROUP_INET_INGRESS) == 1 &&
-		  access(pin("net_ingress_link_replacing"), F_OK) < 0,
+		      access(pin("net_ingress_link_replacing"), F_OK) < 0,
 	      "re-open removes the stray link");
 }
 
@@ -658,7 +658,7 @@ static void test_killed(void)
 	CHECK(attached_once() && memcmp(&before, &after, sizeof(before)) == 0,
 	      "after kill -9 and re-open: counters intact, attached once");
 	CHECK(echo_from(0, PAYLOAD / 4) == 0 &&
-		  within(net_of(0).tx_bytes - after.tx_bytes, PAYLOAD / 4),
+		      within(net_of(0).tx_bytes - after.tx_bytes, PAYLOAD / 4),
 	      "and counting once");
 }
 
@@ -819,7 +819,7 @@ int main(void)
 	test_root_names();
 	test_thousand();
 	CHECK(acre_bpf_slice_remove(T.b, T.id[1]) == 0 &&
-		  acre_bpf_net_read(T.b, T.id[1], &(struct acre_bpf_net){0}) == -ENOENT,
+		      acre_bpf_net_read(T.b, T.id[1], &(struct acre_bpf_net){0}) == -ENOENT,
 	      "a removed slice is no longer counted");
 	cleanup();
 	struct stat st;

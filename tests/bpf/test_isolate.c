@@ -178,12 +178,12 @@ static void test_attach(void)
 	for (int i = 0; i < 5; i++)
 		rc |= isolate(S.host_ifindex[B]);
 	CHECK(rc == 0 && filters(S.host_if[B], "ingress") == 1 &&
-		  filters(S.host_if[B], "egress") == 1,
+		      filters(S.host_if[B], "egress") == 1,
 	      "isolating b 5 times more: still one filter per direction");
 	uint32_t in = filter_prog(S.host_ifindex[B], BPF_TC_INGRESS);
 	uint32_t out = filter_prog(S.host_ifindex[B], BPF_TC_EGRESS);
 	CHECK(in && in == pinned_prog_id("isolate_ingress") && out &&
-		  out == pinned_prog_id("isolate_egress"),
+		      out == pinned_prog_id("isolate_egress"),
 	      "the filters run the pinned programs (ids %u, %u)", in, out);
 	CHECK(filter_prog(S.host_ifindex[A], BPF_TC_INGRESS) == 0, "a has no filter");
 }
@@ -201,7 +201,7 @@ static void test_ipv4(void)
 		      "%c does not reach b: no ping, no TCP", NAME[n]);
 	}
 	CHECK(ping_reaches(A, S.addr[C], YES_MS) && tcp_reaches(A, S.addr[C], YES_MS) &&
-		  ping_reaches(C, S.addr[A], YES_MS) && tcp_reaches(C, S.addr[A], YES_MS),
+		      ping_reaches(C, S.addr[A], YES_MS) && tcp_reaches(C, S.addr[A], YES_MS),
 	      "a and c still reach each other: ping, TCP, both ways");
 }
 
@@ -260,26 +260,27 @@ static void test_restart(void)
 	if (open_module() < 0)
 		die("re-opening the module");
 	CHECK(filter_prog(S.host_ifindex[B], BPF_TC_INGRESS) == in &&
-		  pinned_prog_id("isolate_ingress") == in,
+		      pinned_prog_id("isolate_ingress") == in,
 	      "re-open of the same build keeps program %u and b's filters", in);
 	check_still("re-opened");
 
 	meta_poke_fingerprint();
 	reopen();
 	uint32_t now = pinned_prog_id("isolate_ingress");
-	CHECK(
-	    now && now != in && filter_prog(S.host_ifindex[B], BPF_TC_INGRESS) == now &&
-		filter_prog(S.host_ifindex[B], BPF_TC_EGRESS) == pinned_prog_id("isolate_egress") &&
-		filters(S.host_if[B], "ingress") == 1,
-	    "after a build change b's filters run the new programs (%u -> %u), one each", in, now);
+	CHECK(now && now != in && filter_prog(S.host_ifindex[B], BPF_TC_INGRESS) == now &&
+		      filter_prog(S.host_ifindex[B], BPF_TC_EGRESS) ==
+			      pinned_prog_id("isolate_egress") &&
+		      filters(S.host_if[B], "ingress") == 1,
+	      "after a build change b's filters run the new programs (%u -> %u), one each", in,
+	      now);
 	check_still("new build");
 }
 
 static void test_remove(void)
 {
 	CHECK(acre_bpf_isolate_remove(T.b, S.host_ifindex[B]) == 0 &&
-		  !has_entry(S.host_ifindex[B]) &&
-		  acre_bpf_isolate_remove(T.b, S.host_ifindex[B]) == 0,
+		      !has_entry(S.host_ifindex[B]) &&
+		      acre_bpf_isolate_remove(T.b, S.host_ifindex[B]) == 0,
 	      "b forgotten (twice is fine)");
 	CHECK(tcp_reaches(B, S.addr[A], YES_MS),
 	      "a forgotten device's filters pass everything: b connects to a");

@@ -36,7 +36,8 @@ static void see(struct seen *s, size_t max, bool drop_cr, enum acre_proto_line r
 	s->hash = s->hash * 1099511628211u + 0x100;
 }
 
-static void frame_read_lines(const uint8_t *data, size_t size, size_t chunk, size_t max, struct seen *s)
+static void frame_read_lines(const uint8_t *data, size_t size, size_t chunk, size_t max,
+			     struct seen *s)
 {
 	struct acre_proto_frame r;
 	acre_proto_frame_init(&r, max);

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_error_t jerr;
-	_cleanup_json_ json_t *j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+	_cleanup_json_ json_t *j =
+		json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return 0;
 	struct acre_slice_spec spec = {0};

@@ -28,20 +28,34 @@
 static const char *errname(int e)
 {
 	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOSYS: return "ENOSYS";
-	case EACCES: return "EACCES";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case ENOEXEC: return "ENOEXEC";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENOKEY: return "ENOKEY";
-	case EDQUOT: return "EDQUOT";
-	case ENOSPC: return "ENOSPC";
-	case EBUSY: return "EBUSY";
-	case ESTALE: return "ESTALE";
+	case EPERM:
+		return "EPERM";
+	case ENOSYS:
+		return "ENOSYS";
+	case EACCES:
+		return "EACCES";
+	case EINVAL:
+		return "EINVAL";
+	case EFAULT:
+		return "EFAULT";
+	case ENOENT:
+		return "ENOENT";
+	case EBADF:
+		return "EBADF";
+	case ENOEXEC:
+		return "ENOEXEC";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ENOKEY:
+		return "ENOKEY";
+	case EDQUOT:
+		return "EDQUOT";
+	case ENOSPC:
+		return "ENOSPC";
+	case EBUSY:
+		return "EBUSY";
+	case ESTALE:
+		return "ESTALE";
 	default: {
 		static char buf[32];
 		snprintf(buf, sizeof(buf), "errno%d", e);
@@ -193,7 +207,8 @@ static long do_personality(void)
 	long r = syscall(SYS_personality, ADDR_NO_RANDOMIZE);
 	if (r == -1)
 		return -1;
-	return (syscall(SYS_personality, 0xffffffff) & ADDR_NO_RANDOMIZE) ? 0 : (errno = EINVAL, -1);
+	return (syscall(SYS_personality, 0xffffffff) & ADDR_NO_RANDOMIZE) ? 0
+									  : (errno = EINVAL, -1);
 }
 
 static long do_getcwd(void)
@@ -236,7 +251,7 @@ static const struct {
 	{"getpid", do_getpid},
 };
 
-#define NCALLS (sizeof(calls) / sizeof(calls[0]))
+#define NCALLS	 (sizeof(calls) / sizeof(calls[0]))
 #define NDEFAULT 19
 
 static void run(size_t i)

@@ -47,8 +47,8 @@
 struct slice {
 	char owner[32];
 	char veth[ACRE_NETNS_IFNAMSIZ];
-	pid_t pid;	  /* the child holding the namespace */
-	int release_fd;	  /* closing it ends the child */
+	pid_t pid;	/* the child holding the namespace */
+	int release_fd; /* closing it ends the child */
 	ino_t netns_ino;
 	uint32_t addr;
 	int host_ifindex; /* of the host veth, for the qdisc leak check */
@@ -329,7 +329,8 @@ static int do_connect(void *arg)
 {
 	struct tcp_target *t = arg;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t->port),
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(t->port),
 				 .sin_addr.s_addr = htonl(t->addr)};
 	if (fd < 0)
 		return 2;
@@ -371,7 +372,8 @@ static bool tcp(pid_t from, pid_t to, uint32_t addr)
 		}
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int one = 1;
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t.port),
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons(t.port),
 					 .sin_addr.s_addr = htonl(addr)};
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
@@ -532,8 +534,8 @@ static double iperf(const struct slice *server, const struct slice *client, bool
 	int sout[2];
 	if (pipe2(sout, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
-	char *sargv[] = {"iperf3", "-s", "-1", "--forceflush", "-B", (char *)ip(server->addr), "-p",
-			 port, NULL};
+	char *sargv[] = {"iperf3", "-s", "-1", "--forceflush", "-B", (char *)ip(server->addr),
+			 "-p",	   port, NULL};
 	pid_t s = spawn_in(server->pid, sargv, sout[1]);
 	helper_add(s);
 	close(sout[1]);
@@ -553,8 +555,8 @@ static double iperf(const struct slice *server, const struct slice *client, bool
 	int cout[2];
 	if (pipe2(cout, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
-	char *cargv[] = {"iperf3", "-c", (char *)ip(server->addr), "-p", port, "-t", "5", "-O", "1",
-			 "-J", reverse ? "-R" : NULL, NULL};
+	char *cargv[] = {"iperf3", "-c", (char *)ip(server->addr), "-p", port, "-t", "5", "-O",
+			 "1",	   "-J", reverse ? "-R" : NULL,	   NULL};
 	pid_t c = spawn_in(client->pid, cargv, cout[1]);
 	helper_add(c);
 	close(cout[1]);
@@ -570,10 +572,10 @@ static double iperf(const struct slice *server, const struct slice *client, bool
 	json_error_t je;
 	json_t *doc = out ? json_loads(out, 0, &je) : NULL;
 	double bps = -1;
-	json_t *v = doc ? json_object_get(json_object_get(json_object_get(doc, "end"),
-							  "sum_received"),
-					  "bits_per_second")
-			: NULL;
+	json_t *v =
+		doc ? json_object_get(json_object_get(json_object_get(doc, "end"), "sum_received"),
+				      "bits_per_second")
+		    : NULL;
 	if (v)
 		bps = json_number_value(v);
 	else
@@ -604,8 +606,12 @@ static int setup_slice(struct acre_netns *nn, const struct acre_netns_bridge *br
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	struct acre_netns_slice spec = {.owner = s->owner, .netns_fd = fd, .pid = s->pid,
-					.address = s->addr, .rate = rate, .isolated = isolated};
+	struct acre_netns_slice spec = {.owner = s->owner,
+					.netns_fd = fd,
+					.pid = s->pid,
+					.address = s->addr,
+					.rate = rate,
+					.isolated = isolated};
 	r = acre_netns_slice_setup(nn, br, &spec, err);
 	if (fd >= 0)
 		close(fd);
@@ -646,8 +652,7 @@ static void test_refusals(struct acre_netns *nn, const struct acre_netns_bridge 
 	check(r == -EEXIST && strstr(err.message, "without acre's mark"),
 	      "a bridge without our mark is refused: %s", err.message);
 	r = acre_netns_bridge_remove(nn, &other, &err);
-	check(r == -EEXIST && if_nametoindex(br->name) > 0,
-	      "... and not removed: %s", err.message);
+	check(r == -EEXIST && if_nametoindex(br->name) > 0, "... and not removed: %s", err.message);
 	/* A name taken by something that is not a bridge. */
 	must(acre_netns_bridge_init(&other, a->veth, "acre", &br->subnet, &err), &err,
 	     "bridge init");
@@ -669,8 +674,7 @@ static void test_refusals(struct acre_netns *nn, const struct acre_netns_bridge 
 	      "an overlapping --slice-cidr is refused: %s", err.message);
 }
 
-static void test_reachability(const struct acre_netns_bridge *br, struct slice *a,
-			      struct slice *b)
+static void test_reachability(const struct acre_netns_bridge *br, struct slice *a, struct slice *b)
 {
 	uint32_t gw = acre_cidr_gateway(&br->subnet);
 	check(ping(a->pid, b->addr), "ping %s -> %s (slice to slice)", ip(a->addr), ip(b->addr));
@@ -763,8 +767,8 @@ static void test_half_made(struct acre_netns *nn, const struct acre_netns_bridge
 	struct slice *c = slice_new("twin");
 	c->addr = 0;
 	must(acre_ipam_allocate(ipam, c->owner, &c->addr, &err), &err, "allocate");
-	struct acre_netns_slice spec = {.owner = c->owner, .netns_fd = -1, .pid = a->pid,
-					.address = c->addr};
+	struct acre_netns_slice spec = {
+		.owner = c->owner, .netns_fd = -1, .pid = a->pid, .address = c->addr};
 	int r = acre_netns_slice_setup(nn, br, &spec, &err);
 	check(r == -EEXIST && strstr(err.message, "File exists") && !if_nametoindex(c->veth),
 	      "a slice that cannot be made leaves nothing: %s", err.message);
@@ -824,8 +828,8 @@ static void time_setup(struct acre_netns *nn, const struct acre_netns_bridge *br
 		uint32_t addr;
 		must(acre_ipam_allocate(ipam, s->owner, &addr, &err), &err, "allocate");
 		s->addr = addr;
-		struct acre_netns_slice spec = {.owner = s->owner, .netns_fd = -1, .pid = s->pid,
-						.address = addr};
+		struct acre_netns_slice spec = {
+			.owner = s->owner, .netns_fd = -1, .pid = s->pid, .address = addr};
 		/* Every other run also isolates and shapes, the costliest launch. */
 		bool full = i % 2;
 		spec.rate = full ? RATE : 0;
@@ -850,7 +854,8 @@ static void time_setup(struct acre_netns *nn, const struct acre_netns_bridge *br
 	say("time: slice network setup (veth+move+address+route+lo), %d runs: median %.0f us, "
 	    "min %.0f, max %.0f\n",
 	    half, setup[half / 2], setup[0], setup[half - 1]);
-	say("time: ... with --isolated and --net-rate (2 tbf): median %.0f us, min %.0f, max %.0f\n",
+	say("time: ... with --isolated and --net-rate (2 tbf): median %.0f us, min %.0f, max "
+	    "%.0f\n",
 	    shaped[half / 2], shaped[0], shaped[half - 1]);
 	say("time: slice network teardown, %d runs: median %.0f us, min %.0f, max %.0f\n",
 	    TIMED_RUNS, teardown[TIMED_RUNS / 2], teardown[0], teardown[TIMED_RUNS - 1]);
@@ -908,7 +913,8 @@ int main(int argc, char **argv)
 	say("bridge %s, subnet %s, state %s\n", T.bridge, subnet_s, T.state_dir);
 
 	struct acre_netns_bridge br;
-	must(acre_netns_bridge_init(&br, T.bridge, "acre-test", &subnet, &err), &err, "bridge init");
+	must(acre_netns_bridge_init(&br, T.bridge, "acre-test", &subnet, &err), &err,
+	     "bridge init");
 	T.br = &br;
 	must(acre_netns_bridge_ensure(nn, &br, &err), &err, "bridge ensure");
 	check(br.ifindex > 0 && read_sysfs_int(T.bridge, "flags") & IFF_UP,

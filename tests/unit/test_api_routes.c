@@ -14,13 +14,13 @@
 #include <event2/http.h>
 
 static const struct api_route table[] = {
-    {EVHTTP_REQ_GET, "/healthz", NULL, true},
-    {EVHTTP_REQ_GET, "/v1/things", NULL, false},
-    {EVHTTP_REQ_POST, "/v1/things", NULL, false},
-    {EVHTTP_REQ_GET, "/v1/things/{id}", NULL, false},
-    {EVHTTP_REQ_DELETE, "/v1/things/{id}", NULL, false},
-    {EVHTTP_REQ_POST, "/v1/things/{id}/kill", NULL, false},
-    {EVHTTP_REQ_GET, "/v1/a/{x}/b/{y}", NULL, false},
+	{EVHTTP_REQ_GET, "/healthz", NULL, true},
+	{EVHTTP_REQ_GET, "/v1/things", NULL, false},
+	{EVHTTP_REQ_POST, "/v1/things", NULL, false},
+	{EVHTTP_REQ_GET, "/v1/things/{id}", NULL, false},
+	{EVHTTP_REQ_DELETE, "/v1/things/{id}", NULL, false},
+	{EVHTTP_REQ_POST, "/v1/things/{id}/kill", NULL, false},
+	{EVHTTP_REQ_GET, "/v1/a/{x}/b/{y}", NULL, false},
 };
 #define N ACRE_ARRAY_SIZE(table)
 
@@ -151,11 +151,11 @@ static void test_the_api_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_literal_paths),
-	    cmocka_unit_test(test_parameters),
-	    cmocka_unit_test(test_unknown_paths_are_404),
-	    cmocka_unit_test(test_wrong_method_is_405_with_allow),
-	    cmocka_unit_test(test_the_api_table),
+		cmocka_unit_test(test_literal_paths),
+		cmocka_unit_test(test_parameters),
+		cmocka_unit_test(test_unknown_paths_are_404),
+		cmocka_unit_test(test_wrong_method_is_405_with_allow),
+		cmocka_unit_test(test_the_api_table),
 	};
 	return cmocka_run_group_tests_name("api_routes", tests, NULL, NULL);
 }

@@ -103,8 +103,8 @@ static void test_error(void **state)
 	acre_error_set(&err, ENOENT, "name", "no slice named web");
 	_cleanup_json_ json_t *j = render_error(&err);
 	_cleanup_json_ json_t *want =
-	    parse("{\"error\": {\"code\": \"not_found\", \"message\": \"no slice named web\", "
-		  "\"field\": \"name\"}}");
+		parse("{\"error\": {\"code\": \"not_found\", \"message\": \"no slice named web\", "
+		      "\"field\": \"name\"}}");
 	assert_true(json_equal(j, want));
 
 	/* No field: no key.  An errno without a name of its own: "internal". */
@@ -120,49 +120,50 @@ static void test_error(void **state)
 }
 
 static const char node_summary[] =
-    "{\"name\": \"web\", \"state\": \"running\", \"reason\": \"\", \"pid\": 412, "
-    "\"restarts\": 1, \"command\": \"sleep 600\", \"resources\": {\"memory\": 67108864}, "
-    "\"created_at\": 1700000000000, \"started_at\": 1700000000100, \"finished_at\": 0, "
-    "\"foreground\": false, \"labels\": {\"app\": \"web\"}}";
+	"{\"name\": \"web\", \"state\": \"running\", \"reason\": \"\", \"pid\": 412, "
+	"\"restarts\": 1, \"command\": \"sleep 600\", \"resources\": {\"memory\": 67108864}, "
+	"\"created_at\": 1700000000000, \"started_at\": 1700000000100, \"finished_at\": 0, "
+	"\"foreground\": false, \"labels\": {\"app\": \"web\"}}";
 
 static const char node_detail[] =
-    "{\"name\": \"web\", \"state\": \"exited\", \"reason\": \"exit 0\", \"pid\": 0, "
-    "\"restarts\": 0, \"command\": \"true\", \"resources\": {\"cpus\": 0.5, \"pids\": 64}, "
-    "\"created_at\": 1700000000000, \"started_at\": 1700000000100, "
-    "\"finished_at\": 1700000000200, \"foreground\": false, \"labels\": {}, "
-    "\"spec\": {\"name\": \"web\", \"restart\": \"on-failure:3\"}, "
-    "\"exit\": {\"oom\": false, \"status\": 0, \"exit_code\": 0}, \"task_pid\": 2, "
-    "\"remove_on_exit\": false, \"network\": {\"mode\": \"none\"}, "
-    "\"cgroup\": {\"root\": \"acre\", \"name\": \"s1\", \"id\": 7}}";
+	"{\"name\": \"web\", \"state\": \"exited\", \"reason\": \"exit 0\", \"pid\": 0, "
+	"\"restarts\": 0, \"command\": \"true\", \"resources\": {\"cpus\": 0.5, \"pids\": 64}, "
+	"\"created_at\": 1700000000000, \"started_at\": 1700000000100, "
+	"\"finished_at\": 1700000000200, \"foreground\": false, \"labels\": {}, "
+	"\"spec\": {\"name\": \"web\", \"restart\": \"on-failure:3\"}, "
+	"\"exit\": {\"oom\": false, \"status\": 0, \"exit_code\": 0}, \"task_pid\": 2, "
+	"\"remove_on_exit\": false, \"network\": {\"mode\": \"none\"}, "
+	"\"cgroup\": {\"root\": \"acre\", \"name\": \"s1\", \"id\": 7}}";
 
 static const char pool_item[] =
-    "{\"id\": \"web\", \"name\": \"web\", \"uid\": 3, \"state\": \"running\", \"reason\": \"\", "
-    "\"node\": \"vm-1\", \"assigned\": true, \"desired\": \"run\", \"restart\": \"never\", "
-    "\"restarts\": 0, \"resources\": {\"cpus\": 0.0, \"memory\": 268435456}, "
-    "\"created_at\": 1700000000000, \"updated_at\": 1700000000300, \"exit\": null, "
-    "\"replacements\": 0, \"command\": \"sleep 600\", \"labels\": {\"app\": \"web\"}}";
+	"{\"id\": \"web\", \"name\": \"web\", \"uid\": 3, \"state\": \"running\", \"reason\": "
+	"\"\", "
+	"\"node\": \"vm-1\", \"assigned\": true, \"desired\": \"run\", \"restart\": \"never\", "
+	"\"restarts\": 0, \"resources\": {\"cpus\": 0.0, \"memory\": 268435456}, "
+	"\"created_at\": 1700000000000, \"updated_at\": 1700000000300, \"exit\": null, "
+	"\"replacements\": 0, \"command\": \"sleep 600\", \"labels\": {\"app\": \"web\"}}";
 
 static const char pool_detail[] =
-    "{\"id\": \"web\", \"name\": \"web\", \"uid\": 3, \"state\": \"pending\", "
-    "\"reason\": \"no node has room\", \"node\": null, \"assigned\": false, "
-    "\"desired\": \"run\", \"restart\": \"always\", \"restarts\": 0, "
-    "\"resources\": {\"cpus\": 1.0, \"memory\": 0}, \"created_at\": 1700000000000, "
-    "\"updated_at\": 1700000000300, \"exit\": null, \"replacements\": 0, "
-    "\"placement\": {\"strategy\": \"binpack\", \"constraints\": [\"zone==a\"]}, "
-    "\"command\": \"sleep 600\", \"labels\": {}, "
-    "\"spec\": {\"resources\": {\"cpus\": 1, \"pids\": 32}}}";
+	"{\"id\": \"web\", \"name\": \"web\", \"uid\": 3, \"state\": \"pending\", "
+	"\"reason\": \"no node has room\", \"node\": null, \"assigned\": false, "
+	"\"desired\": \"run\", \"restart\": \"always\", \"restarts\": 0, "
+	"\"resources\": {\"cpus\": 1.0, \"memory\": 0}, \"created_at\": 1700000000000, "
+	"\"updated_at\": 1700000000300, \"exit\": null, \"replacements\": 0, "
+	"\"placement\": {\"strategy\": \"binpack\", \"constraints\": [\"zone==a\"]}, "
+	"\"command\": \"sleep 600\", \"labels\": {}, "
+	"\"spec\": {\"resources\": {\"cpus\": 1, \"pids\": 32}}}";
 
 static void test_shape_node(void **state)
 {
 	(void)state;
 	_cleanup_json_ json_t *in = parse(node_summary);
 	_cleanup_json_ json_t *s = slice_shape_node(in, false);
-	_cleanup_json_ json_t *want =
-	    parse("{\"name\": \"web\", \"state\": \"running\", \"reason\": \"\", \"node\": null, "
-		  "\"command\": \"sleep 600\", \"labels\": {\"app\": \"web\"}, "
-		  "\"resources\": {\"cpus\": null, \"memory\": 67108864, \"pids\": null}, "
-		  "\"restarts\": 1, \"pid\": 412, \"created_at\": 1700000000000, "
-		  "\"started_at\": 1700000000100, \"finished_at\": null, \"updated_at\": null}");
+	_cleanup_json_ json_t *want = parse(
+		"{\"name\": \"web\", \"state\": \"running\", \"reason\": \"\", \"node\": null, "
+		"\"command\": \"sleep 600\", \"labels\": {\"app\": \"web\"}, "
+		"\"resources\": {\"cpus\": null, \"memory\": 67108864, \"pids\": null}, "
+		"\"restarts\": 1, \"pid\": 412, \"created_at\": 1700000000000, "
+		"\"started_at\": 1700000000100, \"finished_at\": null, \"updated_at\": null}");
 	assert_true(json_equal(s, want));
 
 	_cleanup_json_ json_t *din = parse(node_detail);
@@ -244,7 +245,7 @@ static void test_shape_results(void **state)
 	_cleanup_json_ json_t *node_kill = parse("{\"name\": \"web\", \"signal\": \"TERM\"}");
 	_cleanup_json_ json_t *k = slice_shape_kill(node_kill, "web");
 	_cleanup_json_ json_t *want_k =
-	    parse("{\"name\": \"web\", \"node\": null, \"signal\": \"TERM\"}");
+		parse("{\"name\": \"web\", \"node\": null, \"signal\": \"TERM\"}");
 	assert_true(json_equal(k, want_k));
 	/* The pool killing a slice it never placed answers with the slice: no signal. */
 	_cleanup_json_ json_t *pending = parse(pool_detail);
@@ -252,10 +253,10 @@ static void test_shape_results(void **state)
 	assert_true(json_is_null(json_object_get(kp, "signal")));
 
 	_cleanup_json_ json_t *pool_rm =
-	    parse("{\"name\": \"web\", \"removing\": true, \"node\": \"vm-1\"}");
+		parse("{\"name\": \"web\", \"removing\": true, \"node\": \"vm-1\"}");
 	_cleanup_json_ json_t *r = slice_shape_rm(pool_rm, "web");
 	_cleanup_json_ json_t *want_r = parse(
-	    "{\"name\": \"web\", \"node\": \"vm-1\", \"removed\": false, \"removing\": true}");
+		"{\"name\": \"web\", \"node\": \"vm-1\", \"removed\": false, \"removing\": true}");
 	assert_true(json_equal(r, want_r));
 	_cleanup_json_ json_t *node_rm = parse("{\"name\": \"web\", \"removed\": true}");
 	_cleanup_json_ json_t *nr = slice_shape_rm(node_rm, "other");
@@ -271,7 +272,7 @@ static void test_filter(void **state)
 	_cleanup_json_ json_t *web = parse("{\"name\": \"w\", \"state\": \"running\", \"labels\": "
 					   "{\"app\": \"web\", \"t\": \"a=b\"}}");
 	_cleanup_json_ json_t *db =
-	    parse("{\"name\": \"d\", \"state\": \"exited\", \"labels\": {\"app\": \"db\"}}");
+		parse("{\"name\": \"d\", \"state\": \"exited\", \"labels\": {\"app\": \"db\"}}");
 	assert_true(slice_filter_match(&f, web));
 
 	assert_int_equal(slice_filter_add_label(&f, "novalue", &err), -EINVAL);
@@ -302,10 +303,10 @@ static void test_filter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_values),     cmocka_unit_test(test_error),
-	    cmocka_unit_test(test_shape_node), cmocka_unit_test(test_shape_pool),
-	    cmocka_unit_test(test_same_keys),  cmocka_unit_test(test_shape_results),
-	    cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_values),	   cmocka_unit_test(test_error),
+		cmocka_unit_test(test_shape_node), cmocka_unit_test(test_shape_pool),
+		cmocka_unit_test(test_same_keys),  cmocka_unit_test(test_shape_results),
+		cmocka_unit_test(test_filter),
 	};
 	return cmocka_run_group_tests_name("cli_render", tests, NULL, NULL);
 }

@@ -91,11 +91,11 @@ static void test_code_names(void **state)
 		int code;
 		const char *name;
 	} names[] = {
-		{EINVAL, "invalid"},   {ENOENT, "not_found"},	  {EEXIST, "exists"},
-		{EACCES, "denied"},    {EPERM, "denied"},	  {EBUSY, "busy"},
-		{ENOSPC, "no_space"},  {EMSGSIZE, "too_long"},	  {EPROTO, "protocol"},
-		{EOPNOTSUPP, "unsupported"}, {ENOMEM, "no_memory"}, {ETIMEDOUT, "timeout"},
-		{ESRCH, "not_running"}, {EIO, "internal"},	  {0, "internal"},
+		{EINVAL, "invalid"},	     {ENOENT, "not_found"},  {EEXIST, "exists"},
+		{EACCES, "denied"},	     {EPERM, "denied"},	     {EBUSY, "busy"},
+		{ENOSPC, "no_space"},	     {EMSGSIZE, "too_long"}, {EPROTO, "protocol"},
+		{EOPNOTSUPP, "unsupported"}, {ENOMEM, "no_memory"},  {ETIMEDOUT, "timeout"},
+		{ESRCH, "not_running"},	     {EIO, "internal"},	     {0, "internal"},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(names); i++) {
 		assert_string_equal(acre_error_code_name(names[i].code), names[i].name);

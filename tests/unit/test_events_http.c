@@ -63,8 +63,8 @@ static void reply_error(struct evhttp_request *req, const struct acre_error *err
 {
 	struct evbuffer *b = evbuffer_new();
 	_cleanup_json_ json_t *j =
-	    json_pack("{s:{s:s,s:s,s:s}}", "error", "code", acre_error_code_name(err->code),
-		      "message", err->message, "field", err->field);
+		json_pack("{s:{s:s,s:s,s:s}}", "error", "code", acre_error_code_name(err->code),
+			  "message", err->message, "field", err->field);
 	_cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
 	evbuffer_add(b, s, strlen(s));
 	evhttp_send_reply(req, 400, "Bad Request", b);
@@ -80,10 +80,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (s->sndbuf > 0) {
 		struct bufferevent *bev =
-		    evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+			evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
 		int fd = bufferevent_getfd(bev);
 		assert_int_equal(
-		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf)), 0);
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf)), 0);
 	}
 	struct acre_error err = {0};
 	s->evcon = evhttp_request_get_connection(req);
@@ -95,8 +95,8 @@ static void srv_start(struct srv *s)
 {
 	struct acre_error err = {0};
 	assert_int_equal(
-	    sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-	    SQLITE_OK);
+		sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+		SQLITE_OK);
 	if (eventlog_open(s->db, &s->opt, &s->log, &err) < 0)
 		fail_msg("eventlog_open: %s", err.message);
 	s->base = event_base_new();
@@ -161,7 +161,7 @@ static void append(struct srv *s, const char *type, const char *app, size_t pad)
 	assert_non_null(filler);
 	memset(filler, 'x', pad);
 	_cleanup_json_ json_t *data =
-	    json_pack("{s:s,s:s,s:s}", "name", name, "state", "running", "pad", filler);
+		json_pack("{s:s,s:s,s:s}", "name", name, "state", "running", "pad", filler);
 	_cleanup_json_ json_t *labels = json_pack("{s:s}", "app", app);
 	struct acre_error err = {0};
 	if (eventlog_append(s->log, type, "created", data, labels, NULL, &err) < 0)
@@ -492,7 +492,7 @@ static void expect_400(struct srv *s, const char *target, const char *extra, con
 	_cleanup_json_ json_t *j = json_loads(body, 0, NULL);
 	assert_non_null(j);
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(j, "error"), "field")), field);
+		json_string_value(json_object_get(json_object_get(j, "error"), "field")), field);
 	client_free(c);
 }
 
@@ -669,17 +669,17 @@ int main(void)
 {
 	acre_log_set_level(ACRE_LOG_WARN);
 	const struct CMUnitTest tests[] = {
-	    T(test_backlog_then_live),
-	    T(test_last_event_id_wins),
-	    T(test_resume_after_restart),
-	    T(test_filters),
-	    T(test_bad_requests),
-	    T(test_keepalive),
-	    T(test_lagged_since_trimmed),
-	    T(test_slow_client_lagged),
-	    T(test_stalled_client_disconnected),
-	    T(test_client_leaves),
-	    T(test_log_close_ends_streams),
+		T(test_backlog_then_live),
+		T(test_last_event_id_wins),
+		T(test_resume_after_restart),
+		T(test_filters),
+		T(test_bad_requests),
+		T(test_keepalive),
+		T(test_lagged_since_trimmed),
+		T(test_slow_client_lagged),
+		T(test_stalled_client_disconnected),
+		T(test_client_leaves),
+		T(test_log_close_ends_streams),
 	};
 	return cmocka_run_group_tests_name("events_http", tests, NULL, NULL);
 }

@@ -48,8 +48,8 @@ static char *list_dir(struct tmp *t)
 
 static void write_file(struct tmp *t, const char *name, const void *data, size_t len)
 {
-	_cleanup_close_ int fd = openat(t->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-					0644);
+	_cleanup_close_ int fd =
+		openat(t->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, data, len), (ssize_t)len);
 }

@@ -164,12 +164,9 @@ static void test_subnet_check(void **state)
 	static const struct {
 		const char *in, *says;
 	} bad[] = {
-		{"198.18.0.0/31", "must be /8 to /30"},
-		{"198.18.0.0/32", "must be /8 to /30"},
-		{"198.0.0.0/7", "must be /8 to /30"},
-		{"127.0.0.0/16", "loopback"},
-		{"169.254.0.0/16", "link-local"},
-		{"224.0.0.0/8", "multicast"},
+		{"198.18.0.0/31", "must be /8 to /30"}, {"198.18.0.0/32", "must be /8 to /30"},
+		{"198.0.0.0/7", "must be /8 to /30"},	{"127.0.0.0/16", "loopback"},
+		{"169.254.0.0/16", "link-local"},	{"224.0.0.0/8", "multicast"},
 		{"0.0.0.0/8", "this network"},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
@@ -233,7 +230,8 @@ static void test_veth_names(void **state)
 	assert_int_equal(strlen(a), 14);
 	assert_memory_equal(a, "ac", 2);
 	assert_string_equal(a, a2); /* stable: the cleanup after a restart relies on it */
-	assert_string_equal(a, "ac289086e03873"); /* and across builds: FNV-1a of "acre:acre\nweb-1" */
+	assert_string_equal(a,
+			    "ac289086e03873"); /* and across builds: FNV-1a of "acre:acre\nweb-1" */
 	assert_string_not_equal(a, b);
 	/* Another supervisor (another cgroup root) names its web-1 apart. */
 	assert_string_not_equal(a, a3);

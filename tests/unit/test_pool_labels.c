@@ -244,11 +244,12 @@ static void test_filter_parsing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_add_query_remove, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_labels_of_a_slice_and_its_changes, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_labels_come_back_from_the_store, setup, teardown),
-	    cmocka_unit_test(test_filter_parsing),
+		cmocka_unit_test_setup_teardown(test_add_query_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels_of_a_slice_and_its_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_labels_come_back_from_the_store, setup,
+						teardown),
+		cmocka_unit_test(test_filter_parsing),
 	};
 	return cmocka_run_group_tests_name("pool_labels", tests, NULL, NULL);
 }

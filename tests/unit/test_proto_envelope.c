@@ -71,7 +71,7 @@ static void test_valid_request_string_id_and_payload(void **state)
 {
 	(void)state;
 	_cleanup_(parsed_free) struct parsed p =
-	    parse(" {\"id\":\"req-9\",\"op\":\"run\",\"spec\":{\"command\":[\"true\"]}}\t");
+		parse(" {\"id\":\"req-9\",\"op\":\"run\",\"spec\":{\"command\":[\"true\"]}}\t");
 	assert_int_equal(p.rc, 0);
 	assert_string_equal(p.op, "run");
 	assert_string_equal(json_string_value(p.id), "req-9");
@@ -119,7 +119,7 @@ static void test_duplicate_key(void **state)
 	expect_unreadable_field("{\"a\\\"b\":1,\"a\\\"b\":1}", "a\"b", "is given twice");
 	/* The same key in two objects is no duplicate. */
 	_cleanup_(parsed_free) struct parsed p =
-	    parse("{\"id\":1,\"op\":\"x\",\"a\":{\"k\":1},\"b\":{\"k\":2}}");
+		parse("{\"id\":1,\"op\":\"x\",\"a\":{\"k\":1},\"b\":{\"k\":2}}");
 	assert_int_equal(p.rc, 0);
 }
 
@@ -161,9 +161,9 @@ static void test_id_of_wrong_type(void **state)
 {
 	(void)state;
 	static const char *const lines[] = {
-	    "{\"id\":1.5,\"op\":\"ps\"}", "{\"id\":null,\"op\":\"ps\"}",
-	    "{\"id\":[1],\"op\":\"ps\"}", "{\"id\":true,\"op\":\"ps\"}",
-	    "{\"id\":{},\"op\":\"ps\"}",
+		"{\"id\":1.5,\"op\":\"ps\"}", "{\"id\":null,\"op\":\"ps\"}",
+		"{\"id\":[1],\"op\":\"ps\"}", "{\"id\":true,\"op\":\"ps\"}",
+		"{\"id\":{},\"op\":\"ps\"}",
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(lines); i++) {
 		_cleanup_(parsed_free) struct parsed p = parse(lines[i]);
@@ -311,7 +311,7 @@ static void test_ok_reply(void **state)
 	assert_true(json_equal(json_object_get(reply, "id"), id));
 	assert_true(json_is_true(json_object_get(reply, "ok")));
 	assert_int_equal(
-	    json_integer_value(json_object_get(json_object_get(reply, "result"), "slices")), 2);
+		json_integer_value(json_object_get(json_object_get(reply, "result"), "slices")), 2);
 	assert_null(json_object_get(reply, "error"));
 	assert_int_equal(json_object_size(reply), 3);
 }
@@ -390,7 +390,7 @@ static void test_error_reply_truncated_utf8(void **state)
 	_cleanup_json_ json_t *reply = acre_proto_error(id, &err);
 	assert_non_null(reply);
 	const char *msg =
-	    json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+		json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
 	assert_non_null(msg);
 	assert_true(strncmp(msg, "resources.memory a\xc3\xa9", 20) == 0);
 	/* 511 bytes were kept; the last one, half of a character, is replaced. */
@@ -431,12 +431,13 @@ static void test_event(void **state)
 	(void)state;
 	_cleanup_json_ json_t *id = json_integer(5);
 	_cleanup_json_ json_t *ev =
-	    acre_proto_event(id, "state", json_pack("{s:s}", "state", "running"));
+		acre_proto_event(id, "state", json_pack("{s:s}", "state", "running"));
 	assert_non_null(ev);
 	assert_int_equal(json_integer_value(json_object_get(ev, "id")), 5);
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "state");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(ev, "data"), "state")), "running");
+		json_string_value(json_object_get(json_object_get(ev, "data"), "state")),
+		"running");
 	assert_null(json_object_get(ev, "ok"));
 }
 
@@ -444,8 +445,8 @@ static void test_error_from_json(void **state)
 {
 	(void)state;
 	_cleanup_json_ json_t *reply =
-	    json_pack("{s:i,s:b,s:{s:s,s:s,s:s}}", "id", 1, "ok", 0, "error", "code", "not_found",
-		      "message", "no slice named web-1", "field", "name");
+		json_pack("{s:i,s:b,s:{s:s,s:s,s:s}}", "id", 1, "ok", 0, "error", "code",
+			  "not_found", "message", "no slice named web-1", "field", "name");
 	struct acre_error err = {0};
 	acre_proto_error_from_json(reply, &err);
 	assert_int_equal(err.code, ENOENT);
@@ -490,31 +491,31 @@ static void test_error_code_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_valid_request_integer_id),
-	    cmocka_unit_test(test_valid_request_string_id_and_payload),
-	    cmocka_unit_test(test_valid_request_with_utf8),
-	    cmocka_unit_test(test_invalid_json),
-	    cmocka_unit_test(test_duplicate_key),
-	    cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_non_object),
-	    cmocka_unit_test(test_missing_id),
-	    cmocka_unit_test(test_id_of_wrong_type),
-	    cmocka_unit_test(test_missing_op_keeps_id),
-	    cmocka_unit_test(test_op_not_a_string),
-	    cmocka_unit_test(test_parse_kinds),
-	    cmocka_unit_test(test_parse_refused),
-	    cmocka_unit_test(test_parse_unreadable_keeps_nothing),
-	    cmocka_unit_test(test_ok_reply),
-	    cmocka_unit_test(test_ok_reply_defaults),
-	    cmocka_unit_test(test_error_reply),
-	    cmocka_unit_test(test_error_reply_without_field),
-	    cmocka_unit_test(test_error_reply_for_unparsed_request),
-	    cmocka_unit_test(test_error_reply_truncated_utf8),
-	    cmocka_unit_test(test_error_reply_truncated_utf8_field),
-	    cmocka_unit_test(test_event),
-	    cmocka_unit_test(test_error_from_json),
-	    cmocka_unit_test(test_error_from_json_malformed),
-	    cmocka_unit_test(test_error_code_round_trip),
+		cmocka_unit_test(test_valid_request_integer_id),
+		cmocka_unit_test(test_valid_request_string_id_and_payload),
+		cmocka_unit_test(test_valid_request_with_utf8),
+		cmocka_unit_test(test_invalid_json),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_non_object),
+		cmocka_unit_test(test_missing_id),
+		cmocka_unit_test(test_id_of_wrong_type),
+		cmocka_unit_test(test_missing_op_keeps_id),
+		cmocka_unit_test(test_op_not_a_string),
+		cmocka_unit_test(test_parse_kinds),
+		cmocka_unit_test(test_parse_refused),
+		cmocka_unit_test(test_parse_unreadable_keeps_nothing),
+		cmocka_unit_test(test_ok_reply),
+		cmocka_unit_test(test_ok_reply_defaults),
+		cmocka_unit_test(test_error_reply),
+		cmocka_unit_test(test_error_reply_without_field),
+		cmocka_unit_test(test_error_reply_for_unparsed_request),
+		cmocka_unit_test(test_error_reply_truncated_utf8),
+		cmocka_unit_test(test_error_reply_truncated_utf8_field),
+		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_error_from_json),
+		cmocka_unit_test(test_error_from_json_malformed),
+		cmocka_unit_test(test_error_code_round_trip),
 	};
 	return cmocka_run_group_tests_name("proto_envelope", tests, NULL, NULL);
 }

@@ -147,10 +147,10 @@ static void test_limits_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fds_travel_with_their_message),
-	    cmocka_unit_test(test_no_fds),
-	    cmocka_unit_test(test_extra_fds_are_closed),
-	    cmocka_unit_test(test_limits_and_errors),
+		cmocka_unit_test(test_fds_travel_with_their_message),
+		cmocka_unit_test(test_no_fds),
+		cmocka_unit_test(test_extra_fds_are_closed),
+		cmocka_unit_test(test_limits_and_errors),
 	};
 	return cmocka_run_group_tests_name("proto_fds", tests, NULL, NULL);
 }

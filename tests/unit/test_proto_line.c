@@ -239,7 +239,7 @@ static void test_encode_ends_with_one_newline(void **state)
 {
 	(void)state;
 	_cleanup_json_ json_t *msg =
-	    json_pack("{s:s,s:i,s:s}", "op", "run", "id", 7, "text", "two\nlines \xc3\xa9");
+		json_pack("{s:s,s:i,s:s}", "op", "run", "id", 7, "text", "two\nlines \xc3\xa9");
 	assert_non_null(msg);
 	size_t len = 0;
 	_cleanup_free_ char *s = acre_proto_frame_encode(msg, &len);
@@ -442,22 +442,22 @@ static void test_evbuffer_over_one_mib(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_line_split_across_feeds),
-	    cmocka_unit_test(test_several_lines_in_one_feed),
-	    cmocka_unit_test(test_crlf),
-	    cmocka_unit_test(test_empty_lines),
-	    cmocka_unit_test(test_nothing_fed),
-	    cmocka_unit_test(test_line_of_exactly_max),
-	    cmocka_unit_test(test_line_of_exactly_default_max),
-	    cmocka_unit_test(test_too_long_ending_in_same_feed),
-	    cmocka_unit_test(test_too_long_by_one),
-	    cmocka_unit_test(test_too_long_across_many_feeds),
-	    cmocka_unit_test(test_too_long_fed_before_reading),
-	    cmocka_unit_test(test_too_long_then_discarding_feed_holds_next_lines),
-	    cmocka_unit_test(test_encode_ends_with_one_newline),
-	    cmocka_unit_test(test_fd_reader_over_one_mib),
-	    cmocka_unit_test(test_evbuffer_lines),
-	    cmocka_unit_test(test_evbuffer_over_one_mib),
+		cmocka_unit_test(test_line_split_across_feeds),
+		cmocka_unit_test(test_several_lines_in_one_feed),
+		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_empty_lines),
+		cmocka_unit_test(test_nothing_fed),
+		cmocka_unit_test(test_line_of_exactly_max),
+		cmocka_unit_test(test_line_of_exactly_default_max),
+		cmocka_unit_test(test_too_long_ending_in_same_feed),
+		cmocka_unit_test(test_too_long_by_one),
+		cmocka_unit_test(test_too_long_across_many_feeds),
+		cmocka_unit_test(test_too_long_fed_before_reading),
+		cmocka_unit_test(test_too_long_then_discarding_feed_holds_next_lines),
+		cmocka_unit_test(test_encode_ends_with_one_newline),
+		cmocka_unit_test(test_fd_reader_over_one_mib),
+		cmocka_unit_test(test_evbuffer_lines),
+		cmocka_unit_test(test_evbuffer_over_one_mib),
 	};
 	return cmocka_run_group_tests_name("proto_line", tests, NULL, NULL);
 }

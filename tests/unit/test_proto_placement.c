@@ -36,7 +36,7 @@ static void test_constraint_equal_and_not(void **state)
 	assert_int_equal(c.op, ACRE_CONSTRAINT_NE);
 	assert_string_equal(c.value, "x==y");
 	assert_int_equal(
-	    acre_proto_constraint_parse("topology.kubernetes.io/zone==eu-1", &c, "x", &err), 0);
+		acre_proto_constraint_parse("topology.kubernetes.io/zone==eu-1", &c, "x", &err), 0);
 	char buf[128];
 	acre_proto_constraint_format(&c, buf, sizeof(buf));
 	assert_string_equal(buf, "topology.kubernetes.io/zone==eu-1");
@@ -170,12 +170,12 @@ static void test_placement_json_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_constraint_equal_and_not),
-	    cmocka_unit_test(test_constraint_bad),
-	    cmocka_unit_test(test_attribute_names),
-	    cmocka_unit_test(test_strategy),
-	    cmocka_unit_test(test_placement_json),
-	    cmocka_unit_test(test_placement_json_bad),
+		cmocka_unit_test(test_constraint_equal_and_not),
+		cmocka_unit_test(test_constraint_bad),
+		cmocka_unit_test(test_attribute_names),
+		cmocka_unit_test(test_strategy),
+		cmocka_unit_test(test_placement_json),
+		cmocka_unit_test(test_placement_json_bad),
 	};
 	return cmocka_run_group_tests_name("proto_placement", tests, NULL, NULL);
 }

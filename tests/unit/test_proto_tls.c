@@ -238,8 +238,8 @@ static void test_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_handshake),
-	    cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_bad_files),
 	};
 	return cmocka_run_group_tests_name("proto_tls", tests, setup, teardown);
 }

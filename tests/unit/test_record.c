@@ -275,8 +275,15 @@ static void test_exit_record_garbage(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",	     "garbage", "{\"exit_code\":3", "[3]", "{}", "{\"exit_code\":\"3\"}",
-		"{\"signal\":null}", "{\"launch_failed\":5}", "3",
+		"",
+		"garbage",
+		"{\"exit_code\":3",
+		"[3]",
+		"{}",
+		"{\"exit_code\":\"3\"}",
+		"{\"signal\":null}",
+		"{\"launch_failed\":5}",
+		"3",
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
 		struct acre_exit e = {.known = true, .exit_code = 99};
@@ -305,11 +312,11 @@ static void test_exit_reason(void **state)
 	assert_string_equal(reason(&(struct acre_exit){.known = true, .signal = 9}), "signal 9");
 	assert_string_equal(reason(&(struct acre_exit){.known = true, .signal = 9, .oom = true}),
 			    "oom");
-	assert_string_equal(reason(&(struct acre_exit){.known = true, .exit_code = 127,
+	assert_string_equal(reason(&(struct acre_exit){.known = true,
+						       .exit_code = 127,
 						       .launch_failed = "exec /x: No such file"}),
 			    "launch_failed: exec /x: No such file");
-	assert_string_equal(reason(&(struct acre_exit){.known = false, .exit_code = 3}),
-			    "unknown");
+	assert_string_equal(reason(&(struct acre_exit){.known = false, .exit_code = 3}), "unknown");
 
 	char small[7];
 	acre_exit_reason(&(struct acre_exit){.known = true, .signal = 15}, small, sizeof(small));
@@ -342,10 +349,10 @@ static void test_state_names(void **state)
 		const char *name;
 		bool final;
 	} states[] = {
-		{ACRE_SLICE_PENDING, "pending", false},	 {ACRE_SLICE_STARTING, "starting", false},
-		{ACRE_SLICE_RUNNING, "running", false},	 {ACRE_SLICE_EXITED, "exited", true},
-		{ACRE_SLICE_FAILED, "failed", true},	 {ACRE_SLICE_KILLED, "killed", true},
-		{ACRE_SLICE_LOST, "lost", true},	 {ACRE_SLICE_DESTROYED, "destroyed", true},
+		{ACRE_SLICE_PENDING, "pending", false}, {ACRE_SLICE_STARTING, "starting", false},
+		{ACRE_SLICE_RUNNING, "running", false}, {ACRE_SLICE_EXITED, "exited", true},
+		{ACRE_SLICE_FAILED, "failed", true},	{ACRE_SLICE_KILLED, "killed", true},
+		{ACRE_SLICE_LOST, "lost", true},	{ACRE_SLICE_DESTROYED, "destroyed", true},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(states); i++) {
 		assert_string_equal(acre_slice_state_name(states[i].state), states[i].name);

@@ -41,8 +41,11 @@ static struct pool *pool_new(size_t n, uint32_t cpus, uint64_t mem, unsigned zon
 		p->attrs[i][0] = (struct sched_attr){"node.id", p->ids[i]};
 		p->attrs[i][1] = (struct sched_attr){"zone", zone_names[i % zones]};
 		p->attrs[i][2] = (struct sched_attr){"rack", rack_names[(i / 2) % 8]};
-		p->nodes[i] = (struct sched_node){.id = p->ids[i], .cap_cpus = cpus, .cap_mem = mem,
-						  .attrs = p->attrs[i], .nattrs = 3};
+		p->nodes[i] = (struct sched_node){.id = p->ids[i],
+						  .cap_cpus = cpus,
+						  .cap_mem = mem,
+						  .attrs = p->attrs[i],
+						  .nattrs = 3};
 		assert_int_equal(sched_node_add(p->s, &p->nodes[i]), 0);
 		assert_int_equal(sched_node_set_eligible(p->s, &p->nodes[i], true), 0);
 	}
@@ -67,8 +70,8 @@ static size_t index_of(struct pool *p, struct sched_node *n)
 static long place(struct pool *p, uint32_t cpus, uint64_t mem, const struct acre_placement *pl,
 		  const char *group)
 {
-	struct sched_request r = {.cpus = cpus, .mem = mem, .placement = pl, .group = group,
-				  .check_capacity = true};
+	struct sched_request r = {
+		.cpus = cpus, .mem = mem, .placement = pl, .group = group, .check_capacity = true};
 	struct sched_node *n;
 	struct acre_error err = {0};
 	int rc = sched_place(p->s, &r, &n, &err);
@@ -90,8 +93,8 @@ static struct acre_placement placement(enum acre_strategy st, const char *spread
 		snprintf(pl.spread, sizeof(pl.spread), "%s", spread);
 	for (; constraints && *constraints; constraints++)
 		assert_int_equal(acre_proto_constraint_parse(*constraints,
-								  &pl.constraints[pl.nconstraints++],
-								  "test", NULL),
+							     &pl.constraints[pl.nconstraints++],
+							     "test", NULL),
 				 0);
 	return pl;
 }
@@ -181,7 +184,7 @@ static void test_fit_needs_both_dimensions(void **state)
 	(void)state;
 	struct pool *p = pool_new(2, 4000, 8 * GIB, 1);
 	sched_reserve(p->s, &p->nodes[0], 0, 7 * GIB, ACRE_STRATEGY_BINPACK); /* CPUs, no memory */
-	sched_reserve(p->s, &p->nodes[1], 3900, 0, ACRE_STRATEGY_BINPACK);     /* memory, no CPUs */
+	sched_reserve(p->s, &p->nodes[1], 3900, 0, ACRE_STRATEGY_BINPACK);    /* memory, no CPUs */
 	assert_false(sched_node_fits(&p->nodes[0], 500, 2 * GIB));
 	assert_true(sched_node_fits(&p->nodes[0], 500, 512 << 20));
 	assert_int_equal(place(p, 500, 2 * GIB, NULL, ""), -ENOSPC);
@@ -238,8 +241,8 @@ static void test_ineligible_nodes_take_nothing(void **state)
 	assert_int_equal(place(p, 100, 0, &pl, ""), 0);
 	/* Forgotten: gone from the capacity check as well. */
 	sched_node_forget(p->s, &p->nodes[0]);
-	struct sched_request r = {.cpus = 100, .placement = &pl, .group = "",
-				  .check_capacity = true};
+	struct sched_request r = {
+		.cpus = 100, .placement = &pl, .group = "", .check_capacity = true};
 	struct sched_node *n;
 	assert_int_equal(sched_place(p->s, &r, &n, NULL), -E2BIG);
 	pool_free(p);

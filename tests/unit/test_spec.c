@@ -68,8 +68,8 @@ static void expect_doc_rejected(const char *text, int code, const char *field, c
 		fail_msg("%s: accepted", text);
 	}
 	if (strcmp(err.field, field) != 0 || !strstr(err.message, needle))
-		fail_msg("%s: got field \"%s\", message \"%s\"; want field \"%s\" and \"%s\"",
-			 text, err.field, err.message, field, needle);
+		fail_msg("%s: got field \"%s\", message \"%s\"; want field \"%s\" and \"%s\"", text,
+			 err.field, err.message, field, needle);
 	assert_int_equal(err.code, code);
 	assert_int_equal(rc, -code);
 	/* A failed parse leaves nothing to free. */
@@ -365,7 +365,8 @@ static void test_net_rate(void **state)
 static void test_isolated_and_allow(void **state)
 {
 	(void)state;
-	expect_rejected("'network': {'isolated': true}", "network.isolated", "needs network.mode bridge");
+	expect_rejected("'network': {'isolated': true}", "network.isolated",
+			"needs network.mode bridge");
 	expect_rejected("'network': {'mode': 'bridge', 'isolated': 1}", "network.isolated",
 			"true or false");
 	expect_rejected("'network': {'allow': '10.0.0.0/8'}", "network.allow", "array");
@@ -593,8 +594,8 @@ static void test_bad_labels(void **state)
 static void test_bad_name(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"'../x'", "''", "'-a'", "'.hidden'", "'a/b'",
-					  "'a b'", "5", "['web']"};
+	static const char *const bad[] = {"'../x'", "''",    "'-a'", "'.hidden'",
+					  "'a/b'",  "'a b'", "5",    "['web']"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
 		_cleanup_free_ char *m = NULL;
 		assert_true(asprintf(&m, "'name': %s", bad[i]) > 0);
@@ -678,9 +679,9 @@ static void test_to_json_forms(void **state)
 	json_t *caps = json_object_get(json_object_get(j, "isolation"), "capabilities");
 	assert_int_equal(json_array_size(caps), 1);
 	assert_string_equal(json_string_value(json_array_get(caps, 0)), "NET_ADMIN");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "network"),
-							      "mode")),
-			    "bridge");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "network"), "mode")),
+		"bridge");
 	assert_null(json_object_get(j, "user"));
 }
 
@@ -692,8 +693,8 @@ static void test_name_valid(void **state)
 	static const char *const good[] = {"web-1", "a", "A.b_c-1", "1st", "cache.v2"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(good); i++)
 		assert_true(acre_slice_name_valid(good[i]));
-	static const char *const bad[] = {"", "-a", "_a", ".", "..", "../x", "a/b", "a b",
-					  "caf\xc3\xa9", "a\nb"};
+	static const char *const bad[] = {"",	  "-a",	 "_a",	".",	       "..",
+					  "../x", "a/b", "a b", "caf\xc3\xa9", "a\nb"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++)
 		assert_false(acre_slice_name_valid(bad[i]));
 	char name[ACRE_NAME_MAX + 2];

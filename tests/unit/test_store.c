@@ -132,9 +132,14 @@ static void test_nodes_round_trip(void **state)
 	struct tmp *t = *state;
 	struct store *st = open_store(t);
 	struct acre_error err = {0};
-	struct store_node_row n = {.id = "n1", .hostname = "host-1", .secret_hash = "ab",
-				   .attributes = "{\"zone\":\"a\"}", .state = "ready",
-				   .cpus = 4000, .memory = 8ULL << 30, .last_seq = 7};
+	struct store_node_row n = {.id = "n1",
+				   .hostname = "host-1",
+				   .secret_hash = "ab",
+				   .attributes = "{\"zone\":\"a\"}",
+				   .state = "ready",
+				   .cpus = 4000,
+				   .memory = 8ULL << 30,
+				   .last_seq = 7};
 	assert_int_equal(store_node_put(st, &n, &err), 0);
 	n.id = "n2";
 	assert_int_equal(store_node_put(st, &n, &err), 0);
@@ -230,7 +235,8 @@ static void crash_after(struct tmp *t, bool commit)
 		if (store_open(t->dir, &st, &err) < 0)
 			_exit(2);
 		for (int64_t i = 10; i < 20; i++) {
-			struct store_slice_row r = slice_row(i, commit ? "c" : "u", NULL, "pending");
+			struct store_slice_row r =
+				slice_row(i, commit ? "c" : "u", NULL, "pending");
 			if (store_slice_insert(st, &r, &err) < 0)
 				_exit(3);
 		}
@@ -334,18 +340,19 @@ static void test_older_schema(void **state)
 	snprintf(path, sizeof(path), "%s/%s", t->dir, STORE_FILE);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "CREATE TABLE slices (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-				      " spec TEXT NOT NULL, placement TEXT, node_id TEXT, state TEXT NOT"
-				      " NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT, spread TEXT,"
-				      " spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
-				      " restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER"
-				      " NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT"
-				      " NULL);"
-				      "INSERT INTO slices VALUES (7, 'old', '{}', NULL, 'n1', 'running',"
-				      " NULL, 'run', NULL, NULL, NULL, 100, 0, 'never', 2, 1, 1, 1);",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE slices (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+			     " spec TEXT NOT NULL, placement TEXT, node_id TEXT, state TEXT NOT"
+			     " NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT, spread TEXT,"
+			     " spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
+			     " restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER"
+			     " NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT"
+			     " NULL);"
+			     "INSERT INTO slices VALUES (7, 'old', '{}', NULL, 'n1', 'running',"
+			     " NULL, 'run', NULL, NULL, NULL, 100, 0, 'never', 2, 1, 1, 1);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(db);
 	struct store *st = open_store(t);
 	struct acre_error err = {0};

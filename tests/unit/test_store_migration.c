@@ -18,37 +18,39 @@
 
 /* The schema of main at 038cc23 (controller/store.c), word for word. */
 static const char old_schema[] =
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS nodes ("
-    " id TEXT PRIMARY KEY, hostname TEXT NOT NULL, secret_hash TEXT NOT NULL,"
-    " attributes TEXT NOT NULL, state TEXT NOT NULL, address TEXT,"
-    " cpus INTEGER NOT NULL, memory INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
-    " registered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS slices ("
-    " id INTEGER PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL, placement TEXT,"
-    " node_id TEXT, state TEXT NOT NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT,"
-    " spread TEXT, spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
-    " restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER NOT NULL,"
-    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-    " replacements INTEGER NOT NULL DEFAULT 0, last_node_id TEXT);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS nodes ("
+	" id TEXT PRIMARY KEY, hostname TEXT NOT NULL, secret_hash TEXT NOT NULL,"
+	" attributes TEXT NOT NULL, state TEXT NOT NULL, address TEXT,"
+	" cpus INTEGER NOT NULL, memory INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+	" registered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS slices ("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL, placement TEXT,"
+	" node_id TEXT, state TEXT NOT NULL, reason TEXT, desired TEXT NOT NULL, exit TEXT,"
+	" spread TEXT, spread_group TEXT, cpus INTEGER NOT NULL, memory INTEGER NOT NULL,"
+	" restart TEXT NOT NULL, restarts INTEGER NOT NULL, assigned INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" replacements INTEGER NOT NULL DEFAULT 0, last_node_id TEXT);"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
 
 /* Rows as that build wrote them. */
 static const char old_rows[] =
-    "INSERT INTO nodes VALUES ('n1', 'host-1', 'ab12', '{\"zone\":\"a\"}', 'ready',"
-    " '10.0.0.1:4000', 4000, 8589934592, 17, 1000, 2000);"
-    "INSERT INTO slices VALUES (1, 'web-1',"
-    " '{\"name\":\"web-1\",\"command\":[\"sleep\",\"9\"],\"labels\":{\"app\":\"web\",\"tier\":"
-    "\"front\"}}',"
-    " NULL, 'n1', 'running', NULL, 'run', NULL, NULL, NULL, 500, 67108864, 'always', 0, 1, 10, 11,"
-    " 0, 'n1');"
-    "INSERT INTO slices VALUES (2, 'plain',"
-    " '{\"name\":\"plain\",\"command\":[\"true\"]}', '{\"spread\":\"zone\"}', NULL, 'exited',"
-    " 'exit 0', 'run', '{\"exit_code\":0,\"status\":0,\"oom\":false}', 'zone', '', 100, 0,"
-    " 'never', 0, 1, 20, 21, 1, 'n1');"
-    "INSERT INTO slices VALUES (3, 'empty-labels',"
-    " '{\"name\":\"empty-labels\",\"command\":[\"true\"],\"labels\":{}}', NULL, NULL, 'pending',"
-    " 'no room', 'run', NULL, NULL, NULL, 100, 0, 'on-failure:3', 0, 0, 30, 31, 0, NULL);";
+	"INSERT INTO nodes VALUES ('n1', 'host-1', 'ab12', '{\"zone\":\"a\"}', 'ready',"
+	" '10.0.0.1:4000', 4000, 8589934592, 17, 1000, 2000);"
+	"INSERT INTO slices VALUES (1, 'web-1',"
+	" '{\"name\":\"web-1\",\"command\":[\"sleep\",\"9\"],\"labels\":{\"app\":\"web\",\"tier\":"
+	"\"front\"}}',"
+	" NULL, 'n1', 'running', NULL, 'run', NULL, NULL, NULL, 500, 67108864, 'always', 0, 1, 10, "
+	"11,"
+	" 0, 'n1');"
+	"INSERT INTO slices VALUES (2, 'plain',"
+	" '{\"name\":\"plain\",\"command\":[\"true\"]}', '{\"spread\":\"zone\"}', NULL, 'exited',"
+	" 'exit 0', 'run', '{\"exit_code\":0,\"status\":0,\"oom\":false}', 'zone', '', 100, 0,"
+	" 'never', 0, 1, 20, 21, 1, 'n1');"
+	"INSERT INTO slices VALUES (3, 'empty-labels',"
+	" '{\"name\":\"empty-labels\",\"command\":[\"true\"],\"labels\":{}}', NULL, NULL, "
+	"'pending',"
+	" 'no room', 'run', NULL, NULL, NULL, 100, 0, 'on-failure:3', 0, 0, 30, 31, 0, NULL);";
 
 struct tmp {
 	char dir[64];
@@ -301,11 +303,11 @@ static void test_newer_store_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_todays_store_migrates, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_second_open_is_a_no_op, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_older_columns_are_added, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fresh_equals_migrated, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_newer_store_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_todays_store_migrates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_is_a_no_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_columns_are_added, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_equals_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_store_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store_migration", tests, NULL, NULL);
 }

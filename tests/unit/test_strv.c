@@ -67,15 +67,15 @@ static void test_utf8_valid(void **state)
 	(void)state;
 	assert_true(utf8(""));
 	assert_true(utf8("plain ascii {\"op\":\"ps\"}"));
-	assert_true(utf8("caf\xc3\xa9"));		/* U+00E9 */
-	assert_true(utf8("\xc2\x80"));			/* U+0080, smallest two-byte */
-	assert_true(utf8("\xe0\xa0\x80"));		/* U+0800, smallest three-byte */
-	assert_true(utf8("\xe2\x82\xac"));		/* U+20AC */
-	assert_true(utf8("\xed\x9f\xbf"));		/* U+D7FF, just below the surrogates */
-	assert_true(utf8("\xee\x80\x80"));		/* U+E000, just above them */
-	assert_true(utf8("\xef\xbf\xbf"));		/* U+FFFF */
-	assert_true(utf8("\xf0\x90\x80\x80"));		/* U+10000 */
-	assert_true(utf8("\xf4\x8f\xbf\xbf"));		/* U+10FFFF, the last code point */
+	assert_true(utf8("caf\xc3\xa9"));      /* U+00E9 */
+	assert_true(utf8("\xc2\x80"));	       /* U+0080, smallest two-byte */
+	assert_true(utf8("\xe0\xa0\x80"));     /* U+0800, smallest three-byte */
+	assert_true(utf8("\xe2\x82\xac"));     /* U+20AC */
+	assert_true(utf8("\xed\x9f\xbf"));     /* U+D7FF, just below the surrogates */
+	assert_true(utf8("\xee\x80\x80"));     /* U+E000, just above them */
+	assert_true(utf8("\xef\xbf\xbf"));     /* U+FFFF */
+	assert_true(utf8("\xf0\x90\x80\x80")); /* U+10000 */
+	assert_true(utf8("\xf4\x8f\xbf\xbf")); /* U+10FFFF, the last code point */
 	/* Only len bytes count: a NUL inside is a character like others. */
 	assert_true(acre_str_is_utf8("a\0b", 3));
 }
@@ -84,11 +84,11 @@ static void test_utf8_invalid(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"\xff",			/* never valid */
+		"\xff", /* never valid */
 		"\xfe",
-		"\x80",			/* continuation without a lead */
+		"\x80", /* continuation without a lead */
 		"a\xbf",
-		"\xc3",			/* sequence cut short */
+		"\xc3", /* sequence cut short */
 		"caf\xc3",
 		"\xe2\x82",
 		"\xf0\x9f\x98",

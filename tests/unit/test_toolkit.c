@@ -55,8 +55,7 @@ static void list_expect(struct item *head, const int *ids, size_t n)
 {
 	struct item *i;
 	size_t k = 0;
-	ACRE_LIST_FOREACH(all, i, head)
-	{
+	ACRE_LIST_FOREACH (all, i, head) {
 		assert_true(k < n);
 		assert_int_equal(i->id, ids[k++]);
 	}
@@ -78,8 +77,8 @@ static void test_list_prepend_remove(void **state)
 	ACRE_LIST_REMOVE(all, head, &it[0]); /* last */
 	list_expect(head, (int[]){2}, 1);
 	struct item *i, *n;
-	ACRE_LIST_FOREACH_SAFE(all, i, n, head)
-	ACRE_LIST_REMOVE(all, head, i);
+	ACRE_LIST_FOREACH_SAFE (all, i, n, head)
+		ACRE_LIST_REMOVE(all, head, i);
 	assert_null(head);
 }
 

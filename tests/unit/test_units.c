@@ -375,8 +375,8 @@ static void test_format_size(void **state)
 static void test_format_size_parses_back(void **state)
 {
 	(void)state;
-	static const uint64_t values[] = {1, 512, 1024, 10240, 67108864, 268435456, 3ULL << 30,
-					  5ULL << 40};
+	static const uint64_t values[] = {1,	    512,       1024,	   10240,
+					  67108864, 268435456, 3ULL << 30, 5ULL << 40};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(values); i++) {
 		char b[32];
 		acre_format_size(values[i], b, sizeof(b));
