@@ -5,10 +5,10 @@
  * and jansson refuses anything else: so does this).
  */
 #include "common/jsonw.h"
-#include "common/strv.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +24,11 @@ void acre_jsonw_free(struct acre_jsonw *w)
 	acre_jsonw_init(w);
 }
 
-static bool reserve(struct acre_jsonw *w, size_t extra)
+/* Room for extra bytes and a NUL: a bigger buffer only now and then. */
+static bool grow(struct acre_jsonw *w, size_t extra)
 {
 	if (w->error)
 		return false;
-	if (w->len + extra + 1 <= w->cap)
-		return true;
 	size_t cap = w->cap ? w->cap : 256;
 	while (cap < w->len + extra + 1)
 		cap *= 2;
@@ -43,18 +42,27 @@ static bool reserve(struct acre_jsonw *w, size_t extra)
 	return true;
 }
 
-static void put(struct acre_jsonw *w, const char *s, size_t n)
+static inline bool reserve(struct acre_jsonw *w, size_t extra)
+{
+	if (__builtin_expect(!w->error && w->len + extra + 1 <= w->cap, 1))
+		return true;
+	return grow(w, extra);
+}
+
+/* The text is NUL-terminated only when it is asked for (text, take). */
+static inline void put(struct acre_jsonw *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
-	w->buf[w->len] = '\0';
 }
 
-static void put_char(struct acre_jsonw *w, char c)
+static inline void put_char(struct acre_jsonw *w, char c)
 {
-	put(w, &c, 1);
+	if (!reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
 }
 
 /* Before a value: the comma that separates it from the one before. */
@@ -68,10 +76,12 @@ static void sep(struct acre_jsonw *w)
 char *acre_jsonw_take(struct acre_jsonw *w, size_t *len)
 {
 	char *s = w->error ? NULL : w->buf;
-	if (s)
+	if (s) {
+		s[w->len] = '\0';
 		*len = w->len;
-	else
+	} else {
 		free(w->buf);
+	}
 	if (s && !w->buf)
 		s = strdup(""); /* nothing written */
 	acre_jsonw_init(w);
@@ -119,21 +129,63 @@ void acre_jsonw_end_array(struct acre_jsonw *w)
 	w->comma = true;
 }
 
+/*
+ * The length of the UTF-8 sequence a byte >= 0x80 starts, or 0 if it is
+ * not a valid one (the rules of acre_str_is_utf8: no overlong form, no
+ * surrogate, nothing past U+10FFFF).  The string's NUL ends any sequence.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	uint32_t cp;
+	if ((c & 0xE0) == 0xC0) {
+		n = 1;
+		cp = c & 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		n = 2;
+		cp = c & 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
+/* A string in quotes, escaped and checked in one walk: this is the writer's hot loop. */
 static void quoted(struct acre_jsonw *w, const char *s)
 {
-	size_t n = strlen(s);
-	if (!acre_str_is_utf8(s, n)) {
-		if (!w->error)
-			w->error = EILSEQ;
-		return;
-	}
+	const unsigned char *p = (const unsigned char *)s, *run = p;
 	put_char(w, '"');
-	const char *run = s;
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\')
+	for (;;) {
+		unsigned char c = *p;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			p++;
 			continue;
-		put(w, run, (size_t)(p - run));
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_len(p);
+			if (!n) {
+				if (!w->error)
+					w->error = EILSEQ;
+				return;
+			}
+			p += n;
+			continue;
+		}
+		put(w, (const char *)run, (size_t)(p - run));
+		if (c == 0)
+			break;
 		char esc[8];
 		switch (c) {
 		case '"':
@@ -161,9 +213,8 @@ static void quoted(struct acre_jsonw *w, const char *s)
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			put(w, esc, 6);
 		}
-		run = p + 1;
+		run = ++p;
 	}
-	put(w, run, strlen(run));
 	put_char(w, '"');
 }
 
@@ -187,8 +238,56 @@ void acre_jsonw_string(struct acre_jsonw *w, const char *s)
 
 void acre_jsonw_int(struct acre_jsonw *w, int64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	/* by hand: printf's machinery costs more than the rest of a small object */
+	char num[24], *e = num + sizeof(num), *d = e;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do {
+		*--d = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--d = '-';
+	sep(w);
+	put(w, d, (size_t)(e - d));
+}
+
+void acre_jsonw_real(struct acre_jsonw *w, double v)
+{
+	/* printf's %g is the dearest part of a small object: the last one is kept */
+	if (w->real_len && !memcmp(&v, &w->real, sizeof(v))) {
+		sep(w);
+		put(w, w->real_text, w->real_len);
+		return;
+	}
+	char num[40];
+	int n = isfinite(v) ? snprintf(num, sizeof(num), "%.17g", v) : -1;
+	if (n < 0 || (size_t)n >= sizeof(num) - 2) {
+		if (!w->error)
+			w->error = EINVAL;
+		return;
+	}
+	char *e = strchr(num, 'e');
+	if (!e && !strchr(num, '.')) {
+		/* read back as a real, not an integer */
+		memcpy(num + n, ".0", 3);
+		n += 2;
+	} else if (e) {
+		/* "1e+20", "1e-05" as jansson has them: "1e20", "1e-5" */
+		char *from = e + 1, *to = e + 1;
+		if (*from == '+')
+			from++;
+		else if (*from == '-')
+			from = ++to;
+		while (*from == '0' && from[1])
+			from++;
+		memmove(to, from, strlen(from) + 1);
+		n = (int)strlen(num);
+	}
+	if ((size_t)n < sizeof(w->real_text)) {
+		memcpy(w->real_text, num, (size_t)n);
+		w->real_len = (unsigned char)n;
+		w->real = v;
+	}
 	sep(w);
 	put(w, num, (size_t)n);
 }

@@ -26,6 +26,10 @@ struct acre_jsonw {
 	size_t len, cap;
 	bool comma; /* a value precedes: the next one needs a comma */
 	int error;  /* the first failure (ENOMEM, EILSEQ): the text is then refused */
+	/* The last real written and its text: a writer used again and again sees the same few. */
+	double real;
+	unsigned char real_len; /* 0: none yet */
+	char real_text[31];
 };
 
 void acre_jsonw_init(struct acre_jsonw *w);
@@ -46,6 +50,8 @@ void acre_jsonw_key(struct acre_jsonw *w, const char *key);
 /* A string (UTF-8, escaped); NULL writes null. */
 void acre_jsonw_string(struct acre_jsonw *w, const char *s);
 void acre_jsonw_int(struct acre_jsonw *w, int64_t v);
+/* A real, as jansson writes one (17 significant digits, ".0" on a whole number); finite only. */
+void acre_jsonw_real(struct acre_jsonw *w, double v);
 void acre_jsonw_bool(struct acre_jsonw *w, bool v);
 void acre_jsonw_null(struct acre_jsonw *w);
 /* A jansson value (any type), as jansson writes it compactly. */

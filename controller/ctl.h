@@ -9,6 +9,7 @@
 #define ACRE_CONTROLLER_CTL_H
 
 #include "proto/proto.h"
+#include "controller/api/eventlog.h"
 
 struct event_base;
 struct event;
@@ -25,6 +26,7 @@ struct ctl_options {
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
 	unsigned max_batch; /* slices per POST */
+	struct eventlog_options events; /* --events-max, --events-max-age */
 };
 
 struct ctl {

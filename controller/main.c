@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 #include "controller/api/api.h"
+#include "controller/api/eventlog.h"
 #include "controller/nodeport/nodeport.h"
 #include "controller/pool/pool.h"
 #include "controller/store/store.h"
@@ -33,6 +34,8 @@ static const char usage[] =
 	"  --node-timeout DUR      silence after which a node is unreachable (default 5s)\n"
 	"  --lost-after DUR        unreachable time after which its slices are lost (default 30s)\n"
 	"  --max-batch N           slices per POST /v1/slices (default 10000)\n"
+	"  --events-max N          events the event log keeps, at most (default 100000)\n"
+	"  --events-max-age DUR    events older than this are dropped (default 7d)\n"
 	"  --log-level LEVEL       debug, info, warn or error (default info)\n"
 	"  --version, --help\n";
 
@@ -92,6 +95,16 @@ static int parse_duration(const char *arg, uint64_t *out, const char *flag)
 	return 0;
 }
 
+static int events_option(struct ctl_options *o, const char *flag, const char *value)
+{
+	struct acre_error err = {0};
+	if (eventlog_options_set(&o->events, flag, value, &err) < 0) {
+		fprintf(stderr, "acre-controller: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_options(struct ctl_options *o)
 {
 	if (check_token(o->join_token, "--join-token") < 0 ||
@@ -109,7 +122,7 @@ static int check_options(struct ctl_options *o)
 static int parse_options(int argc, char **argv, struct ctl_options *o)
 {
 	enum { O_DATA = 1000, O_NODE, O_API, O_CERT, O_KEY, O_CA, O_INSECURE, O_JOIN, O_JOINF,
-	       O_APIT, O_APITF, O_TIMEOUT, O_LOST, O_BATCH, O_LOG, O_VERSION };
+	       O_APIT, O_APITF, O_TIMEOUT, O_LOST, O_BATCH, O_EVMAX, O_EVAGE, O_LOG, O_VERSION };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
 		{"node-listen", required_argument, NULL, O_NODE},
@@ -125,6 +138,8 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"node-timeout", required_argument, NULL, O_TIMEOUT},
 		{"lost-after", required_argument, NULL, O_LOST},
 		{"max-batch", required_argument, NULL, O_BATCH},
+		{"events-max", required_argument, NULL, O_EVMAX},
+		{"events-max-age", required_argument, NULL, O_EVAGE},
 		{"log-level", required_argument, NULL, O_LOG},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
@@ -163,6 +178,8 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			o->max_batch = (unsigned)n;
 			break;
 		}
+		case O_EVMAX: rc = events_option(o, "--events-max", optarg); break;
+		case O_EVAGE: rc = events_option(o, "--events-max-age", optarg); break;
 		case O_LOG:
 			if (acre_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "acre-controller: --log-level %s: unknown level\n",
@@ -244,7 +261,8 @@ static int setup(struct ctl *c, struct acre_error *err)
 				      .heartbeat_ms = c->opt.heartbeat_ms};
 	struct api_options ao = {.listen = c->opt.api_listen,
 				 .token = c->opt.api_token,
-				 .max_batch = c->opt.max_batch};
+				 .max_batch = c->opt.max_batch,
+				 .events = c->opt.events};
 	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0 ||
 	    (rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
 		return rc;
@@ -261,12 +279,12 @@ static void teardown(struct ctl *c)
 		pass_end(c); /* what the last pass changed */
 	nodeport_stop(c->nodeport);
 	c->nodeport = NULL;
-	api_stop(c->api);
+	if (c->pool)
+		pool_commit(c->pool); /* the nodes' disconnections, and their events */
+	api_stop(c->api); /* the event log closes with it, before the store */
 	c->api = NULL;
 	if (c->tick)
 		event_free(c->tick);
-	if (c->pool)
-		pool_commit(c->pool); /* the nodes' disconnections */
 	pool_close(c->pool);
 	store_close(c->store);
 	acre_proto_tls_ctx_free(c->ssl_ctx);

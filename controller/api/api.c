@@ -175,7 +175,6 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 			r->req = NULL;
 		}
 	}
-	api_events_conn_closed(a, evcon);
 }
 
 void api_watch_close(struct api *a, struct evhttp_request *req)
@@ -407,9 +406,11 @@ int api_start(struct event_base *base, struct pool *pool, const struct api_optio
 	a->base = base;
 	a->pool = pool;
 	a->started_ns = acre_monotonic_ns();
-	int rc = api_events_start(a) < 0 || api_metrics_start(a) < 0
-		     ? acre_error_set(err, ENOMEM, NULL, "out of memory")
-		     : listen_on(a, err);
+	int rc = api_events_start(a, err);
+	if (rc == 0 && api_metrics_start(a) < 0)
+		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (rc == 0)
+		rc = listen_on(a, err);
 	if (rc < 0) {
 		api_stop(a);
 		return rc;
@@ -423,9 +424,10 @@ void api_stop(struct api *a)
 	if (!a)
 		return;
 	api_flush(a);
+	/* The streams end with their connections, before the log closes. */
 	if (a->http)
 		evhttp_free(a->http);
-	api_events_stop(a);
 	pool_unsubscribe(a->pool, a);
+	api_events_stop(a);
 	free(a);
 }

@@ -1,6 +1,6 @@
 /*
  * api: the HTTP API on --api-listen (libevent's evhttp) — bearer-token
- * authentication, the routes of /v1/..., /metrics and the event stream,
+ * authentication, the routes of /v1/..., /metrics and the event log,
  * JSON replies and errors.  Handlers are thin: they read the request,
  * call a verb of the pool, and answer.  A request that changes the pool
  * is answered only after the pass's commit (api_flush), so a 2xx means
@@ -10,6 +10,7 @@
 #define ACRE_CONTROLLER_API_H
 
 #include "common/common.h"
+#include "controller/api/eventlog.h"
 
 struct event_base;
 struct pool;
@@ -19,6 +20,7 @@ struct api_options {
 	const char *listen; /* HOST:PORT */
 	const char *token;  /* what Authorization: Bearer must carry */
 	unsigned max_batch; /* slices per POST /v1/slices */
+	struct eventlog_options events; /* --events-max, --events-max-age */
 };
 
 /* ---- the route table (route.c) ---- */

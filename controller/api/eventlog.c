@@ -12,14 +12,10 @@
  */
 #include "eventlog_internal.h"
 
-#define NAME_MAX_LEN 63
-
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL,"
     " event TEXT NOT NULL, data TEXT NOT NULL, labels TEXT NOT NULL);"
-    /* trimming by age finds the newest event older than the bound */
-    "CREATE INDEX IF NOT EXISTS events_time ON events (time);"
     "CREATE TABLE IF NOT EXISTS events_state ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,"
     " trimmed_through INTEGER NOT NULL);"
@@ -30,7 +26,13 @@ static const char *const stmt_sql[EL_STMT_COUNT] = {
 		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [EL_STATE] = "UPDATE events_state SET last_seq = ?1, trimmed_through = ?2 WHERE id = 1",
     [EL_NTH] = "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET ?1",
-    [EL_AGED] = "SELECT MAX(seq) FROM events WHERE time < ?1",
+    /*
+     * The last of the oldest rows that are past the bound: a walk from the
+     * oldest row, as long as the rows it will delete (no index on time to
+     * keep up on every insert).
+     */
+    [EL_AGED] = "SELECT COALESCE((SELECT seq FROM events WHERE time >= ?1 ORDER BY seq LIMIT 1)"
+		" - 1, (SELECT MAX(seq) FROM events))",
     [EL_DELETE] = "DELETE FROM events WHERE seq <= ?1",
     [EL_OLDEST] = "SELECT seq, time FROM events ORDER BY seq LIMIT 1",
     [EL_PAGE] = "SELECT seq, time, type, event, data, labels FROM events "
@@ -41,7 +43,7 @@ static const char *const stmt_sql[EL_STMT_COUNT] = {
 static bool name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > NAME_MAX_LEN || s[0] < 'a' || s[0] > 'z')
+	if (n == 0 || n > EVENTLOG_NAME_MAX || s[0] < 'a' || s[0] > 'z')
 		return false;
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
@@ -70,16 +72,41 @@ int eventlog_db_error(struct eventlog *log, struct acre_error *err, const char *
 	return acre_error_set(err, e, NULL, "event log: %s: %s", what, sqlite3_errmsg(log->db));
 }
 
-char *eventlog_envelope(int64_t seq, int64_t time, const char *type, const char *event,
-			const json_t *data, const json_t *labels, size_t *len)
+char *eventlog_envelope(struct eventlog_event *ev, const char *labels, size_t labels_len,
+			const char *data, size_t data_len)
 {
-	_cleanup_json_ json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:O,s:O}", "seq", (json_int_t)seq,
-					     "time", (json_int_t)time, "type", type, "event", event,
-					     "labels", (json_t *)labels, type, (json_t *)data);
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (s)
-		*len = strlen(s);
-	return s;
+	if (!name_valid(ev->type) || !name_valid(ev->event))
+		return NULL;
+	/* Two names of at most 63 bytes, two numbers of at most 20: the heads fit. */
+	char head[256], mid[80];
+	int h = snprintf(head, sizeof(head),
+			 "{\"seq\":%lld,\"time\":%lld,\"type\":\"%s\",\"event\":\"%s\",\"labels\":",
+			 (long long)ev->seq, (long long)ev->time, ev->type, ev->event);
+	int m = snprintf(mid, sizeof(mid), ",\"%s\":", ev->type);
+	if (h < 0 || (size_t)h >= sizeof(head) || m < 0 || (size_t)m >= sizeof(mid))
+		return NULL;
+	size_t len = (size_t)h + labels_len + (size_t)m + data_len + 1;
+	char *t = malloc(len + 1);
+	if (!t)
+		return NULL;
+	char *p = t;
+	memcpy(p, head, (size_t)h);
+	p += h;
+	memcpy(p, labels, labels_len);
+	ev->labels = p;
+	ev->labels_len = labels_len;
+	p += labels_len;
+	memcpy(p, mid, (size_t)m);
+	p += m;
+	memcpy(p, data, data_len);
+	ev->data = p;
+	ev->data_len = data_len;
+	p += data_len;
+	*p++ = '}';
+	*p = '\0';
+	ev->json = t;
+	ev->json_len = len;
+	return t;
 }
 
 int eventlog_options_set(struct eventlog_options *o, const char *flag, const char *value,
@@ -97,18 +124,22 @@ int eventlog_options_set(struct eventlog_options *o, const char *flag, const cha
 		return 0;
 	}
 	if (!strcmp(flag, "--events-max-age")) {
-		size_t n = value ? strlen(value) : 0;
+		const char *given = value ? value : "";
+		size_t n = strlen(given);
 		uint64_t ms, mult = 1;
 		char buf[64];
 		/* Days on top of the usual units: a week is the default bound. */
-		if (n > 1 && n < sizeof(buf) && value[n - 1] == 'd') {
-			snprintf(buf, sizeof(buf), "%.*s", (int)(n - 1), value);
+		if (n > 1 && n < sizeof(buf) && given[n - 1] == 'd' &&
+		    strspn(given, "0123456789.") == n - 1) {
+			snprintf(buf, sizeof(buf), "%.*ss", (int)(n - 1), given);
 			mult = 24 * 3600; /* the number read as seconds, times a day's */
 			value = buf;
 		}
-		int rc = acre_parse_duration(value, &ms, err, flag);
-		if (rc < 0)
-			return rc;
+		struct acre_error ignored;
+		if (!value || acre_parse_duration(value, &ms, &ignored, flag) < 0)
+			return acre_error_set(err, EINVAL, flag,
+					      "%s %s: expected a duration (500ms, 10s, 2m, 1h, 7d)",
+					      flag, given);
 		if (ms == 0 || ms > INT64_MAX / 1000 / mult)
 			return acre_error_set(err, EINVAL, flag, "%s: must be above 0", flag);
 		o->max_age_ms = (int64_t)(ms * mult);
@@ -226,11 +257,7 @@ fail:
 
 static void staged_free(struct eventlog_staged *s)
 {
-	free(s->type);
-	free(s->event);
-	json_decref(s->data);
 	json_decref(s->labels);
-	free(s->json);
 }
 
 /* Drops staged[0..n) and moves the rest to the front. */
@@ -242,6 +269,46 @@ static void staged_drop(struct eventlog *log, size_t n)
 		staged_free(&log->staged.v[i]);
 	memmove(log->staged.v, log->staged.v + n, (log->staged.n - n) * sizeof(*log->staged.v));
 	log->staged.n -= n;
+	if (log->staged.n == 0)
+		log->text_len = 0; /* the buffer stays, for the next pass */
+}
+
+void eventlog_staged_event(const struct eventlog *log, const struct eventlog_staged *s,
+			   struct eventlog_event *ev)
+{
+	const char *json = log->text + s->off;
+	*ev = (struct eventlog_event){
+	    .seq = s->seq,
+	    .time = s->time,
+	    .type = log->text + s->type_off,
+	    .event = log->text + s->event_off,
+	    .json = json,
+	    .json_len = s->json_len,
+	    .data = json + s->data_off,
+	    .data_len = s->data_len,
+	    .labels = json + s->labels_off,
+	    .labels_len = s->labels_len,
+	};
+}
+
+/* Appends n bytes and a NUL to the pass buffer; their offset, or -1 when out of memory. */
+static ssize_t text_add(struct eventlog *log, const char *s, size_t n)
+{
+	if (log->text_len + n + 1 > log->text_cap) {
+		size_t cap = log->text_cap ? log->text_cap : 64 * 1024;
+		while (cap < log->text_len + n + 1)
+			cap *= 2;
+		char *t = realloc(log->text, cap);
+		if (!t)
+			return -1;
+		log->text = t;
+		log->text_cap = cap;
+	}
+	size_t off = log->text_len;
+	memcpy(log->text + off, s, n);
+	log->text[off + n] = '\0';
+	log->text_len += n + 1;
+	return (ssize_t)off;
 }
 
 void eventlog_close(struct eventlog *log)
@@ -251,6 +318,8 @@ void eventlog_close(struct eventlog *log)
 	eventlog_close_subs(log);
 	staged_drop(log, log->staged.n);
 	acre_vec_free(&log->staged);
+	acre_jsonw_free(&log->w);
+	free(log->text);
 	for (int i = 0; i < EL_STMT_COUNT; i++)
 		sqlite3_finalize(log->stmt[i]);
 	free(log);
@@ -269,8 +338,7 @@ static bool labels_valid(const json_t *labels)
 	return true;
 }
 
-int eventlog_append(struct eventlog *log, const char *type, const char *event, const json_t *data,
-		    const json_t *labels, int64_t *seq, struct acre_error *err)
+static int names_check(const char *type, const char *event, struct acre_error *err)
 {
 	if (!name_valid(type) || type_reserved(type))
 		return acre_error_set(err, EINVAL, "type",
@@ -279,6 +347,84 @@ int eventlog_append(struct eventlog *log, const char *type, const char *event, c
 	if (!name_valid(event))
 		return acre_error_set(err, EINVAL, "event", "event name %.80s: not a plain word",
 				      event ? event : "(none)");
+	return 0;
+}
+
+/* How an appended event's parts are written: from jansson values, or by the caller's writers. */
+struct parts {
+	const json_t *data, *labels;
+	eventlog_write_fn write_data, write_labels;
+	const void *obj;
+};
+
+/*
+ * Stages an event: its envelope is written now, once, by one writer, and
+ * is all the row (its parts are spans of it) and the streams will need.
+ */
+static int stage(struct eventlog *log, const char *type, const char *event, const struct parts *pt,
+		 int64_t *seq, struct acre_error *err)
+{
+	struct acre_jsonw *w = &log->w;
+	struct eventlog_staged s = {.seq = log->next_seq, .time = acre_now_ms()};
+	acre_jsonw_reset(w);
+	acre_jsonw_object(w);
+	acre_jsonw_key(w, "seq");
+	acre_jsonw_int(w, s.seq);
+	acre_jsonw_key(w, "time");
+	acre_jsonw_int(w, s.time);
+	acre_jsonw_key(w, "type");
+	acre_jsonw_string(w, type);
+	acre_jsonw_key(w, "event");
+	acre_jsonw_string(w, event);
+	acre_jsonw_key(w, "labels");
+	s.labels_off = w->len;
+	if (pt->write_labels) {
+		pt->write_labels(w, pt->obj);
+	} else if (pt->labels) {
+		acre_jsonw_json(w, pt->labels);
+	} else {
+		acre_jsonw_object(w);
+		acre_jsonw_end_object(w);
+	}
+	s.labels_len = w->len - s.labels_off;
+	acre_jsonw_key(w, type);
+	s.data_off = w->len;
+	if (pt->write_data)
+		pt->write_data(w, pt->obj);
+	else
+		acre_jsonw_json(w, pt->data);
+	s.data_len = w->len - s.data_off;
+	acre_jsonw_end_object(w);
+	if (!acre_jsonw_text(w)) {
+		int e = w->error ? w->error : ENOMEM;
+		return acre_error_set(err, e, NULL, "event %s.%s: encoding it: %s", type, event,
+				      strerror(e));
+	}
+	s.json_len = w->len;
+	size_t mark = log->text_len;
+	ssize_t off = text_add(log, w->buf, w->len);
+	ssize_t type_off = off < 0 ? -1 : text_add(log, type, strlen(type));
+	ssize_t event_off = type_off < 0 ? -1 : text_add(log, event, strlen(event));
+	if (event_off < 0 || acre_vec_push(&log->staged, s) < 0) {
+		log->text_len = mark;
+		return acre_error_set(err, ENOMEM, NULL, "event log: out of memory");
+	}
+	struct eventlog_staged *t = &log->staged.v[log->staged.n - 1];
+	t->off = (size_t)off;
+	t->type_off = (size_t)type_off;
+	t->event_off = (size_t)event_off;
+	log->next_seq++;
+	if (seq)
+		*seq = s.seq;
+	return 0;
+}
+
+int eventlog_append(struct eventlog *log, const char *type, const char *event, const json_t *data,
+		    const json_t *labels, int64_t *seq, struct acre_error *err)
+{
+	int rc = names_check(type, event, err);
+	if (rc < 0)
+		return rc;
 	if (!json_is_object(data))
 		return acre_error_set(err, EINVAL, "data",
 				      "event %s.%s: data must be a JSON object", type, event);
@@ -286,22 +432,19 @@ int eventlog_append(struct eventlog *log, const char *type, const char *event, c
 		return acre_error_set(err, EINVAL, "labels",
 				      "event %s.%s: labels must be an object of strings", type,
 				      event);
-	struct eventlog_staged s = {
-	    .seq = log->next_seq,
-	    .time = acre_now_ms(),
-	    .type = strdup(type),
-	    .event = strdup(event),
-	    .data = json_deep_copy(data),
-	    .labels = labels ? json_deep_copy(labels) : json_object(),
-	};
-	if (!s.type || !s.event || !s.data || !s.labels || acre_vec_push(&log->staged, s) < 0) {
-		staged_free(&s);
-		return acre_error_set(err, ENOMEM, NULL, "event log: out of memory");
-	}
-	log->next_seq++;
-	if (seq)
-		*seq = s.seq;
-	return 0;
+	struct parts pt = {.data = data, .labels = labels};
+	return stage(log, type, event, &pt, seq, err);
+}
+
+int eventlog_append_with(struct eventlog *log, const char *type, const char *event,
+			 eventlog_write_fn write_data, eventlog_write_fn write_labels,
+			 const void *obj, int64_t *seq, struct acre_error *err)
+{
+	int rc = names_check(type, event, err);
+	if (rc < 0)
+		return rc;
+	struct parts pt = {.write_data = write_data, .write_labels = write_labels, .obj = obj};
+	return stage(log, type, event, &pt, seq, err);
 }
 
 size_t eventlog_staged(const struct eventlog *log)
@@ -320,17 +463,15 @@ static int step_done(struct eventlog *log, sqlite3_stmt *q, struct acre_error *e
 
 static int insert(struct eventlog *log, const struct eventlog_staged *s, struct acre_error *err)
 {
-	_cleanup_free_ char *data = json_dumps(s->data, JSON_COMPACT);
-	_cleanup_free_ char *labels = json_dumps(s->labels, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!data || !labels)
-		return acre_error_set(err, ENOMEM, NULL, "event log: out of memory");
 	sqlite3_stmt *q = log->stmt[EL_INSERT];
 	sqlite3_bind_int64(q, 1, s->seq);
 	sqlite3_bind_int64(q, 2, s->time);
-	sqlite3_bind_text(q, 3, s->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, s->event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, data, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, labels, -1, SQLITE_STATIC);
+	struct eventlog_event ev;
+	eventlog_staged_event(log, s, &ev);
+	sqlite3_bind_text(q, 3, ev.type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, ev.event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, ev.data, (int)ev.data_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, ev.labels, (int)ev.labels_len, SQLITE_STATIC);
 	return step_done(log, q, err, "writing an event");
 }
 

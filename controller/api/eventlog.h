@@ -60,20 +60,27 @@ struct eventlog_options {
 int eventlog_options_set(struct eventlog_options *o, const char *flag, const char *value,
 			 struct acre_error *err);
 
-/* One event as subscribers see it; valid during the callback only. */
+/*
+ * One event as subscribers see it; valid during the callback only.  An
+ * event is encoded once, when it is appended: the row, the live streams
+ * and the catch-up all use that text, and none of them parses it again.
+ */
 struct eventlog_event {
 	int64_t seq;
-	int64_t time;	      /* unix ms, when it was appended */
-	const char *type;     /* "slice", "node", ... */
-	const char *event;    /* "created", "state", "removed", "registered", ... */
-	const json_t *data;   /* the object as the API shows it */
-	const json_t *labels; /* an object of strings, maybe empty */
+	int64_t time;	   /* unix ms, when it was appended */
+	const char *type;  /* "slice", "node", ... */
+	const char *event; /* "created", "state", "removed", "registered", ... */
 	/*
 	 * The whole event as one compact JSON object, what /v1/events sends:
 	 * {"seq", "time", "type", "event", "labels", TYPE: data}.
 	 */
 	const char *json;
 	size_t json_len;
+	/* Its parts, inside json (not NUL-terminated there): */
+	const char *data; /* the object as the API shows it */
+	size_t data_len;
+	const char *labels; /* an object of strings, maybe empty */
+	size_t labels_len;
 };
 
 /*
@@ -127,10 +134,25 @@ void eventlog_close(struct eventlog *log);
  * Stages an event and gives it the next sequence number (in *seq if not
  * NULL).  `type` and `event` are short lower-case words ([a-z][a-z0-9_.-]*);
  * `data` a JSON object, `labels` an object of strings or NULL; both are
- * copied.  The event is stored by the next eventlog_write_staged.
+ * encoded at once (the caller keeps them).  The event is stored by the
+ * next eventlog_write_staged.
  */
 int eventlog_append(struct eventlog *log, const char *type, const char *event, const json_t *data,
 		    const json_t *labels, int64_t *seq, struct acre_error *err);
+
+struct acre_jsonw;
+
+/*
+ * The same for a caller that writes an event's parts itself, straight
+ * from its own structs (common/jsonw.h), with no jansson tree on the way:
+ * write_labels writes an object of strings (NULL: no labels), write_data
+ * an object; both get `obj`.  What they write is trusted to have those
+ * shapes; a failed writer (bad UTF-8, no memory) fails the append.
+ */
+typedef void (*eventlog_write_fn)(struct acre_jsonw *w, const void *obj);
+int eventlog_append_with(struct eventlog *log, const char *type, const char *event,
+			 eventlog_write_fn write_data, eventlog_write_fn write_labels,
+			 const void *obj, int64_t *seq, struct acre_error *err);
 /* Events staged and not yet committed. */
 size_t eventlog_staged(const struct eventlog *log);
 

@@ -134,6 +134,14 @@ static bool pass(struct eventlog_sub *s, const struct eventlog_event *ev)
 	return s->ops.event(ev, s->ud);
 }
 
+/* A staged event's labels as JSON, parsed once, for subscribers that filter by them. */
+static const json_t *staged_labels(struct eventlog_staged *e, const struct eventlog_event *ev)
+{
+	if (!e->labels)
+		e->labels = json_loadb(ev->labels, ev->labels_len, 0, NULL);
+	return e->labels;
+}
+
 void eventlog_deliver(struct eventlog *log, struct eventlog_staged *v, size_t n)
 {
 	struct eventlog_sub *s;
@@ -143,19 +151,13 @@ void eventlog_deliver(struct eventlog *log, struct eventlog_staged *v, size_t n)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			struct eventlog_staged *e = &v[i];
+			struct eventlog_event ev; /* the text encoded when it was appended */
+			eventlog_staged_event(log, e, &ev);
 			s->cursor = e->seq;
-			if (!eventlog_filter_match(&s->filter, e->type, e->labels))
+			if (!type_wanted(&s->filter, ev.type) ||
+			    (labels_filtered(s) &&
+			     !labels_wanted(&s->filter, staged_labels(e, &ev))))
 				continue;
-			/* One envelope per event, however many subscribers take it. */
-			if (!e->json &&
-			    !(e->json = eventlog_envelope(e->seq, e->time, e->type, e->event,
-							  e->data, e->labels, &e->json_len))) {
-				acre_log(ACRE_LOG_ERROR, "event=eventlog_encode_failed seq=%lld",
-					 (long long)e->seq);
-				continue;
-			}
-			struct eventlog_event ev = {e->seq,  e->time,	e->type, e->event,
-						    e->data, e->labels, e->json, e->json_len};
 			if (!pass(s, &ev)) {
 				/* the rest of the batch is committed: the catch-up reads it */
 				s->live = false;
@@ -165,42 +167,42 @@ void eventlog_deliver(struct eventlog *log, struct eventlog_staged *v, size_t n)
 	}
 }
 
-static const char *column_text(sqlite3_stmt *q, int i)
+static const char *column_text(sqlite3_stmt *q, int i, size_t *len)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
+	*len = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
 	return t ? (const char *)t : "";
 }
 
-/* One stored row to the subscriber, if its filter takes it; false when it is full. */
+/*
+ * One stored row to the subscriber, if its filter takes it; false when it
+ * is full.  The row's texts go out as they were stored: only a label
+ * filter parses anything (the labels).
+ */
 static bool pass_row(struct eventlog_sub *s, sqlite3_stmt *q)
 {
-	int64_t seq = sqlite3_column_int64(q, 0);
-	const char *type = column_text(q, 2);
-	if (!type_wanted(&s->filter, type))
-		return true;
-	_cleanup_json_ json_t *labels = json_loads(column_text(q, 5), 0, NULL);
-	_cleanup_json_ json_t *data = json_loads(column_text(q, 4), 0, NULL);
-	if (!json_is_object(labels) || !json_is_object(data)) {
-		acre_log(ACRE_LOG_ERROR, "event=eventlog_row_unreadable seq=%lld", (long long)seq);
-		return true;
-	}
-	if (labels_filtered(s) && !labels_wanted(&s->filter, labels))
-		return true;
+	size_t n, data_len, labels_len;
 	struct eventlog_event ev = {
-	    .seq = seq,
+	    .seq = sqlite3_column_int64(q, 0),
 	    .time = sqlite3_column_int64(q, 1),
-	    .type = type,
-	    .event = column_text(q, 3),
-	    .data = data,
-	    .labels = labels,
+	    .type = column_text(q, 2, &n),
+	    .event = column_text(q, 3, &n),
 	};
-	_cleanup_free_ char *json =
-	    eventlog_envelope(ev.seq, ev.time, ev.type, ev.event, data, labels, &ev.json_len);
+	if (!type_wanted(&s->filter, ev.type))
+		return true;
+	const char *data = column_text(q, 4, &data_len);
+	const char *labels = column_text(q, 5, &labels_len);
+	if (labels_filtered(s)) {
+		_cleanup_json_ json_t *l = json_loadb(labels, labels_len, 0, NULL);
+		if (!labels_wanted(&s->filter, l))
+			return true;
+	}
+	_cleanup_free_ char *json = eventlog_envelope(&ev, labels, labels_len, data, data_len);
 	if (!json) {
-		acre_log(ACRE_LOG_ERROR, "event=eventlog_encode_failed seq=%lld", (long long)seq);
+		acre_log(ACRE_LOG_ERROR, "event=eventlog_row_unreadable seq=%lld",
+			 (long long)ev.seq);
 		return true;
 	}
-	ev.json = json;
 	return pass(s, &ev);
 }
 

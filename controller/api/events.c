@@ -1,235 +1,121 @@
 /*
- * GET /v1/events: a long-lived chunked response, one JSON object per line,
- * for every change of a node or a slice (optionally only one kind:
- * ?type=node or ?type=slice).  The lines come from a subscriber of the
- * pool's changes: each change is written down as it happens (when anyone
- * listens), and sent once the commit that made it true is done, in order.
- * An empty line every 15 seconds keeps idle streams (and the proxies on
- * their way) alive; a client that stops reading is dropped rather than
- * buffered without bound.
+ * The pool's changes into the durable event log (eventlog.h), and
+ * GET /v1/events.  The log is a subscriber of the pool: every change an
+ * event reports is staged as it happens, written in the pass's own
+ * transaction, and delivered to the streams only once that transaction
+ * is committed.  The log keeps its table in the store's SQLite file, so
+ * events and the state they describe reach the disk together.
+ *
+ * Trimming to the bounds happens with each pass that writes events; a
+ * timer trims by age too, so that old events go when nothing happens.
  */
 #include "internal.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#define KEEPALIVE_SECONDS 15
-#define MAX_BACKLOG	  (64u << 20)
+#include "controller/store/store.h"
 
-struct subscriber {
-	ACRE_LIST_FIELDS(struct subscriber, sub);
-	struct evhttp_request *req;
-	struct evhttp_connection *evcon;
-	bool nodes, slices;
-};
+#define TRIM_INTERVAL_S 60
 
-struct line {
-	ACRE_LIST_FIELDS(struct line, line);
-	bool node;
-	size_t len;
-	char text[];
-};
-
-struct events {
-	struct api *a;
-	struct subscriber *subs;
-	size_t nsubs;
-	struct line *head, *tail;
-	struct event *keepalive;
-	uint64_t seq;
-};
-
-size_t api_events_subscribers(const struct api *a)
+static void write_data(struct acre_jsonw *w, const void *ch)
 {
-	return a->events ? a->events->nsubs : 0;
+	pool_change_write(w, ch);
 }
 
-static void queue(struct events *e, bool node, json_t *j)
+static void write_labels(struct acre_jsonw *w, const void *ch)
 {
-	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (!s)
-		return;
-	size_t n = strlen(s);
-	struct line *l = malloc(sizeof(*l) + n + 2);
-	if (!l)
-		return;
-	memcpy(l->text, s, n);
-	l->text[n] = '\n';
-	l->text[n + 1] = '\0';
-	l->len = n + 1;
-	l->node = node;
-	ACRE_QUEUE_APPEND(line, e->head, e->tail, l);
+	pool_change_write_labels(w, ch);
 }
 
-/* A change of the pool, written down now (as it is now) and sent after the commit. */
+/*
+ * A change an event reports, staged as it is now: written straight from
+ * the pool's structs into the one text the row and the streams share.
+ */
 static void changed(void *ud, const struct pool_change *ch)
 {
-	struct events *e = ud;
-	if (ch->quiet || !e->nsubs)
+	struct api *a = ud;
+	if (ch->quiet)
 		return;
-	const char *type = pool_change_type(ch);
-	queue(e, ch->kind == POOL_CHANGE_NODE,
-	      json_pack("{s:I,s:I,s:s,s:s,s:o}", "seq", (json_int_t)++e->seq, "time",
-			(json_int_t)acre_now_ms(), "type", type, "event", ch->event, type,
-			pool_change_json(ch)));
+	struct acre_error err = {0};
+	if (eventlog_append_with(a->eventlog, pool_change_type(ch), ch->event, write_data,
+				 write_labels, ch, NULL, &err) < 0)
+		acre_log(ACRE_LOG_ERROR,
+			 "event=eventlog_append_failed type=%s name=%s error=\"%s\"",
+			 pool_change_type(ch), ch->event, err.message);
 }
 
-static size_t backlog(struct subscriber *s)
+/* Inside the pass's transaction; a pass that wrote nothing else opens it only for events. */
+static int committing(void *ud, struct acre_error *err)
 {
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+	struct api *a = ud;
+	struct store *st = pool_store(a->pool);
+	if (!eventlog_staged(a->eventlog) && !store_in_transaction(st))
+		return 0;
+	int rc = store_begin(st, err);
+	return rc < 0 ? rc : eventlog_write_staged(a->eventlog, err);
 }
 
-static void send_line(struct subscriber *s, const char *text, size_t len)
-{
-	struct evbuffer *b = evbuffer_new();
-	if (!b)
-		return;
-	evbuffer_add(b, text, len);
-	evhttp_send_reply_chunk(s->req, b);
-	evbuffer_free(b);
-}
-
-/* Slow readers are cut off after the loop over subscribers, which the close would change. */
-static void drop_slow(struct events *e)
-{
-	for (;;) {
-		struct subscriber *s = e->subs;
-		while (s && backlog(s) <= MAX_BACKLOG)
-			s = s->sub_next;
-		if (!s)
-			return;
-		acre_log(ACRE_LOG_WARN, "event=subscriber_dropped reason=\"not reading\"");
-		e->a->m.subscribers_dropped++;
-		evhttp_connection_free(s->evcon); /* its close callback unlists it */
-	}
-}
-
-/* The pass is committed: what it changed goes out. */
 static void committed(void *ud)
 {
-	struct events *e = ud;
-	if (!e->head)
-		return;
-	struct line *l = e->head;
-	e->head = e->tail = NULL;
-	while (l) {
-		struct line *next = l->line_next;
-		struct subscriber *s;
-		ACRE_LIST_FOREACH(sub, s, e->subs)
-		{
-			if (l->node ? s->nodes : s->slices) {
-				send_line(s, l->text, l->len);
-				e->a->m.events_sent++;
-			}
-		}
-		free(l);
-		l = next;
-	}
-	drop_slow(e);
+	struct api *a = ud;
+	eventlog_committed(a->eventlog);
 }
 
-void api_events_conn_closed(struct api *a, struct evhttp_connection *evcon)
-{
-	struct events *e = a->events;
-	struct subscriber *s, *next;
-	ACRE_LIST_FOREACH_SAFE(sub, s, next, e->subs)
-	{
-		if (s->evcon != evcon)
-			continue;
-		ACRE_LIST_REMOVE(sub, e->subs, s);
-		e->nsubs--;
-		api_forget_request(s->req);
-		free(s);
-		acre_log(ACRE_LOG_DEBUG, "event=subscriber_gone subscribers=%zu", e->nsubs);
-	}
-}
-
-static void on_keepalive(evutil_socket_t fd, short what, void *arg)
+/*
+ * Trims by age when no pass does.  Not while events wait for their pass's
+ * commit: a transaction of its own would commit them before the changes
+ * they report, and that pass trims anyway.
+ */
+static void on_trim(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct events *e = arg;
-	struct subscriber *s;
-	ACRE_LIST_FOREACH(sub, s, e->subs)
-	send_line(s, "\n", 1);
-	drop_slow(e);
+	struct api *a = arg;
+	struct acre_error err = {0};
+	if (eventlog_staged(a->eventlog) || store_in_transaction(pool_store(a->pool)))
+		return;
+	if (eventlog_flush(a->eventlog, &err) < 0)
+		acre_log(ACRE_LOG_ERROR, "event=eventlog_trim_failed error=\"%s\"", err.message);
 }
 
 API_HANDLER(api_events_subscribe)
 {
 	(void)p;
-	struct events *e = a->events;
-	const char *type = api_query(q, "type");
-	if (type && strcmp(type, "node") && strcmp(type, "slice")) {
-		struct acre_error err;
-		acre_error_set(&err, EINVAL, "type", "type: node or slice");
-		api_reply_error(a, req, 400, &err);
+	(void)q;
+	struct acre_error err = {0};
+	int rc = eventlog_http_serve(req, a->eventlog, a->base, &err);
+	if (rc < 0) {
+		api_reply_error(a, req, api_status_for(rc), &err);
 		return;
 	}
-	struct subscriber *s = calloc(1, sizeof(*s));
-	if (!s) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	s->req = req;
-	s->evcon = evhttp_request_get_connection(req);
-	s->nodes = !type || !strcmp(type, "node");
-	s->slices = !type || !strcmp(type, "slice");
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Content-Type", "application/x-ndjson");
-	evhttp_add_header(h, "Cache-Control", "no-cache");
 	api_count(a, 200);
-	evhttp_send_reply_start(req, 200, "OK");
-	api_watch_close(a, req);
-	ACRE_LIST_PREPEND(sub, e->subs, s);
-	e->nsubs++;
-	_cleanup_json_ json_t *hello =
-	    json_pack("{s:I,s:I,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
-		      (json_int_t)acre_now_ms(), "type", "stream", "event", "start");
-	_cleanup_free_ char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
-	if (text) {
-		send_line(s, text, strlen(text));
-		send_line(s, "\n", 1);
-	}
 }
 
-int api_events_start(struct api *a)
+int api_events_start(struct api *a, struct acre_error *err)
 {
-	struct events *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	a->events = e;
-	e->a = a;
-	e->keepalive = event_new(a->base, -1, EV_PERSIST, on_keepalive, e);
-	if (!e->keepalive)
-		return -ENOMEM;
-	struct timeval tv = {KEEPALIVE_SECONDS, 0};
-	event_add(e->keepalive, &tv);
-	struct pool_subscriber sub = {.changed = changed, .committed = committed, .ud = e};
-	return pool_subscribe(a->pool, &sub);
+	struct store *st = pool_store(a->pool);
+	if (!st)
+		return acre_error_set(err, EINVAL, NULL, "the event log needs the pool's store");
+	int rc = eventlog_open(store_sqlite(st), &a->opt.events, &a->eventlog, err);
+	if (rc < 0)
+		return rc;
+	struct pool_subscriber sub = {
+	    .changed = changed, .committing = committing, .committed = committed, .ud = a};
+	if (pool_subscribe(a->pool, &sub) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	a->events_trim = event_new(a->base, -1, EV_PERSIST, on_trim, a);
+	struct timeval tv = {TRIM_INTERVAL_S, 0};
+	if (!a->events_trim || event_add(a->events_trim, &tv) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "creating the event log's timer");
+	return 0;
 }
 
 void api_events_stop(struct api *a)
 {
-	struct events *e = a->events;
-	if (!e)
-		return;
-	pool_unsubscribe(a->pool, e);
-	while (e->head) {
-		struct line *l = e->head;
-		e->head = l->line_next;
-		free(l);
-	}
-	while (e->subs) {
-		struct subscriber *s = e->subs;
-		ACRE_LIST_REMOVE(sub, e->subs, s);
-		free(s);
-	}
-	if (e->keepalive)
-		event_free(e->keepalive);
-	free(e);
-	a->events = NULL;
+	/* api_stop unsubscribes a from the pool: the log's subscription with the rest */
+	if (a->events_trim)
+		event_free(a->events_trim);
+	a->events_trim = NULL;
+	eventlog_close(a->eventlog);
+	a->eventlog = NULL;
 }

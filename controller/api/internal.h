@@ -17,14 +17,14 @@
 /* What the API counts itself; the pool's counters are pool_stats(). */
 struct api_metrics {
 	uint64_t requests[6]; /* by class: 1xx..5xx, [0] other */
-	uint64_t unauthorized, events_sent, subscribers_dropped;
+	uint64_t unauthorized;
 	uint64_t run_latency[LATENCY_BUCKETS + 1]; /* placed -> running, seconds */
 	double run_latency_sum;
 	uint64_t run_latency_count;
 };
 
 struct api_reply;
-struct events;
+struct event;
 
 struct api {
 	struct api_options opt;
@@ -32,7 +32,8 @@ struct api {
 	struct pool *pool;
 	struct evhttp *http;
 	struct api_reply *head, *tail;
-	struct events *events;
+	struct eventlog *eventlog; /* the durable event log, a subscriber of the pool (events.c) */
+	struct event *events_trim; /* trims it by age when no pass does */
 	struct api_metrics m;
 	uint64_t started_ns;
 };
@@ -73,12 +74,9 @@ API_HANDLER(api_slice_kill);
 API_HANDLER(api_metrics);
 API_HANDLER(api_events_subscribe);
 
-/* events.c: the NDJSON stream, a subscriber of the pool's changes. */
-int api_events_start(struct api *a);
+/* events.c: the event log opened in the pool's store, fed by the pool's changes. */
+int api_events_start(struct api *a, struct acre_error *err);
 void api_events_stop(struct api *a);
-/* A client connection went away: forget its streams. */
-void api_events_conn_closed(struct api *a, struct evhttp_connection *evcon);
-size_t api_events_subscribers(const struct api *a);
 
 /* metrics.c: the time from placement to running, a subscriber of the pool's changes. */
 int api_metrics_start(struct api *a);

@@ -123,6 +123,23 @@ static void pool(struct api *a, struct evbuffer *b)
 	      (double)pool_pending_count(a->pool));
 }
 
+/* The event log: its streams, what it holds, what it delivered. */
+static void events(struct api *a, struct evbuffer *b)
+{
+	struct eventlog_stats st;
+	eventlog_stats(a->eventlog, &st);
+	gauge(b, "acre_controller_event_subscribers", "Open event streams.",
+	      (double)st.subscribers);
+	counter(b, "acre_controller_events_total", "Events sent to event streams.", st.delivered);
+	gauge(b, "acre_controller_events_stored", "Events kept in the event log.",
+	      (double)st.stored);
+	gauge(b, "acre_controller_events_last_seq",
+	      "The sequence number of the newest event committed.", (double)st.last_seq);
+	counter(b, "acre_controller_events_lagged_total",
+		"Notices that told a stream which events the log dropped before it read them.",
+		st.lagged);
+}
+
 static void work(struct api *a, struct evbuffer *b)
 {
 	const struct pool_stats *m = pool_stats(a->pool);
@@ -169,10 +186,7 @@ static void work(struct api *a, struct evbuffer *b)
 				    i, (unsigned long long)am->requests[i]);
 	counter(b, "acre_controller_api_unauthorized_total",
 		"API requests refused for a missing or wrong token.", am->unauthorized);
-	gauge(b, "acre_controller_event_subscribers", "Open event streams.",
-	      (double)api_events_subscribers(a));
-	counter(b, "acre_controller_events_total", "Event lines sent to subscribers.",
-		am->events_sent);
+	events(a, b);
 	family(b, "acre_controller_slice_start_seconds", "histogram",
 	       "Time from a slice's placement to its node reporting it running.");
 	uint64_t cum = 0;

@@ -13,6 +13,7 @@
  * malloc per slice here costs the placement rate a third).
  */
 #include "internal.h"
+#include "common/jsonw.h"
 
 #define MAX_LABELS  64 /* what a spec may have (common/spec.c) */
 #define CHUNK_BYTES (256u << 10)
@@ -299,6 +300,21 @@ json_t *pool_change_labels(const struct pool_change *ch)
 	if (ch->kind == POOL_CHANGE_NODE)
 		return json_incref(ch->node->attributes);
 	return pool_slice_labels_json(ch->slice);
+}
+
+void pool_change_write_labels(struct acre_jsonw *w, const struct pool_change *ch)
+{
+	if (ch->kind == POOL_CHANGE_NODE) {
+		acre_jsonw_json(w, ch->node->attributes);
+		return;
+	}
+	const struct pool_labels *ls = ch->slice->labels;
+	acre_jsonw_object(w);
+	for (unsigned i = 0; ls && i < ls->n; i++) {
+		acre_jsonw_key(w, ls->l[i].set->key);
+		acre_jsonw_string(w, ls->l[i].set->value);
+	}
+	acre_jsonw_end_object(w);
 }
 
 bool pool_change_has_label(const struct pool_change *ch, const char *key, const char *value)

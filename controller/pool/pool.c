@@ -6,6 +6,7 @@
  * slices given back.
  */
 #include "internal.h"
+#include "common/jsonw.h"
 
 int pool_subscribe(struct pool *p, const struct pool_subscriber *s)
 {
@@ -67,6 +68,25 @@ json_t *pool_change_json(const struct pool_change *ch)
 	const struct pool_node *n = ch->node;
 	return json_pack("{s:s,s:s,s:b,s:s}", "id", n->id, "state", pool_node_state_name(n->state),
 			 "connected", n->conn != NULL, "hostname", n->hostname);
+}
+
+void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch)
+{
+	if (ch->kind == POOL_CHANGE_SLICE) {
+		pool_slice_write(w, ch->slice);
+		return;
+	}
+	const struct pool_node *n = ch->node;
+	acre_jsonw_object(w);
+	acre_jsonw_key(w, "id");
+	acre_jsonw_string(w, n->id);
+	acre_jsonw_key(w, "state");
+	acre_jsonw_string(w, pool_node_state_name(n->state));
+	acre_jsonw_key(w, "connected");
+	acre_jsonw_bool(w, n->conn != NULL);
+	acre_jsonw_key(w, "hostname");
+	acre_jsonw_string(w, n->hostname);
+	acre_jsonw_end_object(w);
 }
 
 int pool_open(struct store *st, const struct pool_options *o, struct pool **out,

@@ -153,6 +153,16 @@ json_t *pool_change_json(const struct pool_change *ch);
 json_t *pool_change_labels(const struct pool_change *ch);
 bool pool_change_has_label(const struct pool_change *ch, const char *key, const char *value);
 
+struct acre_jsonw;
+/*
+ * The same two written straight into a JSON writer (common/jsonw.h), the
+ * same text json_dumps would give, with no jansson tree on the way: how
+ * the event log encodes the hundreds of thousands of changes of a busy
+ * pool.
+ */
+void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch);
+void pool_change_write_labels(struct acre_jsonw *w, const struct pool_change *ch);
+
 struct pool_subscriber {
 	/* At once, in the pass that made the change. */
 	void (*changed)(void *ud, const struct pool_change *ch);
@@ -352,6 +362,8 @@ void pool_remove_gone(struct pool *p, struct pool_node *n, const char *name, int
 
 json_t *pool_node_json(const struct pool_node *n);
 json_t *pool_slice_json(const struct pool_slice *sl);
+/* The same text as json_dumps(pool_slice_json(sl)), written into w. */
+void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl);
 /* Capacity, use and room of the ready nodes, in all and per attribute value; slice counts. */
 json_t *pool_summary_json(struct pool *p);
 

@@ -1,9 +1,11 @@
 /*
  * The JSON shapes of the pool's objects: nodes, slices and the pool at a
- * glance, as the HTTP API and the event stream show them.  The CLI prints
+ * glance, as the HTTP API and the event stream show them (a slice also
+ * written straight into a JSON writer, for the event log).  The CLI prints
  * the same fields as tables.
  */
 #include "internal.h"
+#include "common/jsonw.h"
 
 static json_t *resources(uint32_t cpus, uint64_t mem)
 {
@@ -56,6 +58,74 @@ json_t *pool_slice_json(const struct pool_slice *sl)
 		json_object_set_new(j, "placement",
 				    acre_proto_placement_to_json(sl->placement));
 	return j;
+}
+
+/*
+ * The same slice written straight into a writer: the event log encodes
+ * every slice change this way, with no jansson tree on the way.  It
+ * writes exactly the text json_dumps(pool_slice_json(sl)) would (the
+ * unit test test_pool_labels checks it), so the API and the events show
+ * one shape.
+ */
+static void resources_write(struct acre_jsonw *w, uint32_t cpus, uint64_t mem)
+{
+	acre_jsonw_object(w);
+	acre_jsonw_key(w, "cpus");
+	acre_jsonw_real(w, cpus / 1000.0);
+	acre_jsonw_key(w, "memory");
+	acre_jsonw_int(w, (int64_t)mem);
+	acre_jsonw_end_object(w);
+}
+
+static void string_member(struct acre_jsonw *w, const char *key, const char *value)
+{
+	acre_jsonw_key(w, key);
+	acre_jsonw_string(w, value);
+}
+
+static void int_member(struct acre_jsonw *w, const char *key, int64_t value)
+{
+	acre_jsonw_key(w, key);
+	acre_jsonw_int(w, value);
+}
+
+void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
+{
+	const struct pool_node *node = sl->node ? sl->node : sl->last_node;
+	char restart[32];
+	if (sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max)
+		pool_slice_restart_text(sl, restart, sizeof(restart));
+	acre_jsonw_object(w);
+	string_member(w, "id", sl->name);
+	string_member(w, "name", sl->name);
+	int_member(w, "uid", sl->id);
+	string_member(w, "state", acre_slice_state_name(sl->state));
+	string_member(w, "reason", sl->reason ? sl->reason : "");
+	string_member(w, "node", node ? node->id : NULL);
+	acre_jsonw_key(w, "assigned");
+	acre_jsonw_bool(w, sl->assigned);
+	string_member(w, "desired", pool_desired_name(sl->desired));
+	string_member(w, "restart",
+		      sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max
+			  ? restart
+			  : acre_restart_name(sl->restart));
+	int_member(w, "restarts", (int)(sl->restarts + sl->replacements));
+	acre_jsonw_key(w, "resources");
+	resources_write(w, sl->cpus, sl->mem);
+	int_member(w, "created_at", sl->created_at);
+	int_member(w, "updated_at", sl->updated_at);
+	acre_jsonw_key(w, "exit");
+	if (sl->exit)
+		acre_jsonw_json(w, sl->exit);
+	else
+		acre_jsonw_null(w);
+	int_member(w, "replacements", sl->replacements);
+	if (sl->placement) { /* rare: through jansson */
+		_cleanup_json_ json_t *pl = acre_proto_placement_to_json(sl->placement);
+		acre_jsonw_key(w, "placement");
+		acre_jsonw_json(w, pl);
+	}
+	acre_jsonw_end_object(w);
 }
 
 /* Sums over ready nodes, as a whole and per attribute value. */

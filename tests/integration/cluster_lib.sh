@@ -154,6 +154,30 @@ pool() {
 	"$ACRE_BIN/acre" --controller "$CONTROLLER" --token-file "$TEST_DIR/api-token" "$@"
 }
 
+# ---- the event stream (GET /v1/events, Server-Sent Events) --------------------------------
+
+# sse_data FILE: the JSON of each data: line.
+sse_data() { sed -n 's/^data: //p' "$1"; }
+
+# sse_ids FILE: the seq of each whole event of a stream, in order (not its notices).
+sse_ids() {
+	awk '/^id: /{id = $2} /^event: /{ev = $2}
+	     /^$/{if (id != "" && ev != "live" && ev != "lagged") print id; id = ""; ev = ""}' "$1"
+}
+
+# sse_once FILE QUERY [HEADER]: GET /v1/events$QUERY into FILE, until the live notice.
+sse_once() {
+	local file=$1 query=$2 header=${3:-} pid
+	curl -sN -H "Authorization: Bearer $API_TOKEN" ${header:+-H "$header"} \
+		"$CONTROLLER/v1/events$query" -o "$file" &
+	pid=$!
+	track_bg "$pid"
+	wait_for "grep -q '^event: live' '$file'" 10 || fail "no live notice from /v1/events$query"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
 # ---- the nodes ---------------------------------------------------------------------------
 
 declare -A NODE_PID NODE_ARGS

@@ -14,6 +14,10 @@
 # restart policy says; back in time, it is reconciled both ways; back too
 # late, its stale slices are removed; `kill -9` of the controller while
 # slices are being placed loses none it acknowledged, and duplicates none;
+# the event log (/v1/events as Server-Sent Events, `acre events`) holds
+# every event in strictly increasing seq, filters by type and label on
+# the server, resumes across a kill -9 with no gap and no duplicate, and
+# says `lagged` when asked for what --events-max no longer keeps;
 # `promtool check metrics` accepts /metrics.
 . "$(dirname "$0")/cluster_lib.sh"
 
@@ -51,6 +55,12 @@ out=$("$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/insecure" --insecure \
 	--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" 2>&1) &&
 	fail "--insecure on $CTL_ADDR was accepted"
 assert_contains "$out" "only a loopback address"
+for bad in "--events-max 0" "--events-max ten" "--events-max-age 0s" "--events-max-age 3x"; do
+	# shellcheck disable=SC2086 # the flag and its value
+	out=$("$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/badflags" $bad 2>&1) &&
+		fail "acre-controller $bad was accepted"
+	assert_contains "$out" "${bad%% *}" "acre-controller $bad"
+done
 
 log "bad input on the node port"
 out=$(node_port_say @LONG:1200000 '{"op":"heartbeat","id":8}')
@@ -101,13 +111,22 @@ assert_eq "$(grep -i '^allow:' <<<"$headers")" "Allow: GET, POST" "405 names the
 assert_contains "$(jq -r .error.message "$TEST_DIR/405.json")" "not allowed" "405's error, as JSON"
 api DELETE /v1/nodes >/dev/null
 assert_eq "$(last_code)" 405 "DELETE of the node list"
+for q in since=abc since=-1 type=Slice label=novalue color=red; do
+	out=$(api GET "/v1/events?$q")
+	assert_eq "$(last_code) $(jq -r .error.code <<<"$out")" "400 invalid" "GET /v1/events?$q"
+	assert_eq "$(jq -r .error.field <<<"$out")" "${q%%=*}" "GET /v1/events?$q names the parameter"
+done
+out=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $API_TOKEN" -H 'Last-Event-ID: x1' \
+	"$CONTROLLER/v1/events")
+assert_eq "${out##*$'\n'}" 400 "a malformed Last-Event-ID"
+assert_eq "$(jq -r .error.field <<<"${out%$'\n'*}")" Last-Event-ID "a malformed Last-Event-ID is named"
 assert_eq "$(api GET /v1/pool | jq .slices.total)" 0 "nothing was created by bad input"
 
 # ---- 30 slices: spread, --spread, constraints, binpack, policies ---------------------------
 
 log "an event stream, then placing 30 slices"
 spawn_bg curl -sN -H "Authorization: Bearer $API_TOKEN" "$CONTROLLER/v1/events" -o "$TEST_DIR/events"
-wait_for 'grep -q "\"type\":\"stream\"" "$TEST_DIR/events"' 5 || fail "no event stream"
+wait_for 'grep -q "^event: live" "$TEST_DIR/events"' 5 || fail "no event stream"
 for i in 1 2 3; do
 	pool slice run -d --name spr-$i --cpus 0.1 --strategy spread -- sleep 1000 >/dev/null ||
 		fail "placing spr-$i"
@@ -213,10 +232,45 @@ wait_for '[ "$(api GET /v1/slices/bin-1 | jq -r .id)" = null ]' 10 || fail "bin-
 assert_eq "$(node_acre 2 -j slice list | jq '[.[] | select(.name | startswith("bin-"))] | length')" 0 \
 	"removed slices are gone from their node"
 
-# One JSON object per line: the life of a slice, as it happened.
-jq -c 'select(.type == "slice" and .slice.name == "spr-1") | [.event, .slice.state]' \
-	"$TEST_DIR/events" | tr -d '\n' >"$TEST_DIR/spr-1.events" || fail "events: not JSON lines"
+# The stream's data lines: the life of a slice, as it happened.
+sse_data "$TEST_DIR/events" |
+	jq -c 'select(.type == "slice" and .slice.name == "spr-1") | [.event, .slice.state]' |
+	tr -d '\n' >"$TEST_DIR/spr-1.events" || fail "events: data lines that are not JSON"
 assert_contains "$(cat "$TEST_DIR/spr-1.events")" '["created","starting"]["state","running"]' "events of spr-1"
+
+# ---- the event log: stored, in order, filtered on the server -------------------------------
+
+log "the event log: acre events --once -j, --type, --label"
+pool -j events --since 0 --once >"$TEST_DIR/ev-all" || fail "acre events --since 0 --once -j"
+# Nothing was ever rolled back or trimmed here: every number from 1, once, in order.
+jq -se '[.[].seq] == [range(1; length + 1)] and length > 60' "$TEST_DIR/ev-all" >/dev/null ||
+	fail "stored events are not 1, 2, 3, ...: $(jq -c .seq "$TEST_DIR/ev-all" | tr '\n' ' ' | head -c 400)"
+last_stored=$(tail -n 1 "$TEST_DIR/ev-all" | jq .seq)
+wait_for "sse_ids '$TEST_DIR/events' | grep -qx '$last_stored'" 5 || fail "the live stream never sent event $last_stored"
+# What the live stream sent is what was stored, from where it began.
+streamed=$(sse_ids "$TEST_DIR/events" | awk -v max="$last_stored" '$1 <= max' | tr '\n' ' ')
+first_streamed=${streamed%% *}
+assert_eq "$streamed" "$(jq -r --argjson f "$first_streamed" 'select(.seq >= $f) | .seq' "$TEST_DIR/ev-all" | tr '\n' ' ')" \
+	"the live stream sent every stored event since it began, once, in order"
+log "$last_stored events stored; the live stream began at $first_streamed"
+upto() { jq -c --argjson max "$last_stored" "select(.seq <= \$max) | $1"; }
+pool -j events --since 0 --once --type slice | upto .seq >"$TEST_DIR/ev-slice"
+assert_eq "$(jq -c 'select(.type == "slice") | .seq' "$TEST_DIR/ev-all" | tr '\n' ' ')" \
+	"$(tr '\n' ' ' <"$TEST_DIR/ev-slice")" "--type slice: the slice events, and only them"
+pool -j events --since 0 --once --type node | upto .type | sort -u >"$TEST_DIR/ev-node"
+assert_eq "$(cat "$TEST_DIR/ev-node")" '"node"' "--type node: only node events"
+pool -j events --since 0 --once --label app=web | upto '[.seq, .slice.name, .labels.app]' \
+	>"$TEST_DIR/ev-web"
+assert_eq "$(jq -c 'select(.labels.app == "web") | [.seq, .slice.name, .labels.app]' "$TEST_DIR/ev-all")" \
+	"$(cat "$TEST_DIR/ev-web")" "--label app=web: the events of the web slices, and only them"
+assert_eq "$(jq -r '.[1]' "$TEST_DIR/ev-web" | sort -u | tr '\n' ' ')" "$web_names " \
+	"--label app=web: every web slice"
+# The server filters: a label and a type through curl, with the live notice's id.
+sse_once "$TEST_DIR/ev-curl" "?since=0&type=slice&label=app=web"
+assert_eq "$(sse_data "$TEST_DIR/ev-curl" | jq -r 'select(.type != "live") | .labels.app' | sort -u)" web \
+	"?type=slice&label=app=web on the server"
+assert_eq "$(sse_ids "$TEST_DIR/ev-curl" | awk -v max="$last_stored" '$1 <= max' | tr '\n' ' ')" \
+	"$(jq -c '.[0]' "$TEST_DIR/ev-web" | tr '\n' ' ')" "curl and acre events agree"
 
 # ---- the signal of a kill: one rule through the pool and through the node's socket ----------
 
@@ -273,7 +327,7 @@ wait_for '[ "$(api GET /v1/nodes/$N3 | jq -r .state)" = unreachable ]' 10 ||
 	fail "node 3 never became unreachable"
 took=$(($(now_ms) - t0))
 log "node 3 unreachable after ${took} ms (--node-timeout ${NODE_TIMEOUT}s)"
-wait_for "grep -q '\"event\":\"unreachable\".*\"id\":\"$N3\"' '$TEST_DIR/events'" 5 ||
+wait_for "grep -q '^data: .*\"event\":\"unreachable\".*\"id\":\"$N3\"' '$TEST_DIR/events'" 5 ||
 	fail "no event for the unreachable node"
 assert_le "$took" $((NODE_TIMEOUT * 1000 + 1500)) "time to unreachable"
 assert_eq "$(api GET /v1/slices/keep-1 | jq -r .state)" running "slices of an unreachable node are not lost yet"
@@ -362,7 +416,10 @@ loop_pid=${BG_PIDS[-1]}
 wait_for '[ "$(wc -l <"$TEST_DIR/acked")" -ge 15 ]' 20 || fail "the placing loop got nowhere"
 kill_controller
 acked_before=$(wc -l <"$TEST_DIR/acked")
-log "controller killed after $acked_before acknowledged slices; restarting it"
+# The stream ended with the controller: the last event it was sent.
+sleep 0.2
+M=$(sse_ids "$TEST_DIR/events" | tail -n 1)
+log "controller killed after $acked_before acknowledged slices, the stream at event $M; restarting it"
 sleep 0.3
 start_controller
 wait "$loop_pid" 2>/dev/null
@@ -387,11 +444,60 @@ in_pool=$(pool -j slice list | jq -r '.[] | select(.name | startswith("crash-"))
 assert_eq "$(echo "$in_pool" | uniq -d)" "" "no slice twice in the pool"
 assert_eq "$(comm -3 <(echo "$in_pool") <(echo "$on_nodes"))" "" "the pool and the nodes agree"
 
+log "events resume across kill -9 with no gap and no duplicate"
+# Changes after the restart: the nodes came back, the placing loop went on; one more here.
+pool slice run -d --name after-restart -- sleep 1000 >/dev/null || fail "placing after-restart"
+pool -j events --since "$M" --once >"$TEST_DIR/ev-resumed" || fail "acre events --since $M --once"
+jq -se --argjson m "$M" '[.[].seq] == [range($m + 1; $m + 1 + length)] and length > 0' \
+	"$TEST_DIR/ev-resumed" >/dev/null ||
+	fail "events after $M are not $((M + 1)), $((M + 2)), ...: $(jq -c .seq "$TEST_DIR/ev-resumed" | tr '\n' ' ' | head -c 400)"
+jq -e 'select(.type == "slice" and .event == "created" and .slice.name == "after-restart")' \
+	"$TEST_DIR/ev-resumed" >/dev/null || fail "the events after the restart miss after-restart's"
+log "$(wc -l <"$TEST_DIR/ev-resumed") events after $M, from $(head -n 1 "$TEST_DIR/ev-resumed" | jq .seq)"
+sse_once "$TEST_DIR/ev-lastid" "" "Last-Event-ID: $M"
+last_resumed=$(tail -n 1 "$TEST_DIR/ev-resumed" | jq .seq)
+assert_eq "$(sse_ids "$TEST_DIR/ev-lastid" | awk -v max="$last_resumed" '$1 <= max' | tr '\n' ' ')" \
+	"$(jq -c .seq "$TEST_DIR/ev-resumed" | tr '\n' ' ')" "Last-Event-ID: $M gives the same events"
+# The stream before the kill, then the resumed one: every stored event once, none twice.
+{ sse_ids "$TEST_DIR/events"; jq .seq "$TEST_DIR/ev-resumed"; } >"$TEST_DIR/ev-joined"
+assert_eq "$(sort -n "$TEST_DIR/ev-joined" | uniq -d)" "" "no event twice across the restart"
+pool -j events --since "$((first_streamed - 1))" --once | jq .seq |
+	awk -v max="$last_resumed" '$1 <= max' >"$TEST_DIR/ev-stored"
+assert_eq "$(tr '\n' ' ' <"$TEST_DIR/ev-joined")" "$(tr '\n' ' ' <"$TEST_DIR/ev-stored")" \
+	"the stream and its resumption are the stored events, with no gap"
+
+log "a controller that keeps 5 events: lagged"
+kill -TERM "$CTL_PID"
+wait "$CTL_PID" 2>/dev/null
+CTL_ARGS+=(--events-max 5)
+start_controller
+wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "the nodes did not come back to the restarted controller"
+pool slice run -d --name after-trim -- sleep 1000 >/dev/null || fail "placing after-trim"
+pool -j events --since 1 --once >"$TEST_DIR/ev-lagged" || fail "acre events --since 1 --once"
+lag=$(head -n 1 "$TEST_DIR/ev-lagged")
+assert_eq "$(jq -r '"\(.type) \(.first)"' <<<"$lag")" "lagged 2" "--since 1 when event 2 is gone: lagged first"
+lag_last=$(jq .last <<<"$lag")
+log "after a restart with --events-max 5: $lag, then $(($(wc -l <"$TEST_DIR/ev-lagged") - 1)) events"
+[ "$lag_last" -gt "$last_resumed" ] || fail "lagged names $lag_last as the last event dropped, not past $last_resumed"
+jq -se --argjson l "$lag_last" '.[1:] | [.[].seq] == [range($l + 1; $l + 1 + length)] and length <= 5 and length > 0' \
+	"$TEST_DIR/ev-lagged" >/dev/null ||
+	fail "after lagged, the 5 events kept: $(jq -c '.seq // .type' "$TEST_DIR/ev-lagged" | tr '\n' ' ')"
+jq -e 'select(.slice.name == "after-trim")' "$TEST_DIR/ev-lagged" >/dev/null ||
+	fail "numbering went on after the restart: after-trim's event is missing"
+sse_once "$TEST_DIR/ev-lagged-sse" "?since=1"
+assert_eq "$(awk '/^event: /{print; exit}' "$TEST_DIR/ev-lagged-sse")" "event: lagged" "lagged first over SSE"
+lag=$(sse_data "$TEST_DIR/ev-lagged-sse" | head -n 1)
+assert_eq "$(awk '/^id: /{print; exit}' "$TEST_DIR/ev-lagged-sse")" "id: $(jq .last <<<"$lag")" \
+	"lagged's id over SSE is the last event it names"
+assert_eq "$(jq .first <<<"$lag")" 2 "lagged over SSE names the first event dropped"
+
 # ---- metrics ----------------------------------------------------------------------------------
 
 log "promtool check metrics"
 api GET /metrics >"$TEST_DIR/metrics"
 promtool check metrics <"$TEST_DIR/metrics" || fail "promtool rejects /metrics: $(promtool check metrics <"$TEST_DIR/metrics" 2>&1 | head)"
 grep -q '^acre_controller_nodes{state="ready"} 3' "$TEST_DIR/metrics" || fail "metrics: 3 ready nodes"
+stored=$(awk '/^acre_controller_events_stored /{print $2}' "$TEST_DIR/metrics")
+[ -n "$stored" ] && [ "$stored" -le 5 ] || fail "metrics: $stored events stored, --events-max 5"
 curl -sf "$CONTROLLER/healthz" >/dev/null || fail "the controller stopped serving"
 log "pass"

@@ -50,7 +50,9 @@ static bool on_event(const struct eventlog_event *ev, void *ud)
 	g->seq[g->n] = ev->seq;
 	snprintf(g->type[g->n], sizeof(g->type[0]), "%s", ev->type);
 	snprintf(g->event[g->n], sizeof(g->event[0]), "%s", ev->event);
-	const char *name = json_string_value(json_object_get(ev->data, "name"));
+	_cleanup_json_ json_t *data = json_loadb(ev->data, ev->data_len, 0, NULL);
+	assert_non_null(data);
+	const char *name = json_string_value(json_object_get(data, "name"));
 	snprintf(g->name[g->n], sizeof(g->name[0]), "%s", name ? name : "");
 	snprintf(g->json, sizeof(g->json), "%.*s", (int)ev->json_len, ev->json);
 	g->n++;
