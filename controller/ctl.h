@@ -25,7 +25,7 @@ struct ctl_options {
 	char *join_token, *api_token;
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
-	unsigned max_batch; /* slices per POST */
+	unsigned max_batch;		/* slices per POST */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 };
 

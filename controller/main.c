@@ -121,8 +121,26 @@ static int check_options(struct ctl_options *o)
 
 static int parse_options(int argc, char **argv, struct ctl_options *o)
 {
-	enum { O_DATA = 1000, O_NODE, O_API, O_CERT, O_KEY, O_CA, O_INSECURE, O_JOIN, O_JOINF,
-	       O_APIT, O_APITF, O_TIMEOUT, O_LOST, O_BATCH, O_EVMAX, O_EVAGE, O_LOG, O_VERSION };
+	enum {
+		O_DATA = 1000,
+		O_NODE,
+		O_API,
+		O_CERT,
+		O_KEY,
+		O_CA,
+		O_INSECURE,
+		O_JOIN,
+		O_JOINF,
+		O_APIT,
+		O_APITF,
+		O_TIMEOUT,
+		O_LOST,
+		O_BATCH,
+		O_EVMAX,
+		O_EVAGE,
+		O_LOG,
+		O_VERSION
+	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
 		{"node-listen", required_argument, NULL, O_NODE},
@@ -155,31 +173,62 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 	enum acre_log_level level;
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_DATA: o->data_dir = optarg; break;
-		case O_NODE: o->node_listen = optarg; break;
-		case O_API: o->api_listen = optarg; break;
-		case O_CERT: o->tls_cert = optarg; break;
-		case O_KEY: o->tls_key = optarg; break;
-		case O_CA: o->tls_ca = optarg; break;
-		case O_INSECURE: o->insecure = true; break;
-		case O_JOIN: rc = set_token(&o->join_token, optarg, "--join-token"); break;
-		case O_JOINF: rc = read_token(optarg, &o->join_token, "--join-token-file"); break;
-		case O_APIT: rc = set_token(&o->api_token, optarg, "--api-token"); break;
-		case O_APITF: rc = read_token(optarg, &o->api_token, "--api-token-file"); break;
-		case O_TIMEOUT: rc = parse_duration(optarg, &o->node_timeout_ms, "--node-timeout"); break;
-		case O_LOST: rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after"); break;
+		case O_DATA:
+			o->data_dir = optarg;
+			break;
+		case O_NODE:
+			o->node_listen = optarg;
+			break;
+		case O_API:
+			o->api_listen = optarg;
+			break;
+		case O_CERT:
+			o->tls_cert = optarg;
+			break;
+		case O_KEY:
+			o->tls_key = optarg;
+			break;
+		case O_CA:
+			o->tls_ca = optarg;
+			break;
+		case O_INSECURE:
+			o->insecure = true;
+			break;
+		case O_JOIN:
+			rc = set_token(&o->join_token, optarg, "--join-token");
+			break;
+		case O_JOINF:
+			rc = read_token(optarg, &o->join_token, "--join-token-file");
+			break;
+		case O_APIT:
+			rc = set_token(&o->api_token, optarg, "--api-token");
+			break;
+		case O_APITF:
+			rc = read_token(optarg, &o->api_token, "--api-token-file");
+			break;
+		case O_TIMEOUT:
+			rc = parse_duration(optarg, &o->node_timeout_ms, "--node-timeout");
+			break;
+		case O_LOST:
+			rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after");
+			break;
 		case O_BATCH: {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || n == 0 || n > 1000000) {
-				fprintf(stderr, "acre-controller: --max-batch %s: 1 to 1000000\n", optarg);
+				fprintf(stderr, "acre-controller: --max-batch %s: 1 to 1000000\n",
+					optarg);
 				rc = -1;
 			}
 			o->max_batch = (unsigned)n;
 			break;
 		}
-		case O_EVMAX: rc = events_option(o, "--events-max", optarg); break;
-		case O_EVAGE: rc = events_option(o, "--events-max-age", optarg); break;
+		case O_EVMAX:
+			rc = events_option(o, "--events-max", optarg);
+			break;
+		case O_EVAGE:
+			rc = events_option(o, "--events-max-age", optarg);
+			break;
 		case O_LOG:
 			if (acre_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "acre-controller: --log-level %s: unknown level\n",
@@ -188,9 +237,15 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			}
 			acre_log_set_level(level);
 			break;
-		case O_VERSION: printf("acre-controller %s\n", ACRE_VERSION); exit(0);
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); rc = -1;
+		case O_VERSION:
+			printf("acre-controller %s\n", ACRE_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			rc = -1;
 		}
 	}
 	if (rc == 0 && optind < argc) {
@@ -281,7 +336,7 @@ static void teardown(struct ctl *c)
 	c->nodeport = NULL;
 	if (c->pool)
 		pool_commit(c->pool); /* the nodes' disconnections, and their events */
-	api_stop(c->api); /* the event log closes with it, before the store */
+	api_stop(c->api);	      /* the event log closes with it, before the store */
 	c->api = NULL;
 	if (c->tick)
 		event_free(c->tick);
@@ -320,7 +375,10 @@ int main(int argc, char **argv)
 	acre_log(ACRE_LOG_INFO,
 		 "event=ready node_listen=%s tls=%s api_listen=%s data_dir=%s node_timeout_ms=%llu "
 		 "lost_after_ms=%llu",
-		 c.opt.node_listen, c.opt.insecure ? "off" : c.opt.tls_ca ? "mutual" : "on",
+		 c.opt.node_listen,
+		 c.opt.insecure ? "off"
+		 : c.opt.tls_ca ? "mutual"
+				: "on",
 		 c.opt.api_listen, c.opt.data_dir, (unsigned long long)c.opt.node_timeout_ms,
 		 (unsigned long long)c.opt.lost_after_ms);
 	/* One pass, then its commit: see pool/pool.h. */

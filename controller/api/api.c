@@ -168,8 +168,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct api *a = arg;
 	struct api_reply *r;
-	ACRE_LIST_FOREACH(reply, r, a->head)
-	{
+	ACRE_LIST_FOREACH (reply, r, a->head) {
 		if (r->evcon == evcon) {
 			api_forget_request(r->req);
 			r->req = NULL;
@@ -290,17 +289,17 @@ static void unauthorized(struct api *a, struct evhttp_request *req)
 }
 
 const struct api_route api_routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", api_healthz, true},
-    {EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
-    {EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
-    {EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
-    {EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
-    {EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
-    {EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
-    {EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
-    {EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
-    {EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
-    {EVHTTP_REQ_GET, "/metrics", api_metrics, false},
+	{EVHTTP_REQ_GET, "/healthz", api_healthz, true},
+	{EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
+	{EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
+	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
+	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
+	{EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
+	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
+	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
+	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
+	{EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
+	{EVHTTP_REQ_GET, "/metrics", api_metrics, false},
 };
 const size_t api_nroutes = ACRE_ARRAY_SIZE(api_routes);
 
@@ -384,8 +383,8 @@ static int listen_on(struct api *a, struct acre_error *err)
 	evhttp_set_max_headers_size(h, 64 * 1024);
 	/* Every method reaches the route table, which answers 405 with Allow where it must. */
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-					  EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
-					  EVHTTP_REQ_OPTIONS);
+					      EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
+					      EVHTTP_REQ_OPTIONS);
 	evhttp_set_timeout(h, 120);
 	evhttp_set_gencb(h, on_request, a);
 	if (!evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port))

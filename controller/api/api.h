@@ -17,9 +17,9 @@ struct pool;
 struct api;
 
 struct api_options {
-	const char *listen; /* HOST:PORT */
-	const char *token;  /* what Authorization: Bearer must carry */
-	unsigned max_batch; /* slices per POST /v1/slices */
+	const char *listen;		/* HOST:PORT */
+	const char *token;		/* what Authorization: Bearer must carry */
+	unsigned max_batch;		/* slices per POST /v1/slices */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 };
 

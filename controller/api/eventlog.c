@@ -13,30 +13,30 @@
 #include "eventlog_internal.h"
 
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS events ("
-    " seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL,"
-    " event TEXT NOT NULL, data TEXT NOT NULL, labels TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS events_state ("
-    " id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,"
-    " trimmed_through INTEGER NOT NULL);"
-    "INSERT OR IGNORE INTO events_state (id, last_seq, trimmed_through) VALUES (1, 0, 0);";
+	"CREATE TABLE IF NOT EXISTS events ("
+	" seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL,"
+	" event TEXT NOT NULL, data TEXT NOT NULL, labels TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS events_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,"
+	" trimmed_through INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO events_state (id, last_seq, trimmed_through) VALUES (1, 0, 0);";
 
 static const char *const stmt_sql[EL_STMT_COUNT] = {
-    [EL_INSERT] = "INSERT INTO events (seq, time, type, event, data, labels) "
-		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [EL_STATE] = "UPDATE events_state SET last_seq = ?1, trimmed_through = ?2 WHERE id = 1",
-    [EL_NTH] = "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET ?1",
-    /*
-     * The last of the oldest rows that are past the bound: a walk from the
-     * oldest row, as long as the rows it will delete (no index on time to
-     * keep up on every insert).
-     */
-    [EL_AGED] = "SELECT COALESCE((SELECT seq FROM events WHERE time >= ?1 ORDER BY seq LIMIT 1)"
-		" - 1, (SELECT MAX(seq) FROM events))",
-    [EL_DELETE] = "DELETE FROM events WHERE seq <= ?1",
-    [EL_OLDEST] = "SELECT seq, time FROM events ORDER BY seq LIMIT 1",
-    [EL_PAGE] = "SELECT seq, time, type, event, data, labels FROM events "
-		"WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+	[EL_INSERT] = "INSERT INTO events (seq, time, type, event, data, labels) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[EL_STATE] = "UPDATE events_state SET last_seq = ?1, trimmed_through = ?2 WHERE id = 1",
+	[EL_NTH] = "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET ?1",
+	/*
+	 * The last of the oldest rows that are past the bound: a walk from the
+	 * oldest row, as long as the rows it will delete (no index on time to
+	 * keep up on every insert).
+	 */
+	[EL_AGED] = "SELECT COALESCE((SELECT seq FROM events WHERE time >= ?1 ORDER BY seq LIMIT 1)"
+		    " - 1, (SELECT MAX(seq) FROM events))",
+	[EL_DELETE] = "DELETE FROM events WHERE seq <= ?1",
+	[EL_OLDEST] = "SELECT seq, time FROM events ORDER BY seq LIMIT 1",
+	[EL_PAGE] = "SELECT seq, time, type, event, data, labels FROM events "
+		    "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
 };
 
 /* Type and event names are also SSE field values and JSON keys: keep them plain words. */
@@ -205,10 +205,10 @@ static int load_position(struct eventlog *log, struct acre_error *err)
 		const char *sql;
 		int64_t *out;
 	} reads[] = {
-	    {"SELECT last_seq FROM events_state WHERE id = 1", &last},
-	    {"SELECT trimmed_through FROM events_state WHERE id = 1", &log->trimmed_through},
-	    {"SELECT MAX(seq) FROM events", &max},
-	    {"SELECT COUNT(*) FROM events", &log->stored},
+		{"SELECT last_seq FROM events_state WHERE id = 1", &last},
+		{"SELECT trimmed_through FROM events_state WHERE id = 1", &log->trimmed_through},
+		{"SELECT MAX(seq) FROM events", &max},
+		{"SELECT COUNT(*) FROM events", &log->stored},
 	};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(reads); i++) {
 		int rc = query_int(log, reads[i].sql, reads[i].out, err);
@@ -278,16 +278,16 @@ void eventlog_staged_event(const struct eventlog *log, const struct eventlog_sta
 {
 	const char *json = log->text + s->off;
 	*ev = (struct eventlog_event){
-	    .seq = s->seq,
-	    .time = s->time,
-	    .type = log->text + s->type_off,
-	    .event = log->text + s->event_off,
-	    .json = json,
-	    .json_len = s->json_len,
-	    .data = json + s->data_off,
-	    .data_len = s->data_len,
-	    .labels = json + s->labels_off,
-	    .labels_len = s->labels_len,
+		.seq = s->seq,
+		.time = s->time,
+		.type = log->text + s->type_off,
+		.event = log->text + s->event_off,
+		.json = json,
+		.json_len = s->json_len,
+		.data = json + s->data_off,
+		.data_len = s->data_len,
+		.labels = json + s->labels_off,
+		.labels_len = s->labels_len,
 	};
 }
 
@@ -612,11 +612,11 @@ int eventlog_flush(struct eventlog *log, struct acre_error *err)
 void eventlog_stats(const struct eventlog *log, struct eventlog_stats *out)
 {
 	*out = (struct eventlog_stats){
-	    .last_seq = log->committed_seq,
-	    .trimmed_through = log->trimmed_through,
-	    .stored = log->stored,
-	    .subscribers = log->nsubs,
-	    .delivered = log->delivered,
-	    .lagged = log->lagged,
+		.last_seq = log->committed_seq,
+		.trimmed_through = log->trimmed_through,
+		.stored = log->stored,
+		.subscribers = log->nsubs,
+		.delivered = log->delivered,
+		.lagged = log->lagged,
 	};
 }

@@ -145,8 +145,7 @@ static const json_t *staged_labels(struct eventlog_staged *e, const struct event
 void eventlog_deliver(struct eventlog *log, struct eventlog_staged *v, size_t n)
 {
 	struct eventlog_sub *s;
-	ACRE_LIST_FOREACH(subs, s, log->subs)
-	{
+	ACRE_LIST_FOREACH (subs, s, log->subs) {
 		if (!s->live)
 			continue;
 		for (size_t i = 0; i < n; i++) {
@@ -183,10 +182,10 @@ static bool pass_row(struct eventlog_sub *s, sqlite3_stmt *q)
 {
 	size_t n, data_len, labels_len;
 	struct eventlog_event ev = {
-	    .seq = sqlite3_column_int64(q, 0),
-	    .time = sqlite3_column_int64(q, 1),
-	    .type = column_text(q, 2, &n),
-	    .event = column_text(q, 3, &n),
+		.seq = sqlite3_column_int64(q, 0),
+		.time = sqlite3_column_int64(q, 1),
+		.type = column_text(q, 2, &n),
+		.event = column_text(q, 3, &n),
 	};
 	if (!type_wanted(&s->filter, ev.type))
 		return true;

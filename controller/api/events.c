@@ -100,7 +100,7 @@ int api_events_start(struct api *a, struct acre_error *err)
 	if (rc < 0)
 		return rc;
 	struct pool_subscriber sub = {
-	    .changed = changed, .committing = committing, .committed = committed, .ud = a};
+		.changed = changed, .committing = committing, .committed = committed, .ud = a};
 	if (pool_subscribe(a->pool, &sub) < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	a->events_trim = event_new(a->base, -1, EV_PERSIST, on_trim, a);

@@ -96,10 +96,11 @@ static void pool(struct api *a, struct evbuffer *b)
 				    acre_slice_state_name((enum acre_slice_state)i),
 				    pool_slice_count(a->pool, (enum acre_slice_state)i));
 	uint64_t cfree = s.cap_cpus > s.reserved_cpus + s.local_cpus
-			     ? s.cap_cpus - s.reserved_cpus - s.local_cpus
-			     : 0;
-	uint64_t mfree =
-	    s.cap_mem > s.reserved_mem + s.local_mem ? s.cap_mem - s.reserved_mem - s.local_mem : 0;
+				 ? s.cap_cpus - s.reserved_cpus - s.local_cpus
+				 : 0;
+	uint64_t mfree = s.cap_mem > s.reserved_mem + s.local_mem
+				 ? s.cap_mem - s.reserved_mem - s.local_mem
+				 : 0;
 	family(b, "acre_controller_pool_cpus", "gauge",
 	       "CPUs of the ready nodes: capacity, reserved by placed slices, used by slices "
 	       "the nodes run alone, and free.");
@@ -223,7 +224,7 @@ static void store_and_process(struct api *a, struct evbuffer *b)
 	family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
 	evbuffer_add_printf(b, "process_cpu_seconds_total %.6f\n",
 			    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-				(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+				    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	long rss_pages = 0;
 	FILE *f = fopen("/proc/self/statm", "re");
 	if (f) {

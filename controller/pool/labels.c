@@ -227,10 +227,10 @@ int pool_label_filter_add(struct pool_label_filter *f, const char *kv, struct ac
 	size_t klen = eq ? (size_t)(eq - kv) : 0;
 	if (!eq || klen == 0 || klen > 63 || strlen(eq + 1) > 255)
 		return acre_error_set(
-		    err, EINVAL, "label",
-		    "label %.80s: KEY=VALUE, a key of 1 to 63 bytes and a value of "
-		    "at most 255",
-		    kv);
+			err, EINVAL, "label",
+			"label %.80s: KEY=VALUE, a key of 1 to 63 bytes and a value of "
+			"at most 255",
+			kv);
 	if (f->n == POOL_LABEL_FILTER_MAX)
 		return acre_error_set(err, EINVAL, "label", "label: at most %d at once",
 				      POOL_LABEL_FILTER_MAX);
@@ -266,7 +266,7 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 	const struct pool_label_set *smallest = NULL;
 	for (unsigned i = 0; i < f->n; i++) {
 		const struct pool_label_set *s =
-		    set_find(p, f->l[i].key, f->l[i].key_len, f->l[i].value);
+			set_find(p, f->l[i].key, f->l[i].key_len, f->l[i].value);
 		if (!s)
 			return 0; /* nothing carries that one */
 		if (!smallest || s->count < smallest->count)
@@ -275,8 +275,7 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 	if (!smallest)
 		return -EINVAL;
 	struct pool_label *l, *next;
-	ACRE_LIST_FOREACH_SAFE(set, l, next, smallest->head)
-	{
+	ACRE_LIST_FOREACH_SAFE (set, l, next, smallest->head) {
 		if (!pool_slice_has_labels(l->slice, f))
 			continue;
 		int rc = fn(l->slice, ud);

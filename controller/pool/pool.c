@@ -45,14 +45,14 @@ void pool_slice_touch(struct pool *p, struct pool_slice *sl)
 {
 	sl->updated_at = acre_now_ms();
 	struct pool_change ch = {
-	    .kind = POOL_CHANGE_SLICE, .event = "updated", .quiet = true, .slice = sl};
+		.kind = POOL_CHANGE_SLICE, .event = "updated", .quiet = true, .slice = sl};
 	publish(p, &ch);
 }
 
 void pool_node_touch(struct pool *p, struct pool_node *n)
 {
 	struct pool_change ch = {
-	    .kind = POOL_CHANGE_NODE, .event = "updated", .quiet = true, .node = n};
+		.kind = POOL_CHANGE_NODE, .event = "updated", .quiet = true, .node = n};
 	publish(p, &ch);
 }
 

@@ -23,16 +23,16 @@ json_t *pool_node_json(const struct pool_node *n)
 {
 	uint64_t now = acre_monotonic_ns();
 	json_t *j =
-	    json_pack("{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id",
-		      n->id, "hostname", n->hostname, "state", pool_node_state_name(n->state),
-		      "connected", n->conn != NULL, "schedulable", n->sn.eligible, "address",
-		      n->address, "version", n->version, "attributes", n->attributes, "capacity",
-		      resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
-		      resources(n->reserved_cpus, n->reserved_mem), "local",
-		      resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
-		      (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
-		      "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
-		      "registered_at", (json_int_t)n->registered_at);
+		json_pack("{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id",
+			  n->id, "hostname", n->hostname, "state", pool_node_state_name(n->state),
+			  "connected", n->conn != NULL, "schedulable", n->sn.eligible, "address",
+			  n->address, "version", n->version, "attributes", n->attributes,
+			  "capacity", resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
+			  resources(n->reserved_cpus, n->reserved_mem), "local",
+			  resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
+			  (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
+			  "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
+			  "registered_at", (json_int_t)n->registered_at);
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
 	return j;
@@ -44,19 +44,19 @@ json_t *pool_slice_json(const struct pool_slice *sl)
 	char restart[32];
 	pool_slice_restart_text(sl, restart, sizeof(restart));
 	json_t *j = json_pack(
-	    "{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id", sl->name, "name",
-	    sl->name, "uid", (json_int_t)sl->id, "state", acre_slice_state_name(sl->state),
-	    "reason", sl->reason ? sl->reason : "", "node", node ? node->id : NULL, "assigned",
-	    sl->assigned, "desired", pool_desired_name(sl->desired), "restart", restart, "restarts",
-	    (int)(sl->restarts + sl->replacements), "resources", resources(sl->cpus, sl->mem),
-	    "created_at", (json_int_t)sl->created_at, "updated_at", (json_int_t)sl->updated_at);
+		"{s:s,s:s,s:I,s:s,s:s,s:s?,s:b,s:s,s:s,s:i,s:o,s:I,s:I}", "id", sl->name, "name",
+		sl->name, "uid", (json_int_t)sl->id, "state", acre_slice_state_name(sl->state),
+		"reason", sl->reason ? sl->reason : "", "node", node ? node->id : NULL, "assigned",
+		sl->assigned, "desired", pool_desired_name(sl->desired), "restart", restart,
+		"restarts", (int)(sl->restarts + sl->replacements), "resources",
+		resources(sl->cpus, sl->mem), "created_at", (json_int_t)sl->created_at,
+		"updated_at", (json_int_t)sl->updated_at);
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "exit", sl->exit ? json_incref(sl->exit) : json_null());
 	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
-		json_object_set_new(j, "placement",
-				    acre_proto_placement_to_json(sl->placement));
+		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
 	return j;
 }
 
@@ -107,8 +107,8 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
 	string_member(w, "desired", pool_desired_name(sl->desired));
 	string_member(w, "restart",
 		      sl->restart == ACRE_RESTART_ON_FAILURE && sl->restart_max
-			  ? restart
-			  : acre_restart_name(sl->restart));
+			      ? restart
+			      : acre_restart_name(sl->restart));
 	int_member(w, "restarts", (int)(sl->restarts + sl->replacements));
 	acre_jsonw_key(w, "resources");
 	resources_write(w, sl->cpus, sl->mem);

@@ -97,8 +97,8 @@ static void env_open(struct env *e)
 {
 	struct acre_error err = {0};
 	assert_int_equal(
-	    sqlite3_open_v2(e->path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-	    SQLITE_OK);
+		sqlite3_open_v2(e->path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_exec(e->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL),
 			 SQLITE_OK);
 	if (eventlog_open(e->db, &e->opt, &e->log, &err) < 0)
@@ -708,19 +708,19 @@ int main(void)
 {
 	acre_log_set_level(ACRE_LOG_WARN);
 	const struct CMUnitTest tests[] = {
-	    T(test_commit_delivers_in_order),
-	    T(test_uncommitted_never_read),
-	    T(test_write_needs_transaction),
-	    T(test_rollback_delivers_nothing_and_skips),
-	    T(test_resume_across_restart),
-	    T(test_catch_up_while_committing),
-	    T(test_trim_by_count),
-	    T(test_trim_by_age),
-	    T(test_slow_subscriber_lagged),
-	    T(test_filters),
-	    T(test_append_validates),
-	    T(test_options),
-	    T(test_close_tells_subscribers),
+		T(test_commit_delivers_in_order),
+		T(test_uncommitted_never_read),
+		T(test_write_needs_transaction),
+		T(test_rollback_delivers_nothing_and_skips),
+		T(test_resume_across_restart),
+		T(test_catch_up_while_committing),
+		T(test_trim_by_count),
+		T(test_trim_by_age),
+		T(test_slow_subscriber_lagged),
+		T(test_filters),
+		T(test_append_validates),
+		T(test_options),
+		T(test_close_tells_subscribers),
 	};
 	return cmocka_run_group_tests_name("eventlog", tests, NULL, NULL);
 }

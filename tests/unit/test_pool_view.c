@@ -109,17 +109,17 @@ static void test_one_shape_whichever_encoder(void **state)
 {
 	struct fixture *f = *state;
 	node_joins(f);
-	struct pool_slice *web =
-	    create(f,
-		   "{\"name\": \"web-1\", \"command\": [\"true\"], \"resources\": {\"cpus\": 0.1},"
-		   " \"labels\": {\"app\": \"web\", \"tier\": \"front \\\"1\\\"\", "
-		   "\"\\u00e9t\\u00e9\": \"\\u2603\"}}",
-		   NULL);
-	struct pool_slice *bare =
-	    create(f,
-		   "{\"name\": \"bare\", \"command\": [\"true\"], \"resources\": {\"cpus\": 1.25},"
-		   " \"restart\": \"on-failure:3\"}",
-		   NULL);
+	struct pool_slice *web = create(
+		f,
+		"{\"name\": \"web-1\", \"command\": [\"true\"], \"resources\": {\"cpus\": 0.1},"
+		" \"labels\": {\"app\": \"web\", \"tier\": \"front \\\"1\\\"\", "
+		"\"\\u00e9t\\u00e9\": \"\\u2603\"}}",
+		NULL);
+	struct pool_slice *bare = create(
+		f,
+		"{\"name\": \"bare\", \"command\": [\"true\"], \"resources\": {\"cpus\": 1.25},"
+		" \"restart\": \"on-failure:3\"}",
+		NULL);
 	create(f, "{\"name\": \"again\", \"command\": [\"true\"], \"restart\": \"always\"}", NULL);
 	create(f,
 	       "{\"name\": \"placed\", \"command\": [\"true\"], \"resources\": {\"cpus\": 1},"
@@ -129,15 +129,15 @@ static void test_one_shape_whichever_encoder(void **state)
 	create(f, "{\"name\": \"waits\", \"command\": [\"true\"], \"resources\": {\"cpus\": 2}}",
 	       NULL);
 	_cleanup_json_ json_t *exit =
-	    json_pack("{s:i,s:i,s:b}", "exit_code", 3, "status", 3, "oom", 0);
+		json_pack("{s:i,s:i,s:b}", "exit_code", 3, "status", 3, "oom", 0);
 	struct pool_report u[] = {
-	    {.seq = 1, .slice = "web-1", .state = ACRE_SLICE_RUNNING, .reason = ""},
-	    {.seq = 2,
-	     .slice = "bare",
-	     .state = ACRE_SLICE_FAILED,
-	     .reason = "exit 3: \"bad\"\n\ttab",
-	     .restarts = 2,
-	     .exit = exit},
+		{.seq = 1, .slice = "web-1", .state = ACRE_SLICE_RUNNING, .reason = ""},
+		{.seq = 2,
+		 .slice = "bare",
+		 .state = ACRE_SLICE_FAILED,
+		 .reason = "exit 3: \"bad\"\n\ttab",
+		 .restarts = 2,
+		 .exit = exit},
 	};
 	pool_node_update(f->p, f->n, u, ACRE_ARRAY_SIZE(u));
 	struct acre_error err = {0};
@@ -153,7 +153,7 @@ static void test_one_shape_whichever_encoder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_one_shape_whichever_encoder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_shape_whichever_encoder, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("pool_view", tests, NULL, NULL);
 }
