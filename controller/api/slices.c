@@ -150,7 +150,10 @@ static void command_of(const json_t *spec, json_t *into)
 	}
 	json_object_set_new(into, "command", json_string(buf));
 	json_t *labels = json_object_get(spec, "labels");
-	json_object_set(into, "labels", json_is_object(labels) ? labels : json_object());
+	if (json_is_object(labels))
+		json_object_set(into, "labels", labels);
+	else
+		json_object_set_new(into, "labels", json_object());
 }
 
 struct list_ctx {

@@ -27,9 +27,9 @@ int store_exec(struct store *st, const char *sql, struct acre_error *err)
 	return 0;
 }
 
-static int prepare(struct store *st, enum store_stmt which, char *sql, struct acre_error *err)
+static int prepare(struct store *st, enum store_stmt which, char *text, struct acre_error *err)
 {
-	_cleanup_free_ char *owned = sql;
+	_cleanup_free_ char *sql = text;
 	if (!sql)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[which],
