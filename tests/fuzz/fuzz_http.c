@@ -42,7 +42,8 @@ static void setup(void)
 	/* The API listens somewhere; the requests come over socketpairs. */
 	for (int i = 0; i < 50 && !api; i++) {
 		char listen[64];
-		snprintf(listen, sizeof(listen), "127.0.0.1:%d", 20000 + (int)(acre_monotonic_ns() % 12000));
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d",
+			 20000 + (int)(acre_monotonic_ns() % 12000));
 		struct api_options o = {.listen = listen, .token = TOKEN, .max_batch = 100};
 		if (api_start(base, pool, &o, &api, &err) < 0)
 			api = NULL;
