@@ -41,8 +41,9 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	p->stats.registrations++;
 	acre_log(ACRE_LOG_INFO, "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu",
 		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory);
-	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
+	/* Registered first, then (if it was not) ready: the events in the order they happened. */
 	pool_publish_node(p, n, "registered");
+	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
 	*out = n;
 	return 0;
 }
