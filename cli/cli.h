@@ -74,6 +74,12 @@ enum cli_method { CLI_GET, CLI_POST, CLI_DELETE };
 /* Resolves the API token (--token, $ACRE_TOKEN, --token-file, $ACRE_TOKEN_FILE, a default file). */
 int cli_token(struct cli *cli, struct acre_error *err);
 /* One request to the controller: the JSON reply of a 2xx, else NULL and err. */
+/* --controller as a URI: "http://HOST:PORT", or just "HOST:PORT"; NULL and err otherwise. */
+struct evhttp_uri;
+struct evhttp_uri *cli_controller_uri(const char *url, struct acre_error *err);
+/* What a failed libevent HTTP request means, in a few words. */
+enum evhttp_request_error;
+const char *cli_http_error_name(enum evhttp_request_error e);
 json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
 		struct acre_error *err);
 /* `s` escaped for a URL's path or query (RFC 3986 unreserved kept); caller frees. */

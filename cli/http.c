@@ -42,7 +42,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 	event_base_loopexit(c->base, NULL);
 }
 
-static const char *describe(enum evhttp_request_error e)
+const char *cli_http_error_name(enum evhttp_request_error e)
 {
 	switch (e) {
 	case EVREQ_HTTP_TIMEOUT:
@@ -94,8 +94,7 @@ int cli_token(struct cli *cli, struct acre_error *err)
 	return 0;
 }
 
-/* "http://host:port", or just "host:port". */
-static struct evhttp_uri *parse_url(const char *url, struct acre_error *err)
+struct evhttp_uri *cli_controller_uri(const char *url, struct acre_error *err)
 {
 	_cleanup_free_ char *full = NULL;
 	if (!strstr(url, "://") && asprintf(&full, "http://%s", url) < 0)
@@ -130,7 +129,7 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 {
 	if (cli_token(cli, err) < 0)
 		return NULL;
-	struct evhttp_uri *u = parse_url(cli->controller, err);
+	struct evhttp_uri *u = cli_controller_uri(cli->controller, err);
 	if (!u)
 		return NULL;
 	const char *host = evhttp_uri_get_host(u);
@@ -185,8 +184,9 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 				err, ECONNREFUSED, NULL,
 				"reaching the controller at %s: %s (is acre-controller running?)",
 				cli->controller,
-				quick && c.error == EVREQ_HTTP_TIMEOUT ? "connection refused"
-								       : describe(c.error));
+				quick && c.error == EVREQ_HTTP_TIMEOUT
+					? "connection refused"
+					: cli_http_error_name(c.error));
 		goto out;
 	}
 	size_t len = evbuffer_get_length(c.body);

@@ -21,26 +21,6 @@ struct cli_stream {
 	bool failed, ended;
 };
 
-static const char *describe(enum evhttp_request_error e)
-{
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT:
-		return "no data within the idle timeout";
-	case EVREQ_HTTP_EOF:
-		return "connection closed";
-	case EVREQ_HTTP_INVALID_HEADER:
-		return "invalid reply";
-	case EVREQ_HTTP_BUFFER_ERROR:
-		return "connection refused or reset";
-	case EVREQ_HTTP_REQUEST_CANCEL:
-		return "cancelled";
-	case EVREQ_HTTP_DATA_TOO_LONG:
-		return "reply too long";
-	default:
-		return "failed";
-	}
-}
-
 static bool success(int status)
 {
 	return status >= 200 && status <= 299;
@@ -98,30 +78,15 @@ static void on_done(struct evhttp_request *req, void *arg)
 			       s->controller);
 	else if (!s->status || (s->failed && success(s->status)))
 		acre_error_set(&err, ECONNRESET, NULL, "the event stream from %s: %s",
-			       s->controller, describe(s->error));
+			       s->controller,
+			       s->error == EVREQ_HTTP_TIMEOUT ? "no data within the idle timeout"
+							      : cli_http_error_name(s->error));
 	else if (!success(s->status))
 		answer_error(s, &err);
 	else
 		acre_error_set(&err, ECONNRESET, NULL, "the controller at %s ended the stream",
 			       s->controller);
 	s->ops->end(s->status, &err, s->ud);
-}
-
-/* "http://host:port", or just "host:port", as cli_api takes it. */
-static struct evhttp_uri *parse_controller(const char *url, struct acre_error *err)
-{
-	_cleanup_free_ char *full = NULL;
-	if (!strstr(url, "://") && asprintf(&full, "http://%s", url) < 0)
-		return NULL;
-	struct evhttp_uri *u = evhttp_uri_parse(full ? full : url);
-	const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
-	if (u && evhttp_uri_get_host(u) && scheme && !strcmp(scheme, "http"))
-		return u;
-	if (u)
-		evhttp_uri_free(u);
-	acre_error_set(err, EINVAL, "--controller", "--controller %s: expected http://HOST:PORT",
-		       url);
-	return NULL;
 }
 
 static int make_request(struct cli *cli, struct cli_stream *s, const char *path,
@@ -165,7 +130,7 @@ int cli_stream_open(struct cli *cli, struct event_base *base, const char *path,
 	s->ops = ops;
 	s->ud = ud;
 	s->controller = cli->controller;
-	if (!(s->uri = parse_controller(cli->controller, err))) {
+	if (!(s->uri = cli_controller_uri(cli->controller, err))) {
 		cli_stream_free(s);
 		return -EINVAL;
 	}
