@@ -405,14 +405,13 @@ static int stage(struct eventlog *log, const char *type, const char *event, cons
 	ssize_t off = text_add(log, w->buf, w->len);
 	ssize_t type_off = off < 0 ? -1 : text_add(log, type, strlen(type));
 	ssize_t event_off = type_off < 0 ? -1 : text_add(log, event, strlen(event));
+	s.off = (size_t)off;
+	s.type_off = (size_t)type_off;
+	s.event_off = (size_t)event_off;
 	if (event_off < 0 || acre_vec_push(&log->staged, s) < 0) {
 		log->text_len = mark;
 		return acre_error_set(err, ENOMEM, NULL, "event log: out of memory");
 	}
-	struct eventlog_staged *t = &log->staged.v[log->staged.n - 1];
-	t->off = (size_t)off;
-	t->type_off = (size_t)type_off;
-	t->event_off = (size_t)event_off;
 	log->next_seq++;
 	if (seq)
 		*seq = s.seq;

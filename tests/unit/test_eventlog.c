@@ -1,6 +1,8 @@
 /*
  * The controller's event log on a real SQLite file in a fresh temporary
- * directory: events are delivered in order and only once committed; a
+ * directory: events are delivered in order and only once committed (one
+ * appended after its pass was written waits for the next), the text a live
+ * subscriber is sent being what a catch-up reads back; a
  * rolled-back pass delivers nothing and its numbers are never given
  * again; a subscriber resumes across a restart with no gap and no
  * duplicate, also while events are committed during its catch-up; the
@@ -285,6 +287,45 @@ static void test_uncommitted_never_read(void **state)
 	eventlog_committed(e->log);
 	assert_run(&g, 0, 1, 3);
 	assert_run(&live, 0, 3, 3);
+	env_close(e);
+}
+
+/*
+ * An event appended after its pass was written waits for the next pass,
+ * its text intact; and what a live subscriber was sent is, byte for byte,
+ * what a later catch-up reads back from the table.
+ */
+static void test_staged_across_passes(void **state)
+{
+	struct env *e = *state;
+	env_open(e);
+	struct got live = {.take = -1};
+	struct eventlog_sub *lsub = subscribe(e, -1, &live, NULL);
+	catch_up(lsub);
+	struct acre_error err = {0};
+	append(e, "slice", "created", "s1", "web");
+	exec(e, "BEGIN IMMEDIATE");
+	assert_int_equal(eventlog_write_staged(e->log, &err), 0);
+	append(e, "slice", "state", "s2", "db"); /* after the write: the next pass's */
+	exec(e, "COMMIT");
+	eventlog_committed(e->log);
+	assert_run(&live, 0, 1, 1);
+	assert_int_equal(eventlog_staged(e->log), 1);
+	append(e, "node", "ready", "n1", "infra");
+	commit_pass(e);
+	assert_run(&live, 0, 1, 3);
+	assert_string_equal(live.name[1], "s2");
+	assert_string_equal(live.event[1], "state");
+	assert_string_equal(live.name[2], "n1");
+	char sent[sizeof(live.json)];
+	snprintf(sent, sizeof(sent), "%s", live.json);
+
+	struct got g = {.take = -1};
+	struct eventlog_sub *sub = subscribe(e, 0, &g, NULL);
+	catch_up(sub);
+	assert_run(&g, 0, 1, 3);
+	assert_string_equal(g.name[1], "s2");
+	assert_string_equal(g.json, sent);
 	env_close(e);
 }
 
@@ -710,6 +751,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_commit_delivers_in_order),
 		T(test_uncommitted_never_read),
+		T(test_staged_across_passes),
 		T(test_write_needs_transaction),
 		T(test_rollback_delivers_nothing_and_skips),
 		T(test_resume_across_restart),
