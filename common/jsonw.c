@@ -5,6 +5,7 @@
  * and jansson refuses anything else: so does this).
  */
 #include "common/jsonw.h"
+#include "common/strv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -129,39 +130,6 @@ void acre_jsonw_end_array(struct acre_jsonw *w)
 	w->comma = true;
 }
 
-/*
- * The length of the UTF-8 sequence a byte >= 0x80 starts, or 0 if it is
- * not a valid one (the rules of acre_str_is_utf8: no overlong form, no
- * surrogate, nothing past U+10FFFF).  The string's NUL ends any sequence.
- */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n;
-	uint32_t cp;
-	if ((c & 0xE0) == 0xC0) {
-		n = 1;
-		cp = c & 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 2;
-		cp = c & 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n + 1;
-}
-
 /* A string in quotes, escaped and checked in one walk: this is the writer's hot loop. */
 static void quoted(struct acre_jsonw *w, const char *s)
 {
@@ -174,7 +142,7 @@ static void quoted(struct acre_jsonw *w, const char *s)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_len(p);
+			size_t n = acre_utf8_sequence_len(p, SIZE_MAX);
 			if (!n) {
 				if (!w->error)
 					w->error = EILSEQ;
