@@ -53,6 +53,22 @@
 #define ACRE_OP_ASSIGN "assign"
 #define ACRE_OP_KILL   "kill"
 #define ACRE_OP_REMOVE "remove"
+/*
+ * Pool networking, controller -> supervisor, only to nodes that registered
+ * with a "network" member (their bridge networking is on).  Each carries
+ * "full": true (replace the whole table with "set") or false (apply "set"
+ * and "gone" to it); shapes in controller/README.md.
+ */
+#define ACRE_OP_NET_PEERS "net.peers" /* other nodes: address, slice subnet, VTEP MAC */
+#define ACRE_OP_NET_NAMES "net.names" /* NAME.acre and GROUP.acre: addresses, SRV ports */
+#define ACRE_OP_NET_VIPS  "net.vips"  /* virtual IPs: VIP:port -> member address:port */
+
+/* The label that puts a slice in the DNS group GROUP.acre (apps set it). */
+#define ACRE_LABEL_SERVICE "acre.service"
+/* "80/tcp,53/udp": the group of the slice gets a virtual IP on those ports. */
+#define ACRE_LABEL_VIP_PORTS "acre.vip.ports"
+/* The DNS zone of the pool's names. */
+#define ACRE_DNS_ZONE "acre"
 
 /*
  * The label a supervisor puts on every slice the controller assigned, so
