@@ -7,7 +7,7 @@ BUILD	?= build
 PREFIX	?= /usr/local
 
 PKGS	:= libcgroup libseccomp libcap libnl-3.0 libnl-route-3.0 libbpf libevent \
-	   libevent_openssl jansson openssl sqlite3
+	   libevent_openssl jansson openssl sqlite3 libnftables ldns
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -24,8 +24,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian package names; the README's dependency table says why each is needed.
 DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libcap-dev \
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
-	libssl-dev libjansson-dev libsqlite3-dev \
+	libssl-dev libjansson-dev libsqlite3-dev libnftables-dev libldns-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
+	dnsperf dnsmasq-base bind9-dnsutils \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
 	libclang-rt-14-dev cppcheck clang-format
