@@ -203,6 +203,15 @@ $(BUILD)/test/netns_test: tests/netns/test_netns.c $(LIB_netns) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# The pool's routes and VXLAN overlay (netns/route.c, vxlan.c, uplink.c) as root against the
+# real kernel, in a network namespace of the test's own: nothing of the host's is touched.
+.PHONY: pool-routes-test
+pool-routes-test: $(BUILD)/test/pool_routes_test
+	$(BUILD)/test/pool_routes_test
+$(BUILD)/test/pool_routes_test: tests/netns/test_pool_routes.c $(LIB_netns) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+
 unit: $(UNIT_BINS) $(SAN_BINS)
 
 check: all unit fuzz-build

@@ -8,6 +8,7 @@
 #include "supervisor.h"
 #include "controller_link.h"
 #include "network.h"
+#include "pool_net.h"
 #include "prelaunch.h"
 #include "recover.h"
 #include "server.h"
@@ -38,7 +39,7 @@ static const char usage[] =
 	"  --prelaunch N        launches kept ready ahead of time (default 32, 0 to 32)\n"
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
-	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
+	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16; in a pool, the pool's)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -46,6 +47,9 @@ static const char usage[] =
 	"    --tls-ca FILE      CA of the controller's certificate (default: the system's)\n"
 	"    --tls-cert FILE, --tls-key FILE   this node's certificate, for mutual TLS\n"
 	"    --insecure         plain TCP (to a loopback controller only)\n"
+	"    --node-address A   this node's address in the pool (default: the source\n"
+	"                       address of its connection to the controller)\n"
+	"    --net-capacity R   its bandwidth for --net-rate (default: the link's speed)\n"
 	"  --version, --help\n";
 
 /* acre-init beside our own binary (a build tree), else where `make install` puts it. */
@@ -106,6 +110,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"tls-cert", required_argument, NULL, 1005},
 		{"tls-key", required_argument, NULL, 1006},
 		{"insecure", no_argument, NULL, 1007},
+		{"node-address", required_argument, NULL, 1008},
+		{"net-capacity", required_argument, NULL, 1009},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -200,6 +206,24 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 1007:
 			o->link.insecure = true;
+			break;
+		case 1008:
+			if (acre_cidr_addr_parse(optarg, &o->node_address) < 0 || !o->node_address) {
+				fprintf(stderr,
+					"acre-supervisor: --node-address %s: expected an IPv4 "
+					"address\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 1009:
+			if (acre_parse_rate(optarg, &o->net_capacity, &err, "--net-capacity") < 0 ||
+			    !o->net_capacity) {
+				fprintf(stderr, "acre-supervisor: %s\n",
+					err.message[0] ? err.message
+						       : "--net-capacity: must be above 0");
+				return -1;
+			}
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);
@@ -374,6 +398,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
 	if (rc == 0 && sv->opt.link.controller)
 		rc = controller_link_new(sv, err);
+	/* Before network_init: a pool's node uses the subnet the pool gave it. */
+	if (rc == 0)
+		rc = pool_net_init(sv, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = network_init(sv, err)) < 0)
@@ -400,6 +427,7 @@ static void teardown(struct supervisor *sv)
 	waiters_free(sv);
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
+	pool_net_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With

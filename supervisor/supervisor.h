@@ -15,6 +15,7 @@
  *   view.h          view.c, view_stats.c: slices as the protocols show them
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
+ *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
@@ -53,12 +54,15 @@ struct supervisor_options {
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool no_accounting;	  /* leave eBPF out */
+	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
+	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
 	struct controller_link_options link;
 };
 
 struct conn;
 struct controller_link;
 struct network;
+struct pool_net;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -84,6 +88,7 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
+	struct pool_net *pool_net; /* NULL unless --controller (pool_net.h) */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;

@@ -1,0 +1,663 @@
+/*
+ * The pool's network on this node: what the controller says about the
+ * pool's addressing, applied.  The registration carries this node's
+ * `network` member (its VTEP MAC, and --node-address) and `capacity.net`;
+ * the reply's `network` gives the node its slice subnet, which --net
+ * bridge then uses instead of --slice-cidr, and which is kept in the state
+ * directory (pool-net.json, written atomically) so that after a restart,
+ * kill -9 included, the bridge comes up with it before the controller
+ * answers.  `net.peers` becomes routes to every other node's subnet
+ * (host-gw: via its address, as flannel's host-gw does) or the VXLAN
+ * device's entries (vxlan); the kernel keeps them across a restart of the
+ * supervisor, so a full table after a registration reconciles what is
+ * there (replaces, removes what is stale) and never duplicates.
+ *
+ * This file is the hub of the pool's network: `net.names` and `net.vips`
+ * go on from here to the DNS and VIP modules, and a change of the peers to
+ * the accounting of bytes by destination class (see the marked dispatch
+ * points below).
+ */
+#include "pool_net.h"
+#include "network.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define STATE_FILE "pool-net.json"
+
+struct pool_net {
+	struct acre_netns *nn;
+	bool joined;		    /* cfg is known: kept from a reply, or just given */
+	struct pool_net_config cfg; /* as the controller said it */
+	struct acre_cidr in_use;    /* the subnet --net bridge uses: cfg.subnet unless waiting */
+	bool waiting;		    /* cfg.subnet waits until no slice holds a lease in in_use */
+	bool sent_network;	    /* the registration carried a network member */
+	char node_id[ACRE_NAME_MAX + 1];
+	uint8_t vtep_mac[6];
+	struct acre_map *peers; /* node id -> struct pool_peer (ours) */
+	char vx_name[ACRE_NETNS_IFNAMSIZ];
+	int vx_ifindex; /* > 0 while our VXLAN device is up */
+	unsigned vx_mtu;
+	bool forwarding; /* IPv4 forwarding turned on, or found on, by this run */
+};
+
+static void free_peer(const char *key, void *value, void *ud)
+{
+	(void)key;
+	(void)ud;
+	free(value);
+}
+
+static void peers_free(struct acre_map *m)
+{
+	if (m)
+		acre_map_foreach(m, free_peer, NULL);
+	acre_map_free(m);
+}
+
+/* ---- the kept state ----------------------------------------------------------- */
+
+static int save(struct supervisor *sv, struct pool_net *pn)
+{
+	char in_use[ACRE_CIDR_STRLEN];
+	acre_cidr_format(&pn->in_use, in_use, sizeof(in_use));
+	_cleanup_json_ json_t *j = json_pack("{s:i,s:o,s:s}", "version", 1, "network",
+					     pool_net_config_json(&pn->cfg), "subnet_in_use",
+					     in_use);
+	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	struct acre_error err = {0};
+	int rc = s ? acre_file_write_atomic(sv->state_fd, STATE_FILE, s, strlen(s), &err)
+		   : acre_error_set(&err, ENOMEM, NULL, "out of memory");
+	if (rc < 0)
+		acre_log(ACRE_LOG_ERROR, "event=pool_network_save_failed error=\"%s\"",
+			 err.message);
+	return rc;
+}
+
+static void load(struct supervisor *sv, struct pool_net *pn)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(sv->state_fd, STATE_FILE, &text, &len, 65536);
+	if (rc == -ENOENT)
+		return;
+	struct acre_error err = {0};
+	_cleanup_json_ json_t *j = rc == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	const char *in_use = json_string_value(json_object_get(j, "subnet_in_use"));
+	if (!j || pool_net_config_parse(json_object_get(j, "network"), &pn->cfg, &err) < 0 ||
+	    !in_use || acre_cidr_parse(in_use, &pn->in_use, &err, "subnet_in_use") < 0) {
+		/* The next registration's reply says it all again. */
+		acre_log(ACRE_LOG_WARN, "event=pool_network_damaged file=%s error=\"%s\"",
+			 STATE_FILE, rc < 0 ? strerror(-rc) : err.message);
+		return;
+	}
+	pn->joined = true;
+	pn->waiting = pn->in_use.network != pn->cfg.subnet.network ||
+		      pn->in_use.prefix != pn->cfg.subnet.prefix;
+	char sub[ACRE_CIDR_STRLEN];
+	acre_cidr_format(&pn->in_use, sub, sizeof(sub));
+	acre_log(ACRE_LOG_INFO, "event=pool_network_restored subnet=%s overlay=%s", sub,
+		 pool_overlay_name(pn->cfg.overlay));
+}
+
+int pool_net_init(struct supervisor *sv, struct acre_error *err)
+{
+	if (!sv->opt.link.controller)
+		return 0;
+	struct pool_net *pn = calloc(1, sizeof(*pn));
+	if (!pn || !(pn->peers = acre_map_new())) {
+		free(pn);
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
+	sv->pool_net = pn;
+	int rc = acre_netns_open(&pn->nn, err);
+	if (rc < 0)
+		return rc;
+	load(sv, pn);
+	return 0;
+}
+
+const struct acre_cidr *pool_net_subnet(struct supervisor *sv)
+{
+	struct pool_net *pn = sv->pool_net;
+	return pn && pn->joined ? &pn->in_use : NULL;
+}
+
+/* ---- registration --------------------------------------------------------------- */
+
+static uint32_t socket_source(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sin, &len) < 0 ||
+	    sin.sin_family != AF_INET)
+		return 0;
+	return ntohl(sin.sin_addr.s_addr);
+}
+
+/* --net-capacity, else the speed of the link that holds the node's address. */
+static bool node_capacity(struct supervisor *sv, uint32_t addr, uint64_t *bps)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (sv->opt.net_capacity) {
+		*bps = sv->opt.net_capacity;
+		return true;
+	}
+	struct acre_netns_uplink up;
+	struct acre_error err = {0};
+	if (!addr || acre_netns_uplink_find(pn->nn, addr, &up, &err) < 0)
+		return false;
+	return acre_netns_link_speed(up.name, bps) == 0;
+}
+
+void pool_net_register(struct supervisor *sv, const char *node_id, int conn_fd, json_t *node)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (!pn || !node)
+		return;
+	snprintf(pn->node_id, sizeof(pn->node_id), "%s", node_id);
+	pool_net_vtep_mac(node_id, pn->vtep_mac);
+	uint32_t addr = sv->opt.node_address;
+	if (!addr)
+		addr = socket_source(conn_fd);
+	uint64_t bps;
+	if (node_capacity(sv, addr, &bps))
+		json_object_set_new(json_object_get(node, "capacity"), "net",
+				    json_integer((json_int_t)bps));
+	pn->sent_network = network_bridge_on(sv);
+	if (!pn->sent_network)
+		return;
+	char mac[18], a[ACRE_ADDR_STRLEN];
+	acre_netns_mac_format(pn->vtep_mac, mac, sizeof(mac));
+	acre_cidr_addr_format(sv->opt.node_address, a, sizeof(a));
+	json_object_set_new(node, "network",
+			    json_pack("{s:s,s:s?}", "vtep_mac", mac, "address",
+				      sv->opt.node_address ? a : NULL));
+}
+
+/* ---- the node's side of the overlay ---------------------------------------------- */
+
+static void forwarding_on(struct pool_net *pn)
+{
+	if (pn->forwarding)
+		return;
+	bool was_on = false;
+	struct acre_error err = {0};
+	if (acre_netns_ipv4_forwarding_enable(&was_on, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=ip_forwarding_failed error=\"%s\"", err.message);
+		return;
+	}
+	pn->forwarding = true;
+	acre_log(ACRE_LOG_INFO,
+		 "event=ip_forwarding sysctl=net.ipv4.ip_forward value=1 was=%d "
+		 "reason=\"routing between this node's slices and the pool's other nodes\"",
+		 was_on);
+}
+
+static void vx_name(struct supervisor *sv, struct pool_net *pn)
+{
+	const struct acre_netns_bridge *br = network_bridge(sv);
+	snprintf(pn->vx_name, sizeof(pn->vx_name), "%.12s.vx",
+		 br ? br->name : ACRE_NETNS_BRIDGE_DEFAULT);
+}
+
+static int vxlan_up(struct supervisor *sv, struct pool_net *pn, struct acre_error *err)
+{
+	const struct acre_netns_bridge *br = network_bridge(sv);
+	if (!br)
+		return acre_error_set(err, EOPNOTSUPP, NULL, "vxlan: bridge networking is off");
+	struct acre_netns_uplink up;
+	int rc = acre_netns_uplink_find(pn->nn, pn->cfg.address, &up, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "vxlan: the node's address (--node-address)");
+	struct acre_netns_vxlan v = {.mark = br->mark,
+				     .vni = pn->cfg.vni,
+				     .port = pn->cfg.vxlan_port,
+				     .local = pn->cfg.address,
+				     .address = pn->in_use.network,
+				     .underlay_ifindex = up.ifindex,
+				     .mtu = up.mtu > 68 + 50 ? up.mtu - 50 : 68};
+	memcpy(v.mac, pn->vtep_mac, 6);
+	vx_name(sv, pn);
+	snprintf(v.name, sizeof(v.name), "%s", pn->vx_name);
+	if ((rc = acre_netns_vxlan_ensure(pn->nn, &v, err)) < 0)
+		return rc;
+	pn->vx_ifindex = v.ifindex;
+	pn->vx_mtu = v.mtu;
+	char local[ACRE_ADDR_STRLEN], mac[18];
+	acre_cidr_addr_format(v.local, local, sizeof(local));
+	acre_netns_mac_format(v.mac, mac, sizeof(mac));
+	acre_log(ACRE_LOG_INFO,
+		 "event=vxlan_device device=%s vni=%u dstport=%u local=%s vtep_mac=%s "
+		 "underlay=%s mtu=%u",
+		 v.name, v.vni, v.port, local, mac, up.name, v.mtu);
+	return 0;
+}
+
+static void vxlan_down(struct supervisor *sv, struct pool_net *pn)
+{
+	const struct acre_netns_bridge *br = network_bridge(sv);
+	struct acre_error err = {0};
+	vx_name(sv, pn);
+	if (br && acre_netns_vxlan_remove(pn->nn, pn->vx_name, br->mark, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "event=vxlan_remove_failed error=\"%s\"", err.message);
+	pn->vx_ifindex = 0;
+}
+
+/* The reply's subnet, taken unless bridged slices still hold leases in the present one. */
+static void adopt_subnet(struct supervisor *sv, struct pool_net *pn)
+{
+	char want[ACRE_CIDR_STRLEN], have[ACRE_CIDR_STRLEN];
+	acre_cidr_format(&pn->cfg.subnet, want, sizeof(want));
+	acre_cidr_format(&pn->in_use, have, sizeof(have));
+	struct acre_error err = {0};
+	int rc = network_use_subnet(sv, &pn->cfg.subnet, &err);
+	if (rc == -EBUSY) {
+		pn->waiting = true;
+		acre_log(ACRE_LOG_WARN,
+			 "event=pool_subnet_waiting subnet=%s in_use=%s leases=%zu "
+			 "action=\"bridged slices keep their addresses in %s and are served as "
+			 "before; new ones get %s once the last of them has ended\"",
+			 want, have, network_leases(sv), have, want);
+		return;
+	}
+	if (rc < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=pool_subnet_failed subnet=%s error=\"%s\"", want,
+			 err.message);
+		return;
+	}
+	if (pn->in_use.network != pn->cfg.subnet.network ||
+	    pn->in_use.prefix != pn->cfg.subnet.prefix || pn->waiting)
+		acre_log(ACRE_LOG_INFO, "event=pool_subnet_adopted subnet=%s", want);
+	pn->in_use = pn->cfg.subnet;
+	pn->waiting = false;
+}
+
+void pool_net_registered(struct supervisor *sv, const json_t *network)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (!pn)
+		return;
+	if (!network) {
+		if (pn->sent_network)
+			acre_log(ACRE_LOG_WARN, "event=pool_network_none reason=\"the controller "
+						"gave this node no subnet: bridged slices stay "
+						"local to it\"");
+		return;
+	}
+	struct pool_net_config cfg;
+	struct acre_error err = {0};
+	if (pool_net_config_parse(network, &cfg, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=pool_network_refused error=\"%s\"", err.message);
+		return;
+	}
+	bool first = !pn->joined;
+	if (first)
+		pn->in_use = cfg.subnet;
+	pn->cfg = cfg;
+	pn->joined = true;
+	adopt_subnet(sv, pn);
+	forwarding_on(pn);
+	if (cfg.overlay == POOL_OVERLAY_VXLAN) {
+		if (vxlan_up(sv, pn, &err) < 0)
+			acre_log(ACRE_LOG_ERROR, "event=vxlan_failed error=\"%s\"", err.message);
+	} else {
+		vxlan_down(sv, pn);
+	}
+	save(sv, pn);
+	char pool[ACRE_CIDR_STRLEN], sub[ACRE_CIDR_STRLEN], vip[ACRE_CIDR_STRLEN],
+		addr[ACRE_ADDR_STRLEN];
+	acre_cidr_format(&cfg.pool_cidr, pool, sizeof(pool));
+	acre_cidr_format(&pn->in_use, sub, sizeof(sub));
+	acre_cidr_format(&cfg.vip_cidr, vip, sizeof(vip));
+	acre_cidr_addr_format(cfg.address, addr, sizeof(addr));
+	acre_log(ACRE_LOG_INFO,
+		 "event=pool_network overlay=%s subnet=%s pool_cidr=%s vip_cidr=%s address=%s",
+		 pool_overlay_name(cfg.overlay), sub, pool, cfg.has_vip_cidr ? vip : "-", addr);
+}
+
+void pool_net_lease_released(struct supervisor *sv)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (!pn || !pn->waiting)
+		return;
+	adopt_subnet(sv, pn);
+	if (!pn->waiting) {
+		save(sv, pn);
+		/* The VXLAN side's address is the subnet's first: it moves with it. */
+		struct acre_error err = {0};
+		if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && vxlan_up(sv, pn, &err) < 0)
+			acre_log(ACRE_LOG_ERROR, "event=vxlan_failed error=\"%s\"", err.message);
+	}
+}
+
+/* ---- peers -------------------------------------------------------------------------- */
+
+static const uint8_t zero_mac[6];
+
+static int peer_apply(struct pool_net *pn, const struct pool_peer *p, struct acre_error *err)
+{
+	char sub[ACRE_CIDR_STRLEN];
+	acre_cidr_format(&p->subnet, sub, sizeof(sub));
+	if (acre_cidr_overlaps(&p->subnet, &pn->in_use) || p->address == pn->cfg.address)
+		return acre_error_set(err, EEXIST, "set", "peer %s (%s): overlaps this node's own",
+				      p->node, sub);
+	int rc;
+	if (pn->cfg.overlay == POOL_OVERLAY_HOST_GW) {
+		struct acre_netns_route rt = {.dst = p->subnet, .via = p->address};
+		rc = acre_netns_route_replace(pn->nn, &rt, err);
+		if (rc == -ENETUNREACH)
+			acre_error_prefix(err, "host-gw needs the nodes on one L2 segment "
+					       "(--overlay vxlan otherwise)");
+	} else {
+		if (!p->has_mac)
+			return acre_error_set(err, EINVAL, "vtep_mac",
+					      "peer %s: vtep_mac is needed with vxlan", p->node);
+		int ifx = pn->vx_ifindex;
+		struct acre_netns_route rt = {
+			.dst = p->subnet, .via = p->subnet.network, .ifindex = ifx, .onlink = true};
+		rc = acre_netns_fdb_add(pn->nn, ifx, zero_mac, p->address, err);
+		if (rc == 0)
+			rc = acre_netns_fdb_add(pn->nn, ifx, p->vtep_mac, p->address, err);
+		if (rc == 0)
+			rc = acre_netns_neigh_set(pn->nn, ifx, p->subnet.network, p->vtep_mac, err);
+		if (rc == 0)
+			rc = acre_netns_route_replace(pn->nn, &rt, err);
+	}
+	if (rc < 0)
+		return acre_error_prefix(err, "peer %s", p->node);
+	return 0;
+}
+
+static void peer_remove(struct pool_net *pn, const struct pool_peer *p)
+{
+	struct acre_error err = {0};
+	int rc = acre_netns_route_delete(pn->nn, &p->subnet, &err);
+	if (rc == 0 && pn->vx_ifindex > 0 && p->has_mac) {
+		int ifx = pn->vx_ifindex;
+		rc = acre_netns_fdb_delete(pn->nn, ifx, p->vtep_mac, p->address, &err);
+		if (rc == 0)
+			rc = acre_netns_fdb_delete(pn->nn, ifx, zero_mac, p->address, &err);
+		if (rc == 0)
+			rc = acre_netns_neigh_delete(pn->nn, ifx, p->subnet.network, &err);
+	}
+	if (rc < 0)
+		acre_log(ACRE_LOG_WARN, "event=peer_remove_failed peer=%s error=\"%s\"", p->node,
+			 err.message);
+}
+
+struct wanted {
+	const struct acre_map *peers;
+	const struct acre_cidr *dst;
+	const struct acre_netns_l2 *fdb, *neigh;
+	bool found;
+};
+
+static void match_peer(const char *key, void *value, void *ud)
+{
+	(void)key;
+	const struct pool_peer *p = value;
+	struct wanted *w = ud;
+	if (w->dst)
+		w->found |= p->subnet.network == w->dst->network &&
+			    p->subnet.prefix == w->dst->prefix;
+	if (w->fdb)
+		w->found |= p->has_mac && p->address == w->fdb->addr &&
+			    (!memcmp(w->fdb->mac, zero_mac, 6) ||
+			     !memcmp(w->fdb->mac, p->vtep_mac, 6));
+	if (w->neigh)
+		w->found |= p->has_mac && p->subnet.network == w->neigh->addr &&
+			    !memcmp(w->neigh->mac, p->vtep_mac, 6);
+}
+
+static bool wanted(const struct acre_map *peers, struct wanted w)
+{
+	acre_map_foreach(peers, match_peer, &w);
+	return w.found;
+}
+
+/* After a full table: what the kernel holds of ours that no peer wants goes. */
+static size_t reconcile(struct pool_net *pn)
+{
+	struct acre_error err = {0};
+	size_t stale = 0;
+	_cleanup_free_ struct acre_netns_route *routes = NULL;
+	size_t n = 0;
+	if (acre_netns_route_list(pn->nn, &routes, &n, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "event=reconcile_failed error=\"%s\"", err.message);
+	for (size_t i = 0; i < n; i++) {
+		if (wanted(pn->peers, (struct wanted){.dst = &routes[i].dst}))
+			continue;
+		if (acre_netns_route_delete(pn->nn, &routes[i].dst, &err) == 0)
+			stale++;
+	}
+	if (pn->vx_ifindex <= 0)
+		return stale;
+	_cleanup_free_ struct acre_netns_l2 *fdb = NULL, *neigh = NULL;
+	size_t nf = 0, nb = 0;
+	if (acre_netns_vxlan_entries(pn->nn, pn->vx_ifindex, &fdb, &nf, &neigh, &nb, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "event=reconcile_failed error=\"%s\"", err.message);
+	for (size_t i = 0; i < nf; i++)
+		if (!wanted(pn->peers, (struct wanted){.fdb = &fdb[i]}) &&
+		    acre_netns_fdb_delete(pn->nn, pn->vx_ifindex, fdb[i].mac, fdb[i].addr, &err) ==
+			    0)
+			stale++;
+	for (size_t i = 0; i < nb; i++)
+		if (!wanted(pn->peers, (struct wanted){.neigh = &neigh[i]}) &&
+		    acre_netns_neigh_delete(pn->nn, pn->vx_ifindex, neigh[i].addr, &err) == 0)
+			stale++;
+	return stale;
+}
+
+/*
+ * DISPATCH POINT (nat): the pool's ranges changed.  Bytes by destination
+ * class count as `pool` what goes to the pool CIDR and to the peers'
+ * addresses; the integrator calls net_class_set(...) here with
+ * pn->cfg.pool_cidr and the addresses in pn->peers.
+ */
+static void peers_changed(struct supervisor *sv, struct pool_net *pn)
+{
+	(void)sv;
+	(void)pn;
+}
+
+struct apply_walk {
+	struct pool_net *pn;
+	size_t failed;
+	struct acre_error first;
+};
+
+static void apply_one(const char *key, void *value, void *ud)
+{
+	(void)key;
+	struct apply_walk *w = ud;
+	struct acre_error err = {0};
+	if (peer_apply(w->pn, value, &err) < 0 && w->failed++ == 0)
+		w->first = err;
+}
+
+static int store_peer(struct pool_net *pn, const struct pool_peer *p)
+{
+	struct pool_peer *copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *p;
+	free(acre_map_remove(pn->peers, p->node));
+	if (acre_map_put(pn->peers, copy->node, copy) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int op_peers(struct supervisor *sv, json_t *req, struct acre_error *err)
+{
+	struct pool_net *pn = sv->pool_net;
+	struct pool_peers_msg m;
+	int rc = pool_peers_msg_parse(req, &m, err);
+	if (rc < 0)
+		return rc;
+	if (!pn->joined) {
+		pool_peers_msg_free(&m);
+		return acre_error_set(err, EAGAIN, NULL,
+				      "net.peers: this node has no pool network yet (the "
+				      "registration's reply gave none)");
+	}
+	if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && pn->vx_ifindex <= 0 &&
+	    (rc = vxlan_up(sv, pn, err)) < 0) {
+		pool_peers_msg_free(&m);
+		return acre_error_prefix(err, "net.peers");
+	}
+	struct apply_walk w = {.pn = pn};
+	size_t stale = 0;
+	if (m.full) {
+		peers_free(pn->peers);
+		pn->peers = acre_map_new();
+	}
+	for (char **g = m.gone; g && *g; g++) {
+		struct pool_peer *p = acre_map_remove(pn->peers, *g);
+		if (p)
+			peer_remove(pn, p);
+		free(p);
+	}
+	for (size_t i = 0; i < m.set.n; i++) {
+		const struct pool_peer *p = &m.set.v[i];
+		struct pool_peer *old = acre_map_get(pn->peers, p->node);
+		if (old && !pool_peer_equal(old, p))
+			peer_remove(pn, old); /* moved: its old route and entries go first */
+		if (!pn->peers || store_peer(pn, p) < 0) {
+			pool_peers_msg_free(&m);
+			return acre_error_set(err, ENOMEM, NULL, "net.peers: out of memory");
+		}
+		apply_one(p->node, acre_map_get(pn->peers, p->node), &w);
+	}
+	if (m.full)
+		stale = reconcile(pn);
+	peers_changed(sv, pn);
+	acre_log(ACRE_LOG_INFO,
+		 "event=pool_peers full=%s set=%zu gone=%zu peers=%zu stale_removed=%zu "
+		 "failed=%zu",
+		 m.full ? "true" : "false", m.set.n, acre_strv_length(m.gone),
+		 acre_map_size(pn->peers), stale, w.failed);
+	size_t total = m.set.n;
+	pool_peers_msg_free(&m);
+	if (w.failed) {
+		*err = w.first;
+		return acre_error_prefix(err, "net.peers: %zu of %zu peers not applied", w.failed,
+					 total);
+	}
+	return 0;
+}
+
+/*
+ * DISPATCH POINT (dns, vip): `net.names` and `net.vips` go on to their
+ * modules here, and nowhere else.  The integrator wires
+ *	net.names -> dns_names_apply(sv, req)
+ *	net.vips  -> vip_apply(sv, req)
+ * Until then both are accepted and answered ok.
+ */
+static int dispatch_names(struct supervisor *sv, json_t *req, struct acre_error *err)
+{
+	(void)sv;
+	(void)req;
+	(void)err;
+	return 0;
+}
+
+static int dispatch_vips(struct supervisor *sv, json_t *req, struct acre_error *err)
+{
+	(void)sv;
+	(void)req;
+	(void)err;
+	return 0;
+}
+
+bool pool_net_owns(const char *op)
+{
+	return !strcmp(op, ACRE_OP_NET_PEERS) || !strcmp(op, ACRE_OP_NET_NAMES) ||
+	       !strcmp(op, ACRE_OP_NET_VIPS);
+}
+
+int pool_net_request(struct supervisor *sv, const char *op, json_t *req, json_t **result,
+		     struct acre_error *err)
+{
+	*result = NULL;
+	if (!sv->pool_net)
+		return acre_error_set(err, EOPNOTSUPP, "op", "%s: this node is in no pool", op);
+	int rc = !strcmp(op, ACRE_OP_NET_PEERS)	  ? op_peers(sv, req, err)
+		 : !strcmp(op, ACRE_OP_NET_NAMES) ? dispatch_names(sv, req, err)
+						  : dispatch_vips(sv, req, err);
+	if (rc == 0)
+		*result = json_object();
+	return rc;
+}
+
+/* ---- the view and the end ------------------------------------------------------------ */
+
+static json_t *routes_view(struct pool_net *pn)
+{
+	json_t *list = json_array();
+	_cleanup_free_ struct acre_netns_route *routes = NULL;
+	size_t n = 0;
+	struct acre_error err = {0};
+	if (acre_netns_route_list(pn->nn, &routes, &n, &err) < 0)
+		return list;
+	for (size_t i = 0; i < n; i++) {
+		char dst[ACRE_CIDR_STRLEN], via[ACRE_ADDR_STRLEN];
+		acre_cidr_format(&routes[i].dst, dst, sizeof(dst));
+		acre_cidr_addr_format(routes[i].via, via, sizeof(via));
+		json_t *r = json_pack("{s:s,s:s}", "dst", dst, "via", via);
+		if (routes[i].onlink && pn->vx_ifindex > 0 && routes[i].ifindex == pn->vx_ifindex)
+			json_object_set_new(r, "dev", json_string(pn->vx_name));
+		json_array_append_new(list, r);
+	}
+	return list;
+}
+
+json_t *pool_net_view(struct supervisor *sv)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (!pn || !pn->joined)
+		return json_null();
+	json_t *j = pool_net_config_json(&pn->cfg);
+	char sub[ACRE_CIDR_STRLEN], mac[18];
+	acre_cidr_format(&pn->in_use, sub, sizeof(sub));
+	acre_netns_mac_format(pn->vtep_mac, mac, sizeof(mac));
+	/* What --net bridge uses; the pool's, when it must wait for the last lease, beside it. */
+	if (pn->waiting)
+		json_object_set(j, "subnet_waiting", json_object_get(j, "subnet"));
+	json_object_set_new(j, "subnet", json_string(sub));
+	if (pn->node_id[0])
+		json_object_set_new(j, "vtep_mac", json_string(mac));
+	if (pn->vx_ifindex > 0)
+		json_object_set_new(j, "vxlan_device",
+				    json_pack("{s:s,s:i}", "name", pn->vx_name, "mtu",
+					      (int)pn->vx_mtu));
+	json_object_set_new(j, "forwarding", json_boolean(pn->forwarding));
+	json_object_set_new(j, "peers", json_integer((json_int_t)acre_map_size(pn->peers)));
+	json_object_set_new(j, "routes", routes_view(pn));
+	return j;
+}
+
+void pool_net_free(struct supervisor *sv, bool no_slices_left)
+{
+	struct pool_net *pn = sv->pool_net;
+	if (!pn)
+		return;
+	/*
+	 * Like the bridge: ours to remove at a clean stop with no slice left.
+	 * With slices left (an upgrade), the routes stay and keep them reachable.
+	 */
+	if (no_slices_left && pn->nn && pn->joined) {
+		peers_free(pn->peers);
+		pn->peers = acre_map_new();
+		size_t n = pn->peers ? reconcile(pn) : 0;
+		vxlan_down(sv, pn);
+		acre_log(ACRE_LOG_INFO, "event=pool_routes_removed routes=%zu", n);
+	}
+	peers_free(pn->peers);
+	acre_netns_close(pn->nn);
+	free(pn);
+	sv->pool_net = NULL;
+}
