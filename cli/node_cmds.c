@@ -121,6 +121,7 @@ static int node_show(struct cli *cli, int argc, char **argv)
 static const struct command node_commands[] = {
 	{"list", node_list, ""},
 	{"show", node_show, "ID"},
+	{"local", node_local, "  (this node's supervisor: its pool network)"},
 	{NULL, NULL, NULL},
 };
 

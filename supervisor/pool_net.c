@@ -171,9 +171,10 @@ void pool_net_register(struct supervisor *sv, const char *node_id, int conn_fd, 
 	char mac[18], a[ACRE_ADDR_STRLEN];
 	acre_netns_mac_format(pn->vtep_mac, mac, sizeof(mac));
 	acre_cidr_addr_format(sv->opt.node_address, a, sizeof(a));
-	json_object_set_new(node, "network",
-			    json_pack("{s:s,s:s?}", "vtep_mac", mac, "address",
-				      sv->opt.node_address ? a : NULL));
+	json_t *net = json_pack("{s:s}", "vtep_mac", mac);
+	if (sv->opt.node_address) /* otherwise the controller takes the connection's source */
+		json_object_set_new(net, "address", json_string(a));
+	json_object_set_new(node, "network", net);
 }
 
 /* ---- the node's side of the overlay ---------------------------------------------- */
