@@ -208,7 +208,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			o->link.insecure = true;
 			break;
 		case 1008:
-			if (acre_cidr_addr_parse(optarg, &o->node_address) < 0 || !o->node_address) {
+			if (acre_cidr_addr_parse(optarg, &o->node_address) < 0 ||
+			    !o->node_address) {
 				fprintf(stderr,
 					"acre-supervisor: --node-address %s: expected an IPv4 "
 					"address\n",

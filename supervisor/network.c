@@ -33,7 +33,8 @@ int network_init(struct supervisor *sv, struct acre_error *err)
 	int rc = pool ? (subnet = *pool, 0)
 		      : acre_cidr_parse(sv->opt.slice_cidr, &subnet, err, "--slice-cidr");
 	if (rc == 0)
-		rc = acre_cidr_check_subnet(&subnet, err, pool ? "the pool's subnet" : "--slice-cidr");
+		rc = acre_cidr_check_subnet(&subnet, err,
+					    pool ? "the pool's subnet" : "--slice-cidr");
 	if (rc == 0)
 		rc = acre_netns_bridge_init(&n->br, sv->opt.bridge, sv->opt.cgroup_root, &subnet,
 					    err);
@@ -303,7 +304,8 @@ int network_use_subnet(struct supervisor *sv, const struct acre_cidr *subnet,
 		rc = acre_ipam_open(&ipam, sv->opt.state_dir, subnet, err);
 	if (rc < 0)
 		return rc;
-	/* No slice uses the bridge (if any): it goes, and comes back with the new gateway when needed. */
+	/* No slice uses the bridge (if any): it goes, and comes back with the new gateway when
+	 * needed. */
 	if ((rc = acre_netns_bridge_remove(n->nn, &n->br, err)) < 0) {
 		acre_ipam_close(ipam);
 		return rc;

@@ -62,9 +62,9 @@ static int save(struct supervisor *sv, struct pool_net *pn)
 {
 	char in_use[ACRE_CIDR_STRLEN];
 	acre_cidr_format(&pn->in_use, in_use, sizeof(in_use));
-	_cleanup_json_ json_t *j = json_pack("{s:i,s:o,s:s}", "version", 1, "network",
-					     pool_net_config_json(&pn->cfg), "subnet_in_use",
-					     in_use);
+	_cleanup_json_ json_t *j =
+		json_pack("{s:i,s:o,s:s}", "version", 1, "network", pool_net_config_json(&pn->cfg),
+			  "subnet_in_use", in_use);
 	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct acre_error err = {0};
 	int rc = s ? acre_file_write_atomic(sv->state_fd, STATE_FILE, s, strlen(s), &err)
@@ -401,12 +401,12 @@ static void match_peer(const char *key, void *value, void *ud)
 	const struct pool_peer *p = value;
 	struct wanted *w = ud;
 	if (w->dst)
-		w->found |= p->subnet.network == w->dst->network &&
-			    p->subnet.prefix == w->dst->prefix;
+		w->found |=
+			p->subnet.network == w->dst->network && p->subnet.prefix == w->dst->prefix;
 	if (w->fdb)
-		w->found |= p->has_mac && p->address == w->fdb->addr &&
-			    (!memcmp(w->fdb->mac, zero_mac, 6) ||
-			     !memcmp(w->fdb->mac, p->vtep_mac, 6));
+		w->found |=
+			p->has_mac && p->address == w->fdb->addr &&
+			(!memcmp(w->fdb->mac, zero_mac, 6) || !memcmp(w->fdb->mac, p->vtep_mac, 6));
 	if (w->neigh)
 		w->found |= p->has_mac && p->subnet.network == w->neigh->addr &&
 			    !memcmp(w->neigh->mac, p->vtep_mac, 6);
@@ -632,9 +632,9 @@ json_t *pool_net_view(struct supervisor *sv)
 	if (pn->node_id[0])
 		json_object_set_new(j, "vtep_mac", json_string(mac));
 	if (pn->vx_ifindex > 0)
-		json_object_set_new(j, "vxlan_device",
-				    json_pack("{s:s,s:i}", "name", pn->vx_name, "mtu",
-					      (int)pn->vx_mtu));
+		json_object_set_new(
+			j, "vxlan_device",
+			json_pack("{s:s,s:i}", "name", pn->vx_name, "mtu", (int)pn->vx_mtu));
 	json_object_set_new(j, "forwarding", json_boolean(pn->forwarding));
 	json_object_set_new(j, "peers", json_integer((json_int_t)acre_map_size(pn->peers)));
 	json_object_set_new(j, "routes", routes_view(pn));

@@ -176,9 +176,9 @@ static int parse_peer(const json_t *o, size_t i, struct pool_peer *p, struct acr
 		return rc;
 	json_t *mac = json_object_get(o, "vtep_mac");
 	if (mac && pool_net_mac_parse(json_string_value(mac), p->vtep_mac) < 0)
-		return acre_error_set(err, EINVAL, "vtep_mac",
-				      "%svtep_mac: expected a unicast MAC such as 02:ac:5e:00:12:34",
-				      prefix);
+		return acre_error_set(
+			err, EINVAL, "vtep_mac",
+			"%svtep_mac: expected a unicast MAC such as 02:ac:5e:00:12:34", prefix);
 	p->has_mac = mac != NULL;
 	return 0;
 }
@@ -211,9 +211,9 @@ int pool_peers_msg_parse(const json_t *req, struct pool_peers_msg *m, struct acr
 		const char *id = json_string_value(v);
 		int rc = !node_id_valid(id) ? acre_error_set(err, EINVAL, "gone",
 							     "gone[%zu]: expected a node id", i)
-		       : acre_strv_push(&m->gone, id) < 0
-			       ? acre_error_set(err, ENOMEM, NULL, "out of memory")
-			       : 0;
+			 : acre_strv_push(&m->gone, id) < 0
+				 ? acre_error_set(err, ENOMEM, NULL, "out of memory")
+				 : 0;
 		if (rc < 0) {
 			pool_peers_msg_free(m);
 			return rc;

@@ -140,11 +140,14 @@ static void test_vxlan(struct acre_netns *nn)
 	check(strstr(fdb, "00:00:00:00:00:00 dst 198.18.50.2") &&
 		      strstr(fdb, "00:00:00:00:00:00 dst 198.18.50.3") &&
 		      strstr(fdb, "02:ac:09:09:09:09 dst 198.18.50.2"),
-	      "bridge fdb shows them%s%s", strstr(fdb, "198.18.50.3") ? "" : ":\n", strstr(fdb, "198.18.50.3") ? "" : fdb);
+	      "bridge fdb shows them%s%s", strstr(fdb, "198.18.50.3") ? "" : ":\n",
+	      strstr(fdb, "198.18.50.3") ? "" : fdb);
 	check(strstr(sh("ip neigh show dev t.vx"), "198.19.5.0 lladdr 02:ac:09:09:09:09 PERMANENT"),
 	      "ip neigh shows the peer's VXLAN-side address");
-	struct acre_netns_route rt = {
-		.dst = cidr("198.19.5.0/24"), .via = ip("198.19.5.0"), .ifindex = ifindex, .onlink = true};
+	struct acre_netns_route rt = {.dst = cidr("198.19.5.0/24"),
+				      .via = ip("198.19.5.0"),
+				      .ifindex = ifindex,
+				      .onlink = true};
 	rc = acre_netns_route_replace(nn, &rt, &err);
 	check(rc == 0 && strstr(sh("ip route show 198.19.5.0/24"), "via 198.19.5.0 dev t.vx"),
 	      "route via the peer's VXLAN-side address, onlink (%s)", err.message);
@@ -208,7 +211,8 @@ int main(void)
 		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
 		return 77;
 	}
-	sh("ip link set lo up; ip link add up0 type veth peer name up1; ip link set up1 up; ip addr add 198.18.50.1/24 dev up0; "
+	sh("ip link set lo up; ip link add up0 type veth peer name up1; ip link set up1 up; ip "
+	   "addr add 198.18.50.1/24 dev up0; "
 	   "ip link set up0 up");
 	struct acre_netns *nn;
 	struct acre_error err = {0};
