@@ -293,9 +293,10 @@ void pool_net_registered(struct supervisor *sv, const json_t *network)
 		acre_log(ACRE_LOG_ERROR, "event=pool_network_refused error=\"%s\"", err.message);
 		return;
 	}
-	bool first = !pn->joined;
-	if (first)
-		pn->in_use = cfg.subnet;
+	/* The first time, --net bridge still uses --slice-cidr: that is what may have to wait. */
+	const struct acre_netns_bridge *br = network_bridge(sv);
+	if (!pn->joined)
+		pn->in_use = br ? br->subnet : cfg.subnet;
 	pn->cfg = cfg;
 	pn->joined = true;
 	adopt_subnet(sv, pn);

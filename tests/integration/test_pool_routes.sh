@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Slices on different nodes reach each other by address, through the routes
-# the supervisors install from the controller's net.peers.  Three nodes:
-# 1 and 2 share segment A (with the controller), 3 is on segment B behind a
+# the supervisors install from the controller's net.peers.  Nodes 1, 2 and
+# 3 share segment A (with the controller), node 4 is on segment B behind a
 # router namespace.  With host-gw, a slice on node 1 reaches a slice on
 # node 2 (its own address arriving: no NAT inside the pool), each node holds
 # a route (proto 172) to every other reachable node's subnet via its
-# address, forwarding is on and logged, and node 3 (not on node 1's segment)
-# is refused with a clear error; `kill -9` of a supervisor and a restart
-# keeps its routes (the kernel's, reconciled, not duplicated) and its
-# subnet (from the state directory, before the controller answers).  The
-# controller then restarts with --overlay vxlan (subnets stay): every node
-# gets a VXLAN device (MTU less 50) with forwarding and neighbour entries
-# for the others, and a slice on node 1 reaches a slice on node 3 across the
-# router.  Node 3 leaves (kill -9, then down): its routes and forwarding
-# entries go from the others.  Names come from DNS's own test; here, addresses.
+# address, forwarding is on and logged, and node 4 (not on node 1's
+# segment) is refused with a clear error; a pool slice's address reaches
+# the controller; `kill -9` of a supervisor and a restart keeps its routes
+# (the kernel's, reconciled, not duplicated) and its subnet (from the state
+# directory, before the controller answers).  The controller then restarts
+# with --overlay vxlan (subnets stay): every node gets a VXLAN device (MTU
+# less 50) with forwarding and neighbour entries for the others, and a
+# slice on node 1 reaches a slice on node 4 across the router.  Node 3,
+# started alone meanwhile, keeps serving its bridged slice's address from
+# its own --slice-cidr and takes the pool's subnet when that slice ends.
+# Node 4 leaves (kill -9, then down): its routes and forwarding entries go
+# from the others.  Names come from DNS's own test; here, addresses.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -26,31 +29,31 @@ CTL_ARGS=(--node-timeout 1s --lost-after 3s)
 pool_net_ctl_args host-gw
 
 log "two segments and a router; controller; three supervisors"
-net_setup_routed 2 1
+net_setup_routed 3 1
 make_certs
 start_controller
-for i in 1 2 3; do start_node "$i"; done
+for i in 1 2 4; do start_node "$i"; done
 ready_nodes() { api GET /v1/nodes | jq '[.nodes[] | select(.state == "ready")] | length'; }
 wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "three nodes ready: $(api GET /v1/nodes | jq -c '[.nodes[] | {id, state}]')"
-N3=$(node_id 3)
-declare -A NODE_OF_ID=([$(node_id 1)]=1 [$(node_id 2)]=2 [$N3]=3)
+N4=$(node_id 4)
+declare -A NODE_OF_ID=([$(node_id 1)]=1 [$(node_id 2)]=2 [$N4]=4)
 A1=$(node_addr 1)
 A2=$(node_addr 2)
-A3=$(node_addr 3)
+A4=$(node_addr 4)
 
 # The subnet each node took from the controller's reply, as it keeps it.
 subnet_of() { jq -r .subnet_in_use "$TEST_DIR/n$1/state/pool-net.json" 2>/dev/null; }
-wait_for '[ -n "$(subnet_of 1)" ] && [ -n "$(subnet_of 2)" ] && [ -n "$(subnet_of 3)" ]' 10 ||
+wait_for '[ -n "$(subnet_of 1)" ] && [ -n "$(subnet_of 2)" ] && [ -n "$(subnet_of 4)" ]' 10 ||
 	fail "the nodes did not keep a subnet from the controller"
 S1=$(subnet_of 1)
 S2=$(subnet_of 2)
-S3=$(subnet_of 3)
-log "subnets: $S1 $S2 $S3"
-for s in "$S1" "$S2" "$S3"; do
+S4=$(subnet_of 4)
+log "subnets: $S1 $S2 $S4"
+for s in "$S1" "$S2" "$S4"; do
 	case $s in 198.19.*/24) ;; *) fail "subnet $s is not a /24 of --pool-cidr 198.19.0.0/17" ;; esac
 	[ "$(echo "$s" | cut -d. -f3)" -lt 128 ] || fail "subnet $s is outside 198.19.0.0/17"
 done
-[ "$(printf '%s\n' "$S1" "$S2" "$S3" | sort -u | wc -l)" = 3 ] || fail "subnets not distinct"
+[ "$(printf '%s\n' "$S1" "$S2" "$S4" | sort -u | wc -l)" = 3 ] || fail "subnets not distinct"
 net_of() { echo "${1%/*}"; }
 prefix3() { echo "$1" | cut -d. -f1-3; }
 
@@ -59,7 +62,7 @@ prefix3() { echo "$1" | cut -d. -f1-3; }
 log "host-gw: routes to the other node of the segment, forwarding on"
 wait_for 'node_routes 1 | grep -q "^$S2 via $A2"' 5 || fail "node 1 has no route to $S2: $(node_routes 1)"
 wait_for 'node_routes 2 | grep -q "^$S1 via $A1"' 5 || fail "node 2 has no route to $S1: $(node_routes 2)"
-for i in 1 2 3; do
+for i in 1 2 4; do
 	assert_eq "$(ip netns exec "acre-test-$RAND_ID-n$i" sysctl -n net.ipv4.ip_forward)" 1 \
 		"IPv4 forwarding on node $i"
 	grep -q "event=ip_forwarding sysctl=net.ipv4.ip_forward value=1" "$TEST_DIR/n$i/supervisor.log" ||
@@ -67,9 +70,9 @@ for i in 1 2 3; do
 	grep -q "event=pool_network overlay=host-gw subnet=$(subnet_of "$i")" "$TEST_DIR/n$i/supervisor.log" ||
 		fail "node $i did not log its overlay and subnet"
 done
-node_routes 1 | grep -q "^$S3 " && fail "host-gw route to $S3 across the router: $(node_routes 1)"
+node_routes 1 | grep -q "^$S4 " && fail "host-gw route to $S4 across the router: $(node_routes 1)"
 wait_for "grep -q 'host-gw needs the nodes on one L2 segment' '$TEST_DIR/n1/supervisor.log'" 5 ||
-	fail "node 1 did not say why node 3 is unreachable with host-gw"
+	fail "node 1 did not say why node 4 is unreachable with host-gw"
 
 log "a slice on node 1 reaches a slice on node 2 by address"
 node_acre 2 slice run -d --net bridge --name web2 -- python3 -c "$(echo_server_py web2)" >/dev/null ||
@@ -119,18 +122,25 @@ assert_contains "$out" "web2: $(prefix3 "$(net_of "$S1")")." "slice on node 1 ->
 
 log "the controller again, with --overlay vxlan: subnets stay, VXLAN devices come"
 kill_controller
+# Meanwhile node 3 starts for the first time: alone, its bridged slice gets an address
+# from its own --slice-cidr, which it keeps when the pool gives the node another subnet.
+start_node 3
+node_acre 3 slice run -d --net bridge --name early -- python3 -c "$(echo_server_py early)" >/dev/null ||
+	fail "starting early"
+EARLY=$(node_acre 3 -j slice show early | jq -r .network.address | cut -d/ -f1)
+case $EARLY in 198.19.250.*) ;; *) fail "early has $EARLY, not an address of --slice-cidr" ;; esac
 CTL_ARGS=(--node-timeout 1s --lost-after 3s)
 pool_net_ctl_args vxlan
 start_controller
-for i in 1 2 3; do
+for i in 1 2 4; do
 	wait_for "grep -q 'event=pool_network overlay=vxlan' '$TEST_DIR/n$i/supervisor.log'" 15 ||
 		fail "node $i did not take the vxlan overlay"
 	assert_eq "$(subnet_of "$i")" "$(eval echo "\$S$i")" "node $i keeps its subnet"
 done
-wait_for 'node_routes 1 | grep -q "^$S3 via $(net_of "$S3") acre0.vx"' 10 ||
-	fail "node 1 has no VXLAN route to $S3: $(node_routes 1)"
-wait_for 'node_routes 3 | grep -q "^$S1 via $(net_of "$S1") acre0.vx"' 10 ||
-	fail "node 3 has no VXLAN route to $S1: $(node_routes 3)"
+wait_for 'node_routes 1 | grep -q "^$S4 via $(net_of "$S4") acre0.vx"' 10 ||
+	fail "node 1 has no VXLAN route to $S4: $(node_routes 1)"
+wait_for 'node_routes 4 | grep -q "^$S1 via $(net_of "$S1") acre0.vx"' 10 ||
+	fail "node 4 has no VXLAN route to $S1: $(node_routes 4)"
 node_routes 1 | grep -q "via $A2" && fail "a host-gw route is left: $(node_routes 1)"
 assert_contains "$(ip -n "acre-test-$RAND_ID-n1" link show acre0.vx)" "mtu 1450" "VXLAN MTU is eth0's less 50"
 vx=$(ip -n "acre-test-$RAND_ID-n1" -d link show acre0.vx)
@@ -138,33 +148,53 @@ assert_contains "$vx" "vxlan id 7470" "VNI"
 assert_contains "$vx" "dstport 4789" "VXLAN port"
 assert_contains "$vx" "nolearning" "learning off"
 fdb1=$(node_fdb 1)
-assert_contains "$fdb1" "00:00:00:00:00:00 $A3" "node 1 floods to node 3"
-[ "$(echo "$fdb1" | grep -c " $A3\$")" = 2 ] || fail "node 1's entries for node 3: $fdb1"
-vtep3=$(echo "$fdb1" | grep " $A3\$" | grep -v '^00:00' | cut -d' ' -f1)
+assert_contains "$fdb1" "00:00:00:00:00:00 $A4" "node 1 floods to node 4"
+[ "$(echo "$fdb1" | grep -c " $A4\$")" = 2 ] || fail "node 1's entries for node 4: $fdb1"
+vtep4=$(echo "$fdb1" | grep " $A4\$" | grep -v '^00:00' | cut -d' ' -f1)
 assert_contains "$(ip -n "acre-test-$RAND_ID-n1" neigh show dev acre0.vx)" \
-	"$(net_of "$S3") lladdr $vtep3 PERMANENT" "node 1's neighbour entry for node 3"
+	"$(net_of "$S4") lladdr $vtep4 PERMANENT" "node 1's neighbour entry for node 4"
 
-log "a slice on node 1 reaches a slice on node 3 across the router"
+log "node 3 keeps serving its slice's old address, and takes the pool's subnet once it ends"
+wait_for "grep -q 'event=pool_subnet_waiting' '$TEST_DIR/n3/supervisor.log'" 15 ||
+	fail "node 3 did not say its subnet waits: $(grep pool_ "$TEST_DIR/n3/supervisor.log" | tail -3)"
+view=$(node_acre 3 -j node local)
+assert_eq "$(echo "$view" | jq -r .network.subnet)" 198.19.250.0/24 "node 3 still uses its own subnet"
+S3=$(echo "$view" | jq -r .network.subnet_waiting)
+case $S3 in 198.19.*/24) ;; *) fail "node 3 shows no subnet waiting: $view" ;; esac
+out=$(nsenter --net="/run/netns/acre-test-$RAND_ID-n3" -- curl -s -m 3 "http://$EARLY:8080/")
+assert_contains "$out" "early: " "the slice with the old address still answers"
+node_acre 3 slice rm --force early >/dev/null || fail "removing early"
+wait_for "grep -q 'event=pool_subnet_adopted subnet=$S3' '$TEST_DIR/n3/supervisor.log'" 10 ||
+	fail "node 3 did not take $S3 when its last slice ended"
+assert_eq "$(subnet_of 3)" "$S3" "node 3 keeps the pool's subnet in its state directory"
 node_acre 3 slice run -d --net bridge --name web3 -- python3 -c "$(echo_server_py web3)" >/dev/null ||
 	fail "starting web3"
 W3=$(node_acre 3 -j slice show web3 | jq -r .network.address | cut -d/ -f1)
+[ "$(prefix3 "$W3")" = "$(prefix3 "$(net_of "$S3")")" ] || fail "web3 has $W3, not an address in $S3"
 wait_for "nsenter --net=/run/netns/acre-test-$RAND_ID-n1 -- curl -sf -m 1 http://$W3:8080/ >/dev/null" 10 ||
-	fail "node 1 does not reach $W3 over vxlan"
-out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W3:8080/")
-assert_contains "$out" "web3: $(prefix3 "$(net_of "$S1")")." "slice on node 1 -> web3 over vxlan"
+	fail "node 1 does not reach $W3 in node 3's new subnet"
+
+log "a slice on node 1 reaches a slice on node 4 across the router"
+node_acre 4 slice run -d --net bridge --name web4 -- python3 -c "$(echo_server_py web4)" >/dev/null ||
+	fail "starting web4"
+W4=$(node_acre 4 -j slice show web4 | jq -r .network.address | cut -d/ -f1)
+wait_for "nsenter --net=/run/netns/acre-test-$RAND_ID-n1 -- curl -sf -m 1 http://$W4:8080/ >/dev/null" 10 ||
+	fail "node 1 does not reach $W4 over vxlan"
+out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W4:8080/")
+assert_contains "$out" "web4: $(prefix3 "$(net_of "$S1")")." "slice on node 1 -> web4 over vxlan"
 out=$(node_acre 2 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: $(prefix3 "$(net_of "$S2")")." "a slice reaches its own node's slice"
-out=$(node_acre 3 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
-assert_contains "$out" "web2: $(prefix3 "$(net_of "$S3")")." "slice on node 3 -> web2 over vxlan"
+out=$(node_acre 4 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
+assert_contains "$out" "web2: $(prefix3 "$(net_of "$S4")")." "slice on node 4 -> web2 over vxlan"
 
-log "node 3 leaves: its routes and forwarding entries go from the others"
-kill_node 3
-wait_for "[ \"\$(api GET /v1/nodes/$N3 | jq -r .state)\" = down ]" 15 || fail "node 3 not down"
+log "node 4 leaves: its routes and forwarding entries go from the others"
+kill_node 4
+wait_for "[ \"\$(api GET /v1/nodes/$N4 | jq -r .state)\" = down ]" 15 || fail "node 4 not down"
 for i in 1 2; do
-	wait_for "! node_routes $i | grep -q '^$S3 ' && ! node_fdb $i | grep -q ' $A3\$'" 5 ||
-		fail "node $i keeps node 3's route or entries: $(node_routes "$i") / $(node_fdb "$i")"
-	ip -n "acre-test-$RAND_ID-n$i" neigh show dev acre0.vx | grep -q "^$(net_of "$S3") " &&
-		fail "node $i keeps node 3's neighbour entry"
+	wait_for "! node_routes $i | grep -q '^$S4 ' && ! node_fdb $i | grep -q ' $A4\$'" 5 ||
+		fail "node $i keeps node 4's route or entries: $(node_routes "$i") / $(node_fdb "$i")"
+	ip -n "acre-test-$RAND_ID-n$i" neigh show dev acre0.vx | grep -q "^$(net_of "$S4") " &&
+		fail "node $i keeps node 4's neighbour entry"
 done
 node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx" || fail "node 1 lost its route to node 2"
 out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
