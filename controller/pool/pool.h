@@ -355,7 +355,7 @@ struct pool_outbound {
 	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
 	char name[ACRE_NAME_MAX + 1];
 	struct pool_spec_text *spec; /* assign: the spec, or NULL to read it from the store */
-	int signal;   /* kill: 0 = TERM, then KILL after the node's stop timeout */
+	int signal;		     /* kill: 0 = TERM, then KILL after the node's stop timeout */
 };
 
 /* The committed pass's messages, in the order decided (a list through out_next). */

@@ -12,7 +12,8 @@
 static struct pool_spec_text *alloc_text(const char *spec, size_t spec_len, const char *labels,
 					 size_t labels_len)
 {
-	struct pool_spec_text *t = malloc(sizeof(*t) + spec_len + 1 + (labels ? labels_len + 1 : 0));
+	struct pool_spec_text *t =
+		malloc(sizeof(*t) + spec_len + 1 + (labels ? labels_len + 1 : 0));
 	if (!t)
 		return NULL;
 	t->refs = 1;
