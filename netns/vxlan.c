@@ -102,6 +102,26 @@ static int mark_and_up(struct acre_netns *nn, const struct acre_netns_vxlan *v, 
 	return ret < 0 ? fail(nn, ret, err, "bringing up the VXLAN device") : 0;
 }
 
+/* When the node's subnet moved, the old subnet's first address goes from the device. */
+static int drop_other_addresses(struct acre_netns *nn, const struct acre_netns_vxlan *v,
+				int ifindex, struct acre_error *err)
+{
+	_cleanup_cache_ struct nl_cache *cache = NULL;
+	int ret = rtnl_addr_alloc_cache(nn->sk, &cache);
+	if (ret < 0)
+		return fail(nn, ret, err, "listing addresses");
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		if (rtnl_addr_get_ifindex(a) != ifindex || rtnl_addr_get_family(a) != AF_INET ||
+		    addr_value(rtnl_addr_get_local(a)) == v->address)
+			continue;
+		ret = rtnl_addr_delete(nn->sk, a, 0);
+		if (ret < 0)
+			return fail(nn, ret, err, "removing an old address of the VXLAN device");
+	}
+	return 0;
+}
+
 /* The VXLAN-side address, /32: what the node's own packets to other subnets leave from. */
 static int add_address(struct acre_netns *nn, const struct acre_netns_vxlan *v, int ifindex,
 		       struct acre_error *err)
@@ -123,7 +143,7 @@ static int add_address(struct acre_netns *nn, const struct acre_netns_vxlan *v, 
 		snprintf(doing, sizeof(doing), "adding %s/32 to %s", s, v->name);
 		return fail(nn, ret, err, doing);
 	}
-	return 0;
+	return drop_other_addresses(nn, v, ifindex, err);
 }
 
 static int refuse(struct rtnl_link *l, const char *name, struct acre_error *err)

@@ -167,6 +167,8 @@ node_acre 3 slice rm --force early >/dev/null || fail "removing early"
 wait_for "grep -q 'event=pool_subnet_adopted subnet=$S3' '$TEST_DIR/n3/supervisor.log'" 10 ||
 	fail "node 3 did not take $S3 when its last slice ended"
 assert_eq "$(subnet_of 3)" "$S3" "node 3 keeps the pool's subnet in its state directory"
+vxaddr=$(ip -n "acre-test-$RAND_ID-n3" -4 -o addr show dev acre0.vx | awk '{print $4}')
+assert_eq "$vxaddr" "$(net_of "$S3")/32" "node 3's VXLAN-side address moved with its subnet"
 node_acre 3 slice run -d --net bridge --name web3 -- python3 -c "$(echo_server_py web3)" >/dev/null ||
 	fail "starting web3"
 W3=$(node_acre 3 -j slice show web3 | jq -r .network.address | cut -d/ -f1)

@@ -168,6 +168,11 @@ static void test_vxlan(struct acre_netns *nn)
 		      !strstr(sh("ip neigh show dev t.vx"), "198.19.5.0"),
 	      "one remote and the neighbour removed, the rest kept");
 
+	v.address = ip("198.19.8.0");
+	check(acre_netns_vxlan_ensure(nn, &v, &err) == 0 && v.ifindex == ifindex &&
+		      strstr(sh("ip addr show t.vx"), "198.19.8.0/32") &&
+		      !strstr(sh("ip addr show t.vx"), "198.19.4.0/32"),
+	      "the subnet moved: the VXLAN-side address moves with it, the device stays");
 	v.vni = 7471;
 	check(acre_netns_vxlan_ensure(nn, &v, &err) == 0 &&
 		      strstr(sh("ip -d link show t.vx"), "vxlan id 7471"),
