@@ -13,9 +13,9 @@
  * there (replaces, removes what is stale) and never duplicates.
  *
  * This file is the hub of the pool's network: `net.names` and `net.vips`
- * go on from here to the DNS and VIP modules, and a change of the peers to
- * the accounting of bytes by destination class (see the marked dispatch
- * points below).
+ * go on from here to the DNS and VIP modules (the DISPATCH POINT below),
+ * and a change of the peers to the accounting of bytes by destination
+ * class (the DISPATCH POINT in pool_net_peers.c).
  */
 #include "pool_net.h"
 #include "network.h"
@@ -25,36 +25,6 @@
 #include <sys/socket.h>
 
 #define STATE_FILE "pool-net.json"
-
-struct pool_net {
-	struct acre_netns *nn;
-	bool joined;		    /* cfg is known: kept from a reply, or just given */
-	struct pool_net_config cfg; /* as the controller said it */
-	struct acre_cidr in_use;    /* the subnet --net bridge uses: cfg.subnet unless waiting */
-	bool waiting;		    /* cfg.subnet waits until no slice holds a lease in in_use */
-	bool sent_network;	    /* the registration carried a network member */
-	char node_id[ACRE_NAME_MAX + 1];
-	uint8_t vtep_mac[6];
-	struct acre_map *peers; /* node id -> struct pool_peer (ours) */
-	char vx_name[ACRE_NETNS_IFNAMSIZ];
-	int vx_ifindex; /* > 0 while our VXLAN device is up */
-	unsigned vx_mtu;
-	bool forwarding; /* IPv4 forwarding turned on, or found on, by this run */
-};
-
-static void free_peer(const char *key, void *value, void *ud)
-{
-	(void)key;
-	(void)ud;
-	free(value);
-}
-
-static void peers_free(struct acre_map *m)
-{
-	if (m)
-		acre_map_foreach(m, free_peer, NULL);
-	acre_map_free(m);
-}
 
 /* ---- the kept state ----------------------------------------------------------- */
 
@@ -203,7 +173,7 @@ static void vx_name(struct supervisor *sv, struct pool_net *pn)
 		 br ? br->name : ACRE_NETNS_BRIDGE_DEFAULT);
 }
 
-static int vxlan_up(struct supervisor *sv, struct pool_net *pn, struct acre_error *err)
+int pool_net_vxlan_up(struct supervisor *sv, struct pool_net *pn, struct acre_error *err)
 {
 	const struct acre_netns_bridge *br = network_bridge(sv);
 	if (!br)
@@ -302,7 +272,7 @@ void pool_net_registered(struct supervisor *sv, const json_t *network)
 	adopt_subnet(sv, pn);
 	forwarding_on(pn);
 	if (cfg.overlay == POOL_OVERLAY_VXLAN) {
-		if (vxlan_up(sv, pn, &err) < 0)
+		if (pool_net_vxlan_up(sv, pn, &err) < 0)
 			acre_log(ACRE_LOG_ERROR, "event=vxlan_failed error=\"%s\"", err.message);
 	} else {
 		vxlan_down(sv, pn);
@@ -329,227 +299,9 @@ void pool_net_lease_released(struct supervisor *sv)
 		save(sv, pn);
 		/* The VXLAN side's address is the subnet's first: it moves with it. */
 		struct acre_error err = {0};
-		if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && vxlan_up(sv, pn, &err) < 0)
+		if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && pool_net_vxlan_up(sv, pn, &err) < 0)
 			acre_log(ACRE_LOG_ERROR, "event=vxlan_failed error=\"%s\"", err.message);
 	}
-}
-
-/* ---- peers -------------------------------------------------------------------------- */
-
-static const uint8_t zero_mac[6];
-
-static int peer_apply(struct pool_net *pn, const struct pool_peer *p, struct acre_error *err)
-{
-	char sub[ACRE_CIDR_STRLEN];
-	acre_cidr_format(&p->subnet, sub, sizeof(sub));
-	if (acre_cidr_overlaps(&p->subnet, &pn->in_use) || p->address == pn->cfg.address)
-		return acre_error_set(err, EEXIST, "set", "peer %s (%s): overlaps this node's own",
-				      p->node, sub);
-	int rc;
-	if (pn->cfg.overlay == POOL_OVERLAY_HOST_GW) {
-		struct acre_netns_route rt = {.dst = p->subnet, .via = p->address};
-		rc = acre_netns_route_replace(pn->nn, &rt, err);
-		if (rc == -ENETUNREACH)
-			acre_error_prefix(err, "host-gw needs the nodes on one L2 segment "
-					       "(--overlay vxlan otherwise)");
-	} else {
-		if (!p->has_mac)
-			return acre_error_set(err, EINVAL, "vtep_mac",
-					      "peer %s: vtep_mac is needed with vxlan", p->node);
-		int ifx = pn->vx_ifindex;
-		struct acre_netns_route rt = {
-			.dst = p->subnet, .via = p->subnet.network, .ifindex = ifx, .onlink = true};
-		rc = acre_netns_fdb_add(pn->nn, ifx, zero_mac, p->address, err);
-		if (rc == 0)
-			rc = acre_netns_fdb_add(pn->nn, ifx, p->vtep_mac, p->address, err);
-		if (rc == 0)
-			rc = acre_netns_neigh_set(pn->nn, ifx, p->subnet.network, p->vtep_mac, err);
-		if (rc == 0)
-			rc = acre_netns_route_replace(pn->nn, &rt, err);
-	}
-	if (rc < 0)
-		return acre_error_prefix(err, "peer %s", p->node);
-	return 0;
-}
-
-static void peer_remove(struct pool_net *pn, const struct pool_peer *p)
-{
-	struct acre_error err = {0};
-	int rc = acre_netns_route_delete(pn->nn, &p->subnet, &err);
-	if (rc == 0 && pn->vx_ifindex > 0 && p->has_mac) {
-		int ifx = pn->vx_ifindex;
-		rc = acre_netns_fdb_delete(pn->nn, ifx, p->vtep_mac, p->address, &err);
-		if (rc == 0)
-			rc = acre_netns_fdb_delete(pn->nn, ifx, zero_mac, p->address, &err);
-		if (rc == 0)
-			rc = acre_netns_neigh_delete(pn->nn, ifx, p->subnet.network, &err);
-	}
-	if (rc < 0)
-		acre_log(ACRE_LOG_WARN, "event=peer_remove_failed peer=%s error=\"%s\"", p->node,
-			 err.message);
-}
-
-struct wanted {
-	const struct acre_map *peers;
-	const struct acre_cidr *dst;
-	const struct acre_netns_l2 *fdb, *neigh;
-	bool found;
-};
-
-static void match_peer(const char *key, void *value, void *ud)
-{
-	(void)key;
-	const struct pool_peer *p = value;
-	struct wanted *w = ud;
-	if (w->dst)
-		w->found |=
-			p->subnet.network == w->dst->network && p->subnet.prefix == w->dst->prefix;
-	if (w->fdb)
-		w->found |=
-			p->has_mac && p->address == w->fdb->addr &&
-			(!memcmp(w->fdb->mac, zero_mac, 6) || !memcmp(w->fdb->mac, p->vtep_mac, 6));
-	if (w->neigh)
-		w->found |= p->has_mac && p->subnet.network == w->neigh->addr &&
-			    !memcmp(w->neigh->mac, p->vtep_mac, 6);
-}
-
-static bool wanted(const struct acre_map *peers, struct wanted w)
-{
-	acre_map_foreach(peers, match_peer, &w);
-	return w.found;
-}
-
-/* After a full table: what the kernel holds of ours that no peer wants goes. */
-static size_t reconcile(struct pool_net *pn)
-{
-	struct acre_error err = {0};
-	size_t stale = 0;
-	_cleanup_free_ struct acre_netns_route *routes = NULL;
-	size_t n = 0;
-	if (acre_netns_route_list(pn->nn, &routes, &n, &err) < 0)
-		acre_log(ACRE_LOG_WARN, "event=reconcile_failed error=\"%s\"", err.message);
-	for (size_t i = 0; i < n; i++) {
-		if (wanted(pn->peers, (struct wanted){.dst = &routes[i].dst}))
-			continue;
-		if (acre_netns_route_delete(pn->nn, &routes[i].dst, &err) == 0)
-			stale++;
-	}
-	if (pn->vx_ifindex <= 0)
-		return stale;
-	_cleanup_free_ struct acre_netns_l2 *fdb = NULL, *neigh = NULL;
-	size_t nf = 0, nb = 0;
-	if (acre_netns_vxlan_entries(pn->nn, pn->vx_ifindex, &fdb, &nf, &neigh, &nb, &err) < 0)
-		acre_log(ACRE_LOG_WARN, "event=reconcile_failed error=\"%s\"", err.message);
-	for (size_t i = 0; i < nf; i++)
-		if (!wanted(pn->peers, (struct wanted){.fdb = &fdb[i]}) &&
-		    acre_netns_fdb_delete(pn->nn, pn->vx_ifindex, fdb[i].mac, fdb[i].addr, &err) ==
-			    0)
-			stale++;
-	for (size_t i = 0; i < nb; i++)
-		if (!wanted(pn->peers, (struct wanted){.neigh = &neigh[i]}) &&
-		    acre_netns_neigh_delete(pn->nn, pn->vx_ifindex, neigh[i].addr, &err) == 0)
-			stale++;
-	return stale;
-}
-
-/*
- * DISPATCH POINT (nat): the pool's ranges changed.  Bytes by destination
- * class count as `pool` what goes to the pool CIDR and to the peers'
- * addresses; the integrator calls net_class_set(...) here with
- * pn->cfg.pool_cidr and the addresses in pn->peers.
- */
-static void peers_changed(struct supervisor *sv, struct pool_net *pn)
-{
-	(void)sv;
-	(void)pn;
-}
-
-struct apply_walk {
-	struct pool_net *pn;
-	size_t failed;
-	struct acre_error first;
-};
-
-static void apply_one(const char *key, void *value, void *ud)
-{
-	(void)key;
-	struct apply_walk *w = ud;
-	struct acre_error err = {0};
-	if (peer_apply(w->pn, value, &err) < 0 && w->failed++ == 0)
-		w->first = err;
-}
-
-static int store_peer(struct pool_net *pn, const struct pool_peer *p)
-{
-	struct pool_peer *copy = malloc(sizeof(*copy));
-	if (!copy)
-		return -ENOMEM;
-	*copy = *p;
-	free(acre_map_remove(pn->peers, p->node));
-	if (acre_map_put(pn->peers, copy->node, copy) < 0) {
-		free(copy);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int op_peers(struct supervisor *sv, json_t *req, struct acre_error *err)
-{
-	struct pool_net *pn = sv->pool_net;
-	struct pool_peers_msg m;
-	int rc = pool_peers_msg_parse(req, &m, err);
-	if (rc < 0)
-		return rc;
-	if (!pn->joined) {
-		pool_peers_msg_free(&m);
-		return acre_error_set(err, EAGAIN, NULL,
-				      "net.peers: this node has no pool network yet (the "
-				      "registration's reply gave none)");
-	}
-	if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && pn->vx_ifindex <= 0 &&
-	    (rc = vxlan_up(sv, pn, err)) < 0) {
-		pool_peers_msg_free(&m);
-		return acre_error_prefix(err, "net.peers");
-	}
-	struct apply_walk w = {.pn = pn};
-	size_t stale = 0;
-	if (m.full) {
-		peers_free(pn->peers);
-		pn->peers = acre_map_new();
-	}
-	for (char **g = m.gone; g && *g; g++) {
-		struct pool_peer *p = acre_map_remove(pn->peers, *g);
-		if (p)
-			peer_remove(pn, p);
-		free(p);
-	}
-	for (size_t i = 0; i < m.set.n; i++) {
-		const struct pool_peer *p = &m.set.v[i];
-		struct pool_peer *old = acre_map_get(pn->peers, p->node);
-		if (old && !pool_peer_equal(old, p))
-			peer_remove(pn, old); /* moved: its old route and entries go first */
-		if (!pn->peers || store_peer(pn, p) < 0) {
-			pool_peers_msg_free(&m);
-			return acre_error_set(err, ENOMEM, NULL, "net.peers: out of memory");
-		}
-		apply_one(p->node, acre_map_get(pn->peers, p->node), &w);
-	}
-	if (m.full)
-		stale = reconcile(pn);
-	peers_changed(sv, pn);
-	acre_log(ACRE_LOG_INFO,
-		 "event=pool_peers full=%s set=%zu gone=%zu peers=%zu stale_removed=%zu "
-		 "failed=%zu",
-		 m.full ? "true" : "false", m.set.n, acre_strv_length(m.gone),
-		 acre_map_size(pn->peers), stale, w.failed);
-	size_t total = m.set.n;
-	pool_peers_msg_free(&m);
-	if (w.failed) {
-		*err = w.first;
-		return acre_error_prefix(err, "net.peers: %zu of %zu peers not applied", w.failed,
-					 total);
-	}
-	return 0;
 }
 
 /*
@@ -587,7 +339,7 @@ int pool_net_request(struct supervisor *sv, const char *op, json_t *req, json_t 
 	*result = NULL;
 	if (!sv->pool_net)
 		return acre_error_set(err, EOPNOTSUPP, "op", "%s: this node is in no pool", op);
-	int rc = !strcmp(op, ACRE_OP_NET_PEERS)	  ? op_peers(sv, req, err)
+	int rc = !strcmp(op, ACRE_OP_NET_PEERS)	  ? pool_net_peers_op(sv, req, err)
 		 : !strcmp(op, ACRE_OP_NET_NAMES) ? dispatch_names(sv, req, err)
 						  : dispatch_vips(sv, req, err);
 	if (rc == 0)
@@ -652,13 +404,13 @@ void pool_net_free(struct supervisor *sv, bool no_slices_left)
 	 * With slices left (an upgrade), the routes stay and keep them reachable.
 	 */
 	if (no_slices_left && pn->nn && pn->joined) {
-		peers_free(pn->peers);
+		pool_net_peers_free(pn->peers);
 		pn->peers = acre_map_new();
-		size_t n = pn->peers ? reconcile(pn) : 0;
+		size_t n = pn->peers ? pool_net_reconcile(pn) : 0;
 		vxlan_down(sv, pn);
 		acre_log(ACRE_LOG_INFO, "event=pool_routes_removed routes=%zu", n);
 	}
-	peers_free(pn->peers);
+	pool_net_peers_free(pn->peers);
 	acre_netns_close(pn->nn);
 	free(pn);
 	sv->pool_net = NULL;

@@ -8,7 +8,8 @@
  * `net.peers` asks for, and hands `net.names` and `net.vips` on to the DNS
  * and VIP modules.  See controller/README.md, "Pool networking".
  *
- *   pool_net.c       the supervisor's side: registration, reply, net.* ops, view
+ *   pool_net.c       registration, the reply, the kept state, the ops, the view
+ *   pool_net_peers.c net.peers: routes, VXLAN entries, reconciling after a restart
  *   pool_net_msg.c   the messages, decoded and checked (pure, unit-tested)
  */
 #ifndef ACRE_SUPERVISOR_POOL_NET_H
@@ -87,5 +88,30 @@ int pool_net_request(struct supervisor *sv, const char *op, json_t *req, json_t 
 
 /* overlay, subnet, address, routes ... as `acre node local` shows them. */
 json_t *pool_net_view(struct supervisor *sv);
+
+/* ---- internal to pool_net.c and pool_net_peers.c ---------------------------------- */
+
+struct pool_net {
+	struct acre_netns *nn;
+	bool joined;		    /* cfg is known: kept from a reply, or just given */
+	struct pool_net_config cfg; /* as the controller said it */
+	struct acre_cidr in_use;    /* the subnet --net bridge uses: cfg.subnet unless waiting */
+	bool waiting;		    /* cfg.subnet waits until no slice holds a lease in in_use */
+	bool sent_network;	    /* the registration carried a network member */
+	char node_id[ACRE_NAME_MAX + 1];
+	uint8_t vtep_mac[6];
+	struct acre_map *peers; /* node id -> struct pool_peer (ours) */
+	char vx_name[ACRE_NETNS_IFNAMSIZ];
+	int vx_ifindex; /* > 0 while our VXLAN device is up */
+	unsigned vx_mtu;
+	bool forwarding; /* IPv4 forwarding turned on, or found on, by this run */
+};
+
+int pool_net_vxlan_up(struct supervisor *sv, struct pool_net *pn, struct acre_error *err);
+/* pool_net_peers.c */
+int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err);
+/* Removes what the kernel holds of ours that no peer in pn->peers wants; how many. */
+size_t pool_net_reconcile(struct pool_net *pn);
+void pool_net_peers_free(struct acre_map *peers);
 
 #endif
