@@ -25,6 +25,13 @@ require bridge ss
 	skip "this acre-controller has no pool networking (--pool-cidr)"
 T0=$(now_ms)
 
+log "bad node flags are refused, naming them"
+for bad in "--node-address 198.18.5" "--node-address 0.0.0.0" "--net-capacity fast" "--net-capacity 0"; do
+	# shellcheck disable=SC2086 # the flag and its value
+	out=$("$ACRE_BIN/acre-supervisor" $bad 2>&1) && fail "acre-supervisor $bad was accepted"
+	assert_contains "$out" "${bad%% *}" "acre-supervisor $bad"
+done
+
 CTL_ARGS=(--node-timeout 1s --lost-after 3s)
 pool_net_ctl_args host-gw
 
