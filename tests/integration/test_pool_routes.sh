@@ -131,7 +131,7 @@ log "the controller again, with --overlay vxlan: subnets stay, VXLAN devices com
 kill_controller
 # Meanwhile node 3 starts for the first time: alone, its bridged slice gets an address
 # from its own --slice-cidr, which it keeps when the pool gives the node another subnet.
-start_node 3
+start_node 3 --node-address "$(node_addr 3)" --net-capacity 5gbit
 node_acre 3 slice run -d --net bridge --name early -- python3 -c "$(echo_server_py early)" >/dev/null ||
 	fail "starting early"
 EARLY=$(node_acre 3 -j slice show early | jq -r .network.address | cut -d/ -f1)
@@ -174,6 +174,11 @@ node_acre 3 slice rm --force early >/dev/null || fail "removing early"
 wait_for "grep -q 'event=pool_subnet_adopted subnet=$S3' '$TEST_DIR/n3/supervisor.log'" 10 ||
 	fail "node 3 did not take $S3 when its last slice ended"
 assert_eq "$(subnet_of 3)" "$S3" "node 3 keeps the pool's subnet in its state directory"
+n3=$(api GET "/v1/nodes/$(node_id 3)")
+assert_eq "$(echo "$n3" | jq -r .capacity.net)" 5000000000 "--net-capacity 5gbit in the pool"
+assert_eq "$(echo "$n3" | jq -r '.network.address // .address')" "$(node_addr 3)" "--node-address in the pool"
+n1=$(api GET "/v1/nodes/$(node_id 1)")
+assert_eq "$(echo "$n1" | jq -r .capacity.net)" 10000000000 "node 1's capacity is its link's speed (veth: 10gbit)"
 vxaddr=$(ip -n "acre-test-$RAND_ID-n3" -4 -o addr show dev acre0.vx | awk '{print $4}')
 assert_eq "$vxaddr" "$(net_of "$S3")/32" "node 3's VXLAN-side address moved with its subnet"
 node_acre 3 slice run -d --net bridge --name web3 -- python3 -c "$(echo_server_py web3)" >/dev/null ||
