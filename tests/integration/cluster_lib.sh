@@ -164,6 +164,7 @@ echo_server_py() {
 
 # outside_setup: a namespace on segment A that stands for the world ($OUTSIDE_ADDR), with
 # an HTTP listener on port 8080 that answers "outside: <the address it was reached from>".
+# After net_setup (or net_setup_routed: segment B then reaches it through the router).
 OUTSIDE_NS=
 OUTSIDE_ADDR=
 outside_setup() {
@@ -173,6 +174,10 @@ outside_setup() {
 	NETNS+=("$OUTSIDE_NS")
 	ip -n "$OUTSIDE_NS" link set lo up
 	veth_into "$OUTSIDE_NS" "$BRIDGE" eth0 "$OUTSIDE_ADDR/24"
+	# Segment B's nodes (net_setup_routed, called before) reach it through the router.
+	if [ -n "$ROUTER_NS" ]; then
+		ip -n "$OUTSIDE_NS" route add "$SUBNET_B.0/24" via "$SUBNET.254"
+	fi
 	spawn_bg nsenter --net="/run/netns/$OUTSIDE_NS" -- python3 -c "$(echo_server_py outside)"
 	wait_for "nsenter --net=/run/netns/$OUTSIDE_NS -- ss -ltn | grep -q ':8080 '" 5 ||
 		fail "the outside listener does not listen"
