@@ -121,10 +121,13 @@ json_t *pool_net_config_json(const struct pool_net_config *c)
 	acre_cidr_format(&c->subnet, sub, sizeof(sub));
 	acre_cidr_format(&c->vip_cidr, vip, sizeof(vip));
 	acre_cidr_addr_format(c->address, addr, sizeof(addr));
-	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:I,s:s}", "pool_cidr", pool, "subnet", sub,
-			 "vip_cidr", c->has_vip_cidr ? vip : NULL, "overlay",
-			 pool_overlay_name(c->overlay), "vni", (json_int_t)c->vni, "vxlan_port",
-			 (json_int_t)c->vxlan_port, "address", addr);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "pool_cidr", pool, "subnet", sub,
+			      "overlay", pool_overlay_name(c->overlay), "vni", (json_int_t)c->vni,
+			      "vxlan_port", (json_int_t)c->vxlan_port, "address", addr);
+	/* Absent, not null: a null would not read back. */
+	if (j && c->has_vip_cidr)
+		json_object_set_new(j, "vip_cidr", json_string(vip));
+	return j;
 }
 
 static bool cidr_equal(const struct acre_cidr *a, const struct acre_cidr *b)

@@ -79,6 +79,12 @@ static void test_config(void **state)
 	assert_int_equal(c.vni, 7470);
 	assert_int_equal(c.vxlan_port, 4789);
 	assert_false(pool_net_config_equal(&c, &back));
+	/* Without a VIP range, what is kept reads back too. */
+	kept = pool_net_config_json(&c);
+	assert_null(json_object_get(kept, "vip_cidr"));
+	assert_int_equal(pool_net_config_parse(kept, &back, &err), 0);
+	assert_true(pool_net_config_equal(&c, &back));
+	json_decref(kept);
 	json_decref(j);
 }
 
