@@ -341,6 +341,19 @@ start_node() {
 		fail "supervisor $i does not serve its socket: $(tail -5 "$TEST_DIR/n$i/supervisor.log")"
 }
 
+# stop_node I: SIGTERM, as systemd stops it; it must exit within 5 s.
+stop_node() {
+	local i=$1 t
+	kill -TERM "${NODE_PID[$i]}" 2>/dev/null
+	for t in $(seq 50); do
+		kill -0 "${NODE_PID[$i]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "${NODE_PID[$i]}" 2>/dev/null && fail "supervisor $i still runs 5 s after SIGTERM"
+	wait "${NODE_PID[$i]}" 2>/dev/null
+	NODE_PID[$i]=
+}
+
 kill_node() {
 	local i=$1
 	kill -KILL "${NODE_PID[$i]}" 2>/dev/null

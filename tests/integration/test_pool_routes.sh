@@ -16,7 +16,9 @@
 # started alone meanwhile, keeps serving its bridged slice's address from
 # its own --slice-cidr and takes the pool's subnet when that slice ends.
 # Node 4 leaves (kill -9, then down): its routes and forwarding entries go
-# from the others.  Names come from DNS's own test; here, addresses.
+# from the others.  A clean stop keeps the routes while slices are left and
+# removes them (and the VXLAN device) with none.  Names come from DNS's own
+# test; here, addresses.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -213,5 +215,17 @@ done
 node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx" || fail "node 1 lost its route to node 2"
 out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: " "node 1 still reaches node 2"
+
+log "a clean stop: with slices left the routes stay, with none they go"
+stop_node 2
+node_routes 2 | grep -q "^$S1 " || fail "node 2 stopped with web2 running and lost its routes"
+out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
+assert_contains "$out" "web2: " "web2 still reached while its supervisor is stopped"
+node_acre 3 slice rm --force web3 >/dev/null || fail "removing web3"
+stop_node 3
+[ -z "$(node_routes 3)" ] || fail "node 3 stopped with no slice and kept routes: $(node_routes 3)"
+ip -n "acre-test-$RAND_ID-n3" link show acre0.vx >/dev/null 2>&1 &&
+	fail "node 3 stopped with no slice and kept its VXLAN device"
+grep -q "event=pool_routes_removed" "$TEST_DIR/n3/supervisor.log" || fail "node 3 did not say so"
 
 log "passed in $(($(now_ms) - T0)) ms"
