@@ -21,6 +21,7 @@ void pool_slabs_free(struct slabs *s);
 
 struct persist;
 struct label_blocks;
+struct pool_net;
 
 struct pool {
 	struct pool_options opt;
@@ -41,6 +42,7 @@ struct pool {
 	ACRE_VEC(struct pool_subscriber) subs;
 	ACRE_VEC(struct pool_slice *) removed; /* freed after the commit */
 	struct persist *persist;
+	struct pool_net *net; /* net.c */
 	struct pool_stats stats;
 };
 

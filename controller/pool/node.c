@@ -6,6 +6,7 @@
  * is connected and has reconciled its slices takes placements.
  */
 #include "internal.h"
+#include "net.h"
 
 static const char *const state_names[] = {"ready", "unreachable", "down"};
 
@@ -190,6 +191,7 @@ void pool_node_set_state(struct pool *p, struct pool_node *n, enum pool_node_sta
 	n->state = st;
 	n->state_since_ns = acre_monotonic_ns();
 	pool_node_update_eligibility(p, n);
+	pool_net_mark_peer(p, n); /* down: gone from its peers' routes; back: in them again */
 	pool_publish_node(p, n, pool_node_state_name(st));
 }
 

@@ -6,6 +6,7 @@
  * slices given back.
  */
 #include "internal.h"
+#include "net.h"
 #include "common/jsonw.h"
 
 int pool_subscribe(struct pool *p, const struct pool_subscriber *s)
@@ -103,7 +104,9 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
-	int rc = st ? pool_load(p, err) : 0;
+	int rc = pool_net_init(p, err);
+	if (rc == 0 && st)
+		rc = pool_load(p, err);
 	if (rc < 0) {
 		pool_close(p);
 		return rc;
@@ -157,6 +160,7 @@ void pool_close(struct pool *p)
 		acre_map_free(p->nodes);
 	}
 	acre_vec_free(&p->subs);
+	pool_net_free(p);
 	free(p);
 }
 
