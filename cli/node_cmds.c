@@ -68,6 +68,32 @@ static int node_list(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Its part of the pool's network: the overlay, its subnet, the routes it was given; bandwidth. */
+static void print_network(const json_t *net, const json_t *cap, const json_t *reserved)
+{
+	json_int_t c = json_integer_value(json_object_get(cap, "net"));
+	char a[32] = "no limit declared", b[32];
+	if (c > 0)
+		acre_format_rate((uint64_t)c, a, sizeof(a));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(reserved, "net")), b,
+			 sizeof(b));
+	printf("net:         %s (reserved %s)\n", a, b);
+	if (!json_is_object(net))
+		return;
+	printf("overlay:     %s%s\n", render_str(net, "overlay"),
+	       json_is_true(json_object_get(net, "joined")) ? ""
+							    : " (the node has not joined it)");
+	printf("subnet:      %s\n", render_str(net, "subnet"));
+	printf("net address: %s\n", render_str(net, "address"));
+	json_t *routes = json_object_get(net, "routes");
+	printf("routes:      %zu\n", json_array_size(routes));
+	size_t i;
+	json_t *r;
+	json_array_foreach (routes, i, r)
+		printf("  %-20s via %-16s (%s)\n", render_str(r, "subnet"), render_str(r, "via"),
+		       render_str(r, "node"));
+}
+
 static int node_show(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -110,6 +136,8 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	printf("local:       cpus %g, memory %s (run by the node alone)\n",
 	       json_number_value(json_object_get(l, "cpus")), lm);
 	printf("attributes:  %s\n", attrs);
+	print_network(json_object_get(n, "network"), json_object_get(n, "capacity"),
+		      json_object_get(n, "reserved"));
 	printf("slices:      %lld\n", (long long)json_integer_value(json_object_get(n, "slices")));
 	size_t i;
 	json_t *s;

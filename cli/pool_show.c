@@ -45,6 +45,17 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(n, "down")),
 	       (long long)json_integer_value(json_object_get(n, "total")));
 	json_t *s = json_object_get(p, "slices");
+	json_t *cap = json_object_get(p, "capacity"), *used = json_object_get(p, "used"),
+	       *fr = json_object_get(p, "free");
+	char nc[32], nu[32], nf[32];
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(cap, "net")), nc, sizeof(nc));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(used, "net")), nu, sizeof(nu));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(fr, "net")), nf, sizeof(nf));
+	printf("net:     %s capacity, %s reserved, %s free", nc, nu, nf);
+	json_int_t unlimited = json_integer_value(json_object_get(p, "net_unlimited_nodes"));
+	if (unlimited)
+		printf(" (and %lld nodes with no limit declared)", (long long)unlimited);
+	printf("\n");
 	printf("slices:  %lld running, %lld starting, %lld pending, %lld in all\n\n",
 	       (long long)json_integer_value(json_object_get(s, "running")),
 	       (long long)json_integer_value(json_object_get(s, "starting")),

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The pool's addressing, controller side: bad --pool-cidr, --vip-cidr,
+# --node-subnet-bits and --overlay are refused at start with an error
+# naming the option; every node gets a subnet of --pool-cidr at its first
+# registration, distinct from the others', the same after a `kill -9` of
+# the controller and after a restart of its supervisor; a node that
+# registers with a network member (sent here by hand on the node port, as
+# a supervisor on the pool's network does) gets the pool's network in its
+# reply and then the full net.peers / net.names / net.vips tables, and a
+# second one is announced to the first as a change; a node whose address
+# lies inside the pool is refused; `acre node show` prints the overlay,
+# the subnet and the routes; names in .acre are checked when a slice is
+# created (not a DNS label: 400 naming the field; taken by a slice or a
+# group, whatever the case: 409 exists), and a group with acre.vip.ports
+# has a VIP from --vip-cidr, shown by the API and `acre slice show`.
+. "$(dirname "$0")/cluster_lib.sh"
+
+cluster_init
+T0=$(now_ms)
+POOL_CIDR=198.19.0.0/17
+VIP_CIDR=198.19.128.0/20
+CTL_ARGS=(--pool-cidr "$POOL_CIDR" --vip-cidr "$VIP_CIDR" --node-timeout 2s --lost-after 20s)
+
+log "bad options are refused before anything starts"
+bad_option() {
+	local want=$1 out
+	shift
+	out=$("$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/badflags" --insecure \
+		--node-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 \
+		--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" \
+		"$@" 2>&1) && fail "$* was accepted"
+	assert_contains "$out" "$want"
+}
+bad_option "--pool-cidr 198.19.0.0/25 is too small" --pool-cidr 198.19.0.0/25 --vip-cidr "$VIP_CIDR"
+bad_option "overlaps --pool-cidr" --pool-cidr "$POOL_CIDR" --vip-cidr 198.19.64.0/20
+bad_option "--overlay weave: unknown" --pool-cidr "$POOL_CIDR" --vip-cidr "$VIP_CIDR" --overlay weave
+bad_option "--node-subnet-bits 31" --pool-cidr "$POOL_CIDR" --vip-cidr "$VIP_CIDR" --node-subnet-bits 31
+bad_option "--node-subnet-bits 0" --pool-cidr "$POOL_CIDR" --vip-cidr "$VIP_CIDR" --node-subnet-bits 0
+bad_option "--pool-cidr 198.19.0.1/17" --pool-cidr 198.19.0.1/17 --vip-cidr "$VIP_CIDR"
+[ -e "$TEST_DIR/badflags/controller.db" ] && fail "a refused start made a store"
+
+log "network, certificates, controller, two supervisors"
+net_setup 2
+make_certs
+start_controller
+start_node 1 --attr zone=a
+start_node 2 --attr zone=b
+ready_nodes() { api GET /v1/nodes | jq '[.nodes[] | select(.state == "ready" and .schedulable)] | length'; }
+wait_for '[ "$(ready_nodes)" = 2 ]' 15 || fail "two nodes ready: $(api GET /v1/nodes | jq -c .)"
+N1=$(node_id 1)
+N2=$(node_id 2)
+subnet_of() { api GET "/v1/nodes/$1" | jq -r '.network.subnet'; }
+S1=$(subnet_of "$N1")
+S2=$(subnet_of "$N2")
+log "subnets: $N1 $S1, $N2 $S2"
+for s in "$S1" "$S2"; do
+	case $s in 198.19.*.0/24) ;; *) fail "subnet $s is not a /24 of $POOL_CIDR" ;; esac
+done
+[ "$S1" != "$S2" ] || fail "two nodes got the same subnet $S1"
+net=$(api GET /v1/network)
+assert_eq "$(jq -r .pool_cidr <<<"$net")" "$POOL_CIDR"
+assert_eq "$(jq -r .vip_cidr <<<"$net")" "$VIP_CIDR"
+assert_eq "$(jq -r .overlay <<<"$net")" "host-gw"
+assert_eq "$(jq -r --arg n "$N1" '.nodes[] | select(.id == $n) | .subnet' <<<"$net")" "$S1"
+
+# ---- registrations with a network member, by hand ------------------------------------------
+
+# node_session ID SECRET ADDRESS [SECONDS]: registers with a network member, prints the reply
+# and every line the controller sends within SECONDS (default 1.5), one per line.
+node_session() {
+	python3 - "$CTL_ADDR" "$NODE_PORT" "$TLS" "$(cat "$TEST_DIR/join-token")" "$@" <<'EOF'
+import json, socket, ssl, sys, time
+host, port, tls, token, nid, secret, address = sys.argv[1:8]
+wait = float(sys.argv[8]) if len(sys.argv) > 8 else 1.5
+ctx = ssl.create_default_context(cafile=tls + "/ca.crt")
+ctx.load_cert_chain(tls + "/node.crt", tls + "/node.key")
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=5), server_hostname=host)
+reg = {"op": "register", "id": 1, "token": token, "protocol": 1,
+       "node": {"id": nid, "secret": secret, "hostname": nid,
+                "capacity": {"cpus": 2, "memory": 1 << 30, "net": 1000000000},
+                "network": {"address": address, "vtep_mac": "02:ac:5e:00:00:01"}}}
+s.sendall((json.dumps(reg) + "\n").encode())
+buf, end = b"", time.time() + wait
+s.settimeout(0.2)
+while time.time() < end:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        continue
+    except (ssl.SSLError, ConnectionResetError):
+        break
+    if not chunk:
+        break
+    buf += chunk
+    while b"\n" in buf:
+        line, buf = buf.split(b"\n", 1)
+        print(line.decode(), flush=True)
+        msg = json.loads(line)
+        if "op" in msg:  # a request of the controller's: answered, as a node does
+            s.sendall((json.dumps({"id": msg["id"], "ok": True, "result": {}}) + "\n").encode())
+EOF
+}
+SECRET_A=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+SECRET_B=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+ADDR_A=$SUBNET.50
+ADDR_B=$SUBNET.51
+
+log "a node inside the pool's range is refused"
+out=$(node_session fake-in "$SECRET_A" 198.19.100.1 0.5)
+assert_contains "$out" '"field":"node.network.address"'
+assert_contains "$out" "inside the pool"
+api GET /v1/nodes/fake-in >/dev/null
+assert_eq "$(last_code)" 404
+
+log "a node with a network member: the pool's network in its reply, then the full tables"
+node_session fake-a "$SECRET_A" "$ADDR_A" 4 >"$TEST_DIR/fake-a.out" &
+A_PID=$!
+track_bg "$A_PID"
+wait_for "grep -q net.vips '$TEST_DIR/fake-a.out'" 5 || fail "no tables for fake-a: $(cat "$TEST_DIR/fake-a.out")"
+reply=$(head -1 "$TEST_DIR/fake-a.out")
+SA=$(jq -r .result.network.subnet <<<"$reply")
+assert_eq "$(jq -r .result.network.pool_cidr <<<"$reply")" "$POOL_CIDR"
+assert_eq "$(jq -r .result.network.vip_cidr <<<"$reply")" "$VIP_CIDR"
+assert_eq "$(jq -r .result.network.overlay <<<"$reply")" "host-gw"
+assert_eq "$(jq -r .result.network.vni <<<"$reply")" "7470"
+assert_eq "$(jq -r .result.network.address <<<"$reply")" "$ADDR_A"
+for s in "$S1" "$S2"; do [ "$SA" != "$s" ] || fail "fake-a got $s, already given"; done
+peers=$(grep '"net.peers"' "$TEST_DIR/fake-a.out" | head -1)
+assert_eq "$(jq -r .full <<<"$peers")" "true"
+assert_eq "$(jq -r '.set | length' <<<"$peers")" "0" # the supervisors have not joined
+log "a second one: the first is told, as a change"
+outb=$(node_session fake-b "$SECRET_B" "$ADDR_B" 1)
+peers_b=$(grep '"net.peers"' <<<"$outb")
+assert_eq "$(jq -r '.set[0].node' <<<"$peers_b")" "fake-a"
+assert_eq "$(jq -r '.set[0].subnet' <<<"$peers_b")" "$SA"
+wait "$A_PID"
+delta=$(grep '"net.peers"' "$TEST_DIR/fake-a.out" | sed -n 2p)
+assert_eq "$(jq -r .full <<<"$delta")" "false"
+assert_eq "$(jq -r '.set[0].node' <<<"$delta")" "fake-b"
+assert_eq "$(jq -r '.set[0].address' <<<"$delta")" "$ADDR_B"
+SB=$(subnet_of fake-b)
+[ "$SB" != "$SA" ] || fail "fake-a and fake-b share $SA"
+show=$(pool node show fake-b)
+assert_contains "$show" "overlay:     host-gw"
+assert_contains "$show" "subnet:      $SB"
+
+log "kill -9 of the controller: the same subnets afterwards"
+kill_controller
+start_controller
+wait_for '[ "$(ready_nodes)" = 2 ]' 15 || fail "nodes back: $(api GET /v1/nodes | jq -c .)"
+assert_eq "$(subnet_of "$N1")" "$S1"
+assert_eq "$(subnet_of "$N2")" "$S2"
+assert_eq "$(subnet_of fake-a)" "$SA"
+out=$(node_session fake-a "$SECRET_A" "$ADDR_A" 1)
+assert_eq "$(head -1 <<<"$out" | jq -r .result.network.subnet)" "$SA"
+assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '.set[0].node')" "fake-b"
+
+log "a supervisor restarted keeps its subnet"
+kill_node 1
+start_node 1 --attr zone=a
+wait_for '[ "$(ready_nodes)" = 2 ]' 15 || fail "node 1 back: $(api GET /v1/nodes | jq -c .)"
+assert_eq "$(subnet_of "$N1")" "$S1"
+
+# ---- names ----------------------------------------------------------------------------------
+
+log "names in .acre are checked when a slice is created"
+create() { api POST /v1/slices "$1"; }
+out=$(create '{"spec": {"name": "web_1", "command": ["/bin/sleep", "30"], "network": {"mode": "bridge"}}}')
+assert_eq "$(last_code)" 400
+assert_eq "$(jq -r .error.field <<<"$out")" "name"
+out=$(create '{"spec": {"name": "web-1", "command": ["/bin/sleep", "30"], "labels": {"acre.service": "web.x"}}}')
+assert_eq "$(last_code)" 400
+assert_eq "$(jq -r .error.field <<<"$out")" "spec.labels.acre.service"
+out=$(create '{"spec": {"name": "web-1", "command": ["/bin/sleep", "30"], "labels": {"acre.service": "web", "acre.vip.ports": "80"}}}')
+assert_eq "$(last_code)" 400
+assert_eq "$(jq -r .error.field <<<"$out")" "spec.labels.acre.vip.ports"
+create '{"spec": {"name": "web-1", "command": ["/bin/sleep", "60"], "labels": {"acre.service": "web", "acre.vip.ports": "80/tcp,53/udp"}}}' >/dev/null
+assert_eq "$(last_code)" 201
+out=$(create '{"spec": {"name": "WEB", "command": ["/bin/sleep", "30"]}}')
+assert_eq "$(last_code)" 409
+assert_eq "$(jq -r .error.code <<<"$out")" "exists"
+assert_eq "$(jq -r .error.field <<<"$out")" "name"
+out=$(create '{"spec": {"name": "db-1", "command": ["/bin/sleep", "30"], "labels": {"acre.service": "Web-1"}}}')
+assert_eq "$(last_code)" 409
+assert_eq "$(jq -r .error.field <<<"$out")" "spec.labels.acre.service"
+api GET /v1/slices/WEB >/dev/null
+assert_eq "$(last_code)" 404
+create '{"spec": {"name": "web-2", "command": ["/bin/sleep", "60"], "labels": {"acre.service": "web", "acre.vip.ports": "80/tcp,53/udp"}}}' >/dev/null
+assert_eq "$(last_code)" 201
+vip=$(api GET /v1/slices/web-1 | jq -r '.vips[0].vip')
+case $vip in 198.19.12[89].* | 198.19.13[0-9].* | 198.19.14[0-3].*) ;; *) fail "VIP $vip is not in $VIP_CIDR" ;; esac
+assert_eq "$(api GET /v1/slices/web-2 | jq -r '.vips[0].vip')" "$vip"
+assert_eq "$(api GET /v1/network | jq -r '.vips[] | select(.name == "web") | .vip')" "$vip"
+assert_contains "$(pool slice show web-2)" "vip:        $vip (web.acre, 80/tcp,53/udp)"
+log "kill -9 of the controller: the group keeps its VIP"
+kill_controller
+start_controller
+assert_eq "$(api GET /v1/slices/web-2 | jq -r '.vips[0].vip')" "$vip"
+
+log "passed in $(($(now_ms) - T0)) ms"
