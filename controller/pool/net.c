@@ -32,20 +32,22 @@ static int config_parse(const struct pool_net_options *o, struct net_config *c,
 	*c = (struct net_config){.bits = o->node_subnet_bits ? o->node_subnet_bits
 							     : POOL_NET_SUBNET_BITS};
 	if (pool_cidr_parse(pool, &c->pool) < 0)
-		return acre_error_set(err, EINVAL, "--pool-cidr",
-				      "--pool-cidr %.64s: an IPv4 prefix A.B.C.D/N with no host bit "
-				      "set",
-				      pool);
+		return acre_error_set(
+			err, EINVAL, "--pool-cidr",
+			"--pool-cidr %.64s: an IPv4 prefix A.B.C.D/N with no host bit "
+			"set",
+			pool);
 	if (pool_cidr_parse(vip, &c->vip) < 0)
 		return acre_error_set(err, EINVAL, "--vip-cidr",
 				      "--vip-cidr %.64s: an IPv4 prefix A.B.C.D/N with no host bit "
 				      "set",
 				      vip);
 	if (pool_cidr_overlap(&c->pool, &c->vip))
-		return acre_error_set(err, EINVAL, "--vip-cidr",
-				      "--vip-cidr %s overlaps --pool-cidr %s: virtual IPs and slices' "
-				      "addresses must not meet",
-				      vip, pool);
+		return acre_error_set(
+			err, EINVAL, "--vip-cidr",
+			"--vip-cidr %s overlaps --pool-cidr %s: virtual IPs and slices' "
+			"addresses must not meet",
+			vip, pool);
 	size_t i;
 	for (i = 0; i < ACRE_ARRAY_SIZE(overlay_names); i++)
 		if (!strcmp(overlay, overlay_names[i]))
@@ -338,16 +340,17 @@ static int check_service(struct pool *p, const char *name, const char *service,
 	struct pool_slice *other = pool_net_slice_find_nocase(p, service);
 	if (other)
 		return acre_error_set(err, EEXIST, SERVICE_FIELD,
-				      SERVICE_FIELD " %s: %s.acre is taken by the slice %s", service,
-				      service, other->name);
+				      SERVICE_FIELD " %s: %s.acre is taken by the slice %s",
+				      service, service, other->name);
 	char lower[ACRE_NAME_MAX + 1];
-	struct net_group *g =
-		pool_dns_lower(service, lower, sizeof(lower)) ? acre_map_get(p->net->groups, lower)
-							      : NULL;
+	struct net_group *g = pool_dns_lower(service, lower, sizeof(lower))
+				      ? acre_map_get(p->net->groups, lower)
+				      : NULL;
 	if (g && strcmp(g->name, service))
 		return acre_error_set(err, EEXIST, SERVICE_FIELD,
-				      SERVICE_FIELD " %s: the group is spelt %s (names in .acre are "
-						    "compared without case)",
+				      SERVICE_FIELD
+				      " %s: the group is spelt %s (names in .acre are "
+				      "compared without case)",
 				      service, g->name);
 	return 0;
 }
@@ -358,17 +361,18 @@ int pool_net_check_create(struct pool *p, const char *name, const struct acre_sl
 	const char *service = json_string_value(json_object_get(spec->labels, ACRE_LABEL_SERVICE));
 	const char *ports = json_string_value(json_object_get(spec->labels, ACRE_LABEL_VIP_PORTS));
 	if ((spec->net_mode == ACRE_NET_BRIDGE || service) && !pool_dns_label_valid(name))
-		return acre_error_set(err, EINVAL, "name",
-				      "name %s: not a DNS label, which a slice on the pool's network "
-				      "needs (1 to 63 letters, digits or '-', no '-' first or last)",
-				      name);
+		return acre_error_set(
+			err, EINVAL, "name",
+			"name %s: not a DNS label, which a slice on the pool's network "
+			"needs (1 to 63 letters, digits or '-', no '-' first or last)",
+			name);
 	char lower[ACRE_NAME_MAX + 1];
 	if (pool_dns_lower(name, lower, sizeof(lower))) {
 		const struct net_group *g = acre_map_get(p->net->groups, lower);
 		if (g)
 			return acre_error_set(err, EEXIST, "name",
-					      "name %s: %s.acre is taken by the group %s (label "
-					      ACRE_LABEL_SERVICE ")",
+					      "name %s: %s.acre is taken by the group %s "
+					      "(label " ACRE_LABEL_SERVICE ")",
 					      name, name, g->name);
 		const struct pool_slice *other = pool_net_slice_find_nocase(p, name);
 		if (other)
@@ -412,18 +416,20 @@ int pool_net_check_registration(struct pool *p, const struct pool_node *n,
 			what = "--vip-cidr";
 		}
 		if (what)
-			return acre_error_set(err, EINVAL, "node.network.address",
-					      "node address %s is inside the pool's %s %s: its slices' "
-					      "routes would go through itself",
-					      r->net_address, what, range);
+			return acre_error_set(
+				err, EINVAL, "node.network.address",
+				"node address %s is inside the pool's %s %s: its slices' "
+				"routes would go through itself",
+				r->net_address, what, range);
 	}
 	if ((!n || !n->subnet[0]) && net->subnets.ids.used >= net->subnets.ids.size) {
 		char range[POOL_CIDR_LEN + 1];
 		pool_cidr_format(&net->cfg.pool, range);
-		return acre_error_set(err, ENOSPC, "node",
-				      "no subnet left for node %s: --pool-cidr %s holds %u of /%u, all "
-				      "given",
-				      r->id, range, net->subnets.ids.size, net->cfg.bits);
+		return acre_error_set(
+			err, ENOSPC, "node",
+			"no subnet left for node %s: --pool-cidr %s holds %u of /%u, all "
+			"given",
+			r->id, range, net->subnets.ids.size, net->cfg.bits);
 	}
 	return 0;
 }
@@ -444,8 +450,7 @@ void pool_net_node_loaded(struct pool *p, struct pool_node *n)
 	pool_node_touch(p, n);
 }
 
-int pool_net_node_registered(struct pool *p, struct pool_node *n,
-			     const struct pool_registration *r)
+int pool_net_node_registered(struct pool *p, struct pool_node *n, const struct pool_registration *r)
 {
 	if (!n->subnet[0]) {
 		struct pool_cidr c;

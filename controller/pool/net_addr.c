@@ -41,7 +41,8 @@ int pool_cidr_parse(const char *s, struct pool_cidr *out)
 	char *end;
 	unsigned long prefix = strtoul(slash + 1, &end, 10);
 	uint32_t a;
-	if (*end || slash[1] < '0' || slash[1] > '9' || prefix > 32 || pool_ipv4_parse(addr, &a) < 0)
+	if (*end || slash[1] < '0' || slash[1] > '9' || prefix > 32 ||
+	    pool_ipv4_parse(addr, &a) < 0)
 		return -EINVAL;
 	if (a & ~mask_of((unsigned)prefix))
 		return -EINVAL; /* host bits set: say which network is meant */
@@ -138,10 +139,11 @@ int pool_subnets_init(struct pool_subnets *s, const struct pool_cidr *pool, unsi
 	pool_cidr_format(pool, text);
 	*s = (struct pool_subnets){.pool = *pool, .bits = bits};
 	if (bits > 30)
-		return acre_error_set(err, EINVAL, "--node-subnet-bits",
-				      "--node-subnet-bits %u: at most 30 (a node's subnet holds its "
-				      "gateway and at least one slice)",
-				      bits);
+		return acre_error_set(
+			err, EINVAL, "--node-subnet-bits",
+			"--node-subnet-bits %u: at most 30 (a node's subnet holds its "
+			"gateway and at least one slice)",
+			bits);
 	if (bits < pool->prefix)
 		return acre_error_set(err, EINVAL, "--pool-cidr",
 				      "--pool-cidr %s is too small for one /%u node subnet: give a "
@@ -149,8 +151,8 @@ int pool_subnets_init(struct pool_subnets *s, const struct pool_cidr *pool, unsi
 				      text, bits);
 	if (bits - pool->prefix > 24)
 		return acre_error_set(err, EINVAL, "--node-subnet-bits",
-				      "--pool-cidr %s cut in /%u makes more than %u node subnets", text,
-				      bits, POOL_SUBNETS_MAX);
+				      "--pool-cidr %s cut in /%u makes more than %u node subnets",
+				      text, bits, POOL_SUBNETS_MAX);
 	if (pool_ids_init(&s->ids, 1u << (bits - pool->prefix)) < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	return 0;

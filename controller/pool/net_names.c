@@ -50,8 +50,9 @@ static int parse_one(const char *s, size_t len, struct pool_vip_port *out, struc
 		port = colon + 1;
 		if (!pool_dns_label_valid(item) || strlen(item) >= sizeof(out->service))
 			return acre_error_set(err, EINVAL, FIELD,
-					      FIELD ": service name \"%s\": 1 to 15 letters, digits "
-						    "or '-'",
+					      FIELD
+					      ": service name \"%s\": 1 to 15 letters, digits "
+					      "or '-'",
 					      item);
 		snprintf(out->service, sizeof(out->service), "%s", item);
 	}
@@ -63,13 +64,12 @@ static int parse_one(const char *s, size_t len, struct pool_vip_port *out, struc
 	*slash = '\0';
 	const char *proto = slash + 1;
 	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
-		return acre_error_set(err, EINVAL, FIELD,
-				      FIELD ": protocol \"%s\": tcp or udp", proto);
+		return acre_error_set(err, EINVAL, FIELD, FIELD ": protocol \"%s\": tcp or udp",
+				      proto);
 	char *end;
 	unsigned long n = strtoul(port, &end, 10);
 	if (!*port || *end || port[0] < '0' || port[0] > '9' || n == 0 || n > 65535)
-		return acre_error_set(err, EINVAL, FIELD, FIELD ": port \"%s\": 1 to 65535",
-				      port);
+		return acre_error_set(err, EINVAL, FIELD, FIELD ": port \"%s\": 1 to 65535", port);
 	out->port = (uint16_t)n;
 	out->udp = proto[0] == 'u';
 	if (!colon)

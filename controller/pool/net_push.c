@@ -74,10 +74,10 @@ static int name_member(struct pool_slice *sl, void *ud)
 	char target[ACRE_NAME_MAX + 1];
 	pool_dns_lower(sl->name, target, sizeof(target));
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(w->srv, json_pack("{s:s,s:s,s:i,s:s}", "service",
-							 v[i].service, "proto",
-							 v[i].udp ? "udp" : "tcp", "port",
-							 (int)v[i].port, "target", target));
+		json_array_append_new(w->srv,
+				      json_pack("{s:s,s:s,s:i,s:s}", "service", v[i].service,
+						"proto", v[i].udp ? "udp" : "tcp", "port",
+						(int)v[i].port, "target", target));
 	return 0;
 }
 
@@ -146,9 +146,10 @@ static json_t *vip_record(struct pool *p, const char *key)
 	each_member(p, g, vip_member, &w);
 	json_t *ports = json_array();
 	for (size_t i = 0; i < w.nports; i++)
-		json_array_append_new(ports, json_pack("{s:i,s:s,s:o}", "port", (int)w.ports[i].port,
-						       "proto", w.ports[i].udp ? "udp" : "tcp",
-						       "backends", w.backends[i]));
+		json_array_append_new(ports,
+				      json_pack("{s:i,s:s,s:o}", "port", (int)w.ports[i].port,
+						"proto", w.ports[i].udp ? "udp" : "tcp", "backends",
+						w.backends[i]));
 	char vip[POOL_ADDR_LEN];
 	pool_ipv4_format(g->vip, vip);
 	return json_pack("{s:s,s:s,s:o}", "name", g->key, "vip", vip, "ports", ports);
@@ -164,8 +165,8 @@ struct body {
 
 static void body_make(struct body *b, bool full, json_t *set, json_t *gone)
 {
-	_cleanup_json_ json_t *o = json_pack("{s:b,s:o,s:o}", "full", full, "set", set, "gone",
-					     gone);
+	_cleanup_json_ json_t *o =
+		json_pack("{s:b,s:o,s:o}", "full", full, "set", set, "gone", gone);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	*b = (struct body){0};
 	if (!text)

@@ -33,9 +33,9 @@ static void test_cidr(void **state)
 	assert_int_equal(pool_cidr_parse("10.0.0.0/8", &d), 0);
 	assert_true(pool_cidr_overlap(&c, &d));
 	assert_true(pool_cidr_overlap(&d, &c));
-	static const char *const bad[] = {"10.64.0.1/10", "10.64.0.0", "10.64.0.0/33", "10.64.0.0/",
-					  "10.64.0.0/x", "300.1.1.1/8", "",	      "/8",
-					  "10.0.0.0/-1", "10.0.0.0/8 "};
+	static const char *const bad[] = {
+		"10.64.0.1/10", "10.64.0.0", "10.64.0.0/33", "10.64.0.0/",  "10.64.0.0/x",
+		"300.1.1.1/8",	"",	     "/8",	     "10.0.0.0/-1", "10.0.0.0/8 "};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++)
 		assert_int_equal(pool_cidr_parse(bad[i], &c), -EINVAL);
 }
@@ -141,9 +141,9 @@ static void test_labels_and_ports(void **state)
 	assert_true(v[1].udp);
 	assert_string_equal(v[2].service, "http");
 	assert_int_equal(v[2].port, 8080);
-	static const char *const badports[] = {
-		"", "80", "80/sctp", "0/tcp", "65536/tcp", "80/tcp,", ",80/tcp", "80/tcp,80/tcp",
-		"x:80/tcp,", "-x:80/tcp", "8o/tcp", "+80/tcp"};
+	static const char *const badports[] = {"",	    "80",	 "80/sctp", "0/tcp",
+					       "65536/tcp", "80/tcp,",	 ",80/tcp", "80/tcp,80/tcp",
+					       "x:80/tcp,", "-x:80/tcp", "8o/tcp",  "+80/tcp"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(badports); i++) {
 		memset(&err, 0, sizeof(err));
 		if (pool_vip_ports_parse(badports[i], v, &n, &err) == 0)
@@ -158,8 +158,8 @@ static void test_options(void **state)
 	struct acre_error err = {0};
 	struct pool_net_options o = {0};
 	assert_int_equal(pool_net_options_check(&o, &err), 0);
-	o = (struct pool_net_options){.pool_cidr = "198.19.0.0/17", .vip_cidr = "198.19.128.0/20",
-				      .overlay = "vxlan"};
+	o = (struct pool_net_options){
+		.pool_cidr = "198.19.0.0/17", .vip_cidr = "198.19.128.0/20", .overlay = "vxlan"};
 	assert_int_equal(pool_net_options_check(&o, &err), 0);
 	o.vip_cidr = "198.19.64.0/20";
 	assert_true(pool_net_options_check(&o, &err) < 0);
@@ -252,8 +252,8 @@ static int teardown(void **state)
 
 static int conns[8]; /* stand for connections: the pool only compares them */
 
-static struct pool_node *join(struct fixture *f, const char *id, const char *address,
-			      bool network, int *rc)
+static struct pool_node *join(struct fixture *f, const char *id, const char *address, bool network,
+			      int *rc)
 {
 	_cleanup_json_ json_t *attrs = json_object();
 	struct pool_registration r = {.id = id,
@@ -285,8 +285,7 @@ static struct pool_node *joined(struct fixture *f, const char *id, const char *a
 	return n;
 }
 
-static void record_send(void *ud, struct pool_node *n, const char *op, const char *body,
-			size_t len)
+static void record_send(void *ud, struct pool_node *n, const char *op, const char *body, size_t len)
 {
 	struct fixture *f = ud;
 	assert_true(f->nsent < ACRE_ARRAY_SIZE(f->sent));
@@ -348,8 +347,7 @@ static void test_subnet_stable_across_restart(void **state)
 	_cleanup_json_ json_t *net = pool_node_network_json(f->p, b);
 	assert_string_equal(json_string_value(json_object_get(net, "subnet")), "198.19.1.0/24");
 	assert_string_equal(json_string_value(json_object_get(net, "pool_cidr")), "198.19.0.0/17");
-	assert_string_equal(json_string_value(json_object_get(net, "vip_cidr")),
-			    "198.19.128.0/20");
+	assert_string_equal(json_string_value(json_object_get(net, "vip_cidr")), "198.19.128.0/20");
 	assert_string_equal(json_string_value(json_object_get(net, "overlay")), "host-gw");
 	assert_int_equal(json_integer_value(json_object_get(net, "vni")), 7470);
 	assert_string_equal(json_string_value(json_object_get(net, "address")), "198.18.5.12");
@@ -423,7 +421,8 @@ static void test_names_checked(void **state)
 	assert_int_equal(create(f, "api", "bridge", NULL, NULL, &err), -EEXIST);
 	assert_int_equal(create(f, "db-1", "bridge", "api", NULL, &err), -EEXIST);
 	/* Both members have the group's one VIP. */
-	struct pool_slice *w1 = pool_slice_find(f->p, "web-1"), *w2 = pool_slice_find(f->p, "web-2");
+	struct pool_slice *w1 = pool_slice_find(f->p, "web-1"),
+			  *w2 = pool_slice_find(f->p, "web-2");
 	assert_int_equal(w1->vip, 0xc6138001);
 	assert_int_equal(w2->vip, w1->vip);
 }
@@ -433,8 +432,8 @@ static void report(struct fixture *f, struct pool_node *n, const char *name,
 		   enum acre_slice_state st, const char *address)
 {
 	static int64_t seq;
-	struct pool_report r = {.seq = ++seq, .slice = name, .reason = "", .state = st,
-				.address = address};
+	struct pool_report r = {
+		.seq = ++seq, .slice = name, .reason = "", .state = st, .address = address};
 	pool_node_update(f->p, n, &r, 1);
 }
 
@@ -493,7 +492,8 @@ static void test_push(void **state)
 	struct acre_error err;
 	assert_int_equal(create(f, "web-1", "bridge", "web", "80/tcp", &err), 0);
 	assert_int_equal(create(f, "web-2", "bridge", "web", "80/tcp", &err), 0);
-	struct pool_slice *w1 = pool_slice_find(f->p, "web-1"), *w2 = pool_slice_find(f->p, "web-2");
+	struct pool_slice *w1 = pool_slice_find(f->p, "web-1"),
+			  *w2 = pool_slice_find(f->p, "web-2");
 	assert_non_null(w1->node);
 	assert_non_null(w2->node);
 	report(f, w1->node, "web-1", ACRE_SLICE_RUNNING, "198.19.0.7");
@@ -523,9 +523,8 @@ static void test_push(void **state)
 	web = record_named(json_object_get(names, "set"), "web");
 	assert_int_equal(json_array_size(json_object_get(web, "addresses")), 1);
 	vips = sent_to(f, "n1", ACRE_OP_NET_VIPS);
-	port = json_array_get(json_object_get(record_named(json_object_get(vips, "set"), "web"),
-					      "ports"),
-			      0);
+	port = json_array_get(
+		json_object_get(record_named(json_object_get(vips, "set"), "web"), "ports"), 0);
 	assert_int_equal(json_array_size(json_object_get(port, "backends")), 1);
 	/* It ends: its address goes with it. */
 	report(f, w1->node, "web-1", ACRE_SLICE_KILLED, NULL);
@@ -566,17 +565,17 @@ static void test_net_rate_placed(void **state)
 	joined(f, "n1", "198.18.0.1", true); /* 1 Gbit/s */
 	struct acre_error err = {0};
 	struct pool_slice *sl;
-	_cleanup_json_ json_t *big = json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "big",
-					       "command", "/bin/true", "network", "mode", "bridge",
-					       "resources", "net_rate", "2gbit");
+	_cleanup_json_ json_t *big =
+		json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "big", "command", "/bin/true",
+			  "network", "mode", "bridge", "resources", "net_rate", "2gbit");
 	assert_int_equal(pool_slice_create(f->p, big, NULL, &sl, &err), -E2BIG);
 	assert_string_equal(err.field, "resources.net_rate");
-	_cleanup_json_ json_t *a = json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "a", "command",
-					     "/bin/true", "network", "mode", "bridge", "resources",
-					     "net_rate", "600mbit");
-	_cleanup_json_ json_t *b = json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "b", "command",
-					     "/bin/true", "network", "mode", "bridge", "resources",
-					     "net_rate", "600mbit");
+	_cleanup_json_ json_t *a =
+		json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "a", "command", "/bin/true",
+			  "network", "mode", "bridge", "resources", "net_rate", "600mbit");
+	_cleanup_json_ json_t *b =
+		json_pack("{s:s,s:[s],s:{s:s},s:{s:s}}", "name", "b", "command", "/bin/true",
+			  "network", "mode", "bridge", "resources", "net_rate", "600mbit");
 	assert_int_equal(pool_slice_create(f->p, a, NULL, &sl, &err), 0);
 	assert_non_null(sl->node);
 	assert_int_equal(sl->node->reserved_net, 600000000);
