@@ -1,5 +1,5 @@
 /*
- * `acre node list|show`: the pool's nodes, from the controller
+ * `acre node list|show|rm`: the pool's nodes, from the controller
  * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
  * fields; -j prints the node objects of the API (controller/README.md).
  */
@@ -146,9 +146,33 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* A node that left for good: its row and its subnet go (--force: one not down yet). */
+static int node_rm(struct cli *cli, int argc, char **argv)
+{
+	bool force = argc == 3 && !strcmp(argv[1], "--force");
+	if (argc != 2 && !force)
+		return cli_failf(cli, EINVAL, "usage: acre node rm [--force] ID");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_free_ char *id = cli_uri_escape(argv[argc - 1]);
+	_cleanup_free_ char *path = NULL;
+	if (!id || asprintf(&path, "/v1/nodes/%s%s", id, force ? "?force=1" : "") < 0)
+		return cli_failf(cli, ENOMEM, "out of memory");
+	_cleanup_json_ json_t *res = cli_api(cli, CLI_DELETE, path, NULL, &err);
+	if (!res)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, res);
+	else
+		printf("%s removed\n", argv[argc - 1]);
+	return 0;
+}
+
 static const struct command node_commands[] = {
 	{"list", node_list, ""},
 	{"show", node_show, "ID"},
+	{"rm", node_rm, "[--force] ID"},
 	{NULL, NULL, NULL},
 };
 

@@ -292,6 +292,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_GET, "/healthz", api_healthz, true},
 	{EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
 	{EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
+	{EVHTTP_REQ_DELETE, "/v1/nodes/{id}", api_node_delete, false},
 	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
 	{EVHTTP_REQ_GET, "/v1/network", api_network_show, false},
 	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},

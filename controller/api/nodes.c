@@ -54,3 +54,23 @@ API_HANDLER(api_network_show)
 	(void)q;
 	api_reply_json(a, req, 200, pool_network_json(a->pool));
 }
+
+/* DELETE /v1/nodes/{id}[?force=1]: a node that left for good, and its subnet with it. */
+API_HANDLER(api_node_delete)
+{
+	const char *id = api_param(p, "id");
+	struct pool_node *n = pool_node_find(a->pool, id);
+	struct acre_error err = {0};
+	if (!n) {
+		acre_error_set(&err, ENOENT, "id", "no node %s in the pool", id);
+		api_reply_error(a, req, 404, &err);
+		return;
+	}
+	const char *force = api_query(q, "force");
+	bool forced = force && (!strcmp(force, "1") || !strcmp(force, "true"));
+	if (pool_node_remove(a->pool, n, forced, &err) < 0) {
+		api_reply_error(a, req, api_status_for(err.code), &err);
+		return;
+	}
+	api_defer_json(a, req, 200, json_pack("{s:s,s:b}", "id", id, "removed", 1));
+}

@@ -41,6 +41,7 @@ struct pool {
 	struct pool_outbound *out_head, *out_tail;
 	ACRE_VEC(struct pool_subscriber) subs;
 	ACRE_VEC(struct pool_slice *) removed; /* freed after the commit */
+	ACRE_VEC(struct pool_node *) removed_nodes;
 	struct persist *persist;
 	struct pool_net *net; /* net.c */
 	struct pool_stats stats;

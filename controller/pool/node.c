@@ -277,3 +277,46 @@ void pool_node_tick(struct pool *p)
 	struct tick_ctx t = {.p = p, .now = acre_monotonic_ns()};
 	acre_map_foreach(p->nodes, tick_node, &t);
 }
+
+struct forget_ctx {
+	struct pool *p;
+	const struct pool_node *n;
+};
+
+/* Slices that were on it keep their state; only the memory of where they were goes. */
+static void forget_last_node(const char *key, void *value, void *ud)
+{
+	(void)key;
+	struct forget_ctx *f = ud;
+	struct pool_slice *sl = value;
+	if (sl->last_node != f->n)
+		return;
+	sl->last_node = NULL;
+	pool_slice_touch(f->p, sl);
+}
+
+int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acre_error *err)
+{
+	if (n->conn)
+		return acre_error_set(err, EBUSY, "id",
+				      "node %s is connected: stop its supervisor first", n->id);
+	if (n->state != POOL_NODE_DOWN && !force)
+		return acre_error_set(err, EBUSY, "id",
+				      "node %s is %s and may come back: wait until it is down, or "
+				      "remove it with force (its slices are lost)",
+				      n->id, pool_node_state_name(n->state));
+	if (acre_vec_push(&p->removed_nodes, n) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (n->state != POOL_NODE_DOWN)
+		node_down(p, n, "removed");
+	struct forget_ctx f = {p, n};
+	acre_map_foreach(p->slices, forget_last_node, &f);
+	pool_net_node_removed(p, n);
+	sched_node_forget(p->sched, &n->sn);
+	acre_map_remove(p->nodes, n->id);
+	n->removed = true;
+	acre_log(ACRE_LOG_INFO, "node=%s event=removed subnet=%s", n->id, n->subnet);
+	/* Its memory is given back after the commit: the store's writer still reads it. */
+	pool_publish_node(p, n, "removed");
+	return 0;
+}

@@ -79,6 +79,8 @@ static size_t unique(void *v, size_t n)
 
 static int write_node(struct pool *p, struct pool_node *n, struct acre_error *err)
 {
+	if (n->removed)
+		return store_node_delete(p->store, n->id, err);
 	_cleanup_free_ char *attrs = json_dumps(n->attributes, JSON_COMPACT | JSON_SORT_KEYS);
 	struct store_node_row r = {
 		.id = n->id,

@@ -133,6 +133,9 @@ static void free_removed(struct pool *p)
 	for (size_t i = 0; i < p->removed.n; i++)
 		pool_slice_free(p, p->removed.v[i]);
 	p->removed.n = 0;
+	for (size_t i = 0; i < p->removed_nodes.n; i++)
+		pool_node_free(p->removed_nodes.v[i]);
+	p->removed_nodes.n = 0;
 }
 
 void pool_close(struct pool *p)
@@ -148,6 +151,7 @@ void pool_close(struct pool *p)
 	pool_persist_free(p);
 	free_removed(p);
 	acre_vec_free(&p->removed);
+	acre_vec_free(&p->removed_nodes);
 	if (p->slices) {
 		acre_map_foreach(p->slices, free_slice, p);
 		acre_map_free(p->slices);

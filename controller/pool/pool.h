@@ -108,6 +108,7 @@ struct pool_node {
 	char net_address[48];  /* where other nodes reach its slices: network.address, or source */
 	char vtep_mac[18];     /* its VXLAN device's MAC, "" when it sent none */
 	bool network;	       /* it sent a network member: it takes net.* messages */
+	bool removed;	       /* gone from the pool; freed after the commit */
 	bool net_full;	       /* owes the full net.* tables on this connection */
 	bool net_live;	       /* had them: takes the changes */
 	uint64_t reserved_net; /* bit/s of net_rate placed here */
@@ -165,7 +166,8 @@ struct pool_change {
 	enum pool_change_kind kind;
 	/*
 	 * slice: "created", "state", "removed", or "updated";
-	 * node: "registered", "ready", "unreachable", "down", "disconnected", or "updated".
+	 * node: "registered", "ready", "unreachable", "down", "disconnected", "removed", or
+	 * "updated".
 	 */
 	const char *event;
 	/* "updated": a field no event reports (restarts, desired, exit record, ...). */
@@ -278,6 +280,13 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 /* The node spoke: false when it was declared down meanwhile (it must reconnect and reconcile). */
 bool pool_node_heard(struct pool *p, struct pool_node *n);
 void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn);
+/*
+ * Forgets a node: its row, its subnet (free for the next node), its place
+ * in its peers' routes.  -EBUSY while it is connected, and while it is not
+ * down unless force (then it goes down first: its slices are lost, and
+ * placed again where their policy says).
+ */
+int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acre_error *err);
 
 /* What a node runs on its own (slices started on its socket): counted as used. */
 struct pool_local {

@@ -78,6 +78,7 @@ int store_commit(struct store *st, struct acre_error *err);
 struct sqlite3 *store_sqlite(struct store *st);
 
 int store_node_put(struct store *st, const struct store_node_row *r, struct acre_error *err);
+int store_node_delete(struct store *st, const char *id, struct acre_error *err);
 int store_slice_insert(struct store *st, const struct store_slice_row *r, struct acre_error *err);
 /* Everything that changes after creation: node, state, reason, desired, assigned, ... */
 int store_slice_update(struct store *st, const struct store_slice_row *r, struct acre_error *err);

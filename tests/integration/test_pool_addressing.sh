@@ -12,7 +12,8 @@
 # the subnet and the routes; names in .acre are checked when a slice is
 # created (not a DNS label: 400 naming the field; taken by a slice or a
 # group, whatever the case: 409 exists), and a group with acre.vip.ports
-# has a VIP from --vip-cidr, shown by the API and `acre slice show`.
+# has a VIP from --vip-cidr, shown by the API and `acre slice show`; a
+# node removed (`acre node rm`) gives its subnet to the next one.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -196,5 +197,16 @@ log "kill -9 of the controller: the group keeps its VIP"
 kill_controller
 start_controller
 assert_eq "$(api GET /v1/slices/web-2 | jq -r '.vips[0].vip')" "$vip"
+
+log "a node removed gives its subnet back; a connected one is not removed"
+out=$(api DELETE "/v1/nodes/$N2")
+assert_eq "$(last_code)" 409
+assert_eq "$(jq -r .error.code <<<"$out")" "busy"
+pool node rm --force fake-b >/dev/null || fail "acre node rm --force fake-b"
+api GET /v1/nodes/fake-b >/dev/null
+assert_eq "$(last_code)" 404
+out=$(node_session fake-c "$SECRET_B" "$SUBNET.52" 1)
+assert_eq "$(head -1 <<<"$out" | jq -r .result.network.subnet)" "$SB"
+assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '[.set[].node] | join(",")')" "fake-a"
 
 log "passed in $(($(now_ms) - T0)) ms"

@@ -587,6 +587,36 @@ static void test_net_rate_placed(void **state)
 			 600000000);
 }
 
+static void test_node_removed(void **state)
+{
+	struct fixture *f = *state;
+	open_pool(f, true);
+	struct pool_node *a = joined(f, "n1", "198.18.0.1", true);
+	struct pool_node *b = joined(f, "n2", "198.18.0.2", true);
+	assert_string_equal(b->subnet, "198.19.1.0/24");
+	pass(f);
+	struct acre_error err = {0};
+	assert_int_equal(pool_node_remove(f->p, b, false, &err), -EBUSY); /* connected */
+	pool_node_disconnected(f->p, b, b->conn);
+	assert_int_equal(pool_node_remove(f->p, b, false, &err), -EBUSY); /* not down */
+	assert_non_null(strstr(err.message, "force"));
+	assert_int_equal(pool_node_remove(f->p, b, true, &err), 0);
+	assert_null(pool_node_find(f->p, "n2"));
+	pass(f);
+	json_t *peers = sent_to(f, "n1", ACRE_OP_NET_PEERS);
+	assert_non_null(peers);
+	assert_true(has_string(json_object_get(peers, "gone"), "n2"));
+	(void)a;
+	/* Its subnet is free again: the next node gets it. */
+	struct pool_node *c = joined(f, "n3", "198.18.0.3", true);
+	assert_string_equal(c->subnet, "198.19.1.0/24");
+	pass(f);
+	close_pool(f);
+	open_pool(f, true);
+	assert_null(pool_node_find(f->p, "n2"));
+	assert_string_equal(pool_node_find(f->p, "n3")->subnet, "198.19.1.0/24");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +630,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_net_rate_placed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_removed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
