@@ -144,6 +144,8 @@ SB=$(subnet_of fake-b)
 show=$(pool node show fake-b)
 assert_contains "$show" "overlay:     host-gw"
 assert_contains "$show" "subnet:      $SB"
+assert_contains "$show" "via $ADDR_A"
+assert_eq "$(api GET /v1/nodes/fake-b | jq -r '.network.routes[0].subnet')" "$SA"
 
 log "kill -9 of the controller: the same subnets afterwards"
 kill_controller
@@ -208,5 +210,99 @@ assert_eq "$(last_code)" 404
 out=$(node_session fake-c "$SECRET_B" "$SUBNET.52" 1)
 assert_eq "$(head -1 <<<"$out" | jq -r .result.network.subnet)" "$SB"
 assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '[.set[].node] | join(",")')" "fake-a"
+
+# ---- a slice's address from its node's reports, names pushed, a killed one gone first -------
+
+# fake_node ID SECRET ADDRESS SECONDS: a node on the pool's network for SECONDS: it registers,
+# syncs, heartbeats, takes every assign (reporting each slice running at the next address of
+# its subnet), takes kills (reporting the slice killed), answers every net.* message; it prints
+# every line it gets, and "sent update SLICE STATE" for each report it sends.
+fake_node() {
+	python3 - "$CTL_ADDR" "$NODE_PORT" "$TLS" "$(cat "$TEST_DIR/join-token")" "$@" <<'EOF2'
+import ipaddress, json, socket, ssl, sys, time
+host, port, tls, token, nid, secret, address, seconds = sys.argv[1:9]
+ctx = ssl.create_default_context(cafile=tls + "/ca.crt")
+ctx.load_cert_chain(tls + "/node.crt", tls + "/node.key")
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=5), server_hostname=host)
+ids, seq, hosts = [100], [0], None
+def send(msg):
+    s.sendall((json.dumps(msg) + "\n").encode())
+def request(op, **kw):
+    ids[0] += 1
+    send(dict(op=op, id=ids[0], **kw))
+def report(name, state, addr=None):
+    seq[0] += 1
+    u = {"seq": seq[0], "slice": name, "state": state, "reason": "", "restarts": 0}
+    if addr:
+        u["address"] = addr
+    request("update", updates=[u])
+    print("sent update", name, state, flush=True)
+send({"op": "register", "id": 1, "token": token, "protocol": 1,
+      "node": {"id": nid, "secret": secret, "hostname": nid,
+               "capacity": {"cpus": 2, "memory": 1 << 30, "net": 1000000000},
+               "network": {"address": address}}})
+buf, end, beat = b"", time.time() + float(seconds), 0
+s.settimeout(0.1)
+while time.time() < end:
+    if time.time() > beat:
+        request("heartbeat", usage={})
+        beat = time.time() + 0.4
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not chunk:
+        break
+    buf += chunk
+    while b"\n" in buf:
+        line, buf = buf.split(b"\n", 1)
+        msg = json.loads(line)
+        print(line.decode(), flush=True)
+        if msg.get("id") == 1 and msg.get("ok"):
+            hosts = ipaddress.ip_network(msg["result"]["network"]["subnet"]).hosts()
+            next(hosts)  # the gateway
+            request("sync", seq=0, slices=[])
+        op = msg.get("op")
+        if op is None:
+            continue
+        if op == "assign":
+            send({"id": msg["id"], "ok": True, "result": {"assigned": len(msg["slices"]), "failed": []}})
+            for it in msg["slices"]:
+                report(it["slice"], "running", str(next(hosts)))
+        elif op == "kill":
+            send({"id": msg["id"], "ok": True, "result": {}})
+            report(msg["slice"], "killed")
+        else:
+            send({"id": msg["id"], "ok": True, "result": {}})
+EOF2
+}
+
+log "a slice's address comes with its node's report, and its name is pushed"
+fake_node fake-a "$SECRET_A" "$ADDR_A" 6 >"$TEST_DIR/fake-a2.out" &
+track_bg $!
+wait_for "[ \"\$(api GET /v1/nodes/fake-a | jq -r .schedulable)\" = true ]" 5 ||
+	fail "fake-a takes no slices: $(cat "$TEST_DIR/fake-a2.out")"
+create '{"spec": {"name": "api-1", "command": ["/bin/sleep", "60"], "network": {"mode": "bridge"}, "labels": {"acre.service": "api"}}, "placement": {"constraints": ["node.id==fake-a"]}}' >/dev/null
+assert_eq "$(last_code)" 201
+wait_for "grep -q 'sent update api-1 running' '$TEST_DIR/fake-a2.out'" 5 || fail "api-1 never assigned: $(cat "$TEST_DIR/fake-a2.out")"
+wait_for "[ \"\$(api GET /v1/slices/api-1 | jq -r .state)\" = running ]" 5 || fail "api-1 not running"
+A1=$(api GET /v1/slices/api-1 | jq -r .address)
+case $A1 in "${SA%.0/24}".*) ;; *) fail "api-1's address $A1 is not in fake-a's $SA" ;; esac
+wait_for "grep '\"net.names\"' '$TEST_DIR/fake-a2.out' | grep -q '\"api-1\"'" 3 ||
+	fail "no net.names with api-1: $(cat "$TEST_DIR/fake-a2.out")"
+names=$(grep '"net.names"' "$TEST_DIR/fake-a2.out" | grep '"api-1"' | head -1)
+assert_eq "$(jq -r '.set[] | select(.name == "api-1") | .addresses[0]' <<<"$names")" "$A1"
+assert_eq "$(jq -r '.set[] | select(.name == "api") | .addresses[0]' <<<"$names")" "$A1"
+assert_eq "$(api GET /v1/network | jq -r '.names[] | select(.name == "api-1") | .addresses[0]')" "$A1"
+log "killed through the pool: its name leaves before the kill is sent"
+api POST /v1/slices/api-1/kill >/dev/null
+assert_eq "$(last_code)" 202
+wait_for "grep -q 'sent update api-1 killed' '$TEST_DIR/fake-a2.out'" 5 || fail "api-1 never killed: $(cat "$TEST_DIR/fake-a2.out")"
+gone_at=$(grep -n '"net.names"' "$TEST_DIR/fake-a2.out" | grep '"gone":\[[^]]*"api-1"' | head -1 | cut -d: -f1)
+kill_at=$(grep -n '"op":"kill"' "$TEST_DIR/fake-a2.out" | head -1 | cut -d: -f1)
+[ -n "$gone_at" ] && [ -n "$kill_at" ] && [ "$gone_at" -lt "$kill_at" ] ||
+	fail "api-1 left names at line ${gone_at:-never}, its kill came at line ${kill_at:-never}"
+wait_for "[ \"\$(api GET /v1/slices/api-1 | jq -r '.address // \"none\"')\" = none ]" 5 ||
+	fail "api-1 kept its address after it ended"
 
 log "passed in $(($(now_ms) - T0)) ms"
