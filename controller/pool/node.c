@@ -311,6 +311,14 @@ int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acr
 		node_down(p, n, "removed");
 	struct forget_ctx f = {p, n};
 	acre_map_foreach(p->slices, forget_last_node, &f);
+	/* Messages this pass decided for it would outlive it: it is not connected to get them. */
+	struct pool_outbound *o, *next;
+	ACRE_LIST_FOREACH_SAFE (out, o, next, p->out_head) {
+		if (o->node != n)
+			continue;
+		ACRE_QUEUE_REMOVE(out, p->out_head, p->out_tail, o);
+		pool_outbound_free(o);
+	}
 	pool_net_node_removed(p, n);
 	sched_node_forget(p->sched, &n->sn);
 	acre_map_remove(p->nodes, n->id);
