@@ -360,11 +360,12 @@ int pool_net_check_create(struct pool *p, const char *name, const struct acre_sl
 {
 	const char *service = json_string_value(json_object_get(spec->labels, ACRE_LABEL_SERVICE));
 	const char *ports = json_string_value(json_object_get(spec->labels, ACRE_LABEL_VIP_PORTS));
-	if ((spec->net_mode == ACRE_NET_BRIDGE || service) && !pool_dns_label_valid(name))
+	/* Every slice of the pool is NAME.acre once it has an address: one rule for all. */
+	if (!pool_dns_label_valid(name))
 		return acre_error_set(
 			err, EINVAL, "name",
-			"name %s: not a DNS label, which a slice on the pool's network "
-			"needs (1 to 63 letters, digits or '-', no '-' first or last)",
+			"name %s: not a DNS label, as a slice of the pool is in .acre "
+			"(1 to 63 letters, digits or '-', no '-' first or last)",
 			name);
 	char lower[ACRE_NAME_MAX + 1];
 	if (pool_dns_lower(name, lower, sizeof(lower))) {

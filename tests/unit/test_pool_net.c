@@ -398,8 +398,9 @@ static void test_names_checked(void **state)
 	struct acre_error err;
 	assert_int_equal(create(f, "web_1", "bridge", NULL, NULL, &err), -EINVAL);
 	assert_string_equal(err.field, "name");
-	/* Off the pool's network, the old rules: '_' is fine. */
-	assert_int_equal(create(f, "batch_1", "none", NULL, NULL, &err), 0);
+	/* Off the pool's network too: every slice of the pool is in .acre. */
+	assert_int_equal(create(f, "batch.1", "none", NULL, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "name");
 	assert_int_equal(create(f, "web-1", "bridge", "web_x", NULL, &err), -EINVAL);
 	assert_string_equal(err.field, "spec.labels.acre.service");
 	assert_int_equal(create(f, "web-1", "bridge", "web", "80", &err), -EINVAL);
