@@ -157,32 +157,115 @@ static json_t *vip_record(struct pool *p, const char *key)
 
 /* ---- bodies -------------------------------------------------------------------------------- */
 
-/* A message's members after its op and id: "\"full\":...}\n". */
-struct body {
+/*
+ * A message's members after its op and id ("\"full\":...}\n"), in parts
+ * of at most BODY_MAX bytes: a table larger than that (a pool of a million
+ * named slices) goes out in several messages — the first says whether it
+ * is full, the others add to it — so no line passes the protocol's 1 MiB.
+ */
+#define BODY_MAX (512u << 10)
+
+struct part {
 	char *text;
-	size_t len;
+	size_t len, cap;
 };
 
-static void body_make(struct body *b, bool full, json_t *set, json_t *gone)
+struct body {
+	struct part *v;
+	size_t n;
+	bool failed;
+};
+
+static void put(struct body *b, const char *s, size_t n)
 {
-	_cleanup_json_ json_t *o =
-		json_pack("{s:b,s:o,s:o}", "full", full, "set", set, "gone", gone);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	*b = (struct body){0};
-	if (!text)
+	if (b->failed)
 		return;
-	size_t n = strlen(text); /* "{...}": the '{' goes, a newline comes */
-	memmove(text, text + 1, n - 1);
-	text[n - 1] = '\n';
-	text[n] = '\0';
-	b->text = text;
-	b->len = n;
+	struct part *p = &b->v[b->n - 1];
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = (p->len + n + 1) * 2;
+		char *t = realloc(p->text, cap);
+		if (!t) {
+			b->failed = true;
+			return;
+		}
+		p->text = t;
+		p->cap = cap;
+	}
+	memcpy(p->text + p->len, s, n);
+	p->len += n;
+	p->text[p->len] = '\0';
+}
+
+static void put_str(struct body *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* A new part, its set open (or, in_gone, its set empty and its gone open). */
+static void part_begin(struct body *b, bool full, bool in_gone)
+{
+	struct part *v = realloc(b->v, (b->n + 1) * sizeof(*v));
+	if (!v) {
+		b->failed = true;
+		return;
+	}
+	b->v = v;
+	b->v[b->n++] = (struct part){0};
+	put_str(b, full ? "\"full\":true,\"set\":[" : "\"full\":false,\"set\":[");
+	if (in_gone)
+		put_str(b, "],\"gone\":[");
+}
+
+/* Each item of a (set, then gone), in as many parts as their size needs. */
+static void add_items(struct body *b, json_t *a, bool in_gone)
+{
+	size_t i, count = 0;
+	json_t *item;
+	json_array_foreach (a, i, item) {
+		if (b->failed)
+			return;
+		_cleanup_free_ char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text) {
+			b->failed = true;
+			return;
+		}
+		size_t n = strlen(text);
+		if (count && b->v[b->n - 1].len + n + 8 > BODY_MAX) {
+			put_str(b, in_gone ? "]}\n" : "],\"gone\":[]}\n");
+			part_begin(b, false, in_gone);
+			count = 0;
+		}
+		if (count++)
+			put_str(b, ",");
+		put(b, text, n);
+	}
 }
 
 static void body_free(struct body *b)
 {
-	free(b->text);
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].text);
+	free(b->v);
 	*b = (struct body){0};
+}
+
+/* Takes set and gone. */
+static void body_make(struct body *b, bool full, json_t *set, json_t *gone)
+{
+	*b = (struct body){0};
+	part_begin(b, full, false);
+	add_items(b, set, false);
+	if (!b->failed)
+		put_str(b, "],\"gone\":[");
+	add_items(b, gone, true);
+	if (!b->failed)
+		put_str(b, "]}\n");
+	json_decref(set);
+	json_decref(gone);
+	if (b->failed) {
+		acre_log(ACRE_LOG_ERROR, "event=net_message_failed error=\"out of memory\"");
+		body_free(b);
+	}
 }
 
 typedef json_t *(*record_fn)(struct pool *p, const char *key);
@@ -223,7 +306,7 @@ static bool delta(struct pool *p, struct acre_map *m, record_fn record, const ch
 		return false;
 	}
 	body_make(b, false, k.set, k.gone);
-	return b->text != NULL;
+	return b->n > 0;
 }
 
 /* ---- full tables ---------------------------------------------------------------------------- */
@@ -302,26 +385,30 @@ struct flush {
 	void *ud;
 	struct body names, vips, peers; /* the changes, the same for every node */
 	bool any_peers;
+	/* The full names and VIPs, made for the first node that registered this pass. */
+	struct body all_names, all_vips;
+	bool have_all;
 };
 
 static void send_body(struct flush *f, struct pool_node *n, const char *op, struct body *b)
 {
-	if (b->text)
-		f->send(f->ud, n, op, b->text, b->len);
+	for (size_t i = 0; i < b->n; i++)
+		f->send(f->ud, n, op, b->v[i].text, b->v[i].len);
 }
 
 static void send_full(struct flush *f, struct pool_node *n)
 {
 	struct body b;
-	body_make(&b, true, pool_net_peers_of(f->p, n), json_array());
+	body_make(&b, true, pool_net_peers_of(f->p, n), json_array()); /* never itself */
 	send_body(f, n, ACRE_OP_NET_PEERS, &b);
 	body_free(&b);
-	body_make(&b, true, pool_net_names_all(f->p), json_array());
-	send_body(f, n, ACRE_OP_NET_NAMES, &b);
-	body_free(&b);
-	body_make(&b, true, pool_net_vips_all(f->p), json_array());
-	send_body(f, n, ACRE_OP_NET_VIPS, &b);
-	body_free(&b);
+	if (!f->have_all) {
+		body_make(&f->all_names, true, pool_net_names_all(f->p), json_array());
+		body_make(&f->all_vips, true, pool_net_vips_all(f->p), json_array());
+		f->have_all = true;
+	}
+	send_body(f, n, ACRE_OP_NET_NAMES, &f->all_names);
+	send_body(f, n, ACRE_OP_NET_VIPS, &f->all_vips);
 	n->net_full = false;
 	n->net_live = true;
 }
@@ -374,12 +461,14 @@ void pool_net_flush(struct pool *p, send_fn send, void *ud)
 		delta(p, net->dirty_vips, vip_record, NULL, &f.vips);
 	if (f.any_peers)
 		delta(p, net->dirty_peers, peer_by_id, NULL, &f.peers);
-	if (net->full_owed || f.names.text || f.vips.text || f.any_peers)
+	if (net->full_owed || f.names.n || f.vips.n || f.any_peers)
 		acre_map_foreach(p->nodes, flush_node, &f);
 	net->full_owed = false;
 	body_free(&f.names);
 	body_free(&f.vips);
 	body_free(&f.peers);
+	body_free(&f.all_names);
+	body_free(&f.all_vips);
 	clear(&net->dirty_peers);
 	clear(&net->dirty_names);
 	clear(&net->dirty_vips);

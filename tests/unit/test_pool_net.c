@@ -618,6 +618,49 @@ static void test_node_removed(void **state)
 	assert_string_equal(pool_node_find(f->p, "n3")->subnet, "198.19.1.0/24");
 }
 
+/* A table past the protocol's line: several messages, the first full, none over 512 KiB. */
+static void test_big_tables(void **state)
+{
+	struct fixture *f = *state;
+	open_pool(f, false);
+	struct pool_node *a = joined(f, "n1", "198.18.0.1", true);
+	pass(f);
+	enum { COUNT = 12000 };
+	struct acre_error err;
+	for (int i = 0; i < COUNT; i++) {
+		char name[32], address[32];
+		snprintf(name, sizeof(name), "slice-with-a-long-name-%05d", i);
+		snprintf(address, sizeof(address), "198.19.%d.%d", i / 250, i % 250 + 2);
+		assert_int_equal(create(f, name, "bridge", NULL, NULL, &err), 0);
+		report(f, a, name, ACRE_SLICE_RUNNING, address);
+	}
+	pass(f);
+	size_t parts = 0, names = 0;
+	for (size_t i = 0; i < f->nsent; i++) {
+		if (strcmp(f->sent[i].op, ACRE_OP_NET_NAMES))
+			continue;
+		assert_false(json_is_true(json_object_get(f->sent[i].msg, "full")));
+		names += json_array_size(json_object_get(f->sent[i].msg, "set"));
+		parts++;
+	}
+	assert_true(parts >= 2);
+	assert_int_equal(names, COUNT);
+	joined(f, "n2", "198.18.0.2", true);
+	pass(f);
+	parts = names = 0;
+	for (size_t i = 0; i < f->nsent; i++) {
+		if (strcmp(f->sent[i].node, "n2") || strcmp(f->sent[i].op, ACRE_OP_NET_NAMES))
+			continue;
+		assert_int_equal(json_is_true(json_object_get(f->sent[i].msg, "full")), parts == 0);
+		_cleanup_free_ char *text = json_dumps(f->sent[i].msg, JSON_COMPACT);
+		assert_true(strlen(text) < (512u << 10) + 64);
+		names += json_array_size(json_object_get(f->sent[i].msg, "set"));
+		parts++;
+	}
+	assert_true(parts >= 2);
+	assert_int_equal(names, COUNT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_net_rate_placed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_tables, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
