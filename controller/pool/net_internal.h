@@ -89,6 +89,16 @@ bool pool_dns_label_valid(const char *s);
 bool pool_dns_lower(const char *s, char *buf, size_t len);
 
 #define POOL_VIP_PORTS_MAX 16
+
+/*
+ * What one record of net.names or net.vips holds at most, so that a node
+ * can take it whole (a group larger than that resolves to, and balances
+ * over, its first members in creation order that run).
+ */
+#define POOL_NAME_ADDRESSES_MAX 1024
+#define POOL_NAME_SRV_MAX	256
+#define POOL_VIP_RECORD_PORTS	32
+#define POOL_VIP_BACKENDS_MAX	64
 struct pool_vip_port {
 	char service[16]; /* the SRV service: NAME of NAME:PORT/PROTO, else the port's digits */
 	uint16_t port;

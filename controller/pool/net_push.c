@@ -19,7 +19,9 @@ bool pool_net_slice_named(const struct pool_slice *sl)
 
 bool pool_net_node_peer(const struct pool_node *n)
 {
-	return n->network && n->state != POOL_NODE_DOWN && n->subnet[0] && n->net_address[0];
+	uint32_t a; /* routes and VXLAN tunnels go to IPv4 addresses */
+	return n->network && n->state != POOL_NODE_DOWN && n->subnet[0] &&
+	       pool_ipv4_parse(n->net_address, &a) == 0;
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
@@ -48,8 +50,8 @@ static int each_member(struct pool *p, const struct net_group *g,
 struct group_walk {
 	json_t *addresses, *srv;
 	/* VIP: the ports any member lists, each with the running members that serve it. */
-	struct pool_vip_port ports[4 * POOL_VIP_PORTS_MAX];
-	json_t *backends[4 * POOL_VIP_PORTS_MAX];
+	struct pool_vip_port ports[POOL_VIP_RECORD_PORTS];
+	json_t *backends[POOL_VIP_RECORD_PORTS];
 	size_t nports;
 };
 
@@ -66,14 +68,14 @@ static size_t member_ports(const struct pool_slice *sl, struct pool_vip_port *v)
 static int name_member(struct pool_slice *sl, void *ud)
 {
 	struct group_walk *w = ud;
-	if (!pool_net_slice_named(sl))
+	if (!pool_net_slice_named(sl) || json_array_size(w->addresses) >= POOL_NAME_ADDRESSES_MAX)
 		return 0;
 	json_array_append_new(w->addresses, json_string(sl->address));
 	struct pool_vip_port v[POOL_VIP_PORTS_MAX];
 	size_t n = member_ports(sl, v);
 	char target[ACRE_NAME_MAX + 1];
 	pool_dns_lower(sl->name, target, sizeof(target));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && json_array_size(w->srv) < POOL_NAME_SRV_MAX; i++)
 		json_array_append_new(w->srv,
 				      json_pack("{s:s,s:s,s:i,s:s}", "service", v[i].service,
 						"proto", v[i].udp ? "udp" : "tcp", "port",
@@ -129,7 +131,8 @@ static int vip_member(struct pool_slice *sl, void *ud)
 			w->backends[k] = json_array();
 			w->nports++;
 		}
-		if (pool_net_slice_named(sl))
+		if (pool_net_slice_named(sl) &&
+		    json_array_size(w->backends[k]) < POOL_VIP_BACKENDS_MAX)
 			json_array_append_new(w->backends[k],
 					      json_pack("{s:s,s:i}", "address", sl->address, "port",
 							(int)v[i].port));
