@@ -19,7 +19,13 @@ static void tally_row(struct table *t, const char *attr, const char *value, cons
 	acre_format_size((uint64_t)json_integer_value(json_object_get(u, "memory")), b, sizeof(b));
 	acre_format_size((uint64_t)json_integer_value(json_object_get(f, "memory")), d, sizeof(d));
 	snprintf(mem, sizeof(mem), "%s/%s/%s", a, b, d);
-	const char *cells[] = {attr, value, nodes, cpus, mem};
+	/* Bandwidth of the nodes that declare theirs (bit/s). */
+	char net[112], x[32], y[32], z[32];
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(c, "net")), x, sizeof(x));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(u, "net")), y, sizeof(y));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(f, "net")), z, sizeof(z));
+	snprintf(net, sizeof(net), "%s/%s/%s", x, y, z);
+	const char *cells[] = {attr, value, nodes, cpus, mem, net};
 	table_add(t, cells);
 }
 
@@ -62,8 +68,8 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(s, "pending")),
 	       (long long)json_integer_value(json_object_get(s, "total")));
 	static const char *const headers[] = {
-		"ATTRIBUTE", "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
-		NULL};
+		"ATTRIBUTE",		  "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
+		"NET (CAP/USED/FREE)", NULL};
 	struct table *t = table_new(headers);
 	tally_row(t, "(all)", "", p);
 	const char *k, *v;

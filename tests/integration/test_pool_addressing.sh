@@ -146,6 +146,10 @@ assert_contains "$show" "overlay:     host-gw"
 assert_contains "$show" "subnet:      $SB"
 assert_contains "$show" "via $ADDR_A"
 assert_eq "$(api GET /v1/nodes/fake-b | jq -r '.network.routes[0].subnet')" "$SA"
+out=$(pool pool show)
+assert_contains "$out" "NET (CAP/USED/FREE)"
+assert_contains "$out" "nodes with no limit declared" # the supervisors report no capacity.net
+assert_eq "$(api GET /v1/nodes/fake-b | jq -r .capacity.net)" "1000000000"
 
 log "kill -9 of the controller: the same subnets afterwards"
 kill_controller
