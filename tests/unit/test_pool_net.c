@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "common/jsonw.h"
 #include "controller/pool/net.h"
 #include "controller/store/store.h"
 #include "tmpdir.h"
@@ -515,6 +516,19 @@ static void test_push(void **state)
 	assert_int_equal(json_integer_value(json_object_get(port, "port")), 80);
 	assert_int_equal(json_array_size(json_object_get(port, "backends")), 2);
 	assert_int_equal(f->nsent, 4); /* names and vips to each node, one message each */
+	/* The API and the event log show a member's address and VIP in one shape. */
+	_cleanup_json_ json_t *shown = pool_slice_json(w1);
+	assert_string_equal(json_string_value(json_object_get(shown, "address")), "198.19.0.7");
+	json_t *v0 = json_array_get(json_object_get(shown, "vips"), 0);
+	assert_string_equal(json_string_value(json_object_get(v0, "vip")), "198.19.128.1");
+	assert_string_equal(json_string_value(json_object_get(v0, "group")), "web");
+	assert_string_equal(json_string_value(json_object_get(v0, "ports")), "80/tcp");
+	_cleanup_free_ char *want = json_dumps(shown, JSON_COMPACT);
+	struct acre_jsonw w;
+	acre_jsonw_init(&w);
+	pool_slice_write(&w, w1);
+	assert_string_equal(acre_jsonw_text(&w), want);
+	acre_jsonw_free(&w);
 
 	/* Killed by the pool: it leaves names and VIPs in this very pass. */
 	assert_int_equal(pool_slice_kill(f->p, w1, 0, &err), 1);
@@ -580,6 +594,16 @@ static void test_net_rate_placed(void **state)
 	assert_int_equal(pool_slice_create(f->p, a, NULL, &sl, &err), 0);
 	assert_non_null(sl->node);
 	assert_int_equal(sl->node->reserved_net, 600000000);
+	_cleanup_json_ json_t *shown = pool_slice_json(sl);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(shown, "resources"), "net_rate")),
+		600000000);
+	_cleanup_free_ char *want = json_dumps(shown, JSON_COMPACT);
+	struct acre_jsonw w;
+	acre_jsonw_init(&w);
+	pool_slice_write(&w, sl);
+	assert_string_equal(acre_jsonw_text(&w), want);
+	acre_jsonw_free(&w);
 	assert_int_equal(pool_slice_create(f->p, b, NULL, &sl, &err), 0);
 	assert_null(sl->node); /* no room left: it waits */
 	assert_int_equal(sl->state, ACRE_SLICE_PENDING);
