@@ -595,9 +595,9 @@ static void test_net_rate_placed(void **state)
 	assert_non_null(sl->node);
 	assert_int_equal(sl->node->reserved_net, 600000000);
 	_cleanup_json_ json_t *shown = pool_slice_json(sl);
-	assert_int_equal(
-		json_integer_value(json_object_get(json_object_get(shown, "resources"), "net_rate")),
-		600000000);
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(shown, "resources"), "net_rate")),
+			 600000000);
 	_cleanup_free_ char *want = json_dumps(shown, JSON_COMPACT);
 	struct acre_jsonw w;
 	acre_jsonw_init(&w);
