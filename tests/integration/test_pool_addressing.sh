@@ -126,19 +126,24 @@ assert_eq "$(jq -r .result.network.overlay <<<"$reply")" "host-gw"
 assert_eq "$(jq -r .result.network.vni <<<"$reply")" "7470"
 assert_eq "$(jq -r .result.network.address <<<"$reply")" "$ADDR_A"
 for s in "$S1" "$S2"; do [ "$SA" != "$s" ] || fail "fake-a got $s, already given"; done
+# The peers a node is sent: the others that joined the pool's network and are not down.
+peer_ids() { jq -r '[.set[].node] | sort | join(",")' <<<"$1"; }
+want_peers() {
+	api GET /v1/network | jq -r --arg me "$1" \
+		'[.nodes[] | select(.joined and .state != "down" and .id != $me) | .id] | sort | join(",")'
+}
 peers=$(grep '"net.peers"' "$TEST_DIR/fake-a.out" | head -1)
 assert_eq "$(jq -r .full <<<"$peers")" "true"
-assert_eq "$(jq -r '.set | length' <<<"$peers")" "0" # the supervisors have not joined
+assert_eq "$(peer_ids "$peers")" "$(want_peers fake-a)"
 log "a second one: the first is told, as a change"
 outb=$(node_session fake-b "$SECRET_B" "$ADDR_B" 1)
 peers_b=$(grep '"net.peers"' <<<"$outb")
-assert_eq "$(jq -r '.set[0].node' <<<"$peers_b")" "fake-a"
-assert_eq "$(jq -r '.set[0].subnet' <<<"$peers_b")" "$SA"
+assert_eq "$(peer_ids "$peers_b")" "$(want_peers fake-b)"
+assert_eq "$(jq -r '.set[] | select(.node == "fake-a") | .subnet' <<<"$peers_b")" "$SA"
 wait "$A_PID"
-delta=$(grep '"net.peers"' "$TEST_DIR/fake-a.out" | sed -n 2p)
+delta=$(grep '"net.peers"' "$TEST_DIR/fake-a.out" | grep '"fake-b"' | head -1)
 assert_eq "$(jq -r .full <<<"$delta")" "false"
-assert_eq "$(jq -r '.set[0].node' <<<"$delta")" "fake-b"
-assert_eq "$(jq -r '.set[0].address' <<<"$delta")" "$ADDR_B"
+assert_eq "$(jq -r '.set[] | select(.node == "fake-b") | .address' <<<"$delta")" "$ADDR_B"
 SB=$(subnet_of fake-b)
 [ "$SB" != "$SA" ] || fail "fake-a and fake-b share $SA"
 show=$(pool node show fake-b)
@@ -160,7 +165,7 @@ assert_eq "$(subnet_of "$N2")" "$S2"
 assert_eq "$(subnet_of fake-a)" "$SA"
 out=$(node_session fake-a "$SECRET_A" "$ADDR_A" 1)
 assert_eq "$(head -1 <<<"$out" | jq -r .result.network.subnet)" "$SA"
-assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '.set[0].node')" "fake-b"
+assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '.set[] | select(.node == "fake-b") | .subnet')" "$SB"
 
 log "a supervisor restarted keeps its subnet"
 kill_node 1
@@ -213,7 +218,9 @@ api GET /v1/nodes/fake-b >/dev/null
 assert_eq "$(last_code)" 404
 out=$(node_session fake-c "$SECRET_B" "$SUBNET.52" 1)
 assert_eq "$(head -1 <<<"$out" | jq -r .result.network.subnet)" "$SB"
-assert_eq "$(grep '"net.peers"' <<<"$out" | jq -r '[.set[].node] | join(",")')" "fake-a"
+peers=$(grep '"net.peers"' <<<"$out")
+assert_not_contains "$(peer_ids "$peers")" "fake-b"
+assert_eq "$(peer_ids "$peers")" "$(want_peers fake-c)"
 
 # ---- a slice's address from its node's reports, names pushed, a killed one gone first -------
 
