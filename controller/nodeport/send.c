@@ -121,7 +121,7 @@ static void assign_item(struct acre_jsonw *w, const struct pool_outbound *o)
 	acre_jsonw_key(w, "slice");
 	acre_jsonw_string(w, o->name);
 	acre_jsonw_key(w, "spec");
-	acre_jsonw_json(w, o->spec);
+	acre_jsonw_raw(w, o->spec->text, o->spec->len);
 	acre_jsonw_end_object(w);
 }
 

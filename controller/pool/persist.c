@@ -16,9 +16,8 @@ struct persist {
 	ACRE_VEC(struct pool_node *) nodes;
 	/* New slices written this pass: their spec is the store's once it is committed. */
 	ACRE_VEC(struct pool_slice *) inserted;
-	/* Where specs, labels and exit records are encoded, row after row, without a malloc each.
-	 */
-	struct acre_jsonw spec, labels, exit;
+	/* Where exit records are encoded, row after row, without a malloc each. */
+	struct acre_jsonw exit;
 };
 
 static void changed(void *ud, const struct pool_change *ch)
@@ -50,8 +49,6 @@ void pool_persist_free(struct pool *p)
 	acre_vec_free(&p->persist->slices);
 	acre_vec_free(&p->persist->nodes);
 	acre_vec_free(&p->persist->inserted);
-	acre_jsonw_free(&p->persist->spec);
-	acre_jsonw_free(&p->persist->labels);
 	acre_jsonw_free(&p->persist->exit);
 	free(p->persist);
 	p->persist = NULL;
@@ -121,9 +118,8 @@ static int insert(struct pool *p, struct pool_slice *sl, struct store_slice_row 
 {
 	struct persist *w = p->persist;
 	bool failed = false;
-	json_t *labels = json_object_get(sl->spec, "labels");
-	r->spec = encode(&w->spec, sl->spec, &failed);
-	r->labels = encode(&w->labels, json_object_size(labels) ? labels : NULL, &failed);
+	r->spec = sl->spec->text;
+	r->labels = sl->spec->labels;
 	_cleanup_free_ char *placement = NULL;
 	if (sl->placement) {
 		_cleanup_json_ json_t *j = acre_proto_placement_to_json(sl->placement);
@@ -206,7 +202,7 @@ void pool_persist_done(struct pool *p)
 	struct persist *w = p->persist;
 	for (size_t i = 0; i < w->inserted.n; i++) {
 		struct pool_slice *sl = w->inserted.v[i];
-		json_decref(sl->spec);
+		pool_spec_text_unref(sl->spec);
 		sl->spec = NULL;
 	}
 	w->inserted.n = 0;

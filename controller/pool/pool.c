@@ -99,6 +99,7 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	p->opt = *o;
 	p->store = st;
+	acre_jsonw_init(&p->scratch);
 	if (!(p->nodes = acre_map_new()) || !(p->slices = acre_map_new_borrowed()) ||
 	    pool_labels_init(p) < 0 || !(p->sched = sched_new()) || pool_persist_new(p) < 0) {
 		pool_close(p);
@@ -149,6 +150,7 @@ void pool_close(struct pool *p)
 		o = next;
 	}
 	pool_persist_free(p);
+	acre_jsonw_free(&p->scratch);
 	free_removed(p);
 	acre_vec_free(&p->removed);
 	acre_vec_free(&p->removed_nodes);

@@ -117,6 +117,20 @@ struct pool_node {
 	unsigned sync_gen;
 };
 
+/*
+ * A new slice's spec, encoded once (spec_text.c) and shared by the store's
+ * row and the assign message; never changed once made.
+ */
+struct pool_spec_text {
+	unsigned refs;
+	size_t len;   /* of text */
+	char *labels; /* the spec's labels object as text; NULL: none */
+	char text[];  /* the spec, compact JSON */
+};
+
+struct pool_spec_text *pool_spec_text_ref(struct pool_spec_text *t);
+void pool_spec_text_unref(struct pool_spec_text *t);
+
 struct pool_slice {
 	int64_t id; /* row id, never reused */
 	char name[ACRE_NAME_MAX + 1];
@@ -139,7 +153,7 @@ struct pool_slice {
 	char *spread, *group;		  /* --spread ATTR and the slices counted with it */
 	struct acre_placement *placement; /* NULL: the default */
 	struct pool_labels *labels;	  /* NULL: none */
-	json_t *spec;			  /* a new slice's spec, until the store holds it */
+	struct pool_spec_text *spec;	  /* a new slice's spec, until the store holds it */
 	bool assigned;			  /* the node has accepted it */
 	bool reserved;			  /* its resources are counted on node */
 	bool removed;			  /* gone from the pool; freed after the commit */
@@ -385,8 +399,8 @@ struct pool_outbound {
 	struct pool_node *node;
 	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
 	char name[ACRE_NAME_MAX + 1];
-	json_t *spec; /* assign: the spec, or NULL to read it from the store */
-	int signal;   /* kill: 0 = TERM, then KILL after the node's stop timeout */
+	struct pool_spec_text *spec; /* assign: the spec, or NULL to read it from the store */
+	int signal;		     /* kill: 0 = TERM, then KILL after the node's stop timeout */
 };
 
 /* The committed pass's messages, in the order decided (a list through out_next). */

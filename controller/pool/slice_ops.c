@@ -78,8 +78,8 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 	sl->net_rate = spec->resources.net_rate;
 	sl->restart = spec->restart;
 	sl->restart_max = spec->restart_max;
-	sl->spec = json_incref(spec_json);
-	if (take_placement(sl, placement, spec) < 0 ||
+	sl->spec = pool_spec_text_encode(&p->scratch, spec_json);
+	if (!sl->spec || take_placement(sl, placement, spec) < 0 ||
 	    pool_labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
 		pool_slice_unindex(p, sl);
 		p->by_state[sl->state]--;
@@ -186,16 +186,16 @@ int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 		    struct acre_error *err)
 {
 	*out = NULL;
-	if (sl->spec) {
-		*out = json_incref(sl->spec);
-		return 0;
-	}
-	if (!p->store)
+	_cleanup_free_ char *stored = NULL, *placement = NULL;
+	const char *text = sl->spec ? sl->spec->text : NULL;
+	if (!text && !p->store)
 		return acre_error_set(err, ENOENT, NULL, "slice %s: no spec", sl->name);
-	_cleanup_free_ char *text = NULL, *placement = NULL;
-	int rc = store_slice_spec(p->store, sl->id, &text, &placement, err);
-	if (rc < 0)
-		return rc;
+	if (!text) {
+		int rc = store_slice_spec(p->store, sl->id, &stored, &placement, err);
+		if (rc < 0)
+			return rc;
+		text = stored;
+	}
 	json_error_t jerr;
 	*out = json_loads(text, 0, &jerr);
 	if (!*out)
