@@ -58,6 +58,9 @@ for s in "$S1" "$S2"; do
 	case $s in 198.19.*.0/24) ;; *) fail "subnet $s is not a /24 of $POOL_CIDR" ;; esac
 done
 [ "$S1" != "$S2" ] || fail "two nodes got the same subnet $S1"
+# No --node-address: where peers reach a node is its connection's source address.
+assert_eq "$(api GET "/v1/nodes/$N1" | jq -r .network.address)" "$SUBNET.11"
+assert_eq "$(api GET "/v1/nodes/$N2" | jq -r .network.address)" "$SUBNET.12"
 net=$(api GET /v1/network)
 assert_eq "$(jq -r .pool_cidr <<<"$net")" "$POOL_CIDR"
 assert_eq "$(jq -r .vip_cidr <<<"$net")" "$VIP_CIDR"
