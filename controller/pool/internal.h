@@ -22,6 +22,7 @@ void pool_slabs_free(struct slabs *s);
 
 struct persist;
 struct label_blocks;
+struct pool_net;
 
 struct pool {
 	struct pool_options opt;
@@ -41,7 +42,9 @@ struct pool {
 	struct pool_outbound *out_head, *out_tail;
 	ACRE_VEC(struct pool_subscriber) subs;
 	ACRE_VEC(struct pool_slice *) removed; /* freed after the commit */
+	ACRE_VEC(struct pool_node *) removed_nodes;
 	struct persist *persist;
+	struct pool_net *net;	   /* net.c */
 	struct acre_jsonw scratch; /* encodes new slices' specs (spec_text.c) */
 	struct pool_stats stats;
 };

@@ -76,6 +76,8 @@ static size_t unique(void *v, size_t n)
 
 static int write_node(struct pool *p, struct pool_node *n, struct acre_error *err)
 {
+	if (n->removed)
+		return store_node_delete(p->store, n->id, err);
 	_cleanup_free_ char *attrs = json_dumps(n->attributes, JSON_COMPACT | JSON_SORT_KEYS);
 	struct store_node_row r = {
 		.id = n->id,
@@ -87,6 +89,11 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 		.cpus = n->sn.cap_cpus,
 		.memory = n->sn.cap_mem,
 		.last_seq = n->last_seq,
+		.subnet = n->subnet[0] ? n->subnet : NULL,
+		.net_address = n->net_address[0] ? n->net_address : NULL,
+		.vtep_mac = n->vtep_mac[0] ? n->vtep_mac : NULL,
+		.net_capacity = n->sn.cap_net,
+		.network = n->network,
 		.registered_at = n->registered_at,
 		.updated_at = acre_now_ms(),
 	};
@@ -138,6 +145,10 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 	pool_slice_restart_text(sl, restart, sizeof(restart));
 	bool failed = false;
 	const char *exit = encode(&p->persist->exit, sl->exit, &failed);
+	char vip[16];
+	if (sl->vip)
+		snprintf(vip, sizeof(vip), "%u.%u.%u.%u", sl->vip >> 24, sl->vip >> 16 & 255,
+			 sl->vip >> 8 & 255, sl->vip & 255);
 	if (failed)
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
@@ -158,6 +169,9 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		.restarts = sl->restarts,
 		.replacements = sl->replacements,
 		.assigned = sl->assigned,
+		.net_rate = sl->net_rate,
+		.address = sl->address,
+		.vip = sl->vip ? vip : NULL,
 		.created_at = sl->created_at,
 		.updated_at = sl->updated_at,
 	};

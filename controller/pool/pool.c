@@ -6,6 +6,7 @@
  * slices given back.
  */
 #include "internal.h"
+#include "net.h"
 #include "common/jsonw.h"
 
 int pool_subscribe(struct pool *p, const struct pool_subscriber *s)
@@ -104,7 +105,9 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
-	int rc = st ? pool_load(p, err) : 0;
+	int rc = pool_net_init(p, err);
+	if (rc == 0 && st)
+		rc = pool_load(p, err);
 	if (rc < 0) {
 		pool_close(p);
 		return rc;
@@ -131,6 +134,9 @@ static void free_removed(struct pool *p)
 	for (size_t i = 0; i < p->removed.n; i++)
 		pool_slice_free(p, p->removed.v[i]);
 	p->removed.n = 0;
+	for (size_t i = 0; i < p->removed_nodes.n; i++)
+		pool_node_free(p->removed_nodes.v[i]);
+	p->removed_nodes.n = 0;
 }
 
 void pool_close(struct pool *p)
@@ -147,6 +153,7 @@ void pool_close(struct pool *p)
 	acre_jsonw_free(&p->scratch);
 	free_removed(p);
 	acre_vec_free(&p->removed);
+	acre_vec_free(&p->removed_nodes);
 	if (p->slices) {
 		acre_map_foreach(p->slices, free_slice, p);
 		acre_map_free(p->slices);
@@ -159,6 +166,7 @@ void pool_close(struct pool *p)
 		acre_map_free(p->nodes);
 	}
 	acre_vec_free(&p->subs);
+	pool_net_free(p);
 	free(p);
 }
 
