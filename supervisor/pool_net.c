@@ -403,13 +403,17 @@ void pool_net_free(struct supervisor *sv, bool no_slices_left)
 	 * Like the bridge: ours to remove at a clean stop with no slice left.
 	 * With slices left (an upgrade), the routes stay and keep them reachable.
 	 */
-	if (no_slices_left && pn->nn && pn->joined) {
+	/* network_bridge_on: the slices were recovered, so "none left" is true, not a failed start.
+	 */
+	if (no_slices_left && pn->nn && pn->joined && network_bridge_on(sv)) {
 		pool_net_peers_free(pn->peers);
 		pn->peers = acre_map_new();
 		size_t n = pn->peers ? pool_net_reconcile(pn) : 0;
 		vxlan_down(sv, pn);
 		acre_log(ACRE_LOG_INFO, "event=pool_routes_removed routes=%zu", n);
 	}
+	if (pn->reconcile_ev)
+		event_free(pn->reconcile_ev);
 	pool_net_peers_free(pn->peers);
 	acre_netns_close(pn->nn);
 	free(pn);

@@ -104,7 +104,8 @@ struct pool_net {
 	char vx_name[ACRE_NETNS_IFNAMSIZ];
 	int vx_ifindex; /* > 0 while our VXLAN device is up */
 	unsigned vx_mtu;
-	bool forwarding; /* IPv4 forwarding turned on, or found on, by this run */
+	bool forwarding;	    /* IPv4 forwarding turned on, or found on, by this run */
+	struct event *reconcile_ev; /* a full table's reconciling, once its last part is in */
 };
 
 int pool_net_vxlan_up(struct supervisor *sv, struct pool_net *pn, struct acre_error *err);

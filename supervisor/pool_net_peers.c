@@ -10,6 +10,11 @@
  */
 #include "pool_net.h"
 
+#include <event2/event.h>
+
+/* After a full table, how long its other parts may take to arrive. */
+#define RECONCILE_DELAY_MS 300
+
 static void free_peer(const char *key, void *value, void *ud)
 {
 	(void)key;
@@ -204,6 +209,33 @@ static int store_peer(struct pool_net *pn, const struct pool_peer *p)
 	return 0;
 }
 
+static void on_reconcile(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct pool_net *pn = arg;
+	size_t stale = pool_net_reconcile(pn);
+	acre_log(ACRE_LOG_INFO, "event=pool_reconciled peers=%zu stale_removed=%zu",
+		 acre_map_size(pn->peers), stale);
+}
+
+/*
+ * A full table larger than a message comes in parts: the first `full`, the
+ * rest adding to it (controller/README.md).  What is stale is only known
+ * once all are in, so the reconciling waits for a quiet moment after the
+ * full one; until then a stale route costs nothing, a missing one would.
+ */
+static void schedule_reconcile(struct supervisor *sv, struct pool_net *pn)
+{
+	if (!pn->reconcile_ev)
+		pn->reconcile_ev = evtimer_new(sv->base, on_reconcile, pn);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = RECONCILE_DELAY_MS * 1000};
+	if (pn->reconcile_ev)
+		evtimer_add(pn->reconcile_ev, &tv);
+	else
+		on_reconcile(-1, 0, pn);
+}
+
 int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err)
 {
 	struct pool_net *pn = sv->pool_net;
@@ -223,7 +255,6 @@ int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err
 		return acre_error_prefix(err, "net.peers");
 	}
 	struct apply_walk w = {.pn = pn};
-	size_t stale = 0;
 	if (m.full) {
 		pool_net_peers_free(pn->peers);
 		pn->peers = acre_map_new();
@@ -246,13 +277,11 @@ int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err
 		apply_one(p->node, acre_map_get(pn->peers, p->node), &w);
 	}
 	if (m.full)
-		stale = pool_net_reconcile(pn);
+		schedule_reconcile(sv, pn);
 	peers_changed(sv, pn);
-	acre_log(ACRE_LOG_INFO,
-		 "event=pool_peers full=%s set=%zu gone=%zu peers=%zu stale_removed=%zu "
-		 "failed=%zu",
+	acre_log(ACRE_LOG_INFO, "event=pool_peers full=%s set=%zu gone=%zu peers=%zu failed=%zu",
 		 m.full ? "true" : "false", m.set.n, acre_strv_length(m.gone),
-		 acre_map_size(pn->peers), stale, w.failed);
+		 acre_map_size(pn->peers), w.failed);
 	size_t total = m.set.n;
 	pool_peers_msg_free(&m);
 	if (w.failed) {

@@ -15,8 +15,9 @@
 # slice on node 1 reaches a slice on node 4 across the router.  Node 3,
 # started alone meanwhile, keeps serving its bridged slice's address from
 # its own --slice-cidr and takes the pool's subnet when that slice ends.
-# Node 4 leaves (kill -9, then down): its routes and forwarding entries go
-# from the others.  A clean stop keeps the routes while slices are left and
+# Node 4 leaves (kill -9, then down) while node 2's supervisor is down too:
+# node 1 removes its route and entries when told, node 2 when it restarts
+# and reconciles the full table with what its kernel kept.  A clean stop keeps the routes while slices are left and
 # removes them (and the VXLAN device) with none.  Names come from DNS's own
 # test; here, addresses.
 . "$(dirname "$0")/cluster_lib.sh"
@@ -203,16 +204,28 @@ assert_contains "$out" "web2: $(prefix3 "$(net_of "$S2")")." "a slice reaches it
 out=$(node_acre 4 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: $(prefix3 "$(net_of "$S4")")." "slice on node 4 -> web2 over vxlan"
 
-log "node 4 leaves: its routes and forwarding entries go from the others"
+log "node 4 leaves while node 2's supervisor is down: node 1 is told, node 2 reconciles"
+no_trace_of_4() { # I
+	! node_routes "$1" | grep -q "^$S4 " && ! node_fdb "$1" | grep -q " $A4\$" &&
+		! ip -n "acre-test-$RAND_ID-n$1" neigh show dev acre0.vx | grep -q "^$(net_of "$S4") "
+}
+kill_node 2
 kill_node 4
 wait_for "[ \"\$(api GET /v1/nodes/$N4 | jq -r .state)\" = down ]" 15 || fail "node 4 not down"
-for i in 1 2; do
-	wait_for "! node_routes $i | grep -q '^$S4 ' && ! node_fdb $i | grep -q ' $A4\$'" 5 ||
-		fail "node $i keeps node 4's route or entries: $(node_routes "$i") / $(node_fdb "$i")"
-	ip -n "acre-test-$RAND_ID-n$i" neigh show dev acre0.vx | grep -q "^$(net_of "$S4") " &&
-		fail "node $i keeps node 4's neighbour entry"
-done
-node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx" || fail "node 1 lost its route to node 2"
+wait_for "no_trace_of_4 1" 5 ||
+	fail "node 1 keeps node 4's route or entries: $(node_routes 1) / $(node_fdb 1)"
+node_routes 2 | grep -q "^$S4 " || fail "node 2's kernel lost node 4's route with no supervisor"
+start_node 2
+wait_for "grep -q 'event=pool_reconciled' '$TEST_DIR/n2/supervisor.log'" 10 ||
+	fail "node 2 did not reconcile after its restart"
+wait_for "no_trace_of_4 2" 5 ||
+	fail "node 2 keeps node 4's route or entries: $(node_routes 2) / $(node_fdb 2)"
+assert_contains "$(grep 'event=pool_reconciled' "$TEST_DIR/n2/supervisor.log" | tail -1)" \
+	"stale_removed=4" "node 4's route, two forwarding entries and neighbour entry"
+wait_for 'node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx"' 10 ||
+	fail "node 1 has no route to node 2 again: $(node_routes 1)"
+wait_for "nsenter --net=/run/netns/acre-test-$RAND_ID-n1 -- curl -sf -m 1 http://$W2:8080/ >/dev/null" 10 ||
+	fail "node 1 does not reach web2 again"
 out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: " "node 1 still reaches node 2"
 
