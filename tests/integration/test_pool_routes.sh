@@ -65,6 +65,8 @@ for s in "$S1" "$S2" "$S4"; do
 done
 [ "$(printf '%s\n' "$S1" "$S2" "$S4" | sort -u | wc -l)" = 3 ] || fail "subnets not distinct"
 net_of() { echo "${1%/*}"; }
+# since_start I: node I's log since its supervisor last started.
+since_start() { awk '/^=== /{buf = ""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$TEST_DIR/n$1/supervisor.log"; }
 prefix3() { echo "$1" | cut -d. -f1-3; }
 
 # ---- host-gw ------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ CTL_ARGS=(--node-timeout 1s --lost-after 3s)
 pool_net_ctl_args vxlan
 start_controller
 for i in 1 2 4; do
-	wait_for "grep -q 'event=pool_network overlay=vxlan' '$TEST_DIR/n$i/supervisor.log'" 15 ||
+	wait_for "grep -q 'event=pool_network overlay=vxlan' '$TEST_DIR/n$i/supervisor.log'" 30 ||
 		fail "node $i did not take the vxlan overlay"
 	assert_eq "$(subnet_of "$i")" "$(eval echo "\$S$i")" "node $i keeps its subnet"
 done
@@ -165,7 +167,7 @@ assert_contains "$(ip -n "acre-test-$RAND_ID-n1" neigh show dev acre0.vx)" \
 	"$(net_of "$S4") lladdr $vtep4 PERMANENT" "node 1's neighbour entry for node 4"
 
 log "node 3 keeps serving its slice's old address, and takes the pool's subnet once it ends"
-wait_for "grep -q 'event=pool_subnet_waiting' '$TEST_DIR/n3/supervisor.log'" 15 ||
+wait_for "grep -q 'event=pool_subnet_waiting' '$TEST_DIR/n3/supervisor.log'" 30 ||
 	fail "node 3 did not say its subnet waits: $(grep pool_ "$TEST_DIR/n3/supervisor.log" | tail -3)"
 view=$(node_acre 3 -j node local)
 assert_eq "$(echo "$view" | jq -r .network.subnet)" 198.19.250.0/24 "node 3 still uses its own subnet"
@@ -216,13 +218,13 @@ wait_for "no_trace_of_4 1" 5 ||
 	fail "node 1 keeps node 4's route or entries: $(node_routes 1) / $(node_fdb 1)"
 node_routes 2 | grep -q "^$S4 " || fail "node 2's kernel lost node 4's route with no supervisor"
 start_node 2
-wait_for "grep -q 'event=pool_reconciled' '$TEST_DIR/n2/supervisor.log'" 10 ||
+wait_for "since_start 2 | grep -q 'event=pool_reconciled'" 20 ||
 	fail "node 2 did not reconcile after its restart"
 wait_for "no_trace_of_4 2" 5 ||
 	fail "node 2 keeps node 4's route or entries: $(node_routes 2) / $(node_fdb 2)"
-assert_contains "$(grep 'event=pool_reconciled' "$TEST_DIR/n2/supervisor.log" | tail -1)" \
+assert_contains "$(since_start 2 | grep 'event=pool_reconciled' | tail -1)" \
 	"stale_removed=4" "node 4's route, two forwarding entries and neighbour entry"
-wait_for 'node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx"' 10 ||
+wait_for 'node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx"' 20 ||
 	fail "node 1 has no route to node 2 again: $(node_routes 1)"
 wait_for "nsenter --net=/run/netns/acre-test-$RAND_ID-n1 -- curl -sf -m 1 http://$W2:8080/ >/dev/null" 10 ||
 	fail "node 1 does not reach web2 again"
