@@ -6,6 +6,7 @@
 #define ACRE_SUPERVISOR_NETWORK_H
 
 #include "supervisor.h"
+#include "netns/netns.h"
 
 int network_init(struct supervisor *sv, struct acre_error *err);
 void network_free(struct supervisor *sv, bool no_slices_left);
@@ -25,6 +26,10 @@ int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pi
 void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, bool live,
 		     int *veth_ifindex);
 void network_recover(struct supervisor *sv);
+/* The bridge of --net bridge slices, or NULL when bridge networking is off on this node. */
+const struct acre_netns_bridge *network_bridge(struct supervisor *sv);
+/* The address leased to slice name: 0, or -ENOENT. */
+int network_address(struct supervisor *sv, const char *name, uint32_t *addr);
 json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec);
 
 #endif

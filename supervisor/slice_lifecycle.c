@@ -8,6 +8,7 @@
  */
 #include "slice.h"
 #include "checkpoint.h"
+#include "egress.h"
 #include "network.h"
 #include "prelaunch.h"
 
@@ -291,6 +292,8 @@ int slice_prepare(struct slice *s, struct acre_error *err)
 	int rc = check_capacity(sv, spec, err);
 	if (rc == 0)
 		rc = acre_user_resolve(spec->isolation.rootfs, spec->user, &s->user, err);
+	if (rc == 0)
+		rc = egress_publish_check(sv, spec, err);
 	if (rc == 0 && spec->isolation.seccomp == ACRE_SECCOMP_PROFILE)
 		rc = acre_seccomp_compile_profile(spec->isolation.seccomp_profile,
 						  &s->seccomp_profile, err);
