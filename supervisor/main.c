@@ -8,6 +8,7 @@
 #include "supervisor.h"
 #include "controller_link.h"
 #include "egress.h"
+#include "net_class.h"
 #include "network.h"
 #include "prelaunch.h"
 #include "recover.h"
@@ -394,6 +395,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	network_recover(sv);
 	if ((rc = egress_init(sv, err)) < 0)
 		return rc;
+	net_class_init(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
