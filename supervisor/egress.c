@@ -29,7 +29,8 @@ struct published {
 
 struct egress {
 	struct acre_nft *nft;
-	bool made; /* the table exists as this run made it */
+	bool made;		 /* the table exists as this run made it */
+	struct acre_cidr subnet; /* the slice subnet it was made for */
 	bool have_pool;
 	struct acre_cidr pool;
 	ACRE_VEC(struct published) pub;
@@ -76,9 +77,9 @@ static int open_nft(struct supervisor *sv, struct egress *e, struct acre_error *
 /* The table exactly as the live slices and the options want it, in one transaction. */
 static int make_table(struct supervisor *sv, struct egress *e, struct acre_error *err)
 {
-	const struct acre_netns_bridge *br = network_bridge(sv);
-	if (!br)
+	if (!network_bridge_on(sv))
 		return acre_error_set(err, EOPNOTSUPP, NULL, "bridge networking is off");
+	const struct acre_netns_bridge *br = network_bridge(sv);
 	int rc = open_nft(sv, e, err);
 	if (rc < 0)
 		return rc;
@@ -100,7 +101,16 @@ static int make_table(struct supervisor *sv, struct egress *e, struct acre_error
 		acre_log(ACRE_LOG_INFO, "event=nft_table_ready table=%s egress=%s published=%zu",
 			 acre_nft_table(e->nft), sv->opt.egress_none ? "none" : "nat", e->pub.n);
 	e->made = true;
+	e->subnet = br->subnet;
 	return 0;
+}
+
+/* Made, and for the bridge's present subnet (a pool's node moves to the pool's when it joins). */
+static bool table_current(struct supervisor *sv, const struct egress *e)
+{
+	const struct acre_netns_bridge *br = network_bridge(sv);
+	return e->made && br && br->subnet.network == e->subnet.network &&
+	       br->subnet.prefix == e->subnet.prefix;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -185,7 +195,7 @@ int egress_slice_add(struct supervisor *sv, const struct acre_slice_spec *spec, 
 	if (!e)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int rc = 0;
-	if (!e->made && (rc = make_table(sv, e, err)) < 0)
+	if (!table_current(sv, e) && (rc = make_table(sv, e, err)) < 0)
 		return acre_error_prefix(err, "setting up egress");
 	for (size_t i = 0; i < spec->net_npublish && rc == 0; i++) {
 		const struct acre_publish *p = &spec->net_publish[i];
@@ -265,7 +275,7 @@ static void recover_one(const char *key, void *value, void *ud)
 	struct recovered *r = ud;
 	const struct acre_slice_spec *spec = &((struct slice *)value)->rec.spec;
 	uint32_t addr;
-	if (spec->net_mode != ACRE_NET_BRIDGE || network_address(r->sv, key, &addr) < 0)
+	if (spec->net_mode != ACRE_NET_BRIDGE || network_slice_address(r->sv, key, &addr) < 0)
 		return;
 	r->bridged++;
 	for (size_t i = 0; i < spec->net_npublish; i++) {
@@ -291,7 +301,7 @@ static void recover_one(const char *key, void *value, void *ud)
 
 int egress_init(struct supervisor *sv, struct acre_error *err)
 {
-	if (!network_bridge(sv))
+	if (!network_bridge_on(sv))
 		return 0; /* bridge networking off: no bridged slice, nothing to translate */
 	struct egress *e = egress_get(sv);
 	if (!e)

@@ -37,8 +37,7 @@ int net_class_set(struct supervisor *sv, const struct acre_cidr *node_subnet,
 
 void net_class_init(struct supervisor *sv)
 {
-	const struct acre_netns_bridge *br = network_bridge(sv);
 	/* A pool's node waits for the pool's view rather than forget it for a moment. */
-	if (br && !sv->opt.link.controller)
-		net_class_set(sv, &br->subnet, NULL, NULL, 0);
+	if (network_bridge_on(sv) && !sv->opt.link.controller)
+		net_class_set(sv, &network_bridge(sv)->subnet, NULL, NULL, 0);
 }

@@ -8,10 +8,11 @@
  * the supervisor was down left behind.
  */
 #include "network.h"
-#include "egress.h"
 #include "netns/netns.h"
 
 #include <net/if.h>
+
+#include "egress.h"
 
 struct network {
 	struct acre_netns *nn;
@@ -230,18 +231,6 @@ void network_recover(struct supervisor *sv)
 			 removed);
 }
 
-const struct acre_netns_bridge *network_bridge(struct supervisor *sv)
-{
-	struct network *n = sv->net;
-	return n && n->ipam && !n->off[0] ? &n->br : NULL;
-}
-
-int network_address(struct supervisor *sv, const char *name, uint32_t *addr)
-{
-	struct network *n = sv->net;
-	return n && n->ipam ? acre_ipam_lookup(n->ipam, name, addr) : -ENOENT;
-}
-
 json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 {
 	struct network *n = sv->net;
@@ -272,4 +261,20 @@ json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 	if (spec->net_npublish)
 		json_object_set_new(j, "publish", acre_publish_to_json(spec));
 	return j;
+}
+
+bool network_bridge_on(struct supervisor *sv)
+{
+	return sv->net && sv->net->ipam && !sv->net->off[0];
+}
+
+const struct acre_netns_bridge *network_bridge(struct supervisor *sv)
+{
+	return sv->net ? &sv->net->br : NULL;
+}
+
+int network_slice_address(struct supervisor *sv, const char *name, uint32_t *addr)
+{
+	struct network *n = sv->net;
+	return n && n->ipam ? acre_ipam_lookup(n->ipam, name, addr) : -ENOENT;
 }

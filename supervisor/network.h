@@ -26,10 +26,12 @@ int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pi
 void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, bool live,
 		     int *veth_ifindex);
 void network_recover(struct supervisor *sv);
-/* The bridge of --net bridge slices, or NULL when bridge networking is off on this node. */
-const struct acre_netns_bridge *network_bridge(struct supervisor *sv);
-/* The address leased to slice name: 0, or -ENOENT. */
-int network_address(struct supervisor *sv, const char *name, uint32_t *addr);
 json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec);
+
+/* What the pool's network (pool_net.c) needs to know of the node's. */
+bool network_bridge_on(struct supervisor *sv);
+const struct acre_netns_bridge *network_bridge(struct supervisor *sv);
+/* A bridged slice's leased address: 0, or -ENOENT. */
+int network_slice_address(struct supervisor *sv, const char *name, uint32_t *addr);
 
 #endif
