@@ -288,7 +288,8 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 		return 0;
 	}
 	case OPT_PUBLISH: {
-		/* Checked here for the flag's own syntax; ranges, duplicates and the mode by the spec. */
+		/* Checked here for the flag's own syntax; ranges, duplicates and the mode by the
+		 * spec. */
 		struct acre_publish p;
 		if (acre_publish_parse(arg, &p, err) < 0)
 			return -EINVAL;
@@ -297,9 +298,9 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 			pub = json_array();
 			json_object_set_new(net, "publish", pub);
 		}
-		json_array_append_new(pub, json_pack("{s:i,s:i,s:s}", "node_port", p.node_port,
-						     "port", p.port, "proto",
-						     acre_publish_proto_name(p.proto)));
+		json_array_append_new(pub,
+				      json_pack("{s:i,s:i,s:s}", "node_port", p.node_port, "port",
+						p.port, "proto", acre_publish_proto_name(p.proto)));
 		return 0;
 	}
 	case OPT_RESTART:

@@ -76,11 +76,10 @@ static void stat_row(struct table *t, const json_t *s)
 
 static void print_table(const json_t *slices)
 {
-	static const char *const headers[] = {"NAME",	   "STATE",    "CPU%",	   "OF-LIMIT",
-					      "THROTTLED", "MEM",      "MEM-PEAK", "MEM-LIMIT",
-					      "PIDS",	   "OOM",      "NET-RX",   "NET-TX",
-					      "NET-NODE",  "NET-POOL", "NET-OUTSIDE",
-					      "RUNQ-P50",  "RUNQ-P99", NULL};
+	static const char *const headers[] = {
+		"NAME",	    "STATE",	 "CPU%",	"OF-LIMIT", "THROTTLED", "MEM",
+		"MEM-PEAK", "MEM-LIMIT", "PIDS",	"OOM",	    "NET-RX",	 "NET-TX",
+		"NET-NODE", "NET-POOL",	 "NET-OUTSIDE", "RUNQ-P50", "RUNQ-P99",	 NULL};
 	struct table *t = table_new(headers);
 	size_t i;
 	json_t *s;
@@ -109,7 +108,8 @@ static void print_detail(const json_t *s, const char *accounting)
 		if (json_is_object(c))
 			printf("  %-8s rx %lld bytes in %lld packets, tx %lld bytes in %lld "
 			       "packets\n",
-			       classes[i], (long long)json_integer_value(json_object_get(c, "rx_bytes")),
+			       classes[i],
+			       (long long)json_integer_value(json_object_get(c, "rx_bytes")),
 			       (long long)json_integer_value(json_object_get(c, "rx_packets")),
 			       (long long)json_integer_value(json_object_get(c, "tx_bytes")),
 			       (long long)json_integer_value(json_object_get(c, "tx_packets")));

@@ -62,8 +62,8 @@ struct acre_slice_spec {
 	struct acre_slice_resources resources;
 	struct acre_slice_isolation isolation;
 	enum acre_net_mode net_mode;
-	bool net_isolated; /* bridge: reaches the gateway, no other slice */
-	char **net_allow;  /* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
+	bool net_isolated;		  /* bridge: reaches the gateway, no other slice */
+	char **net_allow;		  /* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
 	struct acre_publish *net_publish; /* network.publish: node ports mapped to the slice */
 	size_t net_npublish;
 	enum acre_restart restart;

@@ -83,8 +83,8 @@ static int parse_one(const json_t *v, size_t i, struct acre_publish *out, struct
 	if (port_json(json_object_get(v, "port"), &out->port) < 0)
 		return acre_error_set(err, EINVAL, f, "%s[%zu].port: must be 1 to 65535", f, i);
 	json_t *proto = json_object_get(v, "proto");
-	if (proto && (!json_is_string(proto) ||
-		      proto_parse(json_string_value(proto), &out->proto) < 0))
+	if (proto &&
+	    (!json_is_string(proto) || proto_parse(json_string_value(proto), &out->proto) < 0))
 		return acre_error_set(err, EINVAL, f, "%s[%zu].proto: must be tcp or udp", f, i);
 	return 0;
 }

@@ -199,10 +199,11 @@ int acre_nft_table_ensure(struct acre_nft *n, const struct acre_nft_table_config
 			  struct acre_error *err)
 {
 	if (!plain_identifier(cfg->bridge, ACRE_NETNS_IFNAMSIZ))
-		return acre_error_set(err, EINVAL, NULL,
-				      "bridge %s: the nftables rules take a name of letters, digits, "
-				      "'_' and '-' only",
-				      cfg->bridge);
+		return acre_error_set(
+			err, EINVAL, NULL,
+			"bridge %s: the nftables rules take a name of letters, digits, "
+			"'_' and '-' only",
+			cfg->bridge);
 	const char *t = n->table, *br = cfg->bridge;
 	char sub[ACRE_CIDR_STRLEN];
 	acre_cidr_format(&cfg->subnet, sub, sizeof(sub));
@@ -211,10 +212,12 @@ int acre_nft_table_ensure(struct acre_nft *n, const struct acre_nft_table_config
 	add(&b, "add table ip %s\ndelete table ip %s\nadd table ip %s\n", t, t, t);
 	add(&b, "add set ip %s pool { type ipv4_addr; flags interval; }\n", t);
 	add(&b,
-	    "add map ip %s publish { type inet_proto . inet_service : ipv4_addr . inet_service; }\n",
+	    "add map ip %s publish { type inet_proto . inet_service : ipv4_addr . inet_service; "
+	    "}\n",
 	    t);
 	add(&b,
-	    "add chain ip %s prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+	    "add chain ip %s prerouting { type nat hook prerouting priority dstnat; policy accept; "
+	    "}\n"
 	    "add rule ip %s prerouting fib daddr type local dnat ip to meta l4proto . th dport map "
 	    "@publish\n",
 	    t, t);
@@ -224,7 +227,8 @@ int acre_nft_table_ensure(struct acre_nft *n, const struct acre_nft_table_config
 	    "l4proto . th dport map @publish\n",
 	    t, t);
 	add(&b,
-	    "add chain ip %s postrouting { type nat hook postrouting priority srcnat; policy accept; "
+	    "add chain ip %s postrouting { type nat hook postrouting priority srcnat; policy "
+	    "accept; "
 	    "}\n",
 	    t);
 	if (cfg->egress_nat)

@@ -228,8 +228,9 @@ int egress_slice_add(struct supervisor *sv, const struct acre_slice_spec *spec, 
 		return rc;
 	}
 	for (size_t i = 0; i < spec->net_npublish; i++)
-		acre_log(ACRE_LOG_INFO, "slice=%s event=port_published node_port=%u port=%u proto=%s",
-			 spec->name, spec->net_publish[i].node_port, spec->net_publish[i].port,
+		acre_log(ACRE_LOG_INFO,
+			 "slice=%s event=port_published node_port=%u port=%u proto=%s", spec->name,
+			 spec->net_publish[i].node_port, spec->net_publish[i].port,
 			 proto_name(spec->net_publish[i].proto));
 	return 0;
 }
@@ -289,9 +290,10 @@ static void recover_one(const char *key, void *value, void *ud)
 		};
 		snprintf(q.owner, sizeof(q.owner), "%s", key);
 		if (q.fd < 0)
-			acre_log(ACRE_LOG_WARN,
-				 "slice=%s event=port_unreserved node_port=%u proto=%s error=\"%s\"",
-				 key, p->node_port, proto_name(p->proto), strerror(-q.fd));
+			acre_log(
+				ACRE_LOG_WARN,
+				"slice=%s event=port_unreserved node_port=%u proto=%s error=\"%s\"",
+				key, p->node_port, proto_name(p->proto), strerror(-q.fd));
 		if (find_port(r->e, p->proto, p->node_port) || acre_vec_push(&r->e->pub, q) < 0) {
 			if (q.fd >= 0)
 				close(q.fd);
@@ -315,7 +317,8 @@ int egress_init(struct supervisor *sv, struct acre_error *err)
 		return make_table(sv, e, err);
 	/* Left by a run that was killed, with no bridged slice since: nothing needs it. */
 	if (acre_nft_table_exists(e->nft)) {
-		acre_log(ACRE_LOG_INFO, "event=nft_table_removed table=%s reason=\"no bridged slice\"",
+		acre_log(ACRE_LOG_INFO,
+			 "event=nft_table_removed table=%s reason=\"no bridged slice\"",
 			 acre_nft_table(e->nft));
 		return acre_nft_table_remove(e->nft, err);
 	}

@@ -589,9 +589,11 @@ static int bpftool_net(uint64_t id, struct acre_bpf_net *out)
 				json_t *k = json_array_get(json_object_get(val, "by_class"), c);
 				struct acre_bpf_net_counts *o = &out->by_class[c];
 				o->rx_bytes += json_integer_value(json_object_get(k, "rx_bytes"));
-				o->rx_packets += json_integer_value(json_object_get(k, "rx_packets"));
+				o->rx_packets +=
+					json_integer_value(json_object_get(k, "rx_packets"));
 				o->tx_bytes += json_integer_value(json_object_get(k, "tx_bytes"));
-				o->tx_packets += json_integer_value(json_object_get(k, "tx_packets"));
+				o->tx_packets +=
+					json_integer_value(json_object_get(k, "tx_packets"));
 			}
 		}
 		rc = 0;

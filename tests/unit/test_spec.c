@@ -597,10 +597,10 @@ static void test_publish_flag(void **state)
 	assert_int_equal(p.proto, 6);
 	assert_int_equal(acre_publish_parse("53:5353/udp", &p, &err), 0);
 	assert_int_equal(p.proto, 17);
-	static const char *const bad[] = {"",	     "8080",	 "8080:",      ":80",
-					  "0:80",    "80:0",	 "65536:80",   "80:65536",
-					  "80:80/",  "80:80/ip", "080:80x",    "1000000:1",
-					  "-1:80",   "80:80:80", "80 :80",     "80:80/tcpx"};
+	static const char *const bad[] = {"",	    "8080",	"8080:",    ":80",
+					  "0:80",   "80:0",	"65536:80", "80:65536",
+					  "80:80/", "80:80/ip", "080:80x",  "1000000:1",
+					  "-1:80",  "80:80:80", "80 :80",   "80:80/tcpx"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
 		assert_int_equal(acre_publish_parse(bad[i], &p, &err), -EINVAL);
 		assert_string_equal(err.field, "network.publish");
