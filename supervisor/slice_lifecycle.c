@@ -292,8 +292,6 @@ int slice_prepare(struct slice *s, struct acre_error *err)
 	int rc = check_capacity(sv, spec, err);
 	if (rc == 0)
 		rc = acre_user_resolve(spec->isolation.rootfs, spec->user, &s->user, err);
-	if (rc == 0)
-		rc = egress_publish_check(sv, spec, err);
 	if (rc == 0 && spec->isolation.seccomp == ACRE_SECCOMP_PROFILE)
 		rc = acre_seccomp_compile_profile(spec->isolation.seccomp_profile,
 						  &s->seccomp_profile, err);
@@ -323,7 +321,10 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	s->rec.foreground = o->foreground;
 	s->rec.remove_on_exit = o->remove_on_exit;
 	name = s->rec.spec.name;
-	int rc = slice_prepare(s, err);
+	/* A new slice's node ports: a recovered one had them already. */
+	int rc = egress_publish_check(sv, &s->rec.spec, err);
+	if (rc == 0)
+		rc = slice_prepare(s, err);
 	if (rc < 0)
 		goto fail;
 	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)

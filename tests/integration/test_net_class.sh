@@ -89,7 +89,7 @@ check to-pool pool "$TEST_DIR/pool.json"
 # The slice subnet stays node: the supervisor's own entry is still there beside ours.
 bpftool -j map dump pinned "$pins/net_class" | jq -e 'length == 2' >/dev/null ||
 	fail "the trie: $(bpftool -j map dump pinned "$pins/net_class")"
-acre slice stat to-pool | head -1 | grep -q "NET-NODE.*NET-POOL.*NET-OUTSIDE" ||
-	fail "slice stat's columns: $(acre slice stat to-pool | head -1)"
-acre slice stat to-pool | grep -q "^to-pool" || fail "slice stat: $(acre slice stat to-pool)"
+table=$(acre slice stat to-pool)
+assert_contains "${table%%$'\n'*}" "NET-NODE  NET-POOL  NET-OUTSIDE" "slice stat's columns"
+assert_contains "$table" $'\nto-pool ' "slice stat"
 log "test_net_class: $(($(now_ms) - t0)) ms"

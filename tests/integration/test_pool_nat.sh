@@ -61,14 +61,13 @@ seen=$(reach) || fail "a bridged slice cannot reach outside: $seen"
 assert_eq "$seen" "$node_addr" "the address the outside listener saw"
 log "egress nat: the outside saw $seen"
 in_node nft list table ip "$table" >"$TEST_DIR/table" || fail "no table $table"
-grep -q masquerade "$TEST_DIR/table" || fail "no masquerade in $(cat "$TEST_DIR/table")"
+assert_contains "$(cat "$TEST_DIR/table")" masquerade "table $table"
 
 # ---- published ports --------------------------------------------------------------------
 acre slice run -d --name web --net bridge --publish 8080:8000 --publish 8053:53/udp -- \
 	python3 -m http.server 8000 --bind 0.0.0.0 >/dev/null || fail "run web"
-slice_field web '.network.publish | length' | grep -qx 2 || fail "show: $(acre -j slice show web)"
-acre slice show web | grep -q "node port 8080 -> 8000/tcp, node port 8053 -> 53/udp" ||
-	fail "slice show: $(acre slice show web)"
+assert_eq "$(slice_field web '.network.publish | length')" 2 "published ports in show -j"
+assert_contains "$(acre slice show web)" "node port 8080 -> 8000/tcp, node port 8053 -> 53/udp"
 wait_for "in_out curl -sf -m 2 http://$node_addr:8080/" 15 || fail "web does not answer from outside"
 in_node curl -sf -m 2 "http://$node_addr:8080/" >/dev/null || fail "web does not answer from the node"
 log "published 8080 answers from outside and from the node"
@@ -97,7 +96,9 @@ out=$(acre slice run -d --name web4 --publish 8082:80 -- sleep 1 2>&1) && fail "
 assert_contains "$out" "needs network.mode bridge"
 [ "$(acre -j slice list | jq 'length')" = 1 ] || fail "a refused slice was left: $(acre slice list)"
 # The port of a refused slice is no one's: a held bind is the only thing on 8081.
-in_node nft list map ip "$table" publish | grep -q 8081 && fail "8081 in the map"
+# (nft's output is read whole first: grep -q stopping early would fail the pipe under pipefail)
+publish_map() { in_node nft list map ip "$table" publish; }
+assert_not_contains "$(publish_map)" 8081 "the publish map"
 
 # ---- kill -9 and restart keep the published port -------------------------------------------
 kill_supervisor
@@ -105,14 +106,14 @@ in_node nft list table ip "$table" >/dev/null || fail "kill -9 removed the table
 in_out curl -sf -m 2 "http://$node_addr:8080/" >/dev/null || fail "web stopped answering after kill -9"
 restart_supervisor
 in_out curl -sf -m 2 "http://$node_addr:8080/" >/dev/null || fail "web stopped answering after a restart"
-in_node nft list map ip "$table" publish | grep -q "tcp . 8080 : " || fail "8080 left the map"
+assert_contains "$(publish_map)" "tcp . 8080 : " "the publish map after a restart"
 out=$(acre slice run -d --name web2 --net bridge --publish 8080:80 -- sleep 100 2>&1) &&
 	fail "after a restart a second slice published 8080"
 log "kill -9 and a restart: 8080 still answers and is still taken"
 
 # ---- removal and a clean stop ----------------------------------------------------------
 acre slice rm --force web >/dev/null || fail "rm web"
-in_node nft list map ip "$table" publish | grep -q 8080 && fail "8080 stayed published after rm"
+assert_not_contains "$(publish_map)" 8080 "the publish map after rm"
 stop_supervisor || fail "stop"
 in_node nft list table ip "$table" >/dev/null 2>&1 && fail "a clean stop left table $table"
 assert_eq "$(in_node nft list tables)" "$other_tables" "the other tables"
