@@ -4,7 +4,8 @@
 # ("outside", a listener at 198.18.X.2 standing for the world); slices in
 # 198.19.Y.0/24.  A bridged slice reaches the listener, which sees the node's
 # address; --egress none blocks it; --publish makes a slice's HTTP server
-# answer on the node's address from outside and from the node itself; a
+# answer on the node's address from outside, from the node itself and from
+# another slice of the node; a
 # node port that a process holds, or another slice publishes, is refused
 # with nothing created; kill -9 of the supervisor and a restart keep the
 # published port answering; a clean stop with no slice left removes the
@@ -70,7 +71,11 @@ assert_eq "$(slice_field web '.network.publish | length')" 2 "published ports in
 assert_contains "$(acre slice show web)" "node port 8080 -> 8000/tcp, node port 8053 -> 53/udp"
 wait_for "in_out curl -sf -m 2 http://$node_addr:8080/" 15 || fail "web does not answer from outside"
 in_node curl -sf -m 2 "http://$node_addr:8080/" >/dev/null || fail "web does not answer from the node"
-log "published 8080 answers from outside and from the node"
+# From another slice of the node: DNAT back onto the bridge, masqueraded so the reply returns.
+acre slice run --rm --net bridge -- python3 -c "
+import urllib.request; urllib.request.urlopen('http://$node_addr:8080/', timeout=$(scaled 3)).read()" ||
+	fail "web does not answer another slice of the node on the node's address"
+log "published 8080 answers from outside, from the node and from a slice of the node"
 
 # A port published by another slice, a port a process of the node holds, bad ports.
 out=$(acre slice run -d --name web2 --net bridge --publish 8080:80 -- sleep 100 2>&1) &&
