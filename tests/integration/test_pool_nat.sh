@@ -65,17 +65,29 @@ in_node nft list table ip "$table" >"$TEST_DIR/table" || fail "no table $table"
 assert_contains "$(cat "$TEST_DIR/table")" masquerade "table $table"
 
 # ---- published ports --------------------------------------------------------------------
-acre slice run -d --name web --net bridge --publish 8080:8000 --publish 8053:53/udp -- \
-	python3 -m http.server 8000 --bind 0.0.0.0 >/dev/null || fail "run web"
+# web serves HTTP on 8000 and echoes UDP on 5353, published as 8080/tcp and 8053/udp.
+acre slice run -d --name web --net bridge --publish 8080:8000 --publish 8053:5353/udp -- \
+	python3 -c "
+import http.server, socket, threading
+def echo():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('0.0.0.0', 5353))
+    while True:
+        d, a = u.recvfrom(100); u.sendto(d, a)
+threading.Thread(target=echo, daemon=True).start()
+http.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, port=8000, bind='0.0.0.0')
+" >/dev/null || fail "run web"
 assert_eq "$(slice_field web '.network.publish | length')" 2 "published ports in show -j"
-assert_contains "$(acre slice show web)" "node port 8080 -> 8000/tcp, node port 8053 -> 53/udp"
+assert_contains "$(acre slice show web)" "node port 8080 -> 8000/tcp, node port 8053 -> 5353/udp"
 wait_for "in_out curl -sf -m 2 http://$node_addr:8080/" 15 || fail "web does not answer from outside"
 in_node curl -sf -m 2 "http://$node_addr:8080/" >/dev/null || fail "web does not answer from the node"
+udp_echo="import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.sendto(b'ping', ('$node_addr', 8053)); assert s.recvfrom(100)[0] == b'ping'"
+in_out python3 -c "$udp_echo" || fail "8053/udp does not echo from outside"
 # From another slice of the node: DNAT back onto the bridge, masqueraded so the reply returns.
 acre slice run --rm --net bridge -- python3 -c "
 import urllib.request; urllib.request.urlopen('http://$node_addr:8080/', timeout=$(scaled 3)).read()" ||
 	fail "web does not answer another slice of the node on the node's address"
-log "published 8080 answers from outside, from the node and from a slice of the node"
+log "published 8080 answers from outside, from the node and from a slice of the node; 8053/udp echoes"
 
 # A port published by another slice, a port a process of the node holds, bad ports.
 out=$(acre slice run -d --name web2 --net bridge --publish 8080:80 -- sleep 100 2>&1) &&
