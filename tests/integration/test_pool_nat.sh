@@ -50,7 +50,7 @@ wait_for "in_out python3 -c \"import socket; socket.create_connection(('$out_add
 
 # reach: run a bridged slice that connects outside; prints what the listener saw.
 reach() {
-	acre slice run --rm --net bridge "$@" -- python3 -c "
+	acre slice run --rm --net bridge -- python3 -c "
 import socket
 s = socket.create_connection(('$out_addr', 9000), $(scaled 3))
 print(s.recv(100).decode().strip())"
