@@ -310,18 +310,23 @@ int egress_init(struct supervisor *sv, struct acre_error *err)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	struct recovered r = {.sv = sv, .e = e};
 	acre_map_foreach(sv->slices, recover_one, &r);
-	int rc = open_nft(sv, e, err);
-	if (rc < 0)
-		return rc;
-	if (r.bridged)
-		return make_table(sv, e, err);
-	/* Left by a run that was killed, with no bridged slice since: nothing needs it. */
-	if (acre_nft_table_exists(e->nft)) {
+	/*
+	 * Failing here would keep the supervisor from serving slices that run
+	 * on regardless: it says why, and the next bridged slice tries again.
+	 */
+	struct acre_error why = {0};
+	int rc = open_nft(sv, e, &why);
+	if (rc == 0 && r.bridged) {
+		rc = make_table(sv, e, &why);
+	} else if (rc == 0 && acre_nft_table_exists(e->nft)) {
+		/* Left by a run that was killed, with no bridged slice since: nothing needs it. */
 		acre_log(ACRE_LOG_INFO,
 			 "event=nft_table_removed table=%s reason=\"no bridged slice\"",
 			 acre_nft_table(e->nft));
-		return acre_nft_table_remove(e->nft, err);
+		rc = acre_nft_table_remove(e->nft, &why);
 	}
+	if (rc < 0)
+		acre_log(ACRE_LOG_WARN, "event=egress_recover_failed error=\"%s\"", why.message);
 	return 0;
 }
 

@@ -14,7 +14,8 @@
 /*
  * After recovery: with bridged slices left by an earlier run, their table
  * is made again exactly as they need it (ports, pool CIDR); a table with no
- * bridged slice left is removed.
+ * bridged slice left is removed.  A failure is logged, not fatal: the
+ * slices run on, and the next bridged slice tries again.
  */
 int egress_init(struct supervisor *sv, struct acre_error *err);
 /* At a clean stop with no slice left, the table goes; otherwise it stays for the slices. */
