@@ -18,6 +18,7 @@
  * class (the DISPATCH POINT in pool_net_peers.c).
  */
 #include "pool_net.h"
+#include "egress.h"
 #include "network.h"
 
 #include <arpa/inet.h>
@@ -63,6 +64,8 @@ static void load(struct supervisor *sv, struct pool_net *pn)
 		return;
 	}
 	pn->joined = true;
+	/* Before egress_init makes the table: pool traffic is neither masqueraded nor dropped. */
+	egress_set_pool_cidr(sv, &pn->cfg.pool_cidr);
 	pn->waiting = pn->in_use.network != pn->cfg.subnet.network ||
 		      pn->in_use.prefix != pn->cfg.subnet.prefix;
 	char sub[ACRE_CIDR_STRLEN];
@@ -238,11 +241,15 @@ static void adopt_subnet(struct supervisor *sv, struct pool_net *pn)
 			 err.message);
 		return;
 	}
-	if (pn->in_use.network != pn->cfg.subnet.network ||
-	    pn->in_use.prefix != pn->cfg.subnet.prefix || pn->waiting)
+	bool moved = pn->in_use.network != pn->cfg.subnet.network ||
+		     pn->in_use.prefix != pn->cfg.subnet.prefix;
+	if (moved || pn->waiting)
 		acre_log(ACRE_LOG_INFO, "event=pool_subnet_adopted subnet=%s", want);
 	pn->in_use = pn->cfg.subnet;
 	pn->waiting = false;
+	/* NAT's table names the slices' subnet: made again for the new one. */
+	if (moved && egress_sync(sv, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "event=egress_sync_failed error=\"%s\"", err.message);
 }
 
 void pool_net_registered(struct supervisor *sv, const json_t *network)
@@ -270,6 +277,8 @@ void pool_net_registered(struct supervisor *sv, const json_t *network)
 	pn->cfg = cfg;
 	pn->joined = true;
 	adopt_subnet(sv, pn);
+	egress_set_pool_cidr(sv, &cfg.pool_cidr);
+	pool_net_classes_update(sv, pn);
 	forwarding_on(pn);
 	if (cfg.overlay == POOL_OVERLAY_VXLAN) {
 		if (pool_net_vxlan_up(sv, pn, &err) < 0)
@@ -297,6 +306,7 @@ void pool_net_lease_released(struct supervisor *sv)
 	adopt_subnet(sv, pn);
 	if (!pn->waiting) {
 		save(sv, pn);
+		pool_net_classes_update(sv, pn);
 		/* The VXLAN side's address is the subnet's first: it moves with it. */
 		struct acre_error err = {0};
 		if (pn->cfg.overlay == POOL_OVERLAY_VXLAN && pool_net_vxlan_up(sv, pn, &err) < 0)

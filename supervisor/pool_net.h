@@ -114,5 +114,7 @@ int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err
 /* Removes what the kernel holds of ours that no peer in pn->peers wants; how many. */
 size_t pool_net_reconcile(struct pool_net *pn);
 void pool_net_peers_free(struct acre_map *peers);
+/* Tells the accounting of bytes by class where the node, the pool and its peers are. */
+void pool_net_classes_update(struct supervisor *sv, struct pool_net *pn);
 
 #endif

@@ -9,6 +9,7 @@
  * route protocol and on acre's own VXLAN device only.
  */
 #include "pool_net.h"
+#include "net_class.h"
 
 #include <event2/event.h>
 
@@ -168,16 +169,27 @@ size_t pool_net_reconcile(struct pool_net *pn)
 	return stale;
 }
 
-/*
- * DISPATCH POINT (nat): the pool's ranges changed.  Bytes by destination
- * class count as `pool` what goes to the pool CIDR and to the peers'
- * addresses; the integrator calls net_class_set(...) here with
- * pn->cfg.pool_cidr and the addresses in pn->peers.
- */
-static void peers_changed(struct supervisor *sv, struct pool_net *pn)
+static void collect_address(const char *key, void *value, void *ud)
 {
-	(void)sv;
-	(void)pn;
+	(void)key;
+	ACRE_VEC(uint32_t) *v = ud;
+	const struct pool_peer *p = value;
+	acre_vec_push(v, p->address);
+}
+
+/*
+ * The pool's ranges as the accounting sees them: bytes to this node's
+ * subnet are `node`, to the pool CIDR and to the peers' own addresses
+ * `pool` (net_class.c), kept current whenever the peers or the subnet change.
+ */
+void pool_net_classes_update(struct supervisor *sv, struct pool_net *pn)
+{
+	ACRE_VEC(uint32_t) addrs = {0};
+	acre_map_foreach(pn->peers, collect_address, &addrs);
+	int rc = net_class_set(sv, &pn->in_use, &pn->cfg.pool_cidr, addrs.v, addrs.n);
+	if (rc < 0)
+		acre_log(ACRE_LOG_WARN, "event=net_class_failed error=\"%s\"", strerror(-rc));
+	acre_vec_free(&addrs);
 }
 
 struct apply_walk {
@@ -278,7 +290,7 @@ int pool_net_peers_op(struct supervisor *sv, json_t *req, struct acre_error *err
 	}
 	if (m.full)
 		schedule_reconcile(sv, pn);
-	peers_changed(sv, pn);
+	pool_net_classes_update(sv, pn);
 	acre_log(ACRE_LOG_INFO, "event=pool_peers full=%s set=%zu gone=%zu peers=%zu failed=%zu",
 		 m.full ? "true" : "false", m.set.n, acre_strv_length(m.gone),
 		 acre_map_size(pn->peers), w.failed);

@@ -17,6 +17,7 @@
  *                                   the observers it tells of every change
  *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
+ *   egress.h        egress.c        NAT out of the node, published ports in
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
  *   supervisor.h                    this context
@@ -53,6 +54,7 @@ struct supervisor_options {
 	const char *bridge;	  /* --bridge */
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
+	bool egress_none;	  /* --egress none: bridged slices reach the node and pool only */
 	bool no_accounting;	  /* leave eBPF out */
 	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
 	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
@@ -63,6 +65,7 @@ struct conn;
 struct controller_link;
 struct network;
 struct pool_net;
+struct egress;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -89,6 +92,7 @@ struct supervisor {
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
 	struct pool_net *pool_net; /* NULL unless --controller (pool_net.h) */
+	struct egress *egress;	   /* egress.c: NAT and published ports */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;
