@@ -316,9 +316,11 @@ void pool_net_lease_released(struct supervisor *sv)
 
 /*
  * DISPATCH POINT (dns, vip): `net.names` and `net.vips` go on to their
- * modules here, and nowhere else.  The integrator wires
- *	net.names -> dns_names_apply(sv, req)
- *	net.vips  -> vip_apply(sv, req)
+ * modules here, and nowhere else (controller_ops.c hands every net.* op to
+ * pool_net_request).  The integrator wires, each a one-line body:
+ *	dispatch_names: return dns_names_apply(sv, req, err);   (dns.h)
+ *	dispatch_vips:  return vip_apply(sv, req, err);         (vip.h)
+ * and drops the branches' own net.names/net.vips lines in controller_ops.c.
  * Until then both are accepted and answered ok.
  */
 static int dispatch_names(struct supervisor *sv, json_t *req, struct acre_error *err)
