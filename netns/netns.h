@@ -273,8 +273,6 @@ int acre_netns_vxlan_ensure(struct acre_netns *nn, struct acre_netns_vxlan *v,
 /* Removes our device (and every entry on it); missing is fine. */
 int acre_netns_vxlan_remove(struct acre_netns *nn, const char *name, const char *mark,
 			    struct acre_error *err);
-/* Its ifindex, -ENODEV when missing, -EEXIST when the name is not ours. */
-int acre_netns_vxlan_ifindex(struct acre_netns *nn, const char *name, const char *mark);
 
 /* A forwarding entry (MAC -> remote address) or a neighbour entry (address -> MAC). */
 struct acre_netns_l2 {

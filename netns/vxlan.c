@@ -216,15 +216,6 @@ int acre_netns_vxlan_remove(struct acre_netns *nn, const char *name, const char 
 	return acre_netns_link_delete(nn, name, err);
 }
 
-int acre_netns_vxlan_ifindex(struct acre_netns *nn, const char *name, const char *mark)
-{
-	_cleanup_link_ struct rtnl_link *l = NULL;
-	int r = nn_link_get(nn, name, &l);
-	if (r < 0)
-		return r;
-	return is_ours(l, mark) ? rtnl_link_get_ifindex(l) : -EEXIST;
-}
-
 /* ---- forwarding and neighbour entries ------------------------------------- */
 
 static struct rtnl_neigh *entry_new(int family, int ifindex, const uint8_t mac[6], uint32_t addr)
