@@ -12,7 +12,7 @@
 #            --overlay vxlan), against a VXLAN pair made by hand (`ip link
 #            add ... type vxlan`, same MTU) and routes over it.
 # Prints both figures and the ratio for each (target >= 0.95).
-# Usage: bench/net-pool.sh [ROUNDS] [SECONDS]
+# Usage: [NO_ACCOUNTING=1] bench/net-pool.sh [ROUNDS] [SECONDS]
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-5}
@@ -28,8 +28,12 @@ pool_net_ctl_args host-gw
 net_setup 2
 make_certs
 start_controller
-start_node 1
-start_node 2
+# NO_ACCOUNTING=1: supervisors without eBPF accounting, to tell the routes' cost from the
+# per-packet accounting's (bytes by class) that every slice pays on node and pool traffic alike.
+acct=()
+[ -n "${NO_ACCOUNTING:-}" ] && acct=(--no-accounting)
+start_node 1 "${acct[@]}"
+start_node 2 "${acct[@]}"
 N1=acre-test-$RAND_ID-n1
 N2=acre-test-$RAND_ID-n2
 A1=$(node_addr 1)
