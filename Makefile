@@ -126,7 +126,7 @@ $(BPF_OUT)/vmlinux.h:
 
 # -g makes the BTF that CO-RE and bpftool need; the DWARF beside it is stripped
 # (it would be most of the skeleton's embedded object).
-$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/layout.h $(BPF_OUT)/vmlinux.h
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/layout.h bpf/vip.bpf.h $(BPF_OUT)/vmlinux.h
 	@echo "  BPF     $<"
 	@$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_OUT) \
 		-iquote . -c $< -o $@

@@ -13,6 +13,7 @@
 #include "server.h"
 #include "slice.h"
 #include "socket_ops.h"
+#include "vip.h"
 #include "waiters.h"
 
 #include <fcntl.h>
@@ -39,6 +40,7 @@ static const char usage[] =
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
+	"  --vip-cgroup PATH    cgroup v2 directory whose processes VIPs serve (default the v2 root)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -106,6 +108,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"tls-cert", required_argument, NULL, 1005},
 		{"tls-key", required_argument, NULL, 1006},
 		{"insecure", no_argument, NULL, 1007},
+		{"vip-cgroup", required_argument, NULL, 1008},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -200,6 +203,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 1007:
 			o->link.insecure = true;
+			break;
+		case 1008:
+			o->vip_cgroup = optarg;
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);
@@ -380,6 +386,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		return rc;
 	recover_slices(sv);
 	network_recover(sv);
+	vip_init(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
@@ -401,6 +408,7 @@ static void teardown(struct supervisor *sv)
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
+	vip_free(sv);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With
 	 * slices left, the pins stay and keep counting for the next supervisor.

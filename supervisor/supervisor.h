@@ -53,6 +53,7 @@ struct supervisor_options {
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool no_accounting;	  /* leave eBPF out */
+	const char *vip_cgroup;	  /* --vip-cgroup: where VIPs serve the node (NULL: the v2 root) */
 	struct controller_link_options link;
 };
 
@@ -95,6 +96,7 @@ struct supervisor {
 	char socket_dir[4096];
 	bool stopping;
 	struct controller_link *link; /* NULL unless --controller */
+	struct acre_map *vips;	      /* group name -> struct vip_record (vip.h) */
 };
 
 #endif
