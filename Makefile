@@ -182,6 +182,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
+TEST_SRCS_test_vip := bpf/vip_slots.c supervisor/vip_msg.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
