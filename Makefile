@@ -99,6 +99,13 @@ $(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# bench/vip.sh: short TCP connections from one thread, to a VIP and to its member.
+BENCH_VIP_CONN := $(BUILD)/bench/acre-bench-vip-conn
+$(BENCH_VIP_CONN): bench/vip_conn.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
 INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c proto/fds.c
@@ -271,7 +278,7 @@ deps:
 run: all
 	@tests/run-demo.sh
 
-bench: all $(BENCH_POOL)
+bench: all $(BENCH_POOL) $(BENCH_VIP_CONN)
 	@bench/run-all.sh
 
 install: all
