@@ -355,7 +355,8 @@ static bool uses_pinned_maps(int prog_fd, const struct acre_bpf_part *part,
 	struct bpf_prog_info info = {.nr_map_ids = ACRE_ARRAY_SIZE(ids),
 				     .map_ids = (__u64)(uintptr_t)ids};
 	__u32 len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0 || info.nr_map_ids > ACRE_ARRAY_SIZE(ids))
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0 ||
+	    info.nr_map_ids > ACRE_ARRAY_SIZE(ids))
 		return false;
 	for (__u32 i = 0; i < info.nr_map_ids; i++) {
 		_cleanup_close_ int fd = bpf_map_get_fd_by_id(ids[i]);

@@ -125,7 +125,8 @@ static __always_inline int vip_pick_sticky(struct bpf_sock_addr *ctx, __u32 vip,
 	}
 	if (!vip_pick(sv, out))
 		return 0;
-	struct acre_bpf_vip_sticky nv = {.addr = out->addr, .port = out->port, .version = sv->version};
+	struct acre_bpf_vip_sticky nv = {
+		.addr = out->addr, .port = out->port, .version = sv->version};
 	bpf_map_update_elem(&connect_sticky, &k, &nv, BPF_ANY);
 	return 1;
 }
@@ -134,8 +135,8 @@ static __always_inline int vip_pick_sticky(struct bpf_sock_addr *ctx, __u32 vip,
  * 0: not a VIP, left alone; 1: rewritten; -1: a VIP with no running member, refused with
  * ECONNREFUSED (the program then returns 0) rather than left to time out.
  */
-static __always_inline int vip_choose(struct bpf_sock_addr *ctx, __u32 addr, __u32 port,
-				      int sticky, struct acre_bpf_vip_backend *be)
+static __always_inline int vip_choose(struct bpf_sock_addr *ctx, __u32 addr, __u32 port, int sticky,
+				      struct acre_bpf_vip_backend *be)
 {
 	struct acre_bpf_vip_value sv;
 	if (!vip_lookup(ctx, addr, port, &sv))

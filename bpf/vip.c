@@ -136,8 +136,9 @@ static int place(struct acre_bpf *b, const struct acre_bpf_vip_key *key,
 	if (bpf_map_lookup_elem(b->vips_fd, key, &cur) == 0) {
 		int64_t base = acre_bpf_vip_next_base(cur.index, cur.base);
 		if (base >= 0) {
-			*next = (struct acre_bpf_vip_value){
-				.index = cur.index, .base = (__u32)base, .version = cur.version + 1};
+			*next = (struct acre_bpf_vip_value){.index = cur.index,
+							    .base = (__u32)base,
+							    .version = cur.version + 1};
 			return 0;
 		}
 		/* An entry no build of ours wrote: it is replaced like a new one. */
@@ -146,8 +147,8 @@ static int place(struct acre_bpf *b, const struct acre_bpf_vip_key *key,
 	int rc = used_indexes(b, used);
 	if (rc < 0)
 		return rc;
-	int index = acre_bpf_vip_pick_index(used, b->vip_freed_at, ACRE_BPF_VIP_MAX_SERVICES,
-					    now_ms());
+	int index =
+		acre_bpf_vip_pick_index(used, b->vip_freed_at, ACRE_BPF_VIP_MAX_SERVICES, now_ms());
 	if (index < 0)
 		return index;
 	/*
@@ -220,7 +221,8 @@ int acre_bpf_vip_foreach(struct acre_bpf *b, acre_bpf_vip_fn fn, void *ud)
 			__u32 slot = v.base + i;
 			struct acre_bpf_vip_backend be;
 			if (bpf_map_lookup_elem(b->slots_fd, &slot, &be) == 0)
-				m[n++] = (struct acre_bpf_vip_member){.addr = be.addr, .port = be.port};
+				m[n++] = (struct acre_bpf_vip_member){.addr = be.addr,
+								      .port = be.port};
 		}
 		struct acre_bpf_vip vip = {.addr = k.addr, .port = k.port, .proto = k.proto};
 		fn(&vip, m, n, ud);

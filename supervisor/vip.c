@@ -106,10 +106,9 @@ static int publish(struct supervisor *sv, const struct vip_record *r, struct acr
 			log_vip("vip_set", r->name, &k, p->n);
 		if (rc < 0 && !first) {
 			first = rc;
-			acre_error_set(err, -rc, "set", "VIP %s port %u: %s", r->name,
-				       ntohs(p->port),
-				       rc == -ENOSPC ? "this node's VIP table is full"
-						     : strerror(-rc));
+			acre_error_set(
+				err, -rc, "set", "VIP %s port %u: %s", r->name, ntohs(p->port),
+				rc == -ENOSPC ? "this node's VIP table is full" : strerror(-rc));
 		}
 	}
 	return first;
@@ -233,7 +232,8 @@ int vip_apply(struct supervisor *sv, json_t *msg, struct acre_error *err)
 	}
 	if (!sv->vips && !(sv->vips = acre_map_new()))
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
-	/* The node's own processes get VIPs once there are some; a node with none has no program. */
+	/* The node's own processes get VIPs once there are some; a node with none has no program.
+	 */
 	if (rc == 0 && wants_programs(&m))
 		rc = attach(sv, err);
 	if (rc == 0)
@@ -293,10 +293,9 @@ json_t *vip_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 	inet_ntop(AF_INET, &r->vip, a, sizeof(a));
 	json_t *ports = json_array();
 	for (size_t i = 0; i < r->nports; i++)
-		json_array_append_new(ports, json_pack("{s:i,s:s,s:I}", "port",
-						       ntohs(r->ports[i].port), "proto",
-						       r->ports[i].proto == IPPROTO_UDP ? "udp"
-											: "tcp",
-						       "members", (json_int_t)r->ports[i].n));
+		json_array_append_new(
+			ports, json_pack("{s:i,s:s,s:I}", "port", ntohs(r->ports[i].port), "proto",
+					 r->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+					 "members", (json_int_t)r->ports[i].n));
 	return json_pack("[{s:s,s:s,s:o}]", "name", r->name, "vip", a, "ports", ports);
 }

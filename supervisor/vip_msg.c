@@ -45,8 +45,7 @@ static int parse_port(json_t *j, uint16_t *out, const char *field, struct acre_e
 	return 0;
 }
 
-static int parse_backends(json_t *list, struct vip_port *p, const char *at,
-			  struct acre_error *err)
+static int parse_backends(json_t *list, struct vip_port *p, const char *at, struct acre_error *err)
 {
 	char field[128];
 	snprintf(field, sizeof(field), "%s.backends", at);
@@ -120,7 +119,8 @@ static int parse_record(json_t *j, struct vip_record *r, const char *at, struct 
 		for (size_t k = 0; k < i; k++)
 			if (r->ports[k].port == r->ports[i].port &&
 			    r->ports[k].proto == r->ports[i].proto)
-				return acre_error_set(err, EINVAL, field, "%s: listed twice", field);
+				return acre_error_set(err, EINVAL, field, "%s: listed twice",
+						      field);
 	}
 	r->nports = json_array_size(ports);
 	return 0;

@@ -131,25 +131,34 @@ static void test_parse_refusals(void **state)
 		 "set[0].name"},
 		{"{\"set\": [{\"name\": \"w.b\", \"vip\": \"198.19.128.1\", \"ports\": []}]}",
 		 "set[0].name"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"fd00::1\", \"ports\": []}]}", "set[0].vip"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"0.0.0.0\", \"ports\": []}]}", "set[0].vip"},
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"fd00::1\", \"ports\": []}]}",
+		 "set[0].vip"},
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"0.0.0.0\", \"ports\": []}]}",
+		 "set[0].vip"},
 		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\"}]}", "set[0].ports"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 0,"
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "0,"
 		 " \"proto\": \"tcp\", \"backends\": []}]}]}",
 		 "set[0].ports[0].port"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 80,"
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "80,"
 		 " \"proto\": \"sctp\", \"backends\": []}]}]}",
 		 "set[0].ports[0].proto"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 80,"
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "80,"
 		 " \"proto\": \"tcp\"}]}]}",
 		 "set[0].ports[0].backends"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 80,"
-		 " \"proto\": \"tcp\", \"backends\": [{\"address\": \"198.19.4.7\", \"port\": 70000}]}]}]}",
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "80,"
+		 " \"proto\": \"tcp\", \"backends\": [{\"address\": \"198.19.4.7\", \"port\": "
+		 "70000}]}]}]}",
 		 "set[0].ports[0].backends[0].port"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 80,"
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "80,"
 		 " \"proto\": \"tcp\", \"backends\": [{\"address\": \"web-1\", \"port\": 80}]}]}]}",
 		 "set[0].ports[0].backends[0].address"},
-		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": 80,"
+		{"{\"set\": [{\"name\": \"web\", \"vip\": \"198.19.128.1\", \"ports\": [{\"port\": "
+		 "80,"
 		 " \"proto\": \"tcp\", \"backends\": []}, {\"port\": 80, \"proto\": \"tcp\","
 		 " \"backends\": []}]}]}",
 		 "set[0].ports[1]"},
@@ -180,9 +189,9 @@ static void test_parse_too_many_members(void **state)
 	for (int i = 0; i <= ACRE_BPF_VIP_MEMBERS_MAX; i++)
 		json_array_append_new(backends, json_pack("{s:s,s:i}", "address", "198.19.4.7",
 							  "port", 1000 + i));
-	_cleanup_json_ json_t *msg = json_pack(
-		"{s:[{s:s,s:s,s:[{s:i,s:s,s:O}]}]}", "set", "name", "web", "vip", "198.19.128.1",
-		"ports", "port", 80, "proto", "tcp", "backends", backends);
+	_cleanup_json_ json_t *msg = json_pack("{s:[{s:s,s:s,s:[{s:i,s:s,s:O}]}]}", "set", "name",
+					       "web", "vip", "198.19.128.1", "ports", "port", 80,
+					       "proto", "tcp", "backends", backends);
 	struct vip_msg m;
 	struct acre_error err = {0};
 	assert_int_equal(vip_msg_parse(msg, &m, &err), -E2BIG);
