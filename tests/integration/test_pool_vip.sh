@@ -6,7 +6,7 @@
 # the test's own (--vip-cgroup, never the real root) that holds the supervisor's subtree and
 # a "node process" cgroup for clients.  Checks: 300 connections to a VIP with three members
 # land on all three (none under 20%), from the node and from a slice; a member killed stops
-# receiving within 1 s; UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4
+# receiving within 1 s; members changed back and forth under connections never fail one; UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4
 # and v6 sockets; a VIP with no member refuses at once; --allow is checked against the
 # member chosen, not the VIP; a bad message is refused whole naming its field; slice show
 # lists the group's VIPs; the programs survive kill -9 and are re-adopted, and a clean stop
@@ -33,8 +33,8 @@ SUP=(--cgroup-root "$CGROOT/node" --vip-cgroup "$VIPCG" --slice-cidr 198.18.0.0/
 	--join-token-file "$TEST_DIR/token")
 start_supervisor "${SUP[@]}"
 
-# vips JSON: a net.vips message to the node; prints its reply, 0 when ok.
-vips() { python3 "$ACRE_TEST_LIB/vip_link.py" send "$LINK" "$1"; }
+# vips JSON...: net.vips messages to the node, one after another; prints the replies, 0 when ok.
+vips() { python3 "$ACRE_TEST_LIB/vip_link.py" send "$LINK" "$@"; }
 wait_for "vips '{\"op\":\"net.vips\",\"full\":true,\"set\":[],\"gone\":[]}'" 10 ||
 	fail "the node does not answer net.vips: $(vips '{"op":"net.vips","full":true,"set":[]}')"
 
@@ -181,6 +181,26 @@ log "web-2 answered $before before the kill; push $((t_push - t_kill)) ms after 
 [ "$before" -gt 0 ] || fail "web-2 never answered before its kill: $(head "$TEST_DIR/watch")"
 [ "$after" -gt 20 ] || fail "too few connections after the kill to judge: $after"
 assert_eq "$late" 0 "connections to web-2 or failed, 1 s or more after its kill"
+
+# ---- changes never show half-written: flips between two sets under connections -------------
+on_node python3 -c "$watch_py" "$VIP" 2.5 >"$TEST_DIR/flips" &
+watcher=$!
+track_bg "$watcher"
+flips=0
+m1=$(vip_msg false 1)
+m3=$(vip_msg false 3)
+while kill -0 "$watcher" 2>/dev/null; do
+	vips "$m1" "$m3" "$m1" "$m3" "$m1" "$m3" "$m1" "$m3" "$m1" "$m3" >/dev/null ||
+		fail "a change was refused"
+	flips=$((flips + 10))
+done
+wait "$watcher"
+conns=$(wc -l <"$TEST_DIR/flips")
+log "$flips changes of members under $conns connections"
+assert_eq "$(awk '$2 != "web-1" && $2 != "web-3"' "$TEST_DIR/flips" | head -3)" "" \
+	"connections that failed or reached another member while the set changed"
+[ "$flips" -ge 100 ] && [ "$conns" -ge 50 ] || fail "too few flips ($flips) or connections ($conns) to judge"
+out=$(vips "$(vip_msg false 1 3)") || fail "net.vips web-1, web-3: $out"
 
 # ---- --allow is checked against the member chosen ----------------------------------------------
 allow_py='import collections, json, socket, sys

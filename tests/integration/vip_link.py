@@ -7,7 +7,7 @@
 # exactly what the controller sends (controller/README.md, "Pool networking").
 #
 #   vip_link.py serve PORT CONTROL_SOCKET     (background)
-#   vip_link.py send CONTROL_SOCKET 'JSON'     prints the node's reply; 0 if ok
+#   vip_link.py send CONTROL_SOCKET 'JSON'...  prints the node's replies; 0 if all ok
 import json
 import os
 import socket
@@ -95,22 +95,28 @@ def serve(port, control):
         c.close()
 
 
-def send(control, text):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(control)
-    s.sendall(text.encode() + b"\n")
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    print(buf.decode().strip())
-    return 0 if json.loads(buf).get("ok") is True else 1
+def send(control, texts):
+    """Each message in turn, each after the node answered the one before."""
+    rc = 0
+    for text in texts:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(control)
+        s.sendall(text.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        print(buf.decode().strip())
+        if json.loads(buf).get("ok") is not True:
+            rc = 1
+    return rc
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]), sys.argv[3])
     else:
-        sys.exit(send(sys.argv[2], sys.argv[3]))
+        sys.exit(send(sys.argv[2], sys.argv[3:]))
