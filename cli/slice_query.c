@@ -202,24 +202,6 @@ static void print_network(const json_t *n)
 	printf("\n");
 }
 
-/* "web 198.19.128.1 80/tcp (3 members), 53/udp (3 members)" */
-static void print_vips(const json_t *vips)
-{
-	size_t i, k;
-	json_t *v, *p;
-	json_array_foreach (vips, i, v) {
-		printf("%s%s %s", i ? "; " : "vips:       ", render_str(v, "name"),
-		       render_str(v, "vip"));
-		json_array_foreach (json_object_get(v, "ports"), k, p)
-			printf("%s %lld/%s (%lld members)", k ? "," : "",
-			       (long long)json_integer_value(json_object_get(p, "port")),
-			       render_str(p, "proto"),
-			       (long long)json_integer_value(json_object_get(p, "members")));
-	}
-	if (json_array_size(vips))
-		printf("\n");
-}
-
 static void print_placement(const json_t *p)
 {
 	printf("placement:  strategy %s", render_str(p, "strategy"));
@@ -286,8 +268,6 @@ static void print_show(const json_t *s, bool places)
 	if (!places)
 		print_on_node(s);
 	printf("restart:    %s (restarts: %s)\n", render_str(s, "restart"), restarts);
-	if (json_is_array(json_object_get(s, "vips")))
-		print_vips(json_object_get(s, "vips"));
 	if (json_is_object(json_object_get(s, "placement")))
 		print_placement(json_object_get(s, "placement"));
 	if (json_is_boolean(json_object_get(s, "foreground")))

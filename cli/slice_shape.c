@@ -21,12 +21,6 @@ static json_t *object_at(const json_t *o, const char *key)
 	return json_is_object(v) ? v : NULL;
 }
 
-static json_t *array_at(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_array(v) ? v : NULL;
-}
-
 static json_t *bool_at(const json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -67,7 +61,7 @@ static json_t *slice_object(const struct slice_fields *f)
 
 /* show's fields beyond the list's: each side fills its own, the other's stay null. */
 struct detail_fields {
-	json_t *restart, *exit, *spec, *vips;
+	json_t *restart, *exit, *spec;
 	json_t *task_pid, *foreground, *remove_on_exit, *network, *cgroup; /* a node's */
 	json_t *desired, *placement, *replacements;			   /* the pool's */
 };
@@ -88,7 +82,6 @@ static json_t *add_detail(json_t *o, const struct detail_fields *d)
 		{"remove_on_exit", d->remove_on_exit},
 		{"network", d->network},
 		{"cgroup", d->cgroup},
-		{"vips", d->vips},
 		{"desired", d->desired},
 		{"placement", d->placement},
 		{"replacements", d->replacements},
@@ -126,9 +119,13 @@ json_t *slice_shape_node(const json_t *reply, bool detail)
 		.remove_on_exit = bool_at(reply, "remove_on_exit"),
 		.network = object_at(reply, "network"),
 		.cgroup = object_at(reply, "cgroup"),
-		.vips = array_at(reply, "vips"),
 	};
-	return add_detail(o, &d);
+	o = add_detail(o, &d);
+	/* Its group's virtual IPs, as the pool shows them: only when it has some. */
+	json_t *vips = json_object_get(reply, "vips");
+	if (o && json_is_array(vips))
+		json_object_set(o, "vips", vips);
+	return o;
 }
 
 json_t *slice_shape_pool(const json_t *reply, bool detail)
@@ -159,7 +156,6 @@ json_t *slice_shape_pool(const json_t *reply, bool detail)
 		.desired = string_at(reply, "desired"),
 		.placement = object_at(reply, "placement"),
 		.replacements = json_is_integer(repl) ? repl : NULL,
-		.vips = array_at(reply, "vips"),
 	};
 	return add_detail(o, &d);
 }

@@ -275,6 +275,21 @@ void vip_free(struct supervisor *sv)
 	}
 }
 
+/* "80/tcp,53/udp": the ports the node has for the VIP, as acre.vip.ports writes them. */
+static void ports_text(const struct vip_record *r, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->nports && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u/%s", i ? "," : "",
+				      ntohs(r->ports[i].port),
+				      r->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp");
+}
+
+/*
+ * The shape of the pool's view of a member (controller/README.md): [{"vip", "group",
+ * "ports"}], ports as the slice's acre.vip.ports says them, else as the node has them.
+ */
 json_t *vip_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 {
 	const char *group = json_string_value(json_object_get(spec->labels, ACRE_LABEL_SERVICE));
@@ -289,13 +304,10 @@ json_t *vip_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 	const struct vip_record *r = acre_map_get(sv->vips, lower);
 	if (!r)
 		return NULL;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], ports[VIP_PORTS_MAX * 12];
 	inet_ntop(AF_INET, &r->vip, a, sizeof(a));
-	json_t *ports = json_array();
-	for (size_t i = 0; i < r->nports; i++)
-		json_array_append_new(
-			ports, json_pack("{s:i,s:s,s:I}", "port", ntohs(r->ports[i].port), "proto",
-					 r->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
-					 "members", (json_int_t)r->ports[i].n));
-	return json_pack("[{s:s,s:s,s:o}]", "name", r->name, "vip", a, "ports", ports);
+	const char *label = json_string_value(json_object_get(spec->labels, ACRE_LABEL_VIP_PORTS));
+	ports_text(r, ports, sizeof(ports));
+	return json_pack("[{s:s,s:s,s:s}]", "vip", a, "group", group, "ports",
+			 label ? label : ports);
 }

@@ -53,7 +53,10 @@ int vip_apply(struct supervisor *sv, json_t *msg, struct acre_error *err);
 void vip_init(struct supervisor *sv);
 /* At a clean stop: detaches the node-wide programs and forgets the VIPs. */
 void vip_free(struct supervisor *sv);
-/* The VIPs of the slice's group (label acre.service), for `slice show`; NULL if none. */
+/*
+ * The VIPs of the slice's group (label acre.service), for `slice show`, as the pool shows a
+ * member's: [{"vip", "group", "ports"}]; NULL if none.
+ */
 json_t *vip_view(struct supervisor *sv, const struct acre_slice_spec *spec);
 
 #endif
