@@ -40,7 +40,7 @@ static const char usage[] =
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
-	"  --vip-cgroup PATH    cgroup v2 directory whose processes VIPs serve (default the v2 root)\n"
+	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
