@@ -38,9 +38,9 @@ static const char usage[] =
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
 	"  --prelaunch N        launches kept ready ahead of time (default 32, 0 to 32)\n"
 	"  --no-accounting      do not load the eBPF accounting programs\n"
+	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
-	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -97,6 +97,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"prelaunch", required_argument, NULL, 'P'},
 		{"no-accounting", no_argument, NULL, 'A'},
+		{"vip-cgroup", required_argument, NULL, 1010},
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -108,7 +109,6 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"tls-cert", required_argument, NULL, 1005},
 		{"tls-key", required_argument, NULL, 1006},
 		{"insecure", no_argument, NULL, 1007},
-		{"vip-cgroup", required_argument, NULL, 1008},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -150,6 +150,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 'A':
 			o->no_accounting = true;
+			break;
+		case 1010:
+			o->vip_cgroup = optarg;
 			break;
 		case 'B':
 			o->bridge = optarg;
@@ -203,9 +206,6 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 1007:
 			o->link.insecure = true;
-			break;
-		case 1008:
-			o->vip_cgroup = optarg;
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);

@@ -49,11 +49,11 @@ struct supervisor_options {
 	const char *group;	  /* members may use the socket besides root */
 	uint64_t stop_timeout_ms; /* SIGTERM to SIGKILL when ending a slice */
 	unsigned prelaunch;	  /* launches kept ready ahead of time */
+	const char *vip_cgroup;	  /* --vip-cgroup: where VIPs serve the node (NULL: the v2 root) */
 	const char *bridge;	  /* --bridge */
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool no_accounting;	  /* leave eBPF out */
-	const char *vip_cgroup;	  /* --vip-cgroup: where VIPs serve the node (NULL: the v2 root) */
 	struct controller_link_options link;
 };
 
