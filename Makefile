@@ -152,6 +152,15 @@ $(BUILD)/test/bpf_test: tests/bpf/test_bpf.c $(LIB_bpf) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# The VIP table and programs against the real kernel, as root, in a cgroup of its own:
+# build/test/bpf_vip_test (see tests/bpf/test_vip.c).
+.PHONY: bpf-vip-test
+bpf-vip-test: $(BUILD)/test/bpf_vip_test
+	$(BUILD)/test/bpf_vip_test
+$(BUILD)/test/bpf_vip_test: tests/bpf/test_vip.c $(LIB_bpf) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
 # --isolated against the real kernel, as root: a bridge acri<pid>, three slices in namespaces
 # it makes with iproute2, addresses from 198.18.0.0/15 only.  Builds build/test/bpf_isolate_test
 # and runs it.
