@@ -200,6 +200,18 @@ static void print_network(const json_t *n)
 			printf(" nothing");
 	}
 	printf("\n");
+	json_t *pub = json_object_get(n, "publish");
+	if (json_array_size(pub)) {
+		printf("published: ");
+		size_t i;
+		json_t *p;
+		json_array_foreach (pub, i, p)
+			printf("%s node port %lld -> %lld/%s", i ? "," : "",
+			       (long long)json_integer_value(json_object_get(p, "node_port")),
+			       (long long)json_integer_value(json_object_get(p, "port")),
+			       render_str(p, "proto"));
+		printf("\n");
+	}
 }
 
 static void print_placement(const json_t *p)

@@ -7,6 +7,8 @@
  */
 #include "supervisor.h"
 #include "controller_link.h"
+#include "egress.h"
+#include "net_class.h"
 #include "network.h"
 #include "prelaunch.h"
 #include "recover.h"
@@ -41,6 +43,8 @@ static const char usage[] =
 	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
+	"  --egress nat|none    bridged slices reach outside the node through its address\n"
+	"                       (nat, the default), or only the node and the pool (none)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -100,6 +104,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"vip-cgroup", required_argument, NULL, 1010},
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
+		{"egress", required_argument, NULL, 'E'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
@@ -161,6 +166,14 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		case 'N':
 			o->slice_cidr = optarg;
 			o->net_given = true;
+			break;
+		case 'E':
+			if (strcmp(optarg, "nat") && strcmp(optarg, "none")) {
+				fprintf(stderr, "acre-supervisor: --egress %s: nat or none\n",
+					optarg);
+				return -1;
+			}
+			o->egress_none = strcmp(optarg, "none") == 0;
 			break;
 		case 'P': {
 			char *end;
@@ -386,6 +399,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		return rc;
 	recover_slices(sv);
 	network_recover(sv);
+	if ((rc = egress_init(sv, err)) < 0)
+		return rc;
+	net_class_init(sv);
 	vip_init(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
@@ -407,6 +423,7 @@ static void teardown(struct supervisor *sv)
 	waiters_free(sv);
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
+	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	vip_free(sv);
 	/*

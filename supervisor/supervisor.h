@@ -16,6 +16,7 @@
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
  *   network.h       network.c       slice networking policy
+ *   egress.h        egress.c        NAT out of the node, published ports in
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
  *   supervisor.h                    this context
@@ -53,6 +54,7 @@ struct supervisor_options {
 	const char *bridge;	  /* --bridge */
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
+	bool egress_none;	  /* --egress none: bridged slices reach the node and pool only */
 	bool no_accounting;	  /* leave eBPF out */
 	struct controller_link_options link;
 };
@@ -60,6 +62,7 @@ struct supervisor_options {
 struct conn;
 struct controller_link;
 struct network;
+struct egress;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -85,6 +88,7 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
+	struct egress *egress; /* egress.c: NAT and published ports */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;
