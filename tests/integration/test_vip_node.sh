@@ -120,6 +120,7 @@ show=$(acre -j slice show web-1)
 assert_eq "$(jq -r '.vips[0].vip' <<<"$show")" "$VIP" "slice show -j .vips[0].vip"
 assert_eq "$(jq -c '.vips[0] | [.group, .ports]' <<<"$show")" '["web","80/tcp,53/udp"]' \
 	"slice show -j .vips[0]: the pool's shape"
+assert_contains "$(acre slice show web-1)" "vip:        $VIP (web.acre, 80/tcp,53/udp)"
 
 # ---- UDP: the reply comes from the VIP -----------------------------------------------------
 udp_py='import socket, sys
