@@ -102,6 +102,10 @@ static __always_inline void vip_remember(struct bpf_sock_addr *ctx, __u32 vip, _
 		return;
 	struct acre_bpf_vip_flow_key k = {
 		.cookie = bpf_get_socket_cookie(ctx), .addr = be->addr, .port = be->port};
+	/* A socket's later datagrams find their entry: no write per datagram. */
+	struct acre_bpf_vip_revnat *cur = bpf_map_lookup_elem(&connect_revnat, &k);
+	if (cur && cur->addr == vip && cur->port == (__u16)vport)
+		return;
 	struct acre_bpf_vip_revnat v = {.addr = vip, .port = (__u16)vport};
 	bpf_map_update_elem(&connect_revnat, &k, &v, BPF_ANY);
 }
