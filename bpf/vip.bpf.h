@@ -13,6 +13,7 @@
 #ifndef ACRE_VIP_BPF_H
 #define ACRE_VIP_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "bpf/layout.h"
 
 #define VIP_ECONNREFUSED 111
@@ -147,7 +148,13 @@ static __always_inline int vip_choose(struct bpf_sock_addr *ctx, __u32 addr, __u
 		return 0;
 	int ok = sticky ? vip_pick_sticky(ctx, addr, port, &sv, be) : vip_pick(&sv, be);
 	if (!ok) {
-		bpf_set_retval(-VIP_ECONNREFUSED);
+		/*
+		 * ECONNREFUSED where the kernel lets a program say why (5.18); before, the
+		 * refusal is EPERM.  The check is resolved against the running kernel's BTF at
+		 * load, so an older verifier never sees the call.
+		 */
+		if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_set_retval))
+			bpf_set_retval(-VIP_ECONNREFUSED);
 		return -1;
 	}
 	vip_remember(ctx, addr, port, be);
