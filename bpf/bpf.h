@@ -1,7 +1,8 @@
 /*
  * libacre-bpf: the eBPF side of a node — per-slice network and run-queue
- * accounting and the outbound connect policy of `--allow`.  The programs are
- * attached once, at the supervisor's cgroup v2 subtree, and everything (maps,
+ * accounting, the outbound connect policy of `--allow` and virtual IPs.  The
+ * programs are attached once, at the supervisor's cgroup v2 subtree (the
+ * node-wide VIP programs where acre_bpf_vip_attach says), and everything (maps,
  * programs, links) is pinned under /sys/fs/bpf/acre/<cgroup-root>/, so a
  * supervisor that dies keeps counting through the pins and a new one picks
  * the same maps up again.  A slice is a cgroup id: the supervisor adds and
