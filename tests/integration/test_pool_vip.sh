@@ -4,12 +4,12 @@
 # members, one per node, with acre.vip.ports=80/tcp,53/udp, gets a VIP from --vip-cidr that
 # the controller pushes to every node (net.vips).  300 connections to it from node 1's own
 # processes land on all three members (none under 20%), and so do those from a slice on
-# node 2; a UDP query to the VIP is answered from the VIP; a member killed through the pool
-# stops receiving within 1 s; --allow is checked against the member chosen; slice show
-# lists the VIP, from the pool and from the node.  (tests/integration/test_vip_node.sh checks
-# the node's side in more depth, driving net.vips itself.)  Each supervisor attaches its VIP
-# programs at a cgroup of the test's own (--vip-cgroup), above its own subtree and a cgroup
-# for the node's client processes.
+# node 2; a UDP query to the VIP is answered from the VIP; slice show lists the VIP, from the
+# pool and from the node; --allow is checked against the member chosen; a member killed
+# through the pool stops receiving within 1 s, and so does one whose task dies.
+# (tests/integration/test_vip_node.sh checks the node's side in more depth, driving net.vips
+# itself.)  Each supervisor attaches its VIP programs at a cgroup of the test's own
+# (--vip-cgroup), above its own subtree and a cgroup for the node's client processes.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -152,5 +152,22 @@ log "web-2 answered $before times before its kill; its last answer or a failure 
 [ "$before" -gt 0 ] || fail "web-2 never answered before its kill"
 [ "$after" -gt 20 ] || fail "too few connections after the kill to judge: $after"
 assert_eq "$late" 0 "connections to web-2 or failed, 1 s or more after its kill"
+
+log "a member whose task dies (kill -9 on its node) stops receiving within 1 s"
+on_node 1 python3 -c "$watch_py" "$VIP" 4 >"$TEST_DIR/watch3" &
+watcher=$!
+track_bg "$watcher"
+sleep 1
+pid3=$(node_acre 3 -j slice show web-3 | jq -r .pid)
+[ "$pid3" -gt 1 ] 2>/dev/null || fail "web-3 has no pid: $pid3"
+t_kill=$(now_ms)
+kill -KILL "$pid3" || fail "kill -9 of web-3's init ($pid3)"
+wait "$watcher"
+late=$(awk -v t=$((t_kill + 1000)) '$1 >= t && $2 != "web-1"' "$TEST_DIR/watch3" | wc -l)
+after=$(awk -v t=$((t_kill + 1000)) '$1 >= t' "$TEST_DIR/watch3" | wc -l)
+last=$(awk '$2 != "web-1" { t = $1 } END { printf "%.0f\n", t }' "$TEST_DIR/watch3")
+log "web-3's last answer or a failure $((last > 0 ? last - t_kill : 0)) ms after its task died; $after connections 1 s after"
+[ "$after" -gt 20 ] || fail "too few connections after the crash to judge: $after"
+assert_eq "$late" 0 "connections to web-3 or failed, 1 s or more after its task died"
 
 log "test_pool_vip: $(( ($(now_ms) - T0) / 1000 )) s"
