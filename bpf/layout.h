@@ -147,7 +147,8 @@ struct acre_bpf_vip_backend {
 
 /*
  * connect_revnat (LRU): (socket cookie, member address, port) -> the VIP the socket sent to,
- * so that recvmsg shows a UDP reply as coming from the VIP.
+ * so that recvmsg shows a UDP reply as coming from the VIP, and getpeername the VIP as the
+ * peer (of the last ACRE_BPF_VIP_FLOWS sockets: an older one's entry may have been evicted).
  */
 struct acre_bpf_vip_flow_key {
 	__u64 cookie;

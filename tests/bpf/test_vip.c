@@ -234,9 +234,9 @@ static int connect_from_cgroup(const char *addr, uint16_t port)
 static void test_programs(void)
 {
 	struct acre_error err = {0};
-	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 6,
-	      "the six programs attached at the cgroup (%s)", err.message);
-	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 6,
+	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 8,
+	      "the eight programs attached at the cgroup (%s)", err.message);
+	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 8,
 	      "attaching again changes nothing");
 	struct acre_bpf_vip v = vip_of("198.19.128.1", 80, IPPROTO_TCP);
 	struct acre_bpf_vip_member one = {.addr = inet_addr("127.0.0.1"), .port = htons(T.port[1])};
@@ -253,11 +253,11 @@ static void test_programs(void)
 	/* As after kill -9: the pins keep everything; a new opener takes the programs back. */
 	acre_bpf_close(T.b);
 	T.b = NULL;
-	CHECK(attached() == 6, "closed, the programs stay attached");
+	CHECK(attached() == 8, "closed, the programs stay attached");
 	if (open_module() < 0)
 		die("re-opening the module");
 	CHECK(acre_bpf_vip_pinned(T.b), "the new opener sees them pinned");
-	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 6,
+	CHECK(acre_bpf_vip_attach(T.b, T.cgroup, &err) == 0 && attached() == 8,
 	      "and takes them back, attached once");
 	r = connect_from_cgroup("198.19.128.1", 80);
 	CHECK(r == 1, "the table kept: the VIP reaches its member (listener %d)", r);

@@ -6,11 +6,12 @@
 # the test's own (--vip-cgroup, never the real root) that holds the supervisor's subtree and
 # a "node process" cgroup for clients.  Checks: 300 connections to a VIP with three members
 # land on all three (none under 20%), from the node and from a slice; a member killed stops
-# receiving within 1 s; members changed back and forth under connections never fail one; UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4
-# and v6 sockets; a VIP with no member refuses at once; --allow is checked against the
-# member chosen, not the VIP; a bad message is refused whole naming its field; slice show
-# lists the group's VIPs; the programs survive kill -9 and are re-adopted, and a clean stop
-# detaches them.
+# receiving within 1 s; members changed back and forth under connections never fail one;
+# UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4 and v6 sockets, and
+# getpeername names the VIP; a VIP with no member refuses at once; --allow is checked
+# against the member chosen, not the VIP; a bad message is refused whole naming its field;
+# slice show lists the group's VIPs; the programs survive kill -9 and are re-adopted, and a
+# clean stop detaches them.
 . "$(dirname "$0")/lib.sh"
 require ip python3 jq nsenter bpftool
 T0=$(now_ms)
@@ -139,6 +140,11 @@ c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(2)
 c.connect((vip, 53)); c.send(b"conn")
 data, src = c.recvfrom(512)
 assert src == (vip, 53), src
+assert c.getpeername() == (vip, 53), "connected UDP peer %s" % (c.getpeername(),)
+t = socket.create_connection((vip, 80), timeout=2)
+assert t.getpeername() == (vip, 80), "TCP peer %s, not the VIP" % (t.getpeername(),)
+t6 = socket.create_connection(("::ffff:" + vip, 80), timeout=2)
+assert t6.getpeername()[:2] == ("::ffff:" + vip, 80), "TCP peer %s" % (t6.getpeername(),)
 print("ok")'
 out=$(on_node python3 -c "$udp_py" "$VIP" 2>&1) || fail "UDP to the VIP from the node: $out"
 out=$(acre slice run --rm --net bridge -- python3 -c "$udp_py" "$VIP" 2>&1) ||
