@@ -146,9 +146,9 @@ struct acre_bpf_vip_backend {
 };
 
 /*
- * connect_revnat (LRU): (socket cookie, member address, port) -> the VIP the socket sent to,
- * so that recvmsg shows a UDP reply as coming from the VIP, and getpeername the VIP as the
- * peer (of the last ACRE_BPF_VIP_FLOWS sockets: an older one's entry may have been evicted).
+ * connect_revnat (LRU): (socket cookie, member address, port) -> the VIP a UDP socket sent
+ * to, so that recvmsg shows a reply as coming from the VIP, and getpeername the VIP as a
+ * connected socket's peer.
  */
 struct acre_bpf_vip_flow_key {
 	__u64 cookie;

@@ -4,7 +4,7 @@
  * connection (per UDP socket for unconnected sends), before any packet exists — no NAT, no
  * per-packet cost, no proxy.  recvmsg(2) turns a member's UDP reply back into one from the VIP,
  * so a client that checks where its answer came from (a DNS stub does) accepts it, and
- * getpeername(2) names the VIP as a connected socket's peer.
+ * getpeername(2) names the VIP as a connected UDP socket's peer.
  *
  * Included by connect.bpf.c, whose program rewrites first and then checks --allow against the
  * member chosen, and by vip.bpf.c, the node-wide programs at the v2 root.  Both objects name the
@@ -97,12 +97,16 @@ static __always_inline int vip_has(const struct acre_bpf_vip_value *sv, __u32 ad
 }
 
 /*
- * What this socket sent to, for the member's address to be shown as the VIP: UDP replies
- * (recvmsg) and the peer of a connected socket (getpeername).
+ * What a UDP socket sent to, for the member's address to be shown as the VIP: its replies
+ * (recvmsg) and, connected, its peer (getpeername).  Not for TCP: an LRU entry per connection
+ * would be written (and another evicted) at every connect, a cost the connection rate shows,
+ * so a TCP socket's getpeername names the member.
  */
 static __always_inline void vip_remember(struct bpf_sock_addr *ctx, __u32 vip, __u32 vport,
 					 const struct acre_bpf_vip_backend *be)
 {
+	if (ctx->protocol != VIP_IPPROTO_UDP)
+		return;
 	struct acre_bpf_vip_flow_key k = {
 		.cookie = bpf_get_socket_cookie(ctx), .addr = be->addr, .port = be->port};
 	/* A socket's later datagrams find their entry: no write per datagram. */
