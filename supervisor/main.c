@@ -157,6 +157,10 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			o->no_accounting = true;
 			break;
 		case 1010:
+			if (vip_check_cgroup(optarg, &err) < 0) {
+				fprintf(stderr, "acre-supervisor: %s\n", err.message);
+				return -1;
+			}
 			o->vip_cgroup = optarg;
 			break;
 		case 'B':

@@ -9,7 +9,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 static void record_free(struct vip_record *r)
 {
@@ -240,6 +243,21 @@ int vip_apply(struct supervisor *sv, json_t *msg, struct acre_error *err)
 		rc = apply_msg(sv, &m, err);
 	vip_msg_free(&m);
 	return rc;
+}
+
+/* --vip-cgroup must be a directory of the cgroup v2 tree: said at start, not at the first VIP. */
+int vip_check_cgroup(const char *path, struct acre_error *err)
+{
+	struct statfs sfs;
+	struct stat st;
+	if (statfs(path, &sfs) < 0 || stat(path, &st) < 0)
+		return acre_error_set(err, errno, "--vip-cgroup", "--vip-cgroup %s: %s", path,
+				      strerror(errno));
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return acre_error_set(err, EINVAL, "--vip-cgroup",
+				      "--vip-cgroup %s: not a directory of the cgroup v2 tree",
+				      path);
+	return 0;
 }
 
 void vip_init(struct supervisor *sv)

@@ -49,6 +49,8 @@ void vip_msg_free(struct vip_msg *m);
  * message changes nothing.  Needs eBPF (the accounting programs): -EOPNOTSUPP without.
  */
 int vip_apply(struct supervisor *sv, json_t *msg, struct acre_error *err);
+/* --vip-cgroup must name a directory of the cgroup v2 tree; checked with the options. */
+int vip_check_cgroup(const char *path, struct acre_error *err);
 /* At start: takes back the programs a killed supervisor left attached. */
 void vip_init(struct supervisor *sv);
 /* At a clean stop: detaches the node-wide programs and forgets the VIPs. */

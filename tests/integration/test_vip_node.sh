@@ -7,11 +7,12 @@
 # a "node process" cgroup for clients.  Checks: 300 connections to a VIP with three members
 # land on all three (none under 20%), from the node and from a slice; a member killed stops
 # receiving within 1 s; members changed back and forth under connections never fail one;
-# UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4 and v6 sockets, and
-# a connected UDP socket's getpeername names the VIP; a VIP with no member refuses at once; --allow is checked
-# against the member chosen, not the VIP; a bad message is refused whole naming its field;
-# slice show lists the group's VIPs; the programs survive kill -9 and are re-adopted, and a
-# clean stop detaches them.
+# UDP to a VIP gets its reply from the VIP (sendmsg + recvmsg), on v4 and v6 sockets, and a
+# connected UDP socket's getpeername names the VIP; a VIP with no member refuses at once;
+# --allow is checked against the member chosen, not the VIP; a bad message is refused whole
+# naming its field, and a --vip-cgroup outside the v2 tree at start; slice show lists the
+# group's VIPs; the programs survive kill -9 and are re-adopted, and a clean stop detaches
+# them.
 . "$(dirname "$0")/lib.sh"
 require ip python3 jq nsenter bpftool
 T0=$(now_ms)
@@ -26,6 +27,12 @@ VIPCG=$V2/$CGROOT
 mkdir -p "$VIPCG/client" || fail "mkdir $VIPCG/client"
 LINK=$TEST_DIR/link.sock
 echo "vip-test-token" >"$TEST_DIR/token"
+
+# A --vip-cgroup outside the cgroup v2 tree is refused before anything is made.
+out=$("$ACRE_BIN/acre-supervisor" --socket "$TEST_DIR/bad.sock" --state-dir "$TEST_DIR/bad" \
+	--cgroup-root "$CGROOT/bad" --vip-cgroup "$TEST_DIR" 2>&1) && fail "--vip-cgroup $TEST_DIR accepted"
+assert_contains "$out" "--vip-cgroup $TEST_DIR: not a directory of the cgroup v2 tree"
+[ -e "$TEST_DIR/bad" ] && fail "a refused start made its state directory"
 
 spawn_bg nsenter --net="/run/netns/$ns" python3 "$ACRE_TEST_LIB/vip_link.py" serve 7471 "$LINK"
 wait_for "[ -S '$LINK' ]" 5 || fail "the link's controller end does not listen"
