@@ -2,10 +2,10 @@
  * The node-wide virtual IP programs (see vip.bpf.h): attached at the cgroup v2 root (or
  * --vip-cgroup), they serve the node's own processes and every slice beneath.  connect4/6
  * choose a member per connection; sendmsg4/6 per unconnected UDP socket; recvmsg4/6 show a
- * member's UDP reply as the VIP's, getpeername4/6 the VIP as a connected UDP socket's peer.  A slice's
- * connect is already rewritten by the connect part's program at the supervisor's subtree, which
- * runs first (a cgroup's own programs run before its ancestors'): here it finds a member's address,
- * no VIP, and lets it be.
+ * member's UDP reply as the VIP's, getpeername4/6 the VIP as a connected UDP socket's peer.  A
+ * slice's connect is already rewritten by the connect part's program at the supervisor's subtree,
+ * which runs first (a cgroup's own programs run before its ancestors'): here it finds a member's
+ * address, no VIP, and lets it be.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
