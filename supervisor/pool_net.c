@@ -20,6 +20,7 @@
 #include "pool_net.h"
 #include "egress.h"
 #include "network.h"
+#include "vip.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -315,13 +316,13 @@ void pool_net_lease_released(struct supervisor *sv)
 }
 
 /*
- * DISPATCH POINT (dns, vip): `net.names` and `net.vips` go on to their
- * modules here, and nowhere else (controller_ops.c hands every net.* op to
- * pool_net_request).  The integrator wires, each a one-line body:
- *	dispatch_names: return dns_names_apply(sv, req, err);   (dns.h)
- *	dispatch_vips:  return vip_apply(sv, req, err);         (vip.h)
- * and drops the branches' own net.names/net.vips lines in controller_ops.c.
- * Until then both are accepted and answered ok.
+ * DISPATCH POINT (dns): `net.names` and `net.vips` go on to their modules
+ * here, and nowhere else (controller_ops.c hands every net.* op to
+ * pool_net_request).  net.vips goes to vip_apply (vip.h); the integrator
+ * wires dispatch_names with a one-line body
+ *	return dns_names_apply(sv, req, err);   (dns.h)
+ * and drops the DNS branch's own net.names line in controller_ops.c.  Until
+ * then net.names is accepted and answered ok.
  */
 static int dispatch_names(struct supervisor *sv, json_t *req, struct acre_error *err)
 {
@@ -333,10 +334,7 @@ static int dispatch_names(struct supervisor *sv, json_t *req, struct acre_error 
 
 static int dispatch_vips(struct supervisor *sv, json_t *req, struct acre_error *err)
 {
-	(void)sv;
-	(void)req;
-	(void)err;
-	return 0;
+	return vip_apply(sv, req, err);
 }
 
 bool pool_net_owns(const char *op)

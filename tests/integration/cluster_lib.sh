@@ -330,6 +330,7 @@ start_node() {
 	# shellcheck disable=SC2086
 	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
 		"$ACRE_BIN/acre-supervisor" --socket "$(node_socket "$i")" \
+		--vip-cgroup "$(cgroup_v2_mount)/$(node_cgroot "$i")" \
 		--state-dir "$TEST_DIR/n$i/state" --cgroup-root "$(node_cgroot "$i")" \
 		--prelaunch 0 --stop-timeout 2s --log-level debug --slice-cidr 198.19.250.0/24 \
 		--controller "$CTL_ADDR:$NODE_PORT" --join-token-file "$TEST_DIR/join-token" \
