@@ -326,6 +326,9 @@ start_node() {
 	mkdir -p "$TEST_DIR/n$i"
 	record "cgroot $(node_cgroot "$i")"
 	echo "=== $(date +%T.%3N) start" >>"$TEST_DIR/n$i/supervisor.log"
+	# --vip-cgroup must exist when the options are read: the node's own root, made here
+	# (the supervisor takes it as its subtree; the cleanup removes it with the rest).
+	mkdir -p "$(cgroup_v2_mount)/$(node_cgroot "$i")" || fail "making the v2 cgroup of node $i"
 	# nsenter, not `ip netns exec`: that would remount /sys and hide the cgroup trees.
 	# shellcheck disable=SC2086
 	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
