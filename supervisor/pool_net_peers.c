@@ -39,6 +39,11 @@ static int peer_apply(struct pool_net *pn, const struct pool_peer *p, struct acr
 	if (acre_cidr_overlaps(&p->subnet, &pn->in_use) || p->address == pn->cfg.address)
 		return acre_error_set(err, EEXIST, "set", "peer %s (%s): overlaps this node's own",
 				      p->node, sub);
+	/* Routes go to the pool's subnets only: never a default route, never a host's network. */
+	if (p->subnet.prefix < pn->cfg.pool_cidr.prefix ||
+	    !acre_cidr_contains(&pn->cfg.pool_cidr, p->subnet.network))
+		return acre_error_set(err, EINVAL, "set", "peer %s: subnet %s is outside the pool",
+				      p->node, sub);
 	int rc;
 	if (pn->cfg.overlay == POOL_OVERLAY_HOST_GW) {
 		struct acre_netns_route rt = {.dst = p->subnet, .via = p->address};
