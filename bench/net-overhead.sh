@@ -3,10 +3,10 @@
 # traffic the eBPF accounting counts, and from one it does not (a second
 # supervisor started with --no-accounting), alternated in one run.  iperf3's
 # own counters are the measure.  Prints both and the ratio (target >= 0.97).
-# Usage: bench/net-overhead.sh [ROUNDS] [SECONDS]
+# Usage: [ACRE_TEST_BIN=DIR] bench/net-overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bin=$here/build/bin
+bin=${ACRE_TEST_BIN:-$here/build/bin}
 rounds=${1:-5}
 secs=${2:-4}
 for tool in iperf3 python3; do
