@@ -182,6 +182,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
+TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
