@@ -8,6 +8,7 @@
  * sides agree after any restart.
  */
 #include "controller_link.h"
+#include "dns.h"
 #include "slice_ops.h"
 #include "view.h"
 
@@ -186,6 +187,17 @@ static void op_remove(struct controller_link *l, json_t *req, json_t *id)
 	reply_ok(l, id, json_pack("{s:s,s:b}", "name", name, "removed", rc == 0));
 }
 
+/* The pool's names (dns.h); until the pool networking hub takes the net.* ops. */
+static void op_net_names(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	if (dns_names_apply(l->sv, req, &err) < 0) {
+		reply_error(l, id, &err);
+		return;
+	}
+	reply_ok(l, id, json_object());
+}
+
 void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id)
 {
 	if (!strcmp(op, ACRE_OP_ASSIGN)) {
@@ -194,6 +206,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_kill(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_REMOVE)) {
 		op_remove(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_NET_NAMES)) {
+		op_net_names(l, req, id);
 	} else {
 		struct acre_error err;
 		acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", op);

@@ -7,6 +7,7 @@
  */
 #include "supervisor.h"
 #include "controller_link.h"
+#include "dns.h"
 #include "network.h"
 #include "prelaunch.h"
 #include "recover.h"
@@ -39,6 +40,7 @@ static const char usage[] =
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
+	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -98,6 +100,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"resolv-conf", required_argument, NULL, 'R'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
 		{"join-token-file", required_argument, NULL, 1002},
@@ -155,6 +158,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		case 'N':
 			o->slice_cidr = optarg;
 			o->net_given = true;
+			break;
+		case 'R':
+			o->resolv_conf = optarg;
 			break;
 		case 'P': {
 			char *end;
@@ -374,6 +380,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
 	if (rc == 0 && sv->opt.link.controller)
 		rc = controller_link_new(sv, err);
+	if (rc == 0)
+		rc = dns_init(sv, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = network_init(sv, err)) < 0)
@@ -400,6 +408,7 @@ static void teardown(struct supervisor *sv)
 	waiters_free(sv);
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
+	dns_free(sv);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With

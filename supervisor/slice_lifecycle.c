@@ -8,6 +8,7 @@
  */
 #include "slice.h"
 #include "checkpoint.h"
+#include "dns.h"
 #include "network.h"
 #include "prelaunch.h"
 
@@ -216,6 +217,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		.exit_fd = exit_fd,
 		/* A bridged slice's task waits for its network. */
 		.hold = s->rec.spec.net_mode == ACRE_NET_BRIDGE,
+		.resolv_conf = dns_resolv_conf_for(sv, &s->rec.spec),
 	};
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);

@@ -15,6 +15,8 @@
  *   view.h          view.c, view_stats.c: slices as the protocols show them
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
+ *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
+ *                   (dns_zone.c, dns_answer.c): DNS for the slices
  *   network.h       network.c       slice networking policy
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
@@ -53,11 +55,13 @@ struct supervisor_options {
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool no_accounting;	  /* leave eBPF out */
+	const char *resolv_conf;  /* --resolv-conf: the resolvers names outside .acre go to */
 	struct controller_link_options link;
 };
 
 struct conn;
 struct controller_link;
+struct dns;
 struct network;
 struct prelaunch;
 struct server_handler;
@@ -84,6 +88,7 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
+	struct dns *dns; /* DNS for the slices (dns.h) */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;
