@@ -20,6 +20,22 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+/* --dns-hosts: names of what runs outside acre (a database machine, a NAS) for the slices. */
+static int load_hosts(struct dns *d, const char *path, struct acre_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len, loaded, skipped;
+	int rc = acre_file_read(AT_FDCWD, path, &text, &len, 64 << 20);
+	if (rc == 0)
+		rc = dns_zone_load_hosts(d->zone, text, &loaded, &skipped);
+	if (rc < 0)
+		return acre_error_set(err, -rc, "--dns-hosts", "--dns-hosts %s: %s", path,
+				      strerror(-rc));
+	acre_log(ACRE_LOG_INFO, "event=dns_hosts file=%s names=%zu skipped=%zu", path, loaded,
+		 skipped);
+	return 0;
+}
+
 int dns_init(struct supervisor *sv, struct acre_error *err)
 {
 	struct dns *d = calloc(1, sizeof(*d));
@@ -39,6 +55,8 @@ int dns_init(struct supervisor *sv, struct acre_error *err)
 			 "event=dns_no_resolvers file=%s "
 			 "reason=\"names outside .acre will fail (SERVFAIL)\"",
 			 resolv);
+	if (sv->opt.dns_hosts && (rc = load_hosts(d, sv->opt.dns_hosts, err)) < 0)
+		return rc;
 	/* In a pool, the controller names every slice of the pool; alone, the node names its own.
 	 */
 	d->local_names = !sv->opt.link.controller;

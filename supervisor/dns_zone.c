@@ -6,6 +6,8 @@
  */
 #include "dns_zone_internal.h"
 
+#include "proto/proto.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 
@@ -15,7 +17,10 @@ struct dns_zone *dns_zone_new(void)
 	if (!z)
 		return NULL;
 	z->records = acre_map_new();
-	if (!z->records) {
+	z->fixed = acre_map_new();
+	if (!z->records || !z->fixed) {
+		acre_map_free(z->records);
+		acre_map_free(z->fixed);
 		free(z);
 		return NULL;
 	}
@@ -51,6 +56,7 @@ void dns_zone_free(struct dns_zone *z)
 	if (!z)
 		return;
 	records_free(z->records);
+	records_free(z->fixed);
 	free(z);
 }
 
@@ -67,7 +73,8 @@ const struct dns_record *dns_zone_get(const struct dns_zone *z, const char *name
 		return NULL;
 	for (size_t i = 0; i <= n; i++)
 		key[i] = (char)tolower((unsigned char)name[i]);
-	return acre_map_get(z->records, key);
+	const struct dns_record *r = acre_map_get(z->records, key);
+	return r ? r : acre_map_get(z->fixed, key);
 }
 
 struct dns_record *zone_lookup_label(struct dns_zone *z, const uint8_t *label, size_t len)
@@ -78,7 +85,8 @@ struct dns_record *zone_lookup_label(struct dns_zone *z, const uint8_t *label, s
 	for (size_t i = 0; i < len; i++)
 		key[i] = (char)tolower(label[i]);
 	key[len] = '\0';
-	return acre_map_get(z->records, key);
+	struct dns_record *r = acre_map_get(z->records, key);
+	return r ? r : acre_map_get(z->fixed, key);
 }
 
 void dns_zone_set_reverse(struct dns_zone *z, uint32_t network, unsigned prefix)
@@ -332,5 +340,74 @@ const struct dns_record *zone_lookup_addr(const struct dns_zone *z, uint32_t add
 {
 	struct reverse_walk w = {.addr = addr};
 	acre_map_foreach(z->records, reverse_cb, &w);
+	if (!w.best)
+		acre_map_foreach(z->fixed, reverse_cb, &w);
 	return w.best;
+}
+
+/* One more address of a fixed name. */
+static int add_fixed(struct dns_zone *z, const char *name, uint32_t addr)
+{
+	struct dns_record *r = acre_map_get(z->fixed, name);
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		if (acre_map_put(z->fixed, r->name, r) < 0) {
+			free(r);
+			return -ENOMEM;
+		}
+	}
+	if (r->naddrs >= DNS_ADDRS_MAX)
+		return -E2BIG;
+	uint32_t *a = realloc(r->addrs, (r->naddrs + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	r->addrs = a;
+	r->addrs[r->naddrs++] = addr;
+	return 0;
+}
+
+/* NAME or NAME.acre (any case) -> "name"; NULL for a name of another domain. */
+static bool hosts_name(const char *tok, char *out, size_t len)
+{
+	size_t n = strlen(tok), zl = strlen("." ACRE_DNS_ZONE);
+	if (n > zl && strcasecmp(tok + n - zl, "." ACRE_DNS_ZONE) == 0)
+		n -= zl;
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(out, tok, n);
+	out[n] = '\0';
+	lower(out);
+	return dns_label_valid(out);
+}
+
+int dns_zone_load_hosts(struct dns_zone *z, char *text, size_t *loaded, size_t *skipped)
+{
+	*loaded = *skipped = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *tsave = NULL, *addr = strtok_r(line, " \t\r", &tsave);
+		struct in_addr a;
+		if (!addr)
+			continue;
+		bool v4 = inet_pton(AF_INET, addr, &a) == 1;
+		for (char *tok = strtok_r(NULL, " \t\r", &tsave); tok;
+		     tok = strtok_r(NULL, " \t\r", &tsave)) {
+			char name[DNS_LABEL_MAX + 1];
+			if (!v4 || !hosts_name(tok, name, sizeof(name))) {
+				(*skipped)++;
+				continue;
+			}
+			int rc = add_fixed(z, name, a.s_addr);
+			if (rc < 0)
+				return rc;
+			(*loaded)++;
+		}
+	}
+	return 0;
 }

@@ -67,6 +67,14 @@ const struct dns_record *dns_zone_get(const struct dns_zone *z, const char *name
  */
 int dns_zone_apply(struct dns_zone *z, const json_t *msg, struct acre_error *err);
 
+/*
+ * Fixed names from a hosts(5) file's text (modified in place): "ADDRESS
+ * NAME..." lines whose names are bare labels or NAME.acre, served as
+ * NAME.acre under whatever net.names says (a name of both is the message's).
+ * Names of other domains and IPv6 lines are counted in *skipped.
+ */
+int dns_zone_load_hosts(struct dns_zone *z, char *text, size_t *loaded, size_t *skipped);
+
 /* True for a valid DNS label (letters, digits, '-' inside, 1 to 63 characters). */
 bool dns_label_valid(const char *s);
 

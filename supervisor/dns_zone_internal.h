@@ -9,6 +9,7 @@
 
 struct dns_zone {
 	struct acre_map *records; /* lower-case name -> struct dns_record */
+	struct acre_map *fixed;	  /* the same, from --dns-hosts: under the records */
 	uint32_t reverse_net;	  /* host order */
 	unsigned reverse_prefix;
 	bool reverse_on;

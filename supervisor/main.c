@@ -41,6 +41,7 @@ static const char usage[] =
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
 	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
+	"  --dns-hosts FILE     fixed names (hosts(5) lines) served in .acre beside the slices'\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -101,6 +102,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"resolv-conf", required_argument, NULL, 'R'},
+		{"dns-hosts", required_argument, NULL, 'H'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
 		{"join-token-file", required_argument, NULL, 1002},
@@ -161,6 +163,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 'R':
 			o->resolv_conf = optarg;
+			break;
+		case 'H':
+			o->dns_hosts = optarg;
 			break;
 		case 'P': {
 			char *end;

@@ -56,6 +56,7 @@ struct supervisor_options {
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool no_accounting;	  /* leave eBPF out */
 	const char *resolv_conf;  /* --resolv-conf: the resolvers names outside .acre go to */
+	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
 	struct controller_link_options link;
 };
 

@@ -408,6 +408,45 @@ static void test_sizes(void **state)
 	dns_zone_free(z);
 }
 
+static void test_hosts_file(void **state)
+{
+	(void)state;
+	struct dns_zone *z = zone_with(names_msg);
+	char text[] = "# fixed names\n"
+		      "198.18.9.10 nas NAS-2.acre  # two names\n"
+		      "198.18.9.11 nas\n"
+		      "198.18.9.12 web-1\n"
+		      "198.18.9.13 db.example.org\n"
+		      "2001:db8::1 v6\n"
+		      "198.18.9.14 bad_name\n";
+	size_t loaded, skipped;
+	assert_int_equal(dns_zone_load_hosts(z, text, &loaded, &skipped), 0);
+	assert_int_equal(loaded, 4);
+	assert_int_equal(skipped, 3);
+	assert_int_equal(dns_zone_get(z, "nas")->naddrs, 2);
+	assert_non_null(dns_zone_get(z, "nas-2"));
+	ldns_pkt *r = ask(z, "nas-2.acre.", LDNS_RR_TYPE_A, 0, false, NULL, NULL);
+	char *a = first_a(r);
+	assert_string_equal(a, "198.18.9.10");
+	free(a);
+	ldns_pkt_free(r);
+	/* A name of both: the pool's record wins; a full message leaves the fixed names alone. */
+	r = ask(z, "web-1.acre.", LDNS_RR_TYPE_A, 0, false, NULL, NULL);
+	a = first_a(r);
+	assert_string_equal(a, "198.19.4.7");
+	free(a);
+	ldns_pkt_free(r);
+	struct acre_error err = {0};
+	assert_int_equal(apply(z, "{\"full\": true, \"set\": []}", &err), 0);
+	assert_null(dns_zone_get(z, "web"));
+	r = ask(z, "web-1.acre.", LDNS_RR_TYPE_A, 0, false, NULL, NULL);
+	a = first_a(r);
+	assert_string_equal(a, "198.18.9.12");
+	free(a);
+	ldns_pkt_free(r);
+	dns_zone_free(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_malformed_queries),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_hosts_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
