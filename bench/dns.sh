@@ -9,8 +9,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
-rounds=${1:-3}
-secs=${2:-5}
+rounds=${1:-6}
+secs=${2:-3}
 for tool in dnsperf dnsmasq dig python3 ip; do
 	command -v "$tool" >/dev/null || { echo "bench/dns: $tool is missing (make deps)"; exit 1; }
 done
