@@ -12,12 +12,17 @@
  * answer a guess of 32 bits (RFC 5452).  An attempt that gets no answer in
  * ATTEMPT_MS goes to the next resolver, and after GIVE_UP_MS the client gets
  * SERVFAIL: a lookup that cannot succeed fails fast rather than hold an
- * application for the resolver library's whole timeout.  At most FWD_MAX
+ * application for the resolver library's whole timeout.  A client that
+ * asked over TCP and whose answer came back truncated over UDP gets it
+ * again over TCP from the same resolver (a UDP client gets the truncated
+ * answer and asks us over TCP in turn).  At most FWD_MAX
  * queries are outstanding; past that a query fails at once.
  */
 #include "dns_internal.h"
 
 #include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <ldns/ldns.h>
@@ -33,7 +38,9 @@ struct fwd_query {
 	bool used;
 	int fd;
 	struct event *read_ev, *timer;
-	uint8_t *query; /* as the client sent it */
+	bool tcp;		 /* the client asked over TCP */
+	struct bufferevent *bev; /* the attempt over TCP, after a truncated answer */
+	uint8_t *query;		 /* as the client sent it */
 	size_t len;
 	uint16_t id; /* ours, in the copy sent */
 	unsigned server, attempts;
@@ -142,6 +149,10 @@ static void close_attempt(struct fwd_query *f)
 		close(f->fd);
 		f->fd = -1;
 	}
+	if (f->bev) {
+		bufferevent_free(f->bev);
+		f->bev = NULL;
+	}
 }
 
 static void release(struct fwd_query *f)
@@ -195,6 +206,79 @@ static bool matches(const struct fwd_query *f, const uint8_t *r, size_t len)
 
 static int send_attempt(struct fwd_query *f);
 
+/* A copy of the query with a fresh random id, which f->id remembers. */
+static uint8_t *with_new_id(struct fwd_query *f)
+{
+	uint16_t id;
+	if (acre_random_bytes(&id, sizeof(id)) < 0)
+		return NULL;
+	uint8_t *copy = malloc(f->len);
+	if (!copy)
+		return NULL;
+	memcpy(copy, f->query, f->len);
+	f->id = id;
+	uint16_t wire = htons(id);
+	memcpy(copy, &wire, sizeof(wire));
+	return copy;
+}
+
+static void on_tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct fwd_query *f = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t hdr[2];
+	if (evbuffer_copyout(in, hdr, 2) < 2)
+		return;
+	size_t n = (size_t)hdr[0] << 8 | hdr[1];
+	if (evbuffer_get_length(in) < 2 + n)
+		return;
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf) {
+		finish(f, NULL, 0);
+		return;
+	}
+	evbuffer_drain(in, 2);
+	evbuffer_remove(in, buf, n);
+	if (!matches(f, buf, n)) {
+		free(buf);
+		finish(f, NULL, 0);
+		return;
+	}
+	buf[0] = f->query[0];
+	buf[1] = f->query[1];
+	finish(f, buf, n);
+	free(buf);
+}
+
+static void on_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (!(what & BEV_EVENT_CONNECTED))
+		finish(arg, NULL, 0); /* refused, reset or closed before the answer */
+}
+
+/* The same question over TCP to the resolver that answered it truncated. */
+static int send_tcp(struct fwd_query *f)
+{
+	struct dns_forward *fw = f->fw;
+	close_attempt(f);
+	_cleanup_free_ uint8_t *copy = with_new_id(f);
+	f->bev = copy ? bufferevent_socket_new(fw->base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (!f->bev)
+		return -ENOMEM;
+	bufferevent_setcb(f->bev, on_tcp_read, NULL, on_tcp_event, f);
+	bufferevent_setwatermark(f->bev, EV_READ, 0, DNS_MESSAGE_MAX + 2);
+	uint8_t hdr[2] = {(uint8_t)(f->len >> 8), (uint8_t)f->len};
+	if (bufferevent_enable(f->bev, EV_READ | EV_WRITE) < 0 ||
+	    bufferevent_write(f->bev, hdr, 2) < 0 || bufferevent_write(f->bev, copy, f->len) < 0)
+		return -ENOMEM;
+	const struct sockaddr_storage *to = &fw->servers[f->server];
+	if (bufferevent_socket_connect(f->bev, (const struct sockaddr *)to,
+				       (int)fw->server_len[f->server]) < 0)
+		return -ECONNREFUSED;
+	return 0;
+}
+
 static void next_attempt(struct fwd_query *f)
 {
 	close_attempt(f);
@@ -219,7 +303,12 @@ static void on_reply(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (!matches(f, buf, (size_t)n))
-			continue;     /* a stray or spoofed datagram: keep waiting */
+			continue; /* a stray or spoofed datagram: keep waiting */
+		if (f->tcp && (buf[2] & 0x02) /* TC */) {
+			if (send_tcp(f) < 0)
+				finish(f, NULL, 0);
+			return;
+		}
 		buf[0] = f->query[0]; /* the client's id back */
 		buf[1] = f->query[1];
 		finish(f, buf, (size_t)n);
@@ -232,7 +321,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct fwd_query *f = arg;
-	if ((acre_monotonic_ns() - f->started_ns) / 1000000 >= GIVE_UP_MS)
+	if (f->bev || (acre_monotonic_ns() - f->started_ns) / 1000000 >= GIVE_UP_MS)
 		finish(f, NULL, 0);
 	else
 		next_attempt(f);
@@ -248,16 +337,9 @@ static int send_attempt(struct fwd_query *f)
 		return -errno;
 	if (connect(f->fd, (const struct sockaddr *)to, fw->server_len[f->server]) < 0)
 		return -errno;
-	uint16_t id;
-	if (acre_random_bytes(&id, sizeof(id)) < 0)
-		return -EIO;
-	f->id = id;
-	uint8_t *copy = malloc(f->len);
+	uint8_t *copy = with_new_id(f);
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, f->query, f->len);
-	uint16_t wire = htons(id);
-	memcpy(copy, &wire, sizeof(wire));
 	ssize_t n = send(f->fd, copy, f->len, MSG_DONTWAIT);
 	free(copy);
 	if (n != (ssize_t)f->len)
@@ -272,8 +354,8 @@ static int send_attempt(struct fwd_query *f)
 	return evtimer_add(f->timer, &tv) < 0 ? -ENOMEM : 0;
 }
 
-int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, dns_forward_done done,
-		      void *ud, uint64_t tag)
+int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool tcp,
+		      dns_forward_done done, void *ud, uint64_t tag)
 {
 	if (!fw || fw->nservers == 0)
 		return -ENOENT;
@@ -294,6 +376,7 @@ int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, dns_
 				.done = done,
 				.ud = ud,
 				.tag = tag,
+				.tcp = tcp,
 				.started_ns = acre_monotonic_ns()};
 	fw->outstanding++;
 	f->query = malloc(len);

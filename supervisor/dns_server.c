@@ -106,7 +106,7 @@ static void udp_query(struct dns_server *s, const uint8_t *q, size_t len,
 	}
 	if (dns_zone_answer(d->zone, q, len, false, out, outlen) != DNS_FORWARD)
 		return;
-	if (dns_forward_query(d->fwd, q, len, udp_forwarded, s, addr_tag(from)) < 0)
+	if (dns_forward_query(d->fwd, q, len, false, udp_forwarded, s, addr_tag(from)) < 0)
 		dns_reply_error(q, len, LDNS_RCODE_SERVFAIL, out, outlen);
 }
 
@@ -210,7 +210,7 @@ static bool tcp_query(struct tcp_conn *c, const uint8_t *q, size_t len)
 	size_t outlen = 0;
 	enum dns_verdict v = dns_zone_answer(d->zone, q, len, true, &out, &outlen);
 	if (v == DNS_FORWARD) {
-		if (dns_forward_query(d->fwd, q, len, tcp_forwarded, c, 0) == 0) {
+		if (dns_forward_query(d->fwd, q, len, true, tcp_forwarded, c, 0) == 0) {
 			c->pending++;
 			return true;
 		}

@@ -23,7 +23,10 @@ gw=198.18.7.1
 # The "host's resolver": dnsmasq on a loopback address of the namespace.
 in_ns ip addr add 198.18.250.1/32 dev lo
 in_ns ip addr add 198.18.251.1/32 dev lo # a local address outside the slice subnet
-spawn_bg ip netns exec "$ns" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+# big.test: ten TXT records of 200 bytes, an answer too large for UDP.
+txt=()
+for i in 0 1 2 3 4 5 6 7 8 9; do txt+=("--txt-record=big.test,$i$(printf 'x%.0s' $(seq 199))"); done
+spawn_bg ip netns exec "$ns" dnsmasq --keep-in-foreground "${txt[@]}" --no-resolv --no-hosts --conf-file=/dev/null \
 	--listen-address=198.18.250.1 --bind-interfaces --port 53 --user=root \
 	--address=/outside.test/198.18.250.9 --local-ttl=77 --pid-file= --log-facility="$TEST_DIR/dnsmasq.log"
 printf 'nameserver 198.18.250.1\n' >"$TEST_DIR/resolv.conf"
@@ -89,6 +92,8 @@ assert_eq "$(status -x 198.18.7.200)" NXDOMAIN "a free address of the subnet"
 assert_eq "$(short outside.test)" 198.18.250.9 "an outside name forwarded"
 ttl=$(q +noall +answer outside.test | awk '{print $2}')
 assert_eq "$ttl" 77 "the resolver's TTL passed through"
+assert_contains "$(q +ignore big.test TXT | grep flags:)" " tc" "a large outside answer over UDP: truncated"
+assert_eq "$(q +tcp +short big.test TXT | wc -l)" 10 "a large outside answer over TCP: whole"
 out=$(acre slice run --rm --net bridge -- getent hosts outside.test) || fail "outside name in a slice"
 assert_contains "$out" 198.18.250.9
 
