@@ -233,6 +233,7 @@ FUZZ_SRCS_envelope := $(FUZZ_SRCS_line)
 FUZZ_SRCS_placement := $(FUZZ_SRCS_line)
 FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
+FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c $(call src,common)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)
