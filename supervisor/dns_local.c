@@ -13,7 +13,8 @@
 static bool named(const struct slice *s)
 {
 	enum acre_slice_state st = s->rec.state;
-	return s->rec.spec.net_mode == ACRE_NET_BRIDGE &&
+	/* A slice being ended leaves its names before it gets its signal. */
+	return s->rec.spec.net_mode == ACRE_NET_BRIDGE && !s->rec.killed_by_user &&
 	       (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING);
 }
 
@@ -134,6 +135,12 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 	json_decref(g.seen);
 	apply(d, msg);
 	acre_log(ACRE_LOG_INFO, "event=dns_local_names names=%zu", dns_zone_size(d->zone));
+}
+
+void dns_slice_ending(struct supervisor *sv, struct slice *s)
+{
+	if (sv->dns && sv->dns->local_names)
+		on_slice_changed(sv->dns, s);
 }
 
 void dns_local_start(struct dns *d)

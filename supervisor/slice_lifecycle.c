@@ -390,6 +390,7 @@ int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
 	if (ending && !s->rec.killed_by_user) {
 		s->rec.killed_by_user = true;
 		checkpoint_write(s->sv, &s->rec);
+		dns_slice_ending(s->sv, s); /* out of its names before the signal */
 	}
 	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		return acre_error_set(err, errno, NULL, "signalling slice %s: %s", s->rec.spec.name,
