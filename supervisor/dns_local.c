@@ -1,7 +1,9 @@
 /*
  * A node that runs alone names its own slices: each bridged slice that is
  * starting or running is NAME.acre, and each value of its acre.service
- * label a group GROUP.acre of such slices.  An observer of every slice's
+ * label a group GROUP.acre of such slices, with an SRV entry per port its
+ * members list in acre.vip.ports ("[SERVICE:]PORT/PROTO,...", SERVICE the
+ * port's digits when not given), as the controller makes them.  An observer of every slice's
  * changes builds the same net.names message the controller would send and
  * applies it to the zone at once, so a name resolves as soon as its slice
  * runs and stops as soon as it ends.  In a pool the controller's messages
@@ -38,8 +40,40 @@ static const char *group_of(const struct slice *s)
 struct walk {
 	struct supervisor *sv;
 	const char *group; /* NULL: every slice's own name */
-	json_t *set, *members;
+	json_t *set, *members, *srv;
 };
+
+/* The member's SRV entries from its acre.vip.ports; a malformed entry is left out. */
+static void add_srv(json_t *srv, const struct slice *s)
+{
+	const char *ports =
+		json_string_value(json_object_get(s->rec.spec.labels, ACRE_LABEL_VIP_PORTS));
+	if (!ports)
+		return;
+	_cleanup_free_ char *copy = strdup(ports);
+	char *save = NULL;
+	for (char *e = copy ? strtok_r(copy, ",", &save) : NULL; e;
+	     e = strtok_r(NULL, ",", &save)) {
+		char service[DNS_SERVICE_MAX + 1] = "", proto[8];
+		unsigned port;
+		char *colon = strchr(e, ':');
+		if (colon) {
+			snprintf(service, sizeof(service), "%.*s", (int)(colon - e), e);
+			e = colon + 1;
+		}
+		int used = 0;
+		if (sscanf(e, "%5u/%7[a-z]%n", &port, proto, &used) != 2 || e[used] || port < 1 ||
+		    port > 65535 || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+			continue;
+		if (!service[0])
+			snprintf(service, sizeof(service), "%u", port);
+		if (!dns_label_valid(service) || json_array_size(srv) >= DNS_SRV_MAX)
+			continue;
+		json_array_append_new(srv, json_pack("{s:s,s:s,s:i,s:s}", "service", service,
+						     "proto", proto, "port", (int)port, "target",
+						     s->rec.spec.name));
+	}
+}
 
 static void walk_cb(const char *key, void *value, void *ud)
 {
@@ -57,22 +91,26 @@ static void walk_cb(const char *key, void *value, void *ud)
 		return;
 	}
 	const char *g = group_of(s);
-	if (g && strcasecmp(g, w->group) == 0)
+	if (g && strcasecmp(g, w->group) == 0) {
 		json_array_append(w->members, addr);
+		add_srv(w->srv, s);
+	}
 	json_decref(addr);
 }
 
 /* GROUP's record, or its name in gone when no member is left. */
 static void add_group(struct dns *d, const char *group, json_t *set, json_t *gone)
 {
-	struct walk w = {.sv = d->sv, .group = group, .members = json_array()};
+	struct walk w = {.sv = d->sv, .group = group, .members = json_array(), .srv = json_array()};
 	acre_map_foreach(d->sv->slices, walk_cb, &w);
 	if (json_array_size(w.members) == 0) {
 		json_array_append_new(gone, json_string(group));
 		json_decref(w.members);
+		json_decref(w.srv);
 		return;
 	}
-	json_array_append_new(set, json_pack("{s:s,s:o}", "name", group, "addresses", w.members));
+	json_array_append_new(set, json_pack("{s:s,s:o,s:o}", "name", group, "addresses", w.members,
+					     "srv", w.srv));
 }
 
 static void apply(struct dns *d, json_t *msg)

@@ -57,7 +57,8 @@ assert_eq "$(q +tcp +short web-1.acre)" "$(addr_of web-1)" "over TCP"
 # ---- groups --------------------------------------------------------------------------------
 for i in 1 2 3; do
 	# Each takes its time to stop: seconds between SIGTERM and its end.
-	acre slice run -d --name "api-$i" --label acre.service=api --net bridge -- \
+	acre slice run -d --name "api-$i" --label acre.service=api --label acre.vip.ports=http:8080/tcp \
+		--net bridge -- \
 		sh -c 'trap "sleep 3; exit 0" TERM; while :; do sleep 0.2; done' >/dev/null ||
 		fail "run api-$i"
 done
@@ -65,6 +66,8 @@ for i in 1 2 3; do wait_state "api-$i" running 10; done
 want=$(for i in 1 2 3; do addr_of "api-$i"; done | sort | tr '\n' ' ')
 wait_for "[ \"\$(short api.acre | sort | tr '\n' ' ')\" = '$want' ]" 1 ||
 	fail "api.acre: expected $want, got $(short api.acre | tr '\n' ' ')"
+srv=$(short _http._tcp.api.acre SRV | sort | tr '\n' ' ')
+assert_eq "$srv" "0 10 8080 api-1.acre. 0 10 8080 api-2.acre. 0 10 8080 api-3.acre. " "api's SRV records"
 firsts=$(for i in 1 2 3 4 5 6; do short api.acre | head -1; done | sort -u | wc -l)
 assert_eq "$firsts" 3 "members first in turn (rotation)"
 acre slice kill api-2 >/dev/null
