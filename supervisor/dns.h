@@ -30,6 +30,8 @@ void dns_network_ready(struct supervisor *sv, const struct acre_cidr *subnet);
 /* A net.names message from the controller (controller/README, "Pool networking"). */
 int dns_names_apply(struct supervisor *sv, json_t *msg, struct acre_error *err);
 struct slice;
+/* A bridged slice has its address and its task is about to start: a lone node names it now. */
+void dns_slice_launching(struct supervisor *sv, struct slice *s);
 /* A slice is being ended: a lone node takes it out of its names now, before its signal. */
 void dns_slice_ending(struct supervisor *sv, struct slice *s);
 /* The file bind-mounted on the slice's /etc/resolv.conf; NULL: the root's own. */

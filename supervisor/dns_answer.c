@@ -6,7 +6,11 @@
  * and the proper negative answers: NXDOMAIN for a name the zone lacks,
  * NOERROR with no answer for a type a name lacks (both with the zone's SOA,
  * whose minimum is the negative TTL), NOTIMP for an opcode other than
- * QUERY, FORMERR for a query that does not parse.  A reply never exceeds
+ * QUERY, FORMERR for a query that does not parse.  A name of one label
+ * other than the zone's ("www.", what a resolver library tries after the
+ * search list) gets NXDOMAIN at once, not a trip to the resolvers outside
+ * (no host has such a name, RFC 7085); the NS, SOA and DNSSEC types of a
+ * top-level domain are still forwarded.  A reply never exceeds
  * what the client takes (512 bytes, or its EDNS0 size up to DNS_UDP_MAX):
  * past that it goes back empty with TC set, and the client asks over TCP.
  */
@@ -25,6 +29,7 @@ enum qkind {
 	Q_SRV,	   /* _service._proto.NAME.acre. */
 	Q_REVERSE, /* d.c.b.a.in-addr.arpa. of the slice subnet */
 	Q_UNKNOWN, /* under acre. but no such name */
+	Q_DOTLESS, /* one label, not acre: no host on the internet has such a name */
 };
 
 struct qname {
@@ -334,6 +339,9 @@ enum dns_verdict dns_zone_answer(struct dns_zone *z, const uint8_t *wire, size_t
 	ldns_rr_type type = ldns_rr_get_type(question);
 	struct qname qn = {0};
 	classify(z, owner, &qn);
+	if (qn.kind == Q_OUTSIDE && qn.nlabels == 1 && type != LDNS_RR_TYPE_NS &&
+	    type != LDNS_RR_TYPE_SOA && type != LDNS_RR_TYPE_DS && type != LDNS_RR_TYPE_DNSKEY)
+		qn.kind = Q_DOTLESS;
 	if (qn.kind == Q_OUTSIDE)
 		return DNS_FORWARD;
 	if (ldns_pkt_edns(q) && ldns_pkt_edns_version(q) > 0) {
@@ -352,10 +360,10 @@ enum dns_verdict dns_zone_answer(struct dns_zone *z, const uint8_t *wire, size_t
 	_cleanup_(pkt_freep) ldns_pkt *r = reply_for(q, LDNS_RCODE_NOERROR);
 	if (!r)
 		return DNS_SILENT;
-	ldns_pkt_set_aa(r, true);
+	ldns_pkt_set_aa(r, qn.kind != Q_DOTLESS);
 	ldns_pkt_rcode rcode = fill(z, r, &qn, owner, type);
 	ldns_pkt_set_rcode(r, rcode);
-	if (rcode == LDNS_RCODE_NXDOMAIN || ldns_pkt_ancount(r) == 0) {
+	if (qn.kind != Q_DOTLESS && (rcode == LDNS_RCODE_NXDOMAIN || ldns_pkt_ancount(r) == 0)) {
 		ldns_rr *s = soa();
 		if (s)
 			ldns_pkt_push_rr(r, LDNS_SECTION_AUTHORITY, s);

@@ -27,6 +27,7 @@ struct dns {
 	/* Not in a pool: the node's own slices fill the zone. */
 	bool local_names;
 	struct slice_observer observer;
+	const struct slice *launching; /* named while its state still says otherwise */
 	struct event *sync_ev;
 	char resolv_bridge[PATH_MAX]; /* empty until the gateway is known */
 	char resolv_none[PATH_MAX];

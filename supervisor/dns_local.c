@@ -15,6 +15,8 @@
 static bool named(const struct slice *s)
 {
 	enum acre_slice_state st = s->rec.state;
+	if (s->sv->dns && s->sv->dns->launching == s)
+		return true;
 	/* A slice being ended leaves its names before it gets its signal. */
 	return s->rec.spec.net_mode == ACRE_NET_BRIDGE && !s->rec.killed_by_user &&
 	       (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING);
@@ -173,6 +175,16 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 	json_decref(g.seen);
 	apply(d, msg);
 	acre_log(ACRE_LOG_INFO, "event=dns_local_names names=%zu", dns_zone_size(d->zone));
+}
+
+void dns_slice_launching(struct supervisor *sv, struct slice *s)
+{
+	struct dns *d = sv->dns;
+	if (!d || !d->local_names)
+		return;
+	d->launching = s;
+	on_slice_changed(d, s);
+	d->launching = NULL;
 }
 
 void dns_slice_ending(struct supervisor *sv, struct slice *s)

@@ -11,7 +11,9 @@
  * connection over TCP.  What a client sends is bounded: a datagram larger
  * than DNS_UDP_RECV is dropped, a TCP message larger than TCP_QUERY_MAX
  * closes its connection, a connection idle for TCP_IDLE_S is closed, at most
- * TCP_CONNS are open (the next is closed at once), each with at most
+ * TCP_CONNS are open (a new one takes the place of the one idle longest, so
+ * that clients that connect and say nothing cannot keep others out), each
+ * with at most
  * TCP_PENDING queries forwarded and TCP_OUT_MAX bytes of replies unread.
  */
 #include "dns_internal.h"
@@ -48,7 +50,8 @@ struct dns_server {
 struct tcp_conn {
 	struct dns_server *s;
 	struct bufferevent *bev;
-	unsigned pending; /* forwarded, not answered yet */
+	unsigned pending;   /* forwarded, not answered yet */
+	uint64_t active_ns; /* its last query */
 	ACRE_LIST_FIELDS(struct tcp_conn, conns);
 };
 
@@ -252,7 +255,20 @@ static void tcp_process(struct tcp_conn *c)
 static void on_tcp_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	tcp_process(arg);
+	struct tcp_conn *c = arg;
+	c->active_ns = acre_monotonic_ns();
+	tcp_process(c);
+}
+
+/* Room for one more: the connection idle longest goes. */
+static void evict_idlest(struct dns_server *s)
+{
+	struct tcp_conn *c, *idlest = NULL;
+	ACRE_LIST_FOREACH (conns, c, s->conns)
+		if (c->pending == 0 && (!idlest || c->active_ns < idlest->active_ns))
+			idlest = c;
+	if (idlest)
+		conn_free(idlest);
 }
 
 static void on_tcp_event(struct bufferevent *bev, short what, void *arg)
@@ -268,8 +284,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)salen;
 	struct dns_server *s = arg;
-	if (!allowed(s->d, sa) || s->nconns >= TCP_CONNS) {
+	if (!allowed(s->d, sa)) {
 		close(fd);
+		return;
+	}
+	if (s->nconns >= TCP_CONNS)
+		evict_idlest(s);
+	if (s->nconns >= TCP_CONNS) {
+		close(fd); /* every one is waiting on a resolver: this one waits for none */
 		return;
 	}
 	struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -282,6 +304,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->s = s;
+	c->active_ns = acre_monotonic_ns();
 	ACRE_LIST_PREPEND(conns, s->conns, c);
 	s->nconns++;
 	struct timeval idle = {TCP_IDLE_S, 0};

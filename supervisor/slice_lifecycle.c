@@ -230,6 +230,8 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		return rc;
 	if (cfg.hold)
 		rc = network_attach(sv, &s->rec.spec, l.pid, &s->veth_ifindex, err);
+	if (cfg.hold && rc == 0)
+		dns_slice_launching(sv, s); /* named before its task can ask for its own name */
 	if (cfg.hold && rc == 0 && acre_launch_release(&l) < 0)
 		rc = acre_error_set(err, EIO, NULL, "releasing %s", name);
 	struct event *status_ev = NULL, *pid_ev = NULL;

@@ -137,9 +137,19 @@ spawn_bg ip netns exec "$ns" python3 -c "
 import socket, time
 a = socket.create_connection(('$gw', 53)); b = socket.create_connection(('$gw', 53))
 b.send(b'\x00\x40abc'); time.sleep(30)"
-sleep 0.2
+# And 300 clients that connect and say nothing: more than the server keeps open.
+spawn_bg ip netns exec "$ns" python3 -c "
+import socket, time
+held = []
+for i in range(300):
+    try:
+        held.append(socket.create_connection(('$gw', 53), 2))
+    except OSError:
+        pass
+time.sleep(30)"
+sleep 1
 t=$(now_ms)
-assert_eq "$(q +tcp +short api-1.acre)" "$(addr_of api-1)" "TCP while two clients stall"
+assert_eq "$(q +tcp +short api-1.acre)" "$(addr_of api-1)" "TCP while 302 clients stall"
 assert_le $(($(now_ms) - t)) 500 "ms for a TCP answer beside stalled clients"
 assert_eq "$(q -b 198.18.251.1 api-1.acre | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" REFUSED \
 	"a query from outside the slice subnet"
@@ -185,7 +195,7 @@ t=$(now_ms)
 wait_for "in_ns curl -sf -m 1 -o /dev/null http://$www:8000/" 5 || fail "http.server does not answer"
 el=$(($(now_ms) - t))
 log "http.server answered $el ms after running"
-assert_le "$el" 1500 "ms for http.server to answer"
+assert_le "$el" 900 "ms for http.server to answer (a lookup waiting on a resolver takes 1 s at least)"
 t=$(now_ms)
 in_ns curl -sf -m 2 -o /dev/null "http://$www:8000/" || fail "a second request"
 assert_le $(($(now_ms) - t)) 500 "ms for a second request (a reverse lookup per request would show)"

@@ -210,6 +210,13 @@ static void test_outside_forwarded(void **state)
 	assert_int_equal(v, DNS_FORWARD);
 	assert_null(ask(z, "acre.example.org.", LDNS_RR_TYPE_A, 0, false, &v, NULL));
 	assert_int_equal(v, DNS_FORWARD);
+	/* One label: NXDOMAIN here, at once; a TLD's delegation still goes out. */
+	ldns_pkt *r = ask(z, "www.", LDNS_RR_TYPE_A, 0, false, &v, NULL);
+	assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+	assert_false(ldns_pkt_aa(r));
+	ldns_pkt_free(r);
+	assert_null(ask(z, "org.", LDNS_RR_TYPE_NS, 0, false, &v, NULL));
+	assert_int_equal(v, DNS_FORWARD);
 	assert_null(ask(z, "7.4.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
 	assert_int_equal(v, DNS_FORWARD); /* no reverse range set yet */
 	dns_zone_free(z);
