@@ -182,7 +182,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
-TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c
+TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
@@ -233,7 +233,7 @@ FUZZ_SRCS_envelope := $(FUZZ_SRCS_line)
 FUZZ_SRCS_placement := $(FUZZ_SRCS_line)
 FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
-FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c $(call src,common)
+FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)

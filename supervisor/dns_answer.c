@@ -37,6 +37,7 @@ struct qname {
 	const uint8_t *label[8]; /* the first labels, wire format (length byte first) */
 	size_t nlabels;
 	uint32_t addr; /* Q_REVERSE: network order */
+	bool rotated;  /* the answer rotates: not kept */
 };
 
 static bool label_is(const uint8_t *l, const char *s)
@@ -144,9 +145,10 @@ static ldns_rr *soa(void)
 	return rr;
 }
 
-static void push_a(ldns_pkt *r, const ldns_rdf *owner, struct dns_record *rec)
+static void push_a(ldns_pkt *r, const ldns_rdf *owner, struct dns_record *rec, struct qname *q)
 {
 	size_t n = rec->naddrs;
+	q->rotated = n > 1;
 	/* Each answer starts one further: clients that take the first spread over the members. */
 	size_t start = n ? rec->rotate++ % n : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -197,8 +199,8 @@ static void push_ptr(ldns_pkt *r, const ldns_rdf *owner, const struct dns_record
 }
 
 /* The answer section, and the rcode: NXDOMAIN for a name the zone lacks. */
-static ldns_pkt_rcode fill(struct dns_zone *z, ldns_pkt *r, const struct qname *q,
-			   const ldns_rdf *owner, ldns_rr_type type)
+static ldns_pkt_rcode fill(struct dns_zone *z, ldns_pkt *r, struct qname *q, const ldns_rdf *owner,
+			   ldns_rr_type type)
 {
 	bool a = type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY;
 	struct dns_record *rec;
@@ -216,7 +218,7 @@ static ldns_pkt_rcode fill(struct dns_zone *z, ldns_pkt *r, const struct qname *
 		if (!rec)
 			return LDNS_RCODE_NXDOMAIN;
 		if (a)
-			push_a(r, owner, rec);
+			push_a(r, owner, rec, q);
 		return LDNS_RCODE_NOERROR;
 	case Q_SRV:
 		rec = zone_lookup_label(z, q->label[2] + 1, q->label[2][0]);
@@ -325,6 +327,10 @@ enum dns_verdict dns_zone_answer(struct dns_zone *z, const uint8_t *wire, size_t
 	_cleanup_(pkt_freep) ldns_pkt *q = NULL;
 	if (len < LDNS_HEADER_SIZE || LDNS_QR_WIRE(wire))
 		return DNS_SILENT;
+	struct dns_cache_key key;
+	bool keyed = cache_key(wire, len, tcp, &key);
+	if (keyed && cache_get(z, &key, wire, out, outlen))
+		return DNS_REPLY;
 	if (len > DNS_MESSAGE_MAX || ldns_wire2pkt(&q, wire, len) != LDNS_STATUS_OK)
 		return formerr(wire, len, out, outlen);
 	if (ldns_pkt_get_opcode(q) != LDNS_PACKET_QUERY) {
@@ -372,8 +378,10 @@ enum dns_verdict dns_zone_answer(struct dns_zone *z, const uint8_t *wire, size_t
 	if (v == DNS_REPLY && !tcp && *outlen > udp_size_of(q)) {
 		free(*out);
 		*out = NULL;
-		return truncated(q, rcode, out, outlen);
+		v = truncated(q, rcode, out, outlen);
 	}
+	if (v == DNS_REPLY && keyed && !qn.rotated)
+		cache_put(z, &key, *out, *outlen);
 	return v;
 }
 

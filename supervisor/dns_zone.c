@@ -57,6 +57,7 @@ void dns_zone_free(struct dns_zone *z)
 		return;
 	records_free(z->records);
 	records_free(z->fixed);
+	cache_free(z);
 	free(z);
 }
 
@@ -94,6 +95,7 @@ void dns_zone_set_reverse(struct dns_zone *z, uint32_t network, unsigned prefix)
 	z->reverse_net = network;
 	z->reverse_prefix = prefix > 32 ? 32 : prefix;
 	z->reverse_on = true;
+	z->gen++;
 }
 
 bool dns_label_valid(const char *s)
@@ -290,6 +292,7 @@ int dns_zone_apply(struct dns_zone *z, const json_t *msg, struct acre_error *err
 		records_free(fresh);
 		return acre_error_prefix(err, "net.names");
 	}
+	z->gen++;
 	if (full) {
 		/* The whole zone anew: what the message does not name is gone. */
 		records_free(z->records);
@@ -403,6 +406,7 @@ int dns_zone_load_hosts(struct dns_zone *z, char *text, size_t *loaded, size_t *
 				(*skipped)++;
 				continue;
 			}
+			z->gen++;
 			int rc = add_fixed(z, name, a.s_addr);
 			if (rc < 0)
 				return rc;

@@ -415,6 +415,49 @@ static void test_sizes(void **state)
 	dns_zone_free(z);
 }
 
+static void test_kept_answers(void **state)
+{
+	(void)state;
+	struct dns_zone *z = zone_with(names_msg);
+	/* The same question twice, the second in another case: its own id and case come back. */
+	for (int i = 0; i < 2; i++) {
+		size_t len, outlen;
+		uint8_t *q = query(i ? "WeB-1.aCrE." : "web-1.acre.", LDNS_RR_TYPE_A, 0, &len),
+			*out;
+		q[0] = (uint8_t)(0x10 + i);
+		assert_int_equal(dns_zone_answer(z, q, len, false, &out, &outlen), DNS_REPLY);
+		ldns_pkt *r;
+		assert_int_equal(ldns_wire2pkt(&r, out, outlen), LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_id(r) >> 8, 0x10 + i);
+		char *qn = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r), 0)));
+		assert_string_equal(qn, i ? "WeB-1.aCrE." : "web-1.acre.");
+		free(qn);
+		char *a = first_a(r);
+		assert_string_equal(a, "198.19.4.7");
+		free(a);
+		ldns_pkt_free(r);
+		free(out);
+		free(q);
+	}
+	/* A change of the zone: the next answer is the new one. */
+	struct acre_error err = {0};
+	assert_int_equal(apply(z,
+			       "{\"set\": [{\"name\": \"web-1\", \"addresses\": "
+			       "[\"198.19.4.99\"]}]}",
+			       &err),
+			 0);
+	ldns_pkt *r = ask(z, "web-1.acre.", LDNS_RR_TYPE_A, 0, false, NULL, NULL);
+	char *a = first_a(r);
+	assert_string_equal(a, "198.19.4.99");
+	free(a);
+	ldns_pkt_free(r);
+	assert_int_equal(apply(z, "{\"gone\": [\"web-1\"]}", &err), 0);
+	r = ask(z, "web-1.acre.", LDNS_RR_TYPE_A, 0, false, NULL, NULL);
+	assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(r);
+	dns_zone_free(z);
+}
+
 static void test_hosts_file(void **state)
 {
 	(void)state;
@@ -468,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_queries),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_hosts_file),
+		cmocka_unit_test(test_kept_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
