@@ -3,7 +3,7 @@
 # serving the same 1,000 names from one hosts file (--dns-hosts and
 # --addn-hosts), queried by dnsperf in turns in the same run: queries/s and
 # latency of each, and the ratio (target: at least 0.9 of dnsmasq's
-# queries/s).  Then the time from `acre slice run -d` to the slice's name
+# queries/s), each going first in turn.  Then the time from `acre slice run -d` to the slice's name
 # resolving.  Everything runs in a network namespace of the benchmark's own,
 # addresses from 198.18.0.0/15.  Usage: bench/dns.sh [ROUNDS] [SECONDS]
 set -euo pipefail
@@ -80,8 +80,14 @@ perf() { # perf SERVER -> "QPS LATENCY_US LOST"
 printf '%-8s %12s %12s %8s   %12s %12s %8s\n' round acre_qps acre_lat_us lost dnsmasq_qps dnsmasq_lat lost
 acre_all= peer_all=
 for r in $(seq 1 "$rounds"); do
-	read -r aq al alost < <(perf "$gw")
-	read -r pq pl plost < <(perf "$peer")
+	# Each goes first in turn: neither gets the machine's better moments every time.
+	if [ $((r % 2)) = 1 ]; then
+		read -r aq al alost < <(perf "$gw")
+		read -r pq pl plost < <(perf "$peer")
+	else
+		read -r pq pl plost < <(perf "$peer")
+		read -r aq al alost < <(perf "$gw")
+	fi
 	printf '%-8s %12s %12s %8s   %12s %12s %8s\n' "$r" "$aq" "$al" "$alost" "$pq" "$pl" "$plost"
 	acre_all="$acre_all $aq"
 	peer_all="$peer_all $pq"
