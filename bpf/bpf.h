@@ -47,12 +47,44 @@ int acre_bpf_slice_add(struct acre_bpf *b, uint64_t cgroup_id);
 /* Forgets the slice's counters and its connect policy; 0 if it was not there. */
 int acre_bpf_slice_remove(struct acre_bpf *b, uint64_t cgroup_id);
 
-/* Bytes at the IP layer (headers included) as the cgroup hooks see them; packets on the wire. */
+/* Classes of the other end of a slice's traffic (acre_bpf_net_class_set says which is which). */
+enum acre_bpf_net_class {
+	ACRE_BPF_CLASS_OUTSIDE = 0, /* no prefix of the trie, or not IPv4 */
+	ACRE_BPF_CLASS_NODE = 1,
+	ACRE_BPF_CLASS_POOL = 2,
+	ACRE_BPF_CLASS_COUNT = 3,
+};
+
+struct acre_bpf_net_counts {
+	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+};
+
+/*
+ * Bytes at the IP layer (headers included) as the cgroup hooks see them; packets on the wire.
+ * by_class splits the same counts by the other end's class (egress by destination, ingress by
+ * source); the classes add up to the totals.
+ */
 struct acre_bpf_net {
 	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+	struct acre_bpf_net_counts by_class[ACRE_BPF_CLASS_COUNT];
 };
 /* Sums the per-CPU counters; -ENOENT if the cgroup is not a slice. */
 int acre_bpf_net_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_net *out);
+
+#define ACRE_BPF_CLASS_MAX 16384
+/* One prefix of the class trie: network in host order, host bits clear. */
+struct acre_bpf_class_prefix {
+	uint32_t network;
+	uint8_t prefix_len; /* 0..32 */
+	enum acre_bpf_net_class class;
+};
+/*
+ * Replaces the class trie with exactly these prefixes (longest prefix wins,
+ * as routes do): what is new is added first, then what is gone deleted, so a
+ * packet never meets an empty trie in between.  -E2BIG beyond ACRE_BPF_CLASS_MAX, -EINVAL
+ * for a prefix longer than 32 or an unknown class.
+ */
+int acre_bpf_net_class_set(struct acre_bpf *b, const struct acre_bpf_class_prefix *p, size_t n);
 
 #define ACRE_BPF_RUNQ_SLOTS 32
 /* Run-queue latency: slot i >= 1 counts waits of [2^i, 2^(i+1)) us, slot 0 those under 2 us. */

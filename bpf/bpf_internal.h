@@ -20,6 +20,10 @@
 #define ACRE_BPF_PIN_ROOT ACRE_BPF_FS "/acre"
 
 _Static_assert(ACRE_BPF_RUNQ_SLOTS == ACRE_BPF_LAYOUT_RUNQ_SLOTS, "runq slots differ");
+_Static_assert(ACRE_BPF_CLASS_MAX == ACRE_BPF_NET_CLASS_MAX, "class trie bound differs");
+_Static_assert(ACRE_BPF_CLASS_COUNT == ACRE_BPF_NET_CLASSES, "net classes differ");
+_Static_assert(sizeof(struct acre_bpf_net_value) <= sizeof(struct acre_bpf_runq_value),
+	       "the per-CPU scratch is sized for the largest value");
 _Static_assert(ACRE_ALLOW_MAX == ACRE_BPF_POLICY_MAX_RULES, "policy rule bound differs");
 
 struct net_bpf;
@@ -34,7 +38,7 @@ struct acre_bpf {
 	struct connect_bpf *connect;
 	struct isolate_bpf *isolate;
 	/* Map fds, owned by the skeletons above. */
-	int net_fd, runq_fd, policy_fd, isolate_fd;
+	int net_fd, class_fd, runq_fd, policy_fd, isolate_fd;
 	/* The pinned tc programs, ours (a kept program is not loaded by its skeleton): in, out. */
 	int isolate_prog_fd[2];
 	__u32 isolate_prog_id[2];

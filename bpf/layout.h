@@ -9,7 +9,7 @@
 #ifndef ACRE_BPF_LAYOUT_H
 #define ACRE_BPF_LAYOUT_H
 
-#define ACRE_BPF_LAYOUT_VERSION 1
+#define ACRE_BPF_LAYOUT_VERSION 2
 
 /* Slices one supervisor can account; maps are NO_PREALLOC, so unused slots cost nothing. */
 #define ACRE_BPF_MAX_SLICES 16384
@@ -23,12 +23,41 @@
 /* LPM entries: every rule of every slice plus one "policy present" entry per slice. */
 #define ACRE_BPF_POLICY_MAX_ENTRIES 65536
 
-/* net_stats: cgroup id -> per-CPU counters, bytes at the IP layer as the cgroup hook sees them. */
+/*
+ * Destination classes, the values of net_class: an address no prefix covers
+ * is outside.  Egress is classed by destination, ingress by source.
+ */
+#define ACRE_BPF_NET_OUTSIDE 0
+#define ACRE_BPF_NET_NODE    1 /* this node's slice subnet */
+#define ACRE_BPF_NET_POOL    2 /* the pool CIDR, other nodes' addresses */
+#define ACRE_BPF_NET_CLASSES 3
+/* Prefixes in net_class: the node's subnet, the pool CIDR and one /32 per peer node. */
+#define ACRE_BPF_NET_CLASS_MAX 16384
+
+struct acre_bpf_net_class_counts {
+	__u64 rx_bytes;
+	__u64 rx_packets;
+	__u64 tx_bytes;
+	__u64 tx_packets;
+};
+
+/*
+ * net_stats: cgroup id -> per-CPU counters, bytes at the IP layer as the
+ * cgroup hook sees them: the totals, and the same split by class (which
+ * add up to the totals).  Layout 2 added the split.
+ */
 struct acre_bpf_net_value {
 	__u64 rx_bytes;
 	__u64 rx_packets;
 	__u64 tx_bytes;
 	__u64 tx_packets;
+	struct acre_bpf_net_class_counts by_class[ACRE_BPF_NET_CLASSES];
+};
+
+/* net_class: an LPM trie over IPv4 (network order) -> class. */
+struct acre_bpf_net_class_key {
+	__u32 prefixlen;
+	__u8 addr[4];
 };
 
 /* runq_stats: cgroup id -> per-CPU histogram of the time tasks spent runnable, not running. */

@@ -7,6 +7,8 @@
  */
 #include "bpf_internal.h"
 
+#include <arpa/inet.h>
+
 /* Inserts zeroed per-CPU values unless the slice is there already (a re-adopted slice). */
 static int add_zeroed(struct acre_bpf *b, int fd, uint64_t id, size_t value_size)
 {
@@ -56,6 +58,65 @@ int acre_bpf_net_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_ne
 		out->rx_packets += v[cpu].rx_packets;
 		out->tx_bytes += v[cpu].tx_bytes;
 		out->tx_packets += v[cpu].tx_packets;
+		for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
+			struct acre_bpf_net_counts *o = &out->by_class[c];
+			const struct acre_bpf_net_class_counts *k = &v[cpu].by_class[c];
+			o->rx_bytes += k->rx_bytes;
+			o->rx_packets += k->rx_packets;
+			o->tx_bytes += k->tx_bytes;
+			o->tx_packets += k->tx_packets;
+		}
+	}
+	return 0;
+}
+
+static struct acre_bpf_net_class_key class_key(uint32_t network, uint8_t prefix_len)
+{
+	struct acre_bpf_net_class_key k = {.prefixlen = prefix_len};
+	uint32_t be = htonl(network);
+	memcpy(k.addr, &be, sizeof(k.addr));
+	return k;
+}
+
+static bool class_listed(const struct acre_bpf_class_prefix *p, size_t n,
+			 const struct acre_bpf_net_class_key *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct acre_bpf_net_class_key q = class_key(p[i].network, p[i].prefix_len);
+		if (q.prefixlen == k->prefixlen && memcmp(q.addr, k->addr, sizeof(q.addr)) == 0)
+			return true;
+	}
+	return false;
+}
+
+int acre_bpf_net_class_set(struct acre_bpf *b, const struct acre_bpf_class_prefix *p, size_t n)
+{
+	if (n > ACRE_BPF_NET_CLASS_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].prefix_len > 32 || (unsigned)p[i].class >= ACRE_BPF_CLASS_COUNT)
+			return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		struct acre_bpf_net_class_key k = class_key(p[i].network, p[i].prefix_len);
+		__u32 c = (__u32)p[i].class;
+		int rc = bpf_map_update_elem(b->class_fd, &k, &c, BPF_ANY);
+		if (rc < 0)
+			return rc == -E2BIG ? -E2BIG : rc;
+	}
+	/*
+	 * What is no longer listed goes.  Deleting the key just read would restart
+	 * the walk, so the next key is fetched first.  n is small (peers of a pool):
+	 * the quadratic check costs nothing worth an index.
+	 */
+	struct acre_bpf_net_class_key cur, next;
+	int rc = bpf_map_get_next_key(b->class_fd, NULL, &cur);
+	while (rc == 0) {
+		int more = bpf_map_get_next_key(b->class_fd, &cur, &next);
+		if (!class_listed(p, n, &cur))
+			bpf_map_delete_elem(b->class_fd, &cur);
+		if (more < 0)
+			break;
+		cur = next;
 	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * `acre node list|show`: the pool's nodes, from the controller
+ * `acre node list|show|rm`: the pool's nodes, from the controller
  * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
  * fields; -j prints the node objects of the API (controller/README.md).
  */
@@ -68,6 +68,32 @@ static int node_list(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Its part of the pool's network: the overlay, its subnet, the routes it was given; bandwidth. */
+static void print_network(const json_t *net, const json_t *cap, const json_t *reserved)
+{
+	json_int_t c = json_integer_value(json_object_get(cap, "net"));
+	char a[32] = "no limit declared", b[32];
+	if (c > 0)
+		acre_format_rate((uint64_t)c, a, sizeof(a));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(reserved, "net")), b,
+			 sizeof(b));
+	printf("net:         %s (reserved %s)\n", a, b);
+	if (!json_is_object(net))
+		return;
+	printf("overlay:     %s%s\n", render_str(net, "overlay"),
+	       json_is_true(json_object_get(net, "joined")) ? ""
+							    : " (the node has not joined it)");
+	printf("subnet:      %s\n", render_str(net, "subnet"));
+	printf("net address: %s\n", render_str(net, "address"));
+	json_t *routes = json_object_get(net, "routes");
+	printf("routes:      %zu\n", json_array_size(routes));
+	size_t i;
+	json_t *r;
+	json_array_foreach (routes, i, r)
+		printf("  %-20s via %-16s (%s)\n", render_str(r, "subnet"), render_str(r, "via"),
+		       render_str(r, "node"));
+}
+
 static int node_show(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -110,6 +136,8 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	printf("local:       cpus %g, memory %s (run by the node alone)\n",
 	       json_number_value(json_object_get(l, "cpus")), lm);
 	printf("attributes:  %s\n", attrs);
+	print_network(json_object_get(n, "network"), json_object_get(n, "capacity"),
+		      json_object_get(n, "reserved"));
 	printf("slices:      %lld\n", (long long)json_integer_value(json_object_get(n, "slices")));
 	size_t i;
 	json_t *s;
@@ -118,9 +146,33 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* A node that left for good: its row and its subnet go (--force: one not down yet). */
+static int node_rm(struct cli *cli, int argc, char **argv)
+{
+	bool force = argc == 3 && !strcmp(argv[1], "--force");
+	if (argc != 2 && !force)
+		return cli_failf(cli, EINVAL, "usage: acre node rm [--force] ID");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_free_ char *id = cli_uri_escape(argv[argc - 1]);
+	_cleanup_free_ char *path = NULL;
+	if (!id || asprintf(&path, "/v1/nodes/%s%s", id, force ? "?force=1" : "") < 0)
+		return cli_failf(cli, ENOMEM, "out of memory");
+	_cleanup_json_ json_t *res = cli_api(cli, CLI_DELETE, path, NULL, &err);
+	if (!res)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, res);
+	else
+		printf("%s removed\n", argv[argc - 1]);
+	return 0;
+}
+
 static const struct command node_commands[] = {
 	{"list", node_list, ""},
 	{"show", node_show, "ID"},
+	{"rm", node_rm, "[--force] ID"},
 	{NULL, NULL, NULL},
 };
 

@@ -19,7 +19,13 @@ static void tally_row(struct table *t, const char *attr, const char *value, cons
 	acre_format_size((uint64_t)json_integer_value(json_object_get(u, "memory")), b, sizeof(b));
 	acre_format_size((uint64_t)json_integer_value(json_object_get(f, "memory")), d, sizeof(d));
 	snprintf(mem, sizeof(mem), "%s/%s/%s", a, b, d);
-	const char *cells[] = {attr, value, nodes, cpus, mem};
+	/* Bandwidth of the nodes that declare theirs (bit/s). */
+	char net[112], x[32], y[32], z[32];
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(c, "net")), x, sizeof(x));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(u, "net")), y, sizeof(y));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(f, "net")), z, sizeof(z));
+	snprintf(net, sizeof(net), "%s/%s/%s", x, y, z);
+	const char *cells[] = {attr, value, nodes, cpus, mem, net};
 	table_add(t, cells);
 }
 
@@ -45,14 +51,25 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(n, "down")),
 	       (long long)json_integer_value(json_object_get(n, "total")));
 	json_t *s = json_object_get(p, "slices");
+	json_t *cap = json_object_get(p, "capacity"), *used = json_object_get(p, "used"),
+	       *fr = json_object_get(p, "free");
+	char nc[32], nu[32], nf[32];
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(cap, "net")), nc, sizeof(nc));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(used, "net")), nu, sizeof(nu));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(fr, "net")), nf, sizeof(nf));
+	printf("net:     %s capacity, %s reserved, %s free", nc, nu, nf);
+	json_int_t unlimited = json_integer_value(json_object_get(p, "net_unlimited_nodes"));
+	if (unlimited)
+		printf(" (and %lld nodes with no limit declared)", (long long)unlimited);
+	printf("\n");
 	printf("slices:  %lld running, %lld starting, %lld pending, %lld in all\n\n",
 	       (long long)json_integer_value(json_object_get(s, "running")),
 	       (long long)json_integer_value(json_object_get(s, "starting")),
 	       (long long)json_integer_value(json_object_get(s, "pending")),
 	       (long long)json_integer_value(json_object_get(s, "total")));
 	static const char *const headers[] = {
-		"ATTRIBUTE", "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
-		NULL};
+		"ATTRIBUTE",		  "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
+		"NET (CAP/USED/FREE)", NULL};
 	struct table *t = table_new(headers);
 	tally_row(t, "(all)", "", p);
 	const char *k, *v;

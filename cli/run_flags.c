@@ -27,6 +27,7 @@ static const struct {
 	{"restart", "--restart"},
 	{"network.isolated", "--isolated"},
 	{"network.allow", "--allow"},
+	{"network.publish", "--publish"},
 	{"user", "--user"},
 	{"cwd", "--cwd"},
 	{"env", "--env"},
@@ -104,6 +105,7 @@ enum {
 	OPT_RM,
 	OPT_ISOLATED,
 	OPT_ALLOW,
+	OPT_PUBLISH,
 	OPT_CONSTRAINT,
 	OPT_SPREAD,
 	OPT_STRATEGY,
@@ -129,6 +131,7 @@ static const struct option run_options[] = {
 	{"rm", no_argument, NULL, OPT_RM},
 	{"isolated", no_argument, NULL, OPT_ISOLATED},
 	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"publish", required_argument, NULL, OPT_PUBLISH},
 	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
 	{"spread", required_argument, NULL, OPT_SPREAD},
 	{"strategy", required_argument, NULL, OPT_STRATEGY},
@@ -282,6 +285,22 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 			json_object_set_new(net, "allow", allow);
 		}
 		json_array_append_new(allow, json_string(arg));
+		return 0;
+	}
+	case OPT_PUBLISH: {
+		/* Checked here for the flag's own syntax; ranges, duplicates and the mode by the
+		 * spec. */
+		struct acre_publish p;
+		if (acre_publish_parse(arg, &p, err) < 0)
+			return -EINVAL;
+		json_t *net = object_at(spec, "network"), *pub = json_object_get(net, "publish");
+		if (!pub) {
+			pub = json_array();
+			json_object_set_new(net, "publish", pub);
+		}
+		json_array_append_new(pub,
+				      json_pack("{s:i,s:i,s:s}", "node_port", p.node_port, "port",
+						p.port, "proto", acre_publish_proto_name(p.proto)));
 		return 0;
 	}
 	case OPT_RESTART:

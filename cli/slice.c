@@ -11,7 +11,7 @@ static const struct command commands[] = {
 	 "[--name N] [--cpus X] [--memory SIZE] [--pids N] [--net MODE] [--net-rate RATE]\n"
 	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
 	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
-	 "        [--isolated] [--allow CIDR[:PORT]]...\n"
+	 "        [--isolated] [--allow CIDR[:PORT]]... [--publish NODE_PORT:PORT[/tcp|udp]]...\n"
 	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
 	 "      in a pool (--controller), always detached, without --rm, and placed with\n"
 	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},

@@ -200,6 +200,18 @@ static void print_network(const json_t *n)
 			printf(" nothing");
 	}
 	printf("\n");
+	json_t *pub = json_object_get(n, "publish");
+	if (json_array_size(pub)) {
+		printf("published: ");
+		size_t i;
+		json_t *p;
+		json_array_foreach (pub, i, p)
+			printf("%s node port %lld -> %lld/%s", i ? "," : "",
+			       (long long)json_integer_value(json_object_get(p, "node_port")),
+			       (long long)json_integer_value(json_object_get(p, "port")),
+			       render_str(p, "proto"));
+		printf("\n");
+	}
 }
 
 static void print_placement(const json_t *p)
@@ -236,6 +248,18 @@ static void print_on_node(const json_t *s)
 		print_network(json_object_get(s, "network"));
 }
 
+/* A pool slice's address and its group's virtual IPs (VIP, GROUP.acre, ports). */
+static void print_pool_network(const json_t *s)
+{
+	if (json_is_string(json_object_get(s, "address")))
+		printf("address:    %s\n", render_str(s, "address"));
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(s, "vips"), i, v)
+		printf("vip:        %s (%s.acre, %s)\n", render_str(v, "vip"), render_str(v, "group"),
+		       render_str(v, "ports"));
+}
+
 static void print_age(const char *label, const json_t *ms)
 {
 	char age[32];
@@ -261,7 +285,15 @@ static void print_show(const json_t *s, bool places)
 		printf("desired:    %s\n", render_str(s, "desired"));
 	}
 	printf("command:    %s\n", render_str(s, "command"));
-	printf("resources:  cpus %s, memory %s, pids %s\n", cpus, mem, pids);
+	printf("resources:  cpus %s, memory %s, pids %s", cpus, mem, pids);
+	json_t *rate = json_object_get(s, "net_rate");
+	if (json_is_integer(rate)) {
+		char rt[32];
+		acre_format_rate((uint64_t)json_integer_value(rate), rt, sizeof(rt));
+		printf(", net_rate %s", rt);
+	}
+	printf("\n");
+	print_pool_network(s);
 	char labels[512];
 	render_pairs(json_object_get(s, "labels"), labels, sizeof(labels));
 	printf("labels:     %s\n", labels);

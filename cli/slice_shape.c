@@ -152,7 +152,17 @@ json_t *slice_shape_pool(const json_t *reply, bool detail)
 		.placement = object_at(reply, "placement"),
 		.replacements = json_is_integer(repl) ? repl : NULL,
 	};
-	return add_detail(o, &d);
+	o = add_detail(o, &d);
+	/* On the pool's network: its address while it runs, its group's virtual IPs. */
+	json_t *address = string_at(reply, "address"), *vips = json_object_get(reply, "vips");
+	json_t *rate = positive_at(r, "net_rate");
+	if (o && address)
+		json_object_set(o, "address", address);
+	if (o && json_is_array(vips))
+		json_object_set(o, "vips", vips);
+	if (o && rate)
+		json_object_set(o, "net_rate", rate);
+	return o;
 }
 
 static const char *name_of(const json_t *reply, const char *name)

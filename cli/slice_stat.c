@@ -9,6 +9,20 @@
 
 #include <poll.h>
 
+/* Bytes both ways with one class of the other end, as "1.2M"; "n/a" without accounting. */
+static void class_bytes(const json_t *net, const char *class, char *buf, size_t len)
+{
+	json_t *c = json_object_get(json_object_get(net, "by_class"), class);
+	if (!json_is_object(c)) {
+		snprintf(buf, len, "n/a");
+		return;
+	}
+	_cleanup_json_ json_t *sum =
+		json_integer(json_integer_value(json_object_get(c, "rx_bytes")) +
+			     json_integer_value(json_object_get(c, "tx_bytes")));
+	render_bytes(sum, buf, len);
+}
+
 static void stat_row(struct table *t, const json_t *s)
 {
 	json_t *cpu = json_object_get(s, "cpu"), *mem = json_object_get(s, "memory");
@@ -16,6 +30,7 @@ static void stat_row(struct table *t, const json_t *s)
 	json_t *runq = json_object_get(s, "runq");
 	char pct[16] = "-", lim[16] = "-", thr[32] = "-", cur[32], peak[32], limit[32];
 	char pcur[16], plim[16], oom[16], pidcol[40], rx[32], tx[32], p50[16], p99[16];
+	char node[32], pool[32], outside[32];
 	if (cpu) {
 		snprintf(pct, sizeof(pct), "%.1f",
 			 json_number_value(json_object_get(cpu, "percent")));
@@ -34,6 +49,9 @@ static void stat_row(struct table *t, const json_t *s)
 	snprintf(pidcol, sizeof(pidcol), "%s/%s", pcur, plim);
 	render_rate(json_object_get(net, "rx_bytes_per_s"), rx, sizeof(rx));
 	render_rate(json_object_get(net, "tx_bytes_per_s"), tx, sizeof(tx));
+	class_bytes(net, "node", node, sizeof(node));
+	class_bytes(net, "pool", pool, sizeof(pool));
+	class_bytes(net, "outside", outside, sizeof(outside));
 	render_latency(json_object_get(runq, "p50_ns"), p50, sizeof(p50));
 	render_latency(json_object_get(runq, "p99_ns"), p99, sizeof(p99));
 	const char *cells[] = {render_str(s, "name"),
@@ -48,6 +66,9 @@ static void stat_row(struct table *t, const json_t *s)
 			       oom,
 			       rx,
 			       tx,
+			       node,
+			       pool,
+			       outside,
 			       p50,
 			       p99};
 	table_add(t, cells);
@@ -55,10 +76,10 @@ static void stat_row(struct table *t, const json_t *s)
 
 static void print_table(const json_t *slices)
 {
-	static const char *const headers[] = {"NAME",	   "STATE",    "CPU%",	   "OF-LIMIT",
-					      "THROTTLED", "MEM",      "MEM-PEAK", "MEM-LIMIT",
-					      "PIDS",	   "OOM",      "NET-RX",   "NET-TX",
-					      "RUNQ-P50",  "RUNQ-P99", NULL};
+	static const char *const headers[] = {
+		"NAME",	    "STATE",	 "CPU%",	"OF-LIMIT", "THROTTLED", "MEM",
+		"MEM-PEAK", "MEM-LIMIT", "PIDS",	"OOM",	    "NET-RX",	 "NET-TX",
+		"NET-NODE", "NET-POOL",	 "NET-OUTSIDE", "RUNQ-P50", "RUNQ-P99",	 NULL};
 	struct table *t = table_new(headers);
 	size_t i;
 	json_t *s;
@@ -81,6 +102,18 @@ static void print_detail(const json_t *s, const char *accounting)
 		       (long long)json_integer_value(json_object_get(net, "rx_packets")),
 		       (long long)json_integer_value(json_object_get(net, "tx_bytes")),
 		       (long long)json_integer_value(json_object_get(net, "tx_packets")));
+	static const char *const classes[] = {"node", "pool", "outside"};
+	for (size_t i = 0; json_is_object(net) && i < ACRE_ARRAY_SIZE(classes); i++) {
+		json_t *c = json_object_get(json_object_get(net, "by_class"), classes[i]);
+		if (json_is_object(c))
+			printf("  %-8s rx %lld bytes in %lld packets, tx %lld bytes in %lld "
+			       "packets\n",
+			       classes[i],
+			       (long long)json_integer_value(json_object_get(c, "rx_bytes")),
+			       (long long)json_integer_value(json_object_get(c, "rx_packets")),
+			       (long long)json_integer_value(json_object_get(c, "tx_bytes")),
+			       (long long)json_integer_value(json_object_get(c, "tx_packets")));
+	}
 	json_t *hist = json_object_get(runq, "histogram_log2_us");
 	if (!json_is_array(hist))
 		return;

@@ -288,6 +288,12 @@ void acre_jsonw_json(struct acre_jsonw *w, const json_t *v)
 	}
 }
 
+void acre_jsonw_raw(struct acre_jsonw *w, const char *text, size_t len)
+{
+	sep(w);
+	put(w, text, len);
+}
+
 void acre_jsonw_newline(struct acre_jsonw *w)
 {
 	put_char(w, '\n');

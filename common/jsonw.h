@@ -56,6 +56,8 @@ void acre_jsonw_bool(struct acre_jsonw *w, bool v);
 void acre_jsonw_null(struct acre_jsonw *w);
 /* A jansson value (any type), as jansson writes it compactly. */
 void acre_jsonw_json(struct acre_jsonw *w, const json_t *v);
+/* A value already encoded (valid JSON, as this writer or jansson wrote it): copied as is. */
+void acre_jsonw_raw(struct acre_jsonw *w, const char *text, size_t len);
 /* Where the text is now, to go back to (a value that turned out too much for a message). */
 struct acre_jsonw_mark {
 	size_t len;

@@ -364,7 +364,7 @@ static int parse_allow(const json_t *j, struct acre_slice_spec *spec, struct acr
 static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_spec *spec,
 			 struct acre_error *err)
 {
-	static const char *const keys[] = {"mode", "isolated", "allow", NULL};
+	static const char *const keys[] = {"mode", "isolated", "allow", "publish", NULL};
 	int rc;
 	spec->net_mode = ACRE_NET_NONE;
 	if (j && !json_is_object(j))
@@ -408,6 +408,9 @@ static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_s
 	if (spec->net_isolated && spec->net_mode != ACRE_NET_BRIDGE)
 		return acre_error_set(err, EINVAL, "network.isolated",
 				      "network.isolated: needs network.mode bridge");
+	json_t *publish = j ? json_object_get(j, "publish") : NULL;
+	if (publish && (rc = acre_publish_parse_spec(publish, spec, err)) < 0)
+		return rc;
 	json_t *allow = j ? json_object_get(j, "allow") : NULL;
 	return allow ? parse_allow(allow, spec, err) : 0;
 }

@@ -45,6 +45,14 @@ struct acre_slice_isolation {
 	bool readonly_root;
 };
 
+/* One network.publish entry: a port of the node mapped to a port of the slice. */
+struct acre_publish {
+	uint16_t node_port;
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+#define ACRE_PUBLISH_MAX 32
+
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
 	char **command; /* NULL-terminated */
@@ -54,8 +62,10 @@ struct acre_slice_spec {
 	struct acre_slice_resources resources;
 	struct acre_slice_isolation isolation;
 	enum acre_net_mode net_mode;
-	bool net_isolated; /* bridge: reaches the gateway, no other slice */
-	char **net_allow;  /* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
+	bool net_isolated;		  /* bridge: reaches the gateway, no other slice */
+	char **net_allow;		  /* "CIDR[:PORT]" outbound destinations, NULL: anywhere */
+	struct acre_publish *net_publish; /* network.publish: node ports mapped to the slice */
+	size_t net_npublish;
 	enum acre_restart restart;
 	unsigned restart_max; /* on-failure:N, 0 = unbounded */
 	json_t *labels;	      /* object of strings, never NULL once parsed */
@@ -90,6 +100,13 @@ struct acre_allow {
  * [2001:db8::1]:443.  An address without /LEN is one host.
  */
 int acre_allow_parse(const char *s, struct acre_allow *out, struct acre_error *err);
+
+/* spec_publish.c: "8080:80[/tcp|udp]" (the CLI's --publish) -> one entry; tcp by default. */
+int acre_publish_parse(const char *s, struct acre_publish *out, struct acre_error *err);
+/* network.publish of a spec whose network.mode is already parsed; every error names the field. */
+int acre_publish_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
+json_t *acre_publish_to_json(const struct acre_slice_spec *spec);
+const char *acre_publish_proto_name(uint8_t proto);
 
 /* "NET_ADMIN" or "CAP_NET_ADMIN", any case -> number; -1 if unknown. */
 int acre_cap_from_name(const char *name);

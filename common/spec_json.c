@@ -63,6 +63,8 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 		json_object_set_new(network, "isolated", json_true());
 	if (spec->net_allow)
 		json_object_set_new(network, "allow", strv_to_json(spec->net_allow));
+	if (spec->net_npublish)
+		json_object_set_new(network, "publish", acre_publish_to_json(spec));
 	json_t *out = json_pack(
 		"{s:s,s:o,s:o,s:s,s:o,s:{s:o,s:o,s:o,s:s,s:b},s:o,s:s,s:O*}", "name", spec->name,
 		"command", strv_to_json(spec->command), "env", env, "cwd", spec->cwd, "resources",
@@ -87,5 +89,6 @@ void acre_slice_spec_free(struct acre_slice_spec *spec)
 	json_decref(spec->isolation.seccomp_profile);
 	json_decref(spec->labels);
 	acre_strv_free(spec->net_allow);
+	free(spec->net_publish);
 	memset(spec, 0, sizeof(*spec));
 }

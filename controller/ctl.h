@@ -10,6 +10,7 @@
 
 #include "proto/proto.h"
 #include "controller/api/eventlog.h"
+#include "controller/pool/pool.h"
 
 struct event_base;
 struct event;
@@ -27,6 +28,7 @@ struct ctl_options {
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
 	unsigned max_batch;		/* slices per POST */
 	struct eventlog_options events; /* --events-max, --events-max-age */
+	struct pool_net_options net;	/* --pool-cidr, --node-subnet-bits, --vip-cidr, --overlay */
 };
 
 struct ctl {

@@ -36,6 +36,10 @@ static const char usage[] =
 	"  --max-batch N           slices per POST /v1/slices (default 10000)\n"
 	"  --events-max N          events the event log keeps, at most (default 100000)\n"
 	"  --events-max-age DUR    events older than this are dropped (default 7d)\n"
+	"  --pool-cidr CIDR        slices' addresses, cut in node subnets (default 10.64.0.0/10)\n"
+	"  --node-subnet-bits N    the prefix of each node's subnet (default 24)\n"
+	"  --vip-cidr CIDR         virtual IPs of groups of slices (default 10.63.0.0/16)\n"
+	"  --overlay host-gw|vxlan how nodes reach each other's slices (default host-gw)\n"
 	"  --log-level LEVEL       debug, info, warn or error (default info)\n"
 	"  --version, --help\n";
 
@@ -116,6 +120,11 @@ static int check_options(struct ctl_options *o)
 		return -1;
 	}
 	o->heartbeat_ms = o->node_timeout_ms / 3 < 100 ? 100 : o->node_timeout_ms / 3;
+	struct acre_error err = {0};
+	if (pool_net_options_check(&o->net, &err) < 0) {
+		fprintf(stderr, "acre-controller: %s\n", err.message);
+		return -1;
+	}
 	return 0;
 }
 
@@ -139,6 +148,10 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_EVMAX,
 		O_EVAGE,
 		O_LOG,
+		O_POOL_CIDR,
+		O_SUBNET_BITS,
+		O_VIP_CIDR,
+		O_OVERLAY,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -159,6 +172,10 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"events-max", required_argument, NULL, O_EVMAX},
 		{"events-max-age", required_argument, NULL, O_EVAGE},
 		{"log-level", required_argument, NULL, O_LOG},
+		{"pool-cidr", required_argument, NULL, O_POOL_CIDR},
+		{"node-subnet-bits", required_argument, NULL, O_SUBNET_BITS},
+		{"vip-cidr", required_argument, NULL, O_VIP_CIDR},
+		{"overlay", required_argument, NULL, O_OVERLAY},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -237,6 +254,28 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			}
 			acre_log_set_level(level);
 			break;
+		case O_POOL_CIDR:
+			o->net.pool_cidr = optarg;
+			break;
+		case O_VIP_CIDR:
+			o->net.vip_cidr = optarg;
+			break;
+		case O_OVERLAY:
+			o->net.overlay = optarg;
+			break;
+		case O_SUBNET_BITS: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || optarg[0] == '-' || n == 0 || n > 32) {
+				fprintf(stderr,
+					"acre-controller: --node-subnet-bits %s: a prefix length, 1 "
+					"to 30\n",
+					optarg);
+				rc = -1;
+			}
+			o->net.node_subnet_bits = (unsigned)n;
+			break;
+		}
 		case O_VERSION:
 			printf("acre-controller %s\n", ACRE_VERSION);
 			exit(0);
@@ -298,7 +337,8 @@ static int setup(struct ctl *c, struct acre_error *err)
 	if (!(c->base = event_base_new()))
 		return acre_error_set(err, ENOMEM, NULL, "creating the event loop");
 	struct pool_options po = {.node_timeout_ms = c->opt.node_timeout_ms,
-				  .lost_after_ms = c->opt.lost_after_ms};
+				  .lost_after_ms = c->opt.lost_after_ms,
+				  .net = c->opt.net};
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
 		rc = pool_open(c->store, &po, &c->pool, err);

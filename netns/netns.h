@@ -220,4 +220,58 @@ int acre_netns_link_up(struct acre_netns *nn, const char *ifname, struct acre_er
 /* Deletes ifname; missing is fine. */
 int acre_netns_link_delete(struct acre_netns *nn, const char *ifname, struct acre_error *err);
 
+/* ---- acre's nftables table (nft.c, over libnftables) ---------------------- */
+
+#define ACRE_NFT_TABLE_MAX 64
+
+struct acre_nft;
+
+/*
+ * The table of the supervisor of cgroup_root: "acre" for the default root,
+ * else the root itself (prefixed "acre-" unless it starts so), any byte but
+ * letters, digits, '_' and '-' turned into '_'.  Supervisors on one host
+ * have distinct roots, so their tables never meet.
+ */
+void acre_nft_table_name(const char *cgroup_root, char *buf, size_t len);
+/* A context for the table named table (in the caller's network namespace); nothing changes yet. */
+int acre_nft_open(struct acre_nft **out, const char *table, struct acre_error *err);
+void acre_nft_close(struct acre_nft *n);
+const char *acre_nft_table(const struct acre_nft *n);
+
+/* A node port mapped to a slice's address and port; proto IPPROTO_TCP or IPPROTO_UDP. */
+struct acre_nft_publish {
+	uint8_t proto;
+	uint16_t node_port;
+	uint32_t address; /* host order */
+	uint16_t port;
+};
+
+struct acre_nft_table_config {
+	struct acre_cidr subnet; /* the slices' subnet */
+	const char *bridge;	 /* their bridge: letters, digits, '_' and '-' only */
+	bool egress_nat;	 /* masquerade out; false: slices reach the node and pool only */
+	const struct acre_cidr *pool; /* exempt from masquerade and the egress drop; may be NULL */
+	const struct acre_nft_publish *publish;
+	size_t npublish;
+};
+
+/*
+ * Makes the table exactly this, in one transaction: whatever an earlier run
+ * left (rules, elements) is replaced, and there is no instant without rules.
+ */
+int acre_nft_table_ensure(struct acre_nft *n, const struct acre_nft_table_config *cfg,
+			  struct acre_error *err);
+/* Replaces the pool exemption; pool NULL: none. */
+int acre_nft_pool_set(struct acre_nft *n, const struct acre_cidr *pool, struct acre_error *err);
+/* Adds (or keeps) one published port; the node port must not map elsewhere already. */
+int acre_nft_publish_add(struct acre_nft *n, const struct acre_nft_publish *p,
+			 struct acre_error *err);
+/* Removes one published port; missing is fine. */
+int acre_nft_publish_remove(struct acre_nft *n, const struct acre_nft_publish *p,
+			    struct acre_error *err);
+/* Removes the table and all in it; missing is fine.  No other table is touched. */
+int acre_nft_table_remove(struct acre_nft *n, struct acre_error *err);
+/* 1 if the table exists, else 0. */
+int acre_nft_table_exists(struct acre_nft *n);
+
 #endif

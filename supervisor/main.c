@@ -8,6 +8,8 @@
 #include "supervisor.h"
 #include "controller_link.h"
 #include "dns.h"
+#include "egress.h"
+#include "net_class.h"
 #include "network.h"
 #include "prelaunch.h"
 #include "recover.h"
@@ -42,6 +44,8 @@ static const char usage[] =
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
 	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
 	"  --dns-hosts FILE     fixed names (hosts(5) lines) served in .acre beside the slices'\n"
+	"  --egress nat|none    bridged slices reach outside the node through its address\n"
+	"                       (nat, the default), or only the node and the pool (none)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
@@ -100,6 +104,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"no-accounting", no_argument, NULL, 'A'},
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
+		{"egress", required_argument, NULL, 'E'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"resolv-conf", required_argument, NULL, 'R'},
 		{"dns-hosts", required_argument, NULL, 'H'},
@@ -166,6 +171,14 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 'H':
 			o->dns_hosts = optarg;
+			break;
+		case 'E':
+			if (strcmp(optarg, "nat") && strcmp(optarg, "none")) {
+				fprintf(stderr, "acre-supervisor: --egress %s: nat or none\n",
+					optarg);
+				return -1;
+			}
+			o->egress_none = strcmp(optarg, "none") == 0;
 			break;
 		case 'P': {
 			char *end;
@@ -393,6 +406,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		return rc;
 	recover_slices(sv);
 	network_recover(sv);
+	if ((rc = egress_init(sv, err)) < 0)
+		return rc;
+	net_class_init(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
@@ -414,6 +430,7 @@ static void teardown(struct supervisor *sv)
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
 	dns_free(sv);
+	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With

@@ -13,6 +13,8 @@
 
 #include <net/if.h>
 
+#include "egress.h"
+
 struct network {
 	struct acre_netns *nn;
 	struct acre_netns_bridge br;
@@ -142,7 +144,10 @@ int network_prepare(struct supervisor *sv, const struct acre_slice_spec *spec, u
 	if ((rc = ensure_bridge(n, err)) < 0)
 		return rc;
 	uint32_t addr;
-	return acre_ipam_allocate(n->ipam, spec->name, &addr, err);
+	if ((rc = acre_ipam_allocate(n->ipam, spec->name, &addr, err)) < 0)
+		return rc;
+	/* The lease is the caller's to release on failure (network_release). */
+	return egress_slice_add(sv, spec, addr, err);
 }
 
 int network_attach(struct supervisor *sv, const struct acre_slice_spec *spec, pid_t pid,
@@ -188,6 +193,7 @@ void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, 
 	if (!n || !n->ipam || spec->net_mode != ACRE_NET_BRIDGE)
 		return;
 	struct acre_error err = {0};
+	egress_slice_remove(sv, spec);
 	if (sv->bpf && *veth_ifindex > 0)
 		acre_bpf_isolate_remove(sv->bpf, *veth_ifindex);
 	*veth_ifindex = 0;
@@ -255,5 +261,23 @@ json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec)
 			json_array_append_new(allow, json_string(spec->net_allow[i]));
 	}
 	json_object_set_new(j, "allow", allow);
+	if (spec->net_npublish)
+		json_object_set_new(j, "publish", acre_publish_to_json(spec));
 	return j;
+}
+
+bool network_bridge_on(struct supervisor *sv)
+{
+	return sv->net && sv->net->ipam && !sv->net->off[0];
+}
+
+const struct acre_netns_bridge *network_bridge(struct supervisor *sv)
+{
+	return sv->net ? &sv->net->br : NULL;
+}
+
+int network_slice_address(struct supervisor *sv, const char *name, uint32_t *addr)
+{
+	struct network *n = sv->net;
+	return n && n->ipam ? acre_ipam_lookup(n->ipam, name, addr) : -ENOENT;
 }

@@ -6,6 +6,7 @@
 #define ACRE_SUPERVISOR_NETWORK_H
 
 #include "supervisor.h"
+#include "netns/netns.h"
 
 int network_init(struct supervisor *sv, struct acre_error *err);
 void network_free(struct supervisor *sv, bool no_slices_left);
@@ -26,5 +27,11 @@ void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, 
 		     int *veth_ifindex);
 void network_recover(struct supervisor *sv);
 json_t *network_view(struct supervisor *sv, const struct acre_slice_spec *spec);
+
+/* What the pool's network (pool_net.c) needs to know of the node's. */
+bool network_bridge_on(struct supervisor *sv);
+const struct acre_netns_bridge *network_bridge(struct supervisor *sv);
+/* A bridged slice's leased address: 0, or -ENOENT. */
+int network_slice_address(struct supervisor *sv, const char *name, uint32_t *addr);
 
 #endif

@@ -9,6 +9,7 @@
 #include "slice.h"
 #include "checkpoint.h"
 #include "dns.h"
+#include "egress.h"
 #include "network.h"
 #include "prelaunch.h"
 
@@ -324,7 +325,10 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	s->rec.foreground = o->foreground;
 	s->rec.remove_on_exit = o->remove_on_exit;
 	name = s->rec.spec.name;
-	int rc = slice_prepare(s, err);
+	/* A new slice's node ports: a recovered one had them already. */
+	int rc = egress_publish_check(sv, &s->rec.spec, err);
+	if (rc == 0)
+		rc = slice_prepare(s, err);
 	if (rc < 0)
 		goto fail;
 	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)

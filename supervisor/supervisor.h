@@ -18,6 +18,7 @@
  *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
  *                   (dns_zone.c, dns_answer.c): DNS for the slices
  *   network.h       network.c       slice networking policy
+ *   egress.h        egress.c        NAT out of the node, published ports in
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
  *   supervisor.h                    this context
@@ -54,6 +55,7 @@ struct supervisor_options {
 	const char *bridge;	  /* --bridge */
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
+	bool egress_none;	  /* --egress none: bridged slices reach the node and pool only */
 	bool no_accounting;	  /* leave eBPF out */
 	const char *resolv_conf;  /* --resolv-conf: the resolvers names outside .acre go to */
 	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
@@ -64,6 +66,7 @@ struct conn;
 struct controller_link;
 struct dns;
 struct network;
+struct egress;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -90,6 +93,7 @@ struct supervisor {
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
 	struct dns *dns; /* DNS for the slices (dns.h) */
+	struct egress *egress; /* egress.c: NAT and published ports */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;

@@ -69,6 +69,26 @@ static void add_cgroup_stats(struct slice *s, struct evbuffer *b, uint64_t now)
 	evbuffer_add(b, "}", 1);
 }
 
+/* "by_class": the same counts split by the other end: this node's slices, the pool, outside. */
+static void add_net_classes(struct evbuffer *b, const struct acre_bpf_net *net)
+{
+	static const char *const names[ACRE_BPF_CLASS_COUNT] = {
+		[ACRE_BPF_CLASS_OUTSIDE] = "outside",
+		[ACRE_BPF_CLASS_NODE] = "node",
+		[ACRE_BPF_CLASS_POOL] = "pool",
+	};
+	evbuffer_add_printf(b, ",\"by_class\":{");
+	for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
+		const struct acre_bpf_net_counts *k = &net->by_class[c];
+		evbuffer_add_printf(b,
+				    "%s\"%s\":{\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+				    ",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64 "}",
+				    c ? "," : "", names[c], k->rx_bytes, k->tx_bytes, k->rx_packets,
+				    k->tx_packets);
+	}
+	evbuffer_add(b, "}}", 2);
+}
+
 /* eBPF numbers: null, never zero, when accounting is off or the slice is not in the maps. */
 static void add_accounting(struct slice *s, struct evbuffer *b, uint64_t now, bool detail)
 {
@@ -82,11 +102,11 @@ static void add_accounting(struct slice *s, struct evbuffer *b, uint64_t now, bo
 		evbuffer_add_printf(b,
 				    ",\"net\":{\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
 				    ",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-				    ",\"rx_bytes_per_s\":%" PRIu64 ",\"tx_bytes_per_s\":%" PRIu64
-				    "}",
+				    ",\"rx_bytes_per_s\":%" PRIu64 ",\"tx_bytes_per_s\":%" PRIu64,
 				    net.rx_bytes, net.tx_bytes, net.rx_packets, net.tx_packets,
 				    rate(net.rx_bytes, s->net_sample_rx, now, s->net_sample_at),
 				    rate(net.tx_bytes, s->net_sample_tx, now, s->net_sample_at));
+		add_net_classes(b, &net);
 		s->net_sample_rx = net.rx_bytes;
 		s->net_sample_tx = net.tx_bytes;
 		s->net_sample_at = now;

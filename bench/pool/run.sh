@@ -16,7 +16,13 @@ slices=${2:-1000000}
 [ -x "$bench" ] || { echo "bench/pool: $bench is missing (make bench)"; exit 1; }
 work=$(mktemp -d /tmp/acre-bench-pool.XXXXXX)
 ctl=""
+sim=""
 cleanup() {
+	# The simulators and the controller go with the run, however it ends.
+	if [ -n "$sim" ]; then
+		pkill -TERM -P "$sim" 2>/dev/null || true
+		kill "$sim" 2>/dev/null || true
+	fi
 	if [ -n "$ctl" ]; then
 		kill "$ctl" 2>/dev/null || true
 		wait "$ctl" 2>/dev/null || true
@@ -24,6 +30,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -64,7 +73,10 @@ status=0
 "$bench" --node-addr "127.0.0.1:$node_port" --api "127.0.0.1:$api_port" --join-token "$join" \
 	--api-token "$token" --controller-pid "$ctl" --work-dir "$work" --nodes "$nodes" \
 	--slices "$slices" --procs "${PROCS:-4}" --batch "${BATCH:-1000}" \
-	--conns "${CONNS:-8}" "${tls_sim[@]}" || status=$?
+	--conns "${CONNS:-8}" "${tls_sim[@]}" &
+sim=$!
+wait "$sim" || status=$?
+sim=""
 echo "  controller state on disk:       $(du -sh "$work/data" | cut -f1)"
 
 # kill -9 of the controller with the whole pool acknowledged: how long until it serves

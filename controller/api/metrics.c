@@ -163,9 +163,10 @@ static void work(struct api *a, struct evbuffer *b)
 	evbuffer_add_printf(b,
 			    "acre_controller_node_requests_total{op=\"assign\"} %llu\n"
 			    "acre_controller_node_requests_total{op=\"kill\"} %llu\n"
-			    "acre_controller_node_requests_total{op=\"remove\"} %llu\n",
+			    "acre_controller_node_requests_total{op=\"remove\"} %llu\n"
+			    "acre_controller_node_requests_total{op=\"net\"} %llu\n",
 			    (unsigned long long)m->assigns_sent, (unsigned long long)m->kills_sent,
-			    (unsigned long long)m->removes_sent);
+			    (unsigned long long)m->removes_sent, (unsigned long long)m->net_sent);
 	counter(b, "acre_controller_registrations_total", "Node registrations accepted.",
 		m->registrations);
 	counter(b, "acre_controller_registrations_refused_total",

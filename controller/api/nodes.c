@@ -1,7 +1,10 @@
 /*
- * /v1/nodes and /v1/pool: the nodes in id order, one node, and the pool at
- * a glance — capacity, use and room of the ready nodes, in all and per
- * attribute value, and how many slices are in each state.
+ * /v1/nodes, /v1/pool and /v1/network: the nodes in id order, one node
+ * (with its part of the pool's network: address, subnet, overlay, the
+ * routes it was given), the pool at a glance — capacity, use and room of
+ * the ready nodes, in all and per attribute value, and how many slices
+ * are in each state — and the pool's network: its ranges, every node's
+ * subnet, every name and virtual IP.
  */
 #include "internal.h"
 
@@ -34,6 +37,7 @@ API_HANDLER(api_node_show)
 		json_array_append_new(slices, json_pack("{s:s,s:s}", "id", sl->name, "state",
 							acre_slice_state_name(sl->state)));
 	json_object_set_new(j, "slice_list", slices);
+	json_object_set_new(j, "network", pool_node_net_view(a->pool, n));
 	api_reply_json(a, req, 200, j);
 }
 
@@ -42,4 +46,31 @@ API_HANDLER(api_pool_show)
 	(void)p;
 	(void)q;
 	api_reply_json(a, req, 200, pool_summary_json(a->pool));
+}
+
+API_HANDLER(api_network_show)
+{
+	(void)p;
+	(void)q;
+	api_reply_json(a, req, 200, pool_network_json(a->pool));
+}
+
+/* DELETE /v1/nodes/{id}[?force=1]: a node that left for good, and its subnet with it. */
+API_HANDLER(api_node_delete)
+{
+	const char *id = api_param(p, "id");
+	struct pool_node *n = pool_node_find(a->pool, id);
+	struct acre_error err = {0};
+	if (!n) {
+		acre_error_set(&err, ENOENT, "id", "no node %s in the pool", id);
+		api_reply_error(a, req, 404, &err);
+		return;
+	}
+	const char *force = api_query(q, "force");
+	bool forced = force && (!strcmp(force, "1") || !strcmp(force, "true"));
+	if (pool_node_remove(a->pool, n, forced, &err) < 0) {
+		api_reply_error(a, req, api_status_for(err.code), &err);
+		return;
+	}
+	api_defer_json(a, req, 200, json_pack("{s:s,s:b}", "id", id, "removed", 1));
 }

@@ -12,6 +12,8 @@
 #include "proto/proto.h"
 #include "common/jsonw.h"
 
+#include <arpa/inet.h>
+
 #define MAX_UPDATES 100000
 
 void nodeport_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err)
@@ -82,6 +84,13 @@ static int parse_local(json_t *local, struct pool_local *out, struct acre_error 
 	return 0;
 }
 
+/* A slice's address as a node reports it: IPv4 or IPv6. */
+static bool address_valid(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 /* One entry of a sync's "slices": {"name", "state", "reason"?, "restarts"?, "exit"?, "managed"?}.
  */
 static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_error *err)
@@ -91,10 +100,13 @@ static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_e
 	json_int_t restarts = 0;
 	int managed = 0;
 	*r = (struct pool_report){.reason = ""};
-	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b}", "name", &r->slice, "state",
-			   &state, "reason", &r->reason, "restarts", &restarts, "exit", &r->exit,
-			   "managed", &managed) < 0)
+	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b,s?s}", "name", &r->slice,
+			   "state", &state, "reason", &r->reason, "restarts", &restarts, "exit",
+			   &r->exit, "managed", &managed, "address", &r->address) < 0)
 		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, jerr.text);
+	if (r->address && !address_valid(r->address))
+		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: address %.64s: not an IP "
+				      "address", i, r->address);
 	if (!acre_slice_name_valid(r->slice) || acre_slice_state_parse(state, &r->state) < 0 ||
 	    restarts < 0)
 		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: invalid name or state",
@@ -161,10 +173,14 @@ static int parse_update(json_t *u, size_t i, struct pool_report *out, struct acr
 	json_int_t seq, restarts = 0;
 	const char *state;
 	*out = (struct pool_report){.reason = ""};
-	if (json_unpack_ex(u, &jerr, 0, "{s:I,s:s,s:s,s?s,s?I,s?o}", "seq", &seq, "slice",
+	if (json_unpack_ex(u, &jerr, 0, "{s:I,s:s,s:s,s?s,s?I,s?o,s?s}", "seq", &seq, "slice",
 			   &out->slice, "state", &state, "reason", &out->reason, "restarts",
-			   &restarts, "exit", &out->exit) < 0)
+			   &restarts, "exit", &out->exit, "address", &out->address) < 0)
 		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: %s", i, jerr.text);
+	if (out->address && !address_valid(out->address))
+		return acre_error_set(err, EINVAL, "updates",
+				      "updates[%zu]: address %.64s: not an IP address", i,
+				      out->address);
 	if (seq <= 0 || restarts < 0)
 		return acre_error_set(err, EINVAL, "updates",
 				      "updates[%zu]: seq must be positive, restarts not negative",
@@ -259,6 +275,10 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 		acre_proto_error_from_json(msg, &err);
 	if (req.op == POOL_OP_ASSIGN) {
 		assign_reply(np, n, &req, ok, msg, &err);
+	} else if (req.op == POOL_OP_NET) {
+		if (!ok)
+			acre_log(ACRE_LOG_WARN, "node=%s event=net_refused op=%s error=\"%s\"", n->id,
+				 req.items[0].name, err.message);
 	} else if (req.n == 1) {
 		const char *name = req.items[0].name;
 		if (req.op == POOL_OP_REMOVE && !ok && err.code == ENOENT)

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "proto/proto.h"
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -65,8 +66,10 @@ static int check_attributes(json_t *attrs, struct acre_error *err)
 struct registration {
 	const char *token, *id, *secret, *hostname, *version;
 	double cpus;
-	json_int_t memory, protocol;
+	json_int_t memory, protocol, net;
 	json_t *attributes;
+	bool network;			   /* a network member came */
+	const char *net_address, *vtep_mac; /* its members, NULL when absent */
 };
 
 /* A string member: required or not; errors name the field. */
@@ -97,6 +100,52 @@ static int parse_capacity(json_t *cap, struct registration *r, struct acre_error
 				      "node.capacity.memory: required, an integer (bytes)");
 	r->cpus = json_number_value(cpus);
 	r->memory = json_integer_value(mem);
+	json_t *net = json_object_get(cap, "net");
+	if (net && !json_is_null(net) && (!json_is_integer(net) || json_integer_value(net) < 0))
+		return acre_error_set(err, EINVAL, "node.capacity.net",
+				      "node.capacity.net: an integer, bit/s (0: not known)");
+	r->net = json_is_integer(net) ? json_integer_value(net) : 0;
+	return 0;
+}
+
+static bool mac_valid(const char *s)
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+/* {"address"?: "198.18.5.12", "vtep_mac"?: "02:..."}: the node joins the pool's network. */
+static int parse_network(json_t *net, struct registration *r, struct acre_error *err)
+{
+	if (!net)
+		return 0;
+	if (!json_is_object(net))
+		return acre_error_set(err, EINVAL, "node.network",
+				      "node.network: an object {\"address\", \"vtep_mac\"}");
+	const char *k;
+	json_t *v;
+	json_object_foreach (net, k, v)
+		if (strcmp(k, "address") && strcmp(k, "vtep_mac"))
+			return acre_error_set(err, EINVAL, "node.network",
+					      "node.network.%.32s: unknown field", k);
+	int rc = get_string(net, "address", "node.network.address", false, &r->net_address, err);
+	if (rc == 0)
+		rc = get_string(net, "vtep_mac", "node.network.vtep_mac", false, &r->vtep_mac, err);
+	if (rc < 0)
+		return rc;
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (r->net_address && inet_pton(AF_INET, r->net_address, buf) != 1)
+		return acre_error_set(err, EINVAL, "node.network.address",
+				      "node.network.address %.64s: an IPv4 address", r->net_address);
+	if (r->vtep_mac && !mac_valid(r->vtep_mac))
+		return acre_error_set(err, EINVAL, "node.network.vtep_mac",
+				      "node.network.vtep_mac %.32s: a MAC address xx:xx:xx:xx:xx:xx",
+				      r->vtep_mac);
+	r->network = true;
 	return 0;
 }
 
@@ -119,6 +168,8 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 		rc = get_string(node, "version", "node.version", false, &r->version, err);
 	if (rc == 0)
 		rc = parse_capacity(json_object_get(node, "capacity"), r, err);
+	if (rc == 0)
+		rc = parse_network(json_object_get(node, "network"), r, err);
 	if (rc < 0)
 		return rc;
 	r->protocol = proto ? json_integer_value(proto) : ACRE_CONTROLLER_PROTOCOL;
@@ -183,6 +234,12 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		nodeport_conn_close(n->conn, why);
 	}
 	_cleanup_json_ json_t *empty = json_object();
+	/* The connection's source address, without its port: where peers reach it by default. */
+	char source[sizeof(conn->peer)];
+	snprintf(source, sizeof(source), "%s", conn->peer);
+	char *colon = strrchr(source, ':');
+	if (colon)
+		*colon = '\0';
 	struct pool_registration reg = {
 		.id = r.id,
 		.secret_hash = hash,
@@ -191,17 +248,24 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		.address = conn->peer,
 		.cpus = (uint32_t)(r.cpus * 1000 + 0.5),
 		.memory = (uint64_t)r.memory,
+		.net = (uint64_t)r.net,
+		.network = r.network,
+		.net_address = r.net_address ? r.net_address : source,
+		.vtep_mac = r.vtep_mac,
 		.attributes = r.attributes ? r.attributes : empty,
 	};
 	if (pool_node_register(np->pool, &reg, conn, &n, &err) < 0) {
+		np->stats->refusals++;
 		nodeport_reply_error(conn, id, &err);
 		return;
 	}
 	conn->node = n;
-	nodeport_defer_reply(
-		np, conn,
-		acre_proto_ok(id, json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
-					    (json_int_t)n->last_seq, "heartbeat_ms",
-					    (json_int_t)np->opt.heartbeat_ms, "protocol",
-					    ACRE_CONTROLLER_PROTOCOL)));
+	json_t *result = json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
+				   (json_int_t)n->last_seq, "heartbeat_ms",
+				   (json_int_t)np->opt.heartbeat_ms, "protocol",
+				   ACRE_CONTROLLER_PROTOCOL);
+	/* The pool's network for a node that joins it; the tables follow the reply. */
+	if (result && r.network)
+		json_object_set_new(result, "network", pool_node_network_json(np->pool, n));
+	nodeport_defer_reply(np, conn, acre_proto_ok(id, result));
 }

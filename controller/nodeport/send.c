@@ -4,6 +4,10 @@
  * messages — a node's assignments gathered into one assign message (at
  * most ASSIGN_MESSAGE_MAX bytes), kills and removals one by one, in the
  * order decided, so a slice is never killed before it was assigned.
+ * Before those, the pool's network tables (net.peers, net.names,
+ * net.vips: the full ones after a registration's reply, else the pass's
+ * changes), so that a member the pool stops leaves names and VIPs before
+ * its kill goes out.
  * Assign messages, thousands of specs a second, are written with the one
  * JSON writer (common/jsonw.h), each spec encoded by jansson straight into
  * its message; the rest with jansson.  Either way every name is escaped.
@@ -62,8 +66,10 @@ static void count_sent(struct nodeport *np, enum pool_op op, size_t n)
 		np->stats->assigns_sent += n;
 	else if (op == POOL_OP_KILL)
 		np->stats->kills_sent += n;
-	else
+	else if (op == POOL_OP_REMOVE)
 		np->stats->removes_sent += n;
+	else
+		np->stats->net_sent += n;
 }
 
 static int send_msg(struct node_conn *conn, struct sent_req *req, json_t *msg)
@@ -115,7 +121,7 @@ static void assign_item(struct acre_jsonw *w, const struct pool_outbound *o)
 	acre_jsonw_key(w, "slice");
 	acre_jsonw_string(w, o->name);
 	acre_jsonw_key(w, "spec");
-	acre_jsonw_json(w, o->spec);
+	acre_jsonw_raw(w, o->spec->text, o->spec->len);
 	acre_jsonw_end_object(w);
 }
 
@@ -234,9 +240,35 @@ void nodeport_send_outbound(struct nodeport *np)
 	}
 }
 
+/* One net.* message: its op and id, then the body the pool encoded once for every node. */
+static void send_net(void *ud, struct pool_node *n, const char *op, const char *body, size_t len)
+{
+	struct nodeport *np = ud;
+	struct node_conn *conn = n->conn;
+	if (!nodeport_conn_alive(conn))
+		return;
+	struct sent_req req = {.op = POOL_OP_NET, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
+	if (!req.items)
+		return;
+	req.id = ++conn->next_id;
+	snprintf(req.items[0].name, sizeof(req.items[0].name), "%s", op);
+	char head[96];
+	int hlen = snprintf(head, sizeof(head), "{\"op\":\"%s\",\"id\":%lld,", op, (long long)req.id);
+	_cleanup_free_ char *line = malloc((size_t)hlen + len);
+	if (!line) {
+		free(req.items);
+		return;
+	}
+	memcpy(line, head, (size_t)hlen);
+	memcpy(line + hlen, body, len);
+	if (nodeport_conn_request(conn, &req, line, (size_t)hlen + len) == 0)
+		count_sent(np, POOL_OP_NET, 1);
+}
+
 void nodeport_flush(struct nodeport *np)
 {
 	nodeport_send_deferred(np);
+	pool_net_flush(np->pool, send_net, np);
 	nodeport_send_outbound(np);
 	nodeport_conn_free_zombies(np);
 }

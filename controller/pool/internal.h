@@ -8,6 +8,7 @@
 
 #include "controller/pool/pool.h"
 #include "controller/store/store.h"
+#include "common/jsonw.h"
 
 /* slab.c: where the slices' structs come from. */
 struct slab;
@@ -21,6 +22,7 @@ void pool_slabs_free(struct slabs *s);
 
 struct persist;
 struct label_blocks;
+struct pool_net;
 
 struct pool {
 	struct pool_options opt;
@@ -40,7 +42,10 @@ struct pool {
 	struct pool_outbound *out_head, *out_tail;
 	ACRE_VEC(struct pool_subscriber) subs;
 	ACRE_VEC(struct pool_slice *) removed; /* freed after the commit */
+	ACRE_VEC(struct pool_node *) removed_nodes;
 	struct persist *persist;
+	struct pool_net *net;	   /* net.c */
+	struct acre_jsonw scratch; /* encodes new slices' specs (spec_text.c) */
 	struct pool_stats stats;
 };
 
@@ -69,6 +74,11 @@ int pool_labels_attach(struct pool *p, struct pool_slice *sl, const json_t *labe
 /* The same labels as another slice's (loading rows of slices made together): no lookup. */
 int pool_labels_attach_same(struct pool *p, struct pool_slice *sl, const struct pool_slice *like);
 void pool_labels_detach(struct pool *p, struct pool_slice *sl);
+
+/* spec_text.c: a spec (and its labels) encoded once, in scratch; NULL: out of memory. */
+struct pool_spec_text *pool_spec_text_encode(struct acre_jsonw *scratch, const json_t *spec);
+/* Text read from the store, as it is. */
+struct pool_spec_text *pool_spec_text_of(const char *spec);
 
 /* load.c */
 int pool_load(struct pool *p, struct acre_error *err);
@@ -135,7 +145,7 @@ void pool_pending_remove(struct pool *p, struct pool_slice *sl);
 void pool_place_retry_pending(struct pool *p);
 /* A message for a node, sent after the commit. */
 void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
-			 int64_t slice_id, json_t *spec, int signal);
+			 int64_t slice_id, struct pool_spec_text *spec, int signal);
 
 /* reconcile.c */
 void pool_reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,

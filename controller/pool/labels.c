@@ -285,6 +285,14 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 	return 0;
 }
 
+const char *pool_slice_label(const struct pool_slice *sl, const char *key)
+{
+	for (unsigned i = 0; sl->labels && i < sl->labels->n; i++)
+		if (!strcmp(sl->labels->l[i].set->key, key))
+			return sl->labels->l[i].set->value;
+	return NULL;
+}
+
 json_t *pool_slice_labels_json(const struct pool_slice *sl)
 {
 	json_t *j = json_object();

@@ -5,6 +5,7 @@
  * their room on their node again, and pending ones queue for placement.
  */
 #include "internal.h"
+#include "net.h"
 
 static int load_node(const struct store_node_row *r, void *ud)
 {
@@ -25,6 +26,12 @@ static int load_node(const struct store_node_row *r, void *ud)
 	n->last_seq = r->last_seq;
 	n->registered_at = r->registered_at;
 	snprintf(n->address, sizeof(n->address), "%s", r->address ? r->address : "");
+	snprintf(n->subnet, sizeof(n->subnet), "%s", r->subnet ? r->subnet : "");
+	snprintf(n->net_address, sizeof(n->net_address), "%s", r->net_address ? r->net_address : "");
+	snprintf(n->vtep_mac, sizeof(n->vtep_mac), "%s", r->vtep_mac ? r->vtep_mac : "");
+	n->network = r->network;
+	n->sn.cap_net = r->net_capacity;
+	pool_net_node_loaded(p, n);
 	n->last_seen_ns = n->state_since_ns = acre_monotonic_ns();
 	n->last_seen_ms = r->updated_at;
 	return 0;
@@ -61,6 +68,7 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 	sl->replacements = r->replacements;
 	sl->cpus = r->cpus;
 	sl->mem = r->memory;
+	sl->net_rate = r->net_rate;
 	sl->assigned = r->assigned;
 	sl->created_at = r->created_at;
 	sl->updated_at = r->updated_at;
@@ -118,6 +126,7 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 	}
 	if (r->labels && take_labels(l, sl, r->labels) < 0)
 		return -ENOMEM;
+	pool_net_slice_loaded(p, sl, r->address, r->vip);
 	p->by_state[sl->state]++;
 	if (sl->id > p->next_slice_id)
 		p->next_slice_id = sl->id;

@@ -6,6 +6,7 @@
  * is connected and has reconciled its slices takes placements.
  */
 #include "internal.h"
+#include "net.h"
 
 static const char *const state_names[] = {"ready", "unreachable", "down"};
 
@@ -190,6 +191,7 @@ void pool_node_set_state(struct pool *p, struct pool_node *n, enum pool_node_sta
 	n->state = st;
 	n->state_since_ns = acre_monotonic_ns();
 	pool_node_update_eligibility(p, n);
+	pool_net_mark_peer(p, n); /* down: gone from its peers' routes; back: in them again */
 	pool_publish_node(p, n, pool_node_state_name(st));
 }
 
@@ -274,4 +276,55 @@ void pool_node_tick(struct pool *p)
 {
 	struct tick_ctx t = {.p = p, .now = acre_monotonic_ns()};
 	acre_map_foreach(p->nodes, tick_node, &t);
+}
+
+struct forget_ctx {
+	struct pool *p;
+	const struct pool_node *n;
+};
+
+/* Slices that were on it keep their state; only the memory of where they were goes. */
+static void forget_last_node(const char *key, void *value, void *ud)
+{
+	(void)key;
+	struct forget_ctx *f = ud;
+	struct pool_slice *sl = value;
+	if (sl->last_node != f->n)
+		return;
+	sl->last_node = NULL;
+	pool_slice_touch(f->p, sl);
+}
+
+int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acre_error *err)
+{
+	if (n->conn)
+		return acre_error_set(err, EBUSY, "id",
+				      "node %s is connected: stop its supervisor first", n->id);
+	if (n->state != POOL_NODE_DOWN && !force)
+		return acre_error_set(err, EBUSY, "id",
+				      "node %s is %s and may come back: wait until it is down, or "
+				      "remove it with force (its slices are lost)",
+				      n->id, pool_node_state_name(n->state));
+	if (acre_vec_push(&p->removed_nodes, n) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (n->state != POOL_NODE_DOWN)
+		node_down(p, n, "removed");
+	struct forget_ctx f = {p, n};
+	acre_map_foreach(p->slices, forget_last_node, &f);
+	/* Messages this pass decided for it would outlive it: it is not connected to get them. */
+	struct pool_outbound *o, *next;
+	ACRE_LIST_FOREACH_SAFE (out, o, next, p->out_head) {
+		if (o->node != n)
+			continue;
+		ACRE_QUEUE_REMOVE(out, p->out_head, p->out_tail, o);
+		pool_outbound_free(o);
+	}
+	pool_net_node_removed(p, n);
+	sched_node_forget(p->sched, &n->sn);
+	acre_map_remove(p->nodes, n->id);
+	n->removed = true;
+	acre_log(ACRE_LOG_INFO, "node=%s event=removed subnet=%s", n->id, n->subnet);
+	/* Its memory is given back after the commit: the store's writer still reads it. */
+	pool_publish_node(p, n, "removed");
+	return 0;
 }

@@ -7,6 +7,7 @@
  * the node port's; here is what each means for the pool.
  */
 #include "internal.h"
+#include "net.h"
 
 bool pool_node_secret_matches(const struct pool_node *n, const char *secret_hash)
 {
@@ -23,6 +24,9 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 				      "node id %s belongs to another node (its secret differs: a "
 				      "copied state directory?)",
 				      r->id);
+	int rc = pool_net_check_registration(p, n, r, err);
+	if (rc < 0)
+		return rc;
 	if (!n) {
 		if (!(n = pool_node_create(p, r->id)))
 			return acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -33,14 +37,19 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	snprintf(n->address, sizeof(n->address), "%s", r->address);
 	snprintf(n->version, sizeof(n->version), "%s", r->version);
+	if (pool_net_node_registered(p, n, r) < 0)
+		return acre_error_set(err, ENOSPC, "node", "no subnet left in --pool-cidr");
 	n->conn = conn;
 	n->synced = false;
 	n->last_seen_ns = acre_monotonic_ns();
 	n->last_seen_ms = acre_now_ms();
 	pool_node_touch(p, n);
 	p->stats.registrations++;
-	acre_log(ACRE_LOG_INFO, "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu",
-		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory);
+	acre_log(ACRE_LOG_INFO,
+		 "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu net=%llu "
+		 "subnet=%s network=%s",
+		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory,
+		 (unsigned long long)r->net, n->subnet, n->network ? "yes" : "no");
 	/* Registered first, then (if it was not) ready: the events in the order they happened. */
 	pool_publish_node(p, n, "registered");
 	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
@@ -64,6 +73,7 @@ void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn)
 		return; /* an older connection, replaced already */
 	n->conn = NULL;
 	n->synced = false;
+	pool_net_node_disconnected(n);
 	pool_node_update_eligibility(p, n);
 	pool_publish_node(p, n, "disconnected");
 }

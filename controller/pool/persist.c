@@ -16,9 +16,8 @@ struct persist {
 	ACRE_VEC(struct pool_node *) nodes;
 	/* New slices written this pass: their spec is the store's once it is committed. */
 	ACRE_VEC(struct pool_slice *) inserted;
-	/* Where specs, labels and exit records are encoded, row after row, without a malloc each.
-	 */
-	struct acre_jsonw spec, labels, exit;
+	/* Where exit records are encoded, row after row, without a malloc each. */
+	struct acre_jsonw exit;
 };
 
 static void changed(void *ud, const struct pool_change *ch)
@@ -50,8 +49,6 @@ void pool_persist_free(struct pool *p)
 	acre_vec_free(&p->persist->slices);
 	acre_vec_free(&p->persist->nodes);
 	acre_vec_free(&p->persist->inserted);
-	acre_jsonw_free(&p->persist->spec);
-	acre_jsonw_free(&p->persist->labels);
 	acre_jsonw_free(&p->persist->exit);
 	free(p->persist);
 	p->persist = NULL;
@@ -79,6 +76,8 @@ static size_t unique(void *v, size_t n)
 
 static int write_node(struct pool *p, struct pool_node *n, struct acre_error *err)
 {
+	if (n->removed)
+		return store_node_delete(p->store, n->id, err);
 	_cleanup_free_ char *attrs = json_dumps(n->attributes, JSON_COMPACT | JSON_SORT_KEYS);
 	struct store_node_row r = {
 		.id = n->id,
@@ -90,6 +89,11 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 		.cpus = n->sn.cap_cpus,
 		.memory = n->sn.cap_mem,
 		.last_seq = n->last_seq,
+		.subnet = n->subnet[0] ? n->subnet : NULL,
+		.net_address = n->net_address[0] ? n->net_address : NULL,
+		.vtep_mac = n->vtep_mac[0] ? n->vtep_mac : NULL,
+		.net_capacity = n->sn.cap_net,
+		.network = n->network,
 		.registered_at = n->registered_at,
 		.updated_at = acre_now_ms(),
 	};
@@ -114,9 +118,8 @@ static int insert(struct pool *p, struct pool_slice *sl, struct store_slice_row 
 {
 	struct persist *w = p->persist;
 	bool failed = false;
-	json_t *labels = json_object_get(sl->spec, "labels");
-	r->spec = encode(&w->spec, sl->spec, &failed);
-	r->labels = encode(&w->labels, json_object_size(labels) ? labels : NULL, &failed);
+	r->spec = sl->spec->text;
+	r->labels = sl->spec->labels;
 	_cleanup_free_ char *placement = NULL;
 	if (sl->placement) {
 		_cleanup_json_ json_t *j = acre_proto_placement_to_json(sl->placement);
@@ -142,6 +145,10 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 	pool_slice_restart_text(sl, restart, sizeof(restart));
 	bool failed = false;
 	const char *exit = encode(&p->persist->exit, sl->exit, &failed);
+	char vip[16];
+	if (sl->vip)
+		snprintf(vip, sizeof(vip), "%u.%u.%u.%u", sl->vip >> 24, sl->vip >> 16 & 255,
+			 sl->vip >> 8 & 255, sl->vip & 255);
 	if (failed)
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
@@ -162,6 +169,9 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		.restarts = sl->restarts,
 		.replacements = sl->replacements,
 		.assigned = sl->assigned,
+		.net_rate = sl->net_rate,
+		.address = sl->address,
+		.vip = sl->vip ? vip : NULL,
 		.created_at = sl->created_at,
 		.updated_at = sl->updated_at,
 	};
@@ -192,7 +202,7 @@ void pool_persist_done(struct pool *p)
 	struct persist *w = p->persist;
 	for (size_t i = 0; i < w->inserted.n; i++) {
 		struct pool_slice *sl = w->inserted.v[i];
-		json_decref(sl->spec);
+		pool_spec_text_unref(sl->spec);
 		sl->spec = NULL;
 	}
 	w->inserted.n = 0;

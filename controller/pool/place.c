@@ -32,7 +32,7 @@ void pool_pending_remove(struct pool *p, struct pool_slice *sl)
 }
 
 void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
-			 int64_t slice_id, json_t *spec, int signal)
+			 int64_t slice_id, struct pool_spec_text *spec, int signal)
 {
 	struct pool_outbound *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -40,7 +40,7 @@ void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, c
 	o->op = op;
 	o->node = n;
 	o->slice_id = slice_id;
-	o->spec = json_incref(spec);
+	o->spec = pool_spec_text_ref(spec);
 	o->signal = signal;
 	snprintf(o->name, sizeof(o->name), "%s", name);
 	ACRE_QUEUE_APPEND(out, p->out_head, p->out_tail, o);
@@ -57,7 +57,7 @@ void pool_outbound_free(struct pool_outbound *o)
 {
 	if (!o)
 		return;
-	json_decref(o->spec);
+	pool_spec_text_unref(o->spec);
 	free(o);
 }
 
@@ -74,7 +74,20 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 	struct pool_slice *sl = pool_slice_find(p, o->name);
 	if (!sl || sl->id != o->slice_id)
 		return acre_error_set(err, ENOENT, NULL, "slice %s is gone", o->name);
-	return pool_slice_spec(p, sl, &o->spec, err);
+	if (sl->spec) {
+		o->spec = pool_spec_text_ref(sl->spec);
+		return 0;
+	}
+	if (!p->store)
+		return acre_error_set(err, ENOENT, NULL, "slice %s: no spec", sl->name);
+	_cleanup_free_ char *text = NULL, *placement = NULL;
+	int rc = store_slice_spec(p->store, sl->id, &text, &placement, err);
+	if (rc < 0)
+		return rc;
+	/* As the store holds it: it was this pool's encoding, and is sent without a parse. */
+	if (!(o->spec = pool_spec_text_of(text)))
+		return acre_error_set(err, ENOMEM, NULL, "slice %s: out of memory", sl->name);
+	return 0;
 }
 
 void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)

@@ -6,6 +6,7 @@
  * slices given back.
  */
 #include "internal.h"
+#include "net.h"
 #include "common/jsonw.h"
 
 int pool_subscribe(struct pool *p, const struct pool_subscriber *s)
@@ -98,12 +99,15 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	p->opt = *o;
 	p->store = st;
+	acre_jsonw_init(&p->scratch);
 	if (!(p->nodes = acre_map_new()) || !(p->slices = acre_map_new_borrowed()) ||
 	    pool_labels_init(p) < 0 || !(p->sched = sched_new()) || pool_persist_new(p) < 0) {
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
-	int rc = st ? pool_load(p, err) : 0;
+	int rc = pool_net_init(p, err);
+	if (rc == 0 && st)
+		rc = pool_load(p, err);
 	if (rc < 0) {
 		pool_close(p);
 		return rc;
@@ -130,6 +134,9 @@ static void free_removed(struct pool *p)
 	for (size_t i = 0; i < p->removed.n; i++)
 		pool_slice_free(p, p->removed.v[i]);
 	p->removed.n = 0;
+	for (size_t i = 0; i < p->removed_nodes.n; i++)
+		pool_node_free(p->removed_nodes.v[i]);
+	p->removed_nodes.n = 0;
 }
 
 void pool_close(struct pool *p)
@@ -143,8 +150,10 @@ void pool_close(struct pool *p)
 		o = next;
 	}
 	pool_persist_free(p);
+	acre_jsonw_free(&p->scratch);
 	free_removed(p);
 	acre_vec_free(&p->removed);
+	acre_vec_free(&p->removed_nodes);
 	if (p->slices) {
 		acre_map_foreach(p->slices, free_slice, p);
 		acre_map_free(p->slices);
@@ -157,6 +166,7 @@ void pool_close(struct pool *p)
 		acre_map_free(p->nodes);
 	}
 	acre_vec_free(&p->subs);
+	pool_net_free(p);
 	free(p);
 }
 

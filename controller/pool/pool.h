@@ -27,9 +27,27 @@ struct pool;
 struct store;
 struct store_stats;
 
+/* The pool's network (net.c): addresses of nodes' slices, VIPs, how nodes reach each other. */
+enum pool_overlay { POOL_OVERLAY_HOST_GW, POOL_OVERLAY_VXLAN };
+#define POOL_NET_POOL_CIDR	 "10.64.0.0/10" /* 16,384 node subnets of /24 */
+#define POOL_NET_VIP_CIDR	 "10.63.0.0/16"
+#define POOL_NET_SUBNET_BITS 24
+#define POOL_NET_VNI		 7470
+#define POOL_NET_VXLAN_PORT	 4789
+
+struct pool_net_options {
+	const char *pool_cidr;	   /* --pool-cidr; NULL: POOL_NET_POOL_CIDR */
+	const char *vip_cidr;	   /* --vip-cidr; NULL: POOL_NET_VIP_CIDR */
+	const char *overlay;	   /* --overlay host-gw|vxlan; NULL: host-gw */
+	unsigned node_subnet_bits; /* --node-subnet-bits; 0: POOL_NET_SUBNET_BITS */
+};
+/* Whether the options make a network: errors name the option (pool too small, overlap, ...). */
+int pool_net_options_check(const struct pool_net_options *o, struct acre_error *err);
+
 struct pool_options {
 	uint64_t node_timeout_ms; /* silent this long: unreachable */
 	uint64_t lost_after_ms;	  /* unreachable this long: down, its slices lost */
+	struct pool_net_options net;
 };
 
 enum pool_node_state { POOL_NODE_READY, POOL_NODE_UNREACHABLE, POOL_NODE_DOWN };
@@ -85,10 +103,33 @@ struct pool_node {
 	uint32_t reserved_cpus, local_cpus; /* placed by the pool; run by the node alone */
 	uint64_t reserved_mem, local_mem;
 	json_t *usage;		   /* the last heartbeat's */
+	/* Pool networking: its slices' subnet, given at its first registration and kept. */
+	char subnet[20];       /* "" until given */
+	char net_address[48];  /* where other nodes reach its slices: network.address, or source */
+	char vtep_mac[18];     /* its VXLAN device's MAC, "" when it sent none */
+	bool network;	       /* it sent a network member: it takes net.* messages */
+	bool removed;	       /* gone from the pool; freed after the commit */
+	bool net_full;	       /* owes the full net.* tables on this connection */
+	bool net_live;	       /* had them: takes the changes */
+	uint64_t reserved_net; /* bit/s of net_rate placed here */
 	struct pool_slice *slices; /* placed here: a list through node_prev, node_next */
 	size_t nslices;
 	unsigned sync_gen;
 };
+
+/*
+ * A new slice's spec, encoded once (spec_text.c) and shared by the store's
+ * row and the assign message; never changed once made.
+ */
+struct pool_spec_text {
+	unsigned refs;
+	size_t len;   /* of text */
+	char *labels; /* the spec's labels object as text; NULL: none */
+	char text[];  /* the spec, compact JSON */
+};
+
+struct pool_spec_text *pool_spec_text_ref(struct pool_spec_text *t);
+void pool_spec_text_unref(struct pool_spec_text *t);
 
 struct pool_slice {
 	int64_t id; /* row id, never reused */
@@ -104,12 +145,15 @@ struct pool_slice {
 	enum acre_strategy strategy;
 	uint32_t cpus;
 	uint64_t mem;
+	uint64_t net_rate;		  /* bit/s reserved on its node (resources.net_rate) */
+	char *address;			  /* its address on the pool's network, NULL: none */
+	uint32_t vip;			  /* its group's virtual IP (IPv4, host order), 0: none */
 	char *reason;			  /* NULL: none */
 	json_t *exit;			  /* the node's exit record as it sent it; NULL: unknown */
 	char *spread, *group;		  /* --spread ATTR and the slices counted with it */
 	struct acre_placement *placement; /* NULL: the default */
 	struct pool_labels *labels;	  /* NULL: none */
-	json_t *spec;			  /* a new slice's spec, until the store holds it */
+	struct pool_spec_text *spec;	  /* a new slice's spec, until the store holds it */
 	bool assigned;			  /* the node has accepted it */
 	bool reserved;			  /* its resources are counted on node */
 	bool removed;			  /* gone from the pool; freed after the commit */
@@ -136,7 +180,8 @@ struct pool_change {
 	enum pool_change_kind kind;
 	/*
 	 * slice: "created", "state", "removed", or "updated";
-	 * node: "registered", "ready", "unreachable", "down", "disconnected", or "updated".
+	 * node: "registered", "ready", "unreachable", "down", "disconnected", "removed", or
+	 * "updated".
 	 */
 	const char *event;
 	/* "updated": a field no event reports (restarts, desired, exit record, ...). */
@@ -210,7 +255,7 @@ struct pool_stats {
 	uint64_t slices_lost, slices_replaced, assign_failures;
 	uint64_t registrations, refusals, protocol_errors, heartbeats;
 	uint64_t updates_applied, updates_duplicate;
-	uint64_t assigns_sent, kills_sent, removes_sent;
+	uint64_t assigns_sent, kills_sent, removes_sent, net_sent;
 };
 struct pool_stats *pool_stats(struct pool *p);
 size_t pool_slice_count(const struct pool *p, enum acre_slice_state st);
@@ -231,6 +276,10 @@ struct pool_registration {
 	const char *id, *secret_hash, *hostname, *version, *address;
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
+	uint64_t net;		  /* capacity.net, bit/s; 0: not given (no limit) */
+	bool network;		  /* it sent a network member */
+	const char *net_address;  /* network.address, else the connection's source address */
+	const char *vtep_mac;	  /* network.vtep_mac, or NULL */
 	json_t *attributes; /* checked: an object of valid attribute strings */
 };
 
@@ -245,6 +294,13 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 /* The node spoke: false when it was declared down meanwhile (it must reconnect and reconcile). */
 bool pool_node_heard(struct pool *p, struct pool_node *n);
 void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn);
+/*
+ * Forgets a node: its row, its subnet (free for the next node), its place
+ * in its peers' routes.  -EBUSY while it is connected, and while it is not
+ * down unless force (then it goes down first: its slices are lost, and
+ * placed again where their policy says).
+ */
+int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acre_error *err);
 
 /* What a node runs on its own (slices started on its socket): counted as used. */
 struct pool_local {
@@ -261,8 +317,9 @@ struct pool_report {
 	const char *slice, *reason;
 	enum acre_slice_state state;
 	unsigned restarts;
-	json_t *exit; /* an object, or NULL */
-	bool managed; /* sync: assigned by the pool */
+	json_t *exit;	     /* an object, or NULL */
+	bool managed;	     /* sync: assigned by the pool */
+	const char *address; /* a bridged slice's address, or NULL */
 };
 /* Updates in order, each applied once (a duplicate's seq is at most the last); the last seq. */
 int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_report *u,
@@ -328,10 +385,12 @@ int pool_slices_labelled(struct pool *p, const struct pool_label_filter *f,
 			 int (*fn)(struct pool_slice *sl, void *ud), void *ud);
 /* A slice's labels as an object of strings. */
 json_t *pool_slice_labels_json(const struct pool_slice *sl);
+/* The value of one of its labels, NULL when it has none of that key. */
+const char *pool_slice_label(const struct pool_slice *sl, const char *key);
 
 /* ---- messages for nodes -------------------------------------------------------------------- */
 
-enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE };
+enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE, POOL_OP_NET };
 
 /* A message for a node, decided in a pass and sent once that pass is committed. */
 struct pool_outbound {
@@ -340,8 +399,8 @@ struct pool_outbound {
 	struct pool_node *node;
 	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
 	char name[ACRE_NAME_MAX + 1];
-	json_t *spec; /* assign: the spec, or NULL to read it from the store */
-	int signal;   /* kill: 0 = TERM, then KILL after the node's stop timeout */
+	struct pool_spec_text *spec; /* assign: the spec, or NULL to read it from the store */
+	int signal;		     /* kill: 0 = TERM, then KILL after the node's stop timeout */
 };
 
 /* The committed pass's messages, in the order decided (a list through out_next). */
@@ -357,6 +416,27 @@ void pool_assign_result(struct pool *p, struct pool_node *n, const char *name, i
 			const struct acre_error *err);
 /* The node answered a remove with not_found: nothing left to wait for. */
 void pool_remove_gone(struct pool *p, struct pool_node *n, const char *name, int64_t id);
+
+/* ---- the pool's network (net.c, net_view.c) --------------------------------------------- */
+
+/*
+ * After the commit: the net.peers, net.names and net.vips messages the
+ * pass decided, each handed to send() as the text after its op and id
+ * ("\"full\":...}\n") — at most one of each kind per node per pass: the
+ * full tables to a node that registered with a network member, the
+ * changes to the others.  Members stopped by the pool leave here, before
+ * their kill goes out.
+ */
+void pool_net_flush(struct pool *p,
+		    void (*send)(void *ud, struct pool_node *n, const char *op, const char *body,
+				 size_t len),
+		    void *ud);
+/* What a node with a network member is told at registration: its subnet and the pool's. */
+json_t *pool_node_network_json(struct pool *p, const struct pool_node *n);
+/* A node's network as GET /v1/nodes/{id} shows it: address, subnet, overlay, routes. */
+json_t *pool_node_net_view(struct pool *p, const struct pool_node *n);
+/* GET /v1/network: the pool's ranges, the nodes' subnets, every name and VIP. */
+json_t *pool_network_json(struct pool *p);
 
 /* ---- JSON shapes (view.c) -------------------------------------------------------------------- */
 

@@ -26,6 +26,11 @@ bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem)
 	return true;
 }
 
+bool sched_node_fits_net(const struct sched_node *n, uint64_t net)
+{
+	return !net || !n->cap_net || (n->used_net <= n->cap_net && n->cap_net - n->used_net >= net);
+}
+
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p)
 {
 	if (!p)
@@ -88,7 +93,8 @@ static int lowest_bucket(const struct sched_group *g, const struct sched_request
 static bool visit(struct sched_node *n, const struct sched_request *r, struct candidates *c)
 {
 	c->visited++;
-	if (sched_node_fits(n, r->cpus, r->mem) && sched_node_matches(n, r->placement))
+	if (sched_node_fits(n, r->cpus, r->mem) && sched_node_fits_net(n, r->net) &&
+	    sched_node_matches(n, r->placement))
 		c->n[c->count++] = n;
 	return c->count == WANT_CANDIDATES || (c->count && c->visited >= SOFT_VISIT_LIMIT);
 }
@@ -196,10 +202,13 @@ static int place_spread(struct sched *s, const struct sched_request *r, struct c
 
 static void describe_request(const struct sched_request *r, char *buf, size_t len)
 {
-	char mem[32] = "-";
+	char mem[32] = "-", net[32] = "";
 	if (r->mem)
 		acre_format_size(r->mem, mem, sizeof(mem));
-	snprintf(buf, len, "cpus %g, memory %s", r->cpus / 1000.0, mem);
+	if (r->net)
+		acre_format_rate(r->net, net, sizeof(net));
+	snprintf(buf, len, "cpus %g, memory %s%s%s", r->cpus / 1000.0, mem, r->net ? ", net " : "",
+		 net);
 }
 
 /* Whether any known node, in any state, could hold the request at all. */
@@ -207,25 +216,35 @@ static int check_capacity(struct sched *s, const struct sched_request *r, struct
 {
 	size_t matching = 0;
 	uint32_t max_cpus = 0;
-	uint64_t max_mem = 0;
+	uint64_t max_mem = 0, max_net = 0;
 	for (size_t i = 0; i < s->nodes.n; i++) {
 		const struct sched_node *n = s->nodes.v[i];
 		if (!sched_node_matches(n, r->placement))
 			continue;
 		matching++;
-		if ((!r->cpus || n->cap_cpus >= r->cpus) && (!r->mem || n->cap_mem >= r->mem))
+		bool net_ok = !r->net || !n->cap_net || n->cap_net >= r->net;
+		if ((!r->cpus || n->cap_cpus >= r->cpus) && (!r->mem || n->cap_mem >= r->mem) &&
+		    net_ok)
 			return 0;
 		max_cpus = n->cap_cpus > max_cpus ? n->cap_cpus : max_cpus;
 		max_mem = n->cap_mem > max_mem ? n->cap_mem : max_mem;
+		max_net = n->cap_net > max_net ? n->cap_net : max_net;
 	}
 	if (s->nodes.n == 0)
 		return 0; /* an empty pool may still grow: wait */
 	if (matching == 0)
 		return acre_error_set(err, E2BIG, "placement",
 				      "no node in the pool matches the placement's constraints");
-	char want[96], mem[32];
+	char want[128], mem[32], net[32];
 	describe_request(r, want, sizeof(want));
 	acre_format_size(max_mem, mem, sizeof(mem));
+	if (r->net && max_net && max_net < r->net) {
+		acre_format_rate(max_net, net, sizeof(net));
+		return acre_error_set(err, E2BIG, "resources.net_rate",
+				      "asks for more than any node has (%s; the largest matching "
+				      "node has net %s)",
+				      want, net);
+	}
 	return acre_error_set(err, E2BIG, "resources",
 			      "asks for more than any node has (%s; the largest matching node "
 			      "has cpus %g, memory %s)",
@@ -253,7 +272,7 @@ int sched_place(struct sched *s, const struct sched_request *r, struct sched_nod
 	s->stats.failures++;
 	if (r->check_capacity && (rc = check_capacity(s, r, err)) < 0)
 		return rc;
-	char want[96];
+	char want[128];
 	describe_request(r, want, sizeof(want));
 	return acre_error_set(err, ENOSPC, NULL, "no node has room for %s (%zu nodes ready)", want,
 			      s->eligible);

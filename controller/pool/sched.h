@@ -46,6 +46,11 @@ struct sched_node {
 	uint64_t cap_mem;   /* bytes */
 	uint32_t used_cpus; /* reserved by slices placed here, plus what the node runs alone */
 	uint64_t used_mem;
+	/*
+	 * Bandwidth (bit/s): not bucketed, checked as candidates are visited.
+	 * cap_net 0: the node declared none, and any net_rate fits.
+	 */
+	uint64_t cap_net, used_net;
 	const struct sched_attr *attrs; /* owned by the caller, stable while known */
 	unsigned nattrs;
 	/* Scheduler-owned from here on. */
@@ -57,6 +62,7 @@ struct sched_node {
 struct sched_request {
 	uint32_t cpus;
 	uint64_t mem;
+	uint64_t net; /* bit/s of net_rate, 0: none */
 	const struct acre_placement *placement;
 	const char *group; /* slices counted together by --spread: the app label, or "" */
 	/* Tell apart "no room now" from "no node could ever" (scans the pool: first tries only). */
@@ -98,6 +104,8 @@ unsigned sched_spread_get(struct sched *s, const char *group, const char *attr, 
 const char *sched_node_attr(const struct sched_node *n, const char *key);
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p);
 bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem);
+/* Room for net bit/s of net_rate: always on a node that declared no capacity. */
+bool sched_node_fits_net(const struct sched_node *n, uint64_t net);
 size_t sched_eligible_count(const struct sched *s);
 const struct sched_stats *sched_get_stats(const struct sched *s);
 

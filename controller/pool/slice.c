@@ -5,6 +5,7 @@
  * policy asks for a new run.
  */
 #include "internal.h"
+#include "net.h"
 
 #include <sys/random.h>
 
@@ -109,11 +110,12 @@ void pool_slice_free(struct pool *p, struct pool_slice *sl)
 	if (!sl)
 		return;
 	free(sl->reason);
+	free(sl->address);
 	json_decref(sl->exit);
 	free(sl->spread);
 	free(sl->group);
 	free(sl->placement);
-	json_decref(sl->spec);
+	pool_spec_text_unref(sl->spec);
 	pool_labels_detach(p, sl);
 	pool_slab_release(&p->slabs, sl);
 }
@@ -171,6 +173,9 @@ void pool_slice_reserve(struct pool *p, struct pool_slice *sl)
 	sched_reserve(p->sched, &n->sn, sl->cpus, sl->mem, sl->strategy);
 	n->reserved_cpus += sl->cpus;
 	n->reserved_mem += sl->mem;
+	/* Bandwidth is checked at fit time, not bucketed: counting it is all. */
+	n->sn.used_net += sl->net_rate;
+	n->reserved_net += sl->net_rate;
 	if (sl->spread)
 		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, +1);
 	sl->reserved = true;
@@ -184,6 +189,8 @@ void pool_slice_unreserve(struct pool *p, struct pool_slice *sl)
 	sched_release(p->sched, &n->sn, sl->cpus, sl->mem);
 	n->reserved_cpus -= sl->cpus;
 	n->reserved_mem -= sl->mem;
+	n->sn.used_net -= sl->net_rate;
+	n->reserved_net -= sl->net_rate;
 	if (sl->spread)
 		sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, -1);
 	sl->reserved = false;
@@ -210,6 +217,7 @@ bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_sl
 		pool_slice_reserve(p, sl);
 	else
 		pool_slice_unreserve(p, sl);
+	pool_net_slice_changed(p, sl);
 	return true;
 }
 
@@ -235,6 +243,12 @@ void pool_slice_apply_report(struct pool *p, struct pool_slice *sl, const struct
 	if (r->exit && (!sl->exit || !json_equal(sl->exit, r->exit))) {
 		json_decref(sl->exit);
 		sl->exit = json_incref(r->exit);
+		touched = true;
+	}
+	bool runs = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
+	if (r->address && runs &&
+	    (!sl->address || strcmp(sl->address, r->address))) {
+		pool_net_slice_address(p, sl, r->address);
 		touched = true;
 	}
 	if (touched)
@@ -298,6 +312,7 @@ void pool_slice_delete(struct pool *p, struct pool_slice *sl)
 		return;
 	}
 	pool_slice_unreserve(p, sl);
+	pool_net_slice_deleted(p, sl);
 	pool_node_detach(sl);
 	pool_pending_remove(p, sl);
 	pool_slice_unindex(p, sl);
@@ -316,6 +331,8 @@ void pool_slice_request_kill(struct pool *p, struct pool_slice *sl, int signal)
 		sl->desired = POOL_DESIRED_STOP;
 		pool_slice_touch(p, sl);
 	}
+	/* Being stopped: out of names and VIPs, sent before the kill (pool_net_flush). */
+	pool_net_slice_changed(p, sl);
 	if (sl->node)
 		pool_outbound_queue(p, POOL_OP_KILL, sl->node, sl->name, sl->id, NULL, signal);
 }
@@ -324,6 +341,7 @@ void pool_slice_request_remove(struct pool *p, struct pool_slice *sl)
 {
 	sl->desired = POOL_DESIRED_REMOVE;
 	pool_slice_touch(p, sl);
+	pool_net_slice_changed(p, sl);
 	if (sl->node)
 		pool_outbound_queue(p, POOL_OP_REMOVE, sl->node, sl->name, sl->id, NULL, 0);
 }

@@ -13,6 +13,7 @@
  * spec), and the supervisor fills in the same defaults when it parses.
  */
 #include "internal.h"
+#include "net.h"
 
 #include <signal.h>
 
@@ -44,6 +45,7 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 	struct sched_request r = {
 		.cpus = spec->resources.cpus_milli,
 		.mem = spec->resources.memory,
+		.net = spec->resources.net_rate,
 		.placement = placement,
 		.group = placement->spread[0] && app ? app : "",
 		.check_capacity = true,
@@ -73,10 +75,11 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 		return NULL;
 	sl->cpus = spec->resources.cpus_milli;
 	sl->mem = spec->resources.memory;
+	sl->net_rate = spec->resources.net_rate;
 	sl->restart = spec->restart;
 	sl->restart_max = spec->restart_max;
-	sl->spec = json_incref(spec_json);
-	if (take_placement(sl, placement, spec) < 0 ||
+	sl->spec = pool_spec_text_encode(&p->scratch, spec_json);
+	if (!sl->spec || take_placement(sl, placement, spec) < 0 ||
 	    pool_labels_attach(p, sl, json_object_get(spec_json, "labels")) < 0) {
 		pool_slice_unindex(p, sl);
 		p->by_state[sl->state]--;
@@ -84,6 +87,7 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 		pool_slice_free(p, sl);
 		return NULL;
 	}
+	pool_net_slice_created(p, sl);
 	return sl;
 }
 
@@ -111,6 +115,8 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 			err, EEXIST, "name",
 			"slice %s already exists in the pool (state %s); remove it first", name,
 			acre_slice_state_name(sl->state));
+	} else if ((rc = pool_net_check_create(p, name, &spec, err)) < 0) {
+		/* err says which name and why */
 	} else if ((rc = choose(p, &spec, placement, &node, &why)) < 0) {
 		*err = why;
 	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {
@@ -180,16 +186,16 @@ int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 		    struct acre_error *err)
 {
 	*out = NULL;
-	if (sl->spec) {
-		*out = json_incref(sl->spec);
-		return 0;
-	}
-	if (!p->store)
+	_cleanup_free_ char *stored = NULL, *placement = NULL;
+	const char *text = sl->spec ? sl->spec->text : NULL;
+	if (!text && !p->store)
 		return acre_error_set(err, ENOENT, NULL, "slice %s: no spec", sl->name);
-	_cleanup_free_ char *text = NULL, *placement = NULL;
-	int rc = store_slice_spec(p->store, sl->id, &text, &placement, err);
-	if (rc < 0)
-		return rc;
+	if (!text) {
+		int rc = store_slice_spec(p->store, sl->id, &stored, &placement, err);
+		if (rc < 0)
+			return rc;
+		text = stored;
+	}
 	json_error_t jerr;
 	*out = json_loads(text, 0, &jerr);
 	if (!*out)

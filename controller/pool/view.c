@@ -12,11 +12,27 @@ static json_t *resources(uint32_t cpus, uint64_t mem)
 	return json_pack("{s:f,s:I}", "cpus", cpus / 1000.0, "memory", (json_int_t)mem);
 }
 
+/* A node's: with its bandwidth (bit/s; a capacity of 0 is none declared, no limit). */
+static json_t *node_resources(uint32_t cpus, uint64_t mem, uint64_t net)
+{
+	json_t *j = resources(cpus, mem);
+	json_object_set_new(j, "net", json_integer((json_int_t)net));
+	return j;
+}
+
 static json_t *free_of(const struct pool_node *n)
 {
 	uint32_t c = n->sn.used_cpus < n->sn.cap_cpus ? n->sn.cap_cpus - n->sn.used_cpus : 0;
 	uint64_t m = n->sn.used_mem < n->sn.cap_mem ? n->sn.cap_mem - n->sn.used_mem : 0;
-	return resources(c, m);
+	json_t *j = resources(c, m);
+	if (n->sn.cap_net)
+		json_object_set_new(j, "net",
+				    json_integer((json_int_t)(n->sn.used_net < n->sn.cap_net
+								      ? n->sn.cap_net - n->sn.used_net
+								      : 0)));
+	else
+		json_object_set_new(j, "net", json_null()); /* no limit declared */
+	return j;
 }
 
 json_t *pool_node_json(const struct pool_node *n)
@@ -27,8 +43,9 @@ json_t *pool_node_json(const struct pool_node *n)
 			  n->id, "hostname", n->hostname, "state", pool_node_state_name(n->state),
 			  "connected", n->conn != NULL, "schedulable", n->sn.eligible, "address",
 			  n->address, "version", n->version, "attributes", n->attributes,
-			  "capacity", resources(n->sn.cap_cpus, n->sn.cap_mem), "reserved",
-			  resources(n->reserved_cpus, n->reserved_mem), "local",
+			  "capacity", node_resources(n->sn.cap_cpus, n->sn.cap_mem, n->sn.cap_net),
+			  "reserved", node_resources(n->reserved_cpus, n->reserved_mem, n->reserved_net),
+			  "local",
 			  resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
 			  (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
 			  "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
@@ -36,6 +53,11 @@ json_t *pool_node_json(const struct pool_node *n)
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
 	return j;
+}
+
+static void vip_text(uint32_t a, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
 }
 
 json_t *pool_slice_json(const struct pool_slice *sl)
@@ -53,10 +75,23 @@ json_t *pool_slice_json(const struct pool_slice *sl)
 		"updated_at", (json_int_t)sl->updated_at);
 	if (!j)
 		return NULL;
+	if (sl->net_rate)
+		json_object_set_new(json_object_get(j, "resources"), "net_rate",
+				    json_integer((json_int_t)sl->net_rate));
 	json_object_set_new(j, "exit", sl->exit ? json_incref(sl->exit) : json_null());
 	json_object_set_new(j, "replacements", json_integer(sl->replacements));
 	if (sl->placement)
 		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
+	if (sl->address)
+		json_object_set_new(j, "address", json_string(sl->address));
+	if (sl->vip) {
+		char vip[16];
+		vip_text(sl->vip, vip);
+		json_object_set_new(j, "vips",
+				    json_pack("[{s:s,s:s,s:s}]", "vip", vip, "group",
+					      pool_slice_label(sl, ACRE_LABEL_SERVICE), "ports",
+					      pool_slice_label(sl, ACRE_LABEL_VIP_PORTS)));
+	}
 	return j;
 }
 
@@ -67,13 +102,17 @@ json_t *pool_slice_json(const struct pool_slice *sl)
  * unit test test_pool_labels checks it), so the API and the events show
  * one shape.
  */
-static void resources_write(struct acre_jsonw *w, uint32_t cpus, uint64_t mem)
+static void resources_write(struct acre_jsonw *w, uint32_t cpus, uint64_t mem, uint64_t net)
 {
 	acre_jsonw_object(w);
 	acre_jsonw_key(w, "cpus");
 	acre_jsonw_real(w, cpus / 1000.0);
 	acre_jsonw_key(w, "memory");
 	acre_jsonw_int(w, (int64_t)mem);
+	if (net) {
+		acre_jsonw_key(w, "net_rate");
+		acre_jsonw_int(w, (int64_t)net);
+	}
 	acre_jsonw_end_object(w);
 }
 
@@ -111,7 +150,7 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
 			      : acre_restart_name(sl->restart));
 	int_member(w, "restarts", (int)(sl->restarts + sl->replacements));
 	acre_jsonw_key(w, "resources");
-	resources_write(w, sl->cpus, sl->mem);
+	resources_write(w, sl->cpus, sl->mem, sl->net_rate);
 	int_member(w, "created_at", sl->created_at);
 	int_member(w, "updated_at", sl->updated_at);
 	acre_jsonw_key(w, "exit");
@@ -125,6 +164,20 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
 		acre_jsonw_key(w, "placement");
 		acre_jsonw_json(w, pl);
 	}
+	if (sl->address)
+		string_member(w, "address", sl->address);
+	if (sl->vip) {
+		char vip[16];
+		vip_text(sl->vip, vip);
+		acre_jsonw_key(w, "vips");
+		acre_jsonw_array(w);
+		acre_jsonw_object(w);
+		string_member(w, "vip", vip);
+		string_member(w, "group", pool_slice_label(sl, ACRE_LABEL_SERVICE));
+		string_member(w, "ports", pool_slice_label(sl, ACRE_LABEL_VIP_PORTS));
+		acre_jsonw_end_object(w);
+		acre_jsonw_end_array(w);
+	}
 	acre_jsonw_end_object(w);
 }
 
@@ -132,6 +185,9 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
 struct tally {
 	size_t nodes;
 	uint64_t cap_cpus, used_cpus, cap_mem, used_mem;
+	/* Bandwidth of the nodes that declare theirs; the others have no limit. */
+	uint64_t cap_net, used_net;
+	size_t net_unlimited;
 };
 
 static void tally_add(struct tally *t, const struct pool_node *n)
@@ -141,15 +197,25 @@ static void tally_add(struct tally *t, const struct pool_node *n)
 	t->used_cpus += n->sn.used_cpus < n->sn.cap_cpus ? n->sn.used_cpus : n->sn.cap_cpus;
 	t->cap_mem += n->sn.cap_mem;
 	t->used_mem += n->sn.used_mem < n->sn.cap_mem ? n->sn.used_mem : n->sn.cap_mem;
+	if (!n->sn.cap_net) {
+		t->net_unlimited++;
+		return;
+	}
+	t->cap_net += n->sn.cap_net;
+	t->used_net += n->sn.used_net < n->sn.cap_net ? n->sn.used_net : n->sn.cap_net;
 }
 
 static json_t *tally_json(const struct tally *t)
 {
-	return json_pack("{s:I,s:{s:f,s:I},s:{s:f,s:I},s:{s:f,s:I}}", "nodes", (json_int_t)t->nodes,
-			 "capacity", "cpus", t->cap_cpus / 1000.0, "memory", (json_int_t)t->cap_mem,
-			 "used", "cpus", t->used_cpus / 1000.0, "memory", (json_int_t)t->used_mem,
-			 "free", "cpus", (t->cap_cpus - t->used_cpus) / 1000.0, "memory",
-			 (json_int_t)(t->cap_mem - t->used_mem));
+	return json_pack("{s:I,s:{s:f,s:I,s:I},s:{s:f,s:I,s:I},s:{s:f,s:I,s:I},s:I}", "nodes",
+			 (json_int_t)t->nodes, "capacity", "cpus", t->cap_cpus / 1000.0, "memory",
+			 (json_int_t)t->cap_mem, "net", (json_int_t)t->cap_net, "used", "cpus",
+			 t->used_cpus / 1000.0, "memory", (json_int_t)t->used_mem, "net",
+			 (json_int_t)t->used_net, "free", "cpus",
+			 (t->cap_cpus - t->used_cpus) / 1000.0, "memory",
+			 (json_int_t)(t->cap_mem - t->used_mem), "net",
+			 (json_int_t)(t->cap_net - t->used_net), "net_unlimited_nodes",
+			 (json_int_t)t->net_unlimited);
 }
 
 struct pool_walk {

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 /* The schema this build writes: migrations.c brings older stores up to it. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_type {
 	STORE_TEXT, /* const char *, NULL as NULL */
@@ -52,6 +52,7 @@ enum store_stmt {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_NODE_PUT,
+	ST_NODE_DELETE,
 	ST_SLICE_INSERT,
 	ST_SLICE_UPDATE,
 	ST_SLICE_DELETE,

@@ -25,6 +25,11 @@ static const struct store_column node_columns[] = {
 	COL(store_node_row, last_seq, STORE_I64, STORE_NOT_NULL, 1),
 	COL(store_node_row, registered_at, STORE_I64, STORE_NOT_NULL, 1),
 	COL(store_node_row, updated_at, STORE_I64, STORE_NOT_NULL, 1),
+	COL(store_node_row, subnet, STORE_TEXT, 0, 3),
+	COL(store_node_row, net_address, STORE_TEXT, 0, 3),
+	COL(store_node_row, vtep_mac, STORE_TEXT, 0, 3),
+	COL(store_node_row, net_capacity, STORE_U64, STORE_NOT_NULL | STORE_DEFAULT0, 3),
+	COL(store_node_row, network, STORE_BOOL, STORE_NOT_NULL | STORE_DEFAULT0, 3),
 };
 
 static const struct store_column slice_columns[] = {
@@ -49,6 +54,9 @@ static const struct store_column slice_columns[] = {
 	COL(store_slice_row, replacements, STORE_UINT, STORE_NOT_NULL | STORE_DEFAULT0, 1),
 	COL(store_slice_row, last_node_id, STORE_TEXT, 0, 1),
 	COL(store_slice_row, labels, STORE_TEXT, STORE_FIXED, 2),
+	COL(store_slice_row, net_rate, STORE_U64, STORE_NOT_NULL | STORE_FIXED | STORE_DEFAULT0, 3),
+	COL(store_slice_row, address, STORE_TEXT, 0, 3),
+	COL(store_slice_row, vip, STORE_TEXT, 0, 3),
 };
 
 /* clang-format on */

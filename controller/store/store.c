@@ -50,6 +50,8 @@ static int prepare_all(struct store *st, struct acre_error *err)
 	if (rc == 0)
 		rc = prepare(st, ST_NODE_PUT, store_sql(&store_nodes, STORE_SQL_UPSERT), err);
 	if (rc == 0)
+		rc = prepare(st, ST_NODE_DELETE, store_sql(&store_nodes, STORE_SQL_DELETE), err);
+	if (rc == 0)
 		rc = prepare(st, ST_SLICE_INSERT, store_sql(&store_slices, STORE_SQL_INSERT), err);
 	if (rc == 0)
 		rc = prepare(st, ST_SLICE_UPDATE, store_sql(&store_slices, STORE_SQL_UPDATE), err);
@@ -188,6 +190,16 @@ static int write_row(struct store *st, enum store_stmt which, const struct store
 int store_node_put(struct store *st, const struct store_node_row *r, struct acre_error *err)
 {
 	return write_row(st, ST_NODE_PUT, &store_nodes, r, false, err, "writing a node");
+}
+
+int store_node_delete(struct store *st, const char *id, struct acre_error *err)
+{
+	int rc = store_begin(st, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st->stmt[ST_NODE_DELETE], 1, id, -1, SQLITE_TRANSIENT);
+	st->stats.rows_written++;
+	return step_done(st, ST_NODE_DELETE, err, "deleting a node");
 }
 
 int store_slice_insert(struct store *st, const struct store_slice_row *r, struct acre_error *err)

@@ -26,6 +26,10 @@ struct store_node_row {
 	const char *id, *hostname, *secret_hash, *attributes, *state, *address;
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
+	/* Pool networking (schema 3): its subnet, kept for its id; where peers reach it. */
+	const char *subnet, *net_address, *vtep_mac;
+	uint64_t net_capacity; /* bit/s, 0: not given */
+	bool network;	       /* it registered with a network member */
 	int64_t last_seq;
 	int64_t registered_at, updated_at;
 };
@@ -46,6 +50,9 @@ struct store_slice_row {
 	bool assigned;
 	int64_t created_at, updated_at;
 	const char *labels; /* the spec's labels, a JSON object; NULL: none */
+	uint64_t net_rate;   /* resources.net_rate, bit/s (schema 3) */
+	const char *address; /* on the pool's network, while it runs; NULL: none */
+	const char *vip;     /* its group's virtual IP; NULL: none */
 };
 
 struct store_stats {
@@ -71,6 +78,7 @@ int store_commit(struct store *st, struct acre_error *err);
 struct sqlite3 *store_sqlite(struct store *st);
 
 int store_node_put(struct store *st, const struct store_node_row *r, struct acre_error *err);
+int store_node_delete(struct store *st, const char *id, struct acre_error *err);
 int store_slice_insert(struct store *st, const struct store_slice_row *r, struct acre_error *err);
 /* Everything that changes after creation: node, state, reason, desired, assigned, ... */
 int store_slice_update(struct store *st, const struct store_slice_row *r, struct acre_error *err);

@@ -584,11 +584,61 @@ static int bpftool_net(uint64_t id, struct acre_bpf_net *out)
 			out->rx_packets += json_integer_value(json_object_get(val, "rx_packets"));
 			out->tx_bytes += json_integer_value(json_object_get(val, "tx_bytes"));
 			out->tx_packets += json_integer_value(json_object_get(val, "tx_packets"));
+			/* The split by class, by field name as bpftool reads it from BTF. */
+			for (size_t c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
+				json_t *k = json_array_get(json_object_get(val, "by_class"), c);
+				struct acre_bpf_net_counts *o = &out->by_class[c];
+				o->rx_bytes += json_integer_value(json_object_get(k, "rx_bytes"));
+				o->rx_packets +=
+					json_integer_value(json_object_get(k, "rx_packets"));
+				o->tx_bytes += json_integer_value(json_object_get(k, "tx_bytes"));
+				o->tx_packets +=
+					json_integer_value(json_object_get(k, "tx_packets"));
+			}
 		}
 		rc = 0;
 	}
 	json_decref(all);
 	return rc;
+}
+
+/* Entries of the pinned class trie. */
+static int class_entries(void)
+{
+	_cleanup_close_ int fd = bpf_obj_get(pin("net_class"));
+	if (fd < 0)
+		return -1;
+	struct {
+		__u32 prefixlen;
+		__u8 addr[4];
+	} cur, next;
+	int n = 0, rc = bpf_map_get_next_key(fd, NULL, &cur);
+	while (rc == 0) {
+		n++;
+		rc = bpf_map_get_next_key(fd, &cur, &next);
+		cur = next;
+	}
+	return n;
+}
+
+static void test_net_class(void)
+{
+	const struct acre_bpf_class_prefix three[] = {
+		{0xc6130400, 24, ACRE_BPF_CLASS_NODE}, /* 198.19.4.0/24 */
+		{0xc6130000, 17, ACRE_BPF_CLASS_POOL}, /* 198.19.0.0/17 */
+		{0xc612000b, 32, ACRE_BPF_CLASS_POOL}, /* 198.18.0.11 */
+	};
+	CHECK(acre_bpf_net_class_set(T.b, three, 3) == 0 && class_entries() == 3,
+	      "the class trie holds the three prefixes set");
+	CHECK(acre_bpf_net_class_set(T.b, three + 1, 1) == 0 && class_entries() == 1,
+	      "set again with one, the other two are gone");
+	const struct acre_bpf_class_prefix bad[] = {{0, 33, ACRE_BPF_CLASS_POOL}};
+	const struct acre_bpf_class_prefix bad_class[] = {{0, 8, ACRE_BPF_CLASS_COUNT}};
+	CHECK(acre_bpf_net_class_set(T.b, bad, 1) == -EINVAL &&
+		      acre_bpf_net_class_set(T.b, bad_class, 1) == -EINVAL && class_entries() == 1,
+	      "a prefix over 32 or an unknown class is refused, changing nothing");
+	CHECK(acre_bpf_net_class_set(T.b, NULL, 0) == 0 && class_entries() == 0,
+	      "set with none, the trie is empty");
 }
 
 static void test_bpftool(void)
@@ -815,6 +865,7 @@ int main(void)
 	test_restart();
 	test_killed();
 	test_bpftool();
+	test_net_class();
 	test_refusals();
 	test_root_names();
 	test_thousand();

@@ -126,6 +126,12 @@ static void assert_spec_equal(const struct acre_slice_spec *a, const struct acre
 	assert_int_equal(a->net_isolated, b->net_isolated);
 	if (a->net_allow || b->net_allow)
 		assert_strv_equal(a->net_allow, b->net_allow);
+	assert_int_equal(a->net_npublish, b->net_npublish);
+	for (size_t i = 0; i < a->net_npublish; i++) {
+		assert_int_equal(a->net_publish[i].node_port, b->net_publish[i].node_port);
+		assert_int_equal(a->net_publish[i].port, b->net_publish[i].port);
+		assert_int_equal(a->net_publish[i].proto, b->net_publish[i].proto);
+	}
 	assert_int_equal(a->restart, b->restart);
 	assert_int_equal(a->restart_max, b->restart_max);
 	assert_true(json_equal(a->labels, b->labels));
@@ -538,6 +544,70 @@ static void test_network_host(void **state)
 	expect_rejected("'network': 'host'", "network", "must be an object");
 }
 
+static void test_network_publish(void **state)
+{
+	(void)state;
+	_cleanup_(acre_slice_spec_free) struct acre_slice_spec s = {0};
+	parse_ok("'network': {'mode': 'bridge', 'publish': [{'node_port': 8080, 'port': 80},"
+		 " {'node_port': 65535, 'port': 1, 'proto': 'udp'}]}",
+		 &s);
+	assert_int_equal(s.net_npublish, 2);
+	assert_int_equal(s.net_publish[0].node_port, 8080);
+	assert_int_equal(s.net_publish[0].port, 80);
+	assert_int_equal(s.net_publish[0].proto, 6);
+	assert_int_equal(s.net_publish[1].proto, 17);
+	static const char *const pre = "'network': {'mode': 'bridge', 'publish': ";
+	static const struct {
+		const char *publish, *message;
+	} bad[] = {
+		{"[{'node_port': 0, 'port': 80}]", "node_port: must be 1 to 65535"},
+		{"[{'node_port': 65536, 'port': 80}]", "node_port: must be 1 to 65535"},
+		{"[{'node_port': '80', 'port': 80}]", "node_port: must be 1 to 65535"},
+		{"[{'node_port': 80, 'port': -1}]", "port: must be 1 to 65535"},
+		{"[{'node_port': 80}]", "port: must be 1 to 65535"},
+		{"[{'node_port': 80, 'port': 80, 'proto': 'sctp'}]", "proto: must be tcp or udp"},
+		{"[{'node_port': 80, 'port': 80, 'ports': 1}]", "ports: unknown field"},
+		{"[{'node_port': 80, 'port': 80}, {'node_port': 80, 'port': 81}]",
+		 "80/tcp is published twice"},
+		{"[8080]", "must be an object"},
+		{"{}", "must be an array"},
+	};
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
+		char doc[256];
+		snprintf(doc, sizeof(doc), "%s%s}", pre, bad[i].publish);
+		expect_rejected(doc, "network.publish", bad[i].message);
+	}
+	/* The same node port over tcp and udp is two ports. */
+	_cleanup_(acre_slice_spec_free) struct acre_slice_spec both = {0};
+	parse_ok("'network': {'mode': 'bridge', 'publish': [{'node_port': 53, 'port': 53},"
+		 " {'node_port': 53, 'port': 53, 'proto': 'udp'}]}",
+		 &both);
+	expect_rejected("'network': {'publish': [{'node_port': 80, 'port': 80}]}",
+			"network.publish", "needs network.mode bridge");
+}
+
+static void test_publish_flag(void **state)
+{
+	(void)state;
+	struct acre_error err = {0};
+	struct acre_publish p;
+	assert_int_equal(acre_publish_parse("8080:80", &p, &err), 0);
+	assert_int_equal(p.node_port, 8080);
+	assert_int_equal(p.port, 80);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(acre_publish_parse("53:5353/udp", &p, &err), 0);
+	assert_int_equal(p.proto, 17);
+	static const char *const bad[] = {"",	    "8080",	"8080:",    ":80",
+					  "0:80",   "80:0",	"65536:80", "80:65536",
+					  "80:80/", "80:80/ip", "080:80x",  "1000000:1",
+					  "-1:80",  "80:80:80", "80 :80",   "80:80/tcpx"};
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(acre_publish_parse(bad[i], &p, &err), -EINVAL);
+		assert_string_equal(err.field, "network.publish");
+		assert_non_null(strstr(err.message, "--publish"));
+	}
+}
+
 static void test_restart(void **state)
 {
 	(void)state;
@@ -645,8 +715,9 @@ static void test_round_trip_everything(void **state)
 		"               'seccomp': {'defaultAction': 'SCMP_ACT_LOG'},"
 		"               'capabilities': ['net_admin', 'CAP_CHOWN', 'sys_time'],"
 		"               'rootfs': '/srv/root', 'readonly_root': false},"
-		" 'network': {'mode': 'bridge'}, 'restart': 'on-failure:3',"
-		" 'labels': {'team': 'infra'}}");
+		" 'network': {'mode': 'bridge', 'publish': [{'node_port': 8080, 'port': 80},"
+		"             {'node_port': 8080, 'port': 53, 'proto': 'udp'}]},"
+		" 'restart': 'on-failure:3', 'labels': {'team': 'infra'}}");
 	assert_round_trip("{'command': ['x'], 'resources': {'memory': 4194305, 'cpus': '0.001'},"
 			  " 'network': {'mode': 'host'}, 'restart': 'always',"
 			  " 'isolation': {'seccomp': 'unconfined'}}");
@@ -768,6 +839,8 @@ int main(void)
 		cmocka_unit_test(test_rootfs),
 		cmocka_unit_test(test_host_root_never_writable),
 		cmocka_unit_test(test_network_host),
+		cmocka_unit_test(test_network_publish),
+		cmocka_unit_test(test_publish_flag),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_bad_labels),
 		cmocka_unit_test(test_bad_name),
