@@ -4,9 +4,11 @@
  * server is in place before the bridge (made at the first bridged slice)
  * brings the address up.
  *
- * Only the node's slices (its subnet, which holds the gateway: the node's
- * own processes asking the gateway come from it too) and loopback may ask:
- * the port is not an open resolver.  Anyone else gets REFUSED over UDP (a
+ * Only the node's slices (its subnet) and the node itself (any of its own
+ * addresses: its processes asking the gateway come from one, or from
+ * whatever address NAT gave them on lo; the kernel drops a packet from
+ * outside that claims one as its source) may ask: the port is not an open
+ * resolver.  Anyone else gets REFUSED over UDP (a
  * reply no larger than the query: nothing to amplify) and a closed
  * connection over TCP.  What a client sends is bounded: a datagram larger
  * than DNS_UDP_RECV is dropped, a TCP message larger than TCP_QUERY_MAX
@@ -44,6 +46,10 @@ struct dns_server {
 	struct evconnlistener *tcp;
 	struct tcp_conn *conns;
 	size_t nconns;
+	/* The last address is_local looked at: a client asks many times in a row. */
+	uint32_t local_addr;
+	bool local_verdict;
+	uint64_t local_until_ns;
 	uint8_t bufs[UDP_BATCH][DNS_UDP_RECV];
 };
 
@@ -55,13 +61,29 @@ struct tcp_conn {
 	ACRE_LIST_FIELDS(struct tcp_conn, conns);
 };
 
-static bool allowed(const struct dns *d, const struct sockaddr *sa)
+/* One of this node's addresses: only those can be bound.  Kept for a second. */
+static bool is_local(struct dns_server *s, const struct sockaddr_in *sa)
 {
+	uint64_t now = acre_monotonic_ns();
+	if (sa->sin_addr.s_addr == s->local_addr && now < s->local_until_ns)
+		return s->local_verdict;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = sa->sin_addr};
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s->local_addr = sa->sin_addr.s_addr;
+	s->local_verdict = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	s->local_until_ns = now + 1000000000ull;
+	return s->local_verdict;
+}
+
+static bool allowed(struct dns_server *s, const struct sockaddr *sa)
+{
+	const struct dns *d = s->d;
 	if (sa->sa_family != AF_INET)
 		return false;
-	uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	uint32_t a = ntohl(in->sin_addr.s_addr);
 	uint32_t mask = d->subnet_prefix ? ~0u << (32 - d->subnet_prefix) : 0;
-	return (a >> 24) == 127 || (a & mask) == (d->subnet_net & mask);
+	return (a >> 24) == 127 || (a & mask) == (d->subnet_net & mask) || is_local(s, in);
 }
 
 /* ---- UDP ---- */
@@ -103,7 +125,7 @@ static void udp_query(struct dns_server *s, const uint8_t *q, size_t len,
 {
 	struct dns *d = s->d;
 	*out = NULL;
-	if (!allowed(d, (const struct sockaddr *)from)) {
+	if (!allowed(s, (const struct sockaddr *)from)) {
 		dns_reply_error(q, len, LDNS_RCODE_REFUSED, out, outlen);
 		return;
 	}
@@ -284,7 +306,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)salen;
 	struct dns_server *s = arg;
-	if (!allowed(s->d, sa)) {
+	if (!allowed(s, sa)) {
 		close(fd);
 		return;
 	}

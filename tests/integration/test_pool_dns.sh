@@ -22,7 +22,14 @@ bridge=acrd$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 gw=198.18.7.1
 # The "host's resolver": dnsmasq on a loopback address of the namespace.
 in_ns ip addr add 198.18.250.1/32 dev lo
-in_ns ip addr add 198.18.251.1/32 dev lo # a local address outside the slice subnet
+# A client from elsewhere: a namespace routed to the node, 198.18.251.2.
+make_netns "$ns-out"
+ip -n "$ns" link add "o$bridge" type veth peer name eth0 netns "$ns-out"
+ip -n "$ns" addr add 198.18.251.1/30 dev "o$bridge"
+ip -n "$ns" link set "o$bridge" up
+ip -n "$ns-out" addr add 198.18.251.2/30 dev eth0
+ip -n "$ns-out" link set eth0 up
+ip -n "$ns-out" route add default via 198.18.251.1
 # big.test: ten TXT records of 200 bytes, an answer too large for UDP.
 txt=()
 for i in 0 1 2 3 4 5 6 7 8 9; do txt+=("--txt-record=big.test,$i$(printf 'x%.0s' $(seq 199))"); done
@@ -151,8 +158,11 @@ sleep 1
 t=$(now_ms)
 assert_eq "$(q +tcp +short api-1.acre)" "$(addr_of api-1)" "TCP while 302 clients stall"
 assert_le $(($(now_ms) - t)) 500 "ms for a TCP answer beside stalled clients"
-assert_eq "$(q -b 198.18.251.1 api-1.acre | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" REFUSED \
-	"a query from outside the slice subnet"
+assert_eq "$(ip netns exec "$ns-out" dig +time=1 +tries=1 @"$gw" api-1.acre |
+	sed -n 's/.*status: \([A-Z]*\).*/\1/p')" REFUSED "a query from outside the node"
+out=$(ip netns exec "$ns-out" dig +time=1 +tries=1 +tcp @"$gw" api-1.acre 2>&1) &&
+	fail "a TCP query from outside the node was answered: $out"
+assert_eq "$(q -b 198.18.250.1 +short api-1.acre)" "$(addr_of api-1)" "the node's own address asking"
 alive() { kill -0 "$SUP_PID" 2>/dev/null || fail "the supervisor died"; }
 alive
 
