@@ -92,7 +92,7 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
-	struct dns *dns; /* DNS for the slices (dns.h) */
+	struct dns *dns;       /* DNS for the slices (dns.h) */
 	struct egress *egress; /* egress.c: NAT and published ports */
 	struct conn *conns;
 	struct waiters *waiters;
