@@ -61,10 +61,13 @@ static bool octet(const uint8_t *l, uint32_t *out)
 	return v <= 255;
 }
 
+/*
+ * d.c.b.a.in-addr.arpa: ours when the zone names the address (a slice of
+ * any node of the pool) or it lies in this node's subnet (NXDOMAIN then).
+ */
 static void classify_reverse(const struct dns_zone *z, struct qname *q)
 {
-	if (!z->reverse_on || q->nlabels != 6 || !label_is(q->label[4], "in-addr") ||
-	    !label_is(q->label[5], "arpa"))
+	if (q->nlabels != 6 || !label_is(q->label[4], "in-addr") || !label_is(q->label[5], "arpa"))
 		return;
 	uint32_t a = 0, o;
 	for (int i = 3; i >= 0; i--) {
@@ -73,7 +76,8 @@ static void classify_reverse(const struct dns_zone *z, struct qname *q)
 		a = a << 8 | o;
 	}
 	uint32_t mask = z->reverse_prefix ? ~0u << (32 - z->reverse_prefix) : 0;
-	if ((a & mask) != (z->reverse_net & mask))
+	if ((!z->reverse_on || (a & mask) != (z->reverse_net & mask)) &&
+	    !zone_lookup_addr(z, htonl(a)))
 		return;
 	q->kind = Q_REVERSE;
 	q->addr = htonl(a);

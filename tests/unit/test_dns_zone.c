@@ -217,8 +217,8 @@ static void test_outside_forwarded(void **state)
 	ldns_pkt_free(r);
 	assert_null(ask(z, "org.", LDNS_RR_TYPE_NS, 0, false, &v, NULL));
 	assert_int_equal(v, DNS_FORWARD);
-	assert_null(ask(z, "7.4.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
-	assert_int_equal(v, DNS_FORWARD); /* no reverse range set yet */
+	assert_null(ask(z, "8.4.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
+	assert_int_equal(v, DNS_FORWARD); /* no reverse range set yet, and not a name's */
 	dns_zone_free(z);
 }
 
@@ -238,9 +238,15 @@ static void test_reverse(void **state)
 	r = ask(z, "99.4.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, NULL, NULL);
 	assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
 	ldns_pkt_free(r);
+	/* Another node's slice that the pool named: its name. */
+	r = ask(z, "9.5.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, NULL, NULL);
+	ptr = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(r), 0), 0));
+	assert_string_equal(ptr, "web-2.acre.");
+	free(ptr);
+	ldns_pkt_free(r);
 	enum dns_verdict v;
-	assert_null(ask(z, "9.5.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
-	assert_int_equal(v, DNS_FORWARD); /* another node's: not ours to say */
+	assert_null(ask(z, "10.5.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
+	assert_int_equal(v, DNS_FORWARD); /* another node's address, no name: not ours to say */
 	assert_null(ask(z, "07.4.19.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, 0, false, &v, NULL));
 	assert_int_equal(v, DNS_FORWARD);
 	dns_zone_free(z);
