@@ -16,7 +16,9 @@
  * asked over TCP and whose answer came back truncated over UDP gets it
  * again over TCP from the same resolver (a UDP client gets the truncated
  * answer and asks us over TCP in turn).  At most FWD_MAX
- * queries are outstanding; past that a query fails at once.
+ * queries are outstanding, at most FWD_PER_CLIENT of one client (so that a
+ * slice asking for names no resolver answers cannot fill the table for
+ * the others); past that a query fails at once.
  */
 #include "dns_internal.h"
 
@@ -30,6 +32,7 @@
 
 #define FWD_SERVERS_MAX 3 /* as the C library's MAXNS */
 #define FWD_MAX		512
+#define FWD_PER_CLIENT	64
 #define ATTEMPT_MS	700
 #define GIVE_UP_MS	2000
 
@@ -48,6 +51,7 @@ struct fwd_query {
 	dns_forward_done done;
 	void *ud;
 	uint64_t tag;
+	uint32_t client; /* its address */
 };
 
 struct dns_forward {
@@ -355,7 +359,7 @@ static int send_attempt(struct fwd_query *f)
 }
 
 int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool tcp,
-		      dns_forward_done done, void *ud, uint64_t tag)
+		      uint32_t client, dns_forward_done done, void *ud, uint64_t tag)
 {
 	if (!fw || fw->nservers == 0)
 		return -ENOENT;
@@ -364,10 +368,14 @@ int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool
 	if (fw->outstanding >= FWD_MAX)
 		return -EBUSY;
 	struct fwd_query *f = NULL;
-	for (size_t i = 0; i < FWD_MAX && !f; i++)
+	unsigned mine = 0;
+	for (size_t i = 0; i < FWD_MAX; i++) {
 		if (!fw->table[i].used)
-			f = &fw->table[i];
-	if (!f)
+			f = f ? f : &fw->table[i];
+		else if (fw->table[i].client == client)
+			mine++;
+	}
+	if (!f || mine >= FWD_PER_CLIENT)
 		return -EBUSY;
 	*f = (struct fwd_query){.fw = fw,
 				.used = true,
@@ -377,6 +385,7 @@ int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool
 				.ud = ud,
 				.tag = tag,
 				.tcp = tcp,
+				.client = client,
 				.started_ns = acre_monotonic_ns()};
 	fw->outstanding++;
 	f->query = malloc(len);

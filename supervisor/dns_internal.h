@@ -47,9 +47,12 @@ int dns_forward_new(struct event_base *base, const char *resolv_conf, struct dns
 void dns_forward_free(struct dns_forward *fw);
 size_t dns_forward_servers(const struct dns_forward *fw);
 /* -ENOENT: no resolver; -EBUSY: the table of outstanding queries is full. */
-/* tcp: the client asked over TCP, and a truncated answer is asked for again over TCP. */
+/*
+ * tcp: the client asked over TCP, and a truncated answer is asked for again
+ * over TCP; client: its address, whose share of the table is bounded.
+ */
 int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool tcp,
-		      dns_forward_done done, void *ud, uint64_t tag);
+		      uint32_t client, dns_forward_done done, void *ud, uint64_t tag);
 /* Forgets every query of ud (a TCP client gone): done is not called for them. */
 void dns_forward_cancel(struct dns_forward *fw, void *ud);
 

@@ -58,6 +58,7 @@ struct tcp_conn {
 	struct bufferevent *bev;
 	unsigned pending;   /* forwarded, not answered yet */
 	uint64_t active_ns; /* its last query */
+	uint32_t client;    /* its address */
 	ACRE_LIST_FIELDS(struct tcp_conn, conns);
 };
 
@@ -131,7 +132,8 @@ static void udp_query(struct dns_server *s, const uint8_t *q, size_t len,
 	}
 	if (dns_zone_answer(d->zone, q, len, false, out, outlen) != DNS_FORWARD)
 		return;
-	if (dns_forward_query(d->fwd, q, len, false, udp_forwarded, s, addr_tag(from)) < 0)
+	if (dns_forward_query(d->fwd, q, len, false, from->sin_addr.s_addr, udp_forwarded, s,
+			      addr_tag(from)) < 0)
 		dns_reply_error(q, len, LDNS_RCODE_SERVFAIL, out, outlen);
 }
 
@@ -235,7 +237,7 @@ static bool tcp_query(struct tcp_conn *c, const uint8_t *q, size_t len)
 	size_t outlen = 0;
 	enum dns_verdict v = dns_zone_answer(d->zone, q, len, true, &out, &outlen);
 	if (v == DNS_FORWARD) {
-		if (dns_forward_query(d->fwd, q, len, true, tcp_forwarded, c, 0) == 0) {
+		if (dns_forward_query(d->fwd, q, len, true, c->client, tcp_forwarded, c, 0) == 0) {
 			c->pending++;
 			return true;
 		}
@@ -327,6 +329,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->s = s;
 	c->active_ns = acre_monotonic_ns();
+	c->client = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
 	ACRE_LIST_PREPEND(conns, s->conns, c);
 	s->nconns++;
 	struct timeval idle = {TCP_IDLE_S, 0};

@@ -171,7 +171,7 @@ in_ns ip addr add 198.18.250.2/32 dev lo
 printf 'nameserver 198.18.250.2\n' >"$TEST_DIR/resolv.conf"
 stop_supervisor || fail "stop"
 restart_supervisor
-spawn_bg ip netns exec "$ns" python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('198.18.250.2', 53)); time.sleep(20)"
+spawn_bg ip netns exec "$ns" python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('198.18.250.2', 53)); time.sleep(120)"
 t=$(now_ms)
 assert_eq "$(in_ns dig +time=5 +tries=1 @"$gw" other.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" SERVFAIL \
 	"a resolver that never answers"
@@ -179,6 +179,40 @@ el=$(($(now_ms) - t))
 log "SERVFAIL after $el ms"
 assert_le "$el" 3000 "ms to SERVFAIL"
 wait_for "[ \"\$(short api-1.acre)\" = '$(addr_of api-1)' ]" 1 || fail "names after a restart"
+# A slice asking 600 names that will not resolve holds a bounded share of the queries
+# outstanding: the rest of its own fail at once, and another client's still go out.
+flood=$(
+	acre slice run --rm --net bridge -- python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def q(i):
+    name = b"".join(bytes([len(l)]) + l for l in (b"n%d" % i, b"flood", b"test")) + b"\0"
+    return struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1)
+fast = 0
+def drain(wait):
+    global fast
+    s.settimeout(wait)
+    try:
+        while True:
+            fast += (s.recv(512)[3] & 15) == 2
+    except (socket.timeout, BlockingIOError):
+        pass
+for i in range(600):
+    s.sendto(q(i), (sys.argv[1], 53))
+    if i % 50 == 49:
+        drain(0.01)
+drain(0.5)
+print(fast)' "$gw"
+)
+log "flood: $flood of 600 failed at once"
+# (Without a share, 512 would wait and at most 88 fail at once.)
+[ "$flood" -ge 400 ] || fail "a flooding client's queries beyond its share: $flood SERVFAIL at once"
+t=$(now_ms)
+assert_eq "$(q -b 198.18.250.1 +time=5 other2.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" SERVFAIL \
+	"another client beside the flood"
+el=$(($(now_ms) - t))
+log "the other client's query went out: SERVFAIL after $el ms"
+[ "$el" -ge 1500 ] || fail "another client's query failed at once ($el ms): the flood took its place"
 
 # ---- --net none: lookups fail at once --------------------------------------------------------
 out=$(acre slice run --rm -- python3 -c "
