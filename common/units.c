@@ -113,7 +113,8 @@ int acre_parse_size(const char *s, uint64_t *out, struct acre_error *err, const 
 	if (fd && mult == 1)
 		return acre_error_set(err, EINVAL, field, "%s %s: bytes cannot be fractional",
 				      field, s);
-	if (scale(whole, frac, fd, mult, out) < 0)
+	/* Sizes travel as JSON integers (signed 64-bit in jansson): nothing above that. */
+	if (scale(whole, frac, fd, mult, out) < 0 || *out > (uint64_t)INT64_MAX)
 		return acre_error_set(err, ERANGE, field, "%s %s: too large", field, s);
 	return 0;
 }

@@ -106,9 +106,11 @@ static void test_size_overflow(void **state)
 	assert_contains(err.message, "too large");
 	err = size_bad("99999999999999999999", ERANGE);
 	assert_contains(err.message, "too large");
-	/* 2^24 T is 2^64: one past the largest value; 2^24 - 1 T still fits. */
+	/* Sizes are JSON integers (signed 64-bit): 2^23 T is 2^63, one past the largest. */
 	size_bad("16777216T", ERANGE);
-	assert_int_equal(size_ok("16777215T"), 16777215ULL << 40);
+	size_bad("8388608T", ERANGE);
+	size_bad("00000010044655764G", ERANGE);
+	assert_int_equal(size_ok("8388607T"), 8388607ULL << 40);
 }
 
 static void test_size_not_a_number(void **state)
