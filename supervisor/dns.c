@@ -20,6 +20,56 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+static int write_file(struct supervisor *sv, const char *name, const char *text, char *path,
+		      size_t pathlen)
+{
+	if (mkdirat(sv->state_fd, "dns", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	_cleanup_close_ int dir = openat(sv->state_fd, "dns", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	struct acre_error err = {0};
+	int rc = acre_file_write_atomic(dir, name, text, strlen(text), &err);
+	if (rc == 0 && fchmodat(dir, name, 0644, 0) < 0)
+		rc = -errno;
+	if (rc == 0)
+		snprintf(path, pathlen, "%s/dns/%s", sv->opt.state_dir, name);
+	return rc;
+}
+
+/* Bridged slices' file: the gateway (once known; bridged slices wait for it anyway). */
+static void write_resolv_bridge(struct dns *d)
+{
+	char gw[INET_ADDRSTRLEN], text[512];
+	struct in_addr a = {.s_addr = htonl(d->gateway)};
+	inet_ntop(AF_INET, &a, gw, sizeof(gw));
+	snprintf(text, sizeof(text),
+		 "# acre: the node's DNS (names of the pool in .%s, others forwarded)\n"
+		 "nameserver %s\nsearch %s\noptions timeout:1 attempts:2\n",
+		 ACRE_DNS_ZONE, gw, ACRE_DNS_ZONE);
+	int rc = write_file(d->sv, "resolv.conf.bridge", text, d->resolv_bridge,
+			    sizeof(d->resolv_bridge));
+	if (rc < 0) {
+		d->resolv_bridge[0] = '\0';
+		acre_log(ACRE_LOG_WARN, "event=dns_resolv_conf_failed error=\"%s\"", strerror(-rc));
+	}
+}
+
+/* --net none slices' file: whether or not bridge networking is on. */
+static void write_resolv_none(struct dns *d)
+{
+	static const char text[] =
+		"# acre: a slice without a network; lookups fail at once (nothing listens\n"
+		"# on port 53 in its own network namespace)\n"
+		"nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+	int rc =
+		write_file(d->sv, "resolv.conf.none", text, d->resolv_none, sizeof(d->resolv_none));
+	if (rc < 0) {
+		d->resolv_none[0] = '\0';
+		acre_log(ACRE_LOG_WARN, "event=dns_resolv_conf_failed error=\"%s\"", strerror(-rc));
+	}
+}
+
 /* --dns-hosts: names of what runs outside acre (a database machine, a NAS) for the slices. */
 static int load_hosts(struct dns *d, const char *path, struct acre_error *err)
 {
@@ -55,6 +105,7 @@ int dns_init(struct supervisor *sv, struct acre_error *err)
 			 "event=dns_no_resolvers file=%s "
 			 "reason=\"names outside .acre will fail (SERVFAIL)\"",
 			 resolv);
+	write_resolv_none(d);
 	if (sv->opt.dns_hosts && (rc = load_hosts(d, sv->opt.dns_hosts, err)) < 0)
 		return rc;
 	/* In a pool, the controller names every slice of the pool; alone, the node names its own.
@@ -78,47 +129,6 @@ void dns_free(struct supervisor *sv)
 	sv->dns = NULL;
 }
 
-static int write_file(struct supervisor *sv, const char *name, const char *text, char *path,
-		      size_t pathlen)
-{
-	if (mkdirat(sv->state_fd, "dns", 0755) < 0 && errno != EEXIST)
-		return -errno;
-	_cleanup_close_ int dir = openat(sv->state_fd, "dns", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
-	struct acre_error err = {0};
-	int rc = acre_file_write_atomic(dir, name, text, strlen(text), &err);
-	if (rc == 0 && fchmodat(dir, name, 0644, 0) < 0)
-		rc = -errno;
-	if (rc == 0)
-		snprintf(path, pathlen, "%s/dns/%s", sv->opt.state_dir, name);
-	return rc;
-}
-
-static void write_resolv_files(struct dns *d)
-{
-	char gw[INET_ADDRSTRLEN], text[512];
-	struct in_addr a = {.s_addr = htonl(d->gateway)};
-	inet_ntop(AF_INET, &a, gw, sizeof(gw));
-	snprintf(text, sizeof(text),
-		 "# acre: the node's DNS (names of the pool in .%s, others forwarded)\n"
-		 "nameserver %s\nsearch %s\noptions timeout:1 attempts:2\n",
-		 ACRE_DNS_ZONE, gw, ACRE_DNS_ZONE);
-	int rc = write_file(d->sv, "resolv.conf.bridge", text, d->resolv_bridge,
-			    sizeof(d->resolv_bridge));
-	snprintf(text, sizeof(text),
-		 "# acre: a slice without a network; lookups fail at once (nothing listens\n"
-		 "# on port 53 in its own network namespace)\n"
-		 "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
-	if (rc == 0)
-		rc = write_file(d->sv, "resolv.conf.none", text, d->resolv_none,
-				sizeof(d->resolv_none));
-	if (rc < 0) {
-		d->resolv_bridge[0] = d->resolv_none[0] = '\0';
-		acre_log(ACRE_LOG_WARN, "event=dns_resolv_conf_failed error=\"%s\"", strerror(-rc));
-	}
-}
-
 void dns_network_ready(struct supervisor *sv, const struct acre_cidr *subnet)
 {
 	struct dns *d = sv->dns;
@@ -130,7 +140,7 @@ void dns_network_ready(struct supervisor *sv, const struct acre_cidr *subnet)
 	d->subnet_prefix = subnet->prefix;
 	d->gateway = acre_cidr_gateway(subnet);
 	dns_zone_set_reverse(d->zone, subnet->network, subnet->prefix);
-	write_resolv_files(d);
+	write_resolv_bridge(d);
 	struct acre_error err = {0};
 	char cidr[ACRE_CIDR_STRLEN], gw[ACRE_ADDR_STRLEN];
 	acre_cidr_format(subnet, cidr, sizeof(cidr));
