@@ -122,11 +122,51 @@ void dns_free(struct supervisor *sv)
 	if (!d)
 		return;
 	dns_local_stop(d);
+	if (d->retry_ev)
+		event_free(d->retry_ev);
 	dns_server_free(d->server);
 	dns_forward_free(d->fwd);
 	dns_zone_free(d->zone);
 	free(d);
 	sv->dns = NULL;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * The sockets on the gateway.  The port can be busy for a moment: a launch
+ * child of a supervisor killed with -9 holds its sockets until it execs or
+ * exits.  So a failure is tried again every second, and logged once.
+ */
+static void start_server(struct dns *d)
+{
+	struct acre_error err = {0};
+	char cidr[ACRE_CIDR_STRLEN], gw[ACRE_ADDR_STRLEN];
+	struct acre_cidr subnet = {.network = d->subnet_net, .prefix = (uint8_t)d->subnet_prefix};
+	acre_cidr_format(&subnet, cidr, sizeof(cidr));
+	acre_cidr_addr_format(d->gateway, gw, sizeof(gw));
+	if (dns_server_start(d, &d->server, &err) < 0) {
+		if (!d->retry_logged)
+			acre_log(ACRE_LOG_WARN, "event=dns_off error=\"%s\" retry=1s", err.message);
+		d->retry_logged = true;
+		struct timeval tv = {1, 0};
+		if (!d->retry_ev)
+			d->retry_ev = evtimer_new(d->sv->base, on_retry, d);
+		if (d->retry_ev)
+			evtimer_add(d->retry_ev, &tv);
+		return;
+	}
+	acre_log(ACRE_LOG_INFO, "event=dns_serving address=%s port=53 clients=%s local_names=%s",
+		 gw, cidr, d->local_names ? "yes" : "no");
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct dns *d = arg;
+	if (!d->server && !d->sv->stopping)
+		start_server(d);
 }
 
 void dns_network_ready(struct supervisor *sv, const struct acre_cidr *subnet)
@@ -141,16 +181,10 @@ void dns_network_ready(struct supervisor *sv, const struct acre_cidr *subnet)
 	d->gateway = acre_cidr_gateway(subnet);
 	dns_zone_set_reverse(d->zone, subnet->network, subnet->prefix);
 	write_resolv_bridge(d);
-	struct acre_error err = {0};
-	char cidr[ACRE_CIDR_STRLEN], gw[ACRE_ADDR_STRLEN];
-	acre_cidr_format(subnet, cidr, sizeof(cidr));
-	acre_cidr_addr_format(d->gateway, gw, sizeof(gw));
-	if (dns_server_start(d, &d->server, &err) < 0) {
-		acre_log(ACRE_LOG_WARN, "event=dns_off error=\"%s\"", err.message);
-		return;
-	}
-	acre_log(ACRE_LOG_INFO, "event=dns_serving address=%s port=53 clients=%s local_names=%s",
-		 gw, cidr, d->local_names ? "yes" : "no");
+	d->retry_logged = false;
+	if (d->retry_ev)
+		event_del(d->retry_ev);
+	start_server(d);
 }
 
 int dns_names_apply(struct supervisor *sv, json_t *msg, struct acre_error *err)

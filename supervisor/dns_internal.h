@@ -29,6 +29,8 @@ struct dns {
 	struct slice_observer observer;
 	const struct slice *launching; /* named while its state still says otherwise */
 	struct event *sync_ev;
+	struct event *retry_ev; /* the server's sockets, tried again */
+	bool retry_logged;
 	char resolv_bridge[PATH_MAX]; /* empty until the gateway is known */
 	char resolv_none[PATH_MAX];
 };

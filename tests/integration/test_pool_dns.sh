@@ -170,7 +170,20 @@ alive
 in_ns ip addr add 198.18.250.2/32 dev lo
 printf 'nameserver 198.18.250.2\n' >"$TEST_DIR/resolv.conf"
 stop_supervisor || fail "stop"
+# The port taken when it starts (as a launch child of a supervisor killed with -9 can hold
+# it for a moment): DNS comes up once it is free.
+ip netns exec "$ns" python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$gw', 53)); s.listen(1); time.sleep(2)" &
+holder=$!
+track_bg "$holder"
+sleep 0.3
 restart_supervisor
+wait "$holder"
+wait_for "[ \"\$(short api-1.acre)\" = '$(addr_of api-1)' ]" 2 ||
+	fail "DNS did not come up within 2 s of its port being free"
+grep -q 'event=dns_off.*retry=1s' "$SUP_LOG" || fail "the busy port was not logged"
 spawn_bg ip netns exec "$ns" python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('198.18.250.2', 53)); time.sleep(120)"
 t=$(now_ms)
 assert_eq "$(in_ns dig +time=5 +tries=1 @"$gw" other.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" SERVFAIL \
