@@ -99,6 +99,13 @@ $(BENCH_POOL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/pool/*.c)) $(LIB
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
+# bench/vip.sh: short TCP connections from one thread, to a VIP and to its member.
+BENCH_VIP_CONN := $(BUILD)/bench/acre-bench-vip-conn
+$(BENCH_VIP_CONN): bench/vip_conn.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
 INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c proto/fds.c
@@ -126,7 +133,7 @@ $(BPF_OUT)/vmlinux.h:
 
 # -g makes the BTF that CO-RE and bpftool need; the DWARF beside it is stripped
 # (it would be most of the skeleton's embedded object).
-$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/layout.h $(BPF_OUT)/vmlinux.h
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/layout.h bpf/vip.bpf.h $(BPF_OUT)/vmlinux.h
 	@echo "  BPF     $<"
 	@$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_OUT) \
 		-iquote . -c $< -o $@
@@ -142,6 +149,15 @@ $(call obj,bpf): $(BPF_SKELS)
 # As root against the real kernel: build/test/bpf_test (see tests/bpf/test_bpf.c).
 bpf-test: $(BUILD)/test/bpf_test
 $(BUILD)/test/bpf_test: tests/bpf/test_bpf.c $(LIB_bpf) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+# The VIP table and programs against the real kernel, as root, in a cgroup of its own:
+# build/test/bpf_vip_test (see tests/bpf/test_vip.c).
+.PHONY: bpf-vip-test
+bpf-vip-test: $(BUILD)/test/bpf_vip_test
+	$(BUILD)/test/bpf_vip_test
+$(BUILD)/test/bpf_vip_test: tests/bpf/test_vip.c $(LIB_bpf) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(BPF_USER_CFLAGS) $^ -o $@ $(PKG_LIBS)
 
@@ -179,6 +195,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 
 # A unit test links the pure modules' archives, and TEST_SRCS_<test>: the pure
 # files of a module that has kernel-facing parts too (no libnl, no socket, no kernel).
+TEST_SRCS_test_vip := bpf/vip_slots.c supervisor/vip_msg.c
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
@@ -272,7 +289,7 @@ deps:
 run: all
 	@tests/run-demo.sh
 
-bench: all $(BENCH_POOL)
+bench: all $(BENCH_POOL) $(BENCH_VIP_CONN)
 	@bench/run-all.sh
 
 install: all

@@ -1,7 +1,8 @@
 /*
  * libacre-bpf: the eBPF side of a node — per-slice network and run-queue
- * accounting and the outbound connect policy of `--allow`.  The programs are
- * attached once, at the supervisor's cgroup v2 subtree, and everything (maps,
+ * accounting, the outbound connect policy of `--allow` and virtual IPs.  The
+ * programs are attached once, at the supervisor's cgroup v2 subtree (the
+ * node-wide VIP programs where acre_bpf_vip_attach says), and everything (maps,
  * programs, links) is pinned under /sys/fs/bpf/acre/<cgroup-root>/, so a
  * supervisor that dies keeps counting through the pins and a new one picks
  * the same maps up again.  A slice is a cgroup id: the supervisor adds and
@@ -132,5 +133,50 @@ int acre_bpf_isolate(struct acre_bpf *b, int ifindex, uint32_t gateway, uint32_t
  * dropped at the next acre_bpf_open.
  */
 int acre_bpf_isolate_remove(struct acre_bpf *b, int ifindex);
+
+/*
+ * Virtual IPs: connect(2) and UDP sendmsg(2) to VIP:PORT go to one of its members instead,
+ * chosen per connection in the kernel (cgroup/connect4/6, sendmsg4/6), and UDP replies read
+ * as from the VIP (recvmsg4/6).  Slices get it from the connect policy's program, which
+ * rewrites before it checks --allow; the node's own processes from programs attached by
+ * acre_bpf_vip_attach.  IPv4 only (v4-mapped on v6 sockets too); addresses and ports in
+ * network byte order.
+ */
+struct acre_bpf_vip {
+	uint32_t addr;
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+struct acre_bpf_vip_member {
+	uint32_t addr;
+	uint16_t port;
+};
+#define ACRE_BPF_VIP_MEMBERS_MAX 64
+#define ACRE_BPF_VIP_SERVICES_MAX 256 /* (VIP, port, protocol) entries of a node */
+/*
+ * Attaches the node-wide programs at cgroup_path (a cgroup v2 directory: the v2 root for the
+ * whole node), pinned as vip_* beside the rest so they outlive the process.  Idempotent; a
+ * pinned attachment elsewhere moves here.
+ */
+int acre_bpf_vip_attach(struct acre_bpf *b, const char *cgroup_path, struct acre_error *err);
+/* Were they left attached by an earlier run (killed, not stopped)? */
+bool acre_bpf_vip_pinned(const struct acre_bpf *b);
+/* Detaches and unpins them; the table stays (slices keep using it).  0 if none. */
+int acre_bpf_vip_detach(struct acre_bpf *b);
+/*
+ * Publishes VIP's members, replacing the old set in one step: a connection sees the old set
+ * or the new, never a mixture.  n == 0 keeps the VIP with no member: connects are refused
+ * (ECONNREFUSED).  -E2BIG over ACRE_BPF_VIP_MEMBERS_MAX, -ENOSPC when the node has
+ * ACRE_BPF_VIP_MAX_SERVICES of them, -EINVAL for a bad protocol or a zero address or port.
+ * Returns 1 when the set was already this one (nothing written).
+ */
+int acre_bpf_vip_set(struct acre_bpf *b, const struct acre_bpf_vip *vip,
+		     const struct acre_bpf_vip_member *members, size_t n);
+/* Forgets the VIP: it is an ordinary address again.  0 if it was not there. */
+int acre_bpf_vip_delete(struct acre_bpf *b, const struct acre_bpf_vip *vip);
+/* Every VIP in the table, with its members (*n of them, at most ACRE_BPF_VIP_MEMBERS_MAX). */
+typedef void (*acre_bpf_vip_fn)(const struct acre_bpf_vip *vip,
+				const struct acre_bpf_vip_member *members, size_t n, void *ud);
+int acre_bpf_vip_foreach(struct acre_bpf *b, acre_bpf_vip_fn fn, void *ud);
 
 #endif

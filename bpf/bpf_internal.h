@@ -20,6 +20,8 @@
 #define ACRE_BPF_PIN_ROOT ACRE_BPF_FS "/acre"
 
 _Static_assert(ACRE_BPF_RUNQ_SLOTS == ACRE_BPF_LAYOUT_RUNQ_SLOTS, "runq slots differ");
+_Static_assert(ACRE_BPF_VIP_MEMBERS_MAX == ACRE_BPF_VIP_MAX_BACKENDS, "VIP member bound differs");
+_Static_assert(ACRE_BPF_VIP_SERVICES_MAX == ACRE_BPF_VIP_MAX_SERVICES, "VIP table size differs");
 _Static_assert(ACRE_BPF_CLASS_MAX == ACRE_BPF_NET_CLASS_MAX, "class trie bound differs");
 _Static_assert(ACRE_BPF_CLASS_COUNT == ACRE_BPF_NET_CLASSES, "net classes differ");
 _Static_assert(sizeof(struct acre_bpf_net_value) <= sizeof(struct acre_bpf_runq_value),
@@ -30,6 +32,7 @@ struct net_bpf;
 struct runq_bpf;
 struct connect_bpf;
 struct isolate_bpf;
+struct vip_bpf;
 
 struct acre_bpf {
 	char pin_dir[PATH_MAX];
@@ -37,8 +40,11 @@ struct acre_bpf {
 	struct runq_bpf *runq;
 	struct connect_bpf *connect;
 	struct isolate_bpf *isolate;
-	/* Map fds, owned by the skeletons above. */
-	int net_fd, class_fd, runq_fd, policy_fd, isolate_fd;
+	struct vip_bpf *vip; /* the node-wide VIP programs, once attached */
+	/* Map fds, owned by the skeletons above (the VIP tables are the connect part's). */
+	int net_fd, class_fd, runq_fd, policy_fd, isolate_fd, vips_fd, slots_fd;
+	/* When each VIP service index was last freed (CLOCK_MONOTONIC ms; see vip_slots.h). */
+	uint64_t vip_freed_at[ACRE_BPF_VIP_MAX_SERVICES];
 	/* The pinned tc programs, ours (a kept program is not loaded by its skeleton): in, out. */
 	int isolate_prog_fd[2];
 	__u32 isolate_prog_id[2];
@@ -65,6 +71,9 @@ struct acre_bpf_site {
 	int cgroup_fd;	    /* the supervisor's v2 subtree */
 	uint64_t cgroup_id; /* its id, to tell our links from stale ones */
 };
+
+/* open.c: a cgroup v2 directory's fd and id, refusing anything else. */
+int acre_bpf_cgroup_open(const char *path, int *fd_out, uint64_t *id, struct acre_error *err);
 
 /* pins.c: bpffs and the pin directory. */
 int acre_bpf_pins_path(const char *cgroup_root_name, char *buf, size_t len);
@@ -93,5 +102,8 @@ int acre_bpf_link_get(int ifindex, struct acre_bpf_link *out);
  * filter running an older build gets this one.
  */
 int acre_bpf_isolate_resume(struct acre_bpf *b, struct acre_error *err);
+
+/* vip.c: closes the VIP programs' skeleton (fds only: the pins keep them attached). */
+void acre_bpf_vip_close(struct acre_bpf *b);
 
 #endif

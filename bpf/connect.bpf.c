@@ -7,6 +7,13 @@
  * whose ports do not include the destination port, refuses the connect, and
  * returning 0 makes connect(2) fail with EPERM.
  *
+ * A connection to a virtual IP is checked against the member it goes to: the program first
+ * rewrites VIP:PORT to a member (vip.bpf.h), then looks the policy up for the rewritten
+ * address.  The node-wide VIP programs, attached at the v2 root, cannot do it for slices: the
+ * kernel runs a cgroup's programs before its ancestors' (BPF_F_ALLOW_MULTI's order), so this
+ * policy at the supervisor's subtree would see the VIP, not the member.  Those later find the
+ * member's address here, no VIP, and change nothing.
+ *
  * Nothing is special-cased: loopback (127.0.0.0/8, ::1) of the slice's own
  * network namespace is reachable only if a rule lists it.  Only connect(2)
  * is checked: unconnected UDP sendmsg(2) is not (that would be
@@ -16,6 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bpf/layout.h"
+#include "bpf/vip.bpf.h"
 
 /* The kernel lets only GPL-compatible programs call GPL-only helpers; all of acre's say GPL. */
 char LICENSE[] SEC("license") = "GPL";
@@ -70,6 +78,8 @@ static __always_inline int decide(const struct acre_bpf_policy_key *key, __u32 u
 SEC("cgroup/connect4")
 int connect_v4(struct bpf_sock_addr *ctx)
 {
+	if (vip_rewrite4(ctx, 0) < 0)
+		return 0; /* a VIP with no member: ECONNREFUSED */
 	struct acre_bpf_policy_key key = {};
 	key_init(&key);
 	key.addr[10] = 0xff;
@@ -82,6 +92,8 @@ int connect_v4(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int connect_v6(struct bpf_sock_addr *ctx)
 {
+	if (vip_rewrite6(ctx, 0) < 0)
+		return 0;
 	struct acre_bpf_policy_key key = {};
 	key_init(&key);
 	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];

@@ -107,6 +107,76 @@ struct acre_bpf_isolate_value {
 };
 
 /*
+ * Virtual IPs (cgroup connect/sendmsg/recvmsg rewrite, see bpf/vip.bpf.h).  The maps belong to
+ * the connect part, whose program rewrites before it checks --allow; the vip part's node-wide
+ * programs share them.  Addresses are IPv4 in network order (a v6 socket's v4-mapped
+ * destinations are rewritten too); ports in network order.
+ *
+ * connect_vips: (vip, port, proto) -> which slots of connect_slots hold its members now.  A
+ * service owns slots [index * 2 * MAX_BACKENDS, +2 * MAX_BACKENDS): two halves, used in turn,
+ * so a change is written into the half nobody reads and then published by replacing the
+ * connect_vips element in one step (a hash map element is replaced whole, never written in
+ * place; with BPF_F_NO_PREALLOC the old element outlives every reader still holding it).
+ */
+#define ACRE_BPF_VIP_MAX_SERVICES 256
+#define ACRE_BPF_VIP_MAX_BACKENDS 64
+#define ACRE_BPF_VIP_SLOTS	  (ACRE_BPF_VIP_MAX_SERVICES * 2 * ACRE_BPF_VIP_MAX_BACKENDS)
+/* Sockets whose UDP replies are rewritten back to the VIP, and unconnected UDP sockets' picks. */
+#define ACRE_BPF_VIP_FLOWS 8192
+
+struct acre_bpf_vip_key {
+	__u32 addr;
+	__u16 port;
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 reserved;
+};
+
+struct acre_bpf_vip_value {
+	__u32 count;   /* members in slots [base, base + count); 0: none running, refused */
+	__u32 base;
+	__u32 version; /* bumped on every change: a UDP socket's pick is checked again */
+	__u32 index;   /* the service's slot range (user space's bookkeeping) */
+};
+
+/* connect_slots: an array of members. */
+struct acre_bpf_vip_backend {
+	__u32 addr;
+	__u16 port;
+	__u16 reserved;
+};
+
+/*
+ * connect_revnat (LRU): (socket cookie, member address, port) -> the VIP a UDP socket sent
+ * to, so that recvmsg shows a reply as coming from the VIP, and getpeername the VIP as a
+ * connected socket's peer.
+ */
+struct acre_bpf_vip_flow_key {
+	__u64 cookie;
+	__u32 addr;
+	__u16 port;
+	__u16 reserved;
+};
+
+struct acre_bpf_vip_revnat {
+	__u32 addr;
+	__u16 port;
+	__u16 reserved;
+};
+
+/*
+ * connect_sticky (LRU): (socket cookie, VIP, port) -> the member an unconnected UDP socket
+ * was given, kept while the service's version is unchanged (or the member still in it), so a
+ * socket's datagrams to one VIP keep going to one member, as a connection's would.
+ */
+struct acre_bpf_vip_sticky {
+	__u32 addr;
+	__u16 port;
+	__u16 reserved;
+	__u32 version;
+	__u32 reserved2;
+};
+
+/*
  * <part>_meta, one entry: which layout the pinned maps have and which
  * program build the pinned links run, so a restart knows what it may reuse.
  */

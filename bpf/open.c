@@ -36,7 +36,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /* The subtree's directory fd and cgroup id, refusing anything but a cgroup v2 directory. */
-static int open_cgroup(const char *path, int *fd_out, uint64_t *id, struct acre_error *err)
+int acre_bpf_cgroup_open(const char *path, int *fd_out, uint64_t *id, struct acre_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -105,6 +105,8 @@ static int open_parts(struct acre_bpf *b, const struct acre_bpf_site *site, stru
 	b->runq_fd = bpf_map__fd(b->runq->maps.runq_stats);
 	b->policy_fd = bpf_map__fd(b->connect->maps.connect_policy);
 	b->isolate_fd = bpf_map__fd(b->isolate->maps.isolate_devs);
+	b->vips_fd = bpf_map__fd(b->connect->maps.connect_vips);
+	b->slots_fd = bpf_map__fd(b->connect->maps.connect_slots);
 	return acre_bpf_isolate_resume(b, err);
 }
 
@@ -115,7 +117,7 @@ static int open_handle(struct acre_bpf *b, const char *v2_path, struct acre_erro
 		return rc;
 	struct acre_bpf_site site = {.dir = b->pin_dir};
 	_cleanup_close_ int cgroup_fd = -1;
-	if ((rc = open_cgroup(v2_path, &cgroup_fd, &site.cgroup_id, err)) < 0)
+	if ((rc = acre_bpf_cgroup_open(v2_path, &cgroup_fd, &site.cgroup_id, err)) < 0)
 		return rc;
 	site.cgroup_fd = cgroup_fd;
 	if ((rc = acre_bpf_pins_mount(err)) < 0)
@@ -147,7 +149,8 @@ int acre_bpf_open(const char *cgroup_root_name, const char *v2_subtree_path, str
 	struct acre_bpf *b = calloc(1, sizeof(*b));
 	if (!b)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	b->net_fd = b->class_fd = b->runq_fd = b->policy_fd = b->isolate_fd = -1;
+	b->net_fd = b->class_fd = b->runq_fd = b->policy_fd = b->isolate_fd = b->vips_fd =
+		b->slots_fd = -1;
 	b->isolate_prog_fd[0] = b->isolate_prog_fd[1] = -1;
 	int rc = acre_bpf_pins_path(cgroup_root_name, b->pin_dir, sizeof(b->pin_dir));
 	if (rc < 0) {
@@ -176,6 +179,7 @@ void acre_bpf_close(struct acre_bpf *b)
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(b->isolate_prog_fd); i++)
 		if (b->isolate_prog_fd[i] >= 0)
 			close(b->isolate_prog_fd[i]);
+	acre_bpf_vip_close(b);
 	isolate_bpf__destroy(b->isolate);
 	connect_bpf__destroy(b->connect);
 	runq_bpf__destroy(b->runq);

@@ -330,9 +330,56 @@ static int pinned_program(const struct bpf_program *prog, const struct acre_bpf_
 	return fd;
 }
 
+/* The id of the map pinned for m, 0 if none. */
+static __u32 pinned_map_id(const struct acre_bpf_site *site, const struct bpf_map *m)
+{
+	char path[PATH_MAX];
+	pin_path(site, bpf_map__name(m), "", path, sizeof(path));
+	_cleanup_close_ int fd = bpf_obj_get(path);
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return 0;
+	return info.id;
+}
+
+/*
+ * Does the program use the maps pinned now?  Parts share maps (the vip part uses the connect
+ * part's table), so a part's own pins may be kept while a map it reads was made anew under
+ * it; the program must then be loaded again.  Maps no pin stands for (.rodata) are ignored.
+ */
+static bool uses_pinned_maps(int prog_fd, const struct acre_bpf_part *part,
+			     const struct acre_bpf_site *site)
+{
+	__u32 ids[16];
+	struct bpf_prog_info info = {.nr_map_ids = ACRE_ARRAY_SIZE(ids),
+				     .map_ids = (__u64)(uintptr_t)ids};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0 ||
+	    info.nr_map_ids > ACRE_ARRAY_SIZE(ids))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids; i++) {
+		_cleanup_close_ int fd = bpf_map_get_fd_by_id(ids[i]);
+		struct bpf_map_info mi = {0};
+		__u32 mlen = sizeof(mi);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &mlen) < 0)
+			return false;
+		if (strchr(mi.name, '.'))
+			continue;
+		bool pinned = false;
+		struct bpf_map *m;
+		for (m = bpf_object__next_map(part->obj, NULL); m && !pinned;
+		     m = bpf_object__next_map(part->obj, m))
+			pinned = pinned_map_id(site, m) == ids[i];
+		if (!pinned)
+			return false;
+	}
+	return true;
+}
+
 /* Looks at a program's pinned link and decides whether this run may keep it untouched. */
-static int inspect_program(struct bpf_program *prog, const struct acre_bpf_site *site,
-			   bool same_build, struct prog_state *st)
+static int inspect_program(struct bpf_program *prog, const struct acre_bpf_part *part,
+			   const struct acre_bpf_site *site, bool same_build, struct prog_state *st)
 {
 	char path[PATH_MAX];
 	pin_path(site, bpf_program__name(prog), "_link", path, sizeof(path));
@@ -345,7 +392,7 @@ static int inspect_program(struct bpf_program *prog, const struct acre_bpf_site 
 	/* No link to look at: the pinned program itself is what may be kept. */
 	if (is_tc_prog(prog))
 		st->linked_fd = pinned_program(prog, site);
-	st->keep = same_build && st->linked_fd >= 0;
+	st->keep = same_build && st->linked_fd >= 0 && uses_pinned_maps(st->linked_fd, part, site);
 	return bpf_program__set_autoload(prog, !st->keep);
 }
 
@@ -409,7 +456,7 @@ int acre_bpf_part_open(const struct acre_bpf_part *part, const struct acre_bpf_s
 					    part->name);
 			goto out;
 		}
-		rc = inspect_program(prog, site, same_build, &st[n++]);
+		rc = inspect_program(prog, part, site, same_build, &st[n++]);
 		if (rc < 0) {
 			acre_error_set(err, rc, NULL, "preparing program %s: %s",
 				       bpf_program__name(prog), strerror(-rc));

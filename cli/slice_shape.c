@@ -120,7 +120,12 @@ json_t *slice_shape_node(const json_t *reply, bool detail)
 		.network = object_at(reply, "network"),
 		.cgroup = object_at(reply, "cgroup"),
 	};
-	return add_detail(o, &d);
+	o = add_detail(o, &d);
+	/* Its group's virtual IPs, as the pool shows them: only when it has some. */
+	json_t *vips = json_object_get(reply, "vips");
+	if (o && json_is_array(vips))
+		json_object_set(o, "vips", vips);
+	return o;
 }
 
 json_t *slice_shape_pool(const json_t *reply, bool detail)

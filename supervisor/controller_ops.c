@@ -11,6 +11,7 @@
 #include "dns.h"
 #include "slice_ops.h"
 #include "view.h"
+#include "vip.h"
 
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
@@ -198,6 +199,16 @@ static void op_net_names(struct controller_link *l, json_t *req, json_t *id)
 	reply_ok(l, id, json_object());
 }
 
+/* net.vips: the pool's virtual IPs into this node's table (vip.c). */
+static void op_net_vips(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	if (vip_apply(l->sv, req, &err) < 0)
+		reply_error(l, id, &err);
+	else
+		reply_ok(l, id, json_object());
+}
+
 void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id)
 {
 	if (!strcmp(op, ACRE_OP_ASSIGN)) {
@@ -208,6 +219,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_remove(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_NET_NAMES)) {
 		op_net_names(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_NET_VIPS)) {
+		op_net_vips(l, req, id);
 	} else {
 		struct acre_error err;
 		acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", op);

@@ -16,6 +16,7 @@
 #include "server.h"
 #include "slice.h"
 #include "socket_ops.h"
+#include "vip.h"
 #include "waiters.h"
 
 #include <fcntl.h>
@@ -40,6 +41,7 @@ static const char usage[] =
 	"  --stop-timeout DUR   from SIGTERM to SIGKILL when ending a slice (default 10s)\n"
 	"  --prelaunch N        launches kept ready ahead of time (default 32, 0 to 32)\n"
 	"  --no-accounting      do not load the eBPF accounting programs\n"
+	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
 	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
@@ -102,6 +104,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"prelaunch", required_argument, NULL, 'P'},
 		{"no-accounting", no_argument, NULL, 'A'},
+		{"vip-cgroup", required_argument, NULL, 1010},
 		{"bridge", required_argument, NULL, 'B'},
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"egress", required_argument, NULL, 'E'},
@@ -157,6 +160,13 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 'A':
 			o->no_accounting = true;
+			break;
+		case 1010:
+			if (vip_check_cgroup(optarg, &err) < 0) {
+				fprintf(stderr, "acre-supervisor: %s\n", err.message);
+				return -1;
+			}
+			o->vip_cgroup = optarg;
 			break;
 		case 'B':
 			o->bridge = optarg;
@@ -409,6 +419,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	if ((rc = egress_init(sv, err)) < 0)
 		return rc;
 	net_class_init(sv);
+	vip_init(sv);
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
@@ -432,6 +443,7 @@ static void teardown(struct supervisor *sv)
 	dns_free(sv);
 	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
+	vip_free(sv);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With
 	 * slices left, the pins stay and keep counting for the next supervisor.

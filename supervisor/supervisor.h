@@ -52,6 +52,7 @@ struct supervisor_options {
 	const char *group;	  /* members may use the socket besides root */
 	uint64_t stop_timeout_ms; /* SIGTERM to SIGKILL when ending a slice */
 	unsigned prelaunch;	  /* launches kept ready ahead of time */
+	const char *vip_cgroup;	  /* --vip-cgroup: where VIPs serve the node (NULL: the v2 root) */
 	const char *bridge;	  /* --bridge */
 	const char *slice_cidr;	  /* --slice-cidr */
 	bool net_given;		  /* either was given: a problem with them is fatal */
@@ -105,6 +106,7 @@ struct supervisor {
 	char socket_dir[4096];
 	bool stopping;
 	struct controller_link *link; /* NULL unless --controller */
+	struct acre_map *vips;	      /* group name -> struct vip_record (vip.h) */
 };
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "view.h"
 #include "network.h"
+#include "vip.h"
 
 static json_t *command_string(const struct acre_slice_spec *spec)
 {
@@ -64,6 +65,9 @@ json_t *view_slice_detail(const struct slice *s)
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));
 	json_object_set_new(j, "network", network_view(s->sv, &r->spec));
+	json_t *vips = vip_view(s->sv, &r->spec);
+	if (vips)
+		json_object_set_new(j, "vips", vips);
 	json_object_set_new(j, "cgroup",
 			    json_pack("{s:s,s:s,s:I}", "root", s->sv->opt.cgroup_root, "name",
 				      r->cgroup, "id", (json_int_t)acre_cgroup_id(s->cgroup)));

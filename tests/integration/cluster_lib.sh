@@ -197,6 +197,7 @@ start_node() {
 	# shellcheck disable=SC2086
 	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
 		"$ACRE_BIN/acre-supervisor" --socket "$(node_socket "$i")" \
+		--vip-cgroup "$(cgroup_v2_mount)/$(node_cgroot "$i")" \
 		--state-dir "$TEST_DIR/n$i/state" --cgroup-root "$(node_cgroot "$i")" \
 		--prelaunch 0 --stop-timeout 2s --log-level debug \
 		--controller "$CTL_ADDR:$NODE_PORT" --join-token-file "$TEST_DIR/join-token" \
