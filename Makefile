@@ -200,6 +200,7 @@ TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
 TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
+TEST_SRCS_test_pool_net_msg := supervisor/pool_net_msg.c netns/cidr.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)
@@ -218,6 +219,15 @@ $(BUILD)/test-san/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(SAN_ARCHIVES)
 netns-test: $(BUILD)/test/netns_test
 	$(BUILD)/test/netns_test
 $(BUILD)/test/netns_test: tests/netns/test_netns.c $(LIB_netns) $(LIB_common)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+# The pool's routes and VXLAN overlay (netns/route.c, vxlan.c, uplink.c) as root against the
+# real kernel, in a network namespace of the test's own: nothing of the host's is touched.
+.PHONY: pool-routes-test
+pool-routes-test: $(BUILD)/test/pool_routes_test
+	$(BUILD)/test/pool_routes_test
+$(BUILD)/test/pool_routes_test: tests/netns/test_pool_routes.c $(LIB_netns) $(LIB_common)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
@@ -251,6 +261,7 @@ FUZZ_SRCS_placement := $(FUZZ_SRCS_line)
 FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
 FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
+FUZZ_SRCS_pool_net := supervisor/pool_net_msg.c netns/cidr.c $(call src,common)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)

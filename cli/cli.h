@@ -201,8 +201,9 @@ int slice_unsupported(struct cli *cli, const char *verb);
 
 /* ---- objects ---- */
 int do_slice(struct cli *cli, int argc, char **argv);
-int do_node(struct cli *cli, int argc, char **argv);   /* node_cmds.c */
-int do_pool(struct cli *cli, int argc, char **argv);   /* pool_show.c */
-int do_events(struct cli *cli, int argc, char **argv); /* events.c */
+int do_node(struct cli *cli, int argc, char **argv);	/* node_cmds.c */
+int node_local(struct cli *cli, int argc, char **argv); /* node_local.c: `acre node local` */
+int do_pool(struct cli *cli, int argc, char **argv);	/* pool_show.c */
+int do_events(struct cli *cli, int argc, char **argv);	/* events.c */
 
 #endif

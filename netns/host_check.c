@@ -4,7 +4,10 @@
  * by) a network the host already reaches.  Two kinds of entry are not
  * conflicts: default routes (they overlap everything by design) and the
  * local table (it only mirrors the addresses, checked directly).  What sits
- * on acre's own bridge is its own subnet, already in use by acre.
+ * on acre's own bridge is its own subnet, already in use by acre; so is the
+ * first address of the subnet on acre's VXLAN device (it carries the
+ * bridge's mark); and acre's routes to other nodes (ACRE_NETNS_RTPROT) are
+ * the pool's, replaced or removed as the pool says.
  */
 #include "nl_internal.h"
 
@@ -17,7 +20,13 @@ struct host_view {
 	struct acre_netns *nn;
 	struct nl_cache *links;
 	int own_ifindex; /* our bridge's, 0 when it is not there or not ours */
+	int own_vxlan;	 /* our VXLAN device's (vxlan.c), 0 when there is none */
 };
+
+static bool is_own(const struct host_view *v, int ifindex)
+{
+	return ifindex && (ifindex == v->own_ifindex || ifindex == v->own_vxlan);
+}
 
 static void ifname_of(const struct host_view *v, int ifindex, char *buf, size_t len)
 {
@@ -56,7 +65,7 @@ static int check_addresses(const struct host_view *v, const struct acre_cidr *su
 		struct acre_cidr c;
 		uint32_t host;
 		int ifindex = rtnl_addr_get_ifindex(a);
-		if (ifindex == v->own_ifindex ||
+		if (is_own(v, ifindex) ||
 		    !as_cidr(rtnl_addr_get_local(a), (uint8_t)rtnl_addr_get_prefixlen(a), &c,
 			     &host) ||
 		    !acre_cidr_overlaps(&c, subnet))
@@ -84,13 +93,14 @@ static int check_routes(const struct host_view *v, const struct acre_cidr *subne
 		struct acre_cidr c;
 		uint32_t host;
 		if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL || !dst ||
+		    rtnl_route_get_protocol(rt) == ACRE_NETNS_RTPROT ||
 		    nl_addr_get_prefixlen(dst) == 0 ||
 		    !as_cidr(dst, (uint8_t)nl_addr_get_prefixlen(dst), &c, &host) ||
 		    !acre_cidr_overlaps(&c, subnet))
 			continue;
 		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, 0);
 		int ifindex = nh ? rtnl_route_nh_get_ifindex(nh) : 0;
-		if (ifindex && ifindex == v->own_ifindex)
+		if (is_own(v, ifindex))
 			continue;
 		char ifname[IFNAMSIZ + 16], s[ACRE_CIDR_STRLEN], table[32];
 		acre_cidr_format(&c, s, sizeof(s));
@@ -125,6 +135,12 @@ int acre_netns_cidr_check_host(struct acre_netns *nn, const struct acre_cidr *su
 		if (nn_bridge_is_ours(own, br))
 			v.own_ifindex = rtnl_link_get_ifindex(own);
 		rtnl_link_put(own);
+	}
+	for (struct nl_object *o = nl_cache_get_first(links); br && o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *type = rtnl_link_get_type(l), *alias = rtnl_link_get_ifalias(l);
+		if (type && !strcmp(type, "vxlan") && alias && !strcmp(alias, br->mark))
+			v.own_vxlan = rtnl_link_get_ifindex(l);
 	}
 	r = check_addresses(&v, subnet, want, err);
 	if (r == 0)

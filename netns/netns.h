@@ -220,6 +220,95 @@ int acre_netns_link_up(struct acre_netns *nn, const char *ifname, struct acre_er
 /* Deletes ifname; missing is fine. */
 int acre_netns_link_delete(struct acre_netns *nn, const char *ifname, struct acre_error *err);
 
+/* ---- the pool: routes to other nodes, the VXLAN overlay, the uplink ------ */
+
+/*
+ * rtm_protocol of every route acre adds (`ip route` shows "proto 172"): a
+ * listing finds only ours and a delete removes only ours.  Unassigned in
+ * iproute2's rt_protos and by the kernel (which keeps 0..4 and names a few
+ * routing daemons above 9).
+ */
+#define ACRE_NETNS_RTPROT 172
+
+struct acre_netns_route {
+	struct acre_cidr dst;
+	uint32_t via;
+	int ifindex; /* 0: the kernel finds the link by via */
+	bool onlink; /* via is reachable on ifindex whatever its subnets say */
+};
+
+/* Adds or replaces the route to rt->dst in the main table, as ours. */
+int acre_netns_route_replace(struct acre_netns *nn, const struct acre_netns_route *rt,
+			     struct acre_error *err);
+/* Removes our route to dst; none is fine, and an admin's is never touched. */
+int acre_netns_route_delete(struct acre_netns *nn, const struct acre_cidr *dst,
+			    struct acre_error *err);
+/* Our routes in the main table (free *out). */
+int acre_netns_route_list(struct acre_netns *nn, struct acre_netns_route **out, size_t *n,
+			  struct acre_error *err);
+
+/* "02:ac:5e:00:12:34" (18 bytes with the NUL). */
+void acre_netns_mac_format(const uint8_t mac[6], char *buf, size_t len);
+
+struct acre_netns_vxlan {
+	char name[ACRE_NETNS_IFNAMSIZ];
+	const char *mark;     /* IFLA_IFALIAS: the bridge's mark */
+	uint32_t vni;	      /* 1..16777215 */
+	uint16_t port;	      /* UDP destination port, 4789 */
+	uint32_t local;	      /* the node's address: the outer source */
+	uint8_t mac[6];	      /* the VTEP MAC peers know this node by */
+	uint32_t address;     /* the VXLAN-side address (/32) */
+	int underlay_ifindex; /* the link holding local, 0 if unknown */
+	unsigned mtu;	      /* the underlay's less 50; filled with the device's */
+	int ifindex;	      /* filled */
+};
+
+/*
+ * Makes the device if missing (learning off), or checks ours: one with
+ * another VNI, port, local address or MAC is made again; an interface of
+ * that name that is not ours is refused with -EEXIST.  Up, addressed.
+ */
+int acre_netns_vxlan_ensure(struct acre_netns *nn, struct acre_netns_vxlan *v,
+			    struct acre_error *err);
+/* Removes our device (and every entry on it); missing is fine. */
+int acre_netns_vxlan_remove(struct acre_netns *nn, const char *name, const char *mark,
+			    struct acre_error *err);
+
+/* A forwarding entry (MAC -> remote address) or a neighbour entry (address -> MAC). */
+struct acre_netns_l2 {
+	uint8_t mac[6];
+	uint32_t addr;
+};
+
+/* mac -> dst on the VXLAN device; the all-zeros MAC appends a remote, any other replaces. */
+int acre_netns_fdb_add(struct acre_netns *nn, int ifindex, const uint8_t mac[6], uint32_t dst,
+		       struct acre_error *err);
+int acre_netns_fdb_delete(struct acre_netns *nn, int ifindex, const uint8_t mac[6], uint32_t dst,
+			  struct acre_error *err);
+/* A permanent neighbour entry addr -> mac on ifindex. */
+int acre_netns_neigh_set(struct acre_netns *nn, int ifindex, uint32_t addr, const uint8_t mac[6],
+			 struct acre_error *err);
+int acre_netns_neigh_delete(struct acre_netns *nn, int ifindex, uint32_t addr,
+			    struct acre_error *err);
+/* The forwarding entries with a remote, and the permanent neighbours, of ifindex (free both). */
+int acre_netns_vxlan_entries(struct acre_netns *nn, int ifindex, struct acre_netns_l2 **fdb,
+			     size_t *nfdb, struct acre_netns_l2 **neigh, size_t *nneigh,
+			     struct acre_error *err);
+
+struct acre_netns_uplink {
+	char name[ACRE_NETNS_IFNAMSIZ];
+	int ifindex;
+	unsigned mtu;
+};
+
+/* The link that holds addr. */
+int acre_netns_uplink_find(struct acre_netns *nn, uint32_t addr, struct acre_netns_uplink *out,
+			   struct acre_error *err);
+/* The driver's link speed in bit/s; -ENODATA when it does not know (or the link is down). */
+int acre_netns_link_speed(const char *ifname, uint64_t *bits_per_second);
+/* net.ipv4.ip_forward on (all links, and those made later); *was_on says if it was already. */
+int acre_netns_ipv4_forwarding_enable(bool *was_on, struct acre_error *err);
+
 /* ---- acre's nftables table (nft.c, over libnftables) ---------------------- */
 
 #define ACRE_NFT_TABLE_MAX 64

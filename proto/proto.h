@@ -40,6 +40,7 @@
 #define ACRE_OP_SLICE_RM   "slice.rm"
 #define ACRE_OP_SLICE_LOGS "slice.logs"
 #define ACRE_OP_SLICE_WAIT "slice.wait"
+#define ACRE_OP_NODE_SHOW  "node.show" /* the node itself: its pool network */
 
 /* The supervisor <-> controller protocol's version, sent with register. */
 #define ACRE_CONTROLLER_PROTOCOL 1

@@ -10,6 +10,7 @@
  * in step.
  */
 #include "controller_link.h"
+#include "pool_net.h"
 #include "slice_ops.h"
 
 #include <event2/buffer.h>
@@ -147,6 +148,7 @@ static void on_registered(struct controller_link *l, json_t *result)
 		l->heartbeat_ms = (uint64_t)json_integer_value(hb);
 	if (json_is_integer(acked))
 		outbox_ack(l, json_integer_value(acked));
+	pool_net_registered(l->sv, json_object_get(result, "network"));
 	acre_log(ACRE_LOG_INFO, "event=controller_registered controller=%s:%s node=%s resend=%zu",
 		 l->host, l->port, l->node_id, l->ob.entries.n);
 	/* Resent updates first, then the list: the list is the present, applied last. */
@@ -276,6 +278,7 @@ static void send_register(struct controller_link *l)
 		ACRE_CONTROLLER_PROTOCOL, "node", "id", l->node_id, "secret", l->secret, "hostname",
 		host, "capacity", "cpus", (int)sv->ncpus, "memory", (json_int_t)sv->memory_total,
 		"attributes", attrs, "version", ACRE_VERSION);
+	pool_net_register(sv, l->node_id, bufferevent_getfd(l->bev), json_object_get(msg, "node"));
 	link_send(l, msg);
 	arm_timer(l, 10000); /* an answer within 10 s, or another attempt */
 }

@@ -8,10 +8,10 @@
  * sides agree after any restart.
  */
 #include "controller_link.h"
-#include "dns.h"
+#include "network.h"
+#include "pool_net.h"
 #include "slice_ops.h"
 #include "view.h"
-#include "vip.h"
 
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
@@ -20,6 +20,14 @@ static json_t *slice_state(const struct slice *s, const char *name_key)
 	json_t *j = json_pack("{s:s,s:s,s:s,s:i}", name_key, r->spec.name, "state",
 			      acre_slice_state_name(r->state), "reason", r->reason, "restarts",
 			      (int)r->restarts);
+	/* A bridged slice's address, while it holds its lease: the pool's names point at it. */
+	uint32_t addr;
+	char a[ACRE_ADDR_STRLEN];
+	if (j && r->spec.net_mode == ACRE_NET_BRIDGE &&
+	    network_slice_address(s->sv, r->spec.name, &addr) == 0) {
+		acre_cidr_addr_format(addr, a, sizeof(a));
+		json_object_set_new(j, "address", json_string(a));
+	}
 	json_t *e = view_exit(&r->exit);
 	if (j && !json_is_null(e) && r->state != ACRE_SLICE_STARTING &&
 	    r->state != ACRE_SLICE_RUNNING)
@@ -188,25 +196,15 @@ static void op_remove(struct controller_link *l, json_t *req, json_t *id)
 	reply_ok(l, id, json_pack("{s:s,s:b}", "name", name, "removed", rc == 0));
 }
 
-/* The pool's names (dns.h); until the pool networking hub takes the net.* ops. */
-static void op_net_names(struct controller_link *l, json_t *req, json_t *id)
+/* net.peers, net.names, net.vips: the pool's network (pool_net.c). */
+static void op_pool_net(struct controller_link *l, const char *op, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
-	if (dns_names_apply(l->sv, req, &err) < 0) {
-		reply_error(l, id, &err);
-		return;
-	}
-	reply_ok(l, id, json_object());
-}
-
-/* net.vips: the pool's virtual IPs into this node's table (vip.c). */
-static void op_net_vips(struct controller_link *l, json_t *req, json_t *id)
-{
-	struct acre_error err = {0};
-	if (vip_apply(l->sv, req, &err) < 0)
+	json_t *result = NULL;
+	if (pool_net_request(l->sv, op, req, &result, &err) < 0)
 		reply_error(l, id, &err);
 	else
-		reply_ok(l, id, json_object());
+		reply_ok(l, id, result);
 }
 
 void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id)
@@ -217,10 +215,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_kill(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_REMOVE)) {
 		op_remove(l, req, id);
-	} else if (!strcmp(op, ACRE_OP_NET_NAMES)) {
-		op_net_names(l, req, id);
-	} else if (!strcmp(op, ACRE_OP_NET_VIPS)) {
-		op_net_vips(l, req, id);
+	} else if (pool_net_owns(op)) {
+		op_pool_net(l, op, req, id);
 	} else {
 		struct acre_error err;
 		acre_error_set(&err, EINVAL, "op", "unknown op \"%.64s\"", op);

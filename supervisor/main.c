@@ -11,6 +11,7 @@
 #include "egress.h"
 #include "net_class.h"
 #include "network.h"
+#include "pool_net.h"
 #include "prelaunch.h"
 #include "recover.h"
 #include "server.h"
@@ -43,7 +44,7 @@ static const char usage[] =
 	"  --no-accounting      do not load the eBPF accounting programs\n"
 	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
-	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16)\n"
+	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16; in a pool, the pool's)\n"
 	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
 	"  --dns-hosts FILE     fixed names (hosts(5) lines) served in .acre beside the slices'\n"
 	"  --egress nat|none    bridged slices reach outside the node through its address\n"
@@ -55,6 +56,9 @@ static const char usage[] =
 	"    --tls-ca FILE      CA of the controller's certificate (default: the system's)\n"
 	"    --tls-cert FILE, --tls-key FILE   this node's certificate, for mutual TLS\n"
 	"    --insecure         plain TCP (to a loopback controller only)\n"
+	"    --node-address A   this node's address in the pool (default: the source\n"
+	"                       address of its connection to the controller)\n"
+	"    --net-capacity R   its bandwidth for --net-rate (default: the link's speed)\n"
 	"  --version, --help\n";
 
 /* acre-init beside our own binary (a build tree), else where `make install` puts it. */
@@ -119,6 +123,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"tls-cert", required_argument, NULL, 1005},
 		{"tls-key", required_argument, NULL, 1006},
 		{"insecure", no_argument, NULL, 1007},
+		{"node-address", required_argument, NULL, 1008},
+		{"net-capacity", required_argument, NULL, 1009},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -234,6 +240,25 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 			break;
 		case 1007:
 			o->link.insecure = true;
+			break;
+		case 1008:
+			if (acre_cidr_addr_parse(optarg, &o->node_address) < 0 ||
+			    !o->node_address) {
+				fprintf(stderr,
+					"acre-supervisor: --node-address %s: expected an IPv4 "
+					"address\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 1009:
+			if (acre_parse_rate(optarg, &o->net_capacity, &err, "--net-capacity") < 0 ||
+			    !o->net_capacity) {
+				fprintf(stderr, "acre-supervisor: %s\n",
+					err.message[0] ? err.message
+						       : "--net-capacity: must be above 0");
+				return -1;
+			}
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);
@@ -410,6 +435,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = controller_link_new(sv, err);
 	if (rc == 0)
 		rc = dns_init(sv, err);
+	/* Before network_init: a pool's node uses the subnet the pool gave it. */
+	if (rc == 0)
+		rc = pool_net_init(sv, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = network_init(sv, err)) < 0)
@@ -441,6 +469,7 @@ static void teardown(struct supervisor *sv)
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
 	dns_free(sv);
+	pool_net_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	vip_free(sv);

@@ -9,6 +9,7 @@
  */
 #include "network.h"
 #include "dns.h"
+#include "pool_net.h"
 #include "netns/netns.h"
 
 #include <net/if.h>
@@ -30,9 +31,13 @@ int network_init(struct supervisor *sv, struct acre_error *err)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	sv->net = n;
 	struct acre_cidr subnet;
-	int rc = acre_cidr_parse(sv->opt.slice_cidr, &subnet, err, "--slice-cidr");
+	/* A node of a pool uses the subnet the pool gave it, from before the controller answers. */
+	const struct acre_cidr *pool = pool_net_subnet(sv);
+	int rc = pool ? (subnet = *pool, 0)
+		      : acre_cidr_parse(sv->opt.slice_cidr, &subnet, err, "--slice-cidr");
 	if (rc == 0)
-		rc = acre_cidr_check_subnet(&subnet, err, "--slice-cidr");
+		rc = acre_cidr_check_subnet(&subnet, err,
+					    pool ? "the pool's subnet" : "--slice-cidr");
 	if (rc == 0)
 		rc = acre_netns_bridge_init(&n->br, sv->opt.bridge, sv->opt.cgroup_root, &subnet,
 					    err);
@@ -206,6 +211,8 @@ void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, 
 	if (rc < 0 || acre_ipam_release(n->ipam, spec->name, &err) < 0)
 		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"",
 			 spec->name, err.message);
+	if (acre_ipam_count(n->ipam) == 0)
+		pool_net_lease_released(sv);
 }
 
 static void collect_name(const char *key, void *value, void *ud)
@@ -280,4 +287,44 @@ int network_slice_address(struct supervisor *sv, const char *name, uint32_t *add
 {
 	struct network *n = sv->net;
 	return n && n->ipam ? acre_ipam_lookup(n->ipam, name, addr) : -ENOENT;
+}
+
+size_t network_leases(struct supervisor *sv)
+{
+	return sv->net && sv->net->ipam ? acre_ipam_count(sv->net->ipam) : 0;
+}
+
+int network_use_subnet(struct supervisor *sv, const struct acre_cidr *subnet,
+		       struct acre_error *err)
+{
+	struct network *n = sv->net;
+	if (!network_bridge_on(sv))
+		return acre_error_set(err, EOPNOTSUPP, NULL, "bridge networking is off: %s",
+				      n ? n->off : "");
+	if (n->br.subnet.network == subnet->network && n->br.subnet.prefix == subnet->prefix)
+		return 0;
+	if (acre_ipam_count(n->ipam) > 0)
+		return acre_error_set(err, EBUSY, NULL, "%zu bridged slices hold leases in it",
+				      acre_ipam_count(n->ipam));
+	struct acre_netns_bridge br;
+	struct acre_ipam *ipam = NULL;
+	int rc = acre_netns_bridge_init(&br, n->br.name, sv->opt.cgroup_root, subnet, err);
+	if (rc == 0)
+		rc = acre_netns_cidr_check_host(n->nn, subnet, &n->br, err);
+	if (rc == 0)
+		rc = acre_ipam_open(&ipam, sv->opt.state_dir, subnet, err);
+	if (rc < 0)
+		return rc;
+	/* No slice uses the bridge (if any): it goes, and comes back with the new gateway when
+	 * needed. */
+	if ((rc = acre_netns_bridge_remove(n->nn, &n->br, err)) < 0) {
+		acre_ipam_close(ipam);
+		return rc;
+	}
+	acre_ipam_close(n->ipam);
+	n->ipam = ipam;
+	n->br = br;
+	n->bridge_ready = false;
+	dns_network_ready(sv, subnet); /* the DNS server moves to the new gateway */
+	return 0;
 }

@@ -33,5 +33,13 @@ bool network_bridge_on(struct supervisor *sv);
 const struct acre_netns_bridge *network_bridge(struct supervisor *sv);
 /* A bridged slice's leased address: 0, or -ENOENT. */
 int network_slice_address(struct supervisor *sv, const char *name, uint32_t *addr);
+size_t network_leases(struct supervisor *sv);
+/*
+ * Moves --net bridge to another subnet: -EBUSY while slices hold leases in
+ * the present one (nothing changes then).  The bridge is made again with
+ * the new gateway at the next bridged slice.
+ */
+int network_use_subnet(struct supervisor *sv, const struct acre_cidr *subnet,
+		       struct acre_error *err);
 
 #endif

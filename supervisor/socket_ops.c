@@ -6,6 +6,7 @@
  * of them later, through a waiter).
  */
 #include "socket_ops.h"
+#include "pool_net.h"
 #include "slice_ops.h"
 #include "view.h"
 #include "waiters.h"
@@ -68,6 +69,17 @@ static void op_ping(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 				acre_cgroup_mode_name(acre_cgroup_system_mode(sv->cgroups)),
 				"slices", (json_int_t)acre_map_size(sv->slices), "cpus",
 				(int)sv->ncpus));
+}
+
+/* The node itself, as it sees its place in the pool: overlay, subnet, routes. */
+static void op_node_show(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)req;
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	conn_reply_ok(c, id,
+		      json_pack("{s:s,s:s?,s:o}", "hostname", host, "controller",
+				sv->opt.link.controller, "network", pool_net_view(sv)));
 }
 
 static void op_run(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
@@ -237,6 +249,7 @@ static const char *const stat_keys[] = {"names", NULL};
 
 static const struct op ops[] = {
 	{ACRE_OP_PING, op_ping, NULL},
+	{ACRE_OP_NODE_SHOW, op_node_show, NULL},
 	{ACRE_OP_SLICE_RUN, op_run, run_keys},
 	{ACRE_OP_SLICE_LIST, op_list, NULL},
 	{ACRE_OP_SLICE_SHOW, op_show, name_keys},

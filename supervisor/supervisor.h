@@ -17,6 +17,7 @@
  *                                   the observers it tells of every change
  *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
  *                   (dns_zone.c, dns_answer.c): DNS for the slices
+ *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
  *   egress.h        egress.c        NAT out of the node, published ports in
  *   prelaunch.h     prelaunch.c     launches made ahead of time
@@ -60,6 +61,8 @@ struct supervisor_options {
 	bool no_accounting;	  /* leave eBPF out */
 	const char *resolv_conf;  /* --resolv-conf: the resolvers names outside .acre go to */
 	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
+	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
+	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
 	struct controller_link_options link;
 };
 
@@ -67,6 +70,7 @@ struct conn;
 struct controller_link;
 struct dns;
 struct network;
+struct pool_net;
 struct egress;
 struct prelaunch;
 struct server_handler;
@@ -93,8 +97,9 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
-	struct dns *dns;       /* DNS for the slices (dns.h) */
-	struct egress *egress; /* egress.c: NAT and published ports */
+	struct dns *dns;	   /* DNS for the slices (dns.h) */
+	struct pool_net *pool_net; /* NULL unless --controller (pool_net.h) */
+	struct egress *egress;	   /* egress.c: NAT and published ports */
 	struct conn *conns;
 	struct waiters *waiters;
 	gid_t group_gid;

@@ -70,6 +70,136 @@ net_setup() {
 	done
 }
 
+# ---- pool networking: two L2 segments, a router, the outside --------------------------------
+#
+# net_setup_routed NA NB: nodes 1..NA on segment A (the bridge of net_setup, with the
+# controller at $SUBNET.1), nodes NA+1..NA+NB on segment B ($SUBNET_B.0/24, a second bridge
+# with no address of the host's), and a router namespace with a leg on each ($SUBNET.254,
+# $SUBNET_B.254, IPv4 forwarding on in it alone).  Nodes of either segment reach the other
+# (and the controller) through the router only, so host-gw cannot route between them and
+# vxlan must.  The host reaches segment B by a route via the router, on the test's bridge
+# (it goes with the bridge).
+SUBNET_B=
+BRIDGE_B=
+ROUTER_NS=
+
+# A /24 of 198.18.0.0/15 that no address of the host is in.
+free_subnet() {
+	local s tries
+	for tries in $(seq 20); do
+		s=198.18.$((RANDOM % 200 + 20))
+		[ "$s" != "${SUBNET:-}" ] && ! ip -o addr show | grep -q " $s\." && break
+	done
+	printf '%s\n' "$s"
+}
+
+# veth_into NS BRIDGE IFNAME ADDR/PREFIX: a veth from the bridge into the namespace.
+veth_into() {
+	local ns=$1 br=$2 ifname=$3 addr=$4 veth peer
+	veth=acw$RAND_ID${#VETHS[@]}
+	peer=acq$RAND_ID${#VETHS[@]}
+	ip link add "$veth" type veth peer name "$peer" || fail "creating veth $veth"
+	VETHS+=("$veth")
+	ip link set "$peer" netns "$ns"
+	ip -n "$ns" link set "$peer" name "$ifname"
+	ip -n "$ns" addr add "$addr" dev "$ifname"
+	ip -n "$ns" link set "$ifname" up
+	ip link set "$veth" master "$br"
+	ip link set "$veth" up
+}
+
+net_setup_routed() {
+	local na=$1 nb=$2 i ns
+	net_setup "$na"
+	SUBNET_B=$(free_subnet)
+	BRIDGE_B=acbb$RAND_ID
+	ip link add "$BRIDGE_B" type bridge || fail "creating bridge $BRIDGE_B"
+	ip link set "$BRIDGE_B" up
+	ROUTER_NS=acre-test-$RAND_ID-router
+	ip netns add "$ROUTER_NS" || fail "creating netns $ROUTER_NS"
+	NETNS+=("$ROUTER_NS")
+	ip -n "$ROUTER_NS" link set lo up
+	veth_into "$ROUTER_NS" "$BRIDGE" eth0 "$SUBNET.254/24"
+	veth_into "$ROUTER_NS" "$BRIDGE_B" eth1 "$SUBNET_B.254/24"
+	ip netns exec "$ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1
+	ip route add "$SUBNET_B.0/24" via "$SUBNET.254" dev "$BRIDGE" ||
+		fail "routing $SUBNET_B.0/24 via the router"
+	for i in $(seq 1 "$na"); do
+		ip -n "acre-test-$RAND_ID-n$i" route add "$SUBNET_B.0/24" via "$SUBNET.254"
+	done
+	for i in $(seq $((na + 1)) $((na + nb))); do
+		ns=acre-test-$RAND_ID-n$i
+		ip netns add "$ns" || fail "creating netns $ns"
+		NETNS+=("$ns")
+		ip -n "$ns" link set lo up
+		veth_into "$ns" "$BRIDGE_B" eth0 "$SUBNET_B.$((10 + i))/24"
+		ip -n "$ns" route add default via "$SUBNET_B.254"
+	done
+}
+
+# node_addr I: node I's address on its segment.
+node_addr() {
+	ip -n "acre-test-$RAND_ID-n$1" -4 -o addr show dev eth0 | awk '{sub("/.*", "", $4); print $4}'
+}
+
+# echo_server_py NAME: a small HTTP server on 0.0.0.0:8080 answering "NAME: <peer address>"
+# (no name lookups, unlike http.server, whose getfqdn would wait for a resolver).
+echo_server_py() {
+	printf '%s\n' \
+		'import socket' \
+		's = socket.socket()' \
+		's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)' \
+		's.bind(("0.0.0.0", 8080))' \
+		's.listen(64)' \
+		'while True:' \
+		'    c, a = s.accept()' \
+		'    try:' \
+		'        c.settimeout(2)' \
+		'        c.recv(4096)' \
+		"        c.sendall(b\"HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n$1: \" + a[0].encode() + b\"\\n\")" \
+		'    except OSError:' \
+		'        pass' \
+		'    c.close()'
+}
+
+# outside_setup: a namespace on segment A that stands for the world ($OUTSIDE_ADDR), with
+# an HTTP listener on port 8080 that answers "outside: <the address it was reached from>".
+# After net_setup (or net_setup_routed: segment B then reaches it through the router).
+OUTSIDE_NS=
+OUTSIDE_ADDR=
+outside_setup() {
+	OUTSIDE_NS=acre-test-$RAND_ID-out
+	OUTSIDE_ADDR=$SUBNET.200
+	ip netns add "$OUTSIDE_NS" || fail "creating netns $OUTSIDE_NS"
+	NETNS+=("$OUTSIDE_NS")
+	ip -n "$OUTSIDE_NS" link set lo up
+	veth_into "$OUTSIDE_NS" "$BRIDGE" eth0 "$OUTSIDE_ADDR/24"
+	# Segment B's nodes (net_setup_routed, called before) reach it through the router.
+	if [ -n "$ROUTER_NS" ]; then
+		ip -n "$OUTSIDE_NS" route add "$SUBNET_B.0/24" via "$SUBNET.254"
+	fi
+	spawn_bg nsenter --net="/run/netns/$OUTSIDE_NS" -- python3 -c "$(echo_server_py outside)"
+	wait_for "nsenter --net=/run/netns/$OUTSIDE_NS -- ss -ltn | grep -q ':8080 '" 5 ||
+		fail "the outside listener does not listen"
+}
+
+# The controller's arguments for a pool network in the test ranges (never the defaults).
+pool_net_ctl_args() {
+	CTL_ARGS+=(--pool-cidr 198.19.0.0/17 --vip-cidr 198.19.128.0/20 --overlay "${1:-host-gw}")
+}
+
+# node_routes I: acre's routes in node I's namespace ("DST via VIA [dev D]"), sorted.
+node_routes() {
+	ip -n "acre-test-$RAND_ID-n$1" route show proto 172 |
+		awk '{print $1, $2, $3, ($4 == "dev" ? $5 : "")}' | sort
+}
+
+# node_fdb I: the forwarding entries of node I's VXLAN device ("MAC DST"), sorted.
+node_fdb() {
+	ip netns exec "acre-test-$RAND_ID-n$1" bridge fdb show dev acre0.vx 2>/dev/null |
+		awk '{for (i = 1; i < NF; i++) if ($i == "dst") print $1, $(i + 1)}' | sort
+}
+
 net_cleanup() {
 	local ns veth
 	for ns in "${NETNS[@]}"; do
@@ -79,6 +209,7 @@ net_cleanup() {
 		ip link del "$veth" 2>/dev/null
 	done
 	[ -n "$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
+	[ -n "$BRIDGE_B" ] && ip link del "$BRIDGE_B" 2>/dev/null
 	return 0
 }
 
@@ -185,7 +316,9 @@ declare -A NODE_PID NODE_ARGS
 node_socket() { printf '%s/n%s/supervisor.sock\n' "$TEST_DIR" "$1"; }
 node_cgroot() { printf 'acre-test-%s-n%s\n' "$RAND_ID" "$1"; }
 
-# start_node I [--attr K=V]...: supervisor I in its namespace, joined to the pool.
+# start_node I [--attr K=V]...: supervisor I in its namespace, joined to the pool.  Bridge
+# networking is on, with a --slice-cidr in the test range (outside the pool's and the VIPs'
+# ranges of pool_net_ctl_args) for a node that runs alone; in a pool the pool's subnet wins.
 start_node() {
 	local i=$1
 	shift
@@ -193,20 +326,36 @@ start_node() {
 	mkdir -p "$TEST_DIR/n$i"
 	record "cgroot $(node_cgroot "$i")"
 	echo "=== $(date +%T.%3N) start" >>"$TEST_DIR/n$i/supervisor.log"
+	# --vip-cgroup must exist when the options are read: the node's own root, made here
+	# (the supervisor takes it as its subtree; the cleanup removes it with the rest).
+	mkdir -p "$(cgroup_v2_mount)/$(node_cgroot "$i")" || fail "making the v2 cgroup of node $i"
 	# nsenter, not `ip netns exec`: that would remount /sys and hide the cgroup trees.
 	# shellcheck disable=SC2086
 	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
 		"$ACRE_BIN/acre-supervisor" --socket "$(node_socket "$i")" \
 		--vip-cgroup "$(cgroup_v2_mount)/$(node_cgroot "$i")" \
 		--state-dir "$TEST_DIR/n$i/state" --cgroup-root "$(node_cgroot "$i")" \
-		--prelaunch 0 --stop-timeout 2s --log-level debug \
+		--prelaunch 0 --stop-timeout 2s --log-level debug --slice-cidr 198.19.250.0/24 \
 		--controller "$CTL_ADDR:$NODE_PORT" --join-token-file "$TEST_DIR/join-token" \
 		--tls-ca "$TLS/ca.crt" --tls-cert "$TLS/node.crt" --tls-key "$TLS/node.key" \
-		${NODE_ARGS[$i]} </dev/null >>"$TEST_DIR/n$i/supervisor.log" 2>&1 &
+		${NODE_ARGS[$i]:-} </dev/null >>"$TEST_DIR/n$i/supervisor.log" 2>&1 &
 	NODE_PID[$i]=$!
 	record "pid ${NODE_PID[$i]}"
 	wait_for "ACRE_SOCKET=$(node_socket "$i") $ACRE_BIN/acre slice list" 10 ||
 		fail "supervisor $i does not serve its socket: $(tail -5 "$TEST_DIR/n$i/supervisor.log")"
+}
+
+# stop_node I: SIGTERM, as systemd stops it; it must exit within 5 s.
+stop_node() {
+	local i=$1 t
+	kill -TERM "${NODE_PID[$i]}" 2>/dev/null
+	for t in $(seq 50); do
+		kill -0 "${NODE_PID[$i]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "${NODE_PID[$i]}" 2>/dev/null && fail "supervisor $i still runs 5 s after SIGTERM"
+	wait "${NODE_PID[$i]}" 2>/dev/null
+	NODE_PID[$i]=
 }
 
 kill_node() {
