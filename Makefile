@@ -199,6 +199,7 @@ TEST_SRCS_test_vip := bpf/vip_slots.c supervisor/vip_msg.c
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
+TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
 TEST_SRCS_test_pool_net_msg := supervisor/pool_net_msg.c netns/cidr.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
@@ -259,6 +260,7 @@ FUZZ_SRCS_envelope := $(FUZZ_SRCS_line)
 FUZZ_SRCS_placement := $(FUZZ_SRCS_line)
 FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
+FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
 FUZZ_SRCS_pool_net := supervisor/pool_net_msg.c netns/cidr.c $(call src,common)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)

@@ -151,7 +151,7 @@ struct acre_bpf_vip_member {
 	uint32_t addr;
 	uint16_t port;
 };
-#define ACRE_BPF_VIP_MEMBERS_MAX 64
+#define ACRE_BPF_VIP_MEMBERS_MAX  64
 #define ACRE_BPF_VIP_SERVICES_MAX 256 /* (VIP, port, protocol) entries of a node */
 /*
  * Attaches the node-wide programs at cgroup_path (a cgroup v2 directory: the v2 root for the

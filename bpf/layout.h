@@ -142,7 +142,7 @@ struct acre_bpf_vip_key {
 };
 
 struct acre_bpf_vip_value {
-	__u32 count;   /* members in slots [base, base + count); 0: none running, refused */
+	__u32 count; /* members in slots [base, base + count); 0: none running, refused */
 	__u32 base;
 	__u32 version; /* bumped on every change: a UDP socket's pick is checked again */
 	__u32 index;   /* the service's slot range (user space's bookkeeping) */

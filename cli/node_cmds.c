@@ -81,8 +81,7 @@ static void print_network(const json_t *net, const json_t *cap, const json_t *re
 	if (!json_is_object(net))
 		return;
 	printf("overlay:     %s%s\n", render_str(net, "overlay"),
-	       json_is_true(json_object_get(net, "joined")) ? ""
-							    : " (the node has not joined it)");
+	       json_is_true(json_object_get(net, "joined")) ? "" : " (the node has not joined it)");
 	printf("subnet:      %s\n", render_str(net, "subnet"));
 	printf("net address: %s\n", render_str(net, "address"));
 	json_t *routes = json_object_get(net, "routes");

@@ -55,7 +55,8 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       *fr = json_object_get(p, "free");
 	char nc[32], nu[32], nf[32];
 	acre_format_rate((uint64_t)json_integer_value(json_object_get(cap, "net")), nc, sizeof(nc));
-	acre_format_rate((uint64_t)json_integer_value(json_object_get(used, "net")), nu, sizeof(nu));
+	acre_format_rate((uint64_t)json_integer_value(json_object_get(used, "net")), nu,
+			 sizeof(nu));
 	acre_format_rate((uint64_t)json_integer_value(json_object_get(fr, "net")), nf, sizeof(nf));
 	printf("net:     %s capacity, %s reserved, %s free", nc, nu, nf);
 	json_int_t unlimited = json_integer_value(json_object_get(p, "net_unlimited_nodes"));
@@ -67,9 +68,13 @@ static int pool_show(struct cli *cli, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(s, "starting")),
 	       (long long)json_integer_value(json_object_get(s, "pending")),
 	       (long long)json_integer_value(json_object_get(s, "total")));
-	static const char *const headers[] = {
-		"ATTRIBUTE",		  "VALUE", "NODES", "CPUS (CAP/USED/FREE)", "MEMORY (CAP/USED/FREE)",
-		"NET (CAP/USED/FREE)", NULL};
+	static const char *const headers[] = {"ATTRIBUTE",
+					      "VALUE",
+					      "NODES",
+					      "CPUS (CAP/USED/FREE)",
+					      "MEMORY (CAP/USED/FREE)",
+					      "NET (CAP/USED/FREE)",
+					      NULL};
 	struct table *t = table_new(headers);
 	tally_row(t, "(all)", "", p);
 	const char *k, *v;

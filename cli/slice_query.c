@@ -256,8 +256,8 @@ static void print_pool_network(const json_t *s)
 	size_t i;
 	json_t *v;
 	json_array_foreach (json_object_get(s, "vips"), i, v)
-		printf("vip:        %s (%s.acre, %s)\n", render_str(v, "vip"), render_str(v, "group"),
-		       render_str(v, "ports"));
+		printf("vip:        %s (%s.acre, %s)\n", render_str(v, "vip"),
+		       render_str(v, "group"), render_str(v, "ports"));
 }
 
 static void print_age(const char *label, const json_t *ms)

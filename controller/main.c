@@ -268,7 +268,8 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || optarg[0] == '-' || n == 0 || n > 32) {
 				fprintf(stderr,
-					"acre-controller: --node-subnet-bits %s: a prefix length, 1 "
+					"acre-controller: --node-subnet-bits %s: a prefix length, "
+					"1 "
 					"to 30\n",
 					optarg);
 				rc = -1;

@@ -55,6 +55,8 @@ static void encode(struct writer *w, const struct acre_launch_park *p,
 		putu(w, "group", cfg->user->groups[i]);
 	putu(w, "caps", spec->isolation.capabilities);
 	putu(w, "hold", cfg->hold);
+	if (cfg->resolv_conf)
+		put(w, "resolv_conf", cfg->resolv_conf);
 	for (size_t i = 0; spec->command[i]; i++)
 		put(w, "arg", spec->command[i]);
 	for (size_t i = 0; cfg->envp[i]; i++)

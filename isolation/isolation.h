@@ -152,6 +152,8 @@ struct acre_launch_config {
 	int exit_fd; /* where acre-init records how the task ended */
 	/* acre-init waits for acre_launch_release() before starting the task. */
 	bool hold;
+	/* A host file bind-mounted read-only on the slice's /etc/resolv.conf; NULL: none. */
+	const char *resolv_conf;
 };
 
 struct acre_launch {

@@ -30,6 +30,7 @@ struct mount_plan {
 	struct cgroup_mount cgroups[16];
 	size_t ncgroups;
 	const char *hide_paths[8];
+	const char *resolv_conf; /* bound read-only on /etc/resolv.conf, or NULL */
 };
 
 /* What acre-init learns from a claim. */

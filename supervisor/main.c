@@ -7,6 +7,7 @@
  */
 #include "supervisor.h"
 #include "controller_link.h"
+#include "dns.h"
 #include "egress.h"
 #include "net_class.h"
 #include "network.h"
@@ -44,6 +45,8 @@ static const char usage[] =
 	"  --vip-cgroup PATH    the cgroup v2 directory VIPs serve (default: the v2 root)\n"
 	"  --bridge NAME        the bridge of --net bridge slices (default acre0)\n"
 	"  --slice-cidr CIDR    their subnet (default 10.88.0.0/16; in a pool, the pool's)\n"
+	"  --resolv-conf FILE   resolvers for names outside .acre (default /etc/resolv.conf)\n"
+	"  --dns-hosts FILE     fixed names (hosts(5) lines) served in .acre beside the slices'\n"
 	"  --egress nat|none    bridged slices reach outside the node through its address\n"
 	"                       (nat, the default), or only the node and the pool (none)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
@@ -110,6 +113,8 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"slice-cidr", required_argument, NULL, 'N'},
 		{"egress", required_argument, NULL, 'E'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"resolv-conf", required_argument, NULL, 'R'},
+		{"dns-hosts", required_argument, NULL, 'H'},
 		{"controller", required_argument, NULL, 1000},
 		{"join-token", required_argument, NULL, 1001},
 		{"join-token-file", required_argument, NULL, 1002},
@@ -176,6 +181,12 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		case 'N':
 			o->slice_cidr = optarg;
 			o->net_given = true;
+			break;
+		case 'R':
+			o->resolv_conf = optarg;
+			break;
+		case 'H':
+			o->dns_hosts = optarg;
 			break;
 		case 'E':
 			if (strcmp(optarg, "nat") && strcmp(optarg, "none")) {
@@ -422,6 +433,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
 	if (rc == 0 && sv->opt.link.controller)
 		rc = controller_link_new(sv, err);
+	if (rc == 0)
+		rc = dns_init(sv, err);
 	/* Before network_init: a pool's node uses the subnet the pool gave it. */
 	if (rc == 0)
 		rc = pool_net_init(sv, err);
@@ -455,6 +468,7 @@ static void teardown(struct supervisor *sv)
 	waiters_free(sv);
 	prelaunch_free(sv);
 	recover_sweep_free(sv);
+	dns_free(sv);
 	pool_net_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);

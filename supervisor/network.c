@@ -8,6 +8,7 @@
  * the supervisor was down left behind.
  */
 #include "network.h"
+#include "dns.h"
 #include "pool_net.h"
 #include "netns/netns.h"
 
@@ -49,6 +50,8 @@ int network_init(struct supervisor *sv, struct acre_error *err)
 		snprintf(state, sizeof(state), "%s", sv->opt.state_dir);
 		rc = acre_ipam_open(&n->ipam, state, &subnet, err);
 	}
+	if (rc == 0)
+		dns_network_ready(sv, &subnet);
 	if (rc == 0)
 		return 0;
 	/* A choice the admin made is refused outright; the default only costs bridge mode. */
@@ -322,5 +325,6 @@ int network_use_subnet(struct supervisor *sv, const struct acre_cidr *subnet,
 	n->ipam = ipam;
 	n->br = br;
 	n->bridge_ready = false;
+	dns_network_ready(sv, subnet); /* the DNS server moves to the new gateway */
 	return 0;
 }

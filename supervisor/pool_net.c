@@ -18,6 +18,7 @@
  * class (the DISPATCH POINT in pool_net_peers.c).
  */
 #include "pool_net.h"
+#include "dns.h"
 #include "egress.h"
 #include "network.h"
 #include "vip.h"
@@ -316,20 +317,13 @@ void pool_net_lease_released(struct supervisor *sv)
 }
 
 /*
- * DISPATCH POINT (dns): `net.names` and `net.vips` go on to their modules
- * here, and nowhere else (controller_ops.c hands every net.* op to
- * pool_net_request).  net.vips goes to vip_apply (vip.h); the integrator
- * wires dispatch_names with a one-line body
- *	return dns_names_apply(sv, req, err);   (dns.h)
- * and drops the DNS branch's own net.names line in controller_ops.c.  Until
- * then net.names is accepted and answered ok.
+ * `net.names` and `net.vips` go on to their modules here, and nowhere else
+ * (controller_ops.c hands every net.* op to pool_net_request): the names to
+ * the slices' DNS (dns.h), the VIPs to vip_apply (vip.h).
  */
 static int dispatch_names(struct supervisor *sv, json_t *req, struct acre_error *err)
 {
-	(void)sv;
-	(void)req;
-	(void)err;
-	return 0;
+	return dns_names_apply(sv, req, err);
 }
 
 static int dispatch_vips(struct supervisor *sv, json_t *req, struct acre_error *err)

@@ -8,6 +8,7 @@
  */
 #include "slice.h"
 #include "checkpoint.h"
+#include "dns.h"
 #include "egress.h"
 #include "network.h"
 #include "prelaunch.h"
@@ -217,6 +218,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		.exit_fd = exit_fd,
 		/* A bridged slice's task waits for its network. */
 		.hold = s->rec.spec.net_mode == ACRE_NET_BRIDGE,
+		.resolv_conf = dns_resolv_conf_for(sv, &s->rec.spec),
 	};
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
@@ -229,6 +231,8 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		return rc;
 	if (cfg.hold)
 		rc = network_attach(sv, &s->rec.spec, l.pid, &s->veth_ifindex, err);
+	if (cfg.hold && rc == 0)
+		dns_slice_launching(sv, s); /* named before its task can ask for its own name */
 	if (cfg.hold && rc == 0 && acre_launch_release(&l) < 0)
 		rc = acre_error_set(err, EIO, NULL, "releasing %s", name);
 	struct event *status_ev = NULL, *pid_ev = NULL;
@@ -392,6 +396,7 @@ int slice_signal(struct slice *s, int sig, bool ending, struct acre_error *err)
 	if (ending && !s->rec.killed_by_user) {
 		s->rec.killed_by_user = true;
 		checkpoint_write(s->sv, &s->rec);
+		dns_slice_ending(s->sv, s); /* out of its names before the signal */
 	}
 	if (pidfd_send_signal(s->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		return acre_error_set(err, errno, NULL, "signalling slice %s: %s", s->rec.spec.name,

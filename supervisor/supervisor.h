@@ -15,6 +15,8 @@
  *   view.h          view.c, view_stats.c: slices as the protocols show them
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
+ *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
+ *                   (dns_zone.c, dns_answer.c): DNS for the slices
  *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
  *   egress.h        egress.c        NAT out of the node, published ports in
@@ -57,6 +59,8 @@ struct supervisor_options {
 	bool net_given;		  /* either was given: a problem with them is fatal */
 	bool egress_none;	  /* --egress none: bridged slices reach the node and pool only */
 	bool no_accounting;	  /* leave eBPF out */
+	const char *resolv_conf;  /* --resolv-conf: the resolvers names outside .acre go to */
+	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
 	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
 	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
 	struct controller_link_options link;
@@ -64,6 +68,7 @@ struct supervisor_options {
 
 struct conn;
 struct controller_link;
+struct dns;
 struct network;
 struct pool_net;
 struct egress;
@@ -92,6 +97,7 @@ struct supervisor {
 	char accounting_off[300];
 	struct sweep *sweep; /* orphan cgroups still being emptied */
 	struct network *net;
+	struct dns *dns;	   /* DNS for the slices (dns.h) */
 	struct pool_net *pool_net; /* NULL unless --controller (pool_net.h) */
 	struct egress *egress;	   /* egress.c: NAT and published ports */
 	struct conn *conns;

@@ -100,13 +100,15 @@ static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_e
 	json_int_t restarts = 0;
 	int managed = 0;
 	*r = (struct pool_report){.reason = ""};
-	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b,s?s}", "name", &r->slice,
-			   "state", &state, "reason", &r->reason, "restarts", &restarts, "exit",
-			   &r->exit, "managed", &managed, "address", &r->address) < 0)
+	if (json_unpack_ex(e, &jerr, 0, "{s:s,s:s,s?s,s?I,s?o,s?b,s?s}", "name", &r->slice, "state",
+			   &state, "reason", &r->reason, "restarts", &restarts, "exit", &r->exit,
+			   "managed", &managed, "address", &r->address) < 0)
 		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, jerr.text);
 	if (r->address && !address_valid(r->address))
-		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: address %.64s: not an IP "
-				      "address", i, r->address);
+		return acre_error_set(err, EINVAL, "slices",
+				      "slices[%zu]: address %.64s: not an IP "
+				      "address",
+				      i, r->address);
 	if (!acre_slice_name_valid(r->slice) || acre_slice_state_parse(state, &r->state) < 0 ||
 	    restarts < 0)
 		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: invalid name or state",
@@ -277,8 +279,8 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 		assign_reply(np, n, &req, ok, msg, &err);
 	} else if (req.op == POOL_OP_NET) {
 		if (!ok)
-			acre_log(ACRE_LOG_WARN, "node=%s event=net_refused op=%s error=\"%s\"", n->id,
-				 req.items[0].name, err.message);
+			acre_log(ACRE_LOG_WARN, "node=%s event=net_refused op=%s error=\"%s\"",
+				 n->id, req.items[0].name, err.message);
 	} else if (req.n == 1) {
 		const char *name = req.items[0].name;
 		if (req.op == POOL_OP_REMOVE && !ok && err.code == ENOENT)

@@ -68,7 +68,7 @@ struct registration {
 	double cpus;
 	json_int_t memory, protocol, net;
 	json_t *attributes;
-	bool network;			   /* a network member came */
+	bool network;			    /* a network member came */
 	const char *net_address, *vtep_mac; /* its members, NULL when absent */
 };
 
@@ -140,11 +140,13 @@ static int parse_network(json_t *net, struct registration *r, struct acre_error 
 	unsigned char buf[sizeof(struct in6_addr)];
 	if (r->net_address && inet_pton(AF_INET, r->net_address, buf) != 1)
 		return acre_error_set(err, EINVAL, "node.network.address",
-				      "node.network.address %.64s: an IPv4 address", r->net_address);
+				      "node.network.address %.64s: an IPv4 address",
+				      r->net_address);
 	if (r->vtep_mac && !mac_valid(r->vtep_mac))
-		return acre_error_set(err, EINVAL, "node.network.vtep_mac",
-				      "node.network.vtep_mac %.32s: a MAC address xx:xx:xx:xx:xx:xx",
-				      r->vtep_mac);
+		return acre_error_set(
+			err, EINVAL, "node.network.vtep_mac",
+			"node.network.vtep_mac %.32s: a MAC address xx:xx:xx:xx:xx:xx",
+			r->vtep_mac);
 	r->network = true;
 	return 0;
 }
@@ -260,10 +262,10 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	conn->node = n;
-	json_t *result = json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
-				   (json_int_t)n->last_seq, "heartbeat_ms",
-				   (json_int_t)np->opt.heartbeat_ms, "protocol",
-				   ACRE_CONTROLLER_PROTOCOL);
+	json_t *result =
+		json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked", (json_int_t)n->last_seq,
+			  "heartbeat_ms", (json_int_t)np->opt.heartbeat_ms, "protocol",
+			  ACRE_CONTROLLER_PROTOCOL);
 	/* The pool's network for a node that joins it; the tables follow the reply. */
 	if (result && r.network)
 		json_object_set_new(result, "network", pool_node_network_json(np->pool, n));

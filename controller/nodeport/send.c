@@ -247,13 +247,15 @@ static void send_net(void *ud, struct pool_node *n, const char *op, const char *
 	struct node_conn *conn = n->conn;
 	if (!nodeport_conn_alive(conn))
 		return;
-	struct sent_req req = {.op = POOL_OP_NET, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
+	struct sent_req req = {
+		.op = POOL_OP_NET, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
 	if (!req.items)
 		return;
 	req.id = ++conn->next_id;
 	snprintf(req.items[0].name, sizeof(req.items[0].name), "%s", op);
 	char head[96];
-	int hlen = snprintf(head, sizeof(head), "{\"op\":\"%s\",\"id\":%lld,", op, (long long)req.id);
+	int hlen =
+		snprintf(head, sizeof(head), "{\"op\":\"%s\",\"id\":%lld,", op, (long long)req.id);
 	_cleanup_free_ char *line = malloc((size_t)hlen + len);
 	if (!line) {
 		free(req.items);

@@ -27,7 +27,8 @@ static int load_node(const struct store_node_row *r, void *ud)
 	n->registered_at = r->registered_at;
 	snprintf(n->address, sizeof(n->address), "%s", r->address ? r->address : "");
 	snprintf(n->subnet, sizeof(n->subnet), "%s", r->subnet ? r->subnet : "");
-	snprintf(n->net_address, sizeof(n->net_address), "%s", r->net_address ? r->net_address : "");
+	snprintf(n->net_address, sizeof(n->net_address), "%s",
+		 r->net_address ? r->net_address : "");
 	snprintf(n->vtep_mac, sizeof(n->vtep_mac), "%s", r->vtep_mac ? r->vtep_mac : "");
 	n->network = r->network;
 	n->sn.cap_net = r->net_capacity;

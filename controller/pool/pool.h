@@ -29,11 +29,11 @@ struct store_stats;
 
 /* The pool's network (net.c): addresses of nodes' slices, VIPs, how nodes reach each other. */
 enum pool_overlay { POOL_OVERLAY_HOST_GW, POOL_OVERLAY_VXLAN };
-#define POOL_NET_POOL_CIDR	 "10.64.0.0/10" /* 16,384 node subnets of /24 */
-#define POOL_NET_VIP_CIDR	 "10.63.0.0/16"
+#define POOL_NET_POOL_CIDR   "10.64.0.0/10" /* 16,384 node subnets of /24 */
+#define POOL_NET_VIP_CIDR    "10.63.0.0/16"
 #define POOL_NET_SUBNET_BITS 24
-#define POOL_NET_VNI		 7470
-#define POOL_NET_VXLAN_PORT	 4789
+#define POOL_NET_VNI	     7470
+#define POOL_NET_VXLAN_PORT  4789
 
 struct pool_net_options {
 	const char *pool_cidr;	   /* --pool-cidr; NULL: POOL_NET_POOL_CIDR */
@@ -102,7 +102,7 @@ struct pool_node {
 	int64_t registered_at, last_seen_ms;
 	uint32_t reserved_cpus, local_cpus; /* placed by the pool; run by the node alone */
 	uint64_t reserved_mem, local_mem;
-	json_t *usage;		   /* the last heartbeat's */
+	json_t *usage; /* the last heartbeat's */
 	/* Pool networking: its slices' subnet, given at its first registration and kept. */
 	char subnet[20];       /* "" until given */
 	char net_address[48];  /* where other nodes reach its slices: network.address, or source */
@@ -276,11 +276,11 @@ struct pool_registration {
 	const char *id, *secret_hash, *hostname, *version, *address;
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
-	uint64_t net;		  /* capacity.net, bit/s; 0: not given (no limit) */
-	bool network;		  /* it sent a network member */
-	const char *net_address;  /* network.address, else the connection's source address */
-	const char *vtep_mac;	  /* network.vtep_mac, or NULL */
-	json_t *attributes; /* checked: an object of valid attribute strings */
+	uint64_t net;		 /* capacity.net, bit/s; 0: not given (no limit) */
+	bool network;		 /* it sent a network member */
+	const char *net_address; /* network.address, else the connection's source address */
+	const char *vtep_mac;	 /* network.vtep_mac, or NULL */
+	json_t *attributes;	 /* checked: an object of valid attribute strings */
 };
 
 bool pool_node_secret_matches(const struct pool_node *n, const char *secret_hash);

@@ -28,7 +28,8 @@ bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem)
 
 bool sched_node_fits_net(const struct sched_node *n, uint64_t net)
 {
-	return !net || !n->cap_net || (n->used_net <= n->cap_net && n->cap_net - n->used_net >= net);
+	return !net || !n->cap_net ||
+	       (n->used_net <= n->cap_net && n->cap_net - n->used_net >= net);
 }
 
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p)

@@ -246,8 +246,7 @@ void pool_slice_apply_report(struct pool *p, struct pool_slice *sl, const struct
 		touched = true;
 	}
 	bool runs = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
-	if (r->address && runs &&
-	    (!sl->address || strcmp(sl->address, r->address))) {
+	if (r->address && runs && (!sl->address || strcmp(sl->address, r->address))) {
 		pool_net_slice_address(p, sl, r->address);
 		touched = true;
 	}

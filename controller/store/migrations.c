@@ -29,8 +29,9 @@ static const struct migration migrations[] = {
 	 "UPDATE slices SET labels = json_extract(spec, '$.labels') "
 	 "WHERE json_valid(spec) AND json_type(spec, '$.labels') = 'object' "
 	 "AND json_extract(spec, '$.labels') != '{}';"},
-	{3, "pool networking: a node's subnet, address, VTEP and bandwidth; a slice's net_rate, "
-	    "address and VIP",
+	{3,
+	 "pool networking: a node's subnet, address, VTEP and bandwidth; a slice's net_rate, "
+	 "address and VIP",
 	 NULL},
 };
 

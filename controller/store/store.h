@@ -49,7 +49,7 @@ struct store_slice_row {
 	unsigned restarts, replacements;
 	bool assigned;
 	int64_t created_at, updated_at;
-	const char *labels; /* the spec's labels, a JSON object; NULL: none */
+	const char *labels;  /* the spec's labels, a JSON object; NULL: none */
 	uint64_t net_rate;   /* resources.net_rate, bit/s (schema 3) */
 	const char *address; /* on the pool's network, while it runs; NULL: none */
 	const char *vip;     /* its group's virtual IP; NULL: none */

@@ -66,6 +66,8 @@ static int apply_entry(struct launch_message *m, char *key, char *v, size_t *nar
 		m->capabilities = strtoull(v, NULL, 10);
 	else if (!strcmp(key, "hold"))
 		m->hold = *v == '1';
+	else if (!strcmp(key, "resolv_conf"))
+		m->mounts.resolv_conf = v;
 	else if (!strcmp(key, "arg"))
 		return push(&m->argv, nargs, v);
 	else if (!strcmp(key, "env"))

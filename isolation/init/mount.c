@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/openat2.h>
 
 #define STAGING "/run/.acre-root"
 
@@ -203,6 +204,42 @@ static int setup_masks(struct acre_error *err)
 	return 0;
 }
 
+/*
+ * The slice's /etc/resolv.conf, a host file bound read-only over the root's
+ * (the supervisor's DNS for a bridged slice, one that fails at once for a
+ * slice without a network).  A symlink there is followed inside the slice's
+ * root; a root with no such file, or one whose link leads nowhere, keeps
+ * what it has: the C library then asks 127.0.0.1 in the slice's own network
+ * namespace, which refuses at once.
+ */
+static int bind_resolv_conf(const struct mount_plan *p, struct acre_error *err)
+{
+	if (!p->resolv_conf)
+		return 0;
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	_cleanup_close_ int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int target =
+		root < 0 ? -1
+			 : (int)syscall(SYS_openat2, root, "etc/resolv.conf", &how, sizeof(how));
+	if (target < 0)
+		return 0;
+	struct stat st;
+	if (fstat(target, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, p->resolv_conf, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return fail(err, "opening", p->resolv_conf);
+	int rc = set_tree_attrs(
+		tree, "", false,
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (rc < 0)
+		return rc;
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail(err, "binding /etc/resolv.conf from", p->resolv_conf);
+	return 0;
+}
+
 /* Host paths the slice must not see through the shared host root (the supervisor's state). */
 static int hide_host_paths(const struct mount_plan *p, struct acre_error *err)
 {
@@ -253,6 +290,8 @@ int mount_setup(const struct mount_plan *p, struct acre_error *err)
 		rc = mount_fs("tmpfs", "run", MS_NOSUID | MS_NODEV, "mode=755", err);
 	if (rc == 0)
 		rc = setup_masks(err);
+	if (rc == 0)
+		rc = bind_resolv_conf(p, err);
 	if (rc == 0)
 		rc = hide_host_paths(p, err);
 	if (rc == 0)
