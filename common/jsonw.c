@@ -279,13 +279,85 @@ static int dump_cb(const char *buf, size_t size, void *data)
 	return w->error ? -1 : 0;
 }
 
+/* jansson's own encoder, for what the walk below does not take (a string holding a NUL). */
+static void dumped(struct acre_jsonw *w, const json_t *v)
+{
+	if (json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) < 0 && !w->error)
+		w->error = ENOMEM;
+}
+
+static bool plain_string(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return strlen(s) == json_string_length(v);
+}
+
+/*
+ * A jansson value written by this writer's own walk: several times faster
+ * than jansson's encoder, which hands its output over in a callback per
+ * token (a million slices' specs go through here), and the same text but
+ * for escapes, which both write as RFC 8259 allows.
+ */
+static void walk(struct acre_jsonw *w, const json_t *v, unsigned depth)
+{
+	const char *key;
+	json_t *member;
+	size_t i;
+	if (depth > 2048) { /* deeper than jansson's parser makes: refused, not a stack overflow */
+		if (!w->error)
+			w->error = EINVAL;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		acre_jsonw_object(w);
+		json_object_foreach ((json_t *)v, key, member) {
+			acre_jsonw_key(w, key);
+			walk(w, member, depth + 1);
+		}
+		acre_jsonw_end_object(w);
+		break;
+	case JSON_ARRAY:
+		acre_jsonw_array(w);
+		json_array_foreach (v, i, member)
+			walk(w, member, depth + 1);
+		acre_jsonw_end_array(w);
+		break;
+	case JSON_STRING:
+		if (plain_string(v)) {
+			acre_jsonw_string(w, json_string_value(v));
+		} else {
+			sep(w);
+			dumped(w, v);
+		}
+		break;
+	case JSON_INTEGER:
+		acre_jsonw_int(w, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		acre_jsonw_real(w, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		acre_jsonw_bool(w, true);
+		break;
+	case JSON_FALSE:
+		acre_jsonw_bool(w, false);
+		break;
+	case JSON_NULL:
+		acre_jsonw_null(w);
+		break;
+	}
+}
+
 void acre_jsonw_json(struct acre_jsonw *w, const json_t *v)
 {
-	sep(w);
-	if (!v || json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) < 0) {
+	if (!v) {
+		sep(w);
 		if (!w->error)
-			w->error = v ? ENOMEM : EINVAL;
+			w->error = EINVAL;
+		return;
 	}
+	walk(w, v, 0);
 }
 
 void acre_jsonw_raw(struct acre_jsonw *w, const char *text, size_t len)
