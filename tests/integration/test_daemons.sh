@@ -9,7 +9,8 @@
 # makes (chown) and to open the logs www-data owns (dac_override); the
 # host's /var/lib/nginx stays as it was.  redis-server saves its dump in /
 # and answers; haproxy -f serves on 80 (each skipped if not installed).
-# Each layer is gone after `slice rm`.  Without --rw the root stays
+# Each layer is gone after `slice rm`, and one whose slice has no record
+# any more (a crash mid-removal) at the next start.  Without --rw the root stays
 # read-only; --net none binds 80 with no capability; a --net host slice
 # leaves the host's ip_unprivileged_port_start as it is.
 . "$(dirname "$0")/lib.sh"
@@ -116,4 +117,13 @@ for name in web cache lb; do
 	[ -e "$(layer_of "$name")" ] && fail "the writable layer of $name outlived slice rm"
 done
 assert_eq "$(listing /var/lib/nginx)" "$host_before" "the host's /var/lib/nginx after slice rm"
+[ -z "$(ls -A "$STATE_DIR/rwroot" 2>/dev/null)" ] || fail "layers left: $(ls "$STATE_DIR/rwroot")"
+
+# ---- a layer whose slice is gone (a crash mid-removal) goes at the next start ----------------
+acre slice run -d --name orphan --rw -- sleep 1000 >/dev/null || fail "acre slice run -d --name orphan"
+[ -e "$(layer_of orphan)" ] || fail "the orphan-to-be has no writable layer"
+kill_supervisor
+rm -rf "$STATE_DIR/slices/orphan" # its record went first, as slice_destroy does it
+restart_supervisor
+wait_for "! [ -e '$(layer_of orphan)' ]" 5 || fail "the layer of a slice without a record stayed"
 [ -z "$(ls -A "$STATE_DIR/rwroot" 2>/dev/null)" ] || fail "layers left: $(ls "$STATE_DIR/rwroot")"
