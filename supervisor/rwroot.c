@@ -28,16 +28,16 @@ int rwroot_prepare(struct supervisor *sv, const struct acre_slice_spec *spec,
 		return 0;
 	char dir[PATH_MAX];
 	if (mkdirat(sv->state_fd, "rwroot", 0700) < 0 && errno != EEXIST)
-		return acre_error_set(err, errno, NULL, "creating %s/rwroot: %s",
-				      sv->opt.state_dir, strerror(errno));
+		return acre_error_set(err, errno, NULL, "creating %s/rwroot: %s", sv->opt.state_dir,
+				      strerror(errno));
 	if (!rwroot_path(sv, spec->name, dir, sizeof(dir)))
 		return acre_error_set(err, ENAMETOOLONG, NULL, "the writable layer of %s: %s",
 				      spec->name, strerror(ENAMETOOLONG));
 	return acre_rwroot_create(dir, spec->resources.memory, err);
 }
 
-int rwroot_ensure(struct supervisor *sv, const struct acre_slice_spec *spec, char *buf,
-		  size_t len, struct acre_error *err)
+int rwroot_ensure(struct supervisor *sv, const struct acre_slice_spec *spec, char *buf, size_t len,
+		  struct acre_error *err)
 {
 	char work[PATH_MAX + 8];
 	if (!rwroot_path(sv, spec->name, buf, len))

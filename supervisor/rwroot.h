@@ -19,8 +19,8 @@ int rwroot_prepare(struct supervisor *sv, const struct acre_slice_spec *spec,
  * restarted task finds what it wrote, as in Docker), or a new one if it has
  * none any more (its tmpfs went with a reboot of the node).
  */
-int rwroot_ensure(struct supervisor *sv, const struct acre_slice_spec *spec, char *buf,
-		  size_t len, struct acre_error *err);
+int rwroot_ensure(struct supervisor *sv, const struct acre_slice_spec *spec, char *buf, size_t len,
+		  struct acre_error *err);
 /* Removes the slice's layer, if any; failures are logged. */
 void rwroot_release(struct supervisor *sv, const char *name);
 /* Removes the layers of slices that no longer exist (after a crash, say). */
