@@ -27,6 +27,11 @@ int acre_rwroot_create(const char *dir, uint64_t size, struct acre_error *err)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return acre_error_set(err, errno, NULL, "creating the writable layer %s: %s", dir,
 				      strerror(errno));
+	/* mount(2) follows a symlink: the layer goes on this very directory or nowhere. */
+	struct stat st;
+	int e = lstat(dir, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (e)
+		return acre_error_set(err, e, NULL, "the writable layer %s: %s", dir, strerror(e));
 	int rc = unmount_all(dir, err); /* a layer left by a crash is not inherited */
 	if (rc < 0)
 		return rc;
