@@ -19,6 +19,7 @@ command -v nginx >/dev/null || fail "nginx is not installed (make deps installs 
 ns=${CGROOT#acre-}
 make_netns "$ns"
 # nsenter, not ip netns exec: the latter mounts a new /sys, hiding the cgroup hierarchies.
+# shellcheck disable=SC2034 # read by launch_supervisor (lib.sh)
 SUP_WRAP=(nsenter --net="/run/netns/$ns")
 start_supervisor --slice-cidr 198.19.251.0/24 --bridge "acrd$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 in_node() { nsenter --net="/run/netns/$ns" "$@"; }
@@ -48,7 +49,7 @@ page=$(in_node curl -sf --max-time 2 "http://$web/")
 assert_contains "$page" "nginx" "the page nginx serves on $web:80"
 layer=$(layer_of web)
 mountpoint -q "$layer" || fail "the writable layer $layer is not mounted"
-[ -d "$layer/upper/var/lib/nginx" ] || fail "what nginx wrote is not in its layer: $(ls -R "$layer/upper" | head)"
+[ -d "$layer/upper/var/lib/nginx" ] || fail "what nginx wrote is not in its layer: $(find "$layer/upper" | head)"
 assert_eq "$(listing /var/lib/nginx)" "$host_before" "the host's /var/lib/nginx while nginx runs"
 [ -e /var/lib/nginx/body ] && fail "nginx's /var/lib/nginx/body reached the host"
 
@@ -75,6 +76,7 @@ if command -v redis-server >/dev/null; then
 		>/dev/null || fail "acre slice run -d ... -- redis-server"
 	cache=$(addr_of cache)
 	log "redis on $cache:6379"
+	# shellcheck disable=SC2016 # evaluated by wait_serving
 	wait_serving cache '[ "$(redis_ask "$cache" PING 2>/dev/null)" = +PONG ]' 'redis_ask "$cache" PING'
 	assert_eq "$(redis_ask "$cache" SAVE)" +OK "SAVE (dump.rdb in the slice's /)"
 	[ -e /dump.rdb ] && fail "redis's dump.rdb reached the host's /"
