@@ -103,6 +103,7 @@ CFG
 	chmod 644 "$conf_dir/haproxy.cfg"
 	acre slice run -d --name lb --net bridge --rw -- haproxy -f "$conf_dir/haproxy.cfg" \
 		>/dev/null || fail "acre slice run -d ... -- haproxy -f"
+	# shellcheck disable=SC2034,SC2016 # read by the check wait_serving evaluates
 	lb=$(addr_of lb)
 	wait_serving lb '[ "$(in_node curl -sf --max-time 1 "http://$lb/" 2>/dev/null)" = "served by haproxy" ]'
 else
