@@ -108,7 +108,7 @@ $(BENCH_VIP_CONN): bench/vip_conn.c
 
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
-INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c common/error.c proto/fds.c
+INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c netns/ports.c common/error.c proto/fds.c
 $(BUILD)/bin/acre-init: $(INIT_SRCS) $(wildcard isolation/*.h netns/*.h common/*.h proto/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -237,9 +237,12 @@ static void print_on_node(const json_t *s)
 	else
 		printf("pid:        - (not running)\n");
 	if (iso) {
-		printf("rootfs:     %s (%s)\n", render_str(iso, "rootfs"),
-		       json_is_true(json_object_get(iso, "readonly_root")) ? "read-only"
-									   : "writable");
+		const char *root = render_str(iso, "rootfs");
+		/* The host root is never written: a writable one is a layer over it. */
+		const char *mode = json_is_true(json_object_get(iso, "readonly_root")) ? "read-only"
+				   : strcmp(root, "/") == 0 ? "copy-on-write"
+							    : "writable";
+		printf("rootfs:     %s (%s)\n", root, mode);
 		printf("seccomp:    %s\n", json_is_string(json_object_get(iso, "seccomp"))
 						   ? render_str(iso, "seccomp")
 						   : "profile");

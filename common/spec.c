@@ -325,11 +325,12 @@ static int parse_isolation(const json_t *j, struct acre_slice_spec *spec, struct
 					      "isolation.readonly_root: must be true or false");
 		iso->readonly_root = json_is_true(v);
 	}
-	if (!iso->readonly_root && path_is_root(iso->rootfs))
-		return acre_error_set(err, EINVAL, "isolation.readonly_root",
-				      "isolation.readonly_root: the host root is shared read-only; "
-				      "give a rootfs of the slice's own to make it writable");
 	return 0;
+}
+
+bool acre_slice_spec_rw_host_root(const struct acre_slice_spec *spec)
+{
+	return !spec->isolation.readonly_root && path_is_root(spec->isolation.rootfs);
 }
 
 /* network.allow: outbound destinations, each "CIDR[:PORT]", checked as the kernel will read them.

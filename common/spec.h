@@ -77,6 +77,11 @@ void acre_slice_name_generate(char *buf, size_t len);
 
 /* Validates and converts; on error names the field ("resources.memory"). */
 int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err);
+/*
+ * The host root, writable: the slice writes to a copy-on-write layer of its
+ * own over the host's /, which never changes (readonly_root false, rootfs /).
+ */
+bool acre_slice_spec_rw_host_root(const struct acre_slice_spec *spec);
 json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec);
 void acre_slice_spec_free(struct acre_slice_spec *spec);
 

@@ -57,6 +57,9 @@ static void encode(struct writer *w, const struct acre_launch_park *p,
 	putu(w, "hold", cfg->hold);
 	if (cfg->resolv_conf)
 		put(w, "resolv_conf", cfg->resolv_conf);
+	if (cfg->rw_layer)
+		put(w, "rw_layer", cfg->rw_layer);
+	putu(w, "unprivileged_ports", cfg->unprivileged_ports);
 	for (size_t i = 0; spec->command[i]; i++)
 		put(w, "arg", spec->command[i]);
 	for (size_t i = 0; cfg->envp[i]; i++)

@@ -108,6 +108,22 @@ struct acre_user {
 int acre_user_resolve(const char *rootfs, const char *spec_user, struct acre_user *out,
 		      struct acre_error *err);
 
+/* ---- writable host root ------------------------------------------------------------ */
+
+/*
+ * The layer that takes a slice's writes when it shares the host root
+ * writable: a tmpfs of `size` bytes (0: the kernel's default, half the
+ * memory) mounted on `dir`, holding upper/ and work/ for the overlay
+ * acre-init builds.  A tmpfs because the overlay cannot take an upper on the
+ * host root's own filesystem (the kernel refuses layers that overlap) and
+ * because a slice's writes then never reach the host's disk: they are
+ * bounded by `size` and charged to the memory cgroup of whoever writes them.
+ * An existing `dir` is reused after whatever was mounted on it is let go.
+ */
+int acre_rwroot_create(const char *dir, uint64_t size, struct acre_error *err);
+/* Unmounts the layer (the slice's writes go with it) and removes `dir`; 0 if absent. */
+int acre_rwroot_remove(const char *dir, struct acre_error *err);
+
 /* ---- acre-init ----------------------------------------------------------------- */
 
 /*
@@ -154,6 +170,14 @@ struct acre_launch_config {
 	bool hold;
 	/* A host file bind-mounted read-only on the slice's /etc/resolv.conf; NULL: none. */
 	const char *resolv_conf;
+	/*
+	 * A writable host root: the directory (acre_rwroot_create's) whose
+	 * upper/ and work/ take the slice's writes over the host's / as the
+	 * lower layer of an overlay; NULL: the root as the spec says.
+	 */
+	const char *rw_layer;
+	/* Ports below 1024 open to any user in the slice's own network namespace. */
+	bool unprivileged_ports;
 };
 
 struct acre_launch {

@@ -31,6 +31,7 @@ struct mount_plan {
 	size_t ncgroups;
 	const char *hide_paths[8];
 	const char *resolv_conf; /* bound read-only on /etc/resolv.conf, or NULL */
+	const char *rw_layer;	 /* upper/ and work/ of an overlay over rootfs, or NULL */
 };
 
 /* What acre-init learns from a claim. */
@@ -42,6 +43,7 @@ struct launch_message {
 	char *cwd;
 	struct acre_user user;
 	uint64_t capabilities;
+	bool unprivileged_ports; /* ip_unprivileged_port_start=0 in its own netns */
 	char **argv, **envp;
 	bool hold;
 	void *seccomp;	    /* a BPF program, or NULL */

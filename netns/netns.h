@@ -8,7 +8,7 @@
  * CIDR, rate and IPAM code is pure and unit-tested.
  *
  * This header names no libnl type: acre-init includes it and links only
- * loopback.c, statically.
+ * loopback.c and ports.c, statically.
  */
 #ifndef ACRE_NETNS_H
 #define ACRE_NETNS_H
@@ -22,6 +22,12 @@
 
 /* Brings `lo` up in the calling process's network namespace. */
 int acre_netns_loopback_up(void);
+/*
+ * Lets any user bind ports below 1024 in the calling process's network
+ * namespace (net.ipv4.ip_unprivileged_port_start=0).  Only ever for a
+ * slice's own namespace: in the host's it would hand out privileged ports.
+ */
+int acre_netns_unprivileged_ports(void);
 
 /* ---- CIDR (pure) ---------------------------------------------------------- */
 

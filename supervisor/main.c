@@ -14,6 +14,7 @@
 #include "pool_net.h"
 #include "prelaunch.h"
 #include "recover.h"
+#include "rwroot.h"
 #include "server.h"
 #include "slice.h"
 #include "socket_ops.h"
@@ -443,6 +444,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	if ((rc = network_init(sv, err)) < 0)
 		return rc;
 	recover_slices(sv);
+	rwroot_sweep(sv); /* after the slices: a layer without one is an orphan */
 	network_recover(sv);
 	if ((rc = egress_init(sv, err)) < 0)
 		return rc;

@@ -155,7 +155,12 @@ bool prelaunch_take(struct supervisor *sv, const struct acre_slice_spec *spec,
 		    struct prelaunch_slot *out)
 {
 	struct prelaunch *p = sv->prelaunch;
-	if (!p || spec->isolation.namespaces != p->park.namespaces)
+	/*
+	 * A parked acre-init copied the mount table before the slice's writable
+	 * layer existed, and never sees it: such a slice launches directly.
+	 */
+	if (!p || spec->isolation.namespaces != p->park.namespaces ||
+	    acre_slice_spec_rw_host_root(spec))
 		return false;
 	bool found = false;
 	while (!found && p->n > 0) {

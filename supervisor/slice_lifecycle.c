@@ -12,6 +12,7 @@
 #include "egress.h"
 #include "network.h"
 #include "prelaunch.h"
+#include "rwroot.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -219,7 +220,22 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		/* A bridged slice's task waits for its network. */
 		.hold = s->rec.spec.net_mode == ACRE_NET_BRIDGE,
 		.resolv_conf = dns_resolv_conf_for(sv, &s->rec.spec),
+		/*
+		 * Ports below 1024 guard nothing in a namespace of the slice's
+		 * own (Docker opens them too); the host's are never touched.
+		 */
+		.unprivileged_ports = (s->rec.spec.isolation.namespaces & ACRE_NS_NET) &&
+				      s->rec.spec.net_mode != ACRE_NET_HOST,
 	};
+	char rw_layer[PATH_MAX];
+	if (acre_slice_spec_rw_host_root(&s->rec.spec)) {
+		rc = rwroot_ensure(sv, &s->rec.spec, rw_layer, sizeof(rw_layer), err);
+		if (rc < 0) {
+			close_stdio(s, stdio);
+			return rc;
+		}
+		cfg.rw_layer = rw_layer;
+	}
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
 	if (rc < 0) {
@@ -333,6 +349,8 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 		goto fail;
 	if ((rc = checkpoint_dir_create(sv, name, err)) < 0)
 		goto fail;
+	if ((rc = rwroot_prepare(sv, &s->rec.spec, err)) < 0)
+		goto undo_dir;
 	struct prelaunch_slot slot;
 	if (prelaunch_take(sv, &s->rec.spec, &slot)) {
 		s->cgroup = slot.cgroup;
@@ -342,7 +360,7 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 		char cgname[ACRE_NAME_MAX + 1];
 		prelaunch_cgroup_name(cgname, sizeof(cgname));
 		if ((rc = acre_cgroup_create(sv->cgroups, cgname, &s->cgroup, err)) < 0)
-			goto undo_dir;
+			goto undo_rwroot;
 	}
 	snprintf(s->rec.cgroup, sizeof(s->rec.cgroup), "%s", acre_cgroup_name(s->cgroup));
 	if ((rc = acre_cgroup_set_limits(s->cgroup, &s->rec.spec.resources, err)) < 0)
@@ -374,6 +392,9 @@ undo_cgroup:
 		s->has_parked = false;
 	}
 	acre_cgroup_remove(s->cgroup, NULL);
+undo_rwroot:
+	if (acre_slice_spec_rw_host_root(&s->rec.spec))
+		rwroot_release(sv, name);
 undo_dir:
 	checkpoint_dir_remove(sv, name);
 fail:
@@ -509,6 +530,9 @@ void slice_destroy(struct slice *s)
 			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
 		remove_cgroups(s);
 	}
+	/* Its processes are gone: what it wrote over the host root goes too. */
+	if (acre_slice_spec_rw_host_root(&s->rec.spec))
+		rwroot_release(sv, name);
 	acre_map_remove(sv->slices, name);
 	slice_set_state(s, ACRE_SLICE_DESTROYED, NULL);
 	/* Its record and cgroups are gone, so it is gone: tell. */

@@ -68,6 +68,10 @@ static int apply_entry(struct launch_message *m, char *key, char *v, size_t *nar
 		m->hold = *v == '1';
 	else if (!strcmp(key, "resolv_conf"))
 		m->mounts.resolv_conf = v;
+	else if (!strcmp(key, "rw_layer"))
+		m->mounts.rw_layer = v;
+	else if (!strcmp(key, "unprivileged_ports"))
+		m->unprivileged_ports = *v == '1';
 	else if (!strcmp(key, "arg"))
 		return push(&m->argv, nargs, v);
 	else if (!strcmp(key, "env"))

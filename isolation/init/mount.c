@@ -1,6 +1,7 @@
 /*
  * The slice's filesystem, built in the launch child's private mount
- * namespace: a detached copy of the root (read-only unless asked), its own
+ * namespace: a detached copy of the root (read-only unless asked; an
+ * overlay with a layer of the slice's own over a shared host root), its own
  * /proc, a minimal /dev, private tmpfs on /tmp and /run, /sys read-only with
  * only the slice's own cgroups under /sys/fs/cgroup, and the /proc and /sys
  * paths Docker masks hidden or made read-only.  Then pivot_root into it and
@@ -74,11 +75,54 @@ static int set_tree_attrs(int fd, const char *path, bool recursive, uint64_t set
 	return 0;
 }
 
+static int overlay_option(int fs, const char *key, const char *value, struct acre_error *err)
+{
+	if (fsconfig(fs, FSCONFIG_SET_STRING, key, value, 0) < 0)
+		return acre_error_set(err, errno, NULL, "overlay %s=%s: %s", key, value,
+				      strerror(errno));
+	return 0;
+}
+
+/*
+ * A writable root over a shared one: an overlay, detached, with the root as
+ * its only lower layer and the slice's own layer taking every write, so the
+ * host's files never change.  The lower layer is the root's filesystem
+ * alone, without the mounts below it (the kernel takes one mount per
+ * layer): /proc, /dev, /sys, /tmp and /run are the slice's own anyway, and
+ * the host's other mounts stay out of such a slice.
+ */
+static int overlay_root(const struct mount_plan *p, struct acre_error *err)
+{
+	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail(err, "opening an overlay for", p->rootfs);
+	char upper[PATH_MAX], work[PATH_MAX];
+	snprintf(upper, sizeof(upper), "%s/upper", p->rw_layer);
+	snprintf(work, sizeof(work), "%s/work", p->rw_layer);
+	int rc = overlay_option(fs, "lowerdir", p->rootfs, err);
+	if (rc == 0)
+		rc = overlay_option(fs, "upperdir", upper, err);
+	if (rc == 0)
+		rc = overlay_option(fs, "workdir", work, err);
+	if (rc < 0)
+		return rc;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fail(err, "creating the overlay over", p->rootfs);
+	int tree = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (tree < 0)
+		return fail(err, "mounting the overlay over", p->rootfs);
+	return tree;
+}
+
 /* A detached copy of the root; mountpoints it lacks are made while it is writable. */
 static int clone_root(const struct mount_plan *p, struct acre_error *err)
 {
 	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+		p->rw_layer ? overlay_root(p, err)
+			    : open_tree(AT_FDCWD, p->rootfs,
+					OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+	if (tree < 0 && p->rw_layer)
+		return tree;
 	if (tree < 0)
 		return fail(err, "cloning the root", p->rootfs);
 	static const char *const mountpoints[] = {"proc", "dev", "sys", "tmp", "run"};

@@ -1,10 +1,11 @@
 /*
  * What acre-init does between a claim and starting the task, in this order:
  * check that its view of the root is the supervisor's, enter its own cgroup
- * namespace, name the host, raise lo, build the root and pivot into it,
- * cut capabilities and switch user, set no_new_privs, put the slice's fds
- * in place, wait if the supervisor asked it to, and load the seccomp filter
- * last, so that nothing above is filtered.
+ * namespace, name the host, raise lo (and open ports below 1024), build
+ * the root (an overlay over the host root when it is writable) and pivot
+ * into it, cut capabilities and switch user, set no_new_privs, put the
+ * slice's fds in place, wait if the supervisor asked it to, and load the
+ * seccomp filter last, so that nothing above is filtered.
  */
 #include "isolation/launch_internal.h"
 #include "netns/netns.h"
@@ -63,9 +64,14 @@ static int identity(struct launch_message *m, struct acre_error *err)
 		return step(-errno, err, "creating the cgroup namespace");
 	if ((ns & ACRE_NS_UTS) && sethostname(m->name, strlen(m->name)) < 0)
 		return step(-errno, err, "setting the hostname");
-	if (ns & ACRE_NS_NET)
-		return step(acre_netns_loopback_up(), err, "bringing up lo");
-	return 0;
+	if (!(ns & ACRE_NS_NET))
+		return 0;
+	int rc = step(acre_netns_loopback_up(), err, "bringing up lo");
+	/* Only a namespace of the slice's own gets here: never the host's. */
+	if (rc == 0 && m->unprivileged_ports)
+		rc = step(acre_netns_unprivileged_ports(), err,
+			  "opening ports below 1024 (ip_unprivileged_port_start)");
+	return rc;
 }
 
 static int privileges(struct launch_message *m, struct acre_error *err)

@@ -3,8 +3,10 @@
 # empty tmpfs on /tmp and /run (nothing of the host's, not the supervisor's
 # socket), a minimal /dev, /sys and /sys/fs/cgroup read-only with only the
 # slice's own cgroup, /proc paths masked or read-only as Docker has them;
-# --rootfs DIR runs on another root, read-only unless --rw, and --rw without
-# --rootfs is refused.
+# --rootfs DIR runs on another root, read-only unless --rw; --rw without
+# --rootfs writes to a layer of the slice's own over the host root (the
+# host's files never change), its submounts and the state directory left
+# out, and the layer goes with the slice.
 . "$(dirname "$0")/lib.sh"
 start_supervisor --prelaunch 0
 
@@ -145,10 +147,14 @@ out=$(in_slice --rootfs "$rootfs" --rw -- 'echo written >/x; echo status=$?')
 assert_contains "$out" "status=0" "writing /x in the rootfs with --rw"
 assert_eq "$(cat "$rootfs/x" 2>&1)" written "the file written through --rw, on the host"
 
-# ---- --rw without --rootfs is refused, before anything is created ----------------------------
-before=$(cgroup_children | tr '\n' ' ')
-rc=0
-err=$(acre slice run --rm --rw -- true 2>&1) || rc=$?
-assert_eq "$rc" 1 "exit status of --rw without --rootfs"
-assert_contains "$err" "--rw" "error of --rw without --rootfs"
-assert_eq "$(cgroup_children | tr '\n' ' ')" "$before" "cgroups after a refused --rw"
+# ---- --rw without --rootfs: a copy-on-write layer over the host root --------------------------
+probe_file=/var/tmp/acre-test-rw.$$
+rm -f "$probe_file"
+out=$(in_slice --rw -- "echo written >$probe_file && cat $probe_file && rm /etc/hostname && echo removed;
+	ls -A $STATE_DIR 2>/dev/null | wc -l")
+assert_eq "$out" "written
+removed
+0" "writing and removing in the host root with --rw (the state directory stays hidden)"
+[ -e "$probe_file" ] && fail "--rw on the host root wrote the host's $probe_file"
+[ -e /etc/hostname ] || fail "--rw on the host root removed the host's /etc/hostname"
+[ -z "$(ls -A "$STATE_DIR/rwroot" 2>/dev/null)" ] || fail "layers left: $(ls "$STATE_DIR/rwroot")"

@@ -502,17 +502,27 @@ static void test_rootfs(void **state)
 	assert_string_equal(s.isolation.rootfs, "/srv/a..b/root");
 }
 
-static void test_host_root_never_writable(void **state)
+/* The host root writable is a layer of the slice's own over it, in every spelling of "/". */
+static void check_rw_host_root(const char *members, bool expected)
+{
+	_cleanup_(acre_slice_spec_free) struct acre_slice_spec s = {0};
+	parse_ok(members, &s);
+	assert_int_equal(acre_slice_spec_rw_host_root(&s), expected);
+}
+
+static void test_host_root_writable(void **state)
 {
 	(void)state;
-	const char *f = "isolation.readonly_root";
-	expect_rejected("'isolation': {'readonly_root': false}", f, "host root");
-	expect_rejected("'isolation': {'rootfs': '/', 'readonly_root': false}", f, "host root");
-	/* Other spellings of the host root. */
-	expect_rejected("'isolation': {'rootfs': '//', 'readonly_root': false}", f, "host root");
-	expect_rejected("'isolation': {'rootfs': '/.', 'readonly_root': false}", f, "host root");
-	expect_rejected("'isolation': {'rootfs': '/./', 'readonly_root': false}", f, "host root");
-	expect_rejected("'isolation': {'readonly_root': 'no'}", f, "true or false");
+	check_rw_host_root("'isolation': {'readonly_root': false}", true);
+	check_rw_host_root("'isolation': {'rootfs': '/', 'readonly_root': false}", true);
+	check_rw_host_root("'isolation': {'rootfs': '//', 'readonly_root': false}", true);
+	check_rw_host_root("'isolation': {'rootfs': '/.', 'readonly_root': false}", true);
+	check_rw_host_root("'isolation': {'rootfs': '/./', 'readonly_root': false}", true);
+	check_rw_host_root("'isolation': {'rootfs': '/'}", false);
+	check_rw_host_root("'isolation': {'rootfs': '/srv/slices/web', 'readonly_root': false}",
+			   false);
+	expect_rejected("'isolation': {'readonly_root': 'no'}", "isolation.readonly_root",
+			"true or false");
 
 	_cleanup_(acre_slice_spec_free) struct acre_slice_spec s = {0};
 	parse_ok("'isolation': {'rootfs': '/srv/slices/web', 'readonly_root': false}", &s);
@@ -837,7 +847,7 @@ int main(void)
 		cmocka_unit_test(test_capabilities),
 		cmocka_unit_test(test_capability_names),
 		cmocka_unit_test(test_rootfs),
-		cmocka_unit_test(test_host_root_never_writable),
+		cmocka_unit_test(test_host_root_writable),
 		cmocka_unit_test(test_network_host),
 		cmocka_unit_test(test_network_publish),
 		cmocka_unit_test(test_publish_flag),
