@@ -8,6 +8,7 @@
 #include "server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -283,6 +284,23 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	event_add(c->rd_ev, NULL);
 }
 
+/*
+ * Whether a supervisor answers on the socket connected as fd.  A connect
+ * alone is not proof: the listening socket of a supervisor killed with -9
+ * is still held, for an instant, by a launch child that has not yet exec'd
+ * acre-init (it shares our fds until then), and the kernel then queues
+ * connections nobody will ever accept.  A live supervisor answers a ping.
+ */
+static bool answers(int fd)
+{
+	static const char ping[] = "{\"op\":\"" ACRE_OP_PING "\",\"id\":1}\n";
+	if (send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(ping) - 1))
+		return false;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	return poll(&p, 1, 1000) == 1 && read(fd, &c, 1) == 1;
+}
+
 /* A socket file left by a dead supervisor is replaced; a live one is not. */
 static int claim_path(const char *path, struct acre_error *err)
 {
@@ -295,7 +313,8 @@ static int claim_path(const char *path, struct acre_error *err)
 		return acre_error_set(err, EEXIST, "--socket",
 				      "--socket %s: exists and is not a socket", path);
 	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    answers(probe))
 		return acre_error_set(err, EADDRINUSE, "--socket",
 				      "--socket %s: another supervisor is serving it", path);
 	unlink(path);

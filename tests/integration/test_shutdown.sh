@@ -31,6 +31,13 @@ err=$(timeout "$(scaled 10)" "$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET"
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a second supervisor on the same state directory: exit $rc: $err"
 assert_contains "$err" "another supervisor" "error of a second supervisor"
 acre_ping >/dev/null || fail "the first supervisor stopped answering after the second was refused"
+# And on the same socket with a state directory of its own: the first one answers there.
+rc=0
+err=$(timeout "$(scaled 10)" "$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET" \
+	--state-dir "$TEST_DIR/other-state" --cgroup-root "$CGROOT-other" 2>&1) || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a second supervisor on the same socket: exit $rc: $err"
+assert_contains "$err" "another supervisor is serving it" "error of a second supervisor on the socket"
+acre_ping >/dev/null || fail "the first supervisor stopped answering after the second was refused"
 
 # SIGTERM: gone within a few seconds, exit status 0, slices untouched.
 t0=$(now_ms)
