@@ -42,7 +42,7 @@ log "two segments and a router; controller; three supervisors"
 net_setup_routed 3 1
 make_certs
 start_controller
-for i in 1 2 4; do start_node "$i"; done
+for i in 1 2 4; do start_node "$i" --attr "n=$i"; done
 ready_nodes() { api GET /v1/nodes | jq '[.nodes[] | select(.state == "ready")] | length'; }
 wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "three nodes ready: $(api GET /v1/nodes | jq -c '[.nodes[] | {id, state}]')"
 N4=$(node_id 4)
@@ -205,6 +205,19 @@ out=$(node_acre 2 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/"
 assert_contains "$out" "web2: $(prefix3 "$(net_of "$S2")")." "a slice reaches its own node's slice"
 out=$(node_acre 4 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: $(prefix3 "$(net_of "$S4")")." "slice on node 4 -> web2 over vxlan"
+
+log "and by name over vxlan: a pool slice on node 4 is web4p.acre to a pool slice on node 1"
+pool slice run -d --net bridge --name web4p --constraint n==4 -- \
+	python3 -c "$(echo_server_py web4p)" >/dev/null || fail "starting web4p"
+pool slice run -d --net bridge --name probe1 --constraint n==1 -- sh -c \
+	'for i in $(seq 50); do curl -s -m 1 http://web4p:8080/ && break; sleep 0.2; done; sleep 600' \
+	>/dev/null || fail "starting probe1"
+wait_for "node_acre 1 slice logs probe1 | grep -q 'web4p: '" 15 ||
+	fail "probe1 on node 1 did not reach web4p by name: $(node_acre 1 slice logs probe1 2>&1 | tail -3)"
+assert_contains "$(node_acre 1 slice logs probe1)" "web4p: $(prefix3 "$(net_of "$S1")")." \
+	"web4p by its name from node 1, over vxlan, the client's own address seen"
+pool slice rm --force web4p >/dev/null
+pool slice rm --force probe1 >/dev/null
 
 log "node 4 leaves while node 2's supervisor is down: node 1 is told, node 2 reconciles"
 no_trace_of_4() { # I
