@@ -62,13 +62,10 @@ struct {
 } net_class_gen SEC(".maps");
 
 /*
- * The last classes found, per CPU, direct-mapped by address: a stream's
- * packets, both ways, have one other end, so nearly every packet hits here
- * instead of walking the trie.  Per-CPU: no lock, no line shared between
- * CPUs.  Measured on a stream's data packets (kernel BPF run-time stats,
- * slice to slice across two nodes): 240-330 ns a run with the trie lookup,
- * bpf_skb_load_bytes and the totals; 160-270 ns with the totals gone and
- * the address read in place; 140-240 ns with this cache as well.
+ * The last classes found, per CPU, direct-mapped by address.  A trie lookup
+ * per packet cost more than all the rest of the accounting; a stream's
+ * packets, both ways, have one other end, so nearly every packet hits here.
+ * Per-CPU: no lock, no cache line shared between CPUs.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
