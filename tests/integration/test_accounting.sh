@@ -54,7 +54,7 @@ id=$(slice_field sender .cgroup.id)
 bpftool -j map dump pinned "$pins/net_stats" >"$TEST_DIR/dump.json" || fail "bpftool map dump failed"
 sums=$(jq -r --argjson id "$id" '
 	[.[] | select(.formatted.key == $id) | .formatted.values[].value] |
-	"\(map(.by_class[].rx_bytes) | add) \(map(.by_class[].tx_bytes) | add)"' "$TEST_DIR/dump.json")
+	"\(map(.rx_bytes) | add) \(map(.tx_bytes) | add)"' "$TEST_DIR/dump.json")
 b_rx=${sums% *}
 b_tx=${sums#* }
 [ -n "$b_tx" ] && [ "$b_tx" != null ] || fail "slice cgroup $id not in the pinned map: $(head -c 400 "$TEST_DIR/dump.json")"
