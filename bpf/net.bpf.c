@@ -107,10 +107,10 @@ static __always_inline __u32 classify(struct __sk_buff *skb, bool egress)
 	if (!genp || !cache)
 		return ACRE_BPF_NET_OUTSIDE;
 	/*
-	 * The supervisor bumps the generation a grace period after writing the
-	 * trie: a program that ran across a rewrite files its answer under the
-	 * old generation, which then misses.  Slots hold generation + 1 so that
-	 * a zeroed one matches none.
+	 * The generation is read before the trie, and the supervisor bumps it
+	 * after writing the trie: a program that ran across a rewrite files its
+	 * answer under the old generation, which then misses.  Slots hold
+	 * generation + 1 so that a zeroed one matches none.
 	 */
 	__u32 tag = (*(volatile __u32 *)genp + 1) << 2;
 	/* Fold the address so that neighbours (one subnet) spread over the slots. */

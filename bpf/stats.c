@@ -8,8 +8,6 @@
 #include "bpf_internal.h"
 
 #include <arpa/inet.h>
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
 
 /* Inserts zeroed per-CPU values unless the slice is there already (a re-adopted slice). */
 static int add_zeroed(struct acre_bpf *b, int fd, uint64_t id, size_t value_size)
@@ -97,16 +95,10 @@ static bool class_listed(const struct acre_bpf_class_prefix *p, size_t n,
 /*
  * After the trie is written, never before: the programs' per-CPU cache of
  * classes (net_class_cache) believes only answers found under the generation
- * now current, so what it holds of the old trie goes.  Between the two, a
- * grace period (MEMBARRIER_CMD_GLOBAL waits for one): every program that may
- * still have seen the old trie has then ended, and so files its answer under
- * the old generation, whatever order the CPU read the trie and the
- * generation in.  Without it (nohz_full) the bump alone still serves where
- * loads are not reordered (x86).
+ * now current, so what it holds of the old trie goes.
  */
 static int class_gen_bump(struct acre_bpf *b)
 {
-	(void)syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 	__u32 zero = 0, gen = 0;
 	int rc = bpf_map_lookup_elem(b->class_gen_fd, &zero, &gen);
 	if (rc < 0)
