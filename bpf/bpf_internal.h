@@ -24,7 +24,6 @@ _Static_assert(ACRE_BPF_VIP_MEMBERS_MAX == ACRE_BPF_VIP_MAX_BACKENDS, "VIP membe
 _Static_assert(ACRE_BPF_VIP_SERVICES_MAX == ACRE_BPF_VIP_MAX_SERVICES, "VIP table size differs");
 _Static_assert(ACRE_BPF_CLASS_MAX == ACRE_BPF_NET_CLASS_MAX, "class trie bound differs");
 _Static_assert(ACRE_BPF_CLASS_COUNT == ACRE_BPF_NET_CLASSES, "net classes differ");
-_Static_assert(ACRE_BPF_NET_CLASSES <= 4, "a class cache slot holds the class in two bits");
 _Static_assert(sizeof(struct acre_bpf_net_value) <= sizeof(struct acre_bpf_runq_value),
 	       "the per-CPU scratch is sized for the largest value");
 _Static_assert(ACRE_ALLOW_MAX == ACRE_BPF_POLICY_MAX_RULES, "policy rule bound differs");
@@ -43,7 +42,7 @@ struct acre_bpf {
 	struct isolate_bpf *isolate;
 	struct vip_bpf *vip; /* the node-wide VIP programs, once attached */
 	/* Map fds, owned by the skeletons above (the VIP tables are the connect part's). */
-	int net_fd, class_fd, class_gen_fd, runq_fd, policy_fd, isolate_fd, vips_fd, slots_fd;
+	int net_fd, class_fd, runq_fd, policy_fd, isolate_fd, vips_fd, slots_fd;
 	/* When each VIP service index was last freed (CLOCK_MONOTONIC ms; see vip_slots.h). */
 	uint64_t vip_freed_at[ACRE_BPF_VIP_MAX_SERVICES];
 	/* The pinned tc programs, ours (a kept program is not loaded by its skeleton): in, out. */

@@ -9,7 +9,7 @@
 #ifndef ACRE_BPF_LAYOUT_H
 #define ACRE_BPF_LAYOUT_H
 
-#define ACRE_BPF_LAYOUT_VERSION 3
+#define ACRE_BPF_LAYOUT_VERSION 2
 
 /* Slices one supervisor can account; maps are NO_PREALLOC, so unused slots cost nothing. */
 #define ACRE_BPF_MAX_SLICES 16384
@@ -43,25 +43,15 @@ struct acre_bpf_net_class_counts {
 
 /*
  * net_stats: cgroup id -> per-CPU counters, bytes at the IP layer as the
- * cgroup hook sees them, split by the other end's class.  Each packet is
- * counted in its class only: the totals are the sum of the classes, added
- * up by the reader.  Layout 2 added the split; layout 3 dropped the totals
- * the programs used to count beside it (two atomic adds per packet fewer).
+ * cgroup hook sees them: the totals, and the same split by class (which
+ * add up to the totals).  Layout 2 added the split.
  */
 struct acre_bpf_net_value {
+	__u64 rx_bytes;
+	__u64 rx_packets;
+	__u64 tx_bytes;
+	__u64 tx_packets;
 	struct acre_bpf_net_class_counts by_class[ACRE_BPF_NET_CLASSES];
-};
-
-/*
- * net_class_cache, one per-CPU entry: the classes the program found last,
- * direct-mapped by address.  A slot is (generation + 1) << 34 | class << 32
- * | address (network order), so it is read and written in one access; it
- * counts only while its generation is net_class_gen's (a u32 the supervisor
- * bumps after each rewrite of net_class).
- */
-#define ACRE_BPF_NET_CLASS_CACHE_SLOTS 64 /* a power of two */
-struct acre_bpf_net_class_cache {
-	__u64 slots[ACRE_BPF_NET_CLASS_CACHE_SLOTS];
 };
 
 /* net_class: an LPM trie over IPv4 (network order) -> class. */

@@ -102,7 +102,6 @@ static int open_parts(struct acre_bpf *b, const struct acre_bpf_site *site, stru
 	}
 	b->net_fd = bpf_map__fd(b->net->maps.net_stats);
 	b->class_fd = bpf_map__fd(b->net->maps.net_class);
-	b->class_gen_fd = bpf_map__fd(b->net->maps.net_class_gen);
 	b->runq_fd = bpf_map__fd(b->runq->maps.runq_stats);
 	b->policy_fd = bpf_map__fd(b->connect->maps.connect_policy);
 	b->isolate_fd = bpf_map__fd(b->isolate->maps.isolate_devs);
@@ -150,7 +149,7 @@ int acre_bpf_open(const char *cgroup_root_name, const char *v2_subtree_path, str
 	struct acre_bpf *b = calloc(1, sizeof(*b));
 	if (!b)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	b->net_fd = b->class_fd = b->class_gen_fd = b->runq_fd = b->policy_fd = b->isolate_fd = b->vips_fd =
+	b->net_fd = b->class_fd = b->runq_fd = b->policy_fd = b->isolate_fd = b->vips_fd =
 		b->slots_fd = -1;
 	b->isolate_prog_fd[0] = b->isolate_prog_fd[1] = -1;
 	int rc = acre_bpf_pins_path(cgroup_root_name, b->pin_dir, sizeof(b->pin_dir));

@@ -54,6 +54,10 @@ int acre_bpf_net_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_ne
 	const struct acre_bpf_net_value *v = b->percpu;
 	*out = (struct acre_bpf_net){0};
 	for (int cpu = 0; cpu < b->ncpus; cpu++) {
+		out->rx_bytes += v[cpu].rx_bytes;
+		out->rx_packets += v[cpu].rx_packets;
+		out->tx_bytes += v[cpu].tx_bytes;
+		out->tx_packets += v[cpu].tx_packets;
 		for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
 			struct acre_bpf_net_counts *o = &out->by_class[c];
 			const struct acre_bpf_net_class_counts *k = &v[cpu].by_class[c];
@@ -62,13 +66,6 @@ int acre_bpf_net_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_ne
 			o->tx_bytes += k->tx_bytes;
 			o->tx_packets += k->tx_packets;
 		}
-	}
-	/* The programs count each packet in its class only: the totals are the sum. */
-	for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
-		out->rx_bytes += out->by_class[c].rx_bytes;
-		out->rx_packets += out->by_class[c].rx_packets;
-		out->tx_bytes += out->by_class[c].tx_bytes;
-		out->tx_packets += out->by_class[c].tx_packets;
 	}
 	return 0;
 }
@@ -92,21 +89,6 @@ static bool class_listed(const struct acre_bpf_class_prefix *p, size_t n,
 	return false;
 }
 
-/*
- * After the trie is written, never before: the programs' per-CPU cache of
- * classes (net_class_cache) believes only answers found under the generation
- * now current, so what it holds of the old trie goes.
- */
-static int class_gen_bump(struct acre_bpf *b)
-{
-	__u32 zero = 0, gen = 0;
-	int rc = bpf_map_lookup_elem(b->class_gen_fd, &zero, &gen);
-	if (rc < 0)
-		return rc;
-	gen++;
-	return bpf_map_update_elem(b->class_gen_fd, &zero, &gen, BPF_ANY);
-}
-
 int acre_bpf_net_class_set(struct acre_bpf *b, const struct acre_bpf_class_prefix *p, size_t n)
 {
 	if (n > ACRE_BPF_NET_CLASS_MAX)
@@ -118,11 +100,8 @@ int acre_bpf_net_class_set(struct acre_bpf *b, const struct acre_bpf_class_prefi
 		struct acre_bpf_net_class_key k = class_key(p[i].network, p[i].prefix_len);
 		__u32 c = (__u32)p[i].class;
 		int rc = bpf_map_update_elem(b->class_fd, &k, &c, BPF_ANY);
-		if (rc < 0) {
-			/* The prefixes written so far are in use: the cache must see them. */
-			class_gen_bump(b);
-			return rc;
-		}
+		if (rc < 0)
+			return rc == -E2BIG ? -E2BIG : rc;
 	}
 	/*
 	 * What is no longer listed goes.  Deleting the key just read would restart
@@ -139,7 +118,7 @@ int acre_bpf_net_class_set(struct acre_bpf *b, const struct acre_bpf_class_prefi
 			break;
 		cur = next;
 	}
-	return class_gen_bump(b);
+	return 0;
 }
 
 int acre_bpf_runq_read(struct acre_bpf *b, uint64_t cgroup_id, struct acre_bpf_runq *out)
