@@ -230,8 +230,10 @@ launch_supervisor() {
 	echo "=== $(date +%T.%3N) start: ${SUP_ARGS[*]}" >>"$SUP_LOG"
 	# A session of its own: a signal to the test's process group (timeout(1))
 	# must not take the supervisor down before the cleanup has used it.
+	# The slice subnet (and the DNS server on its gateway) in the test range, never the
+	# default 10.88.0.0/16; a test's own --slice-cidr, given later, wins.
 	setsid "${SUP_WRAP[@]}" "$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$STATE_DIR" \
-		--cgroup-root "$CGROOT" --log-level debug "${SUP_ARGS[@]}" \
+		--cgroup-root "$CGROOT" --log-level debug --slice-cidr "$TEST_SLICE_CIDR" "${SUP_ARGS[@]}" \
 		</dev/null >>"$SUP_LOG" 2>&1 &
 	SUP_PID=$!
 	record_pid "$SUP_PID"
@@ -443,6 +445,7 @@ if [ -z "${ACRE_TEST_LIB_ONLY:-}" ]; then
 	done
 	require jq python3 timeout setsid
 	CGROOT=acre-test-$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')
+	TEST_SLICE_CIDR=198.19.$((RANDOM % 40 + 200)).0/24
 	record "cgroot $CGROOT"
 	TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/acre-test.XXXXXX") || fail "mktemp"
 	record "dir $TEST_DIR"
