@@ -84,9 +84,16 @@ static int reconnect(struct fg_run *r, struct acre_error *err)
 		struct acre_error e = {0};
 		if (client_connect(&r->c, r->cli->socket_path, &e) == 0) {
 			json_t *args = json_pack("{s:s}", "name", r->name);
-			r->run_id = client_send(&r->c, ACRE_OP_SLICE_WAIT, args, NULL, 0, err);
+			r->run_id = client_send(&r->c, ACRE_OP_SLICE_WAIT, args, NULL, 0, &e);
 			json_decref(args);
-			return r->run_id < 0 ? -1 : 0;
+			if (r->run_id >= 0)
+				return 0;
+			/*
+			 * Connected, then dropped: the old supervisor's listening socket,
+			 * still held for an instant by one of its launch children after
+			 * its crash, took the connection and went.  Not the new one yet.
+			 */
+			client_close(&r->c);
 		}
 		usleep(200000);
 	}
