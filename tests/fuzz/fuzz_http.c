@@ -14,10 +14,12 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,13 +30,30 @@ static struct pool *pool;
 static struct api *api;
 static struct sockaddr_un door = {.sun_family = AF_UNIX};
 
+static char dir[] = "/tmp/acre-fuzz-http.XXXXXX";
+
+/* The store's files and the door's socket go with the process (a run ends in exit()). */
+static void remove_dir(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
-	static char dir[] = "/tmp/acre-fuzz-http.XXXXXX";
 	struct acre_error err = {0};
 	struct store *st;
 	acre_log_set_level(ACRE_LOG_ERROR);
-	if (!mkdtemp(dir) || !(base = event_base_new()) || store_open(dir, &st, &err) < 0)
+	if (!mkdtemp(dir))
+		abort();
+	atexit(remove_dir);
+	if (!(base = event_base_new()) || store_open(dir, &st, &err) < 0)
 		abort();
 	struct pool_options po = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
 	if (pool_open(st, &po, &pool, &err) < 0)

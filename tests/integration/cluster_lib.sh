@@ -438,6 +438,7 @@ cluster_cleanup() {
 		rm -rf "/sys/fs/bpf/acre/$(node_cgroot "$i")"
 	done
 	net_cleanup
+	unmount_under "$TEST_DIR"
 	[ -n "${KEEP:-}" ] && echo "kept $TEST_DIR" || rm -rf "$TEST_DIR"
 	[ -n "$SKIP_REASON" ] && printf '%s\n' "$SKIP_REASON"
 	exit "$rc"

@@ -224,6 +224,15 @@ restart_supervisor() {
 	launch_supervisor
 }
 
+# unmount_under DIR: the writable layers (tmpfs) that a supervisor gone too soon left
+# mounted in a state directory under DIR, deepest first, so DIR can be removed.
+unmount_under() {
+	local m
+	for m in $(awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m"
+	done
+}
+
 launch_supervisor() {
 	local t0
 	t0=$(now_ms)
@@ -418,13 +427,7 @@ cleanup() {
 	# Pins left by a supervisor killed with -9 (a clean stop with no slice removes its own).
 	[ -n "${CGROOT:-}" ] && rm -rf "/sys/fs/bpf/acre/$CGROOT"
 	[ ${#CLEAN_PATHS[@]} -gt 0 ] && rm -rf "${CLEAN_PATHS[@]}"
-	# Writable layers (tmpfs) a supervisor gone too soon left mounted in its state directory.
-	if [ -n "${TEST_DIR:-}" ]; then
-		local m
-		for m in $(awk -v d="$TEST_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-			umount -l "$m"
-		done
-	fi
+	[ -n "${TEST_DIR:-}" ] && unmount_under "$TEST_DIR"
 	[ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
 	[ -n "${RUN_DIR:-}" ] && rm -rf "$RUN_DIR"
 	[ -n "$SKIP_REASON" ] && printf '%s\n' "$SKIP_REASON"
