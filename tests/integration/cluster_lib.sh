@@ -437,6 +437,7 @@ cluster_cleanup() {
 		# The supervisors were killed: their eBPF pins are still there.
 		rm -rf "/sys/fs/bpf/acre/$(node_cgroot "$i")"
 	done
+	rmdir /sys/fs/bpf/acre 2>/dev/null # the parent too, when nothing else is pinned there
 	net_cleanup
 	unmount_under "$TEST_DIR"
 	[ -n "${KEEP:-}" ] && echo "kept $TEST_DIR" || rm -rf "$TEST_DIR"

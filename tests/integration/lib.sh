@@ -426,6 +426,7 @@ cleanup() {
 	done
 	# Pins left by a supervisor killed with -9 (a clean stop with no slice removes its own).
 	[ -n "${CGROOT:-}" ] && rm -rf "/sys/fs/bpf/acre/$CGROOT"
+	rmdir /sys/fs/bpf/acre 2>/dev/null # the parent too, when nothing else is pinned there
 	[ ${#CLEAN_PATHS[@]} -gt 0 ] && rm -rf "${CLEAN_PATHS[@]}"
 	[ -n "${TEST_DIR:-}" ] && unmount_under "$TEST_DIR"
 	[ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
