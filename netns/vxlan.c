@@ -278,12 +278,13 @@ int acre_netns_fdb_add(struct acre_netns *nn, int ifindex, const uint8_t mac[6],
 	return 0;
 }
 
-int acre_netns_fdb_delete(struct acre_netns *nn, int ifindex, const uint8_t mac[6], uint32_t dst,
-			  struct acre_error *err)
+/* Removes a forwarding or neighbour entry; one that is already gone is no error. */
+static int entry_delete(struct acre_netns *nn, int family, int ifindex, const uint8_t mac[6],
+			uint32_t addr, const char *what, struct acre_error *err)
 {
 	char doing[96];
-	describe("removing forwarding entry", mac, dst, doing, sizeof(doing));
-	_cleanup_(neigh_putp) struct rtnl_neigh *n = entry_new(AF_BRIDGE, ifindex, mac, dst);
+	describe(what, mac, addr, doing, sizeof(doing));
+	_cleanup_(neigh_putp) struct rtnl_neigh *n = entry_new(family, ifindex, mac, addr);
 	if (!n)
 		return acre_error_set(err, ENOMEM, NULL, "%s: out of memory", doing);
 	int ret = rtnl_neigh_delete(nn->sk, n, 0);
@@ -294,6 +295,12 @@ int acre_netns_fdb_delete(struct acre_netns *nn, int ifindex, const uint8_t mac[
 		return acre_error_set(err, code, NULL, "%s: %s", doing, strerror(code));
 	}
 	return 0;
+}
+
+int acre_netns_fdb_delete(struct acre_netns *nn, int ifindex, const uint8_t mac[6], uint32_t dst,
+			  struct acre_error *err)
+{
+	return entry_delete(nn, AF_BRIDGE, ifindex, mac, dst, "removing forwarding entry", err);
 }
 
 int acre_netns_neigh_set(struct acre_netns *nn, int ifindex, uint32_t addr, const uint8_t mac[6],
@@ -312,19 +319,7 @@ int acre_netns_neigh_delete(struct acre_netns *nn, int ifindex, uint32_t addr,
 			    struct acre_error *err)
 {
 	static const uint8_t zero[6];
-	char doing[96];
-	describe("removing neighbour entry", zero, addr, doing, sizeof(doing));
-	_cleanup_(neigh_putp) struct rtnl_neigh *n = entry_new(AF_INET, ifindex, zero, addr);
-	if (!n)
-		return acre_error_set(err, ENOMEM, NULL, "%s: out of memory", doing);
-	int ret = rtnl_neigh_delete(nn->sk, n, 0);
-	if (ret < 0) {
-		int code = nn_errno(nn, ret);
-		if (code == ENOENT || code == ENODEV)
-			return 0;
-		return acre_error_set(err, code, NULL, "%s: %s", doing, strerror(code));
-	}
-	return 0;
+	return entry_delete(nn, AF_INET, ifindex, zero, addr, "removing neighbour entry", err);
 }
 
 struct entry_walk {
