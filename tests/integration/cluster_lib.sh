@@ -45,7 +45,7 @@ net_setup() {
 	local n=$1 i ns veth peer tries
 	for tries in $(seq 20); do
 		SUBNET=198.18.$((RANDOM % 200 + 20))
-		ip -o addr show | grep -q " $SUBNET\." || break
+		ip -o addr show | matches " $SUBNET\." || break
 	done
 	CTL_ADDR=$SUBNET.1
 	BRIDGE=acbr$RAND_ID
@@ -88,7 +88,7 @@ free_subnet() {
 	local s tries
 	for tries in $(seq 20); do
 		s=198.18.$((RANDOM % 200 + 20))
-		[ "$s" != "${SUBNET:-}" ] && ! ip -o addr show | grep -q " $s\." && break
+		[ "$s" != "${SUBNET:-}" ] && ! ip -o addr show | matches " $s\." && break
 	done
 	printf '%s\n' "$s"
 }
@@ -179,7 +179,7 @@ outside_setup() {
 		ip -n "$OUTSIDE_NS" route add "$SUBNET_B.0/24" via "$SUBNET.254"
 	fi
 	spawn_bg nsenter --net="/run/netns/$OUTSIDE_NS" -- python3 -c "$(echo_server_py outside)"
-	wait_for "nsenter --net=/run/netns/$OUTSIDE_NS -- ss -ltn | grep -q ':8080 '" 5 ||
+	wait_for "nsenter --net=/run/netns/$OUTSIDE_NS -- ss -ltn | matches ':8080 '" 5 ||
 		fail "the outside listener does not listen"
 }
 

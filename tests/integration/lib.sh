@@ -16,7 +16,7 @@
 # Helpers: start_supervisor, stop_supervisor, kill_supervisor,
 # restart_supervisor, acre, acre_ping, fail, skip, assert_eq, assert_contains,
 # assert_not_contains, assert_le, soft, wait_for, wait_state, slice_field, spawn_bg, track_bg,
-# cgroup_v2_mount, cgroup_dirs, scaled.
+# cgroup_v2_mount, cgroup_dirs, scaled, matches.
 
 set -u
 set -o pipefail
@@ -27,6 +27,14 @@ ACRE_TEST_LIB=$ACRE_ROOT/tests/integration
 SLOW=${ACRE_TEST_SLOW:-1}
 
 # ---- small helpers -------------------------------------------------------------
+
+# matches [GREP-OPTION...] PATTERN: whether a line of stdin matches, for the end of a
+# pipeline. `grep -q` stops reading at the first match, and under pipefail the writer
+# then dies of SIGPIPE and the pipeline counts as failed: a log read after a
+# restart once failed that way in the slow VM. This reads to the end.
+matches() {
+	grep "$@" >/dev/null
+}
 
 # N seconds scaled by ACRE_TEST_SLOW (fractions allowed).
 scaled() {

@@ -27,7 +27,7 @@ for _ in $(seq 50); do
 	[ -z "$(ss -Hltn "sport = :$port")" ] && break
 done
 spawn_bg iperf3 -s -B 127.0.0.1 -p "$port" -1
-wait_for "ss -Hltn 'sport = :$port' | grep -q ." 5 || fail "iperf3 server did not start on $port"
+wait_for "ss -Hltn 'sport = :$port' | matches ." 5 || fail "iperf3 server did not start on $port"
 mib=$([ "$SLOW" = 1 ] && echo 200 || echo 20)
 acre slice run --name sender --net host -- iperf3 -c 127.0.0.1 -p "$port" -n "${mib}M" -J \
 	>"$TEST_DIR/iperf.json" || fail "iperf3 client failed: $(tail -5 "$TEST_DIR/iperf.json")"
@@ -105,7 +105,8 @@ log "pump tx: $before before kill -9, $after after the restart"
 [ "$after" -ge $((before + 6000000)) ] || fail "tx did not go on while the supervisor was down"
 # The log since the restart ("=== ... start" marks each), however many lines recovery wrote.
 awk '/^=== /{buf = ""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$SUP_LOG" |
-	grep -q 'event=accounting_on' || fail "accounting did not come back on"
+	matches 'event=accounting_on' ||
+	fail "accounting did not come back on: $(grep -E 'accounting|bpf' "$SUP_LOG" | tail -5)"
 v2=$(cgroup_v2_mount)/$CGROOT
 bpftool -j cgroup show "$v2" >"$TEST_DIR/attached.json" || fail "bpftool cgroup show $v2"
 for type in cgroup_inet_ingress cgroup_inet_egress; do

@@ -246,7 +246,7 @@ pool -j events --since 0 --once >"$TEST_DIR/ev-all" || fail "acre events --since
 jq -se '[.[].seq] == [range(1; length + 1)] and length > 60' "$TEST_DIR/ev-all" >/dev/null ||
 	fail "stored events are not 1, 2, 3, ...: $(jq -c .seq "$TEST_DIR/ev-all" | tr '\n' ' ' | head -c 400)"
 last_stored=$(tail -n 1 "$TEST_DIR/ev-all" | jq .seq)
-wait_for "sse_ids '$TEST_DIR/events' | grep -qx '$last_stored'" 5 || fail "the live stream never sent event $last_stored"
+wait_for "sse_ids '$TEST_DIR/events' | matches -x '$last_stored'" 5 || fail "the live stream never sent event $last_stored"
 # What the live stream sent is what was stored, from where it began.
 streamed=$(sse_ids "$TEST_DIR/events" | awk -v max="$last_stored" '$1 <= max' | tr '\n' ' ')
 first_streamed=${streamed%% *}
@@ -282,7 +282,7 @@ wait_for '[ "$(api GET /v1/slices/sig-1 | jq -r .state)" = running ]' 10 ||
 	fail "sig-1 is not running: $(api GET /v1/slices/sig-1)"
 SIG_NODE=${NODE_OF_ID[$(node_of sig-1)]}
 sig_log() { node_acre "$SIG_NODE" slice logs sig-1; }
-wait_for 'sig_log | grep -q "^up$"' 10 || fail "sig-1 did not start: $(sig_log)"
+wait_for 'sig_log | matches "^up$"' 10 || fail "sig-1 did not start: $(sig_log)"
 seen=0
 sig_reaches() { # sig_reaches WHAT EXPECTED: the task logged one more signal, and that one
 	seen=$((seen + 1))

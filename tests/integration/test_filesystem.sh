@@ -131,7 +131,7 @@ assert_contains "$out" "mount /proc/sys ro" "the mount of /proc/sys"
 rootfs=$TEST_DIR/rootfs
 mkdir -p "$rootfs/bin"
 busybox=$(command -v busybox) || skip "busybox is not installed"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || skip "$busybox is not static"
+file -L "$busybox" 2>/dev/null | matches 'statically linked' || skip "$busybox is not static"
 cp "$busybox" "$rootfs/bin/busybox"
 chroot "$rootfs" /bin/busybox --install -s /bin || fail "busybox --install"
 out=$(in_slice --rootfs "$rootfs" -- 'ls /; ls /usr/bin/python3 2>&1; tr "\\0" " " </proc/1/cmdline; echo; touch /x; echo status=$?; echo ok >/tmp/y && cat /tmp/y')

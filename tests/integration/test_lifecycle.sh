@@ -8,7 +8,7 @@
 start_supervisor --prelaunch 0 --stop-timeout 2s
 
 cg_of() { slice_field "$1" .cgroup.name; }
-has_cgroup() { cgroup_children | grep -qx "$1"; }
+has_cgroup() { cgroup_children | matches -x "$1"; }
 gone() { ! acre slice show "$1" >/dev/null 2>&1; }
 
 # ---- kill: TERM by default -> killed; a task ignoring TERM gets KILL after the timeout ----
@@ -16,7 +16,7 @@ acre slice run -d --name k1 -- sleep 600 >/dev/null || fail "run k1"
 acre slice run -d --name k2 -- sh -c 'trap "echo got TERM" TERM; echo up; while :; do sleep 0.1; done' \
 	>/dev/null || fail "run k2"
 wait_state k1 running 10
-wait_for 'acre slice logs k2 | grep -q up' 10 || fail "k2 did not start"
+wait_for 'acre slice logs k2 | matches up' 10 || fail "k2 did not start"
 acre slice kill k1 >/dev/null || fail "kill k1"
 wait_state k1 killed 10
 assert_eq "$(slice_field k1 .reason)" "signal 15" "reason of k1 after kill"
@@ -30,9 +30,9 @@ assert_contains "$(acre slice logs k2)" "got TERM" "log of k2: the TERM reached 
 # A non-ending signal is only passed on.
 acre slice run -d --name hup -- sh -c 'trap "echo got HUP" HUP; echo up; while :; do sleep 0.1; done' \
 	>/dev/null || fail "run hup"
-wait_for 'acre slice logs hup | grep -q up' 10 || fail "hup did not start"
+wait_for 'acre slice logs hup | matches up' 10 || fail "hup did not start"
 acre slice kill --signal HUP hup >/dev/null || fail "kill --signal HUP hup"
-wait_for 'acre slice logs hup | grep -q "got HUP"' 10 || fail "HUP did not reach the task"
+wait_for 'acre slice logs hup | matches "got HUP"' 10 || fail "HUP did not reach the task"
 assert_eq "$(slice_state hup)" running "state of a slice after a trapped HUP"
 rc=0
 err=$(acre slice kill --signal NOPE hup 2>&1) || rc=$?

@@ -46,7 +46,7 @@ web=$(addr_of web)
 other=$(addr_of other)
 log "web $web, other $other, gateway $gw, bridge $bridge"
 [ -n "$web" ] && [ "$web" != "$other" ] || fail "two slices, two addresses: '$web' '$other'"
-acre slice show web | grep -q "bridge $web/24 via $gw on $bridge" || fail "show: $(acre slice show web)"
+acre slice show web | matches "bridge $web/24 via $gw on $bridge" || fail "show: $(acre slice show web)"
 wait_for "ip netns exec $ns python3 -c \"$(tcp "$web" 8080)\"" 10 || fail "web does not listen"
 wait_for "ip netns exec $ns python3 -c \"$(tcp "$other" 8081)\"" 10 || fail "other does not listen"
 probe --net bridge --cap NET_RAW -- "$(ping_cmd "$web")" || fail "a bridged slice cannot ping web"
@@ -68,7 +68,7 @@ acre slice run -d --name lonely --net bridge --isolated -- python3 -c "$(listen 
 lonely=$(addr_of lonely)
 wait_for "ip netns exec $ns python3 -c \"$(tcp "$lonely" 8082)\"" 10 || fail "lonely from the gateway"
 probe --net bridge -- "$(tcp "$lonely" 8082)" 2>/dev/null && fail "a neighbour reached the isolated slice"
-acre slice show lonely | grep -q isolated || fail "show lonely: $(acre slice show lonely)"
+acre slice show lonely | matches isolated || fail "show lonely: $(acre slice show lonely)"
 
 # ---- --allow --------------------------------------------------------------------------------
 spawn_bg ip netns exec "$ns" python3 -c "$(listen "$gw" 5201)"

@@ -53,7 +53,7 @@ chmod 644 "$conf_dir/nginx.conf"
 acre slice run -d --name web --net host --user nobody -- \
 	nginx -c "$conf_dir/nginx.conf" -g 'daemon off; pid /tmp/nginx.pid; error_log stderr;' \
 	>/dev/null || fail "acre slice run -d -- nginx"
-serves() { curl -sf --max-time 1 "http://127.0.0.1:$port/" | grep -qx 'served by web'; }
+serves() { curl -sf --max-time 1 "http://127.0.0.1:$port/" | matches -x 'served by web'; }
 # Until it serves, or its slice is over (no point waiting then).
 wait_for "serves || ! [[ \$(slice_state web) =~ ^(starting|running)\$ ]]" 10
 if ! serves; then
@@ -67,7 +67,7 @@ acre slice rm --force web >/dev/null || fail "acre slice rm --force web"
 rootfs=$TEST_DIR/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/opt/tools" "$rootfs/opt/noexec" "$rootfs/opt/scripts"
 busybox=$(command -v busybox)
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || skip "$busybox is not static"
+file -L "$busybox" 2>/dev/null | matches 'statically linked' || skip "$busybox is not static"
 cp "$busybox" "$rootfs/bin/busybox"
 chroot "$rootfs" /bin/busybox --install -s /bin || fail "busybox --install"
 printf '#!/bin/sh\necho "probe at $0"\n' >"$rootfs/opt/tools/probe"

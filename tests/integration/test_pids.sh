@@ -25,7 +25,7 @@ for i in range(200):
 print("forked=%d failed=%d" % (kids, fails), flush=True)
 time.sleep(600)
 ' >/dev/null || fail "starting the counter"
-wait_for 'acre slice logs counter | grep -q forked=' 20 || fail "counter printed nothing: $(acre slice logs counter)"
+wait_for 'acre slice logs counter | matches forked=' 20 || fail "counter printed nothing: $(acre slice logs counter)"
 counts=$(acre slice logs counter | grep forked=)
 # 32 = acre-init + python + 30 children.
 assert_eq "$counts" "forked=30 failed=170" "forks inside a --pids 32 slice"

@@ -304,7 +304,7 @@ wait_for "grep -q 'sent update api-1 running' '$TEST_DIR/fake-a2.out'" 5 || fail
 wait_for "[ \"\$(api GET /v1/slices/api-1 | jq -r .state)\" = running ]" 5 || fail "api-1 not running"
 A1=$(api GET /v1/slices/api-1 | jq -r .address)
 case $A1 in "${SA%.0/24}".*) ;; *) fail "api-1's address $A1 is not in fake-a's $SA" ;; esac
-wait_for "grep '\"net.names\"' '$TEST_DIR/fake-a2.out' | grep -q '\"api-1\"'" 3 ||
+wait_for "grep '\"net.names\"' '$TEST_DIR/fake-a2.out' | matches '\"api-1\"'" 3 ||
 	fail "no net.names with api-1: $(cat "$TEST_DIR/fake-a2.out")"
 names=$(grep '"net.names"' "$TEST_DIR/fake-a2.out" | grep '"api-1"' | head -1)
 assert_eq "$(jq -r '.set[] | select(.name == "api-1") | .addresses[0]' <<<"$names")" "$A1"

@@ -37,7 +37,7 @@ spawn_bg ip netns exec "$ns" dnsmasq --keep-in-foreground "${txt[@]}" --no-resol
 	--listen-address=198.18.250.1 --bind-interfaces --port 53 --user=root \
 	--address=/outside.test/198.18.250.9 --local-ttl=77 --pid-file= --log-facility="$TEST_DIR/dnsmasq.log"
 printf 'nameserver 198.18.250.1\n' >"$TEST_DIR/resolv.conf"
-wait_for "in_ns dig +short +time=1 +tries=1 @198.18.250.1 outside.test | grep -q 198.18.250.9" 5 ||
+wait_for "in_ns dig +short +time=1 +tries=1 @198.18.250.1 outside.test | matches 198.18.250.9" 5 ||
 	fail "the test resolver does not answer"
 start_supervisor --slice-cidr 198.18.7.0/24 --bridge "$bridge" --resolv-conf "$TEST_DIR/resolv.conf"
 
@@ -250,7 +250,7 @@ acre slice run -d --name www --net bridge -- python3 -u -m http.server 8000 --bi
 wait_state www running 10
 www=$(addr_of www)
 t=$(now_ms)
-wait_for "acre slice logs www | grep -q 'Serving HTTP'" 5 || fail "http.server does not serve: $(acre slice logs www)"
+wait_for "acre slice logs www | matches 'Serving HTTP'" 5 || fail "http.server does not serve: $(acre slice logs www)"
 el=$(($(now_ms) - t))
 log "http.server serving $el ms after running"
 assert_le "$el" 900 "ms for http.server to serve (a lookup waiting on a resolver takes 1 s at least)"

@@ -13,9 +13,9 @@
 
 cluster_init
 require dig
-"$ACRE_BIN/acre-controller" --help 2>&1 | grep -q -- --pool-cidr ||
+"$ACRE_BIN/acre-controller" --help 2>&1 | matches -- --pool-cidr ||
 	skip "this acre-controller has no pool networking (--pool-cidr)"
-"$ACRE_BIN/acre-supervisor" --help 2>&1 | grep -q -- --node-address ||
+"$ACRE_BIN/acre-supervisor" --help 2>&1 | matches -- --node-address ||
 	skip "this acre-supervisor does not join the pool's network (--node-address)"
 T0=$(now_ms)
 
@@ -72,7 +72,7 @@ assert_eq "$(q 1 web-9.acre | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" NXDOMAIN 
 log "a slice on node 1 finds web-2 by its bare name"
 pool slice run -d --name probe --net bridge --constraint zone==a -- \
 	sh -c 'getent hosts web-2; sleep 600' >/dev/null || fail "run probe"
-wait_for "node_acre 1 slice logs probe | grep -q web-2" 10 ||
+wait_for "node_acre 1 slice logs probe | matches web-2" 10 ||
 	fail "probe: $(node_acre 1 slice logs probe 2>&1)"
 assert_contains "$(node_acre 1 slice logs probe)" "$W2" "web-2 from a slice on node 1"
 

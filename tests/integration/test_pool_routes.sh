@@ -24,7 +24,7 @@
 
 cluster_init
 require bridge ss
-"$ACRE_BIN/acre-controller" --help 2>&1 | grep -q -- --pool-cidr ||
+"$ACRE_BIN/acre-controller" --help 2>&1 | matches -- --pool-cidr ||
 	skip "this acre-controller has no pool networking (--pool-cidr)"
 T0=$(now_ms)
 
@@ -72,8 +72,8 @@ prefix3() { echo "$1" | cut -d. -f1-3; }
 # ---- host-gw ------------------------------------------------------------------------------
 
 log "host-gw: routes to the other node of the segment, forwarding on"
-wait_for 'node_routes 1 | grep -q "^$S2 via $A2"' 5 || fail "node 1 has no route to $S2: $(node_routes 1)"
-wait_for 'node_routes 2 | grep -q "^$S1 via $A1"' 5 || fail "node 2 has no route to $S1: $(node_routes 2)"
+wait_for 'node_routes 1 | matches "^$S2 via $A2"' 5 || fail "node 1 has no route to $S2: $(node_routes 1)"
+wait_for 'node_routes 2 | matches "^$S1 via $A1"' 5 || fail "node 2 has no route to $S1: $(node_routes 2)"
 for i in 1 2 4; do
 	assert_eq "$(ip netns exec "acre-test-$RAND_ID-n$i" sysctl -n net.ipv4.ip_forward)" 1 \
 		"IPv4 forwarding on node $i"
@@ -82,7 +82,7 @@ for i in 1 2 4; do
 	grep -q "event=pool_network overlay=host-gw subnet=$(subnet_of "$i")" "$TEST_DIR/n$i/supervisor.log" ||
 		fail "node $i did not log its overlay and subnet"
 done
-node_routes 1 | grep -q "^$S4 " && fail "host-gw route to $S4 across the router: $(node_routes 1)"
+node_routes 1 | matches "^$S4 " && fail "host-gw route to $S4 across the router: $(node_routes 1)"
 wait_for "grep -q 'host-gw needs the nodes on one L2 segment' '$TEST_DIR/n1/supervisor.log'" 5 ||
 	fail "node 1 did not say why node 4 is unreachable with host-gw"
 
@@ -149,11 +149,11 @@ for i in 1 2 4; do
 		fail "node $i did not take the vxlan overlay"
 	assert_eq "$(subnet_of "$i")" "$(eval echo "\$S$i")" "node $i keeps its subnet"
 done
-wait_for 'node_routes 1 | grep -q "^$S4 via $(net_of "$S4") acre0.vx"' 10 ||
+wait_for 'node_routes 1 | matches "^$S4 via $(net_of "$S4") acre0.vx"' 10 ||
 	fail "node 1 has no VXLAN route to $S4: $(node_routes 1)"
-wait_for 'node_routes 4 | grep -q "^$S1 via $(net_of "$S1") acre0.vx"' 10 ||
+wait_for 'node_routes 4 | matches "^$S1 via $(net_of "$S1") acre0.vx"' 10 ||
 	fail "node 4 has no VXLAN route to $S1: $(node_routes 4)"
-node_routes 1 | grep -q "via $A2" && fail "a host-gw route is left: $(node_routes 1)"
+node_routes 1 | matches "via $A2" && fail "a host-gw route is left: $(node_routes 1)"
 assert_contains "$(ip -n "acre-test-$RAND_ID-n1" link show acre0.vx)" "mtu 1450" "VXLAN MTU is eth0's less 50"
 vx=$(ip -n "acre-test-$RAND_ID-n1" -d link show acre0.vx)
 assert_contains "$vx" "vxlan id 7470" "VNI"
@@ -212,7 +212,7 @@ pool slice run -d --net bridge --name web4p --constraint n==4 -- \
 pool slice run -d --net bridge --name probe1 --constraint n==1 -- sh -c \
 	'for i in $(seq 50); do curl -s -m 1 http://web4p:8080/ && break; sleep 0.2; done; sleep 600' \
 	>/dev/null || fail "starting probe1"
-wait_for "node_acre 1 slice logs probe1 | grep -q 'web4p: '" 15 ||
+wait_for "node_acre 1 slice logs probe1 | matches 'web4p: '" 15 ||
 	fail "probe1 on node 1 did not reach web4p by name: $(node_acre 1 slice logs probe1 2>&1 | tail -3)"
 assert_contains "$(node_acre 1 slice logs probe1)" "web4p: $(prefix3 "$(net_of "$S1")")." \
 	"web4p by its name from node 1, over vxlan, the client's own address seen"
@@ -221,23 +221,23 @@ pool slice rm --force probe1 >/dev/null
 
 log "node 4 leaves while node 2's supervisor is down: node 1 is told, node 2 reconciles"
 no_trace_of_4() { # I
-	! node_routes "$1" | grep -q "^$S4 " && ! node_fdb "$1" | grep -q " $A4\$" &&
-		! ip -n "acre-test-$RAND_ID-n$1" neigh show dev acre0.vx | grep -q "^$(net_of "$S4") "
+	! node_routes "$1" | matches "^$S4 " && ! node_fdb "$1" | matches " $A4\$" &&
+		! ip -n "acre-test-$RAND_ID-n$1" neigh show dev acre0.vx | matches "^$(net_of "$S4") "
 }
 kill_node 2
 kill_node 4
 wait_for "[ \"\$(api GET /v1/nodes/$N4 | jq -r .state)\" = down ]" 15 || fail "node 4 not down"
 wait_for "no_trace_of_4 1" 5 ||
 	fail "node 1 keeps node 4's route or entries: $(node_routes 1) / $(node_fdb 1)"
-node_routes 2 | grep -q "^$S4 " || fail "node 2's kernel lost node 4's route with no supervisor"
+node_routes 2 | matches "^$S4 " || fail "node 2's kernel lost node 4's route with no supervisor"
 start_node 2
-wait_for "since_start 2 | grep -q 'event=pool_reconciled'" 20 ||
+wait_for "since_start 2 | matches 'event=pool_reconciled'" 20 ||
 	fail "node 2 did not reconcile after its restart"
 wait_for "no_trace_of_4 2" 5 ||
 	fail "node 2 keeps node 4's route or entries: $(node_routes 2) / $(node_fdb 2)"
 assert_contains "$(since_start 2 | grep 'event=pool_reconciled' | tail -1)" \
 	"stale_removed=4" "node 4's route, two forwarding entries and neighbour entry"
-wait_for 'node_routes 1 | grep -q "^$S2 via $(net_of "$S2") acre0.vx"' 20 ||
+wait_for 'node_routes 1 | matches "^$S2 via $(net_of "$S2") acre0.vx"' 20 ||
 	fail "node 1 has no route to node 2 again: $(node_routes 1)"
 wait_for "nsenter --net=/run/netns/acre-test-$RAND_ID-n1 -- curl -sf -m 1 http://$W2:8080/ >/dev/null" 10 ||
 	fail "node 1 does not reach web2 again"
@@ -246,7 +246,7 @@ assert_contains "$out" "web2: " "node 1 still reaches node 2"
 
 log "a clean stop: with slices left the routes stay, with none they go"
 stop_node 2
-node_routes 2 | grep -q "^$S1 " || fail "node 2 stopped with web2 running and lost its routes"
+node_routes 2 | matches "^$S1 " || fail "node 2 stopped with web2 running and lost its routes"
 out=$(node_acre 1 slice run --net bridge --rm -- curl -s -m 3 "http://$W2:8080/")
 assert_contains "$out" "web2: " "web2 still reached while its supervisor is stopped"
 node_acre 3 slice rm --force web3 >/dev/null || fail "removing web3"

@@ -86,7 +86,7 @@ declare -A ADDR
 for i in 1 2 3; do
 	wait_state "web-$i" running 10
 	ADDR[$i]=$(slice_field "web-$i" .network.address | cut -d/ -f1)
-	wait_for "on_node python3 -c '$count_py' 1 ${ADDR[$i]} 8080 | grep -q web-$i" 10 ||
+	wait_for "on_node python3 -c '$count_py' 1 ${ADDR[$i]} 8080 | matches web-$i" 10 ||
 		fail "web-$i does not answer on ${ADDR[$i]}:8080"
 done
 log "members ${ADDR[1]} ${ADDR[2]} ${ADDR[3]}, VIP $VIP"
@@ -261,7 +261,7 @@ out=$(vips "$(vip_msg false 1 3)") || fail "net.vips: $out"
 stop_supervisor || fail "the supervisor's clean stop"
 pins=/sys/fs/bpf/acre/$CGROOT/node
 [ -e "$pins/connect_vips" ] || fail "the slices' table went at a clean stop with slices running"
-ls "$pins" | grep -q '^vip_' && fail "VIP pins left after a clean stop: $(ls "$pins" | grep '^vip_')"
+ls "$pins" | matches '^vip_' && fail "VIP pins left after a clean stop: $(ls "$pins" | grep '^vip_')"
 progs=$(bpftool cgroup show "$VIPCG" 2>&1)
 assert_not_contains "$progs" "vip_" "programs at $VIPCG after a clean stop"
 restart_supervisor
