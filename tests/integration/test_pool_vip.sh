@@ -6,7 +6,9 @@
 # processes land on all three members (none under 20%), and so do those from a slice on
 # node 2; a UDP query to the VIP is answered from the VIP; slice show lists the VIP, from the
 # pool and from the node; --allow is checked against the member chosen; a member killed
-# through the pool stops receiving within 1 s, and so does one whose task dies.
+# through the pool stops receiving within 1 s, and so does one whose task dies; when a
+# node leaves (its supervisor killed, the node lost), its members go from the VIP on the
+# others, though their processes still answer.
 # (tests/integration/test_vip_node.sh checks the node's side in more depth, driving net.vips
 # itself.)  Each supervisor attaches its VIP programs at a cgroup of the test's own
 # (--vip-cgroup), above its own subtree and a cgroup for the node's client processes.
@@ -14,15 +16,15 @@
 
 cluster_init
 require nsenter
-"$ACRE_BIN/acre-controller" --help 2>&1 | grep -q -- --vip-cidr ||
+"$ACRE_BIN/acre-controller" --help 2>&1 | matches -- --vip-cidr ||
 	skip "this acre-controller has no pool networking (--vip-cidr)"
 # The nodes' side of the pool's network (subnets from the controller, routes between them).
-"$ACRE_BIN/acre-supervisor" --help 2>&1 | grep -q -- --node-address ||
+"$ACRE_BIN/acre-supervisor" --help 2>&1 | matches -- --node-address ||
 	skip "this acre-supervisor has no pool networking (--node-address)"
 T0=$(now_ms)
 V2=$(cgroup_v2_mount)
 [ -n "$V2" ] || skip "no cgroup v2 tree"
-CTL_ARGS=(--node-timeout 2s --lost-after 20s --pool-cidr 198.19.0.0/17 --vip-cidr 198.19.128.0/20)
+CTL_ARGS=(--node-timeout 2s --lost-after 5s --pool-cidr 198.19.0.0/17 --vip-cidr 198.19.128.0/20)
 
 log "network, certificates, controller, three supervisors"
 net_setup 3
@@ -169,5 +171,24 @@ last=$(awk '$2 != "web-1" { t = $1 } END { printf "%.0f\n", t }' "$TEST_DIR/watc
 log "web-3's last answer or a failure $((last > 0 ? last - t_kill : 0)) ms after its task died; $after connections 1 s after"
 [ "$after" -gt 20 ] || fail "too few connections after the crash to judge: $after"
 assert_eq "$late" 0 "connections to web-3 or failed, 1 s or more after its task died"
+
+log "a node leaves: its members go from the VIP on the others"
+pool slice run -d --name web-4 --net bridge --constraint n==3 --cap NET_BIND_SERVICE \
+	--label acre.service=web --label acre.vip.ports=80/tcp,53/udp \
+	-- python3 -c "$member_py" >/dev/null || fail "placing web-4"
+wait_for "on_node 1 python3 -c '$count_py' 30 $VIP 80 | jq -e '(.\"web-4\" // 0) > 0'" 15 ||
+	fail "web-4 does not join the VIP: $(on_node 1 python3 -c "$count_py" 30 "$VIP" 80)"
+A4=$(api GET /v1/slices/web-4 | jq -r .address)
+N3=$(node_id 3)
+kill_node 3
+wait_for "[ \"\$(api GET /v1/nodes/$N3 | jq -r .state)\" = down ]" 15 ||
+	fail "node 3 is not down: $(api GET /v1/nodes/$N3 | jq -c '{state, reason}')"
+t_down=$(now_ms)
+wait_for "[ \"\$(on_node 1 python3 -c '$count_py' 60 $VIP 80)\" = '{\"web-1\": 60}' ]" 2 ||
+	fail "node 1 still reaches web-4 through the VIP after node 3 left: $(on_node 1 python3 -c "$count_py" 60 "$VIP" 80)"
+log "web-4 out of the VIP on node 1 $(($(now_ms) - t_down)) ms after node 3 was down"
+# Its process goes on (a supervisor's crash leaves slices running): only the VIP's
+# table kept node 1 away from it.
+assert_eq "$(on_node 3 python3 -c "$count_py" 5 "$A4" 80)" '{"web-4": 5}' "web-4 at $A4, asked on node 3"
 
 log "test_pool_vip: $(( ($(now_ms) - T0) / 1000 )) s"
