@@ -233,7 +233,11 @@ $(BUILD)/test/pool_routes_test: tests/netns/test_pool_routes.c $(LIB_netns) $(LI
 
 unit: $(UNIT_BINS) $(SAN_BINS)
 
-check: all unit fuzz-build
+# bpf/ and netns/ against the real kernel, as root (make check runs each: tests/run-check.sh).
+KERNEL_TESTS := $(BUILD)/test/bpf_test $(BUILD)/test/bpf_vip_test $(BUILD)/test/bpf_isolate_test \
+		$(BUILD)/test/netns_test $(BUILD)/test/pool_routes_test
+
+check: all unit fuzz-build $(KERNEL_TESTS)
 	@tests/run-check.sh
 
 integration: all

@@ -111,6 +111,32 @@ echo "== fuzz corpora replayed"
 run_fuzz_replay
 suite_time "fuzz corpora"
 
+# bpf/ and netns/ against this kernel: each ends with "[WHAT: ]N passed, N failed".
+echo "== kernel tests of bpf/ and netns/"
+for t in build/test/bpf_test build/test/bpf_vip_test build/test/bpf_isolate_test \
+	build/test/netns_test build/test/pool_routes_test; do
+	out=$log/$(basename "$t")
+	"$t" >"$out" 2>&1
+	rc=$?
+	line=$(grep -aE '(^|: )[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+	p=$(echo "$line" | sed -nE 's/(.*: )?([0-9]+) passed.*/\2/p')
+	f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed$/\1/p')
+	# No summary, or a bad exit with none failed: a crash, one failure.
+	if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
+		f=$((${f:-0} + 1))
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "FAIL kernel $(basename "$t")"
+		grep -a '^FAIL' "$out" | sed 's/^/    /' | head -20
+		tail -5 "$out" | sed 's/^/    /'
+	else
+		echo "PASS kernel $(basename "$t") (${p:-0})"
+	fi
+done
+suite_time "kernel tests"
+
 echo "== integration tests on this machine ($(uname -r))"
 run_suite integration tests/run-integration.sh
 suite_time "integration tests"
