@@ -41,9 +41,10 @@ int nn_link_up_index(struct acre_netns *nn, int ifindex, const char *what, struc
 /* tbf on ifindex at rate bit/s; `what` names the interface in messages. */
 int nn_rate_set_index(struct acre_netns *nn, int ifindex, const char *what, uint64_t rate,
 		      struct acre_error *err);
-/* The pair host (on br, up) and eth0 (inside netns_fd, down), in one request. */
+/* The pair host (on br, up) and eth0 (inside netns_fd, down, its MAC made from address),
+ * in one request. */
 int nn_veth_add(struct acre_netns *nn, const struct acre_netns_bridge *br, const char *host,
-		int netns_fd, struct acre_error *err);
+		int netns_fd, uint32_t address, struct acre_error *err);
 int nn_port_set_isolated_index(struct acre_netns *nn, int ifindex, const char *what, bool on,
 			       struct acre_error *err);
 

@@ -165,7 +165,7 @@ int acre_netns_slice_setup(struct acre_netns *nn, const struct acre_netns_bridge
 	}
 	char host[ACRE_NETNS_IFNAMSIZ];
 	acre_netns_veth_name(br, s->owner, host);
-	r = nn_veth_add(nn, br, host, netns_fd, err);
+	r = nn_veth_add(nn, br, host, netns_fd, s->address, err);
 	if (r == -EEXIST) {
 		/*
 		 * The pair of this owner's previous run: its namespace is gone but
@@ -173,7 +173,7 @@ int acre_netns_slice_setup(struct acre_netns *nn, const struct acre_netns_bridge
 		 */
 		memset(err, 0, sizeof(*err));
 		acre_netns_link_delete(nn, host, NULL);
-		r = nn_veth_add(nn, br, host, netns_fd, err);
+		r = nn_veth_add(nn, br, host, netns_fd, s->address, err);
 	}
 	if (r < 0)
 		return acre_error_prefix(err, "slice %s", s->owner);

@@ -6,6 +6,13 @@
  * is ever renamed or moved, so no temporary name can clash on the host and
  * there is no moment where half the pair sits in the wrong namespace.
  *
+ * eth0's MAC is made from the slice's IPv4 address (02:a5 and its four
+ * bytes), as Docker's bridge does: an address that a new slice takes over
+ * from an ended one keeps its MAC, so the neighbour entries that the
+ * gateway and other slices hold for it stay right.  With a random MAC they
+ * went on pointing at the old one until the kernel found them stale,
+ * about ten seconds without reaching the new slice.
+ *
  * Port isolation is IFLA_BRPORT_ISOLATED in an AF_BRIDGE RTM_SETLINK.  The
  * libnl 3.7 bridge API knows only the older port flags, so this one request
  * is assembled from libnl's message and attribute calls.  Kernel semantics
@@ -19,9 +26,24 @@
 #include <linux/rtnetlink.h>
 #include <netlink/route/link/veth.h>
 
-int nn_veth_add(struct acre_netns *nn, const struct acre_netns_bridge *br, const char *host,
-		int netns_fd, struct acre_error *err)
+/* Locally administered (bit 1 of the first byte), unicast. */
+static struct nl_addr *slice_mac(uint32_t address)
 {
+	uint8_t mac[6] = {0x02,
+			  0xa5,
+			  (uint8_t)(address >> 24),
+			  (uint8_t)(address >> 16),
+			  (uint8_t)(address >> 8),
+			  (uint8_t)address};
+	return nl_addr_build(AF_LLC, mac, sizeof(mac));
+}
+
+int nn_veth_add(struct acre_netns *nn, const struct acre_netns_bridge *br, const char *host,
+		int netns_fd, uint32_t address, struct acre_error *err)
+{
+	_cleanup_nladdr_ struct nl_addr *mac = slice_mac(address);
+	if (!mac)
+		return acre_error_set(err, ENOMEM, NULL, "creating veth %s: out of memory", host);
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
 	if (!link)
 		return acre_error_set(err, ENOMEM, NULL, "creating veth %s: out of memory", host);
@@ -30,6 +52,7 @@ int nn_veth_add(struct acre_netns *nn, const struct acre_netns_bridge *br, const
 	rtnl_link_set_master(link, br->ifindex);
 	rtnl_link_set_flags(link, IFF_UP);
 	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_addr(peer, mac);
 	rtnl_link_set_ns_fd(peer, netns_fd);
 	/* Not IFF_UP here: 6.18 answers ENOTCONN to a peer brought up in another namespace. */
 	int r = rtnl_link_add(nn->sk, link, NLM_F_CREATE | NLM_F_EXCL);

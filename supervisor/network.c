@@ -6,15 +6,37 @@
  * veth set up while acre-init holds the task back, port isolation and the
  * outbound --allow policy, and the cleanup of what slices that ended while
  * the supervisor was down left behind.
+ *
+ * An ended slice's address is given again only once its veth is gone.  The
+ * kernel removes the pair with the slice's network namespace, on its own
+ * time (tens of milliseconds, seconds on a busy machine), and until then
+ * that namespace still holds the address, with the same MAC (netns/veth.c):
+ * a new slice given the address at once saw its peers' connections reset by
+ * the dying one.  So the lease drains: it is released when the kernel has
+ * removed the veth, looked for every DRAIN_POLL_MS, or after DRAIN_MAX_MS,
+ * when the supervisor deletes the pair itself (something, an `ip netns`
+ * mount say, keeps the namespace).
  */
 #include "network.h"
 #include "dns.h"
 #include "pool_net.h"
 #include "netns/netns.h"
 
+#include <inttypes.h>
 #include <net/if.h>
 
 #include "egress.h"
+
+#define DRAIN_POLL_MS 20
+#define DRAIN_MAX_MS  5000
+
+/* A lease held until the host veth of its ended slice is gone. */
+struct drain {
+	char owner[ACRE_NAME_MAX + 1];
+	char ifname[ACRE_NETNS_IFNAMSIZ];
+	unsigned ifindex;
+	uint64_t since_ns;
+};
 
 struct network {
 	struct acre_netns *nn;
@@ -22,6 +44,9 @@ struct network {
 	struct acre_ipam *ipam;
 	bool bridge_ready;
 	char off[300]; /* why --net bridge is unavailable, or empty */
+	struct drain *drain;
+	size_t ndrain;
+	struct event *drain_ev;
 };
 
 int network_init(struct supervisor *sv, struct acre_error *err)
@@ -82,10 +107,97 @@ void network_free(struct supervisor *sv, bool no_slices_left)
 			acre_log(ACRE_LOG_WARN, "event=bridge_remove_failed error=\"%s\"",
 				 err.message);
 	}
+	if (n->drain_ev)
+		event_free(n->drain_ev);
+	free(n->drain); /* their leases stay on disk: the next start drops them (network_recover) */
 	acre_ipam_close(n->ipam);
 	acre_netns_close(n->nn);
 	free(n);
 	sv->net = NULL;
+}
+
+/* ---- draining leases ---------------------------------------------------------------------- */
+
+static void lease_release(struct supervisor *sv, const char *owner)
+{
+	struct network *n = sv->net;
+	struct acre_error err = {0};
+	if (acre_ipam_release(n->ipam, owner, &err) < 0)
+		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"", owner,
+			 err.message);
+	if (acre_ipam_count(n->ipam) == 0)
+		pool_net_lease_released(sv);
+}
+
+static void drain_drop(struct network *n, size_t i)
+{
+	n->drain[i] = n->drain[--n->ndrain];
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct supervisor *sv = arg;
+	struct network *n = sv->net;
+	uint64_t now = acre_monotonic_ns();
+	for (size_t i = 0; i < n->ndrain;) {
+		struct drain *d = &n->drain[i];
+		char name[IF_NAMESIZE];
+		bool gone = !if_indextoname(d->ifindex, name) || strcmp(name, d->ifname) != 0;
+		if (!gone && now - d->since_ns < DRAIN_MAX_MS * 1000000ULL) {
+			i++;
+			continue;
+		}
+		if (!gone) {
+			struct acre_error err = {0};
+			if (acre_netns_link_delete(n->nn, d->ifname, &err) < 0)
+				acre_log(ACRE_LOG_WARN,
+					 "slice=%s event=veth_delete_failed error=\"%s\"", d->owner,
+					 err.message);
+		}
+		acre_log(ACRE_LOG_DEBUG,
+			 "slice=%s event=lease_drained veth=%s waited_ms=%" PRIu64 " deleted=%s",
+			 d->owner, d->ifname, (now - d->since_ns) / 1000000,
+			 gone ? "kernel" : "supervisor");
+		lease_release(sv, d->owner);
+		drain_drop(n, i);
+	}
+	if (n->ndrain) {
+		struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+		evtimer_add(n->drain_ev, &tv);
+	}
+}
+
+/* 0: the lease drains; -1: it cannot (out of memory), and the caller releases it now. */
+static int drain_add(struct supervisor *sv, const char *owner, const char *ifname, unsigned ifindex)
+{
+	struct network *n = sv->net;
+	if (!n->drain_ev && !(n->drain_ev = evtimer_new(sv->base, on_drain, sv)))
+		return -1;
+	struct drain *grown = realloc(n->drain, (n->ndrain + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	n->drain = grown;
+	struct drain *d = &n->drain[n->ndrain++];
+	*d = (struct drain){.ifindex = ifindex, .since_ns = acre_monotonic_ns()};
+	snprintf(d->owner, sizeof(d->owner), "%s", owner);
+	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
+	if (!evtimer_pending(n->drain_ev, NULL)) {
+		struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+		evtimer_add(n->drain_ev, &tv);
+	}
+	return 0;
+}
+
+/* A new slice of the same name takes the lease over; its set-up replaces the old pair. */
+static void drain_cancel(struct network *n, const char *owner)
+{
+	for (size_t i = 0; i < n->ndrain; i++)
+		if (strcmp(n->drain[i].owner, owner) == 0) {
+			drain_drop(n, i);
+			return;
+		}
 }
 
 /* The outbound policy, in place before the task can run. */
@@ -149,6 +261,7 @@ int network_prepare(struct supervisor *sv, const struct acre_slice_spec *spec, u
 	if ((rc = ensure_bridge(n, err)) < 0)
 		return rc;
 	uint32_t addr;
+	drain_cancel(n, spec->name);
 	if ((rc = acre_ipam_allocate(n->ipam, spec->name, &addr, err)) < 0)
 		return rc;
 	/* The lease is the caller's to release on failure (network_release). */
@@ -205,14 +318,22 @@ void network_release(struct supervisor *sv, const struct acre_slice_spec *spec, 
 	/*
 	 * An ended slice's veth pair goes with its network namespace, which the
 	 * kernel tears down on its own time: deleting it here would cost tens of
-	 * milliseconds of the supervisor's.  Only a still live one is deleted.
+	 * milliseconds of the supervisor's.  Only a still live one is deleted;
+	 * an ended one's lease drains until the kernel has removed it.
 	 */
-	int rc = live ? acre_netns_slice_teardown(n->nn, &n->br, spec->name, &err) : 0;
-	if (rc < 0 || acre_ipam_release(n->ipam, spec->name, &err) < 0)
-		acre_log(ACRE_LOG_WARN, "slice=%s event=network_release_failed error=\"%s\"",
-			 spec->name, err.message);
-	if (acre_ipam_count(n->ipam) == 0)
-		pool_net_lease_released(sv);
+	if (live) {
+		if (acre_netns_slice_teardown(n->nn, &n->br, spec->name, &err) < 0)
+			acre_log(ACRE_LOG_WARN,
+				 "slice=%s event=network_release_failed error=\"%s\"", spec->name,
+				 err.message);
+	} else {
+		char ifname[ACRE_NETNS_IFNAMSIZ];
+		acre_netns_veth_name(&n->br, spec->name, ifname);
+		unsigned ifindex = if_nametoindex(ifname);
+		if (ifindex && drain_add(sv, spec->name, ifname, ifindex) == 0)
+			return;
+	}
+	lease_release(sv, spec->name);
 }
 
 static void collect_name(const char *key, void *value, void *ud)
