@@ -1,6 +1,9 @@
 /*
  * Names outside `.acre`, forwarded to the host's resolvers (the nameserver
- * lines of /etc/resolv.conf, or of --resolv-conf, read at start).  Queries
+ * lines of /etc/resolv.conf, or of --resolv-conf).  The file is read at
+ * start and again when it has changed (looked at, at most once a second,
+ * when a query comes): DHCP, a VPN or resolvconf rewrite it under a
+ * long-running supervisor.  Queries
  * leave from the supervisor's own network namespace, so a resolver on the
  * host's loopback (127.0.0.53, a local dnsmasq) works as well as a remote
  * one.  The answer goes back as the resolver gave it, TTLs untouched, with
@@ -29,12 +32,14 @@
 #include <fcntl.h>
 #include <ldns/ldns.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define FWD_SERVERS_MAX 3 /* as the C library's MAXNS */
 #define FWD_MAX		512
 #define FWD_PER_CLIENT	64
 #define ATTEMPT_MS	700
 #define GIVE_UP_MS	2000
+#define RECHECK_MS	1000 /* the resolv.conf file looked at no more often */
 
 struct fwd_query {
 	struct dns_forward *fw;
@@ -54,38 +59,50 @@ struct fwd_query {
 	uint32_t client; /* its address */
 };
 
-struct dns_forward {
-	struct event_base *base;
+struct dns_servers {
 	struct sockaddr_storage servers[FWD_SERVERS_MAX];
 	socklen_t server_len[FWD_SERVERS_MAX];
 	size_t nservers;
+};
+
+struct dns_forward {
+	struct event_base *base;
+	struct dns_servers rs; /* the resolvers, as the file last said */
+	char path[4096];
+	struct stat seen; /* the file as it was read: its inode, size and time */
+	bool seen_exists;
+	uint64_t checked_ns;
 	size_t outstanding;
 	struct fwd_query table[FWD_MAX];
 };
 
-static int add_server(struct dns_forward *fw, const char *addr)
+static int add_server(struct dns_servers *rs, const char *addr)
 {
-	struct sockaddr_in *in = (struct sockaddr_in *)&fw->servers[fw->nservers];
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&fw->servers[fw->nservers];
-	if (fw->nservers >= FWD_SERVERS_MAX)
+	struct sockaddr_in *in = (struct sockaddr_in *)&rs->servers[rs->nservers];
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&rs->servers[rs->nservers];
+	if (rs->nservers >= FWD_SERVERS_MAX)
 		return 0;
-	memset(&fw->servers[fw->nservers], 0, sizeof(fw->servers[0]));
+	memset(&rs->servers[rs->nservers], 0, sizeof(rs->servers[0]));
 	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
 		in->sin_family = AF_INET;
 		in->sin_port = htons(53);
-		fw->server_len[fw->nservers++] = sizeof(*in);
+		rs->server_len[rs->nservers++] = sizeof(*in);
 	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(53);
-		fw->server_len[fw->nservers++] = sizeof(*in6);
+		rs->server_len[rs->nservers++] = sizeof(*in6);
 	} else {
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int read_resolv_conf(struct dns_forward *fw, const char *path, struct acre_error *err)
+/* The nameserver lines of path into rs; a missing file is no resolver, no error. */
+static int read_resolv_conf(struct dns_servers *rs, const char *path, struct stat *st, bool *exists,
+			    struct acre_error *err)
 {
+	*rs = (struct dns_servers){0};
+	*exists = false;
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
@@ -93,6 +110,7 @@ static int read_resolv_conf(struct dns_forward *fw, const char *path, struct acr
 		return acre_error_set(err, errno, "--resolv-conf", "--resolv-conf %s: %s", path,
 				      strerror(errno));
 	}
+	*exists = fstat(fileno(f), st) == 0;
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
 		char key[32], value[256];
@@ -101,11 +119,64 @@ static int read_resolv_conf(struct dns_forward *fw, const char *path, struct acr
 		char *pct = strchr(value, '%'); /* a scope id: the address alone */
 		if (pct)
 			*pct = '\0';
-		if (add_server(fw, value) < 0)
+		if (add_server(rs, value) < 0)
 			acre_log(ACRE_LOG_WARN, "event=dns_resolver_skipped file=%s nameserver=%s",
 				 path, value);
 	}
 	return 0;
+}
+
+/* "a,b,c": the resolvers, for the log. */
+static void servers_format(const struct dns_servers *rs, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < rs->nservers && used < size; i++) {
+		char a[INET6_ADDRSTRLEN] = "";
+		const struct sockaddr_storage *ss = &rs->servers[i];
+		inet_ntop(ss->ss_family,
+			  ss->ss_family == AF_INET
+				  ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+				  : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr,
+			  a, sizeof(a));
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "", a);
+	}
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * The file again, when it changed since it was read.  Queries in flight keep their
+ * place: an attempt's resolver index is taken modulo the new count.
+ */
+static void refresh(struct dns_forward *fw)
+{
+	uint64_t now = acre_monotonic_ns();
+	if (now - fw->checked_ns < RECHECK_MS * 1000000ULL)
+		return;
+	fw->checked_ns = now;
+	struct stat st;
+	bool exists = stat(fw->path, &st) == 0;
+	if (exists == fw->seen_exists && (!exists || same_file(&st, &fw->seen)))
+		return;
+	struct dns_servers rs;
+	struct acre_error err = {0};
+	if (read_resolv_conf(&rs, fw->path, &st, &exists, &err) < 0) {
+		acre_log(ACRE_LOG_WARN, "event=dns_resolv_conf_unreadable file=%s error=\"%s\"",
+			 fw->path, err.message);
+		return; /* the resolvers it had are still the best guess */
+	}
+	fw->rs = rs;
+	fw->seen = st;
+	fw->seen_exists = exists;
+	char list[3 * INET6_ADDRSTRLEN + 3];
+	servers_format(&fw->rs, list, sizeof(list));
+	acre_log(ACRE_LOG_INFO, "event=dns_resolvers_changed file=%s nameservers=%s", fw->path,
+		 list[0] ? list : "none");
 }
 
 int dns_forward_new(struct event_base *base, const char *resolv_conf, struct dns_forward **out,
@@ -119,19 +190,18 @@ int dns_forward_new(struct event_base *base, const char *resolv_conf, struct dns
 		fw->table[i].fw = fw;
 		fw->table[i].fd = -1;
 	}
-	int rc = read_resolv_conf(fw, resolv_conf, err);
+	snprintf(fw->path, sizeof(fw->path), "%s", resolv_conf);
+	int rc = read_resolv_conf(&fw->rs, resolv_conf, &fw->seen, &fw->seen_exists, err);
 	if (rc < 0) {
 		free(fw);
 		return rc;
 	}
-	for (size_t i = 0; i < fw->nservers; i++) {
-		char a[INET6_ADDRSTRLEN] = "";
-		const struct sockaddr_storage *ss = &fw->servers[i];
-		inet_ntop(ss->ss_family,
-			  ss->ss_family == AF_INET
-				  ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
-				  : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr,
-			  a, sizeof(a));
+	fw->checked_ns = acre_monotonic_ns();
+	for (size_t i = 0; i < fw->rs.nservers; i++) {
+		char a[3 * INET6_ADDRSTRLEN + 3];
+		struct dns_servers one = {.nservers = 1};
+		one.servers[0] = fw->rs.servers[i];
+		servers_format(&one, a, sizeof(a));
 		acre_log(ACRE_LOG_INFO, "event=dns_resolver file=%s nameserver=%s", resolv_conf, a);
 	}
 	*out = fw;
@@ -140,7 +210,7 @@ int dns_forward_new(struct event_base *base, const char *resolv_conf, struct dns
 
 size_t dns_forward_servers(const struct dns_forward *fw)
 {
-	return fw ? fw->nservers : 0;
+	return fw ? fw->rs.nservers : 0;
 }
 
 static void close_attempt(struct fwd_query *f)
@@ -266,6 +336,8 @@ static int send_tcp(struct fwd_query *f)
 {
 	struct dns_forward *fw = f->fw;
 	close_attempt(f);
+	if (f->server >= fw->rs.nservers) /* the file lost it meanwhile */
+		return -ENOENT;
 	_cleanup_free_ uint8_t *copy = with_new_id(f);
 	f->bev = copy ? bufferevent_socket_new(fw->base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!f->bev)
@@ -276,9 +348,9 @@ static int send_tcp(struct fwd_query *f)
 	if (bufferevent_enable(f->bev, EV_READ | EV_WRITE) < 0 ||
 	    bufferevent_write(f->bev, hdr, 2) < 0 || bufferevent_write(f->bev, copy, f->len) < 0)
 		return -ENOMEM;
-	const struct sockaddr_storage *to = &fw->servers[f->server];
+	const struct sockaddr_storage *to = &fw->rs.servers[f->server];
 	if (bufferevent_socket_connect(f->bev, (const struct sockaddr *)to,
-				       (int)fw->server_len[f->server]) < 0)
+				       (int)fw->rs.server_len[f->server]) < 0)
 		return -ECONNREFUSED;
 	return 0;
 }
@@ -287,8 +359,10 @@ static void next_attempt(struct fwd_query *f)
 {
 	close_attempt(f);
 	uint64_t elapsed_ms = (acre_monotonic_ns() - f->started_ns) / 1000000;
-	f->server = (f->server + 1) % (unsigned)f->fw->nservers;
-	if (elapsed_ms + 50 >= GIVE_UP_MS || send_attempt(f) < 0)
+	size_t n = f->fw->rs.nservers; /* none left, when the file lost them meanwhile */
+	if (n)
+		f->server = (f->server + 1) % (unsigned)n;
+	if (!n || elapsed_ms + 50 >= GIVE_UP_MS || send_attempt(f) < 0)
 		finish(f, NULL, 0);
 }
 
@@ -334,12 +408,14 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 static int send_attempt(struct fwd_query *f)
 {
 	struct dns_forward *fw = f->fw;
-	const struct sockaddr_storage *to = &fw->servers[f->server];
+	if (f->server >= fw->rs.nservers) /* the file lost it meanwhile */
+		return -ENOENT;
+	const struct sockaddr_storage *to = &fw->rs.servers[f->server];
 	f->attempts++;
 	f->fd = socket(to->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd < 0)
 		return -errno;
-	if (connect(f->fd, (const struct sockaddr *)to, fw->server_len[f->server]) < 0)
+	if (connect(f->fd, (const struct sockaddr *)to, fw->rs.server_len[f->server]) < 0)
 		return -errno;
 	uint8_t *copy = with_new_id(f);
 	if (!copy)
@@ -361,7 +437,9 @@ static int send_attempt(struct fwd_query *f)
 int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool tcp,
 		      uint32_t client, dns_forward_done done, void *ud, uint64_t tag)
 {
-	if (!fw || fw->nservers == 0)
+	if (fw)
+		refresh(fw);
+	if (!fw || fw->rs.nservers == 0)
 		return -ENOENT;
 	if (len < LDNS_HEADER_SIZE || len > DNS_MESSAGE_MAX)
 		return -EINVAL;
@@ -397,9 +475,9 @@ int dns_forward_query(struct dns_forward *fw, const uint8_t *q, size_t len, bool
 	memcpy(f->query, q, len);
 	/* Spread the load: the first resolver first, the others on its failures. */
 	int rc = send_attempt(f);
-	while (rc < 0 && f->attempts < fw->nservers) {
+	while (rc < 0 && f->attempts < fw->rs.nservers) {
 		close_attempt(f);
-		f->server = (f->server + 1) % (unsigned)fw->nservers;
+		f->server = (f->server + 1) % (unsigned)fw->rs.nservers;
 		rc = send_attempt(f);
 	}
 	if (rc < 0)

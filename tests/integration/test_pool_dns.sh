@@ -6,7 +6,8 @@
 # stops within 1 s of its end; GROUP.acre gives every running member,
 # rotated; a slice finds names through its generated /etc/resolv.conf
 # (search acre) and reverse names of slice addresses; an outside name is
-# forwarded with its TTL; a dead resolver costs SERVFAIL within ~2 s; a
+# forwarded with its TTL; a dead resolver costs SERVFAIL within ~2 s, and a
+# resolv.conf rewritten under the running supervisor is read again; a
 # malformed query gets FORMERR or nothing and the next good one is answered
 # at once; TCP works and a silent TCP client does not hold the server; a
 # non-slice address is refused; a --net none slice fails its lookups at
@@ -226,6 +227,17 @@ assert_eq "$(q -b 198.18.250.1 +time=5 other2.test | sed -n 's/.*status: \([A-Z]
 el=$(($(now_ms) - t))
 log "the other client's query went out: SERVFAIL after $el ms"
 [ "$el" -ge 1500 ] || fail "another client's query failed at once ($el ms): the flood took its place"
+
+# ---- the host's resolv.conf rewritten under a running supervisor: read again -----------------
+# (DHCP or a VPN does it; the file is looked at, at most once a second, when a query comes.)
+printf 'nameserver 198.18.250.1\n' >"$TEST_DIR/resolv.conf.new"
+mv "$TEST_DIR/resolv.conf.new" "$TEST_DIR/resolv.conf"
+t=$(now_ms)
+wait_for "[ \"\$(short outside.test)\" = 198.18.250.9 ]" 4 ||
+	fail "the rewritten resolv.conf was not read: $(grep dns_resolvers "$SUP_LOG")"
+log "the new resolver answers $(($(now_ms) - t)) ms after resolv.conf was replaced"
+grep -q 'event=dns_resolvers_changed .*nameservers=198.18.250.1$' "$SUP_LOG" ||
+	fail "the change was not logged: $(grep dns_resolvers "$SUP_LOG")"
 
 # ---- --net none: lookups fail at once --------------------------------------------------------
 out=$(acre slice run --rm -- python3 -c "
