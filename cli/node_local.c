@@ -59,5 +59,11 @@ int node_local(struct cli *cli, int argc, char **argv)
 	printf("hostname:    %s\n", render_str(res, "hostname"));
 	printf("controller:  %s\n", render_str(res, "controller"));
 	print_network(json_object_get(res, "network"));
+	const char *drops = json_string_value(json_object_get(res, "forward_dropped_by"));
+	if (drops)
+		printf("warning:     the host's %s (policy drop) drops what this node forwards: "
+		       "other nodes cannot reach its slices, nor its slices the outside; accept "
+		       "acre's bridge there\n",
+		       drops);
 	return 0;
 }

@@ -368,5 +368,11 @@ int acre_nft_publish_remove(struct acre_nft *n, const struct acre_nft_publish *p
 int acre_nft_table_remove(struct acre_nft *n, struct acre_error *err);
 /* 1 if the table exists, else 0. */
 int acre_nft_table_exists(struct acre_nft *n);
+/*
+ * The host's base chains on the IPv4 forward hook whose policy is drop (not
+ * acre's), as "family table chain, ..." in buf: their count, or -errno.
+ * Such a chain drops routed pool traffic and slices' outside traffic.
+ */
+int acre_nft_forward_drops(struct acre_nft *n, char *buf, size_t len, struct acre_error *err);
 
 #endif

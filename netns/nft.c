@@ -31,17 +31,11 @@
  *                                     anything but it, not to @pool: drop
  *   }
  */
-#include "netns.h"
+#include "nft_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
-
-struct acre_nft {
-	struct nft_ctx *ctx;
-	char table[ACRE_NFT_TABLE_MAX];
-};
 
 /* Letters, digits, '_' and '-', starting with a letter: an nft identifier with nothing to quote. */
 static bool plain_identifier(const char *s, size_t max)

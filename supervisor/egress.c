@@ -97,12 +97,33 @@ static int make_table(struct supervisor *sv, struct egress *e, struct acre_error
 	forwarding_on();
 	if ((rc = acre_nft_table_ensure(e->nft, &cfg, err)) < 0)
 		return rc;
-	if (!e->made)
+	if (!e->made) {
 		acre_log(ACRE_LOG_INFO, "event=nft_table_ready table=%s egress=%s published=%zu",
 			 acre_nft_table(e->nft), sv->opt.egress_none ? "none" : "nat", e->pub.n);
+		char chains[512];
+		if (egress_forward_drops(sv, chains, sizeof(chains)) > 0)
+			acre_log(ACRE_LOG_WARN,
+				 "event=forward_dropped chains=\"%s\" reason=\"a forward chain of "
+				 "the host's with policy drop drops routed pool traffic and slices' "
+				 "outside traffic: accept bridge %s in it\"",
+				 chains, br->name);
+	}
 	e->made = true;
 	e->subnet = br->subnet;
 	return 0;
+}
+
+int egress_forward_drops(struct supervisor *sv, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	struct egress *e = egress_get(sv);
+	struct acre_error err = {0};
+	if (!e || !network_bridge_on(sv) || open_nft(sv, e, &err) < 0)
+		return 0;
+	int n = acre_nft_forward_drops(e->nft, buf, len, &err);
+	if (n < 0)
+		acre_log(ACRE_LOG_DEBUG, "event=forward_check_failed error=\"%s\"", err.message);
+	return n;
 }
 
 /* Made, and for the bridge's present subnet (a pool's node moves to the pool's when it joins). */

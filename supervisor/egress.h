@@ -39,5 +39,11 @@ void egress_slice_remove(struct supervisor *sv, const struct acre_slice_spec *sp
 int egress_set_pool_cidr(struct supervisor *sv, const struct acre_cidr *pool);
 /* Makes the table again from what is current (after the bridge's subnet changed). */
 int egress_sync(struct supervisor *sv, struct acre_error *err);
+/*
+ * The host's forward-hook chains with policy drop (not acre's), "family table
+ * chain, ..." in buf, and their count: they drop routed pool traffic and the
+ * slices' outside traffic.  0 when bridge networking is off.
+ */
+int egress_forward_drops(struct supervisor *sv, char *buf, size_t len);
 
 #endif

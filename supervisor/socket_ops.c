@@ -6,6 +6,7 @@
  * of them later, through a waiter).
  */
 #include "socket_ops.h"
+#include "egress.h"
 #include "pool_net.h"
 #include "slice_ops.h"
 #include "view.h"
@@ -71,15 +72,20 @@ static void op_ping(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 				(int)sv->ncpus));
 }
 
-/* The node itself, as it sees its place in the pool: overlay, subnet, routes. */
+/*
+ * The node itself, as it sees its place in the pool: overlay, subnet, routes;
+ * and the host's firewall chains that would drop what it forwards.
+ */
 static void op_node_show(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	(void)req;
-	char host[256] = "";
+	char host[256] = "", drops[512];
 	gethostname(host, sizeof(host) - 1);
+	bool dropped = egress_forward_drops(sv, drops, sizeof(drops)) > 0;
 	conn_reply_ok(c, id,
-		      json_pack("{s:s,s:s?,s:o}", "hostname", host, "controller",
-				sv->opt.link.controller, "network", pool_net_view(sv)));
+		      json_pack("{s:s,s:s?,s:o,s:s?}", "hostname", host, "controller",
+				sv->opt.link.controller, "network", pool_net_view(sv),
+				"forward_dropped_by", dropped ? drops : NULL));
 }
 
 static void op_run(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)

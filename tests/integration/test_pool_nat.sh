@@ -7,7 +7,8 @@
 # answer on the node's address from outside, from the node itself and from
 # another slice of the node; a
 # node port that a process holds, or another slice publishes, is refused
-# with nothing created; kill -9 of the supervisor and a restart keep the
+# with nothing created; a host forward chain with policy drop is named by
+# `acre node local`; kill -9 of the supervisor and a restart keep the
 # published port answering; a clean stop with no slice left removes the
 # table, and no other table changed.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +64,19 @@ assert_eq "$seen" "$node_addr" "the address the outside listener saw"
 log "egress nat: the outside saw $seen"
 in_node nft list table ip "$table" >"$TEST_DIR/table" || fail "no table $table"
 assert_contains "$(cat "$TEST_DIR/table")" masquerade "table $table"
+
+# ---- a host firewall that drops what the node forwards: found and said ------------------------
+# (Docker sets ip filter FORWARD so.)  In the node's namespace, which is the test's own.
+assert_eq "$(acre -j node local | jq -r .forward_dropped_by)" null "forward_dropped_by with no such chain"
+in_node nft add table ip filter
+in_node nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'
+assert_eq "$(acre -j node local | jq -r .forward_dropped_by)" "ip filter FORWARD" "the chain named"
+assert_contains "$(acre node local)" "the host's ip filter FORWARD (policy drop) drops what this node forwards" \
+	"node local's warning"
+seen=$(reach 2>&1) && fail "the host's drop policy let a slice out ($seen): the warning would be wrong"
+in_node nft delete table ip filter
+seen=$(reach) || fail "the drop policy gone, a bridged slice cannot reach outside: $seen"
+log "a host forward chain with policy drop: named by node local, and it does block"
 
 # ---- published ports --------------------------------------------------------------------
 # web serves HTTP on 8000 and echoes UDP on 5353, published as 8080/tcp and 8053/udp.
