@@ -102,11 +102,12 @@ static int make_table(struct supervisor *sv, struct egress *e, struct acre_error
 			 acre_nft_table(e->nft), sv->opt.egress_none ? "none" : "nat", e->pub.n);
 		char chains[512];
 		if (egress_forward_drops(sv, chains, sizeof(chains)) > 0)
-			acre_log(ACRE_LOG_WARN,
-				 "event=forward_dropped chains=\"%s\" reason=\"a forward chain of "
-				 "the host's with policy drop drops routed pool traffic and slices' "
-				 "outside traffic: accept bridge %s in it\"",
-				 chains, br->name);
+			acre_log(
+				ACRE_LOG_WARN,
+				"event=forward_dropped chains=\"%s\" reason=\"a forward chain of "
+				"the host's with policy drop drops routed pool traffic and slices' "
+				"outside traffic: accept bridge %s in it\"",
+				chains, br->name);
 	}
 	e->made = true;
 	e->subnet = br->subnet;
