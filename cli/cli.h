@@ -205,5 +205,6 @@ int do_node(struct cli *cli, int argc, char **argv);	/* node_cmds.c */
 int node_local(struct cli *cli, int argc, char **argv); /* node_local.c: `acre node local` */
 int do_pool(struct cli *cli, int argc, char **argv);	/* pool_show.c */
 int do_events(struct cli *cli, int argc, char **argv);	/* events.c */
+int do_why(struct cli *cli, int argc, char **argv);	/* why.c */
 
 #endif

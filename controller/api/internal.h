@@ -71,6 +71,7 @@ API_HANDLER(api_node_delete);
 API_HANDLER(api_slices_list);
 API_HANDLER(api_slices_create);
 API_HANDLER(api_slice_show);
+API_HANDLER(api_why);
 API_HANDLER(api_slice_delete);
 API_HANDLER(api_slice_kill);
 API_HANDLER(api_metrics);

@@ -111,6 +111,7 @@ void pool_place_slice(struct pool *p, struct pool_slice *sl)
 	struct sched_request r = {
 		.cpus = sl->cpus,
 		.mem = sl->mem,
+		.net = sl->net_rate,
 		.placement = sl->placement,
 		.group = sl->group ? sl->group : "",
 	};

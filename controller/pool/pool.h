@@ -447,4 +447,25 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl);
 /* Capacity, use and room of the ready nodes, in all and per attribute value; slice counts. */
 json_t *pool_summary_json(struct pool *p);
 
+/* ---- why something does not run (why.c) ---------------------------------------------- */
+
+/* What a placement needs: a slice's, or one instance's of an app. */
+struct pool_why_request {
+	uint32_t cpus; /* millicpus */
+	uint64_t mem;
+	uint64_t net;				/* bit/s */
+	const struct acre_placement *placement; /* NULL: anywhere */
+};
+
+/*
+ * Every node's reasons it does not take r, grouped and counted ("reasons":
+ * [{reason, nodes, examples: [{node, detail}]}], most nodes first), every
+ * node's own list in pools of up to 100 ("by_node"), how many would take it
+ * now ("fit") and could by capacity ("could_ever"), and the smallest changes
+ * that would let it run ("suggestions").  NULL: out of memory.
+ */
+json_t *pool_why(struct pool *p, const struct pool_why_request *r);
+/* The same for a slice of the pool, with its kind, name, state and reason. */
+json_t *pool_why_slice(struct pool *p, const struct pool_slice *sl);
+
 #endif

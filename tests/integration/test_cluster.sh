@@ -4,7 +4,8 @@
 # network namespace of its own with its own cgroup root and state
 # directory.  It places 30 real slices and checks binpack, spread (the
 # strategy and --spread over an attribute) and constraints; a slice that
-# fits nowhere waits pending and is placed when room appears; `slice list
+# fits nowhere waits pending (`acre why` names each node's reason and the
+# change that would let it run) and is placed when room appears; `slice list
 # -j` and `slice show -j` have the same keys from a node and from the pool,
 # and `--label` keeps the same slices on both; bad input on both ports gets
 # clear errors and changes nothing; a kill's --signal, by name or number,
@@ -186,6 +187,17 @@ assert_contains "$out" "pending"
 big=$(api GET /v1/slices/big)
 assert_eq "$(echo "$big" | jq -r .state)" pending "a slice that fits nowhere now"
 assert_contains "$(echo "$big" | jq -r .reason)" "no node has room"
+# acre why: every node's reason, grouped, and the smallest change that lets it run.
+why=$(pool -j why big) || fail "acre why big: $why"
+assert_eq "$(jq -c '[.state, .nodes, .fit]' <<<"$why")" '["pending",3,0]' "why big: state, nodes, fit"
+assert_eq "$(jq -c '[.reasons[] | select(.reason == "constraint zone==b") | .examples[].node] | sort' <<<"$why")" \
+	"$(jq -nc --arg a "$(node_id 1)" --arg c "$(node_id 3)" '[$a, $c] | sort')" "why big: the nodes of other zones"
+assert_eq "$(jq -r '[.by_node[] | select(.node == "'"$N2"'") | .reasons[].reason] | join(",")' <<<"$why")" \
+	"not enough cpus" "why big: zone b's node, short of cpus alone"
+assert_contains "$(jq -r '.suggestions[0]' <<<"$why")" "cpus on node $N2 (then it fits there)"
+assert_contains "$(pool why big)" "constraint zone==b" "acre why, the table"
+out=$(pool why no-such 2>&1) && fail "acre why of a missing slice"
+assert_contains "$out" "no slice named no-such"
 pool slice run -d --name any-1 -- sleep 1000 >/dev/null || fail "placing any-1"
 pool slice run -d --name any-2 -- sleep 1000 >/dev/null || fail "placing any-2"
 assert_eq "$(api GET /v1/pool | jq .slices.total)" 30 "30 slices in the pool"
