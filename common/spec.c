@@ -469,9 +469,9 @@ static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct ac
 
 int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err)
 {
-	static const char *const keys[] = {"name",    "command",   "env",	"user",
-					   "cwd",     "resources", "isolation", "network",
-					   "restart", "labels",	   NULL};
+	static const char *const keys[] = {"name",	"command",   "env",	"user",	   "cwd",
+					   "resources", "isolation", "network", "restart", "labels",
+					   "checks",	"readiness", NULL};
 	memset(spec, 0, sizeof(*spec));
 	int rc;
 	if (!json_is_object(json))
@@ -499,7 +499,11 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 	    (rc = parse_isolation(iso, spec, err)) < 0 ||
 	    (rc = parse_network(json_object_get(json, "network"), iso, spec, err)) < 0 ||
 	    (rc = parse_restart(json_object_get(json, "restart"), spec, err)) < 0 ||
-	    (rc = parse_labels(json_object_get(json, "labels"), spec, err)) < 0)
+	    (rc = parse_labels(json_object_get(json, "labels"), spec, err)) < 0 ||
+	    (rc = acre_checks_parse_spec(json_object_get(json, "checks"), "checks", &spec->checks,
+					 &spec->nchecks, err)) < 0 ||
+	    (rc = acre_checks_parse_spec(json_object_get(json, "readiness"), "readiness",
+					 &spec->readiness, &spec->nreadiness, err)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -53,6 +53,27 @@ struct acre_publish {
 };
 #define ACRE_PUBLISH_MAX 32
 
+/*
+ * A health or readiness check (spec_checks.c), run by the supervisor of the
+ * node that runs the slice: a command inside the slice, a TCP connect or an
+ * HTTP GET to a port of the slice.  Durations in ms.
+ */
+enum acre_check_kind { ACRE_CHECK_COMMAND, ACRE_CHECK_TCP, ACRE_CHECK_HTTP };
+struct acre_check {
+	enum acre_check_kind kind;
+	char **command; /* command: NULL-terminated */
+	uint16_t port;	/* tcp, http */
+	char *path;	/* http: "/..." */
+	uint32_t grace_ms, interval_ms, timeout_ms;
+	unsigned failures; /* consecutive, before it counts as failed */
+};
+#define ACRE_CHECKS_MAX		   8
+#define ACRE_CHECK_GRACE_MS	   15000
+#define ACRE_CHECK_INTERVAL_MS	   5000
+#define ACRE_CHECK_TIMEOUT_MS	   2000
+#define ACRE_CHECK_FAILURES	   3
+#define ACRE_CHECK_MIN_INTERVAL_MS 50
+
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
 	char **command; /* NULL-terminated */
@@ -67,8 +88,12 @@ struct acre_slice_spec {
 	struct acre_publish *net_publish; /* network.publish: node ports mapped to the slice */
 	size_t net_npublish;
 	enum acre_restart restart;
-	unsigned restart_max; /* on-failure:N, 0 = unbounded */
-	json_t *labels;	      /* object of strings, never NULL once parsed */
+	unsigned restart_max;	   /* on-failure:N, 0 = unbounded */
+	json_t *labels;		   /* object of strings, never NULL once parsed */
+	struct acre_check *checks; /* health */
+	size_t nchecks;
+	struct acre_check *readiness;
+	size_t nreadiness;
 };
 
 bool acre_slice_name_valid(const char *name);
@@ -112,6 +137,16 @@ int acre_publish_parse(const char *s, struct acre_publish *out, struct acre_erro
 int acre_publish_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
 json_t *acre_publish_to_json(const struct acre_slice_spec *spec);
 const char *acre_publish_proto_name(uint8_t proto);
+
+/* spec_checks.c: "checks" or "readiness" (field) of a spec; every error names the field. */
+int acre_checks_parse_spec(const json_t *j, const char *field, struct acre_check **out, size_t *n,
+			   struct acre_error *err);
+json_t *acre_checks_to_json(const struct acre_check *c, size_t n);
+void acre_checks_free(struct acre_check *c, size_t n);
+const char *acre_check_kind_name(enum acre_check_kind k);
+/* "8000/healthz" (the CLI's --check-http): port and path, "/" when none is given. */
+int acre_check_http_target_parse(const char *s, uint16_t *port, char **path, struct acre_error *err,
+				 const char *field);
 
 /* "NET_ADMIN" or "CAP_NET_ADMIN", any case -> number; -1 if unknown. */
 int acre_cap_from_name(const char *name);

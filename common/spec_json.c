@@ -71,6 +71,12 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 		res, "isolation", "namespaces", ns, "seccomp", seccomp, "capabilities", caps,
 		"rootfs", spec->isolation.rootfs, "readonly_root", spec->isolation.readonly_root,
 		"network", network, "restart", restart, "labels", spec->labels);
+	if (out && spec->nchecks)
+		json_object_set_new(out, "checks",
+				    acre_checks_to_json(spec->checks, spec->nchecks));
+	if (out && spec->nreadiness)
+		json_object_set_new(out, "readiness",
+				    acre_checks_to_json(spec->readiness, spec->nreadiness));
 	if (out && spec->user)
 		json_object_set_new(out, "user", json_string(spec->user));
 	/* No name yet (the supervisor picks one): "" would not parse back. */
@@ -90,5 +96,7 @@ void acre_slice_spec_free(struct acre_slice_spec *spec)
 	json_decref(spec->labels);
 	acre_strv_free(spec->net_allow);
 	free(spec->net_publish);
+	acre_checks_free(spec->checks, spec->nchecks);
+	acre_checks_free(spec->readiness, spec->nreadiness);
 	memset(spec, 0, sizeof(*spec));
 }
