@@ -207,6 +207,27 @@ enum acre_launch_event {
 enum acre_launch_event acre_launch_read_event(int status_fd, pid_t *task_pid,
 					      struct acre_error *err);
 
+/* ---- joining a running slice (join.c) ------------------------------------------- */
+
+struct acre_join {
+	int pidfd;			  /* the slice's acre-init */
+	unsigned namespaces;		  /* of its namespaces, those to enter (acre_namespace) */
+	const struct acre_cgroup *cgroup; /* NULL: stay in the caller's */
+	const struct acre_user *user;	  /* NULL: stay root */
+	uint64_t capabilities;		  /* kept; every other one is dropped */
+	const struct acre_seccomp_filter *seccomp; /* NULL: none */
+	int out_fd;				   /* its stdout and stderr; stdin is /dev/null */
+	uint64_t timeout_ms; /* past it, its process group is killed and it exits 124 */
+};
+
+/*
+ * Starts a process inside a running slice that runs fn(ud) there and exits
+ * with fn's return value (124 past the timeout, 125 when it could not join,
+ * with the reason on out_fd).  The caller reaps it through *pidfd.
+ */
+int acre_join_spawn(const struct acre_join *j, int (*fn)(void *ud), void *ud, pid_t *pid,
+		    int *pidfd, struct acre_error *err);
+
 /* Start time of a process in clock ticks since boot (/proc/PID/stat), 0 if gone. */
 uint64_t acre_process_start_time(pid_t pid);
 
