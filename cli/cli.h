@@ -136,6 +136,25 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 /* Names the flag instead of the spec field in an error ("--memory" for resources.memory). */
 void run_flags_reword(struct acre_error *err);
 
+/* run_checks.c: --check-... and --ready-... flags -> the spec's checks and readiness */
+enum run_check_flag {
+	RUN_CHECK_HTTP,
+	RUN_CHECK_TCP,
+	RUN_CHECK_CMD,
+	RUN_READY_HTTP,
+	RUN_READY_TCP,
+	RUN_READY_CMD,
+	RUN_CHECK_GRACE,
+	RUN_CHECK_INTERVAL,
+	RUN_CHECK_TIMEOUT,
+	RUN_CHECK_FAILURES,
+};
+/* A check flag into spec; the timing flags into timing, for every check (run_checks_finish). */
+int run_checks_apply(enum run_check_flag f, const char *arg, json_t *spec, json_t *timing,
+		     struct acre_error *err);
+int run_checks_finish(json_t *spec, json_t *timing, struct acre_error *err);
+void run_checks_reword(struct acre_error *err);
+
 /*
  * Where slices live, behind the verbs: slice_node.c (a supervisor's socket)
  * and slice_pool.c (the controller's HTTP API).  Each call returns 0 or

@@ -109,6 +109,7 @@ enum {
 	OPT_CONSTRAINT,
 	OPT_SPREAD,
 	OPT_STRATEGY,
+	OPT_CHECK, /* OPT_CHECK + enum run_check_flag */
 };
 
 static const struct option run_options[] = {
@@ -135,6 +136,16 @@ static const struct option run_options[] = {
 	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
 	{"spread", required_argument, NULL, OPT_SPREAD},
 	{"strategy", required_argument, NULL, OPT_STRATEGY},
+	{"check-http", required_argument, NULL, OPT_CHECK + RUN_CHECK_HTTP},
+	{"check-tcp", required_argument, NULL, OPT_CHECK + RUN_CHECK_TCP},
+	{"check-cmd", required_argument, NULL, OPT_CHECK + RUN_CHECK_CMD},
+	{"ready-http", required_argument, NULL, OPT_CHECK + RUN_READY_HTTP},
+	{"ready-tcp", required_argument, NULL, OPT_CHECK + RUN_READY_TCP},
+	{"ready-cmd", required_argument, NULL, OPT_CHECK + RUN_READY_CMD},
+	{"check-grace", required_argument, NULL, OPT_CHECK + RUN_CHECK_GRACE},
+	{"check-interval", required_argument, NULL, OPT_CHECK + RUN_CHECK_INTERVAL},
+	{"check-timeout", required_argument, NULL, OPT_CHECK + RUN_CHECK_TIMEOUT},
+	{"check-failures", required_argument, NULL, OPT_CHECK + RUN_CHECK_FAILURES},
 	{0},
 };
 
@@ -323,7 +334,7 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 
 int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err)
 {
-	_cleanup_json_ json_t *spec = json_object();
+	_cleanup_json_ json_t *spec = json_object(), *timing = json_object();
 	memset(req, 0, sizeof(*req));
 	opterr = 0;
 	int opt;
@@ -334,9 +345,16 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 				       argv[optind - 1]);
 			goto fail;
 		}
-		if (apply(opt, optarg, spec, req, err) < 0)
+		if (opt >= OPT_CHECK) {
+			if (run_checks_apply((enum run_check_flag)(opt - OPT_CHECK), optarg, spec,
+					     timing, err) < 0)
+				goto fail;
+		} else if (apply(opt, optarg, spec, req, err) < 0) {
 			goto fail;
+		}
 	}
+	if (run_checks_finish(spec, timing, err) < 0)
+		goto fail;
 	if (optind >= argc) {
 		acre_error_set(err, EINVAL, "command",
 			       "slice run: no command (acre slice run [OPTIONS] -- COMMAND)");
@@ -356,6 +374,7 @@ int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_
 	struct acre_slice_spec parsed;
 	if (acre_slice_spec_parse(spec, &parsed, err) < 0) {
 		run_flags_reword(err);
+		run_checks_reword(err);
 		goto fail;
 	}
 	acre_slice_spec_free(&parsed);

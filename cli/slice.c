@@ -12,6 +12,10 @@ static const struct command commands[] = {
 	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
 	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
 	 "        [--isolated] [--allow CIDR[:PORT]]... [--publish NODE_PORT:PORT[/tcp|udp]]...\n"
+	 "        [--check-http PORT[/PATH]] [--check-tcp PORT] [--check-cmd 'CMD']...\n"
+	 "        [--ready-http PORT[/PATH]] [--ready-tcp PORT] [--ready-cmd 'CMD']...\n"
+	 "        [--check-grace DUR] [--check-interval DUR] [--check-timeout DUR]\n"
+	 "        [--check-failures N]   (defaults 15s, 5s, 2s, 3; e.g. 200ms, 0.5s)\n"
 	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
 	 "      in a pool (--controller), always detached, without --rm, and placed with\n"
 	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},

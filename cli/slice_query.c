@@ -69,18 +69,34 @@ static void cell_reason(const json_t *s, char *buf, size_t len)
 	snprintf(buf, len, "%s", *reason ? reason : "-");
 }
 
+/* "healthy", "starting", "unhealthy", "-" without checks; "/unready" while not ready. */
+static void cell_health(const json_t *s, char *buf, size_t len)
+{
+	json_t *h = json_object_get(s, "health");
+	if (!json_is_object(h)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	const char *st = render_str(h, "status");
+	bool ready = json_is_true(json_object_get(h, "ready"));
+	if (strcmp(st, "none") == 0)
+		snprintf(buf, len, "%s", ready ? "ready" : "unready");
+	else
+		snprintf(buf, len, "%s%s", st, ready ? "" : "/unready");
+}
+
 static void cell_command(const json_t *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", render_str(s, "command"));
 }
 
 static const struct column list_columns[] = {
-	{"NAME", ANYWHERE, cell_name},	     {"STATE", ANYWHERE, cell_state},
-	{"NODE", POOL_ONLY, cell_node},	     {"PID", NODE_ONLY, cell_pid},
-	{"CPUS", ANYWHERE, cell_cpus},	     {"MEMORY", ANYWHERE, cell_memory},
-	{"PIDS", NODE_ONLY, cell_pids},	     {"RESTARTS", ANYWHERE, cell_restarts},
-	{"AGE", ANYWHERE, cell_age},	     {"REASON", ANYWHERE, cell_reason},
-	{"COMMAND", ANYWHERE, cell_command},
+	{"NAME", ANYWHERE, cell_name},	       {"STATE", ANYWHERE, cell_state},
+	{"HEALTH", ANYWHERE, cell_health},     {"NODE", POOL_ONLY, cell_node},
+	{"PID", NODE_ONLY, cell_pid},	       {"CPUS", ANYWHERE, cell_cpus},
+	{"MEMORY", ANYWHERE, cell_memory},     {"PIDS", NODE_ONLY, cell_pids},
+	{"RESTARTS", ANYWHERE, cell_restarts}, {"AGE", ANYWHERE, cell_age},
+	{"REASON", ANYWHERE, cell_reason},     {"COMMAND", ANYWHERE, cell_command},
 };
 #define NCOLUMNS ACRE_ARRAY_SIZE(list_columns)
 
@@ -282,6 +298,15 @@ static void print_show(const json_t *s, bool places)
 	printf("name:       %s\n", render_str(s, "name"));
 	printf("state:      %s%s%s%s\n", render_str(s, "state"), *reason ? " (" : "", reason,
 	       *reason ? ")" : "");
+	json_t *h = json_object_get(s, "health");
+	if (json_is_object(h)) {
+		char health[64], since[32];
+		cell_health(s, health, sizeof(health));
+		render_age(json_object_get(h, "changed_at"), since, sizeof(since));
+		printf("health:     %s for %s, %lld failures in a row (%s)\n", health, since,
+		       (long long)json_integer_value(json_object_get(h, "failures")),
+		       render_str(h, "reason"));
+	}
 	if (places) {
 		const char *node = render_str(s, "node");
 		printf("node:       %s\n", *node ? node : "-");

@@ -45,18 +45,25 @@ struct slice_fields {
 	json_t *pid, *created, *started, *finished, *updated;
 };
 
+/* {"status", "ready", ...} of a slice with checks, as both sides report it; null without. */
+static json_t *health_of(const json_t *from)
+{
+	json_t *h = object_at(from, "health");
+	return h ? json_incref(h) : json_null();
+}
+
 static json_t *slice_object(const struct slice_fields *f)
 {
 	json_t *labels = f->labels ? json_incref(f->labels) : json_object();
 	return json_pack("{s:s,s:s,s:s,s:O?,s:s,s:o,s:{s:O?,s:O?,s:O?},s:I,s:O?,s:O?,s:O?,s:O?,"
-			 "s:O?}",
+			 "s:O?,s:o}",
 			 "name", render_str(f->from, "name"), "state", render_str(f->from, "state"),
 			 "reason", render_str(f->from, "reason"), "node", f->node, "command",
 			 render_str(f->from, "command"), "labels", labels, "resources", "cpus",
 			 f->cpus, "memory", f->memory, "pids", f->pids, "restarts",
 			 json_integer_value(json_object_get(f->from, "restarts")), "pid", f->pid,
 			 "created_at", f->created, "started_at", f->started, "finished_at",
-			 f->finished, "updated_at", f->updated);
+			 f->finished, "updated_at", f->updated, "health", health_of(f->from));
 }
 
 /* show's fields beyond the list's: each side fills its own, the other's stay null. */

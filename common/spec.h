@@ -148,6 +148,22 @@ const char *acre_check_kind_name(enum acre_check_kind k);
 int acre_check_http_target_parse(const char *s, uint16_t *port, char **path, struct acre_error *err,
 				 const char *field);
 
+/*
+ * What a slice's checks say of its present run: none (it has no health
+ * checks), starting (no verdict yet), healthy, unhealthy; and ready (every
+ * readiness check passes; true when it has none).
+ */
+enum acre_health {
+	ACRE_HEALTH_NONE,
+	ACRE_HEALTH_STARTING,
+	ACRE_HEALTH_HEALTHY,
+	ACRE_HEALTH_UNHEALTHY,
+};
+const char *acre_health_name(enum acre_health h);
+int acre_health_parse(const char *s, enum acre_health *out);
+/* A running slice serves (is in its names and VIPs) when ready and, with checks, healthy. */
+bool acre_health_serving(enum acre_health h, bool ready);
+
 /* "NET_ADMIN" or "CAP_NET_ADMIN", any case -> number; -1 if unknown. */
 int acre_cap_from_name(const char *name);
 const char *acre_cap_name(int cap);

@@ -14,17 +14,40 @@
  */
 #include "common.h"
 
-#define PATH_MAX_LEN	 1024
-#define MAX_DURATION_MS	 3600000U
-#define MIN_TIMEOUT_MS	 10U
-#define MAX_FAILURES	 100
-#define MAX_CHECK_ARGS	 256
+#define PATH_MAX_LEN	1024
+#define MAX_DURATION_MS 3600000U
+#define MIN_TIMEOUT_MS	10U
+#define MAX_FAILURES	100
+#define MAX_CHECK_ARGS	256
 
 static const char *const kind_names[] = {"command", "tcp", "http"};
 
 const char *acre_check_kind_name(enum acre_check_kind k)
 {
 	return (size_t)k < ACRE_ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
+}
+
+static const char *const health_names[] = {"none", "starting", "healthy", "unhealthy"};
+
+const char *acre_health_name(enum acre_health h)
+{
+	return (size_t)h < ACRE_ARRAY_SIZE(health_names) ? health_names[h] : "?";
+}
+
+int acre_health_parse(const char *s, enum acre_health *out)
+{
+	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(health_names); i++) {
+		if (strcmp(s, health_names[i]) == 0) {
+			*out = (enum acre_health)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool acre_health_serving(enum acre_health h, bool ready)
+{
+	return ready && (h == ACRE_HEALTH_NONE || h == ACRE_HEALTH_HEALTHY);
 }
 
 void acre_checks_free(struct acre_check *c, size_t n)
@@ -47,8 +70,8 @@ static bool path_valid(const char *p)
 	return true;
 }
 
-int acre_check_http_target_parse(const char *s, uint16_t *port, char **path,
-				 struct acre_error *err, const char *field)
+int acre_check_http_target_parse(const char *s, uint16_t *port, char **path, struct acre_error *err,
+				 const char *field)
 {
 	unsigned long v = 0;
 	const char *p = s;
@@ -71,8 +94,8 @@ static int duration(const json_t *v, const char *field, uint32_t *out, struct ac
 	if (json_is_number(v)) {
 		double d = json_number_value(v);
 		if (!(d >= 0) || d * 1000 > MAX_DURATION_MS)
-			return acre_error_set(err, EINVAL, field,
-					      "%s: must be 0 to 3600 seconds", field);
+			return acre_error_set(err, EINVAL, field, "%s: must be 0 to 3600 seconds",
+					      field);
 		ms = (uint64_t)(d * 1000 + 0.5);
 	} else if (json_is_string(v)) {
 		int rc = acre_parse_duration(json_string_value(v), &ms, err, field);
@@ -101,8 +124,7 @@ static int parse_command(const json_t *v, const char *field, struct acre_check *
 	size_t i;
 	json_t *a;
 	json_array_foreach (v, i, a) {
-		if (!json_is_string(a) ||
-		    strlen(json_string_value(a)) != json_string_length(a) ||
+		if (!json_is_string(a) || strlen(json_string_value(a)) != json_string_length(a) ||
 		    (i == 0 && !json_string_length(a)))
 			return acre_error_set(err, EINVAL, field,
 					      "%s[%zu]: must be a non-empty string without NUL "
@@ -167,17 +189,17 @@ static int parse_timing(const json_t *j, const char *f, struct acre_check *c,
 	}
 	if (c->timeout_ms < MIN_TIMEOUT_MS || c->timeout_ms > c->interval_ms) {
 		snprintf(field, sizeof(field), "%s.timeout", f);
-		return acre_error_set(err, EINVAL, field,
-				      "%s: from %ums to the interval (%ums)", field,
-				      MIN_TIMEOUT_MS, c->interval_ms);
+		return acre_error_set(err, EINVAL, field, "%s: from %ums to the interval (%ums)",
+				      field, MIN_TIMEOUT_MS, c->interval_ms);
 	}
 	json_t *v = json_object_get(j, "failures");
 	if (v) {
 		snprintf(field, sizeof(field), "%s.failures", f);
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > MAX_FAILURES)
-			return acre_error_set(err, EINVAL, field, "%s: must be an integer from 1 to %d",
-					      field, MAX_FAILURES);
+			return acre_error_set(err, EINVAL, field,
+					      "%s: must be an integer from 1 to %d", field,
+					      MAX_FAILURES);
 		c->failures = (unsigned)json_integer_value(v);
 	}
 	return 0;
@@ -185,7 +207,7 @@ static int parse_timing(const json_t *j, const char *f, struct acre_check *c,
 
 static int parse_one(const json_t *j, const char *f, struct acre_check *c, struct acre_error *err)
 {
-	static const char *const keys[] = {"kind",     "command", "port",    "path", "grace",
+	static const char *const keys[] = {"kind",     "command", "port",     "path", "grace",
 					   "interval", "timeout", "failures", NULL};
 	*c = (struct acre_check){.grace_ms = ACRE_CHECK_GRACE_MS,
 				 .interval_ms = ACRE_CHECK_INTERVAL_MS,
@@ -226,8 +248,9 @@ int acre_checks_parse_spec(const json_t *j, const char *field, struct acre_check
 	if (!j)
 		return 0;
 	if (!json_is_array(j) || json_array_size(j) > ACRE_CHECKS_MAX)
-		return acre_error_set(err, EINVAL, field, "%s: must be an array of at most %d checks",
-				      field, ACRE_CHECKS_MAX);
+		return acre_error_set(err, EINVAL, field,
+				      "%s: must be an array of at most %d checks", field,
+				      ACRE_CHECKS_MAX);
 	struct acre_check *c = calloc(json_array_size(j) + 1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -262,12 +285,10 @@ json_t *acre_checks_to_json(const struct acre_check *c, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
-		json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:i}", "kind",
-				      acre_check_kind_name(c[i].kind), "grace",
-				      duration_json(c[i].grace_ms), "interval",
-				      duration_json(c[i].interval_ms), "timeout",
-				      duration_json(c[i].timeout_ms), "failures",
-				      (int)c[i].failures);
+		json_t *o = json_pack(
+			"{s:s,s:o,s:o,s:o,s:i}", "kind", acre_check_kind_name(c[i].kind), "grace",
+			duration_json(c[i].grace_ms), "interval", duration_json(c[i].interval_ms),
+			"timeout", duration_json(c[i].timeout_ms), "failures", (int)c[i].failures);
 		if (!o)
 			continue;
 		if (c[i].kind == ACRE_CHECK_COMMAND) {

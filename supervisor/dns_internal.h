@@ -27,7 +27,8 @@ struct dns {
 	/* Not in a pool: the node's own slices fill the zone. */
 	bool local_names;
 	struct slice_observer observer;
-	const struct slice *launching; /* named while its state still says otherwise */
+	struct slice_observer health_observer; /* names follow health transitions */
+	const struct slice *launching;	       /* named while its state still says otherwise */
 	struct event *sync_ev;
 	struct event *retry_ev; /* the server's sockets, tried again */
 	bool retry_logged;

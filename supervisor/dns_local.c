@@ -1,6 +1,7 @@
 /*
  * A node that runs alone names its own slices: each bridged slice that is
- * starting or running is NAME.acre, and each value of its acre.service
+ * starting or running (and, with checks, ready and healthy) is NAME.acre,
+ * and each value of its acre.service
  * label a group GROUP.acre of such slices, with an SRV entry per port its
  * members list in acre.vip.ports ("[SERVICE:]PORT/PROTO,...", SERVICE the
  * port's digits when not given), as the controller makes them.  An observer of every slice's
@@ -15,11 +16,17 @@
 static bool named(const struct slice *s)
 {
 	enum acre_slice_state st = s->rec.state;
+	/* Named from its launch on, unless checks must pass first. */
 	if (s->sv->dns && s->sv->dns->launching == s)
-		return true;
-	/* A slice being ended leaves its names before it gets its signal. */
+		return s->rec.spec.nchecks + s->rec.spec.nreadiness == 0;
+	/*
+	 * A slice being ended leaves its names before it gets its signal; one
+	 * with checks is named while they say it serves (ready, and healthy).
+	 */
+	bool checked = s->rec.spec.nchecks + s->rec.spec.nreadiness > 0;
 	return s->rec.spec.net_mode == ACRE_NET_BRIDGE && !s->rec.killed_by_user &&
-	       (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING);
+	       (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING) &&
+	       (!checked || (s->probes && acre_health_serving(s->health.health, s->health.ready)));
 }
 
 /* "198.19.4.7/24" of the slice's lease, as the slice's view shows it, without the prefix. */
@@ -197,6 +204,9 @@ void dns_local_start(struct dns *d)
 {
 	d->observer = (struct slice_observer){.changed = on_slice_changed, .ud = d};
 	slice_observer_add(d->sv, &d->observer);
+	/* A failing slice leaves its names at the transition: no poll, no delay. */
+	d->health_observer = (struct slice_observer){.changed = on_slice_changed, .ud = d};
+	slice_health_observer_add(d->sv, &d->health_observer);
 	d->sync_ev = evtimer_new(d->sv->base, on_sync, d);
 	struct timeval now = {0, 0};
 	if (d->sync_ev)
@@ -208,6 +218,7 @@ void dns_local_stop(struct dns *d)
 	if (!d->local_names)
 		return;
 	slice_observer_remove(d->sv, &d->observer);
+	slice_health_observer_remove(d->sv, &d->health_observer);
 	if (d->sync_ev)
 		event_free(d->sync_ev);
 	d->sync_ev = NULL;

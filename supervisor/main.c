@@ -14,6 +14,7 @@
 #include "pool_net.h"
 #include "prelaunch.h"
 #include "recover.h"
+#include "health.h"
 #include "rwroot.h"
 #include "server.h"
 #include "slice.h"
@@ -436,6 +437,9 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = controller_link_new(sv, err);
 	if (rc == 0)
 		rc = dns_init(sv, err);
+	/* After the link and DNS: its observer is then told of a slice's change first. */
+	if (rc == 0)
+		rc = health_init(sv, err);
 	/* Before network_init: a pool's node uses the subnet the pool gave it. */
 	if (rc == 0)
 		rc = pool_net_init(sv, err);
@@ -461,6 +465,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 static void teardown(struct supervisor *sv)
 {
 	server_close(sv);
+	health_free(sv);
 	if (sv->slices) {
 		finish_removals(sv);
 		acre_map_foreach(sv->slices, free_slice_cb, NULL);

@@ -11,6 +11,16 @@
 #include "supervisor.h"
 
 struct waiter;
+struct health_probes;
+
+/* What the slice's checks say of its present run (health.c keeps it; views show it). */
+struct slice_health {
+	enum acre_health health;
+	bool ready;
+	unsigned failures;  /* consecutive, of the check failing longest */
+	char reason[256];   /* the last verdict's why: a check's output, an exit, a timeout */
+	int64_t changed_at; /* unix ms of the last transition, 0: none */
+};
 
 struct slice {
 	struct supervisor *sv;
@@ -40,6 +50,8 @@ struct slice {
 	bool has_parked;
 	bool from_prelaunch; /* this run's acre-init was prelaunched */
 	int veth_ifindex;    /* an isolated slice's host veth */
+	struct slice_health health;
+	struct health_probes *probes; /* health.c's, while checks run */
 };
 
 /*
@@ -58,6 +70,14 @@ struct slice_observer {
 void slice_observer_add(struct supervisor *sv, struct slice_observer *o);
 void slice_observer_remove(struct supervisor *sv, struct slice_observer *o);
 
+/*
+ * Told of every change of a slice's health or readiness (s->health), from
+ * health.c, once it is logged: the names and VIPs follow, the pool hears.
+ */
+void slice_health_observer_add(struct supervisor *sv, struct slice_observer *o);
+void slice_health_observer_remove(struct supervisor *sv, struct slice_observer *o);
+void slice_publish_health(struct slice *s);
+
 /* ---- slice_lifecycle.c ---- */
 struct slice_run_options {
 	bool foreground;
@@ -69,6 +89,10 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 		 const struct slice_run_options *o, struct slice **out, struct acre_error *err);
 struct slice *slice_find(struct supervisor *sv, const char *name);
 struct slice *slice_alloc(struct supervisor *sv);
+/* The task's environment: PATH, HOME, HOSTNAME and the spec's own; NULL: out of memory. */
+char **slice_env(const struct acre_slice_spec *spec, const struct acre_user *user);
+/* The seccomp filter of the slice's task; NULL: unconfined. */
+const struct acre_seccomp_filter *slice_seccomp_filter(const struct slice *s);
 /* Resolves what a launch needs from the spec (user, seccomp profile), creating nothing. */
 int slice_prepare(struct slice *s, struct acre_error *err);
 int slice_launch(struct slice *s, struct acre_error *err);

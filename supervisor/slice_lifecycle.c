@@ -59,6 +59,23 @@ void slice_observer_remove(struct supervisor *sv, struct slice_observer *o)
 	ACRE_LIST_REMOVE(observers, sv->observers, o);
 }
 
+void slice_health_observer_add(struct supervisor *sv, struct slice_observer *o)
+{
+	ACRE_LIST_PREPEND(observers, sv->health_observers, o);
+}
+
+void slice_health_observer_remove(struct supervisor *sv, struct slice_observer *o)
+{
+	ACRE_LIST_REMOVE(observers, sv->health_observers, o);
+}
+
+void slice_publish_health(struct slice *s)
+{
+	struct slice_observer *o, *next;
+	ACRE_LIST_FOREACH_SAFE (observers, o, next, s->sv->health_observers)
+		o->changed(o->ud, s);
+}
+
 void slice_publish(struct slice *s)
 {
 	struct slice_observer *o, *next;
@@ -100,7 +117,7 @@ static int check_capacity(struct supervisor *sv, const struct acre_slice_spec *s
 	return 0;
 }
 
-static char **build_env(const struct acre_slice_spec *spec, const struct acre_user *user)
+char **slice_env(const struct acre_slice_spec *spec, const struct acre_user *user)
 {
 	char **env = NULL;
 	char buf[512];
@@ -161,7 +178,7 @@ static void close_stdio(struct slice *s, int fds[3])
 	close(fds[1]);
 }
 
-static struct acre_seccomp_filter *filter_for(struct slice *s)
+const struct acre_seccomp_filter *slice_seccomp_filter(const struct slice *s)
 {
 	switch (s->rec.spec.isolation.seccomp) {
 	case ACRE_SECCOMP_DEFAULT:
@@ -202,7 +219,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	if (exit_fd < 0)
 		return acre_error_set(err, errno, NULL, "creating the exit record of %s: %s", name,
 				      strerror(errno));
-	_cleanup_strv_free_ char **env = build_env(&s->rec.spec, &s->user);
+	_cleanup_strv_free_ char **env = slice_env(&s->rec.spec, &s->user);
 	if (!env)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int stdio[3];
@@ -212,7 +229,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	s->oom_base = acre_cgroup_oom_kills(s->cgroup);
 	struct acre_launch_config cfg = {
 		.spec = &s->rec.spec,
-		.seccomp = filter_for(s),
+		.seccomp = slice_seccomp_filter(s),
 		.user = &s->user,
 		.envp = env,
 		.stdio = {stdio[0], stdio[1], stdio[2]},
@@ -301,6 +318,7 @@ struct slice *slice_alloc(struct supervisor *sv)
 	s->status_fd = -1;
 	s->stdio[0] = s->stdio[1] = s->stdio[2] = -1;
 	s->backoff_ms = 100;
+	s->health.ready = true; /* no readiness check is a ready one */
 	return s;
 }
 

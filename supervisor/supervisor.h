@@ -13,6 +13,7 @@
  *   recover.h       recover.c       start-up: adopting slices, sweeping orphans
  *   slice_ops.h     slice_ops.c, slice_ops_signal.c: the verbs every caller uses
  *   view.h          view.c, view_stats.c: slices as the protocols show them
+ *   health.h        health.c, health_run.c: the slices' health and readiness checks
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
  *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
@@ -72,6 +73,7 @@ struct dns;
 struct network;
 struct pool_net;
 struct egress;
+struct health;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -90,8 +92,9 @@ struct supervisor {
 	struct acre_cgroup_system *cgroups;
 	struct acre_seccomp_filter *seccomp_default;
 	int init_exe_fd;
-	struct acre_map *slices;	  /* name -> struct slice */
-	struct slice_observer *observers; /* told of every change of a slice (slice.h) */
+	struct acre_map *slices;		 /* name -> struct slice */
+	struct slice_observer *observers;	 /* told of every change of a slice (slice.h) */
+	struct slice_observer *health_observers; /* ... of its health or readiness */
 	struct prelaunch *prelaunch;
 	struct acre_bpf *bpf; /* NULL: accounting is off, for the reason below */
 	char accounting_off[300];
@@ -112,6 +115,7 @@ struct supervisor {
 	bool stopping;
 	struct controller_link *link; /* NULL unless --controller */
 	struct acre_map *vips;	      /* group name -> struct vip_record (vip.h) */
+	struct health *health;	      /* the slices' checks (health.h) */
 };
 
 #endif

@@ -30,16 +30,30 @@ static json_t *resources(const struct acre_slice_spec *spec)
 	return r;
 }
 
+json_t *view_health(const struct slice *s)
+{
+	const struct slice_health *h = &s->health;
+	if (s->rec.spec.nchecks + s->rec.spec.nreadiness == 0)
+		return NULL;
+	return json_pack("{s:s,s:b,s:i,s:s,s:I}", "status", acre_health_name(h->health), "ready",
+			 h->ready, "failures", (int)h->failures, "reason", h->reason, "changed_at",
+			 (json_int_t)h->changed_at);
+}
+
 json_t *view_slice_summary(const struct slice *s)
 {
 	const struct acre_slice_record *r = &s->rec;
-	return json_pack("{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:I,s:I,s:I,s:b,s:O}", "name", r->spec.name,
-			 "state", acre_slice_state_name(r->state), "reason", r->reason, "pid",
-			 slice_is_active(s) ? (int)r->pid : 0, "restarts", (int)r->restarts,
-			 "command", command_string(&r->spec), "resources", resources(&r->spec),
-			 "created_at", (json_int_t)r->created_at, "started_at",
-			 (json_int_t)r->started_at, "finished_at", (json_int_t)r->finished_at,
-			 "foreground", r->foreground, "labels", r->spec.labels);
+	json_t *j = json_pack(
+		"{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:I,s:I,s:I,s:b,s:O}", "name", r->spec.name, "state",
+		acre_slice_state_name(r->state), "reason", r->reason, "pid",
+		slice_is_active(s) ? (int)r->pid : 0, "restarts", (int)r->restarts, "command",
+		command_string(&r->spec), "resources", resources(&r->spec), "created_at",
+		(json_int_t)r->created_at, "started_at", (json_int_t)r->started_at, "finished_at",
+		(json_int_t)r->finished_at, "foreground", r->foreground, "labels", r->spec.labels);
+	json_t *health = view_health(s);
+	if (j && health)
+		json_object_set_new(j, "health", health);
+	return j;
 }
 
 json_t *view_exit(const struct acre_exit *e)

@@ -8,6 +8,8 @@
 #include "slice.h"
 
 json_t *view_slice_summary(const struct slice *s);
+/* {"status", "ready", "failures", "reason", "changed_at"}; NULL for a slice without checks. */
+json_t *view_health(const struct slice *s);
 json_t *view_slice_detail(const struct slice *s);
 /* How a slice ended, or null while it has not. */
 json_t *view_exit(const struct acre_exit *e);

@@ -163,7 +163,8 @@ static void test_shape_node(void **state)
 		"\"command\": \"sleep 600\", \"labels\": {\"app\": \"web\"}, "
 		"\"resources\": {\"cpus\": null, \"memory\": 67108864, \"pids\": null}, "
 		"\"restarts\": 1, \"pid\": 412, \"created_at\": 1700000000000, "
-		"\"started_at\": 1700000000100, \"finished_at\": null, \"updated_at\": null}");
+		"\"started_at\": 1700000000100, \"finished_at\": null, \"updated_at\": null, "
+		"\"health\": null}");
 	assert_true(json_equal(s, want));
 
 	_cleanup_json_ json_t *din = parse(node_detail);
@@ -220,7 +221,7 @@ static void test_same_keys(void **state)
 	keys_of(ns, a, sizeof(a));
 	keys_of(ps, b, sizeof(b));
 	assert_string_equal(a, b);
-	assert_string_equal(a, "command,created_at,finished_at,labels,name,node,pid,reason,"
+	assert_string_equal(a, "command,created_at,finished_at,health,labels,name,node,pid,reason,"
 			       "resources,restarts,started_at,state,updated_at");
 	keys_of(json_object_get(ns, "resources"), a, sizeof(a));
 	keys_of(json_object_get(ps, "resources"), b, sizeof(b));
