@@ -50,6 +50,13 @@
 #define ACRE_OP_SYNC	  "sync"
 #define ACRE_OP_HEARTBEAT "heartbeat"
 #define ACRE_OP_UPDATE	  "update"
+/*
+ * A slice's health or readiness changed on its node (its checks run
+ * there): {"slice", "health", "ready", "reason", "at"}, transitions only,
+ * in order with the updates; sync and update entries carry the present
+ * "health" and "ready" of a slice with checks.
+ */
+#define ACRE_OP_HEALTH "health"
 /* Controller -> supervisor. */
 #define ACRE_OP_ASSIGN "assign"
 #define ACRE_OP_KILL   "kill"

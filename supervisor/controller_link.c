@@ -385,6 +385,28 @@ static void on_slice_changed(void *ud, struct slice *s)
 	event_active(l->flush_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * A health transition of a pool slice goes out at once, after the updates
+ * made before it (so the controller sees them in the order they happened).
+ * Not kept while the link is down: the sync after reconnecting carries the
+ * present health of every slice.
+ */
+static void on_slice_health(void *ud, struct slice *s)
+{
+	struct controller_link *l = ud;
+	if (!slice_ops_managed(s) || l->state != LINK_READY)
+		return;
+	outbox_write(l, false);
+	send_outbox(l);
+	json_t *msg = link_slice_health(s);
+	if (!msg)
+		return;
+	json_object_set_new(msg, "op", json_string(ACRE_OP_HEALTH));
+	json_object_set_new(msg, "id", json_integer(++l->next_id));
+	link_send(l, msg);
+	json_decref(msg);
+}
+
 static int split_address(struct controller_link *l, const char *addr, struct acre_error *err)
 {
 	const char *colon = strrchr(addr, ':');
@@ -471,6 +493,8 @@ int controller_link_new(struct supervisor *sv, struct acre_error *err)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	l->observer = (struct slice_observer){.changed = on_slice_changed, .ud = l};
 	slice_observer_add(sv, &l->observer);
+	l->health_observer = (struct slice_observer){.changed = on_slice_health, .ud = l};
+	slice_health_observer_add(sv, &l->health_observer);
 	l->observing = true;
 	return 0;
 }
@@ -488,8 +512,10 @@ void controller_link_free(struct controller_link *l)
 {
 	if (!l)
 		return;
-	if (l->observing)
+	if (l->observing) {
 		slice_observer_remove(l->sv, &l->observer);
+		slice_health_observer_remove(l->sv, &l->health_observer);
+	}
 	if (l->bev)
 		bufferevent_free(l->bev);
 	outbox_write(l, true);

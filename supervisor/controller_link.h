@@ -49,7 +49,8 @@ enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_REGISTERING, LINK_SYNCING, LI
 
 struct controller_link {
 	struct supervisor *sv;
-	struct slice_observer observer; /* a change of a pool slice: an update */
+	struct slice_observer observer;	       /* a change of a pool slice: an update */
+	struct slice_observer health_observer; /* ... of its health: a health message */
 	bool observing;
 	char host[256], port[16];
 	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
@@ -84,6 +85,8 @@ void outbox_free(struct controller_link *l);
 
 /* controller_ops.c */
 json_t *link_slice_update(const struct slice *s);
+/* The members of a health message: the slice's health and readiness now. */
+json_t *link_slice_health(const struct slice *s);
 json_t *link_snapshot(struct supervisor *sv, uint32_t *local_cpus, uint64_t *local_mem);
 void link_local_usage(struct supervisor *sv, uint32_t *cpus, uint64_t *mem, size_t *managed);
 /* A request from the controller: answered at once. */

@@ -28,6 +28,11 @@ static json_t *slice_state(const struct slice *s, const char *name_key)
 		acre_cidr_addr_format(addr, a, sizeof(a));
 		json_object_set_new(j, "address", json_string(a));
 	}
+	/* Its checks' verdict, which the pool's names and VIPs follow. */
+	if (j && r->spec.nchecks + r->spec.nreadiness > 0) {
+		json_object_set_new(j, "health", json_string(acre_health_name(s->health.health)));
+		json_object_set_new(j, "ready", json_boolean(s->health.ready));
+	}
 	json_t *e = view_exit(&r->exit);
 	if (j && !json_is_null(e) && r->state != ACRE_SLICE_STARTING &&
 	    r->state != ACRE_SLICE_RUNNING)
@@ -35,6 +40,13 @@ static json_t *slice_state(const struct slice *s, const char *name_key)
 	else
 		json_decref(e);
 	return j;
+}
+
+json_t *link_slice_health(const struct slice *s)
+{
+	return json_pack("{s:s,s:s,s:b,s:s,s:I}", "slice", s->rec.spec.name, "health",
+			 acre_health_name(s->health.health), "ready", s->health.ready, "reason",
+			 s->health.reason, "at", (json_int_t)s->health.changed_at);
 }
 
 json_t *link_slice_update(const struct slice *s)

@@ -1,7 +1,8 @@
 /*
  * The supervisor protocol, controller side: sync (the node's slices,
  * reconciled), heartbeat (usage), update (slice changes with per-node
- * sequence numbers, acknowledged once committed, duplicates ignored), and
+ * sequence numbers, acknowledged once committed, duplicates ignored),
+ * health (a transition of a slice's checks, kept on the slice), and
  * the replies to what the controller asked (assign, kill, remove);
  * register is register.c's.  Every request is checked by name and type
  * before anything changes; a bad one gets an error reply and is logged,
@@ -91,6 +92,23 @@ static bool address_valid(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* "health" and "ready" of a slice with checks, in a sync entry or an update; NULL when well. */
+static const char *health_members(json_t *u, struct pool_report *out)
+{
+	json_t *h = json_object_get(u, "health"), *ready = json_object_get(u, "ready");
+	enum acre_health v;
+	if (!h && !ready)
+		return NULL;
+	if (!json_is_string(h) || acre_health_parse(json_string_value(h), &v) < 0)
+		return "health: none, starting, healthy or unhealthy";
+	if (!json_is_boolean(ready))
+		return "ready: true or false, with health";
+	out->checked = true;
+	out->health = v;
+	out->ready = json_is_true(ready);
+	return NULL;
+}
+
 /* One entry of a sync's "slices": {"name", "state", "reason"?, "restarts"?, "exit"?, "managed"?}.
  */
 static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_error *err)
@@ -104,6 +122,9 @@ static int parse_entry(json_t *e, size_t i, struct pool_report *r, struct acre_e
 			   &state, "reason", &r->reason, "restarts", &restarts, "exit", &r->exit,
 			   "managed", &managed, "address", &r->address) < 0)
 		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, jerr.text);
+	const char *bad = health_members(e, r);
+	if (bad)
+		return acre_error_set(err, EINVAL, "slices", "slices[%zu]: %s", i, bad);
 	if (r->address && !address_valid(r->address))
 		return acre_error_set(err, EINVAL, "slices",
 				      "slices[%zu]: address %.64s: not an IP "
@@ -215,6 +236,8 @@ static int parse_update(json_t *u, size_t i, struct pool_report *out, struct acr
 	const char *state = NULL;
 	*out = (struct pool_report){.reason = ""};
 	const char *bad = update_members(u, &seq, &out->slice, &state, out, &restarts);
+	if (!bad)
+		bad = health_members(u, out);
 	if (bad)
 		return acre_error_set(err, EINVAL, "updates", "updates[%zu]: %s", i, bad);
 	if (out->address && !address_valid(out->address))
@@ -267,6 +290,36 @@ static void op_update(struct node_conn *conn, json_t *req, json_t *id)
 		}
 	}
 	reply_ok(conn, id, "acked", pool_node_update(np->pool, conn->node, ups, count), true);
+}
+
+/*
+ * {"slice", "health", "ready", "reason"?, "at"?}: a transition of a slice's
+ * checks on the node.  A slice the pool does not have there is no error
+ * (it may have been removed meanwhile): it is ignored.
+ */
+static void op_health(struct node_conn *conn, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	struct pool_report r = {0};
+	const char *slice = json_string_value(json_object_get(req, "slice"));
+	json_t *at = json_object_get(req, "at");
+	const char *bad = health_members(req, &r);
+	if (!bad && !r.checked)
+		bad = "health: required";
+	if (!bad && (!slice || !acre_slice_name_valid(slice)))
+		bad = "slice: required, a slice name";
+	if (!bad && at && !json_is_integer(at))
+		bad = "at: unix ms";
+	if (bad) {
+		acre_error_set(&err, EINVAL, "health", "health: %s", bad);
+		nodeport_reply_error(conn, id, &err);
+		return;
+	}
+	int64_t when = at ? json_integer_value(at) : acre_now_ms();
+	if (pool_node_health(conn->np->pool, conn->node, slice, r.health, r.ready, when) < 0)
+		acre_log(ACRE_LOG_DEBUG, "node=%s slice=%s event=health_ignored", conn->node->id,
+			 slice);
+	reply_ok(conn, id, NULL, 0, false);
 }
 
 /* {"assigned": N, "failed": [{"slice", "error"}]}: the rest runs, or will shortly. */
@@ -338,6 +391,7 @@ static const struct {
 	{ACRE_OP_SYNC, op_sync},
 	{ACRE_OP_HEARTBEAT, op_heartbeat},
 	{ACRE_OP_UPDATE, op_update},
+	{ACRE_OP_HEALTH, op_health},
 };
 
 /* A registered node that speaks is alive; a node declared down must reconcile first. */

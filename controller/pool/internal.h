@@ -110,6 +110,9 @@ bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_sl
 void pool_slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice_state st,
 			  const char *reason);
 void pool_slice_set_reason(struct pool_slice *sl, const char *reason);
+/* Its checks' verdict from its node; published as "health" when it changed. */
+void pool_slice_set_health(struct pool *p, struct pool_slice *sl, enum acre_health health,
+			   bool ready, int64_t at);
 void pool_slice_reserve(struct pool *p, struct pool_slice *sl);
 void pool_slice_unreserve(struct pool *p, struct pool_slice *sl);
 /* Whether a slice in its state still takes up room on its node (its policy may restart it). */

@@ -14,7 +14,7 @@
 bool pool_net_slice_named(const struct pool_slice *sl)
 {
 	return !sl->removed && sl->state == ACRE_SLICE_RUNNING && sl->address &&
-	       sl->desired == POOL_DESIRED_RUN;
+	       sl->desired == POOL_DESIRED_RUN && pool_slice_serving(sl);
 }
 
 bool pool_net_node_peer(const struct pool_node *n)

@@ -116,6 +116,16 @@ int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_
 	return n->last_seq;
 }
 
+int pool_node_health(struct pool *p, struct pool_node *n, const char *slice,
+		     enum acre_health health, bool ready, int64_t at)
+{
+	struct pool_slice *sl = pool_slice_find(p, slice);
+	if (!sl || sl->node != n)
+		return -ENOENT;
+	pool_slice_set_health(p, sl, health, ready, at);
+	return 0;
+}
+
 void pool_node_sync(struct pool *p, struct pool_node *n, const struct pool_report *slices,
 		    size_t count, const struct pool_local *local)
 {

@@ -160,6 +160,11 @@ struct pool_slice {
 	unsigned seen_gen;
 	int64_t created_at, updated_at;
 	uint64_t placed_ns; /* when placed, until it first runs: the time-to-running histogram */
+	/* What its checks say on its node (transitions only; not stored: the node resends). */
+	uint8_t health;	   /* enum acre_health */
+	bool unready;	   /* a readiness check does not pass */
+	bool checked;	   /* its node reported checks */
+	int64_t health_at; /* the node's time of the last transition, unix ms */
 	ACRE_LIST_FIELDS(struct pool_slice, node);
 	ACRE_LIST_FIELDS(struct pool_slice, pending);
 };
@@ -179,7 +184,7 @@ enum pool_change_kind { POOL_CHANGE_NODE, POOL_CHANGE_SLICE };
 struct pool_change {
 	enum pool_change_kind kind;
 	/*
-	 * slice: "created", "state", "removed", or "updated";
+	 * slice: "created", "state", "health", "removed", or "updated";
 	 * node: "registered", "ready", "unreachable", "down", "disconnected", "removed", or
 	 * "updated".
 	 */
@@ -320,10 +325,22 @@ struct pool_report {
 	json_t *exit;	     /* an object, or NULL */
 	bool managed;	     /* sync: assigned by the pool */
 	const char *address; /* a bridged slice's address, or NULL */
+	bool checked;	     /* a slice with checks: health and ready follow */
+	enum acre_health health;
+	bool ready;
 };
 /* Updates in order, each applied once (a duplicate's seq is at most the last); the last seq. */
 int64_t pool_node_update(struct pool *p, struct pool_node *n, const struct pool_report *u,
 			 size_t count);
+/*
+ * A health transition of a slice on node n (its checks run there): kept on
+ * the slice, published, and its names and VIPs follow.  -ENOENT when the
+ * slice is not the pool's on that node.
+ */
+int pool_node_health(struct pool *p, struct pool_node *n, const char *slice,
+		     enum acre_health health, bool ready, int64_t at);
+/* A running slice in its names and VIPs: ready, and healthy when it has checks. */
+bool pool_slice_serving(const struct pool_slice *sl);
 /* The node's slices after it (re)connected, reconciled both ways; then it takes placements. */
 void pool_node_sync(struct pool *p, struct pool_node *n, const struct pool_report *slices,
 		    size_t count, const struct pool_local *local);

@@ -232,8 +232,32 @@ void pool_slice_set_state(struct pool *p, struct pool_slice *sl, enum acre_slice
 		sl->placed_ns = 0;
 }
 
+bool pool_slice_serving(const struct pool_slice *sl)
+{
+	return acre_health_serving((enum acre_health)sl->health, !sl->unready);
+}
+
+void pool_slice_set_health(struct pool *p, struct pool_slice *sl, enum acre_health health,
+			   bool ready, int64_t at)
+{
+	bool changed = !sl->checked || sl->health != health || sl->unready == ready;
+	sl->checked = true;
+	if (!changed)
+		return;
+	sl->health = (uint8_t)health;
+	sl->unready = !ready;
+	sl->health_at = at;
+	acre_log(ACRE_LOG_INFO, "slice=%s event=health health=%s ready=%s", sl->name,
+		 acre_health_name(health), ready ? "true" : "false");
+	/* Out of (or back in) its names and VIPs, sent after this pass. */
+	pool_net_slice_changed(p, sl);
+	pool_publish_slice(p, sl, "health");
+}
+
 void pool_slice_apply_report(struct pool *p, struct pool_slice *sl, const struct pool_report *r)
 {
+	if (r->checked)
+		pool_slice_set_health(p, sl, r->health, r->ready, acre_now_ms());
 	sl->assigned = true; /* written with the change below, if any; see pool_assign_result */
 	bool touched = false;
 	if (r->restarts != sl->restarts) {

@@ -84,6 +84,12 @@ json_t *pool_slice_json(const struct pool_slice *sl)
 		json_object_set_new(j, "placement", acre_proto_placement_to_json(sl->placement));
 	if (sl->address)
 		json_object_set_new(j, "address", json_string(sl->address));
+	if (sl->checked)
+		json_object_set_new(j, "health",
+				    json_pack("{s:s,s:b,s:I}", "status",
+					      acre_health_name((enum acre_health)sl->health),
+					      "ready", !sl->unready, "changed_at",
+					      (json_int_t)sl->health_at));
 	if (sl->vip) {
 		char vip[16];
 		vip_text(sl->vip, vip);
@@ -166,6 +172,15 @@ void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl)
 	}
 	if (sl->address)
 		string_member(w, "address", sl->address);
+	if (sl->checked) {
+		acre_jsonw_key(w, "health");
+		acre_jsonw_object(w);
+		string_member(w, "status", acre_health_name((enum acre_health)sl->health));
+		acre_jsonw_key(w, "ready");
+		acre_jsonw_bool(w, !sl->unready);
+		int_member(w, "changed_at", sl->health_at);
+		acre_jsonw_end_object(w);
+	}
 	if (sl->vip) {
 		char vip[16];
 		vip_text(sl->vip, vip);

@@ -573,6 +573,75 @@ static void test_push(void **state)
 	assert_int_equal(json_array_size(json_object_get(view, "names")), 0);
 }
 
+/* A member failing its checks leaves names and VIPs in the pass that hears of it, and returns. */
+static void test_health(void **state)
+{
+	struct fixture *f = *state;
+	open_pool(f, false);
+	joined(f, "n1", "198.18.0.1", true);
+	struct acre_error err;
+	assert_int_equal(create(f, "web-1", "bridge", "web", "80/tcp", &err), 0);
+	assert_int_equal(create(f, "web-2", "bridge", "web", "80/tcp", &err), 0);
+	struct pool_slice *w1 = pool_slice_find(f->p, "web-1");
+	/* Running, but its checks have no verdict yet: the update says so, and it is not named. */
+	report(f, w1->node, "web-2", ACRE_SLICE_RUNNING, "198.19.0.9");
+	struct pool_report r = {.seq = 1000000, /* after every report() of this run */
+				.slice = "web-1",
+				.reason = "",
+				.state = ACRE_SLICE_RUNNING,
+				.address = "198.19.0.7",
+				.checked = true,
+				.health = ACRE_HEALTH_STARTING};
+	pool_node_update(f->p, w1->node, &r, 1);
+	pass(f);
+	json_t *names = sent_to(f, "n1", ACRE_OP_NET_NAMES);
+	json_t *web = record_named(json_object_get(names, "set"), "web");
+	assert_int_equal(json_array_size(json_object_get(web, "addresses")), 1);
+	assert_null(record_named(json_object_get(names, "set"), "web-1"));
+	assert_false(pool_slice_serving(w1));
+
+	/* Healthy and ready: in. */
+	assert_int_equal(pool_node_health(f->p, w1->node, "web-1", ACRE_HEALTH_HEALTHY, true, 5),
+			 0);
+	pass(f);
+	names = sent_to(f, "n1", ACRE_OP_NET_NAMES);
+	web = record_named(json_object_get(names, "set"), "web");
+	assert_int_equal(json_array_size(json_object_get(web, "addresses")), 2);
+	assert_non_null(record_named(json_object_get(names, "set"), "web-1"));
+	json_t *vips = sent_to(f, "n1", ACRE_OP_NET_VIPS);
+	json_t *port = json_array_get(
+		json_object_get(record_named(json_object_get(vips, "set"), "web"), "ports"), 0);
+	assert_int_equal(json_array_size(json_object_get(port, "backends")), 2);
+	_cleanup_json_ json_t *shown = pool_slice_json(w1);
+	json_t *h = json_object_get(shown, "health");
+	assert_string_equal(json_string_value(json_object_get(h, "status")), "healthy");
+	assert_true(json_is_true(json_object_get(h, "ready")));
+	assert_int_equal(json_integer_value(json_object_get(h, "changed_at")), 5);
+
+	/* Unhealthy: out of both in this pass; not ready does the same. */
+	assert_int_equal(pool_node_health(f->p, w1->node, "web-1", ACRE_HEALTH_UNHEALTHY, true, 6),
+			 0);
+	pass(f);
+	names = sent_to(f, "n1", ACRE_OP_NET_NAMES);
+	assert_true(has_string(json_object_get(names, "gone"), "web-1"));
+	web = record_named(json_object_get(names, "set"), "web");
+	assert_int_equal(json_array_size(json_object_get(web, "addresses")), 1);
+	vips = sent_to(f, "n1", ACRE_OP_NET_VIPS);
+	port = json_array_get(
+		json_object_get(record_named(json_object_get(vips, "set"), "web"), "ports"), 0);
+	assert_int_equal(json_array_size(json_object_get(port, "backends")), 1);
+	assert_int_equal(pool_node_health(f->p, w1->node, "web-1", ACRE_HEALTH_HEALTHY, false, 7),
+			 0);
+	assert_false(pool_slice_serving(w1));
+	/* Another node cannot speak for it; an unknown slice is no error to the pool. */
+	struct pool_node *other = joined(f, "n2", "198.18.0.2", true);
+	assert_int_equal(pool_node_health(f->p, other, "web-1", ACRE_HEALTH_HEALTHY, true, 8),
+			 -ENOENT);
+	assert_int_equal(pool_node_health(f->p, other, "nope", ACRE_HEALTH_HEALTHY, true, 8),
+			 -ENOENT);
+	assert_false(pool_slice_serving(w1));
+}
+
 static void test_net_rate_placed(void **state)
 {
 	struct fixture *f = *state;
@@ -697,6 +766,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_address_inside_pool_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_net_rate_placed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_tables, setup, teardown),
