@@ -6,18 +6,13 @@
  * timeout (no two runs of a check at once); one that outlives the timeout
  * by HEALTH_STUCK_MS is killed from here and counts as failed.
  *
- * Verdicts, as Docker's and Kubernetes' probes give them:
- *  - health: starting until every health check has passed once; unhealthy
- *    once any has failed `failures` times in a row; healthy again at its
- *    next pass.  Failures within `grace` of the start of the run do not
- *    count until the check has first passed (a server still starting).
- *  - ready: every readiness check has passed, and none has failed
- *    `failures` times in a row since.
+ * What the results add up to is health_verdict.c's.
  * Only transitions are told (logged, and to the health observers: the
  * names, VIPs and the pool follow them); checks start with each run of the
  * slice and stop when it ends.
  */
 #include "health.h"
+#include "health_verdict.h"
 
 #include <event2/event.h>
 
@@ -26,13 +21,11 @@
 struct probe {
 	struct health_probes *hp;
 	const struct acre_check *check;
-	bool readiness;
+	struct health_standing st; /* the verdict's input */
 	struct event *timer;
 	struct event *exit_ev;
 	struct health_child child;
-	uint64_t run_ns;   /* when the present run started */
-	unsigned failures; /* in a row */
-	bool passed_once;  /* in this run of the slice */
+	uint64_t run_ns; /* when the present run of the check started */
 };
 
 struct health_probes {
@@ -63,32 +56,6 @@ static const char *check_text(const struct acre_check *c, char *buf, size_t len)
 	return buf;
 }
 
-/* health and ready from every probe's standing. */
-static void verdict(const struct health_probes *hp, enum acre_health *health, bool *ready,
-		    unsigned *failures)
-{
-	bool all_passed = true, failed = false, any = false;
-	*ready = true;
-	*failures = 0;
-	for (size_t i = 0; i < hp->n; i++) {
-		const struct probe *p = &hp->p[i];
-		bool down = p->failures >= p->check->failures;
-		if (p->failures > *failures)
-			*failures = p->failures;
-		if (p->readiness) {
-			*ready = *ready && p->passed_once && !down;
-			continue;
-		}
-		any = true;
-		all_passed = all_passed && p->passed_once;
-		failed = failed || down;
-	}
-	*health = !any	       ? ACRE_HEALTH_NONE
-		  : failed     ? ACRE_HEALTH_UNHEALTHY
-		  : all_passed ? ACRE_HEALTH_HEALTHY
-			       : ACRE_HEALTH_STARTING;
-}
-
 static void set_health(struct slice *s, enum acre_health h, bool ready, unsigned failures,
 		       const char *check, const char *reason)
 {
@@ -111,20 +78,14 @@ static void set_health(struct slice *s, enum acre_health h, bool ready, unsigned
 static void settle(struct probe *p, bool ok, const char *reason)
 {
 	struct health_probes *hp = p->hp;
-	if (ok) {
-		p->failures = 0;
-		p->passed_once = true;
-	} else {
-		uint64_t age_ms = (acre_monotonic_ns() - hp->started_ns) / 1000000;
-		/* A server still starting: its failures count once it has answered, or after grace.
-		 */
-		if (p->passed_once || age_ms >= p->check->grace_ms)
-			p->failures++;
-	}
+	health_standing_record(&p->st, ok, (acre_monotonic_ns() - hp->started_ns) / 1000000);
+	struct health_standing st[ACRE_CHECKS_MAX * 2];
+	for (size_t i = 0; i < hp->n; i++)
+		st[i] = hp->p[i].st;
 	enum acre_health h;
 	bool ready;
 	unsigned failures;
-	verdict(hp, &h, &ready, &failures);
+	health_verdict(st, hp->n, &h, &ready, &failures);
 	char what[64];
 	check_text(p->check, what, sizeof(what));
 	set_health(hp->s, h, ready, failures, what, reason);
@@ -219,10 +180,11 @@ static void probes_start(struct slice *s)
 	for (size_t i = 0; i < n; i++) {
 		struct probe *p = &hp->p[i];
 		bool ready = i >= spec->nchecks;
+		const struct acre_check *c =
+			ready ? &spec->readiness[i - spec->nchecks] : &spec->checks[i];
 		*p = (struct probe){.hp = hp,
-				    .check = ready ? &spec->readiness[i - spec->nchecks]
-						   : &spec->checks[i],
-				    .readiness = ready,
+				    .check = c,
+				    .st = {.check = c, .readiness = ready},
 				    .child = {.pidfd = -1, .out_fd = -1}};
 		p->timer = evtimer_new(s->sv->base, on_timer, p);
 		/* The first run at once: a passing check need not wait out an interval. */

@@ -3,8 +3,9 @@
  * checks and readiness), run here rather than from the controller, so that
  * a busy controller cannot make a healthy slice look dead: health.c keeps
  * each running slice's probes on libevent timers and turns their results
- * into s->health, telling the health observers of every transition;
- * health_run.c runs one check in a child of its own and reads its verdict.
+ * into s->health (health_verdict.c says what they add up to), telling the
+ * health observers of every transition; health_run.c runs one check in a
+ * child of its own and reads its result.
  */
 #ifndef ACRE_SUPERVISOR_HEALTH_H
 #define ACRE_SUPERVISOR_HEALTH_H

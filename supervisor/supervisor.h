@@ -14,6 +14,7 @@
  *   slice_ops.h     slice_ops.c, slice_ops_signal.c: the verbs every caller uses
  *   view.h          view.c, view_stats.c: slices as the protocols show them
  *   health.h        health.c, health_run.c: the slices' health and readiness checks
+ *   health_verdict.h  health_verdict.c: what their results add up to (pure)
  *   slice.h         slice_lifecycle.c, slice_exit.c: the life of a slice, and
  *                                   the observers it tells of every change
  *   dns.h           dns.c, dns_server.c, dns_forward.c, dns_local.c, dns_zone.h
