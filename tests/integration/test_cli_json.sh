@@ -9,8 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 start_supervisor --prelaunch 0
 
-LIST_KEYS='["command","created_at","finished_at","labels","name","node","pid","reason","resources","restarts","started_at","state","updated_at"]'
-SHOW_KEYS='["cgroup","command","created_at","desired","exit","finished_at","foreground","labels","name","network","node","pid","placement","reason","remove_on_exit","replacements","resources","restart","restarts","spec","started_at","state","task_pid","updated_at"]'
+LIST_KEYS='["command","created_at","finished_at","health","labels","name","node","pid","reason","resources","restarts","started_at","state","updated_at"]'
+SHOW_KEYS='["cgroup","command","created_at","desired","exit","finished_at","foreground","health","labels","name","network","node","pid","placement","reason","remove_on_exit","replacements","resources","restart","restarts","spec","started_at","state","task_pid","updated_at"]'
 
 acre slice run -d --name web1 --label app=web --label tier=front --memory 64M -- sleep 600 >/dev/null ||
 	fail "run web1"
