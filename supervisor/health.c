@@ -208,6 +208,11 @@ static void on_slice_changed(void *ud, struct slice *s)
 		probes_stop(s);
 }
 
+void health_adopted(struct slice *s)
+{
+	on_slice_changed(NULL, s);
+}
+
 int health_init(struct supervisor *sv, struct acre_error *err)
 {
 	struct health *h = calloc(1, sizeof(*h));

@@ -19,6 +19,8 @@
 
 /* Starts watching slices: their checks run while they run. */
 int health_init(struct supervisor *sv, struct acre_error *err);
+/* A slice found running at start: its checks start again (their verdict with them). */
+void health_adopted(struct slice *s);
 /* Stops every probe (at shutdown: the slices stay, their checks resume at the next start). */
 void health_free(struct supervisor *sv);
 

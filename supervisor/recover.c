@@ -7,6 +7,7 @@
  */
 #include "recover.h"
 #include "checkpoint.h"
+#include "health.h"
 #include "prelaunch.h"
 #include "slice.h"
 
@@ -99,6 +100,7 @@ static void recover_one(struct supervisor *sv, const char *name)
 			}
 			acre_log(ACRE_LOG_INFO, "slice=%s event=adopted pid=%d", name,
 				 (int)s->rec.pid);
+			health_adopted(s);
 			return;
 		}
 		if (s->rec.restarts == 0)

@@ -8,7 +8,8 @@
 # inside the slice (its /tmp, its user, its hostname); a tcp check passes on
 # a listening port and fails on a closed one; a readiness check keeps a
 # slice out of its group until it passes.  Bad check specs are refused with
-# the flag named.  The supervisor runs in a network namespace of the test's
+# the flag named.  After kill -9 of the supervisor, the checks resume on
+# the slices it adopts.  The supervisor runs in a network namespace of the test's
 # own; slices get addresses from lib.sh's 198.19.x range.
 . "$(dirname "$0")/lib.sh"
 require ip dig python3 jq pgrep
@@ -132,6 +133,14 @@ assert_eq "$(members rdy.acre)" "" "not ready: not in rdy.acre"
 touch "$(root_of rdy-1)/tmp/ready"
 wait_health rdy-1 none/true 3
 wait_for "[ \"\$(members rdy.acre)\" = '$(addr_of rdy-1) ' ]" 1 || fail "rdy-1 not in rdy.acre once ready"
+
+# ---- a supervisor killed and started again resumes the checks of the slices it adopts ---------
+kill_supervisor
+restart_supervisor
+wait_health web-1 healthy/true 5
+wait_for "[ \"\$(members web.acre)\" = '$want' ]" 2 || fail "web.acre after a restart: $(members web.acre)"
+wait_health cmd-1 unhealthy/true 5
+log "checks resumed after kill -9 of the supervisor"
 
 # ---- checks end with their slice -------------------------------------------------------------
 acre slice kill web-1 >/dev/null
