@@ -286,6 +286,25 @@ static void print_age(const char *label, const json_t *ms)
 	printf("%-11s %s%s\n", label, age, json_is_null(ms) || !ms ? "" : " ago");
 }
 
+/* "healthy for 2m, 0 failures in a row (GET /: HTTP 200)": failures and reason from a node. */
+static void print_health(const json_t *s)
+{
+	json_t *h = json_object_get(s, "health");
+	if (!json_is_object(h))
+		return;
+	char health[64], since[32];
+	cell_health(s, health, sizeof(health));
+	render_age(json_object_get(h, "changed_at"), since, sizeof(since));
+	printf("health:     %s for %s", health, since);
+	json_t *failures = json_object_get(h, "failures");
+	if (json_is_integer(failures))
+		printf(", %lld failures in a row", (long long)json_integer_value(failures));
+	const char *reason = render_str(h, "reason");
+	if (*reason)
+		printf(" (%s)", reason);
+	printf("\n");
+}
+
 static void print_show(const json_t *s, bool places)
 {
 	json_t *r = json_object_get(s, "resources");
@@ -298,15 +317,7 @@ static void print_show(const json_t *s, bool places)
 	printf("name:       %s\n", render_str(s, "name"));
 	printf("state:      %s%s%s%s\n", render_str(s, "state"), *reason ? " (" : "", reason,
 	       *reason ? ")" : "");
-	json_t *h = json_object_get(s, "health");
-	if (json_is_object(h)) {
-		char health[64], since[32];
-		cell_health(s, health, sizeof(health));
-		render_age(json_object_get(h, "changed_at"), since, sizeof(since));
-		printf("health:     %s for %s, %lld failures in a row (%s)\n", health, since,
-		       (long long)json_integer_value(json_object_get(h, "failures")),
-		       render_str(h, "reason"));
-	}
+	print_health(s);
 	if (places) {
 		const char *node = render_str(s, "node");
 		printf("node:       %s\n", *node ? node : "-");

@@ -52,6 +52,7 @@ for i in 1 2; do
 done
 assert_eq "$(pool -j slice show web-1 | jq -r .health.status)" healthy "pool slice show -j"
 pool slice list | grep -q 'web-1 .*running *healthy' || fail "pool slice list: $(pool slice list)"
+pool slice show web-1 | grep -q '^health: *healthy for [^,]*$' || fail "pool slice show: $(pool slice show web-1)"
 
 GW=$(jq -r .subnet_in_use "$TEST_DIR/n1/state/pool-net.json" | cut -d. -f1-3).1
 members() { ip netns exec "acre-test-$RAND_ID-n1" dig +short +time=1 +tries=1 @"$GW" web.acre | sort | tr '\n' ' '; }
