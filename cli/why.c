@@ -16,7 +16,8 @@ static void print_reasons(const json_t *j)
 		       render_str(r, "reason"));
 		json_t *examples = json_object_get(r, "examples");
 		json_array_foreach (examples, k, ex)
-			printf("      %-20s %s\n", render_str(ex, "node"), render_str(ex, "detail"));
+			printf("      %-20s %s\n", render_str(ex, "node"),
+			       render_str(ex, "detail"));
 		if ((json_int_t)json_array_size(examples) < n)
 			printf("      ... and %lld more\n",
 			       (long long)(n - (json_int_t)json_array_size(examples)));

@@ -41,7 +41,7 @@ struct group {
 struct walk {
 	const struct pool_why_request *r;
 	size_t nodes, fit;
-	json_t *listed; /* every node's reasons, small pools only */
+	json_t *listed;		 /* every node's reasons, small pools only */
 	struct acre_map *groups; /* kind -> struct group */
 	ACRE_VEC(struct group *) order;
 	/* Smallest change on room: the node short of the least, relative to its capacity. */
@@ -200,7 +200,8 @@ static double shortfall(const struct sched_node *sn, const struct pool_why_reque
 
 static bool could_ever_hold(const struct sched_node *sn, const struct pool_why_request *r)
 {
-	return sn->cap_cpus >= r->cpus && sn->cap_mem >= r->mem && (!sn->cap_net || sn->cap_net >= r->net);
+	return sn->cap_cpus >= r->cpus && sn->cap_mem >= r->mem &&
+	       (!sn->cap_net || sn->cap_net >= r->net);
 }
 
 static void visit_node(struct pool_node *n, void *ud)
@@ -313,8 +314,9 @@ static json_t *suggestions(const struct walk *w)
 		json_array_append_new(s, json_string(text));
 	}
 	if (w->away_would_fit) {
-		snprintf(text, sizeof(text), "%zu node%s not ready (%s: %s) would take it once back",
-			 w->away_would_fit, w->away_would_fit == 1 ? "" : "s", w->away_example->id,
+		snprintf(text, sizeof(text),
+			 "%zu node%s not ready (%s: %s) would take it once back", w->away_would_fit,
+			 w->away_would_fit == 1 ? "" : "s", w->away_example->id,
 			 not_taking(w->away_example));
 		json_array_append_new(s, json_string(text));
 	}
@@ -323,9 +325,8 @@ static json_t *suggestions(const struct walk *w)
 		lack_text(r->cpus, r->mem, r->net, lack, sizeof(lack));
 		int used = snprintf(text, sizeof(text), "add a node with at least %s",
 				    lack[0] ? lack : "any room");
-		for (unsigned i = 0; p && i < p->nconstraints && used > 0 &&
-				     (size_t)used < sizeof(text);
-		     i++)
+		for (unsigned i = 0;
+		     p && i < p->nconstraints && used > 0 && (size_t)used < sizeof(text); i++)
 			if (p->constraints[i].op == ACRE_CONSTRAINT_EQ)
 				used += snprintf(text + used, sizeof(text) - (size_t)used,
 						 "%s%s=%s", i ? ", " : " and attribute ",
@@ -352,10 +353,10 @@ json_t *pool_why(struct pool *p, const struct pool_why_request *r)
 			qsort(w.order.v, w.order.n, sizeof(*w.order.v), by_count);
 		json_t *reasons = json_array();
 		for (size_t i = 0; i < w.order.n; i++)
-			json_array_append_new(reasons, json_pack("{s:s,s:I,s:O}", "reason",
-								 w.order.v[i]->kind, "nodes",
-								 (json_int_t)w.order.v[i]->count,
-								 "examples", w.order.v[i]->examples));
+			json_array_append_new(
+				reasons, json_pack("{s:s,s:I,s:O}", "reason", w.order.v[i]->kind,
+						   "nodes", (json_int_t)w.order.v[i]->count,
+						   "examples", w.order.v[i]->examples));
 		out = json_pack("{s:I,s:I,s:I,s:o,s:o}", "nodes", (json_int_t)w.nodes, "fit",
 				(json_int_t)w.fit, "could_ever", (json_int_t)w.room_ever, "reasons",
 				reasons, "suggestions", suggestions(&w));
@@ -374,10 +375,8 @@ json_t *pool_why(struct pool *p, const struct pool_why_request *r)
 
 json_t *pool_why_slice(struct pool *p, const struct pool_slice *sl)
 {
-	struct pool_why_request r = {.cpus = sl->cpus,
-				     .mem = sl->mem,
-				     .net = sl->net_rate,
-				     .placement = sl->placement};
+	struct pool_why_request r = {
+		.cpus = sl->cpus, .mem = sl->mem, .net = sl->net_rate, .placement = sl->placement};
 	json_t *j = pool_why(p, &r);
 	if (!j)
 		return NULL;

@@ -46,8 +46,7 @@ static struct pool_node *join(struct pool *p, int i, const char *zone, uint32_t 
 	return n;
 }
 
-static struct pool_slice *create(struct pool *p, const char *spec_text,
-				 const char *placement_text)
+static struct pool_slice *create(struct pool *p, const char *spec_text, const char *placement_text)
 {
 	json_error_t jerr;
 	_cleanup_json_ json_t *spec = json_loads(spec_text, 0, &jerr);
@@ -118,7 +117,8 @@ static void test_room_and_a_constraint(void **state)
 				    json_array_get(json_object_get(why, "reasons"), 0), "reason")),
 			    "not enough cpus");
 	json_t *ex = json_object_get(reason(why, "constraint zone==a"), "examples");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "node")), "n3");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "node")),
+			    "n3");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "detail")),
 			    "node is zone=b");
 	/* Every node's own list, in a small pool: n1 has 0.5 free. */
@@ -183,7 +183,8 @@ static void test_a_node_away(void **state)
 	_cleanup_json_ json_t *why = pool_why(p, &r);
 	assert_int_equal(count_of(why, "node is disconnected"), 1);
 	assert_int_equal(count_of(why, "not enough cpus"), 1);
-	assert_non_null(suggestion(why, "1 node not ready (n2: disconnected) would take it once back"));
+	assert_non_null(
+		suggestion(why, "1 node not ready (n2: disconnected) would take it once back"));
 	pool_close(p);
 }
 
@@ -232,11 +233,15 @@ static void test_retry_places_by_bandwidth(void **state)
 	(void)state;
 	struct pool *p = new_pool();
 	join(p, 1, "a", 4000, 4ULL << 30, 100000000); /* 100 Mbit/s */
-	create(p, "{\"name\": \"first\", \"command\": [\"true\"], \"network\": {\"mode\": \"bridge\"}, \"resources\": {\"net_rate\": \"80mbit\"}}",
+	create(p,
+	       "{\"name\": \"first\", \"command\": [\"true\"], \"network\": {\"mode\": "
+	       "\"bridge\"}, \"resources\": {\"net_rate\": \"80mbit\"}}",
 	       NULL);
-	struct pool_slice *second = create(
-		p, "{\"name\": \"second\", \"command\": [\"true\"], \"network\": {\"mode\": \"bridge\"}, \"resources\": {\"net_rate\": \"50mbit\"}}",
-		NULL);
+	struct pool_slice *second =
+		create(p,
+		       "{\"name\": \"second\", \"command\": [\"true\"], \"network\": {\"mode\": "
+		       "\"bridge\"}, \"resources\": {\"net_rate\": \"50mbit\"}}",
+		       NULL);
 	assert_int_equal(second->state, ACRE_SLICE_PENDING);
 	/* Room appears, but not bandwidth enough: it waits. */
 	join(p, 2, "a", 4000, 4ULL << 30, 10000000); /* 10 Mbit/s */
