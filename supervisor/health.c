@@ -104,7 +104,7 @@ static void on_run_ended(evutil_socket_t fd, short what, void *arg)
 	settle(p, ok, reason);
 }
 
-/* A run still going: killed, reaped and counted as failed. */
+/* A run still going: killed and reaped (whether it counts is the caller's to say). */
 static void abandon(struct probe *p)
 {
 	if (p->child.pidfd < 0)
