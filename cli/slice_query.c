@@ -69,11 +69,14 @@ static void cell_reason(const json_t *s, char *buf, size_t len)
 	snprintf(buf, len, "%s", *reason ? reason : "-");
 }
 
-/* "healthy", "starting", "unhealthy", "-" without checks; "/unready" while not ready. */
+/*
+ * "healthy", "starting", "unhealthy", "-" without checks or when it does not run;
+ * "/unready" while not ready.
+ */
 static void cell_health(const json_t *s, char *buf, size_t len)
 {
 	json_t *h = json_object_get(s, "health");
-	if (!json_is_object(h)) {
+	if (!json_is_object(h) || strcmp(render_str(s, "state"), "running") != 0) {
 		snprintf(buf, len, "-");
 		return;
 	}

@@ -10,7 +10,8 @@
  * Durations are seconds as a JSON number (fractions allowed) or strings with
  * a unit ("200ms", "0.5s"), so that tests and fast services can check more
  * than once a second.  The timeout may not exceed the interval: a check that
- * is still running when the next is due would pile up probes on a slow slice.
+ * is still running when the next is due would pile up probes on a slow slice
+ * (without a timeout of its own, a check shorter than 2 s takes its interval).
  */
 #include "common.h"
 
@@ -182,6 +183,9 @@ static int parse_timing(const json_t *j, const char *f, struct acre_check *c,
 		if (rc < 0)
 			return rc;
 	}
+	/* Unless given, the timeout is the default's or the interval's, the shorter. */
+	if (!json_object_get(j, "timeout") && c->timeout_ms > c->interval_ms)
+		c->timeout_ms = c->interval_ms;
 	if (c->interval_ms < ACRE_CHECK_MIN_INTERVAL_MS) {
 		snprintf(field, sizeof(field), "%s.interval", f);
 		return acre_error_set(err, EINVAL, field, "%s: at least %ums", field,

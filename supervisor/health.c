@@ -204,8 +204,11 @@ static void on_slice_changed(void *ud, struct slice *s)
 	bool runs = s->rec.state == ACRE_SLICE_RUNNING && s->pidfd >= 0;
 	if (runs && !s->probes && spec->nchecks + spec->nreadiness > 0)
 		probes_start(s);
-	else if (!runs && s->probes)
+	else if (!runs && s->probes) {
 		probes_stop(s);
+		/* An ended run is neither healthy nor starting: no health until the next. */
+		set_health(s, ACRE_HEALTH_NONE, false, 0, "-", "run ended");
+	}
 }
 
 void health_adopted(struct slice *s)

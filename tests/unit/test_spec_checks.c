@@ -96,8 +96,11 @@ static void test_kinds_and_durations(void **state)
 		 " 'grace': '0s', 'failures': 2},"
 		 " {'kind': 'command', 'command': ['/bin/sh', '-c', 'test -e /tmp/ok'],"
 		 "  'interval': '1.5s', 'timeout': 1}],"
-		 "'readiness': [{'kind': 'http', 'port': 80, 'path': '/ready?x=1'}]",
+		 "'readiness': [{'kind': 'http', 'port': 80, 'path': '/ready?x=1'},"
+		 " {'kind': 'tcp', 'port': 80, 'interval': '1s'}]",
 		 &s);
+	/* An interval below the default timeout, the timeout not given: the interval's. */
+	assert_int_equal(s.readiness[1].timeout_ms, 1000);
 	assert_int_equal(s.nchecks, 2);
 	assert_int_equal(s.checks[0].kind, ACRE_CHECK_TCP);
 	assert_int_equal(s.checks[0].interval_ms, 200);
@@ -110,7 +113,7 @@ static void test_kinds_and_durations(void **state)
 	assert_null(s.checks[1].command[3]);
 	assert_int_equal(s.checks[1].interval_ms, 1500);
 	assert_int_equal(s.checks[1].timeout_ms, 1000);
-	assert_int_equal(s.nreadiness, 1);
+	assert_int_equal(s.nreadiness, 2);
 	assert_string_equal(s.readiness[0].path, "/ready?x=1");
 	acre_slice_spec_free(&s);
 }
