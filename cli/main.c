@@ -12,7 +12,7 @@
 /* One line an object; the slice verbs work on a node or, with --controller, on the pool. */
 static const struct command objects[] = {
 	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
-	{"node", do_node, "list | show  (with --controller) | local"},
+	{"node", do_node, "list | show | rm | cordon | uncordon  (with --controller) | local"},
 	{"pool", do_pool, "show  (with --controller)"},
 	{"events", do_events, "[--since N] [--type T]... [--label K=V]... [--once]"},
 	{"why", do_why, "NAME  (a slice of the pool, with --controller)"},

@@ -1,5 +1,5 @@
 /*
- * `acre node list|show|rm`: the pool's nodes, from the controller
+ * `acre node list|show|rm|cordon|uncordon`: the pool's nodes, from the controller
  * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
  * fields; -j prints the node objects of the API (controller/README.md).
  */
@@ -52,9 +52,12 @@ static int node_list(struct cli *cli, int argc, char **argv)
 			 (long long)json_integer_value(json_object_get(n, "slices")));
 		seen_text(n, seen, sizeof(seen));
 		render_pairs(json_object_get(n, "attributes"), attrs, sizeof(attrs));
+		char state[48];
+		snprintf(state, sizeof(state), "%s%s", render_str(n, "state"),
+			 json_is_true(json_object_get(n, "cordoned")) ? ",cordoned" : "");
 		const char *cells[] = {render_str(n, "id"),
 				       render_str(n, "hostname"),
-				       render_str(n, "state"),
+				       state,
 				       json_is_true(json_object_get(n, "connected")) ? "yes" : "no",
 				       cpus,
 				       mem,
@@ -119,8 +122,9 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	printf("hostname:    %s\n", render_str(n, "hostname"));
 	printf("state:       %s (%s, %s)\n", render_str(n, "state"),
 	       json_is_true(json_object_get(n, "connected")) ? "connected" : "disconnected",
-	       json_is_true(json_object_get(n, "schedulable")) ? "takes slices"
-							       : "takes no slices");
+	       json_is_true(json_object_get(n, "cordoned"))	 ? "cordoned: takes no new slices"
+	       : json_is_true(json_object_get(n, "schedulable")) ? "takes slices"
+								 : "takes no slices");
 	printf("address:     %s\n", render_str(n, "address"));
 	printf("seen:        %s ago\n", seen);
 	printf("free:        cpus %s, memory %s\n", cpus, mem);
@@ -168,10 +172,46 @@ static int node_rm(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* No new placement on the node (cordon), or again (uncordon); what it runs stays. */
+static int node_cordon_cmd(struct cli *cli, int argc, char **argv, bool on)
+{
+	if (argc != 2)
+		return cli_failf(cli, EINVAL, "usage: acre node %s ID", on ? "cordon" : "uncordon");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_free_ char *id = cli_uri_escape(argv[1]);
+	_cleanup_free_ char *path = NULL;
+	if (!id || asprintf(&path, "/v1/nodes/%s/%s", id, on ? "cordon" : "uncordon") < 0)
+		return cli_failf(cli, ENOMEM, "out of memory");
+	_cleanup_json_ json_t *res = cli_api(cli, CLI_POST, path, NULL, &err);
+	if (!res)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, res);
+	else
+		printf("%s %s: %lld slices stay, %s\n", argv[1], on ? "cordoned" : "uncordoned",
+		       (long long)json_integer_value(json_object_get(res, "slices")),
+		       on ? "no new placement" : "it takes placements again");
+	return 0;
+}
+
+static int node_cordon(struct cli *cli, int argc, char **argv)
+{
+	return node_cordon_cmd(cli, argc, argv, true);
+}
+
+static int node_uncordon(struct cli *cli, int argc, char **argv)
+{
+	return node_cordon_cmd(cli, argc, argv, false);
+}
+
 static const struct command node_commands[] = {
 	{"list", node_list, ""},
 	{"show", node_show, "ID"},
 	{"rm", node_rm, "[--force] ID"},
+	{"cordon", node_cordon, "ID  (no new placement there)"},
+	{"uncordon", node_uncordon, "ID"},
 	{"local", node_local, "  (this node's supervisor: its pool network)"},
 	{NULL, NULL, NULL},
 };

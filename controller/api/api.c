@@ -293,6 +293,8 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_GET, "/v1/nodes", api_nodes_list, false},
 	{EVHTTP_REQ_GET, "/v1/nodes/{id}", api_node_show, false},
 	{EVHTTP_REQ_DELETE, "/v1/nodes/{id}", api_node_delete, false},
+	{EVHTTP_REQ_POST, "/v1/nodes/{id}/cordon", api_node_cordon, false},
+	{EVHTTP_REQ_POST, "/v1/nodes/{id}/uncordon", api_node_uncordon, false},
 	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
 	{EVHTTP_REQ_GET, "/v1/network", api_network_show, false},
 	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},

@@ -68,6 +68,8 @@ API_HANDLER(api_node_show);
 API_HANDLER(api_pool_show);
 API_HANDLER(api_network_show);
 API_HANDLER(api_node_delete);
+API_HANDLER(api_node_cordon);
+API_HANDLER(api_node_uncordon);
 API_HANDLER(api_slices_list);
 API_HANDLER(api_slices_create);
 API_HANDLER(api_slice_show);

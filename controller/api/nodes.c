@@ -74,3 +74,30 @@ API_HANDLER(api_node_delete)
 	}
 	api_defer_json(a, req, 200, json_pack("{s:s,s:b}", "id", id, "removed", 1));
 }
+
+/* POST /v1/nodes/{id}/cordon and /uncordon: no new placement there, or again. */
+static void cordon(struct api *a, struct evhttp_request *req, const struct api_params *p, bool on)
+{
+	const char *id = api_param(p, "id");
+	struct pool_node *n = pool_node_find(a->pool, id);
+	if (!n) {
+		struct acre_error err = {0};
+		acre_error_set(&err, ENOENT, "id", "no node %s in the pool", id);
+		api_reply_error(a, req, 404, &err);
+		return;
+	}
+	pool_node_cordon(a->pool, n, on);
+	api_defer_json(a, req, 200, pool_node_json(n));
+}
+
+API_HANDLER(api_node_cordon)
+{
+	(void)q;
+	cordon(a, req, p, true);
+}
+
+API_HANDLER(api_node_uncordon)
+{
+	(void)q;
+	cordon(a, req, p, false);
+}

@@ -31,6 +31,7 @@ static int load_node(const struct store_node_row *r, void *ud)
 		 r->net_address ? r->net_address : "");
 	snprintf(n->vtep_mac, sizeof(n->vtep_mac), "%s", r->vtep_mac ? r->vtep_mac : "");
 	n->network = r->network;
+	n->cordoned = r->cordoned;
 	n->sn.cap_net = r->net_capacity;
 	pool_net_node_loaded(p, n);
 	n->last_seen_ns = n->state_since_ns = acre_monotonic_ns();

@@ -170,7 +170,7 @@ int pool_node_describe(struct pool *p, struct pool_node *n, const char *hostname
 
 void pool_node_update_eligibility(struct pool *p, struct pool_node *n)
 {
-	bool want = n->state == POOL_NODE_READY && n->conn && n->synced;
+	bool want = n->state == POOL_NODE_READY && n->conn && n->synced && !n->cordoned;
 	if (want == n->sn.eligible)
 		return;
 	if (sched_node_set_eligible(p->sched, &n->sn, want) < 0)

@@ -78,6 +78,16 @@ void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn)
 	pool_publish_node(p, n, "disconnected");
 }
 
+void pool_node_cordon(struct pool *p, struct pool_node *n, bool on)
+{
+	if (n->cordoned == on)
+		return;
+	n->cordoned = on;
+	acre_log(ACRE_LOG_INFO, "node=%s event=%s", n->id, on ? "cordoned" : "uncordoned");
+	pool_node_update_eligibility(p, n); /* uncordoned: pending slices are tried again */
+	pool_publish_node(p, n, on ? "cordoned" : "uncordoned");
+}
+
 void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_local *local,
 			 json_t *usage)
 {

@@ -94,6 +94,7 @@ static int write_node(struct pool *p, struct pool_node *n, struct acre_error *er
 		.vtep_mac = n->vtep_mac[0] ? n->vtep_mac : NULL,
 		.net_capacity = n->sn.cap_net,
 		.network = n->network,
+		.cordoned = n->cordoned,
 		.registered_at = n->registered_at,
 		.updated_at = acre_now_ms(),
 	};

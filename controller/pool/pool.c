@@ -67,8 +67,9 @@ json_t *pool_change_json(const struct pool_change *ch)
 	if (ch->kind == POOL_CHANGE_SLICE)
 		return pool_slice_json(ch->slice);
 	const struct pool_node *n = ch->node;
-	return json_pack("{s:s,s:s,s:b,s:s}", "id", n->id, "state", pool_node_state_name(n->state),
-			 "connected", n->conn != NULL, "hostname", n->hostname);
+	return json_pack("{s:s,s:s,s:b,s:b,s:s}", "id", n->id, "state",
+			 pool_node_state_name(n->state), "connected", n->conn != NULL, "cordoned",
+			 n->cordoned, "hostname", n->hostname);
 }
 
 void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch)
@@ -85,6 +86,8 @@ void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch)
 	acre_jsonw_string(w, pool_node_state_name(n->state));
 	acre_jsonw_key(w, "connected");
 	acre_jsonw_bool(w, n->conn != NULL);
+	acre_jsonw_key(w, "cordoned");
+	acre_jsonw_bool(w, n->cordoned);
 	acre_jsonw_key(w, "hostname");
 	acre_jsonw_string(w, n->hostname);
 	acre_jsonw_end_object(w);

@@ -108,6 +108,7 @@ struct pool_node {
 	char net_address[48];  /* where other nodes reach its slices: network.address, or source */
 	char vtep_mac[18];     /* its VXLAN device's MAC, "" when it sent none */
 	bool network;	       /* it sent a network member: it takes net.* messages */
+	bool cordoned;	       /* an admin's: it takes no new placement, keeps what it runs */
 	bool removed;	       /* gone from the pool; freed after the commit */
 	bool net_full;	       /* owes the full net.* tables on this connection */
 	bool net_live;	       /* had them: takes the changes */
@@ -306,6 +307,11 @@ void pool_node_disconnected(struct pool *p, struct pool_node *n, void *conn);
  * placed again where their policy says).
  */
 int pool_node_remove(struct pool *p, struct pool_node *n, bool force, struct acre_error *err);
+/*
+ * Cordons a node (on) or lets it take placements again: a cordoned node
+ * keeps what it runs and takes nothing new; stored, and an event.
+ */
+void pool_node_cordon(struct pool *p, struct pool_node *n, bool on);
 
 /* What a node runs on its own (slices started on its socket): counted as used. */
 struct pool_local {

@@ -39,17 +39,18 @@ static json_t *free_of(const struct pool_node *n)
 json_t *pool_node_json(const struct pool_node *n)
 {
 	uint64_t now = acre_monotonic_ns();
-	json_t *j = json_pack(
-		"{s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id", n->id,
-		"hostname", n->hostname, "state", pool_node_state_name(n->state), "connected",
-		n->conn != NULL, "schedulable", n->sn.eligible, "address", n->address, "version",
-		n->version, "attributes", n->attributes, "capacity",
-		node_resources(n->sn.cap_cpus, n->sn.cap_mem, n->sn.cap_net), "reserved",
-		node_resources(n->reserved_cpus, n->reserved_mem, n->reserved_net), "local",
-		resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
-		(json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq, "last_seen_ms_ago",
-		(json_int_t)((now - n->last_seen_ns) / 1000000), "registered_at",
-		(json_int_t)n->registered_at);
+	json_t *j =
+		json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}",
+			  "id", n->id, "hostname", n->hostname, "state",
+			  pool_node_state_name(n->state), "connected", n->conn != NULL, "cordoned",
+			  n->cordoned, "schedulable", n->sn.eligible, "address", n->address,
+			  "version", n->version, "attributes", n->attributes, "capacity",
+			  node_resources(n->sn.cap_cpus, n->sn.cap_mem, n->sn.cap_net), "reserved",
+			  node_resources(n->reserved_cpus, n->reserved_mem, n->reserved_net),
+			  "local", resources(n->local_cpus, n->local_mem), "free", free_of(n),
+			  "slices", (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
+			  "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
+			  "registered_at", (json_int_t)n->registered_at);
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
 	return j;

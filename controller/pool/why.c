@@ -53,6 +53,8 @@ struct walk {
 	size_t only_constraint[ACRE_PLACEMENT_MAX_CONSTRAINTS];
 	size_t away_would_fit; /* not ready, else fine */
 	const struct pool_node *away_example;
+	size_t cordoned_would_fit; /* cordoned by an admin, else fine */
+	const struct pool_node *cordoned_example;
 	size_t room_ever; /* nodes whose capacity could hold it, used or not */
 	bool oom;
 };
@@ -93,6 +95,8 @@ static const char *not_taking(const struct pool_node *n)
 		return pool_node_state_name(n->state);
 	if (!n->conn)
 		return "disconnected";
+	if (n->cordoned)
+		return "cordoned";
 	if (!n->synced)
 		return "reconciling";
 	return NULL;
@@ -228,8 +232,12 @@ static void visit_node(struct pool_node *n, void *ud)
 			only = rs[i].constraint;
 		}
 	}
-	if (state && !cons && !room && w->away_would_fit++ == 0)
-		w->away_example = n;
+	if (state && !cons && !room) {
+		bool cordoned = !strcmp(not_taking(n), "cordoned");
+		size_t *count = cordoned ? &w->cordoned_would_fit : &w->away_would_fit;
+		if ((*count)++ == 0)
+			*(cordoned ? &w->cordoned_example : &w->away_example) = n;
+	}
 	if (!state && !room && cons == 1 && only >= 0)
 		w->only_constraint[only]++;
 	/* Freeing room helps only a node large enough for it. */
@@ -320,7 +328,13 @@ static json_t *suggestions(const struct walk *w)
 			 not_taking(w->away_example));
 		json_array_append_new(s, json_string(text));
 	}
-	if (!w->closest && !w->away_would_fit) {
+	if (w->cordoned_would_fit) {
+		snprintf(text, sizeof(text), "uncordon node %s: it would take it%s",
+			 w->cordoned_example->id,
+			 w->cordoned_would_fit > 1 ? " (as would other cordoned nodes)" : "");
+		json_array_append_new(s, json_string(text));
+	}
+	if (!w->closest && !w->away_would_fit && !w->cordoned_would_fit) {
 		/* No node fits on room alone: a new one, with what it must have. */
 		lack_text(r->cpus, r->mem, r->net, lack, sizeof(lack));
 		int used = snprintf(text, sizeof(text), "add a node with at least %s",

@@ -33,6 +33,7 @@ static const struct migration migrations[] = {
 	 "pool networking: a node's subnet, address, VTEP and bandwidth; a slice's net_rate, "
 	 "address and VIP",
 	 NULL},
+	{4, "a node cordoned by an admin takes no new placement", NULL},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

@@ -30,6 +30,7 @@ static const struct store_column node_columns[] = {
 	COL(store_node_row, vtep_mac, STORE_TEXT, 0, 3),
 	COL(store_node_row, net_capacity, STORE_U64, STORE_NOT_NULL | STORE_DEFAULT0, 3),
 	COL(store_node_row, network, STORE_BOOL, STORE_NOT_NULL | STORE_DEFAULT0, 3),
+	COL(store_node_row, cordoned, STORE_BOOL, STORE_NOT_NULL | STORE_DEFAULT0, 4),
 };
 
 static const struct store_column slice_columns[] = {

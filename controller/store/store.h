@@ -30,6 +30,7 @@ struct store_node_row {
 	const char *subnet, *net_address, *vtep_mac;
 	uint64_t net_capacity; /* bit/s, 0: not given */
 	bool network;	       /* it registered with a network member */
+	bool cordoned;	       /* takes no new placement (schema 4) */
 	int64_t last_seq;
 	int64_t registered_at, updated_at;
 };

@@ -38,7 +38,8 @@ log "three supervisors, each in its namespace"
 start_node 1 --attr zone=a --attr rack=r1 --attr disk=ssd
 start_node 2 --attr zone=b --attr rack=r1 --attr disk=hdd
 start_node 3 --attr zone=c --attr rack=r2 --attr disk=ssd
-ready_nodes() { api GET /v1/nodes | jq '[.nodes[] | select(.state == "ready" and .schedulable)] | length'; }
+# Ready and taking slices (a cordoned node: ready and connected).
+ready_nodes() { api GET /v1/nodes | jq '[.nodes[] | select(.state == "ready" and (.schedulable or (.cordoned and .connected)))] | length'; }
 wait_for '[ "$(ready_nodes)" = 3 ]' 15 || fail "three nodes ready: $(api GET /v1/nodes | jq -c '.nodes[] | {id, state, connected}')"
 N1=$(node_id 1)
 N2=$(node_id 2)
@@ -478,6 +479,14 @@ pool -j events --since "$((first_streamed - 1))" --once | jq .seq |
 assert_eq "$(tr '\n' ' ' <"$TEST_DIR/ev-joined")" "$(tr '\n' ' ' <"$TEST_DIR/ev-stored")" \
 	"the stream and its resumption are the stored events, with no gap"
 
+log "cordon: no new placement on a node, kept across a restart of the controller"
+pool node cordon "$N3" >/dev/null || fail "cordon $N3"
+out=$(pool slice run -d --name onc --cpus 0.1 --constraint zone==c -- sleep 1000 2>&1) ||
+	fail "placing onc: $out"
+assert_eq "$(api GET /v1/slices/onc | jq -r .state)" pending "a slice for the cordoned node alone"
+assert_contains "$(pool why onc)" "node is cordoned" "acre why of a slice for a cordoned node"
+assert_contains "$(pool node list)" "ready,cordoned" "node list"
+
 log "a controller that keeps 5 events: lagged"
 kill -TERM "$CTL_PID"
 wait "$CTL_PID" 2>/dev/null
@@ -502,6 +511,11 @@ lag=$(sse_data "$TEST_DIR/ev-lagged-sse" | head -n 1)
 assert_eq "$(awk '/^id: /{print; exit}' "$TEST_DIR/ev-lagged-sse")" "id: $(jq .last <<<"$lag")" \
 	"lagged's id over SSE is the last event it names"
 assert_eq "$(jq .first <<<"$lag")" 2 "lagged over SSE names the first event dropped"
+assert_eq "$(api GET "/v1/nodes/$N3" | jq .cordoned)" true "cordoned after a restart of the controller"
+assert_eq "$(api GET /v1/slices/onc | jq -r .state)" pending "onc, still waiting"
+pool node uncordon "$N3" >/dev/null || fail "uncordon $N3"
+wait_for '[ "$(api GET /v1/slices/onc | jq -r .state)" = running ]' 15 ||
+	fail "onc was not placed once $N3 was uncordoned: $(api GET /v1/slices/onc | jq -c '{state, reason}')"
 
 # ---- metrics ----------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
  * in memory: every node's reasons grouped and counted, the smallest
  * changes suggested (free room on the closest node, relax the one
  * constraint in the way, wait for a node that is away, add a node), a
- * large pool's groups with a few examples each; and a pending slice
+ * large pool's groups with a few examples each, a cordoned node; and a pending slice
  * retried later is placed by its bandwidth too, as at its creation.
  */
 #include <setjmp.h>
@@ -188,6 +188,29 @@ static void test_a_node_away(void **state)
 	pool_close(p);
 }
 
+static void test_cordoned(void **state)
+{
+	(void)state;
+	struct pool *p = new_pool();
+	join(p, 1, "a", 1000, 1ULL << 30, 0);
+	struct pool_node *big = join(p, 2, "a", 8000, 8ULL << 30, 0);
+	pool_node_cordon(p, big, true);
+	pool_commit(p);
+	struct pool_slice *sl = create(
+		p, "{\"name\": \"wide\", \"command\": [\"true\"], \"resources\": {\"cpus\": 4}}",
+		NULL);
+	assert_int_equal(sl->state, ACRE_SLICE_PENDING);
+	_cleanup_json_ json_t *why = pool_why_slice(p, sl);
+	assert_int_equal(count_of(why, "node is cordoned"), 1);
+	assert_non_null(suggestion(why, "uncordon node n2: it would take it"));
+	/* Uncordoned: the pending slice goes there at the next pass. */
+	pool_node_cordon(p, big, false);
+	pool_commit(p);
+	assert_non_null(sl->node);
+	assert_string_equal(sl->node->id, "n2");
+	pool_close(p);
+}
+
 static void test_fits_now(void **state)
 {
 	(void)state;
@@ -262,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_room_and_a_constraint),
 		cmocka_unit_test(test_nothing_could_ever),
 		cmocka_unit_test(test_a_node_away),
+		cmocka_unit_test(test_cordoned),
 		cmocka_unit_test(test_fits_now),
 		cmocka_unit_test(test_a_large_pool),
 		cmocka_unit_test(test_retry_places_by_bandwidth),
