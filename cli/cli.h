@@ -225,5 +225,6 @@ int node_local(struct cli *cli, int argc, char **argv); /* node_local.c: `acre n
 int do_pool(struct cli *cli, int argc, char **argv);	/* pool_show.c */
 int do_events(struct cli *cli, int argc, char **argv);	/* events.c */
 int do_why(struct cli *cli, int argc, char **argv);	/* why.c */
+int do_volume(struct cli *cli, int argc, char **argv);	/* volume.c */
 
 #endif

@@ -15,6 +15,7 @@ static const struct command objects[] = {
 	{"node", do_node, "list | show | rm | cordon | uncordon  (with --controller) | local"},
 	{"pool", do_pool, "show  (with --controller)"},
 	{"events", do_events, "[--since N] [--type T]... [--label K=V]... [--once]"},
+	{"volume", do_volume, "list | rm NAME  (this node's persistent volumes)"},
 	{"why", do_why, "NAME  (a slice of the pool, with --controller)"},
 	{NULL, NULL, NULL},
 };
@@ -36,7 +37,7 @@ static int parse_timeout(const char *s, const char *field, uint64_t *ms, struct 
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "  OBJECT: slice, node, pool, events, why\n"
+	      "  OBJECT: slice, node, pool, volume, events, why\n"
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"

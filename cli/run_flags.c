@@ -28,6 +28,7 @@ static const struct {
 	{"network.isolated", "--isolated"},
 	{"network.allow", "--allow"},
 	{"network.publish", "--publish"},
+	{"volumes", "--volume"},
 	{"user", "--user"},
 	{"cwd", "--cwd"},
 	{"env", "--env"},
@@ -106,6 +107,7 @@ enum {
 	OPT_ISOLATED,
 	OPT_ALLOW,
 	OPT_PUBLISH,
+	OPT_VOLUME,
 	OPT_CONSTRAINT,
 	OPT_SPREAD,
 	OPT_STRATEGY,
@@ -133,6 +135,7 @@ static const struct option run_options[] = {
 	{"isolated", no_argument, NULL, OPT_ISOLATED},
 	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"publish", required_argument, NULL, OPT_PUBLISH},
+	{"volume", required_argument, NULL, OPT_VOLUME},
 	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
 	{"spread", required_argument, NULL, OPT_SPREAD},
 	{"strategy", required_argument, NULL, OPT_STRATEGY},
@@ -312,6 +315,21 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 		json_array_append_new(pub,
 				      json_pack("{s:i,s:i,s:s}", "node_port", p.node_port, "port",
 						p.port, "proto", acre_publish_proto_name(p.proto)));
+		return 0;
+	}
+	case OPT_VOLUME: {
+		/* NAME:SIZE:PATH checked here for the flag's own syntax; duplicates by the spec. */
+		struct acre_volume v;
+		if (acre_volume_parse(arg, &v, err) < 0)
+			return -EINVAL;
+		json_t *vols = json_object_get(spec, "volumes");
+		if (!vols) {
+			vols = json_array();
+			json_object_set_new(spec, "volumes", vols);
+		}
+		json_array_append_new(vols, json_pack("{s:s,s:I,s:s}", "name", v.name, "size",
+						      (json_int_t)v.size, "path", v.path));
+		free(v.path);
 		return 0;
 	}
 	case OPT_RESTART:

@@ -12,6 +12,7 @@ static const struct command commands[] = {
 	 "        [--rootfs DIR] [--rw] [--user U] [--cwd DIR] [--env K=V]... [--label K=V]...\n"
 	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
 	 "        [--isolated] [--allow CIDR[:PORT]]... [--publish NODE_PORT:PORT[/tcp|udp]]...\n"
+	 "        [--volume NAME:SIZE:PATH]...\n"
 	 "        [--check-http PORT[/PATH]] [--check-tcp PORT] [--check-cmd 'CMD']...\n"
 	 "        [--ready-http PORT[/PATH]] [--ready-tcp PORT] [--ready-cmd 'CMD']...\n"
 	 "        [--check-grace DUR] [--check-interval DUR] [--check-timeout DUR]\n"

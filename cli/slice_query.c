@@ -266,6 +266,16 @@ static void print_on_node(const json_t *s)
 						   ? render_str(iso, "seccomp")
 						   : "profile");
 	}
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(json_object_get(s, "spec"), "volumes"), i, v) {
+		char size[32];
+		acre_format_size((uint64_t)json_integer_value(json_object_get(v, "size")), size,
+				 sizeof(size));
+		printf("%s %s on %s (%s)\n",
+		       i ? "           " : "volumes:   ", render_str(v, "name"),
+		       render_str(v, "path"), size);
+	}
 	if (json_is_object(json_object_get(s, "network")))
 		print_network(json_object_get(s, "network"));
 }

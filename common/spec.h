@@ -74,6 +74,15 @@ struct acre_check {
 #define ACRE_CHECK_FAILURES	   3
 #define ACRE_CHECK_MIN_INTERVAL_MS 50
 
+/* A persistent volume: the node's, named, of a fixed size, mounted at path in the slice. */
+#define ACRE_VOLUME_NAME_MAX 63
+#define ACRE_VOLUMES_MAX     8
+struct acre_volume {
+	char name[ACRE_VOLUME_NAME_MAX + 1];
+	uint64_t size; /* bytes */
+	char *path;
+};
+
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
 	char **command; /* NULL-terminated */
@@ -94,6 +103,8 @@ struct acre_slice_spec {
 	size_t nchecks;
 	struct acre_check *readiness;
 	size_t nreadiness;
+	struct acre_volume *volumes; /* persistent, the node's by name (spec_volumes.c) */
+	size_t nvolumes;
 };
 
 bool acre_slice_name_valid(const char *name);
@@ -137,6 +148,14 @@ int acre_publish_parse(const char *s, struct acre_publish *out, struct acre_erro
 int acre_publish_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
 json_t *acre_publish_to_json(const struct acre_slice_spec *spec);
 const char *acre_publish_proto_name(uint8_t proto);
+
+/* spec_volumes.c: "volumes" of a spec; every error names the field. */
+int acre_volumes_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
+/* "data:1G:/var/lib/app" (the CLI's --volume) -> one volume; out->path is the caller's. */
+int acre_volume_parse(const char *s, struct acre_volume *out, struct acre_error *err);
+json_t *acre_volumes_to_json(const struct acre_slice_spec *spec);
+void acre_volumes_free(struct acre_slice_spec *spec);
+bool acre_volume_name_valid(const char *name);
 
 /* spec_checks.c: "checks" or "readiness" (field) of a spec; every error names the field. */
 int acre_checks_parse_spec(const json_t *j, const char *field, struct acre_check **out, size_t *n,

@@ -77,6 +77,8 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 	if (out && spec->nreadiness)
 		json_object_set_new(out, "readiness",
 				    acre_checks_to_json(spec->readiness, spec->nreadiness));
+	if (out && spec->nvolumes)
+		json_object_set_new(out, "volumes", acre_volumes_to_json(spec));
 	if (out && spec->user)
 		json_object_set_new(out, "user", json_string(spec->user));
 	/* No name yet (the supervisor picks one): "" would not parse back. */
@@ -98,5 +100,6 @@ void acre_slice_spec_free(struct acre_slice_spec *spec)
 	free(spec->net_publish);
 	acre_checks_free(spec->checks, spec->nchecks);
 	acre_checks_free(spec->readiness, spec->nreadiness);
+	acre_volumes_free(spec);
 	memset(spec, 0, sizeof(*spec));
 }

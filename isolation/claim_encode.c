@@ -77,6 +77,8 @@ static void encode(struct writer *w, const struct acre_launch_park *p,
 		put(w, "cgroup", v);
 	}
 	putu(w, "seccomp", cfg->seccomp != NULL);
+	for (size_t i = 0; i < cfg->nvolumes; i++)
+		put(w, "volume", cfg->volume_paths[i]);
 }
 
 int launch_message_send(int chan, const struct acre_launch_park *p,
@@ -107,5 +109,9 @@ int launch_message_send(int chan, const struct acre_launch_park *p,
 					      "handing the seccomp filter to acre-init: %s",
 					      strerror(errno));
 	}
+	/* The volumes' mount trees, in the order of their "volume" entries. */
+	if (cfg->nvolumes &&
+	    acre_proto_send_fds(chan, "v", 1, cfg->volume_fds, cfg->nvolumes, 0) != 1)
+		return acre_error_set(err, EIO, NULL, "handing the volumes to acre-init");
 	return 0;
 }

@@ -178,6 +178,14 @@ struct acre_launch_config {
 	const char *rw_layer;
 	/* Ports below 1024 open to any user in the slice's own network namespace. */
 	bool unprivileged_ports;
+	/*
+	 * Volumes: detached mount trees (open_tree(OPEN_TREE_CLONE) fds, still the
+	 * caller's) that acre-init attaches at these paths of the slice's root;
+	 * an fd, unlike a path, reaches a launch parked before the volume was mounted.
+	 */
+	const int *volume_fds;
+	const char *const *volume_paths;
+	size_t nvolumes;
 };
 
 struct acre_launch {
@@ -230,5 +238,23 @@ int acre_join_spawn(const struct acre_join *j, int (*fn)(void *ud), void *ud, pi
 
 /* Start time of a process in clock ticks since boot (/proc/PID/stat), 0 if gone. */
 uint64_t acre_process_start_time(pid_t pid);
+
+/* ---- persistent volumes (volume.c) ---------------------------------------------------- */
+
+/*
+ * The volume whose filesystem is the image file (ext4, size bytes, its root
+ * owned by uid:gid when it is made here; *made says so), mounted on mnt when
+ * it is not already.  -EEXIST (nothing changed) when the image exists with
+ * another size.
+ */
+int acre_volume_ensure(const char *image, const char *mnt, uint64_t size, uid_t uid, gid_t gid,
+		       bool *made, struct acre_error *err);
+/* A detached copy of the volume's mount, for acre_launch_config.volume_fds; fd or -errno. */
+int acre_volume_tree(const char *mnt, struct acre_error *err);
+/* Unmounts it (lazily: slices that use it keep it); its loop device goes with the last mount. */
+int acre_volume_unmount(const char *mnt, struct acre_error *err);
+bool acre_volume_mounted(const char *mnt);
+/* 0 when path is a directory of rootfs (symlinks resolved inside it), else -errno. */
+int acre_root_dir_exists(const char *rootfs, const char *path);
 
 #endif

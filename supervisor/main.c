@@ -20,6 +20,7 @@
 #include "slice.h"
 #include "socket_ops.h"
 #include "vip.h"
+#include "volume.h"
 #include "waiters.h"
 
 #include <fcntl.h>
@@ -479,6 +480,8 @@ static void teardown(struct supervisor *sv)
 	pool_net_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	egress_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
 	network_free(sv, sv->slices && acre_map_size(sv->slices) == 0);
+	if (sv->slices && acre_map_size(sv->slices) == 0)
+		volumes_unmount_all(sv); /* the images stay, for the next slice that names them */
 	vip_free(sv);
 	/*
 	 * Nothing of ours left in the subtree: leave no trace of it either.  With

@@ -13,6 +13,7 @@
 #include "network.h"
 #include "prelaunch.h"
 #include "rwroot.h"
+#include "volume.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -253,6 +254,14 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		}
 		cfg.rw_layer = rw_layer;
 	}
+	struct volume_handles vols = {0};
+	if ((rc = volumes_open(sv, s, &vols, err)) < 0) {
+		close_stdio(s, stdio);
+		return rc;
+	}
+	cfg.volume_fds = vols.fds;
+	cfg.volume_paths = vols.paths;
+	cfg.nvolumes = vols.n;
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
 	if (rc < 0) {
@@ -260,6 +269,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		rc = acre_launch_start(&park, &cfg, &l, err);
 	}
 	close_stdio(s, stdio);
+	volume_handles_close(&vols); /* acre-init has its copies */
 	if (rc < 0)
 		return rc;
 	if (cfg.hold)

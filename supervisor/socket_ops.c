@@ -10,6 +10,7 @@
 #include "pool_net.h"
 #include "slice_ops.h"
 #include "view.h"
+#include "volume.h"
 #include "waiters.h"
 
 struct op {
@@ -196,6 +197,23 @@ static void op_kill(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 				acre_signal_name(sig) ? acre_signal_name(sig) : "?"));
 }
 
+static void op_volume_list(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)req;
+	conn_reply_ok(c, id, json_pack("{s:o}", "volumes", volumes_list(sv)));
+}
+
+static void op_volume_rm(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	const char *name = get_name(req, &err);
+	if (!name || volume_remove(sv, name, &err) < 0) {
+		conn_reply_error(c, id, &err);
+		return;
+	}
+	conn_reply_ok(c, id, json_pack("{s:s,s:b}", "name", name, "removed", 1));
+}
+
 static void op_rm(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
 {
 	struct acre_error err = {0};
@@ -264,6 +282,8 @@ static const struct op ops[] = {
 	{ACRE_OP_SLICE_RM, op_rm, rm_keys},
 	{ACRE_OP_SLICE_LOGS, op_logs, name_keys},
 	{ACRE_OP_SLICE_WAIT, op_wait, name_keys},
+	{ACRE_OP_VOLUME_LIST, op_volume_list, NULL},
+	{ACRE_OP_VOLUME_RM, op_volume_rm, name_keys},
 };
 
 static void dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)

@@ -84,6 +84,12 @@ static int apply_entry(struct launch_message *m, char *key, char *v, size_t *nar
 		return parse_cgroup(v, &m->mounts);
 	else if (!strcmp(key, "seccomp"))
 		m->seccomp_len = *v == '1';
+	else if (!strcmp(key, "volume")) {
+		if (m->mounts.nvolumes == ACRE_ARRAY_SIZE(m->mounts.volume_paths))
+			return -E2BIG;
+		m->mounts.volume_fds[m->mounts.nvolumes] = -1;
+		m->mounts.volume_paths[m->mounts.nvolumes++] = v;
+	}
 	return 0;
 }
 
@@ -96,6 +102,25 @@ static int receive_seccomp(int chan, struct launch_message *m)
 	if (n <= 0 || n % 8)
 		return -EPROTO;
 	m->seccomp_len = (size_t)n;
+	return 0;
+}
+
+/* One message whose fds are the volumes' mount trees, as many as "volume" entries. */
+static int receive_volumes(int chan, struct launch_message *m, struct acre_error *err)
+{
+	struct mount_plan *p = &m->mounts;
+	int fds[ACRE_VOLUMES_MAX + 1];
+	size_t nfds = 0;
+	char byte;
+	ssize_t n = acre_proto_recv_fds(chan, &byte, 1, fds, ACRE_ARRAY_SIZE(fds), &nfds, 0);
+	if (n != 1 || nfds != p->nvolumes) {
+		for (size_t i = 0; n > 0 && i < nfds; i++)
+			close(fds[i]);
+		return acre_error_set(err, EPROTO, NULL, "the volumes came with %zu fds, not %zu",
+				      nfds, p->nvolumes);
+	}
+	for (size_t i = 0; i < nfds; i++)
+		p->volume_fds[i] = fds[i];
 	return 0;
 }
 
@@ -151,5 +176,5 @@ int launch_message_receive(int chan, struct launch_message *m, struct acre_error
 		return rc;
 	if (m->seccomp_len && receive_seccomp(chan, m) < 0)
 		return acre_error_set(err, EPROTO, NULL, "malformed seccomp filter");
-	return 0;
+	return m->mounts.nvolumes ? receive_volumes(chan, m, err) : 0;
 }

@@ -284,6 +284,80 @@ static int bind_resolv_conf(const struct mount_plan *p, struct acre_error *err)
 	return 0;
 }
 
+/* A directory of the slice's root (cwd), resolved inside it; -errno. */
+static int open_in_root(int root, const char *rel)
+{
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT};
+	int fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* The directory a volume goes on: made, parents too, where the root is writable. */
+static int volume_target(int root, const char *path, struct acre_error *err)
+{
+	const char *rel = path + 1;
+	int fd = open_in_root(root, rel);
+	if (fd != -ENOENT)
+		return fd < 0 ? acre_error_set(err, -fd, NULL, "volume path %s: %s", path,
+					       strerror(-fd))
+			      : fd;
+	char prefix[1024];
+	for (const char *c = rel;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(c - rel), rel);
+		int have = open_in_root(root, prefix);
+		if (have >= 0) {
+			close(have);
+		} else if (have == -ENOENT) {
+			char *slash = strrchr(prefix, '/');
+			const char *name = slash ? slash + 1 : prefix;
+			if (slash)
+				*slash = '\0';
+			_cleanup_close_ int parent = open_in_root(root, slash ? prefix : "");
+			if (parent < 0 || mkdirat(parent, name, 0755) < 0) {
+				int e = parent < 0 ? -parent : errno;
+				return acre_error_set(
+					err, e, NULL,
+					"volume path %s: making it in the slice's root: %s%s", path,
+					strerror(e),
+					e == EROFS ? " (the root is read-only: make the directory "
+						     "there, or run with --rw)"
+						   : "");
+			}
+		} else {
+			return acre_error_set(err, -have, NULL, "volume path %s: %s", path,
+					      strerror(-have));
+		}
+		if (*c == '\0')
+			break;
+	}
+	fd = open_in_root(root, rel);
+	return fd < 0 ? acre_error_set(err, -fd, NULL, "volume path %s: %s", path, strerror(-fd))
+		      : fd;
+}
+
+/* The volumes, each a detached mount tree from the supervisor, attached at its path. */
+static int attach_volumes(const struct mount_plan *p, struct acre_error *err)
+{
+	if (!p->nvolumes)
+		return 0;
+	_cleanup_close_ int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail(err, "opening", "the slice root");
+	for (size_t i = 0; i < p->nvolumes; i++) {
+		_cleanup_close_ int target = volume_target(root, p->volume_paths[i], err);
+		if (target < 0)
+			return target;
+		if (move_mount(p->volume_fds[i], "", target, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return fail(err, "attaching the volume at", p->volume_paths[i]);
+		close(p->volume_fds[i]);
+	}
+	return 0;
+}
+
 /* Host paths the slice must not see through the shared host root (the supervisor's state). */
 static int hide_host_paths(const struct mount_plan *p, struct acre_error *err)
 {
@@ -336,6 +410,8 @@ int mount_setup(const struct mount_plan *p, struct acre_error *err)
 		rc = setup_masks(err);
 	if (rc == 0)
 		rc = bind_resolv_conf(p, err);
+	if (rc == 0)
+		rc = attach_volumes(p, err);
 	if (rc == 0)
 		rc = hide_host_paths(p, err);
 	if (rc == 0)
