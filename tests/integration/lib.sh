@@ -16,7 +16,7 @@
 # Helpers: start_supervisor, stop_supervisor, kill_supervisor,
 # restart_supervisor, acre, acre_ping, fail, skip, assert_eq, assert_contains,
 # assert_not_contains, assert_le, soft, wait_for, wait_state, slice_field, spawn_bg, track_bg,
-# cgroup_v2_mount, cgroup_dirs, scaled, matches.
+# cgroup_v2_mount, cgroup_dirs, scaled, matches, in_slice.
 
 set -u
 set -o pipefail
@@ -27,6 +27,17 @@ ACRE_TEST_LIB=$ACRE_ROOT/tests/integration
 SLOW=${ACRE_TEST_SLOW:-1}
 
 # ---- small helpers -------------------------------------------------------------
+
+# in_slice [RUN-FLAG...] -- SCRIPT: runs sh -c SCRIPT in a slice of its own (--rm),
+# printing its output, stderr too.
+in_slice() {
+	local flags=()
+	while [ "$1" != -- ]; do
+		flags+=("$1")
+		shift
+	done
+	acre slice run --rm "${flags[@]}" -- sh -c "$2" 2>&1
+}
 
 # matches [GREP-OPTION...] PATTERN: whether a line of stdin matches, for the end of a
 # pipeline. `grep -q` stops reading at the first match, and under pipefail the writer

@@ -10,14 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 start_supervisor --prelaunch 0
 
-in_slice() { # in_slice [FLAGS] -- SCRIPT: runs sh -c SCRIPT in a slice, stderr too
-	local flags=()
-	while [ "$1" != -- ]; do
-		flags+=("$1")
-		shift
-	done
-	acre slice run --rm "${flags[@]}" -- sh -c "$2" 2>&1
-}
 
 # ---- the root is read-only --------------------------------------------------------
 out=$(in_slice -- 'touch /etc/acre-x; echo status=$?')

@@ -13,14 +13,6 @@ require losetup mkfs.ext4 jq
 start_supervisor --prelaunch 2
 vol_dir=$STATE_DIR/volumes
 
-in_slice() { # in_slice [FLAGS] -- SCRIPT
-	local flags=()
-	while [ "$1" != -- ]; do
-		flags+=("$1")
-		shift
-	done
-	acre slice run --rm "${flags[@]}" -- sh -c "$2" 2>&1
-}
 loops_of() { losetup -a | grep -c "$vol_dir/$1/image" || true; }
 
 # ---- made at first use, found again with its data ---------------------------------------

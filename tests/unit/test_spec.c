@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 
 #include "common/common.h"
+#include "json_q.h"
 
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
@@ -32,21 +33,6 @@ static const char example[] =
 	" 'network': {'mode': 'none'},"
 	" 'restart': 'never',"
 	" 'labels': {'app': 'redis', 'tier': 'cache'}}";
-
-/* JSON written with ' for " (no spec here needs an apostrophe). */
-static json_t *json_q(const char *text)
-{
-	_cleanup_free_ char *s = strdup(text);
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	json_error_t jerr;
-	json_t *j = json_loads(s, JSON_ALLOW_NUL, &jerr);
-	if (!j)
-		fail_msg("test JSON %s: %s", s, jerr.text);
-	return j;
-}
 
 static void parse_doc_ok(const char *text, struct acre_slice_spec *s)
 {

@@ -10,21 +10,7 @@
 #include <cmocka.h>
 
 #include "common/common.h"
-
-/* JSON written with ' for ". */
-static json_t *json_q(const char *text)
-{
-	_cleanup_free_ char *s = strdup(text);
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	json_error_t jerr;
-	json_t *j = json_loads(s, 0, &jerr);
-	if (!j)
-		fail_msg("test JSON %s: %s", s, jerr.text);
-	return j;
-}
+#include "json_q.h"
 
 /* `members` added to {"command": ["true"]}. */
 static void parse_ok(const char *members, struct acre_slice_spec *s)
