@@ -29,6 +29,7 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
+	debhelper dpkg-dev fakeroot lintian debootstrap \
 	libclang-rt-14-dev cppcheck clang-format
 
 MODULES	:= common proto isolation netns bpf supervisor controller cli
@@ -45,7 +46,8 @@ LIB_controller	:= $(BUILD)/lib/libacre-controller.a
 BINS := $(BUILD)/bin/acre $(BUILD)/bin/acre-supervisor $(BUILD)/bin/acre-init \
 	$(BUILD)/bin/acre-controller
 
-.PHONY: all check unit integration vm-check deps run bench install format lint clean bpf-test
+.PHONY: all check unit integration vm-check deps run bench install format lint clean bpf-test \
+	deb vm-install-test
 all: $(BINS)
 
 # Keep objects: they are inputs of several archives and of the sanitizer builds.
@@ -246,6 +248,19 @@ integration: all
 
 vm-check: all
 	@tests/vm/run.sh -- tests/run-integration.sh $$(grep -v '^#' tests/vm/tests.list | grep .)
+
+# ---- Debian packages ----------------------------------------------------------
+# build/deb/{acre,acre-supervisor,acre-controller}_VERSION_ARCH.deb with
+# dpkg-buildpackage and debhelper, version from the tree (debian/version.sh),
+# checked by lintian.  debian/README.Debian says what they install.
+DEB_OUT := $(BUILD)/deb
+deb:
+	@debian/build-packages.sh $(DEB_OUT)
+
+# The packages installed, upgraded and purged on a booted Debian 12 guest
+# (systemd as PID 1, pure cgroup v2), under qemu; tests/vm/README.md.
+vm-install-test: deb
+	@tests/vm/install-test.sh $(DEB_OUT)
 
 # ---- fuzzing ------------------------------------------------------------------
 # libFuzzer targets (clang -fsanitize=fuzzer,address,undefined), one per input
