@@ -64,17 +64,22 @@ static const char usage[] =
 	"    --net-capacity R   its bandwidth for --net-rate (default: the link's speed)\n"
 	"  --version, --help\n";
 
-/* acre-init beside our own binary (a build tree), else where `make install` puts it. */
+/*
+ * acre-init beside our own binary (a build tree), else in libexec/acre/ beside
+ * its bin/ or sbin/ (`make install`, the Debian package's /usr/sbin and
+ * /usr/libexec/acre).  dirname() may write into its argument: it is called once.
+ */
 static void default_init_path(char *buf, size_t len)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
-		snprintf(buf, len, "%s/acre-init", dirname(self));
+		const char *dir = dirname(self);
+		snprintf(buf, len, "%s/acre-init", dir);
 		if (access(buf, X_OK) == 0)
 			return;
-		snprintf(buf, len, "%s/../libexec/acre/acre-init", dirname(self));
+		snprintf(buf, len, "%s/../libexec/acre/acre-init", dir);
 		if (access(buf, X_OK) == 0)
 			return;
 	}
