@@ -137,8 +137,8 @@ json_t *acre_slice_record_to_json(const struct acre_slice_record *rec)
 	if (!spec)
 		return NULL;
 	return json_pack("{s:i,s:o,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:b,s:b,s:b,s:I,s:I,s:I}",
-			 "version", 1, "spec", spec, "cgroup", rec->cgroup, "state",
-			 acre_slice_state_name(rec->state), "reason", rec->reason, "exit",
+			 "version", ACRE_SLICE_RECORD_VERSION, "spec", spec, "cgroup", rec->cgroup,
+			 "state", acre_slice_state_name(rec->state), "reason", rec->reason, "exit",
 			 exit_to_json(&rec->exit), "pid", (json_int_t)rec->pid, "pid_start",
 			 (json_int_t)rec->pid_start, "task_pid", (json_int_t)rec->task_pid,
 			 "restarts", rec->restarts, "foreground", rec->foreground, "remove_on_exit",
@@ -165,7 +165,7 @@ int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *re
 			   "remove_on_exit", &rm, "killed_by_user", &killed, "created_at", &created,
 			   "started_at", &started, "finished_at", &finished) < 0)
 		return acre_error_set(err, EINVAL, NULL, "slice record: %s", jerr.text);
-	if (version != 1)
+	if (version != ACRE_SLICE_RECORD_VERSION)
 		return acre_error_set(err, EINVAL, "version", "slice record: unknown version %lld",
 				      (long long)version);
 	if (acre_slice_state_parse(state, &rec->state) < 0)

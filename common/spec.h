@@ -235,6 +235,14 @@ struct acre_slice_record {
 	int64_t created_at, started_at, finished_at; /* unix ms, 0 = never */
 };
 
+/*
+ * The format of the records above, written as their "version".  A supervisor
+ * removes a record it cannot read, so the Debian package refuses to install
+ * one older than the records on disk (debian/acre-supervisor.preinst reads
+ * this number at build time).
+ */
+#define ACRE_SLICE_RECORD_VERSION 1
+
 json_t *acre_slice_record_to_json(const struct acre_slice_record *rec);
 int acre_slice_record_from_json(const json_t *json, struct acre_slice_record *rec,
 				struct acre_error *err);

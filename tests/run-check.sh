@@ -157,5 +157,20 @@ else
 fi
 suite_time "VM suite"
 
+# The Debian packages built, installed, upgraded and purged on a booted
+# Debian 12 guest (tests/vm/install-test.sh): one test; 77 means this
+# machine cannot run it (no qemu, debootstrap or Debian archive).
+echo "== Debian packages on a booted Debian 12 VM (make vm-install-test)"
+make --no-print-directory vm-install-test 2>&1 | tee "$log/deb"
+case ${PIPESTATUS[0]} in
+0) passed=$((passed + 1)) ;;
+77) echo "SKIP vm-install-test: $(grep -a 'skipped' "$log/deb" | tail -1)" ;;
+*)
+	echo "FAIL vm-install-test"
+	failed=$((failed + 1))
+	;;
+esac
+suite_time "Debian packages VM"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

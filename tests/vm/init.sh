@@ -13,6 +13,11 @@
 # tests/vm/run.sh to parse, and power off. "ACRE-VM-UP" before the job tells
 # run.sh that the guest booted (it boots again when a boot stalls).
 #
+# With "acre.systemd" on the kernel command line (run.sh --root: a Debian
+# tree of its own, not the host's root), stage 1 switches to systemd as PID 1
+# instead, after adding a runtime unit that runs "init job": the same job
+# and markers as stage 2, once the system is up.
+#
 # Any failure powers the VM off without the marker; if even that fails, init
 # exits, the kernel panics and panic=-1 plus qemu's -no-reboot end the VM.
 
@@ -21,7 +26,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # In stage 2 the host's root has no busybox applet links; call it by path.
 BB=/run/acre-vm/busybox
-[ "${1:-}" = stage2 ] || BB=/bin/busybox
+[ -n "${1:-}" ] || BB=/bin/busybox
 
 say() { echo "acre-vm: $*"; }
 
@@ -147,11 +152,54 @@ stage1() {
 
 	# What stage 2 runs from, on the new root's /run tmpfs.
 	$BB cp /bin/busybox /init /newroot/run/acre-vm/ || fail "copying stage 2"
+	if $BB grep -qw acre.systemd /proc/cmdline; then
+		# The guest tree has no kernel modules of its own: the host's, which
+		# match the kernel run.sh boots (nf_tables, veth, bridge, ...).
+		$BB mkdir -p /newroot/lib/modules
+		mount_9p hostmodules /newroot/lib/modules
+		systemd_job_unit /newroot
+		$BB umount /proc /sys /dev
+		# The kernel stalls run.sh retries happen before this point.
+		echo "ACRE-VM-UP"
+		# shellcheck disable=SC2093 # exec only returns when it fails
+		exec $BB switch_root -c /dev/ttyS0 /newroot /lib/systemd/systemd
+		fail "switch_root to systemd"
+	fi
 	$BB umount /proc /sys /dev
 	# shellcheck disable=SC2093 # exec only returns when it fails
 	exec $BB switch_root -c /dev/ttyS0 /newroot \
 		/run/acre-vm/busybox sh /run/acre-vm/init stage2
 	fail "switch_root"
+}
+
+# A runtime unit (/run/systemd/system, on the tmpfs stage 1 mounted) that
+# runs the job once the guest's systemd has reached multi-user.target's
+# basic dependencies; its output goes to the first serial port.
+systemd_job_unit() { # root
+	d=$1/run/systemd/system
+	$BB mkdir -p "$d/multi-user.target.wants" || fail "mkdir $d"
+	$BB cat >"$d/acre-vm-job.service" <<UNIT || fail "writing the job unit"
+[Unit]
+Description=acre test VM job (tests/vm/run.sh)
+
+[Service]
+Type=exec
+ExecStart=/run/acre-vm/busybox sh /run/acre-vm/init job
+StandardInput=null
+StandardOutput=file:/dev/ttyS0
+StandardError=inherit
+UNIT
+	$BB ln -s ../acre-vm-job.service "$d/multi-user.target.wants/acre-vm-job.service"
+}
+
+# The job under systemd: as stage 2, but PID 1 is systemd's.
+job() {
+	export HOME=/root TERM="${TERM:-linux}" LANG=C.UTF-8 SHELL=/bin/bash
+	cd /
+	bash /run/acre-vm/job/job.sh </dev/null
+	status=$?
+	echo "ACRE-VM-EXIT $status"
+	$BB poweroff -f
 }
 
 stage2() {
@@ -175,6 +223,8 @@ stage2() {
 
 if [ "${1:-}" = stage2 ]; then
 	stage2
+elif [ "${1:-}" = job ]; then
+	job
 else
 	stage1
 fi

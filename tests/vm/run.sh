@@ -7,7 +7,8 @@
 # See README.md.
 #
 # Usage: tests/vm/run.sh [--timeout SECONDS] [--memory MB] [--cpus N]
-#                        [--env NAME=VALUE]... [--kernel-log] -- COMMAND [ARG]...
+#                        [--env NAME=VALUE]... [--kernel-log]
+#                        [--root DIR [--file PATH]...] -- COMMAND [ARG]...
 # Exit status: COMMAND's, 124 on timeout, 125 when the VM ended without
 # reporting one, 123 when the guest kernel locked up or panicked (its log is
 # shown), 77 when this machine cannot run the VM (skipped), 2 on usage.
@@ -23,6 +24,11 @@
 # stalls early in its boot (seen after "Unstable clock detected"), before the
 # job has started, so booting again repeats nothing. --timeout counts from the
 # boot that reached the job.
+#
+# --root DIR boots DIR (a Debian tree, tests/vm/build-debian-image.sh)
+# instead of the host's root, with systemd as PID 1: COMMAND runs as a
+# systemd service once the system is up, in /run/acre-vm/job, where each
+# --file is copied (the checkout is not in the guest).
 #
 # Environment: ACRE_VM_ACCEL (default tcg: KVM hangs on the development
 # machines), ACRE_VM_CPU (default max), ACRE_VM_APPEND (more kernel
@@ -41,6 +47,8 @@ MEMORY=2048
 CPUS=2
 KERNEL_LOG=0
 ENVS=()
+GUEST_ROOT=
+FILES=()
 
 usage() {
 	sed -n 's/^# \{0,1\}//; /^Usage:/,/^Exit status/p' "$0" | sed '$d' >&2
@@ -54,6 +62,8 @@ while [ $# -gt 0 ]; do
 	--cpus) CPUS=${2:?}; shift 2 ;;
 	--env) ENVS+=("${2:?}"); shift 2 ;;
 	--kernel-log) KERNEL_LOG=1; shift ;;
+	--root) GUEST_ROOT=${2:?}; shift 2 ;;
+	--file) FILES+=("${2:?}"); shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -65,6 +75,15 @@ done
 for e in "${ENVS[@]}"; do
 	[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage
 done
+if [ -n "$GUEST_ROOT" ]; then
+	[ -x "$GUEST_ROOT/lib/systemd/systemd" ] || {
+		echo "vm: --root $GUEST_ROOT has no /lib/systemd/systemd" >&2
+		exit 2
+	}
+	GUEST_ROOT=$(cd "$GUEST_ROOT" && pwd -P)
+elif [ "${#FILES[@]}" -gt 0 ]; then
+	usage
+fi
 
 QEMU=$(command -v qemu-system-x86_64) || {
 	echo "vm: no qemu-system-x86_64 (Debian: apt-get install qemu-system-x86)" >&2
@@ -93,9 +112,16 @@ trap 'exit 143' TERM
 
 # The job: the only thing the guest reads from this directory.
 mkdir "$TMP/job"
+for f in "${FILES[@]}"; do
+	cp "$f" "$TMP/job/" || exit 2
+done
 {
 	echo "# written by tests/vm/run.sh"
-	printf 'cd %q || exit 125\n' "$ROOT"
+	if [ -n "$GUEST_ROOT" ]; then
+		echo 'cd /run/acre-vm/job || exit 125'
+	else
+		printf 'cd %q || exit 125\n' "$ROOT"
+	fi
 	# tests/run-integration.sh scales its time limits by this; --env overrides.
 	echo 'export ACRE_TEST_SLOW=10'
 	# ...but one hung test must not take the whole --timeout from the rest.
@@ -112,8 +138,18 @@ mkdir "$TMP/job"
 CONSOLES=console=ttyS1
 [ "$KERNEL_LOG" = 0 ] || CONSOLES="console=ttyS0 console=ttyS1"
 APPEND="$CONSOLES loglevel=7 cgroup_no_v1=all panic=-1 softlockup_panic=1 ${ACRE_VM_APPEND:-}"
-# /init keeps the host's /tmp or /var/tmp when the checkout lives there.
-[[ $ROOT =~ ^[^[:space:]]+$ ]] && APPEND="$APPEND acre.checkout=$ROOT"
+# /init keeps the host's /tmp or /var/tmp when the checkout lives there;
+# a guest root of its own boots systemd instead.
+SHARED_ROOT=/
+MODULES_SHARE=()
+if [ -n "$GUEST_ROOT" ]; then
+	SHARED_ROOT=$GUEST_ROOT
+	APPEND="$APPEND acre.systemd"
+	# A guest tree has no modules for the host's kernel: it gets the host's.
+	MODULES_SHARE=(-virtfs "local,path=/lib/modules,mount_tag=hostmodules,security_model=none,readonly=on,multidevs=remap")
+elif [[ $ROOT =~ ^[^[:space:]]+$ ]]; then
+	APPEND="$APPEND acre.checkout=$ROOT"
+fi
 
 # The console goes through a FIFO so that qemu can run in the background,
 # where the traps above can stop it (bash defers traps while a foreground
@@ -156,8 +192,9 @@ boot() { # boot N: starts qemu in the background (QEMU_PID, READER_PID)
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial stdio -serial "file:$TMP/kernel.log" \
 		-kernel "$OUT/kernel" -initrd "$OUT/initramfs.cpio.gz" -append "$APPEND" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$SHARED_ROOT,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$TMP/job,mount_tag=acrejob,security_model=none,readonly=on" \
+		"${MODULES_SHARE[@]}" \
 		</dev/null >"$TMP/console" 2>&1 &
 	QEMU_PID=$!
 }
