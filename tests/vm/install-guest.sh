@@ -115,6 +115,12 @@ for f in join-token api-token tls/ca.crt tls/controller.crt tls/controller.key; 
 done
 run ls -l /var/lib/acre-controller /var/lib/acre-controller/tls
 getent group acre >/dev/null || fail "no group acre"
+for f in /usr/share/man/man1/acre.1.gz /usr/share/man/man1/acre-slice.1.gz \
+	/usr/share/man/man8/acre-supervisor.8.gz /usr/share/man/man8/acre-controller.8.gz \
+	/usr/share/bash-completion/completions/acre; do
+	[ -s "$f" ] || fail "the packages installed no $f"
+done
+run ls /usr/share/man/man1 /usr/share/man/man8
 run getent group acre
 step_done "install"
 
@@ -182,7 +188,7 @@ for p in /lib/systemd/system/acre-supervisor.service /lib/systemd/system/acre-co
 	/lib/systemd/system/acre.slice /etc/systemd/system/multi-user.target.wants/acre-supervisor.service \
 	/etc/systemd/system/multi-user.target.wants/acre-controller.service \
 	/sys/fs/cgroup/acre.slice /var/lib/acre /var/lib/acre-controller /var/lib/private/acre-controller \
-	/run/acre /etc/acre /sys/fs/bpf/acre; do
+	/run/acre /etc/acre /sys/fs/bpf/acre /usr/share/bash-completion/completions/acre; do
 	[ ! -e "$p" ] || left="$left $p"
 done
 # (acre-vm-job.service is the test's own unit, tests/vm/init.sh.)
