@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 esc() { sed -e 's/\\/\\e/g' -e 's/^\([.'"'"']\)/\\\&\1/' -e 's/-/\\-/g'; }
 
 header() { # NAME SUMMARY [SECTION]
-	printf '.TH %s %s "" "acre %s" "acre"\n' "$(echo "$1" | tr a-z A-Z)" "${3:-1}" "$VERSION"
+	printf '.TH %s %s "" "acre %s" "acre"\n' "$(echo "$1" | tr "[:lower:]" "[:upper:]")" "${3:-1}" "$VERSION"
 	printf '.SH NAME\n%s \\- %s\n' "$(echo "$1" | esc)" "$2"
 }
 

@@ -60,8 +60,9 @@ check_slice() { # check_slice WHAT
 	wait_for 30 slice_running || fail "$1: the slice is not running: $(acre slice show "$SLICE" 2>&1)"
 	local now
 	now=$(task_pid)
-	[ -n "$now" ] && [ "$now" = "$TASK" ] && kill -0 "$TASK" 2>/dev/null ||
+	if [ -z "$now" ] || [ "$now" != "$TASK" ] || ! kill -0 "$TASK" 2>/dev/null; then
 		fail "$1: the slice's task was pid $TASK, now '${now}'"
+	fi
 	run acre slice list
 	echo "the slice's task is still pid $TASK, in $(cat /proc/"$TASK"/cgroup)"
 	# The supervisor adopted it again: its local socket reports it running.
