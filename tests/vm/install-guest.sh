@@ -121,7 +121,7 @@ for f in /usr/share/man/man1/acre.1.gz /usr/share/man/man1/acre-slice.1.gz \
 	/usr/share/bash-completion/completions/acre; do
 	[ -s "$f" ] || fail "the packages installed no $f"
 done
-run ls /usr/share/man/man1 /usr/share/man/man8
+run ls /usr/share/man/man1/acre* /usr/share/man/man8/acre* /usr/share/bash-completion/completions/acre
 run getent group acre
 step_done "install"
 
