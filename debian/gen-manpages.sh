@@ -68,10 +68,14 @@ objects=$("$ACRE" --help 2>&1 | sed -n 's/^  acre \([a-z][a-z-]*\) {.*/\1/p')
 
 for o in $objects; do
 	# `acre OBJECT help` prints the object's table; an object without
-	# subcommands (events) prints its one usage line.
+	# subcommands prints its one usage line (events), or nothing when it
+	# takes "help" for an argument (why): then the object's line of
+	# `acre --help`, which comes from the table of objects.
 	usage=$("$ACRE" "$o" help 2>&1 | sed -n 's/^acre: usage: //p; /^  acre /s/^  //p; /^      /p')
+	[ -n "$usage" ] ||
+		usage=$("$ACRE" --help 2>&1 | sed -n "s/^  acre $o { \(.*\) }\$/acre $o \1/p")
 	[ -n "$usage" ] || {
-		echo "gen-manpages: acre $o help printed no usage" >&2
+		echo "gen-manpages: neither acre $o help nor acre --help gives its usage" >&2
 		exit 1
 	}
 	{
