@@ -44,8 +44,22 @@
 #define ACRE_OP_VOLUME_LIST "volume.list" /* the node's persistent volumes */
 #define ACRE_OP_VOLUME_RM   "volume.rm"
 
-/* The supervisor <-> controller protocol's version, sent with register. */
-#define ACRE_CONTROLLER_PROTOCOL 1
+/*
+ * The supervisor <-> controller protocol's versions this build speaks, the
+ * oldest and its own (version.c); a build may set them to stand for an
+ * older or newer release.
+ */
+#ifndef ACRE_PROTOCOL_MIN
+#define ACRE_PROTOCOL_MIN 1
+#endif
+#ifndef ACRE_PROTOCOL_MAX
+#define ACRE_PROTOCOL_MAX 1
+#endif
+/*
+ * The version a node speaking node_min to node_max and this build both
+ * speak, the highest; -errno, with err naming both ranges, when none.
+ */
+int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *err);
 
 /* Supervisor -> controller. */
 #define ACRE_OP_REGISTER  "register"

@@ -142,6 +142,21 @@ static void send_heartbeat(struct controller_link *l)
 
 static void on_registered(struct controller_link *l, json_t *result)
 {
+	/* The version the controller chose: one of ours, or it is not a controller we know. */
+	json_t *proto = json_object_get(result, "protocol");
+	json_int_t chosen = json_is_integer(proto) ? json_integer_value(proto) : 1;
+	if (chosen < ACRE_PROTOCOL_MIN || chosen > ACRE_PROTOCOL_MAX) {
+		char why[128];
+		snprintf(why, sizeof(why),
+			 "the controller chose protocol %lld; this node speaks %d to %d",
+			 (long long)chosen, ACRE_PROTOCOL_MIN, ACRE_PROTOCOL_MAX);
+		acre_log(ACRE_LOG_ERROR, "event=controller_error controller=%s:%s error=\"%s\"",
+			 l->host, l->port, why);
+		l->backoff_ms = BACKOFF_MAX_MS;
+		drop(l, why);
+		return;
+	}
+	l->protocol = (int)chosen;
 	json_t *acked = json_object_get(result, "acked");
 	json_t *hb = json_object_get(result, "heartbeat_ms");
 	if (json_is_integer(hb) && json_integer_value(hb) >= 100)
@@ -149,8 +164,9 @@ static void on_registered(struct controller_link *l, json_t *result)
 	if (json_is_integer(acked))
 		outbox_ack(l, json_integer_value(acked));
 	pool_net_registered(l->sv, json_object_get(result, "network"));
-	acre_log(ACRE_LOG_INFO, "event=controller_registered controller=%s:%s node=%s resend=%zu",
-		 l->host, l->port, l->node_id, l->ob.entries.n);
+	acre_log(ACRE_LOG_INFO,
+		 "event=controller_registered controller=%s:%s node=%s protocol=%d resend=%zu",
+		 l->host, l->port, l->node_id, l->protocol, l->ob.entries.n);
 	/* Resent updates first, then the list: the list is the present, applied last. */
 	send_outbox(l);
 	send_sync(l);
@@ -273,11 +289,11 @@ static void send_register(struct controller_link *l)
 	l->register_id = ++l->next_id;
 	l->last_rx_ns = acre_monotonic_ns();
 	_cleanup_json_ json_t *msg = json_pack(
-		"{s:s,s:I,s:s,s:i,s:{s:s,s:s,s:s,s:{s:i,s:I},s:o,s:s}}", "op", ACRE_OP_REGISTER,
+		"{s:s,s:I,s:s,s:i,s:i,s:{s:s,s:s,s:s,s:{s:i,s:I},s:o,s:s}}", "op", ACRE_OP_REGISTER,
 		"id", (json_int_t)l->register_id, "token", sv->opt.link.join_token, "protocol",
-		ACRE_CONTROLLER_PROTOCOL, "node", "id", l->node_id, "secret", l->secret, "hostname",
-		host, "capacity", "cpus", (int)sv->ncpus, "memory", (json_int_t)sv->memory_total,
-		"attributes", attrs, "version", ACRE_VERSION);
+		ACRE_PROTOCOL_MAX, "protocol_min", ACRE_PROTOCOL_MIN, "node", "id", l->node_id,
+		"secret", l->secret, "hostname", host, "capacity", "cpus", (int)sv->ncpus, "memory",
+		(json_int_t)sv->memory_total, "attributes", attrs, "version", ACRE_VERSION);
 	pool_net_register(sv, l->node_id, bufferevent_getfd(l->bev), json_object_get(msg, "node"));
 	link_send(l, msg);
 	arm_timer(l, 10000); /* an answer within 10 s, or another attempt */

@@ -53,6 +53,7 @@ struct controller_link {
 	struct slice_observer health_observer; /* ... of its health: a health message */
 	bool observing;
 	char host[256], port[16];
+	int protocol;  /* the version the controller chose at registration */
 	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
 	struct bufferevent *bev;
 	enum link_state state;

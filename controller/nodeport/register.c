@@ -155,9 +155,13 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 {
 	*r = (struct registration){.hostname = "", .version = "", .protocol = 1};
 	json_t *node = json_object_get(req, "node"), *proto = json_object_get(req, "protocol");
+	json_t *proto_min = json_object_get(req, "protocol_min");
 	int rc = get_string(req, "token", "token", true, &r->token, err);
 	if (rc == 0 && proto && !json_is_integer(proto))
 		rc = acre_error_set(err, EINVAL, "protocol", "protocol: must be an integer");
+	if (rc == 0 && proto_min && !json_is_integer(proto_min))
+		rc = acre_error_set(err, EINVAL, "protocol_min",
+				    "protocol_min: must be an integer");
 	if (rc == 0 && !json_is_object(node))
 		rc = acre_error_set(err, EINVAL, "node", "node: required, an object");
 	if (rc == 0)
@@ -174,12 +178,14 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 		rc = parse_network(json_object_get(node, "network"), r, err);
 	if (rc < 0)
 		return rc;
-	r->protocol = proto ? json_integer_value(proto) : ACRE_CONTROLLER_PROTOCOL;
+	/* A node that says one version speaks that one alone (the first nodes said only it). */
+	json_int_t max = proto ? json_integer_value(proto) : 1;
+	json_int_t min = proto_min ? json_integer_value(proto_min) : max;
 	r->attributes = json_object_get(node, "attributes");
-	if (r->protocol != ACRE_CONTROLLER_PROTOCOL)
-		return acre_error_set(err, EOPNOTSUPP, "protocol",
-				      "protocol %lld: this controller speaks %d",
-				      (long long)r->protocol, ACRE_CONTROLLER_PROTOCOL);
+	int chosen = acre_proto_negotiate(min, max, err);
+	if (chosen < 0)
+		return chosen;
+	r->protocol = chosen;
 	if (!acre_slice_name_valid(r->id))
 		return acre_error_set(err, EINVAL, "node.id",
 				      "node.id: 1 to %d letters, digits, '-', '_' or '.'",
@@ -262,10 +268,9 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	conn->node = n;
-	json_t *result =
-		json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked", (json_int_t)n->last_seq,
-			  "heartbeat_ms", (json_int_t)np->opt.heartbeat_ms, "protocol",
-			  ACRE_CONTROLLER_PROTOCOL);
+	json_t *result = json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
+				   (json_int_t)n->last_seq, "heartbeat_ms",
+				   (json_int_t)np->opt.heartbeat_ms, "protocol", (int)r.protocol);
 	/* The pool's network for a node that joins it; the tables follow the reply. */
 	if (result && r.network)
 		json_object_set_new(result, "network", pool_node_network_json(np->pool, n));

@@ -78,6 +78,19 @@ out=$(node_port_say '{"op":"heartbeat","id":7}')
 assert_contains "$out" "heartbeat before register"
 out=$(node_port_say "{\"op\":\"register\",\"id\":1,\"token\":\"$(cat "$TEST_DIR/join-token")\",\"node\":{\"id\":\"probe-1\",\"secret\":\"0123456789abcdef0123456789abcdef\",\"capacity\":{\"cpus\":\"many\",\"memory\":1}}}")
 assert_contains "$out" "capacity" "a malformed registration"
+reg() { # reg ID PROTOCOL_MIN PROTOCOL: a registration of a node speaking that range
+	printf '{"op":"register","id":1,"token":"%s","protocol_min":%s,"protocol":%s,"node":{"id":"%s","secret":"0123456789abcdef0123456789abcdef","capacity":{"cpus":1,"memory":1000000}}}' \
+		"$(cat "$TEST_DIR/join-token")" "$2" "$3" "$1"
+}
+out=$(node_port_say "$(reg probe-2 2 3)")
+assert_contains "$out" "this node speaks 2 to 3, this side 1 to 1: upgrade the controller" \
+	"a node of protocols the controller does not speak"
+# A node a release newer (protocol 1 and 2) joins, speaking 1.
+out=$(node_port_say "$(reg probe-new 1 2)")
+assert_contains "$out" '"protocol":1' "the version chosen for a newer node"
+assert_contains "$out" '"ok":true' "a newer node registered"
+wait_for '[ "$(api GET /v1/nodes/probe-new | jq -r .connected)" = false ]' 5 || fail "probe-new still connected"
+api DELETE "/v1/nodes/probe-new?force=1" >/dev/null || fail "removing probe-new"
 n1=$(api GET "/v1/nodes/$N1")
 assert_eq "$(echo "$n1" | jq -r .connected)" true "node 1 kept its connection"
 assert_eq "$(echo "$n1" | jq -r .capacity.cpus)" "$(nproc)" "node 1's capacity untouched"
