@@ -1,0 +1,150 @@
+/*
+ * Instance N of an app as the pool runs it: the slice APP-N, made from the
+ * template with what identifies it (its name, ACRE_INSTANCE, the labels
+ * that put it in the DNS group APP.acre and tell the app which instance
+ * and version it is), its ports (PORT_<NAME>, numbers resolved for the
+ * host's network) and what it publishes.  A replacement of instance N is
+ * made the same way, so it keeps the name and the index.
+ */
+#include "internal.h"
+
+#include <netinet/in.h>
+
+int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s-%u", spec->name, index);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The number instances reach ports[i] at: its own, or the one the node gave it. */
+static int port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
+		       struct acre_error *err)
+{
+	if (spec->ports[i].port)
+		return spec->ports[i].port;
+	if (host_ports && host_ports[i])
+		return host_ports[i];
+	return acre_error_set(err, EINVAL, "ports",
+			      "ports[%zu] %s: no port of the node given for it (picked at "
+			      "placement from the node's range)",
+			      i, spec->ports[i].name);
+}
+
+static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *host_ports,
+		   json_t *env, struct acre_error *err)
+{
+	char buf[32], name[64];
+	snprintf(buf, sizeof(buf), "%u", index);
+	json_object_set_new(env, APP_ENV_INSTANCE, json_string(buf));
+	snprintf(buf, sizeof(buf), "%u", spec->instances);
+	json_object_set_new(env, APP_ENV_INSTANCES, json_string(buf));
+	for (size_t i = 0; i < spec->nports; i++) {
+		int port = port_number(spec, i, host_ports, err);
+		if (port < 0)
+			return port;
+		app_port_env_name(spec->ports[i].name, name, sizeof(name));
+		snprintf(buf, sizeof(buf), "%d", port);
+		json_object_set_new(env, name, json_string(buf));
+	}
+	return 0;
+}
+
+/* "http:8080/tcp,dns:53/udp": the group's VIP serves these, each member at the same port. */
+static void vip_ports(const struct app_spec *spec, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < spec->nports && o < len; i++) {
+		const struct app_port *p = &spec->ports[i];
+		o += (size_t)snprintf(buf + o, len - o, "%s%s:%u/%s", i ? "," : "", p->name,
+				      p->port, acre_publish_proto_name(p->proto));
+	}
+}
+
+static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version)
+{
+	char buf[APP_PORTS_MAX * 32];
+	json_t *l = json_deep_copy(spec->labels);
+	if (!l)
+		return NULL;
+	json_object_set_new(l, APP_LABEL_APP, json_string(spec->name));
+	json_object_set_new(l, ACRE_LABEL_SERVICE, json_string(spec->name));
+	snprintf(buf, sizeof(buf), "%u", index);
+	json_object_set_new(l, APP_LABEL_INSTANCE, json_string(buf));
+	snprintf(buf, sizeof(buf), "%u", version);
+	json_object_set_new(l, APP_LABEL_VERSION, json_string(buf));
+	if (spec->vip) {
+		vip_ports(spec, buf, sizeof(buf));
+		json_object_set_new(l, ACRE_LABEL_VIP_PORTS, json_string(buf));
+	}
+	return l;
+}
+
+static json_t *publish(const struct app_spec *spec)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < spec->npublish; i++) {
+		const struct app_port *p = &spec->ports[spec->publish[i].port];
+		json_array_append_new(a, json_pack("{s:i,s:i,s:s}", "node_port",
+						   spec->publish[i].node_port, "port", p->port,
+						   "proto", acre_publish_proto_name(p->proto)));
+	}
+	return a;
+}
+
+int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
+		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
+{
+	char name[ACRE_NAME_MAX + 1];
+	int rc;
+	if (app_instance_name(spec, index, name, sizeof(name)) < 0 || index >= APP_INSTANCES_MAX)
+		return acre_error_set(err, EINVAL, "instances", "instance %u of %s: out of range",
+				      index, spec->name);
+	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&spec->slice);
+	if (!j)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	json_t *env = json_object_get(j, "env"), *net = json_object_get(j, "network");
+	if ((rc = set_env(spec, index, host_ports, env, err)) < 0)
+		return rc;
+	json_object_set_new(j, "name", json_string(name));
+	json_object_set_new(j, "restart", json_string("never"));
+	json_object_set_new(j, "labels", labels(spec, index, version));
+	if (spec->npublish)
+		json_object_set_new(net, "publish", publish(spec));
+	*out = TAKE_PTR(j);
+	return 0;
+}
+
+/* A check with its port as a number. */
+static int check_json(const struct app_spec *spec, const struct app_check *c,
+		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
+{
+	int port = -1;
+	if (c->type != APP_CHECK_COMMAND &&
+	    (port = port_number(spec, c->port, host_ports, err)) < 0)
+		return port;
+	*out = app_check_to_json(spec, c, port);
+	return *out ? 0 : acre_error_set(err, ENOMEM, NULL, "out of memory");
+}
+
+int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
+			struct acre_error *err)
+{
+	_cleanup_json_ json_t *j = json_pack("{s:[]}", "health");
+	json_t *c;
+	int rc;
+	if (!j)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < spec->nhealth; i++) {
+		if ((rc = check_json(spec, &spec->health[i], host_ports, &c, err)) < 0)
+			return rc;
+		json_array_append_new(json_object_get(j, "health"), c);
+	}
+	if (spec->has_readiness) {
+		if ((rc = check_json(spec, &spec->readiness, host_ports, &c, err)) < 0)
+			return rc;
+		json_object_set_new(j, "readiness", c);
+	}
+	*out = TAKE_PTR(j);
+	return 0;
+}

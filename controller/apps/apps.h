@@ -1,0 +1,393 @@
+/*
+ * apps: what users run on the pool — N instances of one slice template,
+ * placed, checked, rolled out and kept.  This header is the pure core that
+ * the layers around it (the HTTP handlers, the loop's reconciliation of an
+ * app's instances) build on; nothing here touches the pool, the store or
+ * the clock: every input comes as an argument, so each piece is tested on
+ * its own.
+ *
+ *   app spec        parse, validate, print back (canonical JSON), and the
+ *                   slice spec of instance N (app_spec.c, app_ports.c,
+ *                   app_checks.c, app_spec_json.c, app_instance.c)
+ *   dependencies    unknown names and cycles over a set of apps (app_deps.c)
+ *   versions        every change of spec a numbered version (app_versions.c)
+ *   rollout         the next actions of a deployment (rollout.c)
+ *   surplus         which instances to stop when there are too many (surplus.c)
+ *   back-off        when a failed instance may start again (backoff.c)
+ *
+ * controller/README.md ("Apps") describes the spec's fields, defaults and
+ * errors as users see them.
+ */
+#ifndef ACRE_CONTROLLER_APPS_H
+#define ACRE_CONTROLLER_APPS_H
+
+#include "common/common.h"
+#include "proto/proto.h"
+
+/* ---- the app spec (app_spec.c and its parts) --------------------------------------------- */
+
+/* APP-999999 is still a DNS label (63 bytes) when APP has at most 56. */
+#define APP_NAME_MAX	    56
+#define APP_INSTANCES_MAX   1000000
+#define APP_PORTS_MAX	    16
+#define APP_PORT_NAME_MAX   15 /* an IANA service name (RFC 6335 section 5.1) */
+#define APP_CHECKS_MAX	    8
+#define APP_VOLUMES_MAX	    8
+#define APP_VOLUME_NAME_MAX 32
+#define APP_DEPS_MAX	    32
+#define APP_LABELS_MAX	    48 /* leaves room under the slice's 64 for the labels the app sets */
+#define APP_HISTORY_MAX	    1000
+
+/* The labels an app sets on each of its instances (besides acre.service and acre.vip.ports). */
+#define APP_LABEL_APP	   "acre.app"
+#define APP_LABEL_INSTANCE "acre.instance"
+#define APP_LABEL_VERSION  "acre.version"
+
+/* The environment each instance is given besides PORT_<NAME>. */
+#define APP_ENV_INSTANCE  "ACRE_INSTANCE"
+#define APP_ENV_INSTANCES "ACRE_INSTANCES"
+
+/* One named port: "http" or "http:8080", tcp unless "/udp" follows. */
+struct app_port {
+	char name[APP_PORT_NAME_MAX + 1];
+	/*
+	 * bridge: the slice's own port (always given); host: the node's port,
+	 * 0 for one the node picks from its --port-range at placement.
+	 */
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+
+/* "18080:http": a named port of a bridged instance published on its node. */
+struct app_publish {
+	uint16_t node_port;
+	unsigned port; /* index into ports */
+};
+
+enum app_check_type { APP_CHECK_COMMAND, APP_CHECK_TCP, APP_CHECK_HTTP };
+
+/* A health or readiness check, run by the supervisor of the instance's node. */
+struct app_check {
+	enum app_check_type type;
+	char **command; /* command: argv, NULL-terminated */
+	unsigned port;	/* tcp, http: index into ports */
+	char *path;	/* http: the path of the GET, "/" by default */
+	uint64_t grace_ms, interval_ms, timeout_ms;
+	unsigned failures; /* consecutive failures that make it unhealthy (not ready) */
+};
+
+#define APP_CHECK_GRACE_MS    15000
+#define APP_CHECK_INTERVAL_MS 5000
+#define APP_CHECK_TIMEOUT_MS  2000
+#define APP_CHECK_FAILURES    3
+
+/* "data:1G:/var/lib/app": a directory of each instance's own, kept on its node. */
+struct app_volume {
+	char name[APP_VOLUME_NAME_MAX + 1];
+	uint64_t size; /* bytes */
+	char *path;    /* where the slice sees it, read-write */
+};
+
+/* A count of instances ("max_surge": 2) or a percentage of them ("25%"). */
+struct app_amount {
+	uint32_t value;
+	bool percent;
+};
+
+/* Restart delay: initial × factor^n, at most max, n back to 0 after reset_after healthy. */
+struct app_backoff {
+	uint64_t initial_ms;
+	uint32_t factor_milli; /* 1150 for 1.15 */
+	uint64_t max_ms;
+	uint64_t reset_after_ms;
+};
+
+enum app_on_partition { APP_PARTITION_REPLACE, APP_PARTITION_WAIT };
+
+struct app_spec {
+	char name[APP_NAME_MAX + 1];
+	unsigned instances;
+	/*
+	 * The slice template, parsed by the slice spec's own parser: name,
+	 * labels, restart and network.publish are the app's to set.
+	 */
+	struct acre_slice_spec slice;
+	struct acre_placement placement;
+	char unique[ACRE_ATTR_KEY_MAX + 1]; /* "node", an attribute name, or "" */
+	struct app_port ports[APP_PORTS_MAX];
+	size_t nports;
+	struct app_publish publish[APP_PORTS_MAX];
+	size_t npublish;
+	struct app_check health[APP_CHECKS_MAX];
+	size_t nhealth;
+	bool has_readiness;
+	struct app_check readiness;
+	struct app_backoff backoff;
+	json_t *labels; /* the user's, an object of strings; never NULL once parsed */
+	bool vip;
+	char **dependencies; /* other apps' names, NULL-terminated; never NULL once parsed */
+	struct app_volume volumes[APP_VOLUMES_MAX];
+	size_t nvolumes;
+	bool ordered;
+	enum app_on_partition on_partition;
+	struct app_amount min_healthy, max_surge, max_unavailable;
+	unsigned history;
+	bool auto_rollback;
+};
+
+/*
+ * Validates and converts an app spec.  Every error names the field with
+ * its path ("health[1].port", "slice.resources.memory") and the reason;
+ * an unknown field anywhere is refused.  On error *spec holds nothing.
+ */
+int app_spec_parse(const json_t *json, struct app_spec *spec, struct acre_error *err);
+/*
+ * The spec back as canonical JSON: every field, defaults written out, in
+ * one form (sizes and durations with the largest exact unit), so that
+ * parsing it gives the same spec and two specs are equal exactly when
+ * their canonical JSON is (json_equal).
+ */
+json_t *app_spec_to_json(const struct app_spec *spec);
+void app_spec_free(struct app_spec *spec);
+
+/* Whether a name is a valid app name: a DNS label (RFC 1123) of at most APP_NAME_MAX. */
+bool app_name_valid(const char *name);
+/* "http", "metrics-2": an IANA service name, lower case (RFC 6335 section 5.1). */
+bool app_port_name_valid(const char *name);
+/* "http" -> its index in spec->ports, or -1. */
+int app_port_find(const struct app_spec *spec, const char *name);
+
+const char *app_check_type_name(enum app_check_type t);
+const char *app_on_partition_name(enum app_on_partition p);
+
+/*
+ * Whether moving from one canonical spec to the other changes what an
+ * instance runs (its slice spec, checks, volumes or placement), so that
+ * its instances are replaced; false for changes of instances, history,
+ * min_healthy, max_surge, max_unavailable, backoff, dependencies, ordered,
+ * on_partition and auto_rollback, which a deployment applies in place.
+ */
+bool app_spec_json_replaces(const json_t *from, const json_t *to);
+
+/* ---- instances (app_instance.c) ----------------------------------------------------------- */
+
+/* "APP-N"; -ENAMETOOLONG if it does not fit in len. */
+int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, size_t len);
+
+/*
+ * The slice spec of instance `index` running version `version`, ready for
+ * pool_slice_create: named APP-N; the template's env plus ACRE_INSTANCE,
+ * ACRE_INSTANCES and PORT_<NAME> for each port; the app's labels plus
+ * acre.app, acre.service (the DNS group APP.acre), acre.instance,
+ * acre.version and, with vip, acre.vip.ports; network.publish from the
+ * app's publish; restart "never", since the app decides every restart
+ * (with its back-off) and every replacement, not the pool or the node.
+ * host_ports[i] is the node's port for ports[i] when that has none of its
+ * own (network host, "http"), chosen at placement; NULL when none is
+ * needed.  Health and readiness checks are not in the slice spec yet:
+ * app_instance_checks gives them with their ports resolved.
+ */
+int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
+		      const uint16_t *host_ports, json_t **out, struct acre_error *err);
+/*
+ * {"health": [...], "readiness": {...}?}: the checks of an instance with
+ * port numbers instead of names ({"type": "http", "port": 8080, "path":
+ * "/", "grace": "15s", "interval": "5s", "timeout": "2s", "failures": 3}),
+ * what the supervisor that runs them needs.
+ */
+int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
+			struct acre_error *err);
+
+/* ---- dependencies (app_deps.c) ------------------------------------------------------------ */
+
+/*
+ * Checks a set of apps together: every dependency names an app of the
+ * set, there is no cycle (the error spells it: "web -> db -> web"), and no
+ * app is named as another's instance ("web-1" beside an app "web").  With
+ * order non-NULL (n entries), fills it with a start order: each app after
+ * the apps it depends on, ties in name order; stop in reverse.
+ */
+int app_deps_check(const struct app_spec *const *apps, size_t n, size_t *order,
+		   struct acre_error *err);
+
+/* ---- versions (app_versions.c) ------------------------------------------------------------ */
+
+struct app_version {
+	uint32_t number;	   /* 1, 2, ... never reused */
+	uint32_t instance_version; /* the version whose instances this one runs (see below) */
+	int64_t created_at;	   /* unix ms */
+	bool healthy;		   /* all its instances were healthy once */
+	json_t *spec;		   /* canonical */
+};
+
+/*
+ * An app's versions, oldest first.  A change that does not replace
+ * instances (a scale, a new min_healthy) is a version of its own whose
+ * instance_version stays that of the version before it, so the rollout
+ * planner, which compares instance_version, replaces nothing for it; and a
+ * spec whose instances equal a kept version's (a rollback) takes that
+ * version's instance_version, so the instances still running it stay.
+ */
+struct app_versions {
+	struct app_version *v;
+	size_t n, cap;
+	uint32_t last; /* the highest number given */
+};
+
+/*
+ * Records spec as the newest version unless it equals the newest (1: a new
+ * version, *number its number; 0: no change, *number the newest's).  Keeps
+ * the newest spec->history versions, and the newest healthy version besides
+ * when it is older, since a rollback may need it.
+ */
+int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
+		     uint32_t *number, struct acre_error *err);
+const struct app_version *app_versions_latest(const struct app_versions *h);
+const struct app_version *app_versions_find(const struct app_versions *h, uint32_t number);
+/* -ENOENT if that version is not kept. */
+int app_versions_mark_healthy(struct app_versions *h, uint32_t number);
+/*
+ * Where a failed rollout goes back to: the newest healthy version whose
+ * instances differ from failing_instance_version; NULL when there is none
+ * (a first deployment has nothing to go back to).
+ */
+const struct app_version *app_versions_rollback_target(const struct app_versions *h,
+						       uint32_t failing_instance_version);
+/* {"last": N, "versions": [{"number", "instance_version", "created_at", "healthy", "spec"}]} */
+json_t *app_versions_to_json(const struct app_versions *h);
+int app_versions_from_json(const json_t *j, struct app_versions *h, struct acre_error *err);
+void app_versions_free(struct app_versions *h);
+
+/* ---- the rollout planner (rollout.c) ------------------------------------------------------ */
+
+enum app_instance_state {
+	APP_INSTANCE_STARTING,	/* placed or running, its checks not yet passed */
+	APP_INSTANCE_HEALTHY,	/* its health checks pass */
+	APP_INSTANCE_UNHEALTHY, /* its health checks failed (after the grace period) */
+	APP_INSTANCE_STOPPING,	/* asked to stop; its name is still taken */
+};
+
+/* One instance as the app sees it. */
+struct app_instance {
+	unsigned index;
+	uint32_t version; /* its instance_version */
+	enum app_instance_state state;
+	bool ready;	    /* its readiness check passes (true when it has none) */
+	int64_t started_at; /* unix ms; the surplus chooser keeps the older */
+	int64_t id;	    /* its slice's id: the last tie-breaker */
+};
+
+const char *app_instance_state_name(enum app_instance_state s);
+
+/*
+ * What a rollout step is given.  Instance N of the app is the slice APP-N
+ * and a replacement keeps the name, so a new version replaces instance N in
+ * place: stop it, then start N again.  max_surge is spent on temporary
+ * instances above the wanted ones (N = wanted, wanted + 1, ...), started at
+ * the target version so that old instances may stop while min_healthy
+ * still holds, and stopped once every wanted index runs the target.
+ * Ordered apps start no such instance (it would be an extra ensemble
+ * member): they move one instance at a time, starting in index order,
+ * each healthy and ready before the next, stopping and replacing from the
+ * highest index down, as StatefulSets do; one instance is down at a time
+ * whatever min_healthy says.
+ */
+struct app_rollout {
+	unsigned wanted;
+	uint32_t target;      /* the instance_version to run */
+	uint32_t rollback_to; /* the instance_version of the last healthy version; 0: none */
+	bool auto_rollback;
+	bool ordered;
+	struct app_amount min_healthy, max_surge;
+	const struct app_instance *instances; /* at most one per index (see app_surplus_choose) */
+	size_t ninstances;
+};
+
+enum app_action_kind { APP_ACTION_START, APP_ACTION_STOP };
+
+struct app_action {
+	enum app_action_kind kind;
+	unsigned index;
+	uint32_t version; /* start: the version to start; stop: the version it runs */
+};
+
+enum app_plan_state {
+	APP_PLAN_DONE,	   /* wanted instances, all at the target, healthy and ready */
+	APP_PLAN_ACTING,   /* actions to take now */
+	APP_PLAN_WAITING,  /* nothing to do until an instance changes state (reason says which) */
+	APP_PLAN_STUCK,	   /* no action can ever be taken (reason says why) */
+	APP_PLAN_ROLLBACK, /* new instances failed: plan again with target rollback_to */
+	APP_PLAN_PAUSED,   /* the same, without auto_rollback: kept as it is for inspection */
+};
+
+struct app_plan {
+	enum app_plan_state state;
+	struct app_action *actions;
+	size_t nactions;
+	unsigned min_healthy, max_surge; /* resolved against wanted */
+	unsigned available;		 /* healthy and ready now, any version */
+	unsigned at_target;		 /* wanted indexes at the target, healthy and ready */
+	uint32_t rollback_to;		 /* APP_PLAN_ROLLBACK, APP_PLAN_PAUSED */
+	char reason[256];		 /* for every state but DONE and ACTING: why */
+};
+
+/*
+ * The next actions towards `r`: never fewer than min_healthy instances
+ * healthy and ready (once they were), never more than wanted + max_surge
+ * not stopping.  A pure function of its input: call it again whenever an
+ * instance changes state.  Refuses (-EINVAL) two instances of one index.
+ */
+int app_rollout_plan(const struct app_rollout *r, struct app_plan *plan, struct acre_error *err);
+void app_plan_free(struct app_plan *plan);
+const char *app_plan_state_name(enum app_plan_state s);
+
+/*
+ * An amount against a number of instances: a count as it is (at most
+ * instances when clamp), a percentage rounded up (min_healthy keeps more,
+ * max_surge moves on) or down (max_unavailable takes fewer down).
+ */
+unsigned app_amount_resolve(const struct app_amount *a, unsigned instances, bool round_up,
+			    bool clamp);
+
+/* ---- the surplus chooser (surplus.c) ------------------------------------------------------ */
+
+/*
+ * When a node comes back after its instances were replaced, or an app
+ * shrank meanwhile, there are more instances than wanted.  Sets stop[i]
+ * for each instance to stop: every instance at an index >= wanted, and
+ * for each index below all but one, the one kept being the healthy over
+ * the unhealthy, then the one started earlier, then the one at `current`
+ * (instance_version), then the lower id.  The choice depends on the
+ * instances only, not on their order.  Returns how many are to stop.
+ */
+size_t app_surplus_choose(const struct app_instance *inst, size_t n, unsigned wanted,
+			  uint32_t current, bool *stop);
+
+/* ---- the restart back-off (backoff.c) ----------------------------------------------------- */
+
+#define APP_BACKOFF_INITIAL_MS	   1000
+#define APP_BACKOFF_FACTOR_MILLI   1150
+#define APP_BACKOFF_MAX_MS	   3600000
+#define APP_BACKOFF_RESET_AFTER_MS 600000
+
+/* The delay before restart n (0 for the first restart): initial × factor^n, at most max. */
+uint64_t app_backoff_delay_ms(const struct app_backoff *b, unsigned n);
+
+/* One instance's restarts. */
+struct app_restarts {
+	unsigned n; /* failures since the last reset */
+	bool healthy;
+	int64_t healthy_since_ms; /* when it last became healthy */
+	int64_t not_before_ms;	  /* the next start waits until then */
+};
+
+/* It became healthy at now (a second call while healthy changes nothing). */
+void app_restarts_healthy(struct app_restarts *r, int64_t now_ms);
+/*
+ * It failed at now: the count starts again from 0 if it had been healthy
+ * for reset_after; returns the delay before its restart (also set in
+ * not_before_ms).
+ */
+uint64_t app_restarts_failed(const struct app_backoff *b, struct app_restarts *r, int64_t now_ms);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * What the files of controller/apps/ share and no other module needs: the
+ * spec's parts parsed and printed each in a file of its own (ports,
+ * checks, volumes, rollout and restart policy), and the small helpers
+ * they all use to read JSON strictly.
+ */
+#ifndef ACRE_CONTROLLER_APPS_INTERNAL_H
+#define ACRE_CONTROLLER_APPS_INTERNAL_H
+
+#include "controller/apps/apps.h"
+
+/* Refuses any key of obj not in allowed (NULL-terminated), naming it as prefix + key. */
+int app_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
+		   struct acre_error *err);
+/* A JSON string usable as a C string (no embedded NUL), else NULL. */
+const char *app_c_string(const json_t *v);
+/* A duration given as a string ("15s", "500ms"); at most max_ms. */
+int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint64_t *ms,
+		       struct acre_error *err);
+/* The largest unit that is exact: "1h", "90s", "1500ms", "0s". */
+void app_duration_format(uint64_t ms, char *buf, size_t len);
+/* A size the way the slice spec prints memory: "1G", else exact bytes "1610612737". */
+void app_size_format(uint64_t bytes, char *buf, size_t len);
+
+/* app_ports.c: "ports" and "publish" (after the template: they depend on its network mode). */
+int app_ports_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
+int app_publish_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
+json_t *app_ports_to_json(const struct app_spec *spec);
+json_t *app_publish_to_json(const struct app_spec *spec);
+/* "PORT_METRICS_2" for "metrics-2". */
+void app_port_env_name(const char *port, char *buf, size_t len);
+
+/* app_checks.c: "health" and "readiness" (after the ports they name). */
+int app_checks_parse(const json_t *health, const json_t *readiness, struct app_spec *spec,
+		     struct acre_error *err);
+/* A check as the spec writes it (port by name), or with its port resolved to a number. */
+json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c,
+			  int resolved_port);
+void app_checks_free(struct app_spec *spec);
+
+/* app_volumes.c: "volumes", each "NAME:SIZE:PATH". */
+int app_volumes_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
+json_t *app_volumes_to_json(const struct app_spec *spec);
+void app_volumes_free(struct app_spec *spec);
+
+/* app_policy.c: min_healthy, max_surge, max_unavailable, history, backoff, on_partition. */
+int app_policy_parse(const json_t *json, struct app_spec *spec, struct acre_error *err);
+/* Adds the policy's fields to the canonical object. */
+void app_policy_to_json(const struct app_spec *spec, json_t *out);
+
+#endif
