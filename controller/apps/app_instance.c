@@ -97,9 +97,13 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 {
 	char name[ACRE_NAME_MAX + 1];
 	int rc;
-	if (app_instance_name(spec, index, name, sizeof(name)) < 0 || index >= APP_INSTANCES_MAX)
-		return acre_error_set(err, EINVAL, "instances", "instance %u of %s: out of range",
-				      index, spec->name);
+	/* Stand-ins of a rollout go above the wanted indexes, so past APP_INSTANCES_MAX too. */
+	if (app_instance_name(spec, index, name, sizeof(name)) < 0 ||
+	    index >= 2 * APP_INSTANCES_MAX)
+		return acre_error_set(err, EINVAL, "instances",
+				      "instance %u of %s: out of range (its name would pass %d "
+				      "characters)",
+				      index, spec->name, ACRE_NAME_MAX);
 	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&spec->slice);
 	if (!j)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");

@@ -8,7 +8,8 @@
  *
  *   app spec        parse, validate, print back (canonical JSON), and the
  *                   slice spec of instance N (app_spec.c, app_ports.c,
- *                   app_checks.c, app_spec_json.c, app_instance.c)
+ *                   app_checks.c, app_volumes.c, app_policy.c, app_json.c,
+ *                   app_spec_json.c, app_instance.c)
  *   dependencies    unknown names and cycles over a set of apps (app_deps.c)
  *   versions        every change of spec a numbered version (app_versions.c)
  *   rollout         the next actions of a deployment (rollout.c)
@@ -93,6 +94,15 @@ struct app_amount {
 	uint32_t value;
 	bool percent;
 };
+
+/*
+ * An amount against a number of instances (app_policy.c): a count as it
+ * is (at most instances when clamp), a percentage rounded up (min_healthy
+ * keeps more, max_surge moves on) or down (max_unavailable takes fewer
+ * down).
+ */
+unsigned app_amount_resolve(const struct app_amount *a, unsigned instances, bool round_up,
+			    bool clamp);
 
 /* Restart delay: initial × factor^n, at most max, n back to 0 after reset_after healthy. */
 struct app_backoff {
@@ -340,14 +350,6 @@ struct app_plan {
 int app_rollout_plan(const struct app_rollout *r, struct app_plan *plan, struct acre_error *err);
 void app_plan_free(struct app_plan *plan);
 const char *app_plan_state_name(enum app_plan_state s);
-
-/*
- * An amount against a number of instances: a count as it is (at most
- * instances when clamp), a percentage rounded up (min_healthy keeps more,
- * max_surge moves on) or down (max_unavailable takes fewer down).
- */
-unsigned app_amount_resolve(const struct app_amount *a, unsigned instances, bool round_up,
-			    bool clamp);
 
 /* ---- the surplus chooser (surplus.c) ------------------------------------------------------ */
 
