@@ -1,11 +1,12 @@
 /*
- * Health and readiness checks as the app spec states them: a command run
- * inside the slice, a TCP connect or an HTTP GET to one of the app's named
- * ports, with a grace period, an interval, a timeout and a number of
- * consecutive failures (15 s, 5 s, 2 s and 3 by default).  The supervisor
- * of the instance's node runs them, so the names are resolved to port
- * numbers only for an instance (app_instance.c); here a check on a port
- * the app does not declare is refused.
+ * Health and readiness checks as the app spec states them, in the words
+ * of the slice spec's "checks" and "readiness" (kind command, tcp or http;
+ * grace, interval, timeout, failures: 15 s, 5 s, 2 s and 3 by default;
+ * durations as seconds or with a unit) except that the port is one of the
+ * app's named ports: a port on the host's network may only be known at
+ * placement.  The supervisor of the instance's node runs them, so names
+ * become numbers only for an instance (app_instance.c); here a check on a
+ * port the app does not declare is refused.
  */
 #include "internal.h"
 
@@ -13,26 +14,24 @@
 
 #define MAX_COMMAND_ARGS 256
 #define MAX_PATH_LEN	 1024
-#define MAX_GRACE_MS	 (3600ULL * 1000)
-#define MAX_INTERVAL_MS	 (3600ULL * 1000)
-#define MIN_INTERVAL_MS	 100
+#define MAX_DURATION_MS	 (3600ULL * 1000)
 #define MAX_FAILURES	 100
 
-static const char *const type_names[] = {"command", "tcp", "http"};
+static const char *const kind_names[] = {"command", "tcp", "http"};
 
-const char *app_check_type_name(enum app_check_type t)
+const char *app_check_kind_name(enum app_check_kind k)
 {
-	return (size_t)t < ACRE_ARRAY_SIZE(type_names) ? type_names[t] : "?";
+	return (size_t)k < ACRE_ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
 }
 
-static int parse_type(const json_t *v, const char *at, struct app_check *c, struct acre_error *err)
+static int parse_kind(const json_t *v, const char *at, struct app_check *c, struct acre_error *err)
 {
 	const char *s = app_c_string(v);
 	char field[64];
-	snprintf(field, sizeof(field), "%s.type", at);
-	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(type_names); i++) {
-		if (!strcmp(s, type_names[i])) {
-			c->type = (enum app_check_type)i;
+	snprintf(field, sizeof(field), "%s.kind", at);
+	for (size_t i = 0; s && i < ACRE_ARRAY_SIZE(kind_names); i++) {
+		if (!strcmp(s, kind_names[i])) {
+			c->kind = (enum app_check_kind)i;
 			return 0;
 		}
 	}
@@ -114,17 +113,17 @@ static int parse_path(const json_t *v, const char *field, struct app_check *c,
 	return c->path ? 0 : -ENOMEM;
 }
 
-/* Which fields each type takes: a field of another type is a mistake worth saying. */
+/* Which fields each kind takes: a field of another kind is a mistake worth saying. */
 static int check_fields(const json_t *j, const char *at, const struct app_check *c,
 			struct acre_error *err)
 {
-	static const char *const common[] = {"type", "grace", "interval", "timeout", "failures"};
+	static const char *const common[] = {"kind", "grace", "interval", "timeout", "failures"};
 	static const char *const command[] = {"command"}, *const tcp[] = {"port"},
 				 *const http[] = {"port", "path"};
-	const char *const *own = c->type == APP_CHECK_COMMAND ? command
-				 : c->type == APP_CHECK_TCP   ? tcp
+	const char *const *own = c->kind == APP_CHECK_COMMAND ? command
+				 : c->kind == APP_CHECK_TCP   ? tcp
 							      : http;
-	size_t nown = c->type == APP_CHECK_HTTP ? 2 : 1;
+	size_t nown = c->kind == APP_CHECK_HTTP ? 2 : 1;
 	const char *key;
 	json_t *v;
 	json_object_foreach ((json_t *)j, key, v) {
@@ -140,44 +139,52 @@ static int check_fields(const json_t *j, const char *at, const struct app_check 
 		bool known =
 			!strcmp(key, "command") || !strcmp(key, "port") || !strcmp(key, "path");
 		return acre_error_set(err, EINVAL, field, "%s: %s", field,
-				      known ? "not a field of this type of check"
+				      known ? "not a field of this kind of check"
 					    : "unknown field");
 	}
+	return 0;
+}
+
+/* Seconds as a JSON number (fractions allowed), or a string with a unit, as the slice spec. */
+static int duration(const json_t *v, const char *field, uint64_t *ms, struct acre_error *err)
+{
+	if (!json_is_number(v))
+		return app_duration_parse(v, field, MAX_DURATION_MS, ms, err);
+	double d = json_number_value(v);
+	if (!(d >= 0) || d * 1000 > (double)MAX_DURATION_MS)
+		return acre_error_set(err, EINVAL, field, "%s: must be 0 to 3600 seconds", field);
+	*ms = (uint64_t)(d * 1000 + 0.5);
 	return 0;
 }
 
 static int parse_timing(const json_t *j, const char *at, struct app_check *c,
 			struct acre_error *err)
 {
+	static const char *const names[] = {"grace", "interval", "timeout"};
+	uint64_t *dst[] = {&c->grace_ms, &c->interval_ms, &c->timeout_ms};
 	char field[64];
 	json_t *v;
-	int rc;
 	c->grace_ms = APP_CHECK_GRACE_MS;
 	c->interval_ms = APP_CHECK_INTERVAL_MS;
 	c->timeout_ms = APP_CHECK_TIMEOUT_MS;
 	c->failures = APP_CHECK_FAILURES;
-	snprintf(field, sizeof(field), "%s.grace", at);
-	if ((v = json_object_get(j, "grace")) &&
-	    (rc = app_duration_parse(v, field, MAX_GRACE_MS, &c->grace_ms, err)) < 0)
-		return rc;
+	for (size_t k = 0; k < ACRE_ARRAY_SIZE(names); k++) {
+		snprintf(field, sizeof(field), "%s.%s", at, names[k]);
+		int rc = (v = json_object_get(j, names[k])) ? duration(v, field, dst[k], err) : 0;
+		if (rc < 0)
+			return rc;
+	}
 	snprintf(field, sizeof(field), "%s.interval", at);
-	if ((v = json_object_get(j, "interval")) &&
-	    (rc = app_duration_parse(v, field, MAX_INTERVAL_MS, &c->interval_ms, err)) < 0)
-		return rc;
-	if (c->interval_ms < MIN_INTERVAL_MS)
+	if (c->interval_ms < APP_CHECK_MIN_INTERVAL_MS)
 		return acre_error_set(err, EINVAL, field, "%s: at least %dms", field,
-				      MIN_INTERVAL_MS);
-	snprintf(field, sizeof(field), "%s.timeout", at);
-	if ((v = json_object_get(j, "timeout")) &&
-	    (rc = app_duration_parse(v, field, MAX_INTERVAL_MS, &c->timeout_ms, err)) < 0)
-		return rc;
+				      APP_CHECK_MIN_INTERVAL_MS);
 	/* A check still running when the next is due would pile up on a slow instance. */
-	if (c->timeout_ms == 0 || c->timeout_ms > c->interval_ms) {
+	snprintf(field, sizeof(field), "%s.timeout", at);
+	if (c->timeout_ms < APP_CHECK_MIN_TIMEOUT_MS || c->timeout_ms > c->interval_ms) {
 		char iv[32];
 		app_duration_format(c->interval_ms, iv, sizeof(iv));
-		return acre_error_set(err, EINVAL, field,
-				      "%s: must be above 0 and at most the interval (%s)", field,
-				      iv);
+		return acre_error_set(err, EINVAL, field, "%s: from %dms to the interval (%s)",
+				      field, APP_CHECK_MIN_TIMEOUT_MS, iv);
 	}
 	snprintf(field, sizeof(field), "%s.failures", at);
 	if ((v = json_object_get(j, "failures"))) {
@@ -199,47 +206,55 @@ static int parse_check(const struct app_spec *spec, const json_t *j, const char 
 	memset(c, 0, sizeof(*c));
 	if (!json_is_object(j))
 		return acre_error_set(err, EINVAL, at,
-				      "%s: must be an object {\"type\": \"http\", \"port\": "
+				      "%s: must be an object {\"kind\": \"http\", \"port\": "
 				      "\"http\", ...}",
 				      at);
-	if ((rc = parse_type(json_object_get(j, "type"), at, c, err)) < 0 ||
+	if ((rc = parse_kind(json_object_get(j, "kind"), at, c, err)) < 0 ||
 	    (rc = check_fields(j, at, c, err)) < 0)
 		return rc;
-	if (c->type == APP_CHECK_COMMAND) {
+	if (c->kind == APP_CHECK_COMMAND) {
 		snprintf(field, sizeof(field), "%s.command", at);
 		rc = parse_command(json_object_get(j, "command"), field, c, err);
 	} else {
 		snprintf(field, sizeof(field), "%s.port", at);
 		rc = parse_port(spec, json_object_get(j, "port"), field, c, err);
 	}
-	if (rc == 0 && c->type == APP_CHECK_HTTP) {
+	if (rc == 0 && c->kind == APP_CHECK_HTTP) {
 		snprintf(field, sizeof(field), "%s.path", at);
 		rc = parse_path(json_object_get(j, "path"), field, c, err);
 	}
 	return rc < 0 ? rc : parse_timing(j, at, c, err);
 }
 
-int app_checks_parse(const json_t *health, const json_t *readiness, struct app_spec *spec,
-		     struct acre_error *err)
+static int parse_list(const struct app_spec *spec, const json_t *j, const char *field,
+		      struct app_check *out, size_t *n, struct acre_error *err)
 {
-	int rc;
-	if (health && (!json_is_array(health) || json_array_size(health) > APP_CHECKS_MAX))
-		return acre_error_set(err, EINVAL, "health",
-				      "health: must be an array of at most %d checks",
+	if (!j)
+		return 0;
+	if (!json_is_array(j) || json_array_size(j) > APP_CHECKS_MAX)
+		return acre_error_set(err, EINVAL, field,
+				      "%s: must be an array of at most %d checks", field,
 				      APP_CHECKS_MAX);
 	size_t i;
 	json_t *v;
-	json_array_foreach (health, i, v) {
+	json_array_foreach (j, i, v) {
 		char at[32];
-		snprintf(at, sizeof(at), "health[%zu]", i);
-		spec->nhealth = i + 1;
-		if ((rc = parse_check(spec, v, at, &spec->health[i], err)) < 0)
+		snprintf(at, sizeof(at), "%s[%zu]", field, i);
+		*n = i + 1;
+		int rc = parse_check(spec, v, at, &out[i], err);
+		if (rc < 0)
 			return rc;
 	}
-	if (!readiness || json_is_null(readiness))
-		return 0;
-	spec->has_readiness = true;
-	return parse_check(spec, readiness, "readiness", &spec->readiness, err);
+	return 0;
+}
+
+int app_checks_parse(const json_t *checks, const json_t *readiness, struct app_spec *spec,
+		     struct acre_error *err)
+{
+	int rc = parse_list(spec, checks, "checks", spec->checks, &spec->nchecks, err);
+	return rc < 0 ? rc
+		      : parse_list(spec, readiness, "readiness", spec->readiness, &spec->nreadiness,
+				   err);
 }
 
 json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c, int resolved_port)
@@ -248,12 +263,12 @@ json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c
 	app_duration_format(c->grace_ms, grace, sizeof(grace));
 	app_duration_format(c->interval_ms, interval, sizeof(interval));
 	app_duration_format(c->timeout_ms, timeout, sizeof(timeout));
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", app_check_type_name(c->type),
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i}", "kind", app_check_kind_name(c->kind),
 			      "grace", grace, "interval", interval, "timeout", timeout, "failures",
 			      (json_int_t)c->failures);
 	if (!j)
 		return NULL;
-	if (c->type == APP_CHECK_COMMAND) {
+	if (c->kind == APP_CHECK_COMMAND) {
 		json_t *a = json_array();
 		for (char **p = c->command; p && *p; p++)
 			json_array_append_new(a, json_string(*p));
@@ -263,7 +278,7 @@ json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c
 	json_object_set_new(j, "port",
 			    resolved_port > 0 ? json_integer(resolved_port)
 					      : json_string(spec->ports[c->port].name));
-	if (c->type == APP_CHECK_HTTP)
+	if (c->kind == APP_CHECK_HTTP)
 		json_object_set_new(j, "path", json_string(c->path));
 	return j;
 }
@@ -277,9 +292,9 @@ static void check_free(struct app_check *c)
 
 void app_checks_free(struct app_spec *spec)
 {
-	for (size_t i = 0; i < spec->nhealth; i++)
-		check_free(&spec->health[i]);
-	spec->nhealth = 0;
-	check_free(&spec->readiness);
-	spec->has_readiness = false;
+	for (size_t i = 0; i < spec->nchecks; i++)
+		check_free(&spec->checks[i]);
+	for (size_t i = 0; i < spec->nreadiness; i++)
+		check_free(&spec->readiness[i]);
+	spec->nchecks = spec->nreadiness = 0;
 }

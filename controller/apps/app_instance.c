@@ -124,31 +124,38 @@ static int check_json(const struct app_spec *spec, const struct app_check *c,
 		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
 {
 	int port = -1;
-	if (c->type != APP_CHECK_COMMAND &&
+	if (c->kind != APP_CHECK_COMMAND &&
 	    (port = port_number(spec, c->port, host_ports, err)) < 0)
 		return port;
 	*out = app_check_to_json(spec, c, port);
 	return *out ? 0 : acre_error_set(err, ENOMEM, NULL, "out of memory");
 }
 
+static int checks_json(const struct app_spec *spec, const struct app_check *c, size_t n,
+		       const uint16_t *host_ports, json_t *into, struct acre_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *one;
+		int rc = check_json(spec, &c[i], host_ports, &one, err);
+		if (rc < 0)
+			return rc;
+		json_array_append_new(into, one);
+	}
+	return 0;
+}
+
 int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
 			struct acre_error *err)
 {
-	_cleanup_json_ json_t *j = json_pack("{s:[]}", "health");
-	json_t *c;
+	_cleanup_json_ json_t *j = json_pack("{s:[],s:[]}", "checks", "readiness");
 	int rc;
 	if (!j)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	for (size_t i = 0; i < spec->nhealth; i++) {
-		if ((rc = check_json(spec, &spec->health[i], host_ports, &c, err)) < 0)
-			return rc;
-		json_array_append_new(json_object_get(j, "health"), c);
-	}
-	if (spec->has_readiness) {
-		if ((rc = check_json(spec, &spec->readiness, host_ports, &c, err)) < 0)
-			return rc;
-		json_object_set_new(j, "readiness", c);
-	}
+	if ((rc = checks_json(spec, spec->checks, spec->nchecks, host_ports,
+			      json_object_get(j, "checks"), err)) < 0 ||
+	    (rc = checks_json(spec, spec->readiness, spec->nreadiness, host_ports,
+			      json_object_get(j, "readiness"), err)) < 0)
+		return rc;
 	*out = TAKE_PTR(j);
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 static const char *const top_keys[] = {
 	"name",	   "instances",	    "slice",	    "placement",   "ports",	"publish",
-	"health",  "readiness",	    "backoff",	    "labels",	   "vip",	"dependencies",
+	"checks",  "readiness",	    "backoff",	    "labels",	   "vip",	"dependencies",
 	"volumes", "ordered",	    "on_partition", "min_healthy", "max_surge", "max_unavailable",
 	"history", "auto_rollback", NULL,
 };
@@ -239,7 +239,7 @@ static int parse_all(const json_t *json, struct app_spec *spec, struct acre_erro
 	    (rc = app_ports_parse(json_object_get(json, "ports"), spec, err)) < 0 ||
 	    (rc = check_env(spec, err)) < 0 ||
 	    (rc = app_publish_parse(json_object_get(json, "publish"), spec, err)) < 0 ||
-	    (rc = app_checks_parse(json_object_get(json, "health"),
+	    (rc = app_checks_parse(json_object_get(json, "checks"),
 				   json_object_get(json, "readiness"), spec, err)) < 0 ||
 	    (rc = parse_placement(json_object_get(json, "placement"), spec, err)) < 0 ||
 	    (rc = parse_labels(json_object_get(json, "labels"), spec, err)) < 0 ||

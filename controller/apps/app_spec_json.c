@@ -34,25 +34,27 @@ static json_t *strv_json(char *const *v)
 	return a;
 }
 
+static json_t *checks_json(const struct app_spec *spec, const struct app_check *c, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, app_check_to_json(spec, &c[i], -1));
+	return a;
+}
+
 json_t *app_spec_to_json(const struct app_spec *spec)
 {
-	json_t *health = json_array();
-	for (size_t i = 0; health && i < spec->nhealth; i++)
-		json_array_append_new(health, app_check_to_json(spec, &spec->health[i], -1));
-	json_t *out =
-		json_pack("{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:O,s:b,s:o,s:o,s:b,s:b}", "name",
-			  spec->name, "instances", (json_int_t)spec->instances, "slice",
-			  template_json(spec), "placement", placement_json(spec), "ports",
-			  app_ports_to_json(spec), "publish", app_publish_to_json(spec), "health",
-			  health, "labels", spec->labels, "vip", spec->vip, "dependencies",
-			  strv_json(spec->dependencies), "volumes", app_volumes_to_json(spec),
-			  "ordered", spec->ordered, "auto_rollback", spec->auto_rollback);
-	if (!out)
-		return NULL;
-	if (spec->has_readiness)
-		json_object_set_new(out, "readiness",
-				    app_check_to_json(spec, &spec->readiness, -1));
-	app_policy_to_json(spec, out);
+	json_t *out = json_pack("{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:O,s:b,s:o,s:o,s:b,s:b}", "name",
+				spec->name, "instances", (json_int_t)spec->instances, "slice",
+				template_json(spec), "placement", placement_json(spec), "ports",
+				app_ports_to_json(spec), "publish", app_publish_to_json(spec),
+				"checks", checks_json(spec, spec->checks, spec->nchecks),
+				"readiness", checks_json(spec, spec->readiness, spec->nreadiness),
+				"labels", spec->labels, "vip", spec->vip, "dependencies",
+				strv_json(spec->dependencies), "volumes", app_volumes_to_json(spec),
+				"ordered", spec->ordered, "auto_rollback", spec->auto_rollback);
+	if (out)
+		app_policy_to_json(spec, out);
 	return out;
 }
 

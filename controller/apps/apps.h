@@ -65,11 +65,15 @@ struct app_publish {
 	unsigned port; /* index into ports */
 };
 
-enum app_check_type { APP_CHECK_COMMAND, APP_CHECK_TCP, APP_CHECK_HTTP };
+enum app_check_kind { APP_CHECK_COMMAND, APP_CHECK_TCP, APP_CHECK_HTTP };
 
-/* A health or readiness check, run by the supervisor of the instance's node. */
+/*
+ * A health or readiness check, run by the supervisor of the instance's
+ * node: the slice spec's check ({"kind", "command" | "port", "path",
+ * "grace", "interval", "timeout", "failures"}) with the port named.
+ */
 struct app_check {
-	enum app_check_type type;
+	enum app_check_kind kind;
 	char **command; /* command: argv, NULL-terminated */
 	unsigned port;	/* tcp, http: index into ports */
 	char *path;	/* http: the path of the GET, "/" by default */
@@ -77,10 +81,12 @@ struct app_check {
 	unsigned failures; /* consecutive failures that make it unhealthy (not ready) */
 };
 
-#define APP_CHECK_GRACE_MS    15000
-#define APP_CHECK_INTERVAL_MS 5000
-#define APP_CHECK_TIMEOUT_MS  2000
-#define APP_CHECK_FAILURES    3
+#define APP_CHECK_GRACE_MS	  15000
+#define APP_CHECK_INTERVAL_MS	  5000
+#define APP_CHECK_TIMEOUT_MS	  2000
+#define APP_CHECK_FAILURES	  3
+#define APP_CHECK_MIN_INTERVAL_MS 50
+#define APP_CHECK_MIN_TIMEOUT_MS  10
 
 /* "data:1G:/var/lib/app": a directory of each instance's own, kept on its node. */
 struct app_volume {
@@ -128,10 +134,10 @@ struct app_spec {
 	size_t nports;
 	struct app_publish publish[APP_PORTS_MAX];
 	size_t npublish;
-	struct app_check health[APP_CHECKS_MAX];
-	size_t nhealth;
-	bool has_readiness;
-	struct app_check readiness;
+	struct app_check checks[APP_CHECKS_MAX]; /* health */
+	size_t nchecks;
+	struct app_check readiness[APP_CHECKS_MAX];
+	size_t nreadiness;
 	struct app_backoff backoff;
 	json_t *labels; /* the user's, an object of strings; never NULL once parsed */
 	bool vip;
@@ -147,7 +153,7 @@ struct app_spec {
 
 /*
  * Validates and converts an app spec.  Every error names the field with
- * its path ("health[1].port", "slice.resources.memory") and the reason;
+ * its path ("checks[1].port", "slice.resources.memory") and the reason;
  * an unknown field anywhere is refused.  On error *spec holds nothing.
  */
 int app_spec_parse(const json_t *json, struct app_spec *spec, struct acre_error *err);
@@ -167,7 +173,7 @@ bool app_port_name_valid(const char *name);
 /* "http" -> its index in spec->ports, or -1. */
 int app_port_find(const struct app_spec *spec, const char *name);
 
-const char *app_check_type_name(enum app_check_type t);
+const char *app_check_kind_name(enum app_check_kind k);
 const char *app_on_partition_name(enum app_on_partition p);
 
 /*
@@ -200,10 +206,10 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
 int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
 		      const uint16_t *host_ports, json_t **out, struct acre_error *err);
 /*
- * {"health": [...], "readiness": {...}?}: the checks of an instance with
- * port numbers instead of names ({"type": "http", "port": 8080, "path":
- * "/", "grace": "15s", "interval": "5s", "timeout": "2s", "failures": 3}),
- * what the supervisor that runs them needs.
+ * {"checks": [...], "readiness": [...]}: the checks of an instance as the
+ * slice spec states them, ports as numbers ({"kind": "http", "port":
+ * 8080, "path": "/", "grace": "15s", "interval": "5s", "timeout": "2s",
+ * "failures": 3}), for the supervisor that runs them.
  */
 int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
 			struct acre_error *err);

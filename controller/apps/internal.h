@@ -30,8 +30,8 @@ json_t *app_publish_to_json(const struct app_spec *spec);
 /* "PORT_METRICS_2" for "metrics-2". */
 void app_port_env_name(const char *port, char *buf, size_t len);
 
-/* app_checks.c: "health" and "readiness" (after the ports they name). */
-int app_checks_parse(const json_t *health, const json_t *readiness, struct app_spec *spec,
+/* app_checks.c: "checks" and "readiness" (after the ports they name). */
+int app_checks_parse(const json_t *checks, const json_t *readiness, struct app_spec *spec,
 		     struct acre_error *err);
 /* A check as the spec writes it (port by name), or with its port resolved to a number. */
 json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c,

@@ -30,11 +30,12 @@ static const char full[] =
 	"               'unique': 'node'},"
 	" 'ports': ['http:8080', 'metrics:9100', 'dns:53/udp'],"
 	" 'publish': ['18080:http'],"
-	" 'health': [{'type': 'http', 'port': 'http', 'path': '/healthz'},"
-	"            {'type': 'tcp', 'port': 'metrics', 'grace': '30s', 'interval': '10s',"
+	" 'checks': [{'kind': 'http', 'port': 'http', 'path': '/healthz'},"
+	"            {'kind': 'tcp', 'port': 'metrics', 'grace': '30s', 'interval': 10,"
 	"             'timeout': '1500ms', 'failures': 5},"
-	"            {'type': 'command', 'command': ['/bin/check', '-q']}],"
-	" 'readiness': {'type': 'http', 'port': 'http', 'path': '/ready'},"
+	"            {'kind': 'command', 'command': ['/bin/check', '-q']}],"
+	" 'readiness': [{'kind': 'http', 'port': 'http', 'path': '/ready', 'interval': 0.25,"
+	"              'timeout': 0.1}],"
 	" 'backoff': {'initial': '2s', 'factor': 1.5, 'max': '10m', 'reset_after': '1h'},"
 	" 'labels': {'team': 'blue'}, 'vip': true, 'dependencies': ['db', 'cache'],"
 	" 'volumes': ['data:1G:/var/lib/web'], 'ordered': false,"
@@ -63,7 +64,7 @@ static void parse_ok(const char *text, struct app_spec *s)
 	_cleanup_json_ json_t *j = json_q(text);
 	struct acre_error err = {0};
 	if (app_spec_parse(j, s, &err) < 0)
-		fail_msg("%s: refused: %s (field %s)", text, err.message, err.field);
+		fail_msg("refused: %s (field %s): %s", err.message, err.field, text);
 }
 
 static void expect_refused(const char *text, const char *field, const char *needle)
@@ -111,21 +112,22 @@ static void test_full(void **state)
 	assert_int_equal(s.npublish, 1);
 	assert_int_equal(s.publish[0].node_port, 18080);
 	assert_int_equal(s.publish[0].port, 0);
-	assert_int_equal(s.nhealth, 3);
-	assert_int_equal(s.health[0].type, APP_CHECK_HTTP);
-	assert_string_equal(s.health[0].path, "/healthz");
-	assert_int_equal(s.health[0].grace_ms, 15000);
-	assert_int_equal(s.health[0].interval_ms, 5000);
-	assert_int_equal(s.health[0].timeout_ms, 2000);
-	assert_int_equal(s.health[0].failures, 3);
-	assert_int_equal(s.health[1].type, APP_CHECK_TCP);
-	assert_int_equal(s.health[1].port, 1);
-	assert_int_equal(s.health[1].grace_ms, 30000);
-	assert_int_equal(s.health[1].timeout_ms, 1500);
-	assert_int_equal(s.health[1].failures, 5);
-	assert_string_equal(s.health[2].command[1], "-q");
-	assert_true(s.has_readiness);
-	assert_string_equal(s.readiness.path, "/ready");
+	assert_int_equal(s.nchecks, 3);
+	assert_int_equal(s.checks[0].kind, APP_CHECK_HTTP);
+	assert_string_equal(s.checks[0].path, "/healthz");
+	assert_int_equal(s.checks[0].grace_ms, 15000);
+	assert_int_equal(s.checks[0].interval_ms, 5000);
+	assert_int_equal(s.checks[0].timeout_ms, 2000);
+	assert_int_equal(s.checks[0].failures, 3);
+	assert_int_equal(s.checks[1].kind, APP_CHECK_TCP);
+	assert_int_equal(s.checks[1].port, 1);
+	assert_int_equal(s.checks[1].grace_ms, 30000);
+	assert_int_equal(s.checks[1].timeout_ms, 1500);
+	assert_int_equal(s.checks[1].failures, 5);
+	assert_string_equal(s.checks[2].command[1], "-q");
+	assert_int_equal(s.nreadiness, 1);
+	assert_string_equal(s.readiness[0].path, "/ready");
+	assert_int_equal(s.readiness[0].interval_ms, 250);
 	assert_int_equal(s.backoff.initial_ms, 2000);
 	assert_int_equal(s.backoff.factor_milli, 1500);
 	assert_int_equal(s.backoff.max_ms, 600000);
@@ -154,8 +156,8 @@ static void test_defaults(void **state)
 	parse_ok(minimal, &s);
 	assert_int_equal(s.instances, 1);
 	assert_int_equal(s.nports, 0);
-	assert_int_equal(s.nhealth, 0);
-	assert_false(s.has_readiness);
+	assert_int_equal(s.nchecks, 0);
+	assert_int_equal(s.nreadiness, 0);
 	assert_int_equal(s.backoff.initial_ms, 1000);
 	assert_int_equal(s.backoff.factor_milli, 1150);
 	assert_int_equal(s.backoff.max_ms, 3600000);
@@ -215,7 +217,7 @@ static void test_round_trip(void **state)
 	parse_ok(minimal, &a);
 	parse_ok("{'name': 'api', 'instances': 1, 'slice': {'command': ['/bin/api'],"
 		 " 'isolation': {'readonly_root': true}}, 'min_healthy': '100%', 'max_surge': 1,"
-		 " 'history': 10, 'health': [], 'ports': [], 'vip': false,"
+		 " 'history': 10, 'checks': [], 'ports': [], 'vip': false,"
 		 " 'backoff': {'initial': '1000ms', 'factor': 1.15, 'max': '60m'}}",
 		 &b);
 	_cleanup_json_ json_t *ja = app_spec_to_json(&a), *jb = app_spec_to_json(&b);
@@ -236,8 +238,10 @@ static void test_canonical_forms(void **state)
 			    "18080:http");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "volumes"), 0)),
 			    "data:1G:/var/lib/web");
-	json_t *h1 = json_array_get(json_object_get(j, "health"), 1);
+	json_t *h1 = json_array_get(json_object_get(j, "checks"), 1);
 	assert_string_equal(json_string_value(json_object_get(h1, "timeout")), "1500ms");
+	assert_string_equal(json_string_value(json_object_get(h1, "interval")), "10s");
+	assert_string_equal(json_string_value(json_object_get(h1, "kind")), "tcp");
 	assert_string_equal(json_string_value(json_object_get(h1, "port")), "metrics");
 	assert_string_equal(json_string_value(json_object_get(j, "min_healthy")), "66%");
 	assert_int_equal(json_integer_value(json_object_get(j, "max_surge")), 2);
@@ -264,12 +268,12 @@ static void test_unknown_fields(void **state)
 		       "slice.resources.cpu", "slice.resources.cpu: unknown field");
 	expect_refused("{'name': 'api', 'slice': {'command': ['/x'], 'comand': []}}",
 		       "slice.comand", "unknown field");
-	expect_refused_with("'health': [{'type': 'http', 'port': 'http', 'intervall': '1s'}],"
+	expect_refused_with("'checks': [{'kind': 'http', 'port': 'http', 'intervall': '1s'}],"
 			    " 'ports': ['http:80'], 'slice': {'command': ['/x'],"
 			    " 'network': {'mode': 'bridge'}}",
-			    "health[0].intervall", "health[0].intervall: unknown field");
-	expect_refused_with("'readiness': {'type': 'command', 'command': ['/x'], 'path': '/'}",
-			    "readiness.path", "not a field of this type of check");
+			    "checks[0].intervall", "checks[0].intervall: unknown field");
+	expect_refused_with("'readiness': [{'kind': 'command', 'command': ['/x'], 'path': '/'}]",
+			    "readiness[0].path", "not a field of this kind of check");
 	expect_refused_with("'backoff': {'initial': '1s', 'cap': '1h'}", "backoff.cap",
 			    "unknown field");
 	expect_refused_with("'placement': {'zone': 'a'}", "placement", "placement.zone: unknown");
@@ -378,35 +382,42 @@ static void test_checks(void **state)
 		  " 'ports': ['http:80', 'dns:53/udp'], %s}",                                      \
 		  checks),                                                                         \
 	 text)
-	expect_refused(WITH_PORTS("'health': [{'type': 'http', 'port': 'admin'}]"),
-		       "health[0].port", "\"admin\" is not a port of the app (http, dns)");
-	expect_refused_with("'health': [{'type': 'tcp', 'port': 'admin'}]", "health[0].port",
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'http', 'port': 'admin'}]"),
+		       "checks[0].port", "\"admin\" is not a port of the app (http, dns)");
+	expect_refused_with("'checks': [{'kind': 'tcp', 'port': 'admin'}]", "checks[0].port",
 			    "(none declared)");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp'}]"), "health[0].port", "required");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp', 'port': 'dns'}]"), "health[0].port",
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp'}]"), "checks[0].port", "required");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'dns'}]"), "checks[0].port",
 		       "udp port");
-	expect_refused(WITH_PORTS("'health': [{'port': 'http'}]"), "health[0].type", "required");
-	expect_refused(WITH_PORTS("'health': [{'type': 'grpc'}]"), "health[0].type",
+	expect_refused(WITH_PORTS("'checks': [{'port': 'http'}]"), "checks[0].kind", "required");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'grpc'}]"), "checks[0].kind",
 		       "command, tcp or http");
-	expect_refused(WITH_PORTS("'health': [{'type': 'http', 'port': 'http', 'path': 'x'}]"),
-		       "health[0].path", "starting with '/'");
-	expect_refused(WITH_PORTS("'health': [{'type': 'command'}]"), "health[0].command",
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'http', 'port': 'http', 'path': 'x'}]"),
+		       "checks[0].path", "starting with '/'");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'command'}]"), "checks[0].command",
 		       "array of 1 to");
-	expect_refused(WITH_PORTS("'health': [{'type': 'command', 'command': ['/x'],"
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'command', 'command': ['/x'],"
 				  " 'port': 'http'}]"),
-		       "health[0].port", "not a field of this type");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp', 'port': 'http', 'timeout': '6s'}]"),
-		       "health[0].timeout", "at most the interval (5s)");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp', 'port': 'http', 'interval': 5}]"),
-		       "health[0].interval", "must be a duration");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp', 'port': 'http', 'grace': '2h'}]"),
-		       "health[0].grace", "at most 1h");
-	expect_refused(WITH_PORTS("'health': [{'type': 'tcp', 'port': 'http', 'failures': 0}]"),
-		       "health[0].failures", "from 1 to 100");
-	expect_refused(WITH_PORTS("'health': {'type': 'tcp', 'port': 'http'}"), "health",
+		       "checks[0].port", "not a field of this kind");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'timeout': '6s'}]"),
+		       "checks[0].timeout", "from 10ms to the interval (5s)");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'interval': true}]"),
+		       "checks[0].interval", "must be a duration");
+	expect_refused(
+		WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'interval': '20ms'}]"),
+		"checks[0].interval", "at least 50ms");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'grace': -1}]"),
+		       "checks[0].grace", "0 to 3600 seconds");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'grace': '2h'}]"),
+		       "checks[0].grace", "at most 1h");
+	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'failures': 0}]"),
+		       "checks[0].failures", "from 1 to 100");
+	expect_refused(WITH_PORTS("'checks': {'kind': 'tcp', 'port': 'http'}"), "checks",
 		       "must be an array");
-	expect_refused(WITH_PORTS("'readiness': {'type': 'http', 'port': 'nope'}"),
-		       "readiness.port", "not a port of the app");
+	expect_refused(WITH_PORTS("'readiness': [{'kind': 'http', 'port': 'nope'}]"),
+		       "readiness[0].port", "not a port of the app");
+	expect_refused(WITH_PORTS("'readiness': {'kind': 'http', 'port': 'http'}"), "readiness",
+		       "must be an array");
 #undef WITH_PORTS
 }
 
@@ -498,10 +509,11 @@ static void test_instance_spec(void **state)
 
 	json_t *checks = NULL;
 	assert_int_equal(app_instance_checks(&s, NULL, &checks, &err), 0);
-	json_t *h0 = json_array_get(json_object_get(checks, "health"), 0);
+	json_t *h0 = json_array_get(json_object_get(checks, "checks"), 0);
 	assert_int_equal(json_integer_value(json_object_get(h0, "port")), 8080);
 	assert_string_equal(json_string_value(json_object_get(h0, "path")), "/healthz");
-	json_t *ready = json_object_get(checks, "readiness");
+	assert_string_equal(json_string_value(json_object_get(h0, "kind")), "http");
+	json_t *ready = json_array_get(json_object_get(checks, "readiness"), 0);
 	assert_string_equal(json_string_value(json_object_get(ready, "path")), "/ready");
 	json_decref(checks);
 
@@ -520,7 +532,7 @@ static void test_instance_host_ports(void **state)
 	json_t *j = NULL;
 	parse_ok("{'name': 'h', 'slice': {'command': ['/x'], 'network': {'mode': 'host'}},"
 		 " 'ports': ['http', 'admin:9000'],"
-		 " 'health': [{'type': 'tcp', 'port': 'http'}]}",
+		 " 'checks': [{'kind': 'tcp', 'port': 'http'}]}",
 		 &s);
 	/* The node picks a port for "http" at placement; without it there is no spec. */
 	assert_int_equal(app_instance_spec(&s, 0, 1, NULL, &j, &err), -EINVAL);
@@ -538,7 +550,7 @@ static void test_instance_host_ports(void **state)
 	json_decref(j);
 	json_t *checks = NULL;
 	assert_int_equal(app_instance_checks(&s, given, &checks, &err), 0);
-	json_t *h0 = json_array_get(json_object_get(checks, "health"), 0);
+	json_t *h0 = json_array_get(json_object_get(checks, "checks"), 0);
 	assert_int_equal(json_integer_value(json_object_get(h0, "port")), 31000);
 	json_decref(checks);
 	app_spec_free(&s);
