@@ -586,6 +586,45 @@ static void test_edges(void **state)
 	assert_string_equal(app_instance_state_name(APP_INSTANCE_STOPPING), "stopping");
 }
 
+/* The rolling update of the benchmark's size: 10,000 instances, max_surge 10%. */
+static void test_ten_thousand(void **state)
+{
+	(void)state;
+	enum { N = 10000, SURGE = 1000 };
+	struct app_instance *v = calloc(N + SURGE, sizeof(*v));
+	struct acre_error err = {0};
+	struct app_plan p;
+	assert_non_null(v);
+	for (unsigned i = 0; i < N; i++)
+		v[i] = (struct app_instance){i, 1, APP_INSTANCE_HEALTHY, true, i, i + 1};
+	struct app_rollout r = {.wanted = N,
+				.target = 2,
+				.min_healthy = all,
+				.max_surge = pct(10),
+				.instances = v,
+				.ninstances = N};
+	/* A thousand stand-ins start, above the wanted indexes. */
+	assert_int_equal(app_rollout_plan(&r, &p, &err), 0);
+	assert_int_equal(p.max_surge, SURGE);
+	assert_int_equal(p.nactions, SURGE);
+	assert_int_equal(p.actions[0].index, N);
+	assert_int_equal(p.actions[SURGE - 1].index, N + SURGE - 1);
+	app_plan_free(&p);
+	/* Once they serve, a thousand old ones stop, from the highest. */
+	for (unsigned i = 0; i < SURGE; i++)
+		v[N + i] =
+			(struct app_instance){N + i, 2, APP_INSTANCE_HEALTHY, true, N + i, N + i};
+	r.ninstances = N + SURGE;
+	assert_int_equal(app_rollout_plan(&r, &p, &err), 0);
+	assert_int_equal(p.nactions, SURGE);
+	for (unsigned i = 0; i < SURGE; i++) {
+		assert_int_equal(p.actions[i].kind, APP_ACTION_STOP);
+		assert_int_equal(p.actions[i].index, N - 1 - i);
+	}
+	app_plan_free(&p);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_no_progress),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_ten_thousand),
 	};
 	return cmocka_run_group_tests_name("app rollout", tests, NULL, NULL);
 }
