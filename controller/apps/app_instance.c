@@ -16,20 +16,6 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The number instances reach ports[i] at: its own, or the one the node gave it. */
-static int port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
-		       struct acre_error *err)
-{
-	if (spec->ports[i].port)
-		return spec->ports[i].port;
-	if (host_ports && host_ports[i])
-		return host_ports[i];
-	return acre_error_set(err, EINVAL, "ports",
-			      "ports[%zu] %s: no port of the node given for it (picked at "
-			      "placement from the node's range)",
-			      i, spec->ports[i].name);
-}
-
 static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *host_ports,
 		   json_t *env, struct acre_error *err)
 {
@@ -39,7 +25,7 @@ static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *
 	snprintf(buf, sizeof(buf), "%u", spec->instances);
 	json_object_set_new(env, APP_ENV_INSTANCES, json_string(buf));
 	for (size_t i = 0; i < spec->nports; i++) {
-		int port = port_number(spec, i, host_ports, err);
+		int port = app_port_number(spec, i, host_ports, err);
 		if (port < 0)
 			return port;
 		app_port_env_name(spec->ports[i].name, name, sizeof(name));
@@ -92,6 +78,20 @@ static json_t *publish(const struct app_spec *spec)
 	return a;
 }
 
+/* The checks with the instance's port numbers, in the slice spec's own sections. */
+static int set_checks(const struct app_spec *spec, const char *key, const struct app_checks *k,
+		      const uint16_t *host_ports, json_t *slice, struct acre_error *err)
+{
+	json_t *a;
+	if (!k->n)
+		return 0;
+	int rc = app_checks_to_json(spec, k, false, host_ports, &a, err);
+	if (rc < 0)
+		return rc;
+	json_object_set_new(slice, key, a);
+	return 0;
+}
+
 int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
 		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
 {
@@ -115,46 +115,8 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 	json_object_set_new(j, "labels", labels(spec, index, version));
 	if (spec->npublish)
 		json_object_set_new(net, "publish", publish(spec));
-	*out = TAKE_PTR(j);
-	return 0;
-}
-
-/* A check with its port as a number. */
-static int check_json(const struct app_spec *spec, const struct app_check *c,
-		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
-{
-	int port = -1;
-	if (c->kind != APP_CHECK_COMMAND &&
-	    (port = port_number(spec, c->port, host_ports, err)) < 0)
-		return port;
-	*out = app_check_to_json(spec, c, port);
-	return *out ? 0 : acre_error_set(err, ENOMEM, NULL, "out of memory");
-}
-
-static int checks_json(const struct app_spec *spec, const struct app_check *c, size_t n,
-		       const uint16_t *host_ports, json_t *into, struct acre_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_t *one;
-		int rc = check_json(spec, &c[i], host_ports, &one, err);
-		if (rc < 0)
-			return rc;
-		json_array_append_new(into, one);
-	}
-	return 0;
-}
-
-int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
-			struct acre_error *err)
-{
-	_cleanup_json_ json_t *j = json_pack("{s:[],s:[]}", "checks", "readiness");
-	int rc;
-	if (!j)
-		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	if ((rc = checks_json(spec, spec->checks, spec->nchecks, host_ports,
-			      json_object_get(j, "checks"), err)) < 0 ||
-	    (rc = checks_json(spec, spec->readiness, spec->nreadiness, host_ports,
-			      json_object_get(j, "readiness"), err)) < 0)
+	if ((rc = set_checks(spec, "checks", &spec->checks, host_ports, j, err)) < 0 ||
+	    (rc = set_checks(spec, "readiness", &spec->readiness, host_ports, j, err)) < 0)
 		return rc;
 	*out = TAKE_PTR(j);
 	return 0;

@@ -38,6 +38,19 @@ int app_port_find(const struct app_spec *spec, const char *name)
 	return -1;
 }
 
+int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
+		    struct acre_error *err)
+{
+	if (spec->ports[i].port)
+		return spec->ports[i].port;
+	if (host_ports && host_ports[i])
+		return host_ports[i];
+	return acre_error_set(err, EINVAL, "ports",
+			      "ports[%zu] %s: no port of the node given for it (picked at "
+			      "placement from the node's range)",
+			      i, spec->ports[i].name);
+}
+
 void app_port_env_name(const char *port, char *buf, size_t len)
 {
 	size_t o = (size_t)snprintf(buf, len, "PORT_");

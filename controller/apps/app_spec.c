@@ -79,6 +79,8 @@ static int parse_template(const json_t *j, struct app_spec *spec, struct acre_er
 		{"name", "each instance is named APP-N"},
 		{"labels", "give the app's labels (labels)"},
 		{"restart", "the app restarts its instances, with its back-off (backoff)"},
+		{"checks", "give the app's checks (checks), with the ports named"},
+		{"readiness", "give the app's readiness checks (readiness), with the ports named"},
 	};
 	if (!j)
 		return acre_error_set(err, EINVAL, "slice",

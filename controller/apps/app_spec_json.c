@@ -34,25 +34,22 @@ static json_t *strv_json(char *const *v)
 	return a;
 }
 
-static json_t *checks_json(const struct app_spec *spec, const struct app_check *c, size_t n)
+static json_t *checks_json(const struct app_spec *spec, const struct app_checks *k)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, app_check_to_json(spec, &c[i], -1));
-	return a;
+	json_t *a = NULL;
+	return app_checks_to_json(spec, k, true, NULL, &a, NULL) < 0 ? NULL : a;
 }
 
 json_t *app_spec_to_json(const struct app_spec *spec)
 {
-	json_t *out = json_pack("{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:O,s:b,s:o,s:o,s:b,s:b}", "name",
-				spec->name, "instances", (json_int_t)spec->instances, "slice",
-				template_json(spec), "placement", placement_json(spec), "ports",
-				app_ports_to_json(spec), "publish", app_publish_to_json(spec),
-				"checks", checks_json(spec, spec->checks, spec->nchecks),
-				"readiness", checks_json(spec, spec->readiness, spec->nreadiness),
-				"labels", spec->labels, "vip", spec->vip, "dependencies",
-				strv_json(spec->dependencies), "volumes", app_volumes_to_json(spec),
-				"ordered", spec->ordered, "auto_rollback", spec->auto_rollback);
+	json_t *out = json_pack(
+		"{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:O,s:b,s:o,s:o,s:b,s:b}", "name", spec->name,
+		"instances", (json_int_t)spec->instances, "slice", template_json(spec), "placement",
+		placement_json(spec), "ports", app_ports_to_json(spec), "publish",
+		app_publish_to_json(spec), "checks", checks_json(spec, &spec->checks), "readiness",
+		checks_json(spec, &spec->readiness), "labels", spec->labels, "vip", spec->vip,
+		"dependencies", strv_json(spec->dependencies), "volumes", app_volumes_to_json(spec),
+		"ordered", spec->ordered, "auto_rollback", spec->auto_rollback);
 	if (out)
 		app_policy_to_json(spec, out);
 	return out;

@@ -32,7 +32,6 @@
 #define APP_INSTANCES_MAX   1000000
 #define APP_PORTS_MAX	    16
 #define APP_PORT_NAME_MAX   15 /* an IANA service name (RFC 6335 section 5.1) */
-#define APP_CHECKS_MAX	    8
 #define APP_VOLUMES_MAX	    8
 #define APP_VOLUME_NAME_MAX 32
 #define APP_DEPS_MAX	    32
@@ -65,28 +64,20 @@ struct app_publish {
 	unsigned port; /* index into ports */
 };
 
-enum app_check_kind { APP_CHECK_COMMAND, APP_CHECK_TCP, APP_CHECK_HTTP };
-
 /*
- * A health or readiness check, run by the supervisor of the instance's
- * node: the slice spec's check ({"kind", "command" | "port", "path",
- * "grace", "interval", "timeout", "failures"}) with the port named.
+ * Health or readiness checks, run by the supervisor of the instance's
+ * node: the slice spec's (common/spec.h, struct acre_check: kind, command,
+ * path, grace, interval, timeout, failures) with the port named.
  */
-struct app_check {
-	enum app_check_kind kind;
-	char **command; /* command: argv, NULL-terminated */
-	unsigned port;	/* tcp, http: index into ports */
-	char *path;	/* http: the path of the GET, "/" by default */
-	uint64_t grace_ms, interval_ms, timeout_ms;
-	unsigned failures; /* consecutive failures that make it unhealthy (not ready) */
+struct app_checks {
+	/*
+	 * Their port: the declared number, or 1 for a port the node picks at
+	 * placement; an instance's slice spec has the real one.
+	 */
+	struct acre_check *c;
+	size_t n;
+	unsigned port[ACRE_CHECKS_MAX]; /* tcp, http: index into ports */
 };
-
-#define APP_CHECK_GRACE_MS	  15000
-#define APP_CHECK_INTERVAL_MS	  5000
-#define APP_CHECK_TIMEOUT_MS	  2000
-#define APP_CHECK_FAILURES	  3
-#define APP_CHECK_MIN_INTERVAL_MS 50
-#define APP_CHECK_MIN_TIMEOUT_MS  10
 
 /* "data:1G:/var/lib/app": a directory of each instance's own, kept on its node. */
 struct app_volume {
@@ -134,10 +125,7 @@ struct app_spec {
 	size_t nports;
 	struct app_publish publish[APP_PORTS_MAX];
 	size_t npublish;
-	struct app_check checks[APP_CHECKS_MAX]; /* health */
-	size_t nchecks;
-	struct app_check readiness[APP_CHECKS_MAX];
-	size_t nreadiness;
+	struct app_checks checks, readiness;
 	struct app_backoff backoff;
 	json_t *labels; /* the user's, an object of strings; never NULL once parsed */
 	bool vip;
@@ -173,7 +161,6 @@ bool app_port_name_valid(const char *name);
 /* "http" -> its index in spec->ports, or -1. */
 int app_port_find(const struct app_spec *spec, const char *name);
 
-const char *app_check_kind_name(enum app_check_kind k);
 const char *app_on_partition_name(enum app_on_partition p);
 
 /*
@@ -196,23 +183,14 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
  * ACRE_INSTANCES and PORT_<NAME> for each port; the app's labels plus
  * acre.app, acre.service (the DNS group APP.acre), acre.instance,
  * acre.version and, with vip, acre.vip.ports; network.publish from the
- * app's publish; restart "never", since the app decides every restart
- * (with its back-off) and every replacement, not the pool or the node.
- * host_ports[i] is the node's port for ports[i] when that has none of its
- * own (network host, "http"), chosen at placement; NULL when none is
- * needed.  Health and readiness checks are not in the slice spec yet:
- * app_instance_checks gives them with their ports resolved.
+ * app's publish; checks and readiness with the ports' numbers; restart
+ * "never", since the app decides every restart (with its back-off) and
+ * every replacement, not the pool or the node.  host_ports[i] is the
+ * node's port for ports[i] when that has none of its own (network host,
+ * "http"), chosen at placement; NULL when none is needed.
  */
 int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
 		      const uint16_t *host_ports, json_t **out, struct acre_error *err);
-/*
- * {"checks": [...], "readiness": [...]}: the checks of an instance as the
- * slice spec states them, ports as numbers ({"kind": "http", "port":
- * 8080, "path": "/", "grace": "15s", "interval": "5s", "timeout": "2s",
- * "failures": 3}), for the supervisor that runs them.
- */
-int app_instance_checks(const struct app_spec *spec, const uint16_t *host_ports, json_t **out,
-			struct acre_error *err);
 
 /* ---- dependencies (app_deps.c) ------------------------------------------------------------ */
 

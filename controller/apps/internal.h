@@ -27,15 +27,18 @@ int app_ports_parse(const json_t *j, struct app_spec *spec, struct acre_error *e
 int app_publish_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
 json_t *app_ports_to_json(const struct app_spec *spec);
 json_t *app_publish_to_json(const struct app_spec *spec);
+/* The number instances reach ports[i] at: its own, or host_ports[i], given by the node. */
+int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
+		    struct acre_error *err);
 /* "PORT_METRICS_2" for "metrics-2". */
 void app_port_env_name(const char *port, char *buf, size_t len);
 
 /* app_checks.c: "checks" and "readiness" (after the ports they name). */
 int app_checks_parse(const json_t *checks, const json_t *readiness, struct app_spec *spec,
 		     struct acre_error *err);
-/* A check as the spec writes it (port by name), or with its port resolved to a number. */
-json_t *app_check_to_json(const struct app_spec *spec, const struct app_check *c,
-			  int resolved_port);
+/* As the slice spec prints them, with each port named or (not named) as the instance's number. */
+int app_checks_to_json(const struct app_spec *spec, const struct app_checks *k, bool named,
+		       const uint16_t *host_ports, json_t **out, struct acre_error *err);
 void app_checks_free(struct app_spec *spec);
 
 /* app_volumes.c: "volumes", each "NAME:SIZE:PATH". */

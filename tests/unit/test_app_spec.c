@@ -112,22 +112,24 @@ static void test_full(void **state)
 	assert_int_equal(s.npublish, 1);
 	assert_int_equal(s.publish[0].node_port, 18080);
 	assert_int_equal(s.publish[0].port, 0);
-	assert_int_equal(s.nchecks, 3);
-	assert_int_equal(s.checks[0].kind, APP_CHECK_HTTP);
-	assert_string_equal(s.checks[0].path, "/healthz");
-	assert_int_equal(s.checks[0].grace_ms, 15000);
-	assert_int_equal(s.checks[0].interval_ms, 5000);
-	assert_int_equal(s.checks[0].timeout_ms, 2000);
-	assert_int_equal(s.checks[0].failures, 3);
-	assert_int_equal(s.checks[1].kind, APP_CHECK_TCP);
-	assert_int_equal(s.checks[1].port, 1);
-	assert_int_equal(s.checks[1].grace_ms, 30000);
-	assert_int_equal(s.checks[1].timeout_ms, 1500);
-	assert_int_equal(s.checks[1].failures, 5);
-	assert_string_equal(s.checks[2].command[1], "-q");
-	assert_int_equal(s.nreadiness, 1);
-	assert_string_equal(s.readiness[0].path, "/ready");
-	assert_int_equal(s.readiness[0].interval_ms, 250);
+	assert_int_equal(s.checks.n, 3);
+	assert_int_equal(s.checks.c[0].kind, ACRE_CHECK_HTTP);
+	assert_string_equal(s.checks.c[0].path, "/healthz");
+	assert_int_equal(s.checks.c[0].grace_ms, 15000);
+	assert_int_equal(s.checks.c[0].interval_ms, 5000);
+	assert_int_equal(s.checks.c[0].timeout_ms, 2000);
+	assert_int_equal(s.checks.c[0].failures, 3);
+	assert_int_equal(s.checks.c[1].kind, ACRE_CHECK_TCP);
+	assert_int_equal(s.checks.port[1], 1); /* metrics */
+	assert_int_equal(s.checks.c[1].port, 9100);
+	assert_int_equal(s.checks.c[1].grace_ms, 30000);
+	assert_int_equal(s.checks.c[1].interval_ms, 10000);
+	assert_int_equal(s.checks.c[1].timeout_ms, 1500);
+	assert_int_equal(s.checks.c[1].failures, 5);
+	assert_string_equal(s.checks.c[2].command[1], "-q");
+	assert_int_equal(s.readiness.n, 1);
+	assert_string_equal(s.readiness.c[0].path, "/ready");
+	assert_int_equal(s.readiness.c[0].interval_ms, 250);
 	assert_int_equal(s.backoff.initial_ms, 2000);
 	assert_int_equal(s.backoff.factor_milli, 1500);
 	assert_int_equal(s.backoff.max_ms, 600000);
@@ -156,8 +158,8 @@ static void test_defaults(void **state)
 	parse_ok(minimal, &s);
 	assert_int_equal(s.instances, 1);
 	assert_int_equal(s.nports, 0);
-	assert_int_equal(s.nchecks, 0);
-	assert_int_equal(s.nreadiness, 0);
+	assert_int_equal(s.checks.n, 0);
+	assert_int_equal(s.readiness.n, 0);
 	assert_int_equal(s.backoff.initial_ms, 1000);
 	assert_int_equal(s.backoff.factor_milli, 1150);
 	assert_int_equal(s.backoff.max_ms, 3600000);
@@ -272,8 +274,8 @@ static void test_unknown_fields(void **state)
 			    " 'ports': ['http:80'], 'slice': {'command': ['/x'],"
 			    " 'network': {'mode': 'bridge'}}",
 			    "checks[0].intervall", "checks[0].intervall: unknown field");
-	expect_refused_with("'readiness': [{'kind': 'command', 'command': ['/x'], 'path': '/'}]",
-			    "readiness[0].path", "not a field of this kind of check");
+	expect_refused_with("'readiness': [{'kind': 'command', 'command': ['/x'], 'paht': '/'}]",
+			    "readiness[0].paht", "readiness[0].paht: unknown field");
 	expect_refused_with("'backoff': {'initial': '1s', 'cap': '1h'}", "backoff.cap",
 			    "unknown field");
 	expect_refused_with("'placement': {'zone': 'a'}", "placement", "placement.zone: unknown");
@@ -316,6 +318,8 @@ static void test_template(void **state)
 		       "slice.labels");
 	expect_refused("{'name': 'a', 'slice': {'restart': 'always', 'command': ['/x']}}", "slice",
 		       "back-off");
+	expect_refused("{'name': 'a', 'slice': {'command': ['/x'], 'checks': []}}", "slice",
+		       "slice.checks: give the app's checks (checks), with the ports named");
 	expect_refused("{'name': 'a', 'slice': {'command': ['/x'], 'network': {'mode': 'bridge',"
 		       " 'publish': [{'node_port': 80, 'port': 80}]}}}",
 		       "slice.network.publish", "publish the app's named ports");
@@ -389,20 +393,18 @@ static void test_checks(void **state)
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp'}]"), "checks[0].port", "required");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'dns'}]"), "checks[0].port",
 		       "udp port");
-	expect_refused(WITH_PORTS("'checks': [{'port': 'http'}]"), "checks[0].kind", "required");
+	expect_refused(WITH_PORTS("'checks': [{'port': 'http'}]"), "checks[0].kind",
+		       "command, tcp or http");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'grpc'}]"), "checks[0].kind",
 		       "command, tcp or http");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'http', 'port': 'http', 'path': 'x'}]"),
-		       "checks[0].path", "starting with '/'");
+		       "checks[0].path", "must start with /");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'command'}]"), "checks[0].command",
-		       "array of 1 to");
-	expect_refused(WITH_PORTS("'checks': [{'kind': 'command', 'command': ['/x'],"
-				  " 'port': 'http'}]"),
-		       "checks[0].port", "not a field of this kind");
+		       "required for kind command");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'timeout': '6s'}]"),
-		       "checks[0].timeout", "from 10ms to the interval (5s)");
+		       "checks[0].timeout", "from 10ms to the interval (5000ms)");
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'interval': true}]"),
-		       "checks[0].interval", "must be a duration");
+		       "checks[0].interval", "must be seconds or a duration");
 	expect_refused(
 		WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'interval': '20ms'}]"),
 		"checks[0].interval", "at least 50ms");
@@ -413,11 +415,11 @@ static void test_checks(void **state)
 	expect_refused(WITH_PORTS("'checks': [{'kind': 'tcp', 'port': 'http', 'failures': 0}]"),
 		       "checks[0].failures", "from 1 to 100");
 	expect_refused(WITH_PORTS("'checks': {'kind': 'tcp', 'port': 'http'}"), "checks",
-		       "must be an array");
+		       "must be an array of at most 8 checks");
 	expect_refused(WITH_PORTS("'readiness': [{'kind': 'http', 'port': 'nope'}]"),
 		       "readiness[0].port", "not a port of the app");
 	expect_refused(WITH_PORTS("'readiness': {'kind': 'http', 'port': 'http'}"), "readiness",
-		       "must be an array");
+		       "must be an array of at most 8 checks");
 #undef WITH_PORTS
 }
 
@@ -491,6 +493,15 @@ static void test_instance_spec(void **state)
 	assert_int_equal(slice.net_npublish, 1);
 	assert_int_equal(slice.net_publish[0].node_port, 18080);
 	assert_int_equal(slice.net_publish[0].port, 8080);
+	/* Its checks in the slice spec's own sections, each port a number. */
+	assert_int_equal(slice.nchecks, 3);
+	assert_int_equal(slice.checks[0].kind, ACRE_CHECK_HTTP);
+	assert_int_equal(slice.checks[0].port, 8080);
+	assert_string_equal(slice.checks[0].path, "/healthz");
+	assert_int_equal(slice.checks[1].port, 9100);
+	assert_int_equal(slice.checks[1].failures, 5);
+	assert_int_equal(slice.nreadiness, 1);
+	assert_string_equal(slice.readiness[0].path, "/ready");
 	acre_slice_spec_free(&slice);
 	json_t *env = json_object_get(j, "env"), *labels = json_object_get(j, "labels");
 	assert_string_equal(json_string_value(json_object_get(env, "ACRE_INSTANCE")), "2");
@@ -506,16 +517,6 @@ static void test_instance_spec(void **state)
 	assert_string_equal(json_string_value(json_object_get(labels, "acre.vip.ports")),
 			    "http:8080/tcp,metrics:9100/tcp,dns:53/udp");
 	json_decref(j);
-
-	json_t *checks = NULL;
-	assert_int_equal(app_instance_checks(&s, NULL, &checks, &err), 0);
-	json_t *h0 = json_array_get(json_object_get(checks, "checks"), 0);
-	assert_int_equal(json_integer_value(json_object_get(h0, "port")), 8080);
-	assert_string_equal(json_string_value(json_object_get(h0, "path")), "/healthz");
-	assert_string_equal(json_string_value(json_object_get(h0, "kind")), "http");
-	json_t *ready = json_array_get(json_object_get(checks, "readiness"), 0);
-	assert_string_equal(json_string_value(json_object_get(ready, "path")), "/ready");
-	json_decref(checks);
 
 	char name[ACRE_NAME_MAX + 1];
 	assert_int_equal(app_instance_name(&s, 12, name, sizeof(name)), 0);
@@ -546,13 +547,9 @@ static void test_instance_host_ports(void **state)
 	struct acre_slice_spec slice;
 	assert_int_equal(acre_slice_spec_parse(j, &slice, &err), 0);
 	assert_int_equal(slice.net_mode, ACRE_NET_HOST);
+	assert_int_equal(slice.checks[0].port, 31000);
 	acre_slice_spec_free(&slice);
 	json_decref(j);
-	json_t *checks = NULL;
-	assert_int_equal(app_instance_checks(&s, given, &checks, &err), 0);
-	json_t *h0 = json_array_get(json_object_get(checks, "checks"), 0);
-	assert_int_equal(json_integer_value(json_object_get(h0, "port")), 31000);
-	json_decref(checks);
 	app_spec_free(&s);
 }
 
