@@ -274,6 +274,18 @@ struct app_instance {
 const char *app_instance_state_name(enum app_instance_state s);
 
 /*
+ * What the planner sees of an instance's slice, from what the pool keeps
+ * of it: its state, whether it is wanted running (stopping: a kill or a
+ * removal was asked), and the health its node reports.  A slice that runs
+ * without checks is healthy; one that ended but still holds its name
+ * (exited, failed, killed) is unhealthy, to be restarted with the
+ * back-off; false for one that no longer holds its name (lost, destroyed):
+ * its index is free.
+ */
+bool app_instance_state_from_slice(enum acre_slice_state st, bool stopping, enum acre_health health,
+				   enum app_instance_state *out);
+
+/*
  * What a rollout step is given.  Instance N of the app is the slice APP-N
  * and a replacement keeps the name, so a new version replaces instance N in
  * place: stop it, then start N again.  max_surge is spent on temporary

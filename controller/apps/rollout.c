@@ -34,6 +34,33 @@ const char *app_instance_state_name(enum app_instance_state s)
 	return (size_t)s < ACRE_ARRAY_SIZE(state_names) ? state_names[s] : "?";
 }
 
+bool app_instance_state_from_slice(enum acre_slice_state st, bool stopping, enum acre_health health,
+				   enum app_instance_state *out)
+{
+	switch (st) {
+	case ACRE_SLICE_LOST:
+	case ACRE_SLICE_DESTROYED:
+		return false;
+	case ACRE_SLICE_EXITED:
+	case ACRE_SLICE_FAILED:
+	case ACRE_SLICE_KILLED:
+		*out = stopping ? APP_INSTANCE_STOPPING : APP_INSTANCE_UNHEALTHY;
+		return true;
+	case ACRE_SLICE_RUNNING:
+		*out = health == ACRE_HEALTH_NONE || health == ACRE_HEALTH_HEALTHY
+			       ? APP_INSTANCE_HEALTHY
+		       : health == ACRE_HEALTH_UNHEALTHY ? APP_INSTANCE_UNHEALTHY
+							 : APP_INSTANCE_STARTING;
+		break;
+	default: /* pending, starting */
+		*out = APP_INSTANCE_STARTING;
+		break;
+	}
+	if (stopping)
+		*out = APP_INSTANCE_STOPPING;
+	return true;
+}
+
 const char *app_plan_state_name(enum app_plan_state s)
 {
 	return (size_t)s < ACRE_ARRAY_SIZE(plan_names) ? plan_names[s] : "?";

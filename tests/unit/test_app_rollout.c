@@ -586,6 +586,36 @@ static void test_edges(void **state)
 	assert_string_equal(app_instance_state_name(APP_INSTANCE_STOPPING), "stopping");
 }
 
+static void test_from_slice(void **state)
+{
+	(void)state;
+	enum app_instance_state st;
+	assert_true(
+		app_instance_state_from_slice(ACRE_SLICE_PENDING, false, ACRE_HEALTH_NONE, &st));
+	assert_int_equal(st, APP_INSTANCE_STARTING);
+	/* Running without checks serves; with checks, their verdict says. */
+	assert_true(
+		app_instance_state_from_slice(ACRE_SLICE_RUNNING, false, ACRE_HEALTH_NONE, &st));
+	assert_int_equal(st, APP_INSTANCE_HEALTHY);
+	app_instance_state_from_slice(ACRE_SLICE_RUNNING, false, ACRE_HEALTH_STARTING, &st);
+	assert_int_equal(st, APP_INSTANCE_STARTING);
+	app_instance_state_from_slice(ACRE_SLICE_RUNNING, false, ACRE_HEALTH_HEALTHY, &st);
+	assert_int_equal(st, APP_INSTANCE_HEALTHY);
+	app_instance_state_from_slice(ACRE_SLICE_RUNNING, false, ACRE_HEALTH_UNHEALTHY, &st);
+	assert_int_equal(st, APP_INSTANCE_UNHEALTHY);
+	/* Ended but still holding its name: to be restarted, unless it is being removed. */
+	assert_true(app_instance_state_from_slice(ACRE_SLICE_FAILED, false, ACRE_HEALTH_NONE, &st));
+	assert_int_equal(st, APP_INSTANCE_UNHEALTHY);
+	app_instance_state_from_slice(ACRE_SLICE_EXITED, true, ACRE_HEALTH_NONE, &st);
+	assert_int_equal(st, APP_INSTANCE_STOPPING);
+	app_instance_state_from_slice(ACRE_SLICE_RUNNING, true, ACRE_HEALTH_HEALTHY, &st);
+	assert_int_equal(st, APP_INSTANCE_STOPPING);
+	/* Lost or gone: its index is free for a replacement under the same name. */
+	assert_false(app_instance_state_from_slice(ACRE_SLICE_LOST, false, ACRE_HEALTH_NONE, &st));
+	assert_false(
+		app_instance_state_from_slice(ACRE_SLICE_DESTROYED, true, ACRE_HEALTH_NONE, &st));
+}
+
 /* The rolling update of the benchmark's size: 10,000 instances, max_surge 10%. */
 static void test_ten_thousand(void **state)
 {
@@ -638,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_no_progress),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_ten_thousand),
+		cmocka_unit_test(test_from_slice),
 	};
 	return cmocka_run_group_tests_name("app rollout", tests, NULL, NULL);
 }
