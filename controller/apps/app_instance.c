@@ -118,6 +118,12 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 	if ((rc = set_checks(spec, "checks", &spec->checks, host_ports, j, err)) < 0 ||
 	    (rc = set_checks(spec, "readiness", &spec->readiness, host_ports, j, err)) < 0)
 		return rc;
+	if (spec->nvolumes) {
+		json_t *volumes;
+		if ((rc = app_instance_volumes(spec, index, &volumes, err)) < 0)
+			return rc;
+		json_object_set_new(j, "volumes", volumes);
+	}
 	*out = TAKE_PTR(j);
 	return 0;
 }

@@ -1,9 +1,9 @@
 /*
  * The strict readers and the canonical printers every part of the app
  * spec shares: unknown keys refused by name, strings without NUL bytes,
- * durations and sizes read as users write them and printed in the one
- * form that parses back to the same value (so canonical specs compare
- * equal exactly when the specs are).
+ * durations read as users write them and printed in the one form that
+ * parses back to the same value (so canonical specs compare equal exactly
+ * when the specs are).
  */
 #include "internal.h"
 
@@ -67,12 +67,4 @@ void app_duration_format(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "0s");
 	else
 		snprintf(buf, len, "%llums", (unsigned long long)ms);
-}
-
-void app_size_format(uint64_t bytes, char *buf, size_t len)
-{
-	acre_format_size(bytes, buf, len);
-	/* The human form rounds ("1.5G"); exact bytes parse back to the same size. */
-	if (strchr(buf, '.'))
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
 }

@@ -81,6 +81,7 @@ static int parse_template(const json_t *j, struct app_spec *spec, struct acre_er
 		{"restart", "the app restarts its instances, with its back-off (backoff)"},
 		{"checks", "give the app's checks (checks), with the ports named"},
 		{"readiness", "give the app's readiness checks (readiness), with the ports named"},
+		{"volumes", "give the app's volumes (volumes): each instance gets its own"},
 	};
 	if (!j)
 		return acre_error_set(err, EINVAL, "slice",

@@ -1,129 +1,70 @@
 /*
- * Persistent volumes as the app spec states them: "NAME:SIZE:PATH", a
- * directory of each instance's own on its node, SIZE at most, mounted
- * read-write at PATH in the slice and kept across restarts and updates.
- * Names become part of the directory's name on the node, so they are
- * lower-case DNS labels; whether a node has the room is the placement's
- * to say.
+ * Persistent volumes of an app: the slice spec's "volumes" ({"name",
+ * "size", "path"}, read by its own parser, common/spec_volumes.c), given
+ * to each instance as a volume of its own.  A node keeps a volume by its
+ * name, so instance N's is named APP-N-NAME: a replacement of instance N
+ * on the same node finds its data, and no two instances share one.
  */
 #include "internal.h"
 
-#include <ctype.h>
+/* The widest index an instance's volume is named with (stand-ins go past the wanted ones). */
+#define WIDEST_INDEX "1999999"
 
-static bool volume_name_valid(const char *s, size_t n)
+int app_volume_name(const struct app_spec *spec, size_t i, unsigned index, char *buf, size_t len)
 {
-	if (n == 0 || n > APP_VOLUME_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-static bool path_valid(const char *p)
-{
-	if (p[0] != '/' || strlen(p) >= 4096)
-		return false;
-	bool root = true;
-	for (const char *s = p; *s; s++) {
-		if (*s != '/')
-			root = false;
-		if ((unsigned char)*s < 0x20)
-			return false;
-	}
-	for (const char *s = p; (s = strstr(s, "..")); s += 2)
-		if (s[-1] == '/' && (s[2] == '/' || s[2] == '\0'))
-			return false;
-	return !root;
-}
-
-static int parse_one(const char *s, size_t i, struct app_volume *v, struct acre_error *err)
-{
-	const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	char size[32], field[32];
-	snprintf(field, sizeof(field), "volumes[%zu]", i);
-	if (!c2)
-		return acre_error_set(
-			err, EINVAL, "volumes",
-			"%s %s: must be NAME:SIZE:PATH, as in \"data:1G:/var/lib/app\"", field, s);
-	if (!volume_name_valid(s, (size_t)(c1 - s)))
-		return acre_error_set(err, EINVAL, "volumes",
-				      "%s %s: the name must be 1 to %d lower-case letters, digits "
-				      "or '-', not first or last",
-				      field, s, APP_VOLUME_NAME_MAX);
-	snprintf(v->name, sizeof(v->name), "%.*s", (int)(c1 - s), s);
-	if ((size_t)(c2 - c1 - 1) >= sizeof(size))
-		return acre_error_set(err, EINVAL, "volumes", "%s %s: not a size", field, s);
-	snprintf(size, sizeof(size), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-	int rc = acre_parse_size(size, &v->size, err, field);
-	if (rc < 0) {
-		if (err)
-			snprintf(err->field, sizeof(err->field), "volumes");
-		return rc;
-	}
-	if (v->size == 0)
-		return acre_error_set(err, EINVAL, "volumes", "%s %s: the size must be above 0",
-				      field, s);
-	if (!path_valid(c2 + 1))
-		return acre_error_set(err, EINVAL, "volumes",
-				      "%s %s: the path must be absolute, not /, without \"..\"",
-				      field, s);
-	v->path = strdup(c2 + 1);
-	return v->path ? 0 : -ENOMEM;
+	int n = snprintf(buf, len, "%s-%u-%s", spec->name, index, spec->volumes[i].name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int app_volumes_parse(const json_t *j, struct app_spec *spec, struct acre_error *err)
 {
-	if (!j)
-		return 0;
-	if (!json_is_array(j) || json_array_size(j) > APP_VOLUMES_MAX)
-		return acre_error_set(err, EINVAL, "volumes",
-				      "volumes: must be an array of at most %d \"NAME:SIZE:PATH\"",
-				      APP_VOLUMES_MAX);
-	size_t i;
-	json_t *a;
-	json_array_foreach (j, i, a) {
-		const char *s = app_c_string(a);
-		struct app_volume *v = &spec->volumes[i];
-		if (!s)
+	struct acre_slice_spec held = {0};
+	int rc = acre_volumes_parse_spec(j, &held, err);
+	spec->volumes = held.volumes;
+	spec->nvolumes = held.nvolumes;
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < spec->nvolumes; i++) {
+		size_t len = strlen(spec->name) + strlen(WIDEST_INDEX) +
+			     strlen(spec->volumes[i].name) + 2;
+		if (len > ACRE_VOLUME_NAME_MAX)
 			return acre_error_set(err, EINVAL, "volumes",
-					      "volumes[%zu]: must be a string", i);
-		spec->nvolumes = i + 1;
-		int rc = parse_one(s, i, v, err);
-		if (rc < 0)
-			return rc;
-		for (size_t k = 0; k < i; k++) {
-			if (!strcmp(spec->volumes[k].name, v->name))
-				return acre_error_set(err, EINVAL, "volumes",
-						      "volumes[%zu]: %s is named twice", i,
-						      v->name);
-			if (!strcmp(spec->volumes[k].path, v->path))
-				return acre_error_set(err, EINVAL, "volumes",
-						      "volumes[%zu]: %s is mounted twice", i,
-						      v->path);
-		}
+					      "volumes[%zu].name: each instance's volume is named "
+					      "%s-N-%s, which must fit in %d characters",
+					      i, spec->name, spec->volumes[i].name,
+					      ACRE_VOLUME_NAME_MAX);
 	}
 	return 0;
 }
 
 json_t *app_volumes_to_json(const struct app_spec *spec)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < spec->nvolumes; i++) {
-		const struct app_volume *v = &spec->volumes[i];
-		char size[32];
-		_cleanup_free_ char *s = NULL;
-		app_size_format(v->size, size, sizeof(size));
-		if (asprintf(&s, "%s:%s:%s", v->name, size, v->path) < 0)
-			return json_decref(a), NULL;
-		json_array_append_new(a, json_string(s));
+	const struct acre_slice_spec held = {.volumes = spec->volumes, .nvolumes = spec->nvolumes};
+	return acre_volumes_to_json(&held);
+}
+
+int app_instance_volumes(const struct app_spec *spec, unsigned index, json_t **out,
+			 struct acre_error *err)
+{
+	_cleanup_json_ json_t *a = app_volumes_to_json(spec);
+	char name[ACRE_VOLUME_NAME_MAX + 1];
+	if (!a)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < spec->nvolumes; i++) {
+		if (app_volume_name(spec, i, index, name, sizeof(name)) < 0)
+			return acre_error_set(err, ENAMETOOLONG, "volumes",
+					      "volumes[%zu]: instance %u's volume name is too long",
+					      i, index);
+		json_object_set_new(json_array_get(a, i), "name", json_string(name));
 	}
-	return a;
+	*out = TAKE_PTR(a);
+	return 0;
 }
 
 void app_volumes_free(struct app_spec *spec)
 {
-	for (size_t i = 0; i < spec->nvolumes; i++)
-		free(spec->volumes[i].path);
+	struct acre_slice_spec held = {.volumes = spec->volumes, .nvolumes = spec->nvolumes};
+	acre_volumes_free(&held);
+	spec->volumes = NULL;
 	spec->nvolumes = 0;
 }

@@ -28,15 +28,13 @@
 /* ---- the app spec (app_spec.c and its parts) --------------------------------------------- */
 
 /* APP-999999 is still a DNS label (63 bytes) when APP has at most 56. */
-#define APP_NAME_MAX	    56
-#define APP_INSTANCES_MAX   1000000
-#define APP_PORTS_MAX	    16
-#define APP_PORT_NAME_MAX   15 /* an IANA service name (RFC 6335 section 5.1) */
-#define APP_VOLUMES_MAX	    8
-#define APP_VOLUME_NAME_MAX 32
-#define APP_DEPS_MAX	    32
-#define APP_LABELS_MAX	    48 /* leaves room under the slice's 64 for the labels the app sets */
-#define APP_HISTORY_MAX	    1000
+#define APP_NAME_MAX	  56
+#define APP_INSTANCES_MAX 1000000
+#define APP_PORTS_MAX	  16
+#define APP_PORT_NAME_MAX 15 /* an IANA service name (RFC 6335 section 5.1) */
+#define APP_DEPS_MAX	  32
+#define APP_LABELS_MAX	  48 /* leaves room under the slice's 64 for the labels the app sets */
+#define APP_HISTORY_MAX	  1000
 
 /* The labels an app sets on each of its instances (besides acre.service and acre.vip.ports). */
 #define APP_LABEL_APP	   "acre.app"
@@ -77,13 +75,6 @@ struct app_checks {
 	struct acre_check *c;
 	size_t n;
 	unsigned port[ACRE_CHECKS_MAX]; /* tcp, http: index into ports */
-};
-
-/* "data:1G:/var/lib/app": a directory of each instance's own, kept on its node. */
-struct app_volume {
-	char name[APP_VOLUME_NAME_MAX + 1];
-	uint64_t size; /* bytes */
-	char *path;    /* where the slice sees it, read-write */
 };
 
 /* A count of instances ("max_surge": 2) or a percentage of them ("25%"). */
@@ -130,7 +121,11 @@ struct app_spec {
 	json_t *labels; /* the user's, an object of strings; never NULL once parsed */
 	bool vip;
 	char **dependencies; /* other apps' names, NULL-terminated; never NULL once parsed */
-	struct app_volume volumes[APP_VOLUMES_MAX];
+	/*
+	 * The slice spec's volumes (common/spec.h): each instance gets its own
+	 * of each, on its node, named APP-N-NAME (app_volume_name).
+	 */
+	struct acre_volume *volumes;
 	size_t nvolumes;
 	bool ordered;
 	enum app_on_partition on_partition;
@@ -176,6 +171,8 @@ bool app_spec_json_replaces(const json_t *from, const json_t *to);
 
 /* "APP-N"; -ENAMETOOLONG if it does not fit in len. */
 int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, size_t len);
+/* "APP-N-NAME": the name on its node of instance N's volume volumes[i]. */
+int app_volume_name(const struct app_spec *spec, size_t i, unsigned index, char *buf, size_t len);
 
 /*
  * The slice spec of instance `index` running version `version`, ready for
@@ -183,7 +180,8 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
  * ACRE_INSTANCES and PORT_<NAME> for each port; the app's labels plus
  * acre.app, acre.service (the DNS group APP.acre), acre.instance,
  * acre.version and, with vip, acre.vip.ports; network.publish from the
- * app's publish; checks and readiness with the ports' numbers; restart
+ * app's publish; checks and readiness with the ports' numbers; volumes,
+ * each named APP-N-NAME, so its own and the same for a replacement; restart
  * "never", since the app decides every restart (with its back-off) and
  * every replacement, not the pool or the node.  host_ports[i] is the
  * node's port for ports[i] when that has none of its own (network host,

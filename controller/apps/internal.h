@@ -19,8 +19,6 @@ int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint
 		       struct acre_error *err);
 /* The largest unit that is exact: "1h", "90s", "1500ms", "0s". */
 void app_duration_format(uint64_t ms, char *buf, size_t len);
-/* A size the way the slice spec prints memory: "1G", else exact bytes "1610612737". */
-void app_size_format(uint64_t bytes, char *buf, size_t len);
 
 /* app_ports.c: "ports" and "publish" (after the template: they depend on its network mode). */
 int app_ports_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
@@ -41,9 +39,12 @@ int app_checks_to_json(const struct app_spec *spec, const struct app_checks *k, 
 		       const uint16_t *host_ports, json_t **out, struct acre_error *err);
 void app_checks_free(struct app_spec *spec);
 
-/* app_volumes.c: "volumes", each "NAME:SIZE:PATH". */
+/* app_volumes.c: "volumes", the slice spec's, each instance's own on its node. */
 int app_volumes_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
 json_t *app_volumes_to_json(const struct app_spec *spec);
+/* Its volumes as instance `index`'s slice spec has them: named APP-N-NAME. */
+int app_instance_volumes(const struct app_spec *spec, unsigned index, json_t **out,
+			 struct acre_error *err);
 void app_volumes_free(struct app_spec *spec);
 
 /* app_policy.c: min_healthy, max_surge, max_unavailable, history, backoff, on_partition. */

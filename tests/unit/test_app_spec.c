@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "controller/apps/apps.h"
+#include "json_q.h"
 
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
@@ -38,26 +39,11 @@ static const char full[] =
 	"              'timeout': 0.1}],"
 	" 'backoff': {'initial': '2s', 'factor': 1.5, 'max': '10m', 'reset_after': '1h'},"
 	" 'labels': {'team': 'blue'}, 'vip': true, 'dependencies': ['db', 'cache'],"
-	" 'volumes': ['data:1G:/var/lib/web'], 'ordered': false,"
+	" 'volumes': [{'name': 'data', 'size': '1G', 'path': '/var/lib/web'}], 'ordered': false,"
 	" 'min_healthy': '66%', 'max_surge': 2, 'max_unavailable': '10%', 'history': 5,"
 	" 'auto_rollback': false}";
 
 static const char minimal[] = "{'name': 'api', 'slice': {'command': ['/bin/api']}}";
-
-/* JSON written with ' for " (no spec here needs an apostrophe). */
-static json_t *json_q(const char *text)
-{
-	_cleanup_free_ char *s = strdup(text);
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	json_error_t jerr;
-	json_t *j = json_loads(s, 0, &jerr);
-	if (!j)
-		fail_msg("test JSON %s: %s", s, jerr.text);
-	return j;
-}
 
 static void parse_ok(const char *text, struct app_spec *s)
 {
@@ -211,7 +197,8 @@ static void test_round_trip(void **state)
 	round_trip(full);
 	round_trip(minimal);
 	round_trip("{'name': 'h', 'slice': {'command': ['/x'], 'network': {'mode': 'host'}},"
-		   " 'ports': ['http', 'admin:9000'], 'volumes': ['v:1536M:/v'],"
+		   " 'ports': ['http', 'admin:9000'], 'volumes': [{'name': 'v', 'size': '1536M', "
+		   "'path': '/v'}],"
 		   " 'on_partition': 'replace', 'max_surge': '25%',"
 		   " 'backoff': {'initial': '1500ms', 'factor': 1.001}}");
 	/* Defaults written or not, the canonical form is one. */
@@ -238,8 +225,9 @@ static void test_canonical_forms(void **state)
 			    "dns:53/udp");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "publish"), 0)),
 			    "18080:http");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "volumes"), 0)),
-			    "data:1G:/var/lib/web");
+	json_t *vol = json_array_get(json_object_get(j, "volumes"), 0);
+	assert_string_equal(json_string_value(json_object_get(vol, "name")), "data");
+	assert_int_equal(json_integer_value(json_object_get(vol, "size")), 1LL << 30);
 	json_t *h1 = json_array_get(json_object_get(j, "checks"), 1);
 	assert_string_equal(json_string_value(json_object_get(h1, "timeout")), "1500ms");
 	assert_string_equal(json_string_value(json_object_get(h1, "interval")), "10s");
@@ -426,15 +414,33 @@ static void test_checks(void **state)
 static void test_volumes_and_policy(void **state)
 {
 	(void)state;
-	expect_refused_with("'volumes': ['data:1G']", "volumes", "NAME:SIZE:PATH");
-	expect_refused_with("'volumes': ['data:lots:/d']", "volumes", "volumes[0]");
-	expect_refused_with("'volumes': ['data:0:/d']", "volumes", "above 0");
-	expect_refused_with("'volumes': ['data:1G:d']", "volumes", "absolute");
-	expect_refused_with("'volumes': ['data:1G:/']", "volumes", "not /");
-	expect_refused_with("'volumes': ['data:1G:/a/../b']", "volumes", "\"..\"");
-	expect_refused_with("'volumes': ['Data:1G:/d']", "volumes", "the name");
-	expect_refused_with("'volumes': ['d:1G:/d', 'd:1G:/e']", "volumes", "named twice");
-	expect_refused_with("'volumes': ['d:1G:/d', 'e:1G:/d']", "volumes", "mounted twice");
+	/* The slice spec's own checks and errors. */
+	expect_refused_with("'volumes': [{'name': 'data', 'size': '1G'}]", "volumes[0]",
+			    "volumes[0].path: an absolute path");
+	expect_refused_with("'volumes': [{'name': 'data', 'size': 'lots', 'path': '/d'}]",
+			    "volumes[0].size", "not a size");
+	expect_refused_with("'volumes': [{'name': 'data', 'size': '1M', 'path': '/d'}]",
+			    "volumes[0].size", "from 16M to 16T");
+	expect_refused_with("'volumes': [{'name': 'data', 'size': '1G', 'path': 'd'}]",
+			    "volumes[0]", "an absolute path");
+	expect_refused_with("'volumes': [{'name': 'data', 'size': '1G', 'path': '/a/../b'}]",
+			    "volumes[0]", "an absolute path");
+	expect_refused_with("'volumes': [{'name': '-d', 'size': '1G', 'path': '/d'}]", "volumes[0]",
+			    "volumes[0].name");
+	expect_refused_with("'volumes': [{'name': 'd', 'size': '1G', 'path': '/d'},"
+			    " {'name': 'd', 'size': '1G', 'path': '/e'}]",
+			    "volumes[1]", "named twice");
+	expect_refused_with("'volumes': ['data:1G:/d']", "volumes[0]", "must be an object");
+	/* Each instance's own is APP-N-NAME, a name the node must be able to keep. */
+	char text[256], name[64];
+	memset(name, 'v', 52);
+	name[52] = '\0';
+	snprintf(text, sizeof(text), "'volumes': [{'name': '%s', 'size': '1G', 'path': '/d'}]",
+		 name);
+	expect_refused_with(text, "volumes", "api-N-vvvv");
+	expect_refused(
+		"{'name': 'a', 'slice': {'command': ['/x'], 'volumes': []}}", "slice",
+		"slice.volumes: give the app's volumes (volumes): each instance gets its own");
 	expect_refused_with("'min_healthy': '110%'", "min_healthy", "percentage");
 	expect_refused_with("'min_healthy': -1", "min_healthy", "count of instances");
 	expect_refused_with("'max_surge': '5'", "max_surge", "percentage");
@@ -468,7 +474,8 @@ static void test_volumes_and_policy(void **state)
 		 &s);
 	app_spec_free(&s);
 	/* An explicit policy wins over the default of apps with volumes. */
-	parse_ok("{'name': 'a', 'slice': {'command': ['/x']}, 'volumes': ['d:1G:/d'],"
+	parse_ok("{'name': 'a', 'slice': {'command': ['/x']},"
+		 " 'volumes': [{'name': 'd', 'size': '1G', 'path': '/d'}],"
 		 " 'on_partition': 'replace'}",
 		 &s);
 	assert_int_equal(s.on_partition, APP_PARTITION_REPLACE);
@@ -502,6 +509,11 @@ static void test_instance_spec(void **state)
 	assert_int_equal(slice.checks[1].failures, 5);
 	assert_int_equal(slice.nreadiness, 1);
 	assert_string_equal(slice.readiness[0].path, "/ready");
+	/* Its own volume, under a name a replacement of instance 2 finds again. */
+	assert_int_equal(slice.nvolumes, 1);
+	assert_string_equal(slice.volumes[0].name, "web-2-data");
+	assert_string_equal(slice.volumes[0].path, "/var/lib/web");
+	assert_int_equal(slice.volumes[0].size, 1ULL << 30);
 	acre_slice_spec_free(&slice);
 	json_t *env = json_object_get(j, "env"), *labels = json_object_get(j, "labels");
 	assert_string_equal(json_string_value(json_object_get(env, "ACRE_INSTANCE")), "2");
