@@ -293,9 +293,12 @@ want_veth=$(jq -r '.[] | select(.state == "running") | .network.veth // empty' "
 wait_for '[ "$(acre_veths)" = "$want_veth" ]' 20 ||
 	problem "veths: [$(acre_veths | words)], expected those of the running bridged slices [$(words <<<"$want_veth")]"
 
-leases=$(jq -r '.leases // [] | .[] | "\(.owner) \(.address)"' "$STATE_DIR/net-leases.json" 2>/dev/null | sort)
+lease_list() { jq -r '.leases // [] | .[] | "\(.owner) \(.address)"' "$STATE_DIR/net-leases.json" 2>/dev/null | sort; }
 want_leases=$(jq -r '.[] | select(.spec.network.mode == "bridge") |
 	"\(.name) \(.network.address // "none" | split("/")[0])"' "$TEST_DIR/slices.json" | sort)
+# An ended slice's lease drains once its veth is gone (supervisor/network.c looks every 20 ms).
+wait_for '[ "$(lease_list)" = "$want_leases" ]' 6
+leases=$(lease_list)
 [ "$leases" = "$want_leases" ] ||
 	problem "IPAM leases: [$(words <<<"$leases")], expected one per listed bridged slice: [$(words <<<"$want_leases")]"
 
