@@ -34,7 +34,7 @@ static int check_keys(const json_t *obj, const char *prefix, const char *const *
 }
 
 /* A JSON string usable as a C string: no embedded NUL. */
-static const char *c_string(const json_t *v)
+const char *acre_json_c_string(const json_t *v)
 {
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
 		return NULL;
@@ -57,7 +57,7 @@ static int parse_command(const json_t *j, struct acre_slice_spec *spec, struct a
 	size_t i;
 	json_t *a;
 	json_array_foreach (j, i, a) {
-		const char *s = c_string(a);
+		const char *s = acre_json_c_string(a);
 		if (!s)
 			return acre_error_set(err, EINVAL, "command",
 					      "command[%zu]: must be a string without NUL bytes",
@@ -94,7 +94,7 @@ static int parse_env(const json_t *j, struct acre_slice_spec *spec, struct acre_
 	const char *k;
 	json_t *v;
 	json_object_foreach ((json_t *)j, k, v) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (!env_name_valid(k))
 			return acre_error_set(err, EINVAL, "env",
 					      "env: \"%s\" is not a valid variable name", k);
@@ -113,7 +113,7 @@ static int parse_path(const json_t *j, const char *field, const char *dflt, char
 {
 	const char *s = dflt;
 	if (j) {
-		s = c_string(j);
+		s = acre_json_c_string(j);
 		if (!s)
 			return acre_error_set(err, EINVAL, field, "%s: must be a string", field);
 	}
@@ -154,7 +154,7 @@ static int parse_user(const json_t *j, struct acre_slice_spec *spec, struct acre
 			return acre_error_set(err, EINVAL, "user", "user: uid out of range");
 		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(j));
 		s = buf;
-	} else if (!(s = c_string(j)) || !*s) {
+	} else if (!(s = acre_json_c_string(j)) || !*s) {
 		return acre_error_set(err, EINVAL, "user",
 				      "user: must be a name, a uid, or uid:gid / name:group");
 	}
@@ -187,7 +187,7 @@ static int parse_resources(const json_t *j, struct acre_slice_spec *spec, struct
 		/* %.15g (DBL_DIG) gives back the decimal written: 1000.125 stays exact. */
 		if (json_is_number(v))
 			snprintf(buf, sizeof(buf), "%.15g", json_number_value(v));
-		else if (!(s = c_string(v)))
+		else if (!(s = acre_json_c_string(v)))
 			return acre_error_set(err, EINVAL, "resources.cpus",
 					      "resources.cpus: must be a number");
 		if ((rc = acre_parse_cpus(s, &r->cpus_milli, err, "resources.cpus")) < 0)
@@ -197,7 +197,7 @@ static int parse_resources(const json_t *j, struct acre_slice_spec *spec, struct
 		const char *s = buf;
 		if (json_is_integer(v) && json_integer_value(v) > 0)
 			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		else if (!(s = c_string(v)))
+		else if (!(s = acre_json_c_string(v)))
 			return acre_error_set(err, EINVAL, "resources.memory",
 					      "resources.memory: must be a size like \"256M\"");
 		if ((rc = acre_parse_size(s, &r->memory, err, "resources.memory")) < 0)
@@ -216,7 +216,7 @@ static int parse_resources(const json_t *j, struct acre_slice_spec *spec, struct
 		r->pids = (uint64_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(j, "net_rate"))) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (!s)
 			return acre_error_set(
 				err, EINVAL, "resources.net_rate",
@@ -236,7 +236,7 @@ static int parse_namespaces(const json_t *j, unsigned *out, struct acre_error *e
 	size_t i;
 	json_t *v;
 	json_array_foreach (j, i, v) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (s && strcmp(s, "user") == 0)
 			return acre_error_set(err, EOPNOTSUPP, f,
 					      "%s: user namespaces are not supported", f);
@@ -268,7 +268,7 @@ static int parse_capabilities(const json_t *j, uint64_t *out, struct acre_error 
 	size_t i;
 	json_t *v;
 	json_array_foreach (j, i, v) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		int cap = s ? acre_cap_from_name(s) : -1;
 		if (cap < 0)
 			return acre_error_set(err, EINVAL, f, "%s: unknown capability %s", f,
@@ -296,7 +296,7 @@ static int parse_isolation(const json_t *j, struct acre_slice_spec *spec, struct
 	    (rc = parse_namespaces(v, &iso->namespaces, err)) < 0)
 		return rc;
 	if (j && (v = json_object_get(j, "seccomp"))) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (s && strcmp(s, "default") == 0) {
 			iso->seccomp = ACRE_SECCOMP_DEFAULT;
 		} else if (s && strcmp(s, "unconfined") == 0) {
@@ -349,7 +349,7 @@ static int parse_allow(const json_t *j, struct acre_slice_spec *spec, struct acr
 	json_t *v;
 	json_array_foreach (j, i, v) {
 		struct acre_allow rule;
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (!s)
 			return acre_error_set(err, EINVAL, f, "%s[%zu]: must be a string", f, i);
 		if (acre_allow_parse(s, &rule, err) < 0) {
@@ -374,7 +374,7 @@ static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_s
 		return rc;
 	json_t *m = j ? json_object_get(j, "mode") : NULL;
 	if (m) {
-		const char *s = c_string(m);
+		const char *s = acre_json_c_string(m);
 		if (s && strcmp(s, "none") == 0)
 			spec->net_mode = ACRE_NET_NONE;
 		else if (s && strcmp(s, "host") == 0)
@@ -421,7 +421,7 @@ static int parse_restart(const json_t *j, struct acre_slice_spec *spec, struct a
 	spec->restart = ACRE_RESTART_NEVER;
 	if (!j)
 		return 0;
-	const char *s = c_string(j);
+	const char *s = acre_json_c_string(j);
 	if (s && strcmp(s, "never") == 0) {
 		spec->restart = ACRE_RESTART_NEVER;
 	} else if (s && strcmp(s, "always") == 0) {
@@ -445,16 +445,15 @@ static int parse_restart(const json_t *j, struct acre_slice_spec *spec, struct a
 	return 0;
 }
 
-static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err)
+int acre_labels_check(const json_t *j, size_t max, struct acre_error *err)
 {
-	if (j && (!json_is_object(j) || json_object_size(j) > MAX_LABELS))
+	if (j && (!json_is_object(j) || json_object_size(j) > max))
 		return acre_error_set(err, EINVAL, "labels",
-				      "labels: must be an object of at most %d strings",
-				      MAX_LABELS);
+				      "labels: must be an object of at most %zu strings", max);
 	const char *k;
 	json_t *v;
 	json_object_foreach ((json_t *)j, k, v) {
-		const char *s = c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (!*k || strlen(k) > 63)
 			return acre_error_set(err, EINVAL, "labels",
 					      "labels: keys must have 1 to 63 characters");
@@ -463,6 +462,14 @@ static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct ac
 					      "labels.%s: must be a string of at most 255 bytes",
 					      k);
 	}
+	return 0;
+}
+
+static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err)
+{
+	int rc = acre_labels_check(j, MAX_LABELS, err);
+	if (rc < 0)
+		return rc;
 	spec->labels = j ? json_deep_copy(j) : json_object();
 	return spec->labels ? 0 : -ENOMEM;
 }
@@ -480,7 +487,7 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 		goto fail;
 	json_t *name = json_object_get(json, "name");
 	if (name && !json_is_null(name)) {
-		const char *s = c_string(name);
+		const char *s = acre_json_c_string(name);
 		if (!s || !acre_slice_name_valid(s)) {
 			rc = acre_error_set(err, EINVAL, "name",
 					    "name: 1 to %d letters, digits, '-', '_' or '.', "

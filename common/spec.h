@@ -111,6 +111,14 @@ bool acre_slice_name_valid(const char *name);
 /* Generates "slice-xxxxxx" from a random source when a spec has no name. */
 void acre_slice_name_generate(char *buf, size_t len);
 
+/* A JSON string's value when it is one and holds no NUL; else NULL. */
+const char *acre_json_c_string(const json_t *v);
+/*
+ * Labels as a spec takes them: an object of at most max strings of up to 255
+ * bytes, keys of 1 to 63 characters; every error names the field.
+ */
+int acre_labels_check(const json_t *j, size_t max, struct acre_error *err);
+
 /* Validates and converts; on error names the field ("resources.memory"). */
 int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err);
 /*

@@ -36,7 +36,7 @@ static int name_port(const struct app_spec *spec, json_t *check, const char *at,
 		return acre_error_set(err, EINVAL, field,
 				      "%s: required for kind %s: the name of a port of the app",
 				      field, kind);
-	const char *s = app_c_string(v);
+	const char *s = acre_json_c_string(v);
 	int port = s ? app_port_find(spec, s) : -1;
 	if (port < 0) {
 		declared_ports(spec, declared, sizeof(declared));

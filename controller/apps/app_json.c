@@ -26,17 +26,10 @@ int app_check_keys(const json_t *obj, const char *prefix, const char *const *all
 	return 0;
 }
 
-const char *app_c_string(const json_t *v)
-{
-	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
 int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint64_t *ms,
 		       struct acre_error *err)
 {
-	const char *s = app_c_string(v);
+	const char *s = acre_json_c_string(v);
 	char max[32];
 	if (!s)
 		return acre_error_set(err, EINVAL, field,

@@ -36,7 +36,7 @@ static int parse_amount(const json_t *v, const char *field, struct app_amount df
 		*out = (struct app_amount){.value = (uint32_t)json_integer_value(v)};
 		return 0;
 	}
-	const char *s = app_c_string(v);
+	const char *s = acre_json_c_string(v);
 	size_t n = s ? strlen(s) : 0;
 	unsigned long pct = 0;
 	bool digits = n >= 2 && n <= 4 && s[n - 1] == '%';
@@ -126,7 +126,7 @@ static int parse_on_partition(const json_t *v, struct app_spec *spec, struct acr
 	spec->on_partition = spec->nvolumes ? APP_PARTITION_WAIT : APP_PARTITION_REPLACE;
 	if (!v)
 		return 0;
-	const char *s = app_c_string(v);
+	const char *s = acre_json_c_string(v);
 	if (s && !strcmp(s, "replace"))
 		spec->on_partition = APP_PARTITION_REPLACE;
 	else if (s && !strcmp(s, "wait"))

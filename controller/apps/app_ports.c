@@ -153,7 +153,7 @@ int app_ports_parse(const json_t *j, struct app_spec *spec, struct acre_error *e
 	size_t i;
 	json_t *v;
 	json_array_foreach (j, i, v) {
-		const char *s = app_c_string(v);
+		const char *s = acre_json_c_string(v);
 		int rc;
 		if (!s)
 			return acre_error_set(err, EINVAL, "ports", "ports[%zu]: must be a string",
@@ -205,7 +205,7 @@ int app_publish_parse(const json_t *j, struct app_spec *spec, struct acre_error 
 	size_t i;
 	json_t *v;
 	json_array_foreach (j, i, v) {
-		const char *s = app_c_string(v);
+		const char *s = acre_json_c_string(v);
 		struct app_publish *p = &spec->publish[i];
 		int rc;
 		if (!s)

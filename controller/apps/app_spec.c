@@ -31,7 +31,7 @@ bool app_name_valid(const char *s)
 
 static int parse_name(const json_t *j, struct app_spec *spec, struct acre_error *err)
 {
-	const char *s = app_c_string(j);
+	const char *s = acre_json_c_string(j);
 	if (!j)
 		return acre_error_set(err, EINVAL, "name", "name: required");
 	if (!s || !app_name_valid(s))
@@ -131,7 +131,7 @@ static int parse_placement(const json_t *j, struct app_spec *spec, struct acre_e
 		if (!(rest = json_copy((json_t *)j)) || json_object_del(rest, "unique") < 0)
 			return -ENOMEM;
 		j = rest;
-		const char *s = app_c_string(unique);
+		const char *s = acre_json_c_string(unique);
 		if (!s || !acre_proto_attr_key_valid(s))
 			return acre_error_set(err, EINVAL, "placement.unique",
 					      "placement.unique: \"node\" or an attribute name "
@@ -143,25 +143,15 @@ static int parse_placement(const json_t *j, struct app_spec *spec, struct acre_e
 
 static int parse_labels(const json_t *j, struct app_spec *spec, struct acre_error *err)
 {
-	if (j && (!json_is_object(j) || json_object_size(j) > APP_LABELS_MAX))
-		return acre_error_set(err, EINVAL, "labels",
-				      "labels: must be an object of at most %d strings",
-				      APP_LABELS_MAX);
+	int rc = acre_labels_check(j, APP_LABELS_MAX, err);
 	const char *k;
 	json_t *v;
-	json_object_foreach ((json_t *)j, k, v) {
-		const char *s = app_c_string(v);
-		if (!*k || strlen(k) > 63)
-			return acre_error_set(err, EINVAL, "labels",
-					      "labels: keys must have 1 to 63 characters");
-		if (!strncmp(k, "acre.", 5))
-			return acre_error_set(err, EINVAL, "labels",
-					      "labels.%s: keys under acre. are set by acre", k);
-		if (!s || strlen(s) > 255)
-			return acre_error_set(err, EINVAL, "labels",
-					      "labels.%s: must be a string of at most 255 bytes",
-					      k);
-	}
+	json_object_foreach ((json_t *)j, k, v)
+		if (rc == 0 && !strncmp(k, "acre.", 5))
+			rc = acre_error_set(err, EINVAL, "labels",
+					    "labels.%s: keys under acre. are set by acre", k);
+	if (rc < 0)
+		return rc;
 	spec->labels = j ? json_deep_copy(j) : json_object();
 	return spec->labels ? 0 : -ENOMEM;
 }
@@ -187,7 +177,7 @@ static int parse_dependencies(const json_t *j, struct app_spec *spec, struct acr
 	size_t i;
 	json_t *v;
 	json_array_foreach (j, i, v) {
-		const char *s = app_c_string(v);
+		const char *s = acre_json_c_string(v);
 		if (!s || !app_name_valid(s))
 			return acre_error_set(err, EINVAL, "dependencies",
 					      "dependencies[%zu]: must be an app name", i);

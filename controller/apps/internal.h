@@ -12,8 +12,6 @@
 /* Refuses any key of obj not in allowed (NULL-terminated), naming it as prefix + key. */
 int app_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
 		   struct acre_error *err);
-/* A JSON string usable as a C string (no embedded NUL), else NULL. */
-const char *app_c_string(const json_t *v);
 /* A duration given as a string ("15s", "500ms"); at most max_ms. */
 int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint64_t *ms,
 		       struct acre_error *err);
