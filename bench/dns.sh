@@ -10,6 +10,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
+# shellcheck source=bench_lib.sh
+. "$here/bench/bench_lib.sh"
 rounds=${1:-6}
 secs=${2:-3}
 for tool in dnsperf dnsmasq dig python3 ip; do
@@ -22,14 +24,7 @@ export ACRE_SOCKET=$work/sock
 sv= dm=
 cleanup() {
 	set +e
-	if [ -n "$sv" ]; then
-		for s in $("$bin/acre" -j slice list 2>/dev/null | python3 -c \
-			'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)]'); do
-			"$bin/acre" slice rm --force "$s" >/dev/null 2>&1
-		done
-		kill "$sv" 2>/dev/null
-		wait "$sv" 2>/dev/null
-	fi
+	bench_stop_supervisor
 	[ -n "$dm" ] && kill "$dm" 2>/dev/null && wait "$dm" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	rm -rf "$work"

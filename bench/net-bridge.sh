@@ -8,6 +8,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
+# shellcheck source=bench_lib.sh
+. "$here/bench/bench_lib.sh"
 rounds=${1:-5}
 secs=${2:-4}
 for tool in iperf3 python3 ip hyperfine; do
@@ -20,14 +22,7 @@ export ACRE_SOCKET=$work/sock
 sv=
 cleanup() {
 	set +e
-	if [ -n "$sv" ]; then
-		for s in $("$bin/acre" -j slice list 2>/dev/null | python3 -c \
-			'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)]'); do
-			"$bin/acre" slice rm --force "$s" >/dev/null 2>&1
-		done
-		kill "$sv" 2>/dev/null
-		wait "$sv" 2>/dev/null
-	fi
+	bench_stop_supervisor
 	[ -s "$work/iperf3.pid" ] && kill "$(cat "$work/iperf3.pid")" 2>/dev/null
 	for n in "$ns" "$ns-a" "$ns-b"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$work"
@@ -61,15 +56,14 @@ done
 ip netns exec "$ns-a" iperf3 -s -p 5201 -D --pidfile "$work/iperf3.pid"
 # By acre: a server slice.
 "$bin/acre" slice run -d --name sink --net bridge -- iperf3 -s -p 5201 >/dev/null
-sink=$("$bin/acre" -j slice show sink | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["address"].split("/")[0])')
+sink=$(bench_slice_addr sink)
 sleep 0.5
 
-gbit() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9)' "$1"; }
 for r in $(seq "$rounds"); do
 	"$bin/acre" slice run --rm --net bridge -- iperf3 -c "$sink" -p 5201 -t "$secs" -J >"$work/acre.json"
 	ip netns exec "$ns-b" iperf3 -c 198.18.1.2 -p 5201 -t "$secs" -J >"$work/hand.json"
-	a=$(gbit "$work/acre.json")
-	h=$(gbit "$work/hand.json")
+	a=$(bench_gbit "$work/acre.json")
+	h=$(bench_gbit "$work/hand.json")
 	echo "$a $h" >>"$work/results"
 	printf 'round %d: acre %.2f Gbit/s, by hand %.2f Gbit/s\n' "$r" "$a" "$h"
 done

@@ -12,6 +12,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
+# shellcheck source=bench_lib.sh
+. "$here/bench/bench_lib.sh"
 conn=$here/build/bench/acre-bench-vip-conn
 rounds=${1:-10}
 # The client on CPU 0 and the server on the last, in both arms: where the scheduler puts
@@ -34,14 +36,7 @@ sv=
 link=
 cleanup() {
 	set +e
-	if [ -n "$sv" ]; then
-		for s in $("$bin/acre" -j slice list 2>/dev/null | python3 -c \
-			'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)]'); do
-			"$bin/acre" slice rm --force "$s" >/dev/null 2>&1
-		done
-		kill "$sv" 2>/dev/null
-		wait "$sv" 2>/dev/null
-	fi
+	bench_stop_supervisor
 	[ -n "$link" ] && kill "$link" 2>/dev/null
 	# The clients' cgroup, then the VIP cgroup (the supervisor removed its own subtree).
 	for d in "$vipcg/client" "$vipcg"; do rmdir "$d" 2>/dev/null; done
@@ -73,9 +68,8 @@ for _ in $(seq 100); do "$bin/acre" slice list >/dev/null 2>&1 && break; sleep 0
 
 "$bin/acre" slice run -d --name acceptor --net bridge -- "$conn" server 8080 >/dev/null
 "$bin/acre" slice run -d --name sink --net bridge -- iperf3 -s -p 5201 -A "$server_cpu" >/dev/null
-addr() { "$bin/acre" -j slice show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["address"].split("/")[0])'; }
-acceptor=$(addr acceptor)
-sink=$(addr sink)
+acceptor=$(bench_slice_addr acceptor)
+sink=$(bench_slice_addr sink)
 vip=198.19.128.1
 msg=$(printf '{"op":"net.vips","full":true,"set":[{"name":"bench","vip":"%s","ports":[%s,%s]}],"gone":[]}' \
 	"$vip" "{\"port\":80,\"proto\":\"tcp\",\"backends\":[{\"address\":\"$acceptor\",\"port\":8080}]}" \
@@ -94,7 +88,6 @@ on_node() {
 }
 sleep 0.5
 on_node "$conn" client "$vip" 80 0.2 >/dev/null # warm-up, and proof that the VIP answers
-gbit() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9)' "$1"; }
 # One round: connections/s and throughput, each to the VIP and directly; which goes first
 # alternates, so neither profits from the order.
 round() {
@@ -111,8 +104,8 @@ round() {
 }
 for r in $(seq "$rounds"); do
 	round "$([ $((r % 2)) = 1 ] && echo vip || echo direct)"
-	tv=$(gbit "$work/vip.json")
-	td=$(gbit "$work/direct.json")
+	tv=$(bench_gbit "$work/vip.json")
+	td=$(bench_gbit "$work/direct.json")
 	echo "$cv $cd $tv $td" >>"$work/results"
 	printf 'round %d: connections/s VIP %s, direct %s; throughput VIP %.2f Gbit/s, direct %.2f Gbit/s\n' \
 		"$r" "$cv" "$cd" "$tv" "$td"
