@@ -11,6 +11,7 @@
 #include "proto/proto.h"
 #include "controller/api/eventlog.h"
 #include "controller/pool/pool.h"
+#include "controller/apps/apps.h"
 
 struct event_base;
 struct event;
@@ -26,6 +27,7 @@ struct ctl_options {
 	char *join_token, *api_token;
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
+	uint64_t step_deadline_ms;	/* --deployment-step-deadline */
 	unsigned max_batch;		/* slices per POST */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 	struct pool_net_options net;	/* --pool-cidr, --node-subnet-bits, --vip-cidr, --overlay */
@@ -37,6 +39,7 @@ struct ctl {
 	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
 	struct store *store;
 	struct pool *pool;
+	struct apps *apps;
 	struct nodeport *nodeport;
 	struct api *api;
 	struct event *tick;

@@ -33,6 +33,9 @@ static const char usage[] =
 	"  --api-token T | --api-token-file F     the API's bearer token\n"
 	"  --node-timeout DUR      silence after which a node is unreachable (default 5s)\n"
 	"  --lost-after DUR        unreachable time after which its slices are lost (default 30s)\n"
+	"  --deployment-step-deadline DUR\n"
+	"                          a deployment without progress this long says why, and\n"
+	"                          rolls back or fails (default 5m)\n"
 	"  --max-batch N           slices per POST /v1/slices (default 10000)\n"
 	"  --events-max N          events the event log keeps, at most (default 100000)\n"
 	"  --events-max-age DUR    events older than this are dropped (default 7d)\n"
@@ -152,6 +155,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_SUBNET_BITS,
 		O_VIP_CIDR,
 		O_OVERLAY,
+		O_STEP_DEADLINE,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -176,6 +180,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"node-subnet-bits", required_argument, NULL, O_SUBNET_BITS},
 		{"vip-cidr", required_argument, NULL, O_VIP_CIDR},
 		{"overlay", required_argument, NULL, O_OVERLAY},
+		{"deployment-step-deadline", required_argument, NULL, O_STEP_DEADLINE},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -228,6 +233,10 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			break;
 		case O_LOST:
 			rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after");
+			break;
+		case O_STEP_DEADLINE:
+			rc = parse_duration(optarg, &o->step_deadline_ms,
+					    "--deployment-step-deadline");
 			break;
 		case O_BATCH: {
 			char *end;
@@ -301,6 +310,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct ctl *c = arg;
 	pool_tick(c->pool);
+	apps_tick(c->apps);
 	nodeport_tick(c->nodeport);
 }
 
@@ -326,6 +336,8 @@ static void raise_fd_limit(void)
 /* The end of a pass: the pool's commit, then what waited for it. */
 static void pass_end(struct ctl *c)
 {
+	if (c->apps)
+		apps_reconcile(c->apps);
 	pool_commit(c->pool);
 	if (c->nodeport)
 		nodeport_flush(c->nodeport);
@@ -343,6 +355,9 @@ static int setup(struct ctl *c, struct acre_error *err)
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
 		rc = pool_open(c->store, &po, &c->pool, err);
+	struct apps_options apo = {.step_deadline_ms = c->opt.step_deadline_ms};
+	if (rc == 0)
+		rc = apps_open(c->pool, &apo, &c->apps, err);
 	if (rc == 0 && !c->opt.insecure) {
 		const struct acre_proto_tls_files tls = {c->opt.tls_cert, c->opt.tls_key,
 							 c->opt.tls_ca};
@@ -358,7 +373,8 @@ static int setup(struct ctl *c, struct acre_error *err)
 	struct api_options ao = {.listen = c->opt.api_listen,
 				 .token = c->opt.api_token,
 				 .max_batch = c->opt.max_batch,
-				 .events = c->opt.events};
+				 .events = c->opt.events,
+				 .apps = c->apps};
 	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0 ||
 	    (rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
 		return rc;
@@ -379,6 +395,8 @@ static void teardown(struct ctl *c)
 		pool_commit(c->pool); /* the nodes' disconnections, and their events */
 	api_stop(c->api);	      /* the event log closes with it, before the store */
 	c->api = NULL;
+	apps_close(c->apps);
+	c->apps = NULL;
 	if (c->tick)
 		event_free(c->tick);
 	pool_close(c->pool);

@@ -35,6 +35,7 @@ int api_status_for(int code)
 	case EEXIST:
 	case EBUSY:
 	case ESRCH:
+	case EALREADY:
 		return 409;
 	case EMSGSIZE:
 		return 413;
@@ -43,6 +44,8 @@ int api_status_for(int code)
 		return 422;
 	case ENOSPC:
 		return 507;
+	case EAGAIN:
+		return 503;
 	default:
 		return 500;
 	}
@@ -295,6 +298,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_DELETE, "/v1/nodes/{id}", api_node_delete, false},
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/cordon", api_node_cordon, false},
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/uncordon", api_node_uncordon, false},
+	{EVHTTP_REQ_POST, "/v1/nodes/{id}/drain", api_node_drain, false},
 	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
 	{EVHTTP_REQ_GET, "/v1/network", api_network_show, false},
 	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
@@ -303,6 +307,17 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
 	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
 	{EVHTTP_REQ_GET, "/v1/why/{kind}/{name}", api_why, false},
+	{EVHTTP_REQ_GET, "/v1/apps", api_apps_list, false},
+	{EVHTTP_REQ_POST, "/v1/apps", api_apps_create, false},
+	{EVHTTP_REQ_GET, "/v1/apps/{name}", api_app_show, false},
+	{EVHTTP_REQ_PUT, "/v1/apps/{name}", api_app_put, false},
+	{EVHTTP_REQ_DELETE, "/v1/apps/{name}", api_app_delete, false},
+	{EVHTTP_REQ_GET, "/v1/apps/{name}/versions", api_app_versions, false},
+	{EVHTTP_REQ_GET, "/v1/apps/{name}/instances", api_app_instances, false},
+	{EVHTTP_REQ_POST, "/v1/apps/{name}/{verb}", api_app_verb, false},
+	{EVHTTP_REQ_GET, "/v1/deployments", api_deployments_list, false},
+	{EVHTTP_REQ_GET, "/v1/deployments/{id}", api_deployment_show, false},
+	{EVHTTP_REQ_DELETE, "/v1/deployments/{id}", api_deployment_cancel, false},
 	{EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
 	{EVHTTP_REQ_GET, "/metrics", api_metrics, false},
 };

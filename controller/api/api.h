@@ -15,12 +15,14 @@
 struct event_base;
 struct pool;
 struct api;
+struct apps;
 
 struct api_options {
 	const char *listen;		/* HOST:PORT */
 	const char *token;		/* what Authorization: Bearer must carry */
 	unsigned max_batch;		/* slices per POST /v1/slices */
 	struct eventlog_options events; /* --events-max, --events-max-age */
+	struct apps *apps;		/* /v1/apps, /v1/deployments; NULL: not served */
 };
 
 /* ---- the route table (route.c) ---- */

@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include "controller/apps/apps.h"
+
 API_HANDLER(api_nodes_list)
 {
 	(void)p;
@@ -38,6 +40,9 @@ API_HANDLER(api_node_show)
 							acre_slice_state_name(sl->state)));
 	json_object_set_new(j, "slice_list", slices);
 	json_object_set_new(j, "network", pool_node_net_view(a->pool, n));
+	json_t *drain = a->opt.apps ? apps_node_drain_json(a->opt.apps, n->id) : NULL;
+	json_object_set_new(j, "draining", json_boolean(drain != NULL));
+	json_object_set_new(j, "drain", drain ? drain : json_null());
 	api_reply_json(a, req, 200, j);
 }
 

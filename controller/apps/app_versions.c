@@ -70,20 +70,15 @@ static void trim(struct app_versions *h, unsigned keep)
 	h->n = out;
 }
 
-int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
-		     uint32_t *number, struct acre_error *err)
+/*
+ * Appends spec (taken from *j) as version last + 1, running the instances
+ * of instance_version iv (0: as instance_version() decides).
+ */
+static int append(struct app_versions *h, json_t **j, uint32_t iv, int64_t now, unsigned history,
+		  uint32_t *number, struct acre_error *err)
 {
-	const struct app_version *latest = app_versions_latest(h);
-	_cleanup_json_ json_t *j = app_spec_to_json(spec);
-	if (!j)
-		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	if (latest && json_equal(latest->spec, j)) {
-		*number = latest->number;
-		return 0;
-	}
 	if (h->last == UINT32_MAX)
-		return acre_error_set(err, EOVERFLOW, NULL, "app %s: no version number left",
-				      spec->name);
+		return acre_error_set(err, EOVERFLOW, NULL, "no version number left");
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? 2 * h->cap : 8;
 		struct app_version *v = realloc(h->v, cap * sizeof(*v));
@@ -95,15 +90,42 @@ int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_
 	uint32_t n = h->last + 1;
 	h->v[h->n] = (struct app_version){
 		.number = n,
-		.instance_version = instance_version(h, j, n),
+		.instance_version = iv ? iv : instance_version(h, *j, n),
 		.created_at = now,
-		.spec = TAKE_PTR(j),
+		.spec = TAKE_PTR(*j),
 	};
 	h->n++;
 	h->last = n;
-	trim(h, spec->history ? spec->history : 1);
+	trim(h, history ? history : 1);
 	*number = n;
-	return 1;
+	return 0;
+}
+
+int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
+		     uint32_t *number, struct acre_error *err)
+{
+	const struct app_version *latest = app_versions_latest(h);
+	_cleanup_json_ json_t *j = app_spec_to_json(spec);
+	if (!j)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (latest && json_equal(latest->spec, j)) {
+		*number = latest->number;
+		return 0;
+	}
+	int rc = append(h, &j, 0, now, spec->history, number, err);
+	return rc < 0 ? rc : 1;
+}
+
+int app_versions_restart(struct app_versions *h, unsigned history, int64_t now, uint32_t *number,
+			 struct acre_error *err)
+{
+	const struct app_version *latest = app_versions_latest(h);
+	if (!latest)
+		return acre_error_set(err, ENOENT, NULL, "no version to restart");
+	json_t *j = json_incref(latest->spec);
+	int rc = append(h, &j, h->last + 1, now, history, number, err);
+	json_decref(j);
+	return rc;
 }
 
 json_t *app_versions_to_json(const struct app_versions *h)

@@ -234,6 +234,13 @@ struct app_versions {
  */
 int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
 		     uint32_t *number, struct acre_error *err);
+/*
+ * A restart: the newest spec again as a new version whose instances are
+ * new (its instance_version is its own number), so every instance is
+ * replaced as by an update.
+ */
+int app_versions_restart(struct app_versions *h, unsigned history, int64_t now, uint32_t *number,
+			 struct acre_error *err);
 const struct app_version *app_versions_latest(const struct app_versions *h);
 const struct app_version *app_versions_find(const struct app_versions *h, uint32_t number);
 /* -ENOENT if that version is not kept. */
@@ -385,5 +392,88 @@ void app_restarts_healthy(struct app_restarts *r, int64_t now_ms);
  * not_before_ms).
  */
 uint64_t app_restarts_failed(const struct app_backoff *b, struct app_restarts *r, int64_t now_ms);
+
+/* ---- the pool's apps (apps.c, verbs.c, reconcile.c, deploy.c, store.c, view.c, drain.c) -- */
+
+/*
+ * Above the pure core: the apps of one pool, kept in the pool's store
+ * (tables of their own, written in the pass's transaction), each
+ * reconciled at the end of every pass that changed one of its instances,
+ * through the pool's verbs, and every change published through the pool
+ * (pool_publish_object: "app" and "deployment" events).
+ */
+struct pool;
+struct apps;
+
+struct apps_options {
+	/* A deployment that makes no progress this long says why (an event); 0: 5 minutes. */
+	uint64_t step_deadline_ms;
+	unsigned deployments_kept; /* per app; 0: 100 */
+};
+
+int apps_open(struct pool *p, const struct apps_options *o, struct apps **out,
+	      struct acre_error *err);
+void apps_close(struct apps *a);
+/* At the end of every pass, before pool_commit: the apps whose instances changed. */
+void apps_reconcile(struct apps *a);
+/* A few times a second: back-off timers and deadlines fall due. */
+void apps_tick(struct apps *a);
+
+/*
+ * The verbs, each answering with the JSON the API returns ({"app",
+ * "deployment"}) in *reply.  A verb on an app whose deployment still runs
+ * is refused (-EBUSY, naming it) unless force, which ends it as
+ * cancelled.  Errors name the field.
+ */
+struct apps_request {
+	const char *name;
+	bool force;
+	bool dry_run;	    /* create: check and show, change nothing */
+	bool keep_volumes;  /* remove */
+	unsigned instances; /* scale */
+	uint32_t version;   /* rollback: 0 the last healthy before the current one */
+	unsigned index;	    /* move */
+	const char *node;   /* move: to; drain: which */
+};
+int apps_create(struct apps *a, const json_t *spec, const struct apps_request *r, json_t **reply,
+		struct acre_error *err);
+/* The whole new spec; *created when there was no such app. */
+int apps_update(struct apps *a, const json_t *spec, const struct apps_request *r, json_t **reply,
+		bool *created, struct acre_error *err);
+int apps_scale(struct apps *a, const struct apps_request *r, json_t **reply,
+	       struct acre_error *err);
+int apps_restart(struct apps *a, const struct apps_request *r, json_t **reply,
+		 struct acre_error *err);
+int apps_rollback(struct apps *a, const struct apps_request *r, json_t **reply,
+		  struct acre_error *err);
+int apps_stop(struct apps *a, const struct apps_request *r, json_t **reply, struct acre_error *err);
+int apps_start(struct apps *a, const struct apps_request *r, json_t **reply,
+	       struct acre_error *err);
+int apps_move(struct apps *a, const struct apps_request *r, json_t **reply, struct acre_error *err);
+int apps_remove(struct apps *a, const struct apps_request *r, json_t **reply,
+		struct acre_error *err);
+
+/* Reads: NULL and -ENOENT (err) for an unknown app. */
+json_t *apps_list_json(struct apps *a);
+int apps_show(struct apps *a, const char *name, json_t **out, struct acre_error *err);
+int apps_versions_json(struct apps *a, const char *name, json_t **out, struct acre_error *err);
+int apps_instances_json(struct apps *a, const char *name, json_t **out, struct acre_error *err);
+/* Why its instances that do not run do not (pool_why), and what would let them. */
+int apps_why(struct apps *a, const char *name, json_t **out, struct acre_error *err);
+
+/* Deployments, newest first; app NULL: all apps. */
+json_t *apps_deployments_json(struct apps *a, const char *app, bool active_only);
+int apps_deployment_show(struct apps *a, const char *id, json_t **out, struct acre_error *err);
+/* Ends it as cancelled: back to the version before unless force (then kept where it is). */
+int apps_deployment_cancel(struct apps *a, const char *id, bool force, json_t **out,
+			   struct acre_error *err);
+
+/*
+ * Drains a node: cordons it, then moves every app instance off it, never
+ * taking an app below its max_unavailable.  *out: {"node", "drain"}.
+ */
+int apps_node_drain(struct apps *a, const char *node, json_t **out, struct acre_error *err);
+/* {"remaining", "waiting_for"} while a node drains, else NULL. */
+json_t *apps_node_drain_json(struct apps *a, const char *node);
 
 #endif

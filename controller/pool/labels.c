@@ -304,6 +304,8 @@ json_t *pool_slice_labels_json(const struct pool_slice *sl)
 
 json_t *pool_change_labels(const struct pool_change *ch)
 {
+	if (ch->kind == POOL_CHANGE_OBJECT)
+		return ch->labels ? json_deep_copy(ch->labels) : json_object();
 	if (ch->kind == POOL_CHANGE_NODE)
 		return json_incref(ch->node->attributes);
 	return pool_slice_labels_json(ch->slice);
@@ -311,6 +313,15 @@ json_t *pool_change_labels(const struct pool_change *ch)
 
 void pool_change_write_labels(struct acre_jsonw *w, const struct pool_change *ch)
 {
+	if (ch->kind == POOL_CHANGE_OBJECT) {
+		if (ch->labels)
+			acre_jsonw_json(w, ch->labels);
+		else {
+			acre_jsonw_object(w);
+			acre_jsonw_end_object(w);
+		}
+		return;
+	}
 	if (ch->kind == POOL_CHANGE_NODE) {
 		acre_jsonw_json(w, ch->node->attributes);
 		return;
@@ -328,6 +339,7 @@ bool pool_change_has_label(const struct pool_change *ch, const char *key, const 
 {
 	if (ch->kind == POOL_CHANGE_SLICE)
 		return carries(ch->slice, key, strlen(key), value);
-	const char *v = json_string_value(json_object_get(ch->node->attributes, key));
+	const json_t *from = ch->kind == POOL_CHANGE_OBJECT ? ch->labels : ch->node->attributes;
+	const char *v = json_string_value(json_object_get(from, key));
 	return v && !strcmp(v, value);
 }

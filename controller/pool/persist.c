@@ -24,6 +24,8 @@ static void changed(void *ud, const struct pool_change *ch)
 {
 	struct pool *p = ud;
 	struct persist *w = p->persist;
+	if (ch->kind == POOL_CHANGE_OBJECT)
+		return; /* a layer above writes its own rows */
 	int rc = ch->kind == POOL_CHANGE_SLICE
 			 ? acre_vec_push(&w->slices, (struct pool_slice *)ch->slice)
 			 : acre_vec_push(&w->nodes, (struct pool_node *)ch->node);

@@ -57,13 +57,28 @@ void pool_node_touch(struct pool *p, struct pool_node *n)
 	publish(p, &ch);
 }
 
+void pool_publish_object(struct pool *p, const char *type, const char *event, const json_t *object,
+			 const json_t *labels)
+{
+	struct pool_change ch = {.kind = POOL_CHANGE_OBJECT,
+				 .event = event,
+				 .type = type,
+				 .object = object,
+				 .labels = labels};
+	publish(p, &ch);
+}
+
 const char *pool_change_type(const struct pool_change *ch)
 {
-	return ch->kind == POOL_CHANGE_NODE ? "node" : "slice";
+	return ch->kind == POOL_CHANGE_OBJECT ? ch->type
+	       : ch->kind == POOL_CHANGE_NODE ? "node"
+					      : "slice";
 }
 
 json_t *pool_change_json(const struct pool_change *ch)
 {
+	if (ch->kind == POOL_CHANGE_OBJECT)
+		return json_deep_copy(ch->object);
 	if (ch->kind == POOL_CHANGE_SLICE)
 		return pool_slice_json(ch->slice);
 	const struct pool_node *n = ch->node;
@@ -74,6 +89,10 @@ json_t *pool_change_json(const struct pool_change *ch)
 
 void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch)
 {
+	if (ch->kind == POOL_CHANGE_OBJECT) {
+		acre_jsonw_json(w, ch->object);
+		return;
+	}
 	if (ch->kind == POOL_CHANGE_SLICE) {
 		pool_slice_write(w, ch->slice);
 		return;

@@ -175,7 +175,13 @@ const char *pool_desired_name(enum pool_desired d);
 
 /* ---- changes and their subscribers ------------------------------------------------------ */
 
-enum pool_change_kind { POOL_CHANGE_NODE, POOL_CHANGE_SLICE };
+/*
+ * Nodes and slices are the pool's own; an object is one of a layer above
+ * (an app, a deployment) published through the pool so that the same
+ * subscribers (the event log, the GUI's stream) see every change in one
+ * order.
+ */
+enum pool_change_kind { POOL_CHANGE_NODE, POOL_CHANGE_SLICE, POOL_CHANGE_OBJECT };
 
 /*
  * One change of the pool, published at once to every subscriber, in the
@@ -194,10 +200,21 @@ struct pool_change {
 	bool quiet;
 	const struct pool_node *node;	/* kind node */
 	const struct pool_slice *slice; /* kind slice */
+	/* kind object: its type ("app", "deployment"), itself as events show it, its labels. */
+	const char *type;
+	const json_t *object, *labels;
 };
 
-/* "slice" or "node". */
+/* "slice", "node", or an object's type. */
 const char *pool_change_type(const struct pool_change *ch);
+/*
+ * A change of an object of a layer above the pool, published to the
+ * pool's subscribers as the pool's own are (the store's writer ignores
+ * it: the layer writes its own rows).  object and labels (an object of
+ * strings, or NULL) are borrowed for the call.
+ */
+void pool_publish_object(struct pool *p, const char *type, const char *event, const json_t *object,
+			 const json_t *labels);
 /* The object as an event shows it (a slice as the API does; a node in brief). */
 json_t *pool_change_json(const struct pool_change *ch);
 /* Its labels: a slice's labels, a node's attributes; an object of strings. */

@@ -1,0 +1,584 @@
+/*
+ * One app's instances towards what it wants, through the pool's verbs.
+ * Called at the end of every pass that changed one of its instances (and
+ * a few times a second), it reads the instances from the pool's label
+ * index, asks the rollout planner for the next actions, and takes them:
+ * a start is a new slice APP-N, a stop a kill and then a removal (which
+ * frees the name for the replacement).  Around the planner it keeps what
+ * the planner leaves to it: restarts with their back-off, instances lost
+ * with their node (replaced, or kept waiting by --on-partition wait), a
+ * node whose checks all fail at once (suspect: nothing killed), drains,
+ * and the deployment's steps, progress and deadline.
+ */
+#include "runtime.h"
+
+#include <stdarg.h>
+
+/* ---- the instances --------------------------------------------------------------------------- */
+
+struct collect {
+	ACRE_VEC(struct app_instance_view) v;
+	bool oom;
+};
+
+static int collect_one(struct pool_slice *sl, void *ud)
+{
+	struct collect *c = ud;
+	if (sl->removed)
+		return 0;
+	const char *index = pool_slice_label(sl, APP_LABEL_INSTANCE);
+	const char *version = pool_slice_label(sl, APP_LABEL_VERSION);
+	char *end = NULL;
+	unsigned long i = index ? strtoul(index, &end, 10) : 0;
+	if (!index || *end || i >= 2 * APP_INSTANCES_MAX)
+		return 0; /* labelled by hand, not one of ours */
+	struct app_instance_view view = {
+		.slice = sl,
+		.index = (unsigned)i,
+		.version = version ? (uint32_t)strtoul(version, NULL, 10) : 0,
+	};
+	if (acre_vec_push(&c->v, view) < 0) {
+		c->oom = true;
+		return 1;
+	}
+	return 0;
+}
+
+int app_instances_collect(struct apps *a, const struct app *app, struct app_instance_view **out,
+			  size_t *n)
+{
+	char text[sizeof(APP_LABEL_APP) + APP_NAME_MAX + 2];
+	snprintf(text, sizeof(text), "%s=%s", APP_LABEL_APP, app->name);
+	struct pool_label_filter f = {0};
+	struct collect c = {0};
+	if (pool_label_filter_add(&f, text, NULL) < 0)
+		return -EINVAL;
+	pool_slices_labelled(a->pool, &f, collect_one, &c);
+	if (c.oom) {
+		acre_vec_free(&c.v);
+		return -ENOMEM;
+	}
+	*out = c.v.v;
+	*n = c.v.n;
+	return 0;
+}
+
+/* ---- what one pass sees and does ---------------------------------------------------------- */
+
+struct pass {
+	struct apps *a;
+	struct app *app;
+	int64_t now;
+	struct app_instance_view *views;
+	size_t nviews;
+	struct app_instance *inst; /* what the planner is given, one per view listed */
+	size_t ninst;
+	struct app_instance_view **listed; /* the view of each inst */
+	bool settled;			   /* no change this pass: the deployment may judge */
+};
+
+static bool ended(enum acre_slice_state st)
+{
+	return st == ACRE_SLICE_EXITED || st == ACRE_SLICE_FAILED || st == ACRE_SLICE_KILLED;
+}
+
+static struct app_slot *slot_of(struct app *app, unsigned index)
+{
+	if (app_slots_reserve(app, (size_t)index + 1) < 0)
+		return NULL;
+	return &app->slots[index];
+}
+
+/* Says something about one instance once, until it says something else. */
+static void say_once(struct pass *p, unsigned index, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void say_once(struct pass *p, unsigned index, const char *key, const char *fmt, ...)
+{
+	struct app_slot *slot = slot_of(p->app, index);
+	if (!slot || !strcmp(slot->last_event, key))
+		return;
+	snprintf(slot->last_event, sizeof(slot->last_event), "%s", key);
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (p->app->dep)
+		deploy_step(p->a, p->app->dep, "%s", text);
+	else
+		acre_log(ACRE_LOG_INFO, "event=app_instance app=%s index=%u text=\"%s\"",
+			 p->app->name, index, text);
+}
+
+/* Every checked running slice on its node fails at once: the node, not the instances. */
+static bool node_suspect(const struct pool_node *n)
+{
+	if (!n)
+		return false;
+	unsigned checked = 0, failing = 0;
+	for (const struct pool_slice *sl = n->slices; sl; sl = sl->node_next) {
+		if (sl->state != ACRE_SLICE_RUNNING || !sl->checked)
+			continue;
+		checked++;
+		failing += sl->health == ACRE_HEALTH_UNHEALTHY;
+	}
+	return checked >= 2 && failing == checked;
+}
+
+/*
+ * A view as the planner sees it, or not at all (its index is free): lost
+ * instances are removed for their replacement unless the app waits for
+ * them; stopped ones that ended are removed.
+ */
+static void admit(struct pass *p, struct app_instance_view *v)
+{
+	struct pool_slice *sl = v->slice;
+	struct app *app = p->app;
+	bool stopping = sl->desired != POOL_DESIRED_RUN;
+	struct app_slot *slot = slot_of(app, v->index);
+	if (!slot)
+		return;
+	if (sl->node && app->spec.nvolumes && !slot->volume_node[0]) {
+		snprintf(slot->volume_node, sizeof(slot->volume_node), "%s", sl->node->id);
+		app->row_dirty = true;
+	}
+	enum app_instance_state st;
+	bool present = app_instance_state_from_slice(
+		sl->state, stopping, sl->checked ? sl->health : ACRE_HEALTH_NONE, &st);
+	struct acre_error err = {0};
+	if (!present) {
+		const char *where = sl->last_node ? sl->last_node->id : "?";
+		if (sl->state == ACRE_SLICE_LOST && !stopping &&
+		    app->spec.on_partition == APP_PARTITION_WAIT) {
+			say_once(p, v->index, "unreachable",
+				 "%s unreachable with node %s: kept, not replaced (on_partition "
+				 "wait)",
+				 sl->name, where);
+			st = APP_INSTANCE_UNHEALTHY;
+		} else {
+			say_once(p, v->index, "lost", "%s lost with node %s: replacing it",
+				 sl->name, where);
+			pool_slice_remove(p->a->pool, sl, true, &err);
+			p->settled = false;
+			return;
+		}
+	} else if (stopping && ended(sl->state)) {
+		int rc = pool_slice_remove(p->a->pool, sl, true, &err);
+		p->settled = false;
+		if (rc == 0)
+			return; /* gone now: its index is free */
+		st = APP_INSTANCE_STOPPING;
+	}
+	if (st == APP_INSTANCE_HEALTHY)
+		app_restarts_healthy(&slot->restarts, p->now);
+	p->listed[p->ninst] = v;
+	p->inst[p->ninst++] = (struct app_instance){
+		.index = v->index,
+		.version = v->version,
+		.state = st,
+		.ready = !sl->unready,
+		.started_at = sl->created_at,
+		.id = sl->id,
+	};
+}
+
+/* Restarts of what failed at its version: an ended slice goes (its index starts again after
+ * the back-off), a running unhealthy one is killed, unless its whole node is suspect. */
+static void restart_failed(struct pass *p)
+{
+	struct app *app = p->app;
+	struct acre_error err = {0};
+	for (size_t i = 0; i < p->ninst; i++) {
+		struct app_instance_view *v = p->listed[i];
+		struct pool_slice *sl = v->slice;
+		if (p->inst[i].state != APP_INSTANCE_UNHEALTHY || sl->state == ACRE_SLICE_LOST ||
+		    sl->removed || v->index >= app->spec.instances)
+			continue;
+		struct app_slot *slot = slot_of(app, v->index);
+		if (!slot)
+			continue;
+		if (ended(sl->state)) {
+			uint64_t delay =
+				app_restarts_failed(&app->spec.backoff, &slot->restarts, p->now);
+			app->row_dirty = true;
+			say_once(p, v->index, "restart",
+				 "%s ended (%s%s%s): starting it again in %.1f s (restart %u)",
+				 sl->name, acre_slice_state_name(sl->state), sl->reason ? ": " : "",
+				 sl->reason ? sl->reason : "", (double)delay / 1000.0,
+				 slot->restarts.n);
+			slot->last_event[0] = '\0';
+			pool_slice_remove(p->a->pool, sl, true, &err);
+			p->settled = false;
+		} else if (node_suspect(sl->node)) {
+			say_once(p, v->index, "suspect",
+				 "%s unhealthy, but every checked slice on node %s fails at once: "
+				 "the node is suspect, nothing is killed until it is judged lost",
+				 sl->name, sl->node->id);
+		} else if (pool_slice_kill(p->a->pool, sl, 0, &err) >= 0) {
+			say_once(p, v->index, "unhealthy",
+				 "%s failed its health checks on %s: replacing it", sl->name,
+				 sl->node ? sl->node->id : "-");
+			p->settled = false;
+		}
+	}
+}
+
+/* ---- the actions ------------------------------------------------------------------------------
+ */
+
+/* A port for a --net host instance that names none: one no instance of the pool holds. */
+static uint16_t free_host_port(struct apps *a)
+{
+	for (unsigned port = APPS_HOST_PORT_FIRST; port <= APPS_HOST_PORT_LAST; port++) {
+		bool used = false;
+		for (size_t i = 0; !used && i < a->apps.n; i++) {
+			const struct app *app = a->apps.v[i];
+			for (size_t s = 0; !used && s < app->nslots; s++)
+				for (size_t k = 0; !used && k < APP_PORTS_MAX; k++)
+					used = app->slots[s].host_ports[k] == port;
+		}
+		if (!used)
+			return (uint16_t)port;
+	}
+	return 0;
+}
+
+static int pin_to_node(struct acre_placement *pl, const char *node, struct acre_error *err)
+{
+	if (pl->nconstraints >= ACRE_PLACEMENT_MAX_CONSTRAINTS)
+		return acre_error_set(err, E2BIG, "placement.constraints",
+				      "no room for the constraint node.id==%s", node);
+	char text[ACRE_NAME_MAX + 16];
+	snprintf(text, sizeof(text), "node.id==%s", node);
+	return acre_proto_constraint_parse(text, &pl->constraints[pl->nconstraints++], "placement",
+					   err);
+}
+
+/* The first app this one depends on that is not all healthy yet; NULL: none. */
+static const char *dependency_waited(struct apps *a, const struct app *app)
+{
+	for (char **dep = app->spec.dependencies; dep && *dep; dep++) {
+		const struct app *other = apps_find(a, *dep);
+		if (!other || other->removing || other->healthy < other->spec.instances)
+			return *dep;
+	}
+	return NULL;
+}
+
+static void start(struct pass *p, unsigned index, uint32_t version)
+{
+	struct app *app = p->app;
+	struct app_slot *slot = slot_of(app, index);
+	if (!slot)
+		return;
+	char name[ACRE_NAME_MAX + 1];
+	app_instance_name(&app->spec, index, name, sizeof(name));
+	const char *dep = dependency_waited(p->a, app);
+	if (dep) {
+		say_once(p, index, "dependency", "%s waits for app %s to be healthy", name, dep);
+		return;
+	}
+	if (slot->restarts.not_before_ms > p->now) {
+		say_once(p, index, "backoff", "%s waits for its restart back-off (%.1f s)", name,
+			 (double)(slot->restarts.not_before_ms - p->now) / 1000.0);
+		return;
+	}
+	struct app_spec other = {0}, *spec = &app->target_spec;
+	struct acre_error err = {0};
+	if (version != app->target) {
+		if (app_spec_for_instances(app, version, &other, &err) < 0)
+			goto fail;
+		spec = &other;
+	}
+	for (size_t k = 0; k < spec->nports; k++) {
+		if (spec->slice.net_mode == ACRE_NET_HOST && !spec->ports[k].port &&
+		    !slot->host_ports[k]) {
+			slot->host_ports[k] = free_host_port(p->a);
+			app->row_dirty = true;
+		}
+	}
+	struct acre_placement pl = spec->placement;
+	const char *pin = slot->move_to[0]			   ? slot->move_to
+			  : spec->nvolumes && slot->volume_node[0] ? slot->volume_node
+								   : NULL;
+	json_t *json = NULL;
+	struct pool_slice *sl = NULL;
+	int rc;
+	if ((pin && (rc = pin_to_node(&pl, pin, &err)) < 0) ||
+	    (rc = app_instance_spec(spec, index, version, slot->host_ports, &json, &err)) < 0)
+		goto fail;
+	rc = pool_slice_create(p->a->pool, json, &pl, &sl, &err);
+	json_decref(json);
+	if (rc < 0)
+		goto fail;
+	p->settled = false;
+	slot->move_to[0] = '\0';
+	slot->restarts.not_before_ms = 0;
+	if (sl->node)
+		say_once(p, index, "started", "started %s (version %u) on %s", name, version,
+			 sl->node->id);
+	else
+		say_once(p, index, "pending", "%s (version %u) waits for room: %s", name, version,
+			 sl->reason ? sl->reason : "no node fits now");
+	app_spec_free(&other);
+	return;
+fail:
+	say_once(p, index, "cannot", "cannot start %s (version %u): %s", name, version,
+		 err.message);
+	app_spec_free(&other);
+}
+
+static struct app_instance_view *view_at(struct pass *p, unsigned index)
+{
+	for (size_t i = 0; i < p->ninst; i++)
+		if (p->listed[i]->index == index)
+			return p->listed[i];
+	return NULL;
+}
+
+static void stop(struct pass *p, unsigned index)
+{
+	struct app_instance_view *v = view_at(p, index);
+	if (!v || v->slice->removed)
+		return;
+	struct acre_error err = {0};
+	int rc = pool_slice_kill(p->a->pool, v->slice, 0, &err);
+	if (rc == 0 || rc == -ESRCH)
+		pool_slice_remove(p->a->pool, v->slice, true, &err);
+	p->settled = false;
+	say_once(p, index, "stopping", "stopping %s (version %u)", v->slice->name, v->version);
+}
+
+/* ---- drains ------------------------------------------------------------------------------------
+ */
+
+/* Instances on draining nodes stop, at most max_unavailable of the app down at once. */
+static void drain(struct pass *p)
+{
+	struct app *app = p->app;
+	unsigned down = 0, budget = app_amount_resolve(&app->spec.max_unavailable,
+						       app->spec.instances, false, true);
+	if (budget < 1)
+		budget = 1;
+	for (size_t i = 0; i < p->ninst; i++)
+		down += p->inst[i].state != APP_INSTANCE_HEALTHY || !p->inst[i].ready;
+	for (size_t i = 0; i < p->ninst && down < budget; i++) {
+		struct pool_slice *sl = p->listed[i]->slice;
+		if (!sl->node || p->inst[i].state == APP_INSTANCE_STOPPING ||
+		    !apps_node_draining(p->a, sl->node->id) || app->spec.nvolumes)
+			continue;
+		say_once(p, p->listed[i]->index, "drain", "moving %s off %s (drain)", sl->name,
+			 sl->node->id);
+		stop(p, p->listed[i]->index);
+		down++;
+	}
+}
+
+/* ---- the deployment ---------------------------------------------------------------------------
+ */
+
+/* "web-2 pending: 2 nodes: cpus ..." for a step past its deadline. */
+static void why_text(struct pass *p, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->ninst; i++) {
+		struct pool_slice *sl = p->listed[i]->slice;
+		if (sl->state != ACRE_SLICE_PENDING)
+			continue;
+		_cleanup_json_ json_t *why = pool_why_slice(p->a->pool, sl);
+		int used = snprintf(buf, len, "%s pending:", sl->name);
+		size_t k;
+		json_t *r;
+		json_array_foreach (json_object_get(why, "reasons"), k, r) {
+			if (k >= 3 || used < 0 || (size_t)used >= len)
+				break;
+			json_t *ex = json_array_get(json_object_get(r, "examples"), 0);
+			const char *detail = json_string_value(json_object_get(ex, "detail"));
+			used += snprintf(buf + used, len - (size_t)used, "%s %lld node%s: %s%s%s",
+					 k ? ";" : "",
+					 (long long)json_integer_value(json_object_get(r, "nodes")),
+					 json_integer_value(json_object_get(r, "nodes")) == 1 ? ""
+											      : "s",
+					 json_string_value(json_object_get(r, "reason")),
+					 detail ? " — " : "", detail ? detail : "");
+		}
+		return;
+	}
+}
+
+static void roll_back(struct pass *p, const char *reason)
+{
+	struct app *app = p->app;
+	struct apps *a = p->a;
+	const struct app_version *to = app_versions_rollback_target(&app->versions, app->target);
+	struct acre_error err = {0};
+	struct app_spec spec = {0};
+	uint32_t number = 0, from = app->version;
+	if (!to || app_spec_parse(to->spec, &spec, &err) < 0 ||
+	    app_versions_add(&app->versions, &spec, p->now, &number, &err) < 0) {
+		deploy_end(a, app, DEPLOY_FAILED, reason);
+		app_spec_free(&spec);
+		return;
+	}
+	app_spec_free(&app->spec);
+	app->spec = spec;
+	app->version = number;
+	app->target = app_versions_latest(&app->versions)->instance_version;
+	app_spec_free(&app->target_spec);
+	if (app_spec_for_instances(app, app->target, &app->target_spec, &err) < 0)
+		acre_log(ACRE_LOG_ERROR, "event=app_rollback_failed app=%s error=\"%s\"", app->name,
+			 err.message);
+	app->rollback_to = 0;
+	char text[600];
+	snprintf(text, sizeof(text), "%s; back to version %u (as version %u)", reason, to->number,
+		 number);
+	deploy_end(a, app, DEPLOY_ROLLED_BACK, text);
+	deploy_start(a, app, "rollback", from);
+	app_changed(a, app, "updated");
+}
+
+static void judge(struct pass *p, const struct app_plan *plan)
+{
+	struct app *app = p->app;
+	struct deploy *d = app->dep;
+	if (plan->state == APP_PLAN_DONE)
+		app_versions_mark_healthy(&app->versions, app->version);
+	if (!d)
+		return;
+	if (d->at_target != plan->at_target || d->available != plan->available ||
+	    d->wanted != app->spec.instances) {
+		d->at_target = plan->at_target;
+		d->available = plan->available;
+		d->wanted = app->spec.instances;
+		d->progress_at = p->now;
+		d->deadline = p->now + (int64_t)p->a->opt.step_deadline_ms;
+		d->stalled = false;
+		d->dirty = true;
+	}
+	switch (plan->state) {
+	case APP_PLAN_DONE:
+		if (!app->removing) {
+			app->row_dirty = true;
+			deploy_step(p->a, d, "%u of %u instances at version %u, healthy and ready",
+				    plan->at_target, app->spec.instances, app->version);
+			deploy_end(p->a, app, DEPLOY_SUCCEEDED, "");
+		}
+		return;
+	case APP_PLAN_STUCK:
+		deploy_end(p->a, app, DEPLOY_FAILED, plan->reason);
+		return;
+	case APP_PLAN_WAITING:
+		if (strcmp(d->waiting, plan->reason)) {
+			snprintf(d->waiting, sizeof(d->waiting), "%s", plan->reason);
+			d->dirty = true;
+		}
+		break;
+	default:
+		break;
+	}
+	if (p->now < d->deadline || d->stalled)
+		return;
+	d->stalled = true;
+	char why[400];
+	why_text(p, why, sizeof(why));
+	char reason[1024];
+	snprintf(reason, sizeof(reason), "no progress for %llu s: %s%s%s",
+		 (unsigned long long)(p->a->opt.step_deadline_ms / 1000),
+		 d->waiting[0] ? d->waiting : "instances do not become healthy", why[0] ? "; " : "",
+		 why);
+	deploy_step(p->a, d, "%s", reason);
+	if (app->rollback_to && app->rollback_to != app->target)
+		roll_back(p, reason);
+	else
+		deploy_end(p->a, app, DEPLOY_FAILED, reason);
+}
+
+static void count_health(struct pass *p)
+{
+	struct app *app = p->app;
+	unsigned running = 0, healthy = 0;
+	for (size_t i = 0; i < p->ninst; i++) {
+		running += p->listed[i]->slice->state == ACRE_SLICE_RUNNING;
+		healthy += p->inst[i].state == APP_INSTANCE_HEALTHY && p->inst[i].ready &&
+			   p->inst[i].index < app->spec.instances;
+	}
+	app->running = running;
+	app->healthy = healthy;
+	const char *h = app_health_name(p->a, app);
+	if (strcmp(app->health, h)) {
+		bool first = !app->health[0];
+		snprintf(app->health, sizeof(app->health), "%s", h);
+		if (!first)
+			app_changed(p->a, app, "health");
+	}
+}
+
+void app_reconcile(struct apps *a, struct app *app, int64_t now)
+{
+	struct pass p = {.a = a, .app = app, .now = now, .settled = true};
+	if (app_instances_collect(a, app, &p.views, &p.nviews) < 0)
+		return;
+	p.inst = calloc(p.nviews + 1, sizeof(*p.inst));
+	p.listed = calloc(p.nviews + 1, sizeof(*p.listed));
+	if (!p.inst || !p.listed)
+		goto out;
+	for (size_t i = 0; i < p.nviews; i++)
+		admit(&p, &p.views[i]);
+	if (app->dep && app->dep->state == DEPLOY_PAUSED)
+		goto health; /* kept as it is for inspection, until the next change */
+	struct app_rollout r = {
+		.wanted = app->removing ? 0 : app->spec.instances,
+		.target = app->target,
+		.rollback_to = app->dep ? app->rollback_to : 0,
+		.auto_rollback = app->spec.auto_rollback,
+		.ordered = app->spec.ordered,
+		.min_healthy = app->spec.min_healthy,
+		.max_surge = app->spec.max_surge,
+		.instances = p.inst,
+		.ninstances = p.ninst,
+	};
+	struct app_plan plan;
+	struct acre_error err = {0};
+	if (app_rollout_plan(&r, &plan, &err) < 0) {
+		acre_log(ACRE_LOG_ERROR, "event=app_plan_failed app=%s error=\"%s\"", app->name,
+			 err.message);
+		goto health;
+	}
+	if (plan.state == APP_PLAN_ROLLBACK) {
+		roll_back(&p, plan.reason);
+	} else if (plan.state == APP_PLAN_PAUSED) {
+		if (app->dep) {
+			deploy_step(a, app->dep, "%s", plan.reason);
+			app->dep->state = DEPLOY_PAUSED;
+			snprintf(app->dep->reason, sizeof(app->dep->reason), "%s", plan.reason);
+			app->dep->dirty = true;
+		}
+	} else {
+		restart_failed(&p);
+		for (size_t i = 0; i < plan.nactions; i++) {
+			const struct app_action *act = &plan.actions[i];
+			if (act->kind == APP_ACTION_START)
+				start(&p, act->index, act->version);
+			else
+				stop(&p, act->index);
+		}
+		drain(&p);
+		if (p.settled)
+			judge(&p, &plan);
+	}
+	app_plan_free(&plan);
+	if (app->removing && p.ninst == 0 && p.settled) {
+		deploy_end(a, app, DEPLOY_SUCCEEDED, "");
+		app_changed(a, app, "removed");
+		goto out;
+	}
+health:
+	count_health(&p);
+out:
+	free(p.inst);
+	free(p.listed);
+	free(p.views);
+	if (!p.settled)
+		app->dirty = true; /* what it did changes what it sees: once more */
+}

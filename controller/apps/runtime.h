@@ -1,0 +1,140 @@
+/*
+ * What the runtime files of controller/apps/ share: the apps of a pool as
+ * the controller keeps them (each with its versions, the state of each
+ * instance index, and its deployments), their rows in the store, and the
+ * reconciliation that turns an app's wanted instances into the pool's
+ * verbs.  The pure core (internal.h, apps.h's first sections) knows none
+ * of this.
+ */
+#ifndef ACRE_CONTROLLER_APPS_RUNTIME_H
+#define ACRE_CONTROLLER_APPS_RUNTIME_H
+
+#include "controller/apps/apps.h"
+#include "controller/pool/pool.h"
+#include "common/vec.h"
+
+#define APPS_STEPS_MAX	     200   /* steps kept per deployment: the first and the newest */
+#define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none */
+#define APPS_HOST_PORT_LAST  29999
+
+enum deploy_state {
+	DEPLOY_RUNNING,
+	DEPLOY_SUCCEEDED,
+	DEPLOY_FAILED,
+	DEPLOY_ROLLED_BACK,
+	DEPLOY_CANCELLED,
+	DEPLOY_PAUSED,
+};
+
+/* One deployment: every create, update, scale, restart, rollback, stop, start, move, remove. */
+struct deploy {
+	int64_t id;
+	char app[APP_NAME_MAX + 1];
+	char kind[16];
+	uint32_t from_version, to_version; /* the app's version numbers; from 0: none */
+	uint32_t target;		   /* the instance_version it runs towards */
+	enum deploy_state state;
+	char reason[512];  /* why it ended as it did (failed, rolled back, cancelled) */
+	char waiting[512]; /* what it waits for now, "" when acting or done */
+	int64_t started_at, ended_at, progress_at;
+	int64_t deadline; /* progress_at + the step deadline */
+	bool stalled;	  /* said so once it passed its deadline without progress */
+	unsigned wanted, at_target, available;
+	json_t *steps; /* [{"at", "text", "at_target", "available"}] */
+	bool dirty;    /* its row is to be written */
+};
+
+/* What the runtime keeps of one instance index. */
+struct app_slot {
+	struct app_restarts restarts;
+	char volume_node[ACRE_NAME_MAX + 1]; /* where its volumes live; "" none yet */
+	char move_to[ACRE_NAME_MAX + 1];     /* its next placement's node (a move); "" none */
+	uint16_t host_ports[APP_PORTS_MAX];  /* chosen for --net host ports that name none */
+	char last_event[24];		     /* its last step said, so it is said once */
+};
+
+struct app {
+	char name[APP_NAME_MAX + 1];
+	struct app_versions versions;
+	uint32_t version;     /* the newest version's number: what the app is now */
+	uint32_t target;      /* the instance_version its instances run towards */
+	uint32_t rollback_to; /* the instance_version a failing target goes back to; 0: none */
+	struct app_spec spec; /* the newest version's, parsed */
+	struct app_spec target_spec; /* the spec the target's instances run (a rollback's) */
+	int stopped_instances;	     /* remembered by stop, -1: not stopped */
+	bool removing, keep_volumes;
+	struct app_slot *slots;
+	size_t nslots;
+	struct deploy *dep;		   /* the running deployment, NULL: none */
+	ACRE_VEC(struct deploy *) deploys; /* every kept one, oldest first */
+	int64_t created_at, updated_at;
+	bool dirty;	 /* to reconcile at the end of the pass */
+	bool row_dirty;	 /* its row is to be written */
+	bool gone;	 /* removed: its row is to be deleted, then it is freed */
+	char health[16]; /* running, deploying, degraded, stopped, removing: the last said */
+	unsigned running, healthy;
+};
+
+struct apps {
+	struct pool *pool;
+	struct apps_options opt;
+	ACRE_VEC(struct app *) apps; /* sorted by name */
+	ACRE_VEC(struct app *) gone; /* removed this pass: deleted at the commit */
+	ACRE_VEC(char *) drains;     /* nodes being drained */
+	bool drains_dirty;
+	int64_t next_deploy_id;
+	struct sqlite3_stmt *put_app, *del_app, *put_deploy, *del_deploys, *put_drains;
+};
+
+/* apps.c: the registry. */
+struct app *apps_find(struct apps *a, const char *name);
+int apps_insert(struct apps *a, struct app *app);
+void app_free(struct app *app);
+/* The spec of instance_version v: the newest kept version that runs it, parsed into out. */
+int app_spec_for_instances(struct app *app, uint32_t v, struct app_spec *out,
+			   struct acre_error *err);
+/* Publishes the app as an event ("app", event); its row is written at the commit. */
+void app_changed(struct apps *a, struct app *app, const char *event);
+/* The slots up to n (zeroed). */
+int app_slots_reserve(struct app *app, size_t n);
+
+/* deploy.c: deployments. */
+struct deploy *deploy_start(struct apps *a, struct app *app, const char *kind, uint32_t from);
+void deploy_step(struct apps *a, struct deploy *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void deploy_end(struct apps *a, struct app *app, enum deploy_state st, const char *reason);
+const char *deploy_state_name(enum deploy_state s);
+int deploy_state_parse(const char *s, enum deploy_state *out);
+json_t *deploy_json(const struct deploy *d);
+int deploy_from_json(const json_t *j, struct deploy *d, struct acre_error *err);
+void deploy_free(struct deploy *d);
+struct deploy *apps_deploy_find(struct apps *a, int64_t id, struct app **owner);
+
+/* store.c: the rows. */
+int apps_store_open(struct apps *a, struct acre_error *err);
+int apps_store_load(struct apps *a, struct acre_error *err);
+int apps_store_write(struct apps *a, struct acre_error *err);
+void apps_store_close(struct apps *a);
+json_t *app_state_json(const struct app *app);
+int app_state_from_json(struct app *app, const json_t *j, struct acre_error *err);
+
+/* reconcile.c: one app's instances towards what it wants. */
+void app_reconcile(struct apps *a, struct app *app, int64_t now);
+/* Its instances' slices by index (NULL where none); the array has n = max(index)+1 entries. */
+struct app_instance_view {
+	struct pool_slice *slice;
+	unsigned index;
+	uint32_t version;
+};
+int app_instances_collect(struct apps *a, const struct app *app, struct app_instance_view **out,
+			  size_t *n);
+
+/* view.c: JSON shapes. */
+json_t *app_brief_json(struct apps *a, const struct app *app);
+json_t *app_instance_json(const struct app *app, const struct app_instance_view *v);
+const char *app_health_name(struct apps *a, struct app *app);
+
+/* drain.c */
+bool apps_node_draining(const struct apps *a, const char *node);
+
+#endif

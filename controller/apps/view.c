@@ -1,0 +1,225 @@
+/*
+ * Apps as the API shows them: an app in brief and in full, its
+ * instances, its versions, why its instances do not run, and its
+ * deployments.  Shapes are documented in controller/README.md ("Apps").
+ */
+#include "runtime.h"
+
+const char *app_health_name(struct apps *a, struct app *app)
+{
+	(void)a;
+	if (app->removing)
+		return "removing";
+	if (app->dep && app->dep->state == DEPLOY_PAUSED)
+		return "paused";
+	if (app->dep)
+		return "deploying";
+	if (!app->spec.instances)
+		return "stopped";
+	return app->healthy >= app->spec.instances ? "running" : "degraded";
+}
+
+static json_t *opt_int(bool present, int64_t v)
+{
+	return present ? json_integer(v) : json_null();
+}
+
+json_t *app_brief_json(struct apps *a, const struct app *app)
+{
+	char dep[32] = "";
+	if (app->dep)
+		snprintf(dep, sizeof(dep), "d-%lld", (long long)app->dep->id);
+	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:s,s:o,s:o,s:I,s:I}", "name", app->name, "version",
+			 (int)app->version, "instances", (int)app->spec.instances, "running",
+			 (int)app->running, "healthy", (int)app->healthy, "state",
+			 app_health_name(a, (struct app *)app), "deployment",
+			 dep[0] ? json_string(dep) : json_null(), "stopped_instances",
+			 opt_int(app->stopped_instances >= 0, app->stopped_instances), "created_at",
+			 (json_int_t)app->created_at, "updated_at", (json_int_t)app->updated_at);
+}
+
+static const char *instance_state(const struct pool_slice *sl)
+{
+	enum app_instance_state st;
+	if (!app_instance_state_from_slice(sl->state, sl->desired != POOL_DESIRED_RUN,
+					   sl->checked ? sl->health : ACRE_HEALTH_NONE, &st))
+		return sl->state == ACRE_SLICE_LOST ? "unreachable" : "gone";
+	return app_instance_state_name(st);
+}
+
+json_t *app_instance_json(const struct app *app, const struct app_instance_view *v)
+{
+	const struct pool_slice *sl = v->slice;
+	json_t *ports = json_object();
+	const struct app_slot *slot = v->index < app->nslots ? &app->slots[v->index] : NULL;
+	for (size_t k = 0; ports && k < app->spec.nports; k++) {
+		unsigned port = app->spec.ports[k].port;
+		if (!port && slot)
+			port = slot->host_ports[k];
+		json_object_set_new(ports, app->spec.ports[k].name, json_integer(port));
+	}
+	const struct pool_node *n = sl->node ? sl->node : sl->last_node;
+	return json_pack(
+		"{s:i,s:s,s:I,s:o,s:o,s:o,s:s,s:s,s:s,s:b,s:i,s:I,s:i}", "index", (int)v->index,
+		"name", sl->name, "slice_id", (json_int_t)sl->id, "node",
+		n ? json_string(n->id) : json_null(), "address",
+		sl->address ? json_string(sl->address) : json_null(), "ports", ports, "state",
+		instance_state(sl), "slice_state", acre_slice_state_name(sl->state), "health",
+		acre_health_name(sl->checked ? sl->health : ACRE_HEALTH_NONE), "ready",
+		!sl->unready, "version", (int)v->version, "started_at", (json_int_t)sl->created_at,
+		"restarts", (int)(slot ? slot->restarts.n : 0));
+}
+
+static int by_index(const void *x, const void *y)
+{
+	const struct app_instance_view *a = x, *b = y;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static json_t *instances_of(struct apps *a, const struct app *app)
+{
+	struct app_instance_view *views = NULL;
+	size_t n = 0;
+	if (app_instances_collect(a, app, &views, &n) < 0)
+		return NULL;
+	qsort(views, n, sizeof(*views), by_index);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, app_instance_json(app, &views[i]));
+	free(views);
+	return arr;
+}
+
+json_t *apps_list_json(struct apps *a)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < a->apps.n; i++)
+		json_array_append_new(arr, app_brief_json(a, a->apps.v[i]));
+	return json_pack("{s:o}", "apps", arr);
+}
+
+static struct app *find(struct apps *a, const char *name, struct acre_error *err)
+{
+	struct app *app = apps_find(a, name);
+	if (!app)
+		acre_error_set(err, ENOENT, "name", "no app named %s", name);
+	return app;
+}
+
+int apps_show(struct apps *a, const char *name, json_t **out, struct acre_error *err)
+{
+	struct app *app = find(a, name, err);
+	if (!app)
+		return -ENOENT;
+	json_t *j = app_brief_json(a, app);
+	const struct deploy *d = app->dep	  ? app->dep
+				 : app->deploys.n ? app->deploys.v[app->deploys.n - 1]
+						  : NULL;
+	json_object_set_new(j, "spec", app_spec_to_json(&app->spec));
+	json_object_set_new(j, "instances_detail", instances_of(a, app));
+	json_object_set_new(j, "deployment_detail", d ? deploy_json(d) : json_null());
+	*out = j;
+	return 0;
+}
+
+int apps_versions_json(struct apps *a, const char *name, json_t **out, struct acre_error *err)
+{
+	struct app *app = find(a, name, err);
+	if (!app)
+		return -ENOENT;
+	json_t *v = app_versions_to_json(&app->versions);
+	*out = json_pack("{s:O}", "versions", json_object_get(v, "versions"));
+	json_decref(v);
+	return 0;
+}
+
+int apps_instances_json(struct apps *a, const char *name, json_t **out, struct acre_error *err)
+{
+	struct app *app = find(a, name, err);
+	if (!app)
+		return -ENOENT;
+	*out = json_pack("{s:o}", "instances", instances_of(a, app));
+	return 0;
+}
+
+int apps_why(struct apps *a, const char *name, json_t **out, struct acre_error *err)
+{
+	struct app *app = find(a, name, err);
+	if (!app)
+		return -ENOENT;
+	struct app_instance_view *views = NULL;
+	size_t n = 0;
+	if (app_instances_collect(a, app, &views, &n) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	unsigned pending = 0;
+	json_t *names = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (views[i].slice->state == ACRE_SLICE_PENDING) {
+			pending++;
+			json_array_append_new(names, json_string(views[i].slice->name));
+		}
+	}
+	free(views);
+	const struct app_spec *s = &app->target_spec;
+	struct pool_why_request r = {.cpus = s->slice.resources.cpus_milli,
+				     .mem = s->slice.resources.memory,
+				     .net = s->slice.resources.net_rate,
+				     .placement = &s->placement};
+	json_t *j = pool_why(a->pool, &r);
+	if (!j) {
+		json_decref(names);
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
+	json_object_set_new(j, "kind", json_string("app"));
+	json_object_set_new(j, "name", json_string(app->name));
+	json_object_set_new(j, "state", json_string(app_health_name(a, app)));
+	json_object_set_new(j, "pending", json_integer(pending));
+	json_object_set_new(j, "pending_instances", names);
+	json_object_set_new(j, "instances", json_integer(app->spec.instances));
+	json_object_set_new(j, "healthy", json_integer(app->healthy));
+	if (app->dep && app->dep->waiting[0])
+		json_object_set_new(j, "waiting_for", json_string(app->dep->waiting));
+	*out = j;
+	return 0;
+}
+
+static int newest_first(const void *x, const void *y)
+{
+	const struct deploy *a = *(const struct deploy *const *)x;
+	const struct deploy *b = *(const struct deploy *const *)y;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+json_t *apps_deployments_json(struct apps *a, const char *name, bool active_only)
+{
+	ACRE_VEC(struct deploy *) all = {0};
+	for (size_t i = 0; i < a->apps.n; i++) {
+		const struct app *app = a->apps.v[i];
+		if (name && strcmp(app->name, name))
+			continue;
+		for (size_t k = 0; k < app->deploys.n; k++) {
+			struct deploy *d = app->deploys.v[k];
+			if ((!active_only || d->state == DEPLOY_RUNNING) &&
+			    acre_vec_push(&all, d) < 0)
+				break;
+		}
+	}
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), newest_first);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < all.n; i++)
+		json_array_append_new(arr, deploy_json(all.v[i]));
+	acre_vec_free(&all);
+	return json_pack("{s:o}", "deployments", arr);
+}
+
+int apps_deployment_show(struct apps *a, const char *id, json_t **out, struct acre_error *err)
+{
+	char *end = NULL;
+	int64_t n = id && !strncmp(id, "d-", 2) ? strtoll(id + 2, &end, 10) : 0;
+	struct deploy *d = n > 0 && end && !*end ? apps_deploy_find(a, n, NULL) : NULL;
+	if (!d)
+		return acre_error_set(err, ENOENT, "id", "no deployment %s", id ? id : "");
+	*out = deploy_json(d);
+	return 0;
+}

