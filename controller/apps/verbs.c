@@ -60,28 +60,50 @@ static int check_deps(struct apps *a, const struct app_spec *spec, struct acre_e
 	set[n++] = spec;
 	int rc = app_deps_check(set, n, NULL, err);
 	free(set);
+	if (rc == -ENOENT) {
+		/* An unknown dependency is a fault of the spec, not a missing resource. */
+		err->code = EINVAL;
+		rc = -EINVAL;
+	}
 	return rc;
+}
+
+struct ever {
+	const struct app_spec *spec;
+	bool any;
+};
+
+static void ever_one(struct pool_node *n, void *ud)
+{
+	struct ever *e = ud;
+	const struct acre_slice_spec *s = &e->spec->slice;
+	if (!e->any && sched_node_matches(&n->sn, &e->spec->placement) &&
+	    n->sn.cap_cpus >= s->resources.cpus_milli && n->sn.cap_mem >= s->resources.memory)
+		e->any = true;
 }
 
 /* A constraint no node can ever meet is said as such, not left pending for ever. */
 static int check_fits_ever(struct apps *a, const struct app_spec *spec, struct acre_error *err)
 {
+	struct ever e = {.spec = spec};
 	if (!pool_node_count(a->pool) || !spec->instances)
+		return 0;
+	pool_node_foreach(a->pool, ever_one, &e);
+	if (e.any)
 		return 0;
 	struct pool_why_request r = {.cpus = spec->slice.resources.cpus_milli,
 				     .mem = spec->slice.resources.memory,
 				     .net = spec->slice.resources.net_rate,
 				     .placement = &spec->placement};
 	_cleanup_json_ json_t *why = pool_why(a->pool, &r);
-	if (!why || json_integer_value(json_object_get(why, "could_ever")) > 0)
-		return 0;
 	json_t *first = json_array_get(json_object_get(why, "reasons"), 0);
 	json_t *ex = json_array_get(json_object_get(first, "examples"), 0);
-	return acre_error_set(
-		err, E2BIG, "placement",
-		"no node of the pool could ever run an instance of %s: %s%s%s", spec->name,
-		json_string_value(json_object_get(first, "reason")) ?: "no node matches",
-		ex ? " — " : "", ex ? json_string_value(json_object_get(ex, "detail")) ?: "" : "");
+	const char *reason = json_string_value(json_object_get(first, "reason"));
+	const char *detail = json_string_value(json_object_get(ex, "detail"));
+	return acre_error_set(err, E2BIG, "placement",
+			      "no node of the pool could ever run an instance of %s: %s%s%s",
+			      spec->name, reason ? reason : "none meets its placement",
+			      detail ? " — " : "", detail ? detail : "");
 }
 
 /*

@@ -140,3 +140,101 @@ jq -e '.pending >= 1 and (.by_node | length) == 3 and (.suggestions | length) >=
 for x in big big2; do api DELETE "/v1/apps/$x?force=1" >/dev/null; done
 wait_for "[ \"\$(api GET /v1/apps | jq '[.apps[] | select(.name | startswith(\"big\"))] | length')\" = 0 ]" 20 ||
 	fail "big apps not removed: $(api GET /v1/apps | jq -c .)"
+
+log "events: every deployment step and app change is on the stream"
+sse_once "$TEST_DIR/events" "?since=0&type=deployment,app&label=acre.app=web"
+sse_data "$TEST_DIR/events" | jq -e -s '
+	([.[] | select(.type == "deployment" and .event == "step")] | length) > 5 and
+	([.[] | select(.type == "deployment" and .event == "rolled_back")] | length) == 1 and
+	([.[] | select(.type == "app" and .event == "created")] | length) == 1 and
+	all(.[] | select(.type == "app" or .type == "deployment"); .labels["acre.app"] == "web")' >/dev/null ||
+	fail "events: $(sse_data "$TEST_DIR/events" | jq -c '[.type, .event]' | sort | uniq -c)"
+
+log "stop and start"
+api POST /v1/apps/web/stop >/dev/null
+wait_for "[ \"\$(app_state web | cut -d' ' -f1-2)\" = 'stopped 0/0' ]" 20 || fail "stop: $(app_state web)"
+assert_eq "$(api GET /v1/apps/web | jq .stopped_instances)" 2 "stop remembers the count"
+assert_eq "$(api GET /v1/apps/web/instances | jq '.instances | length')" 0 "no instance once stopped"
+api POST /v1/apps/web/stop >/dev/null
+assert_eq "$(last_code)" 409 "stopping a stopped app"
+api POST /v1/apps/web/start >/dev/null
+wait_for "[ \"\$(app_state web | cut -d' ' -f1-2)\" = 'running 2/2' ]" 20 || fail "start: $(app_state web)"
+
+log "move web-1 to another node"
+from=$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 1) | .node')
+to=$(api GET /v1/nodes | jq -r --arg f "$from" '[.nodes[].id | select(. != $f)][0]')
+r=$(api POST /v1/apps/web/move "{\"instance\": 1, \"to\": \"$to\"}")
+[ "$(last_code)" = 200 ] || fail "move: $(last_code) $r"
+D=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D)\" = succeeded ]" 20 || fail "move: $(api GET /v1/deployments/$D | jq -c .)"
+assert_eq "$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 1) | .node')" "$to" "web-1 moved"
+api POST /v1/apps/web/move '{"instance": 7, "to": "nowhere"}' >/dev/null
+assert_eq "$(last_code)" 404 "moving an instance the app does not have"
+
+log "drain the node of web-0"
+n0=$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 0) | .node')
+api POST "/v1/nodes/$n0/drain" >/dev/null
+assert_eq "$(last_code)" 202 "POST drain"
+wait_for "[ \"\$(api GET /v1/nodes/$n0 | jq -c '[.cordoned, .drain.remaining]')\" = '[true,0]' ]" 20 ||
+	fail "drain: $(api GET /v1/nodes/$n0 | jq -c '{cordoned, drain}')"
+wait_for "[ \"\$(app_state web | cut -d' ' -f1-2)\" = 'running 2/2' ]" 20 || fail "after the drain: $(app_state web)"
+api GET /v1/apps/web/instances | jq -e --arg n "$n0" 'all(.instances[]; .node != $n)' >/dev/null ||
+	fail "an instance is still on $n0"
+api POST "/v1/nodes/$n0/uncordon" >/dev/null
+wait_for "[ \"\$(api GET /v1/nodes/$n0 | jq .draining)\" = false ]" 5 || fail "the drain did not end with uncordon"
+
+log "an app with a volume keeps its data across an update"
+vol_spec() { # V
+	jq -n --arg v "$1" '{name: "vol", instances: 1,
+		slice: {command: ["sh", "-c", "test -s /mnt/stamp || head -c 12 /dev/urandom | od -An -tx1 | tr -d \" \\n\" >/mnt/stamp; exec python3 -m http.server 8080 -d /mnt"],
+			env: {V: $v}, resources: {cpus: 0.1, memory: "64M"}, network: {mode: "bridge"}},
+		ports: ["http:8080"], volumes: [{name: "data", size: "16M", path: "/mnt"}],
+		checks: [{kind: "tcp", port: "http", interval: "300ms", grace: "5s"}]}'
+}
+stamp() { node_acre 1 slice run --rm --net bridge -- python3 -c 'import urllib.request; print(urllib.request.urlopen("http://vol-0.acre:8080/stamp", timeout=2).read().decode())'; }
+r=$(api POST /v1/apps "$(vol_spec 1)")
+[ "$(last_code)" = 201 ] || fail "POST vol: $(last_code) $r"
+wait_for "[ \"\$(app_state vol | cut -d' ' -f1-2)\" = 'running 1/1' ]" 30 || fail "vol: $(app_state vol)"
+assert_eq "$(api GET /v1/apps/vol | jq -r .spec.on_partition)" wait "an app with volumes waits out a partition"
+s1=$(stamp)
+[ -n "$s1" ] || fail "no stamp from vol-0"
+vnode=$(api GET /v1/apps/vol/instances | jq -r '.instances[0].node')
+r=$(api PUT /v1/apps/vol "$(vol_spec 2)")
+D=$(jq -r .deployment.id <<<"$r")
+wait_for "[ \"\$(dep_state $D)\" = succeeded ]" 30 || fail "vol update: $(api GET /v1/deployments/$D | jq -c .)"
+assert_eq "$(api GET /v1/apps/vol/instances | jq -r '.instances[0] | "\(.version) \(.node)"')" "2 $vnode" "vol-0 at version 2 on its volume's node"
+assert_eq "$(stamp)" "$s1" "the data written before the update"
+
+log "kill -9 of the controller in the middle of a deployment resumes it"
+r=$(api PUT /v1/apps/web "$(app_spec web 2 '{"V": "9"}' | jq '.checks[0].grace = "5s" | .readiness = [{kind: "command", command: ["sleep", "0"], interval: "2s"}]')")
+D=$(jq -r .deployment.id <<<"$r")
+sleep 1
+kill_controller
+start_controller
+wait_for "[ \"\$(dep_state $D)\" = succeeded ]" 40 || fail "$D after the restart: $(api GET /v1/deployments/$D | jq -c .)"
+assert_eq "$(api GET '/v1/deployments?app=web&active=1' | jq '.deployments | length')" 0 "no other deployment"
+api GET /v1/apps/web/instances | jq -e '[.instances[] | select(.version == (.version|tostring|tonumber))] | length == 2' >/dev/null
+assert_eq "$(app_state web | cut -d' ' -f1-2)" "running 2/2" "web after the restart"
+
+log "bad specs are refused before anything exists"
+bad() { # EXPECTED-CODE FIELD-SUBSTRING SPEC
+	local out
+	out=$(api POST /v1/apps "$3")
+	[ "$(last_code)" = "$1" ] || fail "want $1 for $3, got $(last_code): $out"
+	jq -r .error.message <<<"$out" | matches "$2" || fail "the error does not name $2: $out"
+}
+bad 400 'intervall: unknown field' "$(app_spec bad 1 | jq '.checks[0].intervall = "1s"')"
+bad 400 'ports' "$(app_spec bad 1 | jq '.ports = ["Http:80"]')"
+bad 400 'admin' "$(app_spec bad 1 | jq '.checks[0].port = "admin"')"
+bad 400 'instances' "$(app_spec bad 1 | jq '.instances = -1')"
+bad 400 'nosuch' "$(app_spec bad 1 | jq '.dependencies = ["nosuch"]')"
+bad 422 'could ever\|no node' "$(app_spec bad 1 | jq '.placement.constraints = ["zone==z"]')"
+bad 409 'exists' "$(app_spec web 1)"
+api GET /v1/apps/bad >/dev/null
+assert_eq "$(last_code)" 404 "nothing created by a refused spec"
+
+log "remove"
+for x in web vol; do api DELETE "/v1/apps/$x" >/dev/null; done
+wait_for "[ \"\$(api GET /v1/apps | jq '.apps | length')\" = 0 ]" 30 || fail "apps not removed: $(api GET /v1/apps | jq -c .)"
+assert_eq "$(api GET '/v1/slices?label=acre.app=web' | jq '.slices | length')" 0 "no slice of web left"
+log "test_apps: $(($(now_ms) - T0)) ms"
