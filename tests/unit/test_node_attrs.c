@@ -54,7 +54,7 @@ static struct pool_slice *place(struct fixture *f, const char *name)
 	sl->group = strdup("web");
 	sl->cpus = 1000;
 	sl->mem = GIB;
-	pool_node_attach(f->n, sl);
+	pool_node_attach(f->p, f->n, sl);
 	pool_slice_reserve(f->p, sl);
 	return sl;
 }
