@@ -254,6 +254,14 @@ void pool_close(struct pool *p);
 void pool_commit(struct pool *p);
 /* Node timeouts, a few times a second; pending slices retried at the next commit. */
 void pool_tick(struct pool *p);
+/*
+ * How long a node cut off from the controller waits before it stops its
+ * slices labelled acre.on-partition=replace: half of --lost-after, so they
+ * have stopped well before the pool declares them lost and runs them
+ * elsewhere (never one name on two nodes).  Told to each node as it
+ * registers.
+ */
+uint64_t pool_disconnect_grace_ms(const struct pool *p);
 
 /* The controller's counters, for /metrics: the pool's, and the node port's (counted here). */
 struct pool_stats {
