@@ -14,6 +14,7 @@ cluster_init
 
 LOST_AFTER=8
 GRACE_MS=$((LOST_AFTER * 1000 / 2))
+# shellcheck disable=SC2034 # read by start_controller
 CTL_ARGS=(--node-timeout 2s --lost-after "${LOST_AFTER}s")
 
 log "network, certificates, controller, one node"

@@ -9,6 +9,7 @@
 
 cluster_init
 
+# shellcheck disable=SC2034 # read by start_controller
 CTL_ARGS=(--node-timeout 2s --lost-after 8s)
 
 log "network, certificates, controller, two nodes"
