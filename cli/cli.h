@@ -129,7 +129,7 @@ struct slice_filter {
 /* run_flags.c: `slice run` flags -> a slice spec */
 struct run_request {
 	json_t *spec;
-	json_t *placement; /* --constraint, --spread, --strategy; NULL when none is given */
+	json_t *placement; /* --constraint, --spread, --unique, --strategy; NULL: none given */
 	bool detach, remove;
 };
 int run_flags_parse(int argc, char **argv, struct run_request *req, struct acre_error *err);

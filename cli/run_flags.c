@@ -110,6 +110,7 @@ enum {
 	OPT_VOLUME,
 	OPT_CONSTRAINT,
 	OPT_SPREAD,
+	OPT_UNIQUE,
 	OPT_STRATEGY,
 	OPT_CHECK, /* OPT_CHECK + enum run_check_flag */
 };
@@ -138,6 +139,7 @@ static const struct option run_options[] = {
 	{"volume", required_argument, NULL, OPT_VOLUME},
 	{"constraint", required_argument, NULL, OPT_CONSTRAINT},
 	{"spread", required_argument, NULL, OPT_SPREAD},
+	{"unique", required_argument, NULL, OPT_UNIQUE},
 	{"strategy", required_argument, NULL, OPT_STRATEGY},
 	{"check-http", required_argument, NULL, OPT_CHECK + RUN_CHECK_HTTP},
 	{"check-tcp", required_argument, NULL, OPT_CHECK + RUN_CHECK_TCP},
@@ -152,7 +154,10 @@ static const struct option run_options[] = {
 	{0},
 };
 
-/* --constraint, --spread, --strategy: where in the pool (checked as the controller will). */
+/*
+ * --constraint, --spread, --unique, --strategy: where in the pool (checked
+ * as the controller will).
+ */
 static int apply_placement(int opt, const char *arg, struct run_request *req,
 			   struct acre_error *err)
 {
@@ -184,6 +189,15 @@ static int apply_placement(int opt, const char *arg, struct run_request *req,
 					      "'.', '-', '_', '/')",
 					      arg);
 		json_object_set_new(p, "spread", json_string(arg));
+		return 0;
+	}
+	if (opt == OPT_UNIQUE) {
+		if (!acre_proto_attr_key_valid(arg))
+			return acre_error_set(err, EINVAL, "--unique",
+					      "--unique %s: node, or an attribute name (letters, "
+					      "digits, '.', '-', '_', '/')",
+					      arg);
+		json_object_set_new(p, "unique", json_string(arg));
 		return 0;
 	}
 	enum acre_strategy st;
@@ -343,6 +357,7 @@ static int apply(int opt, const char *arg, json_t *spec, struct run_request *req
 		return 0;
 	case OPT_CONSTRAINT:
 	case OPT_SPREAD:
+	case OPT_UNIQUE:
 	case OPT_STRATEGY:
 		return apply_placement(opt, arg, req, err);
 	default:

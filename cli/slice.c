@@ -19,7 +19,9 @@ static const struct command commands[] = {
 	 "        [--check-failures N]   (defaults 15s, 5s, 2s, 3; e.g. 200ms, 0.5s)\n"
 	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
 	 "      in a pool (--controller), always detached, without --rm, and placed with\n"
-	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--strategy binpack|spread]"},
+	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--unique node|ATTR]\n"
+	 "        [--strategy binpack|spread]   (--spread and --unique count the slices of\n"
+	 "        one app together: label acre.app, else app)"},
 	{"list", slice_cmd_list, "[--label K=V]... [--state STATE] [--node ID (in a pool)]"},
 	{"show", slice_cmd_show, "NAME"},
 	{"stat", slice_cmd_stat, "[NAME...] [--watch [SECONDS]]   (on a node)"},

@@ -53,9 +53,10 @@ static int refuse_placement(const struct run_request *req, struct acre_error *er
 {
 	if (!req->placement)
 		return 0;
-	return acre_error_set(err, EINVAL, "--constraint",
-			      "--constraint, --spread and --strategy place a slice in a pool: "
-			      "they need --controller");
+	return acre_error_set(
+		err, EINVAL, "--constraint",
+		"--constraint, --spread, --unique and --strategy place a slice in a pool: "
+		"they need --controller");
 }
 
 static int node_run(struct cli *cli, const struct run_request *req, json_t **slice,

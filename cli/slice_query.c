@@ -238,6 +238,8 @@ static void print_placement(const json_t *p)
 	printf("placement:  strategy %s", render_str(p, "strategy"));
 	if (*render_str(p, "spread"))
 		printf(", spread %s", render_str(p, "spread"));
+	if (*render_str(p, "unique"))
+		printf(", unique %s", render_str(p, "unique"));
 	size_t i;
 	json_t *c;
 	json_array_foreach (json_object_get(p, "constraints"), i, c)

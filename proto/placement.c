@@ -1,6 +1,7 @@
 /*
  * Placement as users write it: constraints on node attributes
- * ("zone==a", "rack!=r1"), an attribute to spread over, and a strategy.
+ * ("zone==a", "rack!=r1"), an attribute to spread over, one to keep its
+ * group's slices apart by (unique: "node" or an attribute), and a strategy.
  * Parsed the same way for `acre slice run --constraint` and for the
  * "placement" object of POST /v1/slices, so both word errors alike.
  */
@@ -97,6 +98,13 @@ const char *acre_proto_strategy_name(enum acre_strategy s)
 	return (size_t)s < ACRE_ARRAY_SIZE(strategy_names) ? strategy_names[s] : "?";
 }
 
+const char *acre_proto_unique_attr(const struct acre_placement *p)
+{
+	if (!p || !p->unique[0])
+		return NULL;
+	return strcmp(p->unique, ACRE_UNIQUE_NODE) == 0 ? ACRE_ATTR_NODE_ID : p->unique;
+}
+
 static int parse_constraints(const json_t *j, struct acre_placement *p, struct acre_error *err)
 {
 	if (!json_is_array(j))
@@ -146,6 +154,17 @@ int acre_proto_placement_from_json(const json_t *j, struct acre_placement *p,
 					err, EINVAL, "placement.spread",
 					"placement.spread: must be an attribute name");
 			snprintf(p->spread, sizeof(p->spread), "%s", json_string_value(v));
+		} else if (!strcmp(key, "unique")) {
+			if (json_is_null(v))
+				continue;
+			/* "node" is an attribute name too; a NUL inside is not. */
+			if (!json_is_string(v) ||
+			    strlen(json_string_value(v)) != json_string_length(v) ||
+			    !acre_proto_attr_key_valid(json_string_value(v)))
+				return acre_error_set(err, EINVAL, "placement.unique",
+						      "placement.unique: \"node\" or an attribute "
+						      "name (\"zone\")");
+			snprintf(p->unique, sizeof(p->unique), "%s", json_string_value(v));
 		} else if (!strcmp(key, "strategy")) {
 			if (!json_is_string(v))
 				return acre_error_set(err, EINVAL, "placement.strategy",
@@ -175,5 +194,7 @@ json_t *acre_proto_placement_to_json(const struct acre_placement *p)
 			      acre_proto_strategy_name(p->strategy));
 	if (j && p->spread[0])
 		json_object_set_new(j, "spread", json_string(p->spread));
+	if (j && p->unique[0])
+		json_object_set_new(j, "unique", json_string(p->unique));
 	return j;
 }

@@ -91,6 +91,18 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 #define ACRE_LABEL_SERVICE "acre.service"
 /* "80/tcp,53/udp": the group of the slice gets a virtual IP on those ports. */
 #define ACRE_LABEL_VIP_PORTS "acre.vip.ports"
+/*
+ * acre.app: the app whose instance the slice is (spread and unique count an
+ * app's instances together by it; plain slices by "app").
+ * acre.on-partition: what the slice's node does when cut off from the
+ * controller for its disconnect grace: "replace" stops the slice (the
+ * controller runs it elsewhere once the node is lost); "wait", or none,
+ * leaves it running.
+ */
+#define ACRE_LABEL_APP		  "acre.app"
+#define ACRE_LABEL_ON_PARTITION	  "acre.on-partition"
+#define ACRE_ON_PARTITION_REPLACE "replace"
+#define ACRE_ON_PARTITION_WAIT	  "wait"
 /* The DNS zone of the pool's names. */
 #define ACRE_DNS_ZONE "acre"
 
@@ -264,8 +276,16 @@ struct acre_placement {
 	struct acre_constraint constraints[ACRE_PLACEMENT_MAX_CONSTRAINTS];
 	unsigned nconstraints;
 	char spread[ACRE_ATTR_KEY_MAX + 1]; /* "" = none */
+	/*
+	 * At most one slice of its group per value of this attribute: "node"
+	 * (one per node, node.id), an attribute name ("zone"), or "" = none.
+	 */
+	char unique[ACRE_ATTR_KEY_MAX + 1];
 	enum acre_strategy strategy;
 };
+
+/* The word --unique takes for one per node. */
+#define ACRE_UNIQUE_NODE "node"
 
 /* A valid attribute name: letters, digits, '.', '-', '_', '/', 1 to 63 bytes. */
 bool acre_proto_attr_key_valid(const char *key);
@@ -280,8 +300,12 @@ void acre_proto_constraint_format(const struct acre_constraint *c, char *buf, si
 int acre_proto_strategy_parse(const char *text, enum acre_strategy *out, struct acre_error *err);
 const char *acre_proto_strategy_name(enum acre_strategy s);
 
+/* The node attribute p->unique counts by ("node" is node.id), or NULL: none. */
+const char *acre_proto_unique_attr(const struct acre_placement *p);
+
 /*
- * {"constraints": ["zone==a", ...], "spread": "zone", "strategy": "binpack"};
+ * {"constraints": ["zone==a", ...], "spread": "zone", "unique": "node",
+ *  "strategy": "binpack"};
  * NULL is the default placement (anywhere, binpack).  Errors name the field
  * ("placement.constraints[1]").
  */

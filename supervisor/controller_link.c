@@ -161,6 +161,11 @@ static void on_registered(struct controller_link *l, json_t *result)
 	json_t *hb = json_object_get(result, "heartbeat_ms");
 	if (json_is_integer(hb) && json_integer_value(hb) >= 100)
 		l->heartbeat_ms = (uint64_t)json_integer_value(hb);
+	/* A controller that says no grace (an older one) asks for no stops. */
+	json_t *grace = json_object_get(result, "disconnect_grace_ms");
+	partition_set_grace(l, json_is_integer(grace) && json_integer_value(grace) > 0
+				       ? (uint64_t)json_integer_value(grace)
+				       : 0);
 	if (json_is_integer(acked))
 		outbox_ack(l, json_integer_value(acked));
 	pool_net_registered(l->sv, json_object_get(result, "network"));
@@ -227,8 +232,12 @@ static void handle_line(struct controller_link *l, const char *line, size_t len)
 	l->last_rx_ns = acre_monotonic_ns();
 	if (m.kind == ACRE_PROTO_REPLY) {
 		on_reply(l, m.json);
+		if (l->state == LINK_READY || l->state == LINK_SYNCING)
+			partition_heard(l); /* registered (maybe by this very reply) */
 		return;
 	}
+	if (l->state == LINK_READY || l->state == LINK_SYNCING)
+		partition_heard(l);
 	if (rc < 0) {
 		_cleanup_json_ json_t *reply = acre_proto_error(m.id, &err);
 		link_send(l, reply);
@@ -507,6 +516,8 @@ int controller_link_new(struct supervisor *sv, struct acre_error *err)
 	l->flush_ev = event_new(sv->base, -1, 0, on_flush, l);
 	if (!l->timer || !l->flush_ev)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if ((rc = partition_init(l, err)) < 0)
+		return rc;
 	l->observer = (struct slice_observer){.changed = on_slice_changed, .ud = l};
 	slice_observer_add(sv, &l->observer);
 	l->health_observer = (struct slice_observer){.changed = on_slice_health, .ud = l};
@@ -540,6 +551,7 @@ void controller_link_free(struct controller_link *l)
 		event_free(l->timer);
 	if (l->flush_ev)
 		event_free(l->flush_ev);
+	partition_free(l);
 	acre_proto_tls_ctx_free(l->ssl_ctx);
 	free(l);
 }

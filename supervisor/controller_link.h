@@ -9,6 +9,9 @@
  *   controller_outbox.c  the node's identity and the outbox of unacknowledged
  *                        updates, both files in the state directory
  *   controller_ops.c     what the controller asks, and what the node reports
+ *   partition.c          cut off for the controller's disconnect grace: the
+ *                        pool's slices labelled acre.on-partition=replace
+ *                        stopped by the node itself
  */
 #ifndef ACRE_SUPERVISOR_CONTROLLER_LINK_H
 #define ACRE_SUPERVISOR_CONTROLLER_LINK_H
@@ -47,6 +50,14 @@ struct outbox {
 
 enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_REGISTERING, LINK_SYNCING, LINK_READY };
 
+/* partition.c's: how long the controller has been silent, and what that did. */
+struct partition {
+	uint64_t grace_ms; /* the controller's disconnect_grace_ms; 0: never stop */
+	uint64_t heard_ns; /* a line of the registered link, or the process's start */
+	bool stopped;	   /* this partition's stops are made */
+	struct event *timer;
+};
+
 struct controller_link {
 	struct supervisor *sv;
 	struct slice_observer observer;	       /* a change of a pool slice: an update */
@@ -70,6 +81,7 @@ struct controller_link {
 		int64_t id, seq;
 	} inflight[64];
 	unsigned inflight_next;
+	struct partition part;
 };
 
 /* controller_outbox.c */
@@ -95,5 +107,13 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 
 /* controller_link.c */
 void link_send(struct controller_link *l, const json_t *msg);
+
+/* partition.c: the grace is armed from the process's start with the one last told. */
+int partition_init(struct controller_link *l, struct acre_error *err);
+void partition_free(struct controller_link *l);
+/* A line of the registered link: the controller is there; a partition is over. */
+void partition_heard(struct controller_link *l);
+/* What the controller says at registration (0: it asks for nothing), kept on disk. */
+void partition_set_grace(struct controller_link *l, uint64_t grace_ms);
 
 #endif

@@ -9,6 +9,8 @@
  *                           controller has not acknowledged yet, each with
  *                           its sequence number, resent after a reconnection.
  *
+ * (partition.c keeps controller-grace.json beside them.)
+ *
  * Both are replaced atomically (write-temp, fsync, rename).  The outbox is
  * written once per loop pass, before its new updates are sent; an
  * acknowledgement only trims memory, so after a crash a few acknowledged

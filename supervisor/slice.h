@@ -52,6 +52,8 @@ struct slice {
 	int veth_ifindex;    /* an isolated slice's host veth */
 	struct slice_health health;
 	struct health_probes *probes; /* health.c's, while checks run */
+	/* Why the node itself ends this run (partition.c), "": a client did; leads its reason. */
+	char stop_reason[128];
 };
 
 /*

@@ -221,11 +221,15 @@ static void settle(struct slice *s, int wait_code, int wait_status, bool have_st
 		snprintf(s->launch_error, sizeof(s->launch_error), "%s", err.message);
 	}
 	determine_exit(s, wait_code, wait_status, have_status);
-	char reason[300];
+	char reason[300], exit[200];
 	if (s->rec.exit.known)
-		acre_exit_reason(&s->rec.exit, reason, sizeof(reason));
+		acre_exit_reason(&s->rec.exit, exit, sizeof(exit));
 	else
-		snprintf(reason, sizeof(reason), "lost: acre-init left no exit record");
+		snprintf(exit, sizeof(exit), "lost: acre-init left no exit record");
+	if (s->stop_reason[0])
+		snprintf(reason, sizeof(reason), "%s (%s)", s->stop_reason, exit);
+	else
+		snprintf(reason, sizeof(reason), "%s", exit);
 	slice_set_state(s, final_state(s), reason);
 	if (should_restart(s)) {
 		checkpoint_write(s->sv, &s->rec);

@@ -305,6 +305,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	s->rec.pid_start = acre_process_start_time(l.pid);
 	s->rec.task_pid = 0;
 	s->rec.killed_by_user = false;
+	s->stop_reason[0] = '\0';
 	s->rec.started_at = acre_now_ms();
 	s->rec.finished_at = 0;
 	memset(&s->rec.exit, 0, sizeof(s->rec.exit));
@@ -479,7 +480,8 @@ int slice_kill(struct slice *s, int sig, struct acre_error *err)
 		/* Between two runs: stopping means not starting again. */
 		slice_stop(s);
 		s->rec.killed_by_user = true;
-		slice_set_state(s, ACRE_SLICE_KILLED, "killed before restart");
+		slice_set_state(s, ACRE_SLICE_KILLED,
+				s->stop_reason[0] ? s->stop_reason : "killed before restart");
 		checkpoint_write(s->sv, &s->rec);
 		slice_publish(s);
 		return 0;

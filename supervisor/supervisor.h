@@ -6,8 +6,9 @@
  *
  *   main.c                          wires the rest together
  *   socket_ops.h    socket_ops.c    the socket's requests, decoded and answered
- *   controller_link.h  controller_link.c, controller_outbox.c, controller_ops.c:
- *                                   the link to the pool and its requests
+ *   controller_link.h  controller_link.c, controller_outbox.c, controller_ops.c,
+ *                   partition.c:    the link to the pool and its requests, and
+ *                                   the slices stopped when cut off from it
  *   waiters.h       waiters.c       socket requests answered when a slice changes
  *   server.h        server.c, peer_auth.c: the Unix socket and who may use it
  *   recover.h       recover.c       start-up: adopting slices, sweeping orphans

@@ -59,6 +59,9 @@ static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t vers
 	json_object_set_new(l, APP_LABEL_INSTANCE, json_string(buf));
 	snprintf(buf, sizeof(buf), "%u", version);
 	json_object_set_new(l, APP_LABEL_VERSION, json_string(buf));
+	/* Its node reads it when cut off from the controller (supervisor/partition.c). */
+	json_object_set_new(l, ACRE_LABEL_ON_PARTITION,
+			    json_string(app_on_partition_name(spec->on_partition)));
 	if (spec->vip) {
 		vip_ports(spec, buf, sizeof(buf));
 		json_object_set_new(l, ACRE_LABEL_VIP_PORTS, json_string(buf));

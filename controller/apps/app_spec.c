@@ -122,22 +122,9 @@ static int check_env(const struct app_spec *spec, struct acre_error *err)
 	return 0;
 }
 
-/* The slice placement of proto/placement.c, and "unique", which only apps have. */
+/* The slice placement of proto/placement.c, "unique" included: the pool enforces it. */
 static int parse_placement(const json_t *j, struct app_spec *spec, struct acre_error *err)
 {
-	_cleanup_json_ json_t *rest = NULL;
-	const json_t *unique = json_is_object(j) ? json_object_get(j, "unique") : NULL;
-	if (unique) {
-		if (!(rest = json_copy((json_t *)j)) || json_object_del(rest, "unique") < 0)
-			return -ENOMEM;
-		j = rest;
-		const char *s = acre_json_c_string(unique);
-		if (!s || !acre_proto_attr_key_valid(s))
-			return acre_error_set(err, EINVAL, "placement.unique",
-					      "placement.unique: \"node\" or an attribute name "
-					      "(\"zone\")");
-		snprintf(spec->unique, sizeof(spec->unique), "%s", s);
-	}
 	return acre_proto_placement_from_json(j, &spec->placement, err);
 }
 

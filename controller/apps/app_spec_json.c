@@ -20,10 +20,7 @@ static json_t *template_json(const struct app_spec *spec)
 
 static json_t *placement_json(const struct app_spec *spec)
 {
-	json_t *p = acre_proto_placement_to_json(&spec->placement);
-	if (p && spec->unique[0])
-		json_object_set_new(p, "unique", json_string(spec->unique));
-	return p;
+	return acre_proto_placement_to_json(&spec->placement);
 }
 
 static json_t *strv_json(char *const *v)

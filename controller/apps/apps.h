@@ -110,8 +110,7 @@ struct app_spec {
 	 * labels, restart and network.publish are the app's to set.
 	 */
 	struct acre_slice_spec slice;
-	struct acre_placement placement;
-	char unique[ACRE_ATTR_KEY_MAX + 1]; /* "node", an attribute name, or "" */
+	struct acre_placement placement; /* placement.unique: "node", an attribute, or "" */
 	struct app_port ports[APP_PORTS_MAX];
 	size_t nports;
 	struct app_publish publish[APP_PORTS_MAX];

@@ -268,9 +268,10 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	conn->node = n;
-	json_t *result = json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
-				   (json_int_t)n->last_seq, "heartbeat_ms",
-				   (json_int_t)np->opt.heartbeat_ms, "protocol", (int)r.protocol);
+	json_t *result = json_pack(
+		"{s:s,s:I,s:I,s:I,s:i}", "node_id", n->id, "acked", (json_int_t)n->last_seq,
+		"heartbeat_ms", (json_int_t)np->opt.heartbeat_ms, "disconnect_grace_ms",
+		(json_int_t)pool_disconnect_grace_ms(np->pool), "protocol", (int)r.protocol);
 	/* The pool's network for a node that joins it; the tables follow the reply. */
 	if (result && r.network)
 		json_object_set_new(result, "network", pool_node_network_json(np->pool, n));

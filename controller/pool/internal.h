@@ -94,10 +94,11 @@ void pool_node_set_state(struct pool *p, struct pool_node *n, enum pool_node_sta
 void pool_node_update_eligibility(struct pool *p, struct pool_node *n);
 void pool_node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uint64_t mem);
 int pool_node_state_parse(const char *s, enum pool_node_state *out);
-void pool_node_attach(struct pool_node *n, struct pool_slice *sl);
+/* Ties the slice to its node (and counts it there when it is placed unique). */
+void pool_node_attach(struct pool *p, struct pool_node *n, struct pool_slice *sl);
 /* Ready -> unreachable -> down as nodes fall silent. */
 void pool_node_tick(struct pool *p);
-void pool_node_detach(struct pool_slice *sl);
+void pool_node_detach(struct pool *p, struct pool_slice *sl);
 
 /* slice.c: the slice table and its life */
 int pool_slice_index(struct pool *p, struct pool_slice *sl);

@@ -51,8 +51,11 @@ static int take_placement(struct pool_slice *sl, const struct store_slice_row *r
 			*sl->placement = pl;
 		}
 	}
-	if (r->spread && (!(sl->spread = strdup(r->spread)) ||
-			  !(sl->group = strdup(r->spread_group ? r->spread_group : ""))))
+	if (r->spread && !(sl->spread = strdup(r->spread)))
+		return -ENOMEM;
+	/* The group of --spread or unique; a spread row of old may have none. */
+	if ((r->spread || r->spread_group) &&
+	    !(sl->group = strdup(r->spread_group ? r->spread_group : "")))
 		return -ENOMEM;
 	return 0;
 }
@@ -134,7 +137,7 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 		p->next_slice_id = sl->id;
 	struct pool_node *n = r->node_id ? pool_node_find(p, r->node_id) : NULL;
 	if (n) {
-		pool_node_attach(n, sl);
+		pool_node_attach(p, n, sl);
 		if (pool_slice_holds_resources(sl))
 			pool_slice_reserve(p, sl);
 	}

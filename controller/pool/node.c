@@ -115,9 +115,14 @@ static int push_attr(struct sched_attr *a, unsigned *n, const char *k, const cha
 
 static void spread_count_all(struct pool *p, struct pool_node *n, int delta)
 {
-	for (struct pool_slice *sl = n->slices; sl; sl = sl->node_next)
+	for (struct pool_slice *sl = n->slices; sl; sl = sl->node_next) {
 		if (sl->reserved && sl->spread)
 			sched_spread_count(p->sched, sl->group, sl->spread, &n->sn, delta);
+		const char *unique = acre_proto_unique_attr(sl->placement);
+		if (unique)
+			sched_unique_count(p->sched, sl->group ? sl->group : "", unique, &n->sn,
+					   delta);
+	}
 }
 
 int pool_node_describe(struct pool *p, struct pool_node *n, const char *hostname, uint32_t cpus,
@@ -126,8 +131,9 @@ int pool_node_describe(struct pool *p, struct pool_node *n, const char *hostname
 	bool was = n->sn.eligible;
 	/* The scheduler indexes attributes: take the node out while they change. */
 	sched_node_set_eligible(p->sched, &n->sn, false);
-	/* Spread counts are per attribute value: move the node's slices from the
-	 * old values to the new ones, or releasing them later would count wrong. */
+	/* Spread and unique counts are per attribute value: move the node's slices
+	 * from the old values to the new ones, or releasing them later would count
+	 * wrong. */
 	spread_count_all(p, n, -1);
 	free_attrs(n);
 	size_t want = json_object_size(attributes) + 2;
@@ -206,19 +212,37 @@ void pool_node_set_local(struct pool *p, struct pool_node *n, uint32_t cpus, uin
 	sched_node_changed(p->sched, &n->sn);
 }
 
-void pool_node_attach(struct pool_node *n, struct pool_slice *sl)
+/*
+ * A unique slice holds its node's value of the attribute from its
+ * placement until it leaves the node (removed, lost, or its node down),
+ * whatever its state: an instance that ended still is the instance.
+ */
+static void unique_count(struct pool *p, const struct pool_slice *sl, const struct pool_node *n,
+			 int delta)
 {
+	const char *attr = acre_proto_unique_attr(sl->placement);
+	if (!attr)
+		return;
+	sched_unique_count(p->sched, sl->group ? sl->group : "", attr, &n->sn, delta);
+	if (delta < 0)
+		p->retry_pending = true; /* a value came free */
+}
+
+void pool_node_attach(struct pool *p, struct pool_node *n, struct pool_slice *sl)
+{
+	unique_count(p, sl, n, +1);
 	sl->node = n;
 	sl->last_node = n;
 	ACRE_LIST_PREPEND(node, n->slices, sl);
 	n->nslices++;
 }
 
-void pool_node_detach(struct pool_slice *sl)
+void pool_node_detach(struct pool *p, struct pool_slice *sl)
 {
 	struct pool_node *n = sl->node;
 	if (!n)
 		return;
+	unique_count(p, sl, n, -1);
 	ACRE_LIST_REMOVE(node, n->slices, sl);
 	sl->node = NULL;
 	n->nslices--;
@@ -239,7 +263,7 @@ static void node_down(struct pool *p, struct pool_node *n, const char *why)
 		if (pool_slice_is_active(sl) || pool_slice_holds_resources(sl) || !sl->assigned) {
 			pool_slice_lost(p, sl, reason);
 		} else {
-			pool_node_detach(sl);
+			pool_node_detach(p, sl);
 			pool_slice_touch(p, sl);
 		}
 	}

@@ -165,7 +165,7 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		.desired = pool_desired_name(sl->desired),
 		.exit = exit,
 		.spread = sl->spread,
-		.spread_group = sl->spread ? sl->group : NULL,
+		.spread_group = sl->group, /* set by --spread or unique */
 		.cpus = sl->cpus,
 		.memory = sl->mem,
 		.restart = restart,

@@ -93,7 +93,7 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)
 {
 	pool_pending_remove(p, sl);
-	pool_node_attach(n, sl);
+	pool_node_attach(p, n, sl);
 	sl->assigned = false;
 	sl->placed_ns = acre_monotonic_ns();
 	/* Reserves its room. */

@@ -112,6 +112,11 @@ void pool_change_write(struct acre_jsonw *w, const struct pool_change *ch)
 	acre_jsonw_end_object(w);
 }
 
+uint64_t pool_disconnect_grace_ms(const struct pool *p)
+{
+	return p->opt.lost_after_ms / 2;
+}
+
 int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 	      struct acre_error *err)
 {

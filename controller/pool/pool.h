@@ -151,7 +151,7 @@ struct pool_slice {
 	uint32_t vip;			  /* its group's virtual IP (IPv4, host order), 0: none */
 	char *reason;			  /* NULL: none */
 	json_t *exit;			  /* the node's exit record as it sent it; NULL: unknown */
-	char *spread, *group;		  /* --spread ATTR and the slices counted with it */
+	char *spread, *group;		  /* --spread ATTR; the slices counted with it and unique */
 	struct acre_placement *placement; /* NULL: the default */
 	struct pool_labels *labels;	  /* NULL: none */
 	struct pool_spec_text *spec;	  /* a new slice's spec, until the store holds it */
@@ -271,6 +271,14 @@ void pool_close(struct pool *p);
 void pool_commit(struct pool *p);
 /* Node timeouts, a few times a second; pending slices retried at the next commit. */
 void pool_tick(struct pool *p);
+/*
+ * How long a node cut off from the controller waits before it stops its
+ * slices labelled acre.on-partition=replace: half of --lost-after, so they
+ * have stopped well before the pool declares them lost and runs them
+ * elsewhere (never one name on two nodes).  Told to each node as it
+ * registers.
+ */
+uint64_t pool_disconnect_grace_ms(const struct pool *p);
 
 /* The controller's counters, for /metrics: the pool's, and the node port's (counted here). */
 struct pool_stats {
@@ -495,6 +503,7 @@ struct pool_why_request {
 	uint64_t mem;
 	uint64_t net;				/* bit/s */
 	const struct acre_placement *placement; /* NULL: anywhere */
+	const char *group; /* whose slices placement.unique keeps apart; NULL: "" */
 };
 
 /*
@@ -502,7 +511,10 @@ struct pool_why_request {
  * [{reason, nodes, examples: [{node, detail}]}], most nodes first), every
  * node's own list in pools of up to 100 ("by_node"), how many would take it
  * now ("fit") and could by capacity ("could_ever"), and the smallest changes
- * that would let it run ("suggestions").  NULL: out of memory.
+ * that would let it run ("suggestions").  A unique placement adds "unique":
+ * {attr, values (distinct, on nodes its constraints allow), slices (of its
+ * group placed unique by it, not lost)}: more slices than values can never
+ * all run.  NULL: out of memory.
  */
 json_t *pool_why(struct pool *p, const struct pool_why_request *r);
 /* The same for a slice of the pool, with its kind, name, state and reason. */

@@ -46,7 +46,7 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 		acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=adopt", n->id,
 			 sl->name);
 		pool_pending_remove(p, sl);
-		pool_node_attach(n, sl);
+		pool_node_attach(p, n, sl);
 		sl->seen_gen = n->sync_gen;
 		pool_slice_apply_report(p, sl, r);
 		return;

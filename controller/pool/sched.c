@@ -15,6 +15,7 @@ struct candidates {
 	struct sched_node *n[WANT_CANDIDATES];
 	unsigned count;
 	size_t visited;
+	size_t taken; /* nodes with room whose value of the unique attribute is taken */
 };
 
 bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem)
@@ -43,8 +44,11 @@ bool sched_node_matches(const struct sched_node *n, const struct acre_placement 
 		if (equal != (c->op == ACRE_CONSTRAINT_EQ))
 			return false;
 	}
-	/* Spreading over an attribute needs nodes that have it. */
+	/* Spreading over an attribute, or keeping apart by one, needs nodes that have it. */
 	if (p->spread[0] && !sched_node_attr(n, p->spread))
+		return false;
+	const char *unique = acre_proto_unique_attr(p);
+	if (unique && !sched_node_attr(n, unique))
 		return false;
 	return true;
 }
@@ -91,16 +95,31 @@ static int lowest_bucket(const struct sched_group *g, const struct sched_request
 	return (int)sched_bucket_of_amount(sched_amount(*dim, want));
 }
 
-static bool visit(struct sched_node *n, const struct sched_request *r, struct candidates *c)
+/* A slice of the request's group already holds the node's value of the unique attribute. */
+static bool unique_taken(struct sched *s, const struct sched_node *n, const struct sched_request *r)
+{
+	const char *attr = acre_proto_unique_attr(r->placement);
+	if (!attr)
+		return false;
+	const char *v = sched_node_attr(n, attr);
+	return v && sched_unique_get(s, r->group ? r->group : "", attr, v) > 0;
+}
+
+static bool visit(struct sched *s, struct sched_node *n, const struct sched_request *r,
+		  struct candidates *c)
 {
 	c->visited++;
 	if (sched_node_fits(n, r->cpus, r->mem) && sched_node_fits_net(n, r->net) &&
-	    sched_node_matches(n, r->placement))
-		c->n[c->count++] = n;
+	    sched_node_matches(n, r->placement)) {
+		if (unique_taken(s, n, r))
+			c->taken++;
+		else
+			c->n[c->count++] = n;
+	}
 	return c->count == WANT_CANDIDATES || (c->count && c->visited >= SOFT_VISIT_LIMIT);
 }
 
-static void scan_group(const struct sched_group *g, const struct sched_request *r,
+static void scan_group(struct sched *s, const struct sched_group *g, const struct sched_request *r,
 		       struct candidates *c)
 {
 	enum sched_dim d;
@@ -111,7 +130,7 @@ static void scan_group(const struct sched_group *g, const struct sched_request *
 	int b = down ? sched_prev_nonempty(g, d, SCHED_BUCKETS - 1) : sched_next_nonempty(g, d, lo);
 	while (b >= lo) {
 		for (struct sched_link *l = g->head[d][b]; l; l = l->next[d])
-			if (visit(l->node, r, c))
+			if (visit(s, l->node, r, c))
 				return;
 		b = down ? sched_prev_nonempty(g, d, b - 1) : sched_next_nonempty(g, d, b + 1);
 	}
@@ -195,7 +214,7 @@ static int place_spread(struct sched *s, const struct sched_request *r, struct c
 		const struct sched_group *g =
 			sched_group_get(s, r->placement->spread, sc.v[i].value);
 		if (g)
-			scan_group(g, r, c);
+			scan_group(s, g, r, c);
 	}
 	free(sc.v);
 	return 0;
@@ -261,7 +280,7 @@ int sched_place(struct sched *s, const struct sched_request *r, struct sched_nod
 	if (r->placement && r->placement->spread[0])
 		rc = place_spread(s, r, &c);
 	else
-		scan_group(base_group(s, r->placement), r, &c);
+		scan_group(s, base_group(s, r->placement), r, &c);
 	s->stats.visited += c.visited;
 	if (rc < 0)
 		return acre_error_set(err, -rc, NULL, "scheduling: out of memory");
@@ -275,6 +294,14 @@ int sched_place(struct sched *s, const struct sched_request *r, struct sched_nod
 		return rc;
 	char want[128];
 	describe_request(r, want, sizeof(want));
+	if (c.taken) {
+		const char *g = r->group ? r->group : "";
+		return acre_error_set(err, ENOSPC, NULL,
+				      "unique %s: each node with room for %s already runs a slice "
+				      "of %s%s (%zu node%s with room, %zu ready)",
+				      r->placement->unique, want, g[0] ? "app " : "its group", g,
+				      c.taken, c.taken == 1 ? "" : "s", s->eligible);
+	}
 	return acre_error_set(err, ENOSPC, NULL, "no node has room for %s (%zu nodes ready)", want,
 			      s->eligible);
 }

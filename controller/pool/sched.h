@@ -14,6 +14,11 @@
  * scored and the best one wins.  A placement costs a
  * handful of node visits however large the pool, and moving a node
  * between buckets after a reservation is O(1) per group it belongs to.
+ *
+ * A unique placement (one slice of its group per value of an attribute)
+ * asks one counter per candidate visited, kept per (group, attribute,
+ * value) as the spread counters are: a node whose value is taken is
+ * passed over like a node without room.
  */
 #ifndef ACRE_CONTROLLER_SCHED_H
 #define ACRE_CONTROLLER_SCHED_H
@@ -64,7 +69,8 @@ struct sched_request {
 	uint64_t mem;
 	uint64_t net; /* bit/s of net_rate, 0: none */
 	const struct acre_placement *placement;
-	const char *group; /* slices counted together by --spread: the app label, or "" */
+	/* Slices counted together by --spread and unique: the acre.app (else app) label, or "". */
+	const char *group;
 	/* Tell apart "no room now" from "no node could ever" (scans the pool: first tries only). */
 	bool check_capacity;
 };
@@ -100,6 +106,14 @@ void sched_release(struct sched *s, struct sched_node *n, uint32_t cpus, uint64_
 void sched_spread_count(struct sched *s, const char *group, const char *attr,
 			const struct sched_node *n, int delta);
 unsigned sched_spread_get(struct sched *s, const char *group, const char *attr, const char *value);
+/*
+ * Slices placed unique by ATTR (the attribute itself: node.id for "node"),
+ * counted per (group, ATTR, node's value of ATTR) while they are on a node;
+ * a node whose value counts one takes no other slice of the group.
+ */
+void sched_unique_count(struct sched *s, const char *group, const char *attr,
+			const struct sched_node *n, int delta);
+unsigned sched_unique_get(struct sched *s, const char *group, const char *attr, const char *value);
 
 const char *sched_node_attr(const struct sched_node *n, const char *key);
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p);

@@ -1,7 +1,7 @@
 /*
  * The scheduler's indexes: the nodes it knows, the groups of eligible
  * nodes bucketed by free fraction, the values each attribute takes, and
- * the spread counters.  Everything here is O(1) or O(attributes of a node)
+ * the spread and unique counters.  Everything here is O(1) or O(attributes of a node)
  * per change; the only pool-sized loop builds a group the first time a
  * constraint names its (attribute, value).
  */
@@ -296,6 +296,24 @@ unsigned sched_spread_get(struct sched *s, const char *group, const char *attr, 
 	return (unsigned)count_get(s->spread, k);
 }
 
+void sched_unique_count(struct sched *s, const char *group, const char *attr,
+			const struct sched_node *n, int delta)
+{
+	const char *v = sched_node_attr(n, attr);
+	if (!v)
+		return; /* never placed there: a node without it is not eligible */
+	char k[600];
+	spread_key(k, sizeof(k), group, attr, v);
+	count_add(s->unique, k, delta);
+}
+
+unsigned sched_unique_get(struct sched *s, const char *group, const char *attr, const char *value)
+{
+	char k[600];
+	spread_key(k, sizeof(k), group, attr, value);
+	return (unsigned)count_get(s->unique, k);
+}
+
 struct sched *sched_new(void)
 {
 	struct sched *s = calloc(1, sizeof(*s));
@@ -304,7 +322,8 @@ struct sched *sched_new(void)
 	s->groups = acre_map_new();
 	s->attr_values = acre_map_new();
 	s->spread = acre_map_new();
-	if (!s->groups || !s->attr_values || !s->spread) {
+	s->unique = acre_map_new();
+	if (!s->groups || !s->attr_values || !s->spread || !s->unique) {
 		sched_free(s);
 		return NULL;
 	}
@@ -341,6 +360,7 @@ void sched_free(struct sched *s)
 	acre_map_free(s->groups);
 	acre_map_free(s->attr_values);
 	acre_map_free(s->spread);
+	acre_map_free(s->unique);
 	acre_vec_free(&s->nodes);
 	free(s);
 }

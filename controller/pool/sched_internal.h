@@ -24,6 +24,7 @@ struct sched {
 	struct acre_map *groups;      /* "key\x1fvalue" -> struct sched_group */
 	struct acre_map *attr_values; /* key -> map of value -> eligible nodes with it */
 	struct acre_map *spread;      /* "group\x1fattr\x1fvalue" -> slices */
+	struct acre_map *unique;      /* "group\x1fattr\x1fvalue" -> slices, unique ones */
 	struct sched_stats stats;
 };
 

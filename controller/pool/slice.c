@@ -302,7 +302,7 @@ static bool replaced_by_policy(const struct pool_slice *sl)
 void pool_slice_lost(struct pool *p, struct pool_slice *sl, const char *why)
 {
 	pool_slice_unreserve(p, sl);
-	pool_node_detach(sl);
+	pool_node_detach(p, sl);
 	p->stats.slices_lost++;
 	acre_log(ACRE_LOG_WARN, "slice=%s event=lost reason=\"%s\"", sl->name, why);
 	if (sl->desired == POOL_DESIRED_REMOVE) {
@@ -336,7 +336,7 @@ void pool_slice_delete(struct pool *p, struct pool_slice *sl)
 	}
 	pool_slice_unreserve(p, sl);
 	pool_net_slice_deleted(p, sl);
-	pool_node_detach(sl);
+	pool_node_detach(p, sl);
 	pool_pending_remove(p, sl);
 	pool_slice_unindex(p, sl);
 	p->by_state[sl->state]--;

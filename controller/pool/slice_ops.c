@@ -17,22 +17,34 @@
 
 #include <signal.h>
 
+/*
+ * Spread and unique count the slices of one app together: an app's
+ * instances by their acre.app label, a plain slice by its "app" label,
+ * and the slices with neither as one group.
+ */
+static const char *group_of(const struct acre_slice_spec *spec)
+{
+	const char *app = json_string_value(json_object_get(spec->labels, ACRE_LABEL_APP));
+	if (!app)
+		app = json_string_value(json_object_get(spec->labels, "app"));
+	return app ? app : "";
+}
+
 static int take_placement(struct pool_slice *sl, const struct acre_placement *p,
 			  const struct acre_slice_spec *spec)
 {
 	sl->strategy = p->strategy;
-	if (p->nconstraints || p->spread[0] || p->strategy != ACRE_STRATEGY_BINPACK) {
+	if (p->nconstraints || p->spread[0] || p->unique[0] ||
+	    p->strategy != ACRE_STRATEGY_BINPACK) {
 		sl->placement = malloc(sizeof(*p));
 		if (!sl->placement)
 			return -ENOMEM;
 		*sl->placement = *p;
 	}
-	if (p->spread[0]) {
-		/* Spread counts slices of one app together: the "app" label, else all of them. */
-		const char *app = json_string_value(json_object_get(spec->labels, "app"));
-		if (!(sl->spread = strdup(p->spread)) || !(sl->group = strdup(app ? app : "")))
-			return -ENOMEM;
-	}
+	if (p->spread[0] && !(sl->spread = strdup(p->spread)))
+		return -ENOMEM;
+	if ((p->spread[0] || p->unique[0]) && !(sl->group = strdup(group_of(spec))))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -41,13 +53,12 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 		  const struct acre_placement *placement, struct pool_node **node,
 		  struct acre_error *err)
 {
-	const char *app = json_string_value(json_object_get(spec->labels, "app"));
 	struct sched_request r = {
 		.cpus = spec->resources.cpus_milli,
 		.mem = spec->resources.memory,
 		.net = spec->resources.net_rate,
 		.placement = placement,
-		.group = placement->spread[0] && app ? app : "",
+		.group = placement->spread[0] || placement->unique[0] ? group_of(spec) : "",
 		.check_capacity = true,
 	};
 	struct sched_node *sn = NULL;

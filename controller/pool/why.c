@@ -10,11 +10,14 @@
  *   - nodes that fail on one constraint alone: relax it (and how many
  *     nodes would then take it);
  *   - nodes that would take it but are not ready: when they are back;
- *   - no node could ever (capacity, attributes): add one, described.
+ *   - nodes whose value of its unique attribute a slice of its group holds:
+ *     remove that slice;
+ *   - no node could ever (capacity, attributes): add one, described; more
+ *     slices unique by an attribute than values of it: say that not all can.
  *
- * One pass over the nodes, no placement tried: a 10,000-node pool costs
- * milliseconds.  The same request shape serves slices today and apps'
- * instances later.
+ * One pass over the nodes (two for unique: which slice holds each value),
+ * no placement tried: a 10,000-node pool costs milliseconds.  The same request shape serves slices
+ * today and apps' instances later.
  */
 #include "internal.h"
 
@@ -28,7 +31,7 @@
 struct reason {
 	char kind[160];	  /* what groups nodes: "not enough cpus", "constraint zone==a" */
 	char detail[160]; /* this node's side: "has 0.3 free, needs 0.5" */
-	enum { R_STATE, R_CONSTRAINT, R_ROOM } class;
+	enum { R_STATE, R_CONSTRAINT, R_ROOM, R_UNIQUE } class;
 	int constraint; /* index, for R_CONSTRAINT */
 };
 
@@ -56,6 +59,13 @@ struct walk {
 	size_t cordoned_would_fit; /* cordoned by an admin, else fine */
 	const struct pool_node *cordoned_example;
 	size_t room_ever; /* nodes whose capacity could hold it, used or not */
+	/* unique: the attribute, which slice of the group holds each value, and the counts. */
+	const char *unique;
+	struct acre_map *holders;  /* value -> name of a slice of the group there */
+	struct acre_map *values;   /* value -> 1: on nodes the constraints allow */
+	size_t unique_only;	   /* ready, with room, only the value taken */
+	const char *unique_holder; /* one slice in the way of those */
+	size_t unique_slices;	   /* of the group, unique by the attribute, not lost */
 	bool oom;
 };
 
@@ -102,10 +112,17 @@ static const char *not_taking(const struct pool_node *n)
 	return NULL;
 }
 
-/* Every reason the node does not take the request; none: it would. */
-static unsigned node_reasons(const struct pool_node *n, const struct pool_why_request *r,
-			     struct reason *out)
+/* A slice of the group holds the node's value of the unique attribute: its name, else NULL. */
+static const char *unique_holder(const struct walk *w, const struct pool_node *n)
 {
+	const char *v = w->unique ? sched_node_attr(&n->sn, w->unique) : NULL;
+	return v ? acre_map_get(w->holders, v) : NULL;
+}
+
+/* Every reason the node does not take the request; none: it would. */
+static unsigned node_reasons(const struct walk *w, const struct pool_node *n, struct reason *out)
+{
+	const struct pool_why_request *r = w->r;
 	unsigned k = 0;
 	struct reason *x;
 	const struct sched_node *sn = &n->sn;
@@ -136,6 +153,20 @@ static unsigned node_reasons(const struct pool_node *n, const struct pool_why_re
 		x->class = R_CONSTRAINT;
 		snprintf(x->kind, sizeof(x->kind), "spread over %s", p->spread);
 		snprintf(x->detail, sizeof(x->detail), "node has no %s", p->spread);
+	}
+	if (w->unique && (x = add_reason(out, &k))) {
+		const char *v = sched_node_attr(sn, w->unique), *holder = unique_holder(w, n);
+		snprintf(x->kind, sizeof(x->kind), "unique %s", p->unique);
+		if (!v) {
+			x->class = R_CONSTRAINT;
+			snprintf(x->detail, sizeof(x->detail), "node has no %s", w->unique);
+		} else if (holder) {
+			x->class = R_UNIQUE;
+			snprintf(x->detail, sizeof(x->detail), "%s=%s already runs %s", w->unique,
+				 v, holder);
+		} else {
+			k--; /* the value is free here */
+		}
 	}
 	char have[32], need[32];
 	if (r->cpus && free_cpus(sn) < r->cpus && (x = add_reason(out, &k))) {
@@ -215,33 +246,36 @@ static void visit_node(struct pool_node *n, void *ud)
 		return;
 	w->nodes++;
 	struct reason rs[NODE_REASONS_MAX];
-	unsigned k = node_reasons(n, w->r, rs);
+	unsigned k = node_reasons(w, n, rs);
 	if (could_ever_hold(&n->sn, w->r))
 		w->room_ever++;
 	if (k == 0) {
 		w->fit++;
 		return;
 	}
-	unsigned state = 0, cons = 0, room = 0;
+	unsigned state = 0, cons = 0, room = 0, uniq = 0;
 	int only = -1;
 	for (unsigned i = 0; i < k; i++) {
 		state += rs[i].class == R_STATE;
 		room += rs[i].class == R_ROOM;
+		uniq += rs[i].class == R_UNIQUE;
 		if (rs[i].class == R_CONSTRAINT) {
 			cons++;
 			only = rs[i].constraint;
 		}
 	}
-	if (state && !cons && !room) {
+	if (uniq && !state && !cons && !room && w->unique_only++ == 0)
+		w->unique_holder = unique_holder(w, n);
+	if (state && !cons && !room && !uniq) {
 		bool cordoned = !strcmp(not_taking(n), "cordoned");
 		size_t *count = cordoned ? &w->cordoned_would_fit : &w->away_would_fit;
 		if ((*count)++ == 0)
 			*(cordoned ? &w->cordoned_example : &w->away_example) = n;
 	}
-	if (!state && !room && cons == 1 && only >= 0)
+	if (!state && !room && !uniq && cons == 1 && only >= 0)
 		w->only_constraint[only]++;
 	/* Freeing room helps only a node large enough for it. */
-	if (!state && !cons && room && could_ever_hold(&n->sn, w->r)) {
+	if (!state && !cons && !uniq && room && could_ever_hold(&n->sn, w->r)) {
 		uint32_t c;
 		uint64_t m, t;
 		double s = shortfall(&n->sn, w->r, &c, &m, &t);
@@ -271,6 +305,87 @@ static void visit_node(struct pool_node *n, void *ud)
 	if (mine)
 		json_array_append_new(w->listed,
 				      json_pack("{s:s,s:o}", "node", n->id, "reasons", mine));
+}
+
+/* A slice of the request's group kept apart by the same attribute, and not removed. */
+static bool same_unique(const struct walk *w, const struct pool_slice *sl)
+{
+	const char *attr = acre_proto_unique_attr(sl->placement);
+	const char *group = w->r->group ? w->r->group : "";
+	return !sl->removed && attr && !strcmp(attr, w->unique) &&
+	       !strcmp(sl->group ? sl->group : "", group);
+}
+
+/* Which slice holds each value (the scheduler counts them; why names one), and the values. */
+static void unique_node(struct pool_node *n, void *ud)
+{
+	struct walk *w = ud;
+	const char *v = sched_node_attr(&n->sn, w->unique);
+	if (!v)
+		return;
+	if (sched_node_matches(&n->sn, w->r->placement) &&
+	    acre_map_put(w->values, v, (void *)1) < 0)
+		w->oom = true;
+	for (const struct pool_slice *sl = n->slices; sl; sl = sl->node_next)
+		if (same_unique(w, sl) && !acre_map_get(w->holders, v) &&
+		    acre_map_put(w->holders, v, (void *)sl->name) < 0)
+			w->oom = true;
+}
+
+static void unique_slice(const char *name, void *value, void *ud)
+{
+	(void)name;
+	struct walk *w = ud;
+	const struct pool_slice *sl = value;
+	if (same_unique(w, sl) && sl->state != ACRE_SLICE_LOST)
+		w->unique_slices++;
+}
+
+static int unique_prepare(struct pool *p, struct walk *w)
+{
+	w->unique = acre_proto_unique_attr(w->r->placement);
+	if (!w->unique)
+		return 0;
+	w->holders = acre_map_new();
+	w->values = acre_map_new();
+	if (!w->holders || !w->values)
+		return -ENOMEM;
+	pool_node_foreach(p, unique_node, w);
+	acre_map_foreach(p->slices, unique_slice, w);
+	return w->oom ? -ENOMEM : 0;
+}
+
+static json_t *unique_json(const struct walk *w)
+{
+	return json_pack("{s:s,s:I,s:I}", "attr", w->unique, "values",
+			 (json_int_t)acre_map_size(w->values), "slices",
+			 (json_int_t)w->unique_slices);
+}
+
+static void unique_suggestions(const struct walk *w, json_t *s)
+{
+	const struct acre_placement *p = w->r->placement;
+	const char *group = w->r->group && w->r->group[0] ? w->r->group : NULL;
+	char text[400];
+	size_t values = acre_map_size(w->values);
+	if (w->unique_slices > values) {
+		snprintf(text, sizeof(text),
+			 "%zu slices of %s%s are unique by %s, and the nodes they may use have "
+			 "%zu value%s of %s: at most %zu can ever run; add nodes with another %s, "
+			 "or run fewer",
+			 w->unique_slices, group ? "app " : "its group", group ? group : "",
+			 p->unique, values, values == 1 ? "" : "s", w->unique, values, w->unique);
+		json_array_append_new(s, json_string(text));
+	}
+	if (w->unique_only) {
+		snprintf(text, sizeof(text),
+			 "remove %s (unique %s): %zu node%s would take it once no slice of %s%s "
+			 "holds their %s",
+			 w->unique_holder ? w->unique_holder : "a slice of its group", p->unique,
+			 w->unique_only, w->unique_only == 1 ? "" : "s",
+			 group ? "app " : "its group", group ? group : "", w->unique);
+		json_array_append_new(s, json_string(text));
+	}
 }
 
 static int by_count(const void *a, const void *b)
@@ -305,6 +420,8 @@ static json_t *suggestions(const struct walk *w)
 		json_array_append_new(s, json_string(text));
 		return s;
 	}
+	if (w->unique)
+		unique_suggestions(w, s);
 	if (w->closest) {
 		lack_text(w->closest_cpus, w->closest_mem, w->closest_net, lack, sizeof(lack));
 		snprintf(text, sizeof(text), "free %s on node %s (then it fits there)", lack,
@@ -334,7 +451,7 @@ static json_t *suggestions(const struct walk *w)
 			 w->cordoned_would_fit > 1 ? " (as would other cordoned nodes)" : "");
 		json_array_append_new(s, json_string(text));
 	}
-	if (!w->closest && !w->away_would_fit && !w->cordoned_would_fit) {
+	if (!w->closest && !w->away_would_fit && !w->cordoned_would_fit && !w->unique_only) {
 		/* No node fits on room alone: a new one, with what it must have. */
 		lack_text(r->cpus, r->mem, r->net, lack, sizeof(lack));
 		int used = snprintf(text, sizeof(text), "add a node with at least %s",
@@ -346,8 +463,11 @@ static json_t *suggestions(const struct walk *w)
 						 "%s%s=%s", i ? ", " : " and attribute ",
 						 p->constraints[i].attr, p->constraints[i].value);
 		if (p && p->spread[0] && used > 0 && (size_t)used < sizeof(text))
-			snprintf(text + used, sizeof(text) - (size_t)used, " (with a %s attribute)",
-				 p->spread);
+			used += snprintf(text + used, sizeof(text) - (size_t)used,
+					 " (with a %s attribute)", p->spread);
+		if (w->unique && used > 0 && (size_t)used < sizeof(text))
+			snprintf(text + used, sizeof(text) - (size_t)used,
+				 " (with a %s no slice of its group holds)", w->unique);
 		json_array_append_new(s, json_string(text));
 	}
 	return s;
@@ -360,7 +480,10 @@ json_t *pool_why(struct pool *p, const struct pool_why_request *r)
 		return NULL;
 	if (acre_map_size(p->nodes) <= NODES_LISTED_MAX)
 		w.listed = json_array();
-	pool_node_foreach(p, visit_node, &w);
+	if (unique_prepare(p, &w) < 0)
+		w.oom = true;
+	else
+		pool_node_foreach(p, visit_node, &w);
 	json_t *out = NULL;
 	if (!w.oom) {
 		if (w.order.n)
@@ -376,6 +499,8 @@ json_t *pool_why(struct pool *p, const struct pool_why_request *r)
 				reasons, "suggestions", suggestions(&w));
 		if (out && w.listed)
 			json_object_set(out, "by_node", w.listed);
+		if (out && w.unique)
+			json_object_set_new(out, "unique", unique_json(&w));
 	}
 	json_decref(w.listed);
 	for (size_t i = 0; i < w.order.n; i++) {
@@ -384,13 +509,18 @@ json_t *pool_why(struct pool *p, const struct pool_why_request *r)
 	}
 	acre_vec_free(&w.order);
 	acre_map_free(w.groups);
+	acre_map_free(w.holders);
+	acre_map_free(w.values);
 	return out;
 }
 
 json_t *pool_why_slice(struct pool *p, const struct pool_slice *sl)
 {
-	struct pool_why_request r = {
-		.cpus = sl->cpus, .mem = sl->mem, .net = sl->net_rate, .placement = sl->placement};
+	struct pool_why_request r = {.cpus = sl->cpus,
+				     .mem = sl->mem,
+				     .net = sl->net_rate,
+				     .placement = sl->placement,
+				     .group = sl->group};
 	json_t *j = pool_why(p, &r);
 	if (!j)
 		return NULL;

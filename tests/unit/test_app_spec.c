@@ -90,7 +90,7 @@ static void test_full(void **state)
 	assert_int_equal(s.placement.nconstraints, 1);
 	assert_string_equal(s.placement.spread, "zone");
 	assert_int_equal(s.placement.strategy, ACRE_STRATEGY_SPREAD);
-	assert_string_equal(s.unique, "node");
+	assert_string_equal(s.placement.unique, "node");
 	assert_int_equal(s.nports, 3);
 	assert_string_equal(s.ports[1].name, "metrics");
 	assert_int_equal(s.ports[1].port, 9100);
@@ -525,6 +525,9 @@ static void test_instance_spec(void **state)
 	assert_string_equal(json_string_value(json_object_get(labels, "acre.service")), "web");
 	assert_string_equal(json_string_value(json_object_get(labels, "acre.instance")), "2");
 	assert_string_equal(json_string_value(json_object_get(labels, "acre.version")), "7");
+	/* Its node reads the policy when cut off: this app has a volume, so it waits. */
+	assert_string_equal(json_string_value(json_object_get(labels, "acre.on-partition")),
+			    "wait");
 	assert_string_equal(json_string_value(json_object_get(labels, "team")), "blue");
 	assert_string_equal(json_string_value(json_object_get(labels, "acre.vip.ports")),
 			    "http:8080/tcp,metrics:9100/tcp,dns:53/udp");
@@ -556,6 +559,10 @@ static void test_instance_host_ports(void **state)
 	assert_string_equal(json_string_value(json_object_get(env, "PORT_HTTP")), "31000");
 	assert_string_equal(json_string_value(json_object_get(env, "PORT_ADMIN")), "9000");
 	assert_null(json_object_get(json_object_get(j, "labels"), "acre.vip.ports"));
+	/* No volume: replaced on a partition, so its node stops it when cut off. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "labels"),
+							      "acre.on-partition")),
+			    "replace");
 	struct acre_slice_spec slice;
 	assert_int_equal(acre_slice_spec_parse(j, &slice, &err), 0);
 	assert_int_equal(slice.net_mode, ACRE_NET_HOST);

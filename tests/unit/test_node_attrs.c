@@ -1,7 +1,8 @@
 /*
- * A node that registers again with other attributes: the --spread counts of
- * the slices it holds move from the old attribute values to the new ones, so
- * that releasing those slices later leaves every count where it started.
+ * A node that registers again with other attributes: the --spread and
+ * unique counts of the slices it holds move from the old attribute values
+ * to the new ones, so that releasing those slices later leaves every count
+ * where it started.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,7 +55,7 @@ static struct pool_slice *place(struct fixture *f, const char *name)
 	sl->group = strdup("web");
 	sl->cpus = 1000;
 	sl->mem = GIB;
-	pool_node_attach(f->n, sl);
+	pool_node_attach(f->p, f->n, sl);
 	pool_slice_reserve(f->p, sl);
 	return sl;
 }
@@ -105,6 +106,34 @@ static void test_released_slices_are_not_moved(void **state)
 	assert_int_equal(in_zone(f, "b"), 0);
 }
 
+/* A slice of group "db" unique by zone: counted from its node's attach to its detach. */
+static struct pool_slice *place_unique(struct fixture *f, const char *name)
+{
+	struct pool_slice *sl = pool_slice_new(f->p, name);
+	assert_non_null(sl);
+	sl->group = strdup("db");
+	sl->placement = calloc(1, sizeof(*sl->placement));
+	assert_non_null(sl->placement);
+	snprintf(sl->placement->unique, sizeof(sl->placement->unique), "zone");
+	pool_node_attach(f->p, f->n, sl);
+	return sl;
+}
+
+static void test_unique_counts_follow_new_attributes(void **state)
+{
+	struct fixture *f = *state;
+	describe(f, "a");
+	struct pool_slice *s1 = place_unique(f, "s1");
+	assert_int_equal(sched_unique_get(f->p->sched, "db", "zone", "a"), 1);
+	describe(f, "b");
+	assert_int_equal(sched_unique_get(f->p->sched, "db", "zone", "a"), 0);
+	assert_int_equal(sched_unique_get(f->p->sched, "db", "zone", "b"), 1);
+	/* Detached (removed, lost, its node down), it frees the value. */
+	pool_node_detach(f->p, s1);
+	assert_int_equal(sched_unique_get(f->p->sched, "db", "zone", "b"), 0);
+	assert_true(f->p->retry_pending);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +142,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unchanged_attributes_keep_counts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_released_slices_are_not_moved, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unique_counts_follow_new_attributes, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

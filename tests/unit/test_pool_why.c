@@ -3,7 +3,9 @@
  * in memory: every node's reasons grouped and counted, the smallest
  * changes suggested (free room on the closest node, relax the one
  * constraint in the way, wait for a node that is away, add a node), a
- * large pool's groups with a few examples each, a cordoned node; and a pending slice
+ * large pool's groups with a few examples each, a cordoned node, an app's
+ * slices unique by zone (the value taken, by which slice, and more slices
+ * than zones can never all run); and a pending slice
  * retried later is placed by its bandwidth too, as at its creation.
  */
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "controller/pool/internal.h"
+#include "tmpdir.h"
 
 static int conns[20000]; /* stand for connections: the pool only compares them */
 
@@ -279,6 +282,115 @@ static void test_retry_places_by_bandwidth(void **state)
 	pool_close(p);
 }
 
+static struct pool_slice *create_web(struct pool *p, int i, const char *labels)
+{
+	char spec[256];
+	snprintf(spec, sizeof(spec),
+		 "{\"name\": \"web-%d\", \"command\": [\"true\"], \"labels\": %s}", i, labels);
+	return create(p, spec, "{\"unique\": \"zone\"}");
+}
+
+static void test_unique_zone(void **state)
+{
+	(void)state;
+	struct pool *p = new_pool();
+	join(p, 1, "a", 2000, 4ULL << 30, 0);
+	join(p, 2, "b", 2000, 4ULL << 30, 0);
+	join(p, 3, "a", 2000, 4ULL << 30, 0);
+	/* acre.app groups an app's instances; a plain "app" label is only the fallback. */
+	struct pool_slice *w1 = create_web(p, 1, "{\"acre.app\": \"web\"}");
+	struct pool_slice *w2 = create_web(p, 2, "{\"acre.app\": \"web\", \"app\": \"x\"}");
+	struct pool_slice *w3 = create_web(p, 3, "{\"acre.app\": \"web\"}");
+	assert_non_null(w1->node);
+	assert_non_null(w2->node);
+	assert_string_not_equal(sched_node_attr(&w1->node->sn, "zone"),
+				sched_node_attr(&w2->node->sn, "zone"));
+	assert_int_equal(w3->state, ACRE_SLICE_PENDING);
+	if (!strstr(w3->reason, "unique zone"))
+		fail_msg("reason: %s", w3->reason);
+	/* Another app's slice, unique by zone as well, is not held back by web's. */
+	assert_non_null(create_web(p, 4, "{\"app\": \"api\"}")->node);
+	_cleanup_json_ json_t *why = pool_why_slice(p, w3);
+	assert_non_null(why);
+	assert_int_equal(count_of(why, "unique zone"), 3);
+	json_t *ex = json_object_get(reason(why, "unique zone"), "examples");
+	size_t i;
+	json_t *e;
+	json_array_foreach (ex, i, e) {
+		/* n2 is zone b, n1 and n3 zone a: each names the slice in its zone. */
+		const char *node = json_string_value(json_object_get(e, "node"));
+		const char *zone = !strcmp(node, "n2") ? "b" : "a";
+		bool w1_here = !strcmp(sched_node_attr(&w1->node->sn, "zone"), zone);
+		char want[64];
+		snprintf(want, sizeof(want), "zone=%s already runs %s", zone,
+			 w1_here ? "web-1" : "web-2");
+		assert_string_equal(json_string_value(json_object_get(e, "detail")), want);
+	}
+	json_t *u = json_object_get(why, "unique");
+	assert_string_equal(json_string_value(json_object_get(u, "attr")), "zone");
+	assert_int_equal(json_integer_value(json_object_get(u, "values")), 2);
+	assert_int_equal(json_integer_value(json_object_get(u, "slices")), 3);
+	assert_non_null(suggestion(why,
+				   "3 slices of app web are unique by zone, and the nodes "
+				   "they may use have 2 values of zone: at most 2 can ever run"));
+	assert_non_null(suggestion(why, "remove web-"));
+	assert_null(suggestion(why, "add a node with at least any room"));
+	/* Removing web-1 frees its zone: web-3 runs there. */
+	const char *zone1 = sched_node_attr(&w1->node->sn, "zone");
+	char zone[8];
+	snprintf(zone, sizeof(zone), "%s", zone1);
+	pool_slice_delete(p, w1);
+	pool_commit(p);
+	assert_non_null(w3->node);
+	assert_string_equal(sched_node_attr(&w3->node->sn, "zone"), zone);
+	pool_close(p);
+}
+
+static struct pool *open_stored(const char *dir, struct store **st)
+{
+	struct pool_options o = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
+	struct pool *p = NULL;
+	struct acre_error err = {0};
+	assert_int_equal(store_open(dir, st, &err), 0);
+	if (pool_open(*st, &o, &p, &err) < 0)
+		fail_msg("opening the pool: %s", err.message);
+	return p;
+}
+
+/* The placement (unique included) and the group are stored: a restart holds the same values. */
+static void test_unique_survives_restart(void **state)
+{
+	struct tmp *t = *state;
+	struct store *st = NULL;
+	struct pool *p = open_stored(t->path, &st);
+	join(p, 1, "a", 2000, 4ULL << 30, 0);
+	join(p, 2, "a", 2000, 4ULL << 30, 0);
+	assert_non_null(create_web(p, 1, "{\"acre.app\": \"web\"}")->node);
+	assert_null(create_web(p, 2, "{\"acre.app\": \"web\"}")->node);
+	pool_close(p);
+	store_close(st);
+
+	p = open_stored(t->path, &st);
+	struct pool_slice *w1 = pool_slice_find(p, "web-1"), *w2 = pool_slice_find(p, "web-2");
+	assert_non_null(w1);
+	assert_non_null(w1->placement);
+	assert_string_equal(w1->placement->unique, "zone");
+	assert_string_equal(w1->group, "web");
+	assert_int_equal(sched_unique_get(p->sched, "web", "zone", "a"), 1);
+	join(p, 1, "a", 2000, 4ULL << 30, 0);
+	join(p, 2, "a", 2000, 4ULL << 30, 0);
+	pool_commit(p);
+	assert_null(w2->node); /* zone a is still web-1's */
+	assert_int_equal(w2->state, ACRE_SLICE_PENDING);
+	pool_close(p);
+	store_close(st);
+}
+
+static int tmp_up(void **state)
+{
+	return tmp_setup(state, "pool-why");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +401,8 @@ int main(void)
 		cmocka_unit_test(test_fits_now),
 		cmocka_unit_test(test_a_large_pool),
 		cmocka_unit_test(test_retry_places_by_bandwidth),
+		cmocka_unit_test(test_unique_zone),
+		cmocka_unit_test_setup_teardown(test_unique_survives_restart, tmp_up, tmp_teardown),
 	};
 	return cmocka_run_group_tests_name("pool_why", tests, NULL, NULL);
 }

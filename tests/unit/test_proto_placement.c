@@ -119,13 +119,15 @@ static void test_placement_json(void **state)
 	assert_int_equal(p.nconstraints, 0);
 	assert_int_equal(p.strategy, ACRE_STRATEGY_BINPACK);
 	json_t *j = parse_json("{\"constraints\": [\"zone==a\", \"rack!=r2\"], \"spread\": "
-			       "\"rack\", \"strategy\": \"spread\"}");
+			       "\"rack\", \"unique\": \"zone\", \"strategy\": \"spread\"}");
 	assert_int_equal(acre_proto_placement_from_json(j, &p, &err), 0);
 	assert_int_equal(p.nconstraints, 2);
 	assert_string_equal(p.constraints[1].attr, "rack");
 	assert_int_equal(p.constraints[1].op, ACRE_CONSTRAINT_NE);
 	assert_string_equal(p.spread, "rack");
 	assert_int_equal(p.strategy, ACRE_STRATEGY_SPREAD);
+	assert_string_equal(p.unique, "zone");
+	assert_string_equal(acre_proto_unique_attr(&p), "zone");
 	/* Round trip: what is stored reads back the same. */
 	json_t *out = acre_proto_placement_to_json(&p);
 	struct acre_placement q;
@@ -133,6 +135,18 @@ static void test_placement_json(void **state)
 	assert_memory_equal(&p, &q, sizeof(p));
 	json_decref(out);
 	json_decref(j);
+	/* "node" is kept as written (it reads back the same) and counts by node.id. */
+	j = parse_json("{\"unique\": \"node\"}");
+	assert_int_equal(acre_proto_placement_from_json(j, &p, &err), 0);
+	assert_string_equal(p.unique, "node");
+	assert_string_equal(acre_proto_unique_attr(&p), ACRE_ATTR_NODE_ID);
+	out = acre_proto_placement_to_json(&p);
+	assert_string_equal(json_string_value(json_object_get(out, "unique")), "node");
+	json_decref(out);
+	json_decref(j);
+	p.unique[0] = '\0';
+	assert_null(acre_proto_unique_attr(&p));
+	assert_null(acre_proto_unique_attr(NULL));
 }
 
 static void check_bad_json(const char *text, const char *field)
@@ -157,6 +171,9 @@ static void test_placement_json_bad(void **state)
 	check_bad_json("{\"constraints\": [\"zone=a\"]}", "placement.constraints[0]");
 	check_bad_json("{\"spread\": \"a b\"}", "placement.spread");
 	check_bad_json("{\"spread\": 1}", "placement.spread");
+	check_bad_json("{\"unique\": \"a b\"}", "placement.unique");
+	check_bad_json("{\"unique\": true}", "placement.unique");
+	check_bad_json("{\"unique\": \"\"}", "placement.unique");
 	check_bad_json("{\"strategy\": \"fast\"}", "placement.strategy");
 	check_bad_json("{\"strategy\": null}", "placement.strategy");
 	char many[2048] = "{\"constraints\": [";

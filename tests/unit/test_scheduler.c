@@ -1,7 +1,8 @@
 /*
  * The scheduler: filtering (room in both dimensions, constraints, nodes
  * that take no placements), scoring (binpack fills the fullest node that
- * fits, spread the emptiest), --spread over attribute values, the errors
+ * fits, spread the emptiest), --spread over attribute values, unique by
+ * node and by zone (a value taken until its slice leaves), the errors
  * that tell "no room now" from "never", and the index itself — a pool of
  * 10,000 nodes is placed into without visiting more than a handful of
  * nodes per placement.
@@ -82,7 +83,16 @@ static long place(struct pool *p, uint32_t cpus, uint64_t mem, const struct acre
 	sched_reserve(p->s, n, cpus, mem, pl ? pl->strategy : ACRE_STRATEGY_BINPACK);
 	if (pl && pl->spread[0])
 		sched_spread_count(p->s, group, pl->spread, n, +1);
+	if (acre_proto_unique_attr(pl))
+		sched_unique_count(p->s, group, acre_proto_unique_attr(pl), n, +1);
 	return (long)index_of(p, n);
+}
+
+/* What the pool does when a unique slice leaves its node (removed, lost). */
+static void leave(struct pool *p, long at, const struct acre_placement *pl, const char *group)
+{
+	sched_release(p->s, &p->nodes[at], 100, 0);
+	sched_unique_count(p->s, group, acre_proto_unique_attr(pl), &p->nodes[at], -1);
 }
 
 static struct acre_placement placement(enum acre_strategy st, const char *spread,
@@ -277,6 +287,62 @@ static void test_spread_over_attribute(void **state)
 	pool_free(p);
 }
 
+static void test_unique_node(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new(2, 8000, 16 * GIB, 2);
+	struct acre_placement pl = placement(ACRE_STRATEGY_BINPACK, NULL, NULL);
+	snprintf(pl.unique, sizeof(pl.unique), "node");
+	/* Binpack would put both on one node; unique node keeps them apart. */
+	long first = place(p, 100, 0, &pl, "u"), second = place(p, 100, 0, &pl, "u");
+	assert_true(first >= 0 && second >= 0);
+	assert_int_not_equal(first, second);
+	assert_int_equal(sched_unique_get(p->s, "u", "node.id", p->ids[first]), 1);
+	/* A third has room on either node but no node of its own: no room now, not never. */
+	struct sched_request r = {
+		.cpus = 100, .placement = &pl, .group = "u", .check_capacity = true};
+	struct sched_node *n;
+	struct acre_error err = {0};
+	assert_int_equal(sched_place(p->s, &r, &n, &err), -ENOSPC);
+	if (!strstr(err.message, "unique node") || !strstr(err.message, "app u"))
+		fail_msg("reason: %s", err.message);
+	/* Another app, or a slice not placed unique, is not held back by u's. */
+	assert_true(place(p, 100, 0, &pl, "v") >= 0);
+	assert_true(place(p, 100, 0, NULL, "u") >= 0);
+	/* Its node freed: it goes there. */
+	leave(p, first, &pl, "u");
+	assert_int_equal(place(p, 100, 0, &pl, "u"), first);
+	pool_free(p);
+}
+
+static void test_unique_zone(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new(4, 8000, 16 * GIB, 2); /* zones a b a b */
+	struct acre_placement pl = placement(ACRE_STRATEGY_BINPACK, NULL, NULL);
+	snprintf(pl.unique, sizeof(pl.unique), "zone");
+	long a = place(p, 100, 0, &pl, "db"), b = place(p, 100, 0, &pl, "db");
+	assert_true(a >= 0 && b >= 0);
+	assert_int_not_equal(a % 2, b % 2); /* one per zone */
+	assert_int_equal(sched_unique_get(p->s, "db", "zone", "a"), 1);
+	assert_int_equal(sched_unique_get(p->s, "db", "zone", "b"), 1);
+	/* Four nodes, two zones: the third waits, though two nodes are empty. */
+	assert_int_equal(place(p, 100, 0, &pl, "db"), -ENOSPC);
+	/* Zone b freed: the third goes to a node of zone b, either one. */
+	long in_b = a % 2 ? a : b;
+	leave(p, in_b, &pl, "db");
+	assert_int_equal(sched_unique_get(p->s, "db", "zone", "b"), 0);
+	long c = place(p, 100, 0, &pl, "db");
+	assert_true(c >= 0);
+	assert_int_equal(c % 2, 1);
+	/* A node without the attribute never takes a unique-by-zone slice. */
+	struct sched_node bare = p->nodes[0];
+	bare.nattrs = 1; /* node.id only */
+	assert_false(sched_node_matches(&bare, &pl));
+	assert_true(sched_node_matches(&p->nodes[0], &pl));
+	pool_free(p);
+}
+
 static void test_bucket_bitmap(void **state)
 {
 	(void)state;
@@ -379,6 +445,8 @@ int main(void)
 		cmocka_unit_test(test_no_room_versus_never),
 		cmocka_unit_test(test_ineligible_nodes_take_nothing),
 		cmocka_unit_test(test_spread_over_attribute),
+		cmocka_unit_test(test_unique_node),
+		cmocka_unit_test(test_unique_zone),
 		cmocka_unit_test(test_bucket_bitmap),
 		cmocka_unit_test(test_ten_thousand_nodes_few_visits),
 		cmocka_unit_test(test_full_pool_fails_fast),
