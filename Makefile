@@ -108,6 +108,22 @@ $(BENCH_VIP_CONN): bench/vip_conn.c
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
+# A supervisor of the next protocol version (it speaks ACRE_PROTOCOL_MIN to ACRE_PROTOCOL_MAX + 1,
+# only its link to the controller differs): tests/integration/test_node_join.sh joins it to
+# today's controller, a node one release apart.  A test binary, never installed.
+PROTOCOL_NEXT := $(shell echo $$(( $$(sed -n 's/^\#define ACRE_PROTOCOL_MAX //p' proto/proto.h) + 1 )))
+SUPERVISOR_NEXT := $(BUILD)/test/acre-supervisor-next
+$(BUILD)/obj-next/supervisor/controller_link.o: supervisor/controller_link.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (protocol $(PROTOCOL_NEXT))"
+	@$(CC) $(CFLAGS) -DACRE_PROTOCOL_MAX=$(PROTOCOL_NEXT) -MMD -MP -c $< -o $@
+$(SUPERVISOR_NEXT): $(filter-out %/controller_link.o,$(call obj,supervisor)) \
+		$(BUILD)/obj-next/supervisor/controller_link.o $(LIB_isolation) $(LIB_netns) \
+		$(LIB_bpf) $(LIB_proto) $(LIB_common)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
 INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c netns/ports.c common/error.c proto/fds.c
@@ -240,10 +256,10 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 KERNEL_TESTS := $(BUILD)/test/bpf_test $(BUILD)/test/bpf_vip_test $(BUILD)/test/bpf_isolate_test \
 		$(BUILD)/test/netns_test $(BUILD)/test/pool_routes_test
 
-check: all unit fuzz-build $(KERNEL_TESTS)
+check: all unit fuzz-build $(KERNEL_TESTS) $(SUPERVISOR_NEXT)
 	@tests/run-check.sh
 
-integration: all
+integration: all $(SUPERVISOR_NEXT)
 	@tests/run-integration.sh tests/integration/test_*.sh
 
 vm-check: all
@@ -361,4 +377,4 @@ lint: symbols format-check
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-next -name '*.d' 2>/dev/null)

@@ -310,7 +310,7 @@ static int write_all(const struct join *j, int state_fd, char *opts, size_t len)
 	snprintf(conf, sizeof(conf),
 		 "# Written by `acre-supervisor join`: this node's pool.  acre-supervisor.service\n"
 		 "# reads it after /etc/acre/supervisor.conf; join again to renew or to move.\n"
-		 "JOIN_OPTS=%s\n",
+		 "JOIN_OPTS=\"%s\"\n",
 		 opts);
 	return write_file(state_fd, "join.conf", conf, "join.conf");
 }

@@ -69,6 +69,7 @@ struct registration {
 	const char *token, *id, *secret, *hostname, *version;
 	double cpus;
 	json_int_t memory, protocol, net;
+	json_int_t protocol_min, protocol_max; /* the range the node speaks */
 	json_t *attributes;
 	bool network;			    /* a network member came */
 	const char *net_address, *vtep_mac; /* its members, NULL when absent */
@@ -188,6 +189,8 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	if (chosen < 0)
 		return chosen;
 	r->protocol = chosen;
+	r->protocol_min = min;
+	r->protocol_max = max;
 	if (!acre_slice_name_valid(r->id))
 		return acre_error_set(err, EINVAL, "node.id",
 				      "node.id: 1 to %d letters, digits, '-', '_' or '.'",
@@ -292,6 +295,9 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	conn->node = n;
+	acre_log(ACRE_LOG_INFO,
+		 "node=%s event=protocol_negotiated node_speaks=%lld-%lld protocol=%lld", n->id,
+		 (long long)r.protocol_min, (long long)r.protocol_max, (long long)r.protocol);
 	json_t *result = json_pack("{s:s,s:I,s:I,s:i}", "node_id", n->id, "acked",
 				   (json_int_t)n->last_seq, "heartbeat_ms",
 				   (json_int_t)np->opt.heartbeat_ms, "protocol", (int)r.protocol);
