@@ -256,9 +256,11 @@ static int fill_cert(const struct acre_proto_ca *ca, X509 *x, X509_REQ *req, con
 	if (add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
 	    add_ext(x, &v3, NID_key_usage, "critical,digitalSignature,keyEncipherment") < 0 ||
 	    add_ext(x, &v3, NID_ext_key_usage, "clientAuth") < 0 ||
-	    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0 ||
-	    add_ext(x, &v3, NID_authority_key_identifier, "keyid:always") < 0)
+	    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0)
 		return -EIO;
+	/* Which key signed it, when the CA says its own (a CA without one works without). */
+	if (add_ext(x, &v3, NID_authority_key_identifier, "keyid") < 0)
+		ERR_clear_error();
 	int type = EVP_PKEY_get_base_id(ca->key);
 	const EVP_MD *md = type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448 ? NULL : EVP_sha256();
 	return X509_sign(x, ca->key, md) > 0 ? 0 : -EIO;
