@@ -3,9 +3,10 @@
  * speak — the names of its operations, the envelope every message travels
  * in, the line framing (one JSON object per line, at most 1 MiB), the
  * placement of a slice as users write it, TLS set-up for both ends of the
- * node port, and fd passing over Unix sockets (fds.c, plain libc, is also
- * linked into acre-init for its claim).  This is the module's one public
- * header.
+ * node port and for a host joining a pool (the CA's hash, a node's
+ * certificate request and its signature: tls_bootstrap.c), and fd passing
+ * over Unix sockets (fds.c, plain libc, is also linked into acre-init for
+ * its claim).  This is the module's one public header.
  *
  * Two conversations use it:
  *
@@ -20,6 +21,8 @@
  *   heartbeat (usage)
  *   update    (slice changes, each with a per-node sequence number that the
  *              controller acknowledges once committed; duplicates ignored)
+ *   ca, join  (a host joining, before it has a certificate: the pool's CA,
+ *              then a client certificate for its request)
  */
 #ifndef ACRE_PROTO_H
 #define ACRE_PROTO_H
