@@ -241,6 +241,7 @@ make_certs() {
 
 CTL_PID=
 CTL_ARGS=()
+CTL_BIN= # another acre-controller binary, when set (test_node_join.sh: the next protocol's)
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -251,7 +252,7 @@ start_controller() {
 	[ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
 	CONTROLLER=http://127.0.0.1:$API_PORT
 	echo "=== $(date +%T.%3N) start controller" >>"$TEST_DIR/controller.log"
-	"$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/controller" \
+	"${CTL_BIN:-$ACRE_BIN/acre-controller}" --data-dir "$TEST_DIR/controller" \
 		--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen "127.0.0.1:$API_PORT" \
 		--tls-cert "$TLS/ctl.crt" --tls-key "$TLS/ctl.key" --tls-ca "$TLS/ca.crt" \
 		--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" \

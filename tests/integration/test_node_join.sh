@@ -12,12 +12,18 @@
 # placed by the pool.  A supervisor of the next protocol version (built
 # with ACRE_PROTOCOL_MAX + 1: make build/test/acre-supervisor-next) joins
 # the same way, the controller negotiates the version both speak, and it
-# runs a slice too.
+# runs a slice too; then a controller of the next version
+# (build/test/acre-controller-next) takes the pool's store over, today's
+# supervisor registers with today's version and the next one with the
+# next, and both keep their slices and take new ones.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
 NEXT=$ACRE_BIN/../test/acre-supervisor-next
-[ -x "$NEXT" ] || fail "$NEXT is missing: make build/test/acre-supervisor-next"
+CTL_NEXT=$ACRE_BIN/../test/acre-controller-next
+for b in "$NEXT" "$CTL_NEXT"; do
+	[ -x "$b" ] || fail "$b is missing: make ${b#"$ACRE_BIN/../"}"
+done
 
 log "network, certificates, a controller that signs joining nodes"
 net_setup 2
@@ -157,7 +163,29 @@ wait_for '[ "$(api GET /v1/slices/next-1 | jq -r .state)" = running ]' 15 ||
 assert_eq "$(node_acre 2 -j slice list | jq -r '.[] | select(.name == "next-1") | .state')" \
 	running "the node itself runs it"
 
+log "a controller of the next protocol version takes over the pool"
+kill_controller
+CTL_BIN=$CTL_NEXT
+start_controller
+# What the new controller logged: after the last start marker.
+since_start() { awk '/^=== .* start controller/ { n = NR } { line[NR] = $0 } END { for (i = n; i <= NR; i++) print line[i] }' "$TEST_DIR/controller.log"; }
+wait_for '[ "$(node_ready "$N1")" = ready,true ] && [ "$(node_ready "$N2")" = ready,true ]' 20 ||
+	fail "the nodes did not come back: $(api GET /v1/nodes | jq -c '.nodes[] | {id, state, connected}')"
+assert_contains "$(since_start)" "node=$N1 event=protocol_negotiated node_speaks=$min-$max protocol=$max" \
+	"today's supervisor with the next controller"
+assert_contains "$(since_start)" \
+	"node=$N2 event=protocol_negotiated node_speaks=$min-$((max + 1)) protocol=$((max + 1))" \
+	"the next supervisor with the next controller"
+for s in joined-1 next-1; do
+	assert_eq "$(api GET "/v1/slices/$s" | jq -r .state)" running "$s under the next controller"
+done
+pool slice run -d --name joined-2 --cpus 0.1 --constraint "node.id==$N1" -- sleep 1000 >/dev/null ||
+	fail "placing a slice on today's supervisor under the next controller"
+wait_for '[ "$(api GET /v1/slices/joined-2 | jq -r .state)" = running ]' 15 ||
+	fail "the slice under the next controller: $(api GET /v1/slices/joined-2)"
+
 log "removing the slices"
-pool slice rm --force joined-1 >/dev/null
-pool slice rm --force next-1 >/dev/null
+for s in joined-1 next-1 joined-2; do
+	pool slice rm --force "$s" >/dev/null
+done
 echo "PASS"
