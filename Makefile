@@ -108,6 +108,30 @@ $(BENCH_VIP_CONN): bench/vip_conn.c
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
+# A supervisor and a controller of the next protocol version (each speaks ACRE_PROTOCOL_MIN to
+# ACRE_PROTOCOL_MAX + 1; only the supervisor's link and the controller's negotiation differ):
+# tests/integration/test_node_join.sh joins the one to today's controller and today's
+# supervisor to the other, a node and a controller one release apart.  Test binaries, never
+# installed.
+PROTOCOL_NEXT := $(shell echo $$(( $$(sed -n 's/^\#define ACRE_PROTOCOL_MAX //p' proto/proto.h) + 1 )))
+SUPERVISOR_NEXT := $(BUILD)/test/acre-supervisor-next
+CONTROLLER_NEXT := $(BUILD)/test/acre-controller-next
+$(BUILD)/obj-next/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (protocol $(PROTOCOL_NEXT))"
+	@$(CC) $(CFLAGS) -DACRE_PROTOCOL_MAX=$(PROTOCOL_NEXT) -MMD -MP -c $< -o $@
+$(SUPERVISOR_NEXT): $(filter-out %/controller_link.o,$(call obj,supervisor)) \
+		$(BUILD)/obj-next/supervisor/controller_link.o $(LIB_isolation) $(LIB_netns) \
+		$(LIB_bpf) $(LIB_proto) $(LIB_common)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+# The object before the archive: the archive's own proto/version.o is then never pulled.
+$(CONTROLLER_NEXT): $(BUILD)/obj-next/proto/version.o $(controller_obj) $(LIB_proto) $(LIB_common)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
 # acre-init runs inside any rootfs, which may have no C library: link it statically,
 # from the files that build a slice and nothing else (proto/fds.c: its claim's fds).
 INIT_SRCS := $(wildcard isolation/init/*.c) netns/loopback.c netns/ports.c common/error.c proto/fds.c
@@ -240,10 +264,10 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 KERNEL_TESTS := $(BUILD)/test/bpf_test $(BUILD)/test/bpf_vip_test $(BUILD)/test/bpf_isolate_test \
 		$(BUILD)/test/netns_test $(BUILD)/test/pool_routes_test
 
-check: all unit fuzz-build $(KERNEL_TESTS)
+check: all unit fuzz-build $(KERNEL_TESTS) $(SUPERVISOR_NEXT) $(CONTROLLER_NEXT)
 	@tests/run-check.sh
 
-integration: all
+integration: all $(SUPERVISOR_NEXT) $(CONTROLLER_NEXT)
 	@tests/run-integration.sh tests/integration/test_*.sh
 
 vm-check: all
@@ -361,4 +385,4 @@ lint: symbols format-check
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-next -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 /*
- * `acre node list|show|rm|cordon|uncordon`: the pool's nodes, from the controller
+ * `acre node list|show|rm|cordon|uncordon|join-command`: the pool's nodes, from the controller
  * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
  * fields; -j prints the node objects of the API (controller/README.md).
  */
@@ -206,6 +206,36 @@ static int node_uncordon(struct cli *cli, int argc, char **argv)
 	return node_cordon_cmd(cli, argc, argv, false);
 }
 
+/*
+ * The one command a new host runs to join (GET /v1/join), as `kubeadm token
+ * create --print-join-command`: the node port, the join token, the CA's hash.
+ */
+static int node_join_command(struct cli *cli, int argc, char **argv)
+{
+	const char *address = NULL;
+	if (argc == 3 && strcmp(argv[1], "--address") == 0)
+		address = argv[2];
+	else if (argc != 1)
+		return cli_failf(cli, EINVAL,
+				 "usage: acre node join-command [--address HOST:PORT]");
+	if (cli_need_controller(cli))
+		return 1;
+	struct acre_error err = {0};
+	_cleanup_free_ char *escaped = address ? cli_uri_escape(address) : NULL;
+	_cleanup_free_ char *path = NULL;
+	if ((address && !escaped) ||
+	    asprintf(&path, "/v1/join%s%s", address ? "?address=" : "", address ? escaped : "") < 0)
+		return cli_failf(cli, ENOMEM, "out of memory");
+	_cleanup_json_ json_t *j = cli_api(cli, CLI_GET, path, NULL, &err);
+	if (!j)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, j);
+	else
+		printf("%s\n", render_str(j, "command"));
+	return 0;
+}
+
 static const struct command node_commands[] = {
 	{"list", node_list, ""},
 	{"show", node_show, "ID"},
@@ -213,6 +243,8 @@ static const struct command node_commands[] = {
 	{"cordon", node_cordon, "ID  (no new placement there)"},
 	{"uncordon", node_uncordon, "ID"},
 	{"local", node_local, "  (this node's supervisor: its pool network)"},
+	{"join-command", node_join_command,
+	 "[--address HOST:PORT]  (what a new host runs to join: token, CA hash)"},
 	{NULL, NULL, NULL},
 };
 

@@ -23,7 +23,7 @@ struct api;
 struct ctl_options {
 	const char *data_dir;
 	const char *node_listen, *api_listen;
-	const char *tls_cert, *tls_key, *tls_ca;
+	const char *tls_cert, *tls_key, *tls_ca, *tls_ca_key;
 	char *join_token, *api_token;
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
@@ -36,7 +36,8 @@ struct ctl_options {
 struct ctl {
 	struct ctl_options opt;
 	struct event_base *base;
-	void *ssl_ctx; /* SSL_CTX, NULL with --insecure */
+	void *ssl_ctx;		  /* SSL_CTX, NULL with --insecure */
+	struct acre_proto_ca *ca; /* --tls-ca-key: signs joining nodes */
 	struct store *store;
 	struct pool *pool;
 	struct apps *apps;

@@ -28,6 +28,7 @@ static const char usage[] =
 	"  --tls-cert FILE         this controller's certificate (PEM) for the node port\n"
 	"  --tls-key FILE          its private key\n"
 	"  --tls-ca FILE           CA that signs supervisors' certificates (then required)\n"
+	"  --tls-ca-key FILE       its key: sign the certificates of joining nodes\n"
 	"  --insecure              plain TCP on the node port (loopback addresses only)\n"
 	"  --join-token T | --join-token-file F   what supervisors present to join\n"
 	"  --api-token T | --api-token-file F     the API's bearer token\n"
@@ -122,6 +123,11 @@ static int check_options(struct ctl_options *o)
 				"(or --insecure, on loopback only)\n");
 		return -1;
 	}
+	if (o->tls_ca_key && (!o->tls_ca || o->insecure)) {
+		fprintf(stderr,
+			"acre-controller: --tls-ca-key signs with the CA of --tls-ca, over TLS\n");
+		return -1;
+	}
 	o->heartbeat_ms = o->node_timeout_ms / 3 < 100 ? 100 : o->node_timeout_ms / 3;
 	struct acre_error err = {0};
 	if (pool_net_options_check(&o->net, &err) < 0) {
@@ -140,6 +146,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_CERT,
 		O_KEY,
 		O_CA,
+		O_CA_KEY,
 		O_INSECURE,
 		O_JOIN,
 		O_JOINF,
@@ -165,6 +172,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"tls-cert", required_argument, NULL, O_CERT},
 		{"tls-key", required_argument, NULL, O_KEY},
 		{"tls-ca", required_argument, NULL, O_CA},
+		{"tls-ca-key", required_argument, NULL, O_CA_KEY},
 		{"insecure", no_argument, NULL, O_INSECURE},
 		{"join-token", required_argument, NULL, O_JOIN},
 		{"join-token-file", required_argument, NULL, O_JOINF},
@@ -212,6 +220,9 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			break;
 		case O_CA:
 			o->tls_ca = optarg;
+			break;
+		case O_CA_KEY:
+			o->tls_ca_key = optarg;
 			break;
 		case O_INSECURE:
 			o->insecure = true;
@@ -363,18 +374,24 @@ static int setup(struct ctl *c, struct acre_error *err)
 							 c->opt.tls_ca};
 		rc = acre_proto_tls_server_ctx(&tls, &c->ssl_ctx, err);
 	}
+	if (rc == 0 && c->opt.tls_ca_key)
+		rc = acre_proto_ca_load(c->opt.tls_ca, c->opt.tls_ca_key, &c->ca, err);
 	if (rc < 0)
 		return rc;
 	struct nodeport_options no = {.listen = c->opt.node_listen,
 				      .insecure = c->opt.insecure,
 				      .ssl_ctx = c->ssl_ctx,
 				      .join_token = c->opt.join_token,
-				      .heartbeat_ms = c->opt.heartbeat_ms};
+				      .heartbeat_ms = c->opt.heartbeat_ms,
+				      .client_certs = c->opt.tls_ca && !c->opt.insecure,
+				      .ca = c->ca};
 	struct api_options ao = {.listen = c->opt.api_listen,
 				 .token = c->opt.api_token,
 				 .max_batch = c->opt.max_batch,
 				 .events = c->opt.events,
-				 .apps = c->apps};
+				 .apps = c->apps,
+				 .join = {c->opt.node_listen, c->opt.join_token,
+					  c->ca ? acre_proto_ca_hash_of(c->ca) : NULL}};
 	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0 ||
 	    (rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
 		return rc;
@@ -402,6 +419,7 @@ static void teardown(struct ctl *c)
 	pool_close(c->pool);
 	store_close(c->store);
 	acre_proto_tls_ctx_free(c->ssl_ctx);
+	acre_proto_ca_free(c->ca);
 	if (c->base)
 		event_base_free(c->base);
 	free(c->opt.join_token);

@@ -3,9 +3,10 @@
  * speak — the names of its operations, the envelope every message travels
  * in, the line framing (one JSON object per line, at most 1 MiB), the
  * placement of a slice as users write it, TLS set-up for both ends of the
- * node port, and fd passing over Unix sockets (fds.c, plain libc, is also
- * linked into acre-init for its claim).  This is the module's one public
- * header.
+ * node port and for a host joining a pool (the CA's hash, a node's
+ * certificate request and its signature: tls_bootstrap.c), and fd passing
+ * over Unix sockets (fds.c, plain libc, is also linked into acre-init for
+ * its claim).  This is the module's one public header.
  *
  * Two conversations use it:
  *
@@ -20,6 +21,8 @@
  *   heartbeat (usage)
  *   update    (slice changes, each with a per-node sequence number that the
  *              controller acknowledges once committed; duplicates ignored)
+ *   ca, join  (a host joining, before it has a certificate: the pool's CA,
+ *              then a client certificate for its request)
  */
 #ifndef ACRE_PROTO_H
 #define ACRE_PROTO_H
@@ -77,6 +80,15 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 #define ACRE_OP_ASSIGN "assign"
 #define ACRE_OP_KILL   "kill"
 #define ACRE_OP_REMOVE "remove"
+/*
+ * A host joining (before it registers, without a client certificate):
+ * "ca" answers the pool's CA (PEM), unauthenticated, for the host to check
+ * against the hash it was given; "join" takes the join token, the node's
+ * id and secret and a certificate request, and answers the client
+ * certificate the CA signed for it (tls_bootstrap.c).
+ */
+#define ACRE_OP_CA   "ca"
+#define ACRE_OP_JOIN "join"
 /*
  * Pool networking, controller -> supervisor, only to nodes that registered
  * with a "network" member (their bridge networking is on).  Each carries
@@ -217,8 +229,9 @@ struct acre_proto_tls_files {
 
 /*
  * The controller's end (an SSL_CTX in *ctx): its certificate and key, and
- * with a CA the mutual TLS that requires every supervisor's certificate to
- * be signed by it.  TLS 1.2 at least.
+ * with a CA the mutual TLS: a supervisor's certificate is asked for and
+ * must be signed by it (a connection without one may only fetch the CA
+ * and join; the node port registers no node on it).  TLS 1.2 at least.
  */
 int acre_proto_tls_server_ctx(const struct acre_proto_tls_files *f, void **ctx,
 			      struct acre_error *err);
@@ -229,6 +242,36 @@ int acre_proto_tls_server_ctx(const struct acre_proto_tls_files *f, void **ctx,
 int acre_proto_tls_client_ctx(const struct acre_proto_tls_files *f, void **ctx,
 			      struct acre_error *err);
 void acre_proto_tls_ctx_free(void *ctx);
+
+/* ---- joining a pool: the CA's hash, a node's CSR, its certificate (tls_bootstrap.c) ---- */
+
+/*
+ * A CA named by the SHA-256 of its SubjectPublicKeyInfo, "sha256:" and 64
+ * lowercase hex digits (as kubeadm's --discovery-token-ca-cert-hash): what
+ * `acre node join-command` prints and a joining node checks the CA it
+ * fetched against.
+ */
+#define ACRE_PROTO_CA_HASH_LEN 71
+int acre_proto_ca_hash(const char *pem, char out[ACRE_PROTO_CA_HASH_LEN + 1],
+		       struct acre_error *err);
+bool acre_proto_ca_hash_valid(const char *s);
+/* A new EC P-256 key and a certificate request for it (CN = cn), both PEM; caller frees. */
+int acre_proto_csr_new(const char *cn, char **key_pem, char **csr_pem, struct acre_error *err);
+
+/* The pool's CA with its key (--tls-ca, --tls-ca-key): the controller signs joining nodes. */
+struct acre_proto_ca;
+int acre_proto_ca_load(const char *cert_path, const char *key_path, struct acre_proto_ca **out,
+		       struct acre_error *err);
+const char *acre_proto_ca_pem(const struct acre_proto_ca *ca);
+const char *acre_proto_ca_hash_of(const struct acre_proto_ca *ca);
+/*
+ * A client certificate (PEM, caller frees) for the key of csr_pem: CN = cn
+ * whatever the request says, clientAuth, valid `days` (1 to 3650) but never
+ * past the CA; errors name "csr" for a malformed, weak or forged request.
+ */
+int acre_proto_ca_sign(const struct acre_proto_ca *ca, const char *csr_pem, const char *cn,
+		       int days, char **cert_pem, struct acre_error *err);
+void acre_proto_ca_free(struct acre_proto_ca *ca);
 
 /* ---- fd passing (fds.c) ------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 /*
  * TLS for the node port, both ends.  The controller's: its certificate and
  * key, and with --tls-ca the CA that must have signed every supervisor's
- * certificate (mutual TLS).  The supervisor's: the controller's certificate
+ * certificate (mutual TLS: the node port registers no node without one).
+ * The supervisor's: the controller's certificate
  * checked against --tls-ca (the system's CAs without it), and with
  * --tls-cert/--tls-key a certificate of its own.  TLS 1.2 at least; the
  * join token and each node's secret are checked inside the protocol on top
@@ -70,8 +71,13 @@ int acre_proto_tls_server_ctx(const struct acre_proto_tls_files *f, void **out,
 		SSL_CTX_free(ctx);
 		return rc;
 	}
+	/*
+	 * Asked for and, when presented, verified: a bad certificate ends the
+	 * handshake.  A host without one yet may still connect, to fetch the CA
+	 * and join (tls_bootstrap.c); the node port refuses it any registration.
+	 */
 	if (f->ca)
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	*out = ctx;
 	return 0;
 }

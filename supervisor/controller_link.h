@@ -86,6 +86,15 @@ struct controller_link {
 
 /* controller_outbox.c */
 int outbox_identity(struct controller_link *l, struct acre_error *err);
+/*
+ * The node's identity in the state directory (controller-node.json: its id
+ * and the secret only it knows), shared with `acre-supervisor join`: read
+ * (-ENOENT when there is none yet), made up, written.
+ */
+int node_identity_read(int dir, char id[ACRE_NAME_MAX + 1], char secret[65],
+		       struct acre_error *err);
+int node_identity_new(char id[ACRE_NAME_MAX + 1], char secret[65]);
+int node_identity_write(int dir, const char *id, const char *secret, struct acre_error *err);
 int outbox_load(struct controller_link *l, struct acre_error *err);
 /* Appends an update and assigns its sequence number. */
 int outbox_push(struct controller_link *l, json_t *update);

@@ -35,7 +35,7 @@ static int random_hex(char *buf, size_t nbytes)
 }
 
 /* A readable id: the hostname's safe characters and a random suffix. */
-static int new_identity(struct controller_link *l)
+int node_identity_new(char id[ACRE_NAME_MAX + 1], char secret[65])
 {
 	char host[256] = "", base[41];
 	gethostname(host, sizeof(host) - 1);
@@ -45,46 +45,57 @@ static int new_identity(struct controller_link *l)
 			base[n++] = (char)tolower((unsigned char)*p);
 	base[n] = '\0';
 	char suffix[9];
-	if (random_hex(suffix, 4) < 0 || random_hex(l->secret, 32) < 0)
+	if (random_hex(suffix, 4) < 0 || random_hex(secret, 32) < 0)
 		return -EIO;
-	snprintf(l->node_id, sizeof(l->node_id), "%s-%s",
+	snprintf(id, ACRE_NAME_MAX + 1, "%s-%s",
 		 n && isalnum((unsigned char)base[0]) ? base : "node", suffix);
+	return 0;
+}
+
+int node_identity_write(int dir, const char *id, const char *secret, struct acre_error *err)
+{
+	_cleanup_json_ json_t *j = json_pack("{s:s,s:s}", "id", id, "secret", secret);
+	_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!s)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	return acre_file_write_atomic(dir, IDENTITY_FILE, s, strlen(s), err);
+}
+
+int node_identity_read(int dir, char id[ACRE_NAME_MAX + 1], char secret[65], struct acre_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int rc = acre_file_read(dir, IDENTITY_FILE, &text, &len, 4096);
+	if (rc == -ENOENT)
+		return rc;
+	if (rc < 0)
+		return acre_error_set(err, -rc, NULL, "reading %s: %s", IDENTITY_FILE,
+				      strerror(-rc));
+	const char *i, *s;
+	_cleanup_json_ json_t *j = json_loadb(text, len, 0, NULL);
+	if (!j || json_unpack(j, "{s:s,s:s}", "id", &i, "secret", &s) < 0 ||
+	    !acre_slice_name_valid(i) || strlen(s) != 64)
+		return acre_error_set(err, EINVAL, NULL,
+				      "%s in the state directory is damaged; remove it to join "
+				      "as a new node",
+				      IDENTITY_FILE);
+	snprintf(id, ACRE_NAME_MAX + 1, "%s", i);
+	snprintf(secret, 65, "%s", s);
 	return 0;
 }
 
 int outbox_identity(struct controller_link *l, struct acre_error *err)
 {
 	int dir = l->sv->state_fd;
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int rc = acre_file_read(dir, IDENTITY_FILE, &text, &len, 4096);
-	if (rc == -ENOENT) {
-		if (new_identity(l) < 0)
-			return acre_error_set(err, EIO, NULL, "choosing a node id: no randomness");
-		_cleanup_json_ json_t *j =
-			json_pack("{s:s,s:s}", "id", l->node_id, "secret", l->secret);
-		_cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		if (!s)
-			return acre_error_set(err, ENOMEM, NULL, "out of memory");
-		rc = acre_file_write_atomic(dir, IDENTITY_FILE, s, strlen(s), err);
-		if (rc == 0)
-			acre_log(ACRE_LOG_INFO, "event=node_id_created node=%s", l->node_id);
+	int rc = node_identity_read(dir, l->node_id, l->secret, err);
+	if (rc != -ENOENT)
 		return rc;
-	}
-	if (rc < 0)
-		return acre_error_set(err, -rc, NULL, "reading %s: %s", IDENTITY_FILE,
-				      strerror(-rc));
-	const char *id, *secret;
-	_cleanup_json_ json_t *j = json_loadb(text, len, 0, NULL);
-	if (!j || json_unpack(j, "{s:s,s:s}", "id", &id, "secret", &secret) < 0 ||
-	    !acre_slice_name_valid(id) || strlen(secret) != 64)
-		return acre_error_set(err, EINVAL, NULL,
-				      "%s in the state directory is damaged; remove it to join "
-				      "as a new node",
-				      IDENTITY_FILE);
-	snprintf(l->node_id, sizeof(l->node_id), "%s", id);
-	snprintf(l->secret, sizeof(l->secret), "%s", secret);
-	return 0;
+	if (node_identity_new(l->node_id, l->secret) < 0)
+		return acre_error_set(err, EIO, NULL, "choosing a node id: no randomness");
+	rc = node_identity_write(dir, l->node_id, l->secret, err);
+	if (rc == 0)
+		acre_log(ACRE_LOG_INFO, "event=node_id_created node=%s", l->node_id);
+	return rc;
 }
 
 int outbox_load(struct controller_link *l, struct acre_error *err)

@@ -37,6 +37,8 @@
 
 static const char usage[] =
 	"usage: acre-supervisor [OPTIONS]\n"
+	"       acre-supervisor join --controller HOST:PORT --token T --ca-hash sha256:HEX\n"
+	"                       (this host joins a pool: `acre-supervisor join --help`)\n"
 	"  --socket PATH        Unix socket to serve (default /run/acre/supervisor.sock)\n"
 	"  --state-dir DIR      checkpoints and logs (default /var/lib/acre)\n"
 	"  --cgroup-root NAME   the cgroup subtree of this supervisor (default acre)\n"
@@ -518,6 +520,8 @@ int main(int argc, char **argv)
 	static char init_buf[PATH_MAX];
 	struct supervisor sv = {
 		.listen_fd = -1, .state_fd = -1, .slices_fd = -1, .lock_fd = -1, .init_exe_fd = -1};
+	if (argc > 1 && strcmp(argv[1], "join") == 0)
+		return supervisor_join_main(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &sv.opt, init_buf, sizeof(init_buf)) < 0)
 		return 2;
 	if (geteuid() != 0) {

@@ -120,4 +120,7 @@ struct supervisor {
 	struct health *health;	      /* the slices' checks (health.h) */
 };
 
+/* join.c: `acre-supervisor join ...`, this host joining a pool; the exit status. */
+int supervisor_join_main(int argc, char **argv);
+
 #endif

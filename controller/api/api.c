@@ -301,6 +301,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/drain", api_node_drain, false},
 	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
 	{EVHTTP_REQ_GET, "/v1/network", api_network_show, false},
+	{EVHTTP_REQ_GET, "/v1/join", api_join_show, false},
 	{EVHTTP_REQ_GET, "/v1/slices", api_slices_list, false},
 	{EVHTTP_REQ_POST, "/v1/slices", api_slices_create, false},
 	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},

@@ -17,12 +17,18 @@ struct pool;
 struct api;
 struct apps;
 
+/* What a host needs to join the pool: where, the join token, the CA's hash (NULL: no CA). */
+struct api_join {
+	const char *node_listen, *token, *ca_hash;
+};
+
 struct api_options {
 	const char *listen;		/* HOST:PORT */
 	const char *token;		/* what Authorization: Bearer must carry */
 	unsigned max_batch;		/* slices per POST /v1/slices */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 	struct apps *apps;		/* /v1/apps, /v1/deployments; NULL: not served */
+	struct api_join join;		/* GET /v1/join (join.c) */
 };
 
 /* ---- the route table (route.c) ---- */

@@ -67,6 +67,7 @@ API_HANDLER(api_nodes_list);
 API_HANDLER(api_node_show);
 API_HANDLER(api_pool_show);
 API_HANDLER(api_network_show);
+API_HANDLER(api_join_show); /* join.c */
 API_HANDLER(api_node_delete);
 API_HANDLER(api_node_cordon);
 API_HANDLER(api_node_uncordon);

@@ -77,6 +77,12 @@ bool nodeport_conn_take_request(struct node_conn *conn, int64_t id, struct sent_
 void nodeport_message(struct node_conn *conn, const char *line, size_t len);
 /* register.c */
 void nodeport_register(struct node_conn *conn, json_t *req, json_t *id);
+/* A node's secret: 32 to 128 lowercase hex digits; kept as its SHA-256 (hex). */
+bool nodeport_secret_valid(const char *secret);
+int nodeport_secret_hash(const char *secret, char out[65]);
+/* join.c: a host joining, before it registers */
+void nodeport_ca(struct node_conn *conn, json_t *req, json_t *id);
+void nodeport_join(struct node_conn *conn, json_t *req, json_t *id);
 /* The error to the node (and the log, and the counter); before registration, the end of it. */
 void nodeport_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err);
 

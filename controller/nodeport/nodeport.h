@@ -2,7 +2,8 @@
  * nodeport: where supervisors connect.  TLS connections (plain TCP only
  * with --insecure, and then only on loopback), NDJSON both ways, the
  * supervisor protocol's operations (register, sync, heartbeat, update,
- * and the replies to assign, kill and remove), each turned into a verb of
+ * and the replies to assign, kill and remove; ca and join for a host
+ * joining with a certificate of the pool's CA), each turned into a verb of
  * the pool.  What a node is told depends on a committed pass: replies to
  * its updates and the pass's assignments, kills and removals go out in
  * nodeport_flush(), after pool_commit().
@@ -15,6 +16,7 @@
 struct event_base;
 struct pool;
 struct nodeport;
+struct acre_proto_ca;
 
 struct nodeport_options {
 	const char *listen; /* HOST:PORT, numeric */
@@ -22,6 +24,9 @@ struct nodeport_options {
 	void *ssl_ctx;	    /* SSL_CTX for the server side; NULL with insecure */
 	const char *join_token;
 	uint64_t heartbeat_ms;
+	bool client_certs;		/* --tls-ca: register only with a certificate */
+	const struct acre_proto_ca *ca; /* --tls-ca-key: signs joining nodes (join.c); or NULL */
+	int cert_days;			/* their certificates' validity (0: a year) */
 };
 
 int nodeport_start(struct event_base *base, struct pool *pool, const struct nodeport_options *o,

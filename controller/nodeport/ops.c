@@ -4,10 +4,9 @@
  * sequence numbers, acknowledged once committed, duplicates ignored),
  * health (a transition of a slice's checks, kept on the slice), and
  * the replies to what the controller asked (assign, kill, remove);
- * register is register.c's.  Every request is checked by name and type
- * before anything changes; a bad one gets an error reply and is logged,
- * and the connection keeps serving — except before registration, where
- * any error ends the connection.
+ * register is register.c's, ca and join (a host joining) join.c's.  Every request is checked by
+ * name and type before anything changes; a bad one gets an error reply and is logged, and the
+ * connection keeps serving — except before registration, where any error ends the connection.
  */
 #include "internal.h"
 #include "proto/proto.h"
@@ -432,6 +431,14 @@ void nodeport_message(struct node_conn *conn, const char *line, size_t len)
 	}
 	if (strcmp(m.op, ACRE_OP_REGISTER) == 0) {
 		nodeport_register(conn, m.json, m.id);
+		return;
+	}
+	if (!n && strcmp(m.op, ACRE_OP_CA) == 0) {
+		nodeport_ca(conn, m.json, m.id);
+		return;
+	}
+	if (!n && strcmp(m.op, ACRE_OP_JOIN) == 0) {
+		nodeport_join(conn, m.json, m.id);
 		return;
 	}
 	if (!n) {

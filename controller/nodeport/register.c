@@ -8,8 +8,10 @@
 #include "proto/proto.h"
 
 #include <arpa/inet.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #define MAX_ATTRIBUTES 64
 
@@ -19,7 +21,7 @@ static bool token_ok(const char *given, const char *want)
 	return a == b && CRYPTO_memcmp(given, want, a) == 0;
 }
 
-static int hash_secret(const char *secret, char out[65])
+int nodeport_secret_hash(const char *secret, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -29,7 +31,7 @@ static int hash_secret(const char *secret, char out[65])
 	return 0;
 }
 
-static bool secret_valid(const char *s)
+bool nodeport_secret_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 32 || n > 128)
@@ -67,6 +69,7 @@ struct registration {
 	const char *token, *id, *secret, *hostname, *version;
 	double cpus;
 	json_int_t memory, protocol, net;
+	json_int_t protocol_min, protocol_max; /* the range the node speaks */
 	json_t *attributes;
 	bool network;			    /* a network member came */
 	const char *net_address, *vtep_mac; /* its members, NULL when absent */
@@ -186,11 +189,13 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	if (chosen < 0)
 		return chosen;
 	r->protocol = chosen;
+	r->protocol_min = min;
+	r->protocol_max = max;
 	if (!acre_slice_name_valid(r->id))
 		return acre_error_set(err, EINVAL, "node.id",
 				      "node.id: 1 to %d letters, digits, '-', '_' or '.'",
 				      ACRE_NAME_MAX);
-	if (!secret_valid(r->secret))
+	if (!nodeport_secret_valid(r->secret))
 		return acre_error_set(err, EINVAL, "node.secret",
 				      "node.secret: 32 to 128 lowercase hex digits");
 	if (strlen(r->hostname) > 255)
@@ -204,6 +209,18 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	return r->attributes ? check_attributes(r->attributes, err) : 0;
 }
 
+/*
+ * With --tls-ca the handshake asks for a certificate and verifies one that
+ * comes, but lets a host without one in to join; registering takes one.
+ */
+static bool has_client_cert(struct node_conn *conn)
+{
+	if (!conn->np->opt.client_certs)
+		return true;
+	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+	return ssl && SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+}
+
 void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 {
 	struct nodeport *np = conn->np;
@@ -215,7 +232,17 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		nodeport_reply_error(conn, id, &err);
 		return;
 	}
-	if (parse_register(req, &r, &err) < 0 || hash_secret(r.secret, hash) < 0) {
+	if (!has_client_cert(conn)) {
+		np->stats->refusals++;
+		acre_error_set(
+			&err, EACCES, "tls",
+			"this controller registers nodes with a client certificate signed by "
+			"its CA (--tls-ca) only: join first (acre-supervisor join, as `acre "
+			"node join-command` prints) or give --tls-cert and --tls-key");
+		nodeport_reply_error(conn, id, &err);
+		return;
+	}
+	if (parse_register(req, &r, &err) < 0 || nodeport_secret_hash(r.secret, hash) < 0) {
 		np->stats->refusals++;
 		nodeport_reply_error(conn, id, &err);
 		return;
@@ -268,6 +295,9 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	conn->node = n;
+	acre_log(ACRE_LOG_INFO,
+		 "node=%s event=protocol_negotiated node_speaks=%lld-%lld protocol=%lld", n->id,
+		 (long long)r.protocol_min, (long long)r.protocol_max, (long long)r.protocol);
 	json_t *result = json_pack(
 		"{s:s,s:I,s:I,s:I,s:i}", "node_id", n->id, "acked", (json_int_t)n->last_seq,
 		"heartbeat_ms", (json_int_t)np->opt.heartbeat_ms, "disconnect_grace_ms",

@@ -241,6 +241,7 @@ make_certs() {
 
 CTL_PID=
 CTL_ARGS=()
+CTL_BIN= # another acre-controller binary, when set (test_node_join.sh: the next protocol's)
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -251,7 +252,7 @@ start_controller() {
 	[ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
 	CONTROLLER=http://127.0.0.1:$API_PORT
 	echo "=== $(date +%T.%3N) start controller" >>"$TEST_DIR/controller.log"
-	"$ACRE_BIN/acre-controller" --data-dir "$TEST_DIR/controller" \
+	"${CTL_BIN:-$ACRE_BIN/acre-controller}" --data-dir "$TEST_DIR/controller" \
 		--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen "127.0.0.1:$API_PORT" \
 		--tls-cert "$TLS/ctl.crt" --tls-key "$TLS/ctl.key" --tls-ca "$TLS/ca.crt" \
 		--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" \
@@ -312,6 +313,10 @@ sse_once() {
 # ---- the nodes ---------------------------------------------------------------------------
 
 declare -A NODE_PID NODE_ARGS
+# Set for node I, start_node uses NODE_JOIN[I] (its --controller, token and TLS options, e.g.
+# what `acre-supervisor join` wrote) instead of the shared certificate, and NODE_BIN[I] instead
+# of build/bin/acre-supervisor.
+declare -A NODE_JOIN NODE_BIN
 
 node_socket() { printf '%s/n%s/supervisor.sock\n' "$TEST_DIR" "$1"; }
 node_cgroot() { printf 'acre-test-%s-n%s\n' "$RAND_ID" "$1"; }
@@ -329,16 +334,17 @@ start_node() {
 	# --vip-cgroup must exist when the options are read: the node's own root, made here
 	# (the supervisor takes it as its subtree; the cleanup removes it with the rest).
 	mkdir -p "$(cgroup_v2_mount)/$(node_cgroot "$i")" || fail "making the v2 cgroup of node $i"
+	local join="--controller $CTL_ADDR:$NODE_PORT --join-token-file $TEST_DIR/join-token"
+	join="$join --tls-ca $TLS/ca.crt --tls-cert $TLS/node.crt --tls-key $TLS/node.key"
+	[ -n "${NODE_JOIN[$i]:-}" ] && join=${NODE_JOIN[$i]}
 	# nsenter, not `ip netns exec`: that would remount /sys and hide the cgroup trees.
 	# shellcheck disable=SC2086
 	setsid nsenter --net="/run/netns/acre-test-$RAND_ID-n$i" -- \
-		"$ACRE_BIN/acre-supervisor" --socket "$(node_socket "$i")" \
+		"${NODE_BIN[$i]:-$ACRE_BIN/acre-supervisor}" --socket "$(node_socket "$i")" \
 		--vip-cgroup "$(cgroup_v2_mount)/$(node_cgroot "$i")" \
 		--state-dir "$TEST_DIR/n$i/state" --cgroup-root "$(node_cgroot "$i")" \
 		--prelaunch 0 --stop-timeout 2s --log-level debug --slice-cidr 198.19.250.0/24 \
-		--controller "$CTL_ADDR:$NODE_PORT" --join-token-file "$TEST_DIR/join-token" \
-		--tls-ca "$TLS/ca.crt" --tls-cert "$TLS/node.crt" --tls-key "$TLS/node.key" \
-		${NODE_ARGS[$i]:-} </dev/null >>"$TEST_DIR/n$i/supervisor.log" 2>&1 &
+		$join ${NODE_ARGS[$i]:-} </dev/null >>"$TEST_DIR/n$i/supervisor.log" 2>&1 &
 	NODE_PID[$i]=$!
 	record "pid ${NODE_PID[$i]}"
 	wait_for "ACRE_SOCKET=$(node_socket "$i") $ACRE_BIN/acre slice list" 10 ||

@@ -2,9 +2,10 @@
  * TLS set-up for both ends of the node port, with a CA, a controller
  * certificate and a node certificate made for the test: a handshake
  * between the two contexts succeeds when the certificates are right and
- * fails when they are not (an unknown CA, mutual TLS without a node
- * certificate), and every bad file is refused with an error naming the
- * flag and the path.
+ * fails when they are not (an unknown CA, mutual TLS with a node
+ * certificate of another CA; one without a certificate gets in, to join,
+ * and the node port refuses its registration), and every bad file is refused with an error naming
+ * the flag and the path.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +31,7 @@
 struct files {
 	struct tmp *t;
 	char ca[128], ctl_cert[128], ctl_key[128], node_cert[128], node_key[128];
-	char other_ca[128], missing[128];
+	char other_ca[128], missing[128], rogue_cert[128], rogue_key[128];
 };
 
 static void write_pem_key(const char *path, EVP_PKEY *key)
@@ -87,6 +88,8 @@ static int setup(void **state)
 	snprintf(f->node_cert, sizeof(f->node_cert), "%s/node.crt", d);
 	snprintf(f->node_key, sizeof(f->node_key), "%s/node.key", d);
 	snprintf(f->missing, sizeof(f->missing), "%s/no-such-file.pem", d);
+	snprintf(f->rogue_cert, sizeof(f->rogue_cert), "%s/rogue.crt", d);
+	snprintf(f->rogue_key, sizeof(f->rogue_key), "%s/rogue.key", d);
 
 	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *other_key = EVP_EC_gen("P-256");
 	EVP_PKEY *ctl_key = EVP_EC_gen("P-256"), *node_key = EVP_EC_gen("P-256");
@@ -96,6 +99,10 @@ static int setup(void **state)
 	X509 *other = make_cert("another CA", other_key, NULL, NULL, true);
 	X509 *ctl = make_cert("controller", ctl_key, ca, ca_key, false);
 	X509 *node = make_cert("node", node_key, ca, ca_key, false);
+	X509 *rogue = make_cert("rogue", node_key, other, other_key, false);
+	write_pem_cert(f->rogue_cert, rogue);
+	write_pem_key(f->rogue_key, node_key);
+	X509_free(rogue);
 	write_pem_cert(f->ca, ca);
 	write_pem_cert(f->other_ca, other);
 	write_pem_cert(f->ctl_cert, ctl);
@@ -170,31 +177,38 @@ static void test_handshake(void **state)
 {
 	struct files *f = *state;
 	struct acre_error err = {0};
-	void *server, *mutual, *client, *node, *stranger;
+	void *server, *mutual, *client, *node, *stranger, *rogue;
 	const struct acre_proto_tls_files sf = {f->ctl_cert, f->ctl_key, NULL};
 	const struct acre_proto_tls_files mf = {f->ctl_cert, f->ctl_key, f->ca};
 	const struct acre_proto_tls_files cf = {NULL, NULL, f->ca};
 	const struct acre_proto_tls_files nf = {f->node_cert, f->node_key, f->ca};
 	const struct acre_proto_tls_files xf = {NULL, NULL, f->other_ca};
+	const struct acre_proto_tls_files rf = {f->rogue_cert, f->rogue_key, f->ca};
 	assert_int_equal(acre_proto_tls_server_ctx(&sf, &server, &err), 0);
 	assert_int_equal(acre_proto_tls_server_ctx(&mf, &mutual, &err), 0);
 	assert_int_equal(acre_proto_tls_client_ctx(&cf, &client, &err), 0);
 	assert_int_equal(acre_proto_tls_client_ctx(&nf, &node, &err), 0);
 	assert_int_equal(acre_proto_tls_client_ctx(&xf, &stranger, &err), 0);
+	assert_int_equal(acre_proto_tls_client_ctx(&rf, &rogue, &err), 0);
 
 	assert_true(handshake(server, client));
 	assert_true(handshake(server, node));
 	/* The controller's certificate is checked: a client trusting another CA refuses it. */
 	assert_false(handshake(server, stranger));
-	/* Mutual TLS: a node needs a certificate of the CA. */
+	/*
+	 * Mutual TLS: a certificate is asked for and must be the CA's; a host
+	 * without one yet gets in to join, and may not register (nodeport).
+	 */
 	assert_true(handshake(mutual, node));
-	assert_false(handshake(mutual, client));
+	assert_false(handshake(mutual, rogue));
+	assert_true(handshake(mutual, client));
 
 	acre_proto_tls_ctx_free(server);
 	acre_proto_tls_ctx_free(mutual);
 	acre_proto_tls_ctx_free(client);
 	acre_proto_tls_ctx_free(node);
 	acre_proto_tls_ctx_free(stranger);
+	acre_proto_tls_ctx_free(rogue);
 	acre_proto_tls_ctx_free(NULL);
 }
 

@@ -94,6 +94,7 @@ API_LISTEN=127.0.0.1:7471
 JOIN_TOKEN_FILE=/var/lib/acre-controller/join-token
 API_TOKEN_FILE=/var/lib/acre-controller/api-token
 TLS_CA=/var/lib/acre-controller/tls/ca.crt
+TLS_CA_KEY=/var/lib/acre-controller/tls/ca.key
 TLS_CERT=/var/lib/acre-controller/tls/controller.crt
 TLS_KEY=/var/lib/acre-controller/tls/controller.key
 OPTS=--pool-cidr 198.18.0.0/16 --vip-cidr 198.19.0.0/24
@@ -111,7 +112,7 @@ wait_for 30 active acre-supervisor || fail "acre-supervisor did not start"
 run systemctl --no-pager status acre-controller acre-supervisor
 echo "-- the controller's first start:"
 journalctl --no-pager -u acre-controller | grep acre-controller-setup | sed 's/^/    /'
-for f in join-token api-token tls/ca.crt tls/controller.crt tls/controller.key; do
+for f in join-token api-token tls/ca.crt tls/ca.key tls/controller.crt tls/controller.key; do
 	[ -s "/var/lib/acre-controller/$f" ] || fail "the first start made no /var/lib/acre-controller/$f"
 done
 run ls -l /var/lib/acre-controller /var/lib/acre-controller/tls
@@ -125,12 +126,17 @@ run ls /usr/share/man/man1/acre* /usr/share/man/man8/acre* /usr/share/bash-compl
 run getent group acre
 step_done "install"
 
-step "the supervisor joins the controller (TLS, the generated CA and join token)"
-install -m 0600 /var/lib/acre-controller/join-token /etc/acre/join-token
-install -m 0644 /var/lib/acre-controller/tls/ca.crt /etc/acre/pool-ca.crt
-sed -i 's|^CONTROLLER_OPTS=.*|CONTROLLER_OPTS=--controller 127.0.0.1:7470 --join-token-file /etc/acre/join-token --tls-ca /etc/acre/pool-ca.crt --attr zone=guest|' \
-	/etc/acre/supervisor.conf
-run cat /etc/acre/supervisor.conf
+step "the supervisor joins the controller (acre node join-command, acre-supervisor join)"
+JOIN=$(acre node join-command --address 127.0.0.1:7470) || fail "acre node join-command"
+read -r -a JOIN_ARGS <<<"$JOIN"
+[ "${JOIN_ARGS[0]} ${JOIN_ARGS[1]}" = "acre-supervisor join" ] || fail "the join command: $JOIN"
+run "${JOIN_ARGS[@]}" || fail "acre-supervisor join"
+[ "$(stat -c %a /var/lib/acre/pki/node.key)" = 600 ] || fail "the node's key is not 0600"
+run openssl verify -CAfile /var/lib/acre-controller/tls/ca.crt /var/lib/acre/pki/node.crt ||
+	fail "the node's certificate is not signed by the pool's CA"
+run openssl x509 -in /var/lib/acre/pki/node.crt -noout -subject -enddate
+sed -i 's|^CONTROLLER_OPTS=.*|CONTROLLER_OPTS=--attr zone=guest|' /etc/acre/supervisor.conf
+run cat /etc/acre/supervisor.conf /var/lib/acre/join.conf
 run systemctl restart acre-supervisor || fail "restarting the supervisor"
 wait_for 60 node_ready || fail "no node ready: $(acre node list 2>&1)"
 run acre node list
