@@ -94,7 +94,8 @@ static int check_fits_ever(struct apps *a, const struct app_spec *spec, struct a
 	struct pool_why_request r = {.cpus = spec->slice.resources.cpus_milli,
 				     .mem = spec->slice.resources.memory,
 				     .net = spec->slice.resources.net_rate,
-				     .placement = &spec->placement};
+				     .placement = &spec->placement,
+				     .group = spec->name};
 	_cleanup_json_ json_t *why = pool_why(a->pool, &r);
 	json_t *first = json_array_get(json_object_get(why, "reasons"), 0);
 	json_t *ex = json_array_get(json_object_get(first, "examples"), 0);
@@ -168,7 +169,8 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 		struct pool_why_request w = {.cpus = spec.slice.resources.cpus_milli,
 					     .mem = spec.slice.resources.memory,
 					     .net = spec.slice.resources.net_rate,
-					     .placement = &spec.placement};
+					     .placement = &spec.placement,
+					     .group = spec.name};
 		*reply = json_pack("{s:o,s:o}", "spec", app_spec_to_json(&spec), "fit",
 				   pool_why(a->pool, &w));
 	}

@@ -233,6 +233,27 @@ bad 409 'exists' "$(app_spec web 1)"
 api GET /v1/apps/bad >/dev/null
 assert_eq "$(last_code)" 404 "nothing created by a refused spec"
 
+log "a node cut off past the lost timeout: replaced once, nothing killed for re-registering"
+nx=$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 0) | .node')
+ix=
+for i in 1 2 3; do [ "$(node_id "$i")" = "$nx" ] && ix=$i; done
+[ -n "$ix" ] || fail "web-0's node $nx is none of the test's"
+other_id=$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 1) | .slice_id')
+vol_id=$(api GET /v1/apps/vol/instances | jq -r '.instances[0].slice_id')
+ip -n "acre-test-$RAND_ID-n$ix" link set eth0 down || fail "cutting node $ix off"
+wait_for "api GET /v1/apps/web/instances | jq -e --arg n $nx '[.instances[] | select(.health == \"healthy\" and .node != \$n)] | length == 2' >/dev/null" 30 ||
+	fail "web-0 not replaced: $(api GET /v1/apps/web/instances | jq -c '[.instances[] | {name, node, state}]')"
+wait_for "grep -q 'event=partition_stop slice=web-0' '$TEST_DIR/n$ix/supervisor.log'" 10 ||
+	fail "node $ix did not stop web-0 itself: $(grep partition "$TEST_DIR/n$ix/supervisor.log")"
+ip -n "acre-test-$RAND_ID-n$ix" link set eth0 up || fail "healing node $ix"
+wait_for "[ \"\$(api GET /v1/nodes/$nx | jq -r '.state + \" \" + (.connected|tostring)')\" = 'ready true' ]" 30 ||
+	fail "node $ix not back: $(api GET /v1/nodes/$nx | jq -c '{state, connected}')"
+sleep 2
+assert_eq "$(api GET /v1/apps/web/instances | jq -r '[.instances[] | select(.slice_state == "running") | .name] | join(" ")')" "web-0 web-1" "exactly the wanted instances after the heal"
+assert_eq "$(api GET /v1/apps/web/instances | jq -r '.instances[] | select(.index == 1) | .slice_id')" "$other_id" "web-1 untouched"
+assert_eq "$(node_acre "$ix" -j slice list | jq '[.[] | select(.name == "web-0" and .state == "running")] | length')" 0 "no web-0 left running on node $ix"
+assert_eq "$(api GET /v1/apps/vol/instances | jq -r '.instances[0] | "\(.slice_id) \(.slice_state)"')" "$vol_id running" "vol-0 (on_partition wait) neither stopped nor replaced"
+
 log "remove"
 for x in web vol; do api DELETE "/v1/apps/$x" >/dev/null; done
 wait_for "[ \"\$(api GET /v1/apps | jq '.apps | length')\" = 0 ]" 30 || fail "apps not removed: $(api GET /v1/apps | jq -c .)"
