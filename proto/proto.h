@@ -78,6 +78,17 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 #define ACRE_OP_KILL   "kill"
 #define ACRE_OP_REMOVE "remove"
 /*
+ * A slice's log, relayed from its node (logs.c; shapes in controller/README.md):
+ * the controller opens a stream {"slice", "stream", "follow", "tail"}, the
+ * node sends its bytes in logs.data {"stream", "data" (base64), "eof"},
+ * each answered, at most ACRE_LOGS_WINDOW unanswered per stream; logs.close
+ * {"stream"} ends it early (the HTTP client went away).  A node that does
+ * not know them answers "unknown op", which the client is told.
+ */
+#define ACRE_OP_LOGS_OPEN  "logs.open"	/* controller -> supervisor */
+#define ACRE_OP_LOGS_DATA  "logs.data"	/* supervisor -> controller */
+#define ACRE_OP_LOGS_CLOSE "logs.close" /* controller -> supervisor */
+/*
  * Pool networking, controller -> supervisor, only to nodes that registered
  * with a "network" member (their bridge networking is on).  Each carries
  * "full": true (replace the whole table with "set") or false (apply "set"
@@ -237,6 +248,28 @@ ssize_t acre_proto_send_fds(int sock, const void *buf, size_t len, const int *fd
  */
 ssize_t acre_proto_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfds,
 			    int flags);
+
+/* ---- a slice's log over the node port (logs.c) --------------------------- */
+
+/* Bytes of log in one logs.data (its base64 is 4/3 of it: far below a line's 1 MiB). */
+#define ACRE_LOGS_CHUNK (48u * 1024)
+/*
+ * logs.data a node sends on one stream before the controller has answered
+ * them: what a stream holds in flight is bounded by WINDOW x CHUNK, and a
+ * controller that holds its answers (its HTTP client is slow) pauses the
+ * node's reading of that log, not the connection.
+ */
+#define ACRE_LOGS_WINDOW 4
+/* tail=N: the last N lines, at most this many. */
+#define ACRE_LOGS_TAIL_MAX 1000000
+
+/* base64 (RFC 4648, padded) of data[0..len), NUL-terminated; caller frees.  NULL: ENOMEM. */
+char *acre_proto_base64_encode(const void *data, size_t len, size_t *out_len);
+/*
+ * The bytes of a padded base64 text (no whitespace, length a multiple of
+ * 4); caller frees *out.  -EINVAL for anything else, -ENOMEM.
+ */
+int acre_proto_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
 
 /* ---- placement (placement.c) -------------------------------------------- */
 

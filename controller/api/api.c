@@ -73,6 +73,8 @@ static const char *reason_phrase(int status)
 		return "Payload Too Large";
 	case 422:
 		return "Unprocessable Entity";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return status >= 500 ? "Internal Server Error" : "OK";
 	}
@@ -302,6 +304,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
 	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
 	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
+	{EVHTTP_REQ_GET, "/v1/slices/{id}/logs", api_slice_logs, false},
 	{EVHTTP_REQ_GET, "/v1/why/{kind}/{name}", api_why, false},
 	{EVHTTP_REQ_GET, "/v1/events", api_events_subscribe, false},
 	{EVHTTP_REQ_GET, "/metrics", api_metrics, false},

@@ -16,11 +16,14 @@ struct event_base;
 struct pool;
 struct api;
 
+struct nodeport;
+
 struct api_options {
 	const char *listen;		/* HOST:PORT */
 	const char *token;		/* what Authorization: Bearer must carry */
 	unsigned max_batch;		/* slices per POST /v1/slices */
 	struct eventlog_options events; /* --events-max, --events-max-age */
+	struct nodeport *nodeport;	/* where slices' logs come from (their nodes) */
 };
 
 /* ---- the route table (route.c) ---- */

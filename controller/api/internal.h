@@ -76,6 +76,7 @@ API_HANDLER(api_slice_show);
 API_HANDLER(api_why);
 API_HANDLER(api_slice_delete);
 API_HANDLER(api_slice_kill);
+API_HANDLER(api_slice_logs); /* slice_logs.c */
 API_HANDLER(api_metrics);
 API_HANDLER(api_events_subscribe);
 
