@@ -180,7 +180,7 @@ static void on_reply(struct controller_link *l, json_t *msg)
 	json_int_t id = json_is_integer(jid) ? json_integer_value(jid) : -1;
 	bool ok = json_is_true(json_object_get(msg, "ok"));
 	json_t *result = json_object_get(msg, "result");
-	if (link_logs_reply(l, id, ok))
+	if (link_logs_reply(l, id, msg))
 		return;
 	if (!ok) {
 		struct acre_error err = {0};

@@ -99,8 +99,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 /* controller_logs.c: logs.open and logs.close; the answers to logs.data */
 bool link_logs_owns(const char *op);
 void link_logs_request(struct controller_link *l, const char *op, json_t *req, json_t *id);
-/* Whether id was a logs.data of an open stream (then taken care of). */
-bool link_logs_reply(struct controller_link *l, int64_t id, bool ok);
+/* Whether the reply answers a logs.data (then taken care of). */
+bool link_logs_reply(struct controller_link *l, int64_t id, const json_t *msg);
 void link_logs_drop_all(struct controller_link *l);
 
 /* controller_link.c */

@@ -271,8 +271,9 @@ void link_logs_request(struct controller_link *l, const char *op, json_t *req, j
 	pump(st);
 }
 
-bool link_logs_reply(struct controller_link *l, int64_t id, bool ok)
+bool link_logs_reply(struct controller_link *l, int64_t id, const json_t *msg)
 {
+	bool ok = json_is_true(json_object_get(msg, "ok"));
 	struct log_stream *st;
 	ACRE_LIST_FOREACH (stream, st, l->log_streams) {
 		for (unsigned i = 0; i < ACRE_LOGS_WINDOW; i++) {
@@ -287,7 +288,11 @@ bool link_logs_reply(struct controller_link *l, int64_t id, bool ok)
 			return true;
 		}
 	}
-	return false;
+	/* A logs.data of a stream closed meanwhile (its reader left): nothing more to do. */
+	json_t *e = json_object_get(msg, "error");
+	const char *field = json_string_value(json_object_get(e, "field"));
+	const char *code = json_string_value(json_object_get(e, "code"));
+	return !ok && field && code && !strcmp(field, "stream") && !strcmp(code, "not_found");
 }
 
 void link_logs_drop_all(struct controller_link *l)

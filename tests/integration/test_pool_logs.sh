@@ -111,6 +111,43 @@ rc=0
 wait "$follower" || rc=$?
 assert_eq "$rc" 0 "logs -f's status once the slice ended"
 
+# ---- bounds: a chatty slice and a slow reader ---------------------------------------------------
+
+log "a chatty slice and a slow reader: bounded memory, the node connection not stalled"
+pool slice run -d --name chatty --constraint "node.id==$N1" -- \
+	sh -c 'head -c 64000000 /dev/zero | tr "\0" x; echo; echo chatty-done; exec sleep 600' >/dev/null ||
+	fail "running chatty"
+chatty_log=$TEST_DIR/n1/state/slices/chatty/log
+wait_for "tail -c 20 '$chatty_log' 2>/dev/null | grep -q chatty-done" 30 || fail "chatty did not write its 64 MB"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+ctl_before=$(rss "$CTL_PID")
+node_before=$(rss "${NODE_PID[1]}")
+curl -sN --limit-rate 100k -H "Authorization: Bearer $API_TOKEN" \
+	"$CONTROLLER/v1/slices/chatty/logs?follow=1" -o "$TEST_DIR/slow.out" &
+slow=$!
+track_bg "$slow"
+wait_for "[ -s '$TEST_DIR/slow.out' ]" 10 || fail "the slow reader got nothing"
+sleep 3
+# The same node's connection carries other logs, at once, while the slow one is held.
+start=$(now_ms)
+timeout 5 "${ACRE_POOL[@]}" slice logs logs-a >"$TEST_DIR/meanwhile.out" ||
+	fail "another log of node 1 while a slow reader is held"
+assert_contains "$(cat "$TEST_DIR/meanwhile.out")" line3 "another log of node 1 meanwhile"
+assert_le $(($(now_ms) - start)) 2000 "ms for another log of the same node meanwhile"
+assert_eq "$(api GET "/v1/nodes/$N1" | jq -r .state)" ready "node 1 keeps its heartbeats meanwhile"
+ctl_during=$(rss "$CTL_PID")
+node_during=$(rss "${NODE_PID[1]}")
+got=$(stat -c %s "$TEST_DIR/slow.out")
+assert_le "$got" 20000000 "bytes the slow reader has after ~4 s at 100 KB/s (and socket buffers)"
+# Unbounded, the controller would hold the 64 MB the node can read in a moment.
+assert_le $((ctl_during - ctl_before)) 16384 "KiB the controller grew by for a held stream"
+assert_le $((node_during - node_before)) 16384 "KiB the node grew by for a held stream"
+kill "$slow"
+wait "$slow" 2>/dev/null
+wait_for "grep -q 'slice=chatty event=log_stream_closed' '$TEST_DIR/n1/supervisor.log'" 10 ||
+	fail "the node still reads chatty's log for the slow reader that left"
+pool slice rm --force chatty >/dev/null || fail "removing chatty"
+
 # ---- a foreground run through the pool ----------------------------------------------------------
 
 log "a foreground run: output, exit status 3"
