@@ -17,9 +17,10 @@
  *   register  (first, with the token)  assign  (launch a slice, detached)
  *   sync      (its slices, after the   kill    (end a slice)
  *              resent outbox)          remove  (end and remove a slice)
- *   heartbeat (usage)
+ *   heartbeat (usage)                  logs.open, logs.close (read a slice's log)
  *   update    (slice changes, each with a per-node sequence number that the
  *              controller acknowledges once committed; duplicates ignored)
+ *   logs.data (a slice's log, answered chunk by chunk)
  */
 #ifndef ACRE_PROTO_H
 #define ACRE_PROTO_H
