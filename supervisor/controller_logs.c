@@ -11,11 +11,11 @@
  * then logs.data with "eof".  Streams end with the link.
  */
 #include "controller_link.h"
+#include "log_tail.h"
 #include "slice_ops.h"
 
 #include <event2/event.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #define MAX_STREAMS    64
 #define FOLLOW_POLL_MS 250
@@ -120,40 +120,6 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	pump(arg);
 }
 
-/* Where the last `lines` lines of the file begin: past the newline before them. */
-static int tail_offset(int fd, int64_t lines, off_t *out)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	off_t end = st.st_size;
-	*out = 0;
-	if (lines == 0) {
-		*out = end;
-		return 0;
-	}
-	char buf[65536];
-	char last;
-	/* A newline that ends the file closes the last line; it does not open another. */
-	if (end > 0 && pread(fd, &last, 1, end - 1) == 1 && last == '\n')
-		end--;
-	int64_t seen = 0;
-	while (end > 0) {
-		size_t n = end > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)end;
-		ssize_t r = pread(fd, buf, n, end - (off_t)n);
-		if (r != (ssize_t)n)
-			return r < 0 ? -errno : -EIO;
-		for (size_t i = n; i-- > 0;) {
-			if (buf[i] == '\n' && ++seen == lines) {
-				*out = end - (off_t)n + (off_t)i + 1;
-				return 0;
-			}
-		}
-		end -= (off_t)n;
-	}
-	return 0;
-}
-
 static int open_args(json_t *req, const char **name, int64_t *stream, bool *follow, int64_t *tail,
 		     struct acre_error *err)
 {
@@ -201,7 +167,7 @@ static int stream_open(struct controller_link *l, json_t *req, struct log_stream
 	if ((rc = slice_ops_logs(l->sv, SLICE_CALLER_POOL, name, &s, &fd, err)) < 0)
 		return rc;
 	off_t at = 0;
-	if (tail >= 0 && (rc = tail_offset(fd, tail, &at)) == 0 && lseek(fd, at, SEEK_SET) < 0)
+	if (tail >= 0 && (rc = log_tail_offset(fd, tail, &at)) == 0 && lseek(fd, at, SEEK_SET) < 0)
 		rc = -errno;
 	if (rc < 0)
 		return acre_error_set(err, -rc, NULL, "reading the log of %s: %s", name,
