@@ -181,7 +181,12 @@ API_HANDLER(api_slice_logs)
 		return;
 	}
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct log_reply *r = evcon && a->opt.nodeport ? calloc(1, sizeof(*r)) : NULL;
+	if (!evcon || !a->opt.nodeport) {
+		acre_error_set(&err, ENOTCONN, NULL, "no node port to reach node %s by", node->id);
+		api_reply_error(a, req, 503, &err);
+		return;
+	}
+	struct log_reply *r = calloc(1, sizeof(*r));
 	if (!r) {
 		acre_error_set(&err, ENOMEM, NULL, "out of memory");
 		api_reply_error(a, req, 500, &err);
