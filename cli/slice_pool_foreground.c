@@ -81,7 +81,8 @@ static int wait_placed(struct pool_fg *f, json_t **slice, struct acre_error *err
 			*slice = TAKE_PTR(s);
 			return 0;
 		}
-		if (!f->announced_pending && !strcmp(state, "pending")) {
+		if (!f->announced_pending && !strcmp(state, "pending") &&
+		    f->cli->output == OUTPUT_TABLE) {
 			fprintf(stderr, "acre: slice %s is pending: %s\n", f->name,
 				render_str(s, "reason"));
 			f->announced_pending = true;
