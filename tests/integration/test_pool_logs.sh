@@ -5,9 +5,12 @@
 # connection (GET /v1/slices/NAME/logs); -f follows new lines; ?tail=N
 # gives the last N lines; an unknown slice, a bad parameter and a node that
 # is not connected (or goes away mid-stream) get clear errors; a client
-# that goes away closes the stream on the node.  A foreground `acre slice
-# run` through the pool streams the task's output, exits with its status,
-# passes Ctrl-C on to the task, and with --rm leaves no slice behind.
+# that goes away closes the stream on the node; a chatty slice read by a
+# slow client costs the controller and the node a bounded buffer and stalls
+# neither the node's connection nor its other logs.  A foreground `acre
+# slice run` through the pool streams the task's output, exits with its
+# status, passes Ctrl-C on to the task, ends the slice when the client is
+# told to go (SIGTERM), and with --rm leaves no slice behind.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -187,6 +190,20 @@ assert_eq "$rc" 5 "the client's status after Ctrl-C"
 assert_contains "$(cat "$TEST_DIR/fg-int.out")" "got INT" "the task's output after Ctrl-C"
 api GET /v1/slices/fg-int >/dev/null
 assert_eq "$(last_code)" 404 "fg-int (--rm) is gone after Ctrl-C"
+
+log "a client told to go (SIGTERM) ends its slice, and with --rm removes it"
+"${ACRE_POOL[@]}" slice run --rm --name fg-term -- sh -c 'echo ready; exec sleep 600' \
+	>"$TEST_DIR/fg-term.out" 2>&1 &
+client=$!
+track_bg "$client"
+wait_for "grep -q ready '$TEST_DIR/fg-term.out'" 15 || fail "fg-term did not start: $(cat "$TEST_DIR/fg-term.out")"
+kill -TERM "$client"
+wait_for "! kill -0 $client" 15 || fail "the client did not exit after SIGTERM"
+rc=0
+wait "$client" || rc=$?
+assert_eq "$rc" 143 "the client's status after SIGTERM (the task's: signal 15)"
+api GET /v1/slices/fg-term >/dev/null
+assert_eq "$(last_code)" 404 "fg-term (--rm) is gone after SIGTERM"
 
 log "a foreground run of an impossible slice fails at once"
 out=$(pool slice run --constraint zone==mars -- true 2>&1) && fail "an impossible foreground run succeeded"
