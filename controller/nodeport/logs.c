@@ -35,11 +35,18 @@ static void logs_free(struct nodeport_logs *lg)
 	free(lg);
 }
 
-static void answer(struct node_conn *conn, int64_t id)
+static void answer(struct node_conn *conn, json_t *id)
 {
-	_cleanup_json_ json_t *msg = acre_proto_ok(json_integer(id), json_object());
+	_cleanup_json_ json_t *msg = acre_proto_ok(id, NULL);
 	if (msg)
 		nodeport_conn_send_json(conn, msg);
+}
+
+static void answer_held(struct node_conn *conn, int64_t id)
+{
+	_cleanup_json_ json_t *jid = json_integer(id);
+	if (jid)
+		answer(conn, jid);
 }
 
 static void tell_node_close(struct nodeport_logs *lg)
@@ -107,7 +114,7 @@ int nodeport_logs_open(struct nodeport *np, struct pool_node *node, const char *
 void nodeport_logs_resume(struct nodeport_logs *lg)
 {
 	for (unsigned i = 0; i < lg->nheld; i++)
-		answer(lg->conn, lg->held[i]);
+		answer_held(lg->conn, lg->held[i]);
 	lg->nheld = 0;
 }
 
@@ -213,16 +220,15 @@ void nodeport_logs_data(struct node_conn *conn, json_t *req, json_t *id)
 		return;
 	}
 	bool room = n == 0 || lg->sink->data(lg->ud, bytes, n);
-	if (!json_is_integer(id))
-		return;
-	if (eof) {
-		answer(conn, json_integer_value(id));
-		nodeport_logs_resume(lg);
-		end(lg, NULL, false);
-	} else if (room) {
-		answer(conn, json_integer_value(id));
+	bool numbered = json_is_integer(id); /* ours are; another id is answered at once */
+	if (eof || room || !numbered) {
+		answer(conn, id);
 	} else {
 		lg->held[lg->nheld++] = json_integer_value(id);
+	}
+	if (eof) {
+		nodeport_logs_resume(lg);
+		end(lg, NULL, false);
 	}
 }
 

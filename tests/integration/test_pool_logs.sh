@@ -122,6 +122,8 @@ pool slice run -d --name chatty --constraint "node.id==$N1" -- \
 	fail "running chatty"
 chatty_log=$TEST_DIR/n1/state/slices/chatty/log
 wait_for "tail -c 20 '$chatty_log' 2>/dev/null | grep -q chatty-done" 30 || fail "chatty did not write its 64 MB"
+# All of it, in order, through a reader faster than a held stream but slower than the disk.
+assert_eq "$(pool slice logs chatty | md5sum)" "$(md5sum <"$chatty_log")" "chatty's 64 MB log through the pool"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 ctl_before=$(rss "$CTL_PID")
 node_before=$(rss "${NODE_PID[1]}")
