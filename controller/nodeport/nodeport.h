@@ -5,7 +5,8 @@
  * and the replies to assign, kill and remove), each turned into a verb of
  * the pool.  What a node is told depends on a committed pass: replies to
  * its updates and the pass's assignments, kills and removals go out in
- * nodeport_flush(), after pool_commit().
+ * nodeport_flush(), after pool_commit().  Slices' logs are relayed from
+ * their nodes for the API (nodeport_logs_*, below), which changes nothing.
  */
 #ifndef ACRE_CONTROLLER_NODEPORT_H
 #define ACRE_CONTROLLER_NODEPORT_H
