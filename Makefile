@@ -223,6 +223,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 # files of a module that has kernel-facing parts too (no libnl, no socket, no kernel).
 TEST_SRCS_test_vip := bpf/vip_slots.c supervisor/vip_msg.c
 TEST_SRCS_test_health_verdict := supervisor/health_verdict.c
+TEST_SRCS_test_log_tail := supervisor/log_tail.c
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c

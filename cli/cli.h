@@ -190,6 +190,33 @@ extern const struct slice_backend slice_pool_backend;
 
 /* slice_node_foreground.c: a foreground run on a node, its stdio handed to the task. */
 int slice_node_run_attached(struct cli *cli, const struct run_request *req);
+/*
+ * How a foreground run ended, {"name", "state", "reason", "exit", "removed",
+ * "memory_limit"?}: printed under -j, said on stderr when it was not a plain
+ * exit; returns the task's status, the client's exit status.
+ */
+int slice_foreground_finish(struct cli *cli, json_t *res);
+
+/* slice_pool_logs.c: a slice's log through the controller, copied to stdout as it comes. */
+struct event_base;
+struct cli_stream;
+struct pool_log {
+	struct event_base *base;
+	struct cli_stream *stream;
+	char name[ACRE_NAME_MAX + 1];
+	int status;	       /* the controller's HTTP status, 0 before one came */
+	bool done;	       /* over: the loop was told to stop */
+	bool complete;	       /* ... at the log's end, not broken off */
+	struct acre_error err; /* why, when not complete */
+};
+/* Starts the GET on base (the caller runs it); with follow, until the slice ends. */
+int pool_log_open(struct cli *cli, struct event_base *base, const char *name, bool follow,
+		  struct pool_log *pl, struct acre_error *err);
+void pool_log_close(struct pool_log *pl);
+/* The pool backend's logs verb. */
+int slice_pool_logs(struct cli *cli, const char *name, bool follow, struct acre_error *err);
+/* slice_pool_foreground.c: a foreground run through the pool, on its log (stdin not relayed). */
+int slice_pool_run_attached(struct cli *cli, const struct run_request *req);
 
 /*
  * slice_shape.c (pure): each backend's replies in the one shape -j prints.

@@ -83,9 +83,9 @@ static void on_done(struct evhttp_request *req, void *arg)
 							      : cli_http_error_name(s->error));
 	else if (!success(s->status))
 		answer_error(s, &err);
-	else
-		acre_error_set(&err, ECONNRESET, NULL, "the controller at %s ended the stream",
-			       s->controller);
+	else if (acre_error_set(&err, ECONNRESET, NULL, "the controller at %s ended the stream",
+				s->controller))
+		err.code = 0; /* a whole body: code 0 tells it from a break */
 	s->ops->end(s->status, &err, s->ud);
 }
 

@@ -20,7 +20,9 @@ struct cli_stream_ops {
 	/*
 	 * Called once, when the stream is over: `status` is the HTTP status
 	 * (0 when none came), err says why it ended (the controller's own
-	 * error for a non-2xx answer).  The stream may not be freed inside.
+	 * error for a non-2xx answer; code 0 when a 2xx body ended whole,
+	 * as opposed to a connection that broke).  The stream may not be
+	 * freed inside.
 	 */
 	void (*end)(int status, const struct acre_error *err, void *ud);
 };

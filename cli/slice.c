@@ -18,14 +18,15 @@ static const struct command commands[] = {
 	 "        [--check-grace DUR] [--check-interval DUR] [--check-timeout DUR]\n"
 	 "        [--check-failures N]   (defaults 15s, 5s, 2s, 3; e.g. 200ms, 0.5s)\n"
 	 "        [-d|--detach] [--rm] -- COMMAND [ARG...]\n"
-	 "      in a pool (--controller), always detached, without --rm, and placed with\n"
+	 "      in a pool (--controller), placed with\n"
 	 "        [--constraint ATTR==V|ATTR!=V]... [--spread ATTR] [--unique node|ATTR]\n"
 	 "        [--strategy binpack|spread]   (--spread and --unique count the slices of\n"
-	 "        one app together: label acre.app, else app)"},
+	 "        one app together: label acre.app, else app; in the foreground its output\n"
+	 "        comes through the controller; stdin does not)"},
 	{"list", slice_cmd_list, "[--label K=V]... [--state STATE] [--node ID (in a pool)]"},
 	{"show", slice_cmd_show, "NAME"},
 	{"stat", slice_cmd_stat, "[NAME...] [--watch [SECONDS]]   (on a node)"},
-	{"logs", slice_cmd_logs, "NAME [-f|--follow]   (on a node)"},
+	{"logs", slice_cmd_logs, "NAME [-f|--follow]"},
 	{"kill", slice_cmd_kill, "NAME [--signal SIG]"},
 	{"rm", slice_cmd_rm, "NAME... [--force]"},
 	{NULL, NULL, NULL},

@@ -7,8 +7,9 @@
  * limit when the OOM killer ended it.  If the supervisor restarts
  * meanwhile (an upgrade, a crash), the client reconnects and keeps
  * waiting, for as long as --timeout lets a request wait for its daemon
- * (default 60 s; 0: as long as it takes).  Only a node can do
- * this: a slice of the pool runs on a machine the client is not on.
+ * (default 60 s; 0: as long as it takes).  Through the pool, where the
+ * slice runs on a machine the client is not on, slice_pool_foreground.c
+ * follows its log instead.
  */
 #include "cli.h"
 
@@ -25,11 +26,10 @@ struct fg_run {
 	int sigfd;
 };
 
-/* What the client exits with, and what it says on the way out. */
-static int finish(struct fg_run *r, json_t *res)
+int slice_foreground_finish(struct cli *cli, json_t *res)
 {
-	if (r->cli->output != OUTPUT_TABLE)
-		output_json(r->cli, res);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, res);
 	json_t *exit = json_object_get(res, "exit");
 	const char *name = json_string_value(json_object_get(res, "name"));
 	if (!json_is_object(exit)) {
@@ -128,7 +128,7 @@ static int on_message(struct fg_run *r, json_t *msg, int *status, struct acre_er
 		*status = 1;
 		return 1;
 	}
-	*status = finish(r, json_object_get(msg, "result"));
+	*status = slice_foreground_finish(r->cli, json_object_get(msg, "result"));
 	return 1;
 }
 

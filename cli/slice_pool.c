@@ -2,9 +2,11 @@
  * The slice backend of the pool: the controller's HTTP API (/v1/slices),
  * its replies put into the shapes of slice_shape.c.  A list is read a page
  * at a time (a pool may hold a million slices) and filtered by the
- * controller (?state=, ?node=, ?label=K=V).  Slices in a pool always run
- * detached, on a machine the client is not on: their usage and their logs
- * stay on that node, so stat and logs are asked of the node itself.
+ * controller (?state=, ?node=, ?label=K=V).  Slices in a pool run
+ * detached, on a machine the client is not on: their logs come through
+ * the controller (slice_pool_logs.c), and so does a foreground run, on
+ * the log (slice_pool_foreground.c); their usage stays on the node, so
+ * stat is asked of the node itself.
  */
 #include "cli.h"
 
@@ -94,10 +96,10 @@ static int pool_show(struct cli *cli, const char *name, json_t **slice, struct a
 static int pool_run(struct cli *cli, const struct run_request *req, json_t **slice,
 		    struct acre_error *err)
 {
-	if (req->remove)
+	if (req->remove && req->detach)
 		return acre_error_set(err, EINVAL, "--rm",
-				      "--rm is not available in a pool: remove the slice with acre "
-				      "slice rm");
+				      "--rm with --detach is not available in a pool: remove the "
+				      "slice with acre slice rm, or run it in the foreground");
 	_cleanup_json_ json_t *body = json_pack("{s:O}", "spec", req->spec);
 	if (req->placement)
 		json_object_set(body, "placement", req->placement);
@@ -140,11 +142,13 @@ static int pool_rm(struct cli *cli, const char *name, bool force, json_t **resul
 const struct slice_backend slice_pool_backend = {
 	.name = "pool",
 	.places = true,
-	.lacks = "the pool does not relay what only the slice's node has (its usage and its "
-		 "log): ask that node with --socket (acre slice show NAME says which)",
+	.lacks = "the pool does not relay a slice's usage, which only its node measures: ask "
+		 "that node with --socket (acre slice show NAME says which)",
 	.list = pool_list,
 	.show = pool_show,
 	.run = pool_run,
+	.run_attached = slice_pool_run_attached,
 	.kill = pool_kill,
 	.rm = pool_rm,
+	.logs = slice_pool_logs,
 };

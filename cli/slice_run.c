@@ -3,7 +3,7 @@
  * runs it.  Detached, the new slice's name is printed (-j: the slice
  * object); a slice the pool cannot place yet says why on stderr.  In the
  * foreground, the backend hands the client's stdio to the task and the
- * client exits with the task's status; a pool runs everything detached.
+ * client exits with the task's status (through the pool, on its log).
  */
 #include "cli.h"
 

@@ -64,6 +64,8 @@ const char *acre_error_code_name(int code)
 		return "timeout";
 	case ESRCH:
 		return "not_running";
+	case ENOTCONN:
+		return "unavailable";
 	default:
 		return "internal";
 	}

@@ -392,8 +392,10 @@ static int setup(struct ctl *c, struct acre_error *err)
 				 .apps = c->apps,
 				 .join = {c->opt.node_listen, c->opt.join_token,
 					  c->ca ? acre_proto_ca_hash_of(c->ca) : NULL}};
-	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0 ||
-	    (rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
+	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0)
+		return rc;
+	ao.nodeport = c->nodeport; /* slices' logs come from their nodes' connections */
+	if ((rc = api_start(c->base, c->pool, &ao, &c->api, err)) < 0)
 		return rc;
 	c->tick = event_new(c->base, -1, EV_PERSIST, on_tick, c);
 	struct timeval tv = {0, 250 * 1000};

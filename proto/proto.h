@@ -18,11 +18,12 @@
  *   register  (first, with the token)  assign  (launch a slice, detached)
  *   sync      (its slices, after the   kill    (end a slice)
  *              resent outbox)          remove  (end and remove a slice)
- *   heartbeat (usage)
+ *   heartbeat (usage)                  logs.open, logs.close (read a slice's log)
  *   update    (slice changes, each with a per-node sequence number that the
  *              controller acknowledges once committed; duplicates ignored)
  *   ca, join  (a host joining, before it has a certificate: the pool's CA,
  *              then a client certificate for its request)
+ *   logs.data (a slice's log, answered chunk by chunk)
  */
 #ifndef ACRE_PROTO_H
 #define ACRE_PROTO_H
@@ -89,6 +90,18 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
  */
 #define ACRE_OP_CA   "ca"
 #define ACRE_OP_JOIN "join"
+
+/*
+ * A slice's log, relayed from its node (logs.c; shapes in controller/README.md):
+ * the controller opens a stream {"slice", "stream", "follow", "tail"}, the
+ * node sends its bytes in logs.data {"stream", "data" (base64), "eof"},
+ * each answered, at most ACRE_LOGS_WINDOW unanswered per stream; logs.close
+ * {"stream"} ends it early (the HTTP client went away).  A node that does
+ * not know them answers "unknown op", which the client is told.
+ */
+#define ACRE_OP_LOGS_OPEN  "logs.open"	/* controller -> supervisor */
+#define ACRE_OP_LOGS_DATA  "logs.data"	/* supervisor -> controller */
+#define ACRE_OP_LOGS_CLOSE "logs.close" /* controller -> supervisor */
 /*
  * Pool networking, controller -> supervisor, only to nodes that registered
  * with a "network" member (their bridge networking is on).  Each carries
@@ -103,6 +116,12 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 #define ACRE_LABEL_SERVICE "acre.service"
 /* "80/tcp,53/udp": the group of the slice gets a virtual IP on those ports. */
 #define ACRE_LABEL_VIP_PORTS "acre.vip.ports"
+/*
+ * The same form, "http:8080/tcp": the ports a member serves, named in the
+ * group's SRV records (_http._tcp.GROUP.acre) without a virtual IP; read
+ * when acre.vip.ports is absent (apps set it on every instance).
+ */
+#define ACRE_LABEL_PORTS "acre.ports"
 /*
  * acre.app: the app whose instance the slice is (spread and unique count an
  * app's instances together by it; plain slices by "app").
@@ -292,6 +311,28 @@ ssize_t acre_proto_send_fds(int sock, const void *buf, size_t len, const int *fd
  */
 ssize_t acre_proto_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfds,
 			    int flags);
+
+/* ---- a slice's log over the node port (logs.c) --------------------------- */
+
+/* Bytes of log in one logs.data (its base64 is 4/3 of it: far below a line's 1 MiB). */
+#define ACRE_LOGS_CHUNK (48u * 1024)
+/*
+ * logs.data a node sends on one stream before the controller has answered
+ * them: what a stream holds in flight is bounded by WINDOW x CHUNK, and a
+ * controller that holds its answers (its HTTP client is slow) pauses the
+ * node's reading of that log, not the connection.
+ */
+#define ACRE_LOGS_WINDOW 4
+/* tail=N: the last N lines, at most this many. */
+#define ACRE_LOGS_TAIL_MAX 1000000
+
+/* base64 (RFC 4648, padded) of data[0..len), NUL-terminated; caller frees.  NULL: ENOMEM. */
+char *acre_proto_base64_encode(const void *data, size_t len, size_t *out_len);
+/*
+ * The bytes of a padded base64 text (no whitespace, length a multiple of
+ * 4); caller frees *out.  -EINVAL for anything else, -ENOMEM.
+ */
+int acre_proto_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
 
 /* ---- placement (placement.c) -------------------------------------------- */
 

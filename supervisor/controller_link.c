@@ -53,6 +53,7 @@ static void drop(struct controller_link *l, const char *why)
 			 l->port, why);
 	l->state = LINK_IDLE;
 	l->discarding = false;
+	link_logs_drop_all(l);
 	outbox_unsend_all(l);
 	schedule_reconnect(l);
 }
@@ -184,6 +185,8 @@ static void on_reply(struct controller_link *l, json_t *msg)
 	json_int_t id = json_is_integer(jid) ? json_integer_value(jid) : -1;
 	bool ok = json_is_true(json_object_get(msg, "ok"));
 	json_t *result = json_object_get(msg, "result");
+	if (link_logs_reply(l, id, msg))
+		return;
 	if (!ok) {
 		struct acre_error err = {0};
 		acre_proto_error_from_json(msg, &err);
@@ -543,6 +546,7 @@ void controller_link_free(struct controller_link *l)
 		slice_observer_remove(l->sv, &l->observer);
 		slice_health_observer_remove(l->sv, &l->health_observer);
 	}
+	link_logs_drop_all(l);
 	if (l->bev)
 		bufferevent_free(l->bev);
 	outbox_write(l, true);

@@ -12,6 +12,7 @@
  *   partition.c          cut off for the controller's disconnect grace: the
  *                        pool's slices labelled acre.on-partition=replace
  *                        stopped by the node itself
+ *   controller_logs.c    slices' logs read for the controller (logs.open, logs.data)
  */
 #ifndef ACRE_SUPERVISOR_CONTROLLER_LINK_H
 #define ACRE_SUPERVISOR_CONTROLLER_LINK_H
@@ -82,6 +83,8 @@ struct controller_link {
 	} inflight[64];
 	unsigned inflight_next;
 	struct partition part;
+	struct log_stream *log_streams; /* slices' logs being read for the controller */
+	size_t nlog_streams;
 };
 
 /* controller_outbox.c */
@@ -113,6 +116,13 @@ json_t *link_snapshot(struct supervisor *sv, uint32_t *local_cpus, uint64_t *loc
 void link_local_usage(struct supervisor *sv, uint32_t *cpus, uint64_t *mem, size_t *managed);
 /* A request from the controller: answered at once. */
 void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id);
+
+/* controller_logs.c: logs.open and logs.close; the answers to logs.data */
+bool link_logs_owns(const char *op);
+void link_logs_request(struct controller_link *l, const char *op, json_t *req, json_t *id);
+/* Whether the reply answers a logs.data (then taken care of). */
+bool link_logs_reply(struct controller_link *l, int64_t id, const json_t *msg);
+void link_logs_drop_all(struct controller_link *l);
 
 /* controller_link.c */
 void link_send(struct controller_link *l, const json_t *msg);

@@ -227,6 +227,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_kill(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_REMOVE)) {
 		op_remove(l, req, id);
+	} else if (link_logs_owns(op)) {
+		link_logs_request(l, op, req, id);
 	} else if (pool_net_owns(op)) {
 		op_pool_net(l, op, req, id);
 	} else {

@@ -76,6 +76,8 @@ static const char *reason_phrase(int status)
 		return "Payload Too Large";
 	case 422:
 		return "Unprocessable Entity";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return status >= 500 ? "Internal Server Error" : "OK";
 	}
@@ -307,6 +309,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_GET, "/v1/slices/{id}", api_slice_show, false},
 	{EVHTTP_REQ_DELETE, "/v1/slices/{id}", api_slice_delete, false},
 	{EVHTTP_REQ_POST, "/v1/slices/{id}/kill", api_slice_kill, false},
+	{EVHTTP_REQ_GET, "/v1/slices/{id}/logs", api_slice_logs, false},
 	{EVHTTP_REQ_GET, "/v1/why/{kind}/{name}", api_why, false},
 	{EVHTTP_REQ_GET, "/v1/apps", api_apps_list, false},
 	{EVHTTP_REQ_POST, "/v1/apps", api_apps_create, false},

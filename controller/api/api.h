@@ -22,6 +22,8 @@ struct api_join {
 	const char *node_listen, *token, *ca_hash;
 };
 
+struct nodeport;
+
 struct api_options {
 	const char *listen;		/* HOST:PORT */
 	const char *token;		/* what Authorization: Bearer must carry */
@@ -29,6 +31,7 @@ struct api_options {
 	struct eventlog_options events; /* --events-max, --events-max-age */
 	struct apps *apps;		/* /v1/apps, /v1/deployments; NULL: not served */
 	struct api_join join;		/* GET /v1/join (join.c) */
+	struct nodeport *nodeport;	/* where slices' logs come from (their nodes) */
 };
 
 /* ---- the route table (route.c) ---- */

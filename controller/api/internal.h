@@ -89,6 +89,7 @@ API_HANDLER(api_app_verb);
 API_HANDLER(api_deployments_list);
 API_HANDLER(api_deployment_show);
 API_HANDLER(api_deployment_cancel);
+API_HANDLER(api_slice_logs); /* slice_logs.c */
 API_HANDLER(api_metrics);
 API_HANDLER(api_events_subscribe);
 

@@ -35,19 +35,27 @@ static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *
 	return 0;
 }
 
-/* "http:8080/tcp,dns:53/udp": the group's VIP serves these, each member at the same port. */
-static void vip_ports(const struct app_spec *spec, char *buf, size_t len)
+/*
+ * "http:8080/tcp,dns:53/udp": the ports each member serves, at their
+ * numbers (host_ports for those the node gives): the group's SRV records,
+ * and with vip its virtual IP's ports.
+ */
+static void ports_label(const struct app_spec *spec, const uint16_t *host_ports, char *buf,
+			size_t len)
 {
 	size_t o = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < spec->nports && o < len; i++) {
 		const struct app_port *p = &spec->ports[i];
-		o += (size_t)snprintf(buf + o, len - o, "%s%s:%u/%s", i ? "," : "", p->name,
-				      p->port, acre_publish_proto_name(p->proto));
+		int port = app_port_number(spec, i, host_ports, NULL);
+		if (port > 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s:%d/%s", o ? "," : "", p->name,
+					      port, acre_publish_proto_name(p->proto));
 	}
 }
 
-static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version)
+static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version,
+		      const uint16_t *host_ports)
 {
 	char buf[APP_PORTS_MAX * 32];
 	json_t *l = json_deep_copy(spec->labels);
@@ -62,10 +70,10 @@ static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t vers
 	/* Its node reads it when cut off from the controller (supervisor/partition.c). */
 	json_object_set_new(l, ACRE_LABEL_ON_PARTITION,
 			    json_string(app_on_partition_name(spec->on_partition)));
-	if (spec->vip) {
-		vip_ports(spec, buf, sizeof(buf));
-		json_object_set_new(l, ACRE_LABEL_VIP_PORTS, json_string(buf));
-	}
+	ports_label(spec, host_ports, buf, sizeof(buf));
+	if (buf[0])
+		json_object_set_new(l, spec->vip ? ACRE_LABEL_VIP_PORTS : ACRE_LABEL_PORTS,
+				    json_string(buf));
 	return l;
 }
 
@@ -115,7 +123,7 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 		return rc;
 	json_object_set_new(j, "name", json_string(name));
 	json_object_set_new(j, "restart", json_string("never"));
-	json_object_set_new(j, "labels", labels(spec, index, version));
+	json_object_set_new(j, "labels", labels(spec, index, version, host_ports));
 	if (spec->npublish)
 		json_object_set_new(net, "publish", publish(spec));
 	if ((rc = set_checks(spec, "checks", &spec->checks, host_ports, j, err)) < 0 ||

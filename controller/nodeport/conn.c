@@ -40,6 +40,7 @@ void nodeport_conn_close(struct node_conn *conn, const char *why)
 	acre_log(n ? ACRE_LOG_INFO : ACRE_LOG_DEBUG,
 		 "node=%s event=disconnected peer=%s reason=\"%s\"", n ? n->id : "-", conn->peer,
 		 why);
+	nodeport_logs_conn_closed(conn);
 	if (n)
 		pool_node_disconnected(np->pool, n, conn);
 	ACRE_LIST_REMOVE(conn, np->conns, conn);

@@ -56,6 +56,9 @@ struct nodeport {
 	struct node_conn *conns, *zombies;
 	size_t nconns;
 	struct deferred *def_head, *def_tail;
+	struct nodeport_logs *logs; /* slices' logs being relayed (logs.c) */
+	size_t nlogs;
+	int64_t next_stream;
 };
 
 /* conn.c */
@@ -85,6 +88,11 @@ void nodeport_ca(struct node_conn *conn, json_t *req, json_t *id);
 void nodeport_join(struct node_conn *conn, json_t *req, json_t *id);
 /* The error to the node (and the log, and the counter); before registration, the end of it. */
 void nodeport_reply_error(struct node_conn *conn, json_t *id, struct acre_error *err);
+
+/* logs.c: logs.data from a node; the answer to a logs.open (true: it was one); a conn gone */
+void nodeport_logs_data(struct node_conn *conn, json_t *req, json_t *id);
+bool nodeport_logs_reply(struct node_conn *conn, json_t *msg);
+void nodeport_logs_conn_closed(struct node_conn *conn);
 
 /* send.c: after the commit */
 void nodeport_defer_reply(struct nodeport *np, struct node_conn *conn, json_t *msg);

@@ -356,6 +356,8 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 	struct pool_node *n = conn->node;
 	json_t *jid = json_object_get(msg, "id");
 	struct sent_req req;
+	if (n && nodeport_logs_reply(conn, msg))
+		return;
 	if (!n || !json_is_integer(jid) ||
 	    !nodeport_conn_take_request(conn, json_integer_value(jid), &req)) {
 		acre_log(ACRE_LOG_DEBUG, "node=%s event=unexpected_reply", n ? n->id : "-");
@@ -391,6 +393,7 @@ static const struct {
 	{ACRE_OP_HEARTBEAT, op_heartbeat},
 	{ACRE_OP_UPDATE, op_update},
 	{ACRE_OP_HEALTH, op_health},
+	{ACRE_OP_LOGS_DATA, nodeport_logs_data},
 };
 
 /* A registered node that speaks is alive; a node declared down must reconcile first. */

@@ -58,6 +58,8 @@ struct group_walk {
 static size_t member_ports(const struct pool_slice *sl, struct pool_vip_port *v)
 {
 	const char *text = pool_slice_label(sl, ACRE_LABEL_VIP_PORTS);
+	if (!text)
+		text = pool_slice_label(sl, ACRE_LABEL_PORTS);
 	size_t n = 0;
 	struct acre_error err;
 	if (!text || pool_vip_ports_parse(text, v, &n, &err) < 0)

@@ -10,7 +10,9 @@
  *    replaced if its restart policy says so) — unless the node never
  *    accepted it, in which case it is simply assigned again;
  *  - a slice that was lost from this node and is still waiting for room
- *    elsewhere: taken back where it still runs.
+ *    elsewhere, or was lost and not replaced (its restart policy, or an
+ *    app instance that waits out a partition): taken back where it still
+ *    runs — never killed for re-registering.
  *
  * The node sends its resent updates before this list, so every change it
  * reported is applied first; the list then reflects the present.
@@ -39,10 +41,10 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 		return;
 	}
 	bool still_running = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
-	if (sl && !sl->node && sl->last_node == n && sl->state == ACRE_SLICE_PENDING &&
+	if (sl && !sl->node && sl->last_node == n &&
+	    (sl->state == ACRE_SLICE_PENDING || sl->state == ACRE_SLICE_LOST) &&
 	    sl->desired == POOL_DESIRED_RUN && still_running) {
-		/* Lost from here, not placed elsewhere yet, and here it still runs: take it back.
-		 */
+		/* Lost from here, not placed elsewhere, and here it still runs: take it back. */
 		acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=adopt", n->id,
 			 sl->name);
 		pool_pending_remove(p, sl);
