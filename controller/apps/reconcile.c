@@ -438,6 +438,23 @@ static void roll_back(struct pass *p, const char *reason)
 	app_changed(a, app, "updated");
 }
 
+/* The deployment's counts as the plan found them: a change is progress, and its deadline moves. */
+static void progress(struct pass *p, const struct app_plan *plan)
+{
+	struct deploy *d = p->app->dep;
+	unsigned wanted = p->app->removing ? 0 : p->app->spec.instances;
+	if (!d || (d->at_target == plan->at_target && d->available == plan->available &&
+		   d->wanted == wanted))
+		return;
+	d->at_target = plan->at_target;
+	d->available = plan->available;
+	d->wanted = wanted;
+	d->progress_at = p->now;
+	d->deadline = p->now + (int64_t)p->a->opt.step_deadline_ms;
+	d->stalled = false;
+	d->dirty = true;
+}
+
 static void judge(struct pass *p, const struct app_plan *plan)
 {
 	struct app *app = p->app;
@@ -446,16 +463,6 @@ static void judge(struct pass *p, const struct app_plan *plan)
 		app_versions_mark_healthy(&app->versions, app->version);
 	if (!d)
 		return;
-	if (d->at_target != plan->at_target || d->available != plan->available ||
-	    d->wanted != app->spec.instances) {
-		d->at_target = plan->at_target;
-		d->available = plan->available;
-		d->wanted = app->spec.instances;
-		d->progress_at = p->now;
-		d->deadline = p->now + (int64_t)p->a->opt.step_deadline_ms;
-		d->stalled = false;
-		d->dirty = true;
-	}
 	switch (plan->state) {
 	case APP_PLAN_DONE:
 		if (!app->removing) {
@@ -555,6 +562,7 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 			app->dep->dirty = true;
 		}
 	} else {
+		progress(&p, &plan);
 		restart_failed(&p);
 		for (size_t i = 0; i < plan.nactions; i++) {
 			const struct app_action *act = &plan.actions[i];
