@@ -6,8 +6,8 @@
  * command fail with the reason on stderr (under -j, the final deployment
  * in the printed object says it).  SIGINT, SIGTERM or SIGHUP stops the
  * following, not the deployment, and says so.  Polling rather than the
- * event stream keeps it to one request at a time and survives a
- * controller restart between two polls.
+ * event stream keeps it to one request at a time, and a controller that
+ * restarts meanwhile is asked again (for up to 15 s) rather than given up.
  */
 #include "cli.h"
 
@@ -135,6 +135,10 @@ static int ending(struct cli *cli, const json_t *d)
 	bool ok = !strcmp(state, "succeeded");
 	if (cli->output != OUTPUT_TABLE)
 		return ok ? 0 : 1;
+	if (ok && !strcmp(render_str(d, "kind"), "remove")) {
+		printf("deployment %s succeeded: %s removed\n", id, render_str(d, "app"));
+		return 0;
+	}
 	if (ok) {
 		json_int_t ms = json_integer_value(json_object_get(d, "ended_at")) -
 				json_integer_value(json_object_get(d, "started_at"));
@@ -165,7 +169,7 @@ int deployment_follow(struct cli *cli, const json_t *start, json_t **final)
 	json_int_t last_at = 0;
 	char waiting[512] = "", title[256];
 	const char *id = render_str(start, "id");
-	int rc = 0;
+	int rc = 0, failures = 0;
 	*final = NULL;
 	if (!d)
 		return cli_failf(cli, ENOMEM, "out of memory");
@@ -186,11 +190,14 @@ int deployment_follow(struct cli *cli, const json_t *start, json_t **final)
 			break;
 		struct acre_error err = {0};
 		json_t *next = cli_api_on(cli, CLI_GET, "/v1/deployments/", id, NULL, NULL, &err);
+		if (!next && cli_unreachable(&err) && ++failures < CLI_UNREACHABLE_POLLS)
+			continue;
 		if (!next) {
 			acre_error_prefix(&err, "following deployment %s (it goes on)", id);
 			rc = cli_fail(cli, &err);
 			break;
 		}
+		failures = 0;
 		json_decref(d);
 		d = next;
 	}

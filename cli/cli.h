@@ -86,6 +86,11 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		struct acre_error *err);
 /* `s` escaped for a URL's path or query (RFC 3986 unreserved kept); caller frees. */
 char *cli_uri_escape(const char *s);
+/* The controller was not there (refused, reset, silent) rather than answering an error. */
+bool cli_unreachable(const struct acre_error *err);
+/* Polls in a row (every 250 ms) a follower lets fail that way before giving up: 15 s, a
+ * controller's restart. */
+#define CLI_UNREACHABLE_POLLS 60
 /* cli_api on PREFIX + escaped name + SUFFIX ("/v1/apps/", "web", "/scale"); suffix may be NULL. */
 json_t *cli_api_on(struct cli *cli, enum cli_method method, const char *prefix, const char *name,
 		   const char *suffix, const json_t *body, struct acre_error *err);

@@ -228,3 +228,8 @@ json_t *cli_api_on(struct cli *cli, enum cli_method method, const char *prefix, 
 	}
 	return cli_api(cli, method, path, body, err);
 }
+
+bool cli_unreachable(const struct acre_error *err)
+{
+	return err->code == ECONNREFUSED || err->code == ETIMEDOUT || err->code == ECONNRESET;
+}

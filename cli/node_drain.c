@@ -36,23 +36,11 @@ static int follow(struct cli *cli, const char *id, json_t **node)
 {
 	long long last = -1;
 	char waiting[512] = "";
-	int rc = 0;
+	int rc = 0, failures = 0;
 	cli_follow_signals(true);
-	for (;;) {
-		struct acre_error err = {0};
-		json_t *n = cli_api_on(cli, CLI_GET, "/v1/nodes/", id, NULL, NULL, &err);
-		if (!n) {
-			acre_error_prefix(&err, "following the drain of %s (it goes on)", id);
-			rc = cli_fail(cli, &err);
-			break;
-		}
-		json_decref(*node);
-		*node = n;
-		if (cli->output == OUTPUT_TABLE)
-			print_progress(n, &last, waiting, sizeof(waiting));
-		if (remaining(n) == 0)
-			break;
-		cli_pause_ms(POLL_MS);
+	for (bool first = true;; first = false) {
+		if (!first)
+			cli_pause_ms(POLL_MS);
 		if (cli_interrupted()) {
 			if (cli->output == OUTPUT_TABLE)
 				fprintf(stderr,
@@ -62,6 +50,22 @@ static int follow(struct cli *cli, const char *id, json_t **node)
 			rc = 130;
 			break;
 		}
+		struct acre_error err = {0};
+		json_t *n = cli_api_on(cli, CLI_GET, "/v1/nodes/", id, NULL, NULL, &err);
+		if (!n && cli_unreachable(&err) && ++failures < CLI_UNREACHABLE_POLLS)
+			continue;
+		if (!n) {
+			acre_error_prefix(&err, "following the drain of %s (it goes on)", id);
+			rc = cli_fail(cli, &err);
+			break;
+		}
+		failures = 0;
+		json_decref(*node);
+		*node = n;
+		if (cli->output == OUTPUT_TABLE)
+			print_progress(n, &last, waiting, sizeof(waiting));
+		if (remaining(n) == 0)
+			break;
 	}
 	cli_follow_signals(false);
 	return rc;
