@@ -81,9 +81,8 @@ static int open_one(struct logs *l, struct log_stream *s, struct acre_error *err
 	_cleanup_free_ char *escaped = cli_uri_escape(s->name);
 	_cleanup_free_ char *path = NULL;
 	if (!escaped ||
-	    asprintf(&path, "/v1/slices/%s/logs%s%s%s%s", escaped, l->follow ? "?follow=1" : "",
-		     l->tail ? (l->follow ? "&tail=" : "?tail=") : "", l->tail ? l->tail : "",
-		     "") < 0)
+	    asprintf(&path, "/v1/slices/%s/logs%s%s%s", escaped, l->follow ? "?follow=1" : "",
+		     l->tail ? (l->follow ? "&tail=" : "?tail=") : "", l->tail ? l->tail : "") < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int idle = l->follow ? FOLLOW_IDLE_S : (int)((l->cli->timeout_ms + 999) / 1000);
 	l->running++;

@@ -49,11 +49,13 @@ static json_t *ask(struct cli *cli, const char *kind, const char *name, struct a
 	json_t *j = cli_api_on(cli, CLI_GET, prefix, name, NULL, NULL, err);
 	if (j || kind || err->code != ENOENT)
 		return j;
+	/* The slice's answer stands when there is no app either, or no apps at all. */
 	struct acre_error app_err = {0};
 	j = cli_api_on(cli, CLI_GET, "/v1/why/app/", name, NULL, NULL, &app_err);
-	if (!j && app_err.code == ENOENT)
-		acre_error_set(err, ENOENT, "name", "no slice or app named %s", name);
-	else if (!j)
+	if (!j && app_err.code == ENOENT && strcmp(app_err.field, "kind") != 0)
+		snprintf(err->message + strlen(err->message),
+			 sizeof(err->message) - strlen(err->message), " (and no app of that name)");
+	else if (!j && app_err.code != ENOENT)
 		*err = app_err;
 	return j;
 }
