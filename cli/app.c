@@ -10,14 +10,14 @@
 
 #include <getopt.h>
 
-/* --print-spec: the spec as it would be sent, indented unless -j. */
-static void print_spec(const struct cli *cli, const json_t *spec)
+/* --print-spec's spec, --dry-run's reply: JSON, indented unless -j. */
+static void print_indented(const struct cli *cli, const json_t *j)
 {
 	if (cli->output != OUTPUT_TABLE) {
-		output_json(cli, spec);
+		output_json(cli, j);
 		return;
 	}
-	json_dumpf(spec, stdout, JSON_INDENT(2));
+	json_dumpf(j, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 }
 
@@ -100,21 +100,29 @@ static int send_spec(struct cli *cli, int argc, char **argv, bool update)
 	}
 	if (rc == 0)
 		rc = app_flags_apply(&f, verb, spec, &err);
-	bool print = f.print_spec, detach = f.detach;
+	bool print = f.print_spec, detach = f.detach, dry_run = f.dry_run;
 	app_flags_free(&f);
+	if (rc == 0 && dry_run && update)
+		rc = acre_error_set(&err, EINVAL, "--dry-run",
+				    "--dry-run: app run's (the controller plans a new app only)");
 	if (rc < 0)
 		return cli_fail(cli, &err);
 	if (print) {
-		print_spec(cli, spec);
+		print_indented(cli, spec);
 		return 0;
 	}
 	if (cli_need_controller(cli))
 		return 1;
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	reply = update ? cli_api_on(cli, CLI_PUT, "/v1/apps/", name, NULL, spec, &err)
-		       : cli_api(cli, CLI_POST, "/v1/apps", spec, &err);
+		       : cli_api(cli, CLI_POST, dry_run ? "/v1/apps?dry_run=1" : "/v1/apps", spec,
+				 &err);
 	if (!reply)
 		return cli_fail(cli, &err);
+	if (dry_run) {
+		print_indented(cli, reply); /* {"app", "plan"}: nothing was made */
+		return 0;
+	}
 	return app_report(cli, reply, detach);
 }
 

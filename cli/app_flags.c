@@ -47,6 +47,7 @@ enum {
 	OPT_SPEC,
 	OPT_PRINT_SPEC,
 	OPT_DETACH,
+	OPT_DRY_RUN,
 };
 
 static const struct option app_options[] = {
@@ -74,6 +75,7 @@ static const struct option app_options[] = {
 	{"spec", required_argument, NULL, OPT_SPEC},
 	{"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
 	{"detach", no_argument, NULL, OPT_DETACH},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -85,6 +87,8 @@ void app_flags_usage(const char *verb, FILE *out)
 		"  -f, --spec FILE        a whole app spec (JSON; - for stdin); the flags apply "
 		"over it\n"
 		"  --print-spec           print the spec that would be sent, send nothing\n"
+		"  --dry-run              (run) the app as the controller would make it, and its "
+		"plan\n"
 		"  -d, --detach           return once the change is accepted\n"
 		"the app:  --instances N  --port NAME[:PORT][/udp]...  --publish "
 		"NODE_PORT:NAME...\n"
@@ -150,6 +154,8 @@ int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f
 				f->file = optarg;
 			else if (opt == OPT_PRINT_SPEC)
 				f->print_spec = true;
+			else if (opt == OPT_DRY_RUN)
+				f->dry_run = true;
 			else if (opt == 'd' || opt == OPT_DETACH)
 				f->detach = true;
 			else if (acre_vec_push(&f->set, ((struct app_flag){opt, optarg})) < 0)
