@@ -82,35 +82,34 @@ static const struct option app_options[] = {
 
 void app_flags_usage(const char *verb, FILE *out)
 {
-	fprintf(out,
-		"usage: acre app %s NAME [OPTIONS] %s\n"
-		"  -f, --spec FILE        a whole app spec (JSON; - for stdin); the flags apply "
-		"over it\n"
-		"  --print-spec           print the spec that would be sent, send nothing\n"
-		"  --dry-run              (run) the app as the controller would make it, and its "
-		"plan\n"
-		"  -d, --detach           return once the change is accepted\n"
-		"the app:  --instances N  --port NAME[:PORT][/udp]...  --publish "
-		"NODE_PORT:NAME...\n"
-		"          --vip  --unique node|ATTR  --depends APP...  --volume "
-		"NAME:SIZE:PATH...\n"
-		"          --ordered  --on-partition replace|wait  --label K=V...\n"
-		"rollouts: --min-healthy N|N%%  --max-surge N|N%%  --max-unavailable N|N%%  "
-		"--history N\n"
-		"          --no-auto-rollback  --backoff-initial DUR  --backoff-factor X\n"
-		"          --backoff-max DUR  --backoff-reset-after DUR\n"
-		"checks:   --check-http PORT[/PATH]  --check-tcp PORT  --check-cmd CMD  "
-		"--ready-http,\n"
-		"          --ready-tcp, --ready-cmd  --check-grace, --check-interval, "
-		"--check-timeout DUR\n"
-		"          --check-failures N  (PORT: a name given with --port)\n"
-		"placement: --constraint EXPR  --spread ATTR  --strategy binpack|spread\n"
-		"slice:    --cpus X  --memory SIZE  --pids N  --net none|host|bridge  --net-rate "
-		"RATE\n"
-		"          --isolated  --allow CIDR[:PORT]  --rootfs DIR  --rw  --user U  --cwd "
-		"DIR\n"
-		"          --env K=V  --seccomp default|unconfined|FILE  --cap CAP\n",
-		verb, strcmp(verb, "run") ? "[-- COMMAND [ARGS]]" : "-- COMMAND [ARGS]");
+	static const char *const lines[] = {
+		"  -f, --spec FILE     a whole app spec (JSON; - for stdin), the flags over it",
+		"  --print-spec        print the spec that would be sent, send nothing",
+		"  --dry-run           (run) the app as the controller would make it, and its plan",
+		"  -d, --detach        return once the change is accepted",
+		"the app:   --instances N  --port NAME[:PORT][/udp]...  --publish "
+		"NODE_PORT:NAME...",
+		"           --vip  --unique node|ATTR  --depends APP...  --volume "
+		"NAME:SIZE:PATH...",
+		"           --ordered  --on-partition replace|wait  --label K=V...",
+		"rollouts:  --min-healthy N|N%  --max-surge N|N%  --max-unavailable N|N%",
+		"           --history N  --no-auto-rollback  --backoff-initial DUR",
+		"           --backoff-factor X  --backoff-max DUR  --backoff-reset-after DUR",
+		"checks:    --check-http PORT[/PATH]  --check-tcp PORT  --check-cmd CMD",
+		"           --ready-http, --ready-tcp, --ready-cmd  (PORT: a name given with "
+		"--port)",
+		"           --check-grace, --check-interval, --check-timeout DUR  --check-failures "
+		"N",
+		"placement: --constraint EXPR  --spread ATTR  --strategy binpack|spread",
+		"slice:     --cpus X  --memory SIZE  --pids N  --net none|host|bridge",
+		"           --net-rate RATE  --isolated  --allow CIDR[:PORT]  --rootfs DIR  --rw",
+		"           --user U  --cwd DIR  --env K=V  --seccomp default|unconfined|FILE",
+		"           --cap CAP",
+	};
+	fprintf(out, "usage: acre app %s NAME [OPTIONS] %s\n", verb,
+		strcmp(verb, "run") ? "[-- COMMAND [ARGS]]" : "-- COMMAND [ARGS]");
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(lines); i++)
+		fprintf(out, "%s\n", lines[i]);
 }
 
 static bool is_check(int opt)
