@@ -86,8 +86,8 @@ static int open_one(struct logs *l, struct log_stream *s, struct acre_error *err
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int idle = l->follow ? FOLLOW_IDLE_S : (int)((l->cli->timeout_ms + 999) / 1000);
 	l->running++;
-	return cli_stream_open(l->cli, l->base, path, "text/plain", NULL,
-			       idle ? idle : FOLLOW_IDLE_S, &ops, s, &s->stream, err);
+	return cli_stream_open(l->cli, l->base, path, NULL, idle ? idle : FOLLOW_IDLE_S, &ops, s,
+			       &s->stream, err);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -211,9 +211,8 @@ static int connect_stream(struct follow *f, struct acre_error *err)
 	char last[32];
 	if (f->last_id >= 0)
 		snprintf(last, sizeof(last), "%lld", f->last_id);
-	return cli_stream_open(f->cli, f->base, f->path, "text/event-stream",
-			       f->last_id >= 0 ? last : NULL, IDLE_TIMEOUT_S, &stream_ops, f,
-			       &f->stream, err);
+	return cli_stream_open(f->cli, f->base, f->path, f->last_id >= 0 ? last : NULL,
+			       IDLE_TIMEOUT_S, &stream_ops, f, &f->stream, err);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)

@@ -89,7 +89,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 	s->ops->end(s->status, &err, s->ud);
 }
 
-static int make_request(struct cli *cli, struct cli_stream *s, const char *path, const char *accept,
+static int make_request(struct cli *cli, struct cli_stream *s, const char *path,
 			const char *last_event_id, struct acre_error *err)
 {
 	struct evhttp_request *req = evhttp_request_new(on_done, s);
@@ -106,7 +106,7 @@ static int make_request(struct cli *cli, struct cli_stream *s, const char *path,
 	}
 	evhttp_add_header(h, "Host", evhttp_uri_get_host(s->uri));
 	evhttp_add_header(h, "Authorization", auth);
-	evhttp_add_header(h, "Accept", accept);
+	evhttp_add_header(h, "Accept", "text/event-stream");
 	if (last_event_id)
 		evhttp_add_header(h, "Last-Event-ID", last_event_id);
 	/* on failure libevent has freed or dropped the request; the caller exits */
@@ -116,7 +116,7 @@ static int make_request(struct cli *cli, struct cli_stream *s, const char *path,
 	return 0;
 }
 
-int cli_stream_open(struct cli *cli, struct event_base *base, const char *path, const char *accept,
+int cli_stream_open(struct cli *cli, struct event_base *base, const char *path,
 		    const char *last_event_id, int idle_s, const struct cli_stream_ops *ops,
 		    void *ud, struct cli_stream **out, struct acre_error *err)
 {
@@ -143,7 +143,7 @@ int cli_stream_open(struct cli *cli, struct event_base *base, const char *path, 
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
 	evhttp_connection_set_timeout(s->evcon, idle_s);
-	if ((rc = make_request(cli, s, path, accept, last_event_id, err)) < 0) {
+	if ((rc = make_request(cli, s, path, last_event_id, err)) < 0) {
 		cli_stream_free(s);
 		return rc;
 	}

@@ -26,12 +26,11 @@ struct cli_stream_ops {
 };
 
 /*
- * GET path (with its query) from cli->controller with the API token, an
- * Accept header (text/event-stream for events, text/plain for logs) and,
+ * GET path (with its query) from cli->controller with the API token and,
  * if not NULL, a Last-Event-ID header.  A stream silent for idle_s
  * seconds ends (the server's keep-alives prove it is there).
  */
-int cli_stream_open(struct cli *cli, struct event_base *base, const char *path, const char *accept,
+int cli_stream_open(struct cli *cli, struct event_base *base, const char *path,
 		    const char *last_event_id, int idle_s, const struct cli_stream_ops *ops,
 		    void *ud, struct cli_stream **out, struct acre_error *err);
 /* Closes the connection; never from inside the stream's own callbacks. */
