@@ -100,7 +100,7 @@ static int send_spec(struct cli *cli, int argc, char **argv, bool update)
 	}
 	if (rc == 0)
 		rc = app_flags_apply(&f, verb, spec, &err);
-	bool print = f.print_spec, detach = f.detach, dry_run = f.dry_run;
+	bool print = f.print_spec, detach = f.detach, dry_run = f.dry_run, force = f.force;
 	app_flags_free(&f);
 	if (rc == 0 && dry_run && update)
 		rc = acre_error_set(&err, EINVAL, "--dry-run",
@@ -114,7 +114,8 @@ static int send_spec(struct cli *cli, int argc, char **argv, bool update)
 	if (cli_need_controller(cli))
 		return 1;
 	const char *name = json_string_value(json_object_get(spec, "name"));
-	reply = update ? cli_api_on(cli, CLI_PUT, "/v1/apps/", name, NULL, spec, &err)
+	reply = update ? cli_api_on(cli, CLI_PUT, "/v1/apps/", name, force ? "?force=1" : NULL,
+				    spec, &err)
 		       : cli_api(cli, CLI_POST, dry_run ? "/v1/apps?dry_run=1" : "/v1/apps", spec,
 				 &err);
 	if (!reply)
@@ -142,7 +143,7 @@ struct verb_args {
 	const char *pos[2];
 	int npos;
 	const char *to;
-	bool detach, keep_volumes;
+	bool detach, keep_volumes, force;
 };
 
 static int parse_verb(struct cli *cli, int argc, char **argv, unsigned takes, int npos,
@@ -152,6 +153,7 @@ static int parse_verb(struct cli *cli, int argc, char **argv, unsigned takes, in
 		{"detach", no_argument, NULL, 'd'},
 		{"to", required_argument, NULL, 't'},
 		{"keep-volumes", no_argument, NULL, 'k'},
+		{"force", no_argument, NULL, 'F'},
 		{0},
 	};
 	memset(a, 0, sizeof(*a));
@@ -166,6 +168,8 @@ static int parse_verb(struct cli *cli, int argc, char **argv, unsigned takes, in
 			a->to = optarg;
 		else if (c == 'k' && (takes & TAKES_KEEP_VOLUMES))
 			a->keep_volumes = true;
+		else if (c == 'F')
+			a->force = true;
 		else
 			return cli_failf(cli, EINVAL,
 					 "%s: unknown option or missing value (usage: %s)",
@@ -179,12 +183,17 @@ static int parse_verb(struct cli *cli, int argc, char **argv, unsigned takes, in
 	return cli_need_controller(cli);
 }
 
+/* --force: the app's running deployment is cancelled for this one, instead of refusing it. */
 static int act(struct cli *cli, const struct verb_args *a, enum cli_method m, const char *suffix,
 	       const json_t *body)
 {
 	struct acre_error err = {0};
+	char query[64];
+	snprintf(query, sizeof(query), "%s%s%s", suffix ? suffix : "",
+		 a->force ? (suffix && strchr(suffix, '?') ? "&" : "?") : "",
+		 a->force ? "force=1" : "");
 	_cleanup_json_ json_t *reply =
-		cli_api_on(cli, m, "/v1/apps/", a->pos[0], suffix, body, &err);
+		cli_api_on(cli, m, "/v1/apps/", a->pos[0], query, body, &err);
 	if (!reply)
 		return cli_fail(cli, &err);
 	return app_report(cli, reply, a->detach);
@@ -193,7 +202,7 @@ static int act(struct cli *cli, const struct verb_args *a, enum cli_method m, co
 static int app_scale(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
-	if (parse_verb(cli, argc, argv, 0, 2, "acre app scale NAME N [--detach]", &a))
+	if (parse_verb(cli, argc, argv, 0, 2, "acre app scale NAME N [--force] [--detach]", &a))
 		return 1;
 	char *end;
 	errno = 0;
@@ -208,7 +217,7 @@ static int app_scale(struct cli *cli, int argc, char **argv)
 static int app_restart(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
-	if (parse_verb(cli, argc, argv, 0, 1, "acre app restart NAME [--detach]", &a))
+	if (parse_verb(cli, argc, argv, 0, 1, "acre app restart NAME [--force] [--detach]", &a))
 		return 1;
 	return act(cli, &a, CLI_POST, "/restart", NULL);
 }
@@ -217,7 +226,7 @@ static int app_rollback(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
 	if (parse_verb(cli, argc, argv, TAKES_TO, 1,
-		       "acre app rollback NAME [--to VERSION] [--detach]", &a))
+		       "acre app rollback NAME [--to VERSION] [--force] [--detach]", &a))
 		return 1;
 	_cleanup_json_ json_t *body = json_object();
 	if (a.to) {
@@ -236,7 +245,7 @@ static int app_rollback(struct cli *cli, int argc, char **argv)
 static int app_stop(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
-	if (parse_verb(cli, argc, argv, 0, 1, "acre app stop NAME [--detach]", &a))
+	if (parse_verb(cli, argc, argv, 0, 1, "acre app stop NAME [--force] [--detach]", &a))
 		return 1;
 	return act(cli, &a, CLI_POST, "/stop", NULL);
 }
@@ -244,7 +253,7 @@ static int app_stop(struct cli *cli, int argc, char **argv)
 static int app_start(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
-	if (parse_verb(cli, argc, argv, 0, 1, "acre app start NAME [--detach]", &a))
+	if (parse_verb(cli, argc, argv, 0, 1, "acre app start NAME [--force] [--detach]", &a))
 		return 1;
 	return act(cli, &a, CLI_POST, "/start", NULL);
 }
@@ -255,8 +264,8 @@ static int app_move(struct cli *cli, int argc, char **argv)
 	struct acre_error err = {0};
 	char app[CLI_APP_NAME_MAX + 1];
 	unsigned index;
-	if (parse_verb(cli, argc, argv, TAKES_TO, 1, "acre app move APP-N --to NODE [--detach]",
-		       &a))
+	if (parse_verb(cli, argc, argv, TAKES_TO, 1,
+		       "acre app move APP-N --to NODE [--force] [--detach]", &a))
 		return 1;
 	if (!a.to)
 		return cli_failf(cli, EINVAL, "app move %s: --to NODE is required", a.pos[0]);
@@ -272,7 +281,7 @@ static int app_rm(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
 	if (parse_verb(cli, argc, argv, TAKES_KEEP_VOLUMES, 1,
-		       "acre app rm NAME [--keep-volumes] [--detach]", &a))
+		       "acre app rm NAME [--keep-volumes] [--force] [--detach]", &a))
 		return 1;
 	return act(cli, &a, CLI_DELETE, a.keep_volumes ? "?keep_volumes=1" : NULL, NULL);
 }
@@ -288,7 +297,7 @@ static const struct command app_commands[] = {
 	{"stop", app_stop, "NAME"},
 	{"start", app_start, "NAME"},
 	{"move", app_move, "APP-N --to NODE"},
-	{"rm", app_rm, "NAME [--keep-volumes]"},
+	{"rm", app_rm, "NAME [--keep-volumes]  (each change: [--force] [--detach])"},
 	{"versions", app_versions, "NAME"},
 	{"logs", app_logs, "[-f] [--tail N] APP [--instance N]"},
 	{NULL, NULL, NULL},

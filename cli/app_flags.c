@@ -48,6 +48,7 @@ enum {
 	OPT_PRINT_SPEC,
 	OPT_DETACH,
 	OPT_DRY_RUN,
+	OPT_FORCE,
 };
 
 static const struct option app_options[] = {
@@ -76,6 +77,7 @@ static const struct option app_options[] = {
 	{"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
 	{"detach", no_argument, NULL, OPT_DETACH},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"force", no_argument, NULL, OPT_FORCE},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -87,6 +89,7 @@ void app_flags_usage(const char *verb, FILE *out)
 		"  --print-spec        print the spec that would be sent, send nothing",
 		"  --dry-run           (run) the app as the controller would make it, and its plan",
 		"  -d, --detach        return once the change is accepted",
+		"  --force             (update) cancel the app's running deployment for this one",
 		"the app:   --instances N  --port NAME[:PORT][/udp]...  --publish "
 		"NODE_PORT:NAME...",
 		"           --vip  --unique node|ATTR  --depends APP...  --volume "
@@ -155,6 +158,8 @@ int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f
 				f->print_spec = true;
 			else if (opt == OPT_DRY_RUN)
 				f->dry_run = true;
+			else if (opt == OPT_FORCE)
+				f->force = true;
 			else if (opt == 'd' || opt == OPT_DETACH)
 				f->detach = true;
 			else if (acre_vec_push(&f->set, ((struct app_flag){opt, optarg})) < 0)

@@ -97,7 +97,7 @@ static void print_waiting(const json_t *d, char *last, size_t len)
 	const char *w = render_str(d, "waiting_for");
 	if (!*w || !strcmp(w, last))
 		return;
-	printf("          waiting for %s\n", w);
+	printf("          %s%s\n", strncmp(w, "waiting", 7) ? "waiting for " : "", w);
 	snprintf(last, len, "%s", w);
 	fflush(stdout);
 }
@@ -162,6 +162,20 @@ static int ending(struct cli *cli, const json_t *d)
 	return 1;
 }
 
+/*
+ * A removal's deployment goes with its app: once both are gone (404), the
+ * removal is over, which is its success.
+ */
+static bool removed(struct cli *cli, const json_t *d)
+{
+	struct acre_error err = {0};
+	if (strcmp(render_str(d, "kind"), "remove") != 0)
+		return false;
+	_cleanup_json_ json_t *app =
+		cli_api_on(cli, CLI_GET, "/v1/apps/", render_str(d, "app"), NULL, NULL, &err);
+	return !app && err.code == ENOENT;
+}
+
 int deployment_follow(struct cli *cli, const json_t *start, json_t **final)
 {
 	_cleanup_json_ json_t *d = json_deep_copy(start);
@@ -192,6 +206,11 @@ int deployment_follow(struct cli *cli, const json_t *start, json_t **final)
 		json_t *next = cli_api_on(cli, CLI_GET, "/v1/deployments/", id, NULL, NULL, &err);
 		if (!next && cli_unreachable(&err) && ++failures < CLI_UNREACHABLE_POLLS)
 			continue;
+		if (!next && err.code == ENOENT && removed(cli, d)) {
+			json_object_set_new(d, "state", json_string("succeeded"));
+			json_object_set_new(d, "waiting_for", json_string(""));
+			break;
+		}
 		if (!next) {
 			acre_error_prefix(&err, "following deployment %s (it goes on)", id);
 			rc = cli_fail(cli, &err);

@@ -154,6 +154,16 @@ int app_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* A command as one table cell: control characters as spaces, at most max bytes and "...". */
+static void one_line(char *s, size_t max)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < ' ')
+			*p = ' ';
+	if (strlen(s) > max)
+		snprintf(s + max - 3, 4, "...");
+}
+
 int app_versions(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -181,13 +191,12 @@ int app_versions(struct cli *cli, int argc, char **argv)
 		snprintf(number, sizeof(number), "%lld", num(v, "number"));
 		snprintf(inst, sizeof(inst), "%lld", num(v, "instance_version"));
 		render_age(json_object_get(v, "created_at"), created, sizeof(created));
-		json_array_foreach (
-			json_object_get(json_object_get(json_object_get(v, "spec"), "slice"),
-					"command"),
-			k, arg)
+		json_t *slice = json_object_get(json_object_get(v, "spec"), "slice");
+		json_array_foreach (json_object_get(slice, "command"), k, arg)
 			if (o < sizeof(command))
 				o += (size_t)snprintf(command + o, sizeof(command) - o, "%s%s",
 						      k ? " " : "", json_string_value(arg) ?: "");
+		one_line(command, 48);
 		const char *cells[] = {number, inst, created,
 				       json_is_true(json_object_get(v, "healthy")) ? "yes" : "no",
 				       or_dash(command)};

@@ -302,7 +302,7 @@ struct app_flags {
 	ACRE_VEC(struct app_flag) set; /* the spec's flags, in the order given */
 	char **command;		       /* after the flags (and --): the template's command */
 	int ncommand;
-	bool detach, print_spec, dry_run, help;
+	bool detach, print_spec, dry_run, force, help;
 };
 /* argv[0] is the verb ("run"); NAME first or right after the flags. */
 int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f,

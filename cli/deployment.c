@@ -31,8 +31,9 @@ void deployment_print(const json_t *d, const char *indent)
 	} else {
 		printf("%s  started:  %s ago\n", indent, started);
 	}
-	if (*render_str(d, "waiting_for"))
-		printf("%s  waiting for %s\n", indent, render_str(d, "waiting_for"));
+	const char *w = render_str(d, "waiting_for");
+	if (*w) /* the controller's own words: "waiting for instance 2 ..." */
+		printf("%s  %s%s\n", indent, strncmp(w, "waiting", 7) ? "waiting for " : "", w);
 	size_t i;
 	json_t *s;
 	json_array_foreach (json_object_get(d, "steps"), i, s) {

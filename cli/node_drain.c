@@ -25,8 +25,10 @@ static void print_progress(const json_t *node, long long *last, char *waiting, s
 	char when[16];
 	_cleanup_json_ json_t *now = json_integer((json_int_t)acre_now_ms());
 	cli_clock(now, when, sizeof(when));
-	printf("%s  %lld instance%s to move%s%s\n", when, r, r == 1 ? "" : "s",
-	       *w ? ", waiting for " : "", w);
+	if (*w) /* the controller's words say what remains: "2 instances to move, within ..." */
+		printf("%s  %s\n", when, w);
+	else
+		printf("%s  %lld instance%s to move\n", when, r, r == 1 ? "" : "s");
 	fflush(stdout);
 	*last = r;
 	snprintf(waiting, len, "%s", w);
