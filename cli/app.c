@@ -170,10 +170,13 @@ static int parse_verb(struct cli *cli, int argc, char **argv, unsigned takes, in
 			a->keep_volumes = true;
 		else if (c == 'F')
 			a->force = true;
-		else
+		else /* a flag of another verb is named as such, not by its value */
 			return cli_failf(cli, EINVAL,
 					 "%s: unknown option or missing value (usage: %s)",
-					 argv[optind - 1], usage);
+					 c == 't'   ? "--to"
+					 : c == 'k' ? "--keep-volumes"
+						    : argv[optind - 1],
+					 usage);
 	}
 	if (argc - optind != npos)
 		return cli_failf(cli, EINVAL, "usage: %s", usage);

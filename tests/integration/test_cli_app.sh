@@ -165,7 +165,8 @@ bad_args "move of a name that is no instance" "web: expected an app's instance, 
 	app move web --to n1
 bad_args "move without --to" "--to NODE is required" app move web-1
 bad_args "rollback --to x" "--to x: a version number" app rollback web --to x
-bad_args "rm --force" "--force: unknown option" app rm web --force
+bad_args "rm --to" "--to: unknown option" app rm web --to n1
+bad_args "scale --keep-volumes" "--keep-volumes: unknown option" app scale web 2 --keep-volumes
 bad_args "logs --instance x" "--instance x: an instance's index" app logs web --instance x
 bad_args "deployment list --app" "usage: acre deployment list" deployment list extra
 bad_args "an unknown app verb" "unknown app command fly" app fly
