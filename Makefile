@@ -226,6 +226,8 @@ TEST_SRCS_test_health_verdict := supervisor/health_verdict.c
 TEST_SRCS_test_log_tail := supervisor/log_tail.c
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
+TEST_SRCS_test_cli_app := cli/app_flags.c cli/app_names.c cli/run_flags.c cli/run_checks.c \
+	cli/render.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
 TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
 TEST_SRCS_test_pool_net_msg := supervisor/pool_net_msg.c netns/cidr.c

@@ -12,6 +12,8 @@
 #include "common/common.h"
 #include "proto/proto.h"
 
+#include <getopt.h>
+
 enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_PRETTY };
 
 struct slice_backend;
@@ -70,7 +72,7 @@ int cli_connect(struct cli *cli, struct client *c, struct acre_error *err);
 json_t *cli_call(struct cli *cli, const char *op, json_t *args, struct acre_error *err);
 
 /* ---- http.c: talking to the controller ---- */
-enum cli_method { CLI_GET, CLI_POST, CLI_DELETE };
+enum cli_method { CLI_GET, CLI_POST, CLI_PUT, CLI_DELETE };
 /* Resolves the API token (--token, $ACRE_TOKEN, --token-file, $ACRE_TOKEN_FILE, a default file). */
 int cli_token(struct cli *cli, struct acre_error *err);
 /* One request to the controller: the JSON reply of a 2xx, else NULL and err. */
@@ -84,6 +86,14 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		struct acre_error *err);
 /* `s` escaped for a URL's path or query (RFC 3986 unreserved kept); caller frees. */
 char *cli_uri_escape(const char *s);
+/* The controller was not there (refused, reset, silent) rather than answering an error. */
+bool cli_unreachable(const struct acre_error *err);
+/* Polls in a row (every 250 ms) a follower lets fail that way before giving up: 15 s, a
+ * controller's restart. */
+#define CLI_UNREACHABLE_POLLS 60
+/* cli_api on PREFIX + escaped name + SUFFIX ("/v1/apps/", "web", "/scale"); suffix may be NULL. */
+json_t *cli_api_on(struct cli *cli, enum cli_method method, const char *prefix, const char *name,
+		   const char *suffix, const json_t *body, struct acre_error *err);
 
 /* ---- output.c: what goes to stdout and stderr ---- */
 void output_json(const struct cli *cli, const json_t *j);
@@ -126,7 +136,53 @@ struct slice_filter {
 	const char *state, *node;
 };
 
-/* run_flags.c: `slice run` flags -> a slice spec */
+/*
+ * run_flags.c: the slice spec's flags, shared by `slice run` and the slice
+ * template of `app run`.  Each table ends with {0}; run_options_join makes
+ * one getopt_long table of several (NULL-terminated list; caller frees).
+ */
+enum run_opt {
+	/* the slice spec's own (run_spec_options) */
+	RUN_OPT_CPUS = 1000,
+	RUN_OPT_MEMORY,
+	RUN_OPT_PIDS,
+	RUN_OPT_NET,
+	RUN_OPT_NET_RATE,
+	RUN_OPT_ROOTFS,
+	RUN_OPT_RW,
+	RUN_OPT_USER,
+	RUN_OPT_CWD,
+	RUN_OPT_ENV,
+	RUN_OPT_SECCOMP,
+	RUN_OPT_CAP,
+	RUN_OPT_ISOLATED,
+	RUN_OPT_ALLOW,
+	/* placement (run_placement_options) */
+	RUN_OPT_CONSTRAINT,
+	RUN_OPT_SPREAD,
+	RUN_OPT_UNIQUE,
+	RUN_OPT_STRATEGY,
+	/* checks (run_check_options): RUN_OPT_CHECK + enum run_check_flag */
+	RUN_OPT_CHECK = 1100,
+};
+extern const struct option run_spec_options[], run_placement_options[], run_check_options[];
+struct option *run_options_join(const struct option *const *tables);
+/* One of run_spec_options onto a slice spec (or an app's template), checked as the spec is. */
+int run_spec_apply(int opt, const char *arg, json_t *spec, struct acre_error *err);
+/* After the flags: `--net host` (net_given) takes "net" out of the namespaces, another puts it
+ * back. */
+void run_spec_finish(json_t *spec, bool net_given);
+/* --constraint, --spread, --unique, --strategy onto a placement object. */
+int run_placement_apply(int opt, const char *arg, json_t *placement, struct acre_error *err);
+/* --volume NAME:SIZE:PATH appended to an array of volumes. */
+int run_volume_add(const char *arg, json_t *volumes, struct acre_error *err);
+/* --env, --label K=V into an object. */
+int run_key_value(const char *arg, const char *flag, json_t *into, struct acre_error *err);
+/* spec[key] as an object or an array, made (replacing what else is there) when missing. */
+json_t *run_object_at(json_t *spec, const char *key);
+json_t *run_array_at(json_t *spec, const char *key);
+
+/* `slice run` flags -> a slice spec */
 struct run_request {
 	json_t *spec;
 	json_t *placement; /* --constraint, --spread, --unique, --strategy; NULL: none given */
@@ -149,9 +205,12 @@ enum run_check_flag {
 	RUN_CHECK_TIMEOUT,
 	RUN_CHECK_FAILURES,
 };
-/* A check flag into spec; the timing flags into timing, for every check (run_checks_finish). */
+/*
+ * A check flag into spec; the timing flags into timing, for every check (run_checks_finish).
+ * named: the port is an app's port's name (--check-http http/healthz), not a number.
+ */
 int run_checks_apply(enum run_check_flag f, const char *arg, json_t *spec, json_t *timing,
-		     struct acre_error *err);
+		     bool named, struct acre_error *err);
 int run_checks_finish(json_t *spec, json_t *timing, struct acre_error *err);
 void run_checks_reword(struct acre_error *err);
 
@@ -245,13 +304,92 @@ int slice_cmd_rm(struct cli *cli, int argc, char **argv);
 /* The error of a verb the chosen backend cannot do. */
 int slice_unsupported(struct cli *cli, const char *verb);
 
+/* ---- apps and deployments (with --controller) ---- */
+
+/* app_names.c (pure): names as the controller checks them (controller/apps/app_ports.c) */
+#define CLI_APP_NAME_MAX      56 /* APP-999999 is still a DNS label */
+#define CLI_APP_PORT_NAME_MAX 15 /* an IANA service name (RFC 6335) */
+bool cli_app_name_valid(const char *name);
+bool cli_app_port_name_valid(const char *name);
+/* "http", "http:8080", "dns:53/udp": its name into name, or err naming flag. */
+int cli_app_port_parse(const char *text, const char *flag, char *name, size_t len,
+		       struct acre_error *err);
+/* "web-2" -> "web" and 2. */
+int cli_app_instance_parse(const char *text, char *app, size_t len, unsigned *index,
+			   struct acre_error *err);
+
+/* app_flags.c: `app run` and `app update` flags -> an app spec, in two steps */
+struct app_flag {
+	int opt;
+	const char *arg;
+};
+struct app_flags {
+	const char *name;	       /* NAME; NULL when -f gives it */
+	const char *file;	       /* -f FILE, "-" for stdin */
+	ACRE_VEC(struct app_flag) set; /* the spec's flags, in the order given */
+	char **command;		       /* after the flags (and --): the template's command */
+	int ncommand;
+	bool detach, print_spec, dry_run, force, help;
+};
+/* argv[0] is the verb ("run"); NAME first or right after the flags. */
+int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f,
+		    struct acre_error *err);
+/*
+ * The flags onto spec ({} for a new app, a file's, or the app's current one): scalars set,
+ * --env and --label set their key, each list flag replaces its list.  Checks what the flags
+ * can get wrong (an undeclared port, no command) with the flag named.
+ */
+int app_flags_apply(const struct app_flags *f, const char *verb, json_t *spec,
+		    struct acre_error *err);
+void app_flags_free(struct app_flags *f);
+void app_flags_usage(const char *verb, FILE *out);
+/* -f FILE ("-": stdin): a JSON object. */
+int app_spec_load(const char *file, json_t **spec, struct acre_error *err);
+
+/*
+ * app.c: what a change's reply ({"app", "deployment"}) prints: its deployment followed to the
+ * end (or, detached, as accepted); the exit status.
+ */
+int app_report(struct cli *cli, json_t *reply, bool detach);
+/* app_show.c, app_logs.c: the verbs that only read */
+int app_list(struct cli *cli, int argc, char **argv);
+int app_show(struct cli *cli, int argc, char **argv);
+int app_versions(struct cli *cli, int argc, char **argv);
+int app_logs(struct cli *cli, int argc, char **argv);
+
+/*
+ * app_follow.c: a deployment followed until it ends (GET /v1/deployments/{id} every 250 ms):
+ * a line per new step under table output; *final is its last state.  0 when it succeeded,
+ * 1 when it failed, rolled back, was cancelled or paused (the reason on stderr), 130 when a
+ * signal stopped the following (the deployment goes on).
+ */
+int deployment_follow(struct cli *cli, const json_t *deployment, json_t **final);
+/* "update web, version 2 -> 3" */
+void deployment_title(const json_t *d, char *buf, size_t len);
+/* "12:00:03  2/3 at target, 3 available  started web-2 (version 3) on n1" */
+void deployment_print_step(const json_t *d, const json_t *step);
+/* deployment.c: a deployment in detail (show), its steps and what it waits for. */
+void deployment_print(const json_t *d, const char *indent);
+/* ms since the epoch as local HH:MM:SS; "--:--:--" when absent. */
+void cli_clock(const json_t *ms, char *buf, size_t len);
+/*
+ * While following (on), SIGINT, SIGTERM and SIGHUP stop the following instead of the process;
+ * cli_pause_ms waits ms unless one came, cli_interrupted says whether one did.
+ */
+void cli_follow_signals(bool on);
+void cli_pause_ms(int ms);
+bool cli_interrupted(void);
+
 /* ---- objects ---- */
 int do_slice(struct cli *cli, int argc, char **argv);
-int do_node(struct cli *cli, int argc, char **argv);	/* node_cmds.c */
-int node_local(struct cli *cli, int argc, char **argv); /* node_local.c: `acre node local` */
-int do_pool(struct cli *cli, int argc, char **argv);	/* pool_show.c */
-int do_events(struct cli *cli, int argc, char **argv);	/* events.c */
-int do_why(struct cli *cli, int argc, char **argv);	/* why.c */
-int do_volume(struct cli *cli, int argc, char **argv);	/* volume.c */
+int do_node(struct cli *cli, int argc, char **argv);	   /* node_cmds.c */
+int node_local(struct cli *cli, int argc, char **argv);	   /* node_local.c: `acre node local` */
+int node_drain(struct cli *cli, int argc, char **argv);	   /* node_drain.c: `acre node drain` */
+int do_pool(struct cli *cli, int argc, char **argv);	   /* pool_show.c */
+int do_events(struct cli *cli, int argc, char **argv);	   /* events.c */
+int do_why(struct cli *cli, int argc, char **argv);	   /* why.c */
+int do_volume(struct cli *cli, int argc, char **argv);	   /* volume.c */
+int do_app(struct cli *cli, int argc, char **argv);	   /* app.c */
+int do_deployment(struct cli *cli, int argc, char **argv); /* deployment.c */
 
 #endif

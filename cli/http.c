@@ -161,6 +161,7 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 			evbuffer_add(evhttp_request_get_output_buffer(req), s, strlen(s));
 	}
 	enum evhttp_cmd_type m = method == CLI_POST	? EVHTTP_REQ_POST
+				 : method == CLI_PUT	? EVHTTP_REQ_PUT
 				 : method == CLI_DELETE ? EVHTTP_REQ_DELETE
 							: EVHTTP_REQ_GET;
 	if (evhttp_make_request(evcon, req, m, path) < 0) {
@@ -214,4 +215,21 @@ out:
 char *cli_uri_escape(const char *s)
 {
 	return evhttp_uriencode(s, -1, 0);
+}
+
+json_t *cli_api_on(struct cli *cli, enum cli_method method, const char *prefix, const char *name,
+		   const char *suffix, const json_t *body, struct acre_error *err)
+{
+	_cleanup_free_ char *escaped = cli_uri_escape(name);
+	_cleanup_free_ char *path = NULL;
+	if (!escaped || asprintf(&path, "%s%s%s", prefix, escaped, suffix ? suffix : "") < 0) {
+		acre_error_set(err, ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	return cli_api(cli, method, path, body, err);
+}
+
+bool cli_unreachable(const struct acre_error *err)
+{
+	return err->code == ECONNREFUSED || err->code == ETIMEDOUT || err->code == ECONNRESET;
 }

@@ -12,11 +12,16 @@
 /* One line an object; the slice verbs work on a node or, with --controller, on the pool. */
 static const struct command objects[] = {
 	{"slice", do_slice, "run | list | show | stat | logs | kill | rm"},
-	{"node", do_node, "list | show | rm | cordon | uncordon  (with --controller) | local"},
+	{"node", do_node,
+	 "list | show | rm | cordon | uncordon | drain  (with --controller) | local"},
+	{"app", do_app,
+	 "run | list | show | update | scale | restart | rollback | stop | start | move | rm | "
+	 "versions | logs  (with --controller)"},
+	{"deployment", do_deployment, "list | show | cancel  (with --controller)"},
 	{"pool", do_pool, "show  (with --controller)"},
 	{"events", do_events, "[--since N] [--type T]... [--label K=V]... [--once]"},
 	{"volume", do_volume, "list | rm NAME  (this node's persistent volumes)"},
-	{"why", do_why, "NAME  (a slice of the pool, with --controller)"},
+	{"why", do_why, "[slice | app] NAME  (with --controller)"},
 	{NULL, NULL, NULL},
 };
 
@@ -37,7 +42,7 @@ static int parse_timeout(const char *s, const char *field, uint64_t *ms, struct 
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "  OBJECT: slice, node, pool, volume, events, why\n"
+	      "  OBJECT: slice, node, app, deployment, pool, volume, events, why\n"
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"

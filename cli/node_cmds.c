@@ -1,7 +1,8 @@
 /*
- * `acre node list|show|rm|cordon|uncordon|join-command`: the pool's nodes, from the controller
- * (--controller or $ACRE_CONTROLLER).  Tables and -j/-p print the same
- * fields; -j prints the node objects of the API (controller/README.md).
+ * `acre node list|show|rm|cordon|uncordon|join-command` (drain:
+ * node_drain.c): the pool's nodes, from the controller (--controller or
+ * $ACRE_CONTROLLER).  Tables and -j/-p print the same fields; -j prints
+ * the node objects of the API (controller/README.md).
  */
 #include "cli.h"
 
@@ -242,6 +243,7 @@ static const struct command node_commands[] = {
 	{"rm", node_rm, "[--force] ID"},
 	{"cordon", node_cordon, "ID  (no new placement there)"},
 	{"uncordon", node_uncordon, "ID"},
+	{"drain", node_drain, "ID [--detach]  (cordon, and move every app instance off)"},
 	{"local", node_local, "  (this node's supervisor: its pool network)"},
 	{"join-command", node_join_command,
 	 "[--address HOST:PORT]  (what a new host runs to join: token, CA hash)"},

@@ -8,6 +8,10 @@
  *   --check-grace, --check-interval, --check-timeout DURATION, --check-failures N:
  *                              those fields, of every check given on the line
  *
+ * An app's checks name their port instead (controller/README.md, "Apps"):
+ * --check-http http/healthz is {"kind": "http", "port": "http", "path":
+ * "/healthz"}, --check-tcp http is {"kind": "tcp", "port": "http"}.
+ *
  * Each value is checked here so that the error names the flag.
  */
 #include "cli.h"
@@ -32,7 +36,32 @@ static int port_of(const char *arg, const char *flag, int *port, struct acre_err
 	return 0;
 }
 
-static int add_check(bool ready, const char *kind, const char *arg, json_t *spec,
+/* "http" or "http/healthz": a named port of an app, and the path ("/" when none). */
+static json_t *named_target(const char *kind, const char *arg, const char *flag,
+			    struct acre_error *err)
+{
+	size_t n = strcspn(arg, "/");
+	char name[64];
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), arg);
+	if (n >= sizeof(name) || !cli_app_port_name_valid(name)) {
+		acre_error_set(
+			err, EINVAL, flag,
+			"%s %s: expected a port's name%s, as declared with --port (\"http\")", flag,
+			arg, strcmp(kind, "http") ? "" : " and a path (http/healthz)");
+		return NULL;
+	}
+	if (strcmp(kind, "tcp") == 0) {
+		if (arg[n]) {
+			acre_error_set(err, EINVAL, flag, "%s %s: a port's name alone", flag, arg);
+			return NULL;
+		}
+		return json_pack("{s:s,s:s}", "kind", kind, "port", name);
+	}
+	return json_pack("{s:s,s:s,s:s}", "kind", kind, "port", name, "path",
+			 arg[n] ? arg + n : "/");
+}
+
+static int add_check(bool ready, const char *kind, const char *arg, bool named, json_t *spec,
 		     struct acre_error *err)
 {
 	char flag[32];
@@ -40,7 +69,10 @@ static int add_check(bool ready, const char *kind, const char *arg, json_t *spec
 		 strcmp(kind, "command") == 0 ? "cmd" : kind);
 	json_t *c;
 	int port = 0;
-	if (strcmp(kind, "http") == 0) {
+	if (named && strcmp(kind, "command")) {
+		if (!(c = named_target(kind, arg, flag, err)))
+			return -EINVAL;
+	} else if (strcmp(kind, "http") == 0) {
 		uint16_t p;
 		_cleanup_free_ char *path = NULL;
 		if (acre_check_http_target_parse(arg, &p, &path, err, flag) < 0)
@@ -62,7 +94,7 @@ static int add_check(bool ready, const char *kind, const char *arg, json_t *spec
 }
 
 int run_checks_apply(enum run_check_flag f, const char *arg, json_t *spec, json_t *timing,
-		     struct acre_error *err)
+		     bool named, struct acre_error *err)
 {
 	static const char *const names[] = {"grace", "interval", "timeout"};
 	uint64_t ms;
@@ -75,7 +107,7 @@ int run_checks_apply(enum run_check_flag f, const char *arg, json_t *spec, json_
 	case RUN_READY_CMD: {
 		static const char *const kinds[] = {"http", "tcp", "command"};
 		bool ready = f >= RUN_READY_HTTP;
-		return add_check(ready, kinds[(f - RUN_CHECK_HTTP) % 3], arg, spec, err);
+		return add_check(ready, kinds[(f - RUN_CHECK_HTTP) % 3], arg, named, spec, err);
 	}
 	case RUN_CHECK_GRACE:
 	case RUN_CHECK_INTERVAL:
