@@ -135,8 +135,12 @@ acre slice run -d --name ticker --memory 32M --pids 16 -- \
 	sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done'
 acre slice run -d --name busy --cpus 0.25 --memory 32M -- sh -c 'while :; do :; done'
 echo "== and one placed by the controller, through the pool's API"
-pool slice run --name pooled --memory 16M -- sh -c 'while :; do date; sleep 5; done'
-sleep 3
+pool slice run -d --name pooled --memory 16M -- sh -c 'while :; do date; sleep 5; done'
+echo "== an app: two instances of a web server, placed, checked and kept by the controller"
+pool app run hello --instances 2 --net host --port http --memory 64M \
+	--check-http http/ --check-interval 1s --check-grace 10s -- \
+	sh -c 'cd /usr/share/doc && exec python3 -m http.server "$PORT_HTTP"'
+sleep 1
 acre slice list
 echo
 acre slice logs ticker | tail -3
@@ -144,6 +148,8 @@ echo
 acre slice stat
 echo
 pool slice list
+echo
+pool app show hello
 echo
 cat <<EOF
 The pool is up.  In another shell, as root, the node:
@@ -155,6 +161,9 @@ and the pool:
     $bin/acre node list
     $bin/acre pool show
     $bin/acre slice run --name web --cpus 0.5 --memory 64M -- sleep 3600
+    $bin/acre app scale hello 3
+    $bin/acre app update hello --env GREETING=hi
+    $bin/acre app logs hello
 Ctrl-C here stops it and removes everything it made.
 EOF
 while kill -0 "$sv" 2>/dev/null && kill -0 "$ctl" 2>/dev/null; do sleep 1; done
