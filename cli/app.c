@@ -265,7 +265,7 @@ static int app_move(struct cli *cli, int argc, char **argv)
 {
 	struct verb_args a;
 	struct acre_error err = {0};
-	char app[CLI_APP_NAME_MAX + 1];
+	char app[ACRE_APP_NAME_MAX + 1];
 	unsigned index;
 	if (parse_verb(cli, argc, argv, TAKES_TO, 1,
 		       "acre app move APP-N --to NODE [--force] [--detach]", &a))

@@ -172,11 +172,11 @@ int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f
 	}
 	f->command = argv + optind;
 	f->ncommand = argc - optind;
-	if (f->name && !cli_app_name_valid(f->name))
+	if (f->name && !acre_app_name_valid(f->name))
 		return acre_error_set(err, EINVAL, "name",
 				      "app %s %s: the name must be 1 to %d letters, digits or '-', "
 				      "not first or last (a DNS label, which NAME-N must stay)",
-				      verb, f->name, CLI_APP_NAME_MAX);
+				      verb, f->name, ACRE_APP_NAME_MAX);
 	return 0;
 }
 
@@ -302,7 +302,7 @@ static int label(const char *arg, json_t *spec, struct acre_error *err)
 
 static int port(const char *arg, json_t *spec, struct acre_error *err)
 {
-	char name[CLI_APP_PORT_NAME_MAX + 1];
+	char name[ACRE_PORT_NAME_MAX + 1];
 	if (cli_app_port_parse(arg, "--port", name, sizeof(name), err) < 0)
 		return -EINVAL;
 	json_array_append_new(run_array_at(spec, "ports"), json_string(arg));
@@ -314,7 +314,7 @@ static int publish(const char *arg, json_t *spec, struct acre_error *err)
 	const char *colon = strchr(arg, ':');
 	char *end;
 	long v = colon ? strtol(arg, &end, 10) : 0;
-	if (!colon || end != colon || v < 1 || v > 65535 || !cli_app_port_name_valid(colon + 1))
+	if (!colon || end != colon || v < 1 || v > 65535 || !acre_port_name_valid(colon + 1))
 		return acre_error_set(err, EINVAL, "--publish",
 				      "--publish %s: expected NODE_PORT:NAME, a port of the node "
 				      "(1 to 65535) and a port's name declared with --port, as in "
@@ -326,7 +326,7 @@ static int publish(const char *arg, json_t *spec, struct acre_error *err)
 
 static int depends(const char *arg, json_t *spec, struct acre_error *err)
 {
-	if (!cli_app_name_valid(arg))
+	if (!acre_app_name_valid(arg))
 		return acre_error_set(err, EINVAL, "--depends",
 				      "--depends %s: the name of another app", arg);
 	json_array_append_new(run_array_at(spec, "dependencies"), json_string(arg));
@@ -430,7 +430,7 @@ static void declared_list(const json_t *spec, char *buf, size_t len)
 /* Every port a flag names (--publish, the checks) is declared with --port, once. */
 static int check_ports(const json_t *spec, struct acre_error *err)
 {
-	char list[512], name[CLI_APP_PORT_NAME_MAX + 1];
+	char list[512], name[ACRE_PORT_NAME_MAX + 1];
 	size_t i, k;
 	json_t *p, *q;
 	bool udp;

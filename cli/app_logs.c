@@ -19,7 +19,7 @@ struct log_stream {
 	struct logs *logs;
 	struct cli_stream *stream;
 	struct evbuffer *pending; /* a line not ended yet */
-	char name[CLI_APP_NAME_MAX + 16];
+	char name[ACRE_APP_NAME_MAX + 16];
 	bool ended;
 };
 
@@ -183,7 +183,7 @@ static int parse(struct logs *l, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_failf(l->cli, EINVAL, "%s", usage);
 	l->app = argv[optind];
-	if (!cli_app_name_valid(l->app))
+	if (!acre_app_name_valid(l->app))
 		return cli_failf(l->cli, EINVAL, "app logs %s: not an app's name", l->app);
 	l->prefix = l->instance < 0;
 	return cli_need_controller(l->cli);

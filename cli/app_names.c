@@ -3,41 +3,13 @@
  * an app's (a DNS label of at most 56, so that APP-999999 still is one),
  * its ports' (IANA service names, RFC 6335 section 5.1: they become DNS
  * SRV services and PORT_<NAME> variables), a port's text ("http",
- * "http:8080", "dns:53/udp") and an instance's ("web-2").  The controller
- * checks the same (controller/apps/app_ports.c) and the rest of the spec;
- * checking here names the flag.  Pure.
+ * "http:8080", "dns:53/udp") and an instance's ("web-2"), with the rules
+ * the controller uses (common/names.c), which checks the rest of the
+ * spec; checking here names the flag.  Pure.
  */
 #include "cli.h"
 
 #include <ctype.h>
-
-bool cli_app_name_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > CLI_APP_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool cli_app_port_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	bool letter = false;
-	if (n == 0 || n > CLI_APP_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '-' && s[i + 1] == '-')
-			return false;
-		if (islower((unsigned char)s[i]))
-			letter = true;
-		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	}
-	return letter;
-}
 
 /* 1..65535 in decimal and nothing else. */
 static bool port_number(const char *s, size_t n)
@@ -67,14 +39,14 @@ int cli_app_port_parse(const char *text, const char *flag, char *name, size_t le
 	if (num && !port_number(num, proto ? (size_t)(proto - num) : strlen(num)))
 		return acre_error_set(err, EINVAL, flag, "%s %s: the port must be 1 to 65535", flag,
 				      text);
-	char buf[CLI_APP_PORT_NAME_MAX + 2];
+	char buf[ACRE_PORT_NAME_MAX + 2];
 	snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) ? n : sizeof(buf) - 1), text);
-	if (n >= sizeof(buf) || !cli_app_port_name_valid(buf) || (!num && text[n] == ':'))
+	if (n >= sizeof(buf) || !acre_port_name_valid(buf) || (!num && text[n] == ':'))
 		return acre_error_set(err, EINVAL, flag,
 				      "%s %s: expected NAME[:PORT][/udp], NAME 1 to %d lower-case "
 				      "letters, digits or '-' (with a letter, no '-' first, last "
 				      "or twice in a row), as in http, http:8080 or dns:53/udp",
-				      flag, text, CLI_APP_PORT_NAME_MAX);
+				      flag, text, ACRE_PORT_NAME_MAX);
 	snprintf(name, len, "%s", buf);
 	return 0;
 }
@@ -91,7 +63,7 @@ int cli_app_instance_parse(const char *text, char *app, size_t len, unsigned *in
 		return acre_error_set(err, EINVAL, "instance",
 				      "%s: expected an app's instance, APP-N (web-2)", text);
 	snprintf(app, len, "%.*s", (int)(dash - text), text);
-	if (!cli_app_name_valid(app))
+	if (!acre_app_name_valid(app))
 		return acre_error_set(err, EINVAL, "instance",
 				      "%s: expected an app's instance, APP-N (web-2)", text);
 	*index = (unsigned)v;

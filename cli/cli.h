@@ -306,11 +306,7 @@ int slice_unsupported(struct cli *cli, const char *verb);
 
 /* ---- apps and deployments (with --controller) ---- */
 
-/* app_names.c (pure): names as the controller checks them (controller/apps/app_ports.c) */
-#define CLI_APP_NAME_MAX      56 /* APP-999999 is still a DNS label */
-#define CLI_APP_PORT_NAME_MAX 15 /* an IANA service name (RFC 6335) */
-bool cli_app_name_valid(const char *name);
-bool cli_app_port_name_valid(const char *name);
+/* app_names.c (pure): ports and instances as the controller reads them (common/names.c's rules) */
 /* "http", "http:8080", "dns:53/udp": its name into name, or err naming flag. */
 int cli_app_port_parse(const char *text, const char *flag, char *name, size_t len,
 		       struct acre_error *err);

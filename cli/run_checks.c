@@ -43,7 +43,7 @@ static json_t *named_target(const char *kind, const char *arg, const char *flag,
 	size_t n = strcspn(arg, "/");
 	char name[64];
 	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), arg);
-	if (n >= sizeof(name) || !cli_app_port_name_valid(name)) {
+	if (n >= sizeof(name) || !acre_port_name_valid(name)) {
 		acre_error_set(
 			err, EINVAL, flag,
 			"%s %s: expected a port's name%s, as declared with --port (\"http\")", flag,

@@ -1,7 +1,7 @@
 /*
  * The names the spec and its users share: namespaces, network modes,
- * restart policies, capabilities (through libcap), and slice names, valid
- * and generated.
+ * restart policies, capabilities (through libcap), slice names, valid
+ * and generated, and the names of apps and of their ports.
  */
 #include "common.h"
 #include <ctype.h>
@@ -42,6 +42,34 @@ const char *acre_restart_name(enum acre_restart r)
 	return r == ACRE_RESTART_ALWAYS	      ? "always"
 	       : r == ACRE_RESTART_ON_FAILURE ? "on-failure"
 					      : "never";
+}
+
+bool acre_app_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > ACRE_APP_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool acre_port_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	bool letter = false;
+	if (n == 0 || n > ACRE_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-' && s[i + 1] == '-')
+			return false;
+		if (islower((unsigned char)s[i]))
+			letter = true;
+		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	}
+	return letter;
 }
 
 bool acre_slice_name_valid(const char *name)

@@ -108,6 +108,19 @@ struct acre_slice_spec {
 };
 
 bool acre_slice_name_valid(const char *name);
+/*
+ * An app's name: a DNS label (RFC 1123) of at most ACRE_APP_NAME_MAX, so
+ * that its instance APP-999999 is one too.
+ */
+#define ACRE_APP_NAME_MAX 56
+bool acre_app_name_valid(const char *name);
+/*
+ * A named port's: an IANA service name (RFC 6335 section 5.1), lower case,
+ * 1 to 15 letters, digits and '-' with a letter, no '-' first, last or
+ * twice in a row (it becomes a DNS SRV service and PORT_<NAME>).
+ */
+#define ACRE_PORT_NAME_MAX 15
+bool acre_port_name_valid(const char *name);
 /* Generates "slice-xxxxxx" from a random source when a spec has no name. */
 void acre_slice_name_generate(char *buf, size_t len);
 

@@ -15,19 +15,7 @@
 
 bool app_port_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-	bool letter = false;
-	if (n == 0 || n > APP_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '-' && s[i + 1] == '-')
-			return false;
-		if (islower((unsigned char)s[i]))
-			letter = true;
-		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	}
-	return letter;
+	return acre_port_name_valid(s);
 }
 
 int app_port_find(const struct app_spec *spec, const char *name)

@@ -19,14 +19,7 @@ static const char *const top_keys[] = {
 
 bool app_name_valid(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	/* A DNS label (RFC 1123 section 2.1), as pool networking asks of every slice name. */
-	if (n == 0 || n > APP_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	return true;
+	return acre_app_name_valid(s);
 }
 
 static int parse_name(const json_t *j, struct app_spec *spec, struct acre_error *err)

@@ -28,10 +28,10 @@
 /* ---- the app spec (app_spec.c and its parts) --------------------------------------------- */
 
 /* APP-999999 is still a DNS label (63 bytes) when APP has at most 56. */
-#define APP_NAME_MAX	  56
+#define APP_NAME_MAX	  ACRE_APP_NAME_MAX
 #define APP_INSTANCES_MAX 1000000
 #define APP_PORTS_MAX	  16
-#define APP_PORT_NAME_MAX 15 /* an IANA service name (RFC 6335 section 5.1) */
+#define APP_PORT_NAME_MAX ACRE_PORT_NAME_MAX /* an IANA service name (RFC 6335 section 5.1) */
 #define APP_DEPS_MAX	  32
 #define APP_LABELS_MAX	  48 /* leaves room under the slice's 64 for the labels the app sets */
 #define APP_HISTORY_MAX	  1000

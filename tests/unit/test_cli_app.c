@@ -400,7 +400,7 @@ static void test_bad_flags(void **state)
 static void test_names(void **state)
 {
 	(void)state;
-	char name[CLI_APP_NAME_MAX + 1];
+	char name[ACRE_APP_NAME_MAX + 1];
 	unsigned index;
 	struct acre_error err = {0};
 	assert_int_equal(cli_app_instance_parse("web-2", name, sizeof(name), &index, &err), 0);
@@ -415,7 +415,7 @@ static void test_names(void **state)
 	assert_true(cli_app_instance_parse("-3", name, sizeof(name), &index, &err) < 0);
 	assert_true(cli_app_instance_parse("web-1000000", name, sizeof(name), &index, &err) < 0);
 
-	char port[CLI_APP_PORT_NAME_MAX + 1];
+	char port[ACRE_PORT_NAME_MAX + 1];
 	assert_int_equal(cli_app_port_parse("http", "--port", port, sizeof(port), &err), 0);
 	assert_string_equal(port, "http");
 	assert_int_equal(cli_app_port_parse("metrics-2:9100", "--port", port, sizeof(port), &err),
@@ -438,10 +438,10 @@ static void test_names(void **state)
 					    "abcdefghijklmno",
 					    "abcdefghijklmnop"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(names); i++)
-		assert_int_equal(cli_app_port_name_valid(names[i]), app_port_name_valid(names[i]));
+		assert_int_equal(acre_port_name_valid(names[i]), app_port_name_valid(names[i]));
 	static const char *const apps[] = {"web", "Web-1", "-web", "web_1", "a"};
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(apps); i++)
-		assert_int_equal(cli_app_name_valid(apps[i]), app_name_valid(apps[i]));
+		assert_int_equal(acre_app_name_valid(apps[i]), app_name_valid(apps[i]));
 }
 
 int main(void)
