@@ -261,6 +261,12 @@ int acre_proto_tls_server_ctx(const struct acre_proto_tls_files *f, void **ctx,
 int acre_proto_tls_client_ctx(const struct acre_proto_tls_files *f, void **ctx,
 			      struct acre_error *err);
 void acre_proto_tls_ctx_free(void *ctx);
+/*
+ * Makes the handshake of ssl (an SSL *) check the peer's certificate
+ * against host: an IP address against its IP SANs, else a name (also sent
+ * as SNI).  -1 on failure.
+ */
+int acre_proto_tls_expect_peer(void *ssl, const char *host);
 
 /* ---- joining a pool: the CA's hash, a node's CSR, its certificate (tls_bootstrap.c) ---- */
 

@@ -10,6 +10,8 @@
  */
 #include "proto.h"
 
+#include <arpa/inet.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -107,4 +109,14 @@ int acre_proto_tls_client_ctx(const struct acre_proto_tls_files *f, void **out,
 void acre_proto_tls_ctx_free(void *ctx)
 {
 	SSL_CTX_free(ctx);
+}
+
+int acre_proto_tls_expect_peer(void *ssl, const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
+	SSL_set_tlsext_host_name((SSL *)ssl, host);
+	return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }

@@ -311,16 +311,6 @@ static void send_register(struct controller_link *l)
 	arm_timer(l, 10000); /* an answer within 10 s, or another attempt */
 }
 
-static int set_peer_check(SSL *ssl, const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
-		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
-	SSL_set_tlsext_host_name(ssl, host);
-	return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
-}
-
 static void connect_now(struct controller_link *l)
 {
 	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM},
@@ -334,7 +324,7 @@ static void connect_now(struct controller_link *l)
 	}
 	if (l->ssl_ctx) {
 		SSL *ssl = SSL_new(l->ssl_ctx);
-		if (ssl && set_peer_check(ssl, l->host) == 0)
+		if (ssl && acre_proto_tls_expect_peer(ssl, l->host) == 0)
 			l->bev = bufferevent_openssl_socket_new(l->sv->base, -1, ssl,
 								BUFFEREVENT_SSL_CONNECTING,
 								BEV_OPT_CLOSE_ON_FREE);

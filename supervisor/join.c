@@ -116,17 +116,6 @@ static int dial(const struct join *j)
 	return fd;
 }
 
-/* The controller's name or address, checked against its certificate. */
-static int expect_peer(SSL *ssl, const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
-		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
-	SSL_set_tlsext_host_name(ssl, host);
-	return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
-}
-
 /* The request out, the reply line back; its result object in *out. */
 static int talk(const struct join *j, SSL *ssl, const json_t *req, json_t **out)
 {
@@ -175,7 +164,7 @@ static int exchange(const struct join *j, SSL_CTX *ctx, const json_t *req, json_
 		return -1;
 	SSL *ssl = SSL_new(ctx);
 	int rc;
-	if (!ssl || SSL_set_fd(ssl, fd) != 1 || expect_peer(ssl, j->host) < 0) {
+	if (!ssl || SSL_set_fd(ssl, fd) != 1 || acre_proto_tls_expect_peer(ssl, j->host) < 0) {
 		rc = fail("setting up TLS: %s", ssl_reason());
 	} else if (SSL_connect(ssl) != 1) {
 		long v = SSL_get_verify_result(ssl);
