@@ -408,6 +408,12 @@ struct apps_options {
 	/* A deployment that makes no progress this long says why (an event); 0: 5 minutes. */
 	uint64_t step_deadline_ms;
 	unsigned deployments_kept; /* per app; 0: 100 */
+	/*
+	 * --host-port-range: where ports of --net host instances that name
+	 * none are taken from, one pool-wide (no two instances share one, on
+	 * any node, so a firewall opens one range); 0: 20000-29999.
+	 */
+	uint16_t host_port_first, host_port_last;
 };
 
 int apps_open(struct pool *p, const struct apps_options *o, struct apps **out,

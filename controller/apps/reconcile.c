@@ -230,7 +230,7 @@ static void restart_failed(struct pass *p)
 /* A port for a --net host instance that names none: one no instance of the pool holds. */
 static uint16_t free_host_port(struct apps *a)
 {
-	for (unsigned port = APPS_HOST_PORT_FIRST; port <= APPS_HOST_PORT_LAST; port++) {
+	for (unsigned port = a->opt.host_port_first; port <= a->opt.host_port_last; port++) {
 		bool used = false;
 		for (size_t i = 0; !used && i < a->apps.n; i++) {
 			const struct app *app = a->apps.v[i];
@@ -296,6 +296,11 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 		    !slot->host_ports[k]) {
 			slot->host_ports[k] = free_host_port(p->a);
 			app->row_dirty = true;
+			if (!slot->host_ports[k]) {
+				acre_error_set(&err, ENOSPC, "ports",
+					       "every port of --host-port-range is taken");
+				goto fail;
+			}
 		}
 	}
 	struct acre_placement pl = spec->placement;

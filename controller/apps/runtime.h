@@ -14,7 +14,7 @@
 #include "common/vec.h"
 
 #define APPS_STEPS_MAX	     200   /* steps kept per deployment: the first and the newest */
-#define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none */
+#define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
 #define APPS_HOST_PORT_LAST  29999
 
 enum deploy_state {

@@ -10,9 +10,10 @@
  *    replaced if its restart policy says so) — unless the node never
  *    accepted it, in which case it is simply assigned again;
  *  - a slice that was lost from this node and is still waiting for room
- *    elsewhere, or was lost and not replaced (its restart policy, or an
- *    app instance that waits out a partition): taken back where it still
- *    runs — never killed for re-registering.
+ *    elsewhere, or was lost and waits out partitions where it is (label
+ *    acre.on-partition=wait: an app's instance with volumes): taken back
+ *    where it still runs, never killed for re-registering.  Other lost
+ *    slices are removed there: the pool let them go.
  *
  * The node sends its resent updates before this list, so every change it
  * reported is applied first; the list then reflects the present.
@@ -24,6 +25,13 @@ static void remove_on_node(struct pool *p, struct pool_node *n, const char *name
 	acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=remove reason=\"%s\"",
 		 n->id, name, why);
 	pool_outbound_queue(p, POOL_OP_REMOVE, n, name, 0, NULL, 0);
+}
+
+/* A slice that waits out a partition where it is (an app's, on_partition wait). */
+static bool waits_out(const struct pool_slice *sl)
+{
+	const char *policy = pool_slice_label(sl, ACRE_LABEL_ON_PARTITION);
+	return policy && !strcmp(policy, "wait");
 }
 
 static void reconcile_entry(struct pool *p, struct pool_node *n, const struct pool_report *r)
@@ -42,7 +50,7 @@ static void reconcile_entry(struct pool *p, struct pool_node *n, const struct po
 	}
 	bool still_running = r->state == ACRE_SLICE_RUNNING || r->state == ACRE_SLICE_STARTING;
 	if (sl && !sl->node && sl->last_node == n &&
-	    (sl->state == ACRE_SLICE_PENDING || sl->state == ACRE_SLICE_LOST) &&
+	    (sl->state == ACRE_SLICE_PENDING || (sl->state == ACRE_SLICE_LOST && waits_out(sl))) &&
 	    sl->desired == POOL_DESIRED_RUN && still_running) {
 		/* Lost from here, not placed elsewhere, and here it still runs: take it back. */
 		acre_log(ACRE_LOG_INFO, "node=%s slice=%s event=reconcile action=adopt", n->id,
