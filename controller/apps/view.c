@@ -82,7 +82,8 @@ static json_t *instances_of(struct apps *a, const struct app *app)
 	size_t n = 0;
 	if (app_instances_collect(a, app, &views, &n) < 0)
 		return NULL;
-	qsort(views, n, sizeof(*views), by_index);
+	if (n)
+		qsort(views, n, sizeof(*views), by_index);
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, app_instance_json(app, &views[i]));

@@ -1,0 +1,293 @@
+/*
+ * The apps runtime over a pool in memory, its nodes played in the test:
+ * after each pass (apps_reconcile, then pool_commit) the pool's messages
+ * are answered as a supervisor would — an assign accepted and the slice
+ * reported running, a kill reported as killed, a removal as gone — so a
+ * deployment runs through the real reconciliation, planner and pool verbs
+ * (and under ASan and UBSan with the other unit tests).  The end-to-end
+ * tests on real nodes are tests/integration/test_apps*.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <time.h>
+
+#include "controller/apps/apps.h"
+#include "controller/pool/pool.h"
+
+struct world {
+	struct pool *p;
+	struct apps *a;
+	struct pool_node *n[2];
+	int64_t seq[2];
+};
+
+static int conn[2]; /* stand for connections: the pool only compares them */
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	struct acre_error err = {0};
+	struct pool_options o = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
+	assert_int_equal(pool_open(NULL, &o, &w->p, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "n%d", i);
+		struct pool_registration r = {.id = id,
+					      .secret_hash = "00",
+					      .hostname = id,
+					      .version = "",
+					      .address = "test",
+					      .cpus = 4000,
+					      .memory = 8ULL << 30};
+		assert_int_equal(pool_node_register(w->p, &r, &conn[i], &w->n[i], &err), 0);
+		pool_node_sync(w->p, w->n[i], NULL, 0, NULL);
+	}
+	struct apps_options ao = {.step_deadline_ms = 60000};
+	assert_int_equal(apps_open(w->p, &ao, &w->a, &err), 0);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	apps_close(w->a);
+	pool_close(w->p);
+	free(w);
+	return 0;
+}
+
+static int node_index(struct world *w, const struct pool_node *n)
+{
+	return n == w->n[0] ? 0 : 1;
+}
+
+static void report(struct world *w, struct pool_node *n, const char *slice,
+		   enum acre_slice_state st)
+{
+	int i = node_index(w, n);
+	struct pool_report r = {.seq = ++w->seq[i], .slice = slice, .state = st, .reason = ""};
+	pool_node_update(w->p, n, &r, 1);
+}
+
+/* One pass and the nodes' answers to its messages; returns how many messages there were. */
+static int pass(struct world *w)
+{
+	apps_reconcile(w->a);
+	pool_commit(w->p);
+	int count = 0;
+	struct pool_outbound *o = pool_outbound_take(w->p), *next;
+	for (; o; o = next) {
+		next = o->out_next;
+		count++;
+		switch (o->op) {
+		case POOL_OP_ASSIGN:
+			if (pool_assign_current(w->p, o)) {
+				pool_assign_result(w->p, o->node, o->name, o->slice_id, NULL);
+				report(w, o->node, o->name, ACRE_SLICE_RUNNING);
+			}
+			break;
+		case POOL_OP_KILL:
+			report(w, o->node, o->name, ACRE_SLICE_KILLED);
+			break;
+		case POOL_OP_REMOVE:
+			pool_remove_gone(w->p, o->node, o->name, o->slice_id);
+			break;
+		default:
+			break;
+		}
+		pool_outbound_free(o);
+	}
+	return count;
+}
+
+/* Passes until nothing more happens (at most 50). */
+static void settle(struct world *w)
+{
+	for (int i = 0; i < 50; i++)
+		if (pass(w) == 0 && pass(w) == 0)
+			return;
+	fail_msg("the pool never settled");
+}
+
+static json_t *spec(const char *name, unsigned instances, const char *v)
+{
+	return json_pack("{s:s,s:i,s:{s:[s],s:{s:s},s:{s:f,s:s}},s:i}", "name", name, "instances",
+			 (int)instances, "slice", "command", "/bin/web", "env", "V", v, "resources",
+			 "cpus", 0.5, "memory", "64M", "max_surge", 1);
+}
+
+static const char *field(struct world *w, const char *app, const char *key, char *buf, size_t len)
+{
+	json_t *out = NULL;
+	struct acre_error err = {0};
+	assert_int_equal(apps_show(w->a, app, &out, &err), 0);
+	json_t *v = json_object_get(out, key);
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	json_decref(out);
+	return buf;
+}
+
+static const char *deploy_state(struct world *w, const json_t *reply)
+{
+	static char buf[32];
+	const char *id =
+		json_string_value(json_object_get(json_object_get(reply, "deployment"), "id"));
+	json_t *d = NULL;
+	struct acre_error err = {0};
+	assert_int_equal(apps_deployment_show(w->a, id, &d, &err), 0);
+	snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(d, "state")));
+	json_decref(d);
+	return buf;
+}
+
+static void test_create_update_scale_remove(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	struct apps_request r = {0};
+	json_t *reply = NULL;
+	char buf[64];
+	_cleanup_json_ json_t *s1 = spec("web", 3, "1");
+	assert_int_equal(apps_create(w->a, s1, &r, &reply, &err), 0);
+	settle(w);
+	assert_string_equal(deploy_state(w, reply), "succeeded");
+	assert_string_equal(field(w, "web", "state", buf, sizeof(buf)), "running");
+	assert_string_equal(field(w, "web", "healthy", buf, sizeof(buf)), "3");
+	assert_non_null(pool_slice_find(w->p, "web-2"));
+	json_decref(reply);
+
+	/* A second app by the same name, and one named like an instance: refused. */
+	assert_int_equal(apps_create(w->a, s1, &r, &reply, &err), -EEXIST);
+
+	/* A rolling update replaces every instance, in place, under the same names. */
+	_cleanup_json_ json_t *s2 = spec("web", 3, "2");
+	struct apps_request u = {.name = "web"};
+	bool created = true;
+	assert_int_equal(apps_update(w->a, s2, &u, &reply, &created, &err), 0);
+	assert_false(created);
+	/* Busy: another change is refused, naming the running deployment. */
+	json_t *other = NULL;
+	struct apps_request sc = {.name = "web", .instances = 5};
+	if (strcmp(deploy_state(w, reply), "running") == 0) {
+		assert_int_equal(apps_scale(w->a, &sc, &other, &err), -EBUSY);
+		assert_non_null(strstr(err.message, "running"));
+	}
+	settle(w);
+	assert_string_equal(deploy_state(w, reply), "succeeded");
+	json_decref(reply);
+	json_t *inst = NULL;
+	assert_int_equal(apps_instances_json(w->a, "web", &inst, &err), 0);
+	size_t i;
+	json_t *x;
+	assert_int_equal(json_array_size(json_object_get(inst, "instances")), 3);
+	json_array_foreach (json_object_get(inst, "instances"), i, x)
+		assert_int_equal(json_integer_value(json_object_get(x, "version")), 2);
+	json_decref(inst);
+
+	/* Scale down: the highest indexes go. */
+	sc.instances = 1;
+	assert_int_equal(apps_scale(w->a, &sc, &reply, &err), 0);
+	settle(w);
+	assert_string_equal(deploy_state(w, reply), "succeeded");
+	json_decref(reply);
+	assert_non_null(pool_slice_find(w->p, "web-0"));
+	assert_null(pool_slice_find(w->p, "web-1"));
+	assert_null(pool_slice_find(w->p, "web-2"));
+
+	/* Versions: create, update, scale. */
+	json_t *v = NULL;
+	assert_int_equal(apps_versions_json(w->a, "web", &v, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(v, "versions")), 3);
+	json_decref(v);
+
+	/* Removal: its instances go, then the app. */
+	struct apps_request rm = {.name = "web"};
+	assert_int_equal(apps_remove(w->a, &rm, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	assert_null(pool_slice_find(w->p, "web-0"));
+	json_t *out = NULL;
+	assert_int_equal(apps_show(w->a, "web", &out, &err), -ENOENT);
+}
+
+static void test_bad_requests(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	struct apps_request r = {0};
+	json_t *reply = NULL;
+	/* Unknown dependency: the field is named and nothing exists afterwards. */
+	_cleanup_json_ json_t *s = spec("front", 1, "1");
+	json_object_set_new(s, "dependencies", json_pack("[s]", "db"));
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), -EINVAL);
+	assert_string_equal(err.field, "dependencies");
+	assert_int_equal(apps_show(w->a, "front", &reply, &err), -ENOENT);
+	/* Larger than any node could ever hold. */
+	_cleanup_json_ json_t *big = spec("big", 1, "1");
+	json_object_set_new(json_object_get(json_object_get(big, "slice"), "resources"), "cpus",
+			    json_real(8));
+	assert_int_equal(apps_create(w->a, big, &r, &reply, &err), -E2BIG);
+	assert_int_equal(apps_show(w->a, "big", &reply, &err), -ENOENT);
+	/* Verbs on an app that does not exist. */
+	struct apps_request sc = {.name = "nope", .instances = 2};
+	assert_int_equal(apps_scale(w->a, &sc, &reply, &err), -ENOENT);
+	assert_int_equal(apps_deployment_show(w->a, "d-999", &reply, &err), -ENOENT);
+	assert_int_equal(apps_deployment_show(w->a, "garbage", &reply, &err), -ENOENT);
+}
+
+static void test_stop_start_and_crash_restart(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	struct apps_request r = {0};
+	json_t *reply = NULL;
+	char buf[64];
+	_cleanup_json_ json_t *s = spec("svc", 2, "1");
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	struct apps_request st = {.name = "svc"};
+	assert_int_equal(apps_stop(w->a, &st, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	assert_string_equal(field(w, "svc", "state", buf, sizeof(buf)), "stopped");
+	assert_string_equal(field(w, "svc", "stopped_instances", buf, sizeof(buf)), "2");
+	assert_int_equal(apps_stop(w->a, &st, &reply, &err), -EALREADY);
+	assert_int_equal(apps_start(w->a, &st, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	assert_string_equal(field(w, "svc", "healthy", buf, sizeof(buf)), "2");
+	/* An instance that ends is started again after its back-off, under its name. */
+	struct pool_slice *sl = pool_slice_find(w->p, "svc-1");
+	assert_non_null(sl);
+	int64_t id = sl->id;
+	report(w, sl->node, "svc-1", ACRE_SLICE_EXITED);
+	settle(w);
+	sl = pool_slice_find(w->p, "svc-1");
+	assert_null(sl); /* removed, waiting for its back-off (1 s) */
+	struct timespec ts = {1, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	apps_tick(w->a);
+	settle(w);
+	sl = pool_slice_find(w->p, "svc-1");
+	assert_non_null(sl);
+	assert_true(sl->id != id);
+	assert_int_equal(sl->state, ACRE_SLICE_RUNNING);
+}
+
+int main(void)
+{
+	acre_log_set_level(ACRE_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_update_scale_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_start_and_crash_restart, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
