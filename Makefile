@@ -114,12 +114,16 @@ $(BENCH_VIP_CONN): bench/vip_conn.c
 # supervisor to the other, a node and a controller one release apart.  Test binaries, never
 # installed.
 PROTOCOL_NEXT := $(shell echo $$(( $$(sed -n 's/^\#define ACRE_PROTOCOL_MAX //p' proto/proto.h) + 1 )))
+# ... and of the next minor version: 0.1.0 -> 0.2.0, which the supervisor reports at registration.
+VERSION_NEXT := $(shell sed -n 's/^\#define ACRE_VERSION "\([0-9]*\)\.\([0-9]*\)\..*"/\1 \2/p' common/common.h | \
+	awk '{ print $$1 "." $$2 + 1 ".0" }')
 SUPERVISOR_NEXT := $(BUILD)/test/acre-supervisor-next
 CONTROLLER_NEXT := $(BUILD)/test/acre-controller-next
 $(BUILD)/obj-next/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CC      $< (protocol $(PROTOCOL_NEXT))"
-	@$(CC) $(CFLAGS) -DACRE_PROTOCOL_MAX=$(PROTOCOL_NEXT) -MMD -MP -c $< -o $@
+	@echo "  CC      $< (version $(VERSION_NEXT), protocol $(PROTOCOL_NEXT))"
+	@$(CC) $(CFLAGS) -DACRE_PROTOCOL_MAX=$(PROTOCOL_NEXT) -DACRE_VERSION='"$(VERSION_NEXT)"' \
+		-MMD -MP -c $< -o $@
 $(SUPERVISOR_NEXT): $(filter-out %/controller_link.o,$(call obj,supervisor)) \
 		$(BUILD)/obj-next/supervisor/controller_link.o $(LIB_isolation) $(LIB_netns) \
 		$(LIB_bpf) $(LIB_proto) $(LIB_common)

@@ -22,7 +22,9 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#ifndef ACRE_VERSION /* the test builds of the next release set their own (Makefile) */
 #define ACRE_VERSION "0.1.0"
+#endif
 
 #include "common/cleanup.h"
 #include "common/error.h"

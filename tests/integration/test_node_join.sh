@@ -9,8 +9,8 @@
 # another node's, and keeps serving.  A supervisor without a certificate is
 # refused registration; a joined one holds a certificate signed by the CA
 # (CN = its id, clientAuth, key 0600), registers with it and runs a slice
-# placed by the pool.  A supervisor of the next protocol version (built
-# with ACRE_PROTOCOL_MAX + 1: make build/test/acre-supervisor-next) joins
+# placed by the pool.  A supervisor of the next minor version and protocol
+# (built with ACRE_PROTOCOL_MAX + 1: make build/test/acre-supervisor-next) joins
 # the same way, the controller negotiates the version both speak, and it
 # runs a slice too; then a controller of the next version
 # (build/test/acre-controller-next) takes the pool's store over, today's
@@ -156,6 +156,11 @@ assert_contains "$(cat "$TEST_DIR/controller.log")" \
 	"node=$N2 event=protocol_negotiated node_speaks=$min-$((max + 1)) protocol=$max" \
 	"the controller chose the version both speak"
 assert_contains "$(grep controller_registered "$TEST_DIR/n2/supervisor.log")" "protocol=$max"
+ours=$(sed -n 's/^#define ACRE_VERSION "\(.*\)"/\1/p' "$ACRE_ROOT/common/common.h")
+theirs=$(api GET "/v1/nodes/$N2" | jq -r .version)
+log "today's controller is $ours; the next supervisor reports $theirs"
+[ "$theirs" != "$ours" ] && [ "${theirs%.*}" != "${ours%.*}" ] ||
+	fail "the next supervisor is not a minor version apart: $theirs against $ours"
 pool slice run -d --name next-1 --cpus 0.1 --constraint "node.id==$N2" -- sleep 1000 >/dev/null ||
 	fail "placing a slice on the next node"
 wait_for '[ "$(api GET /v1/slices/next-1 | jq -r .state)" = running ]' 15 ||
