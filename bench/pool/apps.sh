@@ -143,8 +143,8 @@ times=$(for _ in $(seq "$why_times"); do
 done | sort -n)
 why_ms=$(echo "$(sed -n "$(((why_times + 1) / 2))p" <<<"$times") * 1000" | bc -l)
 why=$(api GET /v1/why/app/nofit)
-nodes_seen=$(jq '.by_node | length' <<<"$why")
+nodes_seen=$(jq '.nodes' <<<"$why")
 printf '  %-31s %s\n' "why/app (fits no node), median" \
-	"$(printf '%.1f ms of %d (%s nodes in the answer, %s bytes; %s)' "$why_ms" "$why_times" "$nodes_seen" "${#why}" "$(jq -c '[.reasons[] | {reason, nodes}]' <<<"$why")")"
+	"$(printf '%.1f ms of %d (%s nodes looked at, %s bytes; %s)' "$why_ms" "$why_times" "$nodes_seen" "${#why}" "$(jq -c '[.reasons[] | {reason, nodes}]' <<<"$why")")"
 echo "Targets: app scale >= 0.8 of bare slices: $(verdict "$scale_ratio >= 0.8"); why < 50 ms: $(verdict "$why_ms < 50")  (load $(load))"
 for x in many roll nofit; do api DELETE "/v1/apps/$x?force=1" >/dev/null; done
