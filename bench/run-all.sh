@@ -10,4 +10,7 @@ for b in launch.sh density.sh net-overhead.sh net-bridge.sh net-pool.sh dns.sh v
 	./"$b" || status=1
 	echo
 done
+# The apps on the simulated pool: bench/pool/run.sh again, in its apps mode.
+echo "== APPS=1 bench/pool/run.sh"
+APPS=1 ./pool/run.sh || status=1
 exit $status

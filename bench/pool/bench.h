@@ -18,6 +18,7 @@ struct bench_options {
 	const char *join_token, *api_token;
 	const char *work_dir; /* latency files */
 	const char *tls_ca;   /* TLS to the node port, checked against this CA; NULL: plain TCP */
+	const char *after;    /* a command run on the pool once the slices run; NULL: none */
 	int nodes, procs, slices, batch, conns;
 	pid_t controller_pid;
 	double node_cpus;
@@ -29,7 +30,8 @@ struct bench_options {
  * connection speaking the supervisor protocol.  It writes "R <ns>" to
  * report_fd once all of them have registered and synced, "P <n>" now and
  * then with how many launches the controller has acknowledged, and on
- * SIGUSR1 writes the latencies (uint32 microseconds) to work_dir/lat.<k>.
+ * SIGUSR1 writes the latencies (uint32 microseconds) to work_dir/lat.<k>,
+ * then "D <n>", and goes on (SIGTERM ends it).
  */
 int sim_run(const struct bench_options *o, int k, int first, int count, int report_fd);
 

@@ -59,6 +59,7 @@ struct sims {
 	int *fd;
 	uint64_t *registered;
 	uint64_t *progress;
+	bool *dumped; /* wrote its latencies (SIGUSR1) */
 	char (*buf)[256];
 	size_t *blen;
 };
@@ -73,6 +74,8 @@ static void parse_lines(struct sims *s, int k)
 			s->registered[k] = v;
 		else if (sscanf(line, "P %llu", &v) == 1)
 			s->progress[k] = v;
+		else if (sscanf(line, "D %llu", &v) == 1)
+			s->dumped[k] = true;
 		line = nl + 1;
 	}
 	size_t left = s->blen[k] - (size_t)(line - s->buf[k]);
@@ -109,6 +112,7 @@ static int start_sims(const struct bench_options *o, struct sims *s)
 	s->fd = calloc((size_t)s->n, sizeof(*s->fd));
 	s->registered = calloc((size_t)s->n, sizeof(*s->registered));
 	s->progress = calloc((size_t)s->n, sizeof(*s->progress));
+	s->dumped = calloc((size_t)s->n, sizeof(*s->dumped));
 	s->buf = calloc((size_t)s->n, sizeof(*s->buf));
 	s->blen = calloc((size_t)s->n, sizeof(*s->blen));
 	int per = (o->nodes + s->n - 1) / s->n;
@@ -133,29 +137,94 @@ static int start_sims(const struct bench_options *o, struct sims *s)
 	return 0;
 }
 
+/*
+ * The command given with --after, on the pool as the slices left it (the
+ * simulators still connected): the apps benchmark.  It learns the bare
+ * slices' figures, its peer, from the environment.
+ */
+static int run_after(const struct bench_options *o, const struct load_result *r, uint64_t run_done,
+		     struct sims *s)
+{
+	char v[64];
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)r->created);
+	setenv("ACRE_BENCH_SLICES", v, 1);
+	snprintf(v, sizeof(v), "%.3f", (double)(r->end_ns - r->start_ns) / 1e9);
+	setenv("ACRE_BENCH_PLACED_S", v, 1);
+	snprintf(v, sizeof(v), "%.3f", (double)(run_done - r->start_ns) / 1e9);
+	setenv("ACRE_BENCH_RUNNING_S", v, 1);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", o->after, (char *)NULL);
+		_exit(127);
+	}
+	/* The simulators' reports are read meanwhile, or a full pipe would stop them. */
+	for (;;) {
+		int status;
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+		if (w < 0 || pump(s, 100) < 0) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+			return -EIO;
+		}
+	}
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-/* Ends the simulators and gathers their latencies (microseconds), sorted. */
+/* Ends the simulators; their nodes go with them. */
+static void end_sims(struct sims *s)
+{
+	for (int k = 0; k < s->n; k++)
+		kill(s->pid[k], SIGTERM);
+	for (int k = 0; k < s->n; k++)
+		waitpid(s->pid[k], NULL, 0);
+}
+
+/* The simulators' CPU time, read while they still run. */
+static double sims_cpu(const struct sims *s)
+{
+	double cpu = 0;
+	for (int k = 0; k < s->n; k++) {
+		struct proc_usage u;
+		read_usage(s->pid[k], &u);
+		cpu += u.cpu_s;
+	}
+	return cpu;
+}
+
+/* Gathers the simulators' latencies (microseconds), sorted; they go on running. */
 static uint32_t *collect_latencies(const struct bench_options *o, struct sims *s, size_t *n)
 {
 	uint32_t *all = NULL;
 	*n = 0;
 	for (int k = 0; k < s->n; k++)
 		kill(s->pid[k], SIGUSR1);
+	for (uint64_t deadline = acre_monotonic_ns() + 30000000000ULL;
+	     acre_monotonic_ns() < deadline;) {
+		int done = 0;
+		for (int k = 0; k < s->n; k++)
+			done += s->dumped[k];
+		if (done == s->n || pump(s, 50) < 0)
+			break;
+	}
 	for (int k = 0; k < s->n; k++) {
-		int status;
-		waitpid(s->pid[k], &status, 0);
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/lat.%d", o->work_dir, k);
 		char *data = NULL;
 		size_t len = 0;
 		if (acre_file_read(AT_FDCWD, path, &data, &len, 1ULL << 32) < 0)
 			continue;
-		uint32_t *grown = realloc(all, (*n + len / 4) * sizeof(uint32_t));
+		/* Not realloc(all, 0), which frees: a simulator whose nodes got no slice. */
+		uint32_t *grown = len >= 4 ? realloc(all, (*n + len / 4) * sizeof(uint32_t)) : NULL;
 		if (grown) {
 			all = grown;
 			memcpy(all + *n, data, len / 4 * 4);
@@ -181,7 +250,7 @@ static void usage(void)
 {
 	fputs("usage: acre-bench-pool --node-addr HOST:PORT --api HOST:PORT --join-token T\n"
 	      "        --api-token T --controller-pid PID --work-dir DIR [--nodes N] [--procs N]\n"
-	      "        [--slices N] [--batch N] [--conns N]\n",
+	      "        [--slices N] [--batch N] [--conns N] [--after COMMAND]\n",
 	      stderr);
 	exit(2);
 }
@@ -201,6 +270,7 @@ static void parse(int argc, char **argv, struct bench_options *o)
 		{"batch", required_argument, NULL, 'B'},
 		{"conns", required_argument, NULL, 'C'},
 		{"tls-ca", required_argument, NULL, 'T'},
+		{"after", required_argument, NULL, 'A'},
 		{0},
 	};
 	static char host[256];
@@ -255,6 +325,9 @@ static void parse(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'T':
 			o->tls_ca = optarg;
+			break;
+		case 'A':
+			o->after = optarg;
 			break;
 		default:
 			usage();
@@ -339,12 +412,9 @@ int main(int argc, char **argv)
 	read_usage(o.controller_pid, &u3);
 	size_t nlat;
 	uint32_t *lat = collect_latencies(&o, &s, &nlat);
-	struct rusage children;
-	getrusage(RUSAGE_CHILDREN, &children);
 	struct rusage self;
 	getrusage(RUSAGE_SELF, &self);
-	double sims_cpu = (double)children.ru_utime.tv_sec + children.ru_utime.tv_usec / 1e6 +
-			  (double)children.ru_stime.tv_sec + children.ru_stime.tv_usec / 1e6;
+	double sim_cpu = sims_cpu(&s);
 	double self_cpu = (double)self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 +
 			  (double)self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6;
 	double all_s = run_done ? (double)(run_done - r.start_ns) / 1e9 : 0;
@@ -377,7 +447,7 @@ int main(int argc, char **argv)
 	printf("  controller CPU (registering)    %.1f s\n", u1.cpu_s - u0.cpu_s);
 	printf("  simulators / load CPU           %.1f s / %.1f s  (all on this machine's %ld "
 	       "CPUs)\n",
-	       sims_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN));
+	       sim_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  latency samples                 %zu of %llu\n", nlat,
 	       (unsigned long long)r.created);
 	printf("Targets: 10,000 nodes registered < 10 s: %s; >= 20,000 placements/s: %s; "
@@ -389,5 +459,9 @@ int main(int argc, char **argv)
 	printf("Nomad's C1M ran real containers on 5,000 real hosts; this runs the real controller "
 	       "against simulated nodes on one machine.\n");
 	free(lat);
-	return run_done && !r.failed ? 0 : 1;
+	int after = 0;
+	if (o.after && run_done && !r.failed)
+		after = run_after(&o, &r, run_done, &s);
+	end_sims(&s);
+	return run_done && !r.failed && after == 0 ? 0 : 1;
 }

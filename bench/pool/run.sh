@@ -5,14 +5,16 @@
 # slices POSTed in batches of 1,000 over 8 connections.  Prints registration
 # time, placements per second, the time from request to acknowledged launch
 # (p50/p99), the controller's RSS and CPU, next to Nomad's published C1M
-# figures.
-# Usage: bench/pool/run.sh [NODES [SLICES]]   (environment: PROCS, BATCH, CONNS, PLAIN)
+# figures.  APPS=1: 100,000 slices (the peer), then bench/pool/apps.sh on the
+# same pool (an app scaled to 100,000, a rolling update, why), no kill -9.
+# Usage: bench/pool/run.sh [NODES [SLICES]]
+#   (environment: PROCS, BATCH, CONNS, PLAIN; APPS, and apps.sh's SCALE, ROLL, WHY_TIMES)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$here/build/bin
 bench=$here/build/bench/acre-bench-pool
 nodes=${1:-10000}
-slices=${2:-1000000}
+slices=${2:-$([ -n "${APPS:-}" ] && echo 100000 || echo 1000000)}
 [ -x "$bench" ] || { echo "bench/pool: $bench is missing (make bench)"; exit 1; }
 work=$(mktemp -d /tmp/acre-bench-pool.XXXXXX)
 ctl=""
@@ -69,11 +71,16 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
+after=()
+if [ -n "${APPS:-}" ]; then
+	export ACRE_BENCH_API="127.0.0.1:$api_port" ACRE_BENCH_TOKEN="$token" ACRE_BENCH_CTL="$ctl"
+	after=(--after "$here/bench/pool/apps.sh")
+fi
 status=0
 "$bench" --node-addr "127.0.0.1:$node_port" --api "127.0.0.1:$api_port" --join-token "$join" \
 	--api-token "$token" --controller-pid "$ctl" --work-dir "$work" --nodes "$nodes" \
 	--slices "$slices" --procs "${PROCS:-4}" --batch "${BATCH:-1000}" \
-	--conns "${CONNS:-8}" "${tls_sim[@]}" &
+	--conns "${CONNS:-8}" "${tls_sim[@]}" "${after[@]}" &
 sim=$!
 wait "$sim" || status=$?
 sim=""
@@ -81,7 +88,7 @@ echo "  controller state on disk:       $(du -sh "$work/data" | cut -f1)"
 
 # kill -9 of the controller with the whole pool acknowledged: how long until it serves
 # again, and whether every slice is back.
-if [ "$status" = 0 ]; then
+if [ "$status" = 0 ] && [ -z "${APPS:-}" ]; then
 	kill -KILL "$ctl"
 	wait "$ctl" 2>/dev/null || true
 	t0=$(date +%s%N)

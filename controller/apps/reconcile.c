@@ -74,7 +74,9 @@ struct pass {
 	struct app_instance *inst; /* what the planner is given, one per view listed */
 	size_t ninst;
 	struct app_instance_view **listed; /* the view of each inst */
-	bool settled;			   /* no change this pass: the deployment may judge */
+	struct app_instance_view **at;	   /* the first listed by index (view_at); NULL: not yet */
+	size_t nat;
+	bool settled; /* no change this pass: the deployment may judge */
 };
 
 static bool ended(enum acre_slice_state st)
@@ -334,9 +336,27 @@ fail:
 	app_spec_free(&other);
 }
 
+/*
+ * The first view listed at index.  By an array made on the first call, not
+ * a scan per call: a rolling update of 10,000 stops up to max_surge at a
+ * time, and a scan each spent 15% of the controller's time.
+ */
 static struct app_instance_view *view_at(struct pass *p, unsigned index)
 {
-	for (size_t i = 0; i < p->ninst; i++)
+	if (!p->at && p->ninst) {
+		unsigned top = 0;
+		for (size_t i = 0; i < p->ninst; i++)
+			top = p->listed[i]->index > top ? p->listed[i]->index : top;
+		p->at = calloc((size_t)top + 1, sizeof(*p->at));
+		if (p->at) {
+			p->nat = (size_t)top + 1;
+			for (size_t i = p->ninst; i-- > 0;)
+				p->at[p->listed[i]->index] = p->listed[i];
+		}
+	}
+	if (p->at)
+		return index < p->nat ? p->at[index] : NULL;
+	for (size_t i = 0; i < p->ninst; i++) /* out of memory for the array */
 		if (p->listed[i]->index == index)
 			return p->listed[i];
 	return NULL;
@@ -591,6 +611,7 @@ health:
 out:
 	free(p.inst);
 	free(p.listed);
+	free(p.at);
 	free(p.views);
 	if (!p.settled)
 		app->dirty = true; /* what it did changes what it sees: once more */
