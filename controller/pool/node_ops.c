@@ -37,6 +37,8 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	snprintf(n->address, sizeof(n->address), "%s", r->address);
 	snprintf(n->version, sizeof(n->version), "%s", r->version);
+	n->disk_total = r->disk;
+	n->disk_free = r->disk_free;
 	if (pool_net_node_registered(p, n, r) < 0)
 		return acre_error_set(err, ENOSPC, "node", "no subnet left in --pool-cidr");
 	n->conn = conn;
@@ -96,6 +98,9 @@ void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_
 	if (json_is_object(usage)) {
 		json_decref(n->usage);
 		n->usage = json_incref(usage);
+		json_t *disk = json_object_get(usage, "disk_free");
+		if (json_is_integer(disk) && json_integer_value(disk) >= 0)
+			n->disk_free = (uint64_t)json_integer_value(disk);
 	}
 	p->stats.heartbeats++;
 }
