@@ -49,9 +49,10 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	p->stats.registrations++;
 	acre_log(ACRE_LOG_INFO,
 		 "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu net=%llu "
-		 "subnet=%s network=%s",
+		 "disk_free=%llu subnet=%s network=%s",
 		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory,
-		 (unsigned long long)r->net, n->subnet, n->network ? "yes" : "no");
+		 (unsigned long long)r->net, (unsigned long long)r->disk_free, n->subnet,
+		 n->network ? "yes" : "no");
 	/* Registered first, then (if it was not) ready: the events in the order they happened. */
 	pool_publish_node(p, n, "registered");
 	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
