@@ -97,6 +97,19 @@ static void print_network(const json_t *net, const json_t *cap, const json_t *re
 		       render_str(r, "node"));
 }
 
+/* Where its volumes go: free of the filesystem's size, as the node last said. */
+static void print_disk(const json_t *free_disk, const json_t *size)
+{
+	char a[32], b[32];
+	if (!json_is_integer(free_disk)) {
+		printf("disk:        not reported by the node\n");
+		return;
+	}
+	acre_format_size((uint64_t)json_integer_value(free_disk), a, sizeof(a));
+	acre_format_size((uint64_t)json_integer_value(size), b, sizeof(b));
+	printf("disk:        %s free of %s (for volumes)\n", a, b);
+}
+
 static int node_show(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -129,6 +142,8 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	printf("address:     %s\n", render_str(n, "address"));
 	printf("seen:        %s ago\n", seen);
 	printf("free:        cpus %s, memory %s\n", cpus, mem);
+	print_disk(json_object_get(json_object_get(n, "free"), "disk"),
+		   json_object_get(json_object_get(n, "capacity"), "disk"));
 	json_t *r = json_object_get(n, "reserved"), *l = json_object_get(n, "local");
 	char rm[32], lm[32];
 	acre_format_size((uint64_t)json_integer_value(json_object_get(r, "memory")), rm,

@@ -82,6 +82,12 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 #define ACRE_OP_KILL   "kill"
 #define ACRE_OP_REMOVE "remove"
 /*
+ * {"name"}: a persistent volume of the node goes (the socket's volume.rm):
+ * refused while a slice names it, {"name", "removed": false} when there
+ * was none.  The controller logs the answer; an older node says "unknown op".
+ */
+#define ACRE_OP_VOLUME_REMOVE "volume.remove"
+/*
  * A host joining (before it registers, without a client certificate):
  * "ca" answers the pool's CA (PEM), unauthenticated, for the host to check
  * against the hash it was given; "join" takes the join token, the node's

@@ -12,6 +12,7 @@
 #include "controller_link.h"
 #include "pool_net.h"
 #include "slice_ops.h"
+#include "volume.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -138,6 +139,11 @@ static void send_heartbeat(struct controller_link *l)
 		(json_int_t)++l->next_id, "usage", "slices",
 		(json_int_t)acre_map_size(l->sv->slices), "managed", (json_int_t)managed, "load1",
 		load[0], "local", "cpus", cpus / 1000.0, "memory", (json_int_t)mem);
+	/* Room for volumes, which the pool weighs before it gives an instance one here. */
+	uint64_t disk_total, disk_free;
+	if (msg && volumes_disk(l->sv, &disk_total, &disk_free) == 0)
+		json_object_set_new(json_object_get(msg, "usage"), "disk_free",
+				    json_integer((json_int_t)disk_free));
 	link_send(l, msg);
 }
 
@@ -306,7 +312,14 @@ static void send_register(struct controller_link *l)
 		ACRE_PROTOCOL_MAX, "protocol_min", ACRE_PROTOCOL_MIN, "node", "id", l->node_id,
 		"secret", l->secret, "hostname", host, "capacity", "cpus", (int)sv->ncpus, "memory",
 		(json_int_t)sv->memory_total, "attributes", attrs, "version", ACRE_VERSION);
-	pool_net_register(sv, l->node_id, bufferevent_getfd(l->bev), json_object_get(msg, "node"));
+	json_t *node = json_object_get(msg, "node");
+	uint64_t disk_total, disk_free;
+	if (node && volumes_disk(sv, &disk_total, &disk_free) == 0) {
+		json_object_set_new(json_object_get(node, "capacity"), "disk",
+				    json_integer((json_int_t)disk_total));
+		json_object_set_new(node, "disk_free", json_integer((json_int_t)disk_free));
+	}
+	pool_net_register(sv, l->node_id, bufferevent_getfd(l->bev), node);
 	link_send(l, msg);
 	arm_timer(l, 10000); /* an answer within 10 s, or another attempt */
 }

@@ -1,7 +1,8 @@
 /*
  * The link's side of the protocol that touches slices: the controller's
  * assign (a detached slice from a spec), kill and remove, decoded here and
- * carried out by the verbs of slice_ops.h, as the socket's are; and what
+ * carried out by the verbs of slice_ops.h, as the socket's are; its
+ * volume.remove, by volume.c's removal as the socket's volume.rm; and what
  * the node reports — one update per state change of a slice the pool
  * manages, and the list of its slices at sync.  A slice is the pool's when
  * it carries the acre.managed label, which assign puts on it, so both
@@ -12,6 +13,7 @@
 #include "pool_net.h"
 #include "slice_ops.h"
 #include "view.h"
+#include "volume.h"
 
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
@@ -208,6 +210,25 @@ static void op_remove(struct controller_link *l, json_t *req, json_t *id)
 	reply_ok(l, id, json_pack("{s:s,s:b}", "name", name, "removed", rc == 0));
 }
 
+/* {"name"}: the volume goes, unless a slice names it; none there is no error (asked twice). */
+static void op_volume_remove(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	const char *name = json_string_value(json_object_get(req, "name"));
+	int rc = -EINVAL;
+	if (!name || !acre_volume_name_valid(name))
+		acre_error_set(&err, EINVAL, "name", "volume.remove: name required, a volume name");
+	else
+		rc = volume_remove(l->sv, name, &err);
+	if (rc < 0 && rc != -ENOENT) {
+		reply_error(l, id, &err);
+		return;
+	}
+	acre_log(ACRE_LOG_INFO, "volume=%s event=volume_remove_requested by=controller removed=%s",
+		 name, rc == 0 ? "yes" : "none");
+	reply_ok(l, id, json_pack("{s:s,s:b}", "name", name, "removed", rc == 0));
+}
+
 /* net.peers, net.names, net.vips: the pool's network (pool_net.c). */
 static void op_pool_net(struct controller_link *l, const char *op, json_t *req, json_t *id)
 {
@@ -227,6 +248,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_kill(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_REMOVE)) {
 		op_remove(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_VOLUME_REMOVE)) {
+		op_volume_remove(l, req, id);
 	} else if (link_logs_owns(op)) {
 		link_logs_request(l, op, req, id);
 	} else if (pool_net_owns(op)) {

@@ -11,6 +11,7 @@
 #include "slice.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -199,6 +200,24 @@ int volume_remove(struct supervisor *sv, const char *name, struct acre_error *er
 		return acre_error_set(err, errno, NULL, "removing volume %s: %s", name,
 				      strerror(errno));
 	acre_log(ACRE_LOG_INFO, "event=volume_removed volume=%s", name);
+	return 0;
+}
+
+int volumes_disk(struct supervisor *sv, uint64_t *total, uint64_t *free_bytes)
+{
+	struct statvfs vfs;
+	if (fstatvfs(sv->state_fd, &vfs) < 0)
+		return -errno;
+	/* volumes/ is a directory of the state directory: the same filesystem, unless mounted. */
+	int fd = openat(sv->state_fd, "volumes", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		struct statvfs v2;
+		if (fstatvfs(fd, &v2) == 0)
+			vfs = v2;
+		close(fd);
+	}
+	*total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	return 0;
 }
 

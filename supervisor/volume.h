@@ -28,6 +28,12 @@ void volume_handles_close(struct volume_handles *h);
 json_t *volumes_list(struct supervisor *sv);
 /* Its image and mount go: -EBUSY while a slice names it, -ENOENT when there is none. */
 int volume_remove(struct supervisor *sv, const char *name, struct acre_error *err);
+/*
+ * The filesystem where volume images go (STATE-DIR/volumes, or the state
+ * directory before the first volume): its size and the bytes free to make
+ * images with (statvfs's f_bavail, what df says is available).
+ */
+int volumes_disk(struct supervisor *sv, uint64_t *total, uint64_t *free_bytes);
 /* A clean stop with no slice left: every volume unmounted (the images stay). */
 void volumes_unmount_all(struct supervisor *sv);
 

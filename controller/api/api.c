@@ -45,6 +45,7 @@ int api_status_for(int code)
 	case ENOSPC:
 		return 507;
 	case EAGAIN:
+	case ENOTCONN:
 		return 503;
 	default:
 		return 500;
@@ -301,6 +302,7 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/cordon", api_node_cordon, false},
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/uncordon", api_node_uncordon, false},
 	{EVHTTP_REQ_POST, "/v1/nodes/{id}/drain", api_node_drain, false},
+	{EVHTTP_REQ_DELETE, "/v1/nodes/{id}/volumes/{name}", api_node_volume_delete, false},
 	{EVHTTP_REQ_GET, "/v1/pool", api_pool_show, false},
 	{EVHTTP_REQ_GET, "/v1/network", api_network_show, false},
 	{EVHTTP_REQ_GET, "/v1/join", api_join_show, false},

@@ -72,6 +72,7 @@ API_HANDLER(api_node_delete);
 API_HANDLER(api_node_cordon);
 API_HANDLER(api_node_uncordon);
 API_HANDLER(api_node_drain);
+API_HANDLER(api_node_volume_delete); /* node_volumes.c */
 API_HANDLER(api_slices_list);
 API_HANDLER(api_slices_create);
 API_HANDLER(api_slice_show);

@@ -3,7 +3,8 @@
  * reconciled), heartbeat (usage), update (slice changes with per-node
  * sequence numbers, acknowledged once committed, duplicates ignored),
  * health (a transition of a slice's checks, kept on the slice), and
- * the replies to what the controller asked (assign, kill, remove);
+ * the replies to what the controller asked (assign, kill, remove,
+ * volume.remove);
  * register is register.c's, ca and join (a host joining) join.c's.  Every request is checked by
  * name and type before anything changes; a bad one gets an error reply and is logged, and the
  * connection keeps serving — except before registration, where any error ends the connection.
@@ -180,12 +181,16 @@ static void op_heartbeat(struct node_conn *conn, json_t *req, json_t *id)
 	struct acre_error err = {0};
 	struct pool_local local;
 	int rc = parse_local(json_object_get(req, "local"), &local, &err);
+	json_t *usage = json_object_get(req, "usage");
+	json_t *disk = json_object_get(usage, "disk_free");
+	if (rc == 0 && disk && (!json_is_integer(disk) || json_integer_value(disk) < 0))
+		rc = acre_error_set(&err, EINVAL, "usage.disk_free",
+				    "usage.disk_free: an integer, bytes");
 	if (rc < 0) {
 		nodeport_reply_error(conn, id, &err);
 		return;
 	}
-	pool_node_heartbeat(conn->np->pool, conn->node, rc == 0 ? &local : NULL,
-			    json_object_get(req, "usage"));
+	pool_node_heartbeat(conn->np->pool, conn->node, rc == 0 ? &local : NULL, usage);
 	reply_ok(conn, id, NULL, 0, false);
 }
 
@@ -350,6 +355,21 @@ static void assign_reply(struct nodeport *np, struct pool_node *n, const struct 
 	}
 }
 
+/* Logged only: whoever asked lists the node's volumes to know (an older node: unknown op). */
+static void volume_reply(const struct pool_node *n, const char *volume, bool ok, json_t *msg,
+			 const struct acre_error *err)
+{
+	if (!ok) {
+		acre_log(ACRE_LOG_WARN,
+			 "node=%s volume=%s event=volume_remove_refused error=\"%s\"", n->id,
+			 volume, err->message);
+		return;
+	}
+	bool removed = json_is_true(json_object_get(json_object_get(msg, "result"), "removed"));
+	acre_log(ACRE_LOG_INFO, "node=%s volume=%s event=%s", n->id, volume,
+		 removed ? "volume_removed" : "volume_remove_none");
+}
+
 static void handle_reply(struct node_conn *conn, json_t *msg)
 {
 	struct nodeport *np = conn->np;
@@ -373,6 +393,8 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 		if (!ok)
 			acre_log(ACRE_LOG_WARN, "node=%s event=net_refused op=%s error=\"%s\"",
 				 n->id, req.items[0].name, err.message);
+	} else if (req.op == POOL_OP_VOLUME_REMOVE) {
+		volume_reply(n, req.items[0].name, ok, msg, &err);
 	} else if (req.n == 1) {
 		const char *name = req.items[0].name;
 		if (req.op == POOL_OP_REMOVE && !ok && err.code == ENOENT)

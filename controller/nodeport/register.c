@@ -69,6 +69,7 @@ struct registration {
 	const char *token, *id, *secret, *hostname, *version;
 	double cpus;
 	json_int_t memory, protocol, net;
+	json_int_t disk, disk_free;	       /* bytes where its volumes go; 0: not said */
 	json_int_t protocol_min, protocol_max; /* the range the node speaks */
 	json_t *attributes;
 	bool network;			    /* a network member came */
@@ -108,6 +109,21 @@ static int parse_capacity(json_t *cap, struct registration *r, struct acre_error
 		return acre_error_set(err, EINVAL, "node.capacity.net",
 				      "node.capacity.net: an integer, bit/s (0: not known)");
 	r->net = json_is_integer(net) ? json_integer_value(net) : 0;
+	json_t *disk = json_object_get(cap, "disk");
+	if (disk && !json_is_null(disk) && (!json_is_integer(disk) || json_integer_value(disk) < 0))
+		return acre_error_set(err, EINVAL, "node.capacity.disk",
+				      "node.capacity.disk: an integer, bytes (0: not known)");
+	r->disk = json_is_integer(disk) ? json_integer_value(disk) : 0;
+	return 0;
+}
+
+/* "disk_free": bytes free where its volumes go, optional (older nodes say nothing). */
+static int parse_disk_free(json_t *v, const char *field, json_int_t *out, struct acre_error *err)
+{
+	if (v && !json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return acre_error_set(err, EINVAL, field, "%s: an integer, bytes (0: not known)",
+				      field);
+	*out = json_is_integer(v) ? json_integer_value(v) : 0;
 	return 0;
 }
 
@@ -177,6 +193,9 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 		rc = get_string(node, "version", "node.version", false, &r->version, err);
 	if (rc == 0)
 		rc = parse_capacity(json_object_get(node, "capacity"), r, err);
+	if (rc == 0)
+		rc = parse_disk_free(json_object_get(node, "disk_free"), "node.disk_free",
+				     &r->disk_free, err);
 	if (rc == 0)
 		rc = parse_network(json_object_get(node, "network"), r, err);
 	if (rc < 0)
@@ -284,6 +303,8 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		.cpus = (uint32_t)(r.cpus * 1000 + 0.5),
 		.memory = (uint64_t)r.memory,
 		.net = (uint64_t)r.net,
+		.disk = (uint64_t)r.disk,
+		.disk_free = (uint64_t)r.disk_free,
 		.network = r.network,
 		.net_address = r.net_address ? r.net_address : source,
 		.vtep_mac = r.vtep_mac,

@@ -2,8 +2,9 @@
  * What goes to nodes once a pass is committed: the replies held for it
  * (registrations, syncs, acknowledgements of updates), then the pass's
  * messages — a node's assignments gathered into one assign message (at
- * most ASSIGN_MESSAGE_MAX bytes), kills and removals one by one, in the
- * order decided, so a slice is never killed before it was assigned.
+ * most ASSIGN_MESSAGE_MAX bytes), kills, removals and volume removals one
+ * by one, in the order decided, so a slice is never killed before it was
+ * assigned.
  * Before those, the pool's network tables (net.peers, net.names,
  * net.vips: the full ones after a registration's reply, else the pass's
  * changes), so that a member the pool stops leaves names and VIPs before
@@ -68,7 +69,7 @@ static void count_sent(struct nodeport *np, enum pool_op op, size_t n)
 		np->stats->kills_sent += n;
 	else if (op == POOL_OP_REMOVE)
 		np->stats->removes_sent += n;
-	else
+	else if (op == POOL_OP_NET)
 		np->stats->net_sent += n;
 }
 
@@ -83,21 +84,35 @@ static int send_msg(struct node_conn *conn, struct sent_req *req, json_t *msg)
 	return nodeport_conn_request(conn, req, line, len);
 }
 
-/* kill and remove: one slice each. */
+static const char *single_op(enum pool_op op)
+{
+	return op == POOL_OP_KILL	     ? ACRE_OP_KILL
+	       : op == POOL_OP_VOLUME_REMOVE ? ACRE_OP_VOLUME_REMOVE
+					     : ACRE_OP_REMOVE;
+}
+
+/* kill and remove: one slice each; volume.remove: one volume. */
 static void send_single(struct nodeport *np, struct pool_outbound *o)
 {
 	struct node_conn *conn = o->node ? o->node->conn : NULL;
-	if (!nodeport_conn_alive(conn))
-		return; /* the node reconciles when it is back */
+	if (!nodeport_conn_alive(conn)) {
+		/* Slices: the node reconciles when it is back.  A volume is asked for again. */
+		if (o->op == POOL_OP_VOLUME_REMOVE)
+			acre_log(ACRE_LOG_WARN,
+				 "node=%s volume=%s event=volume_remove_unsent error=\"the node "
+				 "disconnected before it was sent\"",
+				 o->node ? o->node->id : "-", o->name);
+		return;
+	}
 	struct sent_req req = {.op = o->op, .n = 1, .items = calloc(1, sizeof(struct sent_item))};
 	if (!req.items)
 		return;
 	req.id = ++conn->next_id;
 	req.items[0].slice_id = o->slice_id;
 	memcpy(req.items[0].name, o->name, sizeof(o->name));
-	_cleanup_json_ json_t *msg = json_pack(
-		"{s:s,s:I,s:s}", "op", o->op == POOL_OP_KILL ? ACRE_OP_KILL : ACRE_OP_REMOVE, "id",
-		(json_int_t)req.id, "slice", o->name);
+	_cleanup_json_ json_t *msg =
+		json_pack("{s:s,s:I,s:s}", "op", single_op(o->op), "id", (json_int_t)req.id,
+			  o->op == POOL_OP_VOLUME_REMOVE ? "name" : "slice", o->name);
 	if (msg && o->op == POOL_OP_KILL && o->signal)
 		json_object_set_new(msg, "signal", json_integer(o->signal));
 	if (send_msg(conn, &req, msg) == 0)

@@ -37,6 +37,8 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	snprintf(n->address, sizeof(n->address), "%s", r->address);
 	snprintf(n->version, sizeof(n->version), "%s", r->version);
+	n->disk_total = r->disk;
+	n->disk_free = r->disk_free;
 	if (pool_net_node_registered(p, n, r) < 0)
 		return acre_error_set(err, ENOSPC, "node", "no subnet left in --pool-cidr");
 	n->conn = conn;
@@ -47,9 +49,10 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	p->stats.registrations++;
 	acre_log(ACRE_LOG_INFO,
 		 "node=%s event=registered peer=%s hostname=%s cpus=%g memory=%llu net=%llu "
-		 "subnet=%s network=%s",
+		 "disk_free=%llu subnet=%s network=%s",
 		 n->id, r->address, n->hostname, r->cpus / 1000.0, (unsigned long long)r->memory,
-		 (unsigned long long)r->net, n->subnet, n->network ? "yes" : "no");
+		 (unsigned long long)r->net, (unsigned long long)r->disk_free, n->subnet,
+		 n->network ? "yes" : "no");
 	/* Registered first, then (if it was not) ready: the events in the order they happened. */
 	pool_publish_node(p, n, "registered");
 	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
@@ -96,6 +99,9 @@ void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_
 	if (json_is_object(usage)) {
 		json_decref(n->usage);
 		n->usage = json_incref(usage);
+		json_t *disk = json_object_get(usage, "disk_free");
+		if (json_is_integer(disk) && json_integer_value(disk) >= 0)
+			n->disk_free = (uint64_t)json_integer_value(disk);
 	}
 	p->stats.heartbeats++;
 }

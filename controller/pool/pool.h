@@ -113,6 +113,8 @@ struct pool_node {
 	bool net_full;	       /* owes the full net.* tables on this connection */
 	bool net_live;	       /* had them: takes the changes */
 	uint64_t reserved_net; /* bit/s of net_rate placed here */
+	uint64_t disk_total;   /* the filesystem of its volumes: size, bytes; 0: not known */
+	uint64_t disk_free;    /* and its free bytes, as last reported; 0: not known */
 	struct pool_slice *slices; /* placed here: a list through node_prev, node_next */
 	size_t nslices;
 	unsigned sync_gen;
@@ -307,11 +309,12 @@ struct pool_registration {
 	const char *id, *secret_hash, *hostname, *version, *address;
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
-	uint64_t net;		 /* capacity.net, bit/s; 0: not given (no limit) */
-	bool network;		 /* it sent a network member */
-	const char *net_address; /* network.address, else the connection's source address */
-	const char *vtep_mac;	 /* network.vtep_mac, or NULL */
-	json_t *attributes;	 /* checked: an object of valid attribute strings */
+	uint64_t net;		  /* capacity.net, bit/s; 0: not given (no limit) */
+	uint64_t disk, disk_free; /* capacity.disk and disk_free, bytes; 0: not given */
+	bool network;		  /* it sent a network member */
+	const char *net_address;  /* network.address, else the connection's source address */
+	const char *vtep_mac;	  /* network.vtep_mac, or NULL */
+	json_t *attributes;	  /* checked: an object of valid attribute strings */
 };
 
 bool pool_node_secret_matches(const struct pool_node *n, const char *secret_hash);
@@ -343,7 +346,10 @@ struct pool_local {
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
 };
-/* local NULL: not reported; usage: the heartbeat's object, kept (a reference). */
+/*
+ * local NULL: not reported; usage: the heartbeat's object, kept (a
+ * reference), its disk_free (checked by the caller) the node's.
+ */
 void pool_node_heartbeat(struct pool *p, struct pool_node *n, const struct pool_local *local,
 			 json_t *usage);
 
@@ -375,6 +381,20 @@ bool pool_slice_serving(const struct pool_slice *sl);
 /* The node's slices after it (re)connected, reconciled both ways; then it takes placements. */
 void pool_node_sync(struct pool *p, struct pool_node *n, const struct pool_report *slices,
 		    size_t count, const struct pool_local *local);
+
+/* ---- a node's disk (node_disk.c) -------------------------------------------------------- */
+
+/*
+ * Asks node n to remove its persistent volume (volume.remove, sent after
+ * the commit; the node refuses while a slice names it, and the answer is
+ * logged, not waited for: list the node's volumes to know).  -EINVAL for
+ * a bad name; -ENOTCONN while the node is not connected (nothing is
+ * queued: ask again once it is back).
+ */
+int pool_node_volume_remove(struct pool *p, struct pool_node *n, const char *volume,
+			    struct acre_error *err);
+/* The most free disk (bytes, where volumes go) of any ready node; 0: none known. */
+uint64_t pool_max_disk_free(struct pool *p);
 
 /* ---- slices ------------------------------------------------------------------------------ */
 
@@ -438,7 +458,7 @@ const char *pool_slice_label(const struct pool_slice *sl, const char *key);
 
 /* ---- messages for nodes -------------------------------------------------------------------- */
 
-enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE, POOL_OP_NET };
+enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE, POOL_OP_NET, POOL_OP_VOLUME_REMOVE };
 
 /* A message for a node, decided in a pass and sent once that pass is committed. */
 struct pool_outbound {
@@ -446,9 +466,9 @@ struct pool_outbound {
 	enum pool_op op;
 	struct pool_node *node;
 	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
-	char name[ACRE_NAME_MAX + 1];
-	struct pool_spec_text *spec; /* assign: the spec, or NULL to read it from the store */
-	int signal;		     /* kill: 0 = TERM, then KILL after the node's stop timeout */
+	char name[ACRE_NAME_MAX + 1]; /* the slice's; volume.remove: the volume's */
+	struct pool_spec_text *spec;  /* assign: the spec, or NULL to read it from the store */
+	int signal;		      /* kill: 0 = TERM, then KILL after the node's stop timeout */
 };
 
 /* The committed pass's messages, in the order decided (a list through out_next). */

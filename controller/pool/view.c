@@ -53,6 +53,12 @@ json_t *pool_node_json(const struct pool_node *n)
 			  "registered_at", (json_int_t)n->registered_at);
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
+	/* Where its volumes go: bytes, null when the node has not said (an older one). */
+	json_t *cap = json_object_get(j, "capacity"), *avail = json_object_get(j, "free");
+	json_object_set_new(cap, "disk",
+			    n->disk_total ? json_integer((json_int_t)n->disk_total) : json_null());
+	json_object_set_new(avail, "disk",
+			    n->disk_free ? json_integer((json_int_t)n->disk_free) : json_null());
 	return j;
 }
 
