@@ -66,6 +66,12 @@ const char *acre_error_code_name(int code)
 		return "not_running";
 	case ENOTCONN:
 		return "unavailable";
+	case E2BIG:
+		return "unplaceable"; /* no node could ever take it */
+	case EALREADY:
+		return "already";
+	case EAGAIN:
+		return "not_ready";
 	default:
 		return "internal";
 	}

@@ -207,8 +207,9 @@ void acre_proto_error_from_json(const json_t *reply, struct acre_error *err)
 			code = json_string_value(c);
 	}
 	/* Every errno acre_error_code_name() names, so each code maps back to what was sent. */
-	static const int known[] = {EINVAL, ENOENT,	EEXIST, EACCES,	   EBUSY, ENOSPC,  EMSGSIZE,
-				    EPROTO, EOPNOTSUPP, ENOMEM, ETIMEDOUT, ESRCH, ENOTCONN};
+	static const int known[] = {EINVAL,   ENOENT, EEXIST,	  EACCES, EBUSY,     ENOSPC,
+				    EMSGSIZE, EPROTO, EOPNOTSUPP, ENOMEM, ETIMEDOUT, ESRCH,
+				    ENOTCONN, E2BIG,  EALREADY,	  EAGAIN};
 	int errnum = EIO;
 	for (size_t i = 0; code && i < ACRE_ARRAY_SIZE(known); i++) {
 		if (strcmp(code, acre_error_code_name(known[i])) == 0) {

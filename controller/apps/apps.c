@@ -205,6 +205,14 @@ void apps_reconcile(struct apps *a)
 			struct app *app = a->apps.v[i];
 			if (!app->dirty)
 				continue;
+			/*
+			 * A large app's pass reads all its instances: it takes the changes of
+			 * many passes at once (the loop's timer comes back for it).
+			 */
+			if (app->nslots >= APPS_LARGE && now < app->next_pass_ms)
+				continue;
+			if (app->nslots >= APPS_LARGE)
+				app->next_pass_ms = now + APPS_LARGE_EVERY_MS;
 			app->dirty = false;
 			any = true;
 			app_reconcile(a, app, now);

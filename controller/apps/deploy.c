@@ -155,6 +155,10 @@ void deploy_step(struct apps *a, struct deploy *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (!d) {
+		acre_log(ACRE_LOG_INFO, "event=app_step text=\"%s\"", text);
+		return;
+	}
 	/* The first steps and the newest: a crash loop of a week does not grow it without end. */
 	if (json_array_size(d->steps) >= APPS_STEPS_MAX)
 		json_array_remove(d->steps, APPS_STEPS_MAX / 2);

@@ -77,6 +77,12 @@ struct pass {
 	struct app_instance_view **at;	   /* the first listed by index (view_at); NULL: not yet */
 	size_t nat;
 	bool settled; /* no change this pass: the deployment may judge */
+	/*
+	 * Many actions at once (a scale to thousands): one step says them all
+	 * rather than a step (and an event) each.
+	 */
+	bool batch;
+	unsigned started, waiting, stopping;
 };
 
 static bool ended(enum acre_slice_state st)
@@ -322,7 +328,9 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 	p->settled = false;
 	slot->move_to[0] = '\0';
 	slot->restarts.not_before_ms = 0;
-	if (sl->node)
+	if (p->batch)
+		*(sl->node ? &p->started : &p->waiting) += 1;
+	else if (sl->node)
 		say_once(p, index, "started", "started %s (version %u) on %s", name, version,
 			 sl->node->id);
 	else
@@ -372,7 +380,11 @@ static void stop(struct pass *p, unsigned index)
 	if (rc == 0 || rc == -ESRCH)
 		pool_slice_remove(p->a->pool, v->slice, true, &err);
 	p->settled = false;
-	say_once(p, index, "stopping", "stopping %s (version %u)", v->slice->name, v->version);
+	if (p->batch)
+		p->stopping++;
+	else
+		say_once(p, index, "stopping", "stopping %s (version %u)", v->slice->name,
+			 v->version);
 }
 
 /* ---- drains ------------------------------------------------------------------------------------
@@ -526,6 +538,34 @@ static void judge(struct pass *p, const struct app_plan *plan)
 		deploy_end(p->a, app, DEPLOY_FAILED, reason);
 }
 
+/*
+ * The app is gone without --keep-volumes: each instance's volumes on the
+ * node that holds them are removed too.  A node away keeps them, and the
+ * deployment says which and where.
+ */
+static void remove_volumes(struct pass *p)
+{
+	struct app *app = p->app;
+	for (size_t i = 0; i < app->nslots; i++) {
+		const char *node = app->slots[i].volume_node;
+		struct pool_node *n = node[0] ? pool_node_find(p->a->pool, node) : NULL;
+		for (size_t k = 0; node[0] && k < app->spec.nvolumes; k++) {
+			char name[ACRE_NAME_MAX + 1];
+			struct acre_error err = {0};
+			if (app_volume_name(&app->spec, k, (unsigned)i, name, sizeof(name)) < 0)
+				continue;
+			if (!n)
+				acre_error_set(&err, ENOENT, NULL, "node %s left the pool", node);
+			if (n && pool_node_volume_remove(p->a->pool, n, name, &err) == 0)
+				deploy_step(p->a, app->dep, "removing volume %s on %s", name, node);
+			else
+				deploy_step(p->a, app->dep,
+					    "volume %s stays on %s: %s (acre volume rm %s there)",
+					    name, node, err.message, name);
+		}
+	}
+}
+
 static void count_health(struct pass *p)
 {
 	struct app *app = p->app;
@@ -589,6 +629,7 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 	} else {
 		progress(&p, &plan);
 		restart_failed(&p);
+		p.batch = plan.nactions > APPS_STEP_BATCH;
 		for (size_t i = 0; i < plan.nactions; i++) {
 			const struct app_action *act = &plan.actions[i];
 			if (act->kind == APP_ACTION_START)
@@ -596,12 +637,19 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 			else
 				stop(&p, act->index);
 		}
+		if (p.batch && (p.started || p.waiting || p.stopping))
+			deploy_step(a, app->dep,
+				    "started %u instances at version %u, %u waiting for room; "
+				    "stopping %u",
+				    p.started, app->target, p.waiting, p.stopping);
 		drain(&p);
 		if (p.settled)
 			judge(&p, &plan);
 	}
 	app_plan_free(&plan);
 	if (app->removing && p.ninst == 0 && p.settled) {
+		if (!app->keep_volumes)
+			remove_volumes(&p);
 		deploy_end(a, app, DEPLOY_SUCCEEDED, "");
 		app_changed(a, app, "removed");
 		goto out;

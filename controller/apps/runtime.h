@@ -14,6 +14,9 @@
 #include "common/vec.h"
 
 #define APPS_STEPS_MAX	     200   /* steps kept per deployment: the first and the newest */
+#define APPS_STEP_BATCH	     16	   /* more actions in one pass: one step says them all */
+#define APPS_LARGE	     1000  /* instances from which an app is reconciled at most ... */
+#define APPS_LARGE_EVERY_MS  100   /* ... this often: one pass over them takes many changes */
 #define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
 #define APPS_HOST_PORT_LAST  29999
 
@@ -68,10 +71,11 @@ struct app {
 	struct deploy *dep;		   /* the running deployment, NULL: none */
 	ACRE_VEC(struct deploy *) deploys; /* every kept one, oldest first */
 	int64_t created_at, updated_at;
-	bool dirty;	 /* to reconcile at the end of the pass */
-	bool row_dirty;	 /* its row is to be written */
-	bool gone;	 /* removed: its row is to be deleted, then it is freed */
-	char health[16]; /* running, deploying, degraded, stopped, removing: the last said */
+	bool dirty;	      /* to reconcile at the end of the pass */
+	int64_t next_pass_ms; /* a large app's next reconciliation, at the earliest */
+	bool row_dirty;	      /* its row is to be written */
+	bool gone;	      /* removed: its row is to be deleted, then it is freed */
+	char health[16];      /* running, deploying, degraded, stopped, removing: the last said */
 	unsigned running, healthy;
 };
 

@@ -107,6 +107,21 @@ static int check_fits_ever(struct apps *a, const struct app_spec *spec, struct a
 			      detail ? " — " : "", detail ? detail : "");
 }
 
+/* An instance's volumes must fit in some node's free disk (when nodes say how much they have). */
+static int check_disk(struct apps *a, const struct app_spec *spec, struct acre_error *err)
+{
+	uint64_t need = 0, most = pool_max_disk_free(a->pool);
+	for (size_t i = 0; i < spec->nvolumes; i++)
+		need += spec->volumes[i].size;
+	if (!need || !most || need <= most || !spec->instances)
+		return 0;
+	return acre_error_set(err, E2BIG, "volumes",
+			      "volumes: an instance of %s needs %llu MiB of disk, and the most any "
+			      "ready node has free is %llu MiB",
+			      spec->name, (unsigned long long)(need >> 20),
+			      (unsigned long long)(most >> 20));
+}
+
 /*
  * Makes spec the app's newest version (taken: *spec is emptied) and
  * starts a deployment of kind; *d NULL when the spec did not change.
@@ -165,6 +180,8 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 		rc = check_deps(a, &spec, err);
 	if (rc == 0)
 		rc = check_fits_ever(a, &spec, err);
+	if (rc == 0)
+		rc = check_disk(a, &spec, err);
 	if (rc == 0 && r->dry_run) {
 		struct pool_why_request w = {.cpus = spec.slice.resources.cpus_milli,
 					     .mem = spec.slice.resources.memory,
@@ -221,6 +238,8 @@ int apps_update(struct apps *a, const json_t *json, const struct apps_request *r
 		rc = check_deps(a, &spec, err);
 	if (rc == 0)
 		rc = check_fits_ever(a, &spec, err);
+	if (rc == 0)
+		rc = check_disk(a, &spec, err);
 	if (rc == 0)
 		rc = busy(a, app, r->force, err);
 	struct deploy *d = NULL;

@@ -157,6 +157,7 @@ bad 400 'instances' "$(app_spec bad 1 | jq '.instances = -1')"
 bad 400 'nosuch' "$(app_spec bad 1 | jq '.dependencies = ["nosuch"]')"
 bad 422 'could ever\|no node' "$(app_spec bad 1 | jq '.placement.constraints = ["zone==z"]')"
 bad 409 'exists' "$(app_spec web 1)"
+bad 422 'free' "$(app_spec bad 1 | jq '.volumes = [{name: "data", size: "15T", path: "/mnt"}] | .on_partition = "wait"')"
 api GET /v1/apps/bad >/dev/null
 assert_eq "$(last_code)" 404 "nothing created by a refused spec"
 

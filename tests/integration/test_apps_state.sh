@@ -120,4 +120,8 @@ log "remove"
 for x in web vol; do api DELETE "/v1/apps/$x" >/dev/null; done
 wait_for "[ \"\$(api GET /v1/apps | jq '.apps | length')\" = 0 ]" 30 || fail "apps not removed: $(api GET /v1/apps | jq -c .)"
 assert_eq "$(api GET '/v1/slices?label=acre.app=web' | jq '.slices | length')" 0 "no slice of web left"
+iv=
+for i in 1 2 3; do [ "$(node_id "$i")" = "$vnode" ] && iv=$i; done
+wait_for "! node_acre $iv -j volume list | jq -e '.[] | select(.name == \"vol-0-data\")' >/dev/null" 10 ||
+	fail "vol-0-data left on its node after rm without --keep-volumes: $(node_acre "$iv" -j volume list)"
 log "test_apps_state: $(($(now_ms) - T0)) ms"
