@@ -13,10 +13,12 @@
 #include "controller/pool/pool.h"
 #include "common/vec.h"
 
-#define APPS_STEPS_MAX	     200   /* steps kept per deployment: the first and the newest */
-#define APPS_STEP_BATCH	     16	   /* more actions in one pass: one step says them all */
-#define APPS_LARGE	     1000  /* instances from which an app is reconciled at most ... */
-#define APPS_LARGE_EVERY_MS  100   /* ... this often: one pass over them takes many changes */
+#define APPS_STEPS_MAX	200  /* steps kept per deployment: the first and the newest */
+#define APPS_STEP_BATCH 16   /* more actions in one pass: one step says them all */
+#define APPS_LARGE	1000 /* instances from which an app is reconciled at most ... */
+#define APPS_LARGE_EVERY_MS                                                                        \
+	100			   /* ... this often, or rarer by its size (apps.c): one pass      \
+				      over its instances takes the changes of many */
 #define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
 #define APPS_HOST_PORT_LAST  29999
 
