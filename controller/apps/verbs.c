@@ -161,6 +161,22 @@ static int apply(struct apps *a, struct app *app, struct app_spec *spec, const c
 	return 0;
 }
 
+/*
+ * A change of an existing app to spec (parsed; always freed here): refused
+ * while a deployment runs unless force, then a new version and its
+ * deployment (*d NULL when the spec did not change).
+ */
+static int change(struct apps *a, struct app *app, struct app_spec *spec, const char *kind,
+		  bool restart, bool force, struct deploy **d, struct acre_error *err)
+{
+	*d = NULL;
+	int rc = busy(a, app, force, err);
+	if (rc == 0)
+		rc = apply(a, app, spec, kind, restart, d, err);
+	app_spec_free(spec);
+	return rc;
+}
+
 int apps_create(struct apps *a, const json_t *json, const struct apps_request *r, json_t **reply,
 		struct acre_error *err)
 {
@@ -240,13 +256,10 @@ int apps_update(struct apps *a, const json_t *json, const struct apps_request *r
 		rc = check_fits_ever(a, &spec, err);
 	if (rc == 0)
 		rc = check_disk(a, &spec, err);
-	if (rc == 0)
-		rc = busy(a, app, r->force, err);
 	struct deploy *d = NULL;
-	if (rc == 0)
-		rc = apply(a, app, &spec, "update", false, &d, err);
-	app_spec_free(&spec);
-	if (rc == 0)
+	if (rc < 0)
+		app_spec_free(&spec);
+	else if ((rc = change(a, app, &spec, "update", false, r->force, &d, err)) == 0)
 		*reply = reply_of(a, app, d);
 	return rc;
 }
@@ -260,12 +273,7 @@ static int rescale(struct apps *a, struct app *app, unsigned n, const char *kind
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	struct app_spec spec = {0};
 	int rc = app_spec_parse(j, &spec, err);
-	if (rc == 0)
-		rc = busy(a, app, force, err);
-	if (rc == 0)
-		rc = apply(a, app, &spec, kind, false, d, err);
-	app_spec_free(&spec);
-	return rc;
+	return rc < 0 ? rc : change(a, app, &spec, kind, false, force, d, err);
 }
 
 int apps_scale(struct apps *a, const struct apps_request *r, json_t **reply, struct acre_error *err)
@@ -329,13 +337,8 @@ int apps_restart(struct apps *a, const struct apps_request *r, json_t **reply,
 	_cleanup_json_ json_t *j = app_spec_to_json(&app->spec);
 	struct app_spec spec = {0};
 	int rc = j ? app_spec_parse(j, &spec, err) : acre_error_set(err, ENOMEM, NULL, "no memory");
-	if (rc == 0)
-		rc = busy(a, app, r->force, err);
 	struct deploy *d = NULL;
-	if (rc == 0)
-		rc = apply(a, app, &spec, "restart", true, &d, err);
-	app_spec_free(&spec);
-	if (rc == 0)
+	if (rc == 0 && (rc = change(a, app, &spec, "restart", true, r->force, &d, err)) == 0)
 		*reply = reply_of(a, app, d);
 	return rc;
 }
@@ -359,12 +362,9 @@ int apps_rollback(struct apps *a, const struct apps_request *r, json_t **reply,
 						   app->name);
 	struct app_spec spec = {0};
 	int rc = app_spec_parse(to->spec, &spec, err);
-	if (rc == 0)
-		rc = busy(a, app, r->force, err);
 	struct deploy *d = NULL;
 	if (rc == 0)
-		rc = apply(a, app, &spec, "rollback", false, &d, err);
-	app_spec_free(&spec);
+		rc = change(a, app, &spec, "rollback", false, r->force, &d, err);
 	if (rc == 0 && !d)
 		rc = acre_error_set(err, EALREADY, "version", "app %s runs that spec already",
 				    app->name);
