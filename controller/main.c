@@ -484,7 +484,9 @@ int main(int argc, char **argv)
 		 (unsigned long long)c.opt.lost_after_ms);
 	/* One pass, then its commit: see pool/pool.h. */
 	while (!c.stopping) {
-		if (event_base_loop(c.base, EVLOOP_ONCE) < 0)
+		/* An app's starts left for the next pass do not wait for an event. */
+		int flags = c.apps && apps_busy(c.apps) ? EVLOOP_NONBLOCK : EVLOOP_ONCE;
+		if (event_base_loop(c.base, flags) < 0)
 			break;
 		pass_end(&c);
 	}

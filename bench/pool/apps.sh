@@ -11,7 +11,8 @@
 # Environment: ACRE_BENCH_API (HOST:PORT), ACRE_BENCH_TOKEN, ACRE_BENCH_CTL (the
 # controller's pid), from run.sh; ACRE_BENCH_SLICES, ACRE_BENCH_PLACED_S and
 # ACRE_BENCH_RUNNING_S, the bare slices' figures, from acre-bench-pool;
-# SCALE (100000), ROLL (10000), WHY_TIMES (9).
+# SCALE (100000), ROLL (10000), WHY_TIMES (9); STEPS=1 prints the scale's
+# course (running and healthy every 0.5 s, the deployment's steps) to stderr.
 set -euo pipefail
 scale=${SCALE:-100000}
 roll=${ROLL:-10000}
@@ -69,6 +70,16 @@ d=$(api_dep "$r")
 wait_deployment "$d" 30
 cpu0=$(ctl_cpu)
 t0=$(now)
+if [ -n "${STEPS:-}" ]; then
+	(
+		for _ in $(seq 120); do
+			sleep 0.5
+			counts=$(api GET /v1/apps | jq -c '(.apps // .)[] | select(.name == "many") | {running, healthy}')
+			printf '%6.2f s  %s  controller CPU %s s\n' "$(echo "$(now) - $t0" | bc -l)" "$counts" "$(ctl_cpu)" >&2
+		done
+	) &
+	sampler=$!
+fi
 r=$(api POST /v1/apps/many/scale "{\"instances\": $scale}")
 d=$(api_dep "$r")
 [ -n "$d" ] || { echo "bench/pool/apps: scale: $r" >&2; exit 1; }
@@ -78,6 +89,11 @@ cpu1=$(ctl_cpu)
 healthy=$(api GET /v1/apps/many | jq .healthy)
 [ "$healthy" = "$scale" ] || { echo "bench/pool/apps: $healthy of $scale healthy" >&2; exit 1; }
 scale_s=$(echo "$t1 - $t0" | bc -l)
+if [ -n "${STEPS:-}" ]; then
+	kill "$sampler" 2>/dev/null || true
+	api GET "/v1/deployments/$d" | jq -r --argjson t0 "$t0" \
+		'.steps[] | "\((.at / 1000 - $t0) * 100 | round / 100) s  \(.text)"' >&2
+fi
 app_rate=$(echo "$scale / $scale_s" | bc -l)
 peer_rate=$(echo "$ACRE_BENCH_SLICES / $ACRE_BENCH_RUNNING_S" | bc -l)
 post_rate=$(echo "$ACRE_BENCH_SLICES / $ACRE_BENCH_PLACED_S" | bc -l)

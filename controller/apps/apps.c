@@ -8,6 +8,8 @@
  */
 #include "runtime.h"
 
+#include <limits.h>
+
 #include "controller/store/store.h"
 
 struct app *apps_find(struct apps *a, const char *name)
@@ -62,8 +64,15 @@ void app_free(struct app *app)
 	for (size_t i = 0; i < app->deploys.n; i++)
 		deploy_free(app->deploys.v[i]);
 	acre_vec_free(&app->deploys);
+	acre_vec_free(&app->backlog);
 	free(app->slots);
 	free(app);
+}
+
+void app_touch(struct app *app)
+{
+	app->dirty = true;
+	app->converging = false;
 }
 
 int app_slots_reserve(struct app *app, size_t n)
@@ -108,23 +117,67 @@ void app_changed(struct apps *a, struct app *app, const char *event)
 	}
 }
 
+/*
+ * A converging app's instance came further up (started, running, healthy
+ * and ready): counted, not reconciled, since the planner would do nothing
+ * but wait for the rest (a scale to 100,000 is 300,000 such changes).
+ * Anything else, and the last one up, asks for a reconciliation.
+ */
+static bool counted(struct app *app, const struct pool_change *ch)
+{
+	const struct pool_slice *sl = ch->slice;
+	/* A slice created or removed is never progress of one listed. */
+	if (!app->converging || sl->removed ||
+	    (strcmp(ch->event, "state") && strcmp(ch->event, "health")))
+		return false;
+	const char *index = pool_slice_label(sl, APP_LABEL_INSTANCE);
+	const char *version = pool_slice_label(sl, APP_LABEL_VERSION);
+	char *end = NULL;
+	unsigned long i = index ? strtoul(index, &end, 10) : ULONG_MAX;
+	if (!index || *end || i >= app->nslots || i >= (unsigned long)app->spec.instances ||
+	    !version || strtoul(version, NULL, 10) != app->target)
+		return false;
+	enum app_instance_state st;
+	if (!app_instance_state_from_slice(sl->state, sl->desired != POOL_DESIRED_RUN,
+					   sl->checked ? sl->health : ACRE_HEALTH_NONE, &st) ||
+	    (st != APP_INSTANCE_STARTING && st != APP_INSTANCE_HEALTHY))
+		return false;
+	struct app_slot *slot = &app->slots[i];
+	uint8_t level = app_instance_level(sl);
+	if (!slot->listed || level < slot->level)
+		return false;
+	app->running += slot->level == 0 && level >= 1;
+	if (slot->level < 2 && level == 2) {
+		app->healthy++;
+		app_restarts_healthy(&slot->restarts, acre_now_ms());
+	}
+	slot->level = level;
+	return app->healthy < app->spec.instances;
+}
+
 /* An instance of an app changed (or a node, whose instances may have): reconcile it. */
 static void changed(void *ud, const struct pool_change *ch)
 {
 	struct apps *a = ud;
 	if (ch->kind == POOL_CHANGE_NODE) {
-		/* A node that comes, goes or is cordoned changes where instances may run. */
+		/*
+		 * A node that comes, goes or is cordoned changes where instances may
+		 * run.  A converging app waits only for its instances, and what a node
+		 * does to those (placed once it has room, lost with it) comes as
+		 * their own changes.
+		 */
 		if (strcmp(ch->event, "updated") != 0)
 			for (size_t i = 0; i < a->apps.n; i++)
-				a->apps.v[i]->dirty = true;
+				if (!a->apps.v[i]->converging)
+					app_touch(a->apps.v[i]);
 		return;
 	}
 	if (ch->kind != POOL_CHANGE_SLICE || ch->quiet)
 		return;
 	const char *name = pool_slice_label(ch->slice, APP_LABEL_APP);
 	struct app *app = name ? apps_find(a, name) : NULL;
-	if (app)
-		app->dirty = true;
+	if (app && !app->reconciling && !counted(app, ch))
+		app_touch(app);
 }
 
 static int committing(void *ud, struct acre_error *err)
@@ -205,6 +258,14 @@ void apps_reconcile(struct apps *a)
 			struct app *app = a->apps.v[i];
 			if (!app->dirty)
 				continue;
+			if (app->converging && app->backlog.n) {
+				/* A batch a round: the nodes get the pass's while the next are
+				 * made. */
+				app->dirty = false;
+				any = true;
+				app_backlog_run(a, app, now);
+				continue;
+			}
 			/*
 			 * A large app's pass reads all its instances: it takes the changes of
 			 * many passes at once (the loop's timer comes back for it).
@@ -231,6 +292,14 @@ void apps_reconcile(struct apps *a)
 	}
 }
 
+bool apps_busy(const struct apps *a)
+{
+	for (size_t i = 0; i < a->apps.n; i++)
+		if (a->apps.v[i]->converging && a->apps.v[i]->backlog.n)
+			return true;
+	return false;
+}
+
 /* Drains end when their node is uncordoned or gone. */
 static void drains_trim(struct apps *a)
 {
@@ -250,7 +319,14 @@ static void drains_trim(struct apps *a)
 void apps_tick(struct apps *a)
 {
 	drains_trim(a);
-	/* Back-off timers, deadlines, drains: cheap to look at, so every app is looked at. */
-	for (size_t i = 0; i < a->apps.n; i++)
-		a->apps.v[i]->dirty = true;
+	/*
+	 * Back-off timers, deadlines and retries each app asked for; while a
+	 * node drains, every app (its instances there move as others come up).
+	 */
+	int64_t now = acre_now_ms();
+	for (size_t i = 0; i < a->apps.n; i++) {
+		struct app *app = a->apps.v[i];
+		if (a->drains.n || (app->wake_ms && app->wake_ms <= now))
+			app_touch(app);
+	}
 }

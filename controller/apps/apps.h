@@ -423,6 +423,8 @@ void apps_close(struct apps *a);
 void apps_reconcile(struct apps *a);
 /* A few times a second: back-off timers and deadlines fall due. */
 void apps_tick(struct apps *a);
+/* Whether an app has starts left for the next pass: the loop then does not wait for events. */
+bool apps_busy(const struct apps *a);
 
 /*
  * The verbs, each answering with the JSON the API returns ({"app",

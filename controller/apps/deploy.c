@@ -144,7 +144,7 @@ struct deploy *deploy_start(struct apps *a, struct app *app, const char *kind, u
 	app->dep = d;
 	publish(a, d, "started", NULL);
 	trim(a, app);
-	app->dirty = true;
+	app_touch(app);
 	return d;
 }
 

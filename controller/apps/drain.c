@@ -87,7 +87,7 @@ int apps_node_drain(struct apps *a, const char *node, json_t **out, struct acre_
 		acre_log(ACRE_LOG_INFO, "event=node_drain node=%s", node);
 	}
 	for (size_t i = 0; i < a->apps.n; i++)
-		a->apps.v[i]->dirty = true;
+		app_touch(a->apps.v[i]);
 	*out = json_pack("{s:s,s:o}", "node", node, "drain", apps_node_drain_json(a, node));
 	return 0;
 }

@@ -63,6 +63,15 @@ int app_instances_collect(struct apps *a, const struct app *app, struct app_inst
 	return 0;
 }
 
+uint8_t app_instance_level(const struct pool_slice *sl)
+{
+	if (sl->state != ACRE_SLICE_RUNNING || sl->desired != POOL_DESIRED_RUN)
+		return 0;
+	bool healthy =
+		!sl->checked || sl->health == ACRE_HEALTH_NONE || sl->health == ACRE_HEALTH_HEALTHY;
+	return healthy && !sl->unready ? 2 : 1;
+}
+
 /* ---- what one pass sees and does ---------------------------------------------------------- */
 
 struct pass {
@@ -83,7 +92,16 @@ struct pass {
 	 */
 	bool batch;
 	unsigned started, waiting, stopping;
+	bool twice;    /* two instances listed at one index */
+	bool scale_up; /* every action starts a free index below instances at the target */
 };
+
+/* Something of this app's own is due at `at` (a back-off, a deadline): the tick comes back. */
+static void wake_at(struct pass *p, int64_t at)
+{
+	if (!p->app->wake_ms || at < p->app->wake_ms)
+		p->app->wake_ms = at;
+}
 
 static bool ended(enum acre_slice_state st)
 {
@@ -180,6 +198,9 @@ static void admit(struct pass *p, struct app_instance_view *v)
 	}
 	if (st == APP_INSTANCE_HEALTHY)
 		app_restarts_healthy(&slot->restarts, p->now);
+	p->twice |= slot->listed;
+	slot->listed = true;
+	slot->level = app_instance_level(sl);
 	p->listed[p->ninst] = v;
 	p->inst[p->ninst++] = (struct app_instance){
 		.index = v->index,
@@ -285,11 +306,13 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 	const char *dep = dependency_waited(p->a, app);
 	if (dep) {
 		say_once(p, index, "dependency", "%s waits for app %s to be healthy", name, dep);
+		wake_at(p, p->now + APPS_RETRY_MS);
 		return;
 	}
 	if (slot->restarts.not_before_ms > p->now) {
 		say_once(p, index, "backoff", "%s waits for its restart back-off (%.1f s)", name,
 			 (double)(slot->restarts.not_before_ms - p->now) / 1000.0);
+		wake_at(p, slot->restarts.not_before_ms);
 		return;
 	}
 	struct app_spec other = {0}, *spec = &app->target_spec;
@@ -325,7 +348,11 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 	json_decref(json);
 	if (rc < 0)
 		goto fail;
-	p->settled = false;
+	/* A scale up's new instances are listed from here: the app counts them coming up. */
+	if (!p->scale_up)
+		p->settled = false;
+	slot->listed = true;
+	slot->level = 0;
 	slot->move_to[0] = '\0';
 	slot->restarts.not_before_ms = 0;
 	if (p->batch)
@@ -341,6 +368,7 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 fail:
 	say_once(p, index, "cannot", "cannot start %s (version %u): %s", name, version,
 		 err.message);
+	wake_at(p, p->now + APPS_RETRY_MS);
 	app_spec_free(&other);
 }
 
@@ -521,6 +549,8 @@ static void judge(struct pass *p, const struct app_plan *plan)
 	default:
 		break;
 	}
+	if (!d->stalled)
+		wake_at(p, d->deadline);
 	if (p->now < d->deadline || d->stalled)
 		return;
 	d->stalled = true;
@@ -586,11 +616,84 @@ static void count_health(struct pass *p)
 	}
 }
 
+/*
+ * A scale up (every action a start of a free index below instances, at the
+ * target) takes its first APPS_STARTS_PER_PASS starts now and keeps the
+ * rest for the passes that follow: returns how many actions to take now.
+ */
+static size_t plan_scale_up(struct pass *p, const struct app_plan *plan)
+{
+	struct app *app = p->app;
+	for (size_t i = 0; i < plan->nactions; i++) {
+		const struct app_action *act = &plan->actions[i];
+		if (act->kind != APP_ACTION_START || act->version != app->target ||
+		    act->index >= app->spec.instances ||
+		    (act->index < app->nslots && app->slots[act->index].listed))
+			return plan->nactions;
+	}
+	p->scale_up = plan->nactions > 0;
+	if (plan->nactions <= APPS_STARTS_PER_PASS ||
+	    acre_vec_reserve(&app->backlog, plan->nactions - APPS_STARTS_PER_PASS) < 0)
+		return plan->nactions;
+	for (size_t i = APPS_STARTS_PER_PASS; i < plan->nactions; i++)
+		app->backlog.v[app->backlog.n++] = plan->actions[i].index;
+	return APPS_STARTS_PER_PASS;
+}
+
+void app_backlog_run(struct apps *a, struct app *app, int64_t now)
+{
+	struct pass p = {
+		.a = a, .app = app, .now = now, .settled = true, .batch = true, .scale_up = true};
+	size_t n = app->backlog.n < APPS_STARTS_PER_PASS ? app->backlog.n : APPS_STARTS_PER_PASS;
+	app->reconciling = true;
+	for (size_t i = 0; i < n; i++)
+		start(&p, app->backlog.v[i], app->target);
+	app->reconciling = false;
+	memmove(app->backlog.v, app->backlog.v + n, (app->backlog.n - n) * sizeof(*app->backlog.v));
+	app->backlog.n -= n;
+	if (p.started || p.waiting)
+		deploy_step(a, app->dep,
+			    "started %u more instances at version %u, %u waiting for room; %zu "
+			    "more to start",
+			    p.started, app->target, p.waiting, app->backlog.n);
+	if (app->backlog.n)
+		app->dirty = true;
+}
+
+/*
+ * Nothing to do but wait for its instances to come up: each listed one at
+ * the target, below instances, neither failing nor stopping, one per index.
+ * Until that changes, apps.c counts their progress instead of a pass.
+ */
+static bool converging(const struct pass *p, const struct app_plan *plan)
+{
+	const struct app *app = p->app;
+	if (!p->settled || p->twice || (plan->nactions && !p->scale_up) || app->removing ||
+	    p->a->drains.n || (app->dep && app->dep->state == DEPLOY_PAUSED))
+		return false;
+	for (size_t i = 0; i < p->ninst; i++) {
+		const struct app_instance *in = &p->inst[i];
+		if (in->version != app->target || in->index >= app->spec.instances ||
+		    in->state == APP_INSTANCE_STOPPING || in->state == APP_INSTANCE_UNHEALTHY)
+			return false;
+	}
+	return true;
+}
+
 void app_reconcile(struct apps *a, struct app *app, int64_t now)
 {
 	struct pass p = {.a = a, .app = app, .now = now, .settled = true};
+	bool conv = false;
+	app->converging = false;
+	app->wake_ms = 0;
+	app->backlog.n = 0;
+	for (size_t i = 0; i < app->nslots; i++) {
+		app->slots[i].level = 0;
+		app->slots[i].listed = false;
+	}
 	if (app_instances_collect(a, app, &p.views, &p.nviews) < 0)
 		return;
+	app->reconciling = true;
 	p.inst = calloc(p.nviews + 1, sizeof(*p.inst));
 	p.listed = calloc(p.nviews + 1, sizeof(*p.listed));
 	if (!p.inst || !p.listed)
@@ -629,8 +732,9 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 	} else {
 		progress(&p, &plan);
 		restart_failed(&p);
-		p.batch = plan.nactions > APPS_STEP_BATCH;
-		for (size_t i = 0; i < plan.nactions; i++) {
+		size_t nactions = plan_scale_up(&p, &plan);
+		p.batch = nactions > APPS_STEP_BATCH;
+		for (size_t i = 0; i < nactions; i++) {
 			const struct app_action *act = &plan.actions[i];
 			if (act->kind == APP_ACTION_START)
 				start(&p, act->index, act->version);
@@ -640,11 +744,14 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 		if (p.batch && (p.started || p.waiting || p.stopping))
 			deploy_step(a, app->dep,
 				    "started %u instances at version %u, %u waiting for room; "
-				    "stopping %u",
-				    p.started, app->target, p.waiting, p.stopping);
+				    "stopping %u%s",
+				    p.started, app->target, p.waiting, p.stopping,
+				    app->backlog.n ? "; more to start" : "");
 		drain(&p);
 		if (p.settled)
 			judge(&p, &plan);
+		conv = app->dep == NULL || app->dep->state == DEPLOY_RUNNING;
+		conv = conv && converging(&p, &plan);
 	}
 	app_plan_free(&plan);
 	if (app->removing && p.ninst == 0 && p.settled) {
@@ -656,11 +763,13 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 	}
 health:
 	count_health(&p);
+	app->converging = conv;
 out:
 	free(p.inst);
 	free(p.listed);
 	free(p.at);
 	free(p.views);
-	if (!p.settled)
+	app->reconciling = false;
+	if (!p.settled || app->backlog.n)
 		app->dirty = true; /* what it did changes what it sees: once more */
 }

@@ -17,8 +17,10 @@
 #define APPS_STEP_BATCH 16   /* more actions in one pass: one step says them all */
 #define APPS_LARGE	1000 /* instances from which an app is reconciled at most ... */
 #define APPS_LARGE_EVERY_MS                                                                        \
-	100			   /* ... this often, or rarer by its size (apps.c): one pass      \
-				      over its instances takes the changes of many */
+	100			  /* ... this often, or rarer by its size (apps.c): one pass       \
+				     over its instances takes the changes of many */
+#define APPS_STARTS_PER_PASS 2000 /* a scale up's starts in one pass (app.backlog) */
+#define APPS_RETRY_MS	     250 /* a start that waits (a dependency) or failed is tried again after */
 #define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
 #define APPS_HOST_PORT_LAST  29999
 
@@ -56,6 +58,13 @@ struct app_slot {
 	char move_to[ACRE_NAME_MAX + 1];     /* its next placement's node (a move); "" none */
 	uint16_t host_ports[APP_PORTS_MAX];  /* chosen for --net host ports that name none */
 	char last_event[24];		     /* its last step said, so it is said once */
+	/*
+	 * How far its instance got, as the app last counted it: 0 not running,
+	 * 1 running, 2 healthy and ready (apps.c counts a converging app's
+	 * instances forward by it, without a pass over all of them).
+	 */
+	uint8_t level;
+	bool listed; /* an instance at this index was listed in this reconciliation */
 };
 
 struct app {
@@ -73,7 +82,22 @@ struct app {
 	struct deploy *dep;		   /* the running deployment, NULL: none */
 	ACRE_VEC(struct deploy *) deploys; /* every kept one, oldest first */
 	int64_t created_at, updated_at;
-	bool dirty;	      /* to reconcile at the end of the pass */
+	bool dirty; /* to reconcile at the end of the pass */
+	/*
+	 * Its last reconciliation took no action and waits only for its
+	 * instances, each at the target and below instances, to come up: until
+	 * one fails, stops or goes, or all are healthy, a change is counted
+	 * (running, healthy, the slot's level) rather than reconciled.
+	 */
+	bool converging;
+	bool reconciling; /* its own verbs' changes are its reconciliation's to look at */
+	/*
+	 * A scale up's starts beyond the first APPS_STARTS_PER_PASS, taken in the
+	 * passes that follow (while it converges): the first instances go to
+	 * their nodes while the rest are made, as bare slices sent in batches do.
+	 */
+	ACRE_VEC(unsigned) backlog;
+	int64_t wake_ms;      /* a timer of its own (a back-off, a deadline) is due then; 0: none */
 	int64_t next_pass_ms; /* a large app's next reconciliation, at the earliest */
 	bool row_dirty;	      /* its row is to be written */
 	bool gone;	      /* removed: its row is to be deleted, then it is freed */
@@ -96,6 +120,8 @@ struct apps {
 struct app *apps_find(struct apps *a, const char *name);
 int apps_insert(struct apps *a, struct app *app);
 void app_free(struct app *app);
+/* Something of the app changed that its last reconciliation did not see: a full one, next. */
+void app_touch(struct app *app);
 /* The spec of instance_version v: the newest kept version that runs it, parsed into out. */
 int app_spec_for_instances(struct app *app, uint32_t v, struct app_spec *out,
 			   struct acre_error *err);
@@ -126,12 +152,16 @@ int app_state_from_json(struct app *app, const json_t *j, struct acre_error *err
 
 /* reconcile.c: one app's instances towards what it wants. */
 void app_reconcile(struct apps *a, struct app *app, int64_t now);
+/* The next starts of a converging app's backlog, without reading its instances. */
+void app_backlog_run(struct apps *a, struct app *app, int64_t now);
 /* Its instances' slices by index (NULL where none); the array has n = max(index)+1 entries. */
 struct app_instance_view {
 	struct pool_slice *slice;
 	unsigned index;
 	uint32_t version;
 };
+/* How far the instance got: 0 not running, 1 running, 2 healthy and ready (app_slot.level). */
+uint8_t app_instance_level(const struct pool_slice *sl);
 int app_instances_collect(struct apps *a, const struct app *app, struct app_instance_view **out,
 			  size_t *n);
 
