@@ -11,9 +11,9 @@
 # capacity, reservations and slices by state add up; other paths get 404,
 # other methods 405, and a client stalled mid-request holds nothing up.
 # Once the slices are removed their series go and the node's CPU counter
-# does not go back.
+# does not go back; a port already taken fails the start with the reason.
 . "$(dirname "$0")/lib.sh"
-require curl promtool awk
+require curl promtool awk python3 ss
 
 # ---- refused before anything starts ------------------------------------------------
 for bad in nope 127.0.0.1 127.0.0.1:0 127.0.0.1:70000 :9100x; do
@@ -160,9 +160,25 @@ awk -v a="$node_cpu2" -v b="$node_cpu3" 'BEGIN { exit !(b >= a) }' ||
 assert_eq "$(value third "acre_node_slices{$N,state=\"running\"}")" 0 "running slices after rm"
 assert_eq "$(value third "acre_node_cpus{$N,kind=\"reserved\"}")" 0 "cpus reserved after rm"
 
-# ---- off by default ---------------------------------------------------------------------
+# ---- a port another process holds: the start fails and says why ------------------------
 stop_supervisor || fail "supervisor exited with an error"
+spawn_bg python3 -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $port)); s.listen(); time.sleep(600)"
+wait_for "ss -Hltn 'sport = :$port' | matches ." 5 || fail "the port holder did not listen"
+rc=0
+out=$("$ACRE_BIN/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$STATE_DIR" \
+	--cgroup-root "$CGROOT" --slice-cidr "$TEST_SLICE_CIDR" --metrics-listen "127.0.0.1:$port" \
+	</dev/null 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status with the port taken"
+assert_contains "$out" "--metrics-listen 127.0.0.1:$port: Address already in use" "the error"
+holder=${BG_PIDS[-1]}
+kill "$holder" && wait "$holder" 2>/dev/null
+wait_for "[ -z \"\$(ss -Hltn 'sport = :$port')\" ]" 5 || fail "the port holder did not let go"
+
+# ---- off by default ---------------------------------------------------------------------
 start_supervisor
-curl -s -o /dev/null --max-time 2 "$URL" && fail "metrics served without --metrics-listen"
+code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$URL")
+assert_eq "$code" 000 "GET /metrics without --metrics-listen (no connection)"
+[ -z "$(ss -Hltn "sport = :$port")" ] || fail "something listens on $port without --metrics-listen"
 grep -c 'event=metrics_listening' "$SUP_LOG" | matches -x 1 || fail "metrics served on the second start"
 exit 0
