@@ -8,6 +8,7 @@
  */
 #include "metrics.h"
 #include "metrics_text.h"
+#include "slice.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -15,7 +16,18 @@
 struct metrics {
 	struct evhttp *http;
 	struct acre_cgroup *subtree; /* the slices together; its stat files stay open */
+	/* What removed slices counted, so that the node's totals never go back. */
+	struct metrics_gone gone;
+	struct slice_observer observer;
 };
+
+static void on_slice_changed(void *ud, struct slice *s)
+{
+	struct metrics *m = ud;
+	if (s->rec.state == ACRE_SLICE_DESTROYED)
+		metrics_gone_add(&m->gone, s->has_final_net ? &s->final_net : NULL,
+				 s->has_final_runq ? &s->final_runq : NULL);
+}
 
 /* HOST and PORT of ADDR:PORT, the brackets of [V6]:PORT taken off. */
 static int split_listen(const char *listen, char host[256], uint16_t *port, struct acre_error *err)
@@ -80,7 +92,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	char node[256];
 	metrics_node_write(sv, m->subtree, metrics_node_name(sv, node), b);
-	metrics_slices_write(sv, b);
+	metrics_slices_write(sv, &m->gone, node, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  METRICS_CONTENT_TYPE);
 	evhttp_send_reply(req, 200, "OK", b);
@@ -103,6 +115,8 @@ int metrics_init(struct supervisor *sv, struct acre_error *err)
 		return acre_error_set(err, ENOMEM, NULL, "creating the metrics server");
 	}
 	sv->metrics = m;
+	m->observer = (struct slice_observer){.changed = on_slice_changed, .ud = m};
+	slice_observer_add(sv, &m->observer);
 	struct acre_error ignored = {0};
 	if (acre_cgroup_open_subtree(sv->cgroups, &m->subtree, &ignored) < 0)
 		m->subtree = NULL; /* out of memory: the node's families go without it */
@@ -129,6 +143,7 @@ void metrics_free(struct supervisor *sv)
 	struct metrics *m = sv->metrics;
 	if (!m)
 		return;
+	slice_observer_remove(sv, &m->observer);
 	evhttp_free(m->http);
 	acre_cgroup_free(m->subtree);
 	free(m);

@@ -28,7 +28,20 @@ void metrics_node_write(struct supervisor *sv, struct acre_cgroup *subtree, cons
 			struct evbuffer *b);
 
 /* ---- metrics_slices.c ---- */
-/* acre_slice_*, every slice with a cgroup, each labelled slice, app and install. */
-void metrics_slices_write(struct supervisor *sv, struct evbuffer *b);
+/* eBPF counts of the slices removed since the supervisor started. */
+struct metrics_gone {
+	struct acre_bpf_net net;
+	struct acre_bpf_runq runq;
+};
+/* Adds a removed slice's last counts (slice.h's final_*) to gone. */
+void metrics_gone_add(struct metrics_gone *gone, const struct acre_bpf_net *net,
+		      const struct acre_bpf_runq *runq);
+/*
+ * acre_slice_*, every slice with a cgroup, each labelled slice, app and
+ * install; and, with eBPF accounting, the node's network and run-queue
+ * totals (acre_node_slices_*): the live slices' counts and gone's.
+ */
+void metrics_slices_write(struct supervisor *sv, const struct metrics_gone *gone, const char *node,
+			  struct evbuffer *b);
 
 #endif

@@ -5,7 +5,9 @@
  * (isolation/'s cgroup stats, bpf/'s network and run-queue maps), and the
  * families are then written one after the other, as the format asks: a
  * family's lines together.  eBPF families are left out of a slice the
- * maps do not count, never written as zeros.
+ * maps do not count, never written as zeros.  The node's eBPF totals are
+ * written here too, from the same samples and what removed slices counted
+ * (metrics.c keeps that from their last counts, slice.h's final_*).
  */
 #include "metrics.h"
 #include "metrics_text.h"
@@ -163,14 +165,29 @@ static void cpu_and_memory(struct evbuffer *b, const struct sample *xs, size_t n
 	       "Processes of the slice the OOM killer ended.", oom_kills);
 }
 
+static const char *const net_classes[ACRE_BPF_CLASS_COUNT] = {
+	[ACRE_BPF_CLASS_NODE] = "node",
+	[ACRE_BPF_CLASS_POOL] = "pool",
+	[ACRE_BPF_CLASS_OUTSIDE] = "outside",
+};
+
+/* One slice's (or the node's) counts by class and direction; labels has two free places last. */
+static void net_samples(struct evbuffer *b, const char *name, struct metrics_label *labels,
+			size_t n, const struct acre_bpf_net *net, bool bytes)
+{
+	for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
+		const struct acre_bpf_net_counts *k = &net->by_class[c];
+		labels[n] = (struct metrics_label){"class", net_classes[c]};
+		labels[n + 1] = (struct metrics_label){"direction", "rx"};
+		metrics_sample_u64(b, name, labels, n + 2, bytes ? k->rx_bytes : k->rx_packets);
+		labels[n + 1].value = "tx";
+		metrics_sample_u64(b, name, labels, n + 2, bytes ? k->tx_bytes : k->tx_packets);
+	}
+}
+
 /* Bytes or packets by the other end's class and direction: the split `slice stat` shows. */
 static void network(struct evbuffer *b, const struct sample *xs, size_t n, bool bytes)
 {
-	static const char *const classes[ACRE_BPF_CLASS_COUNT] = {
-		[ACRE_BPF_CLASS_NODE] = "node",
-		[ACRE_BPF_CLASS_POOL] = "pool",
-		[ACRE_BPF_CLASS_OUTSIDE] = "outside",
-	};
 	const char *name =
 		bytes ? "acre_slice_network_bytes_total" : "acre_slice_network_packets_total";
 	metrics_family(b, name, "counter",
@@ -180,17 +197,8 @@ static void network(struct evbuffer *b, const struct sample *xs, size_t n, bool 
 	for (size_t i = 0; i < n; i++) {
 		if (!xs[i].have_net)
 			continue;
-		for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
-			const struct acre_bpf_net_counts *k = &xs[i].net.by_class[c];
-			struct metrics_label l[] = {xs[i].labels[0],
-						    xs[i].labels[1],
-						    xs[i].labels[2],
-						    {"class", classes[c]},
-						    {"direction", "rx"}};
-			metrics_sample_u64(b, name, l, 5, bytes ? k->rx_bytes : k->rx_packets);
-			l[4].value = "tx";
-			metrics_sample_u64(b, name, l, 5, bytes ? k->tx_bytes : k->tx_packets);
-		}
+		struct metrics_label l[5] = {xs[i].labels[0], xs[i].labels[1], xs[i].labels[2]};
+		net_samples(b, name, l, 3, &xs[i].net, bytes);
 	}
 }
 
@@ -203,29 +211,91 @@ static void network(struct evbuffer *b, const struct sample *xs, size_t n, bool 
  */
 #define RUNQ_BOUNDS 24
 
-static void runq(struct evbuffer *b, const struct sample *xs, size_t n)
+/* One histogram's series from the eBPF slots, those above the last bound in +Inf. */
+static void runq_series(struct evbuffer *b, const char *name, const struct metrics_label *labels,
+			size_t n, const struct acre_bpf_runq *rq)
 {
 	double bounds[RUNQ_BOUNDS];
+	uint64_t counts[RUNQ_BOUNDS + 1] = {0};
 	for (size_t i = 0; i < RUNQ_BOUNDS; i++)
 		bounds[i] = (double)(2ULL << i) * 1e-6;
+	for (size_t k = 0; k < ACRE_BPF_RUNQ_SLOTS; k++)
+		counts[k < RUNQ_BOUNDS ? k : RUNQ_BOUNDS] += rq->slots[k];
+	struct metrics_histogram h = {.bounds = bounds,
+				      .counts = counts,
+				      .nbounds = RUNQ_BOUNDS,
+				      .sum = (double)rq->total_ns / 1e9};
+	metrics_histogram(b, name, labels, n, &h);
+}
+
+static void runq(struct evbuffer *b, const struct sample *xs, size_t n)
+{
 	const char *name = "acre_slice_runqueue_latency_seconds";
 	metrics_family(b, name, "histogram",
 		       "Time the slice's threads waited to run once woken (eBPF, log2 buckets).");
-	for (size_t i = 0; i < n; i++) {
-		if (!xs[i].have_runq)
-			continue;
-		uint64_t counts[RUNQ_BOUNDS + 1] = {0};
-		for (size_t k = 0; k < ACRE_BPF_RUNQ_SLOTS; k++)
-			counts[k < RUNQ_BOUNDS ? k : RUNQ_BOUNDS] += xs[i].rq.slots[k];
-		struct metrics_histogram h = {.bounds = bounds,
-					      .counts = counts,
-					      .nbounds = RUNQ_BOUNDS,
-					      .sum = (double)xs[i].rq.total_ns / 1e9};
-		metrics_histogram(b, name, xs[i].labels, 3, &h);
+	for (size_t i = 0; i < n; i++)
+		if (xs[i].have_runq)
+			runq_series(b, name, xs[i].labels, 3, &xs[i].rq);
+}
+
+static void net_add(struct acre_bpf_net *to, const struct acre_bpf_net *from)
+{
+	for (int c = 0; c < ACRE_BPF_CLASS_COUNT; c++) {
+		to->by_class[c].rx_bytes += from->by_class[c].rx_bytes;
+		to->by_class[c].tx_bytes += from->by_class[c].tx_bytes;
+		to->by_class[c].rx_packets += from->by_class[c].rx_packets;
+		to->by_class[c].tx_packets += from->by_class[c].tx_packets;
 	}
 }
 
-void metrics_slices_write(struct supervisor *sv, struct evbuffer *b)
+static void runq_add(struct acre_bpf_runq *to, const struct acre_bpf_runq *from)
+{
+	to->total_ns += from->total_ns;
+	to->count += from->count;
+	for (size_t k = 0; k < ACRE_BPF_RUNQ_SLOTS; k++)
+		to->slots[k] += from->slots[k];
+}
+
+void metrics_gone_add(struct metrics_gone *gone, const struct acre_bpf_net *net,
+		      const struct acre_bpf_runq *runq)
+{
+	if (net)
+		net_add(&gone->net, net);
+	if (runq)
+		runq_add(&gone->runq, runq);
+}
+
+/*
+ * The node's totals of what eBPF counts: the live slices and the removed
+ * ones, so that a slice leaving never takes the counter back.
+ */
+static void node_totals(struct evbuffer *b, const struct sample *xs, size_t n,
+			const struct metrics_gone *gone, const char *node)
+{
+	struct metrics_gone all = *gone;
+	for (size_t i = 0; i < n; i++)
+		metrics_gone_add(&all, xs[i].have_net ? &xs[i].net : NULL,
+				 xs[i].have_runq ? &xs[i].rq : NULL);
+	struct metrics_label l[3] = {{"node", node}};
+	const char *name = "acre_node_slices_network_bytes_total";
+	metrics_family(b, name, "counter",
+		       "IP bytes of the node's slices together, removed ones' too, by the other "
+		       "end's class and direction.");
+	net_samples(b, name, l, 1, &all.net, true);
+	name = "acre_node_slices_network_packets_total";
+	metrics_family(b, name, "counter",
+		       "Packets of the node's slices together, removed ones' too, by class and "
+		       "direction.");
+	net_samples(b, name, l, 1, &all.net, false);
+	name = "acre_node_slices_runqueue_latency_seconds";
+	metrics_family(b, name, "histogram",
+		       "Time the threads of the node's slices waited to run once woken, removed "
+		       "slices' too.");
+	runq_series(b, name, l, 1, &all.runq);
+}
+
+void metrics_slices_write(struct supervisor *sv, const struct metrics_gone *gone, const char *node,
+			  struct evbuffer *b)
 {
 	_cleanup_free_ struct slice **list = slice_ops_list(sv);
 	size_t total = acre_map_size(sv->slices), n = 0;
@@ -236,7 +306,10 @@ void metrics_slices_write(struct supervisor *sv, struct evbuffer *b)
 		if (read_sample(list[i], &xs[n]))
 			n++;
 	cpu_and_memory(b, xs, n);
+	if (!sv->bpf)
+		return;
 	network(b, xs, n, true);
 	network(b, xs, n, false);
 	runq(b, xs, n);
+	node_totals(b, xs, n, gone, node);
 }

@@ -10,8 +10,8 @@
 # shows run-queue and network counts (with eBPF accounting); the node's
 # capacity, reservations and slices by state add up; other paths get 404,
 # other methods 405, and a client stalled mid-request holds nothing up.
-# Once the slices are removed their series go and the node's CPU counter
-# does not go back; a port already taken fails the start with the reason.
+# Once the slices are removed their series go and the node's counters (CPU,
+# and the eBPF totals) do not go back; a port already taken fails the start with the reason.
 . "$(dirname "$0")/lib.sh"
 require curl promtool awk python3 ss
 
@@ -128,6 +128,12 @@ if [ "$accounting" = 1 ]; then
 	gt "$rx" 10000 || fail "waker received $rx bytes over loopback (its scrapes are larger)"
 	grep -q "^acre_slice_network_bytes_total{$W,class=\"outside\",direction=\"tx\"} " \
 		"$TEST_DIR/second" || fail "no class/direction series for waker"
+	# The node's totals hold the slices' counts (a scrape later, so at least as many).
+	w_out=$(value second "acre_slice_network_bytes_total{$W,class=\"outside\",direction=\"rx\"}")
+	node_rx2=$(value second "acre_node_slices_network_bytes_total{$N,class=\"outside\",direction=\"rx\"}")
+	[ "$node_rx2" -ge "$w_out" ] || fail "the node's outside rx $node_rx2 is below waker's $w_out"
+	node_rq2=$(value second "acre_node_slices_runqueue_latency_seconds_count{$N}")
+	[ "$node_rq2" -ge "$W_RQ" ] || fail "the node's run-queue count $node_rq2 is below waker's $W_RQ"
 else
 	log "accounting off: eBPF families not checked"
 	grep -q '^acre_slice_network_bytes_total{' "$TEST_DIR/second" &&
@@ -158,6 +164,14 @@ node_cpu3=$(value third "acre_node_slices_cpu_seconds_total{$N}")
 awk -v a="$node_cpu2" -v b="$node_cpu3" 'BEGIN { exit !(b >= a) }' ||
 	fail "the node's cpu seconds went back from $node_cpu2 to $node_cpu3 when the slices left"
 assert_eq "$(value third "acre_node_slices{$N,state=\"running\"}")" 0 "running slices after rm"
+if [ "$accounting" = 1 ]; then
+	node_rx3=$(value third "acre_node_slices_network_bytes_total{$N,class=\"outside\",direction=\"rx\"}")
+	[ "$node_rx3" -ge "$node_rx2" ] ||
+		fail "the node's outside rx went back from $node_rx2 to $node_rx3 when the slices left"
+	node_rq3=$(value third "acre_node_slices_runqueue_latency_seconds_count{$N}")
+	[ "$node_rq3" -ge "$node_rq2" ] ||
+		fail "the node's run-queue count went back from $node_rq2 to $node_rq3"
+fi
 assert_eq "$(value third "acre_node_cpus{$N,kind=\"reserved\"}")" 0 "cpus reserved after rm"
 
 # ---- a port another process holds: the start fails and says why ------------------------
