@@ -228,6 +228,7 @@ $(BUILD)/lib-san/libacre-%.a: $$(call san_obj,$$*)
 TEST_SRCS_test_vip := bpf/vip_slots.c supervisor/vip_msg.c
 TEST_SRCS_test_health_verdict := supervisor/health_verdict.c
 TEST_SRCS_test_log_tail := supervisor/log_tail.c
+TEST_SRCS_test_metrics_text := supervisor/metrics_text.c
 TEST_SRCS_test_ipam := netns/cidr.c netns/config.c netns/ipam.c
 TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_cli_app := cli/app_flags.c cli/app_names.c cli/run_flags.c cli/run_checks.c \

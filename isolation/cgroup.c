@@ -106,6 +106,13 @@ int acre_cgroup_open(struct acre_cgroup_system *sys, const char *name, struct ac
 	return 0;
 }
 
+int acre_cgroup_open_subtree(struct acre_cgroup_system *sys, struct acre_cgroup **out,
+			     struct acre_error *err)
+{
+	/* Paths are the name under each hierarchy's subtree fd: "." is the subtree. */
+	return acre_cgroup_open(sys, ".", out, err);
+}
+
 void acre_cgroup_free(struct acre_cgroup *cg)
 {
 	if (!cg)

@@ -34,6 +34,8 @@ enum cg_stat_file {
 	CG_STAT_MEM_PEAK,    /* memory.peak | memory.max_usage_in_bytes */
 	CG_STAT_MEM_EVENTS,  /* memory.events | memory.oom_control */
 	CG_STAT_PIDS,	     /* pids.current */
+	CG_STAT_MEM_STAT,    /* memory.stat */
+	CG_STAT_MEM_KMEM,    /* v1 memory.kmem.usage_in_bytes */
 	CG_STAT_COUNT,
 };
 

@@ -1,6 +1,6 @@
 /*
  * Reading a slice's usage back from its cgroups: CPU time and throttling,
- * memory now and at peak, OOM kills, pids.  v1 and v2 name and scale these
+ * memory now, at peak and by kind, OOM kills, pids.  v1 and v2 name and scale these
  * differently; callers get one struct in nanoseconds and bytes.  `acre slice
  * stat` reads every slice at once, so the files stay open and each read is
  * a single pread(2) at offset 0, which makes kernfs generate them afresh.
@@ -19,6 +19,8 @@ static const struct {
 	[CG_STAT_MEM_PEAK] = {ACRE_CG_MEMORY, "memory.max_usage_in_bytes", "memory.peak"},
 	[CG_STAT_MEM_EVENTS] = {ACRE_CG_MEMORY, "memory.oom_control", "memory.events"},
 	[CG_STAT_PIDS] = {ACRE_CG_PIDS, "pids.current", "pids.current"},
+	[CG_STAT_MEM_STAT] = {ACRE_CG_MEMORY, "memory.stat", "memory.stat"},
+	[CG_STAT_MEM_KMEM] = {ACRE_CG_MEMORY, "memory.kmem.usage_in_bytes", NULL},
 };
 
 static bool is_v2(const struct acre_cgroup *cg, enum acre_cgroup_controller ctl)
@@ -100,5 +102,27 @@ int acre_cgroup_read_stats(struct acre_cgroup *cg, struct acre_cgroup_stats *st)
 	st->memory_peak = stat_u64(cg, CG_STAT_MEM_PEAK);
 	st->oom_kills = acre_cgroup_oom_kills(cg);
 	st->pids_current = zero_if_none(stat_u64(cg, CG_STAT_PIDS));
+	return 0;
+}
+
+int acre_cgroup_read_memory_kinds(struct acre_cgroup *cg, struct acre_cgroup_memory_kinds *mk)
+{
+	char text[8192];
+	*mk = (struct acre_cgroup_memory_kinds){ACRE_STAT_NONE, ACRE_STAT_NONE, ACRE_STAT_NONE,
+						ACRE_STAT_NONE};
+	ssize_t n = read_stat(cg, CG_STAT_MEM_STAT, text, sizeof(text));
+	if (n < 0)
+		return (int)n;
+	if (is_v2(cg, ACRE_CG_MEMORY)) {
+		mk->anon = find_key(text, "anon");
+		mk->file = find_key(text, "file");
+		mk->kernel = find_key(text, "kernel");
+		mk->slab = find_key(text, "slab");
+	} else {
+		/* The total_ lines count the cgroup's descendants too, as the v2 file does. */
+		mk->anon = find_key(text, "total_rss");
+		mk->file = find_key(text, "total_cache");
+		mk->kernel = stat_u64(cg, CG_STAT_MEM_KMEM);
+	}
 	return 0;
 }

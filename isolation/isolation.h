@@ -51,6 +51,12 @@ int acre_cgroup_create(struct acre_cgroup_system *sys, const char *name, struct 
 /* Opens the existing cgroups of a slice (after a supervisor restart). */
 int acre_cgroup_open(struct acre_cgroup_system *sys, const char *name, struct acre_cgroup **out,
 		     struct acre_error *err);
+/*
+ * The subtree itself, to read its stats: every slice's usage, the ended ones'
+ * CPU time included (the kernel keeps it in the parent).  Never to remove.
+ */
+int acre_cgroup_open_subtree(struct acre_cgroup_system *sys, struct acre_cgroup **out,
+			     struct acre_error *err);
 void acre_cgroup_free(struct acre_cgroup *cg);
 const char *acre_cgroup_name(const struct acre_cgroup *cg);
 
@@ -82,6 +88,18 @@ struct acre_cgroup_stats {
 int acre_cgroup_read_stats(struct acre_cgroup *cg, struct acre_cgroup_stats *st);
 /* OOM kills counted in the slice's memory cgroup so far. */
 uint64_t acre_cgroup_oom_kills(struct acre_cgroup *cg);
+/*
+ * Memory by kind, from memory.stat: anonymous and file-backed pages (v1's
+ * total_rss and total_cache), kernel memory (v2's kernel, v1's
+ * memory.kmem.usage_in_bytes) and slab (v2 only); ACRE_STAT_NONE for a
+ * kind this kernel does not keep.  Apart from acre_cgroup_read_stats, which
+ * `slice stat` calls for every slice, because memory.stat costs more to
+ * make than the other files together.
+ */
+struct acre_cgroup_memory_kinds {
+	uint64_t anon, file, kernel, slab;
+};
+int acre_cgroup_read_memory_kinds(struct acre_cgroup *cg, struct acre_cgroup_memory_kinds *mk);
 
 /* ---- seccomp --------------------------------------------------------------- */
 

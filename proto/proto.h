@@ -131,12 +131,14 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
 /*
  * acre.app: the app whose instance the slice is (spread and unique count an
  * app's instances together by it; plain slices by "app").
+ * acre.install: the package install that made the slice (through its apps).
  * acre.on-partition: what the slice's node does when cut off from the
  * controller for its disconnect grace: "replace" stops the slice (the
  * controller runs it elsewhere once the node is lost); "wait", or none,
  * leaves it running.
  */
 #define ACRE_LABEL_APP		  "acre.app"
+#define ACRE_LABEL_INSTALL	  "acre.install"
 #define ACRE_LABEL_ON_PARTITION	  "acre.on-partition"
 #define ACRE_ON_PARTITION_REPLACE "replace"
 #define ACRE_ON_PARTITION_WAIT	  "wait"

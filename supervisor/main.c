@@ -15,6 +15,7 @@
 #include "prelaunch.h"
 #include "recover.h"
 #include "health.h"
+#include "metrics.h"
 #include "rwroot.h"
 #include "server.h"
 #include "slice.h"
@@ -55,6 +56,8 @@ static const char usage[] =
 	"  --egress nat|none    bridged slices reach outside the node through its address\n"
 	"                       (nat, the default), or only the node and the pool (none)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default info)\n"
+	"  --metrics-listen ADDR:PORT  serve Prometheus text of the node and its slices\n"
+	"                       at http://ADDR:PORT/metrics (default: not served)\n"
 	"  --controller HOST:PORT  join the pool of this controller, with:\n"
 	"    --join-token T | --join-token-file F   the pool's join token\n"
 	"    --attr KEY=VALUE   an attribute of this node for placement (repeatable)\n"
@@ -135,6 +138,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"insecure", no_argument, NULL, 1007},
 		{"node-address", required_argument, NULL, 1008},
 		{"net-capacity", required_argument, NULL, 1009},
+		{"metrics-listen", required_argument, NULL, 1011},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -269,6 +273,13 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 						       : "--net-capacity: must be above 0");
 				return -1;
 			}
+			break;
+		case 1011:
+			if (metrics_listen_check(optarg, &err) < 0) {
+				fprintf(stderr, "acre-supervisor: %s\n", err.message);
+				return -1;
+			}
+			o->metrics_listen = optarg;
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);
@@ -465,6 +476,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 	recover_sweep_cgroups(sv);
 	if ((rc = prelaunch_init(sv, sv->opt.prelaunch, err)) < 0)
 		return rc;
+	if ((rc = metrics_init(sv, err)) < 0)
+		return rc;
 	if ((rc = server_listen(sv, &socket_ops_handler, err)) == 0)
 		controller_link_start(sv->link);
 	return rc;
@@ -473,6 +486,7 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 static void teardown(struct supervisor *sv)
 {
 	server_close(sv);
+	metrics_free(sv);
 	health_free(sv);
 	if (sv->slices) {
 		finish_removals(sv);
@@ -518,8 +532,12 @@ static void teardown(struct supervisor *sv)
 int main(int argc, char **argv)
 {
 	static char init_buf[PATH_MAX];
-	struct supervisor sv = {
-		.listen_fd = -1, .state_fd = -1, .slices_fd = -1, .lock_fd = -1, .init_exe_fd = -1};
+	struct supervisor sv = {.listen_fd = -1,
+				.state_fd = -1,
+				.slices_fd = -1,
+				.lock_fd = -1,
+				.init_exe_fd = -1,
+				.started_ns = acre_monotonic_ns()};
 	if (argc > 1 && strcmp(argv[1], "join") == 0)
 		return supervisor_join_main(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &sv.opt, init_buf, sizeof(init_buf)) < 0)

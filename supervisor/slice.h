@@ -54,6 +54,13 @@ struct slice {
 	struct health_probes *probes; /* health.c's, while checks run */
 	/* Why the node itself ends this run (partition.c), "": a client did; leads its reason. */
 	char stop_reason[128];
+	/*
+	 * Its eBPF counters as they were when it was removed from the maps, for
+	 * the observers told of DESTROYED (metrics.c keeps the node's totals).
+	 */
+	bool has_final_net, has_final_runq;
+	struct acre_bpf_net final_net;
+	struct acre_bpf_runq final_runq;
 };
 
 /*

@@ -541,6 +541,15 @@ static void remove_cgroups(struct slice *s)
 		 s->rec.spec.name, err.message);
 }
 
+/* Out of the eBPF maps, its last counts kept for the observers of its end. */
+static void forget_counters(struct slice *s)
+{
+	uint64_t id = acre_cgroup_id(s->cgroup);
+	s->has_final_net = acre_bpf_net_read(s->sv->bpf, id, &s->final_net) == 0;
+	s->has_final_runq = acre_bpf_runq_read(s->sv->bpf, id, &s->final_runq) == 0;
+	acre_bpf_slice_remove(s->sv->bpf, id);
+}
+
 void slice_destroy(struct slice *s)
 {
 	struct supervisor *sv = s->sv;
@@ -557,7 +566,7 @@ void slice_destroy(struct slice *s)
 	network_release(sv, &s->rec.spec, slice_is_active(s), &s->veth_ifindex);
 	if (s->cgroup) {
 		if (sv->bpf)
-			acre_bpf_slice_remove(sv->bpf, acre_cgroup_id(s->cgroup));
+			forget_counters(s);
 		remove_cgroups(s);
 	}
 	/* Its processes are gone: what it wrote over the host root goes too. */

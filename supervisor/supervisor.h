@@ -5,6 +5,9 @@
  * one way, down this list:
  *
  *   main.c                          wires the rest together
+ *   metrics.h       metrics.c, metrics_node.c, metrics_slices.c: Prometheus text
+ *                                   of the node and its slices on --metrics-listen
+ *   metrics_text.h  metrics_text.c  the text format itself (pure)
  *   socket_ops.h    socket_ops.c    the socket's requests, decoded and answered
  *   controller_link.h  controller_link.c, controller_outbox.c, controller_ops.c,
  *                   partition.c:    the link to the pool and its requests, and
@@ -66,6 +69,7 @@ struct supervisor_options {
 	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
 	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
 	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
+	const char *metrics_listen; /* --metrics-listen ADDR:PORT; NULL: no metrics served */
 	struct controller_link_options link;
 };
 
@@ -76,6 +80,7 @@ struct network;
 struct pool_net;
 struct egress;
 struct health;
+struct metrics;
 struct prelaunch;
 struct server_handler;
 struct slice_observer;
@@ -118,6 +123,8 @@ struct supervisor {
 	struct controller_link *link; /* NULL unless --controller */
 	struct acre_map *vips;	      /* group name -> struct vip_record (vip.h) */
 	struct health *health;	      /* the slices' checks (health.h) */
+	struct metrics *metrics;      /* NULL unless --metrics-listen (metrics.h) */
+	uint64_t started_ns;	      /* monotonic, when the process started */
 };
 
 /* join.c: `acre-supervisor join ...`, this host joining a pool; the exit status. */
