@@ -102,15 +102,19 @@ static int expand_one(struct made *m, const struct pkg_template *t, const struct
 {
 	const json_t *when = json_object_get(t->body, "when");
 	const char *kind = json_object_get(t->body, "app") ? "app" : "volume";
-	_cleanup_json_ json_t *out = NULL;
+	_cleanup_json_ json_t *body = json_copy(t->body), *out = NULL;
 	if (when && !when_holds(when, ctx->options))
 		return 0;
-	int rc = pkg_template_render(json_object_get(t->body, kind), ctx, t->file, &out, err);
+	/* The body rendered whole, so that errors name the path from its top ("app.slice"). */
+	if (!body)
+		return -ENOMEM;
+	json_object_del(body, "when");
+	int rc = pkg_template_render(body, ctx, t->file, &out, err);
 	if (rc < 0)
 		return rc;
 	if (!strcmp(kind, "app"))
-		return make_app(m, out, t->file, ctx->install, err);
-	return make_volume(m, out, t->file, ctx->install, err);
+		return make_app(m, json_object_get(out, kind), t->file, ctx->install, err);
+	return make_volume(m, json_object_get(out, kind), t->file, ctx->install, err);
 }
 
 static int volume_cmp(const void *a, const void *b)

@@ -20,11 +20,11 @@ static int versions_of(const char *repo, const char *name, char ***out)
 	struct dirent *e;
 	snprintf(path, sizeof(path), "%s/%s", repo, name);
 	_cleanup_dir_ DIR *d = opendir(path);
+	if (!d)
+		return -errno;
 	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	if (!d)
-		return -errno;
 	while ((e = readdir(d)))
 		if (pkg_version_valid(e->d_name) && acre_strv_push(&v, e->d_name) < 0)
 			return -ENOMEM;
@@ -41,13 +41,13 @@ static int name_cmp(const void *a, const void *b)
 int pkg_repo_dir_list(const char *repo, json_t **out, struct acre_error *err)
 {
 	_cleanup_dir_ DIR *d = opendir(repo);
-	_cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
-	_cleanup_json_ json_t *o = json_object();
 	struct dirent *e;
-	if (!names || !o)
-		return -ENOMEM;
 	if (!d)
 		return acre_error_set(err, errno, "", "repository %s: %s", repo, strerror(errno));
+	_cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+	_cleanup_json_ json_t *o = json_object();
+	if (!names || !o)
+		return -ENOMEM;
 	while ((e = readdir(d)))
 		if (pkg_name_valid(e->d_name) && acre_strv_push(&names, e->d_name) < 0)
 			return -ENOMEM;
