@@ -26,6 +26,12 @@ bool pkg_type_matches(const char *type, const json_t *v)
 	return false;
 }
 
+/* "an integer", "a string": the article of a type's name. */
+static const char *article(const char *type)
+{
+	return strchr("aeiou", type[0]) ? "an" : "a";
+}
+
 /* The value as a message shows it: JSON, compact, shortened. */
 static void show(const json_t *v, char *buf, size_t len)
 {
@@ -136,10 +142,9 @@ int pkg_value_check(const json_t *schema, const json_t *v, const char *path, jso
 	if (!pkg_type_matches(type, v)) {
 		char a[80];
 		show(v, a, sizeof(a));
-		return acre_error_set(
-			err, EINVAL, path, "%s: %s is %s %s, not %s %s", path, a,
-			json_is_integer(v) || json_is_array(v) ? "an" : "a", pkg_json_type_name(v),
-			!strcmp(type, "integer") || !strcmp(type, "array") ? "an" : "a", type);
+		return acre_error_set(err, EINVAL, path, "%s: %s is %s %s, not %s %s", path, a,
+				      article(pkg_json_type_name(v)), pkg_json_type_name(v),
+				      article(type), type);
 	}
 	if ((rc = check_enum(schema, v, path, err)) < 0)
 		return rc;
@@ -199,8 +204,7 @@ static int check_object(const json_t *schema, const json_t *v, const char *path,
 		char a[80];
 		show(v, a, sizeof(a));
 		return acre_error_set(err, EINVAL, path, "%s: %s is %s %s, not an object", path, a,
-				      json_is_integer(v) || json_is_array(v) ? "an" : "a",
-				      pkg_json_type_name(v));
+				      article(pkg_json_type_name(v)), pkg_json_type_name(v));
 	}
 	json_object_foreach ((json_t *)v, key, x) {
 		if (!json_object_get(props, key)) {
@@ -225,7 +229,7 @@ int pkg_options_check(const json_t *schema, const json_t *options, json_t **out,
 		      struct acre_error *err)
 {
 	*out = NULL;
-	return check_object(schema, options ? options : NULL, "options", out, err);
+	return check_object(schema, options, "options", out, err);
 }
 
 static json_t *defaults_of(const json_t *schema)

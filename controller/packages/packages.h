@@ -176,6 +176,14 @@ int pkg_options_set(const json_t *schema, json_t *options, const char *assignmen
 		    struct acre_error *err);
 /* A copy of options with the value of every secret option replaced by PKG_SECRET_REDACTED. */
 json_t *pkg_options_redact(const json_t *schema, const json_t *options);
+/*
+ * The secret options that have a value, as {"redis.auth.token": "TEXT"}:
+ * each is to reach the install's tasks as the file /run/secrets/PATH (a
+ * string as it is, any other value as compact JSON).  A template cannot
+ * read a secret option (pkg_template_check refuses it), so a secret never
+ * ends up in an app spec, which apps show.
+ */
+json_t *pkg_options_secrets(const json_t *schema, const json_t *options);
 
 /* ---- templates and expansion (template.c, expand.c, owner.c) ----------------------------- */
 
@@ -203,8 +211,10 @@ struct pkg_context {
 int pkg_template_render(const json_t *value, const struct pkg_context *ctx, const char *file,
 			json_t **out, struct acre_error *err);
 /*
- * Every placeholder of value names something of the schema and every key
- * of "when" an option of it; checked when a package is loaded.
+ * A template's shape ("when" and one of "app" and "volume"), every
+ * placeholder naming something of the schema that is not secret, every
+ * key of "when" an option of it and its value of the option's type;
+ * checked when a package is loaded.
  */
 int pkg_template_check(const struct pkg_template *t, const json_t *schema, struct acre_error *err);
 

@@ -47,6 +47,13 @@ static json_t *resolve(struct walk *w, const char *name, const char *path, bool 
 			fail(w, path, EINVAL, "unknown placeholder {{%s}}: no such option", name);
 			return NULL;
 		}
+		if (json_is_true(json_object_get(s, "secret"))) {
+			fail(w, path, EPERM,
+			     "{{%s}} is a secret: it reaches the task as a file in /run/secrets, "
+			     "never through a template (which apps show)",
+			     name);
+			return NULL;
+		}
 		if (in_text && (!strcmp(t, "object") || !strcmp(t, "array"))) {
 			fail(w, path, EINVAL,
 			     "{{%s}} is an object or array: it cannot be put inside text", name);

@@ -295,7 +295,8 @@ static const char manifest[] = "{'name': 'demo', 'version': '1.2.0', 'descriptio
 static const char config[] = "{'type': 'object', 'properties': {"
 			     " 'count': {'type': 'integer', 'default': 2, 'minimum': 0},"
 			     " 'extra': {'type': 'boolean', 'default': false},"
-			     " 'opt': {'type': 'string'}}}";
+			     " 'opt': {'type': 'string'},"
+			     " 'pw': {'type': 'string', 'secret': true}}}";
 static const char web[] = "{'app': {'name': '{{install.name}}-web', 'instances': "
 			  "'{{options.count}}', 'slice': {'command': ['/bin/sleep', '1000']},"
 			  " 'labels': {'package': '{{package.name}}-{{package.version}}'}}}";
@@ -445,6 +446,14 @@ static void test_load_refused(void **state)
 	write_package(t, manifest, config, when);
 	expect_load_refused(t, "templates/web.json: when: options.extra: \"yes\" is a string, "
 			       "not a boolean");
+	const char *const secret[] = {
+		"web.json",
+		"{'app': {'name': 'x', 'slice': {'command': ['/bin/x'], 'env': {'PW': "
+		"'{{options.pw}}'}}}}",
+		NULL};
+	write_package(t, manifest, config, secret);
+	expect_load_refused(t, "templates/web.json: app.slice.env.PW: {{options.pw}} is a secret: "
+			       "it reaches the task as a file in /run/secrets");
 	const char *const both[] = {"web.json", "{'app': {}, 'volume': {}}", NULL};
 	write_package(t, manifest, config, both);
 	expect_load_refused(t, "templates/web.json: must have one of app and volume");

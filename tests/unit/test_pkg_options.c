@@ -120,6 +120,8 @@ static void test_each_keyword_refused(void **state)
 		       "options.redis: 5 is an integer, not an object");
 	expect_refused(s, "{'name': 'web', 'hosts': [1, 0]}", "options.hosts[1]",
 		       "options.hosts[1]: 0 is below the minimum 1");
+	expect_refused(s, "{'name': 'web', 'mode': {}}", "options.mode",
+		       "options.mode: {} is an object, not a string");
 	expect_refused(s, "{'name': 'web', 'hosts': 3}", "options.hosts",
 		       "options.hosts: 3 is an integer, not an array");
 }
@@ -178,6 +180,11 @@ static void test_redact(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "password")), "hunter2");
 	_cleanup_free_ char *text = json_dumps(r, 0);
 	assert_null(strstr(text, "hunter2"));
+
+	/* What the files in /run/secrets are to hold, by option path. */
+	_cleanup_json_ json_t *files = pkg_options_secrets(s, o);
+	_cleanup_json_ json_t *want = json_q("{'password': 'hunter2', 'redis.auth.token': 'z'}");
+	assert_true(json_equal(files, want));
 }
 
 static void expect_schema_refused(const char *text, const char *message)
