@@ -292,6 +292,13 @@ int pkg_sha256_file(const char *path, char hex[65], struct acre_error *err);
 /* -EBADMSG when the file's SHA-256 is not expected (either case), naming both. */
 int pkg_sha256_verify(const char *path, const char *expected, struct acre_error *err);
 bool pkg_sha256_valid(const char *hex);
+/*
+ * The SHA-256 a project's published checksum file (sha256_from) gives for
+ * file (a URL or a path: its last component is looked up): the line
+ * "HEX  NAME" or "HEX *NAME" (sha256sum's output) for that name, or a
+ * file holding the hex alone.  -ENOENT when it lists none for it.
+ */
+int pkg_sha256_from_text(const char *text, const char *file, char hex[65], struct acre_error *err);
 
 /*
  * Whether an install at version `from` may move to package `to` in place:

@@ -181,12 +181,47 @@ static void test_sha256(void **state)
 	assert_contains(err.message, "missing: No such file or directory");
 }
 
+static void test_sha256_from(void **state)
+{
+	(void)state;
+	static const char sums[] = "111111111111111111111111111111111111111111111111111111111111111"
+				   "1  spark-3.5.1-bin-hadoop3.tgz.asc\n"
+				   "ABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABC"
+				   "D *spark-3.5.1-bin-hadoop3.tgz\r\n"
+				   "not a checksum line\n";
+	char hex[65];
+	struct acre_error err = {0};
+	assert_int_equal(pkg_sha256_from_text(sums,
+					      "https://dlcdn.example.org/spark/spark-3.5.1-bin-"
+					      "hadoop3.tgz",
+					      hex, &err),
+			 0);
+	assert_string_equal(hex,
+			    "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd");
+	assert_int_equal(pkg_sha256_from_text(sums, "spark-3.5.1-bin-hadoop3.tgz.asc", hex, &err),
+			 0);
+	assert_string_equal(hex,
+			    "1111111111111111111111111111111111111111111111111111111111111111");
+	assert_int_equal(pkg_sha256_from_text(sums, "https://e.org/spark.tgz", hex, &err), -ENOENT);
+	assert_string_equal(err.message, "the checksum file lists no SHA-256 for spark.tgz");
+	/* A .sha256 file holding the hex alone. */
+	assert_int_equal(
+		pkg_sha256_from_text(
+			"2222222222222222222222222222222222222222222222222222222222222222\n",
+			"https://e.org/x.tgz", hex, &err),
+		0);
+	assert_string_equal(hex,
+			    "2222222222222222222222222222222222222222222222222222222222222222");
+	assert_int_equal(pkg_sha256_from_text("", "x", hex, &err), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_forms),
 		cmocka_unit_test(test_version_order),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_sha256_from),
 		cmocka_unit_test_setup_teardown(test_sha256, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("package repositories", tests, NULL, NULL);
