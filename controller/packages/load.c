@@ -4,6 +4,7 @@
  * against the schema, so that a package that loads is one whose every
  * placeholder names something.  Errors name the file, then the field.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 
@@ -93,6 +94,23 @@ static int load_templates(int dirfd, struct pkg *pkg, struct acre_error *err)
 	return 0;
 }
 
+/* An attribute onload=, onclick=, ...: whitespace, "on", letters, '=' (lower-cased text). */
+static bool has_event_handler(const char *svg)
+{
+	for (const char *p = svg; (p = strstr(p, "on")); p += 2) {
+		const char *q = p + 2;
+		if (p == svg || !isspace((unsigned char)p[-1]) || !islower((unsigned char)*q))
+			continue;
+		while (islower((unsigned char)*q))
+			q++;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '=')
+			return true;
+	}
+	return false;
+}
+
 static int load_icon(int dirfd, struct pkg *pkg, struct acre_error *err)
 {
 	size_t len = 0;
@@ -104,6 +122,28 @@ static int load_icon(int dirfd, struct pkg *pkg, struct acre_error *err)
 				      rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
 	if (!strstr(pkg->icon, "<svg") || !acre_str_is_utf8(pkg->icon, len))
 		return acre_error_set(err, EINVAL, "", "icon.svg: not an SVG image");
+	/*
+	 * The GUI shows icons from any repository: an SVG opened on its own
+	 * runs its scripts in the GUI's origin, so an icon is a picture only.
+	 */
+	static const char *const active[] = {"<script", "javascript:", "<foreignobject",
+					     "<iframe", "<!entity",    NULL};
+	_cleanup_free_ char *lower = strdup(pkg->icon);
+	if (!lower)
+		return -ENOMEM;
+	for (char *c = lower; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (const char *const *a = active; *a; a++)
+		if (strstr(lower, *a))
+			return acre_error_set(err, EINVAL, "",
+					      "icon.svg: %s: not in an icon (a "
+					      "picture only: no script, no "
+					      "embedded document, no entity)",
+					      *a);
+	if (has_event_handler(lower))
+		return acre_error_set(
+			err, EINVAL, "",
+			"icon.svg: an event handler attribute (on...=): not in an icon");
 	return 0;
 }
 

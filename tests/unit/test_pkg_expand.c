@@ -363,6 +363,12 @@ static void test_written_package(void **state)
 	assert_string_equal(json_string_value(json_object_get(v, "name")), "d1-data");
 	assert_int_equal(json_integer_value(json_object_get(v, "size")), 1 << 30);
 	assert_string_equal(pkg_owner(v), "d1");
+	_cleanup_json_ json_t *plan = pkg_plan(&x);
+	_cleanup_strv_free_ char **lines = pkg_plan_lines(plan);
+	size_t n = acre_strv_length(lines);
+	assert_true(n >= 2);
+	assert_string_equal(lines[n - 2], "volume d1-data: 1G");
+	assert_string_equal(lines[n - 1], "start order: d1-web, d1-extra");
 	pkg_expansion_free(&x);
 
 	/* Without the variant, only the app and the volume. */
@@ -494,6 +500,27 @@ static void test_load_refused(void **state)
 		      " {'binary': '/usr/bin/x', 'deb': 'x', 'sha256': 'x'}]}",
 		      config, NULL);
 	expect_load_refused(t, "package.json: artifacts[1]: sha256: unknown field");
+	write_package(t, manifest, config, good);
+	put(t, "icon.svg", "<svg xmlns='http://www.w3.org/2000/svg'><circle r='4'/></svg>");
+	struct pkg p;
+	struct acre_error err = {0};
+	if (pkg_load(t->path, &p, &err) < 0)
+		fail_msg("%s", err.message);
+	pkg_free(&p);
+	put(t, "icon.svg", "<svg><SCRIPT>alert(1)</SCRIPT></svg>");
+	expect_load_refused(t, "icon.svg: <script: not in an icon");
+	put(t, "icon.svg", "<svg><rect\n  ONload = 'x()'/></svg>");
+	expect_load_refused(t, "icon.svg: an event handler attribute");
+	/* Words in text are not attributes. */
+	put(t, "icon.svg", "<svg><text>on the left = fine, one</text></svg>");
+	assert_int_equal(pkg_load(t->path, &p, &err), 0);
+	pkg_free(&p);
+	put(t, "icon.svg", "not a picture");
+	expect_load_refused(t, "icon.svg: not an SVG image");
+	char icon[512];
+	snprintf(icon, sizeof(icon), "%s/icon.svg", t->path);
+	unlink(icon);
+
 	write_package(t, manifest, "{'type': 'object', 'properties': {'a': {'type': 'x'}}}", NULL);
 	expect_load_refused(t, "config.json: properties.a.type");
 	write_package(t, "{'name': 'demo', 'version': '1.2', 'description': 'd',}", config, NULL);
