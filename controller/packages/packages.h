@@ -9,7 +9,8 @@
  * (installs, upgrades, the API and the CLI) builds on it.
  *
  *   package         package.json, artifacts, icon, the directory (manifest.c,
- *                   artifacts.c, load.c, repo_dir.c)
+ *                   artifacts.c, load.c, repo_dir.c; strict.c: the strict
+ *                   JSON readers they share)
  *   options         the schema and the options checked against it, --set,
  *                   defaults, secrets redacted (schema.c, options.c,
  *                   options_set.c, redact.c)
@@ -17,8 +18,8 @@
  *                   (template.c, expand.c, owner.c)
  *   plan            what an expansion runs, and what changes between two
  *                   (plan.c, diff.c)
- *   repositories    an HTTP(S) index, sha256 of a file, versions (index.c,
- *                   sha256.c, version.c)
+ *   repositories    an HTTP(S) index, sha256 of a file and from a published
+ *                   checksum file, versions (index.c, sha256.c, version.c)
  *
  * controller/README.md ("Packages") and packages/README.md describe the
  * formats as package authors and users see them.  Every error fills a
@@ -110,9 +111,11 @@ int pkg_manifest_parse(const json_t *j, struct pkg *pkg, struct acre_error *err)
 int pkg_artifacts_parse(const json_t *j, struct pkg *pkg, struct acre_error *err);
 /*
  * Reads and checks a whole package version from its directory:
- * package.json, config.json, templates/NAME.json (at least one), icon.svg
- * (optional).  Every template's placeholders and "when" keys must name
- * options of the schema.  On error *pkg holds nothing and the message
+ * package.json, config.json (optional: no options), templates/NAME.json
+ * (at least one), icon.svg (optional; an SVG picture only: no script,
+ * event handler, entity or embedded document).  Every template's
+ * placeholders and "when" keys must name options of the schema, and no
+ * placeholder a secret one.  On error *pkg holds nothing and the message
  * names the file and the field.
  */
 int pkg_load(const char *dir, struct pkg *pkg, struct acre_error *err);
