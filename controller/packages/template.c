@@ -1,11 +1,13 @@
 /*
  * {{...}} substitution over a JSON tree.  No logic, on purpose: a
  * template is JSON with holes, so what it expands to is plain to read and
- * the same inputs give the same output.  "{{options.port | text}}" keeps a
- * lone placeholder text, for the strings a command line is made of.  A string that is one
- * placeholder and nothing else takes the value's own JSON type ("{{options.count}}" becomes 3, not
- * "3"); inside longer text a placeholder is put in as text. The same walk checks a package's
- * templates against its schema when it is loaded (ctx NULL, schema given).
+ * the same inputs give the same output.  A string that is one placeholder
+ * and nothing else takes the value's own JSON type ("{{options.count}}"
+ * becomes 3, not "3"); inside longer text, or written
+ * "{{options.port | text}}" (the strings a command line is made of), a
+ * placeholder is put in as text.  The same walk checks a package's
+ * templates against its schema when it is loaded (ctx NULL, schema
+ * given).
  */
 #include <ctype.h>
 
