@@ -66,6 +66,8 @@ struct supervisor_options {
 	const char *dns_hosts;	  /* --dns-hosts: fixed names served in .acre */
 	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
 	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
+	uint16_t port_first;	  /* --port-range: what the pool picks host ports from */
+	uint16_t port_last;
 	struct controller_link_options link;
 };
 

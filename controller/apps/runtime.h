@@ -17,10 +17,8 @@
 #define APPS_STEP_BATCH 16   /* more actions in one pass: one step says them all */
 #define APPS_LARGE	1000 /* instances from which an app is reconciled at most ... */
 #define APPS_LARGE_EVERY_MS                                                                        \
-	100			   /* ... this often, or rarer by its size (apps.c): one pass      \
-				      over its instances takes the changes of many */
-#define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
-#define APPS_HOST_PORT_LAST  29999
+	100 /* ... this often, or rarer by its size (apps.c): one pass                             \
+	       over its instances takes the changes of many */
 
 enum deploy_state {
 	DEPLOY_RUNNING,
@@ -54,7 +52,7 @@ struct app_slot {
 	struct app_restarts restarts;
 	char volume_node[ACRE_NAME_MAX + 1]; /* where its volumes live; "" none yet */
 	char move_to[ACRE_NAME_MAX + 1];     /* its next placement's node (a move); "" none */
-	uint16_t host_ports[APP_PORTS_MAX];  /* chosen for --net host ports that name none */
+	uint16_t host_ports[APP_PORTS_MAX];  /* picked by the pool on its node: asked for first */
 	char last_event[24];		     /* its last step said, so it is said once */
 };
 
@@ -103,6 +101,12 @@ int app_spec_for_instances(struct app *app, uint32_t v, struct app_spec *out,
 void app_changed(struct apps *a, struct app *app, const char *event);
 /* The slots up to n (zeroed). */
 int app_slots_reserve(struct app *app, size_t n);
+/*
+ * The host ports the pool picked for the instance's slice on its node
+ * (app_port_picked), kept in its slot: its next start asks for them first.
+ */
+void app_slot_note_ports(struct app *app, struct app_slot *slot, const struct app_spec *spec,
+			 const struct pool_slice *sl);
 
 /* deploy.c: deployments. */
 struct deploy *deploy_start(struct apps *a, struct app *app, const char *kind, uint32_t from);
