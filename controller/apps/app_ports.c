@@ -32,6 +32,14 @@ bool app_port_picked(const struct app_spec *spec, size_t i)
 	return spec->slice.net_mode == ACRE_NET_HOST && !spec->ports[i].port;
 }
 
+unsigned app_ports_picked(const struct app_spec *spec)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < spec->nports; i++)
+		n += app_port_picked(spec, i);
+	return n;
+}
+
 int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
 		    struct acre_error *err)
 {

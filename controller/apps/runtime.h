@@ -107,6 +107,8 @@ int app_slots_reserve(struct app *app, size_t n);
  */
 void app_slot_note_ports(struct app *app, struct app_slot *slot, const struct app_spec *spec,
 			 const struct pool_slice *sl);
+/* How many of its ports each instance's node picks: what a placement asks for of its range. */
+unsigned app_ports_picked(const struct app_spec *spec);
 
 /* deploy.c: deployments. */
 struct deploy *deploy_start(struct apps *a, struct app *app, const char *kind, uint32_t from);

@@ -168,6 +168,7 @@ int apps_why(struct apps *a, const char *name, json_t **out, struct acre_error *
 	struct pool_why_request r = {.cpus = s->slice.resources.cpus_milli,
 				     .mem = s->slice.resources.memory,
 				     .net = s->slice.resources.net_rate,
+				     .ports = app_ports_picked(s),
 				     .placement = &s->placement,
 				     .group = app->name};
 	json_t *j = pool_why(a->pool, &r);
