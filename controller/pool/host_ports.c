@@ -222,6 +222,9 @@ void pool_host_ports_hold(struct pool_node *n, struct pool_slice *sl, int delta)
 	struct pool_host_ports *hp = sl->host_ports;
 	for (unsigned i = 0; hp && i < hp->n; i++) {
 		struct pool_host_port *p = &hp->p[i];
+		/* Attached unpicked: re-adopted where it ran, with the port it had there. */
+		if (delta > 0 && !p->port)
+			p->port = p->want;
 		if (in_range(n, p->port)) {
 			if (delta > 0)
 				n->ports_held++;
