@@ -13,6 +13,10 @@
 
 #include "controller/apps/apps.h"
 #include "controller/pool/pool.h"
+#include "controller/store/store.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
 
 struct world {
 	struct pool *p;
@@ -75,7 +79,8 @@ static void report(struct world *w, struct pool_node *n, const char *slice,
 /* One pass and the nodes' answers; an assign's spec is kept as its node got it. */
 static int pass(struct world *w)
 {
-	apps_reconcile(w->a);
+	if (w->a)
+		apps_reconcile(w->a);
 	pool_commit(w->p);
 	int count = 0;
 	struct pool_outbound *o = pool_outbound_take(w->p), *next;
@@ -309,6 +314,85 @@ static void test_bad_host_ports(void **state)
 	assert_int_equal(pool_slice_host_port(pool_slice_find(w->p, "asks"), "p"), 21002);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A restarted controller finds each slice's port, held on its node or asked for. */
+static void test_ports_come_back_from_the_store(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/acre-test-host-ports.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct acre_error err = {0};
+	struct store *st;
+	assert_int_equal(store_open(dir, &st, &err), 0);
+	struct world w = {.sent = json_object()};
+	struct pool_options o = {.node_timeout_ms = 5000, .lost_after_ms = 30000};
+	assert_int_equal(pool_open(st, &o, &w.p, &err), 0);
+	_cleanup_json_ json_t *attrs = json_object();
+	struct pool_registration r = {.id = "n0",
+				      .secret_hash = "00",
+				      .hostname = "n0",
+				      .version = "",
+				      .address = "test",
+				      .cpus = 4000,
+				      .memory = 8ULL << 30,
+				      .port_first = 21000,
+				      .port_last = 21001,
+				      .attributes = attrs};
+	assert_int_equal(pool_node_register(w.p, &r, &conn[0], &w.n[0], &err), 0);
+	pool_node_sync(w.p, w.n[0], NULL, 0, NULL);
+	plain(&w, "s1", "p");
+	plain(&w, "s2", "p");
+	pool_commit(w.p);
+	/* Pending, its spec in the store: bound after the commit, it is resolved from there. */
+	struct pool_slice *s3 = plain(&w, "s3", "p:21001");
+	assert_null(s3->node);
+	pool_commit(w.p);
+	struct pool_outbound *out = pool_outbound_take(w.p);
+	for (struct pool_outbound *o2 = out, *next; o2; o2 = next) {
+		next = o2->out_next;
+		pool_outbound_free(o2);
+	}
+	pool_close(w.p);
+	w.p = NULL;
+	assert_int_equal(pool_open(st, &o, &w.p, &err), 0);
+	w.n[0] = NULL;
+	assert_int_equal(pool_slice_host_port(pool_slice_find(w.p, "s1"), "p"), 21000);
+	assert_int_equal(pool_slice_host_port(pool_slice_find(w.p, "s2"), "p"), 21001);
+	assert_int_equal(pool_slice_host_port(pool_slice_find(w.p, "s3"), "p"), 21001);
+	/* The node registers again with its range: both held, none free. */
+	assert_int_equal(pool_node_register(w.p, &r, &conn[0], &w.n[0], &err), 0);
+	json_t *n = pool_node_json(w.n[0]);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(n, "free"), "ports")),
+			 0);
+	json_decref(n);
+	/* s1 goes: s3 is bound there, asking 21001 first, getting 21000, from the stored spec. */
+	struct pool_slice *s1 = pool_slice_find(w.p, "s1");
+	pool_node_sync(w.p, w.n[0], NULL, 0, NULL);
+	settle(&w);
+	s1 = pool_slice_find(w.p, "s1");
+	if (s1)
+		assert_true(pool_slice_remove(w.p, s1, true, &err) >= 0);
+	settle(&w);
+	struct pool_slice *s3b = pool_slice_find(w.p, "s3");
+	assert_non_null(s3b->node);
+	assert_int_equal(pool_slice_host_port(s3b, "p"), 21000);
+	json_t *spec = json_object_get(w.sent, "s3");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(spec, "env"), "PORT_P")),
+		"21000");
+	pool_close(w.p);
+	store_close(st);
+	json_decref(w.sent);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_port_range_flag(void **state)
 {
 	(void)state;
@@ -336,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_full_range_does_not_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_across_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_host_ports, setup, teardown),
+		cmocka_unit_test(test_ports_come_back_from_the_store),
 		cmocka_unit_test(test_port_range_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
