@@ -87,6 +87,8 @@ label=$(api GET "/v1/slices/hp-0" | jq -r '.spec.labels["acre.ports"]')
 assert_eq "$label" "http:$(api GET /v1/apps/hp/instances | jq -r '.instances[] | select(.index == 0) | .ports.http')/tcp" \
 	"hp-0's acre.ports label (its SRV records) has its port"
 assert_eq "$(api GET "/v1/nodes/$N1" | jq .free.ports)" 0 "node 1 has no port left"
+assert_eq "$(pool node show "$N1" | grep '^ports:')" "ports:       28100-28101 (--port-range), 0 free" \
+	"acre node show"
 
 log "a third slice on node 1 does not fit, and says why"
 r=$(api POST /v1/apps "$(spec full 1 a)")
