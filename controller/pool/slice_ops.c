@@ -116,11 +116,12 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	int rc = pool_host_ports_parse(json_object_get(spec_json, "host_ports"), &hp, err);
 	if (rc < 0)
 		return acre_error_prefix(err, "spec");
-	if (json_object_get(spec_json, "host_ports")) {
+	if (!hp) {
+		json_object_del(spec_json, "host_ports"); /* [] asks for none: not for the node */
+	} else {
 		if (!(whole = json_deep_copy(spec_json)))
 			return acre_error_set(err, ENOMEM, NULL, "out of memory");
-		json_object_del(whole, "host_ports");
-		if (hp && (rc = pool_host_ports_apply(whole, hp, err)) < 0)
+		if ((rc = pool_host_ports_apply(whole, hp, err)) < 0)
 			return rc;
 	}
 	struct acre_slice_spec spec;

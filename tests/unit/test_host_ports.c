@@ -308,6 +308,14 @@ static void test_bad_host_ports(void **state)
 	json_decref(spec);
 	assert_null(pool_slice_find(w->p, "b1"));
 	assert_null(pool_slice_find(w->p, "b2"));
+	/* An empty list asks for none, and does not reach the node. */
+	spec = json_pack("{s:s,s:[s],s:{s:s},s:[]}", "name", "e1", "command", "/bin/x", "network",
+			 "mode", "host", "host_ports");
+	assert_int_equal(pool_slice_create(w->p, spec, NULL, &sl, &err), 0);
+	json_decref(spec);
+	settle(w);
+	assert_non_null(json_object_get(w->sent, "e1"));
+	assert_null(json_object_get(json_object_get(w->sent, "e1"), "host_ports"));
 	/* The one asked for first is taken when free, even above the lowest free. */
 	plain(w, "asks", "p:21002");
 	settle(w);
