@@ -144,6 +144,11 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	printf("free:        cpus %s, memory %s\n", cpus, mem);
 	print_disk(json_object_get(json_object_get(n, "free"), "disk"),
 		   json_object_get(json_object_get(n, "capacity"), "disk"));
+	/* Where --net host app ports without a number come from (a controller of before: none). */
+	if (json_is_string(json_object_get(n, "port_range")))
+		printf("ports:       %s (--port-range), %lld free\n", render_str(n, "port_range"),
+		       (long long)json_integer_value(
+			       json_object_get(json_object_get(n, "free"), "ports")));
 	json_t *r = json_object_get(n, "reserved"), *l = json_object_get(n, "local");
 	char rm[32], lm[32];
 	acre_format_size((uint64_t)json_integer_value(json_object_get(r, "memory")), rm,

@@ -72,6 +72,15 @@ bool acre_port_name_valid(const char *s)
 	return letter;
 }
 
+void acre_port_env_name(const char *port, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "PORT_");
+	for (; *port && o + 1 < len; port++)
+		buf[o++] = *port == '-' ? '_' : (char)toupper((unsigned char)*port);
+	if (o < len)
+		buf[o] = '\0';
+}
+
 bool acre_slice_name_valid(const char *name)
 {
 	size_t n = strlen(name);

@@ -121,6 +121,8 @@ bool acre_app_name_valid(const char *name);
  */
 #define ACRE_PORT_NAME_MAX 15
 bool acre_port_name_valid(const char *name);
+/* Its variable in the slice's environment: "metrics-2" -> PORT_METRICS_2. */
+void acre_port_env_name(const char *port, char *buf, size_t len);
 /* Generates "slice-xxxxxx" from a random source when a spec has no name. */
 void acre_slice_name_generate(char *buf, size_t len);
 

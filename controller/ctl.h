@@ -27,11 +27,10 @@ struct ctl_options {
 	char *join_token, *api_token;
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
-	uint64_t step_deadline_ms;		  /* --deployment-step-deadline */
-	uint16_t host_port_first, host_port_last; /* --host-port-range */
-	unsigned max_batch;			  /* slices per POST */
-	struct eventlog_options events;		  /* --events-max, --events-max-age */
-	struct pool_net_options net; /* --pool-cidr, --node-subnet-bits, --vip-cidr, --overlay */
+	uint64_t step_deadline_ms;	/* --deployment-step-deadline */
+	unsigned max_batch;		/* slices per POST */
+	struct eventlog_options events; /* --events-max, --events-max-age */
+	struct pool_net_options net;	/* --pool-cidr, --node-subnet-bits, --vip-cidr, --overlay */
 };
 
 struct ctl {

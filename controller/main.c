@@ -37,8 +37,6 @@ static const char usage[] =
 	"  --deployment-step-deadline DUR\n"
 	"                          a deployment without progress this long says why, and\n"
 	"                          rolls back or fails (default 5m)\n"
-	"  --host-port-range A-B   ports for --net host app instances that name none, unique\n"
-	"                          in the pool (default 20000-29999)\n"
 	"  --max-batch N           slices per POST /v1/slices (default 10000)\n"
 	"  --events-max N          events the event log keeps, at most (default 100000)\n"
 	"  --events-max-age DUR    events older than this are dropped (default 7d)\n"
@@ -165,7 +163,6 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_VIP_CIDR,
 		O_OVERLAY,
 		O_STEP_DEADLINE,
-		O_HOST_PORTS,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -192,7 +189,6 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"vip-cidr", required_argument, NULL, O_VIP_CIDR},
 		{"overlay", required_argument, NULL, O_OVERLAY},
 		{"deployment-step-deadline", required_argument, NULL, O_STEP_DEADLINE},
-		{"host-port-range", required_argument, NULL, O_HOST_PORTS},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -249,22 +245,6 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		case O_LOST:
 			rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after");
 			break;
-		case O_HOST_PORTS: {
-			unsigned first, last;
-			char end;
-			if (sscanf(optarg, "%u-%u%c", &first, &last, &end) != 2 || first < 1024 ||
-			    last > 65535 || first > last) {
-				fprintf(stderr,
-					"acre-controller: --host-port-range %s: expected "
-					"FIRST-LAST, "
-					"from 1024 to 65535\n",
-					optarg);
-				rc = -1;
-			}
-			o->host_port_first = (uint16_t)first;
-			o->host_port_last = (uint16_t)last;
-			break;
-		}
 		case O_STEP_DEADLINE:
 			rc = parse_duration(optarg, &o->step_deadline_ms,
 					    "--deployment-step-deadline");
@@ -386,9 +366,7 @@ static int setup(struct ctl *c, struct acre_error *err)
 	int rc = store_open(c->opt.data_dir, &c->store, err);
 	if (rc == 0)
 		rc = pool_open(c->store, &po, &c->pool, err);
-	struct apps_options apo = {.step_deadline_ms = c->opt.step_deadline_ms,
-				   .host_port_first = c->opt.host_port_first,
-				   .host_port_last = c->opt.host_port_last};
+	struct apps_options apo = {.step_deadline_ms = c->opt.step_deadline_ms};
 	if (rc == 0)
 		rc = apps_open(c->pool, &apo, &c->apps, err);
 	if (rc == 0 && !c->opt.insecure) {

@@ -128,6 +128,17 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
  * when acre.vip.ports is absent (apps set it on every instance).
  */
 #define ACRE_LABEL_PORTS "acre.ports"
+
+/*
+ * A node's --port-range: the ports of the host's network the pool picks
+ * from for slices that ask for one (an app's --net host port without a
+ * number).  A node that reports none has the default.
+ */
+#define ACRE_PORT_RANGE_FIRST 20000
+#define ACRE_PORT_RANGE_LAST  29999
+/* "A-B", 1 <= A <= B <= 65535; `field` names the flag or member in the error. */
+int acre_proto_port_range_parse(const char *text, uint16_t *first, uint16_t *last,
+				const char *field, struct acre_error *err);
 /*
  * acre.app: the app whose instance the slice is (spread and unique count an
  * app's instances together by it; plain slices by "app").

@@ -313,6 +313,9 @@ static void send_register(struct controller_link *l)
 		"secret", l->secret, "hostname", host, "capacity", "cpus", (int)sv->ncpus, "memory",
 		(json_int_t)sv->memory_total, "attributes", attrs, "version", ACRE_VERSION);
 	json_t *node = json_object_get(msg, "node");
+	/* Older controllers ignore it; a controller that gets none gives the default. */
+	json_object_set_new(node, "port_range",
+			    json_pack("[i,i]", (int)sv->opt.port_first, (int)sv->opt.port_last));
 	uint64_t disk_total, disk_free;
 	if (node && volumes_disk(sv, &disk_total, &disk_free) == 0) {
 		json_object_set_new(json_object_get(node, "capacity"), "disk",

@@ -67,6 +67,9 @@ static const char usage[] =
 	"    --node-address A   this node's address in the pool (default: the source\n"
 	"                       address of its connection to the controller)\n"
 	"    --net-capacity R   its bandwidth for --net-rate (default: the link's speed)\n"
+	"    --port-range A-B   ports of the host's network the pool picks for slices\n"
+	"                       that ask for one (--net host app ports without a\n"
+	"                       number; default 20000-29999)\n"
 	"  --version, --help\n";
 
 /*
@@ -139,6 +142,7 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 		{"node-address", required_argument, NULL, 1008},
 		{"net-capacity", required_argument, NULL, 1009},
 		{"metrics-listen", required_argument, NULL, 1011},
+		{"port-range", required_argument, NULL, 1020},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -150,7 +154,9 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 					 .stop_timeout_ms = 10000,
 					 .prelaunch = 32,
 					 .bridge = "acre0",
-					 .slice_cidr = "10.88.0.0/16"};
+					 .slice_cidr = "10.88.0.0/16",
+					 .port_first = ACRE_PORT_RANGE_FIRST,
+					 .port_last = ACRE_PORT_RANGE_LAST};
 	int c;
 	struct acre_error err = {0};
 	enum acre_log_level level;
@@ -280,6 +286,13 @@ static int parse_options(int argc, char **argv, struct supervisor_options *o, ch
 				return -1;
 			}
 			o->metrics_listen = optarg;
+			break;
+		case 1020:
+			if (acre_proto_port_range_parse(optarg, &o->port_first, &o->port_last,
+							"--port-range", &err) < 0) {
+				fprintf(stderr, "acre-supervisor: %s\n", err.message);
+				return -1;
+			}
 			break;
 		case 'V':
 			printf("acre-supervisor %s\n", ACRE_VERSION);

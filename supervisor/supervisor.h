@@ -70,6 +70,8 @@ struct supervisor_options {
 	uint32_t node_address;	  /* --node-address, host order; 0: the link's source address */
 	uint64_t net_capacity;	  /* --net-capacity in bit/s; 0: the link's speed */
 	const char *metrics_listen; /* --metrics-listen ADDR:PORT; NULL: no metrics served */
+	uint16_t port_first;	    /* --port-range: what the pool picks host ports from */
+	uint16_t port_last;
 	struct controller_link_options link;
 };
 

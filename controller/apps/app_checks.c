@@ -92,12 +92,15 @@ int app_checks_to_json(const struct app_spec *spec, const struct app_checks *k, 
 	for (size_t i = 0; i < k->n; i++) {
 		if (k->c[i].kind == ACRE_CHECK_COMMAND)
 			continue;
-		int n = named ? 0 : app_port_number(spec, k->port[i], host_ports, err);
+		/* A port its node picks is named; the pool numbers it
+		 * (controller/pool/host_ports.c). */
+		bool by_name = named || app_port_picked(spec, k->port[i]);
+		int n = by_name ? 0 : app_port_number(spec, k->port[i], host_ports, err);
 		if (n < 0)
 			return n;
 		json_object_set_new(json_array_get(a, i), "port",
-				    named ? json_string(spec->ports[k->port[i]].name)
-					  : json_integer(n));
+				    by_name ? json_string(spec->ports[k->port[i]].name)
+					    : json_integer(n));
 	}
 	*out = TAKE_PTR(a);
 	return 0;

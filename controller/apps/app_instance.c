@@ -2,9 +2,12 @@
  * Instance N of an app as the pool runs it: the slice APP-N, made from the
  * template with what identifies it (its name, ACRE_INSTANCE, the labels
  * that put it in the DNS group APP.acre and tell the app which instance
- * and version it is), its ports (PORT_<NAME>, numbers resolved for the
- * host's network) and what it publishes.  A replacement of instance N is
- * made the same way, so it keeps the name and the index.
+ * and version it is), its ports (PORT_<NAME>) and what it publishes.  A
+ * replacement of instance N is made the same way, so it keeps the name and
+ * the index.  A port of the host's network without a number is asked of
+ * the pool in "host_ports": the pool picks it from the --port-range of the
+ * node it binds the instance to and writes PORT_<NAME>, the acre.ports
+ * entry and the checks' number itself (controller/pool/host_ports.c).
  */
 #include "internal.h"
 
@@ -16,8 +19,7 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *host_ports,
-		   json_t *env, struct acre_error *err)
+static int set_env(const struct app_spec *spec, unsigned index, json_t *env, struct acre_error *err)
 {
 	char buf[32], name[64];
 	snprintf(buf, sizeof(buf), "%u", index);
@@ -25,7 +27,9 @@ static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *
 	snprintf(buf, sizeof(buf), "%u", spec->instances);
 	json_object_set_new(env, APP_ENV_INSTANCES, json_string(buf));
 	for (size_t i = 0; i < spec->nports; i++) {
-		int port = app_port_number(spec, i, host_ports, err);
+		if (app_port_picked(spec, i))
+			continue; /* the pool's, with the port */
+		int port = app_port_number(spec, i, NULL, err);
 		if (port < 0)
 			return port;
 		app_port_env_name(spec->ports[i].name, name, sizeof(name));
@@ -37,25 +41,23 @@ static int set_env(const struct app_spec *spec, unsigned index, const uint16_t *
 
 /*
  * "http:8080/tcp,dns:53/udp": the ports each member serves, at their
- * numbers (host_ports for those the node gives): the group's SRV records,
+ * numbers (the pool adds those the node picks): the group's SRV records,
  * and with vip its virtual IP's ports.
  */
-static void ports_label(const struct app_spec *spec, const uint16_t *host_ports, char *buf,
-			size_t len)
+static void ports_label(const struct app_spec *spec, char *buf, size_t len)
 {
 	size_t o = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < spec->nports && o < len; i++) {
 		const struct app_port *p = &spec->ports[i];
-		int port = app_port_number(spec, i, host_ports, NULL);
+		int port = app_port_picked(spec, i) ? 0 : app_port_number(spec, i, NULL, NULL);
 		if (port > 0)
 			o += (size_t)snprintf(buf + o, len - o, "%s%s:%d/%s", o ? "," : "", p->name,
 					      port, acre_publish_proto_name(p->proto));
 	}
 }
 
-static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version,
-		      const uint16_t *host_ports)
+static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version)
 {
 	char buf[APP_PORTS_MAX * 32];
 	json_t *l = json_deep_copy(spec->labels);
@@ -70,7 +72,7 @@ static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t vers
 	/* Its node reads it when cut off from the controller (supervisor/partition.c). */
 	json_object_set_new(l, ACRE_LABEL_ON_PARTITION,
 			    json_string(app_on_partition_name(spec->on_partition)));
-	ports_label(spec, host_ports, buf, sizeof(buf));
+	ports_label(spec, buf, sizeof(buf));
 	if (buf[0])
 		json_object_set_new(l, spec->vip ? ACRE_LABEL_VIP_PORTS : ACRE_LABEL_PORTS,
 				    json_string(buf));
@@ -89,22 +91,39 @@ static json_t *publish(const struct app_spec *spec)
 	return a;
 }
 
-/* The checks with the instance's port numbers, in the slice spec's own sections. */
+/* The checks with the instance's port numbers (names the pool numbers), in the spec's sections. */
 static int set_checks(const struct app_spec *spec, const char *key, const struct app_checks *k,
-		      const uint16_t *host_ports, json_t *slice, struct acre_error *err)
+		      json_t *slice, struct acre_error *err)
 {
 	json_t *a;
 	if (!k->n)
 		return 0;
-	int rc = app_checks_to_json(spec, k, false, host_ports, &a, err);
+	int rc = app_checks_to_json(spec, k, false, NULL, &a, err);
 	if (rc < 0)
 		return rc;
 	json_object_set_new(slice, key, a);
 	return 0;
 }
 
+/* ["http:20005", "dns/udp"]: the ports its node picks, each with the one asked for first. */
+static json_t *host_ports(const struct app_spec *spec, const uint16_t *want)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < spec->nports; i++) {
+		if (!app_port_picked(spec, i))
+			continue;
+		char buf[64], num[8] = "";
+		if (want && want[i])
+			snprintf(num, sizeof(num), ":%u", want[i]);
+		snprintf(buf, sizeof(buf), "%s%s%s", spec->ports[i].name, num,
+			 spec->ports[i].proto == IPPROTO_UDP ? "/udp" : "");
+		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
 int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
-		      const uint16_t *host_ports, json_t **out, struct acre_error *err)
+		      const uint16_t *want, json_t **out, struct acre_error *err)
 {
 	char name[ACRE_NAME_MAX + 1];
 	int rc;
@@ -119,15 +138,20 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 	if (!j)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	json_t *env = json_object_get(j, "env"), *net = json_object_get(j, "network");
-	if ((rc = set_env(spec, index, host_ports, env, err)) < 0)
+	if ((rc = set_env(spec, index, env, err)) < 0)
 		return rc;
 	json_object_set_new(j, "name", json_string(name));
 	json_object_set_new(j, "restart", json_string("never"));
-	json_object_set_new(j, "labels", labels(spec, index, version, host_ports));
+	json_object_set_new(j, "labels", labels(spec, index, version));
+	json_t *picked = host_ports(spec, want);
+	if (json_array_size(picked))
+		json_object_set_new(j, "host_ports", picked);
+	else
+		json_decref(picked);
 	if (spec->npublish)
 		json_object_set_new(net, "publish", publish(spec));
-	if ((rc = set_checks(spec, "checks", &spec->checks, host_ports, j, err)) < 0 ||
-	    (rc = set_checks(spec, "readiness", &spec->readiness, host_ports, j, err)) < 0)
+	if ((rc = set_checks(spec, "checks", &spec->checks, j, err)) < 0 ||
+	    (rc = set_checks(spec, "readiness", &spec->readiness, j, err)) < 0)
 		return rc;
 	if (spec->nvolumes) {
 		json_t *volumes;

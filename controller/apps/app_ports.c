@@ -9,6 +9,7 @@
  * port on each instance's node.
  */
 #include "internal.h"
+#include "runtime.h"
 
 #include <ctype.h>
 #include <netinet/in.h>
@@ -26,6 +27,19 @@ int app_port_find(const struct app_spec *spec, const char *name)
 	return -1;
 }
 
+bool app_port_picked(const struct app_spec *spec, size_t i)
+{
+	return spec->slice.net_mode == ACRE_NET_HOST && !spec->ports[i].port;
+}
+
+unsigned app_ports_picked(const struct app_spec *spec)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < spec->nports; i++)
+		n += app_port_picked(spec, i);
+	return n;
+}
+
 int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
 		    struct acre_error *err)
 {
@@ -39,13 +53,23 @@ int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_
 			      i, spec->ports[i].name);
 }
 
+void app_slot_note_ports(struct app *app, struct app_slot *slot, const struct app_spec *spec,
+			 const struct pool_slice *sl)
+{
+	for (size_t i = 0; i < spec->nports; i++) {
+		uint16_t port = app_port_picked(spec, i)
+					? pool_slice_host_port(sl, spec->ports[i].name)
+					: 0;
+		if (port && slot->host_ports[i] != port) {
+			slot->host_ports[i] = port;
+			app->row_dirty = true;
+		}
+	}
+}
+
 void app_port_env_name(const char *port, char *buf, size_t len)
 {
-	size_t o = (size_t)snprintf(buf, len, "PORT_");
-	for (; *port && o + 1 < len; port++)
-		buf[o++] = *port == '-' ? '_' : (char)toupper((unsigned char)*port);
-	if (o < len)
-		buf[o] = '\0';
+	acre_port_env_name(port, buf, len);
 }
 
 /* 1..65535 in decimal and nothing else. */

@@ -206,10 +206,6 @@ int apps_open(struct pool *p, const struct apps_options *o, struct apps **out,
 		a->opt.step_deadline_ms = 5 * 60 * 1000;
 	if (!a->opt.deployments_kept)
 		a->opt.deployments_kept = 100;
-	if (!a->opt.host_port_first || a->opt.host_port_last < a->opt.host_port_first) {
-		a->opt.host_port_first = APPS_HOST_PORT_FIRST;
-		a->opt.host_port_last = APPS_HOST_PORT_LAST;
-	}
 	a->next_deploy_id = 1;
 	int rc = 0;
 	if (pool_store(p))

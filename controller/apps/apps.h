@@ -182,12 +182,14 @@ int app_volume_name(const struct app_spec *spec, size_t i, unsigned index, char 
  * app's publish; checks and readiness with the ports' numbers; volumes,
  * each named APP-N-NAME, so its own and the same for a replacement; restart
  * "never", since the app decides every restart (with its back-off) and
- * every replacement, not the pool or the node.  host_ports[i] is the
- * node's port for ports[i] when that has none of its own (network host,
- * "http"), chosen at placement; NULL when none is needed.
+ * every replacement, not the pool or the node.  A port of the host's
+ * network without a number (network host, "http") is asked of the pool in
+ * "host_ports", which picks it from the --port-range of the node it binds
+ * the instance to; want[i], when not 0, is asked for first (the one the
+ * instance had); want may be NULL.
  */
 int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
-		      const uint16_t *host_ports, json_t **out, struct acre_error *err);
+		      const uint16_t *want, json_t **out, struct acre_error *err);
 
 /* ---- dependencies (app_deps.c) ------------------------------------------------------------ */
 
@@ -408,12 +410,6 @@ struct apps_options {
 	/* A deployment that makes no progress this long says why (an event); 0: 5 minutes. */
 	uint64_t step_deadline_ms;
 	unsigned deployments_kept; /* per app; 0: 100 */
-	/*
-	 * --host-port-range: where ports of --net host instances that name
-	 * none are taken from, one pool-wide (no two instances share one, on
-	 * any node, so a firewall opens one range); 0: 20000-29999.
-	 */
-	uint16_t host_port_first, host_port_last;
 };
 
 int apps_open(struct pool *p, const struct apps_options *o, struct apps **out,

@@ -23,7 +23,12 @@ int app_ports_parse(const json_t *j, struct app_spec *spec, struct acre_error *e
 int app_publish_parse(const json_t *j, struct app_spec *spec, struct acre_error *err);
 json_t *app_ports_to_json(const struct app_spec *spec);
 json_t *app_publish_to_json(const struct app_spec *spec);
-/* The number instances reach ports[i] at: its own, or host_ports[i], given by the node. */
+/*
+ * The number instances reach ports[i] at: its own, or host_ports[i], the
+ * one its node gave.  app_port_picked: the node gives it (network host,
+ * no number), from its --port-range when the pool binds the instance.
+ */
+bool app_port_picked(const struct app_spec *spec, size_t i);
 int app_port_number(const struct app_spec *spec, size_t i, const uint16_t *host_ports,
 		    struct acre_error *err);
 /* "PORT_METRICS_2" for "metrics-2". */

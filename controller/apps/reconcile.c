@@ -237,6 +237,7 @@ static void restart_failed(struct pass *p)
 				 sl->reason ? sl->reason : "", (double)delay / 1000.0,
 				 slot->restarts.n);
 			slot->last_event[0] = '\0';
+			app_slot_note_ports(app, slot, &app->spec, sl); /* asked for again */
 			pool_slice_remove(p->a->pool, sl, true, &err);
 			p->settled = false;
 		} else if (node_suspect(sl->node)) {
@@ -255,23 +256,6 @@ static void restart_failed(struct pass *p)
 
 /* ---- the actions ------------------------------------------------------------------------------
  */
-
-/* A port for a --net host instance that names none: one no instance of the pool holds. */
-static uint16_t free_host_port(struct apps *a)
-{
-	for (unsigned port = a->opt.host_port_first; port <= a->opt.host_port_last; port++) {
-		bool used = false;
-		for (size_t i = 0; !used && i < a->apps.n; i++) {
-			const struct app *app = a->apps.v[i];
-			for (size_t s = 0; !used && s < app->nslots; s++)
-				for (size_t k = 0; !used && k < APP_PORTS_MAX; k++)
-					used = app->slots[s].host_ports[k] == port;
-		}
-		if (!used)
-			return (uint16_t)port;
-	}
-	return 0;
-}
 
 static int pin_to_node(struct acre_placement *pl, const char *node, struct acre_error *err)
 {
@@ -322,18 +306,6 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 			goto fail;
 		spec = &other;
 	}
-	for (size_t k = 0; k < spec->nports; k++) {
-		if (spec->slice.net_mode == ACRE_NET_HOST && !spec->ports[k].port &&
-		    !slot->host_ports[k]) {
-			slot->host_ports[k] = free_host_port(p->a);
-			app->row_dirty = true;
-			if (!slot->host_ports[k]) {
-				acre_error_set(&err, ENOSPC, "ports",
-					       "every port of --host-port-range is taken");
-				goto fail;
-			}
-		}
-	}
 	struct acre_placement pl = spec->placement;
 	const char *pin = slot->move_to[0]			   ? slot->move_to
 			  : spec->nvolumes && slot->volume_node[0] ? slot->volume_node
@@ -353,6 +325,7 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 		p->settled = false;
 	slot->listed = true;
 	slot->level = 0;
+	app_slot_note_ports(app, slot, spec, sl);
 	slot->move_to[0] = '\0';
 	slot->restarts.not_before_ms = 0;
 	if (p->batch)

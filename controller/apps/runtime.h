@@ -21,8 +21,6 @@
 				     over its instances takes the changes of many */
 #define APPS_STARTS_PER_PASS 2000 /* a scale up's starts in one pass (app.backlog) */
 #define APPS_RETRY_MS	     250 /* a start that waits (a dependency) or failed is tried again after */
-#define APPS_HOST_PORT_FIRST 20000 /* ports of --net host instances that name none: the default */
-#define APPS_HOST_PORT_LAST  29999
 
 enum deploy_state {
 	DEPLOY_RUNNING,
@@ -56,7 +54,7 @@ struct app_slot {
 	struct app_restarts restarts;
 	char volume_node[ACRE_NAME_MAX + 1]; /* where its volumes live; "" none yet */
 	char move_to[ACRE_NAME_MAX + 1];     /* its next placement's node (a move); "" none */
-	uint16_t host_ports[APP_PORTS_MAX];  /* chosen for --net host ports that name none */
+	uint16_t host_ports[APP_PORTS_MAX];  /* picked by the pool on its node: asked for first */
 	char last_event[24];		     /* its last step said, so it is said once */
 	/*
 	 * How far its instance got, as the app last counted it: 0 not running,
@@ -129,6 +127,14 @@ int app_spec_for_instances(struct app *app, uint32_t v, struct app_spec *out,
 void app_changed(struct apps *a, struct app *app, const char *event);
 /* The slots up to n (zeroed). */
 int app_slots_reserve(struct app *app, size_t n);
+/*
+ * The host ports the pool picked for the instance's slice on its node
+ * (app_port_picked), kept in its slot: its next start asks for them first.
+ */
+void app_slot_note_ports(struct app *app, struct app_slot *slot, const struct app_spec *spec,
+			 const struct pool_slice *sl);
+/* How many of its ports each instance's node picks: what a placement asks for of its range. */
+unsigned app_ports_picked(const struct app_spec *spec);
 
 /* deploy.c: deployments. */
 struct deploy *deploy_start(struct apps *a, struct app *app, const char *kind, uint32_t from);

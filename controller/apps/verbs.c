@@ -202,6 +202,7 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 		struct pool_why_request w = {.cpus = spec.slice.resources.cpus_milli,
 					     .mem = spec.slice.resources.memory,
 					     .net = spec.slice.resources.net_rate,
+					     .ports = app_ports_picked(&spec),
 					     .placement = &spec.placement,
 					     .group = spec.name};
 		*reply = json_pack("{s:o,s:o}", "spec", app_spec_to_json(&spec), "fit",

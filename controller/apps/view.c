@@ -54,6 +54,9 @@ json_t *app_instance_json(const struct app *app, const struct app_instance_view 
 	const struct app_slot *slot = v->index < app->nslots ? &app->slots[v->index] : NULL;
 	for (size_t k = 0; ports && k < app->spec.nports; k++) {
 		unsigned port = app->spec.ports[k].port;
+		/* Picked on its node: the slice holds it; else the one it had and asks for. */
+		if (!port)
+			port = pool_slice_host_port(sl, app->spec.ports[k].name);
 		if (!port && slot)
 			port = slot->host_ports[k];
 		json_object_set_new(ports, app->spec.ports[k].name, json_integer(port));
@@ -165,6 +168,7 @@ int apps_why(struct apps *a, const char *name, json_t **out, struct acre_error *
 	struct pool_why_request r = {.cpus = s->slice.resources.cpus_milli,
 				     .mem = s->slice.resources.memory,
 				     .net = s->slice.resources.net_rate,
+				     .ports = app_ports_picked(s),
 				     .placement = &s->placement,
 				     .group = app->name};
 	json_t *j = pool_why(a->pool, &r);

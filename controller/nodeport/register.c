@@ -70,6 +70,7 @@ struct registration {
 	double cpus;
 	json_int_t memory, protocol, net;
 	json_int_t disk, disk_free;	       /* bytes where its volumes go; 0: not said */
+	uint16_t port_first, port_last;	       /* --port-range; 0: not said (the default) */
 	json_int_t protocol_min, protocol_max; /* the range the node speaks */
 	json_t *attributes;
 	bool network;			    /* a network member came */
@@ -114,6 +115,24 @@ static int parse_capacity(json_t *cap, struct registration *r, struct acre_error
 		return acre_error_set(err, EINVAL, "node.capacity.disk",
 				      "node.capacity.disk: an integer, bytes (0: not known)");
 	r->disk = json_is_integer(disk) ? json_integer_value(disk) : 0;
+	return 0;
+}
+
+/* "port_range": [FIRST, LAST], its --port-range, optional (older nodes say nothing). */
+static int parse_port_range(json_t *v, struct registration *r, struct acre_error *err)
+{
+	if (!v || json_is_null(v))
+		return 0;
+	json_int_t a = json_integer_value(json_array_get(v, 0)),
+		   b = json_integer_value(json_array_get(v, 1));
+	if (!json_is_array(v) || json_array_size(v) != 2 ||
+	    !json_is_integer(json_array_get(v, 0)) || !json_is_integer(json_array_get(v, 1)) ||
+	    a < 1 || b > 65535 || a > b)
+		return acre_error_set(err, EINVAL, "node.port_range",
+				      "node.port_range: [FIRST, LAST], ports of 1 to 65535, FIRST "
+				      "not above LAST");
+	r->port_first = (uint16_t)a;
+	r->port_last = (uint16_t)b;
 	return 0;
 }
 
@@ -196,6 +215,8 @@ static int parse_register(json_t *req, struct registration *r, struct acre_error
 	if (rc == 0)
 		rc = parse_disk_free(json_object_get(node, "disk_free"), "node.disk_free",
 				     &r->disk_free, err);
+	if (rc == 0)
+		rc = parse_port_range(json_object_get(node, "port_range"), r, err);
 	if (rc == 0)
 		rc = parse_network(json_object_get(node, "network"), r, err);
 	if (rc < 0)
@@ -305,6 +326,8 @@ void nodeport_register(struct node_conn *conn, json_t *req, json_t *id)
 		.net = (uint64_t)r.net,
 		.disk = (uint64_t)r.disk,
 		.disk_free = (uint64_t)r.disk_free,
+		.port_first = r.port_first,
+		.port_last = r.port_last,
 		.network = r.network,
 		.net_address = r.net_address ? r.net_address : source,
 		.vtep_mac = r.vtep_mac,

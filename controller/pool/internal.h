@@ -49,6 +49,28 @@ struct pool {
 	struct pool_stats stats;
 };
 
+/*
+ * host_ports.c: ports of the host's network picked from a node's
+ * --port-range.  The spec's "host_ports" member, read (NULL: none); the
+ * spec made whole with the ports (held, else asked for, else a stand-in
+ * for checking the spec): the member gone, PORT_<NAME> in env, NAME:N/PROTO
+ * in the acre.ports label, and checks whose "port" names one numbered.
+ */
+int pool_host_ports_parse(const json_t *v, struct pool_host_ports **out, struct acre_error *err);
+int pool_host_ports_apply(json_t *spec, const struct pool_host_ports *hp, struct acre_error *err);
+/* Picks the ports on n, before the slice is attached there; -ENOSPC: its range is full. */
+int pool_host_ports_pick(struct pool_node *n, struct pool_slice *sl);
+/* The slice's held ports counted on its node (attach: +1, detach: -1, which lets them go). */
+void pool_host_ports_hold(struct pool_node *n, struct pool_slice *sl, int delta);
+/* A node's --port-range (0, 0: the default); its free count follows. */
+void pool_node_set_port_range(struct pool *p, struct pool_node *n, uint16_t first, uint16_t last);
+/* "http:20005/tcp,dns:0/udp" for the store's column, and back; NULL text: none. */
+char *pool_host_ports_text(const struct pool_host_ports *hp);
+int pool_host_ports_of_text(const char *text, bool held, struct pool_host_ports **out);
+/* The spec's text as its node gets it: resolved when it asks for host ports. */
+struct pool_spec_text *pool_host_ports_resolve(struct pool *p, const struct pool_slice *sl,
+					       const char *text, struct acre_error *err);
+
 /* pool.c: publishing. */
 void pool_publish_slice(struct pool *p, const struct pool_slice *sl, const char *event);
 void pool_publish_node(struct pool *p, const struct pool_node *n, const char *event);
@@ -141,8 +163,11 @@ int pool_slice_restart_parse(const char *s, enum acre_restart *r, unsigned *max)
  * or left pending with the reason.
  */
 void pool_place_slice(struct pool *p, struct pool_slice *sl);
-/* announce: publish the change of state (false for a slice not yet published as created). */
-void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce);
+/*
+ * announce: publish the change of state (false for a slice not yet published as created).
+ * -ENOSPC: n's --port-range has not the host ports it asks for (nothing done).
+ */
+int pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce);
 void pool_pending_add(struct pool *p, struct pool_slice *sl);
 void pool_pending_remove(struct pool *p, struct pool_slice *sl);
 /* Places what waits, as room appeared (a bounded number per call). */

@@ -79,6 +79,9 @@ static int take_row(struct pool_slice *sl, const struct store_slice_row *r)
 	sl->updated_at = r->updated_at;
 	if (r->reason && *r->reason && !(sl->reason = strdup(r->reason)))
 		return -ENOMEM;
+	/* Held where it is placed; asked for again where it is not. */
+	if (pool_host_ports_of_text(r->host_ports, r->node_id != NULL, &sl->host_ports) == -ENOMEM)
+		return -ENOMEM;
 	if (r->exit && !(sl->exit = json_loads(r->exit, 0, NULL)))
 		acre_log(ACRE_LOG_WARN, "slice=%s event=load_exit_ignored reason=\"not JSON\"",
 			 sl->name);

@@ -62,8 +62,18 @@ static size_t member_ports(const struct pool_slice *sl, struct pool_vip_port *v)
 		text = pool_slice_label(sl, ACRE_LABEL_PORTS);
 	size_t n = 0;
 	struct acre_error err;
-	if (!text || pool_vip_ports_parse(text, v, &n, &err) < 0)
-		return 0;
+	if (text && pool_vip_ports_parse(text, v, &n, &err) < 0)
+		n = 0;
+	/* The host ports picked on its node (its spec's acre.ports label has them, too). */
+	const struct pool_host_ports *hp = sl->host_ports;
+	for (unsigned i = 0; hp && i < hp->n && n < POOL_VIP_PORTS_MAX; i++) {
+		if (!hp->p[i].port)
+			continue;
+		struct pool_vip_port *x = &v[n++];
+		snprintf(x->service, sizeof(x->service), "%s", hp->p[i].name);
+		x->port = hp->p[i].port;
+		x->udp = hp->p[i].udp;
+	}
 	return n;
 }
 

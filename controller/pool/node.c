@@ -79,6 +79,7 @@ struct pool_node *pool_node_create(struct pool *p, const char *id)
 		return NULL;
 	}
 	n->state_since_ns = n->last_seen_ns = acre_monotonic_ns();
+	pool_node_set_port_range(p, n, 0, 0);
 	return n;
 }
 
@@ -231,6 +232,7 @@ static void unique_count(struct pool *p, const struct pool_slice *sl, const stru
 void pool_node_attach(struct pool *p, struct pool_node *n, struct pool_slice *sl)
 {
 	unique_count(p, sl, n, +1);
+	pool_host_ports_hold(n, sl, +1);
 	sl->node = n;
 	sl->last_node = n;
 	ACRE_LIST_PREPEND(node, n->slices, sl);
@@ -243,6 +245,9 @@ void pool_node_detach(struct pool *p, struct pool_slice *sl)
 	if (!n)
 		return;
 	unique_count(p, sl, n, -1);
+	pool_host_ports_hold(n, sl, -1);
+	if (sl->host_ports)
+		p->retry_pending = true; /* its ports came free */
 	ACRE_LIST_REMOVE(node, n->slices, sl);
 	sl->node = NULL;
 	n->nslices--;

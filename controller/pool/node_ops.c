@@ -39,6 +39,7 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	snprintf(n->version, sizeof(n->version), "%s", r->version);
 	n->disk_total = r->disk;
 	n->disk_free = r->disk_free;
+	pool_node_set_port_range(p, n, r->port_first, r->port_last);
 	if (pool_net_node_registered(p, n, r) < 0)
 		return acre_error_set(err, ENOSPC, "node", "no subnet left in --pool-cidr");
 	n->conn = conn;

@@ -152,7 +152,8 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 	if (sl->vip)
 		snprintf(vip, sizeof(vip), "%u.%u.%u.%u", sl->vip >> 24, sl->vip >> 16 & 255,
 			 sl->vip >> 8 & 255, sl->vip & 255);
-	if (failed)
+	_cleanup_free_ char *host_ports = pool_host_ports_text(sl->host_ports);
+	if (failed || (sl->host_ports && !host_ports))
 		return acre_error_set(err, ENOMEM, NULL, "writing slice %s: out of memory",
 				      sl->name);
 	struct store_slice_row r = {
@@ -175,6 +176,7 @@ static int write_slice(struct pool *p, struct pool_slice *sl, struct acre_error 
 		.net_rate = sl->net_rate,
 		.address = sl->address,
 		.vip = sl->vip ? vip : NULL,
+		.host_ports = host_ports,
 		.created_at = sl->created_at,
 		.updated_at = sl->updated_at,
 	};

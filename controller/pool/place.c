@@ -74,9 +74,13 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 	struct pool_slice *sl = pool_slice_find(p, o->name);
 	if (!sl || sl->id != o->slice_id)
 		return acre_error_set(err, ENOENT, NULL, "slice %s is gone", o->name);
-	if (sl->spec) {
+	if (sl->spec && !sl->host_ports) {
 		o->spec = pool_spec_text_ref(sl->spec);
 		return 0;
+	}
+	if (sl->spec) {
+		o->spec = pool_host_ports_resolve(p, sl, sl->spec->text, err);
+		return o->spec ? 0 : -err->code;
 	}
 	if (!p->store)
 		return acre_error_set(err, ENOENT, NULL, "slice %s: no spec", sl->name);
@@ -84,14 +88,22 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 	int rc = store_slice_spec(p->store, sl->id, &text, &placement, err);
 	if (rc < 0)
 		return rc;
+	if (sl->host_ports) {
+		o->spec = pool_host_ports_resolve(p, sl, text, err);
+		return o->spec ? 0 : -err->code;
+	}
 	/* As the store holds it: it was this pool's encoding, and is sent without a parse. */
 	if (!(o->spec = pool_spec_text_of(text)))
 		return acre_error_set(err, ENOMEM, NULL, "slice %s: out of memory", sl->name);
 	return 0;
 }
 
-void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)
+int pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *n, bool announce)
 {
+	/* Its host ports from n's range, before it joins n's slices (the others' are taken). */
+	int rc = pool_host_ports_pick(n, sl);
+	if (rc < 0)
+		return rc;
 	pool_pending_remove(p, sl);
 	pool_node_attach(p, n, sl);
 	sl->assigned = false;
@@ -102,8 +114,13 @@ void pool_place_assign(struct pool *p, struct pool_slice *sl, struct pool_node *
 	else
 		pool_slice_change_state(p, sl, ACRE_SLICE_STARTING, NULL);
 	p->stats.placements++;
-	/* The spec goes along while the slice is new; else it is read from the store when sent. */
-	pool_outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id, sl->spec, 0);
+	/*
+	 * The spec goes along while the slice is new; else it is read from the store when sent.
+	 * One with host ports is resolved when sent, from either.
+	 */
+	pool_outbound_queue(p, POOL_OP_ASSIGN, n, sl->name, sl->id,
+			    sl->host_ports ? NULL : sl->spec, 0);
+	return 0;
 }
 
 void pool_place_slice(struct pool *p, struct pool_slice *sl)
@@ -112,18 +129,22 @@ void pool_place_slice(struct pool *p, struct pool_slice *sl)
 		.cpus = sl->cpus,
 		.mem = sl->mem,
 		.net = sl->net_rate,
+		.ports = sl->host_ports ? sl->host_ports->n : 0,
 		.placement = sl->placement,
 		.group = sl->group ? sl->group : "",
 	};
 	struct sched_node *sn;
 	struct acre_error e = {0};
-	if (sched_place(p->sched, &r, &sn, &e) < 0) {
+	if (sched_place(p->sched, &r, &sn, &e) < 0 ||
+	    pool_place_assign(p, sl, (struct pool_node *)sn, true) < 0) { /* sn: first member */
+		if (!e.message[0])
+			snprintf(e.message, sizeof(e.message),
+				 "no free port in the node's "
+				 "--port-range");
 		p->stats.placement_pending++;
 		pool_slice_set_state(p, sl, ACRE_SLICE_PENDING, e.message);
 		pool_pending_add(p, sl);
-		return;
 	}
-	pool_place_assign(p, sl, (struct pool_node *)sn, true); /* sn is the first member */
 }
 
 void pool_place_retry_pending(struct pool *p)

@@ -85,6 +85,26 @@ struct pool_label_filter {
 
 /* ---- nodes and slices ------------------------------------------------------------------ */
 
+/*
+ * Ports of the host's network a slice asks its node to pick (an app's
+ * --net host port without a number): the spec's "host_ports" member,
+ * ["http", "metrics:20005/udp"], a number being the one asked for first.
+ * The pool picks each from the --port-range of the node it binds the
+ * slice to, one no other slice there holds, and writes it into the spec
+ * the node gets (host_ports.c).
+ */
+#define POOL_HOST_PORTS_MAX 16
+struct pool_host_port {
+	char name[ACRE_PORT_NAME_MAX + 1];
+	bool udp;
+	uint16_t want; /* asked first: the one it had; 0: any */
+	uint16_t port; /* held on its node; 0: none (not bound) */
+};
+struct pool_host_ports {
+	unsigned n;
+	struct pool_host_port p[POOL_HOST_PORTS_MAX];
+};
+
 struct pool_node {
 	struct sched_node sn; /* first: the scheduler's view (capacity, use, attributes) */
 	char id[ACRE_NAME_MAX + 1];
@@ -115,6 +135,7 @@ struct pool_node {
 	uint64_t reserved_net; /* bit/s of net_rate placed here */
 	uint64_t disk_total;   /* the filesystem of its volumes: size, bytes; 0: not known */
 	uint64_t disk_free;    /* and its free bytes, as last reported; 0: not known */
+	uint32_t ports_held;   /* host ports its slices hold in its --port-range (sn: the range) */
 	struct pool_slice *slices; /* placed here: a list through node_prev, node_next */
 	size_t nslices;
 	unsigned sync_gen;
@@ -156,10 +177,11 @@ struct pool_slice {
 	char *spread, *group;		  /* --spread ATTR; the slices counted with it and unique */
 	struct acre_placement *placement; /* NULL: the default */
 	struct pool_labels *labels;	  /* NULL: none */
-	struct pool_spec_text *spec;	  /* a new slice's spec, until the store holds it */
-	bool assigned;			  /* the node has accepted it */
-	bool reserved;			  /* its resources are counted on node */
-	bool removed;			  /* gone from the pool; freed after the commit */
+	struct pool_host_ports *host_ports; /* picked from its node's --port-range; NULL: none */
+	struct pool_spec_text *spec;	    /* a new slice's spec, until the store holds it */
+	bool assigned;			    /* the node has accepted it */
+	bool reserved;			    /* its resources are counted on node */
+	bool removed;			    /* gone from the pool; freed after the commit */
 	unsigned seen_gen;
 	int64_t created_at, updated_at;
 	uint64_t placed_ns; /* when placed, until it first runs: the time-to-running histogram */
@@ -309,12 +331,13 @@ struct pool_registration {
 	const char *id, *secret_hash, *hostname, *version, *address;
 	uint32_t cpus; /* millicpus */
 	uint64_t memory;
-	uint64_t net;		  /* capacity.net, bit/s; 0: not given (no limit) */
-	uint64_t disk, disk_free; /* capacity.disk and disk_free, bytes; 0: not given */
-	bool network;		  /* it sent a network member */
-	const char *net_address;  /* network.address, else the connection's source address */
-	const char *vtep_mac;	  /* network.vtep_mac, or NULL */
-	json_t *attributes;	  /* checked: an object of valid attribute strings */
+	uint64_t net;			/* capacity.net, bit/s; 0: not given (no limit) */
+	uint64_t disk, disk_free;	/* capacity.disk and disk_free, bytes; 0: not given */
+	uint16_t port_first, port_last; /* --port-range; 0: not given (the default) */
+	bool network;			/* it sent a network member */
+	const char *net_address;	/* network.address, else the connection's source address */
+	const char *vtep_mac;		/* network.vtep_mac, or NULL */
+	json_t *attributes;		/* checked: an object of valid attribute strings */
 };
 
 bool pool_node_secret_matches(const struct pool_node *n, const char *secret_hash);
@@ -407,7 +430,8 @@ struct pool_slice *pool_slice_find(struct pool *p, const char *name);
  * one copy (a reference is taken; the generated name, if any, is set in
  * it); the slice is placed, or pending with the reason.  -EEXIST for a
  * name in use, -E2BIG when no node could ever hold it; nothing is created
- * then.
+ * then.  A spec may carry "host_ports" (struct pool_host_ports): the spec
+ * is kept with it, and the node gets it resolved.
  */
 int pool_slice_create(struct pool *p, json_t *spec, const struct acre_placement *placement,
 		      struct pool_slice **out, struct acre_error *err);
@@ -417,6 +441,11 @@ int pool_slice_create(struct pool *p, json_t *spec, const struct acre_placement 
  * 1: asked of its node; -ESRCH: it does not run.
  */
 int pool_slice_kill(struct pool *p, struct pool_slice *sl, int signal, struct acre_error *err);
+/*
+ * The port of the host's network the slice holds under that name on its
+ * node, else the one it held last or asks for; 0: none.
+ */
+uint16_t pool_slice_host_port(const struct pool_slice *sl, const char *name);
 /*
  * Removes a slice.  0: removed now (it was on no node); 1: being removed
  * on its node, gone when the node says so; -EBUSY: it runs and !force.
@@ -522,6 +551,7 @@ struct pool_why_request {
 	uint32_t cpus; /* millicpus */
 	uint64_t mem;
 	uint64_t net;				/* bit/s */
+	unsigned ports;				/* host ports picked from the node's range */
 	const struct acre_placement *placement; /* NULL: anywhere */
 	const char *group; /* whose slices placement.unique keeps apart; NULL: "" */
 };

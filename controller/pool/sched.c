@@ -15,7 +15,9 @@ struct candidates {
 	struct sched_node *n[WANT_CANDIDATES];
 	unsigned count;
 	size_t visited;
-	size_t taken; /* nodes with room whose value of the unique attribute is taken */
+	size_t taken;	/* nodes with room whose value of the unique attribute is taken */
+	size_t no_port; /* nodes with room whose --port-range is full */
+	const struct sched_node *no_port_eg; /* one of them, for the message */
 };
 
 bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem)
@@ -31,6 +33,11 @@ bool sched_node_fits_net(const struct sched_node *n, uint64_t net)
 {
 	return !net || !n->cap_net ||
 	       (n->used_net <= n->cap_net && n->cap_net - n->used_net >= net);
+}
+
+bool sched_node_fits_ports(const struct sched_node *n, unsigned ports)
+{
+	return n->ports_free >= ports;
 }
 
 bool sched_node_matches(const struct sched_node *n, const struct acre_placement *p)
@@ -111,9 +118,12 @@ static bool visit(struct sched *s, struct sched_node *n, const struct sched_requ
 	c->visited++;
 	if (sched_node_fits(n, r->cpus, r->mem) && sched_node_fits_net(n, r->net) &&
 	    sched_node_matches(n, r->placement)) {
-		if (unique_taken(s, n, r))
+		if (unique_taken(s, n, r)) {
 			c->taken++;
-		else
+		} else if (!sched_node_fits_ports(n, r->ports)) {
+			if (c->no_port++ == 0)
+				c->no_port_eg = n;
+		} else
 			c->n[c->count++] = n;
 	}
 	return c->count == WANT_CANDIDATES || (c->count && c->visited >= SOFT_VISIT_LIMIT);
@@ -302,6 +312,17 @@ int sched_place(struct sched *s, const struct sched_request *r, struct sched_nod
 				      r->placement->unique, want, g[0] ? "app " : "its group", g,
 				      c.taken, c.taken == 1 ? "" : "s", s->eligible);
 	}
+	if (c.no_port == 1)
+		return acre_error_set(err, ENOSPC, NULL,
+				      "no free port in the node's --port-range %u-%u (node %s; "
+				      "%zu nodes ready)",
+				      c.no_port_eg->port_first, c.no_port_eg->port_last,
+				      c.no_port_eg->id, s->eligible);
+	if (c.no_port)
+		return acre_error_set(err, ENOSPC, NULL,
+				      "no free port in the --port-range of the %zu nodes with room "
+				      "for %s (%zu nodes ready)",
+				      c.no_port, want, s->eligible);
 	return acre_error_set(err, ENOSPC, NULL, "no node has room for %s (%zu nodes ready)", want,
 			      s->eligible);
 }

@@ -56,6 +56,12 @@ struct sched_node {
 	 * cap_net 0: the node declared none, and any net_rate fits.
 	 */
 	uint64_t cap_net, used_net;
+	/*
+	 * Its --port-range and how many of it no slice holds: a request for
+	 * host ports fits only where that many are free (not bucketed either).
+	 */
+	uint16_t port_first, port_last;
+	uint32_t ports_free;
 	const struct sched_attr *attrs; /* owned by the caller, stable while known */
 	unsigned nattrs;
 	/* Scheduler-owned from here on. */
@@ -67,7 +73,8 @@ struct sched_node {
 struct sched_request {
 	uint32_t cpus;
 	uint64_t mem;
-	uint64_t net; /* bit/s of net_rate, 0: none */
+	uint64_t net;	/* bit/s of net_rate, 0: none */
+	unsigned ports; /* host ports picked from the node's --port-range, 0: none */
 	const struct acre_placement *placement;
 	/* Slices counted together by --spread and unique: the acre.app (else app) label, or "". */
 	const char *group;
@@ -120,6 +127,8 @@ bool sched_node_matches(const struct sched_node *n, const struct acre_placement 
 bool sched_node_fits(const struct sched_node *n, uint32_t cpus, uint64_t mem);
 /* Room for net bit/s of net_rate: always on a node that declared no capacity. */
 bool sched_node_fits_net(const struct sched_node *n, uint64_t net);
+/* Room for that many host ports in its --port-range. */
+bool sched_node_fits_ports(const struct sched_node *n, unsigned ports);
 size_t sched_eligible_count(const struct sched *s);
 const struct sched_stats *sched_get_stats(const struct sched *s);
 

@@ -115,6 +115,7 @@ void pool_slice_free(struct pool *p, struct pool_slice *sl)
 	free(sl->spread);
 	free(sl->group);
 	free(sl->placement);
+	free(sl->host_ports);
 	pool_spec_text_unref(sl->spec);
 	pool_labels_detach(p, sl);
 	pool_slab_release(&p->slabs, sl);

@@ -50,13 +50,14 @@ static int take_placement(struct pool_slice *sl, const struct acre_placement *p,
 
 /* Which node, before anything exists: -E2BIG when none ever could; *node NULL when none now. */
 static int choose(struct pool *p, const struct acre_slice_spec *spec,
-		  const struct acre_placement *placement, struct pool_node **node,
+		  const struct acre_placement *placement, unsigned ports, struct pool_node **node,
 		  struct acre_error *err)
 {
 	struct sched_request r = {
 		.cpus = spec->resources.cpus_milli,
 		.mem = spec->resources.memory,
 		.net = spec->resources.net_rate,
+		.ports = ports,
 		.placement = placement,
 		.group = placement->spread[0] || placement->unique[0] ? group_of(spec) : "",
 		.check_capacity = true,
@@ -109,10 +110,30 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	if (!placement)
 		placement = &anywhere;
 	*out = NULL;
-	struct acre_slice_spec spec;
-	int rc = acre_slice_spec_parse(spec_json, &spec, err);
+	/* Host ports asked for: the spec is checked as it will be once they are picked. */
+	_cleanup_free_ struct pool_host_ports *hp = NULL;
+	_cleanup_json_ json_t *whole = NULL;
+	int rc = pool_host_ports_parse(json_object_get(spec_json, "host_ports"), &hp, err);
 	if (rc < 0)
 		return acre_error_prefix(err, "spec");
+	if (!hp) {
+		json_object_del(spec_json, "host_ports"); /* [] asks for none: not for the node */
+	} else {
+		if (!(whole = json_deep_copy(spec_json)))
+			return acre_error_set(err, ENOMEM, NULL, "out of memory");
+		if ((rc = pool_host_ports_apply(whole, hp, err)) < 0)
+			return rc;
+	}
+	struct acre_slice_spec spec;
+	rc = acre_slice_spec_parse(whole ? whole : spec_json, &spec, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "spec");
+	if (hp && spec.net_mode != ACRE_NET_HOST) {
+		acre_slice_spec_free(&spec);
+		return acre_error_set(err, EINVAL, "spec.host_ports",
+				      "spec.host_ports: ports of the node's --port-range need "
+				      "network.mode host");
+	}
 	char name[ACRE_NAME_MAX + 1];
 	if (spec.name[0])
 		snprintf(name, sizeof(name), "%s", spec.name);
@@ -128,7 +149,7 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 			acre_slice_state_name(sl->state));
 	} else if ((rc = pool_net_check_create(p, name, &spec, err)) < 0) {
 		/* err says which name and why */
-	} else if ((rc = choose(p, &spec, placement, &node, &why)) < 0) {
+	} else if ((rc = choose(p, &spec, placement, hp ? hp->n : 0, &node, &why)) < 0) {
 		*err = why;
 	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -138,9 +159,14 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	acre_slice_spec_free(&spec);
 	if (rc < 0)
 		return rc;
-	if (node) {
-		pool_place_assign(p, sl, node, false);
-	} else {
+	sl->host_ports = TAKE_PTR(hp);
+	if (node && pool_place_assign(p, sl, node, false) < 0) {
+		snprintf(why.message, sizeof(why.message),
+			 "no free port in the --port-range %u-%u of node %s", node->sn.port_first,
+			 node->sn.port_last, node->id);
+		node = NULL;
+	}
+	if (!node) {
 		pool_slice_set_reason(sl, why.message);
 		pool_pending_add(p, sl);
 	}
@@ -213,5 +239,11 @@ int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 		return acre_error_set(err, EIO, NULL,
 				      "slice %s: its stored spec does not parse: %s", sl->name,
 				      jerr.text);
+	/* On a node: as the node has it, with its host ports; unbound: as asked. */
+	if (sl->host_ports && sl->node && pool_host_ports_apply(*out, sl->host_ports, err) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return -err->code;
+	}
 	return 0;
 }

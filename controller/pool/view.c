@@ -59,6 +59,11 @@ json_t *pool_node_json(const struct pool_node *n)
 			    n->disk_total ? json_integer((json_int_t)n->disk_total) : json_null());
 	json_object_set_new(avail, "disk",
 			    n->disk_free ? json_integer((json_int_t)n->disk_free) : json_null());
+	/* Its --port-range, as the flag reads, and how many ports of it no slice holds. */
+	char range[16];
+	snprintf(range, sizeof(range), "%u-%u", n->sn.port_first, n->sn.port_last);
+	json_object_set_new(j, "port_range", json_string(range));
+	json_object_set_new(avail, "ports", json_integer(n->sn.ports_free));
 	return j;
 }
 

@@ -31,7 +31,7 @@
 struct reason {
 	char kind[160];	  /* what groups nodes: "not enough cpus", "constraint zone==a" */
 	char detail[160]; /* this node's side: "has 0.3 free, needs 0.5" */
-	enum { R_STATE, R_CONSTRAINT, R_ROOM, R_UNIQUE } class;
+	enum { R_STATE, R_CONSTRAINT, R_ROOM, R_UNIQUE, R_PORTS } class;
 	int constraint; /* index, for R_CONSTRAINT */
 };
 
@@ -190,6 +190,13 @@ static unsigned node_reasons(const struct walk *w, const struct pool_node *n, st
 		snprintf(x->kind, sizeof(x->kind), "not enough bandwidth");
 		snprintf(x->detail, sizeof(x->detail), "has %s free, needs %s", have, need);
 	}
+	if (!sched_node_fits_ports(sn, r->ports) && (x = add_reason(out, &k))) {
+		x->class = R_PORTS;
+		snprintf(x->kind, sizeof(x->kind), "no free port in the node's --port-range %u-%u",
+			 sn->port_first, sn->port_last);
+		snprintf(x->detail, sizeof(x->detail), "has %u free, needs %u", sn->ports_free,
+			 r->ports);
+	}
 	return k;
 }
 
@@ -253,29 +260,30 @@ static void visit_node(struct pool_node *n, void *ud)
 		w->fit++;
 		return;
 	}
-	unsigned state = 0, cons = 0, room = 0, uniq = 0;
+	unsigned state = 0, cons = 0, room = 0, uniq = 0, ports = 0;
 	int only = -1;
 	for (unsigned i = 0; i < k; i++) {
 		state += rs[i].class == R_STATE;
 		room += rs[i].class == R_ROOM;
 		uniq += rs[i].class == R_UNIQUE;
+		ports += rs[i].class == R_PORTS;
 		if (rs[i].class == R_CONSTRAINT) {
 			cons++;
 			only = rs[i].constraint;
 		}
 	}
-	if (uniq && !state && !cons && !room && w->unique_only++ == 0)
+	if (uniq && !state && !cons && !room && !ports && w->unique_only++ == 0)
 		w->unique_holder = unique_holder(w, n);
-	if (state && !cons && !room && !uniq) {
+	if (state && !cons && !room && !uniq && !ports) {
 		bool cordoned = !strcmp(not_taking(n), "cordoned");
 		size_t *count = cordoned ? &w->cordoned_would_fit : &w->away_would_fit;
 		if ((*count)++ == 0)
 			*(cordoned ? &w->cordoned_example : &w->away_example) = n;
 	}
-	if (!state && !room && !uniq && cons == 1 && only >= 0)
+	if (!state && !room && !uniq && !ports && cons == 1 && only >= 0)
 		w->only_constraint[only]++;
 	/* Freeing room helps only a node large enough for it. */
-	if (!state && !cons && !uniq && room && could_ever_hold(&n->sn, w->r)) {
+	if (!state && !cons && !uniq && !ports && room && could_ever_hold(&n->sn, w->r)) {
 		uint32_t c;
 		uint64_t m, t;
 		double s = shortfall(&n->sn, w->r, &c, &m, &t);
@@ -519,6 +527,7 @@ json_t *pool_why_slice(struct pool *p, const struct pool_slice *sl)
 	struct pool_why_request r = {.cpus = sl->cpus,
 				     .mem = sl->mem,
 				     .net = sl->net_rate,
+				     .ports = sl->host_ports ? sl->host_ports->n : 0,
 				     .placement = sl->placement,
 				     .group = sl->group};
 	json_t *j = pool_why(p, &r);

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 /* The schema this build writes: migrations.c brings older stores up to it. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_type {
 	STORE_TEXT, /* const char *, NULL as NULL */

@@ -34,6 +34,7 @@ static const struct migration migrations[] = {
 	 "address and VIP",
 	 NULL},
 	{4, "a node cordoned by an admin takes no new placement", NULL},
+	{5, "a slice's host ports, picked from its node's --port-range", NULL},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

@@ -58,6 +58,7 @@ static const struct store_column slice_columns[] = {
 	COL(store_slice_row, net_rate, STORE_U64, STORE_NOT_NULL | STORE_FIXED | STORE_DEFAULT0, 3),
 	COL(store_slice_row, address, STORE_TEXT, 0, 3),
 	COL(store_slice_row, vip, STORE_TEXT, 0, 3),
+	COL(store_slice_row, host_ports, STORE_TEXT, 0, 5),
 };
 
 /* clang-format on */

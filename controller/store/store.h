@@ -54,6 +54,8 @@ struct store_slice_row {
 	uint64_t net_rate;   /* resources.net_rate, bit/s (schema 3) */
 	const char *address; /* on the pool's network, while it runs; NULL: none */
 	const char *vip;     /* its group's virtual IP; NULL: none */
+	/* "http:20005/tcp": held on its node, else asked for (schema 5); NULL: none */
+	const char *host_ports;
 };
 
 struct store_stats {

@@ -550,24 +550,31 @@ static void test_instance_host_ports(void **state)
 		 " 'ports': ['http', 'admin:9000'],"
 		 " 'checks': [{'kind': 'tcp', 'port': 'http'}]}",
 		 &s);
-	/* The node picks a port for "http" at placement; without it there is no spec. */
-	assert_int_equal(app_instance_spec(&s, 0, 1, NULL, &j, &err), -EINVAL);
-	assert_contains(err.message, "ports[0] http: no port of the node");
-	const uint16_t given[] = {31000, 0};
-	assert_int_equal(app_instance_spec(&s, 0, 1, given, &j, &err), 0);
-	json_t *env = json_object_get(j, "env");
-	assert_string_equal(json_string_value(json_object_get(env, "PORT_HTTP")), "31000");
+	/*
+	 * "http" is asked of the pool, which picks it from its node's --port-range:
+	 * no PORT_HTTP, no acre.ports entry, the check names it.
+	 */
+	assert_int_equal(app_instance_spec(&s, 0, 1, NULL, &j, &err), 0);
+	json_t *env = json_object_get(j, "env"), *labels = json_object_get(j, "labels");
+	assert_null(json_object_get(env, "PORT_HTTP"));
 	assert_string_equal(json_string_value(json_object_get(env, "PORT_ADMIN")), "9000");
-	assert_null(json_object_get(json_object_get(j, "labels"), "acre.vip.ports"));
+	assert_string_equal(json_string_value(json_object_get(labels, "acre.ports")),
+			    "admin:9000/tcp");
+	assert_null(json_object_get(labels, "acre.vip.ports"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "host_ports"), 0)),
+			    "http");
+	json_t *check = json_array_get(json_object_get(j, "checks"), 0);
+	assert_string_equal(json_string_value(json_object_get(check, "port")), "http");
 	/* No volume: replaced on a partition, so its node stops it when cut off. */
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "labels"),
-							      "acre.on-partition")),
+	assert_string_equal(json_string_value(json_object_get(labels, "acre.on-partition")),
 			    "replace");
-	struct acre_slice_spec slice;
-	assert_int_equal(acre_slice_spec_parse(j, &slice, &err), 0);
-	assert_int_equal(slice.net_mode, ACRE_NET_HOST);
-	assert_int_equal(slice.checks[0].port, 31000);
-	acre_slice_spec_free(&slice);
+	json_decref(j);
+	/* The one it had is asked for first. */
+	const uint16_t had[] = {21000, 0};
+	assert_int_equal(app_instance_spec(&s, 0, 1, had, &j, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "host_ports")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "host_ports"), 0)),
+			    "http:21000");
 	json_decref(j);
 	app_spec_free(&s);
 }

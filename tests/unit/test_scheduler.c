@@ -434,6 +434,45 @@ static void test_full_pool_fails_fast(void **state)
 	pool_free(p);
 }
 
+/* A request for host ports fits only a node with that many free in its --port-range. */
+static void test_host_ports_need_free_ports(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new(2, 4000, 8 * GIB, 1);
+	p->nodes[0].port_first = 21000;
+	p->nodes[0].port_last = 21001;
+	p->nodes[0].ports_free = 0;
+	p->nodes[1].port_first = 22000;
+	p->nodes[1].port_last = 22009;
+	p->nodes[1].ports_free = 1;
+	struct sched_request r = {.cpus = 100, .mem = GIB, .ports = 1};
+	struct sched_node *out = NULL;
+	struct acre_error err = {0};
+	/* Binpack would take either: only n1 has a port free. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sched_place(p->s, &r, &out, &err), 0);
+		assert_ptr_equal(out, &p->nodes[1]);
+	}
+	/* Two ports: none has them; the error names the node's range. */
+	r.ports = 2;
+	assert_int_equal(sched_place(p->s, &r, &out, &err), -ENOSPC);
+	assert_non_null(strstr(err.message, "no free port in the --port-range of the 2 nodes"));
+	p->nodes[0].ports_free = 2;
+	assert_int_equal(sched_place(p->s, &r, &out, &err), 0);
+	assert_ptr_equal(out, &p->nodes[0]);
+	p->nodes[0].ports_free = 0;
+	r.ports = 1;
+	p->nodes[1].ports_free = 0;
+	assert_int_equal(sched_node_set_eligible(p->s, &p->nodes[1], false), 0);
+	assert_int_equal(sched_place(p->s, &r, &out, &err), -ENOSPC);
+	assert_non_null(strstr(err.message, "no free port in the node's --port-range 21000-21001"));
+	/* No ports asked: a full range is no reason. */
+	r.ports = 0;
+	assert_int_equal(sched_place(p->s, &r, &out, &err), 0);
+	assert_ptr_equal(out, &p->nodes[0]);
+	pool_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_bitmap),
 		cmocka_unit_test(test_ten_thousand_nodes_few_visits),
 		cmocka_unit_test(test_full_pool_fails_fast),
+		cmocka_unit_test(test_host_ports_need_free_ports),
 	};
 	return cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
 }

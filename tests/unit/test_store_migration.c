@@ -188,8 +188,8 @@ static void test_todays_store_migrates(void **state)
 	sql(t->path, old_schema);
 	sql(t->path, old_rows);
 	struct store *st = open_store(t);
-	assert_int_equal(store_migrations_applied(st), 4);
-	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(store_migrations_applied(st), 5);
+	assert_int_equal(store_schema_version(st), 5);
 	check_rows(st);
 	/* It keeps working: a new slice with labels, and an update of a migrated one. */
 	struct acre_error err = {0};
@@ -216,7 +216,7 @@ static void test_todays_store_migrates(void **state)
 	query_text(t->path, "SELECT state FROM slices WHERE id = 1", v, sizeof(v));
 	assert_string_equal(v, "exited");
 	query_text(t->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 }
 
 static void test_second_open_is_a_no_op(void **state)
@@ -232,7 +232,7 @@ static void test_second_open_is_a_no_op(void **state)
 		   sizeof(schema_before));
 	struct store *st = open_store(t);
 	assert_int_equal(store_migrations_applied(st), 0);
-	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(store_schema_version(st), 5);
 	check_rows(st);
 	store_close(st);
 	query_text(t->path, "SELECT group_concat(sql, ';') FROM sqlite_master", schema_after,
@@ -256,7 +256,7 @@ static void test_older_columns_are_added(void **state)
 	    "INSERT INTO slices VALUES (7, 'old', '{\"labels\":{\"k\":\"v\"}}', NULL, NULL,"
 	    " 'lost', NULL, 'run', NULL, NULL, NULL, 1, 0, 'never', 0, 1, 1, 1);");
 	struct store *st = open_store(t);
-	assert_int_equal(store_migrations_applied(st), 4);
+	assert_int_equal(store_migrations_applied(st), 5);
 	struct acre_error err = {0};
 	struct seen s = {0};
 	assert_int_equal(store_load_slices(st, on_slice, &s, &err), 0);
