@@ -650,7 +650,12 @@ static bool converging(const struct pass *p, const struct app_plan *plan)
 		    in->state == APP_INSTANCE_STOPPING || in->state == APP_INSTANCE_UNHEALTHY)
 			return false;
 	}
-	return true;
+	/*
+	 * Every wanted index has its instance, or its start now: a planner that
+	 * holds starts back (ordered instances, one after the other healthy)
+	 * acts on each instance up, so each is reconciled, not counted.
+	 */
+	return p->ninst + plan->nactions == (size_t)app->spec.instances;
 }
 
 void app_reconcile(struct apps *a, struct app *app, int64_t now)

@@ -281,6 +281,81 @@ static void test_stop_start_and_crash_restart(void **state)
 	assert_int_equal(sl->state, ACRE_SLICE_RUNNING);
 }
 
+static int count_one(struct pool_slice *sl, void *ud)
+{
+	unsigned *n = ud;
+	n[0]++;
+	n[1] += sl->state == ACRE_SLICE_RUNNING;
+	return 0;
+}
+
+/* Instances of the app name in the pool, and how many of them run. */
+static unsigned count_slices(struct world *w, const char *app, unsigned *running)
+{
+	char text[64];
+	snprintf(text, sizeof(text), "acre.app=%s", app);
+	struct pool_label_filter f = {0};
+	assert_int_equal(pool_label_filter_add(&f, text, NULL), 0);
+	unsigned n[2] = {0, 0};
+	pool_slices_labelled(w->p, &f, count_one, n);
+	*running = n[1];
+	return n[0];
+}
+
+/*
+ * A scale to 10,000 goes to the nodes in batches, not all in one pass, and
+ * its instances coming up are counted without a reconciliation each; an
+ * ordered app, whose planner holds starts back, still gets each started.
+ */
+static void test_scale_up_in_batches(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	struct pool_registration big = {.id = "big",
+					.secret_hash = "00",
+					.hostname = "big",
+					.version = "",
+					.address = "test",
+					.cpus = 1000 * 1000,
+					.memory = 1ULL << 40};
+	struct pool_node *n = NULL;
+	assert_int_equal(pool_node_register(w->p, &big, &conn[0], &n, &err), 0);
+	pool_node_sync(w->p, n, NULL, 0, NULL);
+	w->n[0] = n; /* the test's answers go to it as node 0's */
+	json_t *reply = NULL;
+	struct apps_request r = {0};
+	_cleanup_json_ json_t *s =
+		json_pack("{s:s,s:i,s:{s:[s],s:{s:f,s:s}},s:{s:[s]}}", "name", "many", "instances",
+			  0, "slice", "command", "/bin/many", "resources", "cpus", 0.01, "memory",
+			  "4M", "placement", "constraints", "node.id==big");
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	struct apps_request sc = {.name = "many", .instances = 10000};
+	assert_int_equal(apps_scale(w->a, &sc, &reply, &err), 0);
+	unsigned running = 0;
+	pass(w);
+	unsigned first = count_slices(w, "many", &running);
+	assert_true(first > 0 && first < 10000);
+	settle(w);
+	assert_int_equal(count_slices(w, "many", &running), 10000);
+	assert_int_equal(running, 10000);
+	assert_string_equal(deploy_state(w, reply), "succeeded");
+	json_decref(reply);
+	char buf[64];
+	assert_string_equal(field(w, "many", "healthy", buf, sizeof(buf)), "10000");
+	assert_string_equal(field(w, "many", "state", buf, sizeof(buf)), "running");
+
+	_cleanup_json_ json_t *o = json_pack("{s:s,s:i,s:b,s:{s:[s],s:{s:f,s:s}}}", "name", "ord",
+					     "instances", 3, "ordered", 1, "slice", "command",
+					     "/bin/ord", "resources", "cpus", 0.01, "memory", "4M");
+	assert_int_equal(apps_create(w->a, o, &r, &reply, &err), 0);
+	settle(w);
+	assert_string_equal(deploy_state(w, reply), "succeeded");
+	json_decref(reply);
+	assert_string_equal(field(w, "ord", "healthy", buf, sizeof(buf)), "3");
+}
+
 int main(void)
 {
 	acre_log_set_level(ACRE_LOG_ERROR);
@@ -288,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_update_scale_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_start_and_crash_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scale_up_in_batches, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
