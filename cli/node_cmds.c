@@ -54,8 +54,9 @@ static int node_list(struct cli *cli, int argc, char **argv)
 		seen_text(n, seen, sizeof(seen));
 		render_pairs(json_object_get(n, "attributes"), attrs, sizeof(attrs));
 		char state[48];
-		snprintf(state, sizeof(state), "%s%s", render_str(n, "state"),
-			 json_is_true(json_object_get(n, "cordoned")) ? ",cordoned" : "");
+		snprintf(state, sizeof(state), "%s%s%s", render_str(n, "state"),
+			 json_is_true(json_object_get(n, "cordoned")) ? ",cordoned" : "",
+			 json_is_true(json_object_get(n, "suspect")) ? ",suspect" : "");
 		const char *cells[] = {render_str(n, "id"),
 				       render_str(n, "hostname"),
 				       state,
@@ -139,6 +140,10 @@ static int node_show(struct cli *cli, int argc, char **argv)
 	       json_is_true(json_object_get(n, "cordoned"))	 ? "cordoned: takes no new slices"
 	       : json_is_true(json_object_get(n, "schedulable")) ? "takes slices"
 								 : "takes no slices");
+	if (json_is_true(json_object_get(n, "suspect")))
+		printf("suspect:     every checked slice here fails its checks at once: the node "
+		       "is the likely cause; app instances here are not replaced until it is "
+		       "judged lost\n");
 	printf("address:     %s\n", render_str(n, "address"));
 	printf("seen:        %s ago\n", seen);
 	printf("free:        cpus %s, memory %s\n", cpus, mem);

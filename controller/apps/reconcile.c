@@ -137,21 +137,6 @@ static void say_once(struct pass *p, unsigned index, const char *key, const char
 			 p->app->name, index, text);
 }
 
-/* Every checked running slice on its node fails at once: the node, not the instances. */
-static bool node_suspect(const struct pool_node *n)
-{
-	if (!n)
-		return false;
-	unsigned checked = 0, failing = 0;
-	for (const struct pool_slice *sl = n->slices; sl; sl = sl->node_next) {
-		if (sl->state != ACRE_SLICE_RUNNING || !sl->checked)
-			continue;
-		checked++;
-		failing += sl->health == ACRE_HEALTH_UNHEALTHY;
-	}
-	return checked >= 2 && failing == checked;
-}
-
 /*
  * A view as the planner sees it, or not at all (its index is free): lost
  * instances are removed for their replacement unless the app waits for
@@ -240,7 +225,7 @@ static void restart_failed(struct pass *p)
 			app_slot_note_ports(app, slot, &app->spec, sl); /* asked for again */
 			pool_slice_remove(p->a->pool, sl, true, &err);
 			p->settled = false;
-		} else if (node_suspect(sl->node)) {
+		} else if (pool_node_suspect(sl->node)) {
 			say_once(p, v->index, "suspect",
 				 "%s unhealthy, but every checked slice on node %s fails at once: "
 				 "the node is suspect, nothing is killed until it is judged lost",

@@ -538,6 +538,13 @@ json_t *pool_network_json(struct pool *p);
 /* ---- JSON shapes (view.c) -------------------------------------------------------------------- */
 
 json_t *pool_node_json(const struct pool_node *n);
+/*
+ * Every health-checked running slice on the node (two at least) fails at
+ * once: the node (its network, its disk, its clock), not the slices, is
+ * the likely cause.  Apps kill nothing there until the node is judged lost;
+ * the node's view says so (suspect).
+ */
+bool pool_node_suspect(const struct pool_node *n);
 json_t *pool_slice_json(const struct pool_slice *sl);
 /* The same text as json_dumps(pool_slice_json(sl)), written into w. */
 void pool_slice_write(struct acre_jsonw *w, const struct pool_slice *sl);

@@ -36,21 +36,35 @@ static json_t *free_of(const struct pool_node *n)
 	return j;
 }
 
+bool pool_node_suspect(const struct pool_node *n)
+{
+	if (!n)
+		return false;
+	unsigned checked = 0, failing = 0;
+	for (const struct pool_slice *sl = n->slices; sl; sl = sl->node_next) {
+		if (sl->state != ACRE_SLICE_RUNNING || !sl->checked)
+			continue;
+		checked++;
+		failing += sl->health == ACRE_HEALTH_UNHEALTHY;
+	}
+	return checked >= 2 && failing == checked;
+}
+
 json_t *pool_node_json(const struct pool_node *n)
 {
 	uint64_t now = acre_monotonic_ns();
-	json_t *j =
-		json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:O,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}",
-			  "id", n->id, "hostname", n->hostname, "state",
-			  pool_node_state_name(n->state), "connected", n->conn != NULL, "cordoned",
-			  n->cordoned, "schedulable", n->sn.eligible, "address", n->address,
-			  "version", n->version, "attributes", n->attributes, "capacity",
-			  node_resources(n->sn.cap_cpus, n->sn.cap_mem, n->sn.cap_net), "reserved",
-			  node_resources(n->reserved_cpus, n->reserved_mem, n->reserved_net),
-			  "local", resources(n->local_cpus, n->local_mem), "free", free_of(n),
-			  "slices", (json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq,
-			  "last_seen_ms_ago", (json_int_t)((now - n->last_seen_ns) / 1000000),
-			  "registered_at", (json_int_t)n->registered_at);
+	json_t *j = json_pack(
+		"{s:s,s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "id",
+		n->id, "hostname", n->hostname, "state", pool_node_state_name(n->state),
+		"connected", n->conn != NULL, "cordoned", n->cordoned, "schedulable",
+		n->sn.eligible, "address", n->address, "version", n->version, "attributes",
+		n->attributes ? json_incref(n->attributes) : json_object(), "capacity",
+		node_resources(n->sn.cap_cpus, n->sn.cap_mem, n->sn.cap_net), "reserved",
+		node_resources(n->reserved_cpus, n->reserved_mem, n->reserved_net), "local",
+		resources(n->local_cpus, n->local_mem), "free", free_of(n), "slices",
+		(json_int_t)n->nslices, "last_seq", (json_int_t)n->last_seq, "last_seen_ms_ago",
+		(json_int_t)((now - n->last_seen_ns) / 1000000), "registered_at",
+		(json_int_t)n->registered_at);
 	if (j && n->usage)
 		json_object_set(j, "usage", n->usage);
 	/* Where its volumes go: bytes, null when the node has not said (an older one). */
@@ -64,6 +78,7 @@ json_t *pool_node_json(const struct pool_node *n)
 	snprintf(range, sizeof(range), "%u-%u", n->sn.port_first, n->sn.port_last);
 	json_object_set_new(j, "port_range", json_string(range));
 	json_object_set_new(avail, "ports", json_integer(n->sn.ports_free));
+	json_object_set_new(j, "suspect", json_boolean(pool_node_suspect(n)));
 	return j;
 }
 

@@ -356,6 +356,70 @@ static void test_scale_up_in_batches(void **state)
 	assert_string_equal(field(w, "ord", "healthy", buf, sizeof(buf)), "3");
 }
 
+/*
+ * Every checked instance on a node fails at once: the node is suspect (its
+ * view says so) and nothing of it is killed; one healthy again ends it.
+ */
+static void test_suspect_node_kills_nothing(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	json_t *reply = NULL;
+	struct apps_request r = {0};
+	_cleanup_json_ json_t *s =
+		json_pack("{s:s,s:i,s:{s:[s],s:{s:f,s:s}},s:{s:[s]},s:[s],s:[{s:s,s:s}]}", "name",
+			  "chk", "instances", 2, "slice", "command", "/bin/chk", "resources",
+			  "cpus", 0.1, "memory", "16M", "placement", "constraints", "node.id==n0",
+			  "ports", "http:8080", "checks", "kind", "tcp", "port", "http");
+	/* A tcp check needs a network with the port on it. */
+	json_object_set_new(json_object_get(s, "slice"), "network",
+			    json_pack("{s:s}", "mode", "bridge"));
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	int64_t t = acre_now_ms();
+	for (int i = 0; i < 2; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "chk-%d", i);
+		struct pool_slice *sl = pool_slice_find(w->p, name);
+		assert_non_null(sl);
+		assert_int_equal(
+			pool_node_health(w->p, w->n[0], name, ACRE_HEALTH_HEALTHY, true, t), 0);
+	}
+	settle(w);
+	assert_false(pool_node_suspect(w->n[0]));
+	int64_t ids[2];
+	for (int i = 0; i < 2; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "chk-%d", i);
+		struct pool_slice *sl = pool_slice_find(w->p, name);
+		ids[i] = sl->id;
+		assert_int_equal(
+			pool_node_health(w->p, w->n[0], name, ACRE_HEALTH_UNHEALTHY, false, t + 1),
+			0);
+	}
+	assert_true(pool_node_suspect(w->n[0]));
+	_cleanup_json_ json_t *view = pool_node_json(w->n[0]);
+	assert_true(json_is_true(json_object_get(view, "suspect")));
+	settle(w);
+	for (int i = 0; i < 2; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "chk-%d", i);
+		struct pool_slice *sl = pool_slice_find(w->p, name);
+		assert_non_null(sl);
+		assert_int_equal(sl->id, ids[i]);
+		assert_int_equal(sl->state, ACRE_SLICE_RUNNING);
+		assert_int_equal(sl->desired, POOL_DESIRED_RUN);
+	}
+	/* One back: the node is not the cause, and the failing one is replaced. */
+	assert_int_equal(pool_node_health(w->p, w->n[0], "chk-0", ACRE_HEALTH_HEALTHY, true, t + 2),
+			 0);
+	assert_false(pool_node_suspect(w->n[0]));
+	settle(w);
+	struct pool_slice *sl = pool_slice_find(w->p, "chk-1");
+	assert_true(!sl || sl->id != ids[1] || sl->desired != POOL_DESIRED_RUN);
+}
+
 int main(void)
 {
 	acre_log_set_level(ACRE_LOG_ERROR);
@@ -364,6 +428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_start_and_crash_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_up_in_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suspect_node_kills_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
