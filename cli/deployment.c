@@ -15,6 +15,39 @@ static long long num(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* "start web-3 (v2), stop web-0 (v1) and 14 more" */
+static void print_actions(const json_t *step)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach (json_object_get(step, "actions"), i, a)
+		printf("%s%s %s (v%lld)", i ? ", " : "", render_str(a, "action"),
+		       render_str(a, "instance"), num(a, "version"));
+	if (num(step, "more"))
+		printf(" and %lld more", num(step, "more"));
+}
+
+/* A running deployment's plan: the step under way, and those ahead. */
+static void print_plan(const json_t *plan, const char *indent)
+{
+	if (!json_is_object(plan))
+		return;
+	printf("%s  plan (ends %s%s%s):\n", indent, render_str(plan, "ends"),
+	       json_object_get(plan, "ends_because") ? ": " : "",
+	       json_object_get(plan, "ends_because") ? render_str(plan, "ends_because") : "");
+	size_t i;
+	json_t *step;
+	json_array_foreach (json_object_get(plan, "steps"), i, step) {
+		printf("%s    %lld. %-11s ", indent, num(step, "step"), render_str(step, "state"));
+		print_actions(step);
+		if (json_object_get(step, "waiting_for"))
+			printf(" — %s", render_str(step, "waiting_for"));
+		printf("\n");
+	}
+	if (json_is_true(json_object_get(plan, "truncated")))
+		printf("%s    ... more steps\n", indent);
+}
+
 void deployment_print(const json_t *d, const char *indent)
 {
 	char title[256], started[32], ended[32];
@@ -40,6 +73,7 @@ void deployment_print(const json_t *d, const char *indent)
 		printf("%s  ", indent);
 		deployment_print_step(d, s);
 	}
+	print_plan(json_object_get(d, "plan"), indent);
 }
 
 static int dep_list(struct cli *cli, int argc, char **argv)

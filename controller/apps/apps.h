@@ -353,6 +353,33 @@ int app_rollout_plan(const struct app_rollout *r, struct app_plan *plan, struct 
 void app_plan_free(struct app_plan *plan);
 const char *app_plan_state_name(enum app_plan_state s);
 
+/* ---- the plan ahead (forecast.c) ------------------------------------------------------------ */
+
+struct app_forecast_step {
+	struct app_action *actions;
+	size_t nactions;
+};
+
+struct app_forecast {
+	/* steps[0]: under way now (what starts and stops), unless nothing is */
+	struct app_forecast_step *steps;
+	size_t nsteps;
+	enum app_plan_state now; /* the planner's state for the instances as they are */
+	char now_reason[256];	 /* what it waits for now (APP_PLAN_WAITING), or why */
+	enum app_plan_state end; /* DONE, or where the forecast stops: STUCK, ROLLBACK, ... */
+	char reason[256];
+	bool truncated; /* more steps than asked for */
+};
+
+/*
+ * The steps ahead of a rollout from r's instances: the planner run again
+ * and again, each step's starts taken as healthy and ready and its stops
+ * as done, at most max_steps.  A forecast of a rollout that goes well.
+ */
+int app_rollout_forecast(const struct app_rollout *r, size_t max_steps, struct app_forecast *f,
+			 struct acre_error *err);
+void app_forecast_free(struct app_forecast *f);
+
 /* ---- the surplus chooser (surplus.c) ------------------------------------------------------ */
 
 /*

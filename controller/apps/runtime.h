@@ -175,6 +175,8 @@ int app_instances_collect(struct apps *a, const struct app *app, struct app_inst
 json_t *app_brief_json(struct apps *a, const struct app *app);
 json_t *app_instance_json(const struct app *app, const struct app_instance_view *v);
 const char *app_health_name(struct apps *a, struct app *app);
+/* A deployment as the API shows it: deploy_json, and while it runs its plan ahead. */
+json_t *deploy_view(struct apps *a, const struct app *app, const struct deploy *d);
 
 /* drain.c */
 bool apps_node_draining(const struct apps *a, const char *node);

@@ -121,7 +121,7 @@ int apps_show(struct apps *a, const char *name, json_t **out, struct acre_error 
 						  : NULL;
 	json_object_set_new(j, "spec", app_spec_to_json(&app->spec));
 	json_object_set_new(j, "instances_detail", instances_of(a, app));
-	json_object_set_new(j, "deployment_detail", d ? deploy_json(d) : json_null());
+	json_object_set_new(j, "deployment_detail", d ? deploy_view(a, app, d) : json_null());
 	*out = j;
 	return 0;
 }
@@ -189,6 +189,105 @@ int apps_why(struct apps *a, const char *name, json_t **out, struct acre_error *
 	return 0;
 }
 
+#define PLAN_STEPS_MAX	 50 /* steps a deployment's plan shows ahead */
+#define PLAN_ACTIONS_MAX 16 /* actions a step lists; "more" counts the rest */
+
+static json_t *step_json(const struct app *app, const struct app_forecast_step *s, unsigned number,
+			 const char *state)
+{
+	json_t *actions = json_array();
+	for (size_t i = 0; i < s->nactions && i < PLAN_ACTIONS_MAX; i++) {
+		char name[ACRE_NAME_MAX + 1];
+		app_instance_name(&app->spec, s->actions[i].index, name, sizeof(name));
+		json_array_append_new(
+			actions,
+			json_pack("{s:s,s:s,s:i}", "action",
+				  s->actions[i].kind == APP_ACTION_START ? "start" : "stop",
+				  "instance", name, "version", (int)s->actions[i].version));
+	}
+	unsigned starts = 0;
+	for (size_t i = 0; i < s->nactions; i++)
+		starts += s->actions[i].kind == APP_ACTION_START;
+	return json_pack("{s:i,s:s,s:o,s:i,s:i,s:i}", "step", (int)number, "state", state,
+			 "actions", actions, "more",
+			 (int)(s->nactions > PLAN_ACTIONS_MAX ? s->nactions - PLAN_ACTIONS_MAX : 0),
+			 "starts", (int)starts, "stops", (int)(s->nactions - starts));
+}
+
+/*
+ * The running deployment's plan: the step under way (with its deadline and
+ * what it waits for) and the steps ahead, from the planner and the
+ * instances as they are now (forecast.c).
+ */
+static json_t *plan_json(struct apps *a, const struct app *app, const struct deploy *d)
+{
+	struct app_instance_view *views = NULL;
+	size_t n = 0;
+	if (app_instances_collect(a, app, &views, &n) < 0)
+		return json_null();
+	struct app_instance *inst = calloc(n + 1, sizeof(*inst));
+	size_t ninst = 0;
+	for (size_t i = 0; inst && i < n; i++) {
+		const struct pool_slice *sl = views[i].slice;
+		enum app_instance_state st;
+		if (!app_instance_state_from_slice(sl->state, sl->desired != POOL_DESIRED_RUN,
+						   sl->checked ? sl->health : ACRE_HEALTH_NONE,
+						   &st))
+			continue;
+		inst[ninst++] = (struct app_instance){.index = views[i].index,
+						      .version = views[i].version,
+						      .state = st,
+						      .ready = !sl->unready,
+						      .started_at = sl->created_at,
+						      .id = sl->id};
+	}
+	free(views);
+	struct app_rollout r = {
+		.wanted = app->removing ? 0 : app->spec.instances,
+		.target = app->target,
+		.rollback_to = app->rollback_to,
+		.auto_rollback = app->spec.auto_rollback,
+		.ordered = app->spec.ordered,
+		.min_healthy = app->spec.min_healthy,
+		.max_surge = app->spec.max_surge,
+		.instances = inst,
+		.ninstances = ninst,
+	};
+	struct app_forecast f;
+	struct acre_error err = {0};
+	int rc = inst ? app_rollout_forecast(&r, PLAN_STEPS_MAX, &f, &err) : -ENOMEM;
+	free(inst);
+	if (rc < 0)
+		return json_null();
+	json_t *steps = json_array();
+	for (size_t i = 0; i < f.nsteps; i++) {
+		bool now = i == 0 && (f.now == APP_PLAN_WAITING || f.now == APP_PLAN_ACTING);
+		json_t *s = step_json(app, &f.steps[i], (unsigned)i + 1,
+				      now ? "in progress" : "planned");
+		if (now) {
+			json_object_set_new(s, "deadline", json_integer(d->deadline));
+			if (f.now_reason[0])
+				json_object_set_new(s, "waiting_for", json_string(f.now_reason));
+		}
+		json_array_append_new(steps, s);
+	}
+	json_t *j = json_pack("{s:o,s:s,s:b}", "steps", steps, "ends", app_plan_state_name(f.end),
+			      "truncated", f.truncated);
+	if (f.reason[0])
+		json_object_set_new(j, "ends_because", json_string(f.reason));
+	app_forecast_free(&f);
+	return j;
+}
+
+/* The deployment, and while it runs its plan ahead. */
+json_t *deploy_view(struct apps *a, const struct app *app, const struct deploy *d)
+{
+	json_t *j = deploy_json(d);
+	if (j && app && app->dep == d && d->state == DEPLOY_RUNNING)
+		json_object_set_new(j, "plan", plan_json(a, app, d));
+	return j;
+}
+
 static int newest_first(const void *x, const void *y)
 {
 	const struct deploy *a = *(const struct deploy *const *)x;
@@ -223,9 +322,10 @@ int apps_deployment_show(struct apps *a, const char *id, json_t **out, struct ac
 {
 	char *end = NULL;
 	int64_t n = id && !strncmp(id, "d-", 2) ? strtoll(id + 2, &end, 10) : 0;
-	struct deploy *d = n > 0 && end && !*end ? apps_deploy_find(a, n, NULL) : NULL;
+	struct app *owner = NULL;
+	struct deploy *d = n > 0 && end && !*end ? apps_deploy_find(a, n, &owner) : NULL;
 	if (!d)
 		return acre_error_set(err, ENOENT, "id", "no deployment %s", id ? id : "");
-	*out = deploy_json(d);
+	*out = deploy_view(a, owner, d);
 	return 0;
 }

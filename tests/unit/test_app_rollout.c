@@ -655,6 +655,97 @@ static void test_ten_thousand(void **state)
 	free(v);
 }
 
+/* The forecast of a run from the sim's instances as they are. */
+static void forecast(struct sim *s, const struct run *r, struct app_forecast *f)
+{
+	struct app_rollout ro = {
+		.wanted = r->wanted,
+		.target = r->target,
+		.rollback_to = r->rollback_to,
+		.auto_rollback = r->auto_rollback,
+		.ordered = r->ordered,
+		.min_healthy = r->min,
+		.max_surge = r->surge,
+		.instances = s->inst,
+		.ninstances = s->n,
+	};
+	struct acre_error err = {0};
+	assert_int_equal(app_rollout_forecast(&ro, 50, f, &err), 0);
+}
+
+static void count_actions(const struct app_forecast *f, unsigned *starts, unsigned *stops)
+{
+	*starts = *stops = 0;
+	for (size_t i = 0; i < f->nsteps; i++)
+		for (size_t k = 0; k < f->steps[i].nactions; k++)
+			*(f->steps[i].actions[k].kind == APP_ACTION_START ? starts : stops) += 1;
+}
+
+/*
+ * The plan ahead agrees with the planner run for real: a rolling update of
+ * 3 with a surge of 1 is 4 starts and 4 stops, one at a time, ending done;
+ * once under way, its first step is what is starting; a scale 0 -> 10 is
+ * one step; an ordered app of 3, three steps of one start; a forecast
+ * stops at its step limit and says so.
+ */
+static void test_forecast(void **state)
+{
+	(void)state;
+	struct sim s;
+	struct app_forecast f;
+	unsigned starts, stops;
+	struct run r = {.wanted = 3, .target = 2, .min = all, .surge = count_of(1)};
+	sim_init(&s, 3, 1);
+	forecast(&s, &r, &f);
+	assert_int_equal(f.now, APP_PLAN_ACTING);
+	assert_int_equal(f.end, APP_PLAN_DONE);
+	count_actions(&f, &starts, &stops);
+	assert_int_equal(starts, 4);
+	assert_int_equal(stops, 4);
+	assert_int_equal(f.steps[0].nactions, 1);
+	assert_int_equal(f.steps[0].actions[0].kind, APP_ACTION_START);
+	assert_int_equal(f.steps[0].actions[0].index, 3);
+	assert_false(f.truncated);
+	app_forecast_free(&f);
+	/* The stand-in started: the step under way is its start, waiting for it. */
+	struct app_plan p;
+	plan(&s, &r, &p);
+	app_plan_free(&p);
+	forecast(&s, &r, &f);
+	assert_int_equal(f.now, APP_PLAN_WAITING);
+	assert_non_null(strstr(f.now_reason, "instance 3"));
+	assert_int_equal(f.steps[0].nactions, 1);
+	assert_int_equal(f.steps[0].actions[0].index, 3);
+	count_actions(&f, &starts, &stops);
+	assert_int_equal(starts, 4);
+	assert_int_equal(stops, 4);
+	app_forecast_free(&f);
+
+	struct run up = {.wanted = 10, .target = 1, .min = all, .surge = count_of(1)};
+	sim_init(&s, 0, 1);
+	forecast(&s, &up, &f);
+	assert_int_equal(f.nsteps, 1);
+	assert_int_equal(f.steps[0].nactions, 10);
+	assert_int_equal(f.end, APP_PLAN_DONE);
+	app_forecast_free(&f);
+
+	struct run ord = {.wanted = 3, .target = 1, .ordered = true, .min = all, .surge = none};
+	forecast(&s, &ord, &f);
+	assert_int_equal(f.nsteps, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(f.steps[i].nactions, 1);
+		assert_int_equal(f.steps[i].actions[0].index, i);
+	}
+	app_forecast_free(&f);
+
+	struct run many = {.wanted = 100, .target = 2, .min = all, .surge = count_of(1)};
+	sim_init(&s, 100, 1);
+	forecast(&s, &many, &f);
+	assert_true(f.truncated);
+	assert_int_equal(f.nsteps, 50);
+	app_forecast_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_ten_thousand),
 		cmocka_unit_test(test_from_slice),
+		cmocka_unit_test(test_forecast),
 	};
 	return cmocka_run_group_tests_name("app rollout", tests, NULL, NULL);
 }
