@@ -51,6 +51,10 @@ sleep 2
 r=$(api PUT /v1/apps/web "$(app_spec web 3 '{"V": "2"}')")
 [ "$(last_code)" = 200 ] || fail "PUT /v1/apps/web: $(last_code) $r"
 D2=$(jq -r .deployment.id <<<"$r")
+# While it runs, its plan: the step under way first, the steps ahead, ending done.
+plan=$(api GET "/v1/deployments/$D2" | jq -c .plan)
+assert_eq "$(jq -r '.steps[0].state + " " + .ends' <<<"$plan")" "in progress done" "the plan's step under way, and its end: $plan"
+assert_eq "$(jq '[.steps[].starts] | add' <<<"$plan") $(jq '[.steps[] | .actions[] | select(.action == "start") | .version] | unique' -c <<<"$plan")" '4 [2]' "the plan starts 3 replacements and 1 stand-in, all at version 2: $plan"
 wait_for "[ \"\$(dep_state $D2)\" = succeeded ]" 40 ||
 	fail "deployment $D2: $(api GET /v1/deployments/$D2 | jq -c .)"
 assert_eq "$(app_state web)" "running 3/3 v2" "web after the update"
