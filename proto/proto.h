@@ -35,18 +35,20 @@
 /* ---- op names ----------------------------------------------------------- */
 
 /* CLI -> supervisor, over its Unix socket. */
-#define ACRE_OP_PING	    "ping"
-#define ACRE_OP_SLICE_RUN   "slice.run"
-#define ACRE_OP_SLICE_LIST  "slice.list"
-#define ACRE_OP_SLICE_SHOW  "slice.show"
-#define ACRE_OP_SLICE_STAT  "slice.stat"
-#define ACRE_OP_SLICE_KILL  "slice.kill"
-#define ACRE_OP_SLICE_RM    "slice.rm"
-#define ACRE_OP_SLICE_LOGS  "slice.logs"
-#define ACRE_OP_SLICE_WAIT  "slice.wait"
-#define ACRE_OP_NODE_SHOW   "node.show"	  /* the node itself: its pool network */
-#define ACRE_OP_VOLUME_LIST "volume.list" /* the node's persistent volumes */
-#define ACRE_OP_VOLUME_RM   "volume.rm"
+#define ACRE_OP_PING	       "ping"
+#define ACRE_OP_SLICE_RUN      "slice.run"
+#define ACRE_OP_SLICE_LIST     "slice.list"
+#define ACRE_OP_SLICE_SHOW     "slice.show"
+#define ACRE_OP_SLICE_STAT     "slice.stat"
+#define ACRE_OP_SLICE_KILL     "slice.kill"
+#define ACRE_OP_SLICE_RM       "slice.rm"
+#define ACRE_OP_SLICE_LOGS     "slice.logs"
+#define ACRE_OP_SLICE_WAIT     "slice.wait"
+#define ACRE_OP_NODE_SHOW      "node.show"   /* the node itself: its pool network */
+#define ACRE_OP_VOLUME_LIST    "volume.list" /* the node's persistent volumes */
+#define ACRE_OP_VOLUME_RM      "volume.rm"
+#define ACRE_OP_ARTIFACT_LIST  "artifact.list"	/* the node's cache of artifacts */
+#define ACRE_OP_ARTIFACT_PRUNE "artifact.prune" /* ... less what no slice names */
 
 /*
  * The supervisor <-> controller protocol's versions this build speaks, the

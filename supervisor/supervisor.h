@@ -118,6 +118,7 @@ struct supervisor {
 	struct controller_link *link; /* NULL unless --controller */
 	struct acre_map *vips;	      /* group name -> struct vip_record (vip.h) */
 	struct health *health;	      /* the slices' checks (health.h) */
+	struct fetcher *fetcher;      /* the artifacts' cache and fetches (fetch.h) */
 };
 
 /* join.c: `acre-supervisor join ...`, this host joining a pool; the exit status. */

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Artifacts of a slice (--artifact URI,sha256=HEX,path=PATH): a tar archive
+# served over HTTP on loopback is fetched into the node's cache, verified,
+# unpacked and mounted read-only at its path; a second slice with the same
+# checksum uses the cache (the server sees one download); a wrong checksum
+# fails the launch with the expected and actual sums and leaves nothing in
+# the cache; a file:// artifact not extracted appears under its own name;
+# `acre node artifacts` lists the cache and --prune removes what no slice
+# names.
+. "$(dirname "$0")/lib.sh"
+require python3 jq tar sha256sum
+start_supervisor --prelaunch 2
+cache=$STATE_DIR/artifacts
+
+# ---- an archive, and a server on loopback ------------------------------------------------
+www=$TEST_DIR/www
+mkdir -p "$www" "$TEST_DIR/src/bin"
+echo "data of the artifact" >"$TEST_DIR/src/data.txt"
+printf '#!/bin/sh\necho hello from the artifact\n' >"$TEST_DIR/src/bin/hello"
+chmod 755 "$TEST_DIR/src/bin/hello"
+tar -C "$TEST_DIR/src" -czf "$www/app.tgz" data.txt bin
+sum=$(sha256sum "$www/app.tgz" | cut -d' ' -f1)
+spawn_bg python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$www" \
+	>"$TEST_DIR/http.out" 2>"$TEST_DIR/http.log"
+wait_for "grep -q ' port ' '$TEST_DIR/http.out'" || fail "the HTTP server did not start"
+port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$TEST_DIR/http.out" | head -1)
+[ -n "$port" ] || fail "no port in: $(cat "$TEST_DIR/http.out")"
+url=http://127.0.0.1:$port/app.tgz
+downloads() { grep -c '"GET /app.tgz ' "$TEST_DIR/http.log" || true; }
+
+# ---- fetched, verified, unpacked, read-only ------------------------------------------------
+out=$(in_slice --rw --artifact "$url,sha256=$sum,path=/opt/app" -- \
+	'cat /opt/app/data.txt; /opt/app/bin/hello; touch /opt/app/new 2>&1; grep " /opt/app " /proc/mounts')
+assert_contains "$out" "data of the artifact" "the archive's file in the slice"
+assert_contains "$out" "hello from the artifact" "the archive's program runs in the slice"
+assert_contains "$out" "Read-only file system" "the artifact is read-only in the slice"
+assert_contains "$out" " ro," "the artifact's mount is read-only"
+assert_eq "$(downloads)" 1 "downloads of app.tgz after one slice"
+[ -f "$cache/$sum/tree/data.txt" ] || fail "no unpacked tree in $cache/$sum"
+log "an artifact over HTTP: fetched, verified, unpacked and mounted read-only"
+
+# ---- a second slice: the cache, no second download -------------------------------------------
+acre slice run -d --name holder --rw --artifact "$url,sha256=$sum,path=/srv/app" -- \
+	sleep 600 >/dev/null || fail "a second slice with the same artifact"
+wait_state holder running
+assert_eq "$(downloads)" 1 "downloads of app.tgz after two slices"
+list=$(acre -j node artifacts) || fail "acre node artifacts: $list"
+assert_eq "$(jq -r --arg s "$sum" '.[] | select(.sha256 == $s) | "\(.uri) \(.slices | join(","))"' \
+	<<<"$list")" "$url holder" "the cache's entry, its URI and the slice that names it"
+assert_eq "$(jq -r --arg s "$sum" '.[] | select(.sha256 == $s) | .size' <<<"$list")" \
+	"$(stat -c %s "$www/app.tgz")" "the entry's size"
+pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
+assert_eq "$(jq -r '.removed | length' <<<"$pruned")" 0 "pruned while a slice names it"
+[ -d "$cache/$sum" ] || fail "an artifact a slice names was pruned"
+log "a second slice with the same checksum: no second download"
+
+# ---- a wrong checksum ------------------------------------------------------------------------
+bad=0000000000000000000000000000000000000000000000000000000000000000
+out=$(acre slice run -d --name bad --artifact "$url,sha256=$bad,path=/opt/app" -- true 2>&1) &&
+	fail "a launch with a wrong checksum succeeded: $out"
+assert_contains "$out" "artifact $url: sha256 mismatch (expected $bad, got $sum)"
+assert_eq "$(slice_field bad .state)" failed "the slice with a wrong checksum"
+assert_contains "$(slice_field bad .reason)" "launch_failed: artifact $url: sha256 mismatch"
+[ ! -e "$cache/$bad" ] || fail "a wrong checksum left $cache/$bad"
+assert_eq "$(find "$cache" -maxdepth 1 -name '.tmp-*' | wc -l)" 0 "half-written entries"
+acre slice rm bad >/dev/null || fail "acre slice rm bad"
+log "a wrong checksum fails the launch and leaves nothing in the cache"
+
+# ---- file://, not extracted ------------------------------------------------------------------
+printf '#!/bin/sh\necho tool %s\n' "$$" >"$TEST_DIR/tool.sh"
+tsum=$(sha256sum "$TEST_DIR/tool.sh" | cut -d' ' -f1)
+out=$(in_slice --artifact "file://$TEST_DIR/tool.sh,sha256=$tsum,path=/mnt" -- '/mnt/tool.sh')
+assert_eq "$out" "tool $$" "a file:// artifact runs under its own name"
+# (by another sum: one in the cache is as good from any URI, the file is never read)
+out=$(acre slice run --rm --artifact "file://$TEST_DIR/none,sha256=$bad,path=/mnt" -- true 2>&1) &&
+	fail "a missing file:// artifact launched"
+assert_contains "$out" "artifact file://$TEST_DIR/none: $TEST_DIR/none: No such file or directory"
+log "a file:// artifact"
+
+# ---- a spec's mistakes are refused before anything is made -------------------------------------
+out=$(acre slice run --rm --artifact "ftp://h/a.tgz,sha256=$sum,path=/opt/a" -- true 2>&1) &&
+	fail "an ftp artifact was accepted"
+assert_contains "$out" "--artifact ftp://h/a.tgz,sha256=$sum,path=/opt/a: uri: required"
+out=$(acre slice run --rm --artifact "$url,path=/opt/a" -- true 2>&1) &&
+	fail "an artifact without a checksum was accepted"
+assert_contains "$out" "sha256: required"
+
+# ---- pruned once no slice names it -------------------------------------------------------------
+acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
+pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
+assert_eq "$(jq -r '.removed | sort | join(" ")' <<<"$pruned")" \
+	"$(printf '%s\n' "$sum" "$tsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
+assert_eq "$(ls -A "$cache")" "" "the cache after pruning"
+log "test_artifacts: done"
