@@ -383,6 +383,7 @@ int do_slice(struct cli *cli, int argc, char **argv);
 int do_node(struct cli *cli, int argc, char **argv);	    /* node_cmds.c */
 int node_local(struct cli *cli, int argc, char **argv);	    /* node_local.c: `acre node local` */
 int node_artifacts(struct cli *cli, int argc, char **argv); /* node_artifacts.c */
+int node_binaries(struct cli *cli, int argc, char **argv);  /* node_binaries.c */
 int node_drain(struct cli *cli, int argc, char **argv);	    /* node_drain.c: `acre node drain` */
 int do_pool(struct cli *cli, int argc, char **argv);	    /* pool_show.c */
 int do_events(struct cli *cli, int argc, char **argv);	    /* events.c */

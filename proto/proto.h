@@ -90,6 +90,15 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
  */
 #define ACRE_OP_VOLUME_REMOVE "volume.remove"
 /*
+ * {"paths": [...]} (at most 256 absolute paths) -> {"present": [...],
+ * "absent": [...]}: which host binaries the node has, a regular file it
+ * may execute (supervisor/binaries.c).  The controller sends the binary
+ * paths slices ask for, at registration and when the list grows, and
+ * keeps the answer as the node's attributes bin:PATH=true.  Also on the
+ * supervisor's socket (`acre node binaries PATH...`).
+ */
+#define ACRE_OP_BINARIES_CHECK "binaries.check"
+/*
  * A host joining (before it registers, without a client certificate):
  * "ca" answers the pool's CA (PEM), unauthenticated, for the host to check
  * against the hash it was given; "join" takes the join token, the node's

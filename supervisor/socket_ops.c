@@ -12,6 +12,7 @@
 #include "view.h"
 #include "volume.h"
 #include "fetch.h"
+#include "binaries.h"
 #include "waiters.h"
 
 struct op {
@@ -286,6 +287,18 @@ static void op_artifact_prune(struct supervisor *sv, struct conn *c, json_t *req
 	conn_reply_ok(c, id, json_pack("{s:o}", "removed", removed));
 }
 
+static void op_binaries_check(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)sv;
+	struct acre_error err = {0};
+	json_t *result = binaries_check(req, &err);
+	if (!result)
+		conn_reply_error(c, id, &err);
+	else
+		conn_reply_ok(c, id, result);
+}
+
+static const char *const paths_keys[] = {"paths", NULL};
 static const char *const kill_keys[] = {"name", "signal", NULL};
 static const char *const rm_keys[] = {"name", "force", NULL};
 static const char *const stat_keys[] = {"names", NULL};
@@ -305,6 +318,7 @@ static const struct op ops[] = {
 	{ACRE_OP_VOLUME_RM, op_volume_rm, name_keys},
 	{ACRE_OP_ARTIFACT_LIST, op_artifact_list, NULL},
 	{ACRE_OP_ARTIFACT_PRUNE, op_artifact_prune, NULL},
+	{ACRE_OP_BINARIES_CHECK, op_binaries_check, paths_keys},
 };
 
 static void dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)

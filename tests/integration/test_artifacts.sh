@@ -85,6 +85,17 @@ out=$(acre slice run --rm --artifact "$url,path=/opt/a" -- true 2>&1) &&
 	fail "an artifact without a checksum was accepted"
 assert_contains "$out" "sha256: required"
 
+# ---- host binaries: which of a list the node has (the pool's bin:PATH attributes) ----------------
+hello=$TEST_DIR/src/bin/hello # mode 755; tool.sh is 644
+out=$(acre -j node binaries /bin/sh "$hello" "$TEST_DIR/tool.sh" "$TEST_DIR" /no/such) ||
+	fail "acre node binaries: $out"
+assert_eq "$(jq -r '.present | join(" ")' <<<"$out")" "/bin/sh $hello" "binaries present"
+assert_eq "$(jq -r '.absent | join(" ")' <<<"$out")" "$TEST_DIR/tool.sh $TEST_DIR /no/such" \
+	"binaries absent: not executable, a directory, none"
+out=$(acre node binaries sh 2>&1) && fail "a relative binary path was accepted"
+assert_contains "$out" "paths[0]: an absolute path"
+log "host binaries"
+
 # ---- pruned once no slice names it -------------------------------------------------------------
 acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
 pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
