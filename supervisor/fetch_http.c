@@ -13,6 +13,8 @@
 #include <event2/http.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
 
 #define MAX_REDIRECTS  5
 #define IDLE_TIMEOUT_S 60
@@ -136,7 +138,13 @@ static struct bufferevent *connect_bev(struct get *g, SSL_CTX *ctx, const char *
 	if (!ctx)
 		return bufferevent_socket_new(g->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	SSL *ssl = SSL_new(ctx);
-	if (!ssl || SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {
+	/* An address is checked against the certificate's IP names, and sent no SNI (RFC 6066). */
+	unsigned char addr[16];
+	bool literal = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+	bool named = ssl && (literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
+				     : SSL_set_tlsext_host_name(ssl, host) == 1 &&
+					       SSL_set1_host(ssl, host) == 1);
+	if (!named) {
 		SSL_free(ssl);
 		return NULL;
 	}

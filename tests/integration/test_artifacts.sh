@@ -2,14 +2,34 @@
 # Artifacts of a slice (--artifact URI,sha256=HEX,path=PATH): a tar archive
 # served over HTTP on loopback is fetched into the node's cache, verified,
 # unpacked and mounted read-only at its path; a second slice with the same
-# checksum uses the cache (the server sees one download); a wrong checksum
+# checksum uses the cache (the server sees one download); over HTTPS, a
+# server the node's CAs vouch for serves it and one they do not is refused;
+# a wrong checksum
 # fails the launch with the expected and actual sums and leaves nothing in
 # the cache; a file:// artifact not extracted appears under its own name;
 # `acre node artifacts` lists the cache and --prune removes what no slice
 # names.
 . "$(dirname "$0")/lib.sh"
-require python3 jq tar sha256sum
+require python3 jq tar sha256sum openssl
+# A CA of the run's own, which the supervisor trusts (OpenSSL reads SSL_CERT_FILE), a
+# certificate for 127.0.0.1 that it signed, and a self-signed one nobody trusts.
+pki=$TEST_DIR/pki
+mkdir -p "$pki"
+(
+	cd "$pki" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=acre-test-ca \
+			-keyout ca.key -out ca.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout srv.key -out srv.csr &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
+			-extfile srv.ext -out srv.pem &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+			-addext subjectAltName=IP:127.0.0.1 -keyout self.key -out self.pem
+) >"$TEST_DIR/pki.log" 2>&1 || fail "making the test's certificates: $(cat "$TEST_DIR/pki.log")"
+SSL_CERT_FILE=$pki/ca.pem
+export SSL_CERT_FILE
 start_supervisor --prelaunch 2
+unset SSL_CERT_FILE
 cache=$STATE_DIR/artifacts
 
 # ---- an archive, and a server on loopback ------------------------------------------------
@@ -53,6 +73,40 @@ pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $
 assert_eq "$(jq -r '.removed | length' <<<"$pruned")" 0 "pruned while a slice names it"
 [ -d "$cache/$sum" ] || fail "an artifact a slice names was pruned"
 log "a second slice with the same checksum: no second download"
+
+# ---- over HTTPS: verified against the node's CAs ------------------------------------------------
+# serve_https CERT KEY LOG: an HTTPS server of www on 127.0.0.1; prints its port.
+serve_https() {
+	spawn_bg python3 -u -c '
+import http.server, ssl, sys, functools
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+s = http.server.HTTPServer(("127.0.0.1", 0), h)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = c.wrap_socket(s.socket, server_side=True)
+print("port", s.server_address[1], flush=True)
+s.serve_forever()' "$1" "$2" "$www" >"$3.out" 2>"$3"
+	wait_for "grep -q '^port ' '$3.out'" || fail "the HTTPS server did not start: $(cat "$3")"
+	sed -n 's/^port //p' "$3.out"
+}
+tport=$(serve_https "$pki/srv.pem" "$pki/srv.key" "$TEST_DIR/https.log")
+echo "over TLS $$" >"$www/tls.txt"
+tlsum=$(sha256sum "$www/tls.txt" | cut -d' ' -f1)
+out=$(in_slice --artifact "https://127.0.0.1:$tport/tls.txt,sha256=$tlsum,path=/mnt" -- 'cat /mnt/tls.txt')
+assert_eq "$out" "over TLS $$" "a file over HTTPS"
+assert_eq "$(grep -c '"GET /tls.txt ' "$TEST_DIR/https.log")" 1 "downloads over HTTPS"
+out=$(in_slice --rw --artifact "https://127.0.0.1:$tport/app.tgz,sha256=$sum,path=/opt/app,extract=false" \
+	-- 'tar -tzf /opt/app/app.tgz')
+assert_contains "$out" "bin/hello" "an archive over HTTPS, not extracted: the file itself"
+assert_eq "$(grep -c '"GET /app.tgz ' "$TEST_DIR/https.log")" 0 \
+	"downloads over HTTPS of a checksum in the cache"
+sport=$(serve_https "$pki/self.pem" "$pki/self.key" "$TEST_DIR/self.log")
+other=$(printf 'other' | sha256sum | cut -d' ' -f1)
+out=$(acre slice run --rm --artifact "https://127.0.0.1:$sport/app.tgz,sha256=$other,path=/opt/app" \
+	-- true 2>&1) && fail "a server no CA vouches for was trusted: $out"
+assert_contains "$out" "artifact https://127.0.0.1:$sport/app.tgz: TLS: "
+assert_contains "$out" "certificate verify failed"
+log "HTTPS: the node's CAs checked"
 
 # ---- a wrong checksum ------------------------------------------------------------------------
 bad=0000000000000000000000000000000000000000000000000000000000000000
@@ -100,6 +154,6 @@ log "host binaries"
 acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
 pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
 assert_eq "$(jq -r '.removed | sort | join(" ")' <<<"$pruned")" \
-	"$(printf '%s\n' "$sum" "$tsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
+	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
 assert_eq "$(ls -A "$cache")" "" "the cache after pruning"
 log "test_artifacts: done"
