@@ -253,6 +253,39 @@ int fetch_artifacts(struct slice *s, struct acre_error *err)
 	return 0;
 }
 
+/* A recovered slice to look at once the event loop runs. */
+struct resume_later {
+	struct supervisor *sv;
+	char name[ACRE_NAME_MAX + 1];
+};
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	_cleanup_free_ struct resume_later *r = arg;
+	struct slice *s = slice_find(r->sv, r->name);
+	if (s && !s->fetching && !slice_is_active(s) && s->rec.state == ACRE_SLICE_PENDING) {
+		acre_log(ACRE_LOG_INFO, "slice=%s event=fetch_resumed", r->name);
+		resume(s);
+	}
+}
+
+void fetch_resume_later(struct supervisor *sv, const char *name)
+{
+	struct resume_later *r = calloc(1, sizeof(*r));
+	struct timeval now = {0, 0};
+	if (r) {
+		r->sv = sv;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		if (event_base_once(sv->base, -1, EV_TIMEOUT, on_resume, r, &now) == 0)
+			return;
+	}
+	acre_log(ACRE_LOG_ERROR, "slice=%s event=fetch_resume_failed error=\"out of memory\"",
+		 name);
+	free(r);
+}
+
 void fetch_cancel(struct slice *s)
 {
 	/* Its name among the fetch's waiters is passed over from now on. */

@@ -34,6 +34,12 @@ void fetch_free(struct supervisor *sv);
  * failed with launch_failed: artifact URI: WHY, once they are.
  */
 int fetch_artifacts(struct slice *s, struct acre_error *err);
+/*
+ * A slice recovered while it waited for its artifacts: the fetch begins
+ * again once the event loop runs (the node's network and egress are set up
+ * after recovery), unless the slice went or launched meanwhile.
+ */
+void fetch_resume_later(struct supervisor *sv, const char *name);
 /* A kill of a slice waiting for its artifacts: it ends (killed) without a run. */
 void fetch_cancel(struct slice *s);
 

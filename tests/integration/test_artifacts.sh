@@ -139,6 +139,42 @@ out=$(acre slice run --rm --artifact "$url,path=/opt/a" -- true 2>&1) &&
 	fail "an artifact without a checksum was accepted"
 assert_contains "$out" "sha256: required"
 
+# ---- pending while it is fetched: a kill ends it, a restart fetches again -------------------------
+# A server that holds every GET while the gate file exists.
+gate=$TEST_DIR/gate
+touch "$gate"
+spawn_bg python3 -u -c '
+import http.server, os, sys, time, functools
+class Gated(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        while os.path.exists(sys.argv[1]):
+            time.sleep(0.05)
+        super().do_GET()
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                    functools.partial(Gated, directory=sys.argv[2]))
+print("port", s.server_address[1], flush=True)
+s.serve_forever()' "$gate" "$www" >"$TEST_DIR/gated.out" 2>"$TEST_DIR/gated.log"
+wait_for "grep -q '^port ' '$TEST_DIR/gated.out'" || fail "the gated server did not start"
+gurl=http://127.0.0.1:$(sed -n 's/^port //p' "$TEST_DIR/gated.out")/slow.txt
+echo "slow $$" >"$www/slow.txt"
+ssum=$(sha256sum "$www/slow.txt" | cut -d' ' -f1)
+spawn_bg acre slice run -d --name waiting --artifact "$gurl,sha256=$ssum,path=/mnt" -- sleep 600
+wait_state waiting pending
+acre slice kill waiting >/dev/null || fail "acre slice kill of a slice waiting for its artifacts"
+wait_state waiting killed
+assert_eq "$(slice_field waiting .reason)" "killed while fetching its artifacts"
+acre slice rm waiting >/dev/null || fail "acre slice rm waiting"
+spawn_bg acre slice run -d --name resumed --artifact "$gurl,sha256=$ssum,path=/mnt" -- sleep 600
+wait_state resumed pending
+restart_supervisor
+assert_eq "$(slice_state resumed)" pending "a slice waiting for its artifacts, after a restart"
+rm "$gate"
+wait_state resumed running
+assert_eq "$(acre slice run --rm --artifact "$gurl,sha256=$ssum,path=/mnt" -- cat /mnt/slow.txt)" \
+	"slow $$" "the artifact fetched after the restart"
+acre slice rm --force resumed >/dev/null || fail "acre slice rm resumed"
+log "a slice waits for its artifacts pending: killed there, or fetched again after a restart"
+
 # ---- host binaries: which of a list the node has (the pool's bin:PATH attributes) ----------------
 hello=$TEST_DIR/src/bin/hello # mode 755; tool.sh is 644
 out=$(acre -j node binaries /bin/sh "$hello" "$TEST_DIR/tool.sh" "$TEST_DIR" /no/such) ||
@@ -154,6 +190,6 @@ log "host binaries"
 acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
 pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
 assert_eq "$(jq -r '.removed | sort | join(" ")' <<<"$pruned")" \
-	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
+	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" "$ssum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
 assert_eq "$(ls -A "$cache")" "" "the cache after pruning"
 log "test_artifacts: done"
