@@ -130,8 +130,12 @@ static void resume(struct slice *s)
 	int rc = fetch_artifacts(s, &err);
 	if (rc == 0)
 		rc = slice_launch(s, &err);
-	if (rc < 0)
+	if (rc < 0) {
 		fail_slice(s, err.message);
+	} else if (rc == 1) { /* on to its next artifact */
+		checkpoint_write(s->sv, &s->rec);
+		slice_publish(s);
+	}
 }
 
 static void on_child_end(evutil_socket_t fd, short what, void *arg)
@@ -246,6 +250,8 @@ int fetch_artifacts(struct slice *s, struct acre_error *err)
 		if (acre_strv_push(&x->waiters, spec->name) < 0)
 			return acre_error_set(err, ENOMEM, NULL, "out of memory");
 		s->fetching = true;
+		/* What `slice show` says while it is pending. */
+		snprintf(s->rec.reason, sizeof(s->rec.reason), "fetching artifact %s", a->uri);
 		acre_log(ACRE_LOG_INFO, "slice=%s event=fetching artifact=%s", spec->name,
 			 a->sha256);
 		return 1;

@@ -160,6 +160,7 @@ echo "slow $$" >"$www/slow.txt"
 ssum=$(sha256sum "$www/slow.txt" | cut -d' ' -f1)
 spawn_bg acre slice run -d --name waiting --artifact "$gurl,sha256=$ssum,path=/mnt" -- sleep 600
 wait_state waiting pending
+assert_eq "$(slice_field waiting .reason)" "fetching artifact $gurl" "why a slice is pending"
 acre slice kill waiting >/dev/null || fail "acre slice kill of a slice waiting for its artifacts"
 wait_state waiting killed
 assert_eq "$(slice_field waiting .reason)" "killed while fetching its artifacts"
