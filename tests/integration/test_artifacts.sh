@@ -129,6 +129,12 @@ assert_eq "$out" "tool $$" "a file:// artifact runs under its own name"
 out=$(acre slice run --rm --artifact "file://$TEST_DIR/none,sha256=$bad,path=/mnt" -- true 2>&1) &&
 	fail "a missing file:// artifact launched"
 assert_contains "$out" "artifact file://$TEST_DIR/none: $TEST_DIR/none: No such file or directory"
+# The same file asked to be unpacked: it is no archive, and tar says so.
+out=$(acre slice run --rm --artifact "file://$TEST_DIR/tool.sh,sha256=$tsum,path=/mnt,extract=true" \
+	-- true 2>&1) && fail "a file that is no archive was unpacked"
+assert_contains "$out" "artifact file://$TEST_DIR/tool.sh: unpacking: tar: "
+[ ! -e "$cache/$tsum/tree" ] || fail "a failed unpacking left $cache/$tsum/tree"
+assert_eq "$(find "$cache/$tsum" -maxdepth 1 -name '.tree-*' | wc -l)" 0 "half-unpacked trees"
 log "a file:// artifact"
 
 # ---- a spec's mistakes are refused before anything is made -------------------------------------
