@@ -5,7 +5,8 @@
  * server never holds up the node.  Slices that need the same checksum
  * wait on the one fetch of it: one download, however many ask.  When the
  * child ends, each waiting slice looks again: launched when all is there,
- * on to the next fetch, or failed with launch_failed: artifact URI: WHY.
+ * on to the next fetch, or failed with launch_failed: artifact URI: WHY
+ * (a slice that names the sum by another URI tries that one instead).
  * A child dies with the supervisor (PR_SET_PDEATHSIG); what it left
  * half-written is removed at the next start.
  */
@@ -138,6 +139,17 @@ static void resume(struct slice *s)
 	}
 }
 
+/* The failed fetch was of the slice's own URI: else its URI may yet serve the sum. */
+static bool fetched_its_uri(const struct slice *s, const struct fetch *x)
+{
+	for (size_t i = 0; i < s->rec.spec.nartifacts; i++) {
+		const struct acre_artifact *a = &s->rec.spec.artifacts[i];
+		if (!strcmp(a->sha256, x->sha256) && !strcmp(a->uri, x->uri))
+			return true;
+	}
+	return false;
+}
+
 static void on_child_end(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -165,7 +177,7 @@ static void on_child_end(evutil_socket_t fd, short what, void *arg)
 		if (!s || !s->fetching)
 			continue;
 		s->fetching = false;
-		if (ok)
+		if (ok || !fetched_its_uri(s, x))
 			resume(s);
 		else
 			fail_slice(s, why);

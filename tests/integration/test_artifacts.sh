@@ -182,6 +182,25 @@ assert_eq "$(acre slice run --rm --artifact "$gurl,sha256=$ssum,path=/mnt" -- ca
 acre slice rm --force resumed >/dev/null || fail "acre slice rm resumed"
 log "a slice waits for its artifacts pending: killed there, or fetched again after a restart"
 
+# Two slices name one sum by two URIs: the second waits on the first's fetch, and when that
+# fails (404) it is not failed with it but tries its own URI.
+touch "$gate"
+base=${gurl%/slow.txt}
+echo "twice $$" >"$www/twice.txt"
+wsum=$(sha256sum "$www/twice.txt" | cut -d' ' -f1)
+spawn_bg acre slice run -d --name first --artifact "$base/missing.txt,sha256=$wsum,path=/mnt" -- true
+wait_state first pending
+spawn_bg acre slice run -d --name second --artifact "$base/twice.txt,sha256=$wsum,path=/mnt" -- sleep 600
+wait_state second pending
+assert_eq "$(grep -c 'event=fetch_started' <<<"$(grep "artifact=$wsum" "$SUP_LOG")")" 1 \
+	"fetches of one sum under way, for two slices"
+rm "$gate"
+wait_state first failed
+assert_eq "$(slice_field first .reason)" "launch_failed: artifact $base/missing.txt: HTTP 404"
+wait_state second running
+assert_eq "$(grep -c '"GET /twice.txt ' "$TEST_DIR/gated.log")" 1 "downloads by the second URI"
+acre slice rm first >/dev/null && acre slice rm --force second >/dev/null || fail "removing them"
+
 # ---- host binaries: which of a list the node has (the pool's bin:PATH attributes) ----------------
 hello=$TEST_DIR/src/bin/hello # mode 755; tool.sh is 644
 out=$(acre -j node binaries /bin/sh "$hello" "$TEST_DIR/tool.sh" "$TEST_DIR" /no/such) ||
@@ -197,6 +216,6 @@ log "host binaries"
 acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
 pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
 assert_eq "$(jq -r '.removed | sort | join(" ")' <<<"$pruned")" \
-	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" "$ssum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
+	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" "$ssum" "$wsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
 assert_eq "$(ls -A "$cache")" "" "the cache after pruning"
 log "test_artifacts: done"
