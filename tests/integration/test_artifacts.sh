@@ -64,6 +64,8 @@ acre slice run -d --name holder --rw --artifact "$url,sha256=$sum,path=/srv/app"
 	sleep 600 >/dev/null || fail "a second slice with the same artifact"
 wait_state holder running
 assert_eq "$(downloads)" 1 "downloads of app.tgz after two slices"
+assert_contains "$(acre slice show holder)" \
+	"artifacts:  $url on /srv/app (read-only, unpacked, sha256 ${sum:0:12})" "slice show"
 list=$(acre -j node artifacts) || fail "acre node artifacts: $list"
 assert_eq "$(jq -r --arg s "$sum" '.[] | select(.sha256 == $s) | "\(.uri) \(.slices | join(","))"' \
 	<<<"$list")" "$url holder" "the cache's entry, its URI and the slice that names it"
