@@ -56,6 +56,8 @@ assert_contains "$out" "hello from the artifact" "the archive's program runs in 
 assert_contains "$out" "Read-only file system" "the artifact is read-only in the slice"
 assert_contains "$out" " ro," "the artifact's mount is read-only"
 assert_eq "$(downloads)" 1 "downloads of app.tgz after one slice"
+assert_eq "$(in_slice --user nobody --artifact "$url,sha256=$sum,path=/mnt" -- 'cat /mnt/data.txt')" \
+	"data of the artifact" "the unpacked tree, read by a slice's unprivileged user"
 [ -f "$cache/$sum/tree/data.txt" ] || fail "no unpacked tree in $cache/$sum"
 log "an artifact over HTTP: fetched, verified, unpacked and mounted read-only"
 
