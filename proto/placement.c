@@ -18,7 +18,7 @@ bool acre_proto_attr_key_valid(const char *key)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)key[i];
-		if (!isalnum(c) && !strchr(".-_/", c))
+		if (!isalnum(c) && !strchr(".-_/:", c))
 			return false;
 	}
 	return true;
