@@ -202,7 +202,7 @@ int run_placement_apply(int opt, const char *arg, json_t *p, struct acre_error *
 		if (!acre_proto_attr_key_valid(arg))
 			return acre_error_set(err, EINVAL, "--spread",
 					      "--spread %s: an attribute name (letters, digits, "
-					      "'.', '-', '_', '/')",
+					      "'.', '-', '_', '/', ':')",
 					      arg);
 		json_object_set_new(p, "spread", json_string(arg));
 		return 0;
@@ -211,7 +211,7 @@ int run_placement_apply(int opt, const char *arg, json_t *p, struct acre_error *
 		if (!acre_proto_attr_key_valid(arg))
 			return acre_error_set(err, EINVAL, "--unique",
 					      "--unique %s: node, or an attribute name (letters, "
-					      "digits, '.', '-', '_', '/')",
+					      "digits, '.', '-', '_', '/', ':')",
 					      arg);
 		json_object_set_new(p, "unique", json_string(arg));
 		return 0;

@@ -394,7 +394,7 @@ struct acre_placement {
 /* The word --unique takes for one per node. */
 #define ACRE_UNIQUE_NODE "node"
 
-/* A valid attribute name: letters, digits, '.', '-', '_', '/', 1 to 63 bytes. */
+/* A valid attribute name: letters, digits, '.', '-', '_', '/', ':' (bin:PATH), 1 to 63 bytes. */
 bool acre_proto_attr_key_valid(const char *key);
 /* A valid attribute value: 1 to 255 printable bytes. */
 bool acre_proto_attr_value_valid(const char *value);
