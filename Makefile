@@ -236,6 +236,7 @@ TEST_SRCS_test_cli_app := cli/app_flags.c cli/app_names.c cli/run_flags.c cli/ru
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
 TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
 TEST_SRCS_test_pool_net_msg := supervisor/pool_net_msg.c netns/cidr.c
+TEST_SRCS_test_binaries := supervisor/binaries.c
 
 $(BUILD)/test/%: tests/unit/%.c $$(TEST_SRCS_$$*) $(UNIT_ARCHIVES)
 	@mkdir -p $(dir $@)

@@ -176,6 +176,8 @@ void run_spec_finish(json_t *spec, bool net_given);
 int run_placement_apply(int opt, const char *arg, json_t *placement, struct acre_error *err);
 /* --volume NAME:SIZE:PATH appended to an array of volumes. */
 int run_volume_add(const char *arg, json_t *volumes, struct acre_error *err);
+/* --artifact URI,sha256=HEX,path=PATH[,extract=BOOL] onto the spec's "artifacts". */
+int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err);
 /* --env, --label K=V into an object. */
 int run_key_value(const char *arg, const char *flag, json_t *into, struct acre_error *err);
 /* spec[key] as an object or an array, made (replacing what else is there) when missing. */
@@ -378,14 +380,16 @@ bool cli_interrupted(void);
 
 /* ---- objects ---- */
 int do_slice(struct cli *cli, int argc, char **argv);
-int do_node(struct cli *cli, int argc, char **argv);	   /* node_cmds.c */
-int node_local(struct cli *cli, int argc, char **argv);	   /* node_local.c: `acre node local` */
-int node_drain(struct cli *cli, int argc, char **argv);	   /* node_drain.c: `acre node drain` */
-int do_pool(struct cli *cli, int argc, char **argv);	   /* pool_show.c */
-int do_events(struct cli *cli, int argc, char **argv);	   /* events.c */
-int do_why(struct cli *cli, int argc, char **argv);	   /* why.c */
-int do_volume(struct cli *cli, int argc, char **argv);	   /* volume.c */
-int do_app(struct cli *cli, int argc, char **argv);	   /* app.c */
-int do_deployment(struct cli *cli, int argc, char **argv); /* deployment.c */
+int do_node(struct cli *cli, int argc, char **argv);	    /* node_cmds.c */
+int node_local(struct cli *cli, int argc, char **argv);	    /* node_local.c: `acre node local` */
+int node_artifacts(struct cli *cli, int argc, char **argv); /* node_artifacts.c */
+int node_binaries(struct cli *cli, int argc, char **argv);  /* node_binaries.c */
+int node_drain(struct cli *cli, int argc, char **argv);	    /* node_drain.c: `acre node drain` */
+int do_pool(struct cli *cli, int argc, char **argv);	    /* pool_show.c */
+int do_events(struct cli *cli, int argc, char **argv);	    /* events.c */
+int do_why(struct cli *cli, int argc, char **argv);	    /* why.c */
+int do_volume(struct cli *cli, int argc, char **argv);	    /* volume.c */
+int do_app(struct cli *cli, int argc, char **argv);	    /* app.c */
+int do_deployment(struct cli *cli, int argc, char **argv);  /* deployment.c */
 
 #endif

@@ -270,6 +270,8 @@ static const struct command node_commands[] = {
 	{"uncordon", node_uncordon, "ID"},
 	{"drain", node_drain, "ID [--detach]  (cordon, and move every app instance off)"},
 	{"local", node_local, "  (this node's supervisor: its pool network)"},
+	{"artifacts", node_artifacts, "[--prune]  (this node's cache of artifacts)"},
+	{"binaries", node_binaries, "PATH...  (which of these host binaries this node has)"},
 	{"join-command", node_join_command,
 	 "[--address HOST:PORT]  (what a new host runs to join: token, CA hash)"},
 	{NULL, NULL, NULL},

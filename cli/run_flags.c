@@ -32,6 +32,7 @@ static const struct {
 	{"network.allow", "--allow"},
 	{"network.publish", "--publish"},
 	{"volumes", "--volume"},
+	{"artifacts", "--artifact"},
 	{"user", "--user"},
 	{"cwd", "--cwd"},
 	{"env", "--env"},
@@ -110,6 +111,7 @@ enum {
 	OPT_RM,
 	OPT_PUBLISH,
 	OPT_VOLUME,
+	OPT_ARTIFACT,
 };
 
 const struct option run_spec_options[] = {
@@ -160,6 +162,7 @@ static const struct option slice_run_options[] = {
 	{"rm", no_argument, NULL, OPT_RM},
 	{"publish", required_argument, NULL, OPT_PUBLISH},
 	{"volume", required_argument, NULL, OPT_VOLUME},
+	{"artifact", required_argument, NULL, OPT_ARTIFACT},
 	{0},
 };
 
@@ -199,7 +202,7 @@ int run_placement_apply(int opt, const char *arg, json_t *p, struct acre_error *
 		if (!acre_proto_attr_key_valid(arg))
 			return acre_error_set(err, EINVAL, "--spread",
 					      "--spread %s: an attribute name (letters, digits, "
-					      "'.', '-', '_', '/')",
+					      "'.', '-', '_', '/', ':')",
 					      arg);
 		json_object_set_new(p, "spread", json_string(arg));
 		return 0;
@@ -208,7 +211,7 @@ int run_placement_apply(int opt, const char *arg, json_t *p, struct acre_error *
 		if (!acre_proto_attr_key_valid(arg))
 			return acre_error_set(err, EINVAL, "--unique",
 					      "--unique %s: node, or an attribute name (letters, "
-					      "digits, '.', '-', '_', '/')",
+					      "digits, '.', '-', '_', '/', ':')",
 					      arg);
 		json_object_set_new(p, "unique", json_string(arg));
 		return 0;
@@ -231,6 +234,62 @@ int run_volume_add(const char *arg, json_t *vols, struct acre_error *err)
 	json_array_append_new(vols, json_pack("{s:s,s:I,s:s}", "name", v.name, "size",
 					      (json_int_t)v.size, "path", v.path));
 	free(v.path);
+	return 0;
+}
+
+/*
+ * URI,sha256=HEX,path=PATH[,extract=true|false]: the URI is what comes
+ * before the first of those keys (it may hold commas of its own); the
+ * values are checked by the spec, which names the field.
+ */
+int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err)
+{
+	static const char *const keys[] = {",sha256=", ",path=", ",extract="};
+	const char *end = NULL;
+	for (size_t i = 0; i < ACRE_ARRAY_SIZE(keys); i++) {
+		const char *k = strstr(arg, keys[i]);
+		if (k && (!end || k < end))
+			end = k;
+	}
+	if (!end)
+		return acre_error_set(
+			err, EINVAL, "--artifact",
+			"--artifact %s: URI,sha256=HEX,path=PATH[,extract=true|false]", arg);
+	_cleanup_json_ json_t *a = json_pack("{s:s%}", "uri", arg, (size_t)(end - arg));
+	_cleanup_free_ char *rest = strdup(end + 1);
+	if (!a || !rest)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	for (char *save = NULL, *kv = strtok_r(rest, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			return acre_error_set(err, EINVAL, "--artifact",
+					      "--artifact %s: %s: expected KEY=VALUE", arg, kv);
+		*eq = '\0';
+		if (!strcmp(kv, "extract") && (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
+			json_object_set_new(a, kv, json_boolean(!strcmp(eq + 1, "true")));
+		else if (!strcmp(kv, "sha256") || !strcmp(kv, "path"))
+			json_object_set_new(a, kv, json_string(eq + 1));
+		else
+			return acre_error_set(err, EINVAL, "--artifact",
+					      "--artifact %s: %s: sha256, path or extract "
+					      "(true or false)",
+					      arg, kv);
+	}
+	/* Checked here as the spec will be, so that the error names the flag. */
+	struct acre_slice_spec one = {0};
+	_cleanup_json_ json_t *list = json_pack("[O]", a);
+	if (!list)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	int rc = acre_artifacts_parse_spec(list, &one, err);
+	acre_artifacts_free(&one);
+	if (rc < 0) {
+		const char *dot = strchr(err->message, '.');
+		char why[sizeof(err->message)];
+		snprintf(why, sizeof(why), "%s", dot ? dot + 1 : err->message);
+		return acre_error_set(err, EINVAL, "--artifact", "--artifact %s: %s", arg, why);
+	}
+	json_array_append(artifacts, a);
 	return 0;
 }
 
@@ -401,6 +460,8 @@ static int apply_slice_run(int opt, const char *arg, json_t *spec, struct run_re
 	}
 	case OPT_VOLUME:
 		return run_volume_add(arg, run_array_at(spec, "volumes"), err);
+	case OPT_ARTIFACT:
+		return run_artifact_add(arg, run_array_at(spec, "artifacts"), err);
 	case OPT_RESTART:
 		json_object_set_new(spec, "restart", json_string(arg));
 		return 0;

@@ -13,6 +13,7 @@ static const struct command commands[] = {
 	 "        [--seccomp default|unconfined|FILE] [--cap CAP]... [--restart POLICY]\n"
 	 "        [--isolated] [--allow CIDR[:PORT]]... [--publish NODE_PORT:PORT[/tcp|udp]]...\n"
 	 "        [--volume NAME:SIZE:PATH]...\n"
+	 "        [--artifact URI,sha256=HEX,path=PATH[,extract=true|false]]...\n"
 	 "        [--check-http PORT[/PATH]] [--check-tcp PORT] [--check-cmd 'CMD']...\n"
 	 "        [--ready-http PORT[/PATH]] [--ready-tcp PORT] [--ready-cmd 'CMD']...\n"
 	 "        [--check-grace DUR] [--check-interval DUR] [--check-timeout DUR]\n"

@@ -278,6 +278,12 @@ static void print_on_node(const json_t *s)
 		       i ? "           " : "volumes:   ", render_str(v, "name"),
 		       render_str(v, "path"), size);
 	}
+	json_array_foreach (json_object_get(json_object_get(s, "spec"), "artifacts"), i, v)
+		printf("%s %s on %s (read-only%s, sha256 %.12s)\n",
+		       i ? "           " : "artifacts: ", render_str(v, "uri"),
+		       render_str(v, "path"),
+		       json_is_true(json_object_get(v, "extract")) ? ", unpacked" : "",
+		       render_str(v, "sha256"));
 	if (json_is_object(json_object_get(s, "network")))
 		print_network(json_object_get(s, "network"));
 }

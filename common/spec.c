@@ -476,9 +476,10 @@ static int parse_labels(const json_t *j, struct acre_slice_spec *spec, struct ac
 
 int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, struct acre_error *err)
 {
-	static const char *const keys[] = {"name",	"command",   "env",	"user",	   "cwd",
-					   "resources", "isolation", "network", "restart", "labels",
-					   "checks",	"readiness", "volumes", NULL};
+	static const char *const keys[] = {"name",    "command",   "env",	"user",
+					   "cwd",     "resources", "isolation", "network",
+					   "restart", "labels",	   "checks",	"readiness",
+					   "volumes", "artifacts", NULL};
 	memset(spec, 0, sizeof(*spec));
 	int rc;
 	if (!json_is_object(json))
@@ -511,7 +512,8 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 					 &spec->nchecks, err)) < 0 ||
 	    (rc = acre_checks_parse_spec(json_object_get(json, "readiness"), "readiness",
 					 &spec->readiness, &spec->nreadiness, err)) < 0 ||
-	    (rc = acre_volumes_parse_spec(json_object_get(json, "volumes"), spec, err)) < 0)
+	    (rc = acre_volumes_parse_spec(json_object_get(json, "volumes"), spec, err)) < 0 ||
+	    (rc = acre_artifacts_parse_spec(json_object_get(json, "artifacts"), spec, err)) < 0)
 		goto fail;
 	return 0;
 fail:

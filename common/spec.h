@@ -83,6 +83,22 @@ struct acre_volume {
 	char *path;
 };
 
+/*
+ * An artifact (spec_artifacts.c): a file the node fetches before the launch
+ * (file://, http://, https://), verified by its SHA-256, kept in the node's
+ * cache by that checksum, extracted when it is a tar archive, and mounted
+ * read-only at path in the slice (supervisor/fetch.c says how).
+ */
+#define ACRE_ARTIFACTS_MAX    8
+#define ACRE_ARTIFACT_URI_MAX 2048
+#define ACRE_SHA256_HEX_LEN   64
+struct acre_artifact {
+	char *uri;
+	char sha256[ACRE_SHA256_HEX_LEN + 1]; /* lower-case hex */
+	bool extract;			      /* a tar archive, unpacked; else the file itself */
+	char *path;
+};
+
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
 	char **command; /* NULL-terminated */
@@ -105,6 +121,8 @@ struct acre_slice_spec {
 	size_t nreadiness;
 	struct acre_volume *volumes; /* persistent, the node's by name (spec_volumes.c) */
 	size_t nvolumes;
+	struct acre_artifact *artifacts; /* fetched, read-only (spec_artifacts.c) */
+	size_t nartifacts;
 };
 
 bool acre_slice_name_valid(const char *name);
@@ -179,6 +197,19 @@ int acre_volume_parse(const char *s, struct acre_volume *out, struct acre_error 
 json_t *acre_volumes_to_json(const struct acre_slice_spec *spec);
 void acre_volumes_free(struct acre_slice_spec *spec);
 bool acre_volume_name_valid(const char *name);
+/*
+ * Where a volume or an artifact goes in the slice: an absolute path without
+ * "." or ".." parts, not / and not under /proc, /sys, /dev, /run or /tmp.
+ */
+bool acre_mount_path_valid(const char *path);
+
+/* spec_artifacts.c: "artifacts" of a spec whose volumes are parsed; every error names the field. */
+int acre_artifacts_parse_spec(const json_t *j, struct acre_slice_spec *spec,
+			      struct acre_error *err);
+json_t *acre_artifacts_to_json(const struct acre_slice_spec *spec);
+void acre_artifacts_free(struct acre_slice_spec *spec);
+/* The last part of the URI's path ("redis.tgz"), where a file not extracted is found. */
+const char *acre_artifact_file_name(const struct acre_artifact *a, char *buf, size_t len);
 
 /* spec_checks.c: "checks" or "readiness" (field) of a spec; every error names the field. */
 int acre_checks_parse_spec(const json_t *j, const char *field, struct acre_check **out, size_t *n,

@@ -79,6 +79,8 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 				    acre_checks_to_json(spec->readiness, spec->nreadiness));
 	if (out && spec->nvolumes)
 		json_object_set_new(out, "volumes", acre_volumes_to_json(spec));
+	if (out && spec->nartifacts)
+		json_object_set_new(out, "artifacts", acre_artifacts_to_json(spec));
 	if (out && spec->user)
 		json_object_set_new(out, "user", json_string(spec->user));
 	/* No name yet (the supervisor picks one): "" would not parse back. */
@@ -101,5 +103,6 @@ void acre_slice_spec_free(struct acre_slice_spec *spec)
 	acre_checks_free(spec->checks, spec->nchecks);
 	acre_checks_free(spec->readiness, spec->nreadiness);
 	acre_volumes_free(spec);
+	acre_artifacts_free(spec);
 	memset(spec, 0, sizeof(*spec));
 }

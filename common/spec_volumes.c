@@ -27,8 +27,7 @@ bool acre_volume_name_valid(const char *s)
 	return true;
 }
 
-/* An absolute path without "." or ".." parts, not / and not under the slice's own trees. */
-static bool volume_path_valid(const char *p)
+bool acre_mount_path_valid(const char *p)
 {
 	static const char *const own[] = {"/proc", "/sys", "/dev", "/run", "/tmp"};
 	if (p[0] != '/' || strlen(p) < 2 || strlen(p) >= 1024 || p[strlen(p) - 1] == '/' ||
@@ -80,7 +79,7 @@ static int parse_one(const json_t *j, size_t i, struct acre_volume *v, struct ac
 	if (v->size < VOLUME_MIN_SIZE || v->size > VOLUME_MAX_SIZE)
 		return acre_error_set(err, EINVAL, field, "%s: from 16M to 16T", field);
 	const char *path = json_string_value(json_object_get(j, "path"));
-	if (!path || !volume_path_valid(path))
+	if (!path || !acre_mount_path_valid(path))
 		return acre_error_set(err, EINVAL, f,
 				      "%s.path: an absolute path in the slice, not / nor under "
 				      "/proc, /sys, /dev, /run or /tmp (which are the slice's own)",

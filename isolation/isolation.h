@@ -269,6 +269,12 @@ int acre_volume_ensure(const char *image, const char *mnt, uint64_t size, uid_t 
 		       bool *made, struct acre_error *err);
 /* A detached copy of the volume's mount, for acre_launch_config.volume_fds; fd or -errno. */
 int acre_volume_tree(const char *mnt, struct acre_error *err);
+/*
+ * A detached read-only bind of a directory (nosuid, nodev), for
+ * acre_launch_config.volume_fds: how an artifact of the node's cache is
+ * shared with slices that cannot change it.  fd or -errno.
+ */
+int acre_readonly_tree(const char *dir, struct acre_error *err);
 /* Unmounts it (lazily: slices that use it keep it); its loop device goes with the last mount. */
 int acre_volume_unmount(const char *mnt, struct acre_error *err);
 bool acre_volume_mounted(const char *mnt);

@@ -33,8 +33,8 @@ struct mount_plan {
 	const char *resolv_conf; /* bound read-only on /etc/resolv.conf, or NULL */
 	const char *rw_layer;	 /* upper/ and work/ of an overlay over rootfs, or NULL */
 	/* Volumes: detached mount trees (fds that came with the claim) and where they go. */
-	const char *volume_paths[ACRE_VOLUMES_MAX];
-	int volume_fds[ACRE_VOLUMES_MAX];
+	const char *volume_paths[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX]; /* artifacts after */
+	int volume_fds[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX];
 	size_t nvolumes;
 };
 

@@ -151,6 +151,19 @@ int acre_volume_tree(const char *mnt, struct acre_error *err)
 	return fd;
 }
 
+int acre_readonly_tree(const char *dir, struct acre_error *err)
+{
+	_cleanup_close_ int fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return acre_error_set(err, errno, NULL, "a copy of %s: %s", dir, strerror(errno));
+	struct mount_attr attr = {.attr_set =
+					  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return acre_error_set(err, errno, NULL, "making the copy of %s read-only: %s", dir,
+				      strerror(errno));
+	return TAKE_FD(fd);
+}
+
 int acre_volume_unmount(const char *mnt, struct acre_error *err)
 {
 	if (!mounted(mnt))

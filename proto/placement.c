@@ -18,7 +18,7 @@ bool acre_proto_attr_key_valid(const char *key)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)key[i];
-		if (!isalnum(c) && !strchr(".-_/", c))
+		if (!isalnum(c) && !strchr(".-_/:", c))
 			return false;
 	}
 	return true;
@@ -68,7 +68,7 @@ int acre_proto_constraint_parse(const char *text, struct acre_constraint *c, con
 	if (!acre_proto_attr_key_valid(c->attr))
 		return acre_error_set(err, EINVAL, field,
 				      "%s %s: the attribute must be 1 to %d letters, digits, "
-				      "'.', '-', '_' or '/'",
+				      "'.', '-', '_', '/' or ':'",
 				      field, text, ACRE_ATTR_KEY_MAX);
 	if (!acre_proto_attr_value_valid(c->value))
 		return acre_error_set(err, EINVAL, field,

@@ -35,18 +35,20 @@
 /* ---- op names ----------------------------------------------------------- */
 
 /* CLI -> supervisor, over its Unix socket. */
-#define ACRE_OP_PING	    "ping"
-#define ACRE_OP_SLICE_RUN   "slice.run"
-#define ACRE_OP_SLICE_LIST  "slice.list"
-#define ACRE_OP_SLICE_SHOW  "slice.show"
-#define ACRE_OP_SLICE_STAT  "slice.stat"
-#define ACRE_OP_SLICE_KILL  "slice.kill"
-#define ACRE_OP_SLICE_RM    "slice.rm"
-#define ACRE_OP_SLICE_LOGS  "slice.logs"
-#define ACRE_OP_SLICE_WAIT  "slice.wait"
-#define ACRE_OP_NODE_SHOW   "node.show"	  /* the node itself: its pool network */
-#define ACRE_OP_VOLUME_LIST "volume.list" /* the node's persistent volumes */
-#define ACRE_OP_VOLUME_RM   "volume.rm"
+#define ACRE_OP_PING	       "ping"
+#define ACRE_OP_SLICE_RUN      "slice.run"
+#define ACRE_OP_SLICE_LIST     "slice.list"
+#define ACRE_OP_SLICE_SHOW     "slice.show"
+#define ACRE_OP_SLICE_STAT     "slice.stat"
+#define ACRE_OP_SLICE_KILL     "slice.kill"
+#define ACRE_OP_SLICE_RM       "slice.rm"
+#define ACRE_OP_SLICE_LOGS     "slice.logs"
+#define ACRE_OP_SLICE_WAIT     "slice.wait"
+#define ACRE_OP_NODE_SHOW      "node.show"   /* the node itself: its pool network */
+#define ACRE_OP_VOLUME_LIST    "volume.list" /* the node's persistent volumes */
+#define ACRE_OP_VOLUME_RM      "volume.rm"
+#define ACRE_OP_ARTIFACT_LIST  "artifact.list"	/* the node's cache of artifacts */
+#define ACRE_OP_ARTIFACT_PRUNE "artifact.prune" /* ... less what no slice names */
 
 /*
  * The supervisor <-> controller protocol's versions this build speaks, the
@@ -87,6 +89,15 @@ int acre_proto_negotiate(int64_t node_min, int64_t node_max, struct acre_error *
  * was none.  The controller logs the answer; an older node says "unknown op".
  */
 #define ACRE_OP_VOLUME_REMOVE "volume.remove"
+/*
+ * {"paths": [...]} (at most 256 absolute paths) -> {"present": [...],
+ * "absent": [...]}: which host binaries the node has, a regular file it
+ * may execute (supervisor/binaries.c).  The controller sends the binary
+ * paths slices ask for, at registration and when the list grows, and
+ * keeps the answer as the node's attributes bin:PATH=true.  Also on the
+ * supervisor's socket (`acre node binaries PATH...`).
+ */
+#define ACRE_OP_BINARIES_CHECK "binaries.check"
 /*
  * A host joining (before it registers, without a client certificate):
  * "ca" answers the pool's CA (PEM), unauthenticated, for the host to check
@@ -396,7 +407,7 @@ struct acre_placement {
 /* The word --unique takes for one per node. */
 #define ACRE_UNIQUE_NODE "node"
 
-/* A valid attribute name: letters, digits, '.', '-', '_', '/', 1 to 63 bytes. */
+/* A valid attribute name: letters, digits, '.', '-', '_', '/', ':' (bin:PATH), 1 to 63 bytes. */
 bool acre_proto_attr_key_valid(const char *key);
 /* A valid attribute value: 1 to 255 printable bytes. */
 bool acre_proto_attr_value_valid(const char *value);

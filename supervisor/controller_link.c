@@ -483,11 +483,13 @@ static int check_options(const struct controller_link_options *o, struct acre_er
 		const char *eq = strchr(*a, '=');
 		_cleanup_free_ char *k = eq ? strndup(*a, (size_t)(eq - *a)) : NULL;
 		if (!k || !acre_proto_attr_key_valid(k) || !strncmp(k, "node.", 5) ||
-		    !acre_proto_attr_value_valid(eq + 1))
-			return acre_error_set(err, EINVAL, "--attr",
-					      "--attr %s: expected KEY=VALUE, KEY of letters, "
-					      "digits, '.', '-', '_', '/' (node.* is reserved)",
-					      *a);
+		    !strncmp(k, "bin:", 4) || !acre_proto_attr_value_valid(eq + 1))
+			return acre_error_set(
+				err, EINVAL, "--attr",
+				"--attr %s: expected KEY=VALUE, KEY of letters, "
+				"digits, '.', '-', '_', '/', ':' (node.* and bin:* are "
+				"the pool's)",
+				*a);
 	}
 	return 0;
 }

@@ -2,9 +2,10 @@
  * The link's side of the protocol that touches slices: the controller's
  * assign (a detached slice from a spec), kill and remove, decoded here and
  * carried out by the verbs of slice_ops.h, as the socket's are; its
- * volume.remove, by volume.c's removal as the socket's volume.rm; and what
- * the node reports — one update per state change of a slice the pool
- * manages, and the list of its slices at sync.  A slice is the pool's when
+ * volume.remove, by volume.c's removal as the socket's volume.rm; its
+ * binaries.check, by binaries.c; and what the node reports — one update
+ * per state change of a slice the pool manages, and the list of its
+ * slices at sync.  A slice is the pool's when
  * it carries the acre.managed label, which assign puts on it, so both
  * sides agree after any restart.
  */
@@ -14,6 +15,7 @@
 #include "slice_ops.h"
 #include "view.h"
 #include "volume.h"
+#include "binaries.h"
 
 /* A slice's whole present state: an update replaces, never amends, what came before. */
 static json_t *slice_state(const struct slice *s, const char *name_key)
@@ -240,6 +242,17 @@ static void op_pool_net(struct controller_link *l, const char *op, json_t *req, 
 		reply_ok(l, id, result);
 }
 
+/* {"paths"}: which of these host binaries the node has. */
+static void op_binaries_check(struct controller_link *l, json_t *req, json_t *id)
+{
+	struct acre_error err = {0};
+	json_t *result = binaries_check(req, &err);
+	if (!result)
+		reply_error(l, id, &err);
+	else
+		reply_ok(l, id, result);
+}
+
 void link_handle_request(struct controller_link *l, const char *op, json_t *req, json_t *id)
 {
 	if (!strcmp(op, ACRE_OP_ASSIGN)) {
@@ -250,6 +263,8 @@ void link_handle_request(struct controller_link *l, const char *op, json_t *req,
 		op_remove(l, req, id);
 	} else if (!strcmp(op, ACRE_OP_VOLUME_REMOVE)) {
 		op_volume_remove(l, req, id);
+	} else if (!strcmp(op, ACRE_OP_BINARIES_CHECK)) {
+		op_binaries_check(l, req, id);
 	} else if (link_logs_owns(op)) {
 		link_logs_request(l, op, req, id);
 	} else if (pool_net_owns(op)) {

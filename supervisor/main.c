@@ -22,6 +22,7 @@
 #include "socket_ops.h"
 #include "vip.h"
 #include "volume.h"
+#include "fetch.h"
 #include "waiters.h"
 
 #include <fcntl.h>
@@ -464,6 +465,8 @@ static int setup(struct supervisor *sv, struct acre_error *err)
 		rc = acre_error_set(err, ENOMEM, NULL, "creating the event loop");
 	if (rc == 0)
 		rc = waiters_init(sv, err);
+	if (rc == 0)
+		rc = fetch_init(sv, err);
 	/* Before recovery: what recovery finds out about the pool's slices is reported too. */
 	if (rc == 0 && sv->opt.link.controller)
 		rc = controller_link_new(sv, err);
@@ -501,6 +504,7 @@ static void teardown(struct supervisor *sv)
 	server_close(sv);
 	metrics_free(sv);
 	health_free(sv);
+	fetch_free(sv);
 	if (sv->slices) {
 		finish_removals(sv);
 		acre_map_foreach(sv->slices, free_slice_cb, NULL);

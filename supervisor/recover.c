@@ -7,6 +7,7 @@
  */
 #include "recover.h"
 #include "checkpoint.h"
+#include "fetch.h"
 #include "health.h"
 #include "prelaunch.h"
 #include "slice.h"
@@ -89,6 +90,11 @@ static void recover_one(struct supervisor *sv, const char *name)
 			 err.message);
 	s->oom_base = acre_cgroup_oom_kills(s->cgroup);
 	enum acre_slice_state st = s->rec.state;
+	/* It waited for its artifacts when the last supervisor stopped: it waits again. */
+	if (st == ACRE_SLICE_PENDING && s->rec.pid == 0 && s->rec.spec.nartifacts) {
+		fetch_resume_later(sv, name);
+		return;
+	}
 	if (st == ACRE_SLICE_STARTING || st == ACRE_SLICE_RUNNING || st == ACRE_SLICE_PENDING) {
 		if (adopt(s) == 0) {
 			/* OOM kills before now belong to earlier runs only if it restarted. */

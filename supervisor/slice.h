@@ -49,6 +49,7 @@ struct slice {
 	struct acre_launch parked; /* a prelaunched acre-init to claim */
 	bool has_parked;
 	bool from_prelaunch; /* this run's acre-init was prelaunched */
+	bool fetching;	     /* pending: waits for its artifacts (fetch.h) */
 	int veth_ifindex;    /* an isolated slice's host veth */
 	struct slice_health health;
 	struct health_probes *probes; /* health.c's, while checks run */

@@ -14,6 +14,7 @@
 #include "prelaunch.h"
 #include "rwroot.h"
 #include "volume.h"
+#include "fetch.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -259,9 +260,27 @@ int slice_launch(struct slice *s, struct acre_error *err)
 		close_stdio(s, stdio);
 		return rc;
 	}
-	cfg.volume_fds = vols.fds;
-	cfg.volume_paths = vols.paths;
-	cfg.nvolumes = vols.n;
+	/* The artifacts' read-only trees go after the volumes: one list for acre-init. */
+	struct artifact_handles arts = {0};
+	if ((rc = artifacts_open(sv, &s->rec.spec, &arts, err)) < 0) {
+		volume_handles_close(&vols);
+		close_stdio(s, stdio);
+		return rc;
+	}
+	int mount_fds[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX];
+	const char *mount_paths[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX];
+	size_t nmounts = 0;
+	for (size_t i = 0; i < vols.n; i++, nmounts++) {
+		mount_fds[nmounts] = vols.fds[i];
+		mount_paths[nmounts] = vols.paths[i];
+	}
+	for (size_t i = 0; i < arts.n; i++, nmounts++) {
+		mount_fds[nmounts] = arts.fds[i];
+		mount_paths[nmounts] = arts.paths[i];
+	}
+	cfg.volume_fds = mount_fds;
+	cfg.volume_paths = mount_paths;
+	cfg.nvolumes = nmounts;
 	struct acre_launch l;
 	rc = claim_parked(s, &cfg, &l);
 	if (rc < 0) {
@@ -270,6 +289,7 @@ int slice_launch(struct slice *s, struct acre_error *err)
 	}
 	close_stdio(s, stdio);
 	volume_handles_close(&vols); /* acre-init has its copies */
+	artifact_handles_close(&arts);
 	if (rc < 0)
 		return rc;
 	if (cfg.hold)
@@ -404,8 +424,16 @@ int slice_create(struct supervisor *sv, struct acre_slice_spec *spec,
 	/* From here on the fds belong to the slice, for its first run and its restarts. */
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = o->stdio[i];
-	if ((rc = slice_launch(s, err)) < 0)
+	/* Artifacts not in the cache yet: the slice is pending until fetch.c launches it. */
+	rc = fetch_artifacts(s, err);
+	if (rc == 0)
+		rc = slice_launch(s, err);
+	if (rc < 0)
 		goto undo_map;
+	if (s->fetching) {
+		checkpoint_write(sv, &s->rec);
+		slice_publish(s);
+	}
 	*out = s;
 	return 0;
 undo_map:
@@ -472,6 +500,10 @@ static bool is_ending_signal(int sig)
 
 int slice_kill(struct slice *s, int sig, struct acre_error *err)
 {
+	if (s->fetching) {
+		fetch_cancel(s); /* nothing runs yet, and nothing will */
+		return 0;
+	}
 	if (!sig && slice_is_active(s)) {
 		slice_stop(s); /* TERM, then KILL after the stop timeout */
 		return 0;

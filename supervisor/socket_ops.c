@@ -11,6 +11,8 @@
 #include "slice_ops.h"
 #include "view.h"
 #include "volume.h"
+#include "fetch.h"
+#include "binaries.h"
 #include "waiters.h"
 
 struct op {
@@ -267,6 +269,36 @@ static void op_wait(struct supervisor *sv, struct conn *c, json_t *req, json_t *
 
 static const char *const run_keys[] = {"spec", "detach", "remove", "stdio", NULL};
 static const char *const name_keys[] = {"name", NULL};
+static void op_artifact_list(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)req;
+	conn_reply_ok(c, id, json_pack("{s:o}", "artifacts", artifacts_list(sv)));
+}
+
+static void op_artifact_prune(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)req;
+	struct acre_error err = {0};
+	json_t *removed = NULL;
+	if (artifacts_prune(sv, &removed, &err) < 0) {
+		conn_reply_error(c, id, &err);
+		return;
+	}
+	conn_reply_ok(c, id, json_pack("{s:o}", "removed", removed));
+}
+
+static void op_binaries_check(struct supervisor *sv, struct conn *c, json_t *req, json_t *id)
+{
+	(void)sv;
+	struct acre_error err = {0};
+	json_t *result = binaries_check(req, &err);
+	if (!result)
+		conn_reply_error(c, id, &err);
+	else
+		conn_reply_ok(c, id, result);
+}
+
+static const char *const paths_keys[] = {"paths", NULL};
 static const char *const kill_keys[] = {"name", "signal", NULL};
 static const char *const rm_keys[] = {"name", "force", NULL};
 static const char *const stat_keys[] = {"names", NULL};
@@ -284,6 +316,9 @@ static const struct op ops[] = {
 	{ACRE_OP_SLICE_WAIT, op_wait, name_keys},
 	{ACRE_OP_VOLUME_LIST, op_volume_list, NULL},
 	{ACRE_OP_VOLUME_RM, op_volume_rm, name_keys},
+	{ACRE_OP_ARTIFACT_LIST, op_artifact_list, NULL},
+	{ACRE_OP_ARTIFACT_PRUNE, op_artifact_prune, NULL},
+	{ACRE_OP_BINARIES_CHECK, op_binaries_check, paths_keys},
 };
 
 static void dispatch(struct supervisor *sv, struct conn *c, const char *op, json_t *req, json_t *id)

@@ -26,6 +26,9 @@
  *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
  *   egress.h        egress.c        NAT out of the node, published ports in
+ *   fetch.h         fetch.c, fetch_child.c, fetch_http.c, artifact_cache.c: artifacts
+ *                   fetched before a launch into a cache by checksum, mounted read-only
+ *   binaries.h      binaries.c      which host binaries the node has (binaries.check)
  *   prelaunch.h     prelaunch.c     launches made ahead of time
  *   checkpoint.h    checkpoint.c    each slice's files in the state directory
  *   supervisor.h                    this context
@@ -127,6 +130,7 @@ struct supervisor {
 	struct health *health;	      /* the slices' checks (health.h) */
 	struct metrics *metrics;      /* NULL unless --metrics-listen (metrics.h) */
 	uint64_t started_ns;	      /* monotonic, when the process started */
+	struct fetcher *fetcher;      /* the artifacts' cache and fetches (fetch.h) */
 };
 
 /* join.c: `acre-supervisor join ...`, this host joining a pool; the exit status. */

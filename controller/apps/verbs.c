@@ -70,6 +70,7 @@ static int check_deps(struct apps *a, const struct app_spec *spec, struct acre_e
 
 struct ever {
 	const struct app_spec *spec;
+	struct acre_placement placement; /* without bin:PATH: a binary may come */
 	bool any;
 };
 
@@ -77,7 +78,7 @@ static void ever_one(struct pool_node *n, void *ud)
 {
 	struct ever *e = ud;
 	const struct acre_slice_spec *s = &e->spec->slice;
-	if (!e->any && sched_node_matches(&n->sn, &e->spec->placement) &&
+	if (!e->any && sched_node_matches(&n->sn, &e->placement) &&
 	    n->sn.cap_cpus >= s->resources.cpus_milli && n->sn.cap_mem >= s->resources.memory)
 		e->any = true;
 }
@@ -88,6 +89,7 @@ static int check_fits_ever(struct apps *a, const struct app_spec *spec, struct a
 	struct ever e = {.spec = spec};
 	if (!pool_node_count(a->pool) || !spec->instances)
 		return 0;
+	pool_binaries_strip(&spec->placement, &e.placement);
 	pool_node_foreach(a->pool, ever_one, &e);
 	if (e.any)
 		return 0;

@@ -370,6 +370,22 @@ static void volume_reply(const struct pool_node *n, const char *volume, bool ok,
 		 removed ? "volume_removed" : "volume_remove_none");
 }
 
+/* The node's answer for one path; an older node refuses the op, and has none of them then. */
+static void binaries_reply(struct nodeport *np, struct pool_node *n, const char *path, bool ok,
+			   json_t *msg, const struct acre_error *err)
+{
+	bool present = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(json_object_get(msg, "result"), "present"), i, v)
+		present = present || (json_is_string(v) && !strcmp(json_string_value(v), path));
+	if (!ok)
+		acre_log(ACRE_LOG_WARN,
+			 "node=%s binary=%s event=binaries_check_refused error=\"%s\"", n->id, path,
+			 err->message);
+	pool_node_binary_result(np->pool, n, path, ok && present);
+}
+
 static void handle_reply(struct node_conn *conn, json_t *msg)
 {
 	struct nodeport *np = conn->np;
@@ -395,6 +411,8 @@ static void handle_reply(struct node_conn *conn, json_t *msg)
 				 n->id, req.items[0].name, err.message);
 	} else if (req.op == POOL_OP_VOLUME_REMOVE) {
 		volume_reply(n, req.items[0].name, ok, msg, &err);
+	} else if (req.op == POOL_OP_BINARIES_CHECK) {
+		binaries_reply(np, n, req.items[0].name, ok, msg, &err);
 	} else if (req.n == 1) {
 		const char *name = req.items[0].name;
 		if (req.op == POOL_OP_REMOVE && !ok && err.code == ENOENT)

@@ -51,10 +51,11 @@ static int check_attributes(json_t *attrs, struct acre_error *err)
 	const char *k;
 	json_t *v;
 	json_object_foreach (attrs, k, v) {
-		if (!acre_proto_attr_key_valid(k) || strncmp(k, "node.", 5) == 0)
+		if (!acre_proto_attr_key_valid(k) || strncmp(k, "node.", 5) == 0 ||
+		    strncmp(k, "bin:", 4) == 0)
 			return acre_error_set(err, EINVAL, "node.attributes",
-					      "node.attributes: invalid name \"%.64s\" (node.* is "
-					      "reserved)",
+					      "node.attributes: invalid name \"%.64s\" (node.* and "
+					      "bin:* are reserved)",
 					      k);
 		if (!json_is_string(v) || !acre_proto_attr_value_valid(json_string_value(v)))
 			return acre_error_set(err, EINVAL, "node.attributes",

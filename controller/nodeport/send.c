@@ -86,12 +86,13 @@ static int send_msg(struct node_conn *conn, struct sent_req *req, json_t *msg)
 
 static const char *single_op(enum pool_op op)
 {
-	return op == POOL_OP_KILL	     ? ACRE_OP_KILL
-	       : op == POOL_OP_VOLUME_REMOVE ? ACRE_OP_VOLUME_REMOVE
-					     : ACRE_OP_REMOVE;
+	return op == POOL_OP_KILL	      ? ACRE_OP_KILL
+	       : op == POOL_OP_VOLUME_REMOVE  ? ACRE_OP_VOLUME_REMOVE
+	       : op == POOL_OP_BINARIES_CHECK ? ACRE_OP_BINARIES_CHECK
+					      : ACRE_OP_REMOVE;
 }
 
-/* kill and remove: one slice each; volume.remove: one volume. */
+/* kill and remove: one slice each; volume.remove: one volume; binaries.check: one path. */
 static void send_single(struct nodeport *np, struct pool_outbound *o)
 {
 	struct node_conn *conn = o->node ? o->node->conn : NULL;
@@ -111,8 +112,12 @@ static void send_single(struct nodeport *np, struct pool_outbound *o)
 	req.items[0].slice_id = o->slice_id;
 	memcpy(req.items[0].name, o->name, sizeof(o->name));
 	_cleanup_json_ json_t *msg =
-		json_pack("{s:s,s:I,s:s}", "op", single_op(o->op), "id", (json_int_t)req.id,
-			  o->op == POOL_OP_VOLUME_REMOVE ? "name" : "slice", o->name);
+		o->op == POOL_OP_BINARIES_CHECK
+			? json_pack("{s:s,s:I,s:[s]}", "op", single_op(o->op), "id",
+				    (json_int_t)req.id, "paths", o->name)
+			: json_pack("{s:s,s:I,s:s}", "op", single_op(o->op), "id",
+				    (json_int_t)req.id,
+				    o->op == POOL_OP_VOLUME_REMOVE ? "name" : "slice", o->name);
 	if (msg && o->op == POOL_OP_KILL && o->signal)
 		json_object_set_new(msg, "signal", json_integer(o->signal));
 	if (send_msg(conn, &req, msg) == 0)

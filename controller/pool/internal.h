@@ -47,6 +47,7 @@ struct pool {
 	struct pool_net *net;	   /* net.c */
 	struct acre_jsonw scratch; /* encodes new slices' specs (spec_text.c) */
 	struct pool_stats stats;
+	struct acre_map *binaries; /* paths a bin:PATH constraint named (node_binaries.c) */
 };
 
 /*
@@ -175,6 +176,12 @@ void pool_place_retry_pending(struct pool *p);
 /* A message for a node, sent after the commit. */
 void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, const char *name,
 			 int64_t slice_id, struct pool_spec_text *spec, int signal);
+
+/* node_binaries.c: the host binaries constraints name, asked of the nodes */
+/* The placement's bin:PATH constraints: a path named first is asked of every connected node. */
+void pool_binaries_note(struct pool *p, const struct acre_placement *pl);
+/* A node that registered is asked for every path named so far. */
+void pool_binaries_ask(struct pool *p, struct pool_node *n);
 
 /* reconcile.c */
 void pool_reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,

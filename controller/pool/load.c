@@ -135,6 +135,7 @@ static int load_slice(const struct store_slice_row *r, void *ud)
 	if (r->labels && take_labels(l, sl, r->labels) < 0)
 		return -ENOMEM;
 	pool_net_slice_loaded(p, sl, r->address, r->vip);
+	pool_binaries_note(p, sl->placement); /* asked of each node as it registers */
 	p->by_state[sl->state]++;
 	if (sl->id > p->next_slice_id)
 		p->next_slice_id = sl->id;

@@ -57,6 +57,7 @@ int pool_node_register(struct pool *p, const struct pool_registration *r, void *
 	/* Registered first, then (if it was not) ready: the events in the order they happened. */
 	pool_publish_node(p, n, "registered");
 	pool_node_set_state(p, n, POOL_NODE_READY, "registered");
+	pool_binaries_ask(p, n); /* its bin: attributes went with the description: asked again */
 	*out = n;
 	return 0;
 }

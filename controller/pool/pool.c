@@ -128,7 +128,8 @@ int pool_open(struct store *st, const struct pool_options *o, struct pool **out,
 	p->store = st;
 	acre_jsonw_init(&p->scratch);
 	if (!(p->nodes = acre_map_new()) || !(p->slices = acre_map_new_borrowed()) ||
-	    pool_labels_init(p) < 0 || !(p->sched = sched_new()) || pool_persist_new(p) < 0) {
+	    !(p->binaries = acre_map_new()) || pool_labels_init(p) < 0 ||
+	    !(p->sched = sched_new()) || pool_persist_new(p) < 0) {
 		pool_close(p);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
@@ -193,6 +194,8 @@ void pool_close(struct pool *p)
 		acre_map_free(p->nodes);
 	}
 	acre_vec_free(&p->subs);
+	if (p->binaries)
+		acre_map_free(p->binaries);
 	pool_net_free(p);
 	free(p);
 }

@@ -487,7 +487,14 @@ const char *pool_slice_label(const struct pool_slice *sl, const char *key);
 
 /* ---- messages for nodes -------------------------------------------------------------------- */
 
-enum pool_op { POOL_OP_ASSIGN, POOL_OP_KILL, POOL_OP_REMOVE, POOL_OP_NET, POOL_OP_VOLUME_REMOVE };
+enum pool_op {
+	POOL_OP_ASSIGN,
+	POOL_OP_KILL,
+	POOL_OP_REMOVE,
+	POOL_OP_NET,
+	POOL_OP_VOLUME_REMOVE,
+	POOL_OP_BINARIES_CHECK, /* name: the path */
+};
 
 /* A message for a node, decided in a pass and sent once that pass is committed. */
 struct pool_outbound {
@@ -495,9 +502,11 @@ struct pool_outbound {
 	enum pool_op op;
 	struct pool_node *node;
 	int64_t slice_id; /* 0: a slice the pool does not know (reconciliation's removals) */
-	char name[ACRE_NAME_MAX + 1]; /* the slice's; volume.remove: the volume's */
-	struct pool_spec_text *spec;  /* assign: the spec, or NULL to read it from the store */
-	int signal;		      /* kill: 0 = TERM, then KILL after the node's stop timeout */
+	/* the slice's; volume.remove: the volume's; binaries.check: the path (fits: bin:PATH is an
+	 * attribute name) */
+	char name[ACRE_NAME_MAX + 1];
+	struct pool_spec_text *spec; /* assign: the spec, or NULL to read it from the store */
+	int signal;		     /* kill: 0 = TERM, then KILL after the node's stop timeout */
 };
 
 /* The committed pass's messages, in the order decided (a list through out_next). */
@@ -511,6 +520,18 @@ int pool_outbound_spec(struct pool *p, struct pool_outbound *o, struct acre_erro
 /* The node's answer to an assign of one slice: err NULL when it took it. */
 void pool_assign_result(struct pool *p, struct pool_node *n, const char *name, int64_t id,
 			const struct acre_error *err);
+/*
+ * The node's answer to binaries.check of one path: its attribute
+ * bin:PATH is "true" when present, gone when not (node_binaries.c).
+ */
+void pool_node_binary_result(struct pool *p, struct pool_node *n, const char *path, bool present);
+/* The placement has a bin:PATH constraint. */
+bool pool_binaries_named(const struct acre_placement *pl);
+/*
+ * The placement without its bin:PATH constraints: what "could any node
+ * ever take it" is asked of, since a binary may be installed later.
+ */
+void pool_binaries_strip(const struct acre_placement *in, struct acre_placement *out);
 /* The node answered a remove with not_found: nothing left to wait for. */
 void pool_remove_gone(struct pool *p, struct pool_node *n, const char *name, int64_t id);
 

@@ -65,6 +65,9 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 	struct sched_node *sn = NULL;
 	struct acre_error e = {0};
 	int rc = sched_place(p->sched, &r, &sn, &e);
+	/* No node has the binary yet: it may be installed, or the nodes not have answered. */
+	if (rc == -E2BIG && !strcmp(e.field, "placement") && pool_binaries_named(placement))
+		rc = -EAGAIN;
 	if (rc == -E2BIG) {
 		if (err)
 			*err = e;
@@ -142,6 +145,7 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 	struct pool_slice *sl = pool_slice_find(p, name);
 	struct pool_node *node = NULL;
 	struct acre_error why = {0};
+	pool_binaries_note(p, placement); /* nodes are asked, and answer after this pass */
 	if (sl) {
 		rc = acre_error_set(
 			err, EEXIST, "name",

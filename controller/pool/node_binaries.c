@@ -1,0 +1,113 @@
+/*
+ * Host binaries as node attributes.  A placement constraint on bin:PATH
+ * (bin:/usr/bin/redis-server==true) asks for nodes that have that binary;
+ * nodes do not scan for binaries (thousands of executables, of which the
+ * pool cares about a handful), they are asked.  The pool keeps every path
+ * a constraint named; it asks each node for all of them after the node
+ * registers (binaries.check, sent after the commit) and every connected
+ * node for a path when a constraint names it first, and keeps each answer
+ * as the node's attribute bin:PATH=true (present) or none (absent).  A node
+ * registers with the attributes it declares, without bin:, and is asked
+ * again: it re-checks on every reconnect.  Slices pending for a binary are
+ * tried again when a node's answer changes.  A binary no node has yet is
+ * no reason to refuse a slice or an app (the nodes have not answered, or
+ * the package is being installed): it waits, as for a node to come, and
+ * `why` names the constraint.
+ */
+#include "internal.h"
+
+#define BIN_PREFIX "bin:"
+
+/* The path a constraint asks about, or NULL. */
+static const char *constraint_path(const struct acre_constraint *c)
+{
+	size_t n = strlen(BIN_PREFIX);
+	return !strncmp(c->attr, BIN_PREFIX, n) && c->attr[n] == '/' ? c->attr + n : NULL;
+}
+
+static void ask(struct pool *p, struct pool_node *n, const char *path)
+{
+	pool_outbound_queue(p, POOL_OP_BINARIES_CHECK, n, path, 0, NULL, 0);
+}
+
+struct ask_all {
+	struct pool *p;
+	const char *path;
+};
+
+static void ask_connected(struct pool_node *n, void *ud)
+{
+	struct ask_all *a = ud;
+	if (n->conn)
+		ask(a->p, n, a->path);
+}
+
+void pool_binaries_note(struct pool *p, const struct acre_placement *pl)
+{
+	for (unsigned i = 0; pl && i < pl->nconstraints; i++) {
+		const char *path = constraint_path(&pl->constraints[i]);
+		if (!path || acre_map_get(p->binaries, path))
+			continue;
+		if (acre_map_put(p->binaries, path, p) < 0)
+			return; /* out of memory: asked at the node's next registration */
+		acre_log(ACRE_LOG_INFO, "binary=%s event=binary_wanted", path);
+		struct ask_all a = {.p = p, .path = path};
+		pool_node_foreach(p, ask_connected, &a);
+	}
+}
+
+static void ask_one(const char *path, void *value, void *ud)
+{
+	(void)value;
+	void **args = ud;
+	ask(args[0], args[1], path);
+}
+
+bool pool_binaries_named(const struct acre_placement *pl)
+{
+	for (unsigned i = 0; pl && i < pl->nconstraints; i++)
+		if (constraint_path(&pl->constraints[i]))
+			return true;
+	return false;
+}
+
+void pool_binaries_strip(const struct acre_placement *in, struct acre_placement *out)
+{
+	*out = *in;
+	out->nconstraints = 0;
+	for (unsigned i = 0; i < in->nconstraints; i++)
+		if (!constraint_path(&in->constraints[i]))
+			out->constraints[out->nconstraints++] = in->constraints[i];
+}
+
+void pool_binaries_ask(struct pool *p, struct pool_node *n)
+{
+	void *args[2] = {p, n};
+	acre_map_foreach(p->binaries, ask_one, args);
+}
+
+void pool_node_binary_result(struct pool *p, struct pool_node *n, const char *path, bool present)
+{
+	char key[ACRE_ATTR_KEY_MAX + 1];
+	if ((size_t)snprintf(key, sizeof(key), BIN_PREFIX "%s", path) >= sizeof(key))
+		return;
+	if (!!json_object_get(n->attributes, key) == present)
+		return;
+	_cleanup_json_ json_t *attrs = json_copy(n->attributes);
+	if (!attrs)
+		return;
+	if (present)
+		json_object_set_new(attrs, key, json_string("true"));
+	else
+		json_object_del(attrs, key);
+	if (pool_node_describe(p, n, n->hostname, n->sn.cap_cpus, n->sn.cap_mem, attrs) < 0) {
+		acre_log(ACRE_LOG_ERROR,
+			 "node=%s binary=%s event=index_failed error=\"out of memory\"", n->id,
+			 path);
+		return;
+	}
+	acre_log(ACRE_LOG_INFO, "node=%s binary=%s event=%s", n->id, path,
+		 present ? "binary_present" : "binary_absent");
+	pool_publish_node(p, n, "attributes");
+	p->retry_pending = true; /* a slice waiting for it may fit now */
+}
