@@ -32,6 +32,7 @@ void deploy_free(struct deploy *d)
 	if (!d)
 		return;
 	json_decref(d->steps);
+	json_decref(d->plan);
 	free(d);
 }
 

@@ -46,7 +46,13 @@ struct deploy {
 	bool stalled;	  /* said so once it passed its deadline without progress */
 	unsigned wanted, at_target, available;
 	json_t *steps; /* [{"at", "text", "at_target", "available"}] */
-	bool dirty;    /* its row is to be written */
+	/*
+	 * Its plan ahead as last made for a view (view.c), and when: a client
+	 * following a deployment of 100,000 instances asks many times a second.
+	 */
+	json_t *plan;
+	int64_t plan_at;
+	bool dirty; /* its row is to be written */
 };
 
 /* What the runtime keeps of one instance index. */
@@ -176,7 +182,7 @@ json_t *app_brief_json(struct apps *a, const struct app *app);
 json_t *app_instance_json(const struct app *app, const struct app_instance_view *v);
 const char *app_health_name(struct apps *a, struct app *app);
 /* A deployment as the API shows it: deploy_json, and while it runs its plan ahead. */
-json_t *deploy_view(struct apps *a, const struct app *app, const struct deploy *d);
+json_t *deploy_view(struct apps *a, const struct app *app, struct deploy *d);
 
 /* drain.c */
 bool apps_node_draining(const struct apps *a, const char *node);

@@ -116,9 +116,9 @@ int apps_show(struct apps *a, const char *name, json_t **out, struct acre_error 
 	if (!app)
 		return -ENOENT;
 	json_t *j = app_brief_json(a, app);
-	const struct deploy *d = app->dep	  ? app->dep
-				 : app->deploys.n ? app->deploys.v[app->deploys.n - 1]
-						  : NULL;
+	struct deploy *d = app->dep	    ? app->dep
+			   : app->deploys.n ? app->deploys.v[app->deploys.n - 1]
+					    : NULL;
 	json_object_set_new(j, "spec", app_spec_to_json(&app->spec));
 	json_object_set_new(j, "instances_detail", instances_of(a, app));
 	json_object_set_new(j, "deployment_detail", d ? deploy_view(a, app, d) : json_null());
@@ -279,12 +279,24 @@ static json_t *plan_json(struct apps *a, const struct app *app, const struct dep
 	return j;
 }
 
-/* The deployment, and while it runs its plan ahead. */
-json_t *deploy_view(struct apps *a, const struct app *app, const struct deploy *d)
+/*
+ * The deployment, and while it runs its plan ahead: made again at most
+ * every second, or every nslots/20 ms for a large app (5 s at 100,000),
+ * since it reads every instance and runs the planner ahead.
+ */
+json_t *deploy_view(struct apps *a, const struct app *app, struct deploy *d)
 {
 	json_t *j = deploy_json(d);
-	if (j && app && app->dep == d && d->state == DEPLOY_RUNNING)
-		json_object_set_new(j, "plan", plan_json(a, app, d));
+	if (!j || !app || app->dep != d || d->state != DEPLOY_RUNNING)
+		return j;
+	int64_t now = acre_now_ms(), every = (int64_t)app->nslots / 20;
+	if (!d->plan || now - d->plan_at >= (every > 1000 ? every : 1000)) {
+		json_decref(d->plan);
+		d->plan = plan_json(a, app, d);
+		d->plan_at = now;
+	}
+	json_object_set(j, "plan", d->plan);
+	json_object_set_new(json_object_get(j, "plan"), "made_at", json_integer(d->plan_at));
 	return j;
 }
 
