@@ -290,7 +290,8 @@ static int app_rm(struct cli *cli, int argc, char **argv)
 }
 
 static const struct command app_commands[] = {
-	{"run", app_run, "NAME [OPTIONS] -- COMMAND [ARGS]  (or -f SPEC; --print-spec)"},
+	{"run", app_run,
+	 "NAME [OPTIONS] -- COMMAND [ARGS]  (or -f SPEC; OPTIONS: acre app run --help)"},
 	{"list", app_list, ""},
 	{"show", app_show, "NAME"},
 	{"update", app_update, "NAME [OPTIONS] [-- COMMAND [ARGS]]  (or -f SPEC)"},

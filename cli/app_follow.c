@@ -143,7 +143,9 @@ static int ending(struct cli *cli, const json_t *d)
 		json_int_t ms = json_integer_value(json_object_get(d, "ended_at")) -
 				json_integer_value(json_object_get(d, "started_at"));
 		char took[32] = "";
-		if (ms > 0)
+		if (ms > 0 && ms < 60000) /* a deployment of a second is not "0s" */
+			snprintf(took, sizeof(took), "%.1fs", (double)ms / 1000.0);
+		else if (ms > 0)
 			acre_format_duration((uint64_t)ms, took, sizeof(took));
 		printf("deployment %s succeeded: %s at version %lld, %lld/%lld available%s%s%s\n",
 		       id, render_str(d, "app"), num(d, "to_version"), num(d, "available"),

@@ -6,7 +6,8 @@
 # anywhere else), their sockets, ports and state in a temporary directory
 # (under $TMPDIR, default /tmp), so it never disturbs an installed node.
 # Its cgroup subtree is acre-demo-<pid>, or $ACRE_DEMO_CGROUP_ROOT (the
-# tests give theirs).
+# tests give theirs).  $ACRE_DEMO_CONTROLLER_ARGS: more acre-controller
+# flags (the tests give the pool's address ranges their own).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
@@ -78,6 +79,14 @@ stop() {
 	export ACRE_TIMEOUT=10s # a daemon that hangs must not hang the clean-up
 	local s
 	if [ -n "$controller" ]; then
+		# Apps first: their instances would come back as they are removed.
+		for s in $(pool -j app list 2>/dev/null | names 2>/dev/null); do
+			pool app rm --force --detach "$s" >/dev/null 2>&1
+		done
+		for _ in $(seq 100); do
+			[ "$(pool -j app list 2>/dev/null | count 2>/dev/null)" = 0 ] && break
+			sleep 0.1
+		done
 		for s in $(pool -j slice list 2>/dev/null | names 2>/dev/null); do
 			pool slice rm --force "$s" >/dev/null 2>&1
 		done
@@ -88,6 +97,13 @@ stop() {
 	[ -n "$sv" ] && stop_daemon "$sv"
 	[ -n "$ctl" ] && stop_daemon "$ctl"
 	sweep_cgroups 2>/dev/null
+	# Writable layers of slices the supervisor could not remove, mounted under the work directory.
+	grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null
+	done
+	# The node's NAT table and bridge, when the demo's supervisor made them.
+	nft delete table ip "$cgroot" 2>/dev/null
+	[ -n "$bridge_was_there" ] || ip link delete acre0 2>/dev/null
 	# Pins of a supervisor that could not stop cleanly (a clean stop removes its own).
 	rm -rf "/sys/fs/bpf/acre/$cgroot"
 	rm -rf "$work"
@@ -95,6 +111,8 @@ stop() {
 	exit 0
 }
 sv='' ctl='' controller=''
+# The pool's bridge, if this host had one before (a node of a real pool): then it stays.
+bridge_was_there=$(ip link show acre0 2>/dev/null || true)
 trap stop EXIT INT TERM HUP
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -109,7 +127,7 @@ controller=http://127.0.0.1:$api_port
 setsid "$bin/acre-controller" --data-dir "$work/controller" --insecure \
 	--node-listen "127.0.0.1:$node_port" --api-listen "127.0.0.1:$api_port" \
 	--join-token-file "$work/join-token" --api-token-file "$work/api-token" \
-	</dev/null >"$work/controller.log" 2>&1 &
+	${ACRE_DEMO_CONTROLLER_ARGS:-} </dev/null >"$work/controller.log" 2>&1 &
 ctl=$!
 setsid "$bin/acre-supervisor" --socket "$ACRE_SOCKET" --state-dir "$work/state" \
 	--cgroup-root "$cgroot" --controller "127.0.0.1:$node_port" --insecure \

@@ -80,7 +80,9 @@ start_demo() { # start_demo SIGNAL: the demo that SIGNAL will end
 	# reader is a process substitution, in the job's process group too: the
 	# demo is then $!, whose exit status `wait` can give.
 	set -m
-	ACRE_DEMO_CGROUP_ROOT=${ROOT[$sig]} TMPDIR=$TEST_DIR "$ACRE_ROOT/tests/run-demo.sh" \
+	# The pool's addresses in the test range, not the product's default 10.64.0.0/10.
+	ACRE_DEMO_CONTROLLER_ARGS="--pool-cidr 198.19.192.0/19 --vip-cidr 198.19.240.0/24" \
+		ACRE_DEMO_CGROUP_ROOT=${ROOT[$sig]} TMPDIR=$TEST_DIR "$ACRE_ROOT/tests/run-demo.sh" \
 		> >(cat >"$TEST_DIR/demo-$sig.out") 2>&1 &
 	PGID[$sig]=$!
 	set +m
