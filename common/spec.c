@@ -13,19 +13,17 @@
 #define MAX_LABELS 64
 #define MIN_MEMORY (4ULL << 20)
 
-/* Rejects keys a level of the spec does not know, so a typo is an error, not a silent default. */
-static int check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
-		      struct acre_error *err)
+int acre_json_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
+			 struct acre_error *err)
 {
 	const char *key;
 	json_t *v;
 	json_object_foreach ((json_t *)obj, key, v) {
 		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				ok = true;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = strcmp(*a, key) == 0;
 		if (!ok) {
-			char field[64];
+			char field[96];
 			snprintf(field, sizeof(field), "%s%s", prefix, key);
 			return acre_error_set(err, EINVAL, field, "%s: unknown field", field);
 		}
@@ -177,7 +175,7 @@ static int parse_resources(const json_t *j, struct acre_slice_spec *spec, struct
 		return 0;
 	if (!json_is_object(j))
 		return acre_error_set(err, EINVAL, "resources", "resources: must be an object");
-	int rc = check_keys(j, "resources.", keys, err);
+	int rc = acre_json_check_keys(j, "resources.", keys, err);
 	if (rc < 0)
 		return rc;
 	char buf[64];
@@ -289,7 +287,7 @@ static int parse_isolation(const json_t *j, struct acre_slice_spec *spec, struct
 	int rc;
 	if (j && !json_is_object(j))
 		return acre_error_set(err, EINVAL, "isolation", "isolation: must be an object");
-	if (j && (rc = check_keys(j, "isolation.", keys, err)) < 0)
+	if (j && (rc = acre_json_check_keys(j, "isolation.", keys, err)) < 0)
 		return rc;
 	json_t *v;
 	if (j && (v = json_object_get(j, "namespaces")) &&
@@ -370,7 +368,7 @@ static int parse_network(const json_t *j, const json_t *iso, struct acre_slice_s
 	spec->net_mode = ACRE_NET_NONE;
 	if (j && !json_is_object(j))
 		return acre_error_set(err, EINVAL, "network", "network: must be an object");
-	if (j && (rc = check_keys(j, "network.", keys, err)) < 0)
+	if (j && (rc = acre_json_check_keys(j, "network.", keys, err)) < 0)
 		return rc;
 	json_t *m = j ? json_object_get(j, "mode") : NULL;
 	if (m) {
@@ -484,7 +482,7 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 	int rc;
 	if (!json_is_object(json))
 		return acre_error_set(err, EINVAL, "spec", "spec: must be a JSON object");
-	if ((rc = check_keys(json, "", keys, err)) < 0)
+	if ((rc = acre_json_check_keys(json, "", keys, err)) < 0)
 		goto fail;
 	json_t *name = json_object_get(json, "name");
 	if (name && !json_is_null(name)) {

@@ -147,6 +147,12 @@ void acre_slice_name_generate(char *buf, size_t len);
 /* A JSON string's value when it is one and holds no NUL; else NULL. */
 const char *acre_json_c_string(const json_t *v);
 /*
+ * Refuses a key of obj not in allowed (NULL-terminated), so a typo is an
+ * error, not a silent default: field and message "PREFIXKEY: unknown field".
+ */
+int acre_json_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
+			 struct acre_error *err);
+/*
  * Labels as a spec takes them: an object of at most max strings of up to 255
  * bytes, keys of 1 to 63 characters; every error names the field.
  */

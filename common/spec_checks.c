@@ -220,17 +220,10 @@ static int parse_one(const json_t *j, const char *f, struct acre_check *c, struc
 	char field[96];
 	if (!json_is_object(j))
 		return acre_error_set(err, EINVAL, f, "%s: must be an object with a kind", f);
-	const char *key;
-	json_t *v;
-	json_object_foreach ((json_t *)j, key, v) {
-		bool known = false;
-		for (const char *const *k = keys; *k; k++)
-			known |= strcmp(*k, key) == 0;
-		if (!known) {
-			snprintf(field, sizeof(field), "%s.%s", f, key);
-			return acre_error_set(err, EINVAL, field, "%s: unknown field", field);
-		}
-	}
+	snprintf(field, sizeof(field), "%s.", f);
+	int rc = acre_json_check_keys(j, field, keys, err);
+	if (rc < 0)
+		return rc;
 	snprintf(field, sizeof(field), "%s.kind", f);
 	const char *kind = json_string_value(json_object_get(j, "kind"));
 	size_t k = 0;
@@ -240,7 +233,7 @@ static int parse_one(const json_t *j, const char *f, struct acre_check *c, struc
 		return acre_error_set(err, EINVAL, field, "%s: must be command, tcp or http",
 				      field);
 	c->kind = (enum acre_check_kind)k;
-	int rc = parse_target(j, f, c, err);
+	rc = parse_target(j, f, c, err);
 	return rc < 0 ? rc : parse_timing(j, f, c, err);
 }
 

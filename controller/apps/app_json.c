@@ -7,25 +7,6 @@
  */
 #include "internal.h"
 
-int app_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
-		   struct acre_error *err)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach ((json_t *)obj, key, v) {
-		bool ok = false;
-		for (const char *const *a = allowed; *a && !ok; a++)
-			ok = strcmp(*a, key) == 0;
-		if (!ok) {
-			char field[64];
-			snprintf(field, sizeof(field), "%s%s", prefix, key);
-			return acre_error_set(err, EINVAL, field, "%s%s: unknown field", prefix,
-					      key);
-		}
-	}
-	return 0;
-}
-
 int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint64_t *ms,
 		       struct acre_error *err)
 {

@@ -96,7 +96,7 @@ static int parse_backoff(const json_t *j, struct app_backoff *b, struct acre_err
 		return acre_error_set(err, EINVAL, "backoff",
 				      "backoff: must be an object {\"initial\", \"factor\", "
 				      "\"max\", \"reset_after\"}");
-	if ((rc = app_check_keys(j, "backoff.", keys, err)) < 0)
+	if ((rc = acre_json_check_keys(j, "backoff.", keys, err)) < 0)
 		return rc;
 	if ((v = json_object_get(j, "initial")) &&
 	    (rc = app_duration_parse(v, "backoff.initial", MAX_BACKOFF_MS, &b->initial_ms, err)) <

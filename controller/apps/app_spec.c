@@ -205,7 +205,7 @@ static int parse_all(const json_t *json, struct app_spec *spec, struct acre_erro
 	int rc;
 	if (!json_is_object(json))
 		return acre_error_set(err, EINVAL, "spec", "app spec: must be a JSON object");
-	if ((rc = app_check_keys(json, "", top_keys, err)) < 0 ||
+	if ((rc = acre_json_check_keys(json, "", top_keys, err)) < 0 ||
 	    (rc = parse_name(json_object_get(json, "name"), spec, err)) < 0 ||
 	    (rc = parse_instances(json_object_get(json, "instances"), spec, err)) < 0 ||
 	    (rc = parse_template(json_object_get(json, "slice"), spec, err)) < 0 ||

@@ -9,9 +9,6 @@
 
 #include "controller/apps/apps.h"
 
-/* Refuses any key of obj not in allowed (NULL-terminated), naming it as prefix + key. */
-int app_check_keys(const json_t *obj, const char *prefix, const char *const *allowed,
-		   struct acre_error *err);
 /* A duration given as a string ("15s", "500ms"); at most max_ms. */
 int app_duration_parse(const json_t *v, const char *field, uint64_t max_ms, uint64_t *ms,
 		       struct acre_error *err);

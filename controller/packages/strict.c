@@ -8,20 +8,8 @@
 int pkg_check_keys(const json_t *obj, const char *where, const char *prefix,
 		   const char *const *allowed, struct acre_error *err)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach ((json_t *)obj, key, v) {
-		bool ok = false;
-		for (const char *const *a = allowed; *a && !ok; a++)
-			ok = strcmp(*a, key) == 0;
-		if (!ok) {
-			char field[64];
-			snprintf(field, sizeof(field), "%s%s", prefix, key);
-			return acre_error_set(err, EINVAL, field, "%s: %s%s: unknown field", where,
-					      prefix, key);
-		}
-	}
-	return 0;
+	int rc = acre_json_check_keys(obj, prefix, allowed, err);
+	return rc < 0 ? acre_error_prefix(err, "%s", where) : 0;
 }
 
 int pkg_read_string(const json_t *obj, const char *key, bool required, const char *where,

@@ -137,9 +137,9 @@ struct run {
 	struct app_amount min, surge;
 };
 
-static void plan(struct sim *s, const struct run *r, struct app_plan *p)
+static struct app_rollout rollout_of(const struct sim *s, const struct run *r)
 {
-	struct app_rollout ro = {
+	return (struct app_rollout){
 		.wanted = r->wanted,
 		.target = r->target,
 		.rollback_to = r->rollback_to,
@@ -150,6 +150,11 @@ static void plan(struct sim *s, const struct run *r, struct app_plan *p)
 		.instances = s->inst,
 		.ninstances = s->n,
 	};
+}
+
+static void plan(struct sim *s, const struct run *r, struct app_plan *p)
+{
+	struct app_rollout ro = rollout_of(s, r);
 	struct acre_error err = {0};
 	unsigned before = count_available(s), live = count_live(s);
 	if (app_rollout_plan(&ro, p, &err) < 0)
@@ -658,17 +663,7 @@ static void test_ten_thousand(void **state)
 /* The forecast of a run from the sim's instances as they are. */
 static void forecast(struct sim *s, const struct run *r, struct app_forecast *f)
 {
-	struct app_rollout ro = {
-		.wanted = r->wanted,
-		.target = r->target,
-		.rollback_to = r->rollback_to,
-		.auto_rollback = r->auto_rollback,
-		.ordered = r->ordered,
-		.min_healthy = r->min,
-		.max_surge = r->surge,
-		.instances = s->inst,
-		.ninstances = s->n,
-	};
+	struct app_rollout ro = rollout_of(s, r);
 	struct acre_error err = {0};
 	assert_int_equal(app_rollout_forecast(&ro, 50, f, &err), 0);
 }
