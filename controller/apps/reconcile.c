@@ -180,6 +180,9 @@ static void admit(struct pass *p, struct app_instance_view *v)
 		if (rc == 0)
 			return; /* gone now: its index is free */
 		st = APP_INSTANCE_STOPPING;
+	} else if (ended(sl->state) && slot->failed_id == sl->id) {
+		/* Counted, waiting for its back-off: the planner sees its index free. */
+		return;
 	}
 	if (st == APP_INSTANCE_HEALTHY)
 		app_restarts_healthy(&slot->restarts, p->now);
@@ -213,17 +216,19 @@ static void restart_failed(struct pass *p)
 		if (!slot)
 			continue;
 		if (ended(sl->state)) {
+			/* Kept until its restart, so that its log says why (start() removes it). */
 			uint64_t delay =
 				app_restarts_failed(&app->spec.backoff, &slot->restarts, p->now);
 			app->row_dirty = true;
 			say_once(p, v->index, "restart",
-				 "%s ended (%s%s%s): starting it again in %.1f s (restart %u)",
+				 "%s ended (%s%s%s): starting it again in %.1f s (restart %u; its "
+				 "output: acre app logs %s --instance %u)",
 				 sl->name, acre_slice_state_name(sl->state), sl->reason ? ": " : "",
 				 sl->reason ? sl->reason : "", (double)delay / 1000.0,
-				 slot->restarts.n);
+				 slot->restarts.n, app->name, v->index);
 			slot->last_event[0] = '\0';
 			app_slot_note_ports(app, slot, &app->spec, sl); /* asked for again */
-			pool_slice_remove(p->a->pool, sl, true, &err);
+			slot->failed_id = sl->id;
 			p->settled = false;
 		} else if (pool_node_suspect(sl->node)) {
 			say_once(p, v->index, "suspect",
@@ -286,6 +291,14 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 	}
 	struct app_spec other = {0}, *spec = &app->target_spec;
 	struct acre_error err = {0};
+	/* The failed run kept for its log goes now; its name is free once its node says so. */
+	struct pool_slice *old = pool_slice_find(p->a->pool, name);
+	if (old && !old->removed && ended(old->state) && old->id == slot->failed_id)
+		pool_slice_remove(p->a->pool, old, true, &err);
+	if (old && pool_slice_find(p->a->pool, name)) {
+		wake_at(p, p->now + APPS_RETRY_MS);
+		return;
+	}
 	if (version != app->target) {
 		if (app_spec_for_instances(app, version, &other, &err) < 0)
 			goto fail;

@@ -63,6 +63,11 @@ struct app_slot {
 	uint16_t host_ports[APP_PORTS_MAX];  /* picked by the pool on its node: asked for first */
 	char last_event[24];		     /* its last step said, so it is said once */
 	/*
+	 * The ended slice whose failure the back-off counted: kept (its log and
+	 * exit can be read) until its restart removes it.
+	 */
+	int64_t failed_id;
+	/*
 	 * How far its instance got, as the app last counted it: 0 not running,
 	 * 1 running, 2 healthy and ready (apps.c counts a converging app's
 	 * instances forward by it, without a pass over all of them).

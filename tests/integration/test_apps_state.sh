@@ -100,7 +100,7 @@ assert_eq "$(last_code)" 409 "removing an app another depends on"
 
 log "a crashing instance: restarts with back-off; the deployment fails past its deadline and says why"
 r=$(api POST /v1/apps "$(jq -n '{name: "crash", instances: 1,
-	slice: {command: ["sh", "-c", "sleep 0.2; exit 3"], resources: {cpus: 0.05, memory: "32M"},
+	slice: {command: ["sh", "-c", "echo crash output; sleep 0.2; exit 3"], resources: {cpus: 0.05, memory: "32M"},
 		network: {mode: "bridge"}},
 	ports: ["http:8080"], checks: [{kind: "tcp", port: "http", interval: "200ms", grace: "5s"}]}')")
 DC=$(jq -r .deployment.id <<<"$r")
@@ -112,6 +112,10 @@ restarts=$(api GET /v1/deployments/$DC | jq -r '[.steps[].text | select(test("st
 log "back-off delays: $(jq -c . <<<"$restarts")"
 jq -e 'length >= 4 and .[0] == 1 and (.[3] > .[2]) and (.[2] > .[1])' <<<"$restarts" >/dev/null ||
 	fail "the back-off does not grow: $restarts"
+# While it waits for its next start, the run that ended is kept: its output says why.
+wait_for "[ \"\$(api GET /v1/apps/crash/instances | jq -r '.instances[0].slice_state')\" = failed ]" 10 ||
+	fail "crash-0 not kept ended during its back-off: $(api GET /v1/apps/crash/instances | jq -c .)"
+assert_contains "$(api GET /v1/slices/crash-0/logs)" "crash output" "the ended run's log, read during its back-off"
 for x in front crash; do api DELETE "/v1/apps/$x" >/dev/null; done
 wait_for "[ \"\$(api GET /v1/apps | jq '[.apps[] | select(.name == \"front\")] | length')\" = 0 ]" 20 || fail "front not removed"
 api DELETE /v1/apps/ens >/dev/null
