@@ -245,7 +245,9 @@ void pool_node_detach(struct pool *p, struct pool_slice *sl)
 	if (!n)
 		return;
 	unique_count(p, sl, n, -1);
-	pool_host_ports_hold(n, sl, -1);
+	if (!sl->ports_released)
+		pool_host_ports_hold(n, sl, -1);
+	sl->ports_released = false;
 	if (sl->host_ports)
 		p->retry_pending = true; /* its ports came free */
 	ACRE_LIST_REMOVE(node, n->slices, sl);

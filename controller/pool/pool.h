@@ -178,10 +178,11 @@ struct pool_slice {
 	struct acre_placement *placement; /* NULL: the default */
 	struct pool_labels *labels;	  /* NULL: none */
 	struct pool_host_ports *host_ports; /* picked from its node's --port-range; NULL: none */
-	struct pool_spec_text *spec;	    /* a new slice's spec, until the store holds it */
-	bool assigned;			    /* the node has accepted it */
-	bool reserved;			    /* its resources are counted on node */
-	bool removed;			    /* gone from the pool; freed after the commit */
+	bool ports_released;	     /* it ended: its host ports went back to its node (slice.c) */
+	struct pool_spec_text *spec; /* a new slice's spec, until the store holds it */
+	bool assigned;		     /* the node has accepted it */
+	bool reserved;		     /* its resources are counted on node */
+	bool removed;		     /* gone from the pool; freed after the commit */
 	unsigned seen_gen;
 	int64_t created_at, updated_at;
 	uint64_t placed_ns; /* when placed, until it first runs: the time-to-running histogram */

@@ -213,11 +213,26 @@ bool pool_slice_change_state(struct pool *p, struct pool_slice *sl, enum acre_sl
 	sl->state = st;
 	pool_slice_set_reason(sl, reason);
 	sl->updated_at = acre_now_ms();
-	/* Room follows the state: kept while it runs or will run again, given back otherwise. */
-	if (pool_slice_holds_resources(sl))
+	/*
+	 * Room follows the state: kept while it runs or will run again, given
+	 * back otherwise, its host ports too (an app's instance that ended is
+	 * kept for its log while it waits to start again: its ports are free
+	 * meanwhile, and asked for first when it starts).
+	 */
+	if (pool_slice_holds_resources(sl)) {
 		pool_slice_reserve(p, sl);
-	else
+		if (sl->node && sl->host_ports && sl->ports_released) {
+			pool_host_ports_hold(sl->node, sl, +1);
+			sl->ports_released = false;
+		}
+	} else {
 		pool_slice_unreserve(p, sl);
+		if (sl->node && sl->host_ports && !sl->ports_released) {
+			pool_host_ports_hold(sl->node, sl, -1);
+			sl->ports_released = true;
+			p->retry_pending = true;
+		}
+	}
 	pool_net_slice_changed(p, sl);
 	return true;
 }
