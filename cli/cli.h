@@ -176,6 +176,8 @@ void run_spec_finish(json_t *spec, bool net_given);
 int run_placement_apply(int opt, const char *arg, json_t *placement, struct acre_error *err);
 /* --volume NAME:SIZE:PATH appended to an array of volumes. */
 int run_volume_add(const char *arg, json_t *volumes, struct acre_error *err);
+/* --secret NAME=VALUE, --secret-file NAME=PATH (from_file) onto the spec's "secrets". */
+int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre_error *err);
 /* --artifact URI,sha256=HEX,path=PATH[,extract=BOOL] onto the spec's "artifacts". */
 int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err);
 /* --env, --label K=V into an object. */
