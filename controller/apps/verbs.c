@@ -207,8 +207,9 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 					     .ports = app_ports_picked(&spec),
 					     .placement = &spec.placement,
 					     .group = spec.name};
-		*reply = json_pack("{s:o,s:o}", "spec", app_spec_to_json(&spec), "fit",
-				   pool_why(a->pool, &w));
+		json_t *shown = app_spec_to_json(&spec);
+		app_spec_json_redact(shown);
+		*reply = json_pack("{s:o,s:o}", "spec", shown, "fit", pool_why(a->pool, &w));
 	}
 	if (rc < 0 || r->dry_run) {
 		app_spec_free(&spec);
