@@ -53,6 +53,12 @@ int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struc
 				err, EINVAL, "secrets",
 				"secrets.%s: a string of at most %d bytes without NUL", key,
 				ACRE_SECRET_VALUE_MAX);
+		/* What a view shows sent back (a GET then a PUT) would become the value. */
+		if (!strcmp(s, ACRE_SECRET_REDACTED))
+			return acre_error_set(err, EINVAL, "secrets",
+					      "secrets.%s: \"%s\" is how a secret is shown, not a "
+					      "value (give the value)",
+					      key, ACRE_SECRET_REDACTED);
 		struct acre_secret *x = &spec->secrets[spec->nsecrets++];
 		snprintf(x->name, sizeof(x->name), "%s", key);
 		if (!(x->value = strdup(s)))

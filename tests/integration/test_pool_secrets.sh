@@ -4,7 +4,10 @@
 # (with its spec), GET /v1/slices?spec=1, acre slice show -j through the
 # controller, the node's view, the event stream and both daemons' logs show
 # no value, only "<redacted>"; the controller's store keeps the value (the
-# node needs it), and nothing else of its data directory does.
+# node needs it), and nothing else of its data directory does.  An app's
+# template takes secrets too: its instances get them, GET /v1/apps/{name}
+# shows them redacted, and that spec PUT back (a change elsewhere) keeps the
+# values, while a new app given "<redacted>" is refused.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -54,4 +57,37 @@ assert_not_contains "$(cat "$TEST_DIR/n1/supervisor.log")" "$pw" "the node's log
 grep -rlqa -- "$pw" "$TEST_DIR/controller" || fail "the controller's store lacks the secret"
 
 pool slice rm --force sec >/dev/null || fail "rm sec"
+
+log "an app's instances get the template's secrets"
+inst_secret() { # INSTANCE: its /run/secrets/db_password, read on the node
+	local p
+	p=$(node_acre 1 -j slice show "$1" | jq -r .pid)
+	nsenter -t "$(pgrep -P "$p" | head -1)" -m cat /run/secrets/db_password
+}
+app='{"name": "vault", "instances": 1, "slice": {"command": ["sleep", "600"], "env": {"V": "1"},
+      "secrets": {"db_password": "'"$pw"'"}}}'
+r=$(api POST /v1/apps "$app")
+assert_eq "$(last_code)" 201 "POST /v1/apps: $r"
+wait_for '[ "$(api GET /v1/slices/vault-0 | jq -r .state)" = running ]' 20 ||
+	fail "vault-0 not running: $(api GET /v1/slices/vault-0)"
+assert_eq "$(inst_secret vault-0)" "$pw" "the instance's secret"
+shown=$(api GET /v1/apps/vault)
+assert_eq "$(jq -r .spec.slice.secrets.db_password <<<"$shown")" "<redacted>" "GET /v1/apps/vault"
+assert_not_contains "$shown" "$pw" "GET /v1/apps/vault"
+assert_not_contains "$(api GET /v1/apps/vault/versions)" "$pw" "GET /v1/apps/vault/versions"
+assert_not_contains "$(api GET /v1/slices/vault-0)" "$pw" "GET /v1/slices/vault-0"
+
+log "the shown spec PUT back keeps the value"
+r=$(api PUT /v1/apps/vault "$(jq -c '.spec | .slice.env.V = "2"' <<<"$shown")")
+assert_eq "$(last_code)" 200 "PUT /v1/apps/vault: $r"
+wait_for '[ "$(api GET /v1/apps/vault | jq -r .version)" = 2 ] &&
+	[ "$(api GET /v1/apps/vault/instances | jq -r ".instances[0].version")" = 2 ] &&
+	[ "$(api GET /v1/slices/vault-0 | jq -r .state)" = running ]' 30 ||
+	fail "vault not at version 2: $(api GET /v1/apps/vault/instances)"
+assert_eq "$(inst_secret vault-0)" "$pw" "the instance's secret after the update"
+r=$(api POST /v1/apps "$(jq -c '.name = "other" | .slice.secrets.db_password = "<redacted>"' <<<"$app")")
+assert_eq "$(last_code)" 400 "a new app given <redacted>: $r"
+assert_contains "$r" "slice.secrets.db_password" "the error names the field"
+api DELETE /v1/apps/vault >/dev/null
+assert_not_contains "$(cat "$TEST_DIR/controller.log")" "$pw" "the controller's log"
 echo ok

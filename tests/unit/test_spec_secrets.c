@@ -149,6 +149,8 @@ static void test_mistakes_name_their_field(void **state)
 	expect_rejected("{'': 'topsecret'}", "secrets: name \"\"", "topsecret");
 	expect_rejected("{'a': 5}", "secrets.a: a string of at most 65536 bytes", NULL);
 	expect_rejected("{'a': null}", "secrets.a: a string", NULL);
+	expect_rejected("{'a': '<redacted>'}", "secrets.a: \"<redacted>\" is how a secret is shown",
+			NULL);
 	expect_rejected("{'ok': 'fine', 'a': 'top\\u0000secret'}", "secrets.a: a string", "top");
 
 	/* 64 KiB exactly is taken; a byte more is not. */
