@@ -142,7 +142,7 @@ struct slice_filter {
  * one getopt_long table of several (NULL-terminated list; caller frees).
  */
 enum run_opt {
-	/* the slice spec's own (run_spec_options) */
+	/* the slice spec's own (run_spec_options), RUN_OPT_CPUS to RUN_OPT_SECRET_FILE */
 	RUN_OPT_CPUS = 1000,
 	RUN_OPT_MEMORY,
 	RUN_OPT_PIDS,
@@ -157,6 +157,8 @@ enum run_opt {
 	RUN_OPT_CAP,
 	RUN_OPT_ISOLATED,
 	RUN_OPT_ALLOW,
+	RUN_OPT_SECRET,
+	RUN_OPT_SECRET_FILE,
 	/* placement (run_placement_options) */
 	RUN_OPT_CONSTRAINT,
 	RUN_OPT_SPREAD,

@@ -114,8 +114,6 @@ enum {
 	OPT_PUBLISH,
 	OPT_VOLUME,
 	OPT_ARTIFACT,
-	OPT_SECRET,
-	OPT_SECRET_FILE,
 };
 
 const struct option run_spec_options[] = {
@@ -133,6 +131,8 @@ const struct option run_spec_options[] = {
 	{"cap", required_argument, NULL, RUN_OPT_CAP},
 	{"isolated", no_argument, NULL, RUN_OPT_ISOLATED},
 	{"allow", required_argument, NULL, RUN_OPT_ALLOW},
+	{"secret", required_argument, NULL, RUN_OPT_SECRET},
+	{"secret-file", required_argument, NULL, RUN_OPT_SECRET_FILE},
 	{0},
 };
 
@@ -167,8 +167,6 @@ static const struct option slice_run_options[] = {
 	{"publish", required_argument, NULL, OPT_PUBLISH},
 	{"volume", required_argument, NULL, OPT_VOLUME},
 	{"artifact", required_argument, NULL, OPT_ARTIFACT},
-	{"secret", required_argument, NULL, OPT_SECRET},
-	{"secret-file", required_argument, NULL, OPT_SECRET_FILE},
 	{0},
 };
 
@@ -244,8 +242,10 @@ int run_volume_add(const char *arg, json_t *vols, struct acre_error *err)
 }
 
 /*
- * NAME=VALUE, or NAME=PATH of a file read whole (from_file).  No error
- * repeats the value: it could end up in a terminal's scrollback or a log.
+ * NAME=VALUE, or NAME=PATH of a file read whole (from_file); a name given
+ * again (or in a spec the flags apply over) takes the last value.  No
+ * error repeats the value: it could end up in a terminal's scrollback or a
+ * log.
  */
 int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre_error *err)
 {
@@ -261,8 +261,6 @@ int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre
 				      "%s %s: a name of 1 to %d letters, digits, '.', '_' or '-', "
 				      "not starting with '.'",
 				      flag, name, ACRE_SECRET_NAME_MAX);
-	if (json_object_get(secrets, name))
-		return acre_error_set(err, EINVAL, flag, "%s %s: given twice", flag, name);
 	if (!from_file) {
 		json_object_set_new(secrets, name, json_string(eq + 1));
 		return 0;
@@ -431,6 +429,10 @@ int run_spec_apply(int opt, const char *arg, json_t *spec, struct acre_error *er
 			return -EINVAL;
 		json_object_set_new(run_object_at(spec, "resources"), "net_rate", json_string(arg));
 		return 0;
+	case RUN_OPT_SECRET:
+	case RUN_OPT_SECRET_FILE:
+		return run_secret_add(arg, opt == RUN_OPT_SECRET_FILE,
+				      run_object_at(spec, "secrets"), err);
 	case RUN_OPT_ROOTFS:
 	case RUN_OPT_RW:
 	case RUN_OPT_SECCOMP:
@@ -511,10 +513,6 @@ static int apply_slice_run(int opt, const char *arg, json_t *spec, struct run_re
 		return run_volume_add(arg, run_array_at(spec, "volumes"), err);
 	case OPT_ARTIFACT:
 		return run_artifact_add(arg, run_array_at(spec, "artifacts"), err);
-	case OPT_SECRET:
-	case OPT_SECRET_FILE:
-		return run_secret_add(arg, opt == OPT_SECRET_FILE, run_object_at(spec, "secrets"),
-				      err);
 	case OPT_RESTART:
 		json_object_set_new(spec, "restart", json_string(arg));
 		return 0;

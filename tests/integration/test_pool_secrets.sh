@@ -7,7 +7,8 @@
 # node needs it), and nothing else of its data directory does.  An app's
 # template takes secrets too: its instances get them, GET /v1/apps/{name}
 # shows them redacted, and that spec PUT back (a change elsewhere) keeps the
-# values, while a new app given "<redacted>" is refused.
+# values, acre app update --secret-file changes one, and a new app given
+# "<redacted>" is refused.
 . "$(dirname "$0")/cluster_lib.sh"
 
 cluster_init
@@ -85,6 +86,16 @@ wait_for '[ "$(api GET /v1/apps/vault | jq -r .version)" = 2 ] &&
 	[ "$(api GET /v1/slices/vault-0 | jq -r .state)" = running ]' 30 ||
 	fail "vault not at version 2: $(api GET /v1/apps/vault/instances)"
 assert_eq "$(inst_secret vault-0)" "$pw" "the instance's secret after the update"
+log "acre app update --secret-file: a new value, through the shown spec"
+pw2="pw2-$RANDOM$RANDOM-$$"
+printf '%s' "$pw2" >"$TEST_DIR/pw2"
+pool app update vault --detach --secret-file "db_password=$TEST_DIR/pw2" >/dev/null ||
+	fail "acre app update --secret-file"
+wait_for '[ "$(api GET /v1/apps/vault/instances | jq -r ".instances[0].version")" = 3 ] &&
+	[ "$(api GET /v1/slices/vault-0 | jq -r .state)" = running ]' 30 ||
+	fail "vault not at version 3: $(api GET /v1/apps/vault/instances)"
+assert_eq "$(inst_secret vault-0)" "$pw2" "the instance's secret after acre app update"
+assert_not_contains "$(pool -j app show vault)" "$pw2" "acre app show -j"
 r=$(api POST /v1/apps "$(jq -c '.name = "other" | .slice.secrets.db_password = "<redacted>"' <<<"$app")")
 assert_eq "$(last_code)" 400 "a new app given <redacted>: $r"
 assert_contains "$r" "slice.secrets.db_password" "the error names the field"
