@@ -106,7 +106,9 @@ struct acre_artifact {
 #define ACRE_SECRETS_MAX      32
 #define ACRE_SECRET_NAME_MAX  63
 #define ACRE_SECRET_VALUE_MAX (64 * 1024)
-#define ACRE_SECRET_REDACTED  "<redacted>"
+/* All values together: a spec goes to its node as one line of at most ACRE_PROTO_LINE_MAX. */
+#define ACRE_SECRETS_TOTAL_MAX (256 * 1024)
+#define ACRE_SECRET_REDACTED   "<redacted>"
 struct acre_secret {
 	char name[ACRE_SECRET_NAME_MAX + 1];
 	char *value;

@@ -3,7 +3,9 @@
  *
  *   {"db_password": "hunter2", "api.key": "..."}
  *
- * (the CLI's --secret NAME=VALUE and --secret-file NAME=PATH).  The task
+ * (the CLI's --secret NAME=VALUE and --secret-file NAME=PATH): at most
+ * 32, each value up to 64 KiB and 256 KiB in all, so that a spec still
+ * travels to its node as one protocol line (1 MiB).  The task
  * finds each as the file /run/secrets/NAME on a tmpfs of its own, never in
  * its environment.  Every view of a spec a user reads (acre slice show,
  * the API, events) shows the names with "<redacted>" for the values: only
@@ -38,6 +40,7 @@ int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struc
 	spec->secrets = calloc(n, sizeof(*spec->secrets));
 	if (!spec->secrets)
 		return -ENOMEM;
+	size_t total = 0;
 	const char *key;
 	json_t *val;
 	json_object_foreach ((json_t *)j, key, val) {
@@ -59,6 +62,10 @@ int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struc
 					      "secrets.%s: \"%s\" is how a secret is shown, not a "
 					      "value (give the value)",
 					      key, ACRE_SECRET_REDACTED);
+		if ((total += strlen(s)) > ACRE_SECRETS_TOTAL_MAX)
+			return acre_error_set(err, EINVAL, "secrets",
+					      "secrets: at most %d bytes of values in all",
+					      ACRE_SECRETS_TOTAL_MAX);
 		struct acre_secret *x = &spec->secrets[spec->nsecrets++];
 		snprintf(x->name, sizeof(x->name), "%s", key);
 		if (!(x->value = strdup(s)))

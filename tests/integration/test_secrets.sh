@@ -22,6 +22,17 @@ head -c 70000 /dev/zero | tr '\0' x >"$TEST_DIR/big"
 out=$(acre slice run --rm --secret-file "big=$TEST_DIR/big" -- true 2>&1) && fail "a 70000-byte secret was taken"
 assert_contains "$out" "--secret-file big" "error for a secret over 64 KiB"
 
+# The most a spec holds: four of 64 KiB (256 KiB in all), byte for byte.
+head -c 65536 /dev/zero | tr '\0' y >"$TEST_DIR/full"
+out=$(in_slice --secret-file "a=$TEST_DIR/full" --secret-file "b=$TEST_DIR/full" \
+	--secret-file "c=$TEST_DIR/full" --secret-file "d=$TEST_DIR/full" -- 'cat /run/secrets/* | sha256sum')
+assert_eq "$out" "$(cat "$TEST_DIR/full" "$TEST_DIR/full" "$TEST_DIR/full" "$TEST_DIR/full" | sha256sum)" \
+	"four secrets of 64 KiB"
+out=$(acre slice run --rm --secret-file "a=$TEST_DIR/full" --secret-file "b=$TEST_DIR/full" \
+	--secret-file "c=$TEST_DIR/full" --secret-file "d=$TEST_DIR/full" --secret e=1 -- true 2>&1) &&
+	fail "more than 256 KiB of secrets was taken"
+assert_contains "$out" "--secret: at most 262144 bytes" "error for too many bytes of secrets"
+
 # One shot, as the user nobody: the files, their modes and owner, the tmpfs, the environment.
 out=$(in_slice --user nobody --secret "db_password=$pw" --secret-file "api.key=$TEST_DIR/api.key" -- '
 	printf "content=%s\n" "$(cat /run/secrets/db_password)"

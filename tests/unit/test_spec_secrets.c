@@ -171,6 +171,20 @@ static void test_mistakes_name_their_field(void **state)
 	acre_slice_spec_free(&s);
 	free(big);
 
+	/* Four of 64 KiB are taken; a byte more in all is not. */
+	char *quarter = malloc(ACRE_SECRET_VALUE_MAX + 1);
+	assert_non_null(quarter);
+	memset(quarter, 'q', ACRE_SECRET_VALUE_MAX);
+	quarter[ACRE_SECRET_VALUE_MAX] = '\0';
+	_cleanup_json_ json_t *four =
+		json_pack("{s:[s],s:{s:s,s:s,s:s,s:s}}", "command", "true", "secrets", "a", quarter,
+			  "b", quarter, "c", quarter, "d", quarter);
+	assert_int_equal(acre_slice_spec_parse(four, &s, &err), 0);
+	acre_slice_spec_free(&s);
+	json_object_set_new(json_object_get(four, "secrets"), "e", json_string("q"));
+	expect_rejected_json(four, "secrets: at most 262144 bytes of values in all", "qqqq");
+	free(quarter);
+
 	/* 32 are taken, 33 are not. */
 	_cleanup_json_ json_t *many = json_pack("{s:[s],s:{}}", "command", "true", "secrets");
 	json_t *sec = json_object_get(many, "secrets");
