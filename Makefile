@@ -234,6 +234,7 @@ TEST_SRCS_test_cli_render := cli/render.c cli/slice_shape.c
 TEST_SRCS_test_cli_app := cli/app_flags.c cli/app_names.c cli/run_flags.c cli/run_checks.c \
 	cli/render.c
 TEST_SRCS_test_slice_signal := supervisor/slice_ops_signal.c
+TEST_SRCS_test_claim_secrets := isolation/init/claim_decode.c
 TEST_SRCS_test_dns_zone := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c
 TEST_SRCS_test_pool_net_msg := supervisor/pool_net_msg.c netns/cidr.c
 TEST_SRCS_test_binaries := supervisor/binaries.c

@@ -107,7 +107,7 @@ void app_flags_usage(const char *verb, FILE *out)
 		"slice:     --cpus X  --memory SIZE  --pids N  --net none|host|bridge",
 		"           --net-rate RATE  --isolated  --allow CIDR[:PORT]  --rootfs DIR  --rw",
 		"           --user U  --cwd DIR  --env K=V  --seccomp default|unconfined|FILE",
-		"           --cap CAP",
+		"           --cap CAP  --secret NAME=VALUE  --secret-file NAME=PATH",
 	};
 	fprintf(out, "usage: acre app %s NAME [OPTIONS] %s\n", verb,
 		strcmp(verb, "run") ? "[-- COMMAND [ARGS]]" : "-- COMMAND [ARGS]");
@@ -122,7 +122,7 @@ static bool is_check(int opt)
 
 static bool is_template(int opt)
 {
-	return opt >= RUN_OPT_CPUS && opt <= RUN_OPT_ALLOW;
+	return opt >= RUN_OPT_CPUS && opt <= RUN_OPT_SECRET_FILE;
 }
 
 int app_flags_parse(const char *verb, int argc, char **argv, struct app_flags *f,

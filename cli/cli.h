@@ -142,7 +142,7 @@ struct slice_filter {
  * one getopt_long table of several (NULL-terminated list; caller frees).
  */
 enum run_opt {
-	/* the slice spec's own (run_spec_options) */
+	/* the slice spec's own (run_spec_options), RUN_OPT_CPUS to RUN_OPT_SECRET_FILE */
 	RUN_OPT_CPUS = 1000,
 	RUN_OPT_MEMORY,
 	RUN_OPT_PIDS,
@@ -157,6 +157,8 @@ enum run_opt {
 	RUN_OPT_CAP,
 	RUN_OPT_ISOLATED,
 	RUN_OPT_ALLOW,
+	RUN_OPT_SECRET,
+	RUN_OPT_SECRET_FILE,
 	/* placement (run_placement_options) */
 	RUN_OPT_CONSTRAINT,
 	RUN_OPT_SPREAD,
@@ -176,6 +178,8 @@ void run_spec_finish(json_t *spec, bool net_given);
 int run_placement_apply(int opt, const char *arg, json_t *placement, struct acre_error *err);
 /* --volume NAME:SIZE:PATH appended to an array of volumes. */
 int run_volume_add(const char *arg, json_t *volumes, struct acre_error *err);
+/* --secret NAME=VALUE, --secret-file NAME=PATH (from_file) onto the spec's "secrets". */
+int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre_error *err);
 /* --artifact URI,sha256=HEX,path=PATH[,extract=BOOL] onto the spec's "artifacts". */
 int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err);
 /* --env, --label K=V into an object. */

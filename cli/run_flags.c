@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "proto/proto.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ static const struct {
 	{"network.publish", "--publish"},
 	{"volumes", "--volume"},
 	{"artifacts", "--artifact"},
+	{"secrets", "--secret"},
 	{"user", "--user"},
 	{"cwd", "--cwd"},
 	{"env", "--env"},
@@ -129,6 +131,8 @@ const struct option run_spec_options[] = {
 	{"cap", required_argument, NULL, RUN_OPT_CAP},
 	{"isolated", no_argument, NULL, RUN_OPT_ISOLATED},
 	{"allow", required_argument, NULL, RUN_OPT_ALLOW},
+	{"secret", required_argument, NULL, RUN_OPT_SECRET},
+	{"secret-file", required_argument, NULL, RUN_OPT_SECRET_FILE},
 	{0},
 };
 
@@ -234,6 +238,49 @@ int run_volume_add(const char *arg, json_t *vols, struct acre_error *err)
 	json_array_append_new(vols, json_pack("{s:s,s:I,s:s}", "name", v.name, "size",
 					      (json_int_t)v.size, "path", v.path));
 	free(v.path);
+	return 0;
+}
+
+/*
+ * NAME=VALUE, or NAME=PATH of a file read whole (from_file); a name given
+ * again (or in a spec the flags apply over) takes the last value.  No
+ * error repeats the value: it could end up in a terminal's scrollback or a
+ * log.
+ */
+int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre_error *err)
+{
+	const char *flag = from_file ? "--secret-file" : "--secret";
+	const char *eq = strchr(arg, '=');
+	char name[ACRE_SECRET_NAME_MAX + 1];
+	if (!eq || (size_t)(eq - arg) > ACRE_SECRET_NAME_MAX)
+		return acre_error_set(err, EINVAL, flag, "%s: expected NAME=%s", flag,
+				      from_file ? "PATH" : "VALUE");
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	if (!acre_secret_name_valid(name))
+		return acre_error_set(err, EINVAL, flag,
+				      "%s %s: a name of 1 to %d letters, digits, '.', '_' or '-', "
+				      "not starting with '.'",
+				      flag, name, ACRE_SECRET_NAME_MAX);
+	if (!from_file) {
+		json_object_set_new(secrets, name, json_string(eq + 1));
+		return 0;
+	}
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = acre_file_read(AT_FDCWD, eq + 1, &data, &len, ACRE_SECRET_VALUE_MAX + 1);
+	if (rc < 0)
+		return acre_error_set(err, -rc, flag, "%s %s: reading %s: %s", flag, name, eq + 1,
+				      rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
+	if (len > ACRE_SECRET_VALUE_MAX || memchr(data, '\0', len))
+		return acre_error_set(err, EINVAL, flag,
+				      "%s %s: %s: at most %d bytes, with no NUL byte", flag, name,
+				      eq + 1, ACRE_SECRET_VALUE_MAX);
+	json_t *v = json_stringn(data, len);
+	if (!v)
+		return acre_error_set(err, EINVAL, flag, "%s %s: %s: not UTF-8 text", flag, name,
+				      eq + 1);
+	json_object_set_new(secrets, name, v);
+	explicit_bzero(data, len);
 	return 0;
 }
 
@@ -382,6 +429,10 @@ int run_spec_apply(int opt, const char *arg, json_t *spec, struct acre_error *er
 			return -EINVAL;
 		json_object_set_new(run_object_at(spec, "resources"), "net_rate", json_string(arg));
 		return 0;
+	case RUN_OPT_SECRET:
+	case RUN_OPT_SECRET_FILE:
+		return run_secret_add(arg, opt == RUN_OPT_SECRET_FILE,
+				      run_object_at(spec, "secrets"), err);
 	case RUN_OPT_ROOTFS:
 	case RUN_OPT_RW:
 	case RUN_OPT_SECCOMP:

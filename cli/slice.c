@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	 "        [--isolated] [--allow CIDR[:PORT]]... [--publish NODE_PORT:PORT[/tcp|udp]]...\n"
 	 "        [--volume NAME:SIZE:PATH]...\n"
 	 "        [--artifact URI,sha256=HEX,path=PATH[,extract=true|false]]...\n"
+	 "        [--secret NAME=VALUE]... [--secret-file NAME=PATH]...  (/run/secrets/NAME)\n"
 	 "        [--check-http PORT[/PATH]] [--check-tcp PORT] [--check-cmd 'CMD']...\n"
 	 "        [--ready-http PORT[/PATH]] [--ready-tcp PORT] [--ready-cmd 'CMD']...\n"
 	 "        [--check-grace DUR] [--check-interval DUR] [--check-timeout DUR]\n"

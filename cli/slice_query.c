@@ -284,6 +284,11 @@ static void print_on_node(const json_t *s)
 		       render_str(v, "path"),
 		       json_is_true(json_object_get(v, "extract")) ? ", unpacked" : "",
 		       render_str(v, "sha256"));
+	const char *key;
+	i = 0;
+	json_object_foreach (json_object_get(json_object_get(s, "spec"), "secrets"), key, v)
+		printf("%s /run/secrets/%s (%s)\n", i++ ? "           " : "secrets:   ", key,
+		       json_string_value(v) ? json_string_value(v) : "?");
 	if (json_is_object(json_object_get(s, "network")))
 		print_network(json_object_get(s, "network"));
 }

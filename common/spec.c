@@ -477,7 +477,7 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 	static const char *const keys[] = {"name",    "command",   "env",	"user",
 					   "cwd",     "resources", "isolation", "network",
 					   "restart", "labels",	   "checks",	"readiness",
-					   "volumes", "artifacts", NULL};
+					   "volumes", "artifacts", "secrets",	NULL};
 	memset(spec, 0, sizeof(*spec));
 	int rc;
 	if (!json_is_object(json))
@@ -511,7 +511,8 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
 	    (rc = acre_checks_parse_spec(json_object_get(json, "readiness"), "readiness",
 					 &spec->readiness, &spec->nreadiness, err)) < 0 ||
 	    (rc = acre_volumes_parse_spec(json_object_get(json, "volumes"), spec, err)) < 0 ||
-	    (rc = acre_artifacts_parse_spec(json_object_get(json, "artifacts"), spec, err)) < 0)
+	    (rc = acre_artifacts_parse_spec(json_object_get(json, "artifacts"), spec, err)) < 0 ||
+	    (rc = acre_secrets_parse_spec(json_object_get(json, "secrets"), spec, err)) < 0)
 		goto fail;
 	return 0;
 fail:

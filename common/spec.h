@@ -99,6 +99,21 @@ struct acre_artifact {
 	char *path;
 };
 
+/*
+ * A secret (spec_secrets.c): a value the task reads from /run/secrets/NAME,
+ * a tmpfs of its own; shown to users as ACRE_SECRET_REDACTED only.
+ */
+#define ACRE_SECRETS_MAX      32
+#define ACRE_SECRET_NAME_MAX  63
+#define ACRE_SECRET_VALUE_MAX (64 * 1024)
+/* All values together: a spec goes to its node as one line of at most ACRE_PROTO_LINE_MAX. */
+#define ACRE_SECRETS_TOTAL_MAX (256 * 1024)
+#define ACRE_SECRET_REDACTED   "<redacted>"
+struct acre_secret {
+	char name[ACRE_SECRET_NAME_MAX + 1];
+	char *value;
+};
+
 struct acre_slice_spec {
 	char name[ACRE_NAME_MAX + 1];
 	char **command; /* NULL-terminated */
@@ -123,6 +138,8 @@ struct acre_slice_spec {
 	size_t nvolumes;
 	struct acre_artifact *artifacts; /* fetched, read-only (spec_artifacts.c) */
 	size_t nartifacts;
+	struct acre_secret *secrets; /* files in /run/secrets (spec_secrets.c) */
+	size_t nsecrets;
 };
 
 bool acre_slice_name_valid(const char *name);
@@ -165,7 +182,10 @@ int acre_slice_spec_parse(const json_t *json, struct acre_slice_spec *spec, stru
  * own over the host's /, which never changes (readonly_root false, rootfs /).
  */
 bool acre_slice_spec_rw_host_root(const struct acre_slice_spec *spec);
+/* Everything, secrets' values too: for the store and the checkpoint only, never to show. */
 json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec);
+/* What a user is shown: the same, with every secret's value ACRE_SECRET_REDACTED. */
+json_t *acre_slice_spec_to_json_redacted(const struct acre_slice_spec *spec);
 void acre_slice_spec_free(struct acre_slice_spec *spec);
 
 const char *acre_namespace_name(enum acre_namespace ns);
@@ -216,6 +236,14 @@ json_t *acre_artifacts_to_json(const struct acre_slice_spec *spec);
 void acre_artifacts_free(struct acre_slice_spec *spec);
 /* The last part of the URI's path ("redis.tgz"), where a file not extracted is found. */
 const char *acre_artifact_file_name(const struct acre_artifact *a, char *buf, size_t len);
+
+/* spec_secrets.c: "secrets" of a spec; every error names the field, never a value. */
+int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
+json_t *acre_secrets_to_json(const struct acre_slice_spec *spec, bool redact);
+/* A spec as JSON (as given, unparsed) with its secrets' values replaced, in place. */
+void acre_secrets_redact_json(json_t *spec);
+void acre_secrets_free(struct acre_slice_spec *spec);
+bool acre_secret_name_valid(const char *name);
 
 /* spec_checks.c: "checks" or "readiness" (field) of a spec; every error names the field. */
 int acre_checks_parse_spec(const json_t *j, const char *field, struct acre_check **out, size_t *n,

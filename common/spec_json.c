@@ -1,5 +1,6 @@
 /*
- * The slice spec back to JSON (what the supervisor checkpoints and shows)
+ * The slice spec back to JSON (what the supervisor checkpoints, and shows
+ * with its secrets redacted)
  * and its release.  acre_slice_spec_to_json's output parses back to the
  * same spec.
  */
@@ -13,7 +14,7 @@ static json_t *strv_to_json(char *const *v)
 	return a;
 }
 
-json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
+static json_t *spec_to_json(const struct acre_slice_spec *spec, bool redact)
 {
 	json_t *env = json_object();
 	for (size_t i = 0; spec->env && spec->env[i]; i++) {
@@ -81,12 +82,24 @@ json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
 		json_object_set_new(out, "volumes", acre_volumes_to_json(spec));
 	if (out && spec->nartifacts)
 		json_object_set_new(out, "artifacts", acre_artifacts_to_json(spec));
+	if (out && spec->nsecrets)
+		json_object_set_new(out, "secrets", acre_secrets_to_json(spec, redact));
 	if (out && spec->user)
 		json_object_set_new(out, "user", json_string(spec->user));
 	/* No name yet (the supervisor picks one): "" would not parse back. */
 	if (out && !spec->name[0])
 		json_object_del(out, "name");
 	return out;
+}
+
+json_t *acre_slice_spec_to_json(const struct acre_slice_spec *spec)
+{
+	return spec_to_json(spec, false);
+}
+
+json_t *acre_slice_spec_to_json_redacted(const struct acre_slice_spec *spec)
+{
+	return spec_to_json(spec, true);
 }
 
 void acre_slice_spec_free(struct acre_slice_spec *spec)
@@ -104,5 +117,6 @@ void acre_slice_spec_free(struct acre_slice_spec *spec)
 	acre_checks_free(spec->readiness, spec->nreadiness);
 	acre_volumes_free(spec);
 	acre_artifacts_free(spec);
+	acre_secrets_free(spec);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -36,6 +36,14 @@ struct mount_plan {
 	const char *volume_paths[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX]; /* artifacts after */
 	int volume_fds[ACRE_VOLUMES_MAX + ACRE_ARTIFACTS_MAX];
 	size_t nvolumes;
+	/*
+	 * Secrets: "NAME\0VALUE\0" pairs read from the memfd that came with
+	 * the claim, written to a tmpfs on /run/secrets owned by the task's user.
+	 */
+	char *secrets;
+	size_t secrets_len, nsecrets;
+	uid_t secrets_uid;
+	gid_t secrets_gid;
 };
 
 /* What acre-init learns from a claim. */
@@ -70,7 +78,7 @@ int launch_message_receive(int chan, struct launch_message *m, struct acre_error
 size_t cgroup_mounts(const struct acre_cgroup_system *sys, struct cgroup_mount *out, size_t max,
 		     bool *v2_only);
 
-int mount_setup(const struct mount_plan *p, struct acre_error *err);
+int mount_setup(struct mount_plan *p, struct acre_error *err);
 
 int caps_drop_bounding(uint64_t keep);
 int caps_switch_user(const struct acre_user *u);

@@ -74,7 +74,7 @@ json_t *view_slice_detail(const struct slice *s)
 {
 	json_t *j = view_slice_summary(s);
 	const struct acre_slice_record *r = &s->rec;
-	json_object_set_new(j, "spec", acre_slice_spec_to_json(&r->spec));
+	json_object_set_new(j, "spec", acre_slice_spec_to_json_redacted(&r->spec));
 	json_object_set_new(j, "exit", view_exit(&r->exit));
 	json_object_set_new(j, "task_pid", json_integer(r->task_pid));
 	json_object_set_new(j, "remove_on_exit", json_boolean(r->remove_on_exit));

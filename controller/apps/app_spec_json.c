@@ -52,6 +52,11 @@ json_t *app_spec_to_json(const struct app_spec *spec)
 	return out;
 }
 
+void app_spec_json_redact(json_t *app_spec_json)
+{
+	acre_secrets_redact_json(json_object_get(app_spec_json, "slice"));
+}
+
 /* The fields a deployment applies without touching a running instance. */
 static const char *const in_place[] = {
 	"instances", "history",	     "min_healthy", "max_surge",    "max_unavailable",

@@ -146,6 +146,8 @@ int app_spec_parse(const json_t *json, struct app_spec *spec, struct acre_error 
  * their canonical JSON is (json_equal).
  */
 json_t *app_spec_to_json(const struct app_spec *spec);
+/* app_spec_to_json's output as shown: its slice template's secrets redacted, in place. */
+void app_spec_json_redact(json_t *app_spec_json);
 void app_spec_free(struct app_spec *spec);
 
 /* Whether a name is a valid app name: a DNS label (RFC 1123) of at most APP_NAME_MAX. */

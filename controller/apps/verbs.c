@@ -207,8 +207,9 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 					     .ports = app_ports_picked(&spec),
 					     .placement = &spec.placement,
 					     .group = spec.name};
-		*reply = json_pack("{s:o,s:o}", "spec", app_spec_to_json(&spec), "fit",
-				   pool_why(a->pool, &w));
+		json_t *shown = app_spec_to_json(&spec);
+		app_spec_json_redact(shown);
+		*reply = json_pack("{s:o,s:o}", "spec", shown, "fit", pool_why(a->pool, &w));
 	}
 	if (rc < 0 || r->dry_run) {
 		app_spec_free(&spec);
@@ -234,6 +235,27 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 	return 0;
 }
 
+/*
+ * What a GET of the app shows and an update PUTs back has its secrets
+ * redacted: a secret given as ACRE_SECRET_REDACTED keeps the app's value
+ * of that name (one it does not have is refused by the spec's parser).
+ */
+static void keep_redacted_secrets(const struct app *app, json_t *spec)
+{
+	json_t *secrets = json_object_get(json_object_get(spec, "slice"), "secrets");
+	const char *key;
+	json_t *val;
+	json_object_foreach (secrets, key, val) {
+		if (!json_is_string(val) || strcmp(json_string_value(val), ACRE_SECRET_REDACTED))
+			continue;
+		const struct acre_slice_spec *cur = &app->spec.slice;
+		for (size_t i = 0; i < cur->nsecrets; i++)
+			if (!strcmp(cur->secrets[i].name, key))
+				json_object_set_new(secrets, key,
+						    json_string(cur->secrets[i].value));
+	}
+}
+
 int apps_update(struct apps *a, const json_t *json, const struct apps_request *r, json_t **reply,
 		bool *created, struct acre_error *err)
 {
@@ -251,6 +273,7 @@ int apps_update(struct apps *a, const json_t *json, const struct apps_request *r
 		*created = true;
 		return apps_create(a, copy, r, reply, err);
 	}
+	keep_redacted_secrets(app, copy);
 	struct app_spec spec = {0};
 	int rc = app_spec_parse(copy, &spec, err);
 	if (rc == 0)

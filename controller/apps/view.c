@@ -119,7 +119,9 @@ int apps_show(struct apps *a, const char *name, json_t **out, struct acre_error 
 	struct deploy *d = app->dep	    ? app->dep
 			   : app->deploys.n ? app->deploys.v[app->deploys.n - 1]
 					    : NULL;
-	json_object_set_new(j, "spec", app_spec_to_json(&app->spec));
+	json_t *spec = app_spec_to_json(&app->spec);
+	app_spec_json_redact(spec);
+	json_object_set_new(j, "spec", spec);
 	json_object_set_new(j, "instances_detail", instances_of(a, app));
 	json_object_set_new(j, "deployment_detail", d ? deploy_view(a, app, d) : json_null());
 	*out = j;
@@ -132,9 +134,15 @@ int apps_versions_json(struct apps *a, const char *name, json_t **out, struct ac
 	if (!app)
 		return -ENOENT;
 	json_t *v = app_versions_to_json(&app->versions);
-	*out = json_pack("{s:O}", "versions", json_object_get(v, "versions"));
+	/* A copy: the versions' specs are the app's own, kept with their secrets. */
+	json_t *shown = json_deep_copy(json_object_get(v, "versions"));
 	json_decref(v);
-	return 0;
+	size_t i;
+	json_t *one;
+	json_array_foreach (shown, i, one)
+		app_spec_json_redact(json_object_get(one, "spec"));
+	*out = json_pack("{s:o}", "versions", shown);
+	return *out ? 0 : acre_error_set(err, ENOMEM, NULL, "out of memory");
 }
 
 int apps_instances_json(struct apps *a, const char *name, json_t **out, struct acre_error *err)

@@ -452,7 +452,11 @@ uint16_t pool_slice_host_port(const struct pool_slice *sl, const char *name);
  * on its node, gone when the node says so; -EBUSY: it runs and !force.
  */
 int pool_slice_remove(struct pool *p, struct pool_slice *sl, bool force, struct acre_error *err);
-/* Its spec: from memory while new, else from the store.  A new reference. */
+/*
+ * Its spec as shown (the API's): from memory while new, else from the
+ * store, its secrets' values redacted (the store keeps them, for the
+ * node, and nothing shows them).  A new reference.
+ */
 int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 		    struct acre_error *err);
 

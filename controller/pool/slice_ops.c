@@ -243,6 +243,7 @@ int pool_slice_spec(struct pool *p, const struct pool_slice *sl, json_t **out,
 		return acre_error_set(err, EIO, NULL,
 				      "slice %s: its stored spec does not parse: %s", sl->name,
 				      jerr.text);
+	acre_secrets_redact_json(*out);
 	/* On a node: as the node has it, with its host ports; unbound: as asked. */
 	if (sl->host_ports && sl->node && pool_host_ports_apply(*out, sl->host_ports, err) < 0) {
 		json_decref(*out);

@@ -9,6 +9,7 @@
 
 #include <linux/filter.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 static int push(char ***v, size_t *n, char *s)
 {
@@ -89,6 +90,10 @@ static int apply_entry(struct launch_message *m, char *key, char *v, size_t *nar
 			return -E2BIG;
 		m->mounts.volume_fds[m->mounts.nvolumes] = -1;
 		m->mounts.volume_paths[m->mounts.nvolumes++] = v;
+	} else if (!strcmp(key, "secrets")) {
+		m->mounts.nsecrets = strtoul(v, NULL, 10);
+		if (m->mounts.nsecrets > ACRE_SECRETS_MAX)
+			return -E2BIG;
 	}
 	return 0;
 }
@@ -124,6 +129,51 @@ static int receive_volumes(int chan, struct launch_message *m, struct acre_error
 	return 0;
 }
 
+/* Every pair a NAME (one path component) and a value, as many as the claim said. */
+static bool secrets_well_formed(const char *buf, size_t len, size_t want)
+{
+	size_t strings = 0;
+	const char *end = buf + len;
+	for (const char *s = buf; s < end; strings++) {
+		const char *nul = memchr(s, '\0', (size_t)(end - s));
+		if (!nul)
+			return false;
+		if (strings % 2 == 0 &&
+		    (s == nul || *s == '.' || memchr(s, '/', (size_t)(nul - s)) ||
+		     nul - s > ACRE_SECRET_NAME_MAX))
+			return false;
+		s = nul + 1;
+	}
+	return strings == 2 * want;
+}
+
+/* One message whose fd is a memfd of the secrets, read whole into memory. */
+static int receive_secrets(int chan, struct mount_plan *p, struct acre_error *err)
+{
+	int fds[2];
+	size_t nfds = 0;
+	char byte;
+	ssize_t n = acre_proto_recv_fds(chan, &byte, 1, fds, ACRE_ARRAY_SIZE(fds), &nfds, 0);
+	if (n != 1 || nfds != 1) {
+		for (size_t i = 0; n > 0 && i < nfds; i++)
+			close(fds[i]);
+		return acre_error_set(err, EPROTO, NULL, "the secrets came with %zu fds, not 1",
+				      nfds);
+	}
+	_cleanup_close_ int fd = fds[0];
+	struct stat st;
+	size_t max = ACRE_SECRETS_MAX * (ACRE_SECRET_NAME_MAX + ACRE_SECRET_VALUE_MAX + 2);
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (size_t)st.st_size > max)
+		return acre_error_set(err, EPROTO, NULL, "the secrets' memfd has a bad size");
+	p->secrets_len = (size_t)st.st_size;
+	if (!(p->secrets = malloc(p->secrets_len)))
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (pread(fd, p->secrets, p->secrets_len, 0) != (ssize_t)p->secrets_len ||
+	    !secrets_well_formed(p->secrets, p->secrets_len, p->nsecrets))
+		return acre_error_set(err, EPROTO, NULL, "malformed secrets");
+	return 0;
+}
+
 int launch_message_decode(char *buf, size_t n, struct launch_message *m, struct acre_error *err)
 {
 	size_t nargs = 0, nenv = 0, nhide = 0;
@@ -143,6 +193,8 @@ int launch_message_decode(char *buf, size_t n, struct launch_message *m, struct 
 		return acre_error_set(err, EPROTO, NULL, "incomplete spec");
 	if (!m->envp && push(&m->envp, &nenv, "PATH=/usr/bin:/bin") < 0)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	m->mounts.secrets_uid = m->user.uid;
+	m->mounts.secrets_gid = m->user.gid;
 	return 0;
 }
 
@@ -176,5 +228,7 @@ int launch_message_receive(int chan, struct launch_message *m, struct acre_error
 		return rc;
 	if (m->seccomp_len && receive_seccomp(chan, m) < 0)
 		return acre_error_set(err, EPROTO, NULL, "malformed seccomp filter");
-	return m->mounts.nvolumes ? receive_volumes(chan, m, err) : 0;
+	if (m->mounts.nvolumes && (rc = receive_volumes(chan, m, err)) < 0)
+		return rc;
+	return m->mounts.nsecrets ? receive_secrets(chan, &m->mounts, err) : 0;
 }

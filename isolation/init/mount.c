@@ -2,7 +2,8 @@
  * The slice's filesystem, built in the launch child's private mount
  * namespace: a detached copy of the root (read-only unless asked; an
  * overlay with a layer of the slice's own over a shared host root), its own
- * /proc, a minimal /dev, private tmpfs on /tmp and /run, /sys read-only with
+ * /proc, a minimal /dev, private tmpfs on /tmp and /run (and on
+ * /run/secrets, the slice's secrets), /sys read-only with
  * only the slice's own cgroups under /sys/fs/cgroup, and the /proc and /sys
  * paths Docker masks hidden or made read-only.  Then pivot_root into it and
  * let go of the host's tree.
@@ -358,6 +359,64 @@ static int attach_volumes(const struct mount_plan *p, struct acre_error *err)
 	return 0;
 }
 
+static int write_secret(int dir, const char *name, const char *value, uid_t uid, gid_t gid)
+{
+	_cleanup_close_ int fd =
+		openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	if (fd < 0)
+		return -errno;
+	for (size_t n = strlen(value); n > 0;) {
+		ssize_t w = write(fd, value, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		value += w;
+		n -= (size_t)w;
+	}
+	return fchown(fd, uid, gid) < 0 ? -errno : 0;
+}
+
+/*
+ * The secrets, one file of mode 0400 each on a tmpfs of their own at
+ * /run/secrets (mode 0700, the task's user's), made read-only once
+ * written.  The tmpfs exists only in this mount namespace: the values
+ * never reach a disk, and go with the slice.
+ */
+static int setup_secrets(struct mount_plan *p, struct acre_error *err)
+{
+	if (!p->nsecrets)
+		return 0;
+	char opts[96];
+	/* A page per file at least, and the directory's. */
+	snprintf(opts, sizeof(opts), "size=%zu,nr_inodes=%zu,mode=0700,uid=%u,gid=%u",
+		 p->secrets_len + (p->nsecrets + 1) * 4096, p->nsecrets + 8,
+		 (unsigned)p->secrets_uid, (unsigned)p->secrets_gid);
+	if (mkdir("run/secrets", 0700) < 0 && errno != EEXIST)
+		return fail(err, "making", "/run/secrets");
+	int rc = mount_fs("tmpfs", "run/secrets", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int dir = open("run/secrets", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return fail(err, "opening", "/run/secrets");
+	const char *s = p->secrets, *end = p->secrets + p->secrets_len;
+	while (s < end) {
+		const char *value = s + strlen(s) + 1;
+		if ((rc = write_secret(dir, s, value, p->secrets_uid, p->secrets_gid)) < 0)
+			return acre_error_set(err, -rc, NULL, "writing /run/secrets/%s: %s", s,
+					      strerror(-rc));
+		s = value + strlen(value) + 1;
+	}
+	explicit_bzero(p->secrets, p->secrets_len);
+	free(p->secrets);
+	p->secrets = NULL;
+	if (mount(NULL, "run/secrets", NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail(err, "making read-only", "/run/secrets");
+	return 0;
+}
+
 /* Host paths the slice must not see through the shared host root (the supervisor's state). */
 static int hide_host_paths(const struct mount_plan *p, struct acre_error *err)
 {
@@ -387,7 +446,7 @@ static int enter_root(struct acre_error *err)
 	return 0;
 }
 
-int mount_setup(const struct mount_plan *p, struct acre_error *err)
+int mount_setup(struct mount_plan *p, struct acre_error *err)
 {
 	/* Nothing done here may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -406,6 +465,8 @@ int mount_setup(const struct mount_plan *p, struct acre_error *err)
 		rc = mount_fs("tmpfs", "tmp", MS_NOSUID | MS_NODEV, "mode=1777", err);
 	if (rc == 0)
 		rc = mount_fs("tmpfs", "run", MS_NOSUID | MS_NODEV, "mode=755", err);
+	if (rc == 0)
+		rc = setup_secrets(p, err);
 	if (rc == 0)
 		rc = setup_masks(err);
 	if (rc == 0)
