@@ -91,6 +91,8 @@ healthy=$(api GET /v1/apps/many | jq .healthy)
 scale_s=$(echo "$t1 - $t0" | bc -l)
 if [ -n "${STEPS:-}" ]; then
 	kill "$sampler" 2>/dev/null || true
+	curl -sS -H "Authorization: Bearer $ACRE_BENCH_TOKEN" "$api_url/metrics" |
+		grep -E '^acre_controller_(node_requests|updates)_total' >&2
 	api GET "/v1/deployments/$d" | jq -r --argjson t0 "$t0" \
 		'.steps[] | "\((.at / 1000 - $t0) * 100 | round / 100) s  \(.text)"' >&2
 fi

@@ -359,7 +359,7 @@ const char *app_plan_state_name(enum app_plan_state s);
 
 struct app_forecast_step {
 	struct app_action *actions;
-	size_t nactions;
+	size_t nactions, cap;
 };
 
 struct app_forecast {

@@ -17,10 +17,15 @@ struct sim {
 static int push_action(struct app_forecast_step *s, enum app_action_kind kind, unsigned index,
 		       uint32_t version)
 {
-	struct app_action *a = realloc(s->actions, (s->nactions + 1) * sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	s->actions = a;
+	/* By doubling: the step under way of a scale to 100,000 has as many actions. */
+	if (s->nactions == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct app_action *a = realloc(s->actions, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		s->actions = a;
+		s->cap = cap;
+	}
 	s->actions[s->nactions++] = (struct app_action){kind, index, version};
 	return 0;
 }

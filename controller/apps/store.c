@@ -74,19 +74,29 @@ void apps_store_close(struct apps *a)
 
 /* ---- an app's row ------------------------------------------------------------------------- */
 
+/*
+ * The slots that remember something (a volume's node, a host port, a
+ * restart count), each with its index: at 100,000 instances a slot of each
+ * was megabytes of JSON written at every change of the app's row.
+ */
 static json_t *slots_json(const struct app *app)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < app->nslots; i++) {
 		const struct app_slot *s = &app->slots[i];
-		json_t *ports = json_array();
-		for (size_t k = 0; ports && k < app->spec.nports; k++)
-			json_array_append_new(ports, json_integer(s->host_ports[k]));
-		json_array_append_new(arr,
-				      json_pack("{s:s,s:o,s:i,s:I}", "volume_node", s->volume_node,
-						"host_ports", ports ? ports : json_array(),
-						"restarts", (int)s->restarts.n, "healthy_since",
-						(json_int_t)s->restarts.healthy_since_ms));
+		bool ports = false;
+		for (size_t k = 0; k < app->spec.nports && !ports; k++)
+			ports = s->host_ports[k] != 0;
+		if (!s->volume_node[0] && !ports && !s->restarts.n)
+			continue;
+		json_t *list = json_array();
+		for (size_t k = 0; list && k < app->spec.nports; k++)
+			json_array_append_new(list, json_integer(s->host_ports[k]));
+		json_array_append_new(
+			arr, json_pack("{s:I,s:s,s:o,s:i,s:I}", "index", (json_int_t)i,
+				       "volume_node", s->volume_node, "host_ports",
+				       list ? list : json_array(), "restarts", (int)s->restarts.n,
+				       "healthy_since", (json_int_t)s->restarts.healthy_since_ms));
 	}
 	return arr;
 }
@@ -104,14 +114,18 @@ json_t *app_state_json(const struct app *app)
 			 (json_int_t)app->created_at, "updated_at", (json_int_t)app->updated_at);
 }
 
+/* Each entry at its "index" (rows of an earlier release: at its position in the array). */
 static void slots_from_json(struct app *app, const json_t *arr)
 {
-	if (!json_is_array(arr) || app_slots_reserve(app, json_array_size(arr)) < 0)
-		return;
 	size_t i;
 	json_t *s;
 	json_array_foreach (arr, i, s) {
-		struct app_slot *slot = &app->slots[i];
+		json_t *at = json_object_get(s, "index");
+		json_int_t index = at ? json_integer_value(at) : (json_int_t)i;
+		if (index < 0 || index >= 2 * APP_INSTANCES_MAX ||
+		    app_slots_reserve(app, (size_t)index + 1) < 0)
+			continue;
+		struct app_slot *slot = &app->slots[index];
 		const char *node = json_string_value(json_object_get(s, "volume_node"));
 		snprintf(slot->volume_node, sizeof(slot->volume_node), "%s", node ? node : "");
 		size_t k;
