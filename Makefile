@@ -315,7 +315,8 @@ FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
 FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
 FUZZ_SRCS_pool_net := supervisor/pool_net_msg.c netns/cidr.c $(call src,common)
-FUZZ_SRCS_pkg := $(wildcard controller/packages/*.c) $(wildcard controller/apps/app_*.c) \
+FUZZ_SRCS_pkg := $(filter-out controller/packages/install%.c controller/packages/catalog.c,\
+	$(wildcard controller/packages/*.c)) $(wildcard controller/apps/app_*.c) \
 	$(FUZZ_SRCS_line)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
