@@ -36,7 +36,22 @@ static void answer(struct api *a, struct evhttp_request *req, int rc, int status
 	}
 }
 
-/* The body's keys must be among allowed (NULL-terminated), each string but "options". */
+/* What a body's field must be, or NULL when v is that. */
+static const char *wrong_type(const char *k, const json_t *v)
+{
+	if (!strcmp(k, "set"))
+		return json_is_array(v) ? NULL : "an array of \"a.b=VALUE\"";
+	if (!strcmp(k, "options"))
+		return json_is_object(v) ? NULL : "an object";
+	if (!strcmp(k, "revision"))
+		return json_is_integer(v) && json_integer_value(v) >= 1 &&
+				       json_integer_value(v) <= 1000000000
+			       ? NULL
+			       : "a positive integer";
+	return json_is_string(v) ? NULL : "a string";
+}
+
+/* The body's keys must be among allowed (NULL-terminated), each of its type. */
 static int body_check(const json_t *body, const char *const *allowed, struct acre_error *err)
 {
 	const char *k;
@@ -47,14 +62,9 @@ static int body_check(const json_t *body, const char *const *allowed, struct acr
 			ok = !strcmp(*x, k);
 		if (!ok)
 			return acre_error_set(err, EINVAL, k, "%s: unknown field", k);
-		if (!strcmp(k, "options")    ? !json_is_object(v)
-		    : !strcmp(k, "revision") ? !json_is_integer(v) || json_integer_value(v) < 1 ||
-						       json_integer_value(v) > 1000000000
-					     : !json_is_string(v))
-			return acre_error_set(err, EINVAL, k, "%s: must be %s", k,
-					      !strcmp(k, "options")    ? "an object"
-					      : !strcmp(k, "revision") ? "a positive integer"
-								       : "a string");
+		const char *want = wrong_type(k, v);
+		if (want)
+			return acre_error_set(err, EINVAL, k, "%s: must be %s", k, want);
 	}
 	return 0;
 }
@@ -77,7 +87,7 @@ API_HANDLER(api_installs_create)
 	(void)p;
 	if (!served(a, req))
 		return;
-	static const char *const keys[] = {"package", "version", "name", "options", NULL};
+	static const char *const keys[] = {"package", "version", "name", "options", "set", NULL};
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *body = api_read_body(req, false, &err);
 	int rc = body ? body_check(body, keys, &err) : -EINVAL;
@@ -85,6 +95,7 @@ API_HANDLER(api_installs_create)
 				    .package = str(body, "package"),
 				    .version = str(body, "version"),
 				    .options = json_object_get(body, "options"),
+				    .set = json_object_get(body, "set"),
 				    .dry_run = flag(q, "dry_run")};
 	json_t *reply = NULL;
 	if (rc == 0)
@@ -110,13 +121,14 @@ API_HANDLER(api_install_put)
 {
 	if (!served(a, req))
 		return;
-	static const char *const keys[] = {"version", "options", NULL};
+	static const char *const keys[] = {"version", "options", "set", NULL};
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *body = api_read_body(req, true, &err);
 	int rc = body ? body_check(body, keys, &err) : -EINVAL;
 	struct install_request r = {.name = api_param(p, "name"),
 				    .version = str(body, "version"),
 				    .options = json_object_get(body, "options"),
+				    .set = json_object_get(body, "set"),
 				    .dry_run = flag(q, "dry_run")};
 	json_t *reply = NULL;
 	if (rc == 0)

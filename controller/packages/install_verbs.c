@@ -99,15 +99,39 @@ static json_t *plan_of_row(const struct install *in)
 }
 
 /* Loads, checks the options and expands: everything before a change. */
-static int prepare(struct installs *s, const char *install, const char *package,
-		   const char *version, const json_t *options, struct pkg *pkg, json_t **opts,
-		   struct pkg_expansion *x, struct acre_error *err)
+/* The options given with each `--set a.b=VALUE` put over them, typed by the schema. */
+static int options_with_set(const json_t *schema, const json_t *options, const json_t *set,
+			    json_t **out, struct acre_error *err)
 {
+	*out = options ? json_deep_copy(options) : json_object();
+	if (!*out)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	if (set && !json_is_array(set))
+		return acre_error_set(err, EINVAL, "set", "set: must be an array of \"a.b=VALUE\"");
+	size_t i;
+	json_t *a;
+	json_array_foreach (set, i, a) {
+		int rc = json_is_string(a)
+				 ? pkg_options_set(schema, *out, json_string_value(a), err)
+				 : acre_error_set(err, EINVAL, "set",
+						  "set[%zu]: must be \"a.b=VALUE\"", i);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int prepare(struct installs *s, const char *install, const char *package,
+		   const char *version, const json_t *options, const json_t *set, struct pkg *pkg,
+		   json_t **opts, struct pkg_expansion *x, struct acre_error *err)
+{
+	_cleanup_json_ json_t *given = NULL;
 	int rc = catalog_load(s, package, version, pkg, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = pkg_check_acre_version(pkg, ACRE_VERSION, err)) < 0 ||
-	    (rc = pkg_options_check(pkg->schema, options, opts, err)) < 0) {
+	    (rc = options_with_set(pkg->schema, options, set, &given, err)) < 0 ||
+	    (rc = pkg_options_check(pkg->schema, given, opts, err)) < 0) {
 		pkg_free(pkg);
 		if (err->code == ERANGE) /* out of bounds: the request's fault */
 			err->code = EINVAL;
@@ -179,7 +203,7 @@ int installs_install(struct installs *s, const struct install_request *r, json_t
 	struct pkg pkg = {0};
 	struct pkg_expansion x = {0};
 	_cleanup_json_ json_t *opts = NULL;
-	int rc = prepare(s, name, r->package, r->version, r->options, &pkg, &opts, &x, err);
+	int rc = prepare(s, name, r->package, r->version, r->options, r->set, &pkg, &opts, &x, err);
 	if (rc < 0)
 		return rc;
 	rc = check_names(s, name, x.apps, err);
@@ -273,8 +297,8 @@ int installs_upgrade(struct installs *s, const struct install_request *r, json_t
 	pkg_free(&pkg);
 	if (rc < 0)
 		return rc;
-	rc = prepare(s, in->name, package, r->version ? r->version : from, given, &pkg, &opts, &x,
-		     err);
+	rc = prepare(s, in->name, package, r->version ? r->version : from, given, r->set, &pkg,
+		     &opts, &x, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_json_ json_t *now = plan_of_row(in), *next = pkg_plan(&x);

@@ -352,24 +352,31 @@ static void committed(void *ud)
 	s->gone.n = 0;
 }
 
+/* The shipped packages: the repository "acre", first, neither stored nor removed. */
+static int add_shipped(struct installs *s, const char *dir)
+{
+	struct pkg_repo *shipped = &s->shipped;
+	snprintf(shipped->name, sizeof(shipped->name), "acre");
+	snprintf(shipped->kind, sizeof(shipped->kind), "dir");
+	shipped->builtin = true;
+	shipped->dir = strdup(dir ? dir : "");
+	return shipped->dir && acre_vec_push(&s->repos, shipped) == 0 ? 0 : -ENOMEM;
+}
+
 int installs_open(struct pool *p, struct apps *apps, const struct installs_options *o,
 		  struct installs **out, struct acre_error *err)
 {
 	*out = NULL;
 	struct installs *s = calloc(1, sizeof(*s));
-	struct pkg_repo *shipped = calloc(1, sizeof(*shipped));
-	if (!s || !shipped || !(shipped->dir = strdup(o->packages_dir ? o->packages_dir : "")) ||
-	    acre_vec_push(&s->repos, shipped) < 0) {
-		repo_free(shipped);
-		free(s);
+	if (!s)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	}
-	snprintf(shipped->name, sizeof(shipped->name), "acre");
-	snprintf(shipped->kind, sizeof(shipped->kind), "dir");
-	shipped->builtin = true;
 	s->pool = p;
 	s->apps = apps;
-	int rc = pool_store(p) ? install_store_open(s, err) : 0;
+	int rc = add_shipped(s, o->packages_dir) < 0
+			 ? acre_error_set(err, ENOMEM, NULL, "out of memory")
+			 : 0;
+	if (rc == 0 && pool_store(p))
+		rc = install_store_open(s, err);
 	struct pool_subscriber sub = {.committing = committing, .committed = committed, .ud = s};
 	if (rc == 0 && pool_subscribe(p, &sub) < 0)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -390,7 +397,9 @@ void installs_close(struct installs *s)
 	for (size_t i = 0; i < s->list.n; i++)
 		install_free(s->list.v[i]);
 	for (size_t i = 0; i < s->repos.n; i++)
-		repo_free(s->repos.v[i]);
+		if (!s->repos.v[i]->builtin)
+			repo_free(s->repos.v[i]);
+	free(s->shipped.dir);
 	acre_vec_free(&s->list);
 	acre_vec_free(&s->gone);
 	acre_vec_free(&s->repos);

@@ -350,6 +350,7 @@ struct install_request {
 	const char *package;   /* install */
 	const char *version;   /* install, upgrade: NULL the newest (upgrade: the same) */
 	const json_t *options; /* install, upgrade: NULL none (upgrade: those it has) */
+	const json_t *set;     /* install, upgrade: ["a.b=VALUE", ...] over options (--set) */
 	unsigned revision;     /* rollback: 0 the one before the current */
 	bool dry_run;
 	bool keep_volumes; /* uninstall */

@@ -40,9 +40,10 @@ struct install {
 struct installs {
 	struct pool *pool;
 	struct apps *apps;
-	ACRE_VEC(struct pkg_repo *) repos;
-	ACRE_VEC(struct install *) list; /* sorted by name */
-	ACRE_VEC(struct install *) gone; /* deleted at the commit */
+	struct pkg_repo shipped;	   /* repos.v[0] */
+	ACRE_VEC(struct pkg_repo *) repos; /* the shipped one, then those added */
+	ACRE_VEC(struct install *) list;   /* sorted by name */
+	ACRE_VEC(struct install *) gone;   /* deleted at the commit */
 	bool repos_dirty;
 	int64_t last_op;
 };
