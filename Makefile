@@ -26,7 +26,7 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev libnftables-dev libldns-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
-	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs \
+	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs redis-server redis-tools \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
 	debhelper dpkg-dev fakeroot lintian debootstrap \
