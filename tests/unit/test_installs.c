@@ -225,6 +225,15 @@ static void test_install_upgrade_uninstall(void **state)
 	assert_non_null(strstr(err.message, "options.port: 70000"));
 	assert_int_equal(installs_show(w->s, "kv", &out, &err), -ENOENT);
 	assert_int_equal(apps_show(w->a, "kv", &out, &err), -ENOENT);
+	/* --set is typed by the schema: a word for a port is refused, naming it. */
+	_cleanup_json_ json_t *set = json_pack("[s]", "port=abc");
+	struct install_request rs = {.package = "kv", .set = set, .dry_run = true};
+	assert_int_equal(installs_install(w->s, &rs, &reply, &err), -EINVAL);
+	assert_string_equal(err.field, "options.port");
+	json_array_set_new(set, 0, json_string("port=7000"));
+	assert_int_equal(installs_install(w->s, &rs, &reply, &err), 0);
+	assert_string_equal(sget(reply, "version"), "3.0.0"); /* the newest, when none is given */
+	json_decref(reply);
 	/* A dry run shows the plan and makes nothing. */
 	_cleanup_json_ json_t *opts = json_pack("{s:s}", "token", "s3cret");
 	r.options = opts;
