@@ -256,6 +256,24 @@ done:
 	return rc;
 }
 
+/*
+ * A secret shown redacted and sent back as it was shown (options read
+ * from GET and PUT again) keeps the value it has, never becoming the mask.
+ */
+static void keep_redacted(json_t *merged, const json_t *had)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (merged, k, v) {
+		const json_t *old = json_object_get(had, k);
+		if (json_is_object(v))
+			keep_redacted(v, old);
+		else if (old && json_is_string(v) &&
+			 !strcmp(json_string_value(v), PKG_SECRET_REDACTED))
+			json_object_set(merged, k, (json_t *)old);
+	}
+}
+
 /* The options of an upgrade: those it has, with the ones given over them. */
 static json_t *merged_options(const struct install *in, const json_t *given)
 {
@@ -266,6 +284,7 @@ static json_t *merged_options(const struct install *in, const json_t *given)
 		json_decref(o);
 		return NULL;
 	}
+	keep_redacted(o, json_object_get(in->row, "options"));
 	return o;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "controller/packages/packages.h"
+#include "controller/packages/runtime.h" /* the row, to see the secret kept */
 #include "controller/pool/pool.h"
 
 struct world {
@@ -279,7 +280,9 @@ static void test_install_upgrade_uninstall(void **state)
 	assert_int_equal(installs_upgrade(w->s, &up, &reply, &err), -EPERM);
 	assert_non_null(strstr(err.message, "2.0.0"));
 	/* A dry run of 2.0.0 with the side app: the diff, nothing changed. */
-	_cleanup_json_ json_t *extra = json_pack("{s:b}", "extra", 1);
+	/* The secret sent back masked, as the API shows it: it keeps its value. */
+	_cleanup_json_ json_t *extra =
+		json_pack("{s:b,s:s}", "extra", 1, "token", PKG_SECRET_REDACTED);
 	up.version = "2.0.0";
 	up.options = extra;
 	up.dry_run = true;
@@ -299,6 +302,8 @@ static void test_install_upgrade_uninstall(void **state)
 	assert_string_equal(sget(out, "version"), "2.0.0");
 	assert_int_equal(json_integer_value(json_object_get(out, "revision")), 2);
 	json_decref(out);
+	const struct install *in = install_find(w->s, "kv");
+	assert_string_equal(sget(json_object_get(in->row, "options"), "token"), "s3cret");
 	assert_int_equal(apps_show(w->a, "kv-side", &out, &err), 0);
 	json_decref(out);
 	/* Rollback to revision 1: the side app goes, kv runs 1.0.0's command again. */
