@@ -195,7 +195,35 @@ static void remove_apps(struct installs *s, const json_t *specs, bool keep_volum
 }
 
 /*
- * Each app's deployment: its newest step said once; *done when all
+ * The deployment's steps not said yet, each an install event "step"
+ * (steps[app]: how many were; a deployment keeps its first and newest
+ * steps only, so a count past its end starts again from the end).
+ */
+static void relay_steps(struct installs *s, struct install *in, const char *app, json_t *id,
+			const char *state, const json_t *all, json_t *steps)
+{
+	size_t n = (size_t)json_integer_value(json_object_get(steps, app));
+	size_t total = json_array_size(all);
+	if (n > total)
+		n = total;
+	for (size_t i = n; i < total; i++) {
+		const char *text =
+			json_string_value(json_object_get(json_array_get(all, i), "text"));
+		_cleanup_json_ json_t *ev =
+			json_pack("{s:s,s:s,s:O,s:s,s:s}", "install", in->name, "app", app,
+				  "deployment", id, "state", state, "text", text ? text : "");
+		_cleanup_json_ json_t *labels = json_pack("{s:s}", PKG_LABEL_INSTALL, in->name);
+		if (ev && labels)
+			pool_publish_object(s->pool, "install", "step", ev, labels);
+	}
+	if (total != n || !json_object_get(steps, app)) {
+		json_object_set_new(steps, app, json_integer((json_int_t)total));
+		in->dirty = true;
+	}
+}
+
+/*
+ * Each app's deployment: its new steps said once; *done when all
  * succeeded, the first failure's reason in why.
  */
 static void op_watch(struct installs *s, struct install *in, json_t *op, bool *done, char *why,
@@ -216,20 +244,7 @@ static void op_watch(struct installs *s, struct install *in, json_t *op, bool *d
 			return;
 		}
 		const char *state = json_string_value(json_object_get(d, "state"));
-		json_t *all = json_object_get(d, "steps");
-		const char *text = json_string_value(
-			json_object_get(json_array_get(all, json_array_size(all) - 1), "text"));
-		const char *said = json_string_value(json_object_get(steps, app));
-		if (text && (!said || strcmp(said, text))) {
-			json_object_set_new(steps, app, json_string(text));
-			_cleanup_json_ json_t *ev =
-				json_pack("{s:s,s:s,s:O,s:s,s:s}", "install", in->name, "app", app,
-					  "deployment", id, "state", state, "text", text);
-			_cleanup_json_ json_t *labels =
-				json_pack("{s:s}", PKG_LABEL_INSTALL, in->name);
-			pool_publish_object(s->pool, "install", "step", ev, labels);
-			in->dirty = true;
-		}
+		relay_steps(s, in, app, id, state, json_object_get(d, "steps"), steps);
 		if (strcmp(state, "succeeded")) {
 			*done = false;
 			if (!why[0] && strcmp(state, "running"))

@@ -8,7 +8,7 @@
  *    "revisions": [{"revision", "version", "options", "apps": [spec, ...],
  *                   "at"}],
  *    "operation": {"id", "kind", "phase", "started_at", "apps": [spec...],
- *                  "deployments": {"APP": "d-N"}, "steps": {"APP": "text"},
+ *                  "deployments": {"APP": "d-N"}, "steps": {"APP": N said},
  *                  "waiting_for", "keep_volumes", "remove": ["APP"]} | null,
  *    "created_at", "updated_at"}
  *

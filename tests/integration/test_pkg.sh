@@ -6,7 +6,8 @@
 # reaches it with `redis-cli -h NAME.acre ping`.  An options upgrade (the port) is shown by
 # a dry run, started, a second operation meanwhile is refused busy, the controller is
 # killed (-9) and the upgrade goes on after its restart; redis then answers on the new
-# port.  Uninstalled, nothing is left: no install, no app, no slice.
+# port.  Every step is an install event.  Uninstalled, nothing is left: no install, no app,
+# no slice.
 . "$(dirname "$0")/apps_lib.sh"
 
 require redis-server redis-cli
@@ -56,6 +57,16 @@ ping_kv() { # PORT: redis's answer from a slice of node 1, through the install's
 	node_acre 1 slice run --rm --net bridge -- redis-cli -h kv.acre -p "$1" ping 2>&1
 }
 wait_for '[ "$(ping_kv 6379)" = PONG ]' 20 || fail "redis-cli -h kv.acre ping: $(ping_kv 6379)"
+
+log "events: each step and change of the install on the stream"
+sse_once "$TEST_DIR/events" "?since=0&type=install&label=acre.install=kv"
+sse_data "$TEST_DIR/events" | jq -e -s '[.[] | select(.type == "install")] |
+	([.[] | select(.event == "installing")] | length) == 1 and
+	([.[] | select(.event == "running")] | length) == 1 and
+	([.[] | select(.event == "step") | .install.text] | first | startswith("started kv-0")) and
+	([.[] | select(.event == "step") | .install.text] | last | endswith("healthy and ready")) and
+	all(.[]; .labels["acre.install"] == "kv")' >/dev/null ||
+	fail "events: $(sse_data "$TEST_DIR/events" | jq -c '[.type, .event]' | sort | uniq -c)"
 
 log "an options upgrade: a dry run, then started, a second operation refused, the controller killed"
 run "$TEST_DIR/updry" pkg upgrade kv --set port=6380 --dry-run
