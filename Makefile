@@ -26,7 +26,7 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev libnftables-dev libldns-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
-	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs \
+	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs redis-server redis-tools \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
 	debhelper dpkg-dev fakeroot lintian debootstrap \
@@ -316,7 +316,8 @@ FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
 FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
 FUZZ_SRCS_pool_net := supervisor/pool_net_msg.c netns/cidr.c $(call src,common)
-FUZZ_SRCS_pkg := $(wildcard controller/packages/*.c) $(wildcard controller/apps/app_*.c) \
+FUZZ_SRCS_pkg := $(filter-out controller/packages/install%.c controller/packages/catalog.c,\
+	$(wildcard controller/packages/*.c)) $(wildcard controller/apps/app_*.c) \
 	$(FUZZ_SRCS_line)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)

@@ -395,5 +395,11 @@ int do_why(struct cli *cli, int argc, char **argv);	    /* why.c */
 int do_volume(struct cli *cli, int argc, char **argv);	    /* volume.c */
 int do_app(struct cli *cli, int argc, char **argv);	    /* app.c */
 int do_deployment(struct cli *cli, int argc, char **argv);  /* deployment.c */
+int do_pkg(struct cli *cli, int argc, char **argv);	    /* pkg.c */
+/* pkg_install.c: the changes to installs, each followed to its end unless --detach. */
+int pkg_install(struct cli *cli, int argc, char **argv);
+int pkg_upgrade(struct cli *cli, int argc, char **argv);
+int pkg_rollback(struct cli *cli, int argc, char **argv);
+int pkg_uninstall(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static const struct command objects[] = {
 	 "run | list | show | update | scale | restart | rollback | stop | start | move | rm | "
 	 "versions | logs  (with --controller)"},
 	{"deployment", do_deployment, "list | show | cancel  (with --controller)"},
+	{"pkg", do_pkg,
+	 "search | show | list | install | upgrade | rollback | uninstall | repo  (with "
+	 "--controller)"},
 	{"pool", do_pool, "show  (with --controller)"},
 	{"events", do_events, "[--since N] [--type T]... [--label K=V]... [--once]"},
 	{"volume", do_volume, "list | rm NAME  (this node's persistent volumes)"},
@@ -42,7 +45,7 @@ static int parse_timeout(const char *s, const char *field, uint64_t *ms, struct 
 static void usage(FILE *out)
 {
 	fputs("usage: acre [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "  OBJECT: slice, node, app, deployment, pool, volume, events, why\n"
+	      "  OBJECT: slice, node, app, deployment, pkg, pool, volume, events, why\n"
 	      "  OPTIONS:\n"
 	      "    --socket PATH      the supervisor's socket (default /run/acre/supervisor.sock,\n"
 	      "                       or $ACRE_SOCKET)\n"

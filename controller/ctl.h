@@ -12,6 +12,7 @@
 #include "controller/api/eventlog.h"
 #include "controller/pool/pool.h"
 #include "controller/apps/apps.h"
+#include "controller/packages/packages.h"
 
 struct event_base;
 struct event;
@@ -28,6 +29,7 @@ struct ctl_options {
 	bool insecure;
 	uint64_t node_timeout_ms, lost_after_ms, heartbeat_ms;
 	uint64_t step_deadline_ms;	/* --deployment-step-deadline */
+	const char *packages_dir;	/* --packages-dir; NULL: the default (main.c) */
 	unsigned max_batch;		/* slices per POST */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 	struct pool_net_options net;	/* --pool-cidr, --node-subnet-bits, --vip-cidr, --overlay */
@@ -41,6 +43,7 @@ struct ctl {
 	struct store *store;
 	struct pool *pool;
 	struct apps *apps;
+	struct installs *installs;
 	struct nodeport *nodeport;
 	struct api *api;
 	struct event *tick;

@@ -18,7 +18,10 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: acre-controller [OPTIONS]\n"
@@ -34,6 +37,8 @@ static const char usage[] =
 	"  --api-token T | --api-token-file F     the API's bearer token\n"
 	"  --node-timeout DUR      silence after which a node is unreachable (default 5s)\n"
 	"  --lost-after DUR        unreachable time after which its slices are lost (default 30s)\n"
+	"  --packages-dir DIR      the shipped packages (default /usr/share/acre/packages, or\n"
+	"                          packages/ of the source tree the binary was built in)\n"
 	"  --deployment-step-deadline DUR\n"
 	"                          a deployment without progress this long says why, and\n"
 	"                          rolls back or fails (default 5m)\n"
@@ -163,6 +168,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_VIP_CIDR,
 		O_OVERLAY,
 		O_STEP_DEADLINE,
+		O_PACKAGES,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -189,6 +195,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"vip-cidr", required_argument, NULL, O_VIP_CIDR},
 		{"overlay", required_argument, NULL, O_OVERLAY},
 		{"deployment-step-deadline", required_argument, NULL, O_STEP_DEADLINE},
+		{"packages-dir", required_argument, NULL, O_PACKAGES},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -244,6 +251,9 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			break;
 		case O_LOST:
 			rc = parse_duration(optarg, &o->lost_after_ms, "--lost-after");
+			break;
+		case O_PACKAGES:
+			o->packages_dir = optarg;
 			break;
 		case O_STEP_DEADLINE:
 			rc = parse_duration(optarg, &o->step_deadline_ms,
@@ -344,11 +354,37 @@ static void raise_fd_limit(void)
 	}
 }
 
+/*
+ * The shipped packages: where the Debian package puts them, else the
+ * packages/ of the tree this binary was built in (build/bin/..), which is
+ * what `make run` and the tests use.
+ */
+static const char *packages_dir(const char *given, char *buf, size_t len)
+{
+	struct stat st;
+	if (given)
+		return given;
+	if (stat("/usr/share/acre/packages", &st) == 0 && S_ISDIR(st.st_mode))
+		return "/usr/share/acre/packages";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "packages";
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%s/../../packages", exe);
+	return buf;
+}
+
 /* The end of a pass: the pool's commit, then what waited for it. */
 static void pass_end(struct ctl *c)
 {
 	if (c->apps)
 		apps_reconcile(c->apps);
+	if (c->installs)
+		installs_tick(c->installs);
 	pool_commit(c->pool);
 	if (c->nodeport)
 		nodeport_flush(c->nodeport);
@@ -369,6 +405,11 @@ static int setup(struct ctl *c, struct acre_error *err)
 	struct apps_options apo = {.step_deadline_ms = c->opt.step_deadline_ms};
 	if (rc == 0)
 		rc = apps_open(c->pool, &apo, &c->apps, err);
+	char pkgdir[PATH_MAX + 32];
+	struct installs_options io = {
+		.packages_dir = packages_dir(c->opt.packages_dir, pkgdir, sizeof(pkgdir))};
+	if (rc == 0)
+		rc = installs_open(c->pool, c->apps, &io, &c->installs, err);
 	if (rc == 0 && !c->opt.insecure) {
 		const struct acre_proto_tls_files tls = {c->opt.tls_cert, c->opt.tls_key,
 							 c->opt.tls_ca};
@@ -390,6 +431,7 @@ static int setup(struct ctl *c, struct acre_error *err)
 				 .max_batch = c->opt.max_batch,
 				 .events = c->opt.events,
 				 .apps = c->apps,
+				 .installs = c->installs,
 				 .join = {c->opt.node_listen, c->opt.join_token,
 					  c->ca ? acre_proto_ca_hash_of(c->ca) : NULL}};
 	if ((rc = nodeport_start(c->base, c->pool, &no, &c->nodeport, err)) < 0)
@@ -414,6 +456,8 @@ static void teardown(struct ctl *c)
 		pool_commit(c->pool); /* the nodes' disconnections, and their events */
 	api_stop(c->api);	      /* the event log closes with it, before the store */
 	c->api = NULL;
+	installs_close(c->installs);
+	c->installs = NULL;
 	apps_close(c->apps);
 	c->apps = NULL;
 	if (c->tick)

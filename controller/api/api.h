@@ -30,8 +30,9 @@ struct api_options {
 	unsigned max_batch;		/* slices per POST /v1/slices */
 	struct eventlog_options events; /* --events-max, --events-max-age */
 	struct apps *apps;		/* /v1/apps, /v1/deployments; NULL: not served */
-	struct api_join join;		/* GET /v1/join (join.c) */
-	struct nodeport *nodeport;	/* where slices' logs come from (their nodes) */
+	struct installs *installs; /* /v1/packages, /v1/repos, /v1/installs; NULL: not served */
+	struct api_join join;	   /* GET /v1/join (join.c) */
+	struct nodeport *nodeport; /* where slices' logs come from (their nodes) */
 };
 
 /* ---- the route table (route.c) ---- */

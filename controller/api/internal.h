@@ -90,6 +90,17 @@ API_HANDLER(api_app_verb);
 API_HANDLER(api_deployments_list);
 API_HANDLER(api_deployment_show);
 API_HANDLER(api_deployment_cancel);
+API_HANDLER(api_packages_list); /* packages.c */
+API_HANDLER(api_package_show);
+API_HANDLER(api_repos_list);
+API_HANDLER(api_repos_add);
+API_HANDLER(api_repo_delete);
+API_HANDLER(api_installs_list); /* installs.c */
+API_HANDLER(api_installs_create);
+API_HANDLER(api_install_show);
+API_HANDLER(api_install_put);
+API_HANDLER(api_install_rollback);
+API_HANDLER(api_install_delete);
 API_HANDLER(api_slice_logs); /* slice_logs.c */
 API_HANDLER(api_metrics);
 API_HANDLER(api_events_subscribe);

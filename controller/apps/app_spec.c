@@ -127,7 +127,7 @@ static int parse_labels(const json_t *j, struct app_spec *spec, struct acre_erro
 	const char *k;
 	json_t *v;
 	json_object_foreach ((json_t *)j, k, v)
-		if (rc == 0 && !strncmp(k, "acre.", 5))
+		if (rc == 0 && !strncmp(k, "acre.", 5) && strcmp(k, APP_LABEL_OWNER))
 			rc = acre_error_set(err, EINVAL, "labels",
 					    "labels.%s: keys under acre. are set by acre", k);
 	if (rc < 0)

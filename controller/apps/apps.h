@@ -40,6 +40,12 @@
 #define APP_LABEL_APP	   "acre.app"
 #define APP_LABEL_INSTANCE "acre.instance"
 #define APP_LABEL_VERSION  "acre.version"
+/*
+ * The install an app belongs to (controller/packages): set by the owner
+ * given to apps_create/apps_update (apps_request.owner), never by a spec
+ * alone; kept in the app's labels, so its instances carry it too.
+ */
+#define APP_LABEL_OWNER "acre.install"
 
 /* The environment each instance is given besides PORT_<NAME>. */
 #define APP_ENV_INSTANCE  "ACRE_INSTANCE"
@@ -466,6 +472,12 @@ struct apps_request {
 	uint32_t version;   /* rollback: 0 the last healthy before the current one */
 	unsigned index;	    /* move */
 	const char *node;   /* move: to; drain: which */
+	/*
+	 * create, update: the install that makes the app (its label
+	 * APP_LABEL_OWNER); NULL for a user's app.  An app owned by an install
+	 * is changed only by that owner.
+	 */
+	const char *owner;
 };
 int apps_create(struct apps *a, const json_t *spec, const struct apps_request *r, json_t **reply,
 		struct acre_error *err);

@@ -179,14 +179,42 @@ static int change(struct apps *a, struct app *app, struct app_spec *spec, const 
 	return rc;
 }
 
+/*
+ * The owner's label: acre.install in a spec is acre's to set, through
+ * r->owner alone; an app an install made is changed by that install only.
+ */
+static int check_owner(const struct app *app, struct app_spec *spec, const struct apps_request *r,
+		       struct acre_error *err)
+{
+	const char *given = json_string_value(json_object_get(spec->labels, APP_LABEL_OWNER));
+	const char *had =
+		app ? json_string_value(json_object_get(app->spec.labels, APP_LABEL_OWNER)) : NULL;
+	if (given && (!r->owner || strcmp(given, r->owner)))
+		return acre_error_set(err, EINVAL, "labels",
+				      "labels.%s: keys under acre. are set by acre",
+				      APP_LABEL_OWNER);
+	if (had && (!r->owner || strcmp(had, r->owner)))
+		return acre_error_set(err, EPERM, "name",
+				      "app %s belongs to install %s: change it with acre pkg",
+				      app->name, had);
+	if (r->owner &&
+	    json_object_set_new(spec->labels, APP_LABEL_OWNER, json_string(r->owner)) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
 int apps_create(struct apps *a, const json_t *json, const struct apps_request *r, json_t **reply,
 		struct acre_error *err)
 {
 	*reply = NULL;
 	struct app_spec spec = {0};
 	int rc = app_spec_parse(json, &spec, err);
-	if (rc < 0)
+	if (rc == 0)
+		rc = check_owner(NULL, &spec, r, err);
+	if (rc < 0) {
+		app_spec_free(&spec);
 		return rc;
+	}
 	if (apps_find(a, spec.name))
 		rc = acre_error_set(err, EEXIST, "name", "app %s exists (update it with PUT)",
 				    spec.name);
@@ -276,6 +304,8 @@ int apps_update(struct apps *a, const json_t *json, const struct apps_request *r
 	keep_redacted_secrets(app, copy);
 	struct app_spec spec = {0};
 	int rc = app_spec_parse(copy, &spec, err);
+	if (rc == 0)
+		rc = check_owner(app, &spec, r, err);
 	if (rc == 0)
 		rc = check_deps(a, &spec, err);
 	if (rc == 0)

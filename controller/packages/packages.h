@@ -311,4 +311,65 @@ int pkg_sha256_from_text(const char *text, const char *file, char hex[65], struc
  */
 int pkg_upgrade_check(const struct pkg *to, const char *from, struct acre_error *err);
 
+/* ---- the pool's installs (catalog.c, installs.c, install_verbs.c, install_store.c) ------- */
+
+/*
+ * Above the pure core: the packages the controller knows (its catalog: the
+ * shipped directory and the repositories added), and the installs of the
+ * pool, each a set of apps (made through apps_create/apps_update with the
+ * install as their owner), kept in the pool's store (table installs) and
+ * carried forward at the end of every pass (installs_tick).  Every step is
+ * published as an "install" event; secret options are kept in the store
+ * and shown redacted everywhere else.
+ */
+struct pool;
+struct installs;
+
+struct installs_options {
+	const char *packages_dir; /* the shipped packages: the repository named "acre" */
+};
+
+int installs_open(struct pool *p, struct apps *apps, const struct installs_options *o,
+		  struct installs **out, struct acre_error *err);
+void installs_close(struct installs *s);
+/* At the end of every pass, after apps_reconcile: running operations move on. */
+void installs_tick(struct installs *s);
+
+/* {"packages": [{"name", "versions", "description", "tags", "repo"}]}; q: a search, or NULL. */
+json_t *installs_catalog_json(struct installs *s, const char *q);
+/* A package: every version, the one asked for (NULL: newest) in full, its defaults. */
+int installs_package_json(struct installs *s, const char *name, const char *version, json_t **out,
+			  struct acre_error *err);
+/* {"repos": [{"name", "kind", "dir"}]}: "acre" (the shipped one) first. */
+json_t *installs_repos_json(struct installs *s);
+int installs_repo_add(struct installs *s, const json_t *body, json_t **out, struct acre_error *err);
+int installs_repo_remove(struct installs *s, const char *name, struct acre_error *err);
+
+struct install_request {
+	const char *name;      /* the install; install: NULL takes the package's name */
+	const char *package;   /* install */
+	const char *version;   /* install, upgrade: NULL the newest (upgrade: the same) */
+	const json_t *options; /* install, upgrade: NULL none (upgrade: those it has) */
+	const json_t *set;     /* install, upgrade: ["a.b=VALUE", ...] over options (--set) */
+	unsigned revision;     /* rollback: 0 the one before the current */
+	bool dry_run;
+	bool keep_volumes; /* uninstall */
+};
+
+/*
+ * The verbs, each answering with {"install"} (and "plan" or "diff" when
+ * dry_run).  One operation per install at a time: another is refused
+ * (-EBUSY, naming the running one's id).  Errors name the field.
+ */
+int installs_install(struct installs *s, const struct install_request *r, json_t **reply,
+		     struct acre_error *err);
+int installs_upgrade(struct installs *s, const struct install_request *r, json_t **reply,
+		     struct acre_error *err);
+int installs_rollback(struct installs *s, const struct install_request *r, json_t **reply,
+		      struct acre_error *err);
+int installs_uninstall(struct installs *s, const struct install_request *r, json_t **reply,
+		       struct acre_error *err);
+json_t *installs_list_json(struct installs *s);
+int installs_show(struct installs *s, const char *name, json_t **out, struct acre_error *err);
+
 #endif

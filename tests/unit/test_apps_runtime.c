@@ -216,6 +216,57 @@ static void test_create_update_scale_remove(void **state)
 	assert_int_equal(apps_show(w->a, "web", &out, &err), -ENOENT);
 }
 
+/* An install's app: the owner's label on the app and its instances, its changes the owner's only.
+ */
+static void test_owner_label(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	json_t *reply = NULL;
+	/* A spec alone may not claim an owner. */
+	_cleanup_json_ json_t *claim = spec("cache", 1, "1");
+	json_object_set_new(claim, "labels", json_pack("{s:s}", APP_LABEL_OWNER, "x"));
+	struct apps_request user = {0};
+	assert_int_equal(apps_create(w->a, claim, &user, &reply, &err), -EINVAL);
+	assert_string_equal(err.field, "labels");
+	assert_int_equal(apps_show(w->a, "cache", &reply, &err), -ENOENT);
+	_cleanup_json_ json_t *s = spec("cache", 2, "1");
+	struct apps_request owned = {.owner = "kv"};
+	assert_int_equal(apps_create(w->a, s, &owned, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	for (int i = 0; i < 2; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "cache-%d", i);
+		const struct pool_slice *sl = pool_slice_find(w->p, name);
+		assert_non_null(sl);
+		assert_string_equal(pool_slice_label(sl, APP_LABEL_OWNER), "kv");
+	}
+	json_t *out = NULL;
+	assert_int_equal(apps_show(w->a, "cache", &out, &err), 0);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(out, "spec"), "labels"), APP_LABEL_OWNER)),
+		"kv");
+	json_decref(out);
+	/* A user's update, or another install's, is refused; the owner's goes through. */
+	_cleanup_json_ json_t *v2 = spec("cache", 2, "2");
+	struct apps_request upd = {.name = "cache"};
+	bool created = false;
+	assert_int_equal(apps_update(w->a, v2, &upd, &reply, &created, &err), -EPERM);
+	assert_non_null(strstr(err.message, "belongs to install kv"));
+	upd.owner = "other";
+	assert_int_equal(apps_update(w->a, v2, &upd, &reply, &created, &err), -EPERM);
+	upd.owner = "kv";
+	assert_int_equal(apps_update(w->a, v2, &upd, &reply, &created, &err), 0);
+	json_decref(reply);
+	settle(w);
+	const struct pool_slice *sl = pool_slice_find(w->p, "cache-0");
+	assert_non_null(sl);
+	assert_string_equal(pool_slice_label(sl, APP_LABEL_OWNER), "kv");
+	assert_string_equal(pool_slice_label(sl, APP_LABEL_VERSION), "2");
+}
+
 static void test_bad_requests(void **state)
 {
 	struct world *w = *state;
@@ -430,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_update_scale_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_start_and_crash_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_up_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suspect_node_kills_nothing, setup, teardown),
