@@ -26,6 +26,8 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev libnftables-dev libldns-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
+	redis-server memcached haproxy postgresql mariadb-server rabbitmq-server zookeeperd \
+	etcd-server etcd-client netcat-openbsd \
 	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
@@ -330,8 +332,10 @@ fuzz: fuzz-build
 
 # ---- operating ----------------------------------------------------------------
 
-# nginx and prometheus are daemons whose packages start them as services of
-# the machine; the tests only start nginx in their slices and run promtool.
+# nginx, prometheus and the shipped packages' daemons (redis, memcached,
+# haproxy, postgresql, mariadb, rabbitmq, zookeeper, etcd) are daemons whose
+# packages start them as services of the machine; acre only runs them in
+# its slices.
 # A policy-rc.d that exits 101 ("action forbidden") makes invoke-rc.d and
 # deb-systemd-invoke start nothing during the install.  A machine's own
 # policy-rc.d that refuses already is left alone; any other is moved aside
