@@ -1,0 +1,146 @@
+#!/bin/bash
+# The shipped packages that Debian's binaries run, started for real on a pool of three
+# nodes (apps_lib.sh): each expanded by the package library (pkg_render.c, built here
+# against the unit tests' archives), its apps created through POST /v1/apps in start
+# order, then each healthy and answering a client in a slice of the pool by its
+# name: nginx serves its page, haproxy serves nginx's through NAME.acre, postgresql
+# answers psql from its volume, zookeeper's three members elect a leader, etcd's three
+# members are healthy.  ACRE_PKG_TEST=nginx,etcd picks some.
+. "$(dirname "$0")/apps_lib.sh"
+
+require cc
+lib=$ACRE_BIN/../lib
+for a in controller proto common; do
+	[ -f "$lib/libacre-$a.a" ] || skip "$lib/libacre-$a.a is missing: run make unit"
+done
+apps_pool
+cc -O1 -I"$ACRE_ROOT" -o "$TEST_DIR/pkg_render" "$ACRE_TEST_LIB/pkg_render.c" \
+	"$lib/libacre-controller.a" "$lib/libacre-proto.a" "$lib/libacre-common.a" \
+	-ljansson -lssl -lcrypto -lcap 2>"$TEST_DIR/cc.err" || fail "cc pkg_render: $(cat "$TEST_DIR/cc.err")"
+
+wanted() { [ -z "${ACRE_PKG_TEST:-}" ] || [[ ",$ACRE_PKG_TEST," == *",$1,"* ]]; }
+
+# install PACKAGE NAME [OPTIONS]: each app of the expansion created, in start order.
+install() {
+	local specs app r
+	specs=$("$TEST_DIR/pkg_render" "$ACRE_ROOT/packages" "$1" "$2" "${3:-}") ||
+		fail "rendering $1: $specs"
+	while read -r app; do
+		# The install's label is the runtime's to set; the apps API takes none under acre.
+		app=$(jq -c 'del(.labels["acre.install"])' <<<"$app")
+		r=$(api POST /v1/apps "$app")
+		[ "$(last_code)" = 201 ] || fail "POST /v1/apps $(jq -r .name <<<"$app"): $(last_code) $r"
+	done < <(jq -c '.[]' <<<"$specs")
+}
+
+# healthy APP N SECONDS
+healthy() {
+	wait_for "[ \"\$(app_state $1 | cut -d' ' -f1-2)\" = 'running $2/$2' ]" "$3" ||
+		fail "$1 is not healthy: $(app_state "$1"); $(api GET "/v1/apps/$1" | jq -c .)"
+	log "$1: $(app_state "$1")"
+}
+
+# client COMMAND...: run in a slice of node 1 on the pool's network, its output printed.
+client() {
+	node_acre 1 slice run --rm --net bridge --memory 128M -- "$@"
+}
+
+if wanted nginx; then
+	log "nginx: two instances behind web.acre"
+	install nginx web '{"page": "acre web"}'
+	healthy web 2 30
+	out=$(client curl -s --max-time 3 http://web.acre/)
+	assert_contains "$out" "<h1>acre web</h1>" "nginx's page through web.acre"
+	assert_contains "$out" "served by web-" "nginx's page names its instance"
+fi
+
+if wanted haproxy; then
+	wanted nginx || fail "haproxy fronts the nginx install: test it with nginx"
+	log "haproxy: in front of web.acre"
+	install haproxy lb '{"backend": "web"}'
+	healthy lb 1 30
+	wait_for "client curl -s --max-time 3 http://lb.acre/ | matches 'acre web'" 20 ||
+		fail "haproxy does not serve nginx's page: $(client curl -s -i --max-time 3 http://lb.acre/ 2>&1)"
+fi
+
+if wanted postgresql; then
+	log "postgresql: initdb on its volume, psql from another slice"
+	install postgresql db '{"volume_size": "256M", "memory": "256M", "shared_buffers": "32MB"}'
+	healthy db 1 90
+	out=$(client psql -h db.acre -U postgres -tA -c 'select 6 * 7')
+	assert_eq "$out" 42 "psql through db.acre"
+fi
+
+if wanted zookeeper; then
+	log "zookeeper: three members, one per node, electing a leader"
+	install zookeeper zk '{"volume_size": "64M", "heap": "128m", "memory": "384M"}'
+	healthy zk 3 240
+	modes=
+	for i in 0 1 2; do
+		wait_for "client sh -c 'echo srvr | nc -q 2 zk-$i.acre 2181' | matches '^Mode: '" 60 ||
+			fail "zk-$i has no mode: $(client sh -c "echo srvr | nc -q 2 zk-$i.acre 2181" 2>&1)"
+		modes="$modes $(client sh -c "echo srvr | nc -q 2 zk-$i.acre 2181" | sed -n 's/^Mode: //p')"
+	done
+	log "zookeeper modes:$modes"
+	assert_eq "$(tr ' ' '\n' <<<"$modes" | grep -c '^leader$')" 1 "one leader of three"
+	assert_eq "$(tr ' ' '\n' <<<"$modes" | grep -c '^follower$')" 2 "two followers"
+fi
+
+if wanted etcd; then
+	log "etcd: three members, one per node"
+	install etcd kv '{"volume_size": "512M", "quota_bytes": 67108864}'
+	healthy kv 3 120
+	eps=http://kv-0.acre:2379,http://kv-1.acre:2379,http://kv-2.acre:2379
+	out=$(client etcdctl --endpoints "$eps" endpoint health 2>&1)
+	log "$out"
+	assert_eq "$(grep -c 'is healthy' <<<"$out")" 3 "etcdctl endpoint health, all three"
+	client etcdctl --endpoints "$eps" put k v >/dev/null || fail "etcdctl put"
+	assert_eq "$(client etcdctl --endpoints http://kv-2.acre:2379 get --print-value-only k)" v \
+		"a key written through one member read from another"
+fi
+
+if wanted mariadb; then
+	log "mariadb: mariadb-install-db on its volume, answering from another slice"
+	install mariadb my '{"volume_size": "512M", "memory": "384M", "buffer_pool": "64M"}'
+	healthy my 1 90
+	out=$(client mariadb -h my.acre -u app -N -e 'select 6 * 7' app 2>&1)
+	assert_eq "$out" 42 "a query as the install's user through my.acre"
+fi
+
+if wanted rabbitmq; then
+	log "rabbitmq: one broker, its store on a volume"
+	install rabbitmq mq '{"volume_size": "256M"}'
+	healthy mq 1 120
+	# AMQP 0-9-1's protocol header: the broker answers with connection.start.
+	wait_for "client sh -c 'printf \"AMQP\\0\\0\\11\\1\" | nc -q 2 mq.acre 5672' | matches RabbitMQ" 30 ||
+		fail "rabbitmq does not speak AMQP on mq.acre"
+fi
+
+if wanted prometheus; then
+	log "prometheus: its UI, its time series on a volume, itself scraped"
+	install prometheus mon '{"volume_size": "256M"}'
+	healthy mon 1 60
+	wait_for "client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets | jq -e '.data.activeTargets[] | select(.health == \"up\")' >/dev/null" 40 ||
+		fail "prometheus has no target up: $(client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets)"
+fi
+
+if wanted redis; then
+	log "redis: a primary and two replicas"
+	install redis cache '{"replicas": {"enabled": true}}'
+	healthy cache 1 30
+	healthy cache-replica 2 30
+	assert_eq "$(client redis-cli -h cache.acre ping)" PONG "redis-cli ping through cache.acre"
+	client redis-cli -h cache.acre set k v >/dev/null || fail "redis-cli set"
+	wait_for "[ \"\$(client redis-cli -h cache-replica-1.acre get k)\" = v ]" 10 ||
+		fail "a replica does not follow the primary"
+fi
+
+if wanted memcached; then
+	log "memcached: one server per node"
+	install memcached mc '{"instances": 3}'
+	healthy mc 3 30
+	assert_contains "$(client sh -c 'printf "stats\r\nquit\r\n" | nc -q 2 mc-2.acre 11211')" "STAT pid" \
+		"memcached's stats through mc-2.acre"
+fi
+
+log "test_pkg_library: $(($(now_ms) - T0)) ms"
