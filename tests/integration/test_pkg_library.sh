@@ -5,7 +5,10 @@
 # order, then each healthy and answering a client in a slice of the pool by its
 # name: nginx serves its page, haproxy serves nginx's through NAME.acre, postgresql
 # answers psql from its volume, zookeeper's three members elect a leader, etcd's three
-# members are healthy.  ACRE_PKG_TEST=nginx,etcd picks some.
+# members are healthy, mariadb answers a query as its user, rabbitmq speaks AMQP,
+# prometheus scrapes the three supervisors (restarted with --metrics-listen), redis's
+# replicas follow it, memcached answers stats.  ACRE_PKG_TEST=nginx,etcd picks some;
+# all of them take about two minutes: run with ACRE_TEST_LIMIT=300.
 . "$(dirname "$0")/apps_lib.sh"
 
 require cc
@@ -19,6 +22,17 @@ cc -O1 -I"$ACRE_ROOT" -o "$TEST_DIR/pkg_render" "$ACRE_TEST_LIB/pkg_render.c" \
 	-ljansson -lssl -lcrypto -lcap 2>"$TEST_DIR/cc.err" || fail "cc pkg_render: $(cat "$TEST_DIR/cc.err")"
 
 wanted() { [ -z "${ACRE_PKG_TEST:-}" ] || [[ ",$ACRE_PKG_TEST," == *",$1,"* ]]; }
+
+if wanted prometheus; then
+	# Each supervisor serves its metrics for prometheus to scrape: started again with
+	# --metrics-listen before anything runs.
+	for i in 1 2 3; do
+		stop_node "$i"
+		start_node "$i" --resolv-conf /dev/null --attr "zone=${zones[$i]}" --metrics-listen 0.0.0.0:9100
+	done
+	wait_for '[ "$(api GET /v1/nodes | jq "[.nodes[] | select(.state == \"ready\")] | length")" = 3 ]' 15 ||
+		fail "the nodes are not ready again: $(api GET /v1/nodes)"
+fi
 
 # install PACKAGE NAME [OPTIONS]: each app of the expansion created, in start order.
 install() {
@@ -117,11 +131,19 @@ if wanted rabbitmq; then
 fi
 
 if wanted prometheus; then
-	log "prometheus: its UI, its time series on a volume, itself scraped"
-	install prometheus mon '{"volume_size": "256M"}'
+	log "prometheus: scraping itself and the three supervisors, its time series on a volume"
+	sup="$(node_addr 1):9100,$(node_addr 2):9100,$(node_addr 3):9100"
+	install prometheus mon "{\"volume_size\": \"256M\", \"interval\": \"2s\", \"supervisors\": \"$sup\"}"
 	healthy mon 1 60
-	wait_for "client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets | jq -e '.data.activeTargets[] | select(.health == \"up\")' >/dev/null" 40 ||
-		fail "prometheus has no target up: $(client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets)"
+	up() {
+		client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets |
+			jq -r '[.data.activeTargets[] | select(.health == "up") | .labels.job] | sort | join(" ")'
+	}
+	wait_for "[ \"\$(up)\" = 'acre-supervisor acre-supervisor acre-supervisor prometheus' ]" 40 ||
+		fail "prometheus's targets up: $(up); $(client curl -s --max-time 3 http://mon.acre:9090/api/v1/targets)"
+	out=$(client curl -s --max-time 3 --data-urlencode "query=count(up{job=\"acre-supervisor\"} == 1)" \
+		http://mon.acre:9090/api/v1/query | jq -r '.data.result[0].value[1]')
+	assert_eq "$out" 3 "three supervisors scraped, by a query"
 fi
 
 if wanted redis; then
