@@ -4,7 +4,7 @@
 # against the unit tests' archives), its apps created through POST /v1/apps in start
 # order, then each healthy and answering a client in a slice of the pool by its
 # name: nginx serves its page, haproxy serves nginx's through NAME.acre, postgresql
-# answers psql from its volume, zookeeper's three members elect a leader, etcd's three
+# answers psql and keeps a table across a restart of its instance (its volume), zookeeper's three members elect a leader, etcd's three
 # members are healthy, mariadb answers a query as its user, rabbitmq speaks AMQP,
 # prometheus scrapes the three supervisors (restarted with --metrics-listen), redis's
 # replicas follow it, memcached answers stats.  ACRE_PKG_TEST=nginx,etcd picks some;
@@ -83,6 +83,17 @@ if wanted postgresql; then
 	healthy db 1 90
 	out=$(client psql -h db.acre -U postgres -tA -c 'select 6 * 7')
 	assert_eq "$out" 42 "psql through db.acre"
+	client psql -h db.acre -U postgres -q -c 'create table kept (v text); insert into kept values ($$on the volume$$)' ||
+		fail "psql create table"
+	# Killed, instance 0 comes back on its node, finds its volume and skips initdb.
+	slice_id() { api GET /v1/apps/db | jq -r '.instances_detail[0].slice_id'; }
+	before=$(slice_id)
+	pool slice kill db-0 >/dev/null || fail "kill db-0"
+	wait_for "[ \"\$(slice_id)\" != $before ]" 20 ||
+		fail "db-0 was not started again: $(api GET /v1/apps/db | jq -c .instances_detail)"
+	healthy db 1 60
+	wait_for "[ \"\$(client psql -h db.acre -U postgres -tA -c 'select v from kept' 2>/dev/null)\" = 'on the volume' ]" 20 ||
+		fail "the table is gone after a restart: $(client psql -h db.acre -U postgres -tA -c 'select v from kept' 2>&1)"
 fi
 
 if wanted zookeeper; then
