@@ -2,13 +2,14 @@
 # The shipped packages that Debian's binaries run, started for real on a pool of three
 # nodes (apps_lib.sh): each expanded by the package library (pkg_render.c, built here
 # against the unit tests' archives), its apps created through POST /v1/apps in start
-# order, then each healthy and answering a client in a slice of the pool by its
-# name: nginx serves its page, haproxy serves nginx's through NAME.acre, postgresql
-# answers psql and keeps a table across a restart of its instance (its volume), zookeeper's three members elect a leader, etcd's three
-# members are healthy, mariadb answers a query as its user, rabbitmq speaks AMQP,
-# prometheus scrapes the three supervisors (restarted with --metrics-listen), redis's
-# replicas follow it, memcached answers stats.  ACRE_PKG_TEST=nginx,etcd picks some;
-# all of them take about two minutes: run with ACRE_TEST_LIMIT=300.
+# order, then each healthy and answering a client in a slice of the pool by its name:
+# nginx serves its page, haproxy serves nginx's through NAME.acre, postgresql answers
+# psql and keeps a table across a kill of its instance (its volume found again),
+# zookeeper's three members elect a leader, etcd's three members are healthy, mariadb
+# answers a query as its user, rabbitmq speaks AMQP, prometheus scrapes the three
+# supervisors (restarted with --metrics-listen), redis's replicas follow it, memcached
+# answers stats.  ACRE_PKG_TEST=nginx,etcd picks some; all of them take about two
+# minutes: run with ACRE_TEST_LIMIT=300.
 . "$(dirname "$0")/apps_lib.sh"
 
 require cc
