@@ -101,15 +101,11 @@ if wanted zookeeper; then
 	log "zookeeper: three members, one per node, electing a leader"
 	install zookeeper zk '{"volume_size": "64M", "heap": "128m", "memory": "384M"}'
 	healthy zk 3 240
-	modes=
-	for i in 0 1 2; do
-		wait_for "client sh -c 'echo srvr | nc -q 2 zk-$i.acre 2181' | matches '^Mode: '" 60 ||
-			fail "zk-$i has no mode: $(client sh -c "echo srvr | nc -q 2 zk-$i.acre 2181" 2>&1)"
-		modes="$modes $(client sh -c "echo srvr | nc -q 2 zk-$i.acre 2181" | sed -n 's/^Mode: //p')"
-	done
-	log "zookeeper modes:$modes"
-	assert_eq "$(tr ' ' '\n' <<<"$modes" | grep -c '^leader$')" 1 "one leader of three"
-	assert_eq "$(tr ' ' '\n' <<<"$modes" | grep -c '^follower$')" 2 "two followers"
+	srvr() { client sh -c 'for i in 0 1 2; do echo srvr | nc -q 2 zk-$i.acre 2181; done' 2>&1; }
+	wait_for "[ \"\$(srvr | grep -c '^Mode: ')\" = 3 ]" 60 || fail "zookeeper's members: $(srvr)"
+	modes=$(srvr | sed -n 's/^Mode: //p' | sort | tr '\n' ' ')
+	log "zookeeper modes: $modes"
+	assert_eq "$modes" "follower follower leader " "one leader and two followers"
 fi
 
 if wanted etcd; then
