@@ -26,7 +26,9 @@ DEPS := build-essential pkg-config clang llvm libcgroup-dev libseccomp-dev libca
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libcmocka-dev libevent-dev \
 	libssl-dev libjansson-dev libsqlite3-dev libnftables-dev libldns-dev \
 	python3 jq curl openssl procps crun iperf3 prometheus nginx-light hyperfine busybox-static \
-	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs redis-server redis-tools \
+	redis-server redis-tools memcached haproxy postgresql mariadb-server rabbitmq-server zookeeperd \
+	etcd-server etcd-client netcat-openbsd \
+	dnsperf dnsmasq-base bind9-dnsutils e2fsprogs \
 	iproute2 cpio kmod \
 	qemu-system-x86 linux-image-amd64 xz-utils \
 	debhelper dpkg-dev fakeroot lintian debootstrap \
@@ -316,9 +318,8 @@ FUZZ_SRCS_claim := isolation/init/claim_decode.c proto/fds.c common/error.c
 FUZZ_SRCS_http := $(filter-out controller/main.c,$(controller_src)) $(FUZZ_SRCS_line)
 FUZZ_SRCS_dns := supervisor/dns_zone.c supervisor/dns_answer.c supervisor/dns_cache.c $(call src,common)
 FUZZ_SRCS_pool_net := supervisor/pool_net_msg.c netns/cidr.c $(call src,common)
-FUZZ_SRCS_pkg := $(filter-out controller/packages/install%.c controller/packages/catalog.c,\
-	$(wildcard controller/packages/*.c)) $(wildcard controller/apps/app_*.c) \
-	$(FUZZ_SRCS_line)
+# Packages expand into app specs, whose ports ask the pool: the controller's code, as for http.
+FUZZ_SRCS_pkg := $(FUZZ_SRCS_http)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)
@@ -332,8 +333,10 @@ fuzz: fuzz-build
 
 # ---- operating ----------------------------------------------------------------
 
-# nginx and prometheus are daemons whose packages start them as services of
-# the machine; the tests only start nginx in their slices and run promtool.
+# nginx, prometheus and the shipped packages' daemons (redis, memcached,
+# haproxy, postgresql, mariadb, rabbitmq, zookeeper, etcd) are daemons whose
+# packages start them as services of the machine; acre only runs them in
+# its slices.
 # A policy-rc.d that exits 101 ("action forbidden") makes invoke-rc.d and
 # deb-systemd-invoke start nothing during the install.  A machine's own
 # policy-rc.d that refuses already is left alone; any other is moved aside

@@ -182,7 +182,14 @@ static void admit(struct pass *p, struct app_instance_view *v)
 		st = APP_INSTANCE_STOPPING;
 	} else if (ended(sl->state) && slot->failed_id == sl->id) {
 		/* Counted, waiting for its back-off: the planner sees its index free. */
-		return;
+		if (!app->removing && v->index < app->spec.instances)
+			return;
+		/* Not to start again (the app goes, or shrank): it goes now. */
+		int rc = pool_slice_remove(p->a->pool, sl, true, &err);
+		p->settled = false;
+		if (rc == 0)
+			return;
+		st = APP_INSTANCE_STOPPING;
 	}
 	if (st == APP_INSTANCE_HEALTHY)
 		app_restarts_healthy(&slot->restarts, p->now);
