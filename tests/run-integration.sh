@@ -11,7 +11,9 @@
 # Exit status 1 when any test failed.  ACRE_TEST_SLOW=N (default 1) scales
 # every timeout, for slow machines (the TCG VM of tests/vm/ sets 10);
 # ACRE_TEST_LIMIT=SECONDS caps each test's run (default 120 × ACRE_TEST_SLOW),
-# so that one hung test leaves the others their time.
+# so that one hung test leaves the others their time.  A test that needs
+# longer says so in a line of its own, `# limit: SECONDS` (times
+# ACRE_TEST_SLOW), which ACRE_TEST_LIMIT, when set, overrides.
 # ACRE_TEST_VERBOSE=1 prints the output of passing tests too.
 
 set -u
@@ -54,7 +56,11 @@ for t in "$@"; do
 	start=$(date +%s%N)
 	# timeout(1) puts the test in a process group of its own and signals all of it
 	# (the braces keep bash's "Killed" notice off our output).
-	{ ACRE_TEST_RECORD=$record timeout -k 15 "$LIMIT" bash "$t" </dev/null >"$out" 2>&1; } 2>/dev/null
+	limit=$LIMIT
+	own=$(awk '/^# limit: [0-9]+$/ { print $3; exit }' "$t")
+	[ -n "$own" ] && [ -z "${ACRE_TEST_LIMIT:-}" ] &&
+		limit=$(awk -v o="$own" -v s="$SLOW" 'BEGIN { printf "%d\n", o * s }')
+	{ ACRE_TEST_RECORD=$record timeout -k 15 "$limit" bash "$t" </dev/null >"$out" 2>&1; } 2>/dev/null
 	rc=$?
 	reap "$record"
 	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
@@ -71,7 +77,7 @@ for t in "$@"; do
 		;;
 	*)
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-			echo "FAIL $name (${secs}s, timed out after ${LIMIT}s)"
+			echo "FAIL $name (${secs}s, timed out after ${limit}s)"
 		else
 			echo "FAIL $name (${secs}s, exit $rc)"
 		fi

@@ -9,7 +9,8 @@
 # answers a query as its user, rabbitmq speaks AMQP, prometheus scrapes the three
 # supervisors (restarted with --metrics-listen), redis's replicas follow it, memcached
 # answers stats.  ACRE_PKG_TEST=nginx,etcd picks some; all of them take about two
-# minutes: run with ACRE_TEST_LIMIT=300.
+# minutes, so its limit is its own:
+# limit: 300
 . "$(dirname "$0")/apps_lib.sh"
 
 require cc
