@@ -54,6 +54,19 @@ int install_apply(struct installs *s, struct install *in, json_t *op, const json
 {
 	json_t *deps = json_object(), *spec;
 	size_t i;
+	/*
+	 * Secret options reach the tasks as files in /run/secrets (slice
+	 * secrets, redacted wherever a spec is shown), never through a
+	 * template: added to each app as it is sent, not to the specs kept.
+	 */
+	const json_t *schema = json_object_get(op, "schema"), *options;
+	if (!schema)
+		schema = json_object_get(in->row, "schema");
+	options = json_object_get(op, "options");
+	if (!options)
+		options = json_object_get(in->row, "options");
+	_cleanup_json_ json_t *secrets =
+		schema && options ? pkg_options_secrets(schema, options) : NULL;
 	json_object_set_new(op, "deployments", deps);
 	json_object_set_new(op, "steps", json_object());
 	/* What ran and is no more goes first, from the last started. */
@@ -74,7 +87,13 @@ int install_apply(struct installs *s, struct install *in, json_t *op, const json
 		struct apps_request r = {.name = name, .force = true, .owner = in->name};
 		json_t *reply = NULL;
 		bool created = false;
-		int rc = apps_update(s->apps, spec, &r, &reply, &created, err);
+		_cleanup_json_ json_t *sent = json_deep_copy(spec);
+		json_t *slice = json_object_get(sent, "slice");
+		if (!sent || !json_is_object(slice))
+			return acre_error_set(err, ENOMEM, NULL, "out of memory");
+		if (json_object_size(secrets))
+			json_object_set(slice, "secrets", secrets);
+		int rc = apps_update(s->apps, sent, &r, &reply, &created, err);
 		if (rc < 0)
 			return acre_error_prefix(err, "app %s", name);
 		json_t *id = json_object_get(json_object_get(reply, "deployment"), "id");

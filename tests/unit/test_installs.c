@@ -269,6 +269,15 @@ static void test_install_upgrade_uninstall(void **state)
 	const struct pool_slice *sl = pool_slice_find(w->p, "kv-1");
 	assert_non_null(sl);
 	assert_string_equal(pool_slice_label(sl, PKG_LABEL_INSTALL), "kv");
+	/* The secret option reaches the instance as a slice secret, shown redacted. */
+	_cleanup_json_ json_t *shown = NULL;
+	assert_int_equal(apps_show(w->a, "kv", &shown, &err), 0);
+	assert_string_equal(
+		sget(json_object_get(json_object_get(json_object_get(shown, "spec"), "slice"),
+				     "secrets"),
+		     "token"),
+		"<redacted>");
+	assert_non_null(strstr(sl->spec ? sl->spec->text : "", "s3cret"));
 	/* A user may not change the install's app. */
 	_cleanup_json_ json_t *mine = json_pack("{s:s,s:i,s:{s:[s]}}", "name", "kv", "instances", 1,
 						"slice", "command", "/bin/x");
