@@ -8,8 +8,6 @@
  */
 #include "runtime.h"
 
-#include <limits.h>
-
 #include "controller/store/store.h"
 
 struct app *apps_find(struct apps *a, const char *name)
@@ -130,12 +128,10 @@ static bool counted(struct app *app, const struct pool_change *ch)
 	if (!app->converging || sl->removed ||
 	    (strcmp(ch->event, "state") && strcmp(ch->event, "health")))
 		return false;
-	const char *index = pool_slice_label(sl, APP_LABEL_INSTANCE);
-	const char *version = pool_slice_label(sl, APP_LABEL_VERSION);
-	char *end = NULL;
-	unsigned long i = index ? strtoul(index, &end, 10) : ULONG_MAX;
-	if (!index || *end || i >= app->nslots || i >= (unsigned long)app->spec.instances ||
-	    !version || strtoul(version, NULL, 10) != app->target)
+	unsigned i;
+	uint32_t version;
+	if (!app_instance_labels(sl, &i, &version) || i >= app->nslots ||
+	    i >= (unsigned)app->spec.instances || version != app->target)
 		return false;
 	enum app_instance_state st;
 	if (!app_instance_state_from_slice(sl->state, sl->desired != POOL_DESIRED_RUN,

@@ -21,22 +21,25 @@ struct collect {
 	bool oom;
 };
 
+bool app_instance_labels(const struct pool_slice *sl, unsigned *index, uint32_t *version)
+{
+	const char *i = pool_slice_label(sl, APP_LABEL_INSTANCE);
+	const char *v = pool_slice_label(sl, APP_LABEL_VERSION);
+	char *end = NULL;
+	unsigned long n = i ? strtoul(i, &end, 10) : 0;
+	if (!i || *end || n >= 2 * APP_INSTANCES_MAX)
+		return false; /* labelled by hand, not one of ours */
+	*index = (unsigned)n;
+	*version = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	return true;
+}
+
 static int collect_one(struct pool_slice *sl, void *ud)
 {
 	struct collect *c = ud;
-	if (sl->removed)
+	struct app_instance_view view = {.slice = sl};
+	if (sl->removed || !app_instance_labels(sl, &view.index, &view.version))
 		return 0;
-	const char *index = pool_slice_label(sl, APP_LABEL_INSTANCE);
-	const char *version = pool_slice_label(sl, APP_LABEL_VERSION);
-	char *end = NULL;
-	unsigned long i = index ? strtoul(index, &end, 10) : 0;
-	if (!index || *end || i >= 2 * APP_INSTANCES_MAX)
-		return 0; /* labelled by hand, not one of ours */
-	struct app_instance_view view = {
-		.slice = sl,
-		.index = (unsigned)i,
-		.version = version ? (uint32_t)strtoul(version, NULL, 10) : 0,
-	};
 	if (acre_vec_push(&c->v, view) < 0) {
 		c->oom = true;
 		return 1;

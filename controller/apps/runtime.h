@@ -177,6 +177,8 @@ struct app_instance_view {
 	unsigned index;
 	uint32_t version;
 };
+/* Its index and version (0: none) from its labels; false: not an instance of an app. */
+bool app_instance_labels(const struct pool_slice *sl, unsigned *index, uint32_t *version);
 /* How far the instance got: 0 not running, 1 running, 2 healthy and ready (app_slot.level). */
 uint8_t app_instance_level(const struct pool_slice *sl);
 int app_instances_collect(struct apps *a, const struct app *app, struct app_instance_view **out,
