@@ -12,7 +12,9 @@
 # controller's pid), from run.sh; ACRE_BENCH_SLICES, ACRE_BENCH_PLACED_S and
 # ACRE_BENCH_RUNNING_S, the bare slices' figures, from acre-bench-pool;
 # SCALE (100000), ROLL (10000), WHY_TIMES (9); STEPS=1 prints the scale's
-# course (running and healthy every 0.5 s, the deployment's steps) to stderr.
+# course (running and healthy every 0.5 s, the deployment's steps) to stderr;
+# PERF=FILE records the controller's profile during the scale (perf record -g;
+# with PERF_ALL=1 the whole machine's).
 set -euo pipefail
 scale=${SCALE:-100000}
 roll=${ROLL:-10000}
@@ -27,6 +29,17 @@ api() { # METHOD PATH [BODY]
 now() { date +%s.%N; }
 # The controller's CPU seconds (user + system) and RSS in KiB.
 ctl_cpu() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$ctl/stat"; }
+# The controller's time waiting for a CPU while runnable, in seconds (schedstat's second field).
+ctl_wait() { awk '{ print $2 / 1e9 }' "/proc/$ctl/schedstat"; }
+# The simulated nodes' CPU seconds: every acre-bench-pool process but the controller's parent.
+sims_cpu() {
+	local t pid sum=0
+	t=$(getconf CLK_TCK)
+	for pid in $(pgrep -f acre-bench-pool); do
+		sum=$(awk -v t="$t" -v s="$sum" '{ print s + ($14 + $15) / t }' "/proc/$pid/stat" 2>/dev/null || echo "$sum")
+	done
+	echo "$sum"
+}
 ctl_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$ctl/status"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 app_spec() { # NAME INSTANCES V [CPUS [STRATEGY]]
@@ -37,12 +50,20 @@ app_spec() { # NAME INSTANCES V [CPUS [STRATEGY]]
 			resources: {cpus: $cpus, memory: "64M"}},
 		placement: {strategy: $strategy}, max_surge: "10%"}'
 }
+# A deployment's state without a jq each time: polled every 0.1 s while the
+# pool is timed, a jq per poll took a tenth of a CPU from the run it measured.
+# The deployment's own "state" comes before its steps' fields.
+deployment_state() { # ID
+	local body
+	body=$(api GET "/v1/deployments/$1")
+	[[ $body =~ \"state\":\"([a-z_]+)\" ]] && echo "${BASH_REMATCH[1]}"
+}
 # Waits up to SECONDS for the deployment ID to succeed; fails on any other end.
 wait_deployment() { # ID SECONDS
 	local end state
 	end=$(($(date +%s) + $2))
 	while [ "$(date +%s)" -lt "$end" ]; do
-		state=$(api GET "/v1/deployments/$1" | jq -r .state)
+		state=$(deployment_state "$1")
 		case $state in
 		succeeded) return 0 ;;
 		running) sleep 0.1 ;;
@@ -69,6 +90,8 @@ d=$(api_dep "$r")
 [ -n "$d" ] || { echo "bench/pool/apps: POST /v1/apps: $r" >&2; exit 1; }
 wait_deployment "$d" 30
 cpu0=$(ctl_cpu)
+wait0=$(ctl_wait)
+sims0=$(sims_cpu)
 t0=$(now)
 if [ -n "${STEPS:-}" ]; then
 	(
@@ -80,12 +103,23 @@ if [ -n "${STEPS:-}" ]; then
 	) &
 	sampler=$!
 fi
+if [ -n "${PERF:-}" ]; then
+	perf_of=(-p "$ctl")
+	[ -z "${PERF_ALL:-}" ] || perf_of=(-a)
+	perf record -q -g "${perf_of[@]}" -o "$PERF" 2>/dev/null &
+	perf_pid=$!
+fi
 r=$(api POST /v1/apps/many/scale "{\"instances\": $scale}")
 d=$(api_dep "$r")
 [ -n "$d" ] || { echo "bench/pool/apps: scale: $r" >&2; exit 1; }
 wait_deployment "$d" 900
 t1=$(now)
 cpu1=$(ctl_cpu)
+wait1=$(ctl_wait)
+sims1=$(sims_cpu)
+if [ -n "${PERF:-}" ]; then
+	kill -INT "$perf_pid" && wait "$perf_pid" || true
+fi
 healthy=$(api GET /v1/apps/many | jq .healthy)
 [ "$healthy" = "$scale" ] || { echo "bench/pool/apps: $healthy of $scale healthy" >&2; exit 1; }
 scale_s=$(echo "$t1 - $t0" | bc -l)
@@ -106,7 +140,8 @@ printf '  %-31s %-34s %s\n' "instances running" "$(printf '%d in %.1f s' "$scale
 printf '  %-31s %-34s %s\n' "per second, until all run" "$(printf '%.0f /s' "$app_rate")" \
 	"$(printf '%.0f /s (%.0f /s answered)' "$peer_rate" "$post_rate")"
 printf '  %-31s %s\n' "ratio" "$scale_ratio"
-printf '  %-31s %.1f s\n' "controller CPU (scaling)" "$(echo "$cpu1 - $cpu0" | bc -l)"
+printf '  %-31s %.1f s, %.1f s waiting for a CPU; simulated nodes %.1f s\n' "controller CPU (scaling)" \
+	"$(echo "$cpu1 - $cpu0" | bc -l)" "$(echo "$wait1 - $wait0" | bc -l)" "$(echo "$sims1 - $sims0" | bc -l)"
 
 # 2. A rolling update of ROLL instances, max_surge 10%: V changes.  Spread,
 # so that (with ROLL >= the nodes) no node is left empty for step 3.
@@ -122,7 +157,7 @@ d=$(api_dep "$r")
 [ -n "$d" ] || { echo "bench/pool/apps: PUT roll: $r" >&2; exit 1; }
 end=$(($(date +%s) + 900))
 while :; do
-	state=$(api GET "/v1/deployments/$d" | jq -r .state)
+	state=$(deployment_state "$d")
 	rss=$(ctl_rss)
 	[ "$rss" -gt "$rss_max" ] && rss_max=$rss
 	[ "$state" = running ] || break

@@ -11,7 +11,7 @@
 #   (environment: PROCS, BATCH, CONNS, PLAIN; APPS, and apps.sh's SCALE, ROLL, WHY_TIMES)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$here/build/bin
+bin=${ACRE_BENCH_BIN:-$here/build/bin}
 bench=$here/build/bench/acre-bench-pool
 nodes=${1:-10000}
 slices=${2:-$([ -n "${APPS:-}" ] && echo 100000 || echo 1000000)}

@@ -19,13 +19,10 @@ int app_instance_name(const struct app_spec *spec, unsigned index, char *buf, si
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int set_env(const struct app_spec *spec, unsigned index, json_t *env, struct acre_error *err)
+/* The environment every instance has: the template's plus PORT_<NAME> of each numbered port. */
+static int set_port_env(const struct app_spec *spec, json_t *env, struct acre_error *err)
 {
 	char buf[32], name[64];
-	snprintf(buf, sizeof(buf), "%u", index);
-	json_object_set_new(env, APP_ENV_INSTANCE, json_string(buf));
-	snprintf(buf, sizeof(buf), "%u", spec->instances);
-	json_object_set_new(env, APP_ENV_INSTANCES, json_string(buf));
 	for (size_t i = 0; i < spec->nports; i++) {
 		if (app_port_picked(spec, i))
 			continue; /* the pool's, with the port */
@@ -57,7 +54,8 @@ static void ports_label(const struct app_spec *spec, char *buf, size_t len)
 	}
 }
 
-static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t version)
+/* The labels every instance has; acre.instance and acre.version are each one's own. */
+static json_t *base_labels(const struct app_spec *spec)
 {
 	char buf[APP_PORTS_MAX * 32];
 	json_t *l = json_deep_copy(spec->labels);
@@ -65,10 +63,6 @@ static json_t *labels(const struct app_spec *spec, unsigned index, uint32_t vers
 		return NULL;
 	json_object_set_new(l, APP_LABEL_APP, json_string(spec->name));
 	json_object_set_new(l, ACRE_LABEL_SERVICE, json_string(spec->name));
-	snprintf(buf, sizeof(buf), "%u", index);
-	json_object_set_new(l, APP_LABEL_INSTANCE, json_string(buf));
-	snprintf(buf, sizeof(buf), "%u", version);
-	json_object_set_new(l, APP_LABEL_VERSION, json_string(buf));
 	/* Its node reads it when cut off from the controller (supervisor/partition.c). */
 	json_object_set_new(l, ACRE_LABEL_ON_PARTITION,
 			    json_string(app_on_partition_name(spec->on_partition)));
@@ -158,8 +152,47 @@ static void drop_defaults(json_t *j)
 	}
 }
 
-int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
-		      const uint16_t *want, json_t **out, struct acre_error *err)
+/*
+ * What every instance of the version has: the template as the canonical
+ * form prints it, less its defaults, with the app's labels, publish,
+ * checks and restart "never".  Made once per version: at 100,000 instances,
+ * printing the template and comparing it with the defaults for each was a
+ * quarter of the controller's time in a scale up.
+ */
+static int instance_base(struct app_spec *spec, const json_t **out, struct acre_error *err)
+{
+	int rc;
+	if ((*out = spec->instance_base))
+		return 0;
+	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&spec->slice);
+	json_t *l = j ? base_labels(spec) : NULL;
+	if (!l)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	json_object_set_new(j, "labels", l);
+	json_object_set_new(j, "restart", json_string("never"));
+	json_t *net = json_object_get(j, "network");
+	if (spec->npublish)
+		json_object_set_new(net, "publish", publish(spec));
+	if ((rc = set_port_env(spec, json_object_get(j, "env"), err)) < 0 ||
+	    (rc = set_checks(spec, "checks", &spec->checks, j, err)) < 0 ||
+	    (rc = set_checks(spec, "readiness", &spec->readiness, j, err)) < 0)
+		return rc;
+	json_object_set_new(j, "name",
+			    json_string("")); /* each instance's; kept by drop_defaults */
+	drop_defaults(j);
+	*out = spec->instance_base = TAKE_PTR(j);
+	return 0;
+}
+
+static int set_string(json_t *obj, const char *key, unsigned value)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u", value);
+	return json_object_set_new(obj, key, json_string(buf));
+}
+
+int app_instance_spec(struct app_spec *spec, unsigned index, uint32_t version, const uint16_t *want,
+		      json_t **out, struct acre_error *err)
 {
 	char name[ACRE_NAME_MAX + 1];
 	int rc;
@@ -170,32 +203,32 @@ int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t vers
 				      "instance %u of %s: out of range (its name would pass %d "
 				      "characters)",
 				      index, spec->name, ACRE_NAME_MAX);
-	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&spec->slice);
+	const json_t *base;
+	if ((rc = instance_base(spec, &base, err)) < 0)
+		return rc;
+	_cleanup_json_ json_t *j = json_deep_copy(base);
 	if (!j)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	json_t *env = json_object_get(j, "env"), *net = json_object_get(j, "network");
-	if ((rc = set_env(spec, index, env, err)) < 0)
-		return rc;
-	json_object_set_new(j, "name", json_string(name));
-	json_object_set_new(j, "restart", json_string("never"));
-	json_object_set_new(j, "labels", labels(spec, index, version));
+	json_t *env = json_object_get(j, "env"), *labels = json_object_get(j, "labels");
+	if (!env)
+		json_object_set_new(j, "env", env = json_object());
+	if (!env || set_string(env, APP_ENV_INSTANCE, index) < 0 ||
+	    set_string(env, APP_ENV_INSTANCES, spec->instances) < 0 ||
+	    set_string(labels, APP_LABEL_INSTANCE, index) < 0 ||
+	    set_string(labels, APP_LABEL_VERSION, version) < 0 ||
+	    json_object_set_new(j, "name", json_string(name)) < 0)
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	json_t *picked = host_ports(spec, want);
 	if (json_array_size(picked))
 		json_object_set_new(j, "host_ports", picked);
 	else
 		json_decref(picked);
-	if (spec->npublish)
-		json_object_set_new(net, "publish", publish(spec));
-	if ((rc = set_checks(spec, "checks", &spec->checks, j, err)) < 0 ||
-	    (rc = set_checks(spec, "readiness", &spec->readiness, j, err)) < 0)
-		return rc;
 	if (spec->nvolumes) {
 		json_t *volumes;
 		if ((rc = app_instance_volumes(spec, index, &volumes, err)) < 0)
 			return rc;
 		json_object_set_new(j, "volumes", volumes);
 	}
-	drop_defaults(j);
 	*out = TAKE_PTR(j);
 	return 0;
 }

@@ -246,6 +246,7 @@ void app_spec_free(struct app_spec *spec)
 	app_checks_free(spec);
 	app_volumes_free(spec);
 	json_decref(spec->labels);
+	json_decref(spec->instance_base);
 	acre_strv_free(spec->dependencies);
 	memset(spec, 0, sizeof(*spec));
 }

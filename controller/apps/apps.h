@@ -137,6 +137,11 @@ struct app_spec {
 	struct app_amount min_healthy, max_surge, max_unavailable;
 	unsigned history;
 	bool auto_rollback;
+	/*
+	 * app_instance_spec's, made on its first call: what every instance's
+	 * slice spec has, so that each instance adds only what is its own.
+	 */
+	json_t *instance_base;
 };
 
 /*
@@ -196,8 +201,8 @@ int app_volume_name(const struct app_spec *spec, size_t i, unsigned index, char 
  * the instance to; want[i], when not 0, is asked for first (the one the
  * instance had); want may be NULL.
  */
-int app_instance_spec(const struct app_spec *spec, unsigned index, uint32_t version,
-		      const uint16_t *want, json_t **out, struct acre_error *err);
+int app_instance_spec(struct app_spec *spec, unsigned index, uint32_t version, const uint16_t *want,
+		      json_t **out, struct acre_error *err);
 
 /* ---- dependencies (app_deps.c) ------------------------------------------------------------ */
 

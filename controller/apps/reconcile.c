@@ -324,7 +324,16 @@ static void start(struct pass *p, unsigned index, uint32_t version)
 	if ((pin && (rc = pin_to_node(&pl, pin, &err)) < 0) ||
 	    (rc = app_instance_spec(spec, index, version, slot->host_ports, &json, &err)) < 0)
 		goto fail;
-	rc = pool_slice_create(p->a->pool, json, &pl, &sl, &err);
+	/*
+	 * The template was checked with the app and the instance adds only what
+	 * the app made: the pool takes it as the template says, not parsed again.
+	 */
+	struct acre_slice_spec known = spec->slice; /* a view: nothing of it is freed here */
+	app_instance_name(spec, index, known.name, sizeof(known.name));
+	known.restart = ACRE_RESTART_NEVER;
+	known.restart_max = 0;
+	known.labels = json_object_get(json, "labels");
+	rc = pool_slice_create_known(p->a->pool, json, &known, &pl, &sl, &err);
 	json_decref(json);
 	if (rc < 0)
 		goto fail;

@@ -106,64 +106,44 @@ static struct pool_slice *make(struct pool *p, const char *name, json_t *spec_js
 	return sl;
 }
 
-int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_placement *placement,
-		      struct pool_slice **out, struct acre_error *err)
+/* The new slice from its spec, parsed (spec) and as given (spec_json); hp its host ports, taken. */
+static int create(struct pool *p, json_t *spec_json, const struct acre_slice_spec *spec,
+		  struct pool_host_ports *hp, const struct acre_placement *placement,
+		  struct pool_slice **out, struct acre_error *err)
 {
-	static const struct acre_placement anywhere;
-	if (!placement)
-		placement = &anywhere;
-	*out = NULL;
-	/* Host ports asked for: the spec is checked as it will be once they are picked. */
-	_cleanup_free_ struct pool_host_ports *hp = NULL;
-	_cleanup_json_ json_t *whole = NULL;
-	int rc = pool_host_ports_parse(json_object_get(spec_json, "host_ports"), &hp, err);
-	if (rc < 0)
-		return acre_error_prefix(err, "spec");
-	if (!hp) {
-		json_object_del(spec_json, "host_ports"); /* [] asks for none: not for the node */
-	} else {
-		if (!(whole = json_deep_copy(spec_json)))
-			return acre_error_set(err, ENOMEM, NULL, "out of memory");
-		if ((rc = pool_host_ports_apply(whole, hp, err)) < 0)
-			return rc;
-	}
-	struct acre_slice_spec spec;
-	rc = acre_slice_spec_parse(whole ? whole : spec_json, &spec, err);
-	if (rc < 0)
-		return acre_error_prefix(err, "spec");
-	if (hp && spec.net_mode != ACRE_NET_HOST) {
-		acre_slice_spec_free(&spec);
+	_cleanup_free_ struct pool_host_ports *ports = hp;
+	if (hp && spec->net_mode != ACRE_NET_HOST)
 		return acre_error_set(err, EINVAL, "spec.host_ports",
 				      "spec.host_ports: ports of the node's --port-range need "
 				      "network.mode host");
-	}
 	char name[ACRE_NAME_MAX + 1];
-	if (spec.name[0])
-		snprintf(name, sizeof(name), "%s", spec.name);
+	if (spec->name[0])
+		snprintf(name, sizeof(name), "%s", spec->name);
 	else
 		pool_slice_name_generate(p, name, sizeof(name));
 	struct pool_slice *sl = pool_slice_find(p, name);
 	struct pool_node *node = NULL;
 	struct acre_error why = {0};
+	int rc;
 	pool_binaries_note(p, placement); /* nodes are asked, and answer after this pass */
 	if (sl) {
 		rc = acre_error_set(
 			err, EEXIST, "name",
 			"slice %s already exists in the pool (state %s); remove it first", name,
 			acre_slice_state_name(sl->state));
-	} else if ((rc = pool_net_check_create(p, name, &spec, err)) < 0) {
+	} else if ((rc = pool_net_check_create(p, name, spec, err)) < 0) {
 		/* err says which name and why */
-	} else if ((rc = choose(p, &spec, placement, hp ? hp->n : 0, &node, &why)) < 0) {
+	} else if ((rc = choose(p, spec, placement, hp ? hp->n : 0, &node, &why)) < 0) {
 		*err = why;
-	} else if (!spec.name[0] && json_object_set_new(spec_json, "name", json_string(name)) < 0) {
+	} else if (!spec->name[0] &&
+		   json_object_set_new(spec_json, "name", json_string(name)) < 0) {
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
-	} else if (!(sl = make(p, name, spec_json, &spec, placement))) {
+	} else if (!(sl = make(p, name, spec_json, spec, placement))) {
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
-	acre_slice_spec_free(&spec);
 	if (rc < 0)
 		return rc;
-	sl->host_ports = TAKE_PTR(hp);
+	sl->host_ports = TAKE_PTR(ports);
 	if (node && pool_place_assign(p, sl, node, false) < 0) {
 		snprintf(why.message, sizeof(why.message),
 			 "no free port in the --port-range %u-%u of node %s", node->sn.port_first,
@@ -180,6 +160,56 @@ int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_place
 		 acre_slice_state_name(sl->state), sl->node ? sl->node->id : "-");
 	*out = sl;
 	return 0;
+}
+
+/* Its "host_ports" read; [] asks for none and goes (not for the node). */
+static int host_ports_of(json_t *spec_json, struct pool_host_ports **hp, struct acre_error *err)
+{
+	int rc = pool_host_ports_parse(json_object_get(spec_json, "host_ports"), hp, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "spec");
+	if (!*hp)
+		json_object_del(spec_json, "host_ports");
+	return 0;
+}
+
+int pool_slice_create(struct pool *p, json_t *spec_json, const struct acre_placement *placement,
+		      struct pool_slice **out, struct acre_error *err)
+{
+	static const struct acre_placement anywhere;
+	*out = NULL;
+	struct pool_host_ports *hp = NULL;
+	_cleanup_json_ json_t *whole = NULL;
+	int rc = host_ports_of(spec_json, &hp, err);
+	if (rc < 0)
+		return rc;
+	/* Host ports asked for: the spec is checked as it will be once they are picked. */
+	if (hp && (!(whole = json_deep_copy(spec_json)) ||
+		   (rc = pool_host_ports_apply(whole, hp, err)) < 0)) {
+		free(hp);
+		return whole ? rc : acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
+	struct acre_slice_spec spec;
+	if ((rc = acre_slice_spec_parse(whole ? whole : spec_json, &spec, err)) < 0) {
+		free(hp);
+		return acre_error_prefix(err, "spec");
+	}
+	rc = create(p, spec_json, &spec, hp, placement ? placement : &anywhere, out, err);
+	acre_slice_spec_free(&spec);
+	return rc;
+}
+
+int pool_slice_create_known(struct pool *p, json_t *spec_json, const struct acre_slice_spec *known,
+			    const struct acre_placement *placement, struct pool_slice **out,
+			    struct acre_error *err)
+{
+	static const struct acre_placement anywhere;
+	*out = NULL;
+	struct pool_host_ports *hp = NULL;
+	int rc = host_ports_of(spec_json, &hp, err);
+	if (rc < 0)
+		return rc;
+	return create(p, spec_json, known, hp, placement ? placement : &anywhere, out, err);
 }
 
 static bool ending(int sig)
