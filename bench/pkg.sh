@@ -10,9 +10,10 @@
 # The floor, in the same run: the same command with the same environment (read from the
 # install's app spec: its env, ACRE_INSTANCE, PORT_<NAME>, HOSTNAME), as the same user,
 # every instance started at once by hand, each in a network namespace of its own on the
-# pool's bridge with a private /tmp, its volume's path on a fresh directory and the
-# members' stable names (NAME-N.acre) in an /etc/hosts of its own; no limits.  The probe
-# runs in node 1's namespace every 100 ms, against the instances' addresses, for both.
+# pool's bridge with a private /tmp, its volume's path on a fresh directory, the host's
+# root read-only and the members' stable names (NAME-N.acre) in an /etc/hosts of its own;
+# no limits.  The probe runs in node 1's namespace every 100 ms, against the instances'
+# addresses, for both.
 # acre's time runs to both `pkg install` returning (the install running: every instance
 # healthy by its own checks) and the probe answering; each is printed too.
 # Uninstall: from `acre pkg uninstall` until no install, app, slice, volume or cgroup of
@@ -96,10 +97,12 @@ hand_start() {
 	for i in $(seq 0 $((n - 1))); do
 		dir=$TEST_DIR/hand/$i
 		# ip netns exec: a mount namespace of its own (the hosts file bound on /etc/hosts),
-		# where the volume's path and /tmp are bound on the instance's directories.
+		# where the volume's path and /tmp are bound on the instance's directories and the
+		# root is read-only, as in a slice (nothing of the host's is written).
 		# shellcheck disable=SC2016 # the inner shell's arguments
 		ip netns exec "$(hand_ns "$i")" sh -c \
-			'set -e; [ -z "$3" ] || mount --bind "$2" "$3"; mount --bind "$1" /tmp; shift 3; exec "$@"' \
+			'set -e; [ -z "$3" ] || mount --bind "$2" "$3"; mount --bind "$1" /tmp
+			mount -o remount,bind,ro /; shift 3; exec "$@"' \
 			sh "$dir/tmp" "$dir/vol" "$vol" \
 			setpriv --reuid "$uid" --regid "$gid" --init-groups env -i \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/ \
