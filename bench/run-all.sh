@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-for b in launch.sh density.sh net-overhead.sh net-bridge.sh net-pool.sh dns.sh vip.sh pool/run.sh; do
+for b in launch.sh density.sh net-overhead.sh net-bridge.sh net-pool.sh dns.sh vip.sh pkg.sh pool/run.sh; do
 	[ -x "$b" ] || continue
 	echo "== bench/$b"
 	./"$b" || status=1
