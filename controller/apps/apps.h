@@ -243,6 +243,8 @@ struct app_versions {
  */
 int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
 		     uint32_t *number, struct acre_error *err);
+/* Whether spec is the newest version's (what app_versions_add would not add). */
+bool app_versions_is_latest(const struct app_versions *h, const struct app_spec *spec);
 /*
  * A restart: the newest spec again as a new version whose instances are
  * new (its instance_version is its own number), so every instance is

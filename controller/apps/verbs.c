@@ -172,6 +172,17 @@ static int change(struct apps *a, struct app *app, struct app_spec *spec, const 
 		  bool restart, bool force, struct deploy **d, struct acre_error *err)
 {
 	*d = NULL;
+	/*
+	 * Forced to the spec the app already goes to (an install taking its app
+	 * back to the version the app is rolling back to by itself): the
+	 * running deployment is the change asked for, followed, not cancelled.
+	 */
+	if (force && !restart && !app->removing && app->dep && app->dep->state == DEPLOY_RUNNING &&
+	    app_versions_is_latest(&app->versions, spec)) {
+		app_spec_free(spec);
+		*d = app->dep;
+		return 0;
+	}
 	int rc = busy(a, app, force, err);
 	if (rc == 0)
 		rc = apply(a, app, spec, kind, restart, d, err);
