@@ -694,6 +694,7 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 		.rollback_to = app->dep ? app->rollback_to : 0,
 		.auto_rollback = app->spec.auto_rollback,
 		.ordered = app->spec.ordered,
+		.bound = app->spec.nvolumes > 0,
 		.min_healthy = app->spec.min_healthy,
 		.max_surge = app->spec.max_surge,
 		.instances = p.inst,
