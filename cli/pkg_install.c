@@ -50,8 +50,8 @@ static void last_steps(struct cli *cli, json_t *seen)
 {
 	const char *id;
 	json_t *n;
-	void *tmp;
-	json_object_foreach_safe (seen, tmp, id, n)
+	/* deployment_steps sets the key it is on: a value replaced, the keys unchanged. */
+	json_object_foreach (seen, id, n)
 		deployment_steps(cli, id, seen);
 }
 

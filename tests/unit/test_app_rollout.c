@@ -476,8 +476,8 @@ static void test_bound(void **state)
 	for (unsigned n = 1; n <= 3; n += 2) {
 		struct sim s;
 		struct app_plan p;
-		struct run r = {.wanted = n, .target = 2, .min = all, .surge = count_of(1),
-				.bound = true};
+		struct run r = {
+			.wanted = n, .target = 2, .min = all, .surge = count_of(1), .bound = true};
 		sim_init(&s, n, 1);
 		plan(&s, &r, &p);
 		assert_int_equal(p.max_surge, 0);
