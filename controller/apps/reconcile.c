@@ -744,6 +744,8 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 	if (app->removing && p.ninst == 0 && p.settled) {
 		if (!app->keep_volumes)
 			remove_volumes(&p);
+		else
+			app_kept_volumes_record(a, app);
 		deploy_end(a, app, DEPLOY_SUCCEEDED, "");
 		app_changed(a, app, "removed");
 		goto out;

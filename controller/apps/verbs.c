@@ -264,6 +264,8 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 	}
 	app->stopped_instances = -1;
 	app->created_at = acre_now_ms();
+	if (spec.nvolumes)
+		app_kept_volumes_claim(a, app);
 	struct deploy *d = NULL;
 	if ((rc = apply(a, app, &spec, "create", false, &d, err)) < 0) {
 		app_spec_free(&spec);
