@@ -18,7 +18,7 @@
 #    volume kept and found again by a reinstall.
 # ACRE_PKG_TEST=nginx,etcd picks some (haproxy needs nginx).  Timings are printed as
 # "timing: PHASE N ms".
-# limit: 420
+# limit: 300
 . "$(dirname "$0")/apps_lib.sh"
 
 require curl nc
