@@ -14,8 +14,8 @@
 #    `acre pkg list` says it rolled back and why;
 #  - each install uninstalled: no install, app, slice, volume, host port, DNS name, VIP,
 #    cgroup (on every node, under the test's own roots) or artifact cache entry of it left,
-#    and every other install's slices untouched; postgresql first with --keep-volumes, its
-#    volume kept and found again by a reinstall.
+#    every other install's slices untouched and its apps healthy; postgresql first with
+#    --keep-volumes, its volume kept and found again by a reinstall (on its node).
 # ACRE_PKG_TEST=nginx,etcd picks some (haproxy needs nginx).  Timings are printed as
 # "timing: PHASE N ms".
 # limit: 300
@@ -355,6 +355,8 @@ uninstall() {
 	wait_for "[ -z \"\$(leftovers $name '$apps' '$slices' '$cgs' $keep)\" ]" 10 ||
 		fail "uninstall $name left: $(leftovers "$name" "$apps" "$slices" "$cgs" "$keep")"
 	assert_eq "$(others "$name")" "$before" "the other installs' slices after uninstalling $name"
+	assert_eq "$(api GET /v1/apps | jq -r '.apps[] | select(.state != "running" or .healthy != .instances) |
+		"\(.name) \(.state) \(.healthy)/\(.instances)"')" "" "the other installs' apps healthy after uninstalling $name"
 	phase "uninstall $name"
 }
 
@@ -373,6 +375,8 @@ if wanted postgresql; then
 	assert_eq "$found" 1 "db's volume kept on one node (its instance was on $vol_node)"
 	install db postgresql --set volume_size=256M --set memory=256M --set shared_buffers=32MB
 	installed db
+	assert_eq "$(api GET /v1/apps/db | jq -r '.instances_detail[0].node')" "$vol_node" \
+		"db-0 installed again on its volume's node"
 	wait_for '[ "$(kept)" = "on the volume" ]' 20 || fail "the reinstall does not find the table: $(kept)"
 	phase "postgresql reinstall"
 	uninstall db
