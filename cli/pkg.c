@@ -126,8 +126,8 @@ static int pkg_list(struct cli *cli, int argc, char **argv)
 		output_json(cli, list);
 		return 0;
 	}
-	static const char *const headers[] = {"NAME",  "PACKAGE", "VERSION", "REVISION",
-					      "STATE", "APPS",	  "UPDATED", NULL};
+	static const char *const headers[] = {"NAME", "PACKAGE", "VERSION", "REVISION", "STATE",
+					      "APPS", "UPDATED", "REASON",  NULL};
 	struct table *t = table_new(headers);
 	size_t i;
 	json_t *in;
@@ -138,18 +138,26 @@ static int pkg_list(struct cli *cli, int argc, char **argv)
 		strings(json_object_get(in, "apps"), apps, sizeof(apps));
 		render_age(json_object_get(in, "updated_at"), updated, sizeof(updated));
 		json_t *op = json_object_get(in, "operation");
+		json_t *last = json_object_get(in, "last_operation");
+		const char *result = render_str(last, "result");
 		if (json_is_object(op))
 			snprintf(state, sizeof(state), "%s (%s)", render_str(in, "state"),
 				 render_str(op, "id"));
+		else if (*result && strcmp(result, "succeeded")) /* how the last one ended */
+			snprintf(state, sizeof(state), "%s (%s %s)", render_str(in, "state"),
+				 render_str(last, "kind"),
+				 !strcmp(result, "rolled_back") ? "rolled back" : result);
 		else
 			snprintf(state, sizeof(state), "%s", render_str(in, "state"));
+		const char *reason = render_str(in, "reason");
 		const char *cells[] = {render_str(in, "name"),
 				       render_str(in, "package"),
 				       render_str(in, "version"),
 				       rev,
 				       state,
 				       *apps ? apps : "-",
-				       updated};
+				       updated,
+				       *reason ? reason : "-"};
 		table_add(t, cells);
 	}
 	table_print(t, stdout);

@@ -41,6 +41,20 @@ static void deployment_steps(struct cli *cli, const char *id, json_t *seen)
 		json_object_set_new(seen, id, json_integer((json_int_t)json_array_size(steps)));
 }
 
+/*
+ * The steps the deployments followed took after the last poll: the
+ * operation ended with them (a deployment's last step, "healthy and
+ * ready", is what ends it).
+ */
+static void last_steps(struct cli *cli, json_t *seen)
+{
+	const char *id;
+	json_t *n;
+	/* deployment_steps sets the key it is on: a value replaced, the keys unchanged. */
+	json_object_foreach (seen, id, n)
+		deployment_steps(cli, id, seen);
+}
+
 /* 0 when the operation succeeded (an uninstall: the install is gone), else 1; 130 stopped. */
 static int follow(struct cli *cli, const char *name, const char *op_id)
 {
@@ -87,6 +101,8 @@ static int follow(struct cli *cli, const char *name, const char *op_id)
 			continue;
 		}
 		json_t *last = json_object_get(in, "last_operation");
+		if (cli->output == OUTPUT_TABLE)
+			last_steps(cli, seen);
 		if (cli->output != OUTPUT_TABLE)
 			output_json(cli, in);
 		if (json_is_object(op)) {

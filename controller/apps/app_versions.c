@@ -116,6 +116,13 @@ int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_
 	return rc < 0 ? rc : 1;
 }
 
+bool app_versions_is_latest(const struct app_versions *h, const struct app_spec *spec)
+{
+	const struct app_version *latest = app_versions_latest(h);
+	_cleanup_json_ json_t *j = latest ? app_spec_to_json(spec) : NULL;
+	return j && json_equal(latest->spec, j);
+}
+
 int app_versions_restart(struct app_versions *h, unsigned history, int64_t now, uint32_t *number,
 			 struct acre_error *err)
 {

@@ -208,6 +208,8 @@ int apps_open(struct pool *p, const struct apps_options *o, struct apps **out,
 		rc = apps_store_open(a, err);
 	if (rc == 0 && pool_store(p))
 		rc = apps_store_load(a, err);
+	if (rc == 0 && pool_store(p))
+		rc = app_kept_volumes_load(a, err);
 	struct pool_subscriber s = {
 		.changed = changed, .committing = committing, .committed = committed, .ud = a};
 	if (rc == 0 && pool_subscribe(p, &s) < 0)
@@ -236,6 +238,7 @@ void apps_close(struct apps *a)
 	for (size_t i = 0; i < a->drains.n; i++)
 		free(a->drains.v[i]);
 	acre_vec_free(&a->drains);
+	json_decref(a->kept);
 	apps_store_close(a);
 	free(a);
 }

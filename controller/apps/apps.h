@@ -248,6 +248,8 @@ struct app_versions {
  */
 int app_versions_add(struct app_versions *h, const struct app_spec *spec, int64_t now,
 		     uint32_t *number, struct acre_error *err);
+/* Whether spec is the newest version's (what app_versions_add would not add). */
+bool app_versions_is_latest(const struct app_versions *h, const struct app_spec *spec);
 /*
  * A restart: the newest spec again as a new version whose instances are
  * new (its instance_version is its own number), so every instance is
@@ -323,6 +325,13 @@ struct app_rollout {
 	uint32_t rollback_to; /* the instance_version of the last healthy version; 0: none */
 	bool auto_rollback;
 	bool ordered;
+	/*
+	 * Each instance is its volumes (the app has some): a stand-in would
+	 * start on volumes of its own, empty, and serve them under the app's
+	 * name.  So no surge: one instance at a time is stopped and started
+	 * again on its own, whatever max_surge and min_healthy say.
+	 */
+	bool bound;
 	struct app_amount min_healthy, max_surge;
 	const struct app_instance *instances; /* at most one per index (see app_surplus_choose) */
 	size_t ninstances;

@@ -703,6 +703,7 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 		.rollback_to = app->dep ? app->rollback_to : 0,
 		.auto_rollback = app->spec.auto_rollback,
 		.ordered = app->spec.ordered,
+		.bound = app->spec.nvolumes > 0,
 		.min_healthy = app->spec.min_healthy,
 		.max_surge = app->spec.max_surge,
 		.instances = p.inst,
@@ -752,6 +753,8 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 	if (app->removing && p.ninst == 0 && p.settled) {
 		if (!app->keep_volumes)
 			remove_volumes(&p);
+		else
+			app_kept_volumes_record(a, app);
 		deploy_end(a, app, DEPLOY_SUCCEEDED, "");
 		app_changed(a, app, "removed");
 		goto out;

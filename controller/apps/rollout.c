@@ -327,7 +327,10 @@ int app_rollout_plan(const struct app_rollout *r, struct app_plan *plan, struct 
 				      APP_INSTANCES_MAX);
 	s.min = plan->min_healthy = app_amount_resolve(&r->min_healthy, r->wanted, true, true);
 	s.surge = plan->max_surge =
-		r->ordered ? 0 : app_amount_resolve(&r->max_surge, r->wanted, true, false);
+		r->ordered || r->bound ? 0
+				       : app_amount_resolve(&r->max_surge, r->wanted, true, false);
+	if (r->bound && !r->ordered && r->wanted && s.min >= r->wanted)
+		s.min = plan->min_healthy = r->wanted - 1; /* one down at a time, no stand-in */
 	int rc = build_slots(&s, err);
 	if (rc < 0)
 		goto out;

@@ -121,6 +121,8 @@ struct apps {
 	ACRE_VEC(struct app *) gone; /* removed this pass: deleted at the commit */
 	ACRE_VEC(char *) drains;     /* nodes being drained */
 	bool drains_dirty;
+	json_t *kept; /* kept_volumes.c: {"APP": [{"index", "volume_node"}]} */
+	bool kept_dirty;
 	int64_t next_deploy_id;
 	struct sqlite3_stmt *put_app, *del_app, *put_deploy, *del_deploys, *put_drains;
 };
@@ -160,6 +162,15 @@ void deploy_free(struct deploy *d);
 struct deploy *apps_deploy_find(struct apps *a, int64_t id, struct app **owner);
 
 /* store.c: the rows. */
+/* kept_volumes.c: the volumes' nodes of an app removed with keep_volumes, for the next of its name.
+ */
+void app_kept_volumes_record(struct apps *a, const struct app *app);
+/* Each slot of app (just made) where its volumes are, if an app of its name kept them. */
+void app_kept_volumes_claim(struct apps *a, struct app *app);
+int app_kept_volumes_load(struct apps *a, struct acre_error *err);
+/* In the store's transaction, when something changed. */
+int app_kept_volumes_write(struct apps *a, struct acre_error *err);
+
 int apps_store_open(struct apps *a, struct acre_error *err);
 int apps_store_load(struct apps *a, struct acre_error *err);
 int apps_store_write(struct apps *a, struct acre_error *err);

@@ -325,7 +325,7 @@ static int write_drains(struct apps *a, struct acre_error *err)
 
 static bool any_dirty(const struct apps *a)
 {
-	if (a->gone.n || a->drains_dirty)
+	if (a->gone.n || a->drains_dirty || a->kept_dirty)
 		return true;
 	for (size_t i = 0; i < a->apps.n; i++) {
 		const struct app *app = a->apps.v[i];
@@ -358,5 +358,7 @@ int apps_store_write(struct apps *a, struct acre_error *err)
 	}
 	if (rc == 0 && a->drains_dirty)
 		rc = write_drains(a, err);
+	if (rc == 0)
+		rc = app_kept_volumes_write(a, err);
 	return rc;
 }

@@ -172,6 +172,17 @@ static int change(struct apps *a, struct app *app, struct app_spec *spec, const 
 		  bool restart, bool force, struct deploy **d, struct acre_error *err)
 {
 	*d = NULL;
+	/*
+	 * Forced to the spec the app already goes to (an install taking its app
+	 * back to the version the app is rolling back to by itself): the
+	 * running deployment is the change asked for, followed, not cancelled.
+	 */
+	if (force && !restart && !app->removing && app->dep && app->dep->state == DEPLOY_RUNNING &&
+	    app_versions_is_latest(&app->versions, spec)) {
+		app_spec_free(spec);
+		*d = app->dep;
+		return 0;
+	}
 	int rc = busy(a, app, force, err);
 	if (rc == 0)
 		rc = apply(a, app, spec, kind, restart, d, err);
@@ -253,6 +264,8 @@ int apps_create(struct apps *a, const json_t *json, const struct apps_request *r
 	}
 	app->stopped_instances = -1;
 	app->created_at = acre_now_ms();
+	if (spec.nvolumes)
+		app_kept_volumes_claim(a, app);
 	struct deploy *d = NULL;
 	if ((rc = apply(a, app, &spec, "create", false, &d, err)) < 0) {
 		app_spec_free(&spec);

@@ -256,6 +256,7 @@ static json_t *plan_json(struct apps *a, const struct app *app, const struct dep
 		.rollback_to = app->rollback_to,
 		.auto_rollback = app->spec.auto_rollback,
 		.ordered = app->spec.ordered,
+		.bound = app->spec.nvolumes > 0,
 		.min_healthy = app->spec.min_healthy,
 		.max_surge = app->spec.max_surge,
 		.instances = inst,

@@ -244,6 +244,8 @@ static void op_watch(struct installs *s, struct install *in, json_t *op, bool *d
 			return;
 		}
 		const char *state = json_string_value(json_object_get(d, "state"));
+		const char *waiting = json_string_value(json_object_get(d, "waiting_for"));
+		waiting = waiting ? waiting : "";
 		relay_steps(s, in, app, id, state, json_object_get(d, "steps"), steps);
 		if (strcmp(state, "succeeded")) {
 			*done = false;
@@ -251,11 +253,9 @@ static void op_watch(struct installs *s, struct install *in, json_t *op, bool *d
 				snprintf(why, len, "app %s: deployment %s %s: %s", app,
 					 json_string_value(id), state,
 					 json_string_value(json_object_get(d, "reason")));
-			else if (!strcmp(state, "running"))
+			else if (!strcmp(state, "running") && *waiting)
 				json_object_set_new(op, "waiting_for",
-						    json_pack("s++", app, ": ",
-							      json_string_value(json_object_get(
-								      d, "waiting_for"))));
+						    json_pack("s++", app, ": ", waiting));
 		}
 		json_decref(d);
 	}

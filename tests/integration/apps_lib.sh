@@ -5,18 +5,20 @@
 # in zones a, b and c; an HTTP server as an app's template; and small readers of the API.
 . "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 
+# apps_pool [NODE-ARGS...]: the pool, each node started with NODE-ARGS too; a deployment step
+# may go without progress for APPS_STEP_DEADLINE (default 12s) before it fails.
 apps_pool() {
 	cluster_init
 	require dig nsenter
 	T0=$(now_ms)
 	[ -n "$(cgroup_v2_mount)" ] || skip "no cgroup v2 tree"
-	CTL_ARGS=(--node-timeout 2s --lost-after 6s --deployment-step-deadline 12s)
+	CTL_ARGS=(--node-timeout 2s --lost-after 6s --deployment-step-deadline "${APPS_STEP_DEADLINE:-12s}")
 	pool_net_ctl_args host-gw
 	net_setup 3
 	make_certs
 	start_controller
 	zones=(x a b c)
-	for i in 1 2 3; do start_node "$i" --resolv-conf /dev/null --attr "zone=${zones[$i]}"; done
+	for i in 1 2 3; do start_node "$i" --resolv-conf /dev/null --attr "zone=${zones[$i]}" "$@"; done
 	wait_for '[ "$(api GET /v1/nodes | jq "[.nodes[] | select(.state == \"ready\")] | length")" = 3 ]' 15 ||
 		fail "the nodes are not ready: $(api GET /v1/nodes)"
 }

@@ -133,7 +133,7 @@ static void advance(struct sim *s)
 struct run {
 	unsigned wanted;
 	uint32_t target, rollback_to;
-	bool ordered, auto_rollback;
+	bool ordered, auto_rollback, bound;
 	struct app_amount min, surge;
 };
 
@@ -145,6 +145,7 @@ static struct app_rollout rollout_of(const struct sim *s, const struct run *r)
 		.rollback_to = r->rollback_to,
 		.auto_rollback = r->auto_rollback,
 		.ordered = r->ordered,
+		.bound = r->bound,
 		.min_healthy = r->min,
 		.max_surge = r->surge,
 		.instances = s->inst,
@@ -464,6 +465,40 @@ static void test_ordered(void **state)
 	app_plan_free(&p);
 }
 
+/*
+ * Instances bound to their volumes are replaced in place, one at a time:
+ * no stand-in (it would serve volumes of its own, empty), whatever
+ * max_surge and min_healthy say.
+ */
+static void test_bound(void **state)
+{
+	(void)state;
+	for (unsigned n = 1; n <= 3; n += 2) {
+		struct sim s;
+		struct app_plan p;
+		struct run r = {
+			.wanted = n, .target = 2, .min = all, .surge = count_of(1), .bound = true};
+		sim_init(&s, n, 1);
+		plan(&s, &r, &p);
+		assert_int_equal(p.max_surge, 0);
+		assert_int_equal(p.nactions, 1);
+		assert_int_equal(p.actions[0].kind, APP_ACTION_STOP);
+		app_plan_free(&p);
+		for (unsigned round = 0; round < 40; round++) {
+			for (size_t k = 0; k < s.n; k++)
+				assert_true(s.inst[k].index < n);
+			plan(&s, &r, &p);
+			bool end = p.state == APP_PLAN_DONE;
+			app_plan_free(&p);
+			if (end)
+				break;
+			advance(&s);
+		}
+		assert_settled(&s, n, 2);
+		assert_true(s.max_live <= n);
+	}
+}
+
 static void test_rollback(void **state)
 {
 	(void)state;
@@ -750,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_surge_arithmetic),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_ordered),
+		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_no_progress),
 		cmocka_unit_test(test_edges),

@@ -475,6 +475,69 @@ static void test_suspect_node_kills_nothing(void **state)
 	assert_true(!sl || sl->id != ids[1] || sl->desired != POOL_DESIRED_RUN);
 }
 
+/* The node of the first slice of app, or NULL. */
+static int node_of(struct pool_slice *sl, void *ud)
+{
+	const struct pool_node **n = ud;
+	if (!*n)
+		*n = sl->node;
+	return 0;
+}
+
+static const struct pool_node *app_node(struct world *w, const char *app)
+{
+	char text[64];
+	snprintf(text, sizeof(text), "acre.app=%s", app);
+	struct pool_label_filter f = {0};
+	assert_int_equal(pool_label_filter_add(&f, text, NULL), 0);
+	const struct pool_node *n = NULL;
+	pool_slices_labelled(w->p, &f, node_of, &n);
+	return n;
+}
+
+/*
+ * An app removed with its volumes kept and made again goes where its
+ * volumes are: while that node is cordoned its instance waits, on no other
+ * node, and once uncordoned it starts there.
+ */
+static void test_kept_volumes_found_again(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	json_t *reply = NULL;
+	struct apps_request r = {.name = "db"};
+	json_t *s = spec("db", 1, "1");
+	json_object_set_new(
+		s, "volumes",
+		json_pack("[{s:s,s:s,s:s}]", "name", "data", "size", "64M", "path", "/data"));
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	const struct pool_node *had = app_node(w, "db");
+	assert_non_null(had);
+	struct pool_node *held = (struct pool_node *)had, *other = w->n[had == w->n[0] ? 1 : 0];
+	r.keep_volumes = true;
+	assert_int_equal(apps_remove(w->a, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	assert_int_equal(apps_show(w->a, "db", &reply, &err), -ENOENT);
+	pool_node_cordon(w->p, held, true);
+	r.keep_volumes = false;
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	unsigned running = 0;
+	assert_int_equal(count_slices(w, "db", &running), 1);
+	assert_int_equal(running, 0);
+	assert_ptr_not_equal(app_node(w, "db"), other);
+	pool_node_cordon(w->p, held, false);
+	settle(w);
+	assert_int_equal(count_slices(w, "db", &running), 1);
+	assert_int_equal(running, 1);
+	assert_ptr_equal(app_node(w, "db"), held);
+	json_decref(s);
+}
+
 int main(void)
 {
 	acre_log_set_level(ACRE_LOG_ERROR);
@@ -485,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_start_and_crash_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_up_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suspect_node_kills_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_volumes_found_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

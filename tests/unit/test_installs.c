@@ -381,6 +381,28 @@ static void test_failed_upgrade_rolls_back(void **state)
 	assert_string_equal(sget(out, "version"), "1.0.0");
 	assert_string_equal(sget(json_object_get(out, "last_operation"), "result"), "rolled_back");
 	json_decref(out);
+	/*
+	 * Rolled back means back: the app's own rollback deployment (its
+	 * failed instance stopped) is followed to its end, not cancelled.
+	 */
+	assert_int_equal(apps_show(w->a, "cache", &out, &err), 0);
+	const json_t *dep = json_object_get(out, "deployment");
+	assert_true(json_is_null(dep) || strcmp(sget(dep, "state"), "running"));
+	json_decref(out);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "cache-%d", i);
+		const struct pool_slice *sl = pool_slice_find(w->p, name);
+		const char *v = sl ? pool_slice_label(sl, "acre.version") : NULL;
+		if (v)
+			assert_string_not_equal(v, "2");
+	}
+	json_t *ds = apps_deployments_json(w->a, "cache", false);
+	size_t i;
+	json_t *d;
+	json_array_foreach (json_object_get(ds, "deployments"), i, d)
+		assert_string_not_equal(sget(d, "state"), "cancelled");
+	json_decref(ds);
 }
 
 /*
