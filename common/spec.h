@@ -236,6 +236,17 @@ json_t *acre_artifacts_to_json(const struct acre_slice_spec *spec);
 void acre_artifacts_free(struct acre_slice_spec *spec);
 /* The last part of the URI's path ("redis.tgz"), where a file not extracted is found. */
 const char *acre_artifact_file_name(const struct acre_artifact *a, char *buf, size_t len);
+/*
+ * checksum_file.c: the sum a project's published checksum file gives for
+ * the file name (its last part compared), hex_len hex digits (64 for
+ * SHA-256, 128 for SHA-512) into out (hex_len + 1 bytes), lower case.
+ * Reads "HEX  NAME" / "HEX *NAME", "SHA512 (NAME) = HEX", gpg's
+ * "NAME: HEX HEX ..." wrapped over indented lines, and a file of the sum
+ * alone.  -ENOENT when it lists none for the name, -EBADMSG when the line
+ * that names it holds no sum of that length.
+ */
+int acre_checksum_file_find(const char *text, const char *name, size_t hex_len, char *out,
+			    struct acre_error *err);
 
 /* spec_secrets.c: "secrets" of a spec; every error names the field, never a value. */
 int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);
