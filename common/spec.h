@@ -85,17 +85,22 @@ struct acre_volume {
 
 /*
  * An artifact (spec_artifacts.c): a file the node fetches before the launch
- * (file://, http://, https://), verified by its SHA-256, kept in the node's
- * cache by that checksum, extracted when it is a tar archive, and mounted
- * read-only at path in the slice (supervisor/fetch.c says how).
+ * (file://, http://, https://), verified by its SHA-256 (pinned) or by the
+ * sum the project's published checksum file gives (sha256_from,
+ * sha512_from), kept in the node's cache by its SHA-256, extracted when it
+ * is a tar archive, and mounted read-only at path in the slice
+ * (supervisor/fetch.c says how).
  */
 #define ACRE_ARTIFACTS_MAX    8
 #define ACRE_ARTIFACT_URI_MAX 2048
 #define ACRE_SHA256_HEX_LEN   64
+#define ACRE_SHA512_HEX_LEN   128
 struct acre_artifact {
 	char *uri;
-	char sha256[ACRE_SHA256_HEX_LEN + 1]; /* lower-case hex */
-	bool extract;			      /* a tar archive, unpacked; else the file itself */
+	char sha256[ACRE_SHA256_HEX_LEN + 1]; /* lower-case hex; "" when sum_from gives the sum */
+	char *sum_from; /* sha256_from or sha512_from: the URL of the project's checksum file */
+	bool sha512;	/* sum_from lists SHA-512 sums (sha512_from) */
+	bool extract;	/* a tar archive, unpacked; else the file itself */
 	char *path;
 };
 
