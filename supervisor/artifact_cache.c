@@ -71,7 +71,7 @@ int artifact_alias_write(const struct fetcher *f, const struct acre_artifact *a,
 	char key[FETCH_KEY_LEN + 1], alias[PATH_MAX], tmp[PATH_MAX];
 	artifact_key(a, key);
 	if (!artifact_path(f, key, NULL, alias, sizeof(alias)) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", f->dir, key, (int)getpid()) >=
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-alias-%s-%d", f->dir, key, (int)getpid()) >=
 		    sizeof(tmp))
 		return -ENAMETOOLONG;
 	unlink(tmp);
