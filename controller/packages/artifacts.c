@@ -149,8 +149,8 @@ int pkg_artifacts_parse(const json_t *j, struct pkg *pkg, struct acre_error *err
 			rc = parse_uri(v, where, &pkg->artifacts[i], err);
 		else
 			rc = acre_error_set(err, EINVAL, "artifacts",
-					    "%s: must have binary (with deb) or uri (with sha256 "
-					    "or sha256_from)",
+					    "%s: must have binary (with deb) or uri (with sha256, "
+					    "sha256_from or sha512_from)",
 					    where);
 		pkg->nartifacts = i + 1;
 		if (rc < 0)
@@ -185,7 +185,7 @@ static bool has_string(const json_t *a, const char *s)
 	return false;
 }
 
-static json_t *slice_artifact(const struct pkg_artifact *a)
+json_t *pkg_artifact_uri_json(const struct pkg_artifact *a)
 {
 	const char *key = a->sha256_from   ? "sha256_from"
 			  : a->sha512_from ? "sha512_from"
@@ -228,7 +228,7 @@ int pkg_artifacts_apply(const struct pkg *pkg, json_t *app, struct acre_error *e
 		if (!artifacts && !(artifacts = array_in(slice, "artifacts")))
 			return acre_error_set(err, EINVAL, "slice.artifacts",
 					      "app: slice.artifacts: must be an array");
-		if (json_array_append_new(artifacts, slice_artifact(a)) < 0)
+		if (json_array_append_new(artifacts, pkg_artifact_uri_json(a)) < 0)
 			return -ENOMEM;
 	}
 	/* A template without constraints of its own gets none but the binaries'. */

@@ -206,16 +206,7 @@ static json_t *artifact_json(const struct pkg_artifact *a)
 {
 	if (a->kind == PKG_ARTIFACT_BINARY)
 		return json_pack("{s:s, s:s}", "binary", a->binary, "deb", a->deb);
-	const char *key = a->sha256_from   ? "sha256_from"
-			  : a->sha512_from ? "sha512_from"
-					   : "sha256";
-	const char *sum = a->sha256_from   ? a->sha256_from
-			  : a->sha512_from ? a->sha512_from
-					   : a->sha256;
-	json_t *j = json_pack("{s:s, s:s, s:s}", "uri", a->uri, key, sum, "path", a->path);
-	if (j && a->extract >= 0)
-		json_object_set_new(j, "extract", json_boolean(a->extract));
-	return j;
+	return pkg_artifact_uri_json(a);
 }
 
 json_t *pkg_to_json(const struct pkg *pkg)
