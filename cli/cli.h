@@ -180,7 +180,8 @@ int run_placement_apply(int opt, const char *arg, json_t *placement, struct acre
 int run_volume_add(const char *arg, json_t *volumes, struct acre_error *err);
 /* --secret NAME=VALUE, --secret-file NAME=PATH (from_file) onto the spec's "secrets". */
 int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre_error *err);
-/* --artifact URI,sha256=HEX,path=PATH[,extract=BOOL] onto the spec's "artifacts". */
+/* --artifact URI,sha256=HEX (or sha256_from=URL, sha512_from=URL),path=PATH[,extract=BOOL]:
+ * "artifacts". */
 int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err);
 /* --env, --label K=V into an object. */
 int run_key_value(const char *arg, const char *flag, json_t *into, struct acre_error *err);

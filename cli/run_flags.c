@@ -287,11 +287,13 @@ int run_secret_add(const char *arg, bool from_file, json_t *secrets, struct acre
 /*
  * URI,sha256=HEX,path=PATH[,extract=true|false]: the URI is what comes
  * before the first of those keys (it may hold commas of its own); the
- * values are checked by the spec, which names the field.
+ * values are checked by the spec, which names the field.  sha256_from=URL
+ * or sha512_from=URL in place of sha256: the project's checksum file.
  */
 int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err)
 {
-	static const char *const keys[] = {",sha256=", ",path=", ",extract="};
+	static const char *const keys[] = {
+		",sha256=", ",sha256_from=", ",sha512_from=", ",path=", ",extract="};
 	const char *end = NULL;
 	for (size_t i = 0; i < ACRE_ARRAY_SIZE(keys); i++) {
 		const char *k = strstr(arg, keys[i]);
@@ -315,12 +317,13 @@ int run_artifact_add(const char *arg, json_t *artifacts, struct acre_error *err)
 		*eq = '\0';
 		if (!strcmp(kv, "extract") && (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
 			json_object_set_new(a, kv, json_boolean(!strcmp(eq + 1, "true")));
-		else if (!strcmp(kv, "sha256") || !strcmp(kv, "path"))
+		else if (!strcmp(kv, "sha256") || !strcmp(kv, "sha256_from") ||
+			 !strcmp(kv, "sha512_from") || !strcmp(kv, "path"))
 			json_object_set_new(a, kv, json_string(eq + 1));
 		else
 			return acre_error_set(err, EINVAL, "--artifact",
-					      "--artifact %s: %s: sha256, path or extract "
-					      "(true or false)",
+					      "--artifact %s: %s: sha256 (or sha256_from, "
+					      "sha512_from), path or extract (true or false)",
 					      arg, kv);
 	}
 	/* Checked here as the spec will be, so that the error names the flag. */

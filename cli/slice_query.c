@@ -278,12 +278,20 @@ static void print_on_node(const json_t *s)
 		       i ? "           " : "volumes:   ", render_str(v, "name"),
 		       render_str(v, "path"), size);
 	}
-	json_array_foreach (json_object_get(json_object_get(s, "spec"), "artifacts"), i, v)
-		printf("%s %s on %s (read-only%s, sha256 %.12s)\n",
+	json_array_foreach (json_object_get(json_object_get(s, "spec"), "artifacts"), i, v) {
+		/* Pinned: its sum; else the checksum file the node verifies it by. */
+		const char *from =
+			json_object_get(v, "sha512_from") ? "sha512_from" : "sha256_from";
+		char sum[300];
+		if (json_object_get(v, from))
+			snprintf(sum, sizeof(sum), "%s %s", from, render_str(v, from));
+		else
+			snprintf(sum, sizeof(sum), "sha256 %.12s", render_str(v, "sha256"));
+		printf("%s %s on %s (read-only%s, %s)\n",
 		       i ? "           " : "artifacts: ", render_str(v, "uri"),
 		       render_str(v, "path"),
-		       json_is_true(json_object_get(v, "extract")) ? ", unpacked" : "",
-		       render_str(v, "sha256"));
+		       json_is_true(json_object_get(v, "extract")) ? ", unpacked" : "", sum);
+	}
 	const char *key;
 	i = 0;
 	json_object_foreach (json_object_get(json_object_get(s, "spec"), "secrets"), key, v)

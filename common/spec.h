@@ -85,17 +85,22 @@ struct acre_volume {
 
 /*
  * An artifact (spec_artifacts.c): a file the node fetches before the launch
- * (file://, http://, https://), verified by its SHA-256, kept in the node's
- * cache by that checksum, extracted when it is a tar archive, and mounted
- * read-only at path in the slice (supervisor/fetch.c says how).
+ * (file://, http://, https://), verified by its SHA-256 (pinned) or by the
+ * sum the project's published checksum file gives (sha256_from,
+ * sha512_from), kept in the node's cache by its SHA-256, extracted when it
+ * is a tar archive, and mounted read-only at path in the slice
+ * (supervisor/fetch.c says how).
  */
 #define ACRE_ARTIFACTS_MAX    8
 #define ACRE_ARTIFACT_URI_MAX 2048
 #define ACRE_SHA256_HEX_LEN   64
+#define ACRE_SHA512_HEX_LEN   128
 struct acre_artifact {
 	char *uri;
-	char sha256[ACRE_SHA256_HEX_LEN + 1]; /* lower-case hex */
-	bool extract;			      /* a tar archive, unpacked; else the file itself */
+	char sha256[ACRE_SHA256_HEX_LEN + 1]; /* lower-case hex; "" when sum_from gives the sum */
+	char *sum_from; /* sha256_from or sha512_from: the URL of the project's checksum file */
+	bool sha512;	/* sum_from lists SHA-512 sums (sha512_from) */
+	bool extract;	/* a tar archive, unpacked; else the file itself */
 	char *path;
 };
 
@@ -236,6 +241,17 @@ json_t *acre_artifacts_to_json(const struct acre_slice_spec *spec);
 void acre_artifacts_free(struct acre_slice_spec *spec);
 /* The last part of the URI's path ("redis.tgz"), where a file not extracted is found. */
 const char *acre_artifact_file_name(const struct acre_artifact *a, char *buf, size_t len);
+/*
+ * checksum_file.c: the sum a project's published checksum file gives for
+ * the file name (its last part compared), hex_len hex digits (64 for
+ * SHA-256, 128 for SHA-512) into out (hex_len + 1 bytes), lower case.
+ * Reads "HEX  NAME" / "HEX *NAME", "SHA512 (NAME) = HEX", gpg's
+ * "NAME: HEX HEX ..." wrapped over indented lines, and a file of the sum
+ * alone.  -ENOENT when it lists none for the name, -EBADMSG when the line
+ * that names it holds no sum of that length.
+ */
+int acre_checksum_file_find(const char *text, const char *name, size_t hex_len, char *out,
+			    struct acre_error *err);
 
 /* spec_secrets.c: "secrets" of a spec; every error names the field, never a value. */
 int acre_secrets_parse_spec(const json_t *j, struct acre_slice_spec *spec, struct acre_error *err);

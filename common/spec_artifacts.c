@@ -5,8 +5,12 @@
  *    "extract": true, "path": "/opt/redis"}
  *
  * The node fetches each before the launch into its cache, keyed by the
- * checksum, so the checksum is required: it is what makes a cached copy
- * trustworthy and shareable between slices.  "extract" defaults to true
+ * checksum, so a checksum is required: it is what makes a cached copy
+ * trustworthy and shareable between slices.  In place of "sha256", a
+ * project that publishes its sums may be named instead of pinned:
+ * "sha256_from" or "sha512_from", the URL of its checksum file (SHA256SUMS,
+ * NAME.sha512), which the node fetches and reads for the URI's file name
+ * (common/checksum_file.c) before it verifies the download.  "extract" defaults to true
  * for a name that says tar (.tar, .tar.gz, .tgz, .tar.xz, .txz, .tar.bz2,
  * .tbz2), false otherwise; a file not extracted appears under its own
  * name in the directory at path.
@@ -91,6 +95,38 @@ static int parse_sha256(const json_t *v, char out[ACRE_SHA256_HEX_LEN + 1])
 	return 0;
 }
 
+/* sha256 (pinned), or sha256_from / sha512_from (the project's checksum file): one of them. */
+static int parse_sum(const json_t *j, const char *f, struct acre_artifact *a,
+		     struct acre_error *err)
+{
+	const json_t *pinned = json_object_get(j, "sha256");
+	const json_t *from256 = json_object_get(j, "sha256_from");
+	const json_t *from512 = json_object_get(j, "sha512_from");
+	if (!!pinned + !!from256 + !!from512 != 1)
+		return acre_error_set(err, EINVAL, f,
+				      "%s.sha256: required, the file's SHA-256 as 64 hex digits "
+				      "(or, instead, sha256_from or sha512_from: the URL of the "
+				      "project's checksum file)",
+				      f);
+	if (pinned) {
+		if (parse_sha256(pinned, a->sha256) < 0)
+			return acre_error_set(
+				err, EINVAL, f,
+				"%s.sha256: required, the file's SHA-256 as 64 hex digits", f);
+		return 0;
+	}
+	const char *from = acre_json_c_string(from256 ? from256 : from512);
+	const char *key = from256 ? "sha256_from" : "sha512_from";
+	if (!from || !uri_valid(from))
+		return acre_error_set(err, EINVAL, f,
+				      "%s.%s: a file:///PATH, http:// or https:// URI of the "
+				      "checksum file, of under %d characters, with no blanks",
+				      f, key, ACRE_ARTIFACT_URI_MAX);
+	a->sha512 = !from256;
+	a->sum_from = strdup(from);
+	return a->sum_from ? 0 : -ENOMEM;
+}
+
 static int parse_one(const json_t *j, size_t i, struct acre_artifact *a, struct acre_error *err)
 {
 	char f[64];
@@ -102,8 +138,8 @@ static int parse_one(const json_t *j, size_t i, struct acre_artifact *a, struct 
 	const char *key;
 	json_t *val;
 	json_object_foreach ((json_t *)j, key, val)
-		if (strcmp(key, "uri") && strcmp(key, "sha256") && strcmp(key, "extract") &&
-		    strcmp(key, "path"))
+		if (strcmp(key, "uri") && strcmp(key, "sha256") && strcmp(key, "sha256_from") &&
+		    strcmp(key, "sha512_from") && strcmp(key, "extract") && strcmp(key, "path"))
 			return acre_error_set(err, EINVAL, f, "%s.%s: unknown field", f, key);
 	const char *uri = acre_json_c_string(json_object_get(j, "uri"));
 	if (!uri || !uri_valid(uri))
@@ -111,10 +147,9 @@ static int parse_one(const json_t *j, size_t i, struct acre_artifact *a, struct 
 				      "%s.uri: required, a file:///PATH, http:// or https:// URI "
 				      "of under %d characters naming a file, with no blanks",
 				      f, ACRE_ARTIFACT_URI_MAX);
-	if (parse_sha256(json_object_get(j, "sha256"), a->sha256) < 0)
-		return acre_error_set(err, EINVAL, f,
-				      "%s.sha256: required, the file's SHA-256 as 64 hex digits",
-				      f);
+	int rc = parse_sum(j, f, a, err);
+	if (rc < 0)
+		return rc;
 	json_t *extract = json_object_get(j, "extract");
 	if (extract && !json_is_boolean(extract) && !json_is_null(extract))
 		return acre_error_set(err, EINVAL, f, "%s.extract: true or false", f);
@@ -179,9 +214,12 @@ json_t *acre_artifacts_to_json(const struct acre_slice_spec *spec)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < spec->nartifacts; i++) {
 		const struct acre_artifact *x = &spec->artifacts[i];
-		json_array_append_new(a,
-				      json_pack("{s:s,s:s,s:b,s:s}", "uri", x->uri, "sha256",
-						x->sha256, "extract", x->extract, "path", x->path));
+		const char *key = !x->sum_from ? "sha256"
+				  : x->sha512  ? "sha512_from"
+					       : "sha256_from";
+		json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:s}", "uri", x->uri, key,
+						   x->sum_from ? x->sum_from : x->sha256, "extract",
+						   x->extract, "path", x->path));
 	}
 	return a;
 }
@@ -190,6 +228,7 @@ void acre_artifacts_free(struct acre_slice_spec *spec)
 {
 	for (size_t i = 0; i < spec->nartifacts; i++) {
 		free(spec->artifacts[i].uri);
+		free(spec->artifacts[i].sum_from);
 		free(spec->artifacts[i].path);
 	}
 	free(spec->artifacts);

@@ -18,20 +18,89 @@ bool artifact_path(const struct fetcher *f, const char *sha256, const char *leaf
 				leaf ? leaf : "") < len;
 }
 
+static bool is_sum(const char *s)
+{
+	if (strlen(s) != ACRE_SHA256_HEX_LEN)
+		return false;
+	for (; *s; s++)
+		if (!strchr("0123456789abcdef", *s))
+			return false;
+	return true;
+}
+
+void artifact_key(const struct acre_artifact *a, char key[FETCH_KEY_LEN + 1])
+{
+	if (!a->sum_from) {
+		snprintf(key, FETCH_KEY_LEN + 1, "%s", a->sha256);
+		return;
+	}
+	/* The same file by the same list: any of the three changed is another artifact. */
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	_cleanup_free_ char *what = NULL;
+	if (asprintf(&what, "%s\n%s\n%s", a->uri, a->sum_from, a->sha512 ? "sha512" : "sha256") <
+		    0 ||
+	    EVP_Digest(what, strlen(what), raw, &n, EVP_sha256(), NULL) != 1) {
+		snprintf(key, FETCH_KEY_LEN + 1, "from-unknown");
+		return;
+	}
+	memcpy(key, "from-", 5);
+	acre_hex_encode(raw, n, key + 5);
+}
+
+bool artifact_sum(const struct fetcher *f, const struct acre_artifact *a,
+		  char sum[ACRE_SHA256_HEX_LEN + 1])
+{
+	if (!a->sum_from) {
+		snprintf(sum, ACRE_SHA256_HEX_LEN + 1, "%s", a->sha256);
+		return true;
+	}
+	char key[FETCH_KEY_LEN + 1], alias[PATH_MAX];
+	artifact_key(a, key);
+	if (!artifact_path(f, key, NULL, alias, sizeof(alias)))
+		return false;
+	ssize_t n = readlink(alias, sum, ACRE_SHA256_HEX_LEN + 1);
+	if (n != ACRE_SHA256_HEX_LEN)
+		return false;
+	sum[n] = '\0';
+	return is_sum(sum);
+}
+
+int artifact_alias_write(const struct fetcher *f, const struct acre_artifact *a, const char *sum)
+{
+	char key[FETCH_KEY_LEN + 1], alias[PATH_MAX], tmp[PATH_MAX];
+	artifact_key(a, key);
+	if (!artifact_path(f, key, NULL, alias, sizeof(alias)) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-alias-%s-%d", f->dir, key, (int)getpid()) >=
+		    sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (symlink(sum, tmp) < 0 || rename(tmp, alias) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
+}
+
 bool artifact_view(const struct fetcher *f, const struct acre_artifact *a, char *buf, size_t len)
 {
-	return artifact_path(f, a->sha256, a->extract ? "tree" : "plain", buf, len);
+	char sum[ACRE_SHA256_HEX_LEN + 1];
+	return artifact_sum(f, a, sum) &&
+	       artifact_path(f, sum, a->extract ? "tree" : "plain", buf, len);
 }
 
 bool artifact_ready(const struct fetcher *f, const struct acre_artifact *a)
 {
-	char path[PATH_MAX], name[256];
+	char path[PATH_MAX], name[256], sum[ACRE_SHA256_HEX_LEN + 1];
+	if (!artifact_sum(f, a, sum))
+		return false;
 	if (a->extract) {
-		if (!artifact_path(f, a->sha256, "tree", path, sizeof(path)))
+		if (!artifact_path(f, sum, "tree", path, sizeof(path)))
 			return false;
 	} else {
 		char plain[PATH_MAX];
-		if (!artifact_path(f, a->sha256, "plain", plain, sizeof(plain)) ||
+		if (!artifact_path(f, sum, "plain", plain, sizeof(plain)) ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", plain,
 				     acre_artifact_file_name(a, name, sizeof(name))) >=
 			    sizeof(path))
@@ -98,22 +167,15 @@ int artifacts_open(struct supervisor *sv, const struct acre_slice_spec *spec,
 		}
 		h->fds[h->n] = fd;
 		h->paths[h->n++] = a->path;
-		mark_used(sv->fetcher, a->sha256);
+		char sum[ACRE_SHA256_HEX_LEN + 1];
+		if (artifact_sum(sv->fetcher, a, sum))
+			mark_used(sv->fetcher, sum);
 	}
 	return 0;
 }
 
-static bool is_sum(const char *s)
-{
-	if (strlen(s) != ACRE_SHA256_HEX_LEN)
-		return false;
-	for (; *s; s++)
-		if (!strchr("0123456789abcdef", *s))
-			return false;
-	return true;
-}
-
 struct users {
+	const struct fetcher *f;
 	const char *sha256;
 	json_t *names; /* slices that name it */
 };
@@ -122,8 +184,9 @@ static void find_users(const char *key, void *value, void *ud)
 {
 	struct users *u = ud;
 	const struct slice *s = value;
+	char sum[ACRE_SHA256_HEX_LEN + 1];
 	for (size_t i = 0; i < s->rec.spec.nartifacts; i++)
-		if (!strcmp(s->rec.spec.artifacts[i].sha256, u->sha256)) {
+		if (artifact_sum(u->f, &s->rec.spec.artifacts[i], sum) && !strcmp(sum, u->sha256)) {
 			json_array_append_new(u->names, json_string(key));
 			return;
 		}
@@ -131,7 +194,7 @@ static void find_users(const char *key, void *value, void *ud)
 
 static json_t *users_of(struct supervisor *sv, const char *sha256)
 {
-	struct users u = {.sha256 = sha256, .names = json_array()};
+	struct users u = {.f = sv->fetcher, .sha256 = sha256, .names = json_array()};
 	if (u.names)
 		acre_map_foreach(sv->slices, find_users, &u);
 	return u.names;
@@ -215,12 +278,29 @@ static int prune_one(int dfd, const char *name, unsigned char type, void *ud)
 	return 0;
 }
 
+/* An alias whose entry is gone: the artifact is fetched, and verified, again. */
+static int prune_alias(int dfd, const char *name, unsigned char type, void *ud)
+{
+	(void)type;
+	(void)ud;
+	char sum[ACRE_SHA256_HEX_LEN + 2];
+	if (strncmp(name, "from-", 5))
+		return 0;
+	ssize_t n = readlinkat(dfd, name, sum, sizeof(sum) - 1);
+	sum[n > 0 ? n : 0] = '\0';
+	if (!is_sum(sum) || faccessat(dfd, sum, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		unlinkat(dfd, name, 0);
+	return 0;
+}
+
 int artifacts_prune(struct supervisor *sv, json_t **removed, struct acre_error *err)
 {
 	struct pruning p = {.sv = sv, .removed = json_array()};
 	if (!p.removed)
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	int rc = acre_dir_foreach(AT_FDCWD, sv->fetcher->dir, prune_one, &p);
+	if (rc == 0)
+		rc = acre_dir_foreach(AT_FDCWD, sv->fetcher->dir, prune_alias, NULL);
 	if (rc < 0 || p.rc < 0) {
 		json_decref(p.removed);
 		rc = rc < 0 ? rc : p.rc;

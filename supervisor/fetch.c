@@ -23,7 +23,7 @@
 
 struct fetch {
 	struct supervisor *sv;
-	char sha256[ACRE_SHA256_HEX_LEN + 1];
+	char key[FETCH_KEY_LEN + 1]; /* artifact_key: the sum, or what names it */
 	char *uri;
 	pid_t pid;
 	int pidfd;
@@ -144,7 +144,9 @@ static bool fetched_its_uri(const struct slice *s, const struct fetch *x)
 {
 	for (size_t i = 0; i < s->rec.spec.nartifacts; i++) {
 		const struct acre_artifact *a = &s->rec.spec.artifacts[i];
-		if (!strcmp(a->sha256, x->sha256) && !strcmp(a->uri, x->uri))
+		char key[FETCH_KEY_LEN + 1];
+		artifact_key(a, key);
+		if (!strcmp(key, x->key) && !strcmp(a->uri, x->uri))
 			return true;
 	}
 	return false;
@@ -165,9 +167,9 @@ static void on_child_end(evutil_socket_t fd, short what, void *arg)
 	if (!ok && !msg[0])
 		snprintf(msg, sizeof(msg), "the fetch ended unexpectedly");
 	snprintf(why, sizeof(why), "artifact %s: %s", x->uri, msg);
-	acre_log(ok ? ACRE_LOG_INFO : ACRE_LOG_ERROR, "artifact=%s uri=%s event=%s%s%s%s",
-		 x->sha256, x->uri, ok ? "fetched" : "fetch_failed", ok ? "" : " error=\"",
-		 ok ? "" : msg, ok ? "" : "\"");
+	acre_log(ok ? ACRE_LOG_INFO : ACRE_LOG_ERROR, "artifact=%s uri=%s event=%s%s%s%s", x->key,
+		 x->uri, ok ? "fetched" : "fetch_failed", ok ? "" : " error=\"", ok ? "" : msg,
+		 ok ? "" : "\"");
 	close(x->pidfd);
 	x->pidfd = -1; /* reaped */
 	ACRE_LIST_REMOVE(fetches, sv->fetcher->fetches, x);
@@ -217,7 +219,7 @@ static struct fetch *start(struct supervisor *sv, const struct acre_artifact *a,
 		return NULL;
 	}
 	x->sv = sv;
-	snprintf(x->sha256, sizeof(x->sha256), "%s", a->sha256);
+	artifact_key(a, x->key);
 	x->msg_fd = p[0];
 	x->pidfd = -1;
 	x->pid = fork();
@@ -239,7 +241,7 @@ static struct fetch *start(struct supervisor *sv, const struct acre_artifact *a,
 		return NULL;
 	}
 	ACRE_LIST_PREPEND(fetches, sv->fetcher->fetches, x);
-	acre_log(ACRE_LOG_INFO, "artifact=%s uri=%s event=fetch_started pid=%d", a->sha256, a->uri,
+	acre_log(ACRE_LOG_INFO, "artifact=%s uri=%s event=fetch_started pid=%d", x->key, a->uri,
 		 (int)x->pid);
 	return x;
 }
@@ -254,8 +256,10 @@ int fetch_artifacts(struct slice *s, struct acre_error *err)
 			continue;
 		/* One fetch of a sum at a time; the others wait on it and look again. */
 		struct fetch *x;
+		char key[FETCH_KEY_LEN + 1];
+		artifact_key(a, key);
 		ACRE_LIST_FOREACH (fetches, x, sv->fetcher->fetches)
-			if (!strcmp(x->sha256, a->sha256))
+			if (!strcmp(x->key, key))
 				break;
 		if (!x && !(x = start(sv, a, err)))
 			return -EIO;
@@ -264,8 +268,7 @@ int fetch_artifacts(struct slice *s, struct acre_error *err)
 		s->fetching = true;
 		/* What `slice show` says while it is pending. */
 		snprintf(s->rec.reason, sizeof(s->rec.reason), "fetching artifact %s", a->uri);
-		acre_log(ACRE_LOG_INFO, "slice=%s event=fetching artifact=%s", spec->name,
-			 a->sha256);
+		acre_log(ACRE_LOG_INFO, "slice=%s event=fetching artifact=%s", spec->name, key);
 		return 1;
 	}
 	return 0;

@@ -7,6 +7,8 @@
  *                     the slices waiting on them
  *   fetch_child.c     what that child does: download, verify, extract, rename
  *   fetch_http.c      the download over HTTP(S), with libevent's client
+ *   fetch_sums.c      an artifact named by its project's checksum file
+ *                     (sha256_from, sha512_from): the file read for its sum
  *   artifact_cache.c  the cache: its layout, what is ready, the mounts of a
  *                     launch, listing and pruning
  */

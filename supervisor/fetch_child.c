@@ -1,7 +1,9 @@
 /*
  * What the fetch child does for one artifact, away from the supervisor's
  * event loop: the file downloaded (or copied, for file://) into a
- * temporary directory of the cache while its SHA-256 is computed, checked,
+ * temporary directory of the cache while its SHA-256 is computed, checked
+ * (against the pinned sum, or the one its project's checksum file gives:
+ * fetch_sums.c),
  * unpacked when it is a tar archive, and only then renamed into place, so
  * the cache never holds a half-written or unverified entry.  An entry that
  * is there already and lacks only the view asked for (the tree of an
@@ -57,9 +59,55 @@ static int copy_file(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, ch
 	return 0;
 }
 
-/* dir/blob: the artifact, verified against its checksum. */
-static int download(const struct acre_artifact *a, const char *dir, uint64_t *size, char *why,
-		    size_t len)
+int fetch_get(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, char *why, size_t len)
+{
+	return !strncmp(uri, "file://", 7) ? copy_file(uri, fd, md, size, why, len)
+					   : fetch_http(uri, fd, md, size, why, len);
+}
+
+/* The first digits of a long sum, enough to tell two apart in a one-line reason. */
+static const char *brief(const char *hex, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.16s%s", hex, strlen(hex) > 16 ? "..." : "");
+	return buf;
+}
+
+/* The download against what it should be: the pinned sum, or the published one. */
+static int verify(const struct acre_artifact *a, const char *blob, const char *want,
+		  const char *got256, char *why, size_t len)
+{
+	if (!a->sum_from) {
+		if (strcmp(got256, want)) {
+			snprintf(why, len, "sha256 mismatch (expected %s, got %s)", want, got256);
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	char got512[ACRE_SHA512_HEX_LEN + 1], b1[24], b2[24];
+	const char *got = got256;
+	if (a->sha512) {
+		int rc = fetch_file_digest(blob, EVP_sha512(), got512);
+		if (rc < 0) {
+			snprintf(why, len, "reading the download: %s", strerror(-rc));
+			return rc;
+		}
+		got = got512;
+	}
+	if (strcmp(got, want)) {
+		snprintf(why, len, "%s mismatch (the checksum file gives %s, got %s)",
+			 a->sha512 ? "sha512" : "sha256", brief(want, b1, sizeof(b1)),
+			 brief(got, b2, sizeof(b2)));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * dir/blob: the artifact, verified against want (the pinned or the
+ * published sum); got, its SHA-256, names its entry in the cache.
+ */
+static int download(const struct acre_artifact *a, const char *dir, const char *want,
+		    uint64_t *size, char got[ACRE_SHA256_HEX_LEN + 1], char *why, size_t len)
 {
 	char blob[PATH_MAX];
 	snprintf(blob, sizeof(blob), "%s/blob", dir);
@@ -70,8 +118,7 @@ static int download(const struct acre_artifact *a, const char *dir, uint64_t *si
 		return -EIO;
 	}
 	*size = 0;
-	int rc = !strncmp(a->uri, "file://", 7) ? copy_file(a->uri, fd, md, size, why, len)
-						: fetch_http(a->uri, fd, md, size, why, len);
+	int rc = fetch_get(a->uri, fd, md, size, why, len);
 	if (rc < 0)
 		return rc;
 	if (fsync(fd) < 0) {
@@ -82,13 +129,8 @@ static int download(const struct acre_artifact *a, const char *dir, uint64_t *si
 	unsigned char sum[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	EVP_DigestFinal_ex(md, sum, &n);
-	char got[2 * EVP_MAX_MD_SIZE + 1];
 	acre_hex_encode(sum, n, got);
-	if (strcmp(got, a->sha256)) {
-		snprintf(why, len, "sha256 mismatch (expected %s, got %s)", a->sha256, got);
-		return -EBADMSG;
-	}
-	return 0;
+	return verify(a, blob, want, got, why, len);
 }
 
 /* tar -xf blob -C into; its last words of stderr in why when it fails. */
@@ -173,42 +215,63 @@ static int write_meta(const struct acre_artifact *a, const char *dir, uint64_t s
 	return meta && json_dump_file(meta, path, JSON_COMPACT) == 0 ? 0 : -EIO;
 }
 
-/* A new entry: made whole under a temporary name, renamed in. */
-static int fetch_new(const struct fetcher *f, const struct acre_artifact *a, const char *entry,
-		     char *why, size_t len)
+/*
+ * A new entry: made whole under a temporary name, renamed in.  An
+ * artifact named by its checksum file gets that file first (into the
+ * temporary directory, so a failure leaves nothing), and its alias
+ * once its entry is in.
+ */
+static int fetch_new(const struct fetcher *f, const struct acre_artifact *a, char *why, size_t len)
 {
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", f->dir, a->sha256, (int)getpid());
+	char tmp[PATH_MAX], key[FETCH_KEY_LEN + 1], entry[PATH_MAX];
+	char want[ACRE_SHA512_HEX_LEN + 1], got[ACRE_SHA256_HEX_LEN + 1] = "";
+	artifact_key(a, key);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", f->dir, key, (int)getpid());
 	if (mkdir(tmp, 0755) < 0) {
 		int e = errno;
 		snprintf(why, len, "%s: %s", tmp, strerror(e));
 		return -e;
 	}
 	uint64_t size = 0;
-	int rc = download(a, tmp, &size, why, len);
+	int rc = 0;
+	if (a->sum_from)
+		rc = fetch_published_sum(a, tmp, want, why, len);
+	else
+		snprintf(want, sizeof(want), "%s", a->sha256);
+	if (rc == 0)
+		rc = download(a, tmp, want, &size, got, why, len);
 	if (rc == 0)
 		rc = make_view(a, tmp, why, len);
 	if (rc == 0 && (rc = write_meta(a, tmp, size)) < 0)
 		snprintf(why, len, "writing %s/meta.json", tmp);
+	if (rc == 0 && !artifact_path(f, got, NULL, entry, sizeof(entry))) {
+		rc = -ENAMETOOLONG;
+		snprintf(why, len, "the cache's path is too long");
+	}
 	/* Another fetch of the same sum got there first: its entry is as good as ours. */
 	if (rc == 0 && rename(tmp, entry) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
 		rc = -errno;
 		snprintf(why, len, "%s: %s", entry, strerror(-rc));
 	}
+	if (rc == 0 && a->sum_from && (rc = artifact_alias_write(f, a, got)) < 0)
+		snprintf(why, len, "recording its sum in the cache: %s", strerror(-rc));
 	artifact_remove_tree(tmp);
 	return rc;
 }
 
 int fetch_child_run(const struct fetcher *f, const struct acre_artifact *a, char *why, size_t len)
 {
-	char entry[PATH_MAX], blob[PATH_MAX];
-	if (!artifact_path(f, a->sha256, NULL, entry, sizeof(entry)) ||
-	    !artifact_path(f, a->sha256, "blob", blob, sizeof(blob))) {
+	char sum[ACRE_SHA256_HEX_LEN + 1], entry[PATH_MAX], blob[PATH_MAX];
+	umask(022); /* the tree is readable by the slice's user, whoever it is */
+	/* Named by its checksum file and not verified here yet: nothing to look for. */
+	if (!artifact_sum(f, a, sum))
+		return fetch_new(f, a, why, len);
+	if (!artifact_path(f, sum, NULL, entry, sizeof(entry)) ||
+	    !artifact_path(f, sum, "blob", blob, sizeof(blob))) {
 		snprintf(why, len, "the cache's path is too long");
 		return -ENAMETOOLONG;
 	}
-	umask(022); /* the tree is readable by the slice's user, whoever it is */
 	if (access(blob, F_OK) < 0)
-		return fetch_new(f, a, entry, why, len);
+		return fetch_new(f, a, why, len);
 	return make_view(a, entry, why, len);
 }

@@ -236,6 +236,10 @@ static void restart_failed(struct pass *p)
 				 sl->name, acre_slice_state_name(sl->state), sl->reason ? ": " : "",
 				 sl->reason ? sl->reason : "", (double)delay / 1000.0,
 				 slot->restarts.n, app->name, v->index);
+			if (app->dep)
+				snprintf(app->dep->last_failure, sizeof(app->dep->last_failure),
+					 "%s %s%s%s", sl->name, acre_slice_state_name(sl->state),
+					 sl->reason ? ": " : "", sl->reason ? sl->reason : "");
 			slot->last_event[0] = '\0';
 			app_slot_note_ports(app, slot, &app->spec, sl); /* asked for again */
 			slot->failed_id = sl->id;
@@ -546,6 +550,9 @@ static void judge(struct pass *p, const struct app_plan *plan)
 	d->stalled = true;
 	char why[400];
 	why_text(p, why, sizeof(why));
+	/* Nothing pending: the instances fail as they start, and the last one says why. */
+	if (!why[0] && d->last_failure[0])
+		snprintf(why, sizeof(why), "the last to end: %s", d->last_failure);
 	char reason[1024];
 	snprintf(reason, sizeof(reason), "no progress for %llu s: %s%s%s",
 		 (unsigned long long)(p->a->opt.step_deadline_ms / 1000),

@@ -41,6 +41,8 @@ struct deploy {
 	enum deploy_state state;
 	char reason[512];  /* why it ended as it did (failed, rolled back, cancelled) */
 	char waiting[512]; /* what it waits for now, "" when acting or done */
+	/* The last instance that ended in failure, and why: what a stalled one reports. */
+	char last_failure[400];
 	int64_t started_at, ended_at, progress_at;
 	int64_t deadline; /* progress_at + the step deadline */
 	bool stalled;	  /* said so once it passed its deadline without progress */

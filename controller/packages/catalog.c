@@ -5,7 +5,9 @@
  * kind; "dir" (a repository directory, repo_dir.c) is the one there is,
  * and every read goes through kind_list/kind_load so that another kind (an
  * HTTP index) is one more case there.  The first repository that has a
- * package at a version gives it.
+ * package at a version gives it.  Where the nodes fetch a package's URI
+ * artifacts is asked of its repository too (catalog_artifact_uri), so that
+ * a kind that mirrors them gives its own copies.
  */
 #include "runtime.h"
 
@@ -37,6 +39,32 @@ static int kind_load(const struct pkg_repo *r, const char *name, const char *ver
 		return pkg_repo_dir_load(r->dir, name, version, pkg, err);
 	return acre_error_set(err, EOPNOTSUPP, "kind", "repository %s: kind %s is not served",
 			      r->name, r->kind);
+}
+
+char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri)
+{
+	/* A "dir" repository holds no copies: the nodes fetch from the project itself. */
+	(void)r;
+	return strdup(uri);
+}
+
+/* Each URI artifact (and its checksum file) as the nodes are to fetch it from r. */
+static int artifact_uris(const struct pkg_repo *r, struct pkg *pkg, struct acre_error *err)
+{
+	for (size_t i = 0; i < pkg->nartifacts; i++) {
+		struct pkg_artifact *a = &pkg->artifacts[i];
+		char **uris[] = {&a->uri, &a->sha256_from, &a->sha512_from};
+		for (size_t k = 0; a->kind == PKG_ARTIFACT_URI && k < ACRE_ARRAY_SIZE(uris); k++) {
+			if (!*uris[k])
+				continue;
+			char *to = catalog_artifact_uri(r, *uris[k]);
+			if (!to)
+				return acre_error_set(err, ENOMEM, NULL, "out of memory");
+			free(*uris[k]);
+			*uris[k] = to;
+		}
+	}
+	return 0;
 }
 
 static bool has_version(const json_t *versions, const char *v)
@@ -90,7 +118,10 @@ int catalog_load(struct installs *s, const char *name, const char *version, stru
 				      version);
 	if (!r)
 		return acre_error_set(err, ENOENT, "package", "no package named %s", name);
-	return kind_load(r, name, v, pkg, err);
+	int rc = kind_load(r, name, v, pkg, err);
+	if (rc == 0 && (rc = artifact_uris(r, pkg, err)) < 0)
+		pkg_free(pkg);
+	return rc;
 }
 
 /* Every version of name across the repositories, oldest first, each once. */

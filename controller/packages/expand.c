@@ -2,13 +2,16 @@
  * An install's expansion: each template whose "when" holds rendered with
  * the install's options, each app checked by the apps module's own
  * parser, then the whole checked together (names unique, dependencies
- * among the install's apps, a start order) before anything starts.  Every
+ * among the install's apps, a start order) before anything starts.  Each
+ * app gets the package's artifacts (artifacts.c): a placement constraint
+ * per host binary, a slice artifact per URI.  Every
  * object gets the install's label, acre.install=NAME, by which the
  * install owns exactly what it made.
  */
 #include "internal.h"
 
 struct made {
+	const struct pkg *pkg;
 	struct app_spec *specs;
 	size_t napps;
 	json_t *apps;	 /* canonical, in template order */
@@ -55,7 +58,11 @@ static int make_app(struct made *m, const json_t *j, const char *file, const cha
 		    struct acre_error *err)
 {
 	struct app_spec *spec = &m->specs[m->napps];
-	int rc = app_spec_parse(j, spec, err);
+	/* What its nodes need, as the app's own: the scheduler and the node see to it. */
+	int rc = pkg_artifacts_apply(m->pkg, (json_t *)j, err);
+	if (rc < 0)
+		return acre_error_prefix(err, "%s: app", file);
+	rc = app_spec_parse(j, spec, err);
 	if (rc < 0)
 		return acre_error_prefix(err, "%s: app", file);
 	m->napps++;
@@ -152,7 +159,10 @@ static int order(struct made *m, struct pkg_expansion *out, struct acre_error *e
 int pkg_expand(const struct pkg *pkg, const struct pkg_context *ctx, struct pkg_expansion *out,
 	       struct acre_error *err)
 {
-	struct made m = {.apps = json_array(), .volumes = json_array(), .sources = json_object()};
+	struct made m = {.pkg = pkg,
+			 .apps = json_array(),
+			 .volumes = json_array(),
+			 .sources = json_object()};
 	int rc = -ENOMEM;
 	memset(out, 0, sizeof(*out));
 	if (!pkg_name_valid(ctx->install)) {
@@ -179,6 +189,7 @@ int pkg_expand(const struct pkg *pkg, const struct pkg_context *ctx, struct pkg_
 	if ((rc = order(&m, out, err)) < 0)
 		goto done;
 	out->sources = json_incref(m.sources);
+	out->binaries = pkg_artifacts_binaries(pkg);
 done:
 	for (size_t i = 0; i < m.napps; i++)
 		app_spec_free(&m.specs[i]);
@@ -196,5 +207,6 @@ void pkg_expansion_free(struct pkg_expansion *x)
 	json_decref(x->apps);
 	json_decref(x->volumes);
 	json_decref(x->sources);
+	json_decref(x->binaries);
 	memset(x, 0, sizeof(*x));
 }

@@ -228,6 +228,8 @@ int installs_install(struct installs *s, const struct install_request *r, json_t
 	rc = check_names(s, name, x.apps, err);
 	if (rc == 0 && r->dry_run) {
 		json_t *plan = pkg_plan(&x);
+		if (plan && x.binaries)
+			json_object_set_new(plan, "binaries", install_binaries_seen(s, x.binaries));
 		*reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", name, "package", pkg.name,
 				   "version", pkg.version, "options",
 				   pkg_options_redact(pkg.schema, opts), "plan", plan);
@@ -251,6 +253,8 @@ int installs_install(struct installs *s, const struct install_request *r, json_t
 	}
 	json_object_set_new(op, "version", json_string(pkg.version));
 	json_object_set(op, "options", opts);
+	if (x.binaries)
+		json_object_set(op, "binaries", x.binaries);
 	json_object_set_new(in->row, "operation", op);
 	if ((rc = install_apply(s, in, op, x.apps, err)) < 0) {
 		/* Nothing left behind: what was made goes again. */
@@ -352,6 +356,8 @@ int installs_upgrade(struct installs *s, const struct install_request *r, json_t
 	json_object_set(op, "options", opts);
 	json_object_set(op, "schema", pkg.schema);
 	json_object_set(op, "diff", diff);
+	if (x.binaries)
+		json_object_set(op, "binaries", x.binaries);
 	json_object_set_new(in->row, "operation", op);
 	install_set_state(in, "upgrading", NULL);
 	if ((rc = install_apply(s, in, op, x.apps, err)) < 0) {

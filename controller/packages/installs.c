@@ -292,6 +292,8 @@ static void op_forward(struct installs *s, struct install *in, json_t *op)
 	char why[600] = "";
 	bool done = false;
 	op_watch(s, in, op, &done, why, sizeof(why));
+	if (!done && !why[0])
+		install_binaries_waiting(s, op);
 	const char *phase = json_string_value(json_object_get(op, "phase"));
 	if (why[0]) {
 		op_failed(s, in, op, why);

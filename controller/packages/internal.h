@@ -28,6 +28,9 @@ int pkg_value_check(const json_t *schema, const json_t *v, const char *path, jso
 bool pkg_type_matches(const char *type, const json_t *v);
 /* artifacts.c */
 void pkg_artifacts_free(struct pkg *pkg);
+/* A URI artifact as a slice spec's artifact: {"uri", "sha256" | "sha256_from" | "sha512_from",
+ * "path", "extract"?}; what `pkg show` lists too. */
+json_t *pkg_artifact_uri_json(const struct pkg_artifact *a);
 /* schema.c: the schema node under an options path (dotted, "options." not in front). */
 const json_t *pkg_schema_at(const json_t *schema, const char *path);
 

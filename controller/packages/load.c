@@ -206,9 +206,7 @@ static json_t *artifact_json(const struct pkg_artifact *a)
 {
 	if (a->kind == PKG_ARTIFACT_BINARY)
 		return json_pack("{s:s, s:s}", "binary", a->binary, "deb", a->deb);
-	if (a->sha256_from)
-		return json_pack("{s:s, s:s}", "uri", a->uri, "sha256_from", a->sha256_from);
-	return json_pack("{s:s, s:s}", "uri", a->uri, "sha256", a->sha256);
+	return pkg_artifact_uri_json(a);
 }
 
 json_t *pkg_to_json(const struct pkg *pkg)

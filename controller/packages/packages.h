@@ -76,9 +76,22 @@ struct pkg_artifact {
 	char *binary;	   /* BINARY: an absolute path ("/usr/bin/redis-server") */
 	char *deb;	   /* BINARY: the Debian package that provides it */
 	char *uri;	   /* URI: file://, http:// or https:// */
-	char sha256[65];   /* URI: 64 lower-case hex digits, or "" with sha256_from */
+	char sha256[65];   /* URI: 64 lower-case hex digits, or "" with sha256/512_from */
 	char *sha256_from; /* URI: the project's published checksum file (http(s)://) */
+	char *sha512_from; /* URI: the same, of SHA-512 sums (Spark, Hadoop publish only those) */
+	int extract;	   /* URI: 1 unpacked, 0 not, -1 by its name (.tgz, .tar.gz, ...) */
+	char *path;	   /* URI: where the tasks find it, read-only (PKG_ARTIFACT_PATH) */
 };
+
+/*
+ * Where a URI artifact is mounted in its apps' slices when the package
+ * names no path: a directory every Debian node has, so that a slice with
+ * the read-only host root can be mounted over it (a mount point must exist
+ * in the root).  A package with several gives each a path of its own.
+ */
+#define PKG_ARTIFACT_PATH "/opt"
+/* A binary's path fits a constraint: "bin:" and the path, an attribute name. */
+#define PKG_BINARY_PATH_MAX (63 - 4)
 
 /* One templates/NAME.json, as read: its file name and its body. */
 struct pkg_template {
@@ -109,6 +122,17 @@ struct pkg {
 int pkg_manifest_parse(const json_t *j, struct pkg *pkg, struct acre_error *err);
 /* Artifacts as package.json lists them; errors name "artifacts[i].FIELD". */
 int pkg_artifacts_parse(const json_t *j, struct pkg *pkg, struct acre_error *err);
+/*
+ * The package's artifacts put into one app of its expansion (the rendered
+ * template's "app", before it is parsed): each host binary a placement
+ * constraint bin:PATH==true, so its instances go only to nodes that have
+ * it; each URI artifact an entry of slice.artifacts ({"uri", "sha256" |
+ * "sha256_from" | "sha512_from", "extract", "path"}), fetched and verified
+ * by the node before the launch.
+ */
+int pkg_artifacts_apply(const struct pkg *pkg, json_t *app, struct acre_error *err);
+/* The host binaries, [{"binary", "deb"}], for the plan; NULL when there are none. */
+json_t *pkg_artifacts_binaries(const struct pkg *pkg);
 /*
  * Reads and checks a whole package version from its directory:
  * package.json, config.json (optional: no options), templates/NAME.json
@@ -227,9 +251,10 @@ int pkg_template_check(const struct pkg_template *t, const json_t *schema, struc
  * volumes ({"name", "size" (bytes), "labels"}) in name order.
  */
 struct pkg_expansion {
-	json_t *apps;	 /* array */
-	json_t *volumes; /* array */
-	json_t *sources; /* {"NAME": "templates/FILE.json"}: where each object came from */
+	json_t *apps;	  /* array */
+	json_t *volumes;  /* array */
+	json_t *sources;  /* {"NAME": "templates/FILE.json"}: where each object came from */
+	json_t *binaries; /* [{"binary", "deb"}] the package's host binaries; NULL: none */
 };
 
 /*
@@ -255,8 +280,10 @@ json_t *pkg_owned(const json_t *objects, const char *install);
 
 /*
  * What an expansion runs: {"apps": [{"name", "instances", "placement",
- * "ports", "publish", "vip", "volumes", "dependencies", "start"}],
- * "volumes": [...], "order": ["APP", ...], "spec": {"APP": canonical}}.
+ * "ports", "publish", "vip", "volumes", "artifacts", "dependencies",
+ * "start"}], "volumes": [...], "order": ["APP", ...], "spec": {"APP":
+ * canonical}, "binaries": [{"binary", "deb"}] (only when there are; the
+ * controller adds "nodes", how many of the pool's have it)}.
  */
 json_t *pkg_plan(const struct pkg_expansion *x);
 /* The plan as lines for a terminal, NULL-terminated (acre_strv_free). */

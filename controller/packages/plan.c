@@ -1,8 +1,9 @@
 /*
  * The plan of an expansion: what an install would run — each app's
- * instances, placement, ports, volumes and dependencies, the start order
- * and the install's volumes — as JSON for the API and as lines for the
- * terminal.  `acre pkg install` shows it before anything starts, and
+ * instances, placement, ports, volumes, artifacts and dependencies, the
+ * start order, the install's volumes and the host binaries its nodes
+ * need — as JSON for the API and as lines for the terminal.  `acre pkg install` shows it before
+ * anything starts, and
  * `--dry-run` stops there.
  */
 #include "internal.h"
@@ -15,6 +16,9 @@ static json_t *app_plan(const json_t *spec, size_t start)
 	json_t *p = json_object();
 	for (const char *const *k = keys; p && *k; k++)
 		json_object_set(p, *k, json_object_get(spec, *k));
+	json_t *arts = json_object_get(json_object_get(spec, "slice"), "artifacts");
+	if (p && json_array_size(arts))
+		json_object_set(p, "artifacts", arts);
 	if (p)
 		json_object_set_new(p, "start", json_integer((json_int_t)start));
 	return p;
@@ -35,6 +39,8 @@ json_t *pkg_plan(const struct pkg_expansion *x)
 		    json_object_set(json_object_get(plan, "spec"), name, (json_t *)spec) < 0)
 			return NULL;
 	}
+	if (x->binaries && json_object_set(plan, "binaries", x->binaries) < 0)
+		return NULL;
 	return TAKE_PTR(plan);
 }
 
@@ -117,7 +123,34 @@ static int app_lines(const json_t *a, char ***lines)
 		if (acre_strv_push(lines, line) < 0)
 			return -ENOMEM;
 	}
+	const json_t *art;
+	size_t i;
+	json_array_foreach (json_object_get(a, "artifacts"), i, art) {
+		snprintf(line, sizeof(line), "  artifact %s at %s",
+			 json_string_value(json_object_get(art, "uri")),
+			 json_string_value(json_object_get(art, "path")));
+		if (acre_strv_push(lines, line) < 0)
+			return -ENOMEM;
+	}
 	return 0;
+}
+
+/* "needs /usr/bin/redis-server (Debian package redis-server), on 2 of 3 nodes". */
+static int binary_line(const json_t *b, char ***lines)
+{
+	char line[512], where[128] = "";
+	const json_t *nodes = json_object_get(b, "nodes");
+	const char *deb = json_string_value(json_object_get(b, "deb"));
+	if (json_is_integer(nodes) && json_integer_value(nodes) == 0)
+		snprintf(where, sizeof(where), ", on no node of the pool: apt-get install %s there",
+			 deb);
+	else if (json_is_integer(nodes))
+		snprintf(where, sizeof(where), ", on %lld of %lld nodes",
+			 (long long)json_integer_value(nodes),
+			 (long long)json_integer_value(json_object_get(b, "of")));
+	snprintf(line, sizeof(line), "needs %s (Debian package %s)%s",
+		 json_string_value(json_object_get(b, "binary")), deb, where);
+	return acre_strv_push(lines, line);
 }
 
 char **pkg_plan_lines(const json_t *plan)
@@ -130,6 +163,9 @@ char **pkg_plan_lines(const json_t *plan)
 		return NULL;
 	json_array_foreach (json_object_get(plan, "apps"), i, a)
 		if (app_lines(a, &lines) < 0)
+			return NULL;
+	json_array_foreach (json_object_get(plan, "binaries"), i, a)
+		if (binary_line(a, &lines) < 0)
 			return NULL;
 	json_array_foreach (json_object_get(plan, "volumes"), i, a) {
 		char size[32], one[256];

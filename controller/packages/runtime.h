@@ -53,6 +53,13 @@ struct installs {
 int catalog_load(struct installs *s, const char *name, const char *version, struct pkg *pkg,
 		 struct acre_error *err);
 void repo_free(struct pkg_repo *r);
+/*
+ * The URI the nodes fetch for a URI artifact (or its checksum file) of a
+ * package from repository r, newly allocated: the package's own for a
+ * "dir" repository; a kind that mirrors artifacts (an offline bundle
+ * served by the controller) returns its copy's URI here.
+ */
+char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri);
 
 /* install_store.c */
 int install_store_open(struct installs *s, struct acre_error *err);
@@ -78,5 +85,11 @@ void install_set_state(struct install *in, const char *state, const char *reason
 int install_apply(struct installs *s, struct install *in, json_t *op, const json_t *specs,
 		  struct acre_error *err);
 json_t *install_op_new(struct installs *s, const char *kind, const json_t *apps);
+
+/* install_binaries.c */
+/* binaries [{"binary", "deb"}] with "nodes" (how many have it) and "of" (the pool's nodes). */
+json_t *install_binaries_seen(struct installs *s, const json_t *binaries);
+/* An operation waiting: op.waiting_for names the first of op.binaries that no node has. */
+void install_binaries_waiting(struct installs *s, json_t *op);
 
 #endif

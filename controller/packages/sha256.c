@@ -71,48 +71,12 @@ int pkg_sha256_verify(const char *path, const char *expected, struct acre_error 
 	return 0;
 }
 
-/* The file name of a URL or path: what follows its last '/', without a query. */
-static size_t base_name(const char *s, const char **start)
-{
-	const char *slash = strrchr(s, '/');
-	*start = slash ? slash + 1 : s;
-	return strcspn(*start, "?#");
-}
-
+/* The file is looked up by its name: what follows the last '/', without a query. */
 int pkg_sha256_from_text(const char *text, const char *file, char hex[65], struct acre_error *err)
 {
-	const char *want;
-	size_t want_len = base_name(file, &want), found = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char copy[1024], *name;
-		if (len < sizeof(copy)) {
-			memcpy(copy, line, len);
-			copy[len] = '\0';
-			/* "HEX  NAME", "HEX *NAME" (binary mode), or HEX alone. */
-			name = copy + strspn(copy, "0123456789abcdefABCDEF");
-			if (name - copy == 64 && (*name == '\0' || *name == ' ' || *name == '\t')) {
-				name += strspn(name, " \t*");
-				name[strcspn(name, "\r")] = '\0';
-				const char *b;
-				size_t blen = base_name(name, &b);
-				if (!*name || (blen == want_len && !strncmp(b, want, blen))) {
-					memcpy(hex, copy, 64);
-					hex[64] = '\0';
-					found++;
-					if (*name)
-						break;
-				}
-			}
-		}
-		line = end ? end + 1 : NULL;
-	}
-	if (!found)
-		return acre_error_set(err, ENOENT, "sha256_from",
-				      "the checksum file lists no SHA-256 for %.*s", (int)want_len,
-				      want);
-	for (size_t i = 0; i < 64; i++)
-		hex[i] = (char)tolower((unsigned char)hex[i]);
-	return 0;
+	const char *slash = strrchr(file, '/');
+	const char *start = slash ? slash + 1 : file;
+	char name[256];
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(start, "?#"), start);
+	return acre_checksum_file_find(text, name, 64, hex, err);
 }

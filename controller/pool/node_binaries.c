@@ -56,6 +56,15 @@ void pool_binaries_note(struct pool *p, const struct acre_placement *pl)
 	}
 }
 
+void pool_binaries_want(struct pool *p, const char *path)
+{
+	struct acre_placement pl = {.nconstraints = 1};
+	if (!path || (size_t)snprintf(pl.constraints[0].attr, sizeof(pl.constraints[0].attr),
+				      BIN_PREFIX "%s", path) >= sizeof(pl.constraints[0].attr))
+		return;
+	pool_binaries_note(p, &pl);
+}
+
 static void ask_one(const char *path, void *value, void *ud)
 {
 	(void)value;

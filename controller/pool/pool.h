@@ -543,6 +543,8 @@ void pool_assign_result(struct pool *p, struct pool_node *n, const char *name, i
 void pool_node_binary_result(struct pool *p, struct pool_node *n, const char *path, bool present);
 /* The placement has a bin:PATH constraint. */
 bool pool_binaries_named(const struct acre_placement *pl);
+/* The nodes asked about PATH (once; an install's plan names it before any slice does). */
+void pool_binaries_want(struct pool *p, const char *path);
 /*
  * The placement without its bin:PATH constraints: what "could any node
  * ever take it" is asked of, since a binary may be installed later.

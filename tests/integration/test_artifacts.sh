@@ -6,7 +6,10 @@
 # server the node's CAs vouch for serves it and one they do not is refused;
 # a wrong checksum
 # fails the launch with the expected and actual sums and leaves nothing in
-# the cache; a file:// artifact not extracted appears under its own name;
+# the cache; an artifact named by its project's checksum file (SHA256SUMS,
+# a BSD-style .sha512) is verified by the sum it gives, downloaded once
+# with its list, and fails when the list contradicts it, lacks it or is
+# missing; a file:// artifact not extracted appears under its own name;
 # `acre node artifacts` lists the cache and --prune removes what no slice
 # names.
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +127,41 @@ assert_eq "$(find "$cache" -maxdepth 1 -name '.tmp-*' | wc -l)" 0 "half-written 
 acre slice rm bad >/dev/null || fail "acre slice rm bad"
 log "a wrong checksum fails the launch and leaves nothing in the cache"
 
+# ---- named by the project's checksum file (sha256_from, sha512_from) ---------------------------
+mkdir -p "$TEST_DIR/rel"
+echo "released $$" >"$TEST_DIR/rel/notes.txt"
+tar -C "$TEST_DIR/rel" -czf "$www/rel.tgz" notes.txt
+rsum=$(sha256sum "$www/rel.tgz" | cut -d' ' -f1)
+(cd "$www" && sha256sum app.tgz rel.tgz >SHA256SUMS &&
+	printf 'SHA512 (rel.tgz) = %s\n' "$(sha512sum rel.tgz | cut -d' ' -f1)" >rel.tgz.sha512 &&
+	printf '%s  rel.tgz\n' "$bad" >BADSUMS) || fail "writing the checksum files"
+rel=http://127.0.0.1:$port/rel.tgz
+rel_gets() { grep -c "\"GET /$1 " "$TEST_DIR/http.log" || true; }
+out=$(in_slice --artifact "$rel,sha256_from=http://127.0.0.1:$port/SHA256SUMS,path=/mnt" -- \
+	'cat /mnt/notes.txt')
+assert_eq "$out" "released $$" "an archive verified by the sum SHA256SUMS gives"
+[ -f "$cache/$rsum/tree/notes.txt" ] || fail "no entry $rsum for it in the cache"
+assert_eq "$(for l in "$cache"/from-*; do readlink "$l"; done)" "$rsum" "the alias of its entry"
+out=$(in_slice --artifact "$rel,sha256_from=http://127.0.0.1:$port/SHA256SUMS,path=/mnt" -- \
+	'cat /mnt/notes.txt')
+assert_eq "$out" "released $$" "the same artifact again"
+assert_eq "$(rel_gets rel.tgz) $(rel_gets SHA256SUMS)" "1 1" \
+	"downloads of rel.tgz and SHA256SUMS after two slices (the second from the cache)"
+out=$(in_slice --artifact "$rel,sha512_from=$rel.sha512,path=/mnt" -- 'cat /mnt/notes.txt')
+assert_eq "$out" "released $$" "an archive verified by the SHA-512 its .sha512 gives (BSD's line)"
+assert_eq "$(rel_gets rel.tgz.sha512)" 1 "downloads of rel.tgz.sha512"
+out=$(acre slice run --rm --artifact "$rel,sha256_from=http://127.0.0.1:$port/BADSUMS,path=/mnt" \
+	-- true 2>&1) && fail "a download that its checksum file contradicts launched: $out"
+assert_contains "$out" "artifact $rel: sha256 mismatch (the checksum file gives 0000000000000000..., got ${rsum:0:16}...)"
+out=$(acre slice run --rm --artifact "http://127.0.0.1:$port/tls.txt,sha256_from=http://127.0.0.1:$port/SHA256SUMS,path=/mnt" \
+	-- true 2>&1) && fail "a file its checksum file does not list launched: $out"
+assert_contains "$out" "the checksum file lists no SHA-256 for tls.txt (http://127.0.0.1:$port/SHA256SUMS)"
+out=$(acre slice run --rm --artifact "$rel,sha512_from=http://127.0.0.1:$port/none.sha512,path=/mnt" \
+	-- true 2>&1) && fail "an artifact whose checksum file is missing launched: $out"
+assert_contains "$out" "its checksum file http://127.0.0.1:$port/none.sha512: HTTP 404"
+assert_eq "$(find "$cache" -maxdepth 1 -name '.tmp-*' | wc -l)" 0 "half-written entries"
+log "artifacts verified by the project's checksum file, SHA-256 or SHA-512"
+
 # ---- file://, not extracted ------------------------------------------------------------------
 printf '#!/bin/sh\necho tool %s\n' "$$" >"$TEST_DIR/tool.sh"
 tsum=$(sha256sum "$TEST_DIR/tool.sh" | cut -d' ' -f1)
@@ -220,6 +258,6 @@ log "host binaries"
 acre slice rm --force holder >/dev/null || fail "acre slice rm holder"
 pruned=$(acre -j node artifacts --prune) || fail "acre node artifacts --prune: $pruned"
 assert_eq "$(jq -r '.removed | sort | join(" ")' <<<"$pruned")" \
-	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" "$ssum" "$wsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
+	"$(printf '%s\n' "$sum" "$tsum" "$tlsum" "$ssum" "$wsum" "$rsum" | sort | tr '\n' ' ' | sed 's/ $//')" "pruned entries"
 assert_eq "$(ls -A "$cache")" "" "the cache after pruning"
 log "test_artifacts: done"

@@ -20,6 +20,8 @@
 #include "json_q.h"
 #include "tmpdir.h"
 
+#define SUM "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
 		if (!strstr((haystack), (needle)))                                                 \
@@ -107,6 +109,72 @@ static void test_shipped_load(void **state)
 	assert_contains(err.message, "redis has no version 9.9.9");
 	assert_int_equal(pkg_repo_dir_load(repo(), "nosuch", NULL, &p, &err), -ENOENT);
 	assert_contains(err.message, "no package nosuch");
+}
+
+static bool has_string(const json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (a, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+/* Binaries become each app's constraints, URIs each app's slice artifacts; the plan says so. */
+static void test_artifacts_reach_every_app(void **state)
+{
+	(void)state;
+	struct pkg p;
+	struct pkg_expansion x;
+	load("redis", &p);
+	expand_ok(&p, "cache", "{'replicas': {'enabled': true}}", &x);
+	assert_int_equal(json_array_size(x.apps), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *c =
+			json_object_get(json_object_get(app_at(&x, i), "placement"), "constraints");
+		assert_true(has_string(c, "bin:/usr/bin/redis-server==true"));
+		assert_int_equal(json_array_size(c), 1);
+	}
+	_cleanup_json_ json_t *plan = pkg_plan(&x);
+	json_t *b = json_array_get(json_object_get(plan, "binaries"), 0);
+	assert_string_equal(json_string_value(json_object_get(b, "binary")),
+			    "/usr/bin/redis-server");
+	assert_string_equal(json_string_value(json_object_get(b, "deb")), "redis-server");
+	json_object_set_new(b, "nodes", json_integer(0));
+	json_object_set_new(b, "of", json_integer(3));
+	_cleanup_strv_free_ char **lines = pkg_plan_lines(plan);
+	bool said = false;
+	for (char **l = lines; l && *l; l++)
+		said |= !strcmp(*l, "needs /usr/bin/redis-server (Debian package redis-server), on "
+				    "no node of the pool: apt-get install redis-server there");
+	assert_true(said);
+	pkg_expansion_free(&x);
+	pkg_free(&p);
+
+	/* Spark's release, verified against the SHA-512 Apache publishes, in every app at /opt. */
+	load("spark", &p);
+	expand_ok(&p, "sp", NULL, &x);
+	assert_true(json_array_size(x.apps) >= 2);
+	size_t i;
+	json_t *app;
+	json_array_foreach (x.apps, i, app) {
+		json_t *a = json_array_get(
+			json_object_get(json_object_get(app, "slice"), "artifacts"), 0);
+		assert_string_equal(json_string_value(json_object_get(a, "uri")),
+				    "https://archive.apache.org/dist/spark/spark-3.5.1/"
+				    "spark-3.5.1-bin-hadoop3.tgz");
+		assert_string_equal(json_string_value(json_object_get(a, "sha512_from")),
+				    "https://archive.apache.org/dist/spark/spark-3.5.1/"
+				    "spark-3.5.1-bin-hadoop3.tgz.sha512");
+		assert_string_equal(json_string_value(json_object_get(a, "path")), "/opt");
+		assert_true(json_is_true(json_object_get(a, "extract"))); /* by its name */
+		assert_true(has_string(
+			json_object_get(json_object_get(app, "placement"), "constraints"),
+			"bin:/usr/bin/java==true"));
+	}
+	pkg_expansion_free(&x);
+	pkg_free(&p);
 }
 
 static void test_redis_default(void **state)
@@ -500,6 +568,36 @@ static void test_load_refused(void **state)
 		      " {'binary': '/usr/bin/x', 'deb': 'x', 'sha256': 'x'}]}",
 		      config, NULL);
 	expect_load_refused(t, "package.json: artifacts[1]: sha256: unknown field");
+	write_package(t,
+		      "{'name': 'demo', 'version': '1.2', 'description': 'd', 'artifacts': "
+		      "[{'uri': 'https://e.org/x.tgz', 'sha256_from': 'https://e.org/S'},"
+		      " {'uri': 'https://e.org/y.tgz', 'sha512_from': 'https://e.org/y.sha512'}]}",
+		      config, NULL);
+	expect_load_refused(t, "package.json: artifacts[1]: path: /opt is taken by artifacts[0]");
+	write_package(t,
+		      "{'name': 'demo', 'version': '1.2', 'description': 'd', 'artifacts': "
+		      "[{'uri': 'https://e.org/x.tgz', 'sha512_from': 'https://e.org/x.sha512', "
+		      "'path': '/tmp/x'}]}",
+		      config, NULL);
+	expect_load_refused(t, "package.json: artifacts[0]: path: \"/tmp/x\" must be");
+	write_package(t,
+		      "{'name': 'demo', 'version': '1.2', 'description': 'd', 'artifacts': "
+		      "[{'uri': 'https://e.org/x.tgz', 'sha256': '" SUM "', 'extract': 'yes'}]}",
+		      config, NULL);
+	expect_load_refused(t, "package.json: artifacts[0]: extract: true or false");
+	write_package(t,
+		      "{'name': 'demo', 'version': '1.2', 'description': 'd', 'artifacts': "
+		      "[{'uri': 'https://e.org/x.tgz', 'sha256_from': 'https://e.org/S', "
+		      "'sha512_from': 'https://e.org/x.sha512'}]}",
+		      config, NULL);
+	expect_load_refused(t, "package.json: artifacts[0]: give one of sha256");
+	write_package(
+		t,
+		"{'name': 'demo', 'version': '1.2', 'description': 'd', 'artifacts': "
+		"[{'binary': '/usr/lib/a/very/long/path/that/does/not/fit/in/an/attribute/x', "
+		"'deb': 'x'}]}",
+		config, NULL);
+	expect_load_refused(t, "must be an absolute path of at most 59");
 	write_package(t, manifest, config, good);
 	put(t, "icon.svg", "<svg xmlns='http://www.w3.org/2000/svg'><circle r='4'/></svg>");
 	struct pkg p;
@@ -531,6 +629,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped_load),
+		cmocka_unit_test(test_artifacts_reach_every_app),
 		cmocka_unit_test(test_redis_default),
 		cmocka_unit_test(test_redis_replicas_variant),
 		cmocka_unit_test(test_deterministic),

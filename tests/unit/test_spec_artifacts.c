@@ -76,6 +76,43 @@ static void test_parsed_and_printed_back(void **state)
 	acre_slice_spec_free(&s);
 }
 
+static void test_sum_from_checksum_file(void **state)
+{
+	(void)state;
+	struct acre_slice_spec s;
+	struct acre_error err = {0};
+	assert_int_equal(
+		parse("[{'uri': 'https://e.org/spark-3.5.1-bin-hadoop3.tgz', "
+		      "'sha512_from': 'https://e.org/spark-3.5.1-bin-hadoop3.tgz.sha512', "
+		      "'path': '/opt/spark'},"
+		      " {'uri': 'http://h/etcd.tar.gz', 'sha256_from': 'http://h/SHA256SUMS', "
+		      "'path': '/opt/etcd'}]",
+		      &s, &err),
+		0);
+	assert_true(s.artifacts[0].sha512);
+	assert_string_equal(s.artifacts[0].sha256, ""); /* known once the node has verified it */
+	assert_string_equal(s.artifacts[0].sum_from,
+			    "https://e.org/spark-3.5.1-bin-hadoop3.tgz.sha512");
+	assert_false(s.artifacts[1].sha512);
+	_cleanup_json_ json_t *j = acre_slice_spec_to_json(&s);
+	json_t *a = json_array_get(json_object_get(j, "artifacts"), 0);
+	assert_string_equal(json_string_value(json_object_get(a, "sha512_from")),
+			    "https://e.org/spark-3.5.1-bin-hadoop3.tgz.sha512");
+	assert_null(json_object_get(a, "sha256"));
+	struct acre_slice_spec back;
+	assert_int_equal(acre_slice_spec_parse(j, &back, &err), 0);
+	assert_string_equal(back.artifacts[1].sum_from, "http://h/SHA256SUMS");
+	assert_false(back.artifacts[1].sha512);
+	acre_slice_spec_free(&back);
+	acre_slice_spec_free(&s);
+	expect_rejected("[{'uri': 'http://h/a.tgz', 'sha256': '" SUM
+			"', 'sha256_from': 'http://h/S', 'path': '/opt/a'}]",
+			"artifacts[0]", "or, instead, sha256_from or sha512_from");
+	expect_rejected("[{'uri': 'http://h/a.tgz', 'sha512_from': 'ftp://h/S', "
+			"'path': '/opt/a'}]",
+			"artifacts[0]", "artifacts[0].sha512_from: a file:///PATH");
+}
+
 static void test_none(void **state)
 {
 	(void)state;
@@ -127,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parsed_and_printed_back),
+		cmocka_unit_test(test_sum_from_checksum_file),
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_mistakes_name_their_field),
 	};
