@@ -17,6 +17,13 @@
 #include <event2/event.h>
 
 #define HEALTH_STUCK_MS 1000
+/*
+ * A check that has not passed yet, within its grace period, runs again
+ * after this rather than its interval: a daemon that listens 300 ms after
+ * its start is seen healthy then, not a whole interval (5 s by default)
+ * later, which was most of the time a package install took.
+ */
+#define HEALTH_STARTING_RETRY_MS 250
 
 struct probe {
 	struct health_probes *hp;
@@ -118,6 +125,16 @@ static void abandon(struct probe *p)
 	health_run_finish(p->check, &p->child, reason, sizeof(reason));
 }
 
+/* From this run's start to the next: sooner while the check waits for its first pass. */
+static uint64_t next_run_ms(const struct probe *p)
+{
+	uint64_t age_ms = (acre_monotonic_ns() - p->hp->started_ns) / 1000000;
+	if (!p->st.passed_once && age_ms < p->check->grace_ms &&
+	    p->check->interval_ms > HEALTH_STARTING_RETRY_MS)
+		return HEALTH_STARTING_RETRY_MS;
+	return p->check->interval_ms;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -125,7 +142,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct probe *p = arg;
 	struct slice *s = p->hp->s;
 	struct timeval tv;
-	ms_timeval(p->check->interval_ms, &tv);
+	ms_timeval(next_run_ms(p), &tv);
 	evtimer_add(p->timer, &tv);
 	if (p->child.pidfd >= 0) {
 		/* Its watcher ends it at the timeout; past a second more, the watcher is stuck. */

@@ -182,6 +182,13 @@ void pool_outbound_queue(struct pool *p, enum pool_op op, struct pool_node *n, c
 void pool_binaries_note(struct pool *p, const struct acre_placement *pl);
 /* A node that registered is asked for every path named so far. */
 void pool_binaries_ask(struct pool *p, struct pool_node *n);
+/*
+ * Whether a path pl names was named first a moment ago and nodes have not
+ * all answered yet: what asks for it waits (why says so) rather than go to
+ * the first node that answered.
+ */
+bool pool_binaries_awaited(struct pool *p, const struct acre_placement *pl, char *why, size_t len);
+void pool_binaries_free(struct pool *p);
 
 /* reconcile.c */
 void pool_reconcile_node(struct pool *p, struct pool_node *n, const struct pool_report *slices,

@@ -135,7 +135,8 @@ void pool_place_slice(struct pool *p, struct pool_slice *sl)
 	};
 	struct sched_node *sn;
 	struct acre_error e = {0};
-	if (sched_place(p->sched, &r, &sn, &e) < 0 ||
+	if (pool_binaries_awaited(p, sl->placement, e.message, sizeof(e.message)) ||
+	    sched_place(p->sched, &r, &sn, &e) < 0 ||
 	    pool_place_assign(p, sl, (struct pool_node *)sn, true) < 0) { /* sn: first member */
 		if (!e.message[0])
 			snprintf(e.message, sizeof(e.message),

@@ -194,8 +194,7 @@ void pool_close(struct pool *p)
 		acre_map_free(p->nodes);
 	}
 	acre_vec_free(&p->subs);
-	if (p->binaries)
-		acre_map_free(p->binaries);
+	pool_binaries_free(p);
 	pool_net_free(p);
 	free(p);
 }

@@ -73,6 +73,9 @@ static int choose(struct pool *p, const struct acre_slice_spec *spec,
 			*err = e;
 		return rc;
 	}
+	/* Whether a node fits or not, the nodes have not all said yet whether they have it. */
+	if (pool_binaries_awaited(p, placement, e.message, sizeof(e.message)))
+		rc = -EAGAIN;
 	*node = rc < 0 ? NULL : (struct pool_node *)sn; /* sn is the first member */
 	if (rc < 0) {
 		p->stats.placement_pending++;

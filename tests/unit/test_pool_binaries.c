@@ -125,6 +125,31 @@ static void test_asked_and_placed_where_present(void **state)
 	assert_null(json_object_get(b->attributes, REDIS_A));
 }
 
+/*
+ * A path named for the first time: what asks for it waits for every node
+ * asked to answer, not the first one (an app spread over three nodes ran
+ * all on the node that answered first).
+ */
+static void test_placed_once_every_node_answered(void **state)
+{
+	struct pool *p = *state;
+	struct pool_node *a = join(p, "a", &conns[0]);
+	struct pool_node *b = join(p, "b", &conns[1]);
+	struct pool_slice *sl = create(p, "cache-1", REDIS_A "==true");
+	expect_asked(p, "b:" REDIS " a:" REDIS); /* in the node map's order */
+	assert_null(sl->node);
+	assert_non_null(
+		strstr(sl->reason, "waiting for the nodes to say whether they have " REDIS));
+
+	pool_node_binary_result(p, a, REDIS, true);
+	pool_place_retry_pending(p);
+	assert_null(sl->node); /* b has not answered */
+	pool_node_binary_result(p, b, REDIS, true);
+	assert_true(p->retry_pending);
+	pool_place_retry_pending(p);
+	assert_non_null(sl->node);
+}
+
 static void test_other_constraints_ask_nothing(void **state)
 {
 	struct pool *p = *state;
@@ -142,6 +167,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_asked_and_placed_where_present, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_placed_once_every_node_answered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_constraints_ask_nothing, setup,
 						teardown),
