@@ -70,8 +70,9 @@ static int download(const struct acre_artifact *a, const char *dir, uint64_t *si
 		return -EIO;
 	}
 	*size = 0;
-	int rc = !strncmp(a->uri, "file://", 7) ? copy_file(a->uri, fd, md, size, why, len)
-						: fetch_http(a->uri, fd, md, size, why, len);
+	int rc = !strncmp(a->uri, "file://", 7)
+			 ? copy_file(a->uri, fd, md, size, why, len)
+			 : acre_proto_http_get(a->uri, fd, md, size, why, len);
 	if (rc < 0)
 		return rc;
 	if (fsync(fd) < 0) {

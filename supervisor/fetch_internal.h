@@ -40,7 +40,4 @@ int artifact_remove_tree(const char *path);
 /* fetch_child.c: in the forked child; 0, or -errno with why filled. */
 int fetch_child_run(const struct fetcher *f, const struct acre_artifact *a, char *why, size_t len);
 
-/* fetch_http.c: GETs an http(s) URI into fd, each byte through md; 0, or -errno with why. */
-int fetch_http(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, char *why, size_t len);
-
 #endif
