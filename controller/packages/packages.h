@@ -289,6 +289,10 @@ int pkg_index_parse(const json_t *j, struct acre_error *err);
 const json_t *pkg_index_find(const json_t *index, const char *name, const char *version);
 /* An archive's URL resolved against the index's: absolute as it is, else beside the index. */
 char *pkg_index_archive_url(const char *index_url, const char *archive);
+/* {"NAME": ["VERSION", ...]} of a checked index, versions oldest first. */
+json_t *pkg_index_list(const json_t *index);
+/* NAME's description in a checked index, or NULL. */
+const char *pkg_index_description(const json_t *index, const char *name);
 
 /* 64 lower-case hex digits of a file's SHA-256 into hex (65 bytes). */
 int pkg_sha256_file(const char *path, char hex[65], struct acre_error *err);
@@ -302,6 +306,36 @@ bool pkg_sha256_valid(const char *hex);
  * file holding the hex alone.  -ENOENT when it lists none for it.
  */
 int pkg_sha256_from_text(const char *text, const char *file, char hex[65], struct acre_error *err);
+
+/*
+ * The blocking steps of a repository that is not a directory (repo_get.c),
+ * for child processes only: a download to path (http(s):// or file://), tar
+ * with args (GNU tar; its last line of stderr in the error), rm -rf, and a
+ * package archive (a tar.gz of NAME/VERSION/) verified against sha256 —
+ * "package NAME VERSION: checksum mismatch: expected sha256 E, got G"
+ * (-EBADMSG) — and unpacked into `into`.
+ */
+int pkg_get_url(const char *url, const char *path, struct acre_error *err);
+int pkg_tar(const char *const *args, struct acre_error *err);
+int pkg_remove_tree(const char *path);
+int pkg_archive_unpack(const char *tarball, const char *sha256, const char *name,
+		       const char *version, const char *into, struct acre_error *err);
+
+/*
+ * A bundle (bundle.c): index.json, archives/NAME-VERSION.tar.gz and
+ * artifacts/SHA256 in one tar file.  Written by staging a directory
+ * (pkg_bundle_stage), adding package versions from the directory that
+ * holds NAME/VERSION/ (their URI artifacts downloaded and verified), then
+ * packing it; read back by unpacking and verifying every archive against
+ * the index and every artifact against its name (a mismatch refused,
+ * -EBADMSG, naming both sums).
+ */
+int pkg_bundle_stage(const char *staging, struct acre_error *err);
+int pkg_bundle_add(const char *staging, const char *repo_dir, const struct pkg *pkg,
+		   struct acre_error *err);
+int pkg_bundle_pack(const char *staging, const char *out, struct acre_error *err);
+int pkg_bundle_verify(const char *dir, json_t **index, struct acre_error *err);
+int pkg_bundle_unpack(const char *file, const char *into, json_t **index, struct acre_error *err);
 
 /*
  * Whether an install at version `from` may move to package `to` in place:
