@@ -359,8 +359,12 @@ int pkg_upgrade_check(const struct pkg *to, const char *from, struct acre_error 
 struct pool;
 struct installs;
 
+struct event_base;
+
 struct installs_options {
 	const char *packages_dir; /* the shipped packages: the repository named "acre" */
+	const char *data_dir;	  /* the controller's: repositories' indexes, bundles, cache */
+	struct event_base *base;  /* where fetches are watched; NULL: none (only "dir") */
 };
 
 int installs_open(struct pool *p, struct apps *apps, const struct installs_options *o,
@@ -378,6 +382,33 @@ int installs_package_json(struct installs *s, const char *name, const char *vers
 json_t *installs_repos_json(struct installs *s);
 int installs_repo_add(struct installs *s, const json_t *body, json_t **out, struct acre_error *err);
 int installs_repo_remove(struct installs *s, const char *name, struct acre_error *err);
+/* An http repository's index fetched again ("dir" and "bundle": nothing to do). */
+int installs_repo_refresh(struct installs *s, const char *name, json_t **out,
+			  struct acre_error *err);
+
+/*
+ * What reads a repository that is not a directory may have to wait for:
+ * an index, a package archive or a bundle is fetched by a child process,
+ * and the verb that needs it (repo add and refresh, package show,
+ * install, upgrade, bundle) answers -EINPROGRESS meanwhile.  fn is
+ * called when a fetch ended: ask again, and the verb takes its result
+ * (the error of a failed fetch goes to the first that asks).
+ */
+void installs_on_fetched(struct installs *s, void (*fn)(void *), void *arg);
+
+/*
+ * A bundle of {"packages": ["NAME", "NAME@VERSION", ...]} written: *path
+ * the file (the caller sends and removes it), or -EINPROGRESS.
+ */
+int installs_bundle(struct installs *s, const json_t *body, char **path, struct acre_error *err);
+/* A bundled URI artifact's file by its SHA-256 (in buf); -ENOENT when no bundle has it. */
+int installs_artifact_path(struct installs *s, const char *sha256, char *buf, size_t len);
+/*
+ * Where the pool's nodes fetch the file of sha256 from when a bundle has
+ * it: the API path "/v1/artifacts/SHA256" (in buf), to be put after the
+ * controller's API URL as the nodes reach it; NULL when no bundle has it.
+ */
+const char *installs_artifact_mirror(struct installs *s, const char *sha256, char *buf, size_t len);
 
 struct install_request {
 	const char *name;      /* the install; install: NULL takes the package's name */
