@@ -399,6 +399,8 @@ int installs_open(struct pool *p, struct apps *apps, const struct installs_optio
 			 : 0;
 	if (rc == 0 && pool_store(p))
 		rc = install_store_open(s, err);
+	if (rc == 0)
+		repo_sweep(s);
 	struct pool_subscriber sub = {.committing = committing, .committed = committed, .ud = s};
 	if (rc == 0 && pool_subscribe(p, &sub) < 0)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");

@@ -20,6 +20,9 @@
  *                   (plan.c, diff.c)
  *   repositories    an HTTP(S) index, sha256 of a file and from a published
  *                   checksum file, versions (index.c, sha256.c, version.c)
+ *   fetching        downloads, tar, archives verified and unpacked, bundles
+ *                   (repo_get.c, bundle.c): blocking, for child processes,
+ *                   the one part that reaches the network and runs programs
  *
  * controller/README.md ("Packages") and packages/README.md describe the
  * formats as package authors and users see them.  Every error fills a

@@ -13,6 +13,8 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -154,9 +156,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n = read(fd, j->out + j->got, sizeof(j->out) - 1 - j->got);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n > 0 && j->got + (size_t)n < sizeof(j->out) - 1) {
+	if (n > 0) {
 		j->got += (size_t)n;
-		return;
+		if (j->got < sizeof(j->out) - 1)
+			return;
 	}
 	int status = 0;
 	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
@@ -198,8 +201,19 @@ int repo_job_start(struct installs *s, struct repo_job *j, struct acre_error *er
 		return acre_error_set(err, errno, "", "fetching: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		close(p[0]);
-		child(j, p[1]);
+		/*
+		 * Nothing of the controller's stays open in the child (its listening
+		 * sockets would outlive a restart of the controller while a download
+		 * runs), and its signals are the default ones again (the loop's
+		 * handlers are the parent's).
+		 */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		if (dup2(p[1], 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+			_exit(2);
+		close_range(4, ~0U, 0);
+		child(j, 3);
 	}
 	close(p[1]);
 	j->pid = pid;

@@ -8,6 +8,7 @@
  */
 #include "runtime.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "common/file.h"
@@ -44,6 +45,20 @@ void repo_index_load(struct installs *s, struct pkg_repo *r)
 		 r->index ? err.message : "no index in the data directory");
 	json_decref(r->index);
 	r->index = json_pack("{s:[]}", "packages");
+}
+
+void repo_sweep(struct installs *s)
+{
+	char dir[4096], path[4400];
+	if (!s->data_dir || repo_path(s, dir, sizeof(dir), "%s", "") < 0)
+		return;
+	_cleanup_dir_ DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			pkg_remove_tree(path);
+		}
 }
 
 json_t *installs_repos_json(struct installs *s)

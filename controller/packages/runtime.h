@@ -35,7 +35,7 @@ struct event_base;
  *   DATA/repos/NAME/index.json      an http repository's index, as last fetched
  *   DATA/repos/NAME/bundle/         a bundle's contents, verified (bundle.c)
  *   DATA/repos/archives/SHA256/     a package archive unpacked: NAME/VERSION/
- *   DATA/repos/.new-*, .bundle-*    a fetch's result before it is taken
+ *   DATA/repos/.new-*, .bundle-*    a fetch's result before it is taken (removed at start)
  */
 struct pkg_repo {
 	char name[PKG_NAME_MAX + 1];
@@ -104,6 +104,8 @@ int catalog_locate(struct installs *s, const char *name, const char *version, st
 void repo_free(struct pkg_repo *r);
 /* Reads an http or bundle repository's index from the data directory (empty when unreadable). */
 void repo_index_load(struct installs *s, struct pkg_repo *r);
+/* At start: what fetches of the last run left half-done or untaken (DATA/repos/.*) removed. */
+void repo_sweep(struct installs *s);
 
 /* repo_fetch.c */
 /* Forks the child that does j; j is the installs' until taken. */

@@ -7,8 +7,9 @@
 # match is refused naming the package and both sums, and installs nothing; an index that
 # does not parse is refused at add with the reason.  Then kv is bundled (its archive and
 # artifact in one file; a tampered copy is refused), the HTTP server stops, the cache is
-# emptied, and the bundle, added as a repository, installs kv offline; the controller
-# serves the bundled artifact by its SHA-256 at /v1/artifacts/SHA256.
+# emptied, and the bundle, added as a repository (kept across a restart of the controller),
+# installs kv offline; the controller serves the bundled artifact by its SHA-256 at
+# /v1/artifacts/SHA256.
 . "$(dirname "$0")/apps_lib.sh"
 
 require redis-server redis-cli python3 tar sha256sum
@@ -135,6 +136,13 @@ run "$TEST_DIR/addoff" pkg repo add offline "$TEST_DIR/kv.bundle"
 assert_eq "$RC" 0 "pkg repo add offline BUNDLE: $(cat "$TEST_DIR/addoff.err")"
 assert_eq "$(pool -j pkg repo list | jq -r '.[] | select(.name == "offline") | .kind')" bundle \
 	"the bundle's repository"
+log "the repositories outlive a restart of the controller"
+kill_controller
+start_controller
+wait_for '[ "$(api GET /v1/nodes | jq "[.nodes[] | select(.state == \"ready\")] | length")" = 3 ]' 15 ||
+	fail "the nodes are not back: $(api GET /v1/nodes)"
+assert_eq "$(pool -j pkg repo list | jq -r '[.[] | "\(.name):\(.kind)"] | join(",")')" \
+	"acre:dir,offline:bundle" "the repositories after the restart"
 run "$TEST_DIR/install2" pkg install kv --set memory=128M --set maxmemory=64mb
 assert_eq "$RC" 0 "pkg install kv offline: $(cat "$TEST_DIR/install2" "$TEST_DIR/install2.err")"
 assert_eq "$(app_state kv)" "running 1/1 v1" "the install's app, offline"
