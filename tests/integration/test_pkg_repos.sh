@@ -106,8 +106,16 @@ assert_eq "$RC" 1 "repo add of an index that is not there"
 assert_contains "$(cat "$TEST_DIR/addnone.err")" "HTTP 404" "the reason"
 assert_eq "$(pool -j pkg repo list | jq -r '[.[].name] | sort | join(",")')" "acre,bad,web" \
 	"only the repositories that parsed"
+jq --arg sum "$zeros" '.packages += [{"name": "kvnext", "description": "listed later",
+	"versions": [{"version": "2.0.0", "archive": "kvnext-2.0.0.tar.gz", "sha256": $sum}]}]' \
+	"$www/index.json" >"$www/index.json.new"
+mv "$www/index.json.new" "$www/index.json"
+assert_eq "$(api GET '/v1/packages?q=kvnext' | jq '.packages | length')" 0 \
+	"the index as fetched at add"
 run "$TEST_DIR/refresh" pkg repo refresh web
 assert_eq "$RC" 0 "pkg repo refresh web: $(cat "$TEST_DIR/refresh.err")"
+assert_eq "$(api GET '/v1/packages?q=kvnext' | jq -r '.packages[] | "\(.name) \(.latest) \(.repo)"')" \
+	"kvnext 2.0.0 web" "refresh re-read the index"
 
 log "a bundle of kv, its archive and its artifact; a tampered copy is refused"
 run "$TEST_DIR/bundle" pkg bundle kv -o "$TEST_DIR/kv.bundle"
