@@ -407,11 +407,13 @@ int installs_bundle(struct installs *s, const json_t *body, char **path, struct 
 /* A bundled URI artifact's file by its SHA-256 (in buf); -ENOENT when no bundle has it. */
 int installs_artifact_path(struct installs *s, const char *sha256, char *buf, size_t len);
 /*
- * Where the pool's nodes fetch the file of sha256 from when a bundle has
- * it: the API path "/v1/artifacts/SHA256" (in buf), to be put after the
- * controller's API URL as the nodes reach it; NULL when no bundle has it.
+ * The URI the pool's nodes fetch the file of sha256 from when a bundle has
+ * it: api_url (the controller's API as the nodes reach it, "http://H:P")
+ * and "/v1/artifacts/SHA256", in buf; NULL when no bundle has it (fetch
+ * the artifact's own URI).
  */
-const char *installs_artifact_mirror(struct installs *s, const char *sha256, char *buf, size_t len);
+const char *installs_artifact_mirror(struct installs *s, const char *sha256, const char *api_url,
+				     char *buf, size_t len);
 
 struct install_request {
 	const char *name;      /* the install; install: NULL takes the package's name */

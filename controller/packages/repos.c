@@ -291,11 +291,15 @@ int installs_artifact_path(struct installs *s, const char *sha256, char *buf, si
 	return -ENOENT;
 }
 
-const char *installs_artifact_mirror(struct installs *s, const char *sha256, char *buf, size_t len)
+const char *installs_artifact_mirror(struct installs *s, const char *sha256, const char *api_url,
+				     char *buf, size_t len)
 {
 	char path[4096];
+	size_t n = strlen(api_url);
 	if (installs_artifact_path(s, sha256, path, sizeof(path)) < 0)
 		return NULL;
-	snprintf(buf, len, "/v1/artifacts/%s", sha256);
+	if ((size_t)snprintf(buf, len, "%.*s/v1/artifacts/%s",
+			     (int)(n && api_url[n - 1] == '/' ? n - 1 : n), api_url, sha256) >= len)
+		return NULL;
 	return buf;
 }
