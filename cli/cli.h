@@ -84,6 +84,9 @@ enum evhttp_request_error;
 const char *cli_http_error_name(enum evhttp_request_error e);
 json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
 		struct acre_error *err);
+/* The same, a 2xx reply's body written to fd as it is (a file the controller sends). */
+int cli_api_to_fd(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
+		  int fd, struct acre_error *err);
 /* `s` escaped for a URL's path or query (RFC 3986 unreserved kept); caller frees. */
 char *cli_uri_escape(const char *s);
 /* The controller was not there (refused, reset, silent) rather than answering an error. */
@@ -402,5 +405,7 @@ int pkg_install(struct cli *cli, int argc, char **argv);
 int pkg_upgrade(struct cli *cli, int argc, char **argv);
 int pkg_rollback(struct cli *cli, int argc, char **argv);
 int pkg_uninstall(struct cli *cli, int argc, char **argv);
+/* pkg_bundle.c: packages and their artifacts in one file, for a pool without a network. */
+int pkg_bundle(struct cli *cli, int argc, char **argv);
 
 #endif

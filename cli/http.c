@@ -124,8 +124,9 @@ static json_t *error_from(int status, const char *body, size_t len, struct acre_
 	return NULL;
 }
 
-json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
-		struct acre_error *err)
+/* One request; a 2xx reply's body parsed as JSON, or with raw_fd >= 0 written there (json_true). */
+static json_t *request(struct cli *cli, enum cli_method method, const char *path,
+		       const json_t *body, int raw_fd, struct acre_error *err)
 {
 	if (cli_token(cli, err) < 0)
 		return NULL;
@@ -196,6 +197,16 @@ json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const
 		error_from(c.status, text ? text : "", len, err);
 		goto out;
 	}
+	if (raw_fd >= 0) {
+		if (evbuffer_write(c.body, raw_fd) < 0)
+			acre_error_set(err, errno, NULL, "writing the reply: %s", strerror(errno));
+		while (evbuffer_get_length(c.body) && !err->message[0])
+			if (evbuffer_write(c.body, raw_fd) < 0)
+				acre_error_set(err, errno, NULL, "writing the reply: %s",
+					       strerror(errno));
+		result = err->message[0] ? NULL : json_true();
+		goto out;
+	}
 	json_error_t jerr;
 	result = json_loadb(text ? text : "", len, 0, &jerr);
 	if (!result)
@@ -210,6 +221,19 @@ out:
 		event_base_free(c.base);
 	evhttp_uri_free(u);
 	return result;
+}
+
+json_t *cli_api(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
+		struct acre_error *err)
+{
+	return request(cli, method, path, body, -1, err);
+}
+
+int cli_api_to_fd(struct cli *cli, enum cli_method method, const char *path, const json_t *body,
+		  int fd, struct acre_error *err)
+{
+	_cleanup_json_ json_t *ok = request(cli, method, path, body, fd, err);
+	return ok ? 0 : -(err->code ? err->code : EIO);
 }
 
 char *cli_uri_escape(const char *s)

@@ -8,6 +8,9 @@
  */
 #include "cli.h"
 
+#include <limits.h>
+#include <sys/stat.h>
+
 static json_t *strings(const json_t *arr, char *buf, size_t len)
 {
 	size_t i, at = 0;
@@ -165,12 +168,29 @@ static int pkg_list(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* What `repo add` was given: a URL is an index, a directory a repository, a file a bundle. */
+static json_t *repo_source(struct cli *cli, const char *name, const char *where)
+{
+	struct stat st;
+	char abs[PATH_MAX];
+	if (strstr(where, "://"))
+		return json_pack("{s:s,s:s}", "name", name, "url", where);
+	/* A path on the controller's host: absolute, as the controller does not share our cwd. */
+	if (!realpath(where, abs) || stat(abs, &st) < 0) {
+		cli_failf(cli, errno, "%s: %s", where, strerror(errno));
+		return NULL;
+	}
+	return json_pack("{s:s,s:s}", "name", name, S_ISDIR(st.st_mode) ? "dir" : "bundle", abs);
+}
+
 static int repo_add(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 3)
-		return cli_failf(cli, EINVAL, "usage: acre pkg repo add NAME DIR");
+		return cli_failf(cli, EINVAL, "usage: acre pkg repo add NAME DIR|URL|BUNDLE");
 	struct acre_error err = {0};
-	_cleanup_json_ json_t *body = json_pack("{s:s,s:s}", "name", argv[1], "dir", argv[2]);
+	_cleanup_json_ json_t *body = repo_source(cli, argv[1], argv[2]);
+	if (!body)
+		return 1;
 	_cleanup_json_ json_t *res = cli_api(cli, CLI_POST, "/v1/repos", body, &err);
 	if (!res)
 		return cli_fail(cli, &err);
@@ -178,6 +198,22 @@ static int repo_add(struct cli *cli, int argc, char **argv)
 		output_json(cli, res);
 	else
 		printf("repository %s added: %s\n", argv[1], argv[2]);
+	return 0;
+}
+
+static int repo_refresh(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_failf(cli, EINVAL, "usage: acre pkg repo refresh NAME");
+	struct acre_error err = {0};
+	_cleanup_json_ json_t *res =
+		cli_api_on(cli, CLI_POST, "/v1/repos/", argv[1], "/refresh", NULL, &err);
+	if (!res)
+		return cli_fail(cli, &err);
+	if (cli->output != OUTPUT_TABLE)
+		output_json(cli, res);
+	else
+		printf("repository %s refreshed\n", argv[1]);
 	return 0;
 }
 
@@ -201,7 +237,7 @@ static int repo_list(struct cli *cli, int argc, char **argv)
 	json_t *r;
 	json_array_foreach (repos, i, r) {
 		const char *cells[] = {render_str(r, "name"), render_str(r, "kind"),
-				       render_str(r, "dir")};
+				       render_str(r, "source")};
 		table_add(t, cells);
 	}
 	table_print(t, stdout);
@@ -212,7 +248,7 @@ static int repo_list(struct cli *cli, int argc, char **argv)
 static int repo_rm(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
-		return cli_failf(cli, EINVAL, "usage: acre pkg repo rm NAME");
+		return cli_failf(cli, EINVAL, "usage: acre pkg repo remove NAME");
 	struct acre_error err = {0};
 	_cleanup_json_ json_t *res =
 		cli_api_on(cli, CLI_DELETE, "/v1/repos/", argv[1], NULL, NULL, &err);
@@ -226,8 +262,12 @@ static int repo_rm(struct cli *cli, int argc, char **argv)
 }
 
 static const struct command repo_commands[] = {
-	{"add", repo_add, "NAME DIR  (a repository directory: NAME/VERSION/package.json)"},
+	{"add", repo_add,
+	 "NAME DIR|URL|BUNDLE  (a repository directory: NAME/VERSION/package.json; an index's "
+	 "http(s):// or file:// URL; a bundle file from `acre pkg bundle`)"},
 	{"list", repo_list, ""},
+	{"refresh", repo_refresh, "NAME  (an index fetched again)"},
+	{"remove", repo_rm, "NAME"},
 	{"rm", repo_rm, "NAME"},
 	{NULL, NULL, NULL},
 };
@@ -251,7 +291,8 @@ static const struct command pkg_commands[] = {
 	 "[--detach]"},
 	{"rollback", pkg_rollback, "NAME [REVISION] [--detach]"},
 	{"uninstall", pkg_uninstall, "NAME [--keep-volumes] [--detach]"},
-	{"repo", pkg_repo, "add NAME DIR | list | rm NAME"},
+	{"repo", pkg_repo, "add NAME DIR|URL|BUNDLE | list | refresh NAME | remove NAME"},
+	{"bundle", pkg_bundle, "NAME[@VERSION]... -o FILE"},
 	{NULL, NULL, NULL},
 };
 

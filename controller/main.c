@@ -407,7 +407,9 @@ static int setup(struct ctl *c, struct acre_error *err)
 		rc = apps_open(c->pool, &apo, &c->apps, err);
 	char pkgdir[PATH_MAX + 32];
 	struct installs_options io = {
-		.packages_dir = packages_dir(c->opt.packages_dir, pkgdir, sizeof(pkgdir))};
+		.packages_dir = packages_dir(c->opt.packages_dir, pkgdir, sizeof(pkgdir)),
+		.data_dir = c->opt.data_dir,
+		.base = c->base};
 	if (rc == 0)
 		rc = installs_open(c->pool, c->apps, &io, &c->installs, err);
 	if (rc == 0 && !c->opt.insecure) {

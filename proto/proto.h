@@ -6,7 +6,9 @@
  * node port and for a host joining a pool (the CA's hash, a node's
  * certificate request and its signature: tls_bootstrap.c), and fd passing
  * over Unix sockets (fds.c, plain libc, is also linked into acre-init for
- * its claim).  This is the module's one public header.
+ * its claim), and a blocking HTTP(S) download for the child processes that
+ * fetch files (http_get.c: the supervisor's artifacts, the controller's
+ * package repositories).  This is the module's one public header.
  *
  * Two conversations use it:
  *
@@ -432,5 +434,18 @@ const char *acre_proto_unique_attr(const struct acre_placement *p);
 int acre_proto_placement_from_json(const json_t *j, struct acre_placement *p,
 				   struct acre_error *err);
 json_t *acre_proto_placement_to_json(const struct acre_placement *p);
+
+/* ---- a download (http_get.c) -------------------------------------------- */
+
+#define ACRE_HTTP_URI_MAX 2048
+
+/*
+ * GETs an http(s) URI into fd, following up to 5 redirects, each byte of
+ * the body through md (an EVP_MD_CTX set up for SHA-256, restarted on a
+ * redirect; NULL: none), its length in *size.  HTTPS verifies the server
+ * against the system's CAs and its name.  Blocks on an event loop of its
+ * own: for a child process.  0, or -errno with why filled.
+ */
+int acre_proto_http_get(const char *uri, int fd, void *md, uint64_t *size, char *why, size_t len);
 
 #endif

@@ -5,8 +5,8 @@
  *
  *   fetch.c           the fetches under way, one child process each, and
  *                     the slices waiting on them
- *   fetch_child.c     what that child does: download, verify, extract, rename
- *   fetch_http.c      the download over HTTP(S), with libevent's client
+ *   fetch_child.c     what that child does: download (proto's acre_proto_http_get),
+ *                     verify, extract, rename
  *   fetch_sums.c      an artifact named by its project's checksum file
  *                     (sha256_from, sha512_from): the file read for its sum
  *   artifact_cache.c  the cache: its layout, what is ready, the mounts of a

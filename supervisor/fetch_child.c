@@ -62,7 +62,7 @@ static int copy_file(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, ch
 int fetch_get(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, char *why, size_t len)
 {
 	return !strncmp(uri, "file://", 7) ? copy_file(uri, fd, md, size, why, len)
-					   : fetch_http(uri, fd, md, size, why, len);
+					   : acre_proto_http_get(uri, fd, md, size, why, len);
 }
 
 /* The first digits of a long sum, enough to tell two apart in a one-line reason. */

@@ -62,7 +62,4 @@ int fetch_published_sum(const struct acre_artifact *a, const char *dir, char *wa
 /* The hex digest (type: EVP_sha256(), EVP_sha512()) of a file; 0 or -errno. */
 int fetch_file_digest(const char *path, const EVP_MD *type, char *hex);
 
-/* fetch_http.c: GETs an http(s) URI into fd, each byte through md; 0, or -errno with why. */
-int fetch_http(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, char *why, size_t len);
-
 #endif

@@ -26,7 +26,7 @@
  *   pool_net.h      pool_net.c, pool_net_msg.c: the pool's network on this node
  *   network.h       network.c       slice networking policy
  *   egress.h        egress.c        NAT out of the node, published ports in
- *   fetch.h         fetch.c, fetch_child.c, fetch_http.c, artifact_cache.c: artifacts
+ *   fetch.h         fetch.c, fetch_child.c, artifact_cache.c: artifacts
  *                   fetched before a launch into a cache by checksum, mounted read-only
  *   binaries.h      binaries.c      which host binaries the node has (binaries.check)
  *   prelaunch.h     prelaunch.c     launches made ahead of time

@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 
+#include "controller/packages/packages.h"
+
 #include <event2/buffer.h>
 #include <openssl/crypto.h>
 
@@ -41,6 +43,7 @@ int api_status_for(int code)
 		return 413;
 	case E2BIG:
 	case EOPNOTSUPP:
+	case EBADMSG: /* what a repository served does not match its sum */
 		return 422;
 	case ENOSPC:
 		return 507;
@@ -180,6 +183,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 			r->req = NULL;
 		}
 	}
+	api_park_forget(a, evcon);
 }
 
 void api_watch_close(struct api *a, struct evhttp_request *req)
@@ -329,6 +333,10 @@ const struct api_route api_routes[] = {
 	{EVHTTP_REQ_GET, "/v1/repos", api_repos_list, false},
 	{EVHTTP_REQ_POST, "/v1/repos", api_repos_add, false},
 	{EVHTTP_REQ_DELETE, "/v1/repos/{name}", api_repo_delete, false},
+	{EVHTTP_REQ_POST, "/v1/repos/{name}/refresh", api_repo_refresh, false},
+	{EVHTTP_REQ_POST, "/v1/bundles", api_bundles_create, false},
+	/* Public: nodes fetch bundled artifacts by their sum, which they verify. */
+	{EVHTTP_REQ_GET, "/v1/artifacts/{sha256}", api_artifact_get, true},
 	{EVHTTP_REQ_GET, "/v1/installs", api_installs_list, false},
 	{EVHTTP_REQ_POST, "/v1/installs", api_installs_create, false},
 	{EVHTTP_REQ_GET, "/v1/installs/{name}", api_install_show, false},
@@ -366,7 +374,11 @@ static void no_route(struct api *a, struct evhttp_request *req, int rc, const ch
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-	struct api *a = arg;
+	api_dispatch(arg, req);
+}
+
+void api_dispatch(struct api *a, struct evhttp_request *req)
+{
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
@@ -451,6 +463,8 @@ int api_start(struct event_base *base, struct pool *pool, const struct api_optio
 		api_stop(a);
 		return rc;
 	}
+	if (o->installs)
+		installs_on_fetched(o->installs, api_unpark, a);
 	*out = a;
 	return 0;
 }
@@ -460,6 +474,9 @@ void api_stop(struct api *a)
 	if (!a)
 		return;
 	api_flush(a);
+	if (a->opt.installs)
+		installs_on_fetched(a->opt.installs, NULL, NULL);
+	api_park_stop(a);
 	/* The streams end with their connections, before the log closes. */
 	if (a->http)
 		evhttp_free(a->http);

@@ -26,7 +26,10 @@ static bool served(struct api *a, struct evhttp_request *req)
 static void answer(struct api *a, struct evhttp_request *req, int rc, int status, bool dry_run,
 		   json_t *body, const struct acre_error *err)
 {
-	if (rc < 0) {
+	if (rc == -EINPROGRESS) {
+		json_decref(body);
+		api_park(a, req); /* a package archive being fetched: asked again after */
+	} else if (rc < 0) {
 		json_decref(body);
 		api_reply_error(a, req, api_status_for(rc), err);
 	} else if (dry_run) {

@@ -24,6 +24,7 @@ struct api_metrics {
 };
 
 struct api_reply;
+struct api_parked;
 struct event;
 
 struct api {
@@ -32,6 +33,7 @@ struct api {
 	struct pool *pool;
 	struct evhttp *http;
 	struct api_reply *head, *tail;
+	struct api_parked *parked_head, *parked_tail; /* waiting on a download (park.c) */
 	struct eventlog *eventlog; /* the durable event log, a subscriber of the pool (events.c) */
 	struct event *events_trim; /* trims it by age when no pass does */
 	struct api_metrics m;
@@ -57,6 +59,14 @@ const char *api_query(struct evkeyvalq *q, const char *key);
 /* A request whose client went away: freed if libevent left it to us. */
 void api_forget_request(struct evhttp_request *req);
 void api_count(struct api *a, int status);
+/* A request through the route table, as it came in (or again, when unparked). */
+void api_dispatch(struct api *a, struct evhttp_request *req);
+
+/* park.c: a request whose verb said -EINPROGRESS, dispatched again when a fetch ends. */
+void api_park(struct api *a, struct evhttp_request *req);
+void api_park_forget(struct api *a, struct evhttp_connection *evcon);
+void api_unpark(void *arg);
+void api_park_stop(struct api *a);
 
 /* Handlers, one per route (api.c's table): the path's parameters in p, the query in q. */
 #define API_HANDLER(name)                                                                          \
@@ -95,6 +105,9 @@ API_HANDLER(api_package_show);
 API_HANDLER(api_repos_list);
 API_HANDLER(api_repos_add);
 API_HANDLER(api_repo_delete);
+API_HANDLER(api_repo_refresh);
+API_HANDLER(api_bundles_create);
+API_HANDLER(api_artifact_get);
 API_HANDLER(api_installs_list); /* installs.c */
 API_HANDLER(api_installs_create);
 API_HANDLER(api_install_show);

@@ -1,26 +1,20 @@
 /*
  * The catalog: the packages the controller knows, from its repositories —
  * the shipped directory ("acre", --packages-dir) first, then those added
- * with `acre pkg repo add` (kept in the store).  A repository is of a
- * kind; "dir" (a repository directory, repo_dir.c) is the one there is,
- * and every read goes through kind_list/kind_load so that another kind (an
- * HTTP index) is one more case there.  The first repository that has a
- * package at a version gives it.  Where the nodes fetch a package's URI
- * artifacts is asked of its repository too (catalog_artifact_uri), so that
- * a kind that mirrors them gives its own copies.
+ * with `acre pkg repo add` (kept in the store; repos.c).  A repository is
+ * of a kind, and every read goes through kind_list/kind_load: "dir" reads
+ * a repository directory (repo_dir.c); "http" and "bundle" read their
+ * index, and a version's archive once fetched, verified and unpacked into
+ * the cache (repo_fetch.c), which is a repository directory too.  The
+ * first repository that has a package at a version gives it.
+ * Where the nodes fetch a package's URI artifacts is asked of its
+ * repository too (catalog_artifact_uri), so that a kind that mirrors them
+ * (a bundle, served by the controller) gives its own copies.
  */
 #include "runtime.h"
 
 #include <strings.h>
 #include <sys/stat.h>
-
-void repo_free(struct pkg_repo *r)
-{
-	if (!r)
-		return;
-	free(r->dir);
-	free(r);
-}
 
 /* {"NAME": ["VERSION", ...]} of one repository; an empty object when it cannot be read. */
 static json_t *kind_list(const struct pkg_repo *r)
@@ -29,16 +23,108 @@ static json_t *kind_list(const struct pkg_repo *r)
 	struct acre_error err = {0};
 	if (!strcmp(r->kind, "dir") && pkg_repo_dir_list(r->dir, &out, &err) == 0)
 		return out;
+	if (r->index)
+		return pkg_index_list(r->index);
 	return json_object();
 }
 
-static int kind_load(const struct pkg_repo *r, const char *name, const char *version,
-		     struct pkg *pkg, struct acre_error *err)
+/* The URL an http or bundle repository's archives are resolved against. */
+static char *index_url(const struct installs *s, const struct pkg_repo *r)
 {
-	if (!strcmp(r->kind, "dir"))
+	char path[4096];
+	if (!strcmp(r->kind, "http"))
+		return strdup(r->dir);
+	if (repo_path(s, path, sizeof(path), "%s/bundle/index.json", r->name) < 0)
+		return NULL;
+	char *out = NULL;
+	return asprintf(&out, "file://%s", path) < 0 ? NULL : out;
+}
+
+/* Starts fetching the archive of entry into cache, or takes the result of the fetch that ended. */
+static int fetch_archive(struct installs *s, const struct pkg_repo *r, const char *name,
+			 const json_t *entry, const char *cache, struct acre_error *err)
+{
+	const char *sha = json_string_value(json_object_get(entry, "sha256"));
+	const char *version = json_string_value(json_object_get(entry, "version"));
+	char key[128];
+	snprintf(key, sizeof(key), "archive:%s", sha);
+	struct repo_job *j = repo_job_find(s, key);
+	if (j && !j->done)
+		return acre_error_set(err, EINPROGRESS, "", "fetching package %s %s", name,
+				      version);
+	if (j) {
+		int rc = j->rc;
+		if (rc < 0)
+			acre_error_set(err, -rc, "package", "repository %s: %s", r->name, j->why);
+		repo_job_free(repo_job_take(s, j));
+		struct stat st;
+		if (rc < 0 || stat(cache, &st) == 0)
+			return rc < 0 ? rc : 1; /* 1: the cache has it now */
+						/* Gone since (removed by hand): fetched again. */
+	}
+	_cleanup_free_ char *base = index_url(s, r);
+	if (!(j = calloc(1, sizeof(*j))) || !base ||
+	    !(j->url = pkg_index_archive_url(
+		      base, json_string_value(json_object_get(entry, "archive")))) ||
+	    !(j->dest = strdup(cache))) {
+		repo_job_free(j);
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
+	snprintf(j->key, sizeof(j->key), "%s", key);
+	j->kind = REPO_JOB_ARCHIVE;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	snprintf(j->version, sizeof(j->version), "%s", version);
+	snprintf(j->sha256, sizeof(j->sha256), "%s", sha);
+	int rc = repo_job_start(s, j, err);
+	if (rc < 0) {
+		repo_job_free(j);
+		return rc;
+	}
+	return acre_error_set(err, EINPROGRESS, "", "fetching package %s %s", name, version);
+}
+
+/*
+ * NAME at version from r; *dir (when asked) the directory that holds its
+ * NAME/VERSION/.  An archive not in the cache yet: -ENODATA when fetch is
+ * false, else its fetch starts and -EINPROGRESS says to ask again when it
+ * ended (installs_on_fetched).
+ */
+static int kind_load(struct installs *s, const struct pkg_repo *r, const char *name,
+		     const char *version, bool fetch, struct pkg *pkg, char **dir,
+		     struct acre_error *err)
+{
+	char cache[4096];
+	struct stat st;
+	if (!strcmp(r->kind, "dir")) {
+		if (dir && !(*dir = strdup(r->dir)))
+			return acre_error_set(err, ENOMEM, NULL, "out of memory");
 		return pkg_repo_dir_load(r->dir, name, version, pkg, err);
-	return acre_error_set(err, EOPNOTSUPP, "kind", "repository %s: kind %s is not served",
-			      r->name, r->kind);
+	}
+	const json_t *entry = r->index ? pkg_index_find(r->index, name, version) : NULL;
+	if (!entry)
+		return acre_error_set(err, ENOENT, "package", "repository %s has no %s %s", r->name,
+				      name, version ? version : "");
+	if (repo_path(s, cache, sizeof(cache), "archives/%s",
+		      json_string_value(json_object_get(entry, "sha256"))) < 0)
+		return acre_error_set(err, ENAMETOOLONG, "",
+				      "the data directory's path is too long");
+	if (stat(cache, &st) < 0) {
+		if (!fetch)
+			return -ENODATA;
+		int rc = fetch_archive(s, r, name, entry, cache, err);
+		if (rc <= 0)
+			return rc;
+	}
+	/* A fetch another request waited on too ended: its result is in the cache. */
+	char key[128];
+	snprintf(key, sizeof(key), "archive:%s",
+		 json_string_value(json_object_get(entry, "sha256")));
+	struct repo_job *j = repo_job_find(s, key);
+	if (j && j->done && j->rc == 0)
+		repo_job_free(repo_job_take(s, j));
+	if (dir && !(*dir = strdup(cache)))
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	return pkg_repo_dir_load(cache, name, version, pkg, err);
 }
 
 char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri)
@@ -105,8 +191,8 @@ static const struct pkg_repo *where(struct installs *s, const char *name, const 
 	return found;
 }
 
-int catalog_load(struct installs *s, const char *name, const char *version, struct pkg *pkg,
-		 struct acre_error *err)
+static int load(struct installs *s, const char *name, const char *version, bool fetch,
+		struct pkg *pkg, char **dir, struct acre_error *err)
 {
 	char v[PKG_VERSION_MAX + 1];
 	if (!name || !pkg_name_valid(name))
@@ -118,10 +204,27 @@ int catalog_load(struct installs *s, const char *name, const char *version, stru
 				      version);
 	if (!r)
 		return acre_error_set(err, ENOENT, "package", "no package named %s", name);
-	int rc = kind_load(r, name, v, pkg, err);
-	if (rc == 0 && (rc = artifact_uris(r, pkg, err)) < 0)
+	int rc = kind_load(s, r, name, v, fetch, pkg, dir, err);
+	if (rc == 0 && (rc = artifact_uris(r, pkg, err)) < 0) {
 		pkg_free(pkg);
+		if (dir) {
+			free(*dir);
+			*dir = NULL;
+		}
+	}
 	return rc;
+}
+
+int catalog_load(struct installs *s, const char *name, const char *version, struct pkg *pkg,
+		 struct acre_error *err)
+{
+	return load(s, name, version, true, pkg, NULL, err);
+}
+
+int catalog_locate(struct installs *s, const char *name, const char *version, struct pkg *pkg,
+		   char **dir, struct acre_error *err)
+{
+	return load(s, name, version, true, pkg, dir, err);
 }
 
 /* Every version of name across the repositories, oldest first, each once. */
@@ -160,6 +263,40 @@ static bool matches(const struct pkg *pkg, const char *q)
 	return false;
 }
 
+/*
+ * {"name", "latest", "description", "tags"} of NAME's newest version when it
+ * matches q; NULL when it does not or is broken (not offered).  A version
+ * whose archive is not fetched yet is described by its index.
+ */
+static json_t *describe(struct installs *s, const char *name, const char *q)
+{
+	struct pkg pkg = {0};
+	struct acre_error err = {0};
+	char v[PKG_VERSION_MAX + 1];
+	int rc = load(s, name, NULL, false, &pkg, NULL, &err);
+	if (rc == -ENODATA) {
+		const struct pkg_repo *r = where(s, name, NULL, v);
+		const char *d = r ? pkg_index_description(r->index, name) : NULL;
+		if (q && *q && !strcasestr(name, q) && !(d && strcasestr(d, q)))
+			return NULL;
+		return json_pack("{s:s,s:s,s:s,s:[]}", "name", name, "latest", v, "description",
+				 d ? d : "", "tags");
+	}
+	if (rc < 0)
+		return NULL;
+	json_t *out = NULL;
+	if (matches(&pkg, q)) {
+		json_t *tags = json_array();
+		for (char **t = pkg.tags; *t; t++)
+			json_array_append_new(tags, json_string(*t));
+		out = json_pack("{s:s,s:s,s:s,s:o}", "name", name, "latest", pkg.version,
+				"description", pkg.description ? pkg.description : "", "tags",
+				tags);
+	}
+	pkg_free(&pkg);
+	return out;
+}
+
 json_t *installs_catalog_json(struct installs *s, const char *q)
 {
 	json_t *out = json_array(), *seen = json_object();
@@ -171,22 +308,13 @@ json_t *installs_catalog_json(struct installs *s, const char *q)
 			if (json_object_get(seen, name))
 				continue;
 			json_object_set_new(seen, name, json_true());
-			struct pkg pkg = {0};
-			struct acre_error err = {0};
-			if (catalog_load(s, name, NULL, &pkg, &err) < 0)
-				continue; /* a broken package is not offered */
-			if (matches(&pkg, q)) {
-				json_t *tags = json_array();
-				for (char **t = pkg.tags; *t; t++)
-					json_array_append_new(tags, json_string(*t));
-				json_array_append_new(
-					out, json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "name", name,
-						       "versions", all_versions(s, name), "latest",
-						       pkg.version, "description",
-						       pkg.description ? pkg.description : "",
-						       "tags", tags, "repo", s->repos.v[i]->name));
+			json_t *entry = describe(s, name, q);
+			if (entry) {
+				json_object_set_new(entry, "versions", all_versions(s, name));
+				json_object_set_new(entry, "repo",
+						    json_string(s->repos.v[i]->name));
+				json_array_append_new(out, entry);
 			}
-			pkg_free(&pkg);
 		}
 	}
 	json_decref(seen);
@@ -205,78 +333,4 @@ int installs_package_json(struct installs *s, const char *name, const char *vers
 			 pkg_options_defaults(pkg.schema));
 	pkg_free(&pkg);
 	return *out ? 0 : acre_error_set(err, ENOMEM, NULL, "out of memory");
-}
-
-json_t *installs_repos_json(struct installs *s)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < s->repos.n; i++) {
-		const struct pkg_repo *r = s->repos.v[i];
-		json_array_append_new(arr,
-				      json_pack("{s:s,s:s,s:s,s:b}", "name", r->name, "kind",
-						r->kind, "dir", r->dir, "builtin", r->builtin));
-	}
-	return json_pack("{s:o}", "repos", arr ? arr : json_array());
-}
-
-static struct pkg_repo *repo_find(struct installs *s, const char *name, size_t *at)
-{
-	for (size_t i = 0; i < s->repos.n; i++)
-		if (!strcmp(s->repos.v[i]->name, name)) {
-			if (at)
-				*at = i;
-			return s->repos.v[i];
-		}
-	return NULL;
-}
-
-int installs_repo_add(struct installs *s, const json_t *body, json_t **out, struct acre_error *err)
-{
-	const char *name = json_string_value(json_object_get(body, "name"));
-	const char *dir = json_string_value(json_object_get(body, "dir"));
-	const char *kind = json_string_value(json_object_get(body, "kind"));
-	const char *k;
-	json_t *v;
-	json_object_foreach ((json_t *)body, k, v)
-		if (strcmp(k, "name") && strcmp(k, "dir") && strcmp(k, "kind"))
-			return acre_error_set(err, EINVAL, k, "%s: unknown field", k);
-	if (!name || !pkg_name_valid(name))
-		return acre_error_set(err, EINVAL, "name",
-				      "name: required, a DNS label of at most %d", PKG_NAME_MAX);
-	if (kind && strcmp(kind, "dir"))
-		return acre_error_set(err, EINVAL, "kind", "kind: %s is not served (dir)", kind);
-	struct stat st;
-	if (!dir || dir[0] != '/')
-		return acre_error_set(err, EINVAL, "dir", "dir: required, an absolute path");
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return acre_error_set(err, ENOENT, "dir", "dir: %s: %s", dir,
-				      errno ? strerror(errno) : "not a directory");
-	if (repo_find(s, name, NULL))
-		return acre_error_set(err, EEXIST, "name", "a repository is named %s", name);
-	struct pkg_repo *r = calloc(1, sizeof(*r));
-	if (!r || !(r->dir = strdup(dir)) || acre_vec_push(&s->repos, r) < 0) {
-		repo_free(r);
-		return acre_error_set(err, ENOMEM, NULL, "out of memory");
-	}
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->kind, sizeof(r->kind), "dir");
-	s->repos_dirty = true;
-	*out = json_pack("{s:s,s:s,s:s}", "name", r->name, "kind", r->kind, "dir", r->dir);
-	return 0;
-}
-
-int installs_repo_remove(struct installs *s, const char *name, struct acre_error *err)
-{
-	size_t at = 0;
-	struct pkg_repo *r = repo_find(s, name, &at);
-	if (!r)
-		return acre_error_set(err, ENOENT, "name", "no repository named %s", name);
-	if (r->builtin)
-		return acre_error_set(err, EPERM, "name",
-				      "repository %s is the shipped one (--packages-dir)", name);
-	memmove(&s->repos.v[at], &s->repos.v[at + 1], (s->repos.n - at - 1) * sizeof(r));
-	s->repos.n--;
-	repo_free(r);
-	s->repos_dirty = true;
-	return 0;
 }

@@ -142,3 +142,42 @@ char *pkg_index_archive_url(const char *index_url, const char *archive)
 		return NULL;
 	return out;
 }
+
+static int version_cmp(const void *a, const void *b)
+{
+	return pkg_version_compare(json_string_value(*(json_t *const *)a),
+				   json_string_value(*(json_t *const *)b));
+}
+
+json_t *pkg_index_list(const json_t *index)
+{
+	json_t *out = json_object(), *p, *v;
+	size_t i, k;
+	json_array_foreach (json_object_get(index, "packages"), i, p) {
+		size_t n = json_array_size(json_object_get(p, "versions"));
+		json_t **vs = calloc(n ? n : 1, sizeof(*vs));
+		if (!out || !vs) {
+			free(vs);
+			break;
+		}
+		json_array_foreach (json_object_get(p, "versions"), k, v)
+			vs[k] = json_object_get(v, "version");
+		qsort(vs, n, sizeof(*vs), version_cmp);
+		json_t *arr = json_array();
+		for (k = 0; arr && k < n; k++)
+			json_array_append(arr, vs[k]);
+		free(vs);
+		json_object_set_new(out, json_string_value(json_object_get(p, "name")), arr);
+	}
+	return out;
+}
+
+const char *pkg_index_description(const json_t *index, const char *name)
+{
+	const json_t *p;
+	size_t i;
+	json_array_foreach (json_object_get(index, "packages"), i, p)
+		if (!strcmp(json_string_value(json_object_get(p, "name")), name))
+			return json_string_value(json_object_get(p, "description"));
+	return NULL;
+}

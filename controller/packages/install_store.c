@@ -65,6 +65,8 @@ static int load_repos(struct installs *s, struct acre_error *err)
 		}
 		snprintf(r->name, sizeof(r->name), "%s", (const char *)sqlite3_column_text(q, 0));
 		snprintf(r->kind, sizeof(r->kind), "%s", (const char *)sqlite3_column_text(q, 1));
+		if (strcmp(r->kind, "dir"))
+			repo_index_load(s, r);
 	}
 	sqlite3_finalize(q);
 	return rc;

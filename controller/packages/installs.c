@@ -389,11 +389,20 @@ int installs_open(struct pool *p, struct apps *apps, const struct installs_optio
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	s->pool = p;
 	s->apps = apps;
+	s->base = o->base;
+	/* Absolute: a bundle's index is read through a file:// URL. */
+	if (o->data_dir && !(s->data_dir = realpath(o->data_dir, NULL)) &&
+	    !(s->data_dir = strdup(o->data_dir))) {
+		free(s);
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
 	int rc = add_shipped(s, o->packages_dir) < 0
 			 ? acre_error_set(err, ENOMEM, NULL, "out of memory")
 			 : 0;
 	if (rc == 0 && pool_store(p))
 		rc = install_store_open(s, err);
+	if (rc == 0)
+		repo_sweep(s);
 	struct pool_subscriber sub = {.committing = committing, .committed = committed, .ud = s};
 	if (rc == 0 && pool_subscribe(p, &sub) < 0)
 		rc = acre_error_set(err, ENOMEM, NULL, "out of memory");
@@ -416,6 +425,11 @@ void installs_close(struct installs *s)
 	for (size_t i = 0; i < s->repos.n; i++)
 		if (!s->repos.v[i]->builtin)
 			repo_free(s->repos.v[i]);
+	for (size_t i = 0; i < s->jobs.n; i++)
+		repo_job_free(s->jobs.v[i]); /* a child still running ends on its own */
+	acre_vec_free(&s->jobs);
+	json_decref(s->shipped.index);
+	free(s->data_dir);
 	free(s->shipped.dir);
 	acre_vec_free(&s->list);
 	acre_vec_free(&s->gone);

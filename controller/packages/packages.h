@@ -20,6 +20,9 @@
  *                   (plan.c, diff.c)
  *   repositories    an HTTP(S) index, sha256 of a file and from a published
  *                   checksum file, versions (index.c, sha256.c, version.c)
+ *   fetching        downloads, tar, archives verified and unpacked, bundles
+ *                   (repo_get.c, bundle.c): blocking, for child processes,
+ *                   the one part that reaches the network and runs programs
  *
  * controller/README.md ("Packages") and packages/README.md describe the
  * formats as package authors and users see them.  Every error fills a
@@ -316,6 +319,10 @@ int pkg_index_parse(const json_t *j, struct acre_error *err);
 const json_t *pkg_index_find(const json_t *index, const char *name, const char *version);
 /* An archive's URL resolved against the index's: absolute as it is, else beside the index. */
 char *pkg_index_archive_url(const char *index_url, const char *archive);
+/* {"NAME": ["VERSION", ...]} of a checked index, versions oldest first. */
+json_t *pkg_index_list(const json_t *index);
+/* NAME's description in a checked index, or NULL. */
+const char *pkg_index_description(const json_t *index, const char *name);
 
 /* 64 lower-case hex digits of a file's SHA-256 into hex (65 bytes). */
 int pkg_sha256_file(const char *path, char hex[65], struct acre_error *err);
@@ -329,6 +336,36 @@ bool pkg_sha256_valid(const char *hex);
  * file holding the hex alone.  -ENOENT when it lists none for it.
  */
 int pkg_sha256_from_text(const char *text, const char *file, char hex[65], struct acre_error *err);
+
+/*
+ * The blocking steps of a repository that is not a directory (repo_get.c),
+ * for child processes only: a download to path (http(s):// or file://), tar
+ * with args (GNU tar; its last line of stderr in the error), rm -rf, and a
+ * package archive (a tar.gz of NAME/VERSION/) verified against sha256 —
+ * "package NAME VERSION: checksum mismatch: expected sha256 E, got G"
+ * (-EBADMSG) — and unpacked into `into`.
+ */
+int pkg_get_url(const char *url, const char *path, struct acre_error *err);
+int pkg_tar(const char *const *args, struct acre_error *err);
+int pkg_remove_tree(const char *path);
+int pkg_archive_unpack(const char *tarball, const char *sha256, const char *name,
+		       const char *version, const char *into, struct acre_error *err);
+
+/*
+ * A bundle (bundle.c): index.json, archives/NAME-VERSION.tar.gz and
+ * artifacts/SHA256 in one tar file.  Written by staging a directory
+ * (pkg_bundle_stage), adding package versions from the directory that
+ * holds NAME/VERSION/ (their URI artifacts downloaded and verified), then
+ * packing it; read back by unpacking and verifying every archive against
+ * the index and every artifact against its name (a mismatch refused,
+ * -EBADMSG, naming both sums).
+ */
+int pkg_bundle_stage(const char *staging, struct acre_error *err);
+int pkg_bundle_add(const char *staging, const char *repo_dir, const struct pkg *pkg,
+		   struct acre_error *err);
+int pkg_bundle_pack(const char *staging, const char *out, struct acre_error *err);
+int pkg_bundle_verify(const char *dir, json_t **index, struct acre_error *err);
+int pkg_bundle_unpack(const char *file, const char *into, json_t **index, struct acre_error *err);
 
 /*
  * Whether an install at version `from` may move to package `to` in place:
@@ -352,8 +389,12 @@ int pkg_upgrade_check(const struct pkg *to, const char *from, struct acre_error 
 struct pool;
 struct installs;
 
+struct event_base;
+
 struct installs_options {
 	const char *packages_dir; /* the shipped packages: the repository named "acre" */
+	const char *data_dir;	  /* the controller's: repositories' indexes, bundles, cache */
+	struct event_base *base;  /* where fetches are watched; NULL: none (only "dir") */
 };
 
 int installs_open(struct pool *p, struct apps *apps, const struct installs_options *o,
@@ -371,6 +412,35 @@ int installs_package_json(struct installs *s, const char *name, const char *vers
 json_t *installs_repos_json(struct installs *s);
 int installs_repo_add(struct installs *s, const json_t *body, json_t **out, struct acre_error *err);
 int installs_repo_remove(struct installs *s, const char *name, struct acre_error *err);
+/* An http repository's index fetched again ("dir" and "bundle": nothing to do). */
+int installs_repo_refresh(struct installs *s, const char *name, json_t **out,
+			  struct acre_error *err);
+
+/*
+ * What reads a repository that is not a directory may have to wait for:
+ * an index, a package archive or a bundle is fetched by a child process,
+ * and the verb that needs it (repo add and refresh, package show,
+ * install, upgrade, bundle) answers -EINPROGRESS meanwhile.  fn is
+ * called when a fetch ended: ask again, and the verb takes its result
+ * (the error of a failed fetch goes to the first that asks).
+ */
+void installs_on_fetched(struct installs *s, void (*fn)(void *), void *arg);
+
+/*
+ * A bundle of {"packages": ["NAME", "NAME@VERSION", ...]} written: *path
+ * the file (the caller sends and removes it), or -EINPROGRESS.
+ */
+int installs_bundle(struct installs *s, const json_t *body, char **path, struct acre_error *err);
+/* A bundled URI artifact's file by its SHA-256 (in buf); -ENOENT when no bundle has it. */
+int installs_artifact_path(struct installs *s, const char *sha256, char *buf, size_t len);
+/*
+ * The URI the pool's nodes fetch the file of sha256 from when a bundle has
+ * it: api_url (the controller's API as the nodes reach it, "http://H:P")
+ * and "/v1/artifacts/SHA256", in buf; NULL when no bundle has it (fetch
+ * the artifact's own URI).
+ */
+const char *installs_artifact_mirror(struct installs *s, const char *sha256, const char *api_url,
+				     char *buf, size_t len);
 
 struct install_request {
 	const char *name;      /* the install; install: NULL takes the package's name */

@@ -24,11 +24,52 @@
 
 #define INSTALLS_REVISIONS_KEPT 10
 
+struct event;
+struct event_base;
+
+/*
+ * A repository: "dir" (dir: a repository directory), "http" (dir: its
+ * index's URL, http(s):// or file://) or "bundle" (dir: the bundle file it
+ * was added from).  The last two read their index from the data directory:
+ *
+ *   DATA/repos/NAME/index.json      an http repository's index, as last fetched
+ *   DATA/repos/NAME/bundle/         a bundle's contents, verified (bundle.c)
+ *   DATA/repos/archives/SHA256/     a package archive unpacked: NAME/VERSION/
+ *   DATA/repos/.new-*, .bundle-*    a fetch's result before it is taken (removed at start)
+ */
 struct pkg_repo {
 	char name[PKG_NAME_MAX + 1];
-	char kind[8]; /* "dir"; an HTTP index is another kind */
+	char kind[8];
 	char *dir;
-	bool builtin; /* the shipped one: not stored, not removed */
+	json_t *index; /* http, bundle: the index, checked */
+	bool builtin;  /* the shipped one: not stored, not removed */
+};
+
+enum repo_job_kind {
+	REPO_JOB_INDEX,	      /* url -> dest, an index checked */
+	REPO_JOB_ARCHIVE,     /* url -> dest, an archive verified and unpacked */
+	REPO_JOB_BUNDLE_ADD,  /* url (a bundle file) -> dest, unpacked and verified */
+	REPO_JOB_BUNDLE_MAKE, /* pkgs (from dirs) -> dest, a bundle file */
+};
+
+/* A download under way in a child (repo_fetch.c), or ended and not yet taken. */
+struct repo_job {
+	char key[512]; /* "index:NAME", "archive:SHA256", "bundle:NAME", "make:LIST" */
+	enum repo_job_kind kind;
+	char *url, *dest;
+	char name[PKG_NAME_MAX + 1], version[PKG_VERSION_MAX + 1], sha256[65];
+	struct pkg *pkgs; /* BUNDLE_MAKE */
+	char **dirs;	  /* ... the directory holding each one's NAME/VERSION/ */
+	size_t npkgs;
+	struct installs *owner;
+	pid_t pid;
+	int fd;
+	struct event *ev;
+	char out[1100];
+	size_t got;
+	bool done;
+	int rc;
+	char why[1024];
 };
 
 struct install {
@@ -46,12 +87,20 @@ struct installs {
 	ACRE_VEC(struct install *) gone;   /* deleted at the commit */
 	bool repos_dirty;
 	int64_t last_op;
+	char *data_dir;			  /* NULL: only "dir" repositories */
+	struct event_base *base;	  /* where the fetch children are watched */
+	ACRE_VEC(struct repo_job *) jobs; /* under way, or ended and not yet taken */
+	void (*fetched)(void *);	  /* a job ended (installs_on_fetched) */
+	void *fetched_arg;
 };
 
 /* catalog.c */
 /* Loads NAME at VERSION (NULL: the newest any repository has). */
 int catalog_load(struct installs *s, const char *name, const char *version, struct pkg *pkg,
 		 struct acre_error *err);
+/* The same, and *dir the directory that holds its NAME/VERSION/ (the caller frees it). */
+int catalog_locate(struct installs *s, const char *name, const char *version, struct pkg *pkg,
+		   char **dir, struct acre_error *err);
 void repo_free(struct pkg_repo *r);
 /*
  * The URI the nodes fetch for a URI artifact (or its checksum file) of a
@@ -60,6 +109,21 @@ void repo_free(struct pkg_repo *r);
  * served by the controller) returns its copy's URI here.
  */
 char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri);
+/* Reads an http or bundle repository's index from the data directory (empty when unreadable). */
+void repo_index_load(struct installs *s, struct pkg_repo *r);
+/* At start: what fetches of the last run left half-done or untaken (DATA/repos/.*) removed. */
+void repo_sweep(struct installs *s);
+
+/* repo_fetch.c */
+/* Forks the child that does j; j is the installs' until taken. */
+int repo_job_start(struct installs *s, struct repo_job *j, struct acre_error *err);
+struct repo_job *repo_job_find(struct installs *s, const char *key);
+/* j out of the list, the caller's to free. */
+struct repo_job *repo_job_take(struct installs *s, struct repo_job *j);
+void repo_job_free(struct repo_job *j);
+/* DATA/repos/FMT...; -ENAMETOOLONG when it does not fit. */
+int repo_path(const struct installs *s, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* install_store.c */
 int install_store_open(struct installs *s, struct acre_error *err);

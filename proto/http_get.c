@@ -1,15 +1,24 @@
 /*
- * An artifact's download over HTTP or HTTPS with libevent's HTTP client (on
- * an event loop of the fetch child's own, never the supervisor's): the body
- * streams to the file and through the digest as it arrives, so an artifact
- * of any size costs a buffer of memory.  HTTPS verifies the server against
+ * A download over HTTP or HTTPS with libevent's HTTP client, on an event
+ * loop of its own: it blocks, so it runs in a child process (the
+ * supervisor's fetcher of artifacts, the controller's of repository
+ * indexes and package archives), never on a daemon's loop.  The body
+ * streams to the file and through the digest as it arrives, so a file of
+ * any size costs a buffer of memory.  HTTPS verifies the server against
  * the system's CAs and its name.  Redirects (a release download usually is
  * one) are followed, at most MAX_REDIRECTS, and a connection idle for
  * IDLE_TIMEOUT_S is given up.
  */
-#include "fetch_internal.h"
+#include "proto/proto.h"
 
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -18,7 +27,7 @@
 
 #define MAX_REDIRECTS  5
 #define IDLE_TIMEOUT_S 60
-#define LOCATION_MAX   ACRE_ARTIFACT_URI_MAX
+#define LOCATION_MAX   ACRE_HTTP_URI_MAX
 
 static void uri_freep(struct evhttp_uri **u)
 {
@@ -36,7 +45,7 @@ struct get {
 	struct event_base *base;
 	struct bufferevent *bev;
 	int fd;
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md; /* NULL: no digest */
 	uint64_t size;
 	int status;
 	char location[LOCATION_MAX];
@@ -78,11 +87,12 @@ static void on_chunk(struct evhttp_request *req, void *arg)
 		if (g->status != 200 || g->rc)
 			continue; /* a redirect's or an error's body: not the artifact */
 		if (write(g->fd, buf, (size_t)n) != n) {
-			fail(g, -errno ? -errno : -EIO, "writing to the cache: %s",
+			fail(g, -errno ? -errno : -EIO, "writing the download: %s",
 			     strerror(errno));
 			continue;
 		}
-		EVP_DigestUpdate(g->md, buf, (size_t)n);
+		if (g->md)
+			EVP_DigestUpdate(g->md, buf, (size_t)n);
 		g->size += (uint64_t)n;
 	}
 }
@@ -193,7 +203,7 @@ static int get_once(struct get *g, const char *uri)
 	evhttp_request_set_error_cb(req, on_error);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", host);
-	evhttp_add_header(h, "User-Agent", "acre-supervisor/" ACRE_VERSION);
+	evhttp_add_header(h, "User-Agent", "acre/" ACRE_VERSION);
 	evhttp_add_header(h, "Connection", "close");
 	g->status = 0;
 	g->location[0] = '\0';
@@ -213,7 +223,7 @@ static int restart_body(struct get *g)
 	g->size = 0;
 	if (ftruncate(g->fd, 0) < 0 || lseek(g->fd, 0, SEEK_SET) < 0)
 		return fail(g, -errno, "truncating the download: %s", strerror(errno));
-	if (EVP_DigestInit_ex(g->md, EVP_sha256(), NULL) != 1)
+	if (g->md && EVP_DigestInit_ex(g->md, EVP_sha256(), NULL) != 1)
 		return fail(g, -EIO, "starting the digest");
 	return 0;
 }
@@ -234,7 +244,7 @@ static int next_uri(struct get *g, const char *from, char *out, size_t len)
 	return 0;
 }
 
-int fetch_http(const char *uri, int fd, EVP_MD_CTX *md, uint64_t *size, char *why, size_t len)
+int acre_proto_http_get(const char *uri, int fd, void *md, uint64_t *size, char *why, size_t len)
 {
 	_cleanup_(base_freep) struct event_base *base = event_base_new();
 	if (!base)
