@@ -24,6 +24,7 @@ struct api;
 struct ctl_options {
 	const char *data_dir;
 	const char *node_listen, *api_listen;
+	const char *api_url; /* as the nodes reach the API; NULL: from api_listen */
 	const char *tls_cert, *tls_key, *tls_ca, *tls_ca_key;
 	char *join_token, *api_token;
 	bool insecure;

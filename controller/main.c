@@ -28,6 +28,9 @@ static const char usage[] =
 	"  --data-dir DIR          state (one SQLite file; default /var/lib/acre-controller)\n"
 	"  --node-listen HOST:PORT where supervisors connect (default 0.0.0.0:7470)\n"
 	"  --api-listen HOST:PORT  the HTTP API (default 127.0.0.1:7471)\n"
+	"  --api-url URL           the API as the nodes reach it, where they fetch bundled\n"
+	"                          artifacts (default http://HOST:PORT of --api-listen, unless\n"
+	"                          HOST is a wildcard: 0.0.0.0 or ::)\n"
 	"  --tls-cert FILE         this controller's certificate (PEM) for the node port\n"
 	"  --tls-key FILE          its private key\n"
 	"  --tls-ca FILE           CA that signs supervisors' certificates (then required)\n"
@@ -169,6 +172,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		O_OVERLAY,
 		O_STEP_DEADLINE,
 		O_PACKAGES,
+		O_API_URL,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -196,6 +200,7 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 		{"overlay", required_argument, NULL, O_OVERLAY},
 		{"deployment-step-deadline", required_argument, NULL, O_STEP_DEADLINE},
 		{"packages-dir", required_argument, NULL, O_PACKAGES},
+		{"api-url", required_argument, NULL, O_API_URL},
 		{"version", no_argument, NULL, O_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -218,6 +223,16 @@ static int parse_options(int argc, char **argv, struct ctl_options *o)
 			break;
 		case O_API:
 			o->api_listen = optarg;
+			break;
+		case O_API_URL:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+				fprintf(stderr,
+					"acre-controller: --api-url: \"%s\" is not an "
+					"http:// or https:// URL\n",
+					optarg);
+				rc = -1;
+			}
+			o->api_url = optarg;
 			break;
 		case O_CERT:
 			o->tls_cert = optarg;
@@ -392,6 +407,22 @@ static void pass_end(struct ctl *c)
 		api_flush(c->api);
 }
 
+/*
+ * The API's URL as the nodes reach it: --api-url, or --api-listen's
+ * address when it names one (a wildcard names none: then bundled
+ * artifacts are fetched from their own URIs).
+ */
+static const char *api_url(const struct ctl_options *o, char *buf, size_t len)
+{
+	if (o->api_url)
+		return o->api_url;
+	const char *l = o->api_listen;
+	if (!strncmp(l, "0.0.0.0:", 8) || !strncmp(l, "[::]:", 5) || !strncmp(l, ":::", 3) ||
+	    l[0] == ':')
+		return NULL;
+	return (size_t)snprintf(buf, len, "http://%s", l) < len ? buf : NULL;
+}
+
 static int setup(struct ctl *c, struct acre_error *err)
 {
 	if (!(c->base = event_base_new()))
@@ -406,10 +437,12 @@ static int setup(struct ctl *c, struct acre_error *err)
 	if (rc == 0)
 		rc = apps_open(c->pool, &apo, &c->apps, err);
 	char pkgdir[PATH_MAX + 32];
+	char url[512];
 	struct installs_options io = {
 		.packages_dir = packages_dir(c->opt.packages_dir, pkgdir, sizeof(pkgdir)),
 		.data_dir = c->opt.data_dir,
-		.base = c->base};
+		.base = c->base,
+		.api_url = api_url(&c->opt, url, sizeof(url))};
 	if (rc == 0)
 		rc = installs_open(c->pool, c->apps, &io, &c->installs, err);
 	if (rc == 0 && !c->opt.insecure) {

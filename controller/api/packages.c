@@ -159,5 +159,7 @@ API_HANDLER(api_artifact_get)
 		api_reply_error(a, req, 404, &err);
 		return;
 	}
+	/* Told: which bundled artifacts the nodes fetch from here rather than their projects. */
+	acre_log(ACRE_LOG_INFO, "event=artifact_served sha256=%s", sha);
 	send_file(a, req, path, "application/octet-stream");
 }

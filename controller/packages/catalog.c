@@ -127,15 +127,24 @@ static int kind_load(struct installs *s, const struct pkg_repo *r, const char *n
 	return pkg_repo_dir_load(cache, name, version, pkg, err);
 }
 
-char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri)
+char *catalog_artifact_uri(struct installs *s, const struct pkg_repo *r, const char *uri,
+			   const char *sha256)
 {
-	/* A "dir" repository holds no copies: the nodes fetch from the project itself. */
-	(void)r;
-	return strdup(uri);
+	/*
+	 * A bundle's copy, by its pinned sum, from the controller's API; the
+	 * rest from the project itself.  An artifact named by sha256_from is
+	 * not mirrored: its sum is known only from the checksum file.
+	 */
+	char buf[1024];
+	const char *mirror = NULL;
+	if (!strcmp(r->kind, "bundle") && s->api_url && sha256 && sha256[0])
+		mirror = installs_artifact_mirror(s, sha256, s->api_url, buf, sizeof(buf));
+	return strdup(mirror ? mirror : uri);
 }
 
 /* Each URI artifact (and its checksum file) as the nodes are to fetch it from r. */
-static int artifact_uris(const struct pkg_repo *r, struct pkg *pkg, struct acre_error *err)
+static int artifact_uris(struct installs *s, const struct pkg_repo *r, struct pkg *pkg,
+			 struct acre_error *err)
 {
 	for (size_t i = 0; i < pkg->nartifacts; i++) {
 		struct pkg_artifact *a = &pkg->artifacts[i];
@@ -143,7 +152,7 @@ static int artifact_uris(const struct pkg_repo *r, struct pkg *pkg, struct acre_
 		for (size_t k = 0; a->kind == PKG_ARTIFACT_URI && k < ACRE_ARRAY_SIZE(uris); k++) {
 			if (!*uris[k])
 				continue;
-			char *to = catalog_artifact_uri(r, *uris[k]);
+			char *to = catalog_artifact_uri(s, r, *uris[k], k == 0 ? a->sha256 : NULL);
 			if (!to)
 				return acre_error_set(err, ENOMEM, NULL, "out of memory");
 			free(*uris[k]);
@@ -205,7 +214,7 @@ static int load(struct installs *s, const char *name, const char *version, bool 
 	if (!r)
 		return acre_error_set(err, ENOENT, "package", "no package named %s", name);
 	int rc = kind_load(s, r, name, v, fetch, pkg, dir, err);
-	if (rc == 0 && (rc = artifact_uris(r, pkg, err)) < 0) {
+	if (rc == 0 && (rc = artifact_uris(s, r, pkg, err)) < 0) {
 		pkg_free(pkg);
 		if (dir) {
 			free(*dir);

@@ -390,9 +390,14 @@ int installs_open(struct pool *p, struct apps *apps, const struct installs_optio
 	s->pool = p;
 	s->apps = apps;
 	s->base = o->base;
+	if (o->api_url && !(s->api_url = strdup(o->api_url))) {
+		free(s);
+		return acre_error_set(err, ENOMEM, NULL, "out of memory");
+	}
 	/* Absolute: a bundle's index is read through a file:// URL. */
 	if (o->data_dir && !(s->data_dir = realpath(o->data_dir, NULL)) &&
 	    !(s->data_dir = strdup(o->data_dir))) {
+		free(s->api_url);
 		free(s);
 		return acre_error_set(err, ENOMEM, NULL, "out of memory");
 	}
@@ -430,6 +435,7 @@ void installs_close(struct installs *s)
 	acre_vec_free(&s->jobs);
 	json_decref(s->shipped.index);
 	free(s->data_dir);
+	free(s->api_url);
 	free(s->shipped.dir);
 	acre_vec_free(&s->list);
 	acre_vec_free(&s->gone);

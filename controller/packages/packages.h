@@ -395,6 +395,8 @@ struct installs_options {
 	const char *packages_dir; /* the shipped packages: the repository named "acre" */
 	const char *data_dir;	  /* the controller's: repositories' indexes, bundles, cache */
 	struct event_base *base;  /* where fetches are watched; NULL: none (only "dir") */
+	/* The API as the nodes reach it ("http://H:P"): they fetch bundled artifacts there. */
+	const char *api_url;
 };
 
 int installs_open(struct pool *p, struct apps *apps, const struct installs_options *o,

@@ -88,6 +88,7 @@ struct installs {
 	bool repos_dirty;
 	int64_t last_op;
 	char *data_dir;			  /* NULL: only "dir" repositories */
+	char *api_url;			  /* installs_options.api_url; NULL: bundles not mirrored */
 	struct event_base *base;	  /* where the fetch children are watched */
 	ACRE_VEC(struct repo_job *) jobs; /* under way, or ended and not yet taken */
 	void (*fetched)(void *);	  /* a job ended (installs_on_fetched) */
@@ -108,7 +109,8 @@ void repo_free(struct pkg_repo *r);
  * "dir" repository; a kind that mirrors artifacts (an offline bundle
  * served by the controller) returns its copy's URI here.
  */
-char *catalog_artifact_uri(const struct pkg_repo *r, const char *uri);
+char *catalog_artifact_uri(struct installs *s, const struct pkg_repo *r, const char *uri,
+			   const char *sha256);
 /* Reads an http or bundle repository's index from the data directory (empty when unreadable). */
 void repo_index_load(struct installs *s, struct pkg_repo *r);
 /* At start: what fetches of the last run left half-done or untaken (DATA/repos/.*) removed. */

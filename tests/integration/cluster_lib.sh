@@ -250,10 +250,14 @@ free_port() {
 start_controller() {
 	[ -n "${NODE_PORT:-}" ] || NODE_PORT=$(free_port)
 	[ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
-	CONTROLLER=http://127.0.0.1:$API_PORT
+	# API_ON_BRIDGE=1: the API on the bridge's address, where the nodes reach it too (the
+	# bundled artifacts they fetch from it); else on loopback.
+	local api_host=127.0.0.1
+	[ -z "${API_ON_BRIDGE:-}" ] || api_host=$CTL_ADDR
+	CONTROLLER=http://$api_host:$API_PORT
 	echo "=== $(date +%T.%3N) start controller" >>"$TEST_DIR/controller.log"
 	"${CTL_BIN:-$ACRE_BIN/acre-controller}" --data-dir "$TEST_DIR/controller" \
-		--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen "127.0.0.1:$API_PORT" \
+		--node-listen "$CTL_ADDR:$NODE_PORT" --api-listen "$api_host:$API_PORT" \
 		--tls-cert "$TLS/ctl.crt" --tls-key "$TLS/ctl.key" --tls-ca "$TLS/ca.crt" \
 		--join-token-file "$TEST_DIR/join-token" --api-token-file "$TEST_DIR/api-token" \
 		--log-level debug "${CTL_ARGS[@]}" </dev/null >>"$TEST_DIR/controller.log" 2>&1 &

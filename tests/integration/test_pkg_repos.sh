@@ -13,6 +13,7 @@
 . "$(dirname "$0")/apps_lib.sh"
 
 require redis-server redis-cli python3 tar sha256sum
+API_ON_BRIDGE=1 # the nodes fetch the bundle's artifact from the controller's API
 apps_pool
 
 # run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
@@ -29,13 +30,13 @@ stage=$TEST_DIR/stage
 mkdir -p "$www" "$stage/kv"
 head -c 65536 /dev/urandom >"$www/blob.bin"
 blob=$(sha256sum "$www/blob.bin" | cut -d' ' -f1)
-spawn_bg python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$www" \
+spawn_bg python3 -u -m http.server 0 --bind "$CTL_ADDR" --directory "$www" \
 	>"$TEST_DIR/http.out" 2>"$TEST_DIR/http.log"
 http_pid=$!
 wait_for "grep -q ' port ' '$TEST_DIR/http.out'" || fail "the HTTP server did not start"
 port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$TEST_DIR/http.out" | head -1)
 [ -n "$port" ] || fail "no port in: $(cat "$TEST_DIR/http.out")"
-base=http://127.0.0.1:$port
+base=http://$CTL_ADDR:$port # where the nodes, in their namespaces, reach it
 cp -r "$ACRE_ROOT/packages/redis/1.0.0" "$stage/kv/1.0.0"
 jq --arg uri "$base/blob.bin" --arg sum "$blob" \
 	'.name = "kv" | .description = "a key-value store (redis renamed)" |
@@ -140,6 +141,10 @@ assert_eq "$RC" 0 "pkg repo remove web: $(cat "$TEST_DIR/rmweb.err")"
 run "$TEST_DIR/rmbad" pkg repo remove bad
 assert_eq "$RC" 0 "pkg repo remove bad: $(cat "$TEST_DIR/rmbad.err")"
 rm -rf "$TEST_DIR/controller/repos/archives"
+for i in 1 2 3; do
+	node_acre "$i" node artifacts --prune >/dev/null || fail "pruning node $i's cache"
+	[ -z "$(ls -A "$TEST_DIR/n$i/state/artifacts" 2>/dev/null)" ] || fail "node $i's cache is not empty"
+done
 run "$TEST_DIR/addoff" pkg repo add offline "$TEST_DIR/kv.bundle"
 assert_eq "$RC" 0 "pkg repo add offline BUNDLE: $(cat "$TEST_DIR/addoff.err")"
 assert_eq "$(pool -j pkg repo list | jq -r '.[] | select(.name == "offline") | .kind')" bundle \
@@ -154,6 +159,10 @@ assert_eq "$(pool -j pkg repo list | jq -r '[.[] | "\(.name):\(.kind)"] | join("
 run "$TEST_DIR/install2" pkg install kv --set memory=128M --set maxmemory=64mb
 assert_eq "$RC" 0 "pkg install kv offline: $(cat "$TEST_DIR/install2" "$TEST_DIR/install2.err")"
 assert_eq "$(app_state kv)" "running 1/1 v1" "the install's app, offline"
+assert_eq "$(api GET /v1/apps/kv | jq -r '.spec.slice.artifacts[0].uri')" \
+	"$CONTROLLER/v1/artifacts/$blob" "the artifact, fetched from the controller's copy"
+assert_contains "$(cat "$TEST_DIR/controller.log")" "event=artifact_served sha256=$blob" \
+	"a node fetched the bundled artifact from the controller"
 got=$(curl -sf "$CONTROLLER/v1/artifacts/$blob" | sha256sum | cut -d' ' -f1)
 assert_eq "$got" "$blob" "the bundled artifact, served by its sum without a token"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$CONTROLLER/v1/artifacts/$zeros")" 404 \
