@@ -140,8 +140,10 @@ printf '  %-31s %-34s %s\n' "instances running" "$(printf '%d in %.1f s' "$scale
 printf '  %-31s %-34s %s\n' "per second, until all run" "$(printf '%.0f /s' "$app_rate")" \
 	"$(printf '%.0f /s (%.0f /s answered)' "$peer_rate" "$post_rate")"
 printf '  %-31s %s\n' "ratio" "$scale_ratio"
-printf '  %-31s %.1f s, %.1f s waiting for a CPU; simulated nodes %.1f s\n' "controller CPU (scaling)" \
-	"$(echo "$cpu1 - $cpu0" | bc -l)" "$(echo "$wait1 - $wait0" | bc -l)" "$(echo "$sims1 - $sims0" | bc -l)"
+printf '  %-31s %-34s %s\n' "CPU: controller, simulated nodes" \
+	"$(printf '%.1f s (%.1f s waiting for a CPU), %.1f s' "$(echo "$cpu1 - $cpu0" | bc -l)" \
+		"$(echo "$wait1 - $wait0" | bc -l)" "$(echo "$sims1 - $sims0" | bc -l)")" \
+	"$(printf '%.1f s, %.1f s' "${ACRE_BENCH_CTL_CPU_S:-0}" "${ACRE_BENCH_SIMS_CPU_S:-0}")"
 
 # 2. A rolling update of ROLL instances, max_surge 10%: V changes.  Spread,
 # so that (with ROLL >= the nodes) no node is left empty for step 3.

@@ -148,7 +148,11 @@ static bool counted(struct app *app, const struct pool_change *ch)
 		app_restarts_healthy(&slot->restarts, acre_now_ms());
 	}
 	slot->level = level;
-	return app->healthy < app->spec.instances;
+	if (app->healthy < app->spec.instances)
+		return true;
+	/* The last one up: the deployment ends now, not at a large app's next pass. */
+	app->next_pass_ms = 0;
+	return false;
 }
 
 /* An instance of an app changed (or a node, whose instances may have): reconcile it. */
