@@ -593,6 +593,37 @@ static void remove_volumes(struct pass *p)
 	}
 }
 
+/*
+ * Being removed, the instances that still hold it up.  One on a node away
+ * (disconnected, unreachable or down) is given to the pool to remove, which
+ * its node does when it is back (the pool's reconciliation of the node),
+ * and holds nothing up: a removal, and an uninstall, ends with nodes away,
+ * and the deployment says which instances wait for which node.
+ */
+static size_t removal_left(struct pass *p)
+{
+	size_t left = 0;
+	for (size_t i = 0; i < p->ninst; i++) {
+		struct pool_slice *sl = p->listed[i]->slice;
+		const struct pool_node *n = sl->node;
+		if (!n || (n->conn && n->state == POOL_NODE_READY)) {
+			left++;
+			continue;
+		}
+		if (sl->desired == POOL_DESIRED_REMOVE)
+			continue;
+		struct acre_error err = {0};
+		if (pool_slice_remove(p->a->pool, sl, true, &err) < 0) {
+			left++;
+			continue;
+		}
+		deploy_step(p->a, p->app->dep,
+			    "%s stays on node %s (%s) until it is back, which removes it", sl->name,
+			    n->id, n->conn ? pool_node_state_name(n->state) : "disconnected");
+	}
+	return left;
+}
+
 static void count_health(struct pass *p)
 {
 	struct app *app = p->app;
@@ -757,7 +788,7 @@ void app_reconcile(struct apps *a, struct app *app, int64_t now)
 		conv = conv && converging(&p, &plan);
 	}
 	app_plan_free(&plan);
-	if (app->removing && p.ninst == 0 && p.settled) {
+	if (app->removing && p.settled && removal_left(&p) == 0) {
 		if (!app->keep_volumes)
 			remove_volumes(&p);
 		else

@@ -316,17 +316,20 @@ static void uninstall_forward(struct installs *s, struct install *in, json_t *op
 	bool keep = json_is_true(json_object_get(op, "keep_volumes"));
 	for (size_t i = 0; i < json_array_size(order); i++) {
 		const char *app = json_string_value(json_array_get(order, i));
-		json_t *shown = NULL;
+		_cleanup_json_ json_t *shown = NULL;
 		struct acre_error err = {0};
 		if (apps_show(s->apps, app, &shown, &err) < 0)
 			continue;
-		json_decref(shown);
 		struct apps_request r = {.name = app, .force = true, .keep_volumes = keep};
 		json_t *reply = NULL;
 		if (apps_remove(s->apps, &r, &reply, &err) == 0)
 			json_decref(reply);
-		char waiting[128];
-		snprintf(waiting, sizeof(waiting), "app %s to be removed", app);
+		/* What the app's removal waits for, when it says (an instance stopping, where). */
+		const char *dep_waiting = json_string_value(json_object_get(
+			json_object_get(shown, "deployment_detail"), "waiting_for"));
+		char waiting[640];
+		snprintf(waiting, sizeof(waiting), "app %s to be removed%s%s", app,
+			 dep_waiting && dep_waiting[0] ? ": " : "", dep_waiting ? dep_waiting : "");
 		const char *was = json_string_value(json_object_get(op, "waiting_for"));
 		if (!was || strcmp(was, waiting)) {
 			json_object_set_new(op, "waiting_for", json_string(waiting));

@@ -81,6 +81,11 @@ static int pass(struct world *w)
 	struct pool_outbound *o = pool_outbound_take(w->p), *next;
 	for (; o; o = next) {
 		next = o->out_next;
+		if (!o->node || !o->node->conn) {
+			pool_outbound_free(
+				o); /* as the node port does: the node reconciles when back */
+			continue;
+		}
 		count++;
 		switch (o->op) {
 		case POOL_OP_ASSIGN:
@@ -538,6 +543,63 @@ static void test_kept_volumes_found_again(void **state)
 	json_decref(s);
 }
 
+/*
+ * An app removed while a node is away ends without waiting for it: its
+ * instance there is the pool's to remove, which happens when the node is
+ * back and lists it.
+ */
+static void test_remove_with_a_node_away(void **state)
+{
+	struct world *w = *state;
+	struct acre_error err = {0};
+	json_t *reply = NULL;
+	struct apps_request r = {0};
+	_cleanup_json_ json_t *s =
+		json_pack("{s:s,s:i,s:{s:[s],s:{s:f,s:s}},s:{s:s}}", "name", "web", "instances", 2,
+			  "slice", "command", "/bin/web", "resources", "cpus", 0.5, "memory", "64M",
+			  "placement", "unique", "node");
+	assert_int_equal(apps_create(w->a, s, &r, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	struct pool_slice *away = pool_slice_find(w->p, "web-0");
+	assert_non_null(away);
+	struct pool_node *n = away->node;
+	int i = node_index(w, n);
+	pool_node_disconnected(w->p, n, &conn[i]);
+
+	struct apps_request rm = {.name = "web"};
+	assert_int_equal(apps_remove(w->a, &rm, &reply, &err), 0);
+	json_decref(reply);
+	settle(w);
+	json_t *shown = NULL;
+	assert_int_equal(apps_show(w->a, "web", &shown, &err), -ENOENT); /* removed */
+	away = pool_slice_find(w->p, "web-0");
+	assert_non_null(away); /* on the node away, to be removed there */
+	assert_int_equal(away->desired, POOL_DESIRED_REMOVE);
+	assert_null(pool_slice_find(w->p, "web-1"));
+
+	/* Back, it lists web-0 still running: the pool removes it. */
+	struct pool_node *back = NULL;
+	char id[8];
+	snprintf(id, sizeof(id), "n%d", i);
+	struct pool_registration reg = {.id = id,
+					.secret_hash = "00",
+					.hostname = id,
+					.version = "",
+					.address = "test",
+					.cpus = 4000,
+					.memory = 8ULL << 30};
+	assert_int_equal(pool_node_register(w->p, &reg, &conn[i], &back, &err), 0);
+	struct pool_report listed = {.seq = w->seq[i],
+				     .slice = "web-0",
+				     .reason = "",
+				     .state = ACRE_SLICE_RUNNING,
+				     .managed = true};
+	pool_node_sync(w->p, back, &listed, 1, NULL);
+	settle(w);
+	assert_null(pool_slice_find(w->p, "web-0"));
+}
+
 int main(void)
 {
 	acre_log_set_level(ACRE_LOG_ERROR);
@@ -549,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scale_up_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suspect_node_kills_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_volumes_found_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_with_a_node_away, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
