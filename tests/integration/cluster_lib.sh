@@ -290,6 +290,14 @@ pool() {
 	"$ACRE_BIN/acre" --controller "$CONTROLLER" --token-file "$TEST_DIR/api-token" "$@"
 }
 
+# pool_run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
+pool_run() {
+	local out=$1
+	shift
+	RC=0
+	pool "$@" >"$out" 2>"$out.err" || RC=$?
+}
+
 # ---- the event stream (GET /v1/events, Server-Sent Events) --------------------------------
 
 # sse_data FILE: the JSON of each data: line.

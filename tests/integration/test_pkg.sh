@@ -13,26 +13,18 @@
 require redis-server redis-cli
 apps_pool
 
-# run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
-run() {
-	local out=$1
-	shift
-	RC=0
-	pool "$@" >"$out" 2>"$out.err" || RC=$?
-}
-
 log "the catalog"
-run "$TEST_DIR/search" pkg search redis
+pool_run "$TEST_DIR/search" pkg search redis
 assert_eq "$RC" 0 "pkg search: $(cat "$TEST_DIR/search.err")"
 assert_contains "$(cat "$TEST_DIR/search")" "redis" "pkg search redis"
 assert_eq "$(pool -j pkg show redis --config | jq -c '{port, replicas}')" \
 	'{"port":6379,"replicas":{"enabled":false,"count":2}}' "redis's defaults"
 
 log "a dry run plans and makes nothing; a bad option is refused before anything exists"
-run "$TEST_DIR/dry" pkg install redis --name kv --dry-run
+pool_run "$TEST_DIR/dry" pkg install redis --name kv --dry-run
 assert_eq "$RC" 2 "install --dry-run exits 2 (something would change): $(cat "$TEST_DIR/dry.err")"
 assert_contains "$(cat "$TEST_DIR/dry")" '"kv"' "the plan names the app"
-run "$TEST_DIR/bad" pkg install redis --name kv --set port=99999
+pool_run "$TEST_DIR/bad" pkg install redis --name kv --set port=99999
 assert_eq "$RC" 1 "install with port 99999"
 assert_contains "$(cat "$TEST_DIR/bad.err")" "options.port" "the error names the option"
 api GET /v1/installs/kv >/dev/null
@@ -40,7 +32,7 @@ assert_eq "$(last_code)" 404 "no install after a dry run and a refusal"
 assert_eq "$(api GET /v1/apps | jq '.apps | length')" 0 "no app after a dry run and a refusal"
 
 log "install kv, followed until it runs"
-run "$TEST_DIR/install" pkg install redis --name kv --set memory=128M --set maxmemory=64mb
+pool_run "$TEST_DIR/install" pkg install redis --name kv --set memory=128M --set maxmemory=64mb
 assert_eq "$RC" 0 "pkg install: $(cat "$TEST_DIR/install" "$TEST_DIR/install.err")"
 assert_contains "$(cat "$TEST_DIR/install")" "started kv-0" "a line per deployment step"
 assert_contains "$(cat "$TEST_DIR/install")" "at revision 1, running" "the last line"
@@ -69,11 +61,11 @@ sse_data "$TEST_DIR/events" | jq -e -s '[.[] | select(.type == "install")] |
 	fail "events: $(sse_data "$TEST_DIR/events" | jq -c '[.type, .event]' | sort | uniq -c)"
 
 log "an options upgrade: a dry run, then started, a second operation refused, the controller killed"
-run "$TEST_DIR/updry" pkg upgrade kv --set port=6380 --dry-run
+pool_run "$TEST_DIR/updry" pkg upgrade kv --set port=6380 --dry-run
 assert_eq "$RC" 2 "upgrade --dry-run exits 2: $(cat "$TEST_DIR/updry.err")"
-run "$TEST_DIR/same" pkg upgrade kv --dry-run
+pool_run "$TEST_DIR/same" pkg upgrade kv --dry-run
 assert_eq "$RC" 0 "upgrade --dry-run with no change exits 0: $(cat "$TEST_DIR/same.err")"
-run "$TEST_DIR/up" pkg upgrade kv --set port=6380 --detach
+pool_run "$TEST_DIR/up" pkg upgrade kv --set port=6380 --detach
 assert_eq "$RC" 0 "pkg upgrade --detach: $(cat "$TEST_DIR/up.err")"
 r=$(api PUT /v1/installs/kv '{"set": ["port=6381"]}')
 assert_eq "$(last_code) $(jq -r .error.code <<<"$r")" "409 busy" "a second operation: $r"
@@ -87,7 +79,7 @@ assert_eq "$(api GET /v1/installs/kv | jq -r '"\(.options.port) \(.last_operatio
 wait_for '[ "$(ping_kv 6380)" = PONG ]' 20 || fail "redis on its new port: $(ping_kv 6380)"
 
 log "uninstall: nothing left"
-run "$TEST_DIR/un" pkg uninstall kv
+pool_run "$TEST_DIR/un" pkg uninstall kv
 assert_eq "$RC" 0 "pkg uninstall: $(cat "$TEST_DIR/un" "$TEST_DIR/un.err")"
 assert_contains "$(cat "$TEST_DIR/un")" "uninstalled, nothing left" "uninstall's last line"
 api GET /v1/installs/kv >/dev/null

@@ -17,14 +17,6 @@
 require python3 tar sha256sum
 apps_pool
 
-# run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
-run() {
-	local out=$1
-	shift
-	RC=0
-	pool "$@" >"$out" 2>"$out.err" || RC=$?
-}
-
 log "the artifacts, served over HTTP on the test bridge"
 www=$TEST_DIR/www
 mkdir -p "$www" "$TEST_DIR/src/bin"
@@ -69,7 +61,7 @@ package arttest "$(jq -n --arg base "$base" --arg sum "$sum" '[
 bad=0000000000000000000000000000000000000000000000000000000000000000
 package artbad "$(jq -n --arg base "$base" --arg sum "$bad" '[{uri: "\($base)/tool.tgz", sha256: $sum}]')"
 package artbin '[{"binary": "/usr/bin/acre-test-no-such-binary", "deb": "acre-test-none"}]'
-run "$TEST_DIR/repo-add" pkg repo add testrepo "$repo"
+pool_run "$TEST_DIR/repo-add" pkg repo add testrepo "$repo"
 assert_eq "$RC" 0 "pkg repo add: $(cat "$TEST_DIR/repo-add.err")"
 
 log "the plan: the binary, and each app's artifacts"
@@ -82,7 +74,7 @@ assert_eq "$(jq -r '.plan.spec.art.placement.constraints | join(",")' <<<"$plan"
 	"bin:/bin/sh==true" "the binary as the app's constraint"
 
 log "install: 3 instances, one per node, each node downloading each file once"
-run "$TEST_DIR/install" pkg install arttest --name art
+pool_run "$TEST_DIR/install" pkg install arttest --name art
 assert_eq "$RC" 0 "pkg install: $(cat "$TEST_DIR/install" "$TEST_DIR/install.err")"
 assert_eq "$(app_state art)" "running 3/3 v1" "the install's app"
 assert_eq "$(api GET '/v1/slices?label=acre.install=art' | jq -r '[.slices[].node] | unique | length')" \
@@ -101,16 +93,16 @@ for i in 1 2 3; do
 done
 
 log "uninstalled and installed again: the nodes' caches serve it, no download"
-run "$TEST_DIR/un" pkg uninstall art
+pool_run "$TEST_DIR/un" pkg uninstall art
 assert_eq "$RC" 0 "pkg uninstall: $(cat "$TEST_DIR/un.err")"
-run "$TEST_DIR/again" pkg install arttest --name art
+pool_run "$TEST_DIR/again" pkg install arttest --name art
 assert_eq "$RC" 0 "pkg install again: $(cat "$TEST_DIR/again" "$TEST_DIR/again.err")"
 assert_eq "$(app_state art)" "running 3/3 v1" "the install again"
 assert_eq "$(gets tool.tgz) $(gets notes.txt) $(gets SHA256SUMS)" "1 1 1 1 1 1 1 1 1" \
 	"GETs after the second install"
 
 log "a wrong sha256: the install fails with launch_failed naming the checksum"
-run "$TEST_DIR/bad" pkg install artbad --name bad
+pool_run "$TEST_DIR/bad" pkg install artbad --name bad
 assert_eq "$RC" 1 "pkg install of a package with a wrong sha256: $(cat "$TEST_DIR/bad")"
 assert_contains "$(cat "$TEST_DIR/bad.err")" "launch_failed: artifact $base/tool.tgz: sha256 mismatch (expected $bad, got $sum)" \
 	"why it failed"
@@ -119,7 +111,7 @@ assert_eq "$(api GET '/v1/slices?label=acre.install=bad' | jq '.slices | length'
 	"what the failed install made is gone"
 
 log "a binary no node has: the install says which, and starts nothing"
-run "$TEST_DIR/nobin" pkg install artbin --name nobin --detach
+pool_run "$TEST_DIR/nobin" pkg install artbin --name nobin --detach
 assert_eq "$RC" 0 "pkg install --detach: $(cat "$TEST_DIR/nobin.err")"
 waiting() { api GET /v1/installs/nobin | jq -r '.operation.waiting_for // ""'; }
 wait_for '[ -n "$(waiting | grep acre-test-none)" ]' 20 ||
@@ -136,11 +128,11 @@ wait_for '[ "$(api GET "/v1/why/slice/nobin-0" | jq -r ".reasons[0].reason")" = 
 
 log "everything removed"
 for name in art nobin; do
-	run "$TEST_DIR/rm-$name" pkg uninstall "$name"
+	pool_run "$TEST_DIR/rm-$name" pkg uninstall "$name"
 	assert_eq "$RC" 0 "pkg uninstall $name: $(cat "$TEST_DIR/rm-$name.err")"
 done
-run "$TEST_DIR/rm-bad" pkg uninstall bad
-run "$TEST_DIR/repo-rm" pkg repo rm testrepo
+pool_run "$TEST_DIR/rm-bad" pkg uninstall bad
+pool_run "$TEST_DIR/repo-rm" pkg repo rm testrepo
 assert_eq "$RC" 0 "pkg repo rm: $(cat "$TEST_DIR/repo-rm.err")"
 assert_eq "$(api GET /v1/installs | jq '.installs | length')" 0 "no install left"
 assert_eq "$(api GET /v1/apps | jq '.apps | length')" 0 "no app left"

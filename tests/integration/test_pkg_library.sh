@@ -189,13 +189,6 @@ phase checks
 
 # ---- postgresql upgraded, its data kept ---------------------------------------------------
 
-# run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
-run() {
-	local out=$1
-	shift
-	RC=0
-	pool "$@" >"$out" 2>"$out.err" || RC=$?
-}
 kept() { client psql -h db.acre -U postgres -tA -c 'select v from kept' 2>&1; }
 
 if wanted postgresql; then
@@ -203,7 +196,7 @@ if wanted postgresql; then
 	client psql -h db.acre -U postgres -q -c 'create table kept (v text); insert into kept values ($$on the volume$$)' ||
 		fail "psql create table"
 	before=$(api GET /v1/apps/db | jq -r '.instances_detail[0].slice_id')
-	run "$TEST_DIR/up-db" pkg upgrade db --set shared_buffers=48MB
+	pool_run "$TEST_DIR/up-db" pkg upgrade db --set shared_buffers=48MB
 	assert_eq "$RC" 0 "pkg upgrade db: $(cat "$TEST_DIR/up-db" "$TEST_DIR/up-db.err")"
 	assert_contains "$(tail -n 1 "$TEST_DIR/up-db")" "at revision 2, running" "the upgrade's last line"
 	sed 's/^/    /' "$TEST_DIR/up-db"
@@ -230,7 +223,7 @@ if wanted nginx; then
 	jq '.app.checks[0] += {path: "/not-served", grace: "2s", interval: "1s", failures: 2}' \
 		"$ACRE_ROOT/packages/nginx/1.0.0/templates/nginx.json" \
 		>"$repo/nginx/1.1.0/templates/nginx.json"
-	run "$TEST_DIR/repo-add" pkg repo add broken "$repo"
+	pool_run "$TEST_DIR/repo-add" pkg repo add broken "$repo"
 	assert_eq "$RC" 0 "pkg repo add: $(cat "$TEST_DIR/repo-add.err")"
 	slices_before=$(api GET /v1/slices?label=acre.app=web | jq -r '[.slices[] | .id] | sort | join(" ")')
 	node_acre 1 slice run --rm --net bridge --memory 64M -- sh -c \
@@ -240,7 +233,7 @@ if wanted nginx; then
 	track_bg "$loop"
 	wait_for '[ "$(grep -c "^200$" "$TEST_DIR/curl-loop")" -ge 10 ]' 15 ||
 		fail "the curl loop: $(tail -n 5 "$TEST_DIR/curl-loop")"
-	run "$TEST_DIR/up-web" pkg upgrade web --version 1.1.0
+	pool_run "$TEST_DIR/up-web" pkg upgrade web --version 1.1.0
 	assert_eq "$RC" 1 "a broken upgrade exits 1: $(cat "$TEST_DIR/up-web" "$TEST_DIR/up-web.err")"
 	assert_contains "$(cat "$TEST_DIR/up-web.err")" "upgrade rolled back" "the upgrade's error"
 	log "$(cat "$TEST_DIR/up-web.err")"
@@ -262,7 +255,7 @@ if wanted nginx; then
 	assert_eq "$(api GET /v1/apps/web | jq -r '.spec.checks[0].path')" / "web's spec is 1.0.0's again"
 	assert_eq "$(api GET /v1/slices?label=acre.app=web | jq -r '[.slices[] | .id] | sort | join(" ")')" \
 		"$slices_before" "web's instances of 1.0.0 kept through the broken upgrade"
-	run "$TEST_DIR/repo-rm" pkg repo rm broken
+	pool_run "$TEST_DIR/repo-rm" pkg repo rm broken
 	assert_eq "$RC" 0 "pkg repo rm: $(cat "$TEST_DIR/repo-rm.err")"
 	phase "broken upgrade"
 fi
@@ -349,7 +342,7 @@ uninstall() {
 		grep -q "^$what" <<<"$before" || fail "before uninstalling $name, no $what: $before"
 	done
 	before=$(others "$name")
-	run "$TEST_DIR/un-$name" pkg uninstall "$name" "${@:2}"
+	pool_run "$TEST_DIR/un-$name" pkg uninstall "$name" "${@:2}"
 	assert_eq "$RC" 0 "pkg uninstall $name: $(cat "$TEST_DIR/un-$name" "$TEST_DIR/un-$name.err")"
 	assert_contains "$(tail -n 1 "$TEST_DIR/un-$name")" "uninstalled, nothing left" "uninstall $name's last line"
 	wait_for "[ -z \"\$(leftovers $name '$apps' '$slices' '$cgs' $keep)\" ]" 10 ||

@@ -16,14 +16,6 @@ require redis-server redis-cli python3 tar sha256sum
 API_ON_BRIDGE=1 # the nodes fetch the bundle's artifact from the controller's API
 apps_pool
 
-# run OUT CMD...: the pool CLI's output in OUT (and OUT.err), its status in RC.
-run() {
-	local out=$1
-	shift
-	RC=0
-	pool "$@" >"$out" 2>"$out.err" || RC=$?
-}
-
 log "a repository served over HTTP: an index, an archive of kv, an artifact"
 www=$TEST_DIR/www
 stage=$TEST_DIR/stage
@@ -55,7 +47,7 @@ jq -n '{"packages": [{"name": "kv", "versions": [{"version": "1.0.0", "archive":
 	"sha256": "abc"}]}]}' >"$www/wrong.json"
 
 log "repo add, list, search and show across repositories"
-run "$TEST_DIR/add" pkg repo add web "$base/index.json"
+pool_run "$TEST_DIR/add" pkg repo add web "$base/index.json"
 assert_eq "$RC" 0 "pkg repo add web: $(cat "$TEST_DIR/add.err")"
 assert_eq "$(pool -j pkg repo list | jq -r '.[] | select(.name == "web") | "\(.kind) \(.source)"')" \
 	"http $base/index.json" "pkg repo list"
@@ -63,28 +55,28 @@ assert_eq "$(api GET /v1/packages?q=kv | jq -r '.packages[] | select(.name == "k
 	"\(.repo) \(.latest) \(.versions | join(","))"')" "web 1.0.0 1.0.0" "search finds kv in web"
 assert_eq "$(grep -c '"GET /kv-1.0.0.tar.gz ' "$TEST_DIR/http.log" || true)" 0 \
 	"search read the index only"
-run "$TEST_DIR/show" pkg show kv
+pool_run "$TEST_DIR/show" pkg show kv
 assert_eq "$RC" 0 "pkg show kv: $(cat "$TEST_DIR/show.err")"
 assert_contains "$(cat "$TEST_DIR/show")" "redis renamed" "show reads the fetched archive"
-run "$TEST_DIR/dup" pkg repo add web "$base/index.json"
+pool_run "$TEST_DIR/dup" pkg repo add web "$base/index.json"
 assert_eq "$RC" 1 "a second repository named web"
 
 log "install kv from the HTTP repository, followed until it runs; uninstall to nothing"
-run "$TEST_DIR/install" pkg install kv --set memory=128M --set maxmemory=64mb
+pool_run "$TEST_DIR/install" pkg install kv --set memory=128M --set maxmemory=64mb
 assert_eq "$RC" 0 "pkg install kv: $(cat "$TEST_DIR/install" "$TEST_DIR/install.err")"
 assert_contains "$(cat "$TEST_DIR/install")" "at revision 1, running" "the install's last line"
 assert_eq "$(api GET /v1/installs/kv | jq -r '"\(.package) \(.version) \(.state)"')" \
 	"kv 1.0.0 running" "the install"
 assert_eq "$(app_state kv)" "running 1/1 v1" "the install's app"
-run "$TEST_DIR/un" pkg uninstall kv
+pool_run "$TEST_DIR/un" pkg uninstall kv
 assert_eq "$RC" 0 "pkg uninstall kv: $(cat "$TEST_DIR/un.err")"
 assert_eq "$(api GET /v1/apps | jq '.apps | length')" 0 "no app left"
 assert_eq "$(api GET '/v1/slices?label=acre.install=kv' | jq '.slices | length')" 0 "no slice left"
 
 log "an archive whose checksum does not match is refused; nothing installed"
-run "$TEST_DIR/addbad" pkg repo add bad "$base/bad.json"
+pool_run "$TEST_DIR/addbad" pkg repo add bad "$base/bad.json"
 assert_eq "$RC" 0 "pkg repo add bad: $(cat "$TEST_DIR/addbad.err")"
-run "$TEST_DIR/ibad" pkg install kvbad
+pool_run "$TEST_DIR/ibad" pkg install kvbad
 assert_eq "$RC" 1 "install of kvbad"
 err=$(cat "$TEST_DIR/ibad.err")
 assert_contains "$err" "package kvbad 1.0.0: checksum mismatch" "the error names the package"
@@ -95,14 +87,14 @@ assert_eq "$(last_code)" 404 "no install of kvbad"
 assert_eq "$(api GET /v1/apps | jq '.apps | length')" 0 "no app after the refusal"
 
 log "an index that does not parse is refused at add, with the reason"
-run "$TEST_DIR/addbroken" pkg repo add broken "$base/broken.json"
+pool_run "$TEST_DIR/addbroken" pkg repo add broken "$base/broken.json"
 assert_eq "$RC" 1 "repo add of an index that is not JSON"
 assert_contains "$(cat "$TEST_DIR/addbroken.err")" "the index does not parse" "the reason"
-run "$TEST_DIR/addwrong" pkg repo add wrong "$base/wrong.json"
+pool_run "$TEST_DIR/addwrong" pkg repo add wrong "$base/wrong.json"
 assert_eq "$RC" 1 "repo add of an index with a bad entry"
 assert_contains "$(cat "$TEST_DIR/addwrong.err")" "packages[0].versions[0].archive" \
 	"the reason names the entry"
-run "$TEST_DIR/addnone" pkg repo add none "$base/none.json"
+pool_run "$TEST_DIR/addnone" pkg repo add none "$base/none.json"
 assert_eq "$RC" 1 "repo add of an index that is not there"
 assert_contains "$(cat "$TEST_DIR/addnone.err")" "HTTP 404" "the reason"
 assert_eq "$(pool -j pkg repo list | jq -r '[.[].name] | sort | join(",")')" "acre,bad,web" \
@@ -113,13 +105,13 @@ jq --arg sum "$zeros" '.packages += [{"name": "kvnext", "description": "listed l
 mv "$www/index.json.new" "$www/index.json"
 assert_eq "$(api GET '/v1/packages?q=kvnext' | jq '.packages | length')" 0 \
 	"the index as fetched at add"
-run "$TEST_DIR/refresh" pkg repo refresh web
+pool_run "$TEST_DIR/refresh" pkg repo refresh web
 assert_eq "$RC" 0 "pkg repo refresh web: $(cat "$TEST_DIR/refresh.err")"
 assert_eq "$(api GET '/v1/packages?q=kvnext' | jq -r '.packages[] | "\(.name) \(.latest) \(.repo)"')" \
 	"kvnext 2.0.0 web" "refresh re-read the index"
 
 log "a bundle of kv, its archive and its artifact; a tampered copy is refused"
-run "$TEST_DIR/bundle" pkg bundle kv -o "$TEST_DIR/kv.bundle"
+pool_run "$TEST_DIR/bundle" pkg bundle kv -o "$TEST_DIR/kv.bundle"
 assert_eq "$RC" 0 "pkg bundle kv: $(cat "$TEST_DIR/bundle.err")"
 assert_eq "$(tar -tf "$TEST_DIR/kv.bundle" | grep -v '/$' | sort | tr '\n' ' ')" \
 	"archives/kv-1.0.0.tar.gz artifacts/$blob index.json " "the bundle's files"
@@ -127,7 +119,7 @@ mkdir -p "$TEST_DIR/tampered"
 tar -xf "$TEST_DIR/kv.bundle" -C "$TEST_DIR/tampered"
 echo tampered >>"$TEST_DIR/tampered/artifacts/$blob"
 tar -cf "$TEST_DIR/tampered.bundle" -C "$TEST_DIR/tampered" index.json archives artifacts
-run "$TEST_DIR/addtampered" pkg repo add tampered "$TEST_DIR/tampered.bundle"
+pool_run "$TEST_DIR/addtampered" pkg repo add tampered "$TEST_DIR/tampered.bundle"
 assert_eq "$RC" 1 "a tampered bundle"
 assert_contains "$(cat "$TEST_DIR/addtampered.err")" "artifact $blob: checksum mismatch" \
 	"the reason names the artifact"
@@ -136,16 +128,16 @@ log "offline: the HTTP server stopped, the cache emptied, kv installed from the 
 kill "$http_pid"
 wait "$http_pid" 2>/dev/null || true
 wait_for "! curl -s -o /dev/null $base/index.json" 5 || fail "the HTTP server still answers"
-run "$TEST_DIR/rmweb" pkg repo remove web
+pool_run "$TEST_DIR/rmweb" pkg repo remove web
 assert_eq "$RC" 0 "pkg repo remove web: $(cat "$TEST_DIR/rmweb.err")"
-run "$TEST_DIR/rmbad" pkg repo remove bad
+pool_run "$TEST_DIR/rmbad" pkg repo remove bad
 assert_eq "$RC" 0 "pkg repo remove bad: $(cat "$TEST_DIR/rmbad.err")"
 rm -rf "$TEST_DIR/controller/repos/archives"
 for i in 1 2 3; do
 	node_acre "$i" node artifacts --prune >/dev/null || fail "pruning node $i's cache"
 	[ -z "$(ls -A "$TEST_DIR/n$i/state/artifacts" 2>/dev/null)" ] || fail "node $i's cache is not empty"
 done
-run "$TEST_DIR/addoff" pkg repo add offline "$TEST_DIR/kv.bundle"
+pool_run "$TEST_DIR/addoff" pkg repo add offline "$TEST_DIR/kv.bundle"
 assert_eq "$RC" 0 "pkg repo add offline BUNDLE: $(cat "$TEST_DIR/addoff.err")"
 assert_eq "$(pool -j pkg repo list | jq -r '.[] | select(.name == "offline") | .kind')" bundle \
 	"the bundle's repository"
@@ -156,7 +148,7 @@ wait_for '[ "$(api GET /v1/nodes | jq "[.nodes[] | select(.state == \"ready\")] 
 	fail "the nodes are not back: $(api GET /v1/nodes)"
 assert_eq "$(pool -j pkg repo list | jq -r '[.[] | "\(.name):\(.kind)"] | join(",")')" \
 	"acre:dir,offline:bundle" "the repositories after the restart"
-run "$TEST_DIR/install2" pkg install kv --set memory=128M --set maxmemory=64mb
+pool_run "$TEST_DIR/install2" pkg install kv --set memory=128M --set maxmemory=64mb
 assert_eq "$RC" 0 "pkg install kv offline: $(cat "$TEST_DIR/install2" "$TEST_DIR/install2.err")"
 assert_eq "$(app_state kv)" "running 1/1 v1" "the install's app, offline"
 assert_eq "$(api GET /v1/apps/kv | jq -r '.spec.slice.artifacts[0].uri')" \
@@ -167,9 +159,9 @@ got=$(curl -sf "$CONTROLLER/v1/artifacts/$blob" | sha256sum | cut -d' ' -f1)
 assert_eq "$got" "$blob" "the bundled artifact, served by its sum without a token"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$CONTROLLER/v1/artifacts/$zeros")" 404 \
 	"an artifact no bundle has"
-run "$TEST_DIR/un2" pkg uninstall kv
+pool_run "$TEST_DIR/un2" pkg uninstall kv
 assert_eq "$RC" 0 "pkg uninstall kv: $(cat "$TEST_DIR/un2.err")"
-run "$TEST_DIR/rmoff" pkg repo remove offline
+pool_run "$TEST_DIR/rmoff" pkg repo remove offline
 assert_eq "$RC" 0 "pkg repo remove offline: $(cat "$TEST_DIR/rmoff.err")"
 [ ! -e "$TEST_DIR/controller/repos/offline" ] || fail "the bundle's files outlive its repository"
 assert_eq "$(api GET /v1/apps | jq '.apps | length')" 0 "no app left"
