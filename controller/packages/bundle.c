@@ -51,6 +51,12 @@ static int add_artifact(const char *staging, const struct pkg *pkg, const struct
 {
 	char sha[65], path[4096], tmp[4096];
 	snprintf(sha, sizeof(sha), "%s", a->sha256);
+	/* Its file goes by its SHA-256, which a SHA-512 list does not give before the download. */
+	if (!sha[0] && !a->sha256_from)
+		return acre_error_set(err, ENOTSUP, "artifacts",
+				      "package %s: artifact %s: named by sha512_from, which a "
+				      "bundle cannot carry yet (only a sha256 or sha256_from)",
+				      pkg->name, a->uri);
 	if (!sha[0]) { /* sha256_from: the project's checksum file names it */
 		snprintf(tmp, sizeof(tmp), "%s/artifacts/.sums", staging);
 		_cleanup_free_ char *text = NULL;

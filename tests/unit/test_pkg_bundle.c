@@ -194,6 +194,13 @@ static void test_bundle_round_trip(void **state)
 	assert_int_equal(pkg_bundle_stage(staging, &err), 0);
 	assert_int_equal(pkg_bundle_add(staging, src, &pkg, &err), -EBADMSG);
 	assert_contains(err.message, "package kv: artifact:");
+
+	/* Named by a SHA-512 list (Spark's, Hadoop's): refused, saying so. */
+	a.sha256[0] = '\0';
+	a.sha512_from = (char *)"file:///nonexistent.sha512";
+	assert_int_equal(pkg_bundle_add(staging, src, &pkg, &err), -ENOTSUP);
+	assert_contains(err.message, "named by sha512_from");
+	a.sha512_from = NULL;
 	free(a.uri);
 }
 
