@@ -311,6 +311,28 @@ static json_t *merged_options(const struct install *in, const json_t *given)
 	return o;
 }
 
+/*
+ * An upgrade or a rollback begun: op is the install's operation, in state,
+ * and its apps are sent.  Half applied, it goes back to what ran, through
+ * the same rollback as a failed operation.
+ */
+static int op_start(struct installs *s, struct install *in, json_t *op, const json_t *apps,
+		    const char *state, struct acre_error *err)
+{
+	json_object_set_new(in->row, "operation", op);
+	install_set_state(in, state, NULL);
+	int rc = install_apply(s, in, op, apps, err);
+	if (rc < 0) {
+		struct acre_error e = {0};
+		json_object_set_new(op, "phase", json_string("rollback"));
+		json_object_set_new(op, "reason", json_string(err->message));
+		install_set_state(in, "rolling_back", err->message);
+		install_apply(s, in, op, json_object_get(in->row, "apps"), &e);
+	}
+	install_changed(s, in, rc < 0 ? "rolling_back" : state);
+	return rc;
+}
+
 int installs_upgrade(struct installs *s, const struct install_request *r, json_t **reply,
 		     struct acre_error *err)
 {
@@ -358,18 +380,7 @@ int installs_upgrade(struct installs *s, const struct install_request *r, json_t
 	json_object_set(op, "diff", diff);
 	if (x.binaries)
 		json_object_set(op, "binaries", x.binaries);
-	json_object_set_new(in->row, "operation", op);
-	install_set_state(in, "upgrading", NULL);
-	if ((rc = install_apply(s, in, op, x.apps, err)) < 0) {
-		/* Half applied: back to what ran, through the same rollback as a failed one. */
-		struct acre_error e = {0};
-		json_object_set_new(op, "phase", json_string("rollback"));
-		json_object_set_new(op, "reason", json_string(err->message));
-		install_set_state(in, "rolling_back", err->message);
-		install_apply(s, in, op, json_object_get(in->row, "apps"), &e);
-	}
-	install_changed(s, in, rc < 0 ? "rolling_back" : "upgrading");
-	if (rc == 0)
+	if ((rc = op_start(s, in, op, x.apps, "upgrading", err)) == 0)
 		*reply = reply_of(in, "diff", json_incref(diff));
 done:
 	json_decref(diff);
@@ -407,16 +418,7 @@ int installs_rollback(struct installs *s, const struct install_request *r, json_
 	json_object_set(op, "version", json_object_get(to, "version"));
 	json_object_set(op, "options", json_object_get(to, "options"));
 	json_object_set(op, "to_revision", json_object_get(to, "revision"));
-	json_object_set_new(in->row, "operation", op);
-	install_set_state(in, "rolling_back", NULL);
-	int rc = install_apply(s, in, op, json_object_get(to, "apps"), err);
-	if (rc < 0) {
-		json_object_set_new(op, "phase", json_string("rollback"));
-		json_object_set_new(op, "reason", json_string(err->message));
-		struct acre_error e = {0};
-		install_apply(s, in, op, json_object_get(in->row, "apps"), &e);
-	}
-	install_changed(s, in, "rolling_back");
+	int rc = op_start(s, in, op, json_object_get(to, "apps"), "rolling_back", err);
 	if (rc == 0)
 		*reply = reply_of(in, NULL, NULL);
 	return rc;
